@@ -1,0 +1,5 @@
+pub mod aggregate;
+pub mod classify;
+pub mod forecast;
+pub mod index;
+pub mod network;

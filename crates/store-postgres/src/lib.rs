@@ -1,0 +1,1 @@
+//! vitalcore-store-postgres
