@@ -24,6 +24,9 @@ enum Command {
     Network(cmd::network::Args),
     /// Count events and sum fatalities straight from a large event file, no database
     Aggregate(cmd::aggregate::Args),
+    /// Write synthetic ACLED-shaped event files for benchmarks and tests
+    #[command(hide = true)]
+    Generate(cmd::generate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +37,6 @@ fn main() -> anyhow::Result<()> {
         Command::Index(args) => cmd::index::run(args),
         Command::Network(args) => cmd::network::run(args),
         Command::Aggregate(args) => cmd::aggregate::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
     }
 }

@@ -3,3 +3,4 @@ pub mod classify;
 pub mod forecast;
 pub mod index;
 pub mod network;
+pub mod generate;
