@@ -1,1 +1,14 @@
-//! vitalcore-framework
+//! The codified human-security framework and the domain types every other
+//! crate shares. No I/O happens here: the framework is parsed from a string
+//! (the built-in default or a file the caller read).
+
+pub mod domain;
+pub mod error;
+pub mod mapping;
+pub mod taxonomy;
+pub mod time;
+
+pub use domain::{Event, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
+pub use error::FrameworkError;
+pub use taxonomy::Framework;
+pub use time::{Month, parse_date};
