@@ -1,1 +1,120 @@
-//! vitalcore-store
+//! The storage interface. Callers (CLI, server, analytics) use only this
+//! trait; `vitalcore-store-sqlite` (the embedded default) and
+//! `vitalcore-store-postgres` implement it, each with its own migrations.
+//!
+//! The interface is synchronous: SQLite is in-process, and the server calls
+//! the store from `spawn_blocking`.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vitalcore_framework::{Event, Month, Source};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("cannot open the database {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("the database {location} was written by a newer vitalcore (schema version {found}, this build knows up to {known}); upgrade vitalcore")]
+    TooNew { location: String, found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// The file an import batch came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportFile {
+    /// Path as the user gave it.
+    pub path: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Format detected (e.g. "ucdp-ged-csv", "acled-2016").
+    pub format: String,
+    /// Rows read from the file (imported + updated + unchanged + rejected).
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+}
+
+/// What importing one batch did to the store. `imported` are new records,
+/// `updated` are revised source records (the prior version is kept),
+/// `unchanged` are exact duplicates of what is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Which events to read. Empty filter = all events.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EventFilter {
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+    pub source: Option<Source>,
+    /// Country name as stored (case-insensitive).
+    pub country: Option<String>,
+}
+
+/// An administrative area with its boundary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Area {
+    pub pcode: String,
+    pub name: String,
+    /// 0 country, 1 admin-1, 2 admin-2.
+    pub level: u8,
+    pub parent_pcode: Option<String>,
+    pub country: Option<String>,
+    /// The boundary as a GeoJSON geometry object (text).
+    pub geometry: Option<String>,
+}
+
+/// One stored version of a source event; the newest is the current record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventVersion {
+    pub version: u32,
+    /// RFC 3339 time the version was stored.
+    pub stored_at: String,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCounts {
+    pub events: u64,
+    /// Prior versions kept for revised events.
+    pub prior_versions: u64,
+    pub areas: u64,
+    pub imports: u64,
+}
+
+/// The store. Every method that writes does so in one transaction: it lands
+/// whole or not at all, even if the process is killed mid-write.
+pub trait Store: Send + Sync {
+    /// Adds or revises events from one file. Events are identified by
+    /// (source, source_id); an event whose content differs from the stored one
+    /// replaces it and the stored one is kept as a prior version.
+    fn import_events(&self, file: &ImportFile, events: &[Event]) -> Result<ImportCounts, StoreError>;
+
+    /// Adds or replaces administrative areas (by P-code).
+    fn save_areas(&self, areas: &[Area]) -> Result<usize, StoreError>;
+
+    fn areas(&self) -> Result<Vec<Area>, StoreError>;
+
+    /// Streams the current version of every event matching `filter`, ordered
+    /// by date; returns how many were visited.
+    fn for_each_event(&self, filter: &EventFilter, visit: &mut dyn FnMut(Event)) -> Result<u64, StoreError>;
+
+    /// Every stored version of one source event, oldest first.
+    fn event_history(&self, source: Source, source_id: &str) -> Result<Vec<EventVersion>, StoreError>;
+
+    fn counts(&self) -> Result<StoreCounts, StoreError>;
+
+    /// Files imported so far, newest first.
+    fn imports(&self) -> Result<Vec<ImportFile>, StoreError>;
+}
+
+/// Convenience: collect events matching a filter.
+pub fn events(store: &dyn Store, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {
+    let mut out = Vec::new();
+    store.for_each_event(filter, &mut |e| out.push(e))?;
+    Ok(out)
+}
