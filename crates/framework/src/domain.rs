@@ -115,6 +115,22 @@ pub struct Event {
     pub tags: Tags,
 }
 
+/// One row of a tagged table (HXL) that is not an event: an indicator
+/// observation such as Ebola cases per health zone or people displaced per
+/// county. Values are kept as written, keyed by their full HXL tag spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// `source_id` is a content hash of the row for tables without ids, so
+    /// that re-importing the same file changes nothing.
+    pub provenance: Provenance,
+    pub date: Option<Date>,
+    pub place: Place,
+    /// (`#affected+infected+confirmed`, `179`) pairs, in column order.
+    pub values: Vec<(String, String)>,
+    /// Dimensions read from the tags that carry a non-zero value.
+    pub tags: Tags,
+}
+
 /// The spatial units an assessment can be made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use vitalcore_framework::{Event, Month, Source};
+use vitalcore_framework::{Event, Month, Observation, Source};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -82,6 +82,7 @@ pub struct StoreCounts {
     pub events: u64,
     /// Prior versions kept for revised events.
     pub prior_versions: u64,
+    pub observations: u64,
     pub areas: u64,
     pub imports: u64,
 }
@@ -93,6 +94,12 @@ pub trait Store: Send + Sync {
     /// (source, source_id); an event whose content differs from the stored one
     /// replaces it and the stored one is kept as a prior version.
     fn import_events(&self, file: &ImportFile, events: &[Event]) -> Result<ImportCounts, StoreError>;
+
+    /// Adds or revises rows of tagged tables (HXL), same contract as events.
+    fn import_observations(&self, file: &ImportFile, rows: &[Observation]) -> Result<ImportCounts, StoreError>;
+
+    /// Streams stored observations (current versions).
+    fn for_each_observation(&self, visit: &mut dyn FnMut(Observation)) -> Result<u64, StoreError>;
 
     /// Adds or replaces administrative areas (by P-code).
     fn save_areas(&self, areas: &[Area]) -> Result<usize, StoreError>;
