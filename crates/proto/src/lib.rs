@@ -1,1 +1,115 @@
-//! vitalcore-proto
+//! The types the HTTP API, the CLI's JSON output and the exports share.
+//! Field names here are a public contract: change them only with a new API
+//! version.
+
+use serde::{Deserialize, Serialize};
+
+/// One unit, one period, one dimension or theme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentRow {
+    /// Unit kind: country, admin1, admin2 or grid.
+    pub unit: String,
+    /// P-code, PRIO-GRID id, or `Country/Admin1` when no P-code is known.
+    pub unit_id: String,
+    pub unit_name: String,
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY` or `FROM..TO`.
+    pub period: String,
+    /// `dimension` or `theme`.
+    pub category_kind: String,
+    pub category: String,
+    pub events: u64,
+    pub fatalities: u64,
+    pub civilian_fatalities: u64,
+    /// Community reports in the same cell (kept apart from event data).
+    pub reports: u64,
+    /// 0-10: how severe the harm to the vital core is.
+    pub critical: f64,
+    /// 0-10: how widespread the threat is.
+    pub pervasive: f64,
+    /// Band of the higher of the two scores, e.g. `high`.
+    pub band: String,
+    /// Both scores in the `high` band or above: first priority.
+    pub priority: bool,
+    pub components: ScoreComponents,
+}
+
+/// Everything a score was computed from, so a reader can check it by hand.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreComponents {
+    /// Events per severity level 0..=4.
+    pub events_by_severity: Vec<u64>,
+    /// Sum of severity weights.
+    pub severity_weight: f64,
+    /// harm = severity_weight + fatalities + civilian_fatalities.
+    pub harm: f64,
+    pub harm_reference: f64,
+    /// Distinct localities with events / localities known in the unit.
+    pub localities_affected: u64,
+    pub localities_known: u64,
+    pub spatial_spread: f64,
+    /// Distinct weeks with events / weeks in the period.
+    pub weeks_affected: u64,
+    pub weeks_in_period: u64,
+    pub temporal_spread: f64,
+    pub event_reference: f64,
+    pub frequency: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub unit: String,
+    pub from: String,
+    pub to: String,
+    pub period: String,
+    pub rows: Vec<AssessmentRow>,
+    /// Events that could not be placed in any unit of this kind.
+    pub unplaced_events: u64,
+}
+
+/// An area and its headline scores for a map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaSummary {
+    pub unit_id: String,
+    pub name: String,
+    pub level: u8,
+    pub events: u64,
+    pub fatalities: u64,
+    /// Highest critical and pervasive score over the dimensions, with the dimension.
+    pub top_dimension: Option<String>,
+    pub critical: f64,
+    pub pervasive: f64,
+}
+
+/// One month of one dimension in an area profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub month: String,
+    pub events: u64,
+    pub fatalities: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDimension {
+    pub category_kind: String,
+    pub category: String,
+    pub label: String,
+    /// Totals and scores over the whole profile period.
+    pub total: AssessmentRow,
+    pub trend: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaProfile {
+    pub unit: String,
+    pub unit_id: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub events: u64,
+    pub fatalities: u64,
+    pub civilian_fatalities: u64,
+    pub dimensions: Vec<ProfileDimension>,
+    pub themes: Vec<ProfileDimension>,
+    /// Event counts per source (ucdp-ged, acled, community-report, ...).
+    pub sources: Vec<(String, u64)>,
+}

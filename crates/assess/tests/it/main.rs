@@ -1,0 +1,137 @@
+use jiff::civil::date;
+use vitalcore_assess::{AssessOptions, Period, ScoreParams, assess, profile, summaries};
+use vitalcore_framework::{Event, Framework, Month, Place, Provenance, Source, Tags, UnitKind};
+
+fn event(id: &str, day: (i16, i8, i8), admin1: &str, location: &str, fatalities: u32, civ: u32, tags: Tags) -> Event {
+    Event {
+        provenance: Provenance { source: Source::UcdpGed, source_id: id.into(), file: "t.csv".into(), line: 2 },
+        date: date(day.0, day.1, day.2),
+        date_end: None,
+        place: Place {
+            country: Some("Central African Republic".into()),
+            admin1: Some(admin1.into()),
+            admin1_pcode: Some(format!("CF{}", admin1.len())),
+            location: Some(location.into()),
+            latitude: Some(5.0),
+            longitude: Some(20.0),
+            ..Place::default()
+        },
+        event_type: "x".into(),
+        sub_event_type: None,
+        actor1: None,
+        actor2: None,
+        fatalities,
+        civilian_fatalities: Some(civ),
+        civilian_targeting: false,
+        notes: None,
+        tags,
+    }
+}
+
+fn opts(period: Period) -> AssessOptions {
+    AssessOptions {
+        unit: UnitKind::Admin1,
+        from: "2014-01".parse().unwrap(),
+        to: "2014-03".parse().unwrap(),
+        period,
+        params: ScoreParams::default(),
+    }
+}
+
+fn sample(fw: &Framework) -> Vec<Event> {
+    vec![
+        // Ouham (pcode CF5): one-sided violence in January, two localities, a battle in February
+        event("1", (2014, 1, 3), "Ouham", "Bossangoa", 10, 10, fw.tag_ucdp(3, 10)),
+        event("2", (2014, 1, 20), "Ouham", "Bouca", 0, 0, fw.tag_ucdp(3, 0)),
+        event("3", (2014, 2, 5), "Ouham", "Bossangoa", 4, 0, fw.tag_ucdp(1, 0)),
+        // Lobaye (CF6): one battle in March
+        event("4", (2014, 3, 9), "Lobaye", "Mbaiki", 1, 0, fw.tag_ucdp(1, 0)),
+        // Out of range
+        event("5", (2015, 3, 9), "Lobaye", "Mbaiki", 100, 0, fw.tag_ucdp(1, 0)),
+    ]
+}
+
+#[test]
+fn monthly_rows_count_and_score_by_hand() {
+    let fw = Framework::built_in();
+    let events = sample(&fw);
+    let a = assess(&events, &fw, &opts(Period::Month));
+    let row = a
+        .rows
+        .iter()
+        .find(|r| r.unit_id == "CF5" && r.period == "2014-01" && r.category == "personal")
+        .expect("Ouham January personal");
+    assert_eq!((row.events, row.fatalities, row.civilian_fatalities), (2, 10, 10));
+    // harm = severity weights (one-sided + civilian deaths -> level 4 = 8, one-sided = 8) + 10 + 10
+    assert_eq!(row.components.harm, 8.0 + 8.0 + 10.0 + 10.0);
+    let expected_critical = 10.0 * (37.0f64).ln() / (501.0f64).ln();
+    assert!((row.critical - expected_critical).abs() < 0.006, "{} vs {expected_critical}", row.critical);
+    // Two of the two localities known in Ouham (Bossangoa, Bouca); weeks 0 and 2 of 5; frequency ln3/ln51.
+    assert_eq!((row.components.localities_affected, row.components.localities_known), (2, 2));
+    assert_eq!((row.components.weeks_affected, row.components.weeks_in_period), (2, 5));
+    let expected_pervasive = 10.0 * (1.0 + 2.0 / 5.0 + 3.0f64.ln() / 51.0f64.ln()) / 3.0;
+    assert!((row.pervasive - expected_pervasive).abs() < 0.006);
+    // Protection of civilians appears as a theme row; a battle without civilian deaths does not.
+    assert!(a.rows.iter().any(|r| r.period == "2014-01" && r.category == "protection_of_civilians"));
+    assert!(!a.rows.iter().any(|r| r.period == "2014-02" && r.category == "protection_of_civilians"));
+    // The 2015 event is out of range.
+    assert_eq!(a.rows.iter().map(|r| r.fatalities).max(), Some(10));
+}
+
+#[test]
+fn whole_range_period_sums_months_and_priority_needs_both_scores() {
+    let fw = Framework::built_in();
+    let events = sample(&fw);
+    let a = assess(&events, &fw, &opts(Period::All));
+    let ouham: Vec<_> = a.rows.iter().filter(|r| r.unit_id == "CF5" && r.category == "personal").collect();
+    assert_eq!(ouham.len(), 1);
+    assert_eq!((ouham[0].events, ouham[0].fatalities), (3, 14));
+    assert_eq!(ouham[0].period, "2014-01..2014-03");
+    for r in &a.rows {
+        assert_eq!(r.priority, r.critical >= 5.0 && r.pervasive >= 5.0);
+        assert!((0.0..=10.0).contains(&r.critical) && (0.0..=10.0).contains(&r.pervasive));
+    }
+}
+
+#[test]
+fn events_without_the_unit_are_counted_as_unplaced() {
+    let fw = Framework::built_in();
+    let mut events = sample(&fw);
+    events[0].place.admin1 = None;
+    events[0].place.admin1_pcode = None;
+    let a = assess(&events, &fw, &opts(Period::Month));
+    assert_eq!(a.unplaced_events, 1);
+    let grid = assess(&events, &fw, &AssessOptions { unit: UnitKind::Grid, ..opts(Period::Month) });
+    assert_eq!(grid.unplaced_events, 0);
+}
+
+#[test]
+fn community_reports_are_kept_apart_from_event_scores() {
+    let fw = Framework::built_in();
+    let mut events = sample(&fw);
+    let mut report = event("r1", (2014, 1, 4), "Ouham", "Bossangoa", 50, 0, fw.tag_ucdp(3, 0));
+    report.provenance.source = Source::CommunityReport;
+    events.push(report);
+    let a = assess(&events, &fw, &opts(Period::Month));
+    let row = a.rows.iter().find(|r| r.unit_id == "CF5" && r.period == "2014-01" && r.category == "personal").unwrap();
+    assert_eq!((row.events, row.reports, row.fatalities), (2, 1, 10));
+}
+
+#[test]
+fn profile_finds_an_area_by_name_or_pcode_with_a_zero_filled_trend() {
+    let fw = Framework::built_in();
+    let events = sample(&fw);
+    let p = profile(&events, &fw, &opts(Period::Month), "ouham").expect("by name");
+    assert_eq!(p.unit_id, "CF5");
+    assert_eq!((p.events, p.fatalities), (3, 14));
+    let personal = p.dimensions.iter().find(|d| d.category == "personal").unwrap();
+    let trend: Vec<u64> = personal.trend.iter().map(|t| t.events).collect();
+    assert_eq!(trend, [2, 1, 0]);
+    assert!(profile(&events, &fw, &opts(Period::Month), "CF5").is_some());
+    assert!(profile(&events, &fw, &opts(Period::Month), "Nowhere").is_none());
+    let s = summaries(&events, &fw, &opts(Period::Month), 1);
+    let ouham = s.iter().find(|s| s.unit_id == "CF5").unwrap();
+    assert_eq!((ouham.events, ouham.fatalities), (3, 14));
+    assert!(ouham.top_dimension.is_some());
+    let _ = Month::new(2014, 1);
+}
