@@ -1,0 +1,207 @@
+//! JSON API handlers. Store reads run on the blocking pool.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use vitalcore_assess::{AssessOptions, Period, ScoreParams, assess, profile as area_profile, summaries};
+use vitalcore_framework::{Event, Month, UnitKind, prio_grid_gid};
+use vitalcore_proto::{AreaProfile, Assessment};
+use vitalcore_store::{Area, EventFilter};
+
+/// Query parameters shared by the assessment endpoints.
+#[derive(Debug, Default, Deserialize)]
+pub struct RangeQuery {
+    /// country, admin1 (default), admin2 or grid
+    unit: Option<String>,
+    /// YYYY-MM; default: the first month with data
+    from: Option<String>,
+    /// YYYY-MM; default: the last month with data
+    to: Option<String>,
+    /// month (default), quarter, year or all
+    period: Option<String>,
+    /// colour the map by this dimension or theme (default: the top one)
+    category: Option<String>,
+}
+
+struct Loaded {
+    events: Vec<Event>,
+    opts: AssessOptions,
+}
+
+fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
+    value
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<Month>().map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
+        .transpose()
+}
+
+async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError> {
+    let unit: UnitKind = q.unit.as_deref().unwrap_or("admin1").parse().map_err(ApiError::bad_request)?;
+    let period: Period = q.period.as_deref().unwrap_or("month").parse().map_err(ApiError::bad_request)?;
+    let from = parse_month(&q.from, "from")?;
+    let to = parse_month(&q.to, "to")?;
+    let store = state.store.clone();
+    let filter = EventFilter { from, to, ..EventFilter::default() };
+    let events = tokio::task::spawn_blocking(move || vitalcore_store::events(&*store, &filter))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let first = events.iter().map(|e| Month::of(e.date)).min();
+    let last = events.iter().map(|e| Month::of(e.date)).max();
+    let (from, to) = match (from.or(first), to.or(last)) {
+        (Some(f), Some(t)) => (f, t),
+        _ => {
+            let now = Month::new(2000, 1).expect("valid");
+            (now, now)
+        }
+    };
+    if from > to {
+        return Err(ApiError::bad_request(format!("from ({from}) is after to ({to})")));
+    }
+    Ok(Loaded { events, opts: AssessOptions { unit, from, to, period, params: ScoreParams::default() } })
+}
+
+pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let store = state.store.clone();
+    let counts = tokio::task::spawn_blocking(move || store.counts())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(json!({ "status": "ok", "counts": counts })))
+}
+
+pub async fn framework(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let fw = &state.framework;
+    Json(json!({
+        "name": fw.framework.name,
+        "version": fw.framework.version,
+        "dimensions": fw.dimensions,
+        "themes": fw.themes,
+        "principles": fw.principles,
+        "bands": fw.scales.bands,
+    }))
+}
+
+pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Assessment>, ApiError> {
+    let loaded = load(&state, &q).await?;
+    Ok(Json(assess(&loaded.events, &state.framework, &loaded.opts)))
+}
+
+pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let loaded = load(&state, &q).await?;
+    let level = level_of(loaded.opts.unit);
+    let list = summaries(&loaded.events, &state.framework, &loaded.opts, level);
+    Ok(Json(json!({ "unit": loaded.opts.unit, "from": loaded.opts.from, "to": loaded.opts.to, "areas": list })))
+}
+
+pub async fn profile(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<AreaProfile>, ApiError> {
+    let loaded = load(&state, &q).await?;
+    area_profile(&loaded.events, &state.framework, &loaded.opts, &id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to)))
+}
+
+fn level_of(unit: UnitKind) -> u8 {
+    match unit {
+        UnitKind::Country => 0,
+        UnitKind::Admin1 => 1,
+        UnitKind::Admin2 => 2,
+        UnitKind::Grid => 9,
+    }
+}
+
+/// Areas as a GeoJSON FeatureCollection with their scores as properties:
+/// stored boundaries for admin units, 0.5-degree squares for grid cells.
+pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let loaded = load(&state, &q).await?;
+    let unit = loaded.opts.unit;
+    let whole = AssessOptions { period: Period::All, ..loaded.opts.clone() };
+    let scored = assess(&loaded.events, &state.framework, &whole);
+    let list = summaries(&loaded.events, &state.framework, &loaded.opts, level_of(unit));
+    let mut by_id: HashMap<String, Value> = HashMap::new();
+    for s in &list {
+        let chosen = q.category.as_deref().and_then(|c| {
+            scored.rows.iter().find(|r| r.unit_id == s.unit_id && r.category == c)
+        });
+        let (critical, pervasive, category) = match (chosen, &q.category) {
+            (Some(r), _) => (r.critical, r.pervasive, Some(r.category.clone())),
+            (None, Some(c)) => (0.0, 0.0, Some(c.clone())),
+            (None, None) => (s.critical, s.pervasive, s.top_dimension.clone()),
+        };
+        by_id.insert(
+            s.unit_id.clone(),
+            json!({ "events": s.events, "fatalities": s.fatalities, "critical": critical, "pervasive": pervasive, "category": category }),
+        );
+    }
+    let features: Vec<Value> = if unit == UnitKind::Grid {
+        grid_features(&by_id)
+    } else {
+        let store = state.store.clone();
+        let areas = tokio::task::spawn_blocking(move || store.areas())
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        area_features(&areas, level_of(unit), &by_id, &list)
+    };
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "unit": unit,
+        "from": loaded.opts.from,
+        "to": loaded.opts.to,
+        "features": features,
+    })))
+}
+
+fn area_features(areas: &[Area], level: u8, scores: &HashMap<String, Value>, list: &[vitalcore_proto::AreaSummary]) -> Vec<Value> {
+    let empty = json!({ "events": 0, "fatalities": 0, "critical": 0.0, "pervasive": 0.0, "category": null });
+    let mut out: Vec<Value> = areas
+        .iter()
+        .filter(|a| a.level == level)
+        .filter_map(|a| {
+            let geometry: Value = serde_json::from_str(a.geometry.as_deref()?).ok()?;
+            let mut props = scores.get(&a.pcode).cloned().unwrap_or_else(|| empty.clone());
+            props["id"] = json!(a.pcode);
+            props["name"] = json!(a.name);
+            Some(json!({ "type": "Feature", "properties": props, "geometry": geometry }))
+        })
+        .collect();
+    // Units with events but no stored boundary are listed without geometry so
+    // the page can still show them in its table.
+    for s in list.iter().filter(|s| !areas.iter().any(|a| a.pcode == s.unit_id)) {
+        let mut props = scores[&s.unit_id].clone();
+        props["id"] = json!(s.unit_id);
+        props["name"] = json!(s.name);
+        out.push(json!({ "type": "Feature", "properties": props, "geometry": null }));
+    }
+    out
+}
+
+fn grid_features(scores: &HashMap<String, Value>) -> Vec<Value> {
+    scores
+        .iter()
+        .filter_map(|(id, props)| {
+            let gid: u32 = id.parse().ok()?;
+            let (lat, lon) = vitalcore_framework::domain::prio_grid_centre(gid);
+            debug_assert_eq!(prio_grid_gid(lat, lon), Some(gid));
+            let (w, s, e, n) = (lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25);
+            let mut props = props.clone();
+            props["id"] = json!(id);
+            props["name"] = json!(format!("PRIO-GRID {id}"));
+            Some(json!({
+                "type": "Feature",
+                "properties": props,
+                "geometry": { "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]] },
+            }))
+        })
+        .collect()
+}
