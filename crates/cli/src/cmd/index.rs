@@ -1,6 +1,203 @@
-#[derive(clap::Args)]
-pub struct Args {}
+//! `vitalcore index`: composite risk indices (INFORM reproduction, local index, tree checks).
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not built yet")
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use vitalcore_index::inform::{self, InformData, Reproduction};
+use vitalcore_index::local::{self, AreaScore};
+use vitalcore_index::Tree;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Recompute INFORM Risk for every country from the workbook's raw indicators and compare with the published scores
+    Inform(InformArgs),
+    /// Score admin areas: hazard per area + an indicator table -> vulnerability, coping capacity, risk
+    Local(LocalArgs),
+    /// Check an index tree file and print its structure
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct InformArgs {
+    /// The INFORM Risk 2023 workbook (.xlsx) as published by the JRC
+    #[arg(long, default_value = "../shared/datasets/inform-risk-2023/INFORM_Risk_2023__v065.xlsx")]
+    workbook: PathBuf,
+    /// An index tree replacing the built-in INFORM 2023 tree
+    #[arg(long)]
+    tree: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Print one country's score tree (ISO3 code), with the inputs it lacked
+    #[arg(long, value_name = "ISO3")]
+    explain: Option<String>,
+    /// Only print the summary (table format)
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct LocalArgs {
+    /// Indicator table: CSV with a P-code column and indicator columns (names or HXL tags of the tree's inputs)
+    #[arg(long)]
+    indicators: PathBuf,
+    /// Hazard scores 0-10: CSV with a P-code column and a `hazard` column
+    #[arg(long)]
+    hazard: PathBuf,
+    /// An index tree replacing the built-in local tree
+    #[arg(long)]
+    tree: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Print one area's score tree (P-code)
+    #[arg(long, value_name = "PCODE")]
+    explain: Option<String>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The tree file (TOML); without it, the built-in trees are checked
+    tree: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Inform(a) => run_inform(a),
+        Command::Local(a) => run_local(a),
+        Command::Check(a) => run_check(a),
+    }
+}
+
+fn load_tree(path: Option<&Path>, builtin: fn() -> Tree) -> anyhow::Result<Tree> {
+    Ok(match path {
+        Some(p) => Tree::from_path(p)?,
+        None => builtin(),
+    })
+}
+
+fn run_inform(a: InformArgs) -> anyhow::Result<()> {
+    let tree = load_tree(a.tree.as_deref(), Tree::inform_2023)?;
+    let data = InformData::from_workbook(&a.workbook).with_context(|| "pass the INFORM Risk 2023 workbook with --workbook PATH")?;
+    if let Some(iso) = &a.explain {
+        let country = data.countries.iter().find(|c| c.iso3.eq_ignore_ascii_case(iso)).with_context(|| format!("no country with ISO3 code {iso} in the workbook"))?;
+        let eval = tree.evaluate(country.inputs.clone());
+        let explanation = eval.explain(&tree.root).context("the tree has no root node")?;
+        match a.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
+            Format::Table => print!("{}", explanation.render()),
+        }
+        return Ok(());
+    }
+    let rep = inform::reproduce(&tree, &data);
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rep)?),
+        Format::Table => print_reproduction(&rep, a.quiet),
+    }
+    Ok(())
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.1}"))
+}
+
+fn print_reproduction(rep: &Reproduction, quiet: bool) {
+    if !quiet {
+        println!("{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}", "ISO3", "country", "risk", "haz&exp", "vulner.", "coping");
+        for r in &rep.results {
+            let cell = |k: &str| format!("{}/{}", fmt(r.computed[k]), fmt(r.published[k]));
+            let name: String = r.name.chars().take(32).collect();
+            println!("{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}", r.iso3, name, cell("risk"), cell("hazard_exposure"), cell("vulnerability"), cell("coping"));
+        }
+        println!("(computed/published)\n");
+        println!("published components, largest difference:");
+        for c in &rep.components {
+            println!("  {:<45} {:>5.2}  {:<4} {}", c.column, c.max_abs_diff, c.worst_country, if c.presence_mismatches > 0 { format!("({} countries missing on one side)", c.presence_mismatches) } else { String::new() });
+        }
+        println!();
+    }
+    println!("countries: {}", rep.countries);
+    println!("max abs diff: risk {:.3}, hazard & exposure {:.3}, vulnerability {:.3}, lack of coping capacity {:.3}", rep.max_abs_diff_risk, rep.max_abs_diff_hazard_exposure, rep.max_abs_diff_vulnerability, rep.max_abs_diff_coping);
+    println!("max abs diff (all four): {:.3}", rep.max_abs_diff);
+}
+
+fn open(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn run_local(a: LocalArgs) -> anyhow::Result<()> {
+    let tree = load_tree(a.tree.as_deref(), Tree::local_default)?;
+    let table = local::read_area_table(open(&a.indicators)?, &a.indicators.display().to_string(), &tree)?;
+    if !a.quiet {
+        for w in &table.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let hazard = local::read_hazard_table(open(&a.hazard)?, &a.hazard.display().to_string())?;
+    if let Some(area) = &a.explain {
+        let mut inputs = table.areas.get(area).cloned().with_context(|| format!("no area {area} in {}", a.indicators.display()))?;
+        if let Some(&h) = hazard.get(area) {
+            inputs.insert(local::HAZARD_INPUT.to_string(), h);
+        }
+        let eval = tree.evaluate(inputs);
+        let explanation = eval.explain(&tree.root).context("the tree has no root node")?;
+        match a.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
+            Format::Table => print!("{}", explanation.render()),
+        }
+        return Ok(());
+    }
+    let scores = vitalcore_index::local_risk(&tree, &table.areas, &hazard);
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&scores)?),
+        Format::Table => print_local(&tree, &scores),
+    }
+    Ok(())
+}
+
+fn print_local(tree: &Tree, scores: &[AreaScore]) {
+    print!("{:<14}", "area");
+    for o in &tree.outputs {
+        print!(" {:>13}", o);
+    }
+    println!("  missing inputs");
+    for s in scores {
+        print!("{:<14}", s.area);
+        for o in &tree.outputs {
+            print!(" {:>13}", s.components.get(o).copied().flatten().map_or("-".into(), |v| format!("{v:.2}")));
+        }
+        println!("  {}", s.missing_inputs.join(", "));
+    }
+}
+
+fn run_check(a: CheckArgs) -> anyhow::Result<()> {
+    let trees: Vec<(String, Tree)> = match a.tree {
+        Some(p) => vec![(p.display().to_string(), Tree::from_path(&p)?)],
+        None => vec![("built-in INFORM 2023".into(), Tree::inform_2023()), ("built-in local".into(), Tree::local_default())],
+    };
+    for (name, tree) in trees {
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for n in &tree.nodes {
+            *kinds.entry(match n.kind {
+                vitalcore_index::NodeKind::Scale { .. } => "scale",
+                vitalcore_index::NodeKind::Aggregate { .. } => "aggregate",
+                vitalcore_index::NodeKind::Expr { .. } => "expr",
+            }).or_default() += 1;
+        }
+        println!("{name}: \"{}\" is valid: {} inputs, {} nodes {:?}, root \"{}\", outputs {:?}", tree.name, tree.inputs.len(), tree.nodes.len(), kinds, tree.root, tree.outputs);
+    }
+    Ok(())
 }
