@@ -1,0 +1,29 @@
+//! Development driver without the full CLI (which builds every crate):
+//! `scan generate ROWS SEED OUT` and `scan aggregate FILE [THREADS]`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use vitalcore_scan::generate::{AcledConfig, DateFormat, write_acled};
+use vitalcore_scan::{ScanOptions, scan_files};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("generate") => {
+            let config = AcledConfig { rows: args[1].parse().unwrap(), seed: args[2].parse().unwrap(), date_format: DateFormat::Iso };
+            write_acled(&config, std::fs::File::create(&args[3]).unwrap()).unwrap();
+        }
+        Some("aggregate") => {
+            let mut opts = ScanOptions::default();
+            if let Some(t) = args.get(2) {
+                opts.threads = t.parse().unwrap();
+            }
+            let t = Instant::now();
+            let report = scan_files(&[PathBuf::from(&args[1])], &opts).unwrap();
+            let events: u64 = report.rows.iter().map(|r| r.totals.events).sum();
+            eprintln!("{} groups, {} events, {} rejected, {:.3} s", report.rows.len(), events, report.rejected, t.elapsed().as_secs_f64());
+        }
+        _ => eprintln!("usage: scan generate ROWS SEED OUT | scan aggregate FILE [THREADS]"),
+    }
+}

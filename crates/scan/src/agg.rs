@@ -1,0 +1,180 @@
+//! Event counts and fatality sums by (country, admin1, month).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::date::Month;
+
+/// FxHash (the rustc hasher: rotate, xor, multiply per word) with the final
+/// rotation of rustc-hash 2 so that the low bits, which pick the bucket,
+/// depend on the whole key. Keys are short names; SipHash would dominate.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0xf135_7aea_2e62_a9c5;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash ^ word).wrapping_mul(FX_SEED).rotate_left(5);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash.rotate_left(26)
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Events and fatalities of one (country, admin1, month).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub events: u64,
+    pub fatalities: u64,
+}
+
+/// One area's monthly totals, indexed by `month - first`.
+#[derive(Debug)]
+struct Area {
+    country: Box<[u8]>,
+    admin1: Box<[u8]>,
+    first: u32,
+    months: Vec<Totals>,
+}
+
+impl Area {
+    #[inline]
+    fn totals_mut(&mut self, month: Month) -> &mut Totals {
+        if self.months.is_empty() {
+            self.first = month.0;
+        } else if month.0 < self.first {
+            let grow = (self.first - month.0) as usize;
+            self.months.splice(0..0, std::iter::repeat_n(Totals::default(), grow));
+            self.first = month.0;
+        }
+        let i = (month.0 - self.first) as usize;
+        if i >= self.months.len() {
+            self.months.resize(i + 1, Totals::default());
+        }
+        &mut self.months[i]
+    }
+}
+
+/// Rollup under construction. Areas are found by hashing the country and
+/// admin1 bytes; months are direct offsets into a small array per area.
+#[derive(Default, Debug)]
+pub struct Aggregator {
+    index: FxMap<Box<[u8]>, u32>,
+    areas: Vec<Area>,
+    key: Vec<u8>,
+}
+
+impl Aggregator {
+    #[inline]
+    pub fn add(&mut self, country: &[u8], admin1: &[u8], month: Month, events: u64, fatalities: u64) {
+        self.key.clear();
+        self.key.extend_from_slice(&(country.len() as u32).to_le_bytes());
+        self.key.extend_from_slice(country);
+        self.key.extend_from_slice(admin1);
+        let id = match self.index.get(self.key.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.areas.len() as u32;
+                self.index.insert(self.key.clone().into_boxed_slice(), id);
+                self.areas.push(Area { country: country.into(), admin1: admin1.into(), first: 0, months: Vec::new() });
+                id
+            }
+        };
+        let totals = self.areas[id as usize].totals_mut(month);
+        totals.events += events;
+        totals.fatalities += fatalities;
+    }
+
+    pub fn merge(&mut self, other: Aggregator) {
+        for area in other.areas {
+            for (i, t) in area.months.iter().enumerate() {
+                if t.events > 0 {
+                    self.add(&area.country, &area.admin1, Month(area.first + i as u32), t.events, t.fatalities);
+                }
+            }
+        }
+    }
+
+    /// The rows, sorted by country, admin1 (byte order) and month.
+    pub fn into_rows(self) -> Vec<RollupRow> {
+        let mut rows = Vec::new();
+        for area in self.areas {
+            let country = String::from_utf8_lossy(&area.country).into_owned();
+            let admin1 = String::from_utf8_lossy(&area.admin1).into_owned();
+            for (i, t) in area.months.iter().enumerate() {
+                if t.events > 0 {
+                    rows.push(RollupRow {
+                        country: country.clone(),
+                        admin1: admin1.clone(),
+                        month: Month(area.first + i as u32),
+                        totals: *t,
+                    });
+                }
+            }
+        }
+        rows.sort_by(|a, b| (&a.country, &a.admin1, a.month).cmp(&(&b.country, &b.admin1, b.month)));
+        rows
+    }
+}
+
+/// One line of the rollup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollupRow {
+    pub country: String,
+    pub admin1: String,
+    pub month: Month,
+    pub totals: Totals,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_and_merges_by_area_and_month() {
+        let mut a = Aggregator::default();
+        a.add(b"B", b"x", Month::new(2020, 3), 1, 2);
+        a.add(b"B", b"x", Month::new(2019, 12), 1, 0);
+        a.add(b"A", b"y", Month::new(2020, 1), 1, 5);
+        let mut b = Aggregator::default();
+        b.add(b"B", b"x", Month::new(2020, 3), 1, 1);
+        // Same bytes split differently between country and admin1 must not collide.
+        b.add(b"Bx", b"", Month::new(2020, 3), 1, 7);
+        a.merge(b);
+        let rows: Vec<_> = a
+            .into_rows()
+            .into_iter()
+            .map(|r| (r.country, r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities))
+            .collect();
+        let expect = [("A", "y", "2020-01", 1, 5), ("B", "x", "2019-12", 1, 0), ("B", "x", "2020-03", 2, 3), ("Bx", "", "2020-03", 1, 7)];
+        let expect: Vec<_> = expect.iter().map(|&(c, a, m, e, f)| (c.to_string(), a.to_string(), m.to_string(), e, f)).collect();
+        assert_eq!(rows, expect);
+    }
+}
