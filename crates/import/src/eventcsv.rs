@@ -1,0 +1,131 @@
+//! The row loop shared by the event readers: one reused `ByteRecord`, the
+//! physical line where each record starts (quoted newlines in notes make it
+//! differ from the record number), blank and hashtag rows skipped, each bad
+//! row turned into a reject while good rows land.
+
+use crate::error::ImportError;
+use crate::fields::{Header, is_blank, is_hashtag_row, record_strings};
+use crate::place::Context;
+use crate::rejects::Reject;
+use crate::source::Input;
+use crate::{Format, ParsedEvents, Progress};
+use csv::ByteRecord;
+use std::io::Read;
+use vitalcore_framework::{Event, Provenance, Source};
+use vitalcore_store::ImportFile;
+
+/// Why one row was rejected: the column at fault and what is wrong.
+pub(crate) struct RowError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl RowError {
+    pub fn new(field: &str, reason: impl Into<String>) -> RowError {
+        RowError { field: field.to_string(), reason: reason.into() }
+    }
+}
+
+/// Turns one record into an event (provenance already filled but for the id).
+pub(crate) type RowParser<'h> = Box<dyn Fn(&ByteRecord, Provenance, &Context) -> Result<Event, RowError> + 'h>;
+
+/// How often (in rows) progress is reported.
+const PROGRESS_EVERY: u64 = 8192;
+
+/// Reads events from any CSV-shaped stream whose first row is the header.
+pub(crate) fn read<R, B>(
+    name: &str,
+    reader: R,
+    format: Format,
+    source: Source,
+    ctx: &Context,
+    progress: Progress,
+    build: B,
+) -> Result<(ParsedEvents, R), ImportError>
+where
+    R: Read + BytesRead,
+    B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
+{
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut record = ByteRecord::new();
+    let malformed = |e: csv::Error| ImportError::Malformed {
+        file: name.to_string(),
+        line: e.position().map_or(0, |p| p.line()),
+        problem: e.to_string(),
+    };
+    if !rdr.read_byte_record(&mut record).map_err(malformed)? {
+        return Err(ImportError::MissingColumns { file: name.to_string(), problem: "the file is empty".into() });
+    }
+    let header = Header::new(&record);
+    let parse = build(&header).map_err(|problem| ImportError::MissingColumns { file: name.to_string(), problem })?;
+    let (mut events, mut rejects, mut rows_read) = (Vec::new(), Vec::new(), 0u64);
+    while rdr.read_byte_record(&mut record).map_err(malformed)? {
+        if is_blank(&record) || is_hashtag_row(&record) {
+            continue;
+        }
+        rows_read += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let provenance = Provenance { source, source_id: String::new(), file: name.to_string(), line };
+        match parse(&record, provenance, ctx) {
+            Ok(event) => events.push(event),
+            Err(e) => rejects.push(Reject {
+                file: name.to_string(),
+                line,
+                field: e.field,
+                reason: e.reason,
+                record: record_strings(&record),
+            }),
+        }
+        if rows_read % PROGRESS_EVERY == 0 {
+            progress(rdr.get_ref().bytes_read());
+        }
+    }
+    let names = header.names.clone();
+    drop(parse);
+    let reader = rdr.into_inner();
+    progress(reader.bytes_read());
+    let file = ImportFile {
+        path: String::new(),
+        sha256: String::new(),
+        format: format.as_str().to_string(),
+        rows_read,
+        rows_rejected: rejects.len() as u64,
+    };
+    Ok((ParsedEvents { events, rejects, rows_read, file, format, header: names }, reader))
+}
+
+/// Byte count of a reader, for progress.
+pub(crate) trait BytesRead {
+    fn bytes_read(&self) -> u64;
+}
+
+impl BytesRead for crate::source::Tracked {
+    fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl BytesRead for std::io::Cursor<Vec<u8>> {
+    fn bytes_read(&self) -> u64 {
+        self.position()
+    }
+}
+
+/// Reads a CSV event file from an [`Input`], hashing it on the way.
+pub(crate) fn read_input<B>(
+    input: Input,
+    format: Format,
+    source: Source,
+    ctx: &Context,
+    progress: Progress,
+    build: B,
+) -> Result<ParsedEvents, ImportError>
+where
+    B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
+{
+    let (name, path) = (input.name.clone(), input.path.clone());
+    let (mut parsed, tracked) = read(&name, input.stream()?, format, source, ctx, progress, build)?;
+    parsed.file.path = path;
+    parsed.file.sha256 = tracked.finish().map_err(|e| ImportError::io(&name, e))?;
+    Ok(parsed)
+}
