@@ -1,0 +1,162 @@
+//! Hashed sparse features of a message (the "hashing trick", Weinberger et
+//! al. 2009): character n-grams inside word boundaries (fastText-style
+//! `<word>` padding, Bojanowski et al. 2017), word unigrams and bigrams, and
+//! the lexicon's hit counts per label. Memory is bounded by `2^bits` buckets
+//! whatever the vocabulary or language.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lexicon::Lexicon;
+use crate::text::normalize_into;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureConfig {
+    /// Number of hash buckets is `2^bits`.
+    pub bits: u8,
+    /// Shortest and longest character n-gram (in characters, `<` `>` padding included).
+    pub char_min: u8,
+    pub char_max: u8,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig { bits: 18, char_min: 2, char_max: 5 }
+    }
+}
+
+const SEED_CHAR: u64 = 0x9e37_79b9_7f4a_7c15;
+const SEED_WORD: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const SEED_BIGRAM: u64 = 0x1656_67b1_9e37_79f9;
+const SEED_LEXICON: u64 = 0x27d4_eb2f_1656_67c5;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Reusable buffers so that extracting features allocates nothing per message.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub normalized: String,
+    chars: Vec<char>,
+    pub hits: Vec<u16>,
+    pub features: Vec<(u32, f32)>,
+}
+
+/// Final avalanche of a 64-bit hash (MurmurHash3 fmix64).
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[inline]
+fn fnv_step(h: u64, c: char) -> u64 {
+    (h ^ c as u64).wrapping_mul(FNV_PRIME)
+}
+
+impl FeatureConfig {
+    #[inline]
+    fn bucket(&self, h: u64) -> u32 {
+        (fmix(h) >> (64 - self.bits as u32)) as u32
+    }
+
+    pub fn buckets(&self) -> usize {
+        1usize << self.bits
+    }
+
+    /// Extracts the features of `text` into `scratch.features` (and lexicon
+    /// hits into `scratch.hits`). Each block (character n-grams, words) is
+    /// scaled to unit L2 norm, so long and short messages weigh alike.
+    pub(crate) fn extract(&self, lexicon: &Lexicon, text: &str, scratch: &mut Scratch) {
+        let Scratch { normalized, chars, hits, features } = scratch;
+        normalize_into(text, normalized);
+        features.clear();
+        let mut prev_word: u64 = 0;
+        let mut words = 0usize;
+        for token in normalized.split(' ').filter(|t| !t.is_empty()) {
+            chars.clear();
+            chars.push('<');
+            chars.extend(token.chars());
+            chars.push('>');
+            self.push_char_ngrams(chars, features);
+            let word = token.chars().fold(SEED_WORD, fnv_step);
+            features.push((self.bucket(word), 1.0));
+            if words > 0 {
+                features.push((self.bucket(prev_word.rotate_left(17) ^ word ^ SEED_BIGRAM), 1.0));
+            }
+            prev_word = word;
+            words += 1;
+        }
+        scale_blocks(features);
+
+        hits.resize(lexicon.labels().len(), 0);
+        lexicon.count_hits(normalized, hits);
+        for (label, &h) in hits.iter().enumerate() {
+            if h > 0 {
+                let bucket = self.bucket(SEED_LEXICON ^ (label as u64 + 1).wrapping_mul(FNV_PRIME));
+                features.push((bucket, (1.0 + h as f32).ln()));
+            }
+        }
+    }
+
+    /// All n-grams with `char_min <= n <= char_max` of a padded word, using
+    /// one incremental FNV-1a pass per start position.
+    fn push_char_ngrams(&self, chars: &[char], out: &mut Vec<(u32, f32)>) {
+        let (lo, hi) = (self.char_min as usize, self.char_max as usize);
+        for start in 0..chars.len() {
+            let mut h = SEED_CHAR;
+            for (n, &c) in chars[start..].iter().take(hi).enumerate() {
+                h = fnv_step(h, c);
+                if n + 1 >= lo {
+                    // Value 0.0 marks the char block until `scale_blocks`.
+                    out.push((self.bucket(h), 0.0));
+                }
+            }
+        }
+    }
+}
+
+/// Char n-grams were pushed with value 0.0 and words with 1.0; give each block
+/// the value `1/sqrt(count)`.
+fn scale_blocks(features: &mut [(u32, f32)]) {
+    let words = features.iter().filter(|f| f.1 != 0.0).count();
+    let chars = features.len() - words;
+    let word_value = if words > 0 { 1.0 / (words as f32).sqrt() } else { 0.0 };
+    let char_value = if chars > 0 { 1.0 / (chars as f32).sqrt() } else { 0.0 };
+    for f in features.iter_mut() {
+        f.1 = if f.1 != 0.0 { word_value } else { char_value };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(text: &str) -> Vec<(u32, f32)> {
+        let lex = Lexicon::parse("[lexicon.food]\nen = [\"rice\"]\n", "t").unwrap();
+        let mut s = Scratch::default();
+        FeatureConfig::default().extract(&lex, text, &mut s);
+        s.features
+    }
+
+    #[test]
+    fn counts_char_ngrams_words_and_bigrams() {
+        // "ab cd": padded "<ab>" has 3 bigrams, 2 trigrams, 1 four-gram = 6 char n-grams
+        // per word; 2 words, 1 bigram.
+        let f = features("ab cd");
+        assert_eq!(f.len(), 6 + 6 + 2 + 1);
+        let word_value = 1.0 / 3f32.sqrt();
+        assert_eq!(f.iter().filter(|x| (x.1 - word_value).abs() < 1e-6).count(), 3);
+    }
+
+    #[test]
+    fn same_text_same_features_and_case_does_not_matter() {
+        assert_eq!(features("Need RICE"), features("need rice"));
+        assert_ne!(features("need rice"), features("need water"));
+    }
+
+    #[test]
+    fn lexicon_hit_adds_one_feature() {
+        assert_eq!(features("rice rice").len(), features("ricx ricx").len() + 1);
+    }
+}

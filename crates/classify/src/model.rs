@@ -1,0 +1,356 @@
+//! The trained classifier and its file format.
+//!
+//! File layout (little endian):
+//! `VCCLSMDL` (8 bytes) | format version u32 | header length u32 | header
+//! (JSON: labels, feature settings, calibration, thresholds, the lexicon's
+//! TOML, training summary) | weight count u64 | weights f32, feature-major.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Example;
+use crate::error::Error;
+use crate::features::{FeatureConfig, Scratch};
+use crate::lexicon::{Lexicon, hit_score};
+use crate::linear::{Csr, Linear, SgdParams, SplitMix, Targets, best_f1_threshold, fit, platt, sigmoid};
+
+/// Version of the model file format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"VCCLSMDL";
+
+/// Training settings. The defaults were chosen on out-of-fold scores of the
+/// training data only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub features: FeatureConfig,
+    /// Cross-fitting folds for calibration and thresholds.
+    pub folds: usize,
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub l2: f32,
+    pub balance_power: f32,
+    /// A label is learned only with at least this many positive and negative
+    /// examples; otherwise the lexicon reads it.
+    pub min_examples: usize,
+    pub seed: u64,
+    pub threads: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            features: FeatureConfig::default(),
+            folds: 3,
+            epochs: 5,
+            learning_rate: 0.2,
+            l2: 0.0,
+            balance_power: 0.5,
+            min_examples: 10,
+            seed: 20240601,
+            threads: 2,
+        }
+    }
+}
+
+/// What training saw and how well each learned label did out of fold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    pub examples: usize,
+    /// Label, positives, out-of-fold F1 at the tuned threshold.
+    pub learned: Vec<(String, usize, f64)>,
+    /// Labels read by the lexicon alone (too few examples to learn).
+    pub lexicon_only: Vec<String>,
+    pub seconds: f64,
+    pub config: TrainConfig,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    labels: Vec<String>,
+    features: FeatureConfig,
+    /// Label index of each weight column.
+    columns: Vec<usize>,
+    bias: Vec<f32>,
+    platt: Vec<(f32, f32)>,
+    /// Per label (all labels).
+    thresholds: Vec<f32>,
+    lexicon_toml: String,
+    summary: TrainingSummary,
+}
+
+/// A trained classifier: learned labels plus lexicon fallback.
+#[derive(Debug, Clone)]
+pub struct Model {
+    labels: Vec<String>,
+    features: FeatureConfig,
+    lexicon: Lexicon,
+    /// For each label, its index in the lexicon's labels.
+    lexicon_index: Vec<Option<usize>>,
+    columns: Vec<usize>,
+    linear: Linear,
+    platt: Vec<(f32, f32)>,
+    thresholds: Vec<f32>,
+    summary: TrainingSummary,
+}
+
+impl Model {
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn thresholds(&self) -> &[f32] {
+        &self.thresholds
+    }
+
+    pub fn summary(&self) -> &TrainingSummary {
+        &self.summary
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// Probability per label (in [`Model::labels`] order) into `out`.
+    pub(crate) fn probabilities(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<f32>) {
+        self.features.extract(&self.lexicon, text, scratch);
+        out.clear();
+        out.resize(self.labels.len(), 0.0);
+        for (label, p) in out.iter_mut().enumerate() {
+            if let Some(l) = self.lexicon_index[label] {
+                *p = hit_score(scratch.hits[l]);
+            }
+        }
+        let mut z = [0.0f32; 64];
+        let z = &mut z[..self.linear.k];
+        z.copy_from_slice(&self.linear.bias);
+        let k = self.linear.k;
+        for &(j, x) in &scratch.features {
+            let w = &self.linear.weights[j as usize * k..j as usize * k + k];
+            for (o, &wc) in z.iter_mut().zip(w) {
+                *o += wc * x;
+            }
+        }
+        for (c, &label) in self.columns.iter().enumerate() {
+            let (a, b) = self.platt[c];
+            out[label] = sigmoid(a * z[c] + b);
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        let header = Header {
+            labels: self.labels.clone(),
+            features: self.features,
+            columns: self.columns.clone(),
+            bias: self.linear.bias.clone(),
+            platt: self.platt.clone(),
+            thresholds: self.thresholds.clone(),
+            lexicon_toml: self.lexicon.source().to_string(),
+            summary: self.summary.clone(),
+        };
+        let header = serde_json::to_vec(&header).expect("the model header serialises");
+        let mut bytes = Vec::with_capacity(24 + header.len() + self.linear.weights.len() * 4);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(&(self.linear.weights.len() as u64).to_le_bytes());
+        for w in &self.linear.weights {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    }
+
+    pub fn load(path: &Path) -> Result<Model, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, path)
+    }
+
+    /// Parses a model file's bytes; `path` only names the file in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model, Error> {
+        let corrupt = |message: &str| Error::CorruptModel { path: path.into(), message: message.into() };
+        if bytes.len() < 16 || &bytes[..8] != MAGIC {
+            return Err(Error::NotAModel { path: path.into() });
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { path: path.into(), found: version, supported: FORMAT_VERSION });
+        }
+        let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+        let header_end = 16 + header_len;
+        let header_bytes = bytes.get(16..header_end).ok_or_else(|| corrupt("the header is cut short"))?;
+        let header: Header =
+            serde_json::from_slice(header_bytes).map_err(|e| corrupt(&format!("bad header: {e}")))?;
+        let count_bytes = bytes.get(header_end..header_end + 8).ok_or_else(|| corrupt("the weights are missing"))?;
+        let count = u64::from_le_bytes(count_bytes.try_into().expect("8 bytes")) as usize;
+        let k = header.columns.len();
+        if header.features.bits < 4 || header.features.bits > 26 || count != (1usize << header.features.bits) * k {
+            return Err(corrupt("the weight count does not match the feature settings"));
+        }
+        let data = &bytes[header_end + 8..];
+        if data.len() != count * 4 {
+            return Err(corrupt("the weights are cut short or followed by extra bytes"));
+        }
+        let weights = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        let n = header.labels.len();
+        if header.bias.len() != k
+            || header.platt.len() != k
+            || header.thresholds.len() != n
+            || header.columns.iter().any(|&c| c >= n)
+        {
+            return Err(corrupt("label tables of different lengths"));
+        }
+        let lexicon = Lexicon::parse(&header.lexicon_toml, "model file's lexicon")?;
+        let lexicon_index = lexicon_index(&header.labels, &lexicon);
+        Ok(Model {
+            labels: header.labels,
+            features: header.features,
+            lexicon,
+            lexicon_index,
+            columns: header.columns,
+            linear: Linear { k, weights, bias: header.bias },
+            platt: header.platt,
+            thresholds: header.thresholds,
+            summary: header.summary,
+        })
+    }
+}
+
+fn lexicon_index(labels: &[String], lexicon: &Lexicon) -> Vec<Option<usize>> {
+    labels.iter().map(|l| lexicon.labels().iter().position(|x| x == l)).collect()
+}
+
+/// Trains a model on `examples` whose label bits refer to `labels`.
+///
+/// Method: features of every example are extracted once; the examples are
+/// split into `folds` groups (a message and its original stay together);
+/// one model per fold is trained on the other folds and scores its own fold
+/// (cross-fitting), and a final model is trained on everything. The
+/// out-of-fold scores fit the Platt calibration and the per-label F1-optimal
+/// threshold, so neither is tuned on the data being evaluated later.
+pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config: &TrainConfig) -> Result<Model, Error> {
+    let started = Instant::now();
+    if labels.len() > 64 {
+        return Err(Error::TooManyLabels(labels.len()));
+    }
+    if examples.is_empty() {
+        return Err(Error::NoExamples("the data has no message with text".into()));
+    }
+    let columns = learnable_labels(examples, labels.len(), config.min_examples);
+    let bits: Vec<usize> = columns.clone();
+    let buckets = config.features.buckets();
+
+    let mut x = Csr::new();
+    let mut scratch = Scratch::default();
+    for e in examples {
+        config.features.extract(&lexicon, &e.text, &mut scratch);
+        x.push_row(&scratch.features);
+    }
+    let positive: Vec<u64> = examples.iter().map(|e| e.positive).collect();
+    let known: Vec<u64> = examples.iter().map(|e| e.known).collect();
+    let weight: Vec<f32> = examples.iter().map(|e| e.weight).collect();
+    let targets = Targets { positive: &positive, known: &known, weight: &weight, bits: &bits };
+
+    let folds = config.folds.max(2);
+    let fold_of: Vec<usize> = examples
+        .iter()
+        .map(|e| (SplitMix(config.seed ^ (e.group as u64).wrapping_mul(0x9e37_79b9)).next() % folds as u64) as usize)
+        .collect();
+    // Jobs 0..folds: leave one fold out; job `folds`: all data.
+    let jobs: Vec<Vec<usize>> = (0..=folds)
+        .map(|f| (0..examples.len()).filter(|&r| f == folds || fold_of[r] != f).collect())
+        .collect();
+    let params = SgdParams {
+        epochs: config.epochs,
+        learning_rate: config.learning_rate,
+        l2: config.l2,
+        balance_power: config.balance_power,
+        seed: config.seed,
+    };
+    let fitted = run_jobs(&jobs, config.threads.max(1), |rows| fit(&x, buckets, rows, &targets, &params));
+
+    // Out-of-fold raw scores.
+    let k = columns.len();
+    let mut oof = vec![0.0f32; examples.len() * k];
+    for (r, chunk) in oof.chunks_mut(k.max(1)).enumerate().take(examples.len()) {
+        let (index, value) = x.row(r);
+        if k > 0 {
+            fitted[fold_of[r]].scores(index, value, chunk);
+        }
+    }
+
+    let mut thresholds: Vec<f32> = vec![0.5; labels.len()];
+    let mut calibration = Vec::with_capacity(k);
+    let mut learned = Vec::new();
+    for (c, &label) in columns.iter().enumerate() {
+        let bit = 1u64 << label;
+        let rows: Vec<usize> = (0..examples.len()).filter(|&r| known[r] & bit != 0).collect();
+        let z: Vec<f32> = rows.iter().map(|&r| oof[r * k + c]).collect();
+        let y: Vec<bool> = rows.iter().map(|&r| positive[r] & bit != 0).collect();
+        let (a, b) = platt(&z, &y);
+        let p: Vec<f32> = z.iter().map(|&zi| sigmoid(a * zi + b)).collect();
+        let (threshold, f1) = best_f1_threshold(&p, &y);
+        thresholds[label] = threshold;
+        calibration.push((a, b));
+        learned.push((labels[label].clone(), y.iter().filter(|&&v| v).count(), f1));
+    }
+    let lexicon_only = (0..labels.len()).filter(|l| !columns.contains(l)).map(|l| labels[l].clone()).collect();
+    let lexicon_index = lexicon_index(&labels, &lexicon);
+    let final_model = fitted.into_iter().nth(folds).expect("the full-data job ran");
+    Ok(Model {
+        labels,
+        features: config.features,
+        lexicon,
+        lexicon_index,
+        columns,
+        linear: final_model,
+        platt: calibration,
+        thresholds,
+        summary: TrainingSummary {
+            examples: examples.len(),
+            learned,
+            lexicon_only,
+            seconds: started.elapsed().as_secs_f64(),
+            config: config.clone(),
+        },
+    })
+}
+
+/// Labels with at least `min` known positives and `min` known negatives.
+fn learnable_labels(examples: &[Example], n_labels: usize, min: usize) -> Vec<usize> {
+    (0..n_labels)
+        .filter(|&l| {
+            let bit = 1u64 << l;
+            let known = examples.iter().filter(|e| e.known & bit != 0);
+            let pos = known.clone().filter(|e| e.positive & bit != 0).count();
+            let neg = known.count() - pos;
+            pos >= min && neg >= min
+        })
+        .collect()
+}
+
+/// Runs `work` on every job with `threads` worker threads; results in job order.
+fn run_jobs<T: Send, F: Fn(&[usize]) -> T + Sync>(jobs: &[Vec<usize>], threads: usize, work: F) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, T)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.min(jobs.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        if j >= jobs.len() {
+                            break done;
+                        }
+                        done.push((j, work(&jobs[j])));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a training thread panicked")).collect()
+    });
+    results.sort_by_key(|(j, _)| *j);
+    results.into_iter().map(|(_, r)| r).collect()
+}
