@@ -1,1 +1,337 @@
-//! vitalcore-store-sqlite
+//! The embedded SQLite store, vitalcore's default backend.
+//!
+//! One file, WAL journal (readers never block the writer),
+//! `synchronous=NORMAL` (a commit survives a process crash; a power cut may
+//! lose the last commits but never corrupts), foreign keys on, versioned
+//! migrations applied at open (`migrations/*.sql`, schema version in
+//! `PRAGMA user_version`).
+//!
+//! Threads: writes go through one connection behind a mutex; reads of a file
+//! database use a small pool of read-only connections, so the server can read
+//! while an import runs. An in-memory database has one connection for both.
+//! A `visit` callback must not call back into the same in-memory store.
+
+mod events;
+mod migrate;
+mod observations;
+pub mod shared;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use vitalcore_framework::{Event, Observation, Source};
+use vitalcore_store::{
+    Area, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
+};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// How long a connection waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 4;
+
+pub struct SqliteStore {
+    location: String,
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory database (reads use the writer).
+    readers: Option<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and migrates it
+    /// to the current schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        let location = path.display().to_string();
+        let open_err = |e: rusqlite::Error| StoreError::Open { location: location.clone(), reason: e.to_string() };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure_writer(&mut conn, true).map_err(open_err)?;
+        migrate::migrate(&mut conn, &location)?;
+        Ok(SqliteStore {
+            location,
+            writer: Mutex::new(conn),
+            readers: Some(ReaderPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }),
+        })
+    }
+
+    /// A private database in memory, gone when the store is dropped.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let location = ":memory:".to_string();
+        let open_err = |e: rusqlite::Error| StoreError::Open { location: location.clone(), reason: e.to_string() };
+        let mut conn = Connection::open_in_memory().map_err(open_err)?;
+        configure_writer(&mut conn, false).map_err(open_err)?;
+        migrate::migrate(&mut conn, &location)?;
+        Ok(SqliteStore { location, writer: Mutex::new(conn), readers: None })
+    }
+
+    /// Where the database is (a path, or `:memory:`).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        migrate::schema_version(&self.writer())
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when it says "ok".
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let report: String =
+            self.writer().query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(backend)?;
+        if report == "ok" { Ok(()) } else { Err(StoreError::Corrupt(report)) }
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock dropped any open transaction (rolled
+        // back), so the connection is still sound.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let Some(pool) = &self.readers else {
+            return f(&self.writer());
+        };
+        let idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&pool.path).map_err(|e| StoreError::Open {
+                location: self.location.clone(),
+                reason: e.to_string(),
+            })?,
+        };
+        let out = f(&conn);
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+fn configure_writer(conn: &mut Connection, file: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if file {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(rusqlite::Error::InvalidParameterName(format!("cannot switch to WAL mode (got {mode})")));
+        }
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA cache_size = -16384;")?;
+    Ok(conn)
+}
+
+impl Store for SqliteStore {
+    fn import_events(&self, file: &ImportFile, events: &[Event]) -> Result<ImportCounts, StoreError> {
+        events::import(&mut self.writer(), file, events)
+    }
+
+    fn import_observations(&self, file: &ImportFile, rows: &[Observation]) -> Result<ImportCounts, StoreError> {
+        observations::import(&mut self.writer(), file, rows)
+    }
+
+    fn for_each_observation(&self, visit: &mut dyn FnMut(Observation)) -> Result<u64, StoreError> {
+        self.read(|conn| observations::for_each(conn, visit))
+    }
+
+    fn save_areas(&self, areas: &[Area]) -> Result<usize, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO areas (pcode, name, level, parent_pcode, country, geometry)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (pcode) DO UPDATE SET name = excluded.name, level = excluded.level,
+                         parent_pcode = excluded.parent_pcode, country = excluded.country,
+                         geometry = excluded.geometry",
+                )
+                .map_err(backend)?;
+            for a in areas {
+                upsert
+                    .execute(params![a.pcode, a.name, a.level, a.parent_pcode, a.country, a.geometry])
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(areas.len())
+    }
+
+    fn areas(&self) -> Result<Vec<Area>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT pcode, name, level, parent_pcode, country, geometry FROM areas ORDER BY level, pcode",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Area {
+                        pcode: r.get(0)?,
+                        name: r.get(1)?,
+                        level: r.get(2)?,
+                        parent_pcode: r.get(3)?,
+                        country: r.get(4)?,
+                        geometry: r.get(5)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+
+    fn for_each_event(&self, filter: &EventFilter, visit: &mut dyn FnMut(Event)) -> Result<u64, StoreError> {
+        self.read(|conn| events::for_each(conn, filter, visit))
+    }
+
+    fn event_history(&self, source: Source, source_id: &str) -> Result<Vec<EventVersion>, StoreError> {
+        self.read(|conn| events::history(conn, source, source_id))
+    }
+
+    fn counts(&self) -> Result<StoreCounts, StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM event_versions),
+                        (SELECT count(*) FROM observations), (SELECT count(*) FROM areas),
+                        (SELECT count(*) FROM imports)",
+                [],
+                |r| {
+                    Ok(StoreCounts {
+                        events: r.get::<_, i64>(0)? as u64,
+                        prior_versions: r.get::<_, i64>(1)? as u64,
+                        observations: r.get::<_, i64>(2)? as u64,
+                        areas: r.get::<_, i64>(3)? as u64,
+                        imports: r.get::<_, i64>(4)? as u64,
+                    })
+                },
+            )
+            .map_err(backend)
+        })
+    }
+
+    fn imports(&self) -> Result<Vec<ImportFile>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT path, sha256, format, rows_read, rows_rejected FROM imports ORDER BY id DESC",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(ImportFile {
+                        path: r.get(0)?,
+                        sha256: r.get(1)?,
+                        format: r.get(2)?,
+                        rows_read: r.get::<_, i64>(3)? as u64,
+                        rows_rejected: r.get::<_, i64>(4)? as u64,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+}
+
+/// Records one import batch; returns its id. The counts are filled in by
+/// [`finish_import`] in the same transaction.
+pub(crate) fn start_import(
+    conn: &Connection,
+    file: &ImportFile,
+    kind: &str,
+    stored_at: &str,
+) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO imports (path, sha256, format, kind, rows_read, rows_rejected, imported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![file.path, file.sha256, file.format, kind, file.rows_read as i64, file.rows_rejected as i64, stored_at],
+    )
+    .map_err(backend)?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn finish_import(conn: &Connection, import_id: i64, counts: &ImportCounts) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE imports SET imported = ?1, updated = ?2, unchanged = ?3 WHERE id = ?4",
+        params![counts.imported as i64, counts.updated as i64, counts.unchanged as i64, import_id],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// How an import finds what is stored under a (source, source_id): for a
+/// batch that is large next to the table, one scan into a hash map beats a
+/// B-tree probe per row; for a small batch into a large table, probes win.
+pub(crate) enum Existing {
+    Nothing,
+    Loaded(std::collections::HashMap<Source, std::collections::HashMap<String, (i64, i64)>>),
+    Probe,
+}
+
+impl Existing {
+    pub(crate) fn prepare(conn: &Connection, table: &str, batch_len: usize) -> Result<Existing, StoreError> {
+        let max_id: Option<i64> =
+            conn.query_row(&format!("SELECT max(id) FROM {table}"), [], |r| r.get(0)).map_err(backend)?;
+        let Some(stored) = max_id else { return Ok(Existing::Nothing) };
+        if (batch_len as i64) * 16 < stored {
+            return Ok(Existing::Probe);
+        }
+        let mut map: std::collections::HashMap<Source, std::collections::HashMap<String, (i64, i64)>> =
+            std::collections::HashMap::new();
+        let mut stmt =
+            conn.prepare(&format!("SELECT source, source_id, id, fingerprint FROM {table}")).map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let source: String = r.get(0).map_err(backend)?;
+            let source = source.parse::<Source>().map_err(StoreError::Corrupt)?;
+            map.entry(source)
+                .or_insert_with(|| std::collections::HashMap::with_capacity(stored as usize))
+                .insert(r.get(1).map_err(backend)?, (r.get(2).map_err(backend)?, r.get(3).map_err(backend)?));
+        }
+        Ok(Existing::Loaded(map))
+    }
+
+    /// (row id, fingerprint) of the stored record, if any.
+    pub(crate) fn find(
+        &self,
+        conn: &Connection,
+        table: &str,
+        source: Source,
+        source_id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        match self {
+            Existing::Nothing => Ok(None),
+            Existing::Loaded(map) => Ok(map.get(&source).and_then(|ids| ids.get(source_id)).copied()),
+            Existing::Probe => conn
+                .prepare_cached(&format!("SELECT id, fingerprint FROM {table} WHERE source = ?1 AND source_id = ?2"))
+                .map_err(backend)?
+                .query_row(params![source.as_str(), source_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(backend),
+        }
+    }
+}

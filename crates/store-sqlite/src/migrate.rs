@@ -1,0 +1,43 @@
+//! Versioned migrations, embedded in the binary and applied at open. The
+//! schema version is SQLite's `PRAGMA user_version`; each migration runs in
+//! the same transaction that bumps it, so a migration lands whole or not.
+
+use rusqlite::{Connection, TransactionBehavior};
+use vitalcore_store::StoreError;
+
+use crate::backend;
+
+/// (version, SQL), in order. Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// The newest schema version this build knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(backend)
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`]; refuses a database written by
+/// a newer build. Safe to call on every open and from concurrent processes
+/// (the version is re-read under the write lock).
+pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
+    let too_new = |found| StoreError::TooNew { location: location.to_string(), found, known: SCHEMA_VERSION };
+    let found = schema_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(too_new(found));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+    let found = schema_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(too_new(found));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Backend(format!("migration {version} failed on {location}: {e}")))?;
+        tx.pragma_update(None, "user_version", version).map_err(backend)?;
+    }
+    tx.commit().map_err(backend)
+}

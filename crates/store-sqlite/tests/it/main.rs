@@ -1,0 +1,165 @@
+//! vitalcore-store-sqlite integration tests: the shared store contract on an
+//! in-memory and on a file database, plus what only SQLite has (migrations
+//! on reopen, refusing a newer schema, surviving a killed import).
+
+#[path = "synthetic.rs"]
+mod synthetic;
+#[macro_use]
+mod conformance;
+
+use std::io::{BufRead, BufReader};
+use std::ops::Deref;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use vitalcore_store::{EventFilter, Store, StoreError, events};
+use vitalcore_store_sqlite::{SCHEMA_VERSION, SqliteStore};
+
+/// A store in a fresh temporary folder, removed on drop.
+struct FileStore {
+    store: SqliteStore,
+    _dir: TempDir,
+}
+
+impl Deref for FileStore {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        &self.store
+    }
+}
+
+fn file_store() -> FileStore {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("vitalcore.db")).unwrap();
+    FileStore { store, _dir: dir }
+}
+
+mod in_memory {
+    conformance_tests!(Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap()));
+}
+
+mod on_file {
+    conformance_tests!(crate::file_store());
+}
+
+#[test]
+fn reopening_keeps_data_and_applies_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    let batch = synthetic::events(50, 11);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.import_events(&synthetic::file("a.csv", 50), &batch).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.counts().unwrap().events, 50);
+        store.integrity_check().unwrap();
+    }
+}
+
+#[test]
+fn file_database_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal", "WAL mode is recorded in the file");
+}
+
+#[test]
+fn database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+    drop(conn);
+    match SqliteStore::open(&path) {
+        Err(StoreError::TooNew { found, known, location }) => {
+            assert_eq!((found, known), (SCHEMA_VERSION + 5, SCHEMA_VERSION));
+            assert!(location.ends_with("new.db"));
+        }
+        Err(other) => panic!("expected TooNew, got {other}"),
+        Ok(_) => panic!("a database from a newer build was opened"),
+    }
+}
+
+#[test]
+fn unreadable_file_is_an_open_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-db.db");
+    std::fs::write(&path, b"this is not a database, just some text that is long enough for a header").unwrap();
+    let err = SqliteStore::open(&path).err().expect("open fails").to_string();
+    assert!(err.contains("not-a-db.db"), "{err}");
+}
+
+const CHILD_DB: &str = "VITALCORE_STORE_KILL_CHILD_DB";
+const CHILD_ROWS: usize = 400_000;
+const CHILD_MARKER: &str = "child: importing now";
+
+/// Run only by `killed_import_leaves_the_database_as_before`, as a child
+/// process that is killed in the middle of this import.
+#[test]
+#[ignore = "child process of killed_import_leaves_the_database_as_before"]
+fn child_imports_a_large_batch() {
+    let path = std::env::var(CHILD_DB).expect("run by killed_import_leaves_the_database_as_before");
+    let store = SqliteStore::open(&path).unwrap();
+    let batch = synthetic::events(CHILD_ROWS, 77);
+    println!("\n{CHILD_MARKER}");
+    store.import_events(&synthetic::file("killed.csv", CHILD_ROWS), &batch).unwrap();
+    println!("finished");
+}
+
+#[test]
+fn killed_import_leaves_the_database_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kill.db");
+    let wal = dir.path().join("kill.db-wal");
+    let (before, before_events) = {
+        let store = SqliteStore::open(&path).unwrap();
+        let mut base = synthetic::events(1_000, 76);
+        for e in &mut base {
+            e.provenance.source_id.push_str("-base"); // disjoint from the child's ids
+        }
+        store.import_events(&synthetic::file("base.csv", 1_000), &base).unwrap();
+        (store.counts().unwrap(), events(&store, &EventFilter::default()).unwrap())
+    };
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["child_imports_a_large_batch", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DB, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines.by_ref().map_while(Result::ok).any(|l| l.trim() == CHILD_MARKER),
+        "the child never started importing"
+    );
+    // Wait until the uncommitted transaction has spilled pages into the WAL.
+    let started = Instant::now();
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "the child finished before it could be killed");
+        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > (1 << 20) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the child wrote nothing for 2 minutes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let store = SqliteStore::open(&path).unwrap();
+    store.integrity_check().unwrap();
+    assert_eq!(store.counts().unwrap(), before);
+    assert_eq!(events(&store, &EventFilter::default()).unwrap(), before_events);
+    assert!(store.imports().unwrap().iter().all(|i| i.path != "killed.csv"));
+    // And the database still takes imports.
+    let counts = store.import_events(&synthetic::file("after.csv", 10), &synthetic::events(10, 78)).unwrap();
+    assert_eq!(counts.imported, 10);
+}
