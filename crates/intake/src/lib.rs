@@ -1,1 +1,33 @@
-//! vitalcore-intake
+//! vitalcore-intake: the I/O-free core of bottom-up intake and the
+//! alert-to-response workflow.
+//!
+//! - [`report`]: the community report, its validation and the reference
+//!   number a reporter quotes; [`categories`]: reporter categories mapped to
+//!   the framework's dimensions and themes.
+//! - [`crypto`]: reporter contacts sealed with XChaCha20-Poly1305; every
+//!   decryption yields an audit record.
+//! - [`auth`]: users and roles, argon2id passwords, session and API tokens,
+//!   the permission policy, CSRF tokens.
+//! - [`workflow`]: alert states as a fold over an append-only step log,
+//!   deadlines, escalation, feedback and response metrics.
+//! - [`sms`], [`kobo`]: the SMS gateway webhooks and KoBoToolbox/ODK exports.
+//! - [`duplicates`]: likely duplicates, linked and never deleted.
+//! - [`store`]: what a backend must persist, and an in-memory backend.
+//!
+//! Nothing here opens a file, a socket or a database: callers pass bytes and
+//! the current time in.
+
+pub mod auth;
+pub mod categories;
+pub mod crypto;
+pub mod duration;
+pub mod duplicates;
+pub mod kobo;
+pub mod report;
+pub mod sms;
+pub mod store;
+pub mod workflow;
+
+pub use categories::CategoryMap;
+pub use crypto::{ContactKey, ContactRead, SealedContact};
+pub use report::{Channel, Intake, InvalidReport, Reference, Report, ReportDraft, Urgency};

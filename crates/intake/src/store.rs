@@ -1,0 +1,284 @@
+//! What a backend must persist, as one trait, and an in-memory backend for
+//! tests and for trying things out. The SQLite and PostgreSQL backends
+//! implement [`ReportStore`] against their own schemas.
+//!
+//! Contract every backend keeps:
+//! - reports are inserted once; a reference already used is a
+//!   [`StoreError::Conflict`] (the caller draws a new reference and retries);
+//! - the contact is stored only as [`crate::SealedContact::as_stored`] text,
+//!   never decrypted by the store;
+//! - alert steps are append-only: a step whose `seq` is not the next one is a
+//!   conflict (two people acting at once), and steps are never updated or deleted;
+//! - password hashes and token hashes only, never tokens;
+//! - every contact read is in the audit log before the contact is shown
+//!   ([`reveal_contact`] does it in that order);
+//! - KoBo submission uuids per form, so a re-import adds nothing.
+
+use crate::auth::{Action, ApiToken, Resource, Session, TokenHash, User, authorize};
+use crate::crypto::{ContactKey, ContactRead, CryptoError, RevealedContact};
+use crate::duplicates::DuplicateLink;
+use crate::report::{Reference, Report, Verification};
+use crate::workflow::StepRecord;
+use jiff::Timestamp;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// Which reports to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportFilter {
+    pub area_pcode: Option<String>,
+    pub received_from: Option<Timestamp>,
+    pub received_until: Option<Timestamp>,
+    pub limit: Option<usize>,
+}
+
+impl ReportFilter {
+    pub fn matches(&self, r: &Report) -> bool {
+        self.area_pcode.as_ref().is_none_or(|a| r.place.area_pcode.as_ref() == Some(a))
+            && self.received_from.is_none_or(|t| r.received_at >= t)
+            && self.received_until.is_none_or(|t| r.received_at < t)
+    }
+}
+
+pub trait ReportStore: Send + Sync {
+    fn insert_report(&self, report: &Report) -> Result<(), StoreError>;
+    fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError>;
+    /// Reports matching the filter, oldest received first.
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError>;
+    fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError>;
+    /// Adds links (a link to a report already linked replaces the old score).
+    fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError>;
+
+    /// Appends a workflow step; `record.seq` must be the alert's next position.
+    fn append_step(&self, record: &StepRecord) -> Result<(), StoreError>;
+    fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
+
+    fn save_user(&self, user: &User) -> Result<(), StoreError>;
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    fn save_session(&self, session: &Session) -> Result<(), StoreError>;
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
+    fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError>;
+    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError>;
+
+    fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError>;
+    fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError>;
+
+    /// Submission uuids already imported for a KoBo form.
+    fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError>;
+    fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum AccessError {
+    #[error(transparent)]
+    Denied(#[from] crate::auth::Denied),
+    #[error("report {0} not found")]
+    NotFound(String),
+    #[error("report {0} has no contact")]
+    NoContact(String),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads a report for `user`, applying the permission policy to its area.
+/// A focal point asking for another community's report by id gets `Denied`
+/// (a server may answer 404 instead, to not confirm the id exists).
+pub fn report_for(store: &dyn ReportStore, user: &User, reference: &Reference) -> Result<Report, AccessError> {
+    let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
+    authorize(user, Action::ReadReport, Resource::Area(report.place.area_pcode.as_deref()))?;
+    Ok(report)
+}
+
+/// Decrypts a report's contact for `user`: checks permission, decrypts, and
+/// writes the audit record before handing the contact out. If the audit
+/// record cannot be stored, the contact is not returned.
+pub fn reveal_contact(
+    store: &dyn ReportStore,
+    key: &ContactKey,
+    user: &User,
+    reference: &Reference,
+    purpose: &str,
+    now: Timestamp,
+) -> Result<RevealedContact, AccessError> {
+    let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
+    authorize(user, Action::ReadContact, Resource::Area(report.place.area_pcode.as_deref()))?;
+    let sealed = report.contact.as_ref().ok_or_else(|| AccessError::NoContact(reference.to_string()))?;
+    let revealed = key.open(sealed, reference.as_str(), &user.accessor(), purpose, now)?;
+    store.append_contact_read(&revealed.audit)?;
+    Ok(revealed)
+}
+
+/// Everything in memory, behind one mutex.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    reports: BTreeMap<Reference, Report>,
+    steps: HashMap<Reference, Vec<StepRecord>>,
+    users: BTreeMap<String, User>,
+    sessions: HashMap<TokenHash, Session>,
+    api_tokens: HashMap<TokenHash, ApiToken>,
+    contact_reads: Vec<ContactRead>,
+    kobo: HashMap<String, HashMap<String, Reference>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl ReportStore for MemoryStore {
+    fn insert_report(&self, report: &Report) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.reports.contains_key(&report.reference) {
+            return Err(StoreError::Conflict(format!("reference {} is already used", report.reference)));
+        }
+        inner.reports.insert(report.reference.clone(), report.clone());
+        Ok(())
+    }
+
+    fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {
+        Ok(self.lock().reports.get(reference).cloned())
+    }
+
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        let inner = self.lock();
+        let mut out: Vec<Report> = inner.reports.values().filter(|r| filter.matches(r)).cloned().collect();
+        out.sort_by_key(|r| r.received_at);
+        if let Some(limit) = filter.limit {
+            out.truncate(limit);
+        }
+        Ok(out)
+    }
+
+    fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let r = inner.reports.get_mut(reference).ok_or_else(|| StoreError::NotFound(format!("report {reference}")))?;
+        r.verification = state;
+        Ok(())
+    }
+
+    fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let r = inner.reports.get_mut(reference).ok_or_else(|| StoreError::NotFound(format!("report {reference}")))?;
+        for link in links {
+            r.duplicates.retain(|l| l.other != link.other);
+            r.duplicates.push(link.clone());
+        }
+        Ok(())
+    }
+
+    fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if !inner.reports.contains_key(&record.alert) {
+            return Err(StoreError::NotFound(format!("alert {}", record.alert)));
+        }
+        let log = inner.steps.entry(record.alert.clone()).or_default();
+        if record.seq as usize != log.len() {
+            return Err(StoreError::Conflict(format!(
+                "alert {} changed meanwhile (step #{} already recorded); reload it and try again",
+                record.alert, record.seq
+            )));
+        }
+        log.push(record.clone());
+        Ok(())
+    }
+
+    fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+        Ok(self.lock().steps.get(alert).cloned().unwrap_or_default())
+    }
+
+    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.users.values().any(|u| u.username == user.username && u.id != user.id) {
+            return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
+        }
+        inner.users.insert(user.id.clone(), user.clone());
+        Ok(())
+    }
+
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.lock().users.get(id).cloned())
+    }
+
+    fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.lock().users.values().find(|u| u.username == username).cloned())
+    }
+
+    fn save_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.lock().sessions.insert(session.token_hash, session.clone());
+        Ok(())
+    }
+
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
+        Ok(self.lock().sessions.get(hash).cloned())
+    }
+
+    fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.lock().sessions.remove(hash);
+        Ok(())
+    }
+
+    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.lock().api_tokens.insert(token.token_hash, token.clone());
+        Ok(())
+    }
+
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
+        Ok(self.lock().api_tokens.get(hash).cloned())
+    }
+
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let t = inner.api_tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("API token".into()))?;
+        t.revoked_at.get_or_insert(at);
+        Ok(())
+    }
+
+    fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
+        self.lock().contact_reads.push(read.clone());
+        Ok(())
+    }
+
+    fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
+        Ok(self.lock().contact_reads.iter().filter(|r| r.report == reference.as_str()).cloned().collect())
+    }
+
+    fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError> {
+        Ok(self.lock().kobo.get(form).map(|m| m.keys().cloned().collect()).unwrap_or_default())
+    }
+
+    fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let seen = inner.kobo.entry(form.to_string()).or_default();
+        for (uuid, reference) in uuids {
+            seen.entry(uuid.clone()).or_insert_with(|| reference.clone());
+        }
+        Ok(())
+    }
+}
