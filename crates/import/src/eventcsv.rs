@@ -43,7 +43,7 @@ pub(crate) fn read<R, B>(
     build: B,
 ) -> Result<(ParsedEvents, R), ImportError>
 where
-    R: Read + BytesRead,
+    R: Read + BytesRead + LineOf,
     B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
 {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
@@ -58,13 +58,15 @@ where
     }
     let header = Header::new(&record);
     let parse = build(&header).map_err(|problem| ImportError::MissingColumns { file: name.to_string(), problem })?;
-    let (mut events, mut rejects, mut rows_read) = (Vec::new(), Vec::new(), 0u64);
+    let (mut events, mut rejects, mut rows_read, mut index) = (Vec::new(), Vec::new(), 0u64, 0u64);
     while rdr.read_byte_record(&mut record).map_err(malformed)? {
+        let start = record.position().map_or(0, |p| p.byte());
+        let line = rdr.get_mut().line_of(start, index);
+        index += 1;
         if is_blank(&record) || is_hashtag_row(&record) {
             continue;
         }
         rows_read += 1;
-        let line = record.position().map_or(0, |p| p.line());
         let provenance = Provenance { source, source_id: String::new(), file: name.to_string(), line };
         match parse(&record, provenance, ctx) {
             Ok(event) => events.push(event),
@@ -94,6 +96,18 @@ where
     Ok((ParsedEvents { events, rejects, rows_read, file, format, header: names }, reader))
 }
 
+/// The 1-based line in the user's file of the data record that starts at
+/// byte `start` of the stream and is the `index`-th record after the header.
+pub(crate) trait LineOf {
+    fn line_of(&mut self, start: u64, index: u64) -> u64;
+}
+
+impl LineOf for crate::source::Tracked {
+    fn line_of(&mut self, start: u64, _index: u64) -> u64 {
+        self.line_at(start)
+    }
+}
+
 /// Byte count of a reader, for progress.
 pub(crate) trait BytesRead {
     fn bytes_read(&self) -> u64;
@@ -102,12 +116,6 @@ pub(crate) trait BytesRead {
 impl BytesRead for crate::source::Tracked {
     fn bytes_read(&self) -> u64 {
         self.bytes
-    }
-}
-
-impl BytesRead for std::io::Cursor<Vec<u8>> {
-    fn bytes_read(&self) -> u64 {
-        self.position()
     }
 }
 

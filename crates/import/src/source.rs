@@ -4,6 +4,7 @@
 use crate::error::ImportError;
 use sha2::{Digest, Sha256};
 use std::fs::File;
+use std::collections::VecDeque;
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
@@ -110,7 +111,14 @@ impl Input {
                 Box::new(BufReader::with_capacity(1 << 16, File::open(&p).map_err(|e| ImportError::io(&self.name, e))?))
             }
         };
-        Ok(Tracked { inner, hasher: Sha256::new(), bytes: 0, archive_sha256: self.archive_sha256 })
+        Ok(Tracked {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+            archive_sha256: self.archive_sha256,
+            newlines: VecDeque::new(),
+            lines_passed: 0,
+        })
     }
 }
 
@@ -120,14 +128,38 @@ pub(crate) struct Tracked {
     hasher: Sha256,
     pub bytes: u64,
     archive_sha256: Option<String>,
+    /// Offsets of the `\n` bytes read but not yet passed by the parser.
+    newlines: VecDeque<u64>,
+    lines_passed: u64,
 }
 
 impl Read for Tracked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        let base = self.bytes;
+        self.newlines.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
         self.bytes += n as u64;
         Ok(n)
+    }
+}
+
+impl Tracked {
+    /// The 1-based line of the record that the parser says starts at byte
+    /// `start`. Counted here rather than taken from the csv crate, whose
+    /// line count is one short in CRLF files: there a record's position is
+    /// the `\n` of the previous line's CRLF, which is why a newline *at*
+    /// `start` counts as passed (a record cannot begin with a real newline:
+    /// the parser skips blank lines).
+    pub fn line_at(&mut self, start: u64) -> u64 {
+        while let Some(&at) = self.newlines.front() {
+            if at > start {
+                break;
+            }
+            self.newlines.pop_front();
+            self.lines_passed += 1;
+        }
+        self.lines_passed + 1
     }
 }
 

@@ -136,20 +136,36 @@ pub(crate) fn read_geojson(input: Input, ctx: &Context, progress: Progress) -> R
     })?;
     let lines = crate::geojson_lines::feature_lines(&bytes);
     let (csv_bytes, line_of_row) = flatten(features, &lines);
-    let reader = std::io::Cursor::new(csv_bytes);
+    let reader = FeatureRows { csv: std::io::Cursor::new(csv_bytes), line_of_row };
     let (mut parsed, _) = eventcsv::read(&name, reader, Format::UcdpGeojson, Source::UcdpGed, ctx, progress, parser)?;
-    // Rows were numbered in the flattened CSV (row i on line i + 2); give back
-    // the feature's line in the GeoJSON file.
-    let map = |line: u64| line.checked_sub(2).and_then(|i| line_of_row.get(i as usize)).copied().unwrap_or(line);
-    for e in &mut parsed.events {
-        e.provenance.line = map(e.provenance.line);
-    }
-    for r in &mut parsed.rejects {
-        r.line = map(r.line);
-    }
     progress(bytes.len() as u64);
     parsed.file = ImportFile { path, sha256, ..parsed.file };
     Ok(parsed)
+}
+
+/// The flattened features as a CSV stream whose row `i` reports the line
+/// where feature `i` starts in the GeoJSON file.
+struct FeatureRows {
+    csv: std::io::Cursor<Vec<u8>>,
+    line_of_row: Vec<u64>,
+}
+
+impl std::io::Read for FeatureRows {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.csv.read(buf)
+    }
+}
+
+impl eventcsv::LineOf for FeatureRows {
+    fn line_of(&mut self, _start: u64, index: u64) -> u64 {
+        self.line_of_row.get(index as usize).copied().unwrap_or(0)
+    }
+}
+
+impl eventcsv::BytesRead for FeatureRows {
+    fn bytes_read(&self) -> u64 {
+        self.csv.position()
+    }
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
