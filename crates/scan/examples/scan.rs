@@ -1,5 +1,5 @@
 //! Development driver without the full CLI (which builds every crate):
-//! `scan generate ROWS SEED OUT` and `scan aggregate FILE [THREADS]`.
+//! `scan generate ROWS SEED OUT` and `scan aggregate FILE [THREADS [OUT.csv]]`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,6 +22,13 @@ fn main() {
             let t = Instant::now();
             let report = scan_files(&[PathBuf::from(&args[1])], &opts).unwrap();
             let events: u64 = report.rows.iter().map(|r| r.totals.events).sum();
+            if let Some(out) = args.get(3) {
+                let mut s = String::from("country,admin1,month,events,fatalities\n");
+                for r in &report.rows {
+                    s.push_str(&format!("{},{},{},{},{}\n", r.country, r.admin1, r.month, r.totals.events, r.totals.fatalities));
+                }
+                std::fs::write(out, s).unwrap();
+            }
             eprintln!("{} groups, {} events, {} rejected, {:.3} s", report.rows.len(), events, report.rejected, t.elapsed().as_secs_f64());
         }
         _ => eprintln!("usage: scan generate ROWS SEED OUT | scan aggregate FILE [THREADS]"),

@@ -1,7 +1,6 @@
 //! Event counts and fatality sums by (country, admin1, month).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 use crate::date::Month;
 
@@ -46,8 +45,6 @@ impl Hasher for FxHasher {
     }
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
 /// Events and fatalities of one (country, admin1, month).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -70,9 +67,12 @@ impl Area {
         if self.months.is_empty() {
             self.first = month.0;
         } else if month.0 < self.first {
-            let grow = (self.first - month.0) as usize;
-            self.months.splice(0..0, std::iter::repeat_n(Totals::default(), grow));
-            self.first = month.0;
+            // Files often run newest first: grow the front geometrically so
+            // that prepending months costs amortised O(1).
+            let needed = self.first - month.0;
+            let grow = needed.max(self.months.len() as u32).max(12).min(self.first);
+            self.months.splice(0..0, std::iter::repeat_n(Totals::default(), grow as usize));
+            self.first -= grow;
         }
         let i = (month.0 - self.first) as usize;
         if i >= self.months.len() {
@@ -82,34 +82,93 @@ impl Area {
     }
 }
 
-/// Rollup under construction. Areas are found by hashing the country and
-/// admin1 bytes; months are direct offsets into a small array per area.
+/// Rollup under construction. Areas are found in an open-addressing table
+/// keyed by the hash of the country and admin1 bytes (no key is built or
+/// copied per row); months are direct offsets into a small array per area.
 #[derive(Default, Debug)]
 pub struct Aggregator {
-    index: FxMap<Box<[u8]>, u32>,
+    /// Slots of (hash, area index + 1); 0 marks an empty slot. Power-of-two size.
+    slots: Vec<(u64, u32)>,
     areas: Vec<Area>,
-    key: Vec<u8>,
+}
+
+#[inline]
+fn area_hash(country: &[u8], admin1: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(country);
+    h.add(0xff);
+    h.write(admin1);
+    h.finish()
+}
+
+/// Byte equality without a library call for the short names compared here.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    ca.remainder().iter().zip(cb.remainder()).all(|(x, y)| x == y)
+}
+
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
 impl Aggregator {
     #[inline]
     pub fn add(&mut self, country: &[u8], admin1: &[u8], month: Month, events: u64, fatalities: u64) {
-        self.key.clear();
-        self.key.extend_from_slice(&(country.len() as u32).to_le_bytes());
-        self.key.extend_from_slice(country);
-        self.key.extend_from_slice(admin1);
-        let id = match self.index.get(self.key.as_slice()) {
-            Some(&id) => id,
-            None => {
-                let id = self.areas.len() as u32;
-                self.index.insert(self.key.clone().into_boxed_slice(), id);
-                self.areas.push(Area { country: country.into(), admin1: admin1.into(), first: 0, months: Vec::new() });
-                id
-            }
-        };
-        let totals = self.areas[id as usize].totals_mut(month);
+        let id = self.area_id(country, admin1);
+        let totals = self.areas[id].totals_mut(month);
         totals.events += events;
         totals.fatalities += fatalities;
+    }
+
+    #[inline]
+    fn area_id(&mut self, country: &[u8], admin1: &[u8]) -> usize {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0); 1024];
+        }
+        let hash = area_hash(country, admin1);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let (h, id) = self.slots[i];
+            if id == 0 {
+                break;
+            }
+            let area = &self.areas[id as usize - 1];
+            if h == hash && same(&area.country, country) && same(&area.admin1, admin1) {
+                return id as usize - 1;
+            }
+            i = (i + 1) & mask;
+        }
+        self.areas.push(Area { country: country.into(), admin1: admin1.into(), first: 0, months: Vec::new() });
+        self.slots[i] = (hash, self.areas.len() as u32);
+        if self.areas.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        self.areas.len() - 1
+    }
+
+    fn grow(&mut self) {
+        let mut slots = vec![(0u64, 0u32); self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for &(h, id) in self.slots.iter().filter(|s| s.1 != 0) {
+            let mut i = h as usize & mask;
+            while slots[i].1 != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = (h, id);
+        }
+        self.slots = slots;
     }
 
     pub fn merge(&mut self, other: Aggregator) {

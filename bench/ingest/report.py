@@ -1,0 +1,114 @@
+"""Checks that every tool produced the same table, then prints and records
+medians, minimums, peak memory and ratios to vitalcore."""
+import argparse
+import csv
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+
+def load(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    want = ["country", "admin1", "month", "events", "fatalities"]
+    if header != want:
+        sys.exit(f"{path}: header {header}, expected {want}")
+    return sorted((c, a, m, int(e), int(f)) for c, a, m, e, f in body)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--times", required=True)
+    p.add_argument("--results", required=True)
+    p.add_argument("--file", required=True)
+    p.add_argument("--command", required=True)
+    p.add_argument("--versions", required=True)
+    p.add_argument("--write")
+    a = p.parse_args()
+
+    with open(a.times) as f:
+        times = list(csv.DictReader(f, delimiter="\t"))
+    tools = list(dict.fromkeys(t["tool"] for t in times))
+
+    reference = load(os.path.join(a.results, "result-vitalcore.csv"))
+    checks = []
+    for tool in tools:
+        got = load(os.path.join(a.results, f"result-{tool}.csv"))
+        same = got == reference
+        checks.append(f"- {tool}: {len(got)} groups, {sum(r[3] for r in got)} events, "
+                      f"{sum(r[4] for r in got)} fatalities: {'identical to vitalcore' if same else 'DIFFERENT from vitalcore'}")
+        if not same:
+            missing = set(reference) ^ set(got)
+            checks.append(f"  first differences: {sorted(missing)[:5]}")
+
+    stats = {}
+    for tool in tools:
+        rows = [t for t in times if t["tool"] == tool]
+        wall = [float(t["wall_s"]) for t in rows]
+        job = [float(t["job_s"]) for t in rows]
+        rss = max(int(t["max_rss_kb"]) for t in rows)
+        stats[tool] = (statistics.median(wall), min(wall), statistics.median(job), rss / 1024, len(rows))
+    base_wall, base_job = stats["vitalcore"][0], stats["vitalcore"][2]
+    lines = [
+        "| tool | median wall s | min wall s | median job s | peak RSS MB | wall / vitalcore | job / vitalcore |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for tool, (mw, lw, mj, rss, n) in stats.items():
+        lines.append(f"| {tool} | {mw:.2f} | {lw:.2f} | {mj:.2f} | {rss:.0f} | {mw / base_wall:.2f} | {mj / base_job:.2f} |")
+    size = os.path.getsize(a.file)
+    with open(a.file, "rb") as f:
+        pass
+    runs = stats["vitalcore"][4]
+    text = "\n".join([
+        "# Ingest benchmark",
+        "",
+        "Job: count events and sum fatalities by country, admin1 and month of `event_date` from an",
+        "ACLED-shaped CSV (synthetic, `vitalcore generate acled`), result written as sorted CSV.",
+        "",
+        f"- command: `{a.command}`",
+        f"- input: `{os.path.basename(a.file)}`, {size / 1e6:.0f} MB",
+        f"- machine: {machine()}",
+        f"- peers: {a.versions}",
+        f"- {runs} timed runs per tool, interleaved, after one untimed warm-up round (file in page cache).",
+        "- wall = whole process (`/usr/bin/time`), including Python start-up and imports for the peers;",
+        "  job = seconds inside the Python job (read, parse, group, write), measured with `time.perf_counter`;",
+        "  for vitalcore job = wall. Peak RSS is the maximum over runs (`/usr/bin/time` %M).",
+        "",
+        *lines,
+        "",
+        "Results check (each tool's CSV compared, row for row, to vitalcore's):",
+        "",
+        *checks,
+        "",
+    ])
+    print(text)
+    if a.write:
+        with open(a.write, "w") as f:
+            f.write(text)
+    if any("DIFFERENT" in c for c in checks):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
