@@ -14,6 +14,15 @@ pub struct AssessOptions {
     pub to: Month,
     pub period: Period,
     pub params: ScoreParams,
+    /// Display names of areas by P-code (from loaded boundaries), preferred
+    /// over the names the sources spell.
+    pub area_names: BTreeMap<String, String>,
+}
+
+impl AssessOptions {
+    pub fn new(unit: UnitKind, from: Month, to: Month, period: Period) -> AssessOptions {
+        AssessOptions { unit, from, to, period, params: ScoreParams::default(), area_names: BTreeMap::new() }
+    }
 }
 
 /// Running totals of one (unit, period, category) cell.
@@ -124,18 +133,19 @@ fn add_event(cell: &mut Cell, event: &Event, fw: &Framework, locality: Option<&S
 
 fn score_cell(key: &CellKey, cell: &Cell, localities_known: u64, fw: &Framework, opts: &AssessOptions) -> AssessmentRow {
     let p = &opts.params;
-    let harm = cell.severity_weight + cell.fatalities as f64 + cell.civilian_fatalities as f64;
+    let months = key.span.months() as f64;
+    let harm = (cell.severity_weight + cell.fatalities as f64 + cell.civilian_fatalities as f64) / months;
     let localities_affected = cell.localities.len() as u64;
     let weeks_in_period = key.span.weeks();
     let spatial = scores::share(localities_affected, localities_known);
     let temporal = scores::share(cell.weeks.len() as u64, weeks_in_period);
-    let frequency = scores::frequency(cell.events, p);
+    let frequency = scores::frequency(cell.events as f64 / months, p);
     let critical = scores::round2(scores::critical(harm, p));
     let pervasive = scores::round2(scores::pervasive(spatial, temporal, frequency));
     AssessmentRow {
         unit: opts.unit.to_string(),
         unit_id: key.unit_id.clone(),
-        unit_name: cell.unit_name.clone(),
+        unit_name: opts.area_names.get(&key.unit_id).cloned().unwrap_or_else(|| cell.unit_name.clone()),
         period: key.span.label.clone(),
         category_kind: if key.kind == 0 { "dimension" } else { "theme" }.to_string(),
         category: key.category.clone(),

@@ -45,6 +45,10 @@ impl Span {
         (end - self.first_day()).get_days() as i64
     }
 
+    pub fn months(&self) -> u32 {
+        (self.last.index() - self.first.index() + 1) as u32
+    }
+
     pub fn weeks(&self) -> u64 {
         (self.days() as u64).div_ceil(7)
     }

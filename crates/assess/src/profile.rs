@@ -22,6 +22,7 @@ pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &s
         .filter(|e| unit_of(e, opts.unit).is_some_and(|(id, name)| names_unit(query, &id, &name)))
         .collect();
     let (unit_id, name) = unit_of(mine.first()?, opts.unit)?;
+    let name = opts.area_names.get(&unit_id).cloned().unwrap_or(name);
     let whole = AssessOptions { period: Period::All, ..opts.clone() };
     // Localities known must come from the whole unit, so assess all of its events.
     let totals = assess(mine.iter().copied(), fw, &whole);
@@ -91,6 +92,7 @@ pub fn summaries(events: &[Event], fw: &Framework, opts: &AssessOptions, level: 
             continue;
         }
         let Some((id, name)) = unit_of(e, opts.unit) else { continue };
+        let name = opts.area_names.get(&id).cloned().unwrap_or(name);
         let s = by_unit.entry(id.clone()).or_insert_with(|| AreaSummary {
             unit_id: id,
             name,

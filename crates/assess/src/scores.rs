@@ -4,9 +4,11 @@
 //! people, how much of an area, how often). Both are on 0-10 like INFORM.
 //!
 //! critical  = 10 * min(1, ln(1 + H) / ln(1 + H_ref))
-//!   H = sum over events of the severity weight of the event's level
-//!       + fatalities + civilian fatalities (civilian deaths count twice:
-//!       protection of civilians is the mandate's first duty).
+//!   H = (sum over events of the severity weight of the event's level
+//!       + fatalities + civilian fatalities) / months in the period:
+//!       civilian deaths count twice (protection of civilians is the
+//!       mandate's first duty), and the rate per month makes a year's score
+//!       comparable with a month's.
 //!   The log scale follows INFORM's treatment of conflict intensity: ten
 //!   deaths are a much worse month than one, a thousand not a hundred times
 //!   worse than ten for prioritising. H_ref (default 500) scores 10.
@@ -14,7 +16,8 @@
 //! pervasive = 10 * (S + T + F) / 3
 //!   S spatial spread   = localities with events / localities known in the unit
 //!   T temporal spread  = weeks with events / weeks in the period
-//!   F frequency        = min(1, ln(1 + events) / ln(1 + E_ref)), E_ref = 50
+//!   F frequency        = min(1, ln(1 + n) / ln(1 + E_ref)), E_ref = 50,
+//!                        n = events per month of the period
 //!   An arithmetic mean: a threat is pervasive when it reaches many places,
 //!   or recurs, or is frequent; one of them alone already counts.
 
@@ -49,9 +52,9 @@ pub fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 { 0.0 } else { (part as f64 / whole as f64).min(1.0) }
 }
 
-/// F = min(1, ln(1 + events) / ln(1 + E_ref)).
-pub fn frequency(events: u64, params: &ScoreParams) -> f64 {
-    ((1.0 + events as f64).ln() / (1.0 + params.event_reference).ln()).min(1.0)
+/// F = min(1, ln(1 + n) / ln(1 + E_ref)), n = events per month.
+pub fn frequency(events_per_month: f64, params: &ScoreParams) -> f64 {
+    ((1.0 + events_per_month).ln() / (1.0 + params.event_reference).ln()).min(1.0)
 }
 
 /// pervasive = 10 * (S + T + F) / 3.
@@ -84,7 +87,7 @@ mod tests {
         assert_eq!(share(3, 0), 0.0);
         assert_eq!(share(5, 4), 1.0);
         let p = ScoreParams::default();
-        assert_eq!(frequency(0, &p), 0.0);
-        assert_eq!(frequency(50, &p), 1.0);
+        assert_eq!(frequency(0.0, &p), 0.0);
+        assert_eq!(frequency(50.0, &p), 1.0);
     }
 }

@@ -2,18 +2,43 @@
 //! `cmd/<name>.rs`; this file only parses arguments and dispatches.
 
 mod cmd;
+mod context;
+mod output;
+mod progress;
 
 use clap::{Parser, Subcommand};
+use context::Global;
 
 #[derive(Parser)]
-#[command(name = "vitalcore", version, about = "Human-security early warning and response for peace operations")]
+#[command(
+    name = "vitalcore",
+    version,
+    about = "Human-security early warning and response for peace operations",
+    after_help = "Start with `vitalcore demo`: it loads real data and opens the map in your browser."
+)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Load the bundled real data (UCDP GED, Central African Republic) and open the map
+    Demo(cmd::demo::Args),
+    /// Import event data (UCDP GED, ACLED), HXL tables and boundaries
+    Import(cmd::import::Args),
+    /// Threats per area and period, by dimension and theme, with their scores
+    Assess(cmd::assess::Args),
+    /// One area's threat profile
+    Profile(cmd::profile::Args),
+    /// Export the assessment as CSV, HXL or GeoJSON
+    Export(cmd::export::Args),
+    /// Start the web application and JSON API
+    Serve(cmd::serve::Args),
+    /// What the database holds
+    Status(cmd::status::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
@@ -31,7 +56,15 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let global = cli.global;
     match cli.command {
+        Command::Demo(args) => cmd::demo::run(args, &global),
+        Command::Import(args) => cmd::import::run(args, &global),
+        Command::Assess(args) => cmd::assess::run(args, &global),
+        Command::Profile(args) => cmd::profile::run(args, &global),
+        Command::Export(args) => cmd::export::run(args, &global),
+        Command::Serve(args) => cmd::serve::run(args, &global),
+        Command::Status(args) => cmd::status::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
         Command::Index(args) => cmd::index::run(args),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use vitalcore_assess::{AssessOptions, Period, ScoreParams, assess, profile as area_profile, summaries};
+use vitalcore_assess::{AssessOptions, Period, assess, profile as area_profile, summaries};
 use vitalcore_framework::{Event, Month, UnitKind, prio_grid_gid};
 use vitalcore_proto::{AreaProfile, Assessment};
 use vitalcore_store::{Area, EventFilter};
@@ -48,10 +48,12 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     let to = parse_month(&q.to, "to")?;
     let store = state.store.clone();
     let filter = EventFilter { from, to, ..EventFilter::default() };
-    let events = tokio::task::spawn_blocking(move || vitalcore_store::events(&*store, &filter))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (events, areas) = tokio::task::spawn_blocking(move || {
+        Ok::<_, vitalcore_store::StoreError>((vitalcore_store::events(&*store, &filter)?, store.areas()?))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     let first = events.iter().map(|e| Month::of(e.date)).min();
     let last = events.iter().map(|e| Month::of(e.date)).max();
     let (from, to) = match (from.or(first), to.or(last)) {
@@ -64,7 +66,9 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     if from > to {
         return Err(ApiError::bad_request(format!("from ({from}) is after to ({to})")));
     }
-    Ok(Loaded { events, opts: AssessOptions { unit, from, to, period, params: ScoreParams::default() } })
+    let mut opts = AssessOptions::new(unit, from, to, period);
+    opts.area_names = areas.into_iter().map(|a| (a.pcode, a.name)).collect();
+    Ok(Loaded { events, opts })
 }
 
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {

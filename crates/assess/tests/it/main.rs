@@ -1,5 +1,5 @@
 use jiff::civil::date;
-use vitalcore_assess::{AssessOptions, Period, ScoreParams, assess, profile, summaries};
+use vitalcore_assess::{AssessOptions, Period, assess, profile, summaries};
 use vitalcore_framework::{Event, Framework, Month, Place, Provenance, Source, Tags, UnitKind};
 
 fn event(id: &str, day: (i16, i8, i8), admin1: &str, location: &str, fatalities: u32, civ: u32, tags: Tags) -> Event {
@@ -29,13 +29,7 @@ fn event(id: &str, day: (i16, i8, i8), admin1: &str, location: &str, fatalities:
 }
 
 fn opts(period: Period) -> AssessOptions {
-    AssessOptions {
-        unit: UnitKind::Admin1,
-        from: "2014-01".parse().unwrap(),
-        to: "2014-03".parse().unwrap(),
-        period,
-        params: ScoreParams::default(),
-    }
+    AssessOptions::new(UnitKind::Admin1, "2014-01".parse().unwrap(), "2014-03".parse().unwrap(), period)
 }
 
 fn sample(fw: &Framework) -> Vec<Event> {
@@ -87,6 +81,9 @@ fn whole_range_period_sums_months_and_priority_needs_both_scores() {
     assert_eq!(ouham.len(), 1);
     assert_eq!((ouham[0].events, ouham[0].fatalities), (3, 14));
     assert_eq!(ouham[0].period, "2014-01..2014-03");
+    // Harm is a rate per month: the three months' harm divided by three.
+    let c = &ouham[0].components;
+    assert!((c.harm - (c.severity_weight + 14.0 + 10.0) / 3.0).abs() < 1e-9);
     for r in &a.rows {
         assert_eq!(r.priority, r.critical >= 5.0 && r.pervasive >= 5.0);
         assert!((0.0..=10.0).contains(&r.critical) && (0.0..=10.0).contains(&r.pervasive));
@@ -128,6 +125,10 @@ fn profile_finds_an_area_by_name_or_pcode_with_a_zero_filled_trend() {
     let trend: Vec<u64> = personal.trend.iter().map(|t| t.events).collect();
     assert_eq!(trend, [2, 1, 0]);
     assert!(profile(&events, &fw, &opts(Period::Month), "CF5").is_some());
+    // Names from loaded boundaries win over the names the source spells.
+    let mut named = opts(Period::Month);
+    named.area_names.insert("CF5".into(), "Ouham (OCHA)".into());
+    assert_eq!(profile(&events, &fw, &named, "CF5").unwrap().name, "Ouham (OCHA)");
     assert!(profile(&events, &fw, &opts(Period::Month), "Nowhere").is_none());
     let s = summaries(&events, &fw, &opts(Period::Month), 1);
     let ouham = s.iter().find(|s| s.unit_id == "CF5").unwrap();

@@ -1,6 +1,13 @@
 pub mod aggregate;
+pub mod assess;
 pub mod classify;
+pub mod demo;
+pub mod export;
 pub mod forecast;
+pub mod generate;
+pub mod import;
 pub mod index;
 pub mod network;
-pub mod generate;
+pub mod profile;
+pub mod serve;
+pub mod status;
