@@ -1,7 +1,7 @@
 //! The store contract, checked the same way on every backend. Each backend's
 //! test binary includes this file (the PostgreSQL crate through `#[path]`)
-//! and calls `conformance_tests!(expression giving a fresh store)`: the
-//! expression's value must deref to a `Store` whose database is empty.
+//! and calls `conformance_tests!(expression giving Some(fresh store))`: the
+//! store must deref to a `Store` whose database is empty.
 
 #![allow(dead_code)]
 
@@ -37,7 +37,8 @@ macro_rules! conformance_tests {
         $(
             #[test]
             fn $name() {
-                let store = $fresh;
+                // `$fresh` is `None` only where a backend's tests may be skipped.
+                let Some(store) = $fresh else { return };
                 crate::conformance::$name(&*store);
             }
         )*

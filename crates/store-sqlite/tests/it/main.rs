@@ -36,11 +36,11 @@ fn file_store() -> FileStore {
 }
 
 mod in_memory {
-    conformance_tests!(Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap()));
+    conformance_tests!(Some(Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap())));
 }
 
 mod on_file {
-    conformance_tests!(crate::file_store());
+    conformance_tests!(Some(crate::file_store()));
 }
 
 #[test]

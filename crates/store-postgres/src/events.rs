@@ -1,0 +1,313 @@
+//! Events: COPY-based versioned import and the reads.
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Row};
+use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
+use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
+
+use crate::shared::{
+    date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, scan_events, split_tags, to_u8,
+    to_u32,
+};
+use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
+
+/// Columns of the staging table, in COPY order. Dates travel as days since
+/// 2000-01-01 (int4) and become DATE in the merge.
+const STAGE: &[(&str, Type)] = &[
+    ("source", Type::TEXT),
+    ("source_id", Type::TEXT),
+    ("fingerprint", Type::INT8),
+    ("date", Type::INT4),
+    ("date_end", Type::INT4),
+    ("month", Type::INT4),
+    ("country", Type::TEXT),
+    ("iso3", Type::TEXT),
+    ("admin1", Type::TEXT),
+    ("admin2", Type::TEXT),
+    ("location", Type::TEXT),
+    ("lat", Type::FLOAT8),
+    ("lon", Type::FLOAT8),
+    ("precision", Type::INT4),
+    ("admin1_pcode", Type::TEXT),
+    ("admin2_pcode", Type::TEXT),
+    ("grid_gid", Type::INT4),
+    ("event_type", Type::TEXT),
+    ("sub_event_type", Type::TEXT),
+    ("actor1", Type::TEXT),
+    ("actor2", Type::TEXT),
+    ("fatalities", Type::INT4),
+    ("civilian_fatalities", Type::INT4),
+    ("civilian_targeting", Type::BOOL),
+    ("notes", Type::TEXT),
+    ("dimensions", Type::TEXT),
+    ("themes", Type::TEXT),
+    ("severity", Type::INT4),
+    ("rule", Type::TEXT),
+    ("file", Type::TEXT),
+    ("line", Type::INT8),
+];
+
+/// Content columns shared by `events` and `event_versions` (the staging
+/// columns plus the import and the time it was stored).
+fn content_columns() -> Vec<&'static str> {
+    STAGE.iter().map(|(c, _)| *c).chain(["import_id", "stored_at"]).collect()
+}
+
+/// The value of each content column computed from staging row `s`.
+fn staged_values() -> Vec<String> {
+    content_columns()
+        .into_iter()
+        .map(|c| match c {
+            "date" | "date_end" => format!("DATE '2000-01-01' + s.{c}"),
+            "import_id" => "$1".to_string(),
+            "stored_at" => "now()".to_string(),
+            other => format!("s.{other}"),
+        })
+        .collect()
+}
+
+fn create_stage_sql() -> String {
+    let cols: Vec<String> = STAGE.iter().map(|(c, t)| format!("{c} {}", t.name())).collect();
+    format!("CREATE TEMP TABLE stage_events ({}) ON COMMIT DROP", cols.join(", "))
+}
+
+/// Imports one batch in one transaction (see `Store::import_events`).
+pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Result<ImportCounts, StoreError> {
+    let batch = scan_events(&file.path, events)?;
+    let mut tx = client.transaction().map_err(backend)?;
+    tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
+    let import_id = start_import(&mut tx, file, "events")?;
+    tx.batch_execute(&create_stage_sql()).map_err(backend)?;
+    let names: Vec<&str> = STAGE.iter().map(|(c, _)| *c).collect();
+    let types: Vec<Type> = STAGE.iter().map(|(_, t)| t.clone()).collect();
+    let sink = tx
+        .copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", ")))
+        .map_err(backend)?;
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    let mut staged = 0u64;
+    for (i, event) in events.iter().enumerate() {
+        if batch.first[i] {
+            write_event(&mut writer, event, batch.fingerprints[i])?;
+            staged += 1;
+        }
+    }
+    writer.finish().map_err(backend)?;
+    tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
+
+    let columns = content_columns();
+    let cols = columns.join(", ");
+    let e_cols: Vec<String> = columns.iter().map(|c| format!("e.{c}")).collect();
+    let same_key = "e.source = s.source AND e.source_id = s.source_id";
+    tx.execute(
+        &format!(
+            "INSERT INTO event_versions (event_id, version, {cols})
+             SELECT e.id, e.version, {} FROM events e JOIN stage_events s ON {same_key}
+              WHERE e.fingerprint <> s.fingerprint",
+            e_cols.join(", ")
+        ),
+        &[],
+    )
+    .map_err(backend)?;
+    let values = staged_values();
+    let sets: Vec<String> = columns.iter().zip(&values).map(|(c, v)| format!("{c} = {v}")).collect();
+    let updated = tx
+        .execute(
+            &format!(
+                "UPDATE events e SET version = e.version + 1, {} FROM stage_events s
+                  WHERE {same_key} AND e.fingerprint <> s.fingerprint",
+                sets.join(", ")
+            ),
+            &[&import_id],
+        )
+        .map_err(backend)?;
+    let imported = tx
+        .execute(
+            &format!(
+                "INSERT INTO events (version, {cols}) SELECT 1, {} FROM stage_events s
+                  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE {same_key})",
+                values.join(", ")
+            ),
+            &[&import_id],
+        )
+        .map_err(backend)?;
+    let counts = ImportCounts { imported, updated, unchanged: batch.duplicates + staged - imported - updated };
+    finish_import(&mut tx, import_id, &counts)?;
+    tx.commit().map_err(backend)?;
+    Ok(counts)
+}
+
+fn write_event(writer: &mut BinaryCopyInWriter<'_>, e: &Event, fingerprint: i64) -> Result<(), StoreError> {
+    let p = &e.place;
+    let date = days_since_2000(e.date);
+    let date_end = e.date_end.map(days_since_2000);
+    let month = month_code(Month::of(e.date)) as i32;
+    let precision = p.precision.map(i32::from);
+    let grid = grid_of(p).map(|g| g as i32);
+    let fatalities = to_i32(e.fatalities, "fatalities")?;
+    let civilian_fatalities = e.civilian_fatalities.map(|v| to_i32(v, "civilian fatalities")).transpose()?;
+    let dimensions = join_tags(&e.tags.dimensions);
+    let themes = join_tags(&e.tags.themes);
+    let severity = i32::from(e.tags.severity);
+    let line = e.provenance.line as i64;
+    let values: [&(dyn ToSql + Sync); 31] = [
+        &e.provenance.source.as_str(),
+        &e.provenance.source_id,
+        &fingerprint,
+        &date,
+        &date_end,
+        &month,
+        &p.country,
+        &p.iso3,
+        &p.admin1,
+        &p.admin2,
+        &p.location,
+        &p.latitude,
+        &p.longitude,
+        &precision,
+        &p.admin1_pcode,
+        &p.admin2_pcode,
+        &grid,
+        &e.event_type,
+        &e.sub_event_type,
+        &e.actor1,
+        &e.actor2,
+        &fatalities,
+        &civilian_fatalities,
+        &e.civilian_targeting,
+        &e.notes,
+        &dimensions,
+        &themes,
+        &severity,
+        &e.tags.rule,
+        &e.provenance.file,
+        &line,
+    ];
+    writer.write(&values).map_err(backend)
+}
+
+/// The select list that [`event_from_row`] reads, for table alias `t`.
+fn select_list(t: &str) -> String {
+    STAGE
+        .iter()
+        .map(|(c, _)| match *c {
+            "date" | "date_end" => format!("{t}.{c} - DATE '2000-01-01'"),
+            other => format!("{t}.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rebuilds an event from the [`select_list`] columns starting at `at`.
+fn event_from_row(r: &Row, at: usize) -> Result<Event, StoreError> {
+    let source: &str = r.get(at);
+    let source = source.parse::<Source>().map_err(StoreError::Corrupt)?;
+    let date_end: Option<i32> = r.get(at + 4);
+    let fatalities: i32 = r.get(at + 21);
+    let civilian_fatalities: Option<i32> = r.get(at + 22);
+    let severity: i32 = r.get(at + 27);
+    let line: i64 = r.get(at + 30);
+    Ok(Event {
+        provenance: Provenance { source, source_id: r.get(at + 1), file: r.get(at + 29), line: line as u64 },
+        date: date_from_days_since_2000(r.get(at + 3))?,
+        date_end: date_end.map(date_from_days_since_2000).transpose()?,
+        place: place_from_row(r, at + 6)?,
+        event_type: r.get(at + 17),
+        sub_event_type: r.get(at + 18),
+        actor1: r.get(at + 19),
+        actor2: r.get(at + 20),
+        fatalities: to_u32(fatalities.into(), "fatalities")?,
+        civilian_fatalities: civilian_fatalities.map(|v| to_u32(v.into(), "civilian fatalities")).transpose()?,
+        civilian_targeting: r.get(at + 23),
+        notes: r.get(at + 24),
+        tags: Tags {
+            dimensions: split_tags(r.get(at + 25)),
+            themes: split_tags(r.get(at + 26)),
+            severity: to_u8(severity.into(), "severity")?,
+            rule: r.get(at + 28),
+        },
+    })
+}
+
+/// Place columns country .. admin2_pcode starting at `at`.
+pub(crate) fn place_from_row(r: &Row, at: usize) -> Result<Place, StoreError> {
+    let precision: Option<i32> = r.get(at + 7);
+    Ok(Place {
+        country: r.get(at),
+        iso3: r.get(at + 1),
+        admin1: r.get(at + 2),
+        admin2: r.get(at + 3),
+        location: r.get(at + 4),
+        latitude: r.get(at + 5),
+        longitude: r.get(at + 6),
+        precision: precision.map(|v| to_u8(v.into(), "precision")).transpose()?,
+        admin1_pcode: r.get(at + 8),
+        admin2_pcode: r.get(at + 9),
+    })
+}
+
+pub fn for_each(client: &mut Client, filter: &EventFilter, visit: &mut dyn FnMut(Event)) -> Result<u64, StoreError> {
+    let mut clauses = Vec::new();
+    let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    if let Some(from) = filter.from {
+        args.push(Box::new(days_since_2000(from.first_day())));
+        clauses.push(format!("e.date >= DATE '2000-01-01' + ${}::int4", args.len()));
+    }
+    if let Some(to) = filter.to {
+        args.push(Box::new(days_since_2000(to.succ().first_day())));
+        clauses.push(format!("e.date < DATE '2000-01-01' + ${}::int4", args.len()));
+    }
+    if let Some(source) = filter.source {
+        args.push(Box::new(source.as_str()));
+        clauses.push(format!("e.source = ${}", args.len()));
+    }
+    // lower() folds non-ASCII letters only under some collations: those
+    // names are compared in Rust.
+    let country_in_rust = filter.country.as_ref().filter(|c| !c.is_ascii()).map(|c| c.to_lowercase());
+    if let Some(country) = filter.country.as_ref().filter(|c| c.is_ascii()) {
+        args.push(Box::new(country.to_ascii_lowercase()));
+        clauses.push(format!("lower(e.country) = ${}", args.len()));
+    }
+    let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = format!("SELECT {} FROM events e {where_clause} ORDER BY e.date, e.id", select_list("e"));
+    let mut rows = client.query_raw(&sql, args.iter().map(|a| a.as_ref() as &dyn ToSql)).map_err(backend)?;
+    let mut visited = 0;
+    while let Some(row) = rows.next().map_err(backend)? {
+        let event = event_from_row(&row, 0)?;
+        if let Some(wanted) = &country_in_rust {
+            if event.place.country.as_deref().map(str::to_lowercase).as_ref() != Some(wanted) {
+                continue;
+            }
+        }
+        visit(event);
+        visited += 1;
+    }
+    Ok(visited)
+}
+
+/// Prior versions oldest first, then the current one.
+pub fn history(client: &mut Client, source: Source, source_id: &str) -> Result<Vec<EventVersion>, StoreError> {
+    let sql = format!(
+        "SELECT v.version, {}, {} FROM event_versions v JOIN events e ON e.id = v.event_id
+          WHERE e.source = $1 AND e.source_id = $2
+         UNION ALL
+         SELECT e.version, {}, {} FROM events e WHERE e.source = $1 AND e.source_id = $2
+         ORDER BY 1",
+        rfc3339("v.stored_at"),
+        select_list("v"),
+        rfc3339("e.stored_at"),
+        select_list("e"),
+    );
+    let rows = client.query(&sql, &[&source.as_str(), &source_id]).map_err(backend)?;
+    rows.iter()
+        .map(|r| {
+            let version: i32 = r.get(0);
+            Ok(EventVersion {
+                version: to_u32(version.into(), "version")?,
+                stored_at: r.get(1),
+                event: event_from_row(r, 2)?,
+            })
+        })
+        .collect()
+}
