@@ -144,14 +144,16 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
     let done = std::sync::atomic::AtomicUsize::new(0);
     let first_origin = *range.start();
     let n_origins = origins.len();
-    let parts: Vec<Vec<Vec<Acc>>> = std::thread::scope(|s| {
+    // per-origin sums, merged in origin order so the thread count cannot
+    // change the floating-point result
+    let parts: Vec<Vec<(usize, Vec<Vec<Acc>>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = origins
             .chunks(chunk)
             .map(|os| {
                 let done = &done;
                 s.spawn(move || {
                     let every = cfg.refit_every.max(1);
-                    let mut acc = vec![vec![Acc::default(); cfg.horizons.len()]; cfg.models.len()];
+                    let mut per_origin = Vec::with_capacity(os.len());
                     let mut fits: Option<(usize, Vec<HurdleFit>)> = None;
                     for &o in os {
                         let fit_origin = first_origin + (o - first_origin) / every * every;
@@ -160,18 +162,22 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
                             let f = (1..=max_h).map(|h| hurdle::fit(features, y, panel.n_units(), fit_origin, h, cfg.train_window)).collect();
                             fits = Some((fit_origin, f));
                         }
+                        let mut acc = vec![vec![Acc::default(); cfg.horizons.len()]; cfg.models.len()];
                         score_origin(panel, features, cfg, o, fits.as_ref().map(|f| f.1.clone()).unwrap_or_default(), &mut acc);
+                        per_origin.push((o, acc));
                         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         progress(d, n_origins);
                     }
-                    acc
+                    per_origin
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("backtest worker panicked")).collect()
     });
     let mut total = vec![vec![Acc::default(); cfg.horizons.len()]; cfg.models.len()];
-    for part in parts {
+    let mut all: Vec<(usize, Vec<Vec<Acc>>)> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|p| p.0);
+    for (_, part) in all {
         for (m, per_h) in part.into_iter().enumerate() {
             for (k, a) in per_h.into_iter().enumerate() {
                 total[m][k].merge(a);

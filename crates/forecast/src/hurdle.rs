@@ -145,11 +145,21 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
             *gi -= RIDGE * beta[i];
         }
         let step = solve_ridge(&mut hess, &grad, RIDGE);
-        let mut max_step: f64 = 0.0;
-        for (b, s) in beta.iter_mut().zip(&step) {
-            *b += s;
-            max_step = max_step.max(s.abs());
+        // damped Newton: halve the step until the penalised log-likelihood rises
+        let current = penalised_loglik(&beta, &active_rows, row_of, &idle_x, idle_n, idle_pos);
+        let mut t = 1.0;
+        let mut next = beta.clone();
+        for _ in 0..20 {
+            for ((n, b), s) in next.iter_mut().zip(&beta).zip(&step) {
+                *n = b + t * s;
+            }
+            if penalised_loglik(&next, &active_rows, row_of, &idle_x, idle_n, idle_pos) >= current - 1e-9 * current.abs() {
+                break;
+            }
+            t *= 0.5;
         }
+        let max_step = step.iter().fold(0.0f64, |m, s| m.max((t * s).abs()));
+        beta = next;
         if max_step < 1e-7 {
             break;
         }
@@ -158,6 +168,22 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
     let mut fit = HurdleFit { logit: beta, size, residuals, scale: 1.0, train_rows };
     fit.scale = calibration_scale(&fit, features, y, n_units, months, h);
     fit
+}
+
+/// Log-likelihood of the logistic part minus the ridge penalty.
+fn penalised_loglik<'a>(beta: &[f64], rows: &[(usize, f64)], row_of: impl Fn(usize) -> &'a [f32], idle_x: &[f32], idle_n: usize, idle_pos: usize) -> f64 {
+    // log sigma(z) = -ln(1 + e^-z), computed stably
+    let log_sig = |z: f64| if z > 0.0 { -(-z).exp().ln_1p() } else { z - z.exp().ln_1p() };
+    let mut ll = 0.0;
+    for &(r, out) in rows {
+        let z = dot(beta, row_of(r));
+        ll += if out > 0.0 { log_sig(z) } else { log_sig(-z) };
+    }
+    if idle_n > 0 {
+        let z = dot(beta, idle_x);
+        ll += idle_pos as f64 * log_sig(z) + (idle_n - idle_pos) as f64 * log_sig(-z);
+    }
+    ll - 0.5 * RIDGE * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
 /// Ridge regression of ln y on the features for the positive rows.

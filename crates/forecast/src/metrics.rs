@@ -268,7 +268,8 @@ mod tests {
 
     #[test]
     fn brier_and_probabilities() {
-        assert_eq!(brier(0.8, true), 0.04000000000000001);
+        assert!((brier(0.8, true) - 0.04).abs() < 1e-12);
+        assert!((brier(0.3, false) - 0.09).abs() < 1e-12);
         assert_eq!(brier(0.0, false), 0.0);
         let d = draws(&[0.0, 0.0, 1.0, 12.0]);
         assert_eq!(d.view().p_any(), 0.5);
