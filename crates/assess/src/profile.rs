@@ -19,7 +19,11 @@ fn names_unit(query: &str, id: &str, name: &str) -> bool {
 pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &str) -> Option<AreaProfile> {
     let mine: Vec<&Event> = events
         .iter()
-        .filter(|e| unit_of(e, opts.unit).is_some_and(|(id, name)| names_unit(query, &id, &name)))
+        .filter(|e| {
+            unit_of(e, opts.unit).is_some_and(|(id, name)| {
+                names_unit(query, &id, &name) || opts.area_names.get(&id).is_some_and(|n| names_unit(query, &id, n))
+            })
+        })
         .collect();
     let (unit_id, name) = unit_of(mine.first()?, opts.unit)?;
     let name = opts.area_names.get(&unit_id).cloned().unwrap_or(name);
