@@ -21,6 +21,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for c in &rep.components {
         println!("{:<45} {:>6.2} {:<4} mismatches {}", c.column, c.max_abs_diff, c.worst_country, c.presence_mismatches);
     }
-    println!("countries {} max {:.3} risk {:.3} he {:.3} vu {:.3} cc {:.3}", rep.countries, rep.max_abs_diff, rep.max_abs_diff_risk, rep.max_abs_diff_hazard_exposure, rep.max_abs_diff_vulnerability, rep.max_abs_diff_coping);
+    println!("countries {} max {:.3} risk {:.3} he {:.3} vu {:.3} cc {:.3}", rep.n_countries, rep.max_abs_diff, rep.max_abs_diff_risk, rep.max_abs_diff_hazard_exposure, rep.max_abs_diff_vulnerability, rep.max_abs_diff_coping);
     Ok(())
 }

@@ -57,8 +57,11 @@ fn node_value(node: &Node, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<f64> 
             let x = input.eval(lookup);
             scale_value(x, *log10, *min, *max, *invert, *when_zero, *when_missing, inner.as_ref())
         }
-        NodeKind::Aggregate { method, children, weights, when_all_missing, zero_to } => {
+        NodeKind::Aggregate { method, children, weights, when_all_missing, zero_to, require_all } => {
             let vals: Vec<(Option<f64>, f64)> = children.iter().zip(weights).map(|(c, &w)| (lookup(c), w)).collect();
+            if *require_all && vals.iter().any(|(v, _)| v.is_none()) {
+                return None;
+            }
             let v = match method {
                 Aggregation::Mean => mean(&vals),
                 Aggregation::GeometricMean => geometric_mean(&vals),
@@ -67,7 +70,7 @@ fn node_value(node: &Node, lookup: &dyn Fn(&str) -> Option<f64>) -> Option<f64> 
             .or(*when_all_missing);
             match (v, zero_to, node.decimals) {
                 (Some(x), Some(z), Some(d)) if excel_round(x, d) == 0.0 => return Some(*z),
-                (Some(x), Some(z), None) if x == 0.0 => return Some(*z),
+                (Some(0.0), Some(z), None) => return Some(*z),
                 _ => v,
             }
         }

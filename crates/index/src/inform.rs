@@ -59,7 +59,7 @@ pub struct ComponentDiff {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Reproduction {
-    pub countries: usize,
+    pub n_countries: usize,
     pub max_abs_diff: f64,
     pub max_abs_diff_risk: f64,
     pub max_abs_diff_hazard_exposure: f64,
@@ -67,7 +67,8 @@ pub struct Reproduction {
     pub max_abs_diff_coping: f64,
     /// Every tree node whose label names a published column, worst first.
     pub components: Vec<ComponentDiff>,
-    pub results: Vec<CountryResult>,
+    /// Per country (ISO3): computed and published headline scores.
+    pub countries: Vec<CountryResult>,
 }
 
 impl InformData {
@@ -252,13 +253,13 @@ pub fn reproduce(tree: &Tree, data: &InformData) -> Reproduction {
     let mut components: Vec<ComponentDiff> = comp.into_values().collect();
     components.sort_by(|a, b| b.max_abs_diff.total_cmp(&a.max_abs_diff).then(b.presence_mismatches.cmp(&a.presence_mismatches)));
     Reproduction {
-        countries: results.len(),
+        n_countries: results.len(),
         max_abs_diff: headline_max.iter().copied().fold(0.0, f64::max),
         max_abs_diff_risk: headline_max[0],
         max_abs_diff_hazard_exposure: headline_max[1],
         max_abs_diff_vulnerability: headline_max[2],
         max_abs_diff_coping: headline_max[3],
         components,
-        results,
+        countries: results,
     }
 }

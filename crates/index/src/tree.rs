@@ -58,7 +58,15 @@ pub enum NodeKind {
         /// Replaces the linear interpolation between the bounds (variable `x`).
         inner: Option<Expr>,
     },
-    Aggregate { method: Aggregation, children: Vec<String>, weights: Vec<f64>, when_all_missing: Option<f64>, zero_to: Option<f64> },
+    Aggregate {
+        method: Aggregation,
+        children: Vec<String>,
+        weights: Vec<f64>,
+        when_all_missing: Option<f64>,
+        zero_to: Option<f64>,
+        /// Missing as soon as one child is missing (instead of skipping it).
+        require_all: bool,
+    },
     Expr { expr: Expr },
 }
 
@@ -153,6 +161,8 @@ struct NodeSpec {
     weights: Option<Vec<f64>>,
     when_all_missing: Option<f64>,
     zero_to: Option<f64>,
+    #[serde(default)]
+    require_all: bool,
     expr: Option<String>,
     decimals: Option<u32>,
     #[serde(default)]
@@ -251,13 +261,13 @@ fn build_node(ctx: &Ctx, s: NodeSpec, default_decimals: Option<u32>) -> Result<N
                 Some(w) if w.len() != children.len() => {
                     return Err(ctx.node_err(&s.id, "weights", format!("{} weights for {} children; give one weight per child", w.len(), children.len())));
                 }
-                Some(w) if w.iter().any(|&x| !(x > 0.0)) => {
+                Some(w) if w.iter().any(|&x| x.is_nan() || x <= 0.0) => {
                     return Err(ctx.node_err(&s.id, "weights", "weights must be positive numbers"));
                 }
                 Some(w) => w,
                 None => vec![1.0; children.len()],
             };
-            NodeKind::Aggregate { method: s.method.unwrap_or(Aggregation::Mean), children, weights, when_all_missing: s.when_all_missing, zero_to: s.zero_to }
+            NodeKind::Aggregate { method: s.method.unwrap_or(Aggregation::Mean), children, weights, when_all_missing: s.when_all_missing, zero_to: s.zero_to, require_all: s.require_all }
         }
         KindName::Expr => {
             need("expr", s.expr.is_some())?;
@@ -297,6 +307,7 @@ fn misplaced_keys(s: &NodeSpec) -> Vec<&'static str> {
         ("weights", s.weights.is_some()),
         ("when_all_missing", s.when_all_missing.is_some()),
         ("zero_to", s.zero_to.is_some()),
+        ("require_all", s.require_all),
     ];
     let expr = [("expr", s.expr.is_some())];
     let foreign: Vec<(&'static str, bool)> = match s.kind {

@@ -276,7 +276,8 @@ mod tests {
         let (r, n) = lagged_correlation(&z, &z, Test { from: 0, to: 1, lag: 1 }).unwrap();
         assert!((r - 1.0).abs() < 1e-12);
         assert_eq!(n, 5);
-        assert!(lagged_correlation(&vec![vec![vec![1.0; 5], vec![0.0, 1.0, 0.0, 1.0, 0.0]]], &vec![vec![vec![1.0; 5], vec![0.0, 1.0, 0.0, 1.0, 0.0]]], Test { from: 0, to: 1, lag: 0 }).is_none());
+        let flat = [vec![vec![1.0; 5], vec![0.0, 1.0, 0.0, 1.0, 0.0]]];
+        assert!(lagged_correlation(&flat, &flat, Test { from: 0, to: 1, lag: 0 }).is_none());
     }
 
     #[test]

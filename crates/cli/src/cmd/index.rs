@@ -117,7 +117,7 @@ fn fmt(v: Option<f64>) -> String {
 fn print_reproduction(rep: &Reproduction, quiet: bool) {
     if !quiet {
         println!("{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}", "ISO3", "country", "risk", "haz&exp", "vulner.", "coping");
-        for r in &rep.results {
+        for r in &rep.countries {
             let cell = |k: &str| format!("{}/{}", fmt(r.computed[k]), fmt(r.published[k]));
             let name: String = r.name.chars().take(32).collect();
             println!("{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}", r.iso3, name, cell("risk"), cell("hazard_exposure"), cell("vulnerability"), cell("coping"));
@@ -129,7 +129,7 @@ fn print_reproduction(rep: &Reproduction, quiet: bool) {
         }
         println!();
     }
-    println!("countries: {}", rep.countries);
+    println!("countries: {}", rep.n_countries);
     println!("max abs diff: risk {:.3}, hazard & exposure {:.3}, vulnerability {:.3}, lack of coping capacity {:.3}", rep.max_abs_diff_risk, rep.max_abs_diff_hazard_exposure, rep.max_abs_diff_vulnerability, rep.max_abs_diff_coping);
     println!("max abs diff (all four): {:.3}", rep.max_abs_diff);
 }
