@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
+use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;
 
 #[derive(clap::Args, Clone, Debug)]
@@ -35,7 +36,7 @@ impl Global {
 
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
         match &self.database_url {
-            Some(_url) => anyhow::bail!("PostgreSQL support is not in this build yet"),
+            Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
             None => Ok(Arc::new(SqliteStore::open(&self.db)?)),
         }
     }
