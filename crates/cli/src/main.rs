@@ -39,6 +39,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// What the database holds
     Status(cmd::status::Args),
+    /// Every stored version of one source event (revisions are kept)
+    History(cmd::history::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
@@ -65,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         Command::Export(args) => cmd::export::run(args, &global),
         Command::Serve(args) => cmd::serve::run(args, &global),
         Command::Status(args) => cmd::status::run(args, &global),
+        Command::History(args) => cmd::history::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
         Command::Index(args) => cmd::index::run(args),

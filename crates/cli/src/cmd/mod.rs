@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod forecast;
 pub mod generate;
+pub mod history;
 pub mod import;
 pub mod index;
 pub mod network;

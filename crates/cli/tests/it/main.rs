@@ -246,3 +246,33 @@ fn serve_answers_the_page_and_the_api_on_loopback() {
     child.wait().unwrap();
     result.unwrap();
 }
+
+#[test]
+fn a_revised_source_event_updates_the_record_and_keeps_the_prior_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let original = std::fs::read_to_string(fixture("acled_current_synthetic.csv")).unwrap();
+    let first_id = original.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, &original).unwrap();
+    ok(vitalcore(&db, &["import", file.to_str().unwrap()]));
+    // ACLED revises the fatalities of the first event: the last column but two.
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    let n = fields.len();
+    let fat = n - 3;
+    let revised: u32 = fields[fat].parse::<u32>().expect("fatalities column") + 5;
+    fields[fat] = revised.to_string();
+    lines[1] = fields.join(",");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (stdout, _) = ok(vitalcore(&db, &["import", file.to_str().unwrap()]));
+    let [read, imported, updated, unchanged, rejected] = contract(&summary_line(&stdout, "export.csv"));
+    assert_eq!((imported, updated, rejected), (0, 1, 0));
+    assert_eq!(unchanged, read - 1);
+    let (history, _) = ok(vitalcore(&db, &["history", "acled", &first_id, "--json"]));
+    let versions: serde_json::Value = serde_json::from_str(&history).unwrap();
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1]["event"]["fatalities"], revised);
+    assert_eq!(versions[0]["event"]["fatalities"], revised - 5);
+}
