@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
         Command::Index(args) => cmd::index::run(args),
-        Command::Network(args) => cmd::network::run(args),
+        Command::Network(args) => cmd::network::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Generate(args) => cmd::generate::run(args),
     }

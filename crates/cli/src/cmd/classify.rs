@@ -55,6 +55,9 @@ struct TrainArgs {
     /// Seed of the shuffles and folds (same data + seed = same model)
     #[arg(long)]
     seed: Option<u64>,
+    /// Training settings as JSON overriding the defaults, e.g. '{"epochs": 8, "features": {"bits": 20}}'
+    #[arg(long)]
+    config: Option<String>,
     /// Print nothing but errors
     #[arg(long)]
     quiet: bool,
@@ -146,7 +149,10 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
         corrections = extra.len();
         dataset.examples.extend(extra);
     }
-    let mut config = TrainConfig::default();
+    let mut config: TrainConfig = match &a.config {
+        Some(json) => serde_json::from_str(json).context("--config is not valid training settings JSON")?,
+        None => TrainConfig::default(),
+    };
     if let Some(seed) = a.seed {
         config.seed = seed;
     }

@@ -1,6 +1,12 @@
 //! `vitalcore network`: which threat dimensions co-occur and which precede which.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use crate::cmd::assess::{RangeArgs, load};
+use crate::context::Global;
+use vitalcore_assess::{Period, unit_of};
+use vitalcore_framework::Month;
 
 use anyhow::Context;
 use vitalcore_network::{DimensionPanel, NetworkConfig, threat_network, to_dot};
@@ -13,9 +19,12 @@ enum Format {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Panel of counts: CSV with columns unit,month,dimension,count (months YYYY-MM)
+    /// Panel of counts: CSV with columns unit,month,dimension,count (months YYYY-MM).
+    /// Without it, the panel is built from the events in the database.
     #[arg(long)]
-    panel: PathBuf,
+    panel: Option<PathBuf>,
+    #[command(flatten)]
+    range: RangeArgs,
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// False-discovery rate (Benjamini-Hochberg) for keeping an edge
@@ -38,12 +47,18 @@ pub struct Args {
     quiet: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
+    args.quiet |= global.quiet;
     if !(args.fdr > 0.0 && args.fdr <= 1.0) {
         anyhow::bail!("--fdr must be in (0, 1], got {}", args.fdr);
     }
-    let file = std::fs::File::open(&args.panel).with_context(|| format!("cannot open {}", args.panel.display()))?;
-    let panel = DimensionPanel::from_csv(file, &args.panel.display().to_string())?;
+    let panel = match &args.panel {
+        Some(path) => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            DimensionPanel::from_csv(file, &path.display().to_string())?
+        }
+        None => panel_from_store(&args.range, global)?,
+    };
     if !args.quiet {
         eprintln!(
             "panel: {} units x {} months x {} dimensions; {} permutations per test",
@@ -68,4 +83,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("pooled: {} of {} tested edges kept at FDR {}", report.pooled.edges.len(), report.pooled.tested, args.fdr);
     }
     Ok(())
+}
+
+/// Events per unit, month and dimension from the database, zeros filled:
+/// every unit with an event in range, every month from --from to --to.
+fn panel_from_store(range: &RangeArgs, global: &Global) -> anyhow::Result<DimensionPanel> {
+    let framework = global.load_framework()?;
+    let store = global.open_store()?;
+    let (events, opts) = load(&*store, range, Period::Month)?;
+    let dimensions: Vec<String> = framework.dimension_ids().map(str::to_string).collect();
+    let months: Vec<Month> = opts.from.through(opts.to).collect();
+    let mut counts: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for e in &events {
+        let Some((unit, _)) = unit_of(e, opts.unit) else { continue };
+        let m = (Month::of(e.date).index() - opts.from.index()) as usize;
+        let cells = counts.entry(unit).or_default();
+        for d in &e.tags.dimensions {
+            if let Some(i) = dimensions.iter().position(|x| x == d) {
+                cells.push((m, i));
+            }
+        }
+    }
+    if counts.is_empty() {
+        anyhow::bail!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to);
+    }
+    let units: Vec<String> = counts.keys().cloned().collect();
+    let mut panel = DimensionPanel::zeros(units, months.iter().map(|m| m.to_string()).collect(), dimensions);
+    for (u, cells) in counts.values().enumerate() {
+        for &(m, d) in cells {
+            panel.set(u, m, d, panel.get(u, m, d) + 1.0);
+        }
+    }
+    Ok(panel)
 }

@@ -276,3 +276,15 @@ fn a_revised_source_event_updates_the_record_and_keeps_the_prior_version() {
     assert_eq!(versions[1]["event"]["fatalities"], revised);
     assert_eq!(versions[0]["event"]["fatalities"], revised - 5);
 }
+
+#[test]
+fn network_builds_its_panel_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    let (json, stderr) = ok(vitalcore(&db, &["network", "--unit", "admin1", "--permutations", "99", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let dims: Vec<&str> = v["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(dims.len(), 7, "the seven framework dimensions");
+    assert!(v["pooled"]["tested"].as_u64().unwrap() > 0);
+    assert!(stderr.contains("7 dimensions"), "{stderr}");
+}
