@@ -5,12 +5,14 @@
 //! `scores.rs` and the README; every row carries its components.
 
 pub mod assess;
+pub mod links;
 pub mod period;
 pub mod profile;
 pub mod scores;
 pub mod units;
 
 pub use assess::{AssessOptions, assess};
+pub use links::{area_links, dimension_panel};
 pub use period::Period;
 pub use profile::{profile, summaries};
 pub use scores::ScoreParams;

@@ -61,6 +61,7 @@ pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &s
         dimensions,
         themes,
         sources: sources.into_iter().collect(),
+        links: Vec::new(),
     })
 }
 

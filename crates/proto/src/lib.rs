@@ -112,4 +112,19 @@ pub struct AreaProfile {
     pub themes: Vec<ProfileDimension>,
     /// Event counts per source (ucdp-ged, acled, community-report, ...).
     pub sources: Vec<(String, u64)>,
+    /// The area's strongest significant threat links (may be empty).
+    #[serde(default)]
+    pub links: Vec<ThreatLink>,
+}
+
+/// `from` at month t-lag is associated with `to` at month t (lag 0: same month).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatLink {
+    pub from: String,
+    pub to: String,
+    pub lag: u32,
+    /// Correlation of within-unit demeaned ln(1 + count), -1..1.
+    pub strength: f64,
+    /// Benjamini-Hochberg q-value of the permutation test.
+    pub q_value: f64,
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use vitalcore_assess::{AssessOptions, Period, assess, profile as area_profile, summaries};
+use vitalcore_assess::{AssessOptions, Period, area_links, assess, profile as area_profile, summaries};
 use vitalcore_framework::{Event, Month, UnitKind, prio_grid_gid};
 use vitalcore_proto::{AreaProfile, Assessment};
 use vitalcore_store::{Area, EventFilter};
@@ -110,9 +110,14 @@ pub async fn profile(
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<AreaProfile>, ApiError> {
     let loaded = load(&state, &q).await?;
-    area_profile(&loaded.events, &state.framework, &loaded.opts, &id)
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to)))
+    let mut profile = area_profile(&loaded.events, &state.framework, &loaded.opts, &id)
+        .ok_or_else(|| ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to)))?;
+    let fw = state.framework.clone();
+    let unit_id = profile.unit_id.clone();
+    profile.links = tokio::task::spawn_blocking(move || area_links(&loaded.events, &fw, &loaded.opts, &unit_id, 5))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(profile))
 }
 
 fn level_of(unit: UnitKind) -> u8 {

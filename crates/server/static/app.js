@@ -131,7 +131,11 @@ async function showProfile(id) {
       <table><thead><tr><th>Dimension</th><th>Events</th><th>Deaths</th><th>Critical</th><th>Pervasive</th><th>Monthly events</th></tr></thead>
       <tbody>${rows(p.dimensions)}</tbody></table>
       <h3>Protection themes</h3>
-      <table><tbody>${rows(p.themes) || "<tr><td>None recorded</td></tr>"}</tbody></table>`;
+      <table><tbody>${rows(p.themes) || "<tr><td>None recorded</td></tr>"}</tbody></table>
+      <h3>Threats that move together</h3>
+      ${p.links.length ? `<ul>${p.links.map((l) => `<li>${esc(labels[l.from] || l.from)} ${l.lag ? `→ ${esc(labels[l.to] || l.to)} ${l.lag} month${l.lag > 1 ? "s" : ""} later` : `with ${esc(labels[l.to] || l.to)}, same month`}
+        (r = ${l.strength.toFixed(2)}, q = ${l.q_value.toFixed(3)})</li>`).join("")}</ul>`
+        : "<p class=\"hint\">No significant link at a 10% false-discovery rate.</p>"}`;
   } catch (e) {
     $("profile").innerHTML = `<p>No profile for this area in the period: ${esc(e.message)}</p>`;
   }

@@ -1,12 +1,10 @@
 //! `vitalcore network`: which threat dimensions co-occur and which precede which.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::cmd::assess::{RangeArgs, load};
 use crate::context::Global;
-use vitalcore_assess::{Period, unit_of};
-use vitalcore_framework::Month;
+use vitalcore_assess::{Period, dimension_panel};
 
 use anyhow::Context;
 use vitalcore_network::{DimensionPanel, NetworkConfig, threat_network, to_dot};
@@ -91,28 +89,7 @@ fn panel_from_store(range: &RangeArgs, global: &Global) -> anyhow::Result<Dimens
     let framework = global.load_framework()?;
     let store = global.open_store()?;
     let (events, opts) = load(&*store, range, Period::Month)?;
-    let dimensions: Vec<String> = framework.dimension_ids().map(str::to_string).collect();
-    let months: Vec<Month> = opts.from.through(opts.to).collect();
-    let mut counts: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for e in &events {
-        let Some((unit, _)) = unit_of(e, opts.unit) else { continue };
-        let m = (Month::of(e.date).index() - opts.from.index()) as usize;
-        let cells = counts.entry(unit).or_default();
-        for d in &e.tags.dimensions {
-            if let Some(i) = dimensions.iter().position(|x| x == d) {
-                cells.push((m, i));
-            }
-        }
-    }
-    if counts.is_empty() {
-        anyhow::bail!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to);
-    }
-    let units: Vec<String> = counts.keys().cloned().collect();
-    let mut panel = DimensionPanel::zeros(units, months.iter().map(|m| m.to_string()).collect(), dimensions);
-    for (u, cells) in counts.values().enumerate() {
-        for &(m, d) in cells {
-            panel.set(u, m, d, panel.get(u, m, d) + 1.0);
-        }
-    }
-    Ok(panel)
+    dimension_panel(&events, &framework, &opts, None).ok_or_else(|| {
+        anyhow::anyhow!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to)
+    })
 }

@@ -235,7 +235,9 @@ fn serve_answers_the_page_and_the_api_on_loopback() {
         let id = with_events["properties"]["id"].as_str().unwrap().to_string();
         let (status, body) = http_get(&addr, &format!("/api/v1/areas/{id}/profile"));
         assert_eq!(status, 200, "{body}");
-        assert_eq!(json_body(&body)["unit_id"], id);
+        let profile = json_body(&body);
+        assert_eq!(profile["unit_id"], id);
+        assert!(profile["links"].is_array(), "threat links are part of the profile");
         let (status, body) = http_get(&addr, "/api/v1/assessment?from=2014-99");
         assert_eq!(status, 400);
         assert!(json_body(&body)["error"].as_str().unwrap().contains("YYYY-MM"));
