@@ -275,7 +275,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads the header row (after an optional UTF-8 byte-order mark).
 pub(crate) fn read_header(path: &Path, block: usize) -> io::Result<Option<Header>> {
-    let mut cursor = Cursor::open(path, 0, block)?;
+    // The first read must be long enough to see a whole byte-order mark.
+    let mut cursor = Cursor::open(path, 0, block.max(BOM.len()))?;
     cursor.refill()?;
     if cursor.buffer().starts_with(BOM) {
         cursor.pos = BOM.len();
