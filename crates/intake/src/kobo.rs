@@ -18,6 +18,7 @@
 
 use crate::categories::CategoryMap;
 use crate::report::{Channel, Intake, Report, ReportDraft, parse_time};
+use crate::xlsform::FormLabels;
 use jiff::Timestamp;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -52,6 +53,13 @@ pub struct KoboMapping {
     pub urgency_values: BTreeMap<String, String>,
     #[serde(default)]
     pub defaults: Defaults,
+    /// Language (`en`, `ar`, ...) in which select answers in the text are
+    /// written out, using the form's choice labels (see [`KoboMapping::with_xlsform`]).
+    /// Without it (or without the form) answer codes are kept as exported.
+    #[serde(default)]
+    pub labels: Option<String>,
+    #[serde(skip)]
+    pub xlsform: Option<FormLabels>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -139,6 +147,43 @@ impl KoboMapping {
             value.parse::<crate::report::Urgency>().map_err(|reason| invalid(key, reason))?;
         }
         Ok(m)
+    }
+
+    /// Attaches the XLSForm the data was collected with, checking that every
+    /// mapped question is one of its questions.
+    pub fn with_xlsform(mut self, form: FormLabels) -> Result<KoboMapping, KoboError> {
+        let q = &self.questions;
+        let named: Vec<(&str, String)> = q
+            .text
+            .names()
+            .into_iter()
+            .map(|n| ("questions.text", n))
+            .chain(
+                [
+                    ("questions.place", &q.place),
+                    ("questions.area", &q.area),
+                    ("questions.date", &q.date),
+                    ("questions.category", &q.category),
+                    ("questions.urgency", &q.urgency),
+                    ("questions.reporter_id", &q.reporter_id),
+                    ("questions.contact", &q.contact),
+                    ("questions.language", &q.language),
+                    ("questions.gps", &q.gps),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k, v))),
+            )
+            .collect();
+        for (key, name) in named {
+            if !form.has_question(last_segment(&name)) {
+                return Err(KoboError::Mapping {
+                    key: key.to_string(),
+                    reason: format!("`{name}` is not a question of the XLSForm"),
+                });
+            }
+        }
+        self.xlsform = Some(form);
+        Ok(self)
     }
 }
 
@@ -411,7 +456,15 @@ impl RowContext<'_> {
             field: c.headers[i].clone(),
             reason,
         };
-        let text: Vec<&str> = c.text.iter().filter_map(|&i| cell(row, i)).collect();
+        let text: Vec<String> = c
+            .text
+            .iter()
+            .filter_map(|&i| cell(row, i).map(|v| (i, v)))
+            .map(|(i, v)| match (&m.xlsform, &m.labels) {
+                (Some(form), Some(lang)) => form.answer_text(last_segment(&c.headers[i]), v, lang),
+                _ => v.to_string(),
+            })
+            .collect();
         let (latitude, longitude) = match c.gps {
             Gps::None => (None, None),
             Gps::Pair(a, b) => match (cell(row, a), cell(row, b)) {

@@ -27,6 +27,7 @@ pub mod report;
 pub mod sms;
 pub mod store;
 pub mod workflow;
+pub mod xlsform;
 
 pub use categories::CategoryMap;
 pub use crypto::{ContactKey, ContactRead, SealedContact};

@@ -120,9 +120,56 @@ fn kobocruncher_export_in_place() {
         eprintln!("skipped: {} not found", path.display());
         return;
     };
-    let m = mapping("form = \"kobocruncher\"\n[questions]\ntext = \"profile.name\"\n");
-    match import_xlsx(&data, "data.xlsx", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")) {
-        Ok(out) => eprintln!("kobocruncher: {} rows, {} reports, {} rejected", out.rows, out.reports.len(), out.rejected.len()),
-        Err(e) => eprintln!("kobocruncher: {e}"),
+    // Group paths written with `/` in the mapping, `.` in the export.
+    let m = mapping("form = \"kobocruncher\"\n[questions]\ntext = [\"profile/occupation\", \"profile/reason\"]\nplace = \"location\"\n");
+    let out = import_xlsx(&data, "data.xlsx", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    eprintln!("kobocruncher: {} rows, {} reports, {} rejected", out.rows, out.reports.len(), out.rejected.len());
+    for e in &out.rejected {
+        eprintln!("  {e}");
     }
+    assert_eq!(out.rows, 5, "the main sheet holds 5 submissions");
+    assert_eq!(out.reports.len() + out.rejected.len(), 5);
+    assert!(out.reports.iter().all(|r| r.source_id.is_some() && r.place.name.is_some()));
+}
+
+#[test]
+fn with_the_xlsform_answer_codes_become_labels() {
+    use vitalcore_intake::xlsform::FormLabels;
+    let form = FormLabels::from_csv(&fixture("kobo/reach_survey_excerpt.csv"), &fixture("kobo/reach_choices_excerpt.csv")).unwrap();
+    let m = reach_mapping().with_xlsform(form.clone()).unwrap();
+    let out = import_csv(&fixture("kobo/reach_excerpt.csv"), "reach_excerpt.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    // choices sheet: network_broker = "Water supply network is often broken/leaking"
+    assert_eq!(out.reports[0].text, "Water supply network is often broken/leaking | خارج حدود البلدية");
+    // export row 6 (4th report): inadequate_quantity = "inadequate quantity to meet basic household’s needs;" (trailing ; dropped)
+    assert!(out.reports[3].text.starts_with("inadequate quantity to meet basic household’s needs | "), "{}", out.reports[3].text);
+
+    let mut wrong = reach_mapping();
+    wrong.questions.place = Some("village".into());
+    let err = wrong.with_xlsform(form).unwrap_err();
+    assert!(err.to_string().contains("`questions.place`") && err.to_string().contains("village"), "{err}");
+}
+
+/// The full REACH export and its XLSForm, used in place when present.
+#[test]
+#[ignore = "reads ../shared/datasets/kobo-reach-cleaningtools when present"]
+fn reach_full_export_in_place() {
+    use vitalcore_intake::xlsform::FormLabels;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/kobo-reach-cleaningtools");
+    let Ok(data) = std::fs::read(dir.join("cleaningtools_raw_data.csv")) else {
+        eprintln!("skipped: {} not found", dir.display());
+        return;
+    };
+    let form = FormLabels::from_csv(
+        &std::fs::read(dir.join("cleaningtools_survey.csv")).unwrap(),
+        &std::fs::read(dir.join("cleaningtools_choices.csv")).unwrap(),
+    )
+    .unwrap();
+    let m = reach_mapping().with_xlsform(form).unwrap();
+    let out = import_csv(&data, "cleaningtools_raw_data.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    // Counted independently (Python csv): 412 of 632 rows answer at least one of the four text questions.
+    assert_eq!((out.rows, out.reports.len(), out.rejected.len()), (632, 412, 220));
+    // The MSNA XLSForm workbook parses: 501 survey rows, 5,242 choices (per the dataset's SOURCE).
+    let tool = FormLabels::from_xlsx(&std::fs::read(dir.join("LBN_MSNA_2022_kobo_tool.xlsx")).unwrap()).unwrap();
+    eprintln!("MSNA XLSForm: {} questions, {} choices", tool.question_count(), tool.choice_count());
+    assert!(tool.question_count() > 300 && tool.choice_count() > 5000);
 }
