@@ -51,6 +51,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
         fatalities: h.get("fatalities"),
         civilian_targeting: h.get("civilian_targeting"),
     };
+    let tag_cache = TagCache::default();
     Ok(Box::new(move |rec, mut provenance, ctx| {
         provenance.source_id = opt(field(rec, Some(id)))
             .ok_or_else(|| RowError::new("event_id_cnty", "event_id_cnty is empty: every ACLED row needs its event id"))?;
@@ -79,7 +80,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
             ..Place::default()
         };
         place::resolve(&mut place, ctx.areas);
-        let tags = ctx.framework.tag_acled(&event_type, sub_event_type.as_deref(), civilian_targeting);
+        let tags = tag_cache.get(ctx, &event_type, sub_event_type.as_deref(), civilian_targeting);
         Ok(Event {
             provenance,
             date,
@@ -96,4 +97,24 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
             tags,
         })
     }))
+}
+
+/// Tags per (event type, sub-event type, civilian targeting): a file has a
+/// few dozen combinations, and reading the mapping table for each row was a
+/// tenth of the parse time.
+#[derive(Default)]
+struct TagCache(std::cell::RefCell<Vec<(String, Option<String>, bool, vitalcore_framework::Tags)>>);
+
+impl TagCache {
+    fn get(&self, ctx: &Context, event_type: &str, sub: Option<&str>, targeting: bool) -> vitalcore_framework::Tags {
+        let mut cache = self.0.borrow_mut();
+        if let Some(hit) = cache.iter().find(|(e, s, t, _)| e == event_type && s.as_deref() == sub && *t == targeting) {
+            return hit.3.clone();
+        }
+        let tags = ctx.framework.tag_acled(event_type, sub, targeting);
+        if cache.len() < 256 {
+            cache.push((event_type.to_string(), sub.map(str::to_string), targeting, tags.clone()));
+        }
+        tags
+    }
 }
