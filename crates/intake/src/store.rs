@@ -18,7 +18,7 @@ use crate::auth::{Action, ApiToken, Resource, Session, TokenHash, User, authoriz
 use crate::crypto::{ContactKey, ContactRead, CryptoError, RevealedContact};
 use crate::duplicates::DuplicateLink;
 use crate::report::{Reference, Report, Verification};
-use crate::workflow::StepRecord;
+use crate::workflow::{Alert, Step, StepRecord, WorkflowError};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -95,6 +95,49 @@ pub enum AccessError {
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+}
+
+impl AccessError {
+    /// The HTTP status a server answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AccessError::Denied(_) => 403,
+            AccessError::NotFound(_) | AccessError::NoContact(_) => 404,
+            AccessError::Workflow(_) | AccessError::Store(StoreError::Conflict(_)) => 409,
+            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) => 422,
+            AccessError::Crypto(_) | AccessError::Store(_) => 500,
+        }
+    }
+}
+
+/// The alert of a report, rebuilt from its stored log.
+pub fn load_alert(store: &dyn ReportStore, report: &Report) -> Result<Alert, AccessError> {
+    Ok(Alert::for_report(report).replay(store.steps(&report.reference)?)?)
+}
+
+/// One workflow step by `user` on the alert of report `reference`: checks
+/// the permission for the step in the report's area, replays the log, applies
+/// the step, appends it (a concurrent step makes this a conflict), and keeps
+/// the report's verification state in line.
+pub fn act_on_alert(
+    store: &dyn ReportStore,
+    user: &User,
+    reference: &Reference,
+    step: Step,
+    now: Timestamp,
+) -> Result<Alert, AccessError> {
+    let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
+    authorize(user, Action::Alert(step.permission()), Resource::Area(report.place.area_pcode.as_deref()))?;
+    let mut alert = load_alert(store, &report)?;
+    let record = alert.apply(step, &user.id, now)?.clone();
+    store.append_step(&record)?;
+    let verification = alert.status().verification();
+    if verification != report.verification {
+        store.set_verification(reference, verification)?;
+    }
+    Ok(alert)
 }
 
 /// Reads a report for `user`, applying the permission policy to its area.

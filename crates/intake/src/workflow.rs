@@ -146,6 +146,7 @@ pub struct AlertStatus {
     pub state: AlertState,
     pub acknowledged_at: Option<Timestamp>,
     pub verified_at: Option<Timestamp>,
+    pub unfounded_at: Option<Timestamp>,
     pub assigned: Option<(String, String)>,
     pub assigned_at: Option<Timestamp>,
     /// First response.
@@ -162,6 +163,7 @@ impl AlertStatus {
             state: AlertState::New,
             acknowledged_at: None,
             verified_at: None,
+            unfounded_at: None,
             assigned: None,
             assigned_at: None,
             responded_at: None,
@@ -197,6 +199,7 @@ impl AlertStatus {
                     return Err(missing("reason"));
                 }
                 self.state = S::Unfounded;
+                self.unfounded_at = Some(at);
             }
             (S::Verified | S::ResponseAssigned, Step::Assign { owner, unit }) => {
                 if blank(owner) {
@@ -232,6 +235,18 @@ impl AlertStatus {
             _ => return Err(illegal()),
         }
         Ok(())
+    }
+
+    /// The report's verification state implied by the log.
+    pub fn verification(&self) -> crate::report::Verification {
+        use crate::report::Verification;
+        if self.unfounded_at.is_some() {
+            Verification::Unfounded
+        } else if self.verified_at.is_some() {
+            Verification::Verified
+        } else {
+            Verification::Unverified
+        }
     }
 
     fn record_feedback(&mut self, alert: &Reference, step: &Step, feedback: Option<&Feedback>) -> Result<(), WorkflowError> {
@@ -345,6 +360,15 @@ impl Alert {
         }
         Some(Overdue { kind, due, late_by, level: deadlines.escalation_level(late_by, limit) })
     }
+}
+
+/// The alert queue at `now`: every overdue alert, highest escalation level
+/// first, then the longest overdue.
+pub fn overdue_queue<'a>(alerts: &'a [Alert], deadlines: &Deadlines, now: Timestamp) -> Vec<(&'a Alert, Overdue)> {
+    let mut queue: Vec<(&Alert, Overdue)> =
+        alerts.iter().filter_map(|a| a.overdue(deadlines, now).map(|o| (a, o))).collect();
+    queue.sort_by(|(_, x), (_, y)| y.level.cmp(&x.level).then(y.late_by.cmp(&x.late_by)));
+    queue
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -551,7 +575,7 @@ fn group_metrics(area_pcode: Option<String>, month: Month, group: &[&Alert]) -> 
         group.iter().filter_map(|a| a.status.responded_at.map(|t| t.duration_since(a.received_at))).collect();
     to_ack.sort();
     to_respond.sort();
-    let unfounded = group.iter().filter(|a| a.status.state == AlertState::Unfounded || is_closed_unfounded(a)).count();
+    let unfounded = group.iter().filter(|a| a.status.unfounded_at.is_some()).count();
     let with_feedback = group.iter().filter(|a| !a.status.feedback.is_empty()).count();
     let needing_response = group.len() - unfounded;
     ResponseMetrics {
@@ -568,11 +592,6 @@ fn group_metrics(area_pcode: Option<String>, month: Month, group: &[&Alert]) -> 
         share_responded: (needing_response > 0).then(|| to_respond.len() as f64 / needing_response as f64),
         share_with_feedback: (!group.is_empty()).then(|| with_feedback as f64 / group.len() as f64),
     }
-}
-
-fn is_closed_unfounded(a: &Alert) -> bool {
-    a.status.state == AlertState::Closed
-        && a.steps.iter().any(|s| matches!(s.step, Step::MarkUnfounded { .. }))
 }
 
 fn median(sorted: &[SignedDuration]) -> Option<SignedDuration> {

@@ -74,3 +74,33 @@ fn duplicate_reference_is_a_conflict_and_kobo_uuids_are_remembered() {
     assert!(store.kobo_uuids("f").unwrap().contains("u-1"));
     assert!(store.kobo_uuids("g").unwrap().is_empty());
 }
+
+#[test]
+fn acting_on_alerts_checks_role_and_updates_verification() {
+    use vitalcore_intake::report::Verification;
+    use vitalcore_intake::store::act_on_alert;
+    use vitalcore_intake::workflow::{AlertState, Deadlines, overdue_queue};
+    let store = MemoryStore::new();
+    let r = stored_report(&store, "CF11", 6);
+    let analyst = User::new("a1", "analyst1", Role::Analyst, None, String::new()).unwrap();
+    let responder = User::new("r1", "responder1", Role::Responder, None, String::new()).unwrap();
+    let viewer = User::new("v1", "viewer1", Role::Viewer, None, String::new()).unwrap();
+    let t = |s: &str| ts(s);
+    let denied = act_on_alert(&store, &viewer, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z")).unwrap_err();
+    assert_eq!(denied.http_status(), 403);
+    act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z")).unwrap();
+    let illegal = act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:06:00Z")).unwrap_err();
+    assert_eq!(illegal.http_status(), 409, "{illegal}");
+    act_on_alert(&store, &analyst, &r, Step::Verify { note: "called the chief".into() }, t("2024-05-01T12:30:00Z")).unwrap();
+    assert_eq!(store.report(&r).unwrap().unwrap().verification, Verification::Verified);
+    let assign = Step::Assign { owner: "Capt. Diallo".into(), unit: "Sector West".into() };
+    assert_eq!(act_on_alert(&store, &analyst, &r, assign.clone(), t("2024-05-01T13:00:00Z")).unwrap_err().http_status(), 403);
+    let alert = act_on_alert(&store, &responder, &r, assign, t("2024-05-01T13:00:00Z")).unwrap();
+    assert_eq!(alert.state(), AlertState::ResponseAssigned);
+    assert_eq!(store.steps(&r).unwrap().len(), 3);
+    // Medium urgency (not given): respond within 3 days of 12:00 on 1 May.
+    let queue_before = overdue_queue(std::slice::from_ref(&alert), &Deadlines::built_in(), t("2024-05-04T11:59:00Z"));
+    assert!(queue_before.is_empty());
+    let queue = overdue_queue(std::slice::from_ref(&alert), &Deadlines::built_in(), t("2024-05-04T13:00:00Z"));
+    assert_eq!(queue.len(), 1);
+}
