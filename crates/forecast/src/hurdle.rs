@@ -6,8 +6,8 @@
 //! - size given y > 0: linear regression of ln y on the same features; draws
 //!   are exp(x'b + e) with e resampled from the fitted residuals (Duan's 1983
 //!   smearing, non-parametric), rounded, at least 1.
-//! - calibration: the sizes are scaled by one factor so that the mean
-//!   prediction equals the mean outcome over the training window.
+//! - calibration: recalibration in the large on the last 24 months of the
+//!   training window (see [`recalibrate`]).
 //!
 //! Rows whose features are all "no history" are identical and enter the
 //! logistic fit as one weighted row, which makes sparse grids cheap.
@@ -166,7 +166,7 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
     }
     let (size, residuals) = fit_size(&positives, p);
     let mut fit = HurdleFit { logit: beta, size, residuals, scale: 1.0, train_rows };
-    fit.scale = calibration_scale(&fit, features, y, n_units, months, h);
+    recalibrate(&mut fit, features, y, n_units, months, h);
     fit
 }
 
@@ -201,26 +201,63 @@ fn fit_size(positives: &[(Vec<f32>, f64)], p: usize) -> (Vec<f64>, Vec<f64>) {
     (beta, residuals)
 }
 
-/// Mean outcome over mean predicted mean on the training rows.
-fn calibration_scale(fit: &HurdleFit, features: &Features, y: &[f64], n_units: usize, months: std::ops::Range<usize>, h: usize) -> f64 {
+/// Months at the end of the training window used for recalibration.
+pub const CALIBRATION_MONTHS: usize = 24;
+
+/// Recalibration in the large on the most recent [`CALIBRATION_MONTHS`] of
+/// training rows (Steyerberg 2019, ch. 20): the logistic intercept is shifted
+/// so the predicted count of non-zero months equals the observed one, then the
+/// sizes are scaled so the mean prediction equals the mean outcome. Conflict
+/// levels drift; this keeps the bias ratio near 1 when a long training window
+/// spans a past peak. Shift and scale are clamped ([-3, 3], [0.2, 5]).
+fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usize, months: std::ops::Range<usize>, h: usize) {
+    if months.is_empty() {
+        return;
+    }
+    let recent = months.end.saturating_sub(CALIBRATION_MONTHS).max(months.start)..months.end;
     let smear = fit.residuals.iter().map(|e| e.exp()).sum::<f64>() / fit.residuals.len() as f64;
     let t_len = features.months;
-    let (mut pred, mut obs) = (0.0, 0.0);
+    // (logit, expected size, count of rows)
+    let mut rows: Vec<(f64, f64, f64)> = Vec::new();
     let idle = features.inactive_row();
-    let idle_mean = sigmoid(dot(&fit.logit, &idle)) * dot(&fit.size, &idle).min(30.0).exp() * smear;
+    let mut idle_count = 0.0;
+    let (mut nonzero, mut total) = (0.0, 0.0);
     for u in 0..n_units {
-        for t in months.clone() {
+        for t in recent.clone() {
             let r = u * t_len + t;
-            obs += y[r + h];
-            pred += if features.active[r] {
+            let out = y[r + h];
+            total += out;
+            nonzero += (out > 0.0) as u8 as f64;
+            if features.active[r] {
                 let x = &features.x[r * features.d..(r + 1) * features.d];
-                sigmoid(dot(&fit.logit, x)) * dot(&fit.size, x).min(30.0).exp() * smear
+                rows.push((dot(&fit.logit, x), dot(&fit.size, x).min(30.0).exp() * smear, 1.0));
             } else {
-                idle_mean
-            };
+                idle_count += 1.0;
+            }
         }
     }
-    if pred > 0.0 && obs > 0.0 { (obs / pred).clamp(0.2, 5.0) } else { 1.0 }
+    if idle_count > 0.0 {
+        rows.push((dot(&fit.logit, &idle), dot(&fit.size, &idle).min(30.0).exp() * smear, idle_count));
+    }
+    let target = nonzero.max(0.5);
+    let mut shift = 0.0f64;
+    for _ in 0..50 {
+        let (f, df) = rows.iter().fold((0.0, 0.0), |(f, df), &(z, _, n)| {
+            let p = sigmoid(z + shift);
+            (f + n * p, df + n * p * (1.0 - p))
+        });
+        if df <= 0.0 {
+            break;
+        }
+        let step = ((target - f) / df).clamp(-1.0, 1.0);
+        shift = (shift + step).clamp(-3.0, 3.0);
+        if step.abs() < 1e-9 {
+            break;
+        }
+    }
+    fit.logit[0] += shift;
+    let pred: f64 = rows.iter().map(|&(z, s, n)| n * sigmoid(z + shift) * s).sum();
+    fit.scale = if pred > 0.0 { (total / pred).clamp(0.2, 5.0) } else { 1.0 };
 }
 
 impl HurdleFit {
