@@ -173,3 +173,16 @@ fn reach_full_export_in_place() {
     eprintln!("MSNA XLSForm: {} questions, {} choices", tool.question_count(), tool.choice_count());
     assert!(tool.question_count() > 300 && tool.choice_count() > 5000);
 }
+
+#[test]
+fn a_row_that_is_not_utf8_is_rejected_alone() {
+    let m = mapping("form = \"f\"\n[questions]\ntext = \"t\"\n");
+    let mut data = b"_uuid,t\nu1,first\nu2,caf".to_vec();
+    data.push(0xE9); // Latin-1 e-acute: not UTF-8
+    data.extend_from_slice(b"\r\nu3,third\n");
+    let out = import_csv(&data, "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    assert_eq!(out.rows, 3);
+    assert_eq!(out.new_uuids, vec!["u1".to_string(), "u3".to_string()]);
+    assert_eq!((out.rejected[0].line, out.rejected[0].field.as_str()), (3, "t"));
+    assert!(out.rejected[0].reason.contains("UTF-8"));
+}

@@ -88,3 +88,18 @@ fn rapidpro_flow_webhook_json_and_external_channel_form() {
     assert!(matches!(parse_rapidpro(b"{\"contact\": {}}"), Err(SmsError::MissingField("contact.urn"))));
     assert!(matches!(parse_rapidpro(b"{not json"), Err(SmsError::BadJson(_))));
 }
+
+#[test]
+fn twilio_signature_is_checked() {
+    use vitalcore_intake::sms::verify_twilio_signature;
+    let body = b"From=%2B23672000001&Body=Hello+there&MessageSid=SM123&To=%2B15005550006";
+    let url = "https://vitalcore.example.org/sms/twilio";
+    // Computed independently with Python's hmac/hashlib over url + sorted name+value pairs.
+    let good = "BBYknnPxMd+SaZENty4bUUwn/+8=";
+    assert!(verify_twilio_signature("secret-auth-token", url, body, good));
+    assert!(!verify_twilio_signature("another-token", url, body, good));
+    assert!(!verify_twilio_signature("secret-auth-token", "https://evil.example/sms/twilio", body, good));
+    let tampered = b"From=%2B23672000001&Body=Hello+there!&MessageSid=SM123&To=%2B15005550006";
+    assert!(!verify_twilio_signature("secret-auth-token", url, tampered, good));
+    assert!(!verify_twilio_signature("secret-auth-token", url, body, "not base64"));
+}
