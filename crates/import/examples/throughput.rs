@@ -19,15 +19,29 @@ const TYPES: [(&str, &str, &str); 4] = [
     ("Political violence", "Battles", "Armed clash"),
     ("Political violence", "Violence against civilians", "Attack"),
     ("Demonstrations", "Protests", "Peaceful protest"),
-    ("Political violence", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
+    (
+        "Political violence",
+        "Explosions/Remote violence",
+        "Remote explosive/landmine/IED",
+    ),
 ];
-const PREFECTURES: [&str; 6] = ["Ouaka", "Haute-Kotto", "Ouham", "Nana-Gribizi", "Vakaga", "Bangui"];
+const PREFECTURES: [&str; 6] = [
+    "Ouaka",
+    "Haute-Kotto",
+    "Ouham",
+    "Nana-Gribizi",
+    "Vakaga",
+    "Bangui",
+];
 
 /// A small deterministic generator (64-bit LCG, Knuth's MMIX constants).
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -46,11 +60,21 @@ fn generate(path: &Path, rows: u64) {
         let lat = 2.5 + r.below(8000) as f64 / 1000.0;
         let lon = 15.0 + r.below(12000) as f64 / 1000.0;
         let deaths = r.below(5);
-        let targeting = if event == "Violence against civilians" { "Civilian targeting" } else { "" };
+        let targeting = if event == "Violence against civilians" {
+            "Civilian targeting"
+        } else {
+            ""
+        };
         let notes = match r.below(3) {
-            0 => format!("\"On {day} {month} {year}, armed men attacked a village near {adm1}, looting shops and houses; {deaths} people were killed, others fled.\""),
-            1 => format!("\"Militia members, \"\"reportedly\"\" from the north, clashed with the army.\nCasualties: {deaths}.\nSource notes continue on a third line.\""),
-            _ => format!("Protesters gathered in {adm1} over market fees and insecurity on the roads to the mines"),
+            0 => format!(
+                "\"On {day} {month} {year}, armed men attacked a village near {adm1}, looting shops and houses; {deaths} people were killed, others fled.\""
+            ),
+            1 => format!(
+                "\"Militia members, \"\"reportedly\"\" from the north, clashed with the army.\nCasualties: {deaths}.\nSource notes continue on a third line.\""
+            ),
+            _ => format!(
+                "Protesters gathered in {adm1} over market fees and insecurity on the roads to the mines"
+            ),
         };
         writeln!(
             w,
@@ -69,17 +93,27 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let rows: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(500_000);
-    let runs: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let rows: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
+    let runs: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acled_synthetic.csv");
     generate(&path, rows);
     let size = std::fs::metadata(&path).unwrap().len() as f64;
     let fw = Framework::built_in();
-    let boundaries = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/caf_adm1_simplified.geojson");
+    let boundaries =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/caf_adm1_simplified.geojson");
     let areas = read_boundaries(&boundaries).unwrap();
     let index = AreaIndex::new(&areas).unwrap();
-    for (label, idx) in [("no placement", None), ("with CAR admin-1 point-in-polygon", Some(&index))] {
+    for (label, idx) in [
+        ("no placement", None),
+        ("with CAR admin-1 point-in-polygon", Some(&index)),
+    ] {
         let mut secs = Vec::new();
         let mut placed = 0;
         for _ in 0..runs {
@@ -87,7 +121,11 @@ fn main() {
             let p = read_events(&path, &fw, idx, &|_| {}).unwrap();
             secs.push(t.elapsed().as_secs_f64());
             assert_eq!((p.events.len() as u64, p.rejects.len()), (rows, 0));
-            placed = p.events.iter().filter(|e| e.place.admin1_pcode.is_some()).count();
+            placed = p
+                .events
+                .iter()
+                .filter(|e| e.place.admin1_pcode.is_some())
+                .count();
         }
         let m = median(secs.clone());
         println!(
@@ -96,7 +134,9 @@ fn main() {
             m,
             rows as f64 / m,
             size / 1e6 / m,
-            secs.iter().map(|s| (s * 1000.0).round() / 1000.0).collect::<Vec<_>>()
+            secs.iter()
+                .map(|s| (s * 1000.0).round() / 1000.0)
+                .collect::<Vec<_>>()
         );
     }
 }

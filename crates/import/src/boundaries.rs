@@ -10,7 +10,11 @@ use vitalcore_store::Area;
 /// A property name split into (level, rest): `ADM1_PCODE` -> (1, "pcode"),
 /// `admin2Name` -> (2, "name"), `admin0Pcod` -> (0, "pcod").
 fn split_admin_key(key: &str) -> Option<(u8, String)> {
-    let k: String = key.to_ascii_lowercase().chars().filter(|c| *c != '_').collect();
+    let k: String = key
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| *c != '_')
+        .collect();
     let rest = k.strip_prefix("admin").or_else(|| k.strip_prefix("adm"))?;
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
     if digits != 1 {
@@ -32,7 +36,9 @@ pub(crate) fn mentions_pcode_property(text: &str) -> bool {
 }
 
 /// Name keys tried in order for a level's name.
-const NAME_SUFFIXES: [&str; 8] = ["name", "nameen", "en", "namefr", "fr", "refn", "nam", "nameref"];
+const NAME_SUFFIXES: [&str; 8] = [
+    "name", "nameen", "en", "namefr", "fr", "refn", "nam", "nameref",
+];
 
 struct Keys<'a> {
     pcode: [Option<&'a str>; 5],
@@ -40,10 +46,15 @@ struct Keys<'a> {
 }
 
 fn keys_of(props: &Map<String, Value>) -> Keys<'_> {
-    let mut keys = Keys { pcode: [None; 5], name: [None; 5] };
+    let mut keys = Keys {
+        pcode: [None; 5],
+        name: [None; 5],
+    };
     let mut name_rank = [usize::MAX; 5];
     for key in props.keys() {
-        let Some((level, rest)) = split_admin_key(key) else { continue };
+        let Some((level, rest)) = split_admin_key(key) else {
+            continue;
+        };
         let l = level as usize;
         if l >= 5 {
             continue;
@@ -76,17 +87,27 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Vec<Area>, ImportError> {
         line: e.line() as u64,
         problem: format!("not valid JSON: {e}"),
     })?;
-    let features = value.get("features").and_then(Value::as_array).ok_or_else(|| ImportError::MissingColumns {
-        file: name.to_string(),
-        problem: "no `features` list: boundaries must be a GeoJSON FeatureCollection".into(),
-    })?;
+    let features = value
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ImportError::MissingColumns {
+            file: name.to_string(),
+            problem: "no `features` list: boundaries must be a GeoJSON FeatureCollection".into(),
+        })?;
     let lines = crate::geojson_lines::feature_lines(bytes);
     let mut areas = Vec::with_capacity(features.len());
     for (i, feature) in features.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
-        let bad = |problem: String| ImportError::Malformed { file: name.to_string(), line, problem };
+        let bad = |problem: String| ImportError::Malformed {
+            file: name.to_string(),
+            line,
+            problem,
+        };
         let empty = Map::new();
-        let props = feature.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let props = feature
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let keys = keys_of(props);
         let level = (1..5)
             .rev()
@@ -100,9 +121,12 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Vec<Area>, ImportError> {
         if let Some(g) = geometry {
             let kind = g.get("type").and_then(Value::as_str).unwrap_or("");
             if kind != "Polygon" && kind != "MultiPolygon" {
-                return Err(bad(format!("area {pcode} has a {kind} geometry; boundaries must be Polygon or MultiPolygon")));
+                return Err(bad(format!(
+                    "area {pcode} has a {kind} geometry; boundaries must be Polygon or MultiPolygon"
+                )));
             }
-            vitalcore_spatial::parse_geometry(&g.to_string()).map_err(|p| bad(format!("area {pcode}: {p}")))?;
+            vitalcore_spatial::parse_geometry(&g.to_string())
+                .map_err(|p| bad(format!("area {pcode}: {p}")))?;
         }
         areas.push(Area {
             name: text_of(props, keys.name[level]).unwrap_or_else(|| pcode.clone()),
@@ -127,7 +151,9 @@ mod tests {
         assert_eq!(split_admin_key("adm1_en"), Some((1, "en".into())));
         assert_eq!(split_admin_key("admin0Name"), Some((0, "name".into())));
         assert_eq!(split_admin_key("administration"), None);
-        assert!(mentions_pcode_property(r#"{"properties": {"ADM1_EN": "x", "ADM1_PCODE": "CF11"}}"#));
+        assert!(mentions_pcode_property(
+            r#"{"properties": {"ADM1_EN": "x", "ADM1_PCODE": "CF11"}}"#
+        ));
         assert!(!mentions_pcode_property(r#"{"properties": {"name": "x"}}"#));
     }
 }

@@ -97,7 +97,9 @@ pub fn detect_format_from_bytes(name: &str, head: &[u8]) -> Result<Format, Impor
         _ => {}
     }
     if looks_binary(body) {
-        return Err(unrecognised("It is a binary file (a spreadsheet? save it as CSV)".into()));
+        return Err(unrecognised(
+            "It is a binary file (a spreadsheet? save it as CSV)".into(),
+        ));
     }
     if let Some(format) = detect_csv_header(body) {
         return Ok(format);
@@ -105,7 +107,11 @@ pub fn detect_format_from_bytes(name: &str, head: &[u8]) -> Result<Format, Impor
     if hxl::find_hashtag_row(body).is_some() {
         return Ok(Format::Hxl);
     }
-    Err(unrecognised(format!("{}; {}", describe_first_line(body), hxl::explain_missing_hashtags(body))))
+    Err(unrecognised(format!(
+        "{}; {}",
+        describe_first_line(body),
+        hxl::explain_missing_hashtags(body)
+    )))
 }
 
 fn looks_binary(body: &[u8]) -> bool {
@@ -121,7 +127,10 @@ fn describe_first_line(body: &[u8]) -> String {
 
 /// UCDP or ACLED from the first row's column names.
 fn detect_csv_header(body: &[u8]) -> Option<Format> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
     let mut record = csv::ByteRecord::new();
     reader.read_byte_record(&mut record).ok()?;
     let header = Header::new(&record);

@@ -22,12 +22,16 @@ pub(crate) struct RowError {
 
 impl RowError {
     pub fn new(field: &str, reason: impl Into<String>) -> RowError {
-        RowError { field: field.to_string(), reason: reason.into() }
+        RowError {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
     }
 }
 
 /// Turns one record into an event (provenance already filled but for the id).
-pub(crate) type RowParser<'h> = Box<dyn Fn(&ByteRecord, Provenance, &Context) -> Result<Event, RowError> + 'h>;
+pub(crate) type RowParser<'h> =
+    Box<dyn Fn(&ByteRecord, Provenance, &Context) -> Result<Event, RowError> + 'h>;
 
 /// How often (in rows) progress is reported.
 const PROGRESS_EVERY: u64 = 8192;
@@ -46,7 +50,10 @@ where
     R: Read + BytesRead + LineOf,
     B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
 {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
     let mut record = ByteRecord::new();
     let malformed = |e: csv::Error| ImportError::Malformed {
         file: name.to_string(),
@@ -54,10 +61,16 @@ where
         problem: e.to_string(),
     };
     if !rdr.read_byte_record(&mut record).map_err(malformed)? {
-        return Err(ImportError::MissingColumns { file: name.to_string(), problem: "the file is empty".into() });
+        return Err(ImportError::MissingColumns {
+            file: name.to_string(),
+            problem: "the file is empty".into(),
+        });
     }
     let header = Header::new(&record);
-    let parse = build(&header).map_err(|problem| ImportError::MissingColumns { file: name.to_string(), problem })?;
+    let parse = build(&header).map_err(|problem| ImportError::MissingColumns {
+        file: name.to_string(),
+        problem,
+    })?;
     let (mut events, mut rejects, mut rows_read, mut index) = (Vec::new(), Vec::new(), 0u64, 0u64);
     while rdr.read_byte_record(&mut record).map_err(malformed)? {
         let start = record.position().map_or(0, |p| p.byte());
@@ -67,7 +80,12 @@ where
             continue;
         }
         rows_read += 1;
-        let provenance = Provenance { source, source_id: String::new(), file: name.to_string(), line };
+        let provenance = Provenance {
+            source,
+            source_id: String::new(),
+            file: name.to_string(),
+            line,
+        };
         match parse(&record, provenance, ctx) {
             Ok(event) => events.push(event),
             Err(e) => rejects.push(Reject {
@@ -93,7 +111,17 @@ where
         rows_read,
         rows_rejected: rejects.len() as u64,
     };
-    Ok((ParsedEvents { events, rejects, rows_read, file, format, header: names }, reader))
+    Ok((
+        ParsedEvents {
+            events,
+            rejects,
+            rows_read,
+            file,
+            format,
+            header: names,
+        },
+        reader,
+    ))
 }
 
 /// The 1-based line in the user's file of the data record that starts at

@@ -38,14 +38,21 @@ pub(crate) fn resolve(place: &mut Place, areas: Option<&AreaIndex>) {
         }
     }
     if place.admin1_pcode.is_none() {
-        place.admin1_pcode = by_name_or_pcode(index, 1, place.admin1.as_deref(), place.country.as_deref());
+        place.admin1_pcode =
+            by_name_or_pcode(index, 1, place.admin1.as_deref(), place.country.as_deref());
     }
     if place.admin2_pcode.is_none() {
-        place.admin2_pcode = by_name_or_pcode(index, 2, place.admin2.as_deref(), place.country.as_deref());
+        place.admin2_pcode =
+            by_name_or_pcode(index, 2, place.admin2.as_deref(), place.country.as_deref());
     }
 }
 
-fn by_name_or_pcode(index: &AreaIndex, level: u8, name: Option<&str>, country: Option<&str>) -> Option<String> {
+fn by_name_or_pcode(
+    index: &AreaIndex,
+    level: u8,
+    name: Option<&str>,
+    country: Option<&str>,
+) -> Option<String> {
     let name = name?.trim();
     if name.is_empty() {
         return None;
@@ -64,7 +71,9 @@ fn by_name_or_pcode(index: &AreaIndex, level: u8, name: Option<&str>, country: O
 /// a few kilometres across a border, snapped to the nearest area, from
 /// landing in the neighbouring country's area.
 fn same_country(area: &Area, country: Option<&str>) -> bool {
-    let (Some(a), Some(b)) = (area.country.as_deref(), country) else { return true };
+    let (Some(a), Some(b)) = (area.country.as_deref(), country) else {
+        return true;
+    };
     let (a, b) = (fold_name(a), fold_name(b));
     if a.is_empty() || b.is_empty() || a.contains(&b) || b.contains(&a) {
         return true;
