@@ -8,9 +8,9 @@
 //! 3-character sequences of the lower-cased text, which works across
 //! languages and spellings without a tokenizer).
 //!
-//! Blocking: reports are sorted by time and each is compared only with those
-//! inside the time window, and the text is compared only when the places
-//! match, so thousands of reports take milliseconds.
+//! Blocking: reports are grouped by area (and, for points, by time and
+//! latitude band) and compared only with those inside the time window; the
+//! text is compared only when the places match.
 
 use crate::report::{Reference, Report};
 use jiff::{SignedDuration, Timestamp};
@@ -104,24 +104,61 @@ impl DuplicatePair {
     }
 }
 
-/// All likely duplicate pairs among `candidates`.
+/// All likely duplicate pairs among `candidates`, earliest first.
+///
+/// Blocking: reports with an area are compared only with reports of the same
+/// area inside the time window; reports with points are also compared with
+/// other pointed reports inside the window whose latitude is close enough.
 pub fn find_duplicates(candidates: &[Candidate], rules: &DuplicateRules) -> Vec<DuplicatePair> {
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by_key(|&i| candidates[i].time);
-    let mut pairs = Vec::new();
-    for (pos, &i) in order.iter().enumerate() {
+    let mut by_area: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(area) = c.area_pcode.as_deref() {
+            by_area.entry(area).or_default().push(i);
+        }
+    }
+    let mut pairs: Vec<(usize, usize, LinkFigures)> = Vec::new();
+    for block in by_area.values_mut() {
+        compare_block(candidates, block, rules, &mut pairs, |_, _| true);
+    }
+    let mut pointed: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].point.is_some()).collect();
+    // 1 degree of latitude is at least 110.5 km anywhere.
+    let max_dlat = rules.radius_km / 110.5;
+    compare_block(candidates, &mut pointed, rules, &mut pairs, |a, b| {
+        let same_area = a.area_pcode.is_some() && a.area_pcode == b.area_pcode;
+        let (pa, pb) = (a.point.expect("pointed"), b.point.expect("pointed"));
+        !same_area && (pa.0 - pb.0).abs() <= max_dlat
+    });
+    pairs.sort_by(|x, y| (candidates[x.0].time, x.0, x.1).cmp(&(candidates[y.0].time, y.0, y.1)));
+    pairs
+        .into_iter()
+        .map(|(i, j, link)| DuplicatePair { a: candidates[i].reference.clone(), b: candidates[j].reference.clone(), link })
+        .collect()
+}
+
+/// Sorts a block by time and compares each report with the later ones
+/// inside the window that pass `worth_comparing`.
+fn compare_block(
+    candidates: &[Candidate],
+    block: &mut [usize],
+    rules: &DuplicateRules,
+    pairs: &mut Vec<(usize, usize, LinkFigures)>,
+    worth_comparing: impl Fn(&Candidate, &Candidate) -> bool,
+) {
+    block.sort_by_key(|&i| (candidates[i].time, i));
+    for (pos, &i) in block.iter().enumerate() {
         let a = &candidates[i];
-        for &j in &order[pos + 1..] {
+        for &j in &block[pos + 1..] {
             let b = &candidates[j];
             if b.time.duration_since(a.time) > rules.window {
                 break;
             }
-            if let Some(link) = compare(a, b, rules) {
-                pairs.push(DuplicatePair { a: a.reference.clone(), b: b.reference.clone(), link });
+            if worth_comparing(a, b)
+                && let Some(link) = compare(a, b, rules)
+            {
+                pairs.push((i, j, link));
             }
         }
     }
-    pairs
 }
 
 /// Likely duplicates of one new report among existing ones (the intake path).
@@ -150,6 +187,11 @@ fn compare(a: &Candidate, b: &Candidate, rules: &DuplicateRules) -> Option<LinkF
     let same_area = matches!((&a.area_pcode, &b.area_pcode), (Some(x), Some(y)) if x == y);
     let near = km_apart.is_some_and(|d| d <= rules.radius_km);
     if !same_area && !near {
+        return None;
+    }
+    // Jaccard cannot exceed |smaller| / |larger|: skip the merge when that is already too low.
+    let (small, large) = (a.trigrams.len().min(b.trigrams.len()), a.trigrams.len().max(b.trigrams.len()));
+    if (small as f64) < rules.min_text_similarity * large as f64 {
         return None;
     }
     let text_similarity = jaccard(&a.trigrams, &b.trigrams);

@@ -288,9 +288,10 @@ impl Columns {
         let uuid = ["_uuid", "meta/instanceID", "instanceID", "meta:instanceID"]
             .iter()
             .find_map(|n| headers.iter().position(|h| canonical(h) == canonical(n)))
+            .or_else(|| headers.iter().position(|h| h == "_id"))
             .ok_or_else(|| KoboError::Export {
                 file: file.to_string(),
-                reason: "no `_uuid` or `meta/instanceID` column: export with the submission uuid so that re-import can skip known rows".into(),
+                reason: "no `_uuid`, `meta/instanceID` or `_id` column: export with the submission uuid so that re-import can skip known rows".into(),
             })?;
         let submission_time = headers.iter().position(|h| h == "_submission_time");
         let gps = resolve_gps(&headers, q.gps.as_deref())?;

@@ -149,6 +149,17 @@ pub fn report_for(store: &dyn ReportStore, user: &User, reference: &Reference) -
     Ok(report)
 }
 
+/// Lists reports for `user`: a focal point sees only their community's
+/// reports whatever the filter asks; roles that may not read reports get `Denied`.
+pub fn reports_for(store: &dyn ReportStore, user: &User, filter: &ReportFilter) -> Result<Vec<Report>, AccessError> {
+    let mut filter = filter.clone();
+    if user.role == crate::auth::Role::FocalPoint {
+        filter.area_pcode = user.community.clone();
+    }
+    authorize(user, Action::ReadReport, Resource::Area(filter.area_pcode.as_deref()))?;
+    Ok(store.reports(&filter)?)
+}
+
 /// Decrypts a report's contact for `user`: checks permission, decrypts, and
 /// writes the audit record before handing the contact out. If the audit
 /// record cannot be stored, the contact is not returned.

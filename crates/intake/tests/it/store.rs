@@ -104,3 +104,21 @@ fn acting_on_alerts_checks_role_and_updates_verification() {
     let queue = overdue_queue(std::slice::from_ref(&alert), &Deadlines::built_in(), t("2024-05-04T13:00:00Z"));
     assert_eq!(queue.len(), 1);
 }
+
+#[test]
+fn focal_point_lists_only_own_community_whatever_the_filter() {
+    use vitalcore_intake::store::{ReportFilter, reports_for};
+    let store = MemoryStore::new();
+    stored_report(&store, "CF11", 7);
+    stored_report(&store, "CF42", 8);
+    stored_report(&store, "CF42", 9);
+    let fp = User::new("fp", "focal.cf42", Role::FocalPoint, Some("CF42"), String::new()).unwrap();
+    let asked_for_cf11 = ReportFilter { area_pcode: Some("CF11".into()), ..ReportFilter::default() };
+    let seen = reports_for(&store, &fp, &asked_for_cf11).unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|r| r.place.area_pcode.as_deref() == Some("CF42")));
+    let analyst = User::new("a", "analyst", Role::Analyst, None, String::new()).unwrap();
+    assert_eq!(reports_for(&store, &analyst, &ReportFilter::default()).unwrap().len(), 3);
+    let viewer = User::new("v", "viewer", Role::Viewer, None, String::new()).unwrap();
+    assert!(reports_for(&store, &viewer, &ReportFilter::default()).is_err());
+}
