@@ -56,3 +56,27 @@ fn thousands_of_reports_are_compared_by_blocks() {
     let pairs = find_duplicates(&reports, &DuplicateRules { min_text_similarity: 0.9, ..DuplicateRules::default() });
     assert!(pairs.is_empty(), "{}", pairs.len());
 }
+
+#[test]
+fn pointed_reports_across_area_borders_are_found_once() {
+    let rules = DuplicateRules::default();
+    let text = "Hommes armés au marché de Kaga-Bandoro ce matin";
+    let reports = vec![
+        // same area and 1.1 km apart: found by the area pass only, not twice
+        c(1, Some("CF71"), Some((6.98, 19.18)), "2024-05-01T08:00:00Z", text),
+        c(2, Some("CF71"), Some((6.99, 19.18)), "2024-05-01T09:00:00Z", text),
+        // other side of an area border, 1.1 km from #2: found by the point pass
+        c(3, Some("CF42"), Some((7.00, 19.18)), "2024-05-01T10:00:00Z", text),
+        // no area, 3.3 km from #3: too far
+        c(4, None, Some((7.03, 19.18)), "2024-05-01T10:00:00Z", text),
+    ];
+    let found: Vec<(u32, u32)> = find_duplicates(&reports, &rules)
+        .iter()
+        .map(|p| {
+            let n = |r: &Reference| (1..=4).find(|&k| Reference::from_number(k) == *r).unwrap();
+            (n(&p.a), n(&p.b))
+        })
+        .collect();
+    // #1-#3 are 2.2 km apart (> 2 km): not linked.
+    assert_eq!(found, vec![(1, 2), (2, 3)]);
+}
