@@ -9,18 +9,21 @@ use serde::{Deserialize, Serialize};
 use crate::lexicon::Lexicon;
 use crate::text::normalize_into;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
     /// Number of hash buckets is `2^bits`.
     pub bits: u8,
     /// Shortest and longest character n-gram (in characters, `<` `>` padding included).
     pub char_min: u8,
     pub char_max: u8,
+    /// Value of a lexicon-hit feature is `lexicon_weight * ln(1 + hits)`.
+    pub lexicon_weight: f32,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { bits: 18, char_min: 2, char_max: 5 }
+        FeatureConfig { bits: 18, char_min: 3, char_max: 5, lexicon_weight: 1.0 }
     }
 }
 
@@ -67,7 +70,7 @@ impl FeatureConfig {
     /// Extracts the features of `text` into `scratch.features` (and lexicon
     /// hits into `scratch.hits`). Each block (character n-grams, words) is
     /// scaled to unit L2 norm, so long and short messages weigh alike.
-    pub(crate) fn extract(&self, lexicon: &Lexicon, text: &str, scratch: &mut Scratch) {
+    pub(crate) fn extract(&self, lexicon: &Lexicon, idf: Option<&[f32]>, text: &str, scratch: &mut Scratch) {
         let Scratch { normalized, chars, hits, features } = scratch;
         normalize_into(text, normalized);
         features.clear();
@@ -87,14 +90,14 @@ impl FeatureConfig {
             prev_word = word;
             words += 1;
         }
-        scale_blocks(features);
+        scale_blocks(features, idf);
 
         hits.resize(lexicon.labels().len(), 0);
         lexicon.count_hits(normalized, hits);
         for (label, &h) in hits.iter().enumerate() {
             if h > 0 {
                 let bucket = self.bucket(SEED_LEXICON ^ (label as u64 + 1).wrapping_mul(FNV_PRIME));
-                features.push((bucket, (1.0 + h as f32).ln()));
+                features.push((bucket, self.lexicon_weight * (1.0 + h as f32).ln()));
             }
         }
     }
@@ -116,16 +119,36 @@ impl FeatureConfig {
     }
 }
 
-/// Char n-grams were pushed with value 0.0 and words with 1.0; give each block
-/// the value `1/sqrt(count)`.
-fn scale_blocks(features: &mut [(u32, f32)]) {
-    let words = features.iter().filter(|f| f.1 != 0.0).count();
-    let chars = features.len() - words;
-    let word_value = if words > 0 { 1.0 / (words as f32).sqrt() } else { 0.0 };
-    let char_value = if chars > 0 { 1.0 / (chars as f32).sqrt() } else { 0.0 };
+/// Char n-grams were pushed with value 0.0 and words with 1.0. Each feature
+/// gets its inverse document frequency (1 without one) and each block is then
+/// scaled to unit L2 norm (TF-IDF with L2 normalisation, Salton & Buckley 1988).
+fn scale_blocks(features: &mut [(u32, f32)], idf: Option<&[f32]>) {
+    let (mut word_sq, mut char_sq) = (0.0f32, 0.0f32);
     for f in features.iter_mut() {
-        f.1 = if f.1 != 0.0 { word_value } else { char_value };
+        let weight = idf.map_or(1.0, |idf| idf[f.0 as usize]);
+        if f.1 != 0.0 {
+            word_sq += weight * weight;
+            f.1 = weight;
+        } else {
+            char_sq += weight * weight;
+            f.1 = -weight;
+        }
     }
+    let word_scale = if word_sq > 0.0 { 1.0 / word_sq.sqrt() } else { 0.0 };
+    let char_scale = if char_sq > 0.0 { 1.0 / char_sq.sqrt() } else { 0.0 };
+    for f in features.iter_mut() {
+        f.1 = if f.1 > 0.0 { f.1 * word_scale } else { -f.1 * char_scale };
+    }
+}
+
+/// Smoothed inverse document frequency per bucket, `ln((1 + n) / (1 + df)) + 1`
+/// (scikit-learn's `smooth_idf`), from the rows of a sparse matrix.
+pub(crate) fn inverse_document_frequency(buckets: usize, rows: usize, index: &[u32]) -> Vec<f32> {
+    let mut df = vec![0u32; buckets];
+    for &j in index {
+        df[j as usize] += 1;
+    }
+    df.iter().map(|&d| ((1.0 + rows as f32) / (1.0 + d as f32)).ln() + 1.0).collect()
 }
 
 #[cfg(test)]
@@ -135,7 +158,7 @@ mod tests {
     fn features(text: &str) -> Vec<(u32, f32)> {
         let lex = Lexicon::parse("[lexicon.food]\nen = [\"rice\"]\n", "t").unwrap();
         let mut s = Scratch::default();
-        FeatureConfig::default().extract(&lex, text, &mut s);
+        FeatureConfig::default().extract(&lex, None, text, &mut s);
         s.features
     }
 

@@ -78,7 +78,10 @@ pub(crate) fn fit(x: &Csr, buckets: usize, rows: &[usize], t: &Targets, p: &SgdP
     let k = t.bits.len();
     let class_weights = class_weights(rows, t, p.balance_power);
     let mut model = Linear { k, weights: vec![0.0; buckets * k], bias: vec![0.0; k] };
-    let mut g2 = vec![0.0f32; buckets * k];
+    // AdaGrad with one accumulator per feature shared by all labels (the
+    // squared gradient norm over labels): one square root per feature and
+    // example instead of one per weight.
+    let mut g2 = vec![0.0f32; buckets];
     let mut g2_bias = vec![0.0f32; k];
     let mut order = rows.to_vec();
     let mut rng = SplitMix(p.seed);
@@ -103,16 +106,18 @@ pub(crate) fn fit(x: &Csr, buckets: usize, rows: &[usize], t: &Targets, p: &SgdP
             if !any {
                 continue;
             }
+            let g_norm_sq: f32 = g.iter().map(|v| v * v).sum::<f32>() / k as f32;
             for (&j, &xv) in index.iter().zip(value) {
-                let base = j as usize * k;
-                let w = &mut model.weights[base..base + k];
-                let acc = &mut g2[base..base + k];
-                for c in 0..k {
-                    if g[c] != 0.0 {
-                        let grad = g[c] * xv + p.l2 * w[c];
-                        acc[c] += grad * grad;
-                        w[c] -= p.learning_rate * grad / (acc[c].sqrt() + 1e-6);
-                    }
+                let j = j as usize;
+                let w = &mut model.weights[j * k..j * k + k];
+                let mut reg_sq = 0.0;
+                if p.l2 > 0.0 {
+                    reg_sq = w.iter().map(|v| v * v).sum::<f32>() * p.l2 * p.l2 / k as f32;
+                }
+                g2[j] += g_norm_sq * xv * xv + reg_sq;
+                let rate = p.learning_rate / (g2[j].sqrt() + 1e-6);
+                for (wc, &gc) in w.iter_mut().zip(&g) {
+                    *wc -= rate * (gc * xv + p.l2 * *wc);
                 }
             }
             for c in 0..k {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Example;
 use crate::error::Error;
-use crate::features::{FeatureConfig, Scratch};
+use crate::features::{FeatureConfig, Scratch, inverse_document_frequency};
 use crate::lexicon::{Lexicon, hit_score};
 use crate::linear::{Csr, Linear, SgdParams, SplitMix, Targets, best_f1_threshold, fit, platt, sigmoid};
 
@@ -24,6 +24,7 @@ const MAGIC: &[u8; 8] = b"VCCLSMDL";
 /// Training settings. The defaults were chosen on out-of-fold scores of the
 /// training data only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     pub features: FeatureConfig,
     /// Cross-fitting folds for calibration and thresholds.
@@ -35,6 +36,11 @@ pub struct TrainConfig {
     /// A label is learned only with at least this many positive and negative
     /// examples; otherwise the lexicon reads it.
     pub min_examples: usize,
+    /// Weight features by inverse document frequency.
+    pub idf: bool,
+    /// Train the final model again on all data (true) or average the fold
+    /// models' weights (false: one training fewer, and a bagging effect).
+    pub refit_on_all: bool,
     pub seed: u64,
     pub threads: usize,
 }
@@ -44,11 +50,13 @@ impl Default for TrainConfig {
         TrainConfig {
             features: FeatureConfig::default(),
             folds: 3,
-            epochs: 5,
-            learning_rate: 0.2,
+            epochs: 3,
+            learning_rate: 0.05,
             l2: 0.0,
             balance_power: 0.5,
             min_examples: 10,
+            idf: false,
+            refit_on_all: false,
             seed: 20240601,
             threads: 2,
         }
@@ -78,6 +86,8 @@ struct Header {
     /// Per label (all labels).
     thresholds: Vec<f32>,
     lexicon_toml: String,
+    /// Whether an IDF table (one f32 per bucket) follows the weights.
+    idf: bool,
     summary: TrainingSummary,
 }
 
@@ -91,6 +101,7 @@ pub struct Model {
     lexicon_index: Vec<Option<usize>>,
     columns: Vec<usize>,
     linear: Linear,
+    idf: Option<Vec<f32>>,
     platt: Vec<(f32, f32)>,
     thresholds: Vec<f32>,
     summary: TrainingSummary,
@@ -115,7 +126,7 @@ impl Model {
 
     /// Probability per label (in [`Model::labels`] order) into `out`.
     pub(crate) fn probabilities(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<f32>) {
-        self.features.extract(&self.lexicon, text, scratch);
+        self.features.extract(&self.lexicon, self.idf.as_deref(), text, scratch);
         out.clear();
         out.resize(self.labels.len(), 0.0);
         for (label, p) in out.iter_mut().enumerate() {
@@ -148,6 +159,7 @@ impl Model {
             platt: self.platt.clone(),
             thresholds: self.thresholds.clone(),
             lexicon_toml: self.lexicon.source().to_string(),
+            idf: self.idf.is_some(),
             summary: self.summary.clone(),
         };
         let header = serde_json::to_vec(&header).expect("the model header serialises");
@@ -157,7 +169,7 @@ impl Model {
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&(self.linear.weights.len() as u64).to_le_bytes());
-        for w in &self.linear.weights {
+        for w in self.linear.weights.iter().chain(self.idf.iter().flatten()) {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
         std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
@@ -190,10 +202,13 @@ impl Model {
             return Err(corrupt("the weight count does not match the feature settings"));
         }
         let data = &bytes[header_end + 8..];
-        if data.len() != count * 4 {
+        let idf_count = if header.idf { 1usize << header.features.bits } else { 0 };
+        if data.len() != (count + idf_count) * 4 {
             return Err(corrupt("the weights are cut short or followed by extra bytes"));
         }
-        let weights = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        let mut floats = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")));
+        let weights: Vec<f32> = floats.by_ref().take(count).collect();
+        let idf: Option<Vec<f32>> = header.idf.then(|| floats.collect());
         let n = header.labels.len();
         if header.bias.len() != k
             || header.platt.len() != k
@@ -211,6 +226,7 @@ impl Model {
             lexicon_index,
             columns: header.columns,
             linear: Linear { k, weights, bias: header.bias },
+            idf,
             platt: header.platt,
             thresholds: header.thresholds,
             summary: header.summary,
@@ -242,11 +258,19 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
     let bits: Vec<usize> = columns.clone();
     let buckets = config.features.buckets();
 
-    let mut x = Csr::new();
     let mut scratch = Scratch::default();
-    for e in examples {
-        config.features.extract(&lexicon, &e.text, &mut scratch);
-        x.push_row(&scratch.features);
+    let extract_all = |idf: Option<&[f32]>, scratch: &mut Scratch| {
+        let mut x = Csr::new();
+        for e in examples {
+            config.features.extract(&lexicon, idf, &e.text, scratch);
+            x.push_row(&scratch.features);
+        }
+        x
+    };
+    let mut x = extract_all(None, &mut scratch);
+    let idf = config.idf.then(|| inverse_document_frequency(buckets, examples.len(), &x.index));
+    if idf.is_some() {
+        x = extract_all(idf.as_deref(), &mut scratch);
     }
     let positive: Vec<u64> = examples.iter().map(|e| e.positive).collect();
     let known: Vec<u64> = examples.iter().map(|e| e.known).collect();
@@ -258,8 +282,9 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
         .iter()
         .map(|e| (SplitMix(config.seed ^ (e.group as u64).wrapping_mul(0x9e37_79b9)).next() % folds as u64) as usize)
         .collect();
-    // Jobs 0..folds: leave one fold out; job `folds`: all data.
-    let jobs: Vec<Vec<usize>> = (0..=folds)
+    // Jobs 0..folds: leave one fold out; job `folds` (when refitting): all data.
+    let n_jobs = if config.refit_on_all { folds + 1 } else { folds };
+    let jobs: Vec<Vec<usize>> = (0..n_jobs)
         .map(|f| (0..examples.len()).filter(|&r| f == folds || fold_of[r] != f).collect())
         .collect();
     let params = SgdParams {
@@ -298,7 +323,11 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
     }
     let lexicon_only = (0..labels.len()).filter(|l| !columns.contains(l)).map(|l| labels[l].clone()).collect();
     let lexicon_index = lexicon_index(&labels, &lexicon);
-    let final_model = fitted.into_iter().nth(folds).expect("the full-data job ran");
+    let final_model = if config.refit_on_all {
+        fitted.into_iter().nth(folds).expect("the full-data job ran")
+    } else {
+        average(&fitted[..folds])
+    };
     Ok(Model {
         labels,
         features: config.features,
@@ -306,6 +335,7 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
         lexicon_index,
         columns,
         linear: final_model,
+        idf,
         platt: calibration,
         thresholds,
         summary: TrainingSummary {
@@ -316,6 +346,18 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
             config: config.clone(),
         },
     })
+}
+
+/// The mean of linear models' weights and biases (their logits average too).
+fn average(models: &[Linear]) -> Linear {
+    let mut mean = models[0].clone();
+    let n = models.len() as f32;
+    for m in &models[1..] {
+        mean.weights.iter_mut().zip(&m.weights).for_each(|(a, b)| *a += b);
+        mean.bias.iter_mut().zip(&m.bias).for_each(|(a, b)| *a += b);
+    }
+    mean.weights.iter_mut().chain(mean.bias.iter_mut()).for_each(|w| *w /= n);
+    mean
 }
 
 /// Labels with at least `min` known positives and `min` known negatives.
