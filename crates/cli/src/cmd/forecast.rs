@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use vitalcore_forecast::panel::{Panel, PanelOptions, Target};
-use vitalcore_forecast::score_engine::{Score, score_matrix};
 use vitalcore_forecast::synthetic::{SyntheticGrid, synthetic_grid};
 use vitalcore_forecast::warnings::{BurstParams, Quantity, panel_burst_warnings, threshold_warnings};
 use vitalcore_forecast::{BacktestConfig, BacktestReport, Features, ModelKind, RunConfig, backtest, forecast};
@@ -354,35 +353,8 @@ fn write_forecasts(path: &Path, rows: &[vitalcore_forecast::UnitForecast]) -> an
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-fn read_le<T, const N: usize>(path: &Path, conv: fn([u8; N]) -> T) -> anyhow::Result<Vec<T>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() % N != 0 {
-        bail!("{} is {} bytes, not a whole number of {N}-byte values", path.display(), bytes.len());
-    }
-    Ok(bytes.chunks_exact(N).map(|c| conv(c.try_into().expect("chunk size"))).collect())
-}
-
 fn score_bench(a: ScoreBenchArgs) -> anyhow::Result<()> {
-    let obs: Vec<f64> = read_le(&a.obs, f64::from_le_bytes)?;
-    let draws: Vec<f64> = read_le(&a.draws, |b: [u8; 2]| u16::from_le_bytes(b) as f64)?;
-    let threads = threads(a.threads);
-    let mut timings = Vec::new();
-    for (name, which) in [("crps", vec![Score::Crps]), ("ign", vec![Score::Ignorance]), ("interval", vec![Score::Interval])] {
-        let t = Instant::now();
-        let s = score_matrix(&obs, &draws, a.n, &which, threads)?;
-        timings.push(format!("\"{name}_s\": {:.4}", t.elapsed().as_secs_f64()));
-        std::hint::black_box(s);
-    }
-    let t = Instant::now();
-    let all = score_matrix(&obs, &draws, a.n, &[Score::Crps, Score::Ignorance, Score::Interval], threads)?;
-    timings.push(format!("\"all_s\": {:.4}", t.elapsed().as_secs_f64()));
-    if let Some(path) = &a.out {
-        let mut bytes = Vec::with_capacity(all.len() * obs.len() * 8);
-        for v in all.iter().flatten() {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-    }
-    println!("{{\"rows\": {}, \"threads\": {threads}, {}}}", obs.len(), timings.join(", "));
+    let line = vitalcore_forecast::score_engine::bench_files(&a.obs, &a.draws, a.n, threads(a.threads), a.out.as_deref())?;
+    println!("{line}");
     Ok(())
 }

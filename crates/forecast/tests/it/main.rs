@@ -210,7 +210,18 @@ fn forecasts_ahead_summarise_the_draws_consistently() {
 fn score_engine_matches_per_row_scoring() {
     let mut rng = Rng::new(9);
     let (rows, n) = (300, 50);
-    let samples: Vec<f64> = (0..rows * n).map(|_| if rng.uniform() < 0.7 { 0.0 } else { rng.poisson(4.0) as f64 }).collect();
+    // mostly zeros and small counts, plus values the counting sort must merge
+    // in: fractions, counts above 255, a few negative rows
+    let samples: Vec<f64> = (0..rows * n)
+        .map(|i| match rng.below(20) {
+            0..=12 => 0.0,
+            13..=16 => rng.poisson(4.0) as f64,
+            17 => rng.poisson(4.0) as f64 + 0.5,
+            18 => 200.0 + rng.poisson(100.0) as f64,
+            _ if (i / n) % 10 == 0 => -(rng.poisson(2.0) as f64),
+            _ => 3.0,
+        })
+        .collect();
     let obs: Vec<f64> = (0..rows).map(|_| rng.poisson(1.0) as f64).collect();
     let out = score_matrix(&obs, &samples, n, &[Score::Crps, Score::Ignorance, Score::Interval], 3).unwrap();
     for r in 0..rows {
@@ -222,6 +233,17 @@ fn score_engine_matches_per_row_scoring() {
         assert!((out[0][r] - (e1 - 0.5 * e2)).abs() < 1e-9);
         assert_eq!(out[1][r], d.view().ignorance(obs[r]));
         assert_eq!(out[2][r], d.view().interval_score(obs[r], 0.95));
+        // the interval score by hand from a fully sorted copy
+        let mut sorted = row.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let vi = p * (n - 1) as f64;
+            let i = vi.floor() as usize;
+            sorted[i] + (vi - vi.floor()) * (sorted[(i + 1).min(n - 1)] - sorted[i])
+        };
+        let (l, u) = (q(0.025), q(0.975));
+        let by_hand = (u - l) + 40.0 * (l - obs[r]).max(0.0) + 40.0 * (obs[r] - u).max(0.0);
+        assert!((out[2][r] - by_hand).abs() < 1e-9 * by_hand.abs().max(1.0), "{} vs {by_hand}", out[2][r]);
     }
     assert!(score_matrix(&obs, &samples[1..], n, &[Score::Crps], 1).is_err());
 }
