@@ -41,6 +41,12 @@ enum Command {
     Status(cmd::status::Args),
     /// Every stored version of one source event (revisions are kept)
     History(cmd::history::Args),
+    /// Submit, list and show community reports
+    Report(cmd::report::Args),
+    /// The alert queue: acknowledge, verify, assign, respond, close; overdue alerts
+    Alerts(cmd::alerts::Args),
+    /// Accounts, roles and API tokens
+    Users(cmd::users::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
@@ -68,6 +74,9 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => cmd::serve::run(args, &global),
         Command::Status(args) => cmd::status::run(args, &global),
         Command::History(args) => cmd::history::run(args, &global),
+        Command::Report(args) => cmd::report::run(args, &global),
+        Command::Alerts(args) => cmd::alerts::run(args, &global),
+        Command::Users(args) => cmd::users::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
         Command::Index(args) => cmd::index::run(args),

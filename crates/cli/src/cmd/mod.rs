@@ -12,3 +12,6 @@ pub mod network;
 pub mod profile;
 pub mod serve;
 pub mod status;
+pub mod report;
+pub mod alerts;
+pub mod users;
