@@ -42,25 +42,16 @@ pub(crate) struct Scratch {
     pub features: Vec<(u32, f32)>,
 }
 
-/// Final avalanche of a 64-bit hash (MurmurHash3 fmix64).
-#[inline]
-fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
 #[inline]
 fn fnv_step(h: u64, c: char) -> u64 {
     (h ^ c as u64).wrapping_mul(FNV_PRIME)
 }
 
 impl FeatureConfig {
+    /// Fibonacci (multiply-shift) hashing of the FNV state to a bucket.
     #[inline]
     fn bucket(&self, h: u64) -> u32 {
-        (fmix(h) >> (64 - self.bits as u32)) as u32
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.bits as u32)) as u32
     }
 
     pub fn buckets(&self) -> usize {

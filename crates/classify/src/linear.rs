@@ -155,62 +155,95 @@ pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Platt scaling: `(a, b)` such that `sigmoid(a * z + b)` is a calibrated
-/// probability, fitted by Newton's method on held-out scores with Platt's
-/// smoothed targets `(N+ + 1)/(N+ + 2)` and `1/(N- + 2)`.
-pub(crate) fn platt(z: &[f32], y: &[bool]) -> (f32, f32) {
+/// Platt scaling extended with the lexicon as a second input (stacking):
+/// `(a, b, c)` such that `sigmoid(a * z + b + c * l)` is a calibrated
+/// probability, where `z` is the model's held-out score and `l` the lexicon
+/// evidence `ln(1 + hits)`. Fitted by Newton's method (Lin, Lin & Weng 2007)
+/// with Platt's smoothed targets `(N+ + 1)/(N+ + 2)` and `1/(N- + 2)`; a tiny
+/// ridge keeps `c` at 0 when there is no lexicon evidence.
+pub(crate) fn platt(z: &[f32], lexicon: &[f32], y: &[bool]) -> [f32; 3] {
+    const RIDGE: f64 = 1e-6;
     let n_pos = y.iter().filter(|&&v| v).count() as f64;
     let n_neg = y.len() as f64 - n_pos;
     let (t_pos, t_neg) = ((n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0));
-    let target: Vec<f64> = y.iter().map(|&v| if v { t_pos } else { t_neg }).collect();
-    let loss = |a: f64, b: f64| -> f64 {
-        z.iter()
-            .zip(&target)
-            .map(|(&zi, &t)| {
-                let f = a * zi as f64 + b;
-                // log(1 + e^f) - t f, computed stably
-                let softplus = if f > 0.0 { f + (-f).exp().ln_1p() } else { f.exp().ln_1p() };
-                softplus - t * f
-            })
-            .sum()
+    let rows: Vec<([f64; 3], f64)> = z
+        .iter()
+        .zip(lexicon)
+        .zip(y)
+        .map(|((&zi, &li), &yi)| ([zi as f64, 1.0, li as f64], if yi { t_pos } else { t_neg }))
+        .collect();
+    let loss = |theta: &[f64; 3]| -> f64 {
+        let mut total = RIDGE * theta.iter().map(|t| t * t).sum::<f64>() / 2.0;
+        for (x, t) in &rows {
+            let f = x[0] * theta[0] + x[1] * theta[1] + x[2] * theta[2];
+            // log(1 + e^f) - t f, computed stably
+            let softplus = if f > 0.0 { f + (-f).exp().ln_1p() } else { f.exp().ln_1p() };
+            total += softplus - t * f;
+        }
+        total
     };
-    let (mut a, mut b) = (1.0f64, 0.0f64);
-    let mut current = loss(a, b);
+    let mut theta = [1.0f64, 0.0, 0.0];
+    let mut current = loss(&theta);
     for _ in 0..100 {
-        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-12, 0.0, 1e-12);
-        for (&zi, &t) in z.iter().zip(&target) {
-            let zi = zi as f64;
-            let p = 1.0 / (1.0 + (-(a * zi + b)).exp());
-            let d = p - t;
+        let mut grad = [0.0f64; 3];
+        let mut hess = [[0.0f64; 3]; 3];
+        for (i, g) in grad.iter_mut().enumerate() {
+            *g = RIDGE * theta[i];
+            hess[i][i] = RIDGE;
+        }
+        for (x, t) in &rows {
+            let f = x[0] * theta[0] + x[1] * theta[1] + x[2] * theta[2];
+            let p = 1.0 / (1.0 + (-f).exp());
             let h = p * (1.0 - p);
-            ga += d * zi;
-            gb += d;
-            haa += h * zi * zi;
-            hab += h * zi;
-            hbb += h;
+            for i in 0..3 {
+                grad[i] += (p - t) * x[i];
+                for j in 0..3 {
+                    hess[i][j] += h * x[i] * x[j];
+                }
+            }
         }
-        let det = haa * hbb - hab * hab;
-        if det.abs() < 1e-18 {
-            break;
-        }
-        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
-        let mut step = 1.0;
+        let Some(step) = solve3(hess, grad) else { break };
+        let mut scale = 1.0;
         let mut improved = false;
-        while step > 1e-8 {
-            let (na, nb) = (a - step * da, b - step * db);
-            let l = loss(na, nb);
+        while scale > 1e-8 {
+            let candidate = [theta[0] - scale * step[0], theta[1] - scale * step[1], theta[2] - scale * step[2]];
+            let l = loss(&candidate);
             if l < current - 1e-12 {
-                (a, b, current) = (na, nb, l);
-                improved = true;
+                (theta, current, improved) = (candidate, l, true);
                 break;
             }
-            step /= 2.0;
+            scale /= 2.0;
         }
-        if !improved || (da.abs() + db.abs()) * step < 1e-9 {
+        if !improved || step.iter().map(|s| s.abs()).sum::<f64>() * scale < 1e-9 {
             break;
         }
     }
-    (a as f32, b as f32)
+    [theta[0] as f32, theta[1] as f32, theta[2] as f32]
+}
+
+/// Solves a 3x3 linear system by Gaussian elimination with partial pivoting.
+fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-15 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..3 {
+            let f = a[row][col] / a[col][col];
+            for k in col..3 {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0.0; 3];
+    for row in (0..3).rev() {
+        let s: f64 = (row + 1..3).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    Some(x)
 }
 
 /// The threshold on `p` (predict positive when `p >= threshold`) that
@@ -295,8 +328,9 @@ mod tests {
                 y.push(n < pos);
             }
         }
-        let (a, b) = platt(&z, &y);
-        assert!((a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05, "a={a} b={b}");
+        let no_lexicon = vec![0.0; z.len()];
+        let [a, b, c] = platt(&z, &no_lexicon, &y);
+        assert!((a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05 && c.abs() < 1e-3, "a={a} b={b} c={c}");
     }
 
     #[test]
