@@ -8,6 +8,7 @@ pub mod assess;
 pub mod links;
 pub mod period;
 pub mod profile;
+pub mod risk;
 pub mod scores;
 pub mod units;
 
@@ -15,5 +16,6 @@ pub use assess::{AssessOptions, assess};
 pub use links::{area_links, dimension_panel};
 pub use period::Period;
 pub use profile::{profile, summaries};
+pub use risk::{AreaRisk, area_risks};
 pub use scores::ScoreParams;
 pub use units::unit_of;

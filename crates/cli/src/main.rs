@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         Command::Users(args) => cmd::users::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
-        Command::Index(args) => cmd::index::run(args),
+        Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args),
         Command::Generate(args) => cmd::generate::run(args),

@@ -136,3 +136,64 @@ fn profile_finds_an_area_by_name_or_pcode_with_a_zero_filled_trend() {
     assert!(ouham.top_dimension.is_some());
     let _ = Month::new(2014, 1);
 }
+
+mod risk {
+    use super::*;
+    use vitalcore_assess::risk::{hazard_by_area, indicators_by_area};
+    use vitalcore_assess::area_risks;
+    use vitalcore_framework::Observation;
+    use vitalcore_index::Tree;
+
+    fn row(zone: &str, day: (i16, i8, i8), values: &[(&str, &str)]) -> Observation {
+        Observation {
+            provenance: Provenance { source: Source::Hxl, source_id: format!("{zone}{day:?}"), file: "t.csv".into(), line: 3 },
+            date: Some(date(day.0, day.1, day.2)),
+            place: Place { admin1_pcode: Some("CF5".into()), location: Some(zone.into()), ..Place::default() },
+            values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            tags: Tags::default(),
+        }
+    }
+
+    #[test]
+    fn indicators_take_the_latest_value_per_locality_sum_localities_and_never_double_count_columns() {
+        let tree = Tree::local_default();
+        let obs = vec![
+            // Zone A: cumulative cases reported twice; the later report counts.
+            row("A", (2014, 1, 1), &[("#affected+infected+total", "10"), ("#affected+infected+new", "10")]),
+            row("A", (2014, 2, 1), &[("#affected+infected+total", "25"), ("#affected+infected+new", "15")]),
+            // Zone B in the same prefecture.
+            row("B", (2014, 2, 1), &[("#affected+infected+total", "5"), ("#population", "1,000")]),
+            // Percentages average over localities.
+            row("A", (2014, 2, 1), &[("#indicator+poverty+pct", "40")]),
+            row("B", (2014, 2, 1), &[("#indicator+poverty+pct", "60%")]),
+        ];
+        let ind = indicators_by_area(&obs, UnitKind::Admin1, &tree);
+        let cf5 = &ind["CF5"];
+        // total column: 25 (A, latest) + 5 (B) = 30; new column: 15; the larger wins.
+        assert_eq!(cf5["disease_cases"], 30.0);
+        assert_eq!(cf5["poverty_pct"], 50.0);
+        assert_eq!(cf5["population"], 1000.0);
+    }
+
+    #[test]
+    fn hazard_is_the_worst_dimension_over_the_last_twelve_months_and_risk_needs_all_three() {
+        let fw = Framework::built_in();
+        let events = sample(&fw);
+        let o = opts(Period::Month);
+        let hazard = hazard_by_area(&events, &fw, &o);
+        let whole = assess(&events, &fw, &AssessOptions { period: Period::All, ..o.clone() });
+        let best = whole
+            .rows
+            .iter()
+            .filter(|r| r.unit_id == "CF5" && r.category_kind == "dimension")
+            .map(|r| (r.critical + r.pervasive) / 2.0)
+            .fold(0.0, f64::max);
+        assert!((hazard["CF5"] - best).abs() < 1e-9);
+        let risks = area_risks(&events, &[], &fw, &o, &Tree::local_default());
+        let cf5 = risks.iter().find(|r| r.unit_id == "CF5").unwrap();
+        assert!(cf5.hazard.is_some());
+        // No indicator table: vulnerability and coping are unknown, so is risk (require_all).
+        assert_eq!(cf5.risk, None);
+        assert!(!cf5.missing_inputs.is_empty());
+    }
+}

@@ -50,12 +50,16 @@ struct InformArgs {
 
 #[derive(clap::Args)]
 struct LocalArgs {
-    /// Indicator table: CSV with a P-code column and indicator columns (names or HXL tags of the tree's inputs)
+    /// Indicator table: CSV with a P-code column and indicator columns (names or HXL tags of the tree's inputs).
+    /// Default: the HXL tables imported into the database.
     #[arg(long)]
-    indicators: PathBuf,
-    /// Hazard scores 0-10: CSV with a P-code column and a `hazard` column
+    indicators: Option<PathBuf>,
+    /// Hazard scores 0-10: CSV with a P-code column and a `hazard` column.
+    /// Default: each area's threat profile in the database (worst dimension, last 12 months).
     #[arg(long)]
-    hazard: PathBuf,
+    hazard: Option<PathBuf>,
+    #[command(flatten)]
+    range: crate::cmd::assess::RangeArgs,
     /// An index tree replacing the built-in local tree
     #[arg(long)]
     tree: Option<PathBuf>,
@@ -74,10 +78,10 @@ struct CheckArgs {
     tree: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     match args.command {
         Command::Inform(a) => run_inform(a),
-        Command::Local(a) => run_local(a),
+        Command::Local(a) => run_local(a, global),
         Command::Check(a) => run_check(a),
     }
 }
@@ -138,17 +142,54 @@ fn open(path: &Path) -> anyhow::Result<std::fs::File> {
     std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn run_local(a: LocalArgs) -> anyhow::Result<()> {
-    let tree = load_tree(a.tree.as_deref(), Tree::local_default)?;
-    let table = local::read_area_table(open(&a.indicators)?, &a.indicators.display().to_string(), &tree)?;
-    if !a.quiet {
-        for w in &table.warnings {
-            eprintln!("warning: {w}");
+/// Indicators and hazard per area from files, or from the database when a
+/// file is not given.
+fn local_inputs(
+    a: &LocalArgs,
+    tree: &Tree,
+    global: &crate::context::Global,
+) -> anyhow::Result<(BTreeMap<String, vitalcore_index::Inputs>, BTreeMap<String, f64>)> {
+    let from_db = if a.indicators.is_none() || a.hazard.is_none() {
+        let framework = global.load_framework()?;
+        let store = global.open_store()?;
+        let (events, opts) = crate::cmd::assess::load(&*store, &a.range, vitalcore_assess::Period::Month)?;
+        let mut observations = Vec::new();
+        store.for_each_observation(&mut |o| observations.push(o))?;
+        Some((
+            vitalcore_assess::risk::indicators_by_area(&observations, opts.unit, tree),
+            vitalcore_assess::risk::hazard_by_area(&events, &framework, &opts),
+        ))
+    } else {
+        None
+    };
+    let indicators = match &a.indicators {
+        Some(path) => {
+            let table = local::read_area_table(open(path)?, &path.display().to_string(), tree)?;
+            if !(a.quiet || global.quiet) {
+                for w in &table.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
+            table.areas
         }
-    }
-    let hazard = local::read_hazard_table(open(&a.hazard)?, &a.hazard.display().to_string())?;
+        None => from_db.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
+    };
+    let hazard = match &a.hazard {
+        Some(path) => local::read_hazard_table(open(path)?, &path.display().to_string())?,
+        None => from_db.map(|d| d.1).unwrap_or_default(),
+    };
+    Ok((indicators, hazard))
+}
+
+fn run_local(a: LocalArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let tree = load_tree(a.tree.as_deref(), Tree::local_default)?;
+    let (indicators, hazard) = local_inputs(&a, &tree, global)?;
+    let table = AreaTableView { areas: indicators };
     if let Some(area) = &a.explain {
-        let mut inputs = table.areas.get(area).cloned().with_context(|| format!("no area {area} in {}", a.indicators.display()))?;
+        let mut inputs = table.areas.get(area).cloned().unwrap_or_default();
+        if inputs.is_empty() && !hazard.contains_key(area) {
+            anyhow::bail!("no indicators and no hazard for an area `{area}`");
+        }
         if let Some(&h) = hazard.get(area) {
             inputs.insert(local::HAZARD_INPUT.to_string(), h);
         }
@@ -166,6 +207,10 @@ fn run_local(a: LocalArgs) -> anyhow::Result<()> {
         Format::Table => print_local(&tree, &scores),
     }
     Ok(())
+}
+
+struct AreaTableView {
+    areas: BTreeMap<String, vitalcore_index::Inputs>,
 }
 
 fn print_local(tree: &Tree, scores: &[AreaScore]) {

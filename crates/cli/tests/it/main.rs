@@ -290,3 +290,26 @@ fn network_builds_its_panel_from_the_database() {
     assert!(v["pooled"]["tested"].as_u64().unwrap() > 0);
     assert!(stderr.contains("7 dimensions"), "{stderr}");
 }
+
+#[test]
+fn local_risk_combines_the_threat_profile_with_imported_indicator_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/caf_indicators_synthetic.csv");
+    let (stdout, _) = ok(vitalcore(&db, &["import", table.to_str().unwrap()]));
+    assert!(stdout.contains("2 rows read = 2 imported"), "{stdout}");
+    let (json, _) = ok(vitalcore(&db, &["index", "local", "--format", "json"]));
+    let scores: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let scores = scores.as_array().unwrap();
+    let area = |code: &str| scores.iter().find(|s| s["area"] == code).unwrap_or_else(|| panic!("{code} in {json}"));
+    // Both prefectures have all indicators; Ouaka is poorer, hungrier and less served than Bangui.
+    let (ouaka, bangui) = (area("CF61"), area("CF71"));
+    let v = |s: &serde_json::Value, k: &str| s["components"][k].as_f64();
+    assert!(v(ouaka, "vulnerability").unwrap() > v(bangui, "vulnerability").unwrap());
+    assert!(v(ouaka, "coping").unwrap() > v(bangui, "coping").unwrap());
+    // Risk exists wherever hazard, vulnerability and coping all do.
+    for s in scores {
+        let all = ["hazard", "vulnerability", "coping"].iter().all(|k| v(s, k).is_some());
+        assert_eq!(s["risk"].as_f64().is_some(), all, "{s}");
+    }
+}
