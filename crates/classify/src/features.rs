@@ -155,10 +155,10 @@ mod tests {
 
     #[test]
     fn counts_char_ngrams_words_and_bigrams() {
-        // "ab cd": padded "<ab>" has 3 bigrams, 2 trigrams, 1 four-gram = 6 char n-grams
-        // per word; 2 words, 1 bigram.
+        // "ab cd": padded "<ab>" has 2 trigrams and 1 four-gram = 3 char n-grams
+        // per word (n from 3 to 5); 2 words, 1 bigram.
         let f = features("ab cd");
-        assert_eq!(f.len(), 6 + 6 + 2 + 1);
+        assert_eq!(f.len(), 3 + 3 + 2 + 1);
         let word_value = 1.0 / 3f32.sqrt();
         assert_eq!(f.iter().filter(|x| (x.1 - word_value).abs() < 1e-6).count(), 3);
     }
