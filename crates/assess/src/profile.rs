@@ -62,6 +62,7 @@ pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &s
         themes,
         sources: sources.into_iter().collect(),
         links: Vec::new(),
+        risk: None,
     })
 }
 

@@ -147,3 +147,27 @@ fn area_of(obs: &Observation, unit: UnitKind) -> Option<String> {
     };
     unit_of(&as_event, unit).map(|(id, _)| id)
 }
+
+impl From<AreaRisk> for vitalcore_proto::RiskSummary {
+    fn from(r: AreaRisk) -> Self {
+        vitalcore_proto::RiskSummary {
+            hazard: r.hazard,
+            vulnerability: r.vulnerability,
+            coping: r.coping,
+            risk: r.risk,
+            missing_inputs: r.missing_inputs,
+        }
+    }
+}
+
+/// The risk summary of one unit, for its profile.
+pub fn area_risk(
+    events: &[Event],
+    observations: &[Observation],
+    fw: &Framework,
+    opts: &AssessOptions,
+    tree: &Tree,
+    unit_id: &str,
+) -> Option<vitalcore_proto::RiskSummary> {
+    area_risks(events, observations, fw, opts, tree).into_iter().find(|r| r.unit_id == unit_id).map(Into::into)
+}

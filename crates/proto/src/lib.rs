@@ -115,6 +115,20 @@ pub struct AreaProfile {
     /// The area's strongest significant threat links (may be empty).
     #[serde(default)]
     pub links: Vec<ThreatLink>,
+    /// INFORM-style local risk, when computed (see `vitalcore index local`).
+    #[serde(default)]
+    pub risk: Option<RiskSummary>,
+}
+
+/// Hazard (the threat profile), vulnerability, lack of coping capacity and
+/// their geometric mean, 0-10; None where inputs are missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskSummary {
+    pub hazard: Option<f64>,
+    pub vulnerability: Option<f64>,
+    pub coping: Option<f64>,
+    pub risk: Option<f64>,
+    pub missing_inputs: Vec<String>,
 }
 
 /// `from` at month t-lag is associated with `to` at month t (lag 0: same month).

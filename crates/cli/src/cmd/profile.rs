@@ -20,12 +20,17 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = global.load_framework()?;
     let store = global.open_store()?;
     let (events, opts) = load(&*store, &args.range, Period::Month)?;
-    let p = profile(&events, &framework, &opts, &args.area).ok_or_else(|| {
+    let mut p = profile(&events, &framework, &opts, &args.area).ok_or_else(|| {
         anyhow!(
             "no {} called `{}` has events between {} and {}: check the spelling or P-code (`vitalcore assess --unit {} --period all` lists them)",
             opts.unit, args.area, opts.from, opts.to, opts.unit
         )
     })?;
+    let mut observations = Vec::new();
+    store.for_each_observation(&mut |o| observations.push(o))?;
+    let tree = vitalcore_index::Tree::local_default();
+    p.risk = vitalcore_assess::risk::area_risk(&events, &observations, &framework, &opts, &tree, &p.unit_id);
+    p.links = vitalcore_assess::area_links(&events, &framework, &opts, &p.unit_id, 5);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&p)? + "\n",
         Format::Table | Format::Csv | Format::Hxl => {
@@ -62,6 +67,18 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     "{} ({}), {} to {}: {} events, {} deaths of which {} civilians\n\n",
                     p.name, p.unit_id, p.from, p.to, p.events, p.fatalities, p.civilian_fatalities
                 ));
+                if let Some(r) = &p.risk {
+                    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+                    text.push_str(&format!(
+                        "Risk {} = hazard {} x vulnerability {} x lack of coping capacity {} (geometric mean, 0-10)\n",
+                        f(r.risk), f(r.hazard), f(r.vulnerability), f(r.coping)
+                    ));
+                }
+                for l in &p.links {
+                    let when = if l.lag == 0 { "in the same month".to_string() } else { format!("{} month(s) later", l.lag) };
+                    text.push_str(&format!("Linked: {} -> {} {when} (r = {:.2}, q = {:.3})\n", l.from, l.to, l.strength, l.q_value));
+                }
+                text.push('\n');
             }
             text + &t.render(args.format)?
         }

@@ -303,7 +303,7 @@ fn local_risk_combines_the_threat_profile_with_imported_indicator_tables() {
     let scores = scores.as_array().unwrap();
     let area = |code: &str| scores.iter().find(|s| s["area"] == code).unwrap_or_else(|| panic!("{code} in {json}"));
     // Both prefectures have all indicators; Ouaka is poorer, hungrier and less served than Bangui.
-    let (ouaka, bangui) = (area("CF61"), area("CF71"));
+    let (ouaka, bangui) = (area("CF43"), area("CF71"));
     let v = |s: &serde_json::Value, k: &str| s["components"][k].as_f64();
     assert!(v(ouaka, "vulnerability").unwrap() > v(bangui, "vulnerability").unwrap());
     assert!(v(ouaka, "coping").unwrap() > v(bangui, "coping").unwrap());
@@ -312,4 +312,8 @@ fn local_risk_combines_the_threat_profile_with_imported_indicator_tables() {
         let all = ["hazard", "vulnerability", "coping"].iter().all(|k| v(s, k).is_some());
         assert_eq!(s["risk"].as_f64().is_some(), all, "{s}");
     }
+    // The profile carries the same risk.
+    let (profile, _) = ok(vitalcore(&db, &["profile", "CF43", "--format", "json"]));
+    let p: serde_json::Value = serde_json::from_str(&profile).unwrap();
+    assert_eq!(p["risk"]["vulnerability"], ouaka["components"]["vulnerability"]);
 }
