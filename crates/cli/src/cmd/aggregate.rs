@@ -71,7 +71,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let text = render(&lines, &by, args.format)?;
     match &args.out {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            // A reader that stops early (`| head`) is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing to standard output")?,
+        },
     }
     if let Some(path) = &args.rejects {
         write_rejects(path, &report)?;
