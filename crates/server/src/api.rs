@@ -48,12 +48,23 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     let to = parse_month(&q.to, "to")?;
     let store = state.store.clone();
     let filter = EventFilter { from, to, ..EventFilter::default() };
-    let (events, areas) = tokio::task::spawn_blocking(move || {
+    let (mut events, areas) = tokio::task::spawn_blocking(move || {
         Ok::<_, vitalcore_store::StoreError>((vitalcore_store::events(&*store, &filter)?, store.areas()?))
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
     .map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(reports) = state.reports.clone() {
+        let community = tokio::task::spawn_blocking(move || {
+            let all = reports.store.reports(&vitalcore_intake::store::ReportFilter::default())?;
+            Ok::<_, vitalcore_intake::store::StoreError>(crate::reports::community_events(&all, &reports.areas))
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+        let in_range = |e: &Event| from.is_none_or(|f| Month::of(e.date) >= f) && to.is_none_or(|t| Month::of(e.date) <= t);
+        events.extend(community.into_iter().filter(in_range));
+    }
     let first = events.iter().map(|e| Month::of(e.date)).min();
     let last = events.iter().map(|e| Month::of(e.date)).max();
     let (from, to) = match (from.or(first), to.or(last)) {
@@ -92,9 +103,18 @@ pub async fn framework(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
-pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Assessment>, ApiError> {
+/// Published aggregates: community report counts of 1-4 are suppressed
+/// (see [`crate::reports::suppress_small_report_counts`]).
+fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
+    let mut v = serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    crate::reports::suppress_small_report_counts(&mut v);
+    Ok(Json(v))
+}
+
+pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
-    Ok(Json(assess(&loaded.events, &state.framework, &loaded.opts)))
+    let result: Assessment = assess(&loaded.events, &state.framework, &loaded.opts);
+    published(&result)
 }
 
 pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
@@ -108,7 +128,7 @@ pub async fn profile(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> Result<Json<AreaProfile>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let mut profile = area_profile(&loaded.events, &state.framework, &loaded.opts, &id)
         .ok_or_else(|| ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to)))?;
@@ -117,7 +137,8 @@ pub async fn profile(
     profile.links = tokio::task::spawn_blocking(move || area_links(&loaded.events, &fw, &loaded.opts, &unit_id, 5))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(profile))
+    let profile: AreaProfile = profile;
+    published(&profile)
 }
 
 fn level_of(unit: UnitKind) -> u8 {

@@ -1,22 +1,47 @@
-//! The HTTP server: a JSON API over the store and the assessment, and one
-//! web page (map of areas coloured by score, area profile). Everything the
-//! page needs is served from the binary: no CDN, no tile server.
+//! The HTTP server: a JSON API over the store and the assessment, one web
+//! page (map of areas coloured by score, area profile), and the community
+//! intake channels (report form, partner API, SMS webhooks), login and the
+//! alert queue. Everything the pages need is served from the binary: no
+//! CDN, no tile server, no JavaScript needed for the report form.
 
 mod api;
+mod auth;
 mod error;
+mod intake_api;
+pub mod journal;
 mod pages;
+pub mod reports;
 mod state;
+mod web;
 
 pub use error::ServerError;
+pub use reports::{IntakeConfig, Reports, community_events, suppress_small_report_counts};
 pub use state::AppState;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// All routes. `/api/v1/...` is JSON; `/` is the web application.
 pub fn router(state: Arc<AppState>) -> Router {
+    let api_limit = state.reports.as_ref().map(|r| r.config.max_api_body).unwrap_or(64 * 1024);
+    let api_writes = Router::new()
+        .route("/api/v1/reports", post(intake_api::submit).get(intake_api::list))
+        .route("/api/v1/alerts/{reference}/steps", post(intake_api::step))
+        .layer(DefaultBodyLimit::max(api_limit));
+    let sms = Router::new()
+        .route("/sms/twilio", post(intake_api::twilio))
+        .route("/sms/rapidpro", post(intake_api::rapidpro))
+        .layer(DefaultBodyLimit::max(intake_api::SMS_BODY_LIMIT));
+    let forms = Router::new()
+        .route("/report", get(web::report_page).post(web::report_post))
+        .route("/login", get(web::login_page).post(web::login_post))
+        .route("/logout", post(web::logout))
+        .route("/alerts", get(web::alerts_page))
+        .route("/alerts/{reference}/step", post(web::alert_step))
+        .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
     Router::new()
         .route("/", get(pages::index))
         .route("/static/app.js", get(pages::app_js))
@@ -27,6 +52,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/boundaries", get(api::boundaries))
         .route("/api/v1/assessment", get(api::assessment))
         .route("/api/v1/areas/{id}/profile", get(api::profile))
+        .route("/api/v1/reports/{reference}", get(intake_api::show))
+        .route("/api/v1/reports/{reference}/contact", get(intake_api::contact))
+        .route("/api/v1/alerts", get(intake_api::alerts))
+        .route("/api/v1/alerts/metrics", get(intake_api::alert_metrics))
+        .merge(api_writes)
+        .merge(sms)
+        .merge(forms)
         .with_state(state)
 }
 

@@ -1,0 +1,580 @@
+//! Server-rendered HTML for slow links and cheap phones: the public report
+//! form (English, French), login/logout, and the staff alert queue. No
+//! JavaScript, no external resources, a few kilobytes per page.
+//!
+//! CSRF: every state-changing form carries an HMAC token (OWASP "signed
+//! double-submit cookie"): bound to the session when there is one, else to a
+//! random `vc_form` cookie set with the page.
+
+use crate::auth::{Caller, FORM_COOKIE, SESSION_COOKIE, blocking, caller, cookie, reports, set_cookie};
+use crate::error::ApiError;
+use crate::intake_api::{alert_list, prepare_submission};
+use crate::reports::{Reports, SubmitError};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use vitalcore_intake::auth::{Session, Token, TokenHash, TokenKind, verify_password};
+use vitalcore_intake::report::FieldError;
+use vitalcore_intake::sms::parse_form;
+use vitalcore_intake::store::{ReportFilter, act_on_alert};
+use vitalcore_intake::workflow::{AlertState, Feedback, Step};
+use vitalcore_intake::{Channel, Reference, ReportDraft, Urgency};
+
+/// Largest form body read.
+pub const FORM_BODY_LIMIT: usize = 32 * 1024;
+
+const STYLE: &str = "body{font:16px sans-serif;max-width:40em;margin:0 auto;padding:.5em}\
+label{display:block;margin-top:.7em;font-weight:bold}input,select,textarea{width:100%;box-sizing:border-box;font-size:1em}\
+.err{color:#b00020}.ok{background:#e6f4ea;padding:.5em}.ref{font-size:1.6em;font-weight:bold}\
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3em;vertical-align:top;text-align:left}\
+form.i{display:inline}.late{color:#b00020;font-weight:bold}button{font-size:1em;margin-top:.5em}";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `fr` when asked with `?lang=fr` or when French comes first in Accept-Language; else `en`.
+fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
+    let pick = |s: &str| if s.trim().to_ascii_lowercase().starts_with("fr") { "fr" } else { "en" };
+    if let Some(l) = q.lang.as_deref().filter(|l| !l.is_empty()) {
+        return pick(l);
+    }
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(pick).unwrap_or("en")
+}
+
+/// The interface texts.
+fn t(lang: &str, key: &str) -> &'static str {
+    let fr = lang == "fr";
+    match key {
+        "title" => if fr { "Signaler un incident" } else { "Report an incident" },
+        "text" => if fr { "Que s'est-il passé ?" } else { "What happened?" },
+        "place" => if fr { "Où ? (village, quartier)" } else { "Where? (village, neighbourhood)" },
+        "lat" => if fr { "Latitude (facultatif)" } else { "Latitude (optional)" },
+        "lon" => if fr { "Longitude (facultatif)" } else { "Longitude (optional)" },
+        "when" => if fr { "Quand ? (date, facultatif)" } else { "When? (date, optional)" },
+        "category" => if fr { "Type d'incident" } else { "Kind of incident" },
+        "choose" => if fr { "— choisir —" } else { "— choose —" },
+        "urgency" => if fr { "Quelle urgence ?" } else { "How urgent?" },
+        "low" => if fr { "Faible" } else { "Low" },
+        "medium" => if fr { "Moyenne" } else { "Medium" },
+        "high" => if fr { "Haute" } else { "High" },
+        "critical" => if fr { "Critique (vies en danger)" } else { "Critical (lives at risk)" },
+        "contact" => if fr { "Téléphone ou autre contact (facultatif, gardé chiffré)" } else { "Phone or other contact (optional, kept encrypted)" },
+        "send" => if fr { "Envoyer" } else { "Send" },
+        "fix" => if fr { "Corrigez les champs indiqués." } else { "Please correct the fields marked below." },
+        "thanks" => if fr { "Merci. Votre signalement est reçu." } else { "Thank you. Your report was received." },
+        "yourref" => if fr { "Votre numéro de référence :" } else { "Your reference number:" },
+        "quote" => if fr { "Notez-le et citez-le pour tout suivi." } else { "Write it down and quote it to follow up." },
+        "another" => if fr { "Envoyer un autre signalement" } else { "Send another report" },
+        "login_needed" => if fr { "Connectez-vous pour envoyer un signalement." } else { "Please log in to send a report." },
+        "other_lang" => if fr { "English" } else { "Français" },
+        _ => "",
+    }
+}
+
+fn page(lang: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
+
+fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
+    let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn redirect(to: &str, cookies: Vec<String>) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    resp.headers_mut().insert(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+/// The CSRF binding of this browser: its session, else its form cookie
+/// (a new one, returned as a cookie to set, when it has none).
+fn binding(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap) -> Result<(TokenHash, Vec<String>), ApiError> {
+    if let Some(s) = caller.and_then(|c| c.session) {
+        return Ok((s, vec![]));
+    }
+    if let Some(v) = cookie(headers, FORM_COOKIE) {
+        return Ok((TokenHash::of(v), vec![]));
+    }
+    let token = Token::generate(TokenKind::Session).map_err(|e| ApiError::internal(e.to_string()))?;
+    let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();
+    Ok((token.hash(), vec![set_cookie(reports, FORM_COOKIE, &value, 8 * 3600)]))
+}
+
+/// Checks a posted form's CSRF token against this browser's binding.
+fn check_csrf(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap, form: &Form) -> Result<(), ApiError> {
+    let bound = caller
+        .and_then(|c| c.session)
+        .or_else(|| cookie(headers, FORM_COOKIE).map(TokenHash::of))
+        .ok_or_else(|| ApiError::forbidden("the form's security cookie is missing: enable cookies, reload the page and submit again"))?;
+    reports.csrf.verify(&bound, form.get("csrf"), Timestamp::now()).map_err(|e| ApiError::forbidden(e.to_string()))
+}
+
+/// A decoded form body.
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn parse(body: Result<Bytes, BytesRejection>) -> Result<Form, ApiError> {
+        let body = crate::intake_api::body_or_reason(body, FORM_BODY_LIMIT)?;
+        if body.is_empty() {
+            return Ok(Form(vec![]));
+        }
+        parse_form(&body).map(Form).map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").trim().to_string()
+    }
+
+    fn opt(&self, key: &str) -> Option<String> {
+        Some(self.text(key)).filter(|s| !s.is_empty())
+    }
+}
+
+fn error_page(e: ApiError) -> Response {
+    let body = page("en", "Error", &format!("<h1>{}</h1><p class=\"err\">{}</p><p><a href=\"javascript:history.back()\">Back</a></p>", e.status.as_u16(), esc(&e.reason)));
+    html(e.status, vec![], body)
+}
+
+/// The values the form shows again after a failed submission (never the contact).
+#[derive(Default)]
+struct FormValues {
+    text: String,
+    place: String,
+    lat: String,
+    lon: String,
+    when: String,
+    category: String,
+    urgency: String,
+}
+
+fn report_form(reports: &Reports, lang: &str, csrf: &str, values: &FormValues, errors: &[FieldError]) -> String {
+    let err_for = |fields: &[&str]| -> String {
+        errors
+            .iter()
+            .filter(|e| fields.contains(&e.field))
+            .map(|e| format!("<div class=\"err\">{}</div>", esc(&e.message)))
+            .collect()
+    };
+    let mut b = String::with_capacity(4096);
+    let other = if lang == "fr" { "en" } else { "fr" };
+    let _ = write!(b, "<p><a href=\"/report?lang={other}\">{}</a></p><h1>{}</h1>", t(lang, "other_lang"), t(lang, "title"));
+    if !errors.is_empty() {
+        let _ = write!(b, "<p class=\"err\">{}</p>", t(lang, "fix"));
+        let shown = ["text", "place_name", "latitude", "longitude", "event_time", "category", "urgency", "contact"];
+        for e in errors.iter().filter(|e| !shown.contains(&e.field)) {
+            let _ = write!(b, "<div class=\"err\">{}: {}</div>", e.field, esc(&e.message));
+        }
+    }
+    let _ = write!(
+        b,
+        "<form method=\"post\" action=\"/report\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
+         <label for=\"text\">{}</label>{}<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\" required>{}</textarea>\
+         <label for=\"place\">{}</label>{}<input id=\"place\" name=\"place\" maxlength=\"200\" value=\"{}\">\
+         <label for=\"lat\">{}</label>{}<input id=\"lat\" name=\"latitude\" inputmode=\"decimal\" value=\"{}\">\
+         <label for=\"lon\">{}</label>{}<input id=\"lon\" name=\"longitude\" inputmode=\"decimal\" value=\"{}\">\
+         <label for=\"when\">{}</label>{}<input id=\"when\" name=\"event_time\" type=\"date\" value=\"{}\">\
+         <label for=\"cat\">{}</label>{}<select id=\"cat\" name=\"category\"><option value=\"\">{}</option>",
+        esc(csrf),
+        t(lang, "text"),
+        err_for(&["text"]),
+        esc(&values.text),
+        t(lang, "place"),
+        err_for(&["place_name"]),
+        esc(&values.place),
+        t(lang, "lat"),
+        err_for(&["latitude"]),
+        esc(&values.lat),
+        t(lang, "lon"),
+        err_for(&["longitude"]),
+        esc(&values.lon),
+        t(lang, "when"),
+        err_for(&["event_time"]),
+        esc(&values.when),
+        t(lang, "category"),
+        err_for(&["category"]),
+        t(lang, "choose"),
+    );
+    for c in reports.intake.categories.categories() {
+        let selected = if c.id == values.category { " selected" } else { "" };
+        let _ = write!(b, "<option value=\"{}\"{selected}>{}</option>", esc(&c.id), esc(reports.intake.categories.label(&c.id, lang)));
+    }
+    let _ = write!(b, "</select><label for=\"urg\">{}</label>{}<select id=\"urg\" name=\"urgency\"><option value=\"\">{}</option>", t(lang, "urgency"), err_for(&["urgency"]), t(lang, "choose"));
+    for u in Urgency::ALL {
+        let selected = if u.as_str() == values.urgency { " selected" } else { "" };
+        let _ = write!(b, "<option value=\"{}\"{selected}>{}</option>", u.as_str(), t(lang, u.as_str()));
+    }
+    let _ = write!(
+        b,
+        "</select><label for=\"contact\">{}</label>{}<input id=\"contact\" name=\"contact\" maxlength=\"200\" autocomplete=\"tel\">\
+         <button type=\"submit\">{}</button></form>",
+        t(lang, "contact"),
+        err_for(&["contact"]),
+        t(lang, "send")
+    );
+    page(lang, t(lang, "title"), &b)
+}
+
+/// `GET /report`: the public report form.
+pub async fn report_page(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    let lang = language(&q, &headers);
+    let result = async {
+        let reports = reports(&state)?;
+        blocking(move || {
+            let caller = caller(&reports, &headers, Timestamp::now())?;
+            if reports.config.require_login && caller.is_none() {
+                return Ok(redirect("/login", vec![]));
+            }
+            let (bound, cookies) = binding(&reports, caller.as_ref(), &headers)?;
+            let csrf = reports.csrf.issue(&bound, Timestamp::now());
+            Ok(html(StatusCode::OK, cookies, report_form(&reports, lang, &csrf, &FormValues::default(), &[])))
+        })
+        .await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+/// `POST /report`: takes the form; the reference page, or the form again with messages.
+pub async fn report_post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        let form = Form::parse(body)?;
+        blocking(move || submit_form(&reports, &headers, &form)).await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+fn submit_form(reports: &Reports, headers: &HeaderMap, form: &Form) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let lang = if form.text("lang") == "fr" { "fr" } else { "en" };
+    let caller = caller(reports, headers, now)?;
+    if reports.config.require_login && caller.is_none() {
+        return Err(ApiError::unauthorized(t(lang, "login_needed")));
+    }
+    check_csrf(reports, caller.as_ref(), headers, form)?;
+    let values = FormValues {
+        text: form.text("text"),
+        place: form.text("place"),
+        lat: form.text("latitude"),
+        lon: form.text("longitude"),
+        when: form.text("event_time"),
+        category: form.text("category"),
+        urgency: form.text("urgency"),
+    };
+    let mut errors = Vec::new();
+    let mut number = |raw: &str, field: &'static str| -> Option<f64> {
+        if raw.is_empty() {
+            return None;
+        }
+        match raw.replace(',', ".").parse::<f64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                errors.push(FieldError { field, message: format!("`{raw}` is not a number (write it like 4.3612)") });
+                None
+            }
+        }
+    };
+    let latitude = number(&values.lat, "latitude");
+    let longitude = number(&values.lon, "longitude");
+    let mut draft = ReportDraft {
+        text: values.text.clone(),
+        language: Some(lang.to_string()),
+        category: Some(values.category.clone()),
+        urgency: Some(values.urgency.clone()),
+        place_name: Some(values.place.clone()),
+        latitude,
+        longitude,
+        event_time: Some(values.when.clone()),
+        contact: form.opt("contact").map(SecretString::from),
+        ..ReportDraft::default()
+    };
+    if let Some(c) = &caller {
+        prepare_submission(c, &mut draft)?;
+    }
+    let rerender = |errors: &[FieldError]| -> Result<Response, ApiError> {
+        let (bound, cookies) = binding(reports, caller.as_ref(), headers)?;
+        let csrf = reports.csrf.issue(&bound, now);
+        Ok(html(StatusCode::UNPROCESSABLE_ENTITY, cookies, report_form(reports, lang, &csrf, &values, errors)))
+    };
+    if !errors.is_empty() {
+        return rerender(&errors);
+    }
+    match reports.submit(&draft, Channel::WebForm, now) {
+        Ok(report) => {
+            let body = format!(
+                "<div class=\"ok\"><p>{}</p><p>{}</p><p class=\"ref\">{}</p><p>{}</p></div><p><a href=\"/report?lang={lang}\">{}</a></p>",
+                t(lang, "thanks"),
+                t(lang, "yourref"),
+                esc(report.reference.as_str()),
+                t(lang, "quote"),
+                t(lang, "another")
+            );
+            Ok(html(StatusCode::OK, vec![], page(lang, t(lang, "thanks"), &body)))
+        }
+        Err(SubmitError::Invalid(inv)) => rerender(&inv.errors),
+        Err(SubmitError::Store(e)) => Err(ApiError::internal(e.to_string())),
+    }
+}
+
+fn login_form(csrf: &str, message: Option<&str>) -> String {
+    let msg = message.map(|m| format!("<p class=\"err\">{}</p>", esc(m))).unwrap_or_default();
+    page(
+        "en",
+        "Log in",
+        &format!(
+            "<h1>Log in</h1>{msg}<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <label for=\"u\">User name</label><input id=\"u\" name=\"username\" autocomplete=\"username\" required>\
+             <label for=\"p\">Password</label><input id=\"p\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <button type=\"submit\">Log in</button></form><p><a href=\"/report\">Report an incident</a></p>",
+            esc(csrf)
+        ),
+    )
+}
+
+/// `GET /login`.
+pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        // The login form is bound to the form cookie, never to an old session.
+        let (bound, cookies) = binding(&reports, None, &headers)?;
+        let csrf = reports.csrf.issue(&bound, Timestamp::now());
+        Ok::<_, ApiError>(html(StatusCode::OK, cookies, login_form(&csrf, None)))
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+/// A hash to check unknown user names against.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| vitalcore_intake::auth::hash_password("not a password of anyone").unwrap_or_default())
+}
+
+/// `POST /login`: checks the password (argon2id) and starts a session.
+pub async fn login_post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        let form = Form::parse(body)?;
+        blocking(move || {
+            let now = Timestamp::now();
+            check_csrf(&reports, None, &headers, &form)?;
+            let username = form.text("username");
+            let password = form.get("password").unwrap_or("").to_string();
+            let user = reports.store.user_by_username(&username).map_err(|e| ApiError::internal(e.to_string()))?;
+            let ok = match &user {
+                Some(u) if u.active => verify_password(&password, &u.password_hash).unwrap_or(false),
+                _ => {
+                    // Same work whether or not the name exists, so timing does not tell.
+                    let _ = verify_password(&password, dummy_hash());
+                    false
+                }
+            };
+            let Some(user) = user.filter(|_| ok) else {
+                let (bound, cookies) = binding(&reports, None, &headers)?;
+                let csrf = reports.csrf.issue(&bound, now);
+                return Ok(html(StatusCode::UNAUTHORIZED, cookies, login_form(&csrf, Some("Wrong user name or password."))));
+            };
+            let token = Token::generate(TokenKind::Session).map_err(|e| ApiError::internal(e.to_string()))?;
+            let hours = reports.config.session_hours;
+            let session = Session {
+                token_hash: token.hash(),
+                user_id: user.id.clone(),
+                created_at: now,
+                expires_at: now.checked_add(SignedDuration::from_hours(hours)).unwrap_or(now),
+            };
+            reports.store.save_session(&session).map_err(|e| ApiError::internal(e.to_string()))?;
+            let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();
+            Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, hours * 3600)]))
+        })
+        .await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+/// `POST /logout`: ends the session (CSRF-checked).
+pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        let form = Form::parse(body)?;
+        blocking(move || {
+            let caller = caller(&reports, &headers, Timestamp::now())?;
+            if let Some(c) = &caller {
+                check_csrf(&reports, Some(c), &headers, &form)?;
+                if let Some(s) = c.session {
+                    reports.store.delete_session(&s).map_err(|e| ApiError::internal(e.to_string()))?;
+                }
+            }
+            Ok(redirect("/login", vec![set_cookie(&reports, SESSION_COOKIE, "", 0)]))
+        })
+        .await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+/// The action forms an alert in `state` offers.
+fn actions(reference: &str, state: AlertState, csrf: &str) -> String {
+    let form = |step: &str, fields: &str, label: &str| {
+        format!(
+            "<form class=\"i\" method=\"post\" action=\"/alerts/{reference}/step\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"step\" value=\"{step}\">{fields}<button>{label}</button></form> "
+        )
+    };
+    let input = |name: &str, hint: &str| format!("<input name=\"{name}\" placeholder=\"{hint}\" required>");
+    match state {
+        AlertState::New => form("acknowledge", "", "Acknowledge"),
+        AlertState::Acknowledged => {
+            form("verify", &input("note", "how verified"), "Verified") + &form("unfounded", &input("reason", "why unfounded"), "Unfounded")
+        }
+        AlertState::Verified => form("assign", &(input("owner", "owner") + &input("unit", "unit")), "Assign"),
+        AlertState::ResponseAssigned => {
+            form("respond", &(input("action", "action taken") + "<input name=\"feedback\" placeholder=\"message to the community\">"), "Respond")
+        }
+        AlertState::Responded => {
+            form("respond", &(input("action", "further action") + "<input name=\"feedback\" placeholder=\"message to the community\">"), "Respond")
+                + &form("close", &input("outcome", "outcome"), "Close")
+        }
+        AlertState::Unfounded => form("close", &input("outcome", "outcome"), "Close"),
+        AlertState::Closed => String::new(),
+    }
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
+}
+
+/// `GET /alerts`: the alert queue for staff, overdue first (at most 50 rows).
+pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        blocking(move || {
+            let now = Timestamp::now();
+            let Some(caller) = caller(&reports, &headers, now)? else { return Ok(redirect("/login", vec![])) };
+            let Some(session) = caller.session else { return Err(ApiError::forbidden("the alert page is for browser sessions; use /api/v1/alerts with a token")) };
+            let pairs = alert_list(&reports, &caller, &ReportFilter::default(), false, now)?;
+            let csrf = reports.csrf.issue(&session, now);
+            let mut b = String::with_capacity(16 * 1024);
+            let _ = write!(
+                b,
+                "<form method=\"post\" action=\"/logout\" style=\"float:right\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Log out {}</button></form>\
+                 <h1>Alerts</h1><p>{} alerts. <a href=\"/report\">New report</a></p><table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>",
+                esc(&csrf),
+                esc(&caller.user.username),
+                pairs.len()
+            );
+            for (report, alert) in pairs.iter().take(50) {
+                let late = alert
+                    .overdue(&reports.deadlines, now)
+                    .map(|o| format!("<div class=\"late\">OVERDUE ({:?}, level {})</div>", o.kind, o.level))
+                    .unwrap_or_default();
+                let _ = write!(
+                    b,
+                    "<tr><td>{}<br>{}<br>{}</td><td>{}<br><small>{} · {} · {}</small></td><td>{}{late}</td><td>{}</td></tr>",
+                    esc(report.reference.as_str()),
+                    esc(&report.received_at.strftime("%Y-%m-%d %H:%M").to_string()),
+                    esc(report.place.area_pcode.as_deref().unwrap_or("-")),
+                    esc(&shorten(&report.text, 160)),
+                    esc(report.category.as_deref().unwrap_or("-")),
+                    report.effective_urgency(),
+                    esc(report.place.name.as_deref().unwrap_or("")),
+                    alert.state(),
+                    actions(report.reference.as_str(), alert.state(), &esc(&csrf)),
+                );
+            }
+            b.push_str("</table>");
+            Ok(html(StatusCode::OK, vec![], page("en", "Alerts", &b)))
+        })
+        .await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+/// `POST /alerts/{ref}/step`: one workflow step from the alert page.
+pub async fn alert_step(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let reports = reports(&state)?;
+        let form = Form::parse(body)?;
+        blocking(move || {
+            let now = Timestamp::now();
+            let caller = caller(&reports, &headers, now)?.ok_or_else(|| ApiError::unauthorized("log in first"))?;
+            check_csrf(&reports, Some(&caller), &headers, &form)?;
+            let reference: Reference = raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))?;
+            let step = form_step(&form, now)?;
+            act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
+            Ok(redirect("/alerts", vec![]))
+        })
+        .await?
+    }
+    .await;
+    result.unwrap_or_else(error_page)
+}
+
+fn form_step(form: &Form, now: Timestamp) -> Result<Step, ApiError> {
+    Ok(match form.text("step").as_str() {
+        "acknowledge" => Step::Acknowledge,
+        "verify" => Step::Verify { note: form.text("note") },
+        "unfounded" => Step::MarkUnfounded { reason: form.text("reason") },
+        "assign" => Step::Assign { owner: form.text("owner"), unit: form.text("unit") },
+        "respond" => Step::Respond {
+            action: form.text("action"),
+            feedback: form.opt("feedback").map(|message| Feedback { message, channel: "web".into(), sent_at: now }),
+        },
+        "close" => Step::Close { outcome: form.text("outcome") },
+        other => return Err(ApiError::bad_request(format!("`{other}` is not a workflow step"))),
+    })
+}
