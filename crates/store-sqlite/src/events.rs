@@ -8,7 +8,7 @@ use crate::shared::{
     date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, scan_events, split_tags, to_u8,
     to_u32,
 };
-use crate::{Existing, backend, finish_import, start_import};
+use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
 
 /// Content columns shared by `events` and `event_versions`, in the order of
 /// the `?1..?33` parameters of the write statements.
@@ -43,33 +43,47 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
     let import_id = start_import(&tx, file, "events", &stored_at)?;
     let existing = Existing::prepare(&tx, "events", events.len())?;
     let mut counts = ImportCounts { unchanged: batch.duplicates, ..ImportCounts::default() };
+    let mut plan = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        if !batch.first[i] {
+            continue;
+        }
+        match existing.find(&tx, "events", event.provenance.source, &event.provenance.source_id)? {
+            None => {
+                plan.push((i, None));
+                counts.imported += 1;
+            }
+            Some((_, stored)) if stored == batch.fingerprints[i] => counts.unchanged += 1,
+            Some((id, _)) => {
+                plan.push((i, Some(id)));
+                counts.updated += 1;
+            }
+        }
+    }
+    drop(existing);
+    let stored_rows = tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(backend)?;
+    let rebuild = BulkIndexes::drop_if_worth_it(&tx, "events", plan.len() as i64, stored_rows)?;
     {
         let mut insert = tx.prepare_cached(&insert_sql()).map_err(backend)?;
         let mut update = tx.prepare_cached(&update_sql()).map_err(backend)?;
         let mut archive = tx.prepare_cached(&archive_sql()).map_err(backend)?;
-        for (i, event) in events.iter().enumerate() {
-            if !batch.first[i] {
-                continue;
-            }
-            let fingerprint = batch.fingerprints[i];
-            let stored = existing.find(&tx, "events", event.provenance.source, &event.provenance.source_id)?;
-            match stored {
+        for (i, stored_id) in plan {
+            let (event, fingerprint) = (&events[i], batch.fingerprints[i]);
+            match stored_id {
                 None => {
                     bind_event(&mut insert, event, fingerprint, import_id, &stored_at)?;
                     insert.raw_execute().map_err(backend)?;
-                    counts.imported += 1;
                 }
-                Some((_, stored_fingerprint)) if stored_fingerprint == fingerprint => counts.unchanged += 1,
-                Some((id, _)) => {
+                Some(id) => {
                     archive.execute([id]).map_err(backend)?;
                     bind_event(&mut update, event, fingerprint, import_id, &stored_at)?;
                     update.raw_bind_parameter(N_COLUMNS + 1, id).map_err(backend)?;
                     update.raw_execute().map_err(backend)?;
-                    counts.updated += 1;
                 }
             }
         }
     }
+    rebuild.recreate(&tx)?;
     finish_import(&tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
