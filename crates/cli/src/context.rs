@@ -8,6 +8,30 @@ use vitalcore_framework::Framework;
 use vitalcore_store::Store;
 use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;
+use vitalcore_classify::{Classifier, Model};
+use vitalcore_intake::store::ReportStore;
+use vitalcore_intake::{CategoryMap, ContactKey};
+use vitalcore_server::journal::JournalStore;
+use vitalcore_server::{IntakeConfig, Reports};
+
+/// The options of the embedded database opened by this process, so that
+/// analyses loading events can add the community reports stored beside it.
+static OPENED_DB: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
+
+/// Community reports stored beside the embedded database this process
+/// opened, as events (source `CommunityReport`, counted apart from event
+/// data). Empty when there is no report journal.
+pub fn community_events(areas: &[vitalcore_store::Area]) -> Result<Vec<vitalcore_framework::Event>> {
+    let Some(global) = OPENED_DB.get() else { return Ok(Vec::new()) };
+    let mut path = global.db.clone().into_os_string();
+    path.push(".reports.jsonl");
+    if !std::path::Path::new(&path).exists() {
+        return Ok(Vec::new());
+    }
+    let reports = global.open_reports()?.reports(&vitalcore_intake::store::ReportFilter::default())?;
+    let index = vitalcore_spatial::AreaIndex::new(areas).context("the stored boundaries")?;
+    Ok(vitalcore_server::community_events(&reports, &index))
+}
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Global {
@@ -21,6 +45,10 @@ pub struct Global {
     /// A framework file replacing the built-in taxonomy and mappings.
     #[arg(long, global = true, env = "VITALCORE_FRAMEWORK")]
     pub framework: Option<PathBuf>,
+    /// The operator's contact key file (64 hex digits), used to seal and open
+    /// reporters' contacts. Make one with `vitalcore users keygen --out FILE`.
+    #[arg(long, global = true, env = "VITALCORE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// No progress bars or summaries on stderr (for scripts).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -37,8 +65,52 @@ impl Global {
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
         match &self.database_url {
             Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
-            None => Ok(Arc::new(SqliteStore::open(&self.db)?)),
+            None => {
+                let store = SqliteStore::open(&self.db)?;
+                let _ = OPENED_DB.set(self.clone());
+                Ok(Arc::new(store))
+            }
         }
+    }
+
+    /// The contact key, when one is configured.
+    pub fn load_key(&self) -> Result<Option<ContactKey>> {
+        let Some(path) = &self.key_file else { return Ok(None) };
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read the key file {} (make one with `vitalcore users keygen --out FILE`)", path.display())
+        })?;
+        Ok(Some(ContactKey::from_text(&text).with_context(|| format!("the key file {}", path.display()))?))
+    }
+
+    /// The report store next to the event store: community reports, users,
+    /// sessions, tokens, alert steps and the contact audit log.
+    ///
+    /// Until the SQLite and PostgreSQL stores implement `ReportStore`, the
+    /// embedded setup keeps them in a durable journal beside the database
+    /// file (`<db>.reports.jsonl`).
+    pub fn open_reports(&self) -> Result<Arc<dyn ReportStore>> {
+        if self.database_url.is_some() {
+            anyhow::bail!(
+                "community reports are not stored in PostgreSQL yet: use the embedded database (--db FILE) for intake"
+            );
+        }
+        let mut path = self.db.clone().into_os_string();
+        path.push(".reports.jsonl");
+        Ok(Arc::new(JournalStore::open(std::path::Path::new(&path))?))
+    }
+
+    /// The intake service (validation, text reading, placement, duplicates)
+    /// over the report store, placing reports with the stored boundaries.
+    pub fn reports_service(&self, events: &dyn Store, config: IntakeConfig, model: Option<&std::path::Path>) -> Result<Reports> {
+        let reports = self.open_reports()?;
+        let classifier = match model {
+            Some(path) => Classifier::Model(Box::new(
+                Model::load(path).with_context(|| format!("cannot load the classifier model {}", path.display()))?,
+            )),
+            None => Classifier::lexicon_only(),
+        };
+        let areas = events.areas()?;
+        Ok(Reports::new(reports, self.load_key()?, CategoryMap::built_in(), classifier, &areas, config, jiff::Timestamp::now())?)
     }
 
     /// Where the data lives, for messages.

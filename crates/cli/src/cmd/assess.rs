@@ -42,7 +42,13 @@ pub struct Args {
 /// Events in range and the resolved options.
 pub fn load(store: &dyn Store, range: &RangeArgs, period: Period) -> Result<(Vec<Event>, AssessOptions)> {
     let filter = EventFilter { from: range.from, to: range.to, ..EventFilter::default() };
-    let events = vitalcore_store::events(store, &filter)?;
+    let mut events = vitalcore_store::events(store, &filter)?;
+    // Community reports stored beside the database join as `CommunityReport`
+    // events: counted in their own `reports` column, never in event scores.
+    let in_range = |e: &Event| {
+        range.from.is_none_or(|f| Month::of(e.date) >= f) && range.to.is_none_or(|t| Month::of(e.date) <= t)
+    };
+    events.extend(crate::context::community_events(&store.areas()?)?.into_iter().filter(in_range));
     let first = events.iter().map(|e| Month::of(e.date)).min();
     let last = events.iter().map(|e| Month::of(e.date)).max();
     let (Some(from), Some(to)) = (range.from.or(first), range.to.or(last)) else {

@@ -1,8 +1,324 @@
+//! `vitalcore report`: submit, import KoBo/ODK exports, list and show
+//! community reports. Contacts are never printed here.
+
 use crate::context::Global;
+use crate::output::{Format, Table, write_output};
+use anyhow::{Context as _, Result, anyhow, bail};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vitalcore_intake::duplicates::{Candidate, DuplicateLink, find_duplicates};
+use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
+use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, load_alert};
+use vitalcore_intake::xlsform::FormLabels;
+use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
+use vitalcore_server::IntakeConfig;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
 
-pub fn run(_args: Args, _global: &Global) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not built yet")
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Submit one report; prints its reference
+    Submit(SubmitArgs),
+    /// Import a KoBoToolbox/ODK export (CSV or XLSX) with a mapping file; re-importing adds nothing
+    ImportKobo(KoboArgs),
+    /// List reports (newest first; never contacts)
+    List(ListArgs),
+    /// One report with its alert log
+    Show(ShowArgs),
+}
+
+#[derive(clap::Args)]
+struct SubmitArgs {
+    #[arg(long)]
+    text: String,
+    #[arg(long)]
+    place: Option<String>,
+    /// Area P-code, when known
+    #[arg(long)]
+    area: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    latitude: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    longitude: Option<f64>,
+    #[arg(long)]
+    category: Option<String>,
+    /// low, medium, high or critical
+    #[arg(long)]
+    urgency: Option<String>,
+    /// When it happened (2024-05-01 or 2024-05-01T14:30:00+01:00)
+    #[arg(long)]
+    event_time: Option<String>,
+    #[arg(long)]
+    language: Option<String>,
+    /// How to reach the reporter (sealed with the key; needs --key-file)
+    #[arg(long)]
+    contact: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct KoboArgs {
+    file: PathBuf,
+    #[arg(long)]
+    mapping: PathBuf,
+    /// The XLSForm (XLSX) the data was collected with: checks the mapping and writes answer labels
+    #[arg(long)]
+    xlsform: Option<PathBuf>,
+    /// Also write every rejected row to this CSV file (line, uuid, field, reason)
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ListArgs {
+    #[arg(long)]
+    area: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    #[arg(long, default_value = "table")]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct ShowArgs {
+    reference: String,
+    #[arg(long, default_value = "table")]
+    format: Format,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    match args.command {
+        Command::Submit(a) => submit(a, global),
+        Command::ImportKobo(a) => import_kobo(a, global),
+        Command::List(a) => list(a, global),
+        Command::Show(a) => show(a, global),
+    }
+}
+
+fn submit(a: SubmitArgs, global: &Global) -> Result<()> {
+    let events = global.open_store()?;
+    let reports = global.reports_service(&*events, IntakeConfig::default(), None)?;
+    if a.contact.is_some() && !reports.key_configured {
+        bail!(
+            "a contact can only be stored encrypted, and no key is configured: create one with \
+             `vitalcore users keygen --out FILE` and pass --key-file FILE (or set VITALCORE_KEY_FILE)"
+        );
+    }
+    let draft = ReportDraft {
+        text: a.text,
+        language: a.language,
+        category: a.category,
+        urgency: a.urgency,
+        place_name: a.place,
+        latitude: a.latitude,
+        longitude: a.longitude,
+        area_pcode: a.area,
+        event_time: a.event_time,
+        contact: a.contact.map(secrecy::SecretString::from),
+        ..ReportDraft::default()
+    };
+    let report = reports.submit(&draft, Channel::Cli, jiff::Timestamp::now())?;
+    println!("{}", report.reference);
+    global.note(format!(
+        "stored {} (area {}, dimensions {}, {} likely duplicate(s))",
+        report.reference,
+        report.place.area_pcode.as_deref().unwrap_or("unresolved"),
+        if report.tags.dimensions.is_empty() { "-".to_string() } else { report.tags.dimensions.join(", ") },
+        report.duplicates.len()
+    ));
+    Ok(())
+}
+
+fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
+    let started = std::time::Instant::now();
+    let events = global.open_store()?;
+    let reports = global.reports_service(&*events, IntakeConfig::default(), None)?;
+    let data = std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let mapping_text = std::fs::read_to_string(&a.mapping).with_context(|| format!("cannot read {}", a.mapping.display()))?;
+    let mut mapping = KoboMapping::from_toml(&mapping_text, &reports.intake.categories)
+        .with_context(|| format!("the mapping file {}", a.mapping.display()))?;
+    if let Some(form) = &a.xlsform {
+        let bytes = std::fs::read(form).with_context(|| format!("cannot read {}", form.display()))?;
+        let labels = FormLabels::from_xlsx(&bytes).with_context(|| format!("the XLSForm {}", form.display()))?;
+        mapping = mapping.with_xlsform(labels).with_context(|| format!("the mapping file {}", a.mapping.display()))?;
+    }
+    if mapping.questions.contact.is_some() && !reports.key_configured {
+        bail!(
+            "the mapping reads a contact column, and contacts are stored only encrypted: create a key with \
+             `vitalcore users keygen --out FILE` and pass --key-file FILE, or remove `contact` from the mapping"
+        );
+    }
+    let store = reports.store.clone();
+    let known = store.kobo_uuids(&mapping.form)?;
+    let name = a.file.display().to_string();
+    let now = jiff::Timestamp::now();
+    let is_xlsx = a.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    global.note(format!("reading {name} ({} bytes)", data.len()));
+    let mut out = if is_xlsx {
+        import_xlsx(&data, &name, &mapping, &reports.intake, &known, now)?
+    } else {
+        import_csv(&data, &name, &mapping, &reports.intake, &known, now)?
+    };
+    link_duplicates(&*store, &mut out.reports)?;
+    let stored = store_all(store.clone(), &out.reports, global.quiet)?;
+    let pairs: Vec<(String, Reference)> =
+        out.new_uuids.iter().cloned().zip(out.reports.iter().map(|r| r.reference.clone())).collect();
+    store.record_kobo_uuids(&mapping.form, &pairs)?;
+    reports.remember(&out.reports);
+    for e in out.rejected.iter().take(10) {
+        eprintln!("rejected: {name}, {e}");
+    }
+    if let Some(path) = &a.rejects {
+        let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+        w.write_record(["line", "uuid", "field", "reason"])?;
+        for e in &out.rejected {
+            w.write_record([e.line.to_string(), e.uuid.clone().unwrap_or_default(), e.field.clone(), e.reason.clone()])?;
+        }
+        w.flush()?;
+    }
+    println!(
+        "{name}: {} rows read = {} imported + {} already imported + {} rejected ({:.2} s)",
+        out.rows,
+        stored,
+        out.already_seen.len(),
+        out.rejected.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Links likely duplicates among the new reports and with stored reports
+/// of the same period; links to stored reports are added on both sides.
+fn link_duplicates(store: &dyn ReportStore, new: &mut [Report]) -> Result<()> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let existing = store.reports(&ReportFilter::default())?;
+    let candidates: Vec<Candidate> = new.iter().chain(existing.iter()).map(Candidate::of).collect();
+    let index: HashMap<Reference, usize> = new.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
+    for pair in find_duplicates(&candidates, &Default::default()) {
+        for (on, link) in pair.links() {
+            match index.get(&on) {
+                Some(&i) => new[i].duplicates.push(link),
+                None if index.contains_key(&link.other) => {
+                    store.add_duplicate_links(&on, &[DuplicateLink { ..link }])?;
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores reports from several threads so the store can commit them in
+/// groups (one durable write for many reports).
+fn store_all(store: Arc<dyn ReportStore>, reports: &[Report], quiet: bool) -> Result<usize> {
+    let threads = 32.min(reports.len().max(1));
+    let chunk = reports.len().div_ceil(threads).max(1);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = reports.len();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = reports
+            .chunks(chunk)
+            .map(|part| {
+                let store = store.clone();
+                let done = &done;
+                s.spawn(move || -> Result<(), StoreError> {
+                    for r in part {
+                        store.insert_report(r)?;
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if !quiet && n % 20_000 == 0 {
+                            eprintln!("stored {n} of {total} reports");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| anyhow!("a storing thread failed"))??;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(total)
+}
+
+fn list(a: ListArgs, global: &Global) -> Result<()> {
+    let store = global.open_reports()?;
+    let filter = ReportFilter { area_pcode: a.area, ..ReportFilter::default() };
+    let mut all = store.reports(&filter)?;
+    all.reverse();
+    all.truncate(a.limit);
+    let text = match a.format {
+        Format::Json => serde_json::to_string_pretty(&all)? + "\n",
+        Format::Geojson => bail!("reports have no GeoJSON form here: use `vitalcore export`"),
+        f => {
+            let mut t = Table::new(&[
+                ("reference", "#meta+id"),
+                ("received_at", "#date+received"),
+                ("channel", "#meta+channel"),
+                ("area", "#adm1+code"),
+                ("category", "#indicator+category"),
+                ("urgency", "#severity+urgency"),
+                ("verification", "#status+verification"),
+                ("duplicates", "#meta+duplicates"),
+                ("text", "#description"),
+            ]);
+            for r in &all {
+                t.row(vec![
+                    r.reference.to_string(),
+                    r.received_at.strftime("%Y-%m-%d %H:%M").to_string(),
+                    r.channel.kind().to_string(),
+                    r.place.area_pcode.clone().unwrap_or_default(),
+                    r.category.clone().unwrap_or_default(),
+                    r.urgency.map(|u| u.to_string()).unwrap_or_default(),
+                    format!("{:?}", r.verification).to_lowercase(),
+                    r.duplicates.len().to_string(),
+                    if f == Format::Table { r.text.chars().take(60).collect() } else { r.text.clone() },
+                ]);
+            }
+            t.render(f)?
+        }
+    };
+    write_output(None, &text)
+}
+
+fn show(a: ShowArgs, global: &Global) -> Result<()> {
+    let store = global.open_reports()?;
+    let reference: Reference = a.reference.parse()?;
+    let report = store.report(&reference)?.ok_or_else(|| anyhow!("no report {reference}"))?;
+    let alert = load_alert(&*store, &report)?;
+    if a.format == Format::Json {
+        let mut v = serde_json::to_value(&report)?;
+        v["has_contact"] = serde_json::json!(report.contact.is_some());
+        v["alert"] = serde_json::json!({ "state": alert.state(), "status": alert.status(), "steps": alert.steps() });
+        return write_output(None, &(serde_json::to_string_pretty(&v)? + "\n"));
+    }
+    let mut out = format!(
+        "{}  received {} via {}\narea {}  place {}  category {}  urgency {}\ndimensions {}  themes {}\nstate {}  verification {:?}  contact {}\n\n{}\n",
+        report.reference,
+        report.received_at,
+        report.channel.kind(),
+        report.place.area_pcode.as_deref().unwrap_or("-"),
+        report.place.name.as_deref().unwrap_or("-"),
+        report.category.as_deref().unwrap_or("-"),
+        report.effective_urgency(),
+        report.tags.dimensions.join(","),
+        report.tags.themes.join(","),
+        alert.state(),
+        report.verification,
+        if report.contact.is_some() { "sealed" } else { "none" },
+        report.text
+    );
+    for d in &report.duplicates {
+        out.push_str(&format!("likely duplicate of {} (score {:.2})\n", d.other, d.score));
+    }
+    for s in alert.steps() {
+        out.push_str(&format!("#{} {} {} by {}\n", s.seq, s.at, s.step.name(), s.user_id));
+    }
+    write_output(None, &out)
 }
