@@ -296,6 +296,8 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
         let mut v = serde_json::to_value(&report)?;
         v["has_contact"] = serde_json::json!(report.contact.is_some());
         v["alert"] = serde_json::json!({ "state": alert.state(), "status": alert.status(), "steps": alert.steps() });
+        // Who read the contact, when and why (the audit log; never the contact).
+        v["contact_reads"] = serde_json::to_value(store.contact_reads(&reference)?)?;
         return write_output(None, &(serde_json::to_string_pretty(&v)? + "\n"));
     }
     let mut out = format!(

@@ -1,0 +1,557 @@
+//! Community intake end to end over real HTTP against the running binary:
+//! the report form (CSRF), the partner API (tokens, roles), the Twilio
+//! webhook, KoBo import through the CLI, the alert workflow, contact reveal
+//! and its audit log. Bad input gets a 4xx with its reason and stores nothing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn import_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures").join(name)
+}
+
+fn kobo_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../intake/tests/fixtures/kobo").join(name)
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Site {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    key: PathBuf,
+}
+
+impl Site {
+    /// A database with the CAR prefectures, a contact key and five accounts.
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let key = dir.path().join("contact.key");
+        let site = Site { dir, db, key };
+        site.ok(&["import", import_fixture("caf_adm1_simplified.geojson").to_str().unwrap()]);
+        site.ok(&["users", "keygen", "--out", site.key.to_str().unwrap()]);
+        for (name, role, community) in [
+            ("admin1", "admin", None),
+            ("analyst1", "analyst", None),
+            ("responder1", "responder", None),
+            ("focal32", "focal-point", Some("CF32")),
+            ("viewer1", "viewer", None),
+        ] {
+            let mut args = vec!["users", "add", name, "--role", role, "--password-stdin"];
+            if let Some(c) = community {
+                args.extend(["--community", c]);
+            }
+            site.run_stdin(&args, PASSWORD);
+        }
+        site
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vitalcore"));
+        c.arg("--db").arg(&self.db).arg("--key-file").arg(&self.key).args(args);
+        c.env_remove("VITALCORE_DATABASE_URL").env("RUST_BACKTRACE", "0");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("the binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &str) -> String {
+        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(format!("{input}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn token(&self, user: &str) -> String {
+        self.ok(&["users", "token", user, "--partner", &format!("partner-of-{user}")]).trim().to_string()
+    }
+
+    fn serve(&self, extra: &[&str]) -> Server {
+        let mut args = vec!["--quiet", "serve", "--addr", "127.0.0.1:0"];
+        args.extend(extra);
+        let mut child = self.cmd(&args).stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+        assert!(addr.contains(':'), "no address in {line:?}");
+        Server { child, addr }
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Resp {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// `name=value` of a Set-Cookie header.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.head
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+            .map(|l| l.split_once(':').unwrap().1.trim())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_string())
+    }
+
+    fn header_line(&self, name: &str) -> Option<String> {
+        self.head.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase()))).map(str::to_string)
+    }
+}
+
+/// A tiny HTTP/1.1 client: one request per connection, chunked bodies decoded.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    // The server may answer (413) before reading a large body; ignore a reset while writing.
+    let _ = s.write_all(body);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, raw) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap_or("0").parse().unwrap();
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let body = if chunked { dechunk(raw) } else { raw.to_string() };
+    Resp { status, head: head.to_string(), body }
+}
+
+fn dechunk(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = &after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn post_json(addr: &str, path: &str, token: &str, body: &str) -> Resp {
+    let auth = bearer(token);
+    http(addr, "POST", path, &[("Authorization", &auth), ("Content-Type", "application/json")], body.as_bytes())
+}
+
+fn get_auth(addr: &str, path: &str, token: &str) -> Resp {
+    let auth = bearer(token);
+    http(addr, "GET", path, &[("Authorization", &auth)], b"")
+}
+
+/// Reports the admin can see, by the API.
+fn stored_count(addr: &str, admin: &str) -> u64 {
+    let r = get_auth(addr, "/api/v1/reports?limit=1", admin);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["total"].as_u64().unwrap()
+}
+
+fn hidden_csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                b' ' => "+".into(),
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+#[test]
+fn partner_api_accepts_tagged_placed_reports_and_refuses_bad_bodies_without_storing() {
+    let site = Site::new();
+    let (admin, analyst, viewer) = (site.token("admin1"), site.token("analyst1"), site.token("viewer1"));
+    let server = site.serve(&[]);
+    let addr = &server.addr;
+
+    let body = r#"{"text":"Armed men attacked the market and killed two traders","latitude":6.49,"longitude":17.45,"category":"attack","urgency":"critical","source_id":"partner-42"}"#;
+    let r = post_json(addr, "/api/v1/reports", &analyst, body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let reference = created["reference"].as_str().unwrap().to_string();
+    // 6.49 N, 17.45 E is Bossangoa, in Ouham (CF32).
+    assert_eq!(created["area_pcode"], "CF32");
+    assert!(created["tags"]["dimensions"].as_array().unwrap().iter().any(|d| d == "personal"), "{created}");
+    let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
+    assert_eq!(shown["channel"]["kind"], "api");
+    assert_eq!(shown["channel"]["partner"], "partner-of-analyst1");
+    assert_eq!(shown["alert"]["state"], "new");
+
+    let before = stored_count(addr, &admin);
+    let malformed = post_json(addr, "/api/v1/reports", &analyst, r#"{"text": "unterminated"#);
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+    assert!(malformed.json()["error"].as_str().unwrap().contains("not a report in JSON"));
+    let oversize = format!(r#"{{"text":"{}"}}"#, "a".repeat(70 * 1024));
+    let big = post_json(addr, "/api/v1/reports", &analyst, &oversize);
+    assert_eq!(big.status, 413, "{}", big.body);
+    let invalid = post_json(addr, "/api/v1/reports", &analyst, r#"{"text":"  ","latitude":95,"longitude":10,"urgency":"soon"}"#);
+    assert_eq!(invalid.status, 422);
+    let fields: Vec<String> =
+        invalid.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
+    for f in ["text", "latitude", "urgency"] {
+        assert!(fields.contains(&f.to_string()), "{f} missing from {fields:?}");
+    }
+    let anonymous = http(addr, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!(anonymous.status, 401);
+    let wrong_token = post_json(addr, "/api/v1/reports", "vca_not-a-token", body);
+    assert_eq!(wrong_token.status, 401);
+    let by_viewer = post_json(addr, "/api/v1/reports", &viewer, body);
+    assert_eq!(by_viewer.status, 403, "a viewer may not submit");
+    assert_eq!(stored_count(addr, &admin), before, "nothing partial was stored");
+    let listed = get_auth(addr, "/api/v1/reports", &viewer);
+    assert_eq!(listed.status, 403, "a viewer reads aggregates only");
+}
+
+#[test]
+fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_an_audit_record() {
+    let site = Site::new();
+    let (admin, responder, analyst, focal) =
+        (site.token("admin1"), site.token("responder1"), site.token("analyst1"), site.token("focal32"));
+    let server = site.serve(&[]);
+    let addr = &server.addr;
+    let submit = |area: &str, contact: &str| {
+        let body = format!(r#"{{"text":"Cattle stolen near the river in {area}","area_pcode":"{area}","category":"cattle_crop_theft","contact":"{contact}"}}"#);
+        let r = post_json(addr, "/api/v1/reports", &responder, &body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["reference"].as_str().unwrap().to_string()
+    };
+    let ours = submit("CF32", "+236 70 11 22 33");
+    let theirs = submit("CF71", "+236 75 99 88 77");
+
+    // The focal point of CF32 reads their community's report, not the other one, even by its reference.
+    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}"), &focal).status, 200);
+    let guessed = get_auth(addr, &format!("/api/v1/reports/{theirs}"), &focal);
+    assert_eq!(guessed.status, 404, "{}", guessed.body);
+    assert!(!guessed.body.contains("Cattle"), "no data leaks: {}", guessed.body);
+    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{theirs}/contact?purpose=x"), &focal).status, 404);
+    let list = get_auth(addr, "/api/v1/reports?area=CF71", &focal).json();
+    let refs: Vec<&str> = list["reports"].as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    assert_eq!(refs, vec![ours.as_str()], "a focal point's list is forced to their community");
+    // A step the focal point's role does not allow is 403.
+    let step = post_json(addr, &format!("/api/v1/alerts/{ours}/steps"), &focal, r#"{"step":"acknowledge"}"#);
+    assert_eq!(step.status, 403, "{}", step.body);
+
+    // Contacts never appear in lists or single reports.
+    let all = get_auth(addr, "/api/v1/reports", &admin);
+    assert!(!all.body.contains("70 11") && !all.body.contains("+236"), "{}", all.body);
+    assert!(!get_auth(addr, &format!("/api/v1/reports/{ours}"), &admin).body.contains("+236"));
+    let csv = site.ok(&["report", "list", "--format", "csv"]);
+    let json = site.ok(&["report", "list", "--format", "json"]);
+    assert!(!csv.contains("+236") && !json.contains("+236") && !json.contains("vc1."), "the CLI lists no contact, sealed or not");
+
+    // Reveal: an analyst may not; a responder must give a purpose; each read is logged first.
+    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}/contact?purpose=call"), &analyst).status, 403);
+    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}/contact"), &responder).status, 422);
+    for purpose in ["call+back+about+the+theft", "confirm+location"] {
+        let r = get_auth(addr, &format!("/api/v1/reports/{ours}/contact?purpose={purpose}"), &responder);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["contact"], "+236 70 11 22 33");
+        assert!(r.header_line("cache-control").unwrap().contains("no-store"));
+    }
+    let shown: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", &ours, "--format", "json"])).unwrap();
+    let reads = shown["contact_reads"].as_array().expect("the audit log is shown");
+    assert_eq!(reads.len(), 2, "two reveals, two audit records: {reads:?}");
+    assert!(reads.iter().all(|r| r["user_id"] == "u-responder1"));
+    assert_eq!(reads[0]["purpose"], "call back about the theft");
+    let shown_theirs: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", &theirs, "--format", "json"])).unwrap();
+    assert_eq!(shown_theirs["contact_reads"].as_array().unwrap().len(), 0, "refused reads reveal nothing and log nothing");
+}
+
+#[test]
+fn the_report_form_works_without_javascript_in_english_and_french_with_csrf() {
+    let site = Site::new();
+    let admin = site.token("admin1");
+    let server = site.serve(&[]);
+    let addr = &server.addr;
+
+    let page = http(addr, "GET", "/report", &[], b"");
+    assert_eq!(page.status, 200);
+    assert!(page.body.len() < 15 * 1024, "the form page is {} bytes", page.body.len());
+    assert!(!page.body.contains("<script") && !page.body.contains("http://") && !page.body.contains("https://"));
+    assert!(page.body.contains("What happened?") && page.body.contains("value=\"sexual_violence\""));
+    let cookie = page.cookie("vc_form").expect("a form cookie");
+    assert!(page.header_line("set-cookie").unwrap().contains("HttpOnly") && page.head.contains("SameSite=Strict"));
+    let csrf = hidden_csrf(&page.body);
+    let fr = http(addr, "GET", "/report?lang=fr", &[], b"");
+    assert!(fr.body.contains("Signaler un incident") && fr.body.contains("Violence sexuelle"));
+    let fr_header = http(addr, "GET", "/report", &[("Accept-Language", "fr-CF,fr;q=0.9,en;q=0.5")], b"");
+    assert!(fr_header.body.contains("Que s'est-il passé"));
+
+    let form = |pairs: &[(&str, &str)], cookie: Option<&str>| {
+        let body = form_encode(pairs);
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(c) = cookie {
+            headers.push(("Cookie", c));
+        }
+        http(addr, "POST", "/report", &headers, body.as_bytes())
+    };
+    let before = stored_count(addr, &admin);
+    let text = "Des hommes armés ont brûlé des maisons à Bouca";
+    // No token, a forged token, or a token without its cookie: refused, nothing stored.
+    assert_eq!(form(&[("text", text)], Some(&cookie)).status, 403);
+    assert_eq!(form(&[("text", text), ("csrf", "1700000000.AAAA")], Some(&cookie)).status, 403);
+    assert_eq!(form(&[("text", text), ("csrf", &csrf)], None).status, 403);
+    assert_eq!(form(&[("text", text), ("csrf", &csrf)], Some("vc_form=another-browser")).status, 403);
+    // Validation errors come back next to the fields, with what was typed kept.
+    let bad = form(&[("csrf", &csrf), ("lang", "fr"), ("text", text), ("latitude", "north"), ("longitude", "18.2")], Some(&cookie));
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Corrigez") && bad.body.contains("is not a number") && bad.body.contains("brûlé"), "{}", bad.body);
+    assert_eq!(stored_count(addr, &admin), before);
+
+    let good = form(
+        &[("csrf", &csrf), ("lang", "fr"), ("text", text), ("place", "Bouca"), ("category", "attack"), ("urgency", "critical"), ("contact", "+236 72 00 00 01")],
+        Some(&cookie),
+    );
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert!(good.body.contains("Votre numéro de référence"));
+    let at = good.body.find("VC-").expect("a reference on the page");
+    let reference = &good.body[at..at + "VC-0000-000".len()];
+    assert_eq!(stored_count(addr, &admin), before + 1);
+    let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
+    assert_eq!(stored["channel"]["kind"], "web_form");
+    assert_eq!(stored["has_contact"], true);
+    assert_eq!(stored["language"], "fr");
+}
+
+#[test]
+fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies() {
+    let site = Site::new();
+    let admin = site.token("admin1");
+    let server = site.serve(&[]);
+    let addr = &server.addr;
+    let post = |path: &str, ctype: &str, body: &[u8]| http(addr, "POST", path, &[("Content-Type", ctype)], body);
+    let form = "application/x-www-form-urlencoded";
+
+    let fr = form_encode(&[("From", "+23672000001"), ("To", "+15005550006"), ("Body", "URGENT des hommes armés ont attaqué le village hier"), ("MessageSid", "SM0001")]);
+    let r = post("/sms/twilio", form, fr.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header_line("content-type").unwrap().contains("xml"));
+    assert!(r.body.starts_with("<?xml") && r.body.contains("<Response><Message>") && r.body.contains("Référence"), "{}", r.body);
+    let at = r.body.find("VC-").unwrap();
+    let reference = &r.body[at..at + 11];
+    let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
+    assert_eq!(stored["channel"]["gateway"], "twilio");
+    assert_eq!(stored["urgency"], "high", "URGENT at the start reads as high");
+    assert_eq!(stored["has_contact"], true);
+    assert!(stored["reporter_id"].as_str().unwrap().starts_with("r-"), "a pseudonym, not the number");
+
+    let en = form_encode(&[("From", "+23672000002"), ("Body", "The well was poisoned and we need help please"), ("MessageSid", "SM0002")]);
+    assert!(post("/sms/twilio", form, en.as_bytes()).body.contains("Reference:"));
+    let rapid = r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
+    let rp = post("/sms/rapidpro", "application/json", rapid.as_bytes());
+    assert_eq!(rp.status, 200, "{}", rp.body);
+    assert!(rp.json()["reference"].as_str().unwrap().starts_with("VC-"));
+
+    let before = stored_count(addr, &admin);
+    let bad_escape = post("/sms/twilio", form, b"From=%2B236&Body=%ZZ&MessageSid=SM9");
+    assert_eq!(bad_escape.status, 400, "{}", bad_escape.body);
+    assert!(bad_escape.body.contains("percent"));
+    let no_from = post("/sms/twilio", form, b"Body=hello&MessageSid=SM9");
+    assert_eq!(no_from.status, 422);
+    assert!(no_from.body.contains("From"));
+    let huge = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(20 * 1024));
+    let too_large = post("/sms/twilio", form, huge.as_bytes());
+    assert_eq!(too_large.status, 413, "{}", too_large.body);
+    let enormous = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(200 * 1024));
+    assert_eq!(post("/sms/twilio", form, enormous.as_bytes()).status, 413);
+    assert_eq!(post("/sms/rapidpro", "application/json", b"{\"contact\": ").status, 400);
+    // An empty message is answered (so the reporter learns why) but not stored.
+    let empty = post("/sms/twilio", form, b"From=%2B23672000009&Body=&MessageSid=SM10");
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("empty"), "{}", empty.body);
+    assert_eq!(stored_count(addr, &admin), before, "nothing partial was stored");
+}
+
+#[test]
+fn twilio_signature_is_checked_when_an_auth_token_is_configured() {
+    let site = Site::new();
+    let server = site.serve(&["--twilio-auth-token", "12345", "--public-url", "https://example.org"]);
+    let body = form_encode(&[("From", "+23672000001"), ("Body", "help"), ("MessageSid", "SM1")]);
+    let r = http(&server.addr, "POST", "/sms/twilio", &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "bm90LWl0")], body.as_bytes());
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[test]
+fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field() {
+    let site = Site::new();
+    let export = kobo_fixture("alerts_groups.csv");
+    let mapping = kobo_fixture("alerts_groups.toml");
+    let rejects = site.dir.path().join("rejects.csv");
+    let args = ["report", "import-kobo", export.to_str().unwrap(), "--mapping", mapping.to_str().unwrap(), "--rejects", rejects.to_str().unwrap()];
+    let out = site.run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 5 rows: an empty description (line 4), a 95 E point with 18 N (line 5:
+    // outside nothing, but valid) and an unknown category `weather` (line 6).
+    let nums: Vec<u64> = stdout.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
+    let (rows, imported, seen, rejected) = (nums[nums.len() - 6], nums[nums.len() - 5], nums[nums.len() - 4], nums[nums.len() - 3]);
+    assert_eq!(rows, 5, "{stdout}");
+    assert_eq!(rows, imported + seen + rejected);
+    assert!(rejected >= 2, "{stdout}");
+    assert!(stderr.lines().filter(|l| l.starts_with("rejected:")).all(|l| l.contains("line ")), "{stderr}");
+    assert!(stderr.contains("category") && stderr.contains("weather"), "{stderr}");
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(written.lines().count() as u64, rejected + 1);
+    let listed = site.ok(&["report", "list", "--format", "json"]);
+    let reports: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(reports.as_array().unwrap().len() as u64, imported);
+    assert!(reports.as_array().unwrap().iter().all(|r| r["channel"]["kind"] == "kobo"));
+
+    let again = site.ok(&args);
+    let nums: Vec<u64> = again.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
+    assert_eq!(nums[nums.len() - 5], 0, "re-import adds nothing: {again}");
+    assert_eq!(nums[nums.len() - 4], imported, "{again}");
+    let listed_again: serde_json::Value = serde_json::from_str(&site.ok(&["report", "list", "--format", "json"])).unwrap();
+    assert_eq!(listed_again.as_array().unwrap().len() as u64, imported);
+}
+
+#[test]
+fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
+    let site = Site::new();
+    let (analyst, responder, viewer) = (site.token("analyst1"), site.token("responder1"), site.token("viewer1"));
+    let server = site.serve(&[]);
+    let addr = &server.addr;
+    let r = post_json(addr, "/api/v1/reports", &responder, r#"{"text":"Abduction of two children on the road to Bouca","area_pcode":"CF32","urgency":"critical","category":"abduction"}"#);
+    let reference = r.json()["reference"].as_str().unwrap().to_string();
+    let steps = format!("/api/v1/alerts/{reference}/steps");
+
+    assert_eq!(post_json(addr, &steps, &analyst, r#"{"step":"acknowledge"}"#).status, 200);
+    assert_eq!(post_json(addr, &steps, &analyst, r#"{"step":"verify","note":"confirmed by the focal point"}"#).status, 200);
+    let wrong_role = post_json(addr, &steps, &analyst, r#"{"step":"assign","owner":"Capt. X","unit":"BANBAT"}"#);
+    assert_eq!(wrong_role.status, 403, "an analyst cannot assign: {}", wrong_role.body);
+    let out_of_order = post_json(addr, &steps, &responder, r#"{"step":"close","outcome":"done"}"#);
+    assert_eq!(out_of_order.status, 409);
+    assert!(out_of_order.json()["error"].as_str().unwrap().contains("next you can"));
+    assert_eq!(post_json(addr, &steps, &responder, r#"{"step":"not-a-step"}"#).status, 400);
+
+    // The rest through the HTML alert page, logged in with a session.
+    let login_page = http(addr, "GET", "/login", &[], b"");
+    let form_cookie = login_page.cookie("vc_form").unwrap();
+    let csrf = hidden_csrf(&login_page.body);
+    let ctype = ("Content-Type", "application/x-www-form-urlencoded");
+    let wrong = form_encode(&[("csrf", &csrf), ("username", "responder1"), ("password", "wrong password here")]);
+    assert_eq!(http(addr, "POST", "/login", &[ctype, ("Cookie", &form_cookie)], wrong.as_bytes()).status, 401);
+    let creds = form_encode(&[("csrf", &csrf), ("username", "responder1"), ("password", PASSWORD)]);
+    let login = http(addr, "POST", "/login", &[ctype, ("Cookie", &form_cookie)], creds.as_bytes());
+    assert_eq!(login.status, 303, "{}", login.body);
+    let session = login.cookie("vc_session").expect("a session cookie");
+    let set = login.header_line("set-cookie").unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let page = http(addr, "GET", "/alerts", &[("Cookie", &session)], b"");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&reference) && page.body.contains("Assign") && !page.body.contains("<script"));
+    let csrf = hidden_csrf(&page.body);
+    let act = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        http(addr, "POST", &format!("/alerts/{reference}/step"), &[ctype, ("Cookie", &session)], form_encode(&all).as_bytes())
+    };
+    let forged = http(addr, "POST", &format!("/alerts/{reference}/step"), &[ctype, ("Cookie", &session)], b"step=assign&owner=a&unit=b");
+    assert_eq!(forged.status, 403, "no CSRF token, no step");
+    assert_eq!(act(&[("step", "assign"), ("owner", "Capt. X"), ("unit", "BANBAT")]).status, 303);
+    assert_eq!(act(&[("step", "respond"), ("action", "patrol sent"), ("feedback", "A patrol went to the road; the children are back")]).status, 303);
+    assert_eq!(act(&[("step", "close"), ("outcome", "children returned")]).status, 303);
+
+    let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &analyst).json();
+    let alert = &shown["alert"];
+    assert_eq!(alert["state"], "closed");
+    let logged: Vec<(&str, &str)> =
+        alert["steps"].as_array().unwrap().iter().map(|s| (s["step"]["step"].as_str().unwrap(), s["user_id"].as_str().unwrap())).collect();
+    assert_eq!(
+        logged,
+        vec![("acknowledge", "u-analyst1"), ("verify", "u-analyst1"), ("assign", "u-responder1"), ("respond", "u-responder1"), ("close", "u-responder1")]
+    );
+    assert_eq!(alert["status"]["feedback"][0]["channel"], "web");
+    assert_eq!(shown["verification"], "verified");
+
+    let month = shown["received_at"].as_str().unwrap()[..7].to_string();
+    let m = get_auth(addr, &format!("/api/v1/alerts/metrics?from={month}&to={month}"), &analyst).json();
+    let row = m["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
+    assert_eq!(row["alerts"], 1);
+    assert_eq!(row["responded"], 1);
+    assert_eq!(row["share_with_feedback"], 1.0);
+    // A viewer sees the same figures with counts of 1-4 suppressed.
+    let seen = get_auth(addr, &format!("/api/v1/alerts/metrics?from={month}&to={month}"), &viewer).json();
+    let row = seen["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
+    assert_eq!(row["alerts"], serde_json::Value::Null);
+    assert_eq!(row["suppressed"], true);
+    assert_eq!(get_auth(addr, "/api/v1/alerts", &viewer).status, 403, "a viewer does not read the alert queue");
+    let logout = http(addr, "POST", "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes());
+    assert_eq!(logout.status, 303);
+    assert_eq!(http(addr, "GET", "/alerts", &[("Cookie", &session)], b"").status, 303, "the session has ended");
+}
+
+#[test]
+fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_suppressed_when_published() {
+    let site = Site::new();
+    site.ok(&["import", import_fixture("ucdp_ged_car.geojson").to_str().unwrap()]);
+    for i in 0..3 {
+        site.ok(&["report", "submit", "--text", &format!("Market looted in Bossangoa, shop {i}"), "--area", "CF32", "--category", "looting_extortion", "--event-time", "2020-06-15"]);
+    }
+    let refused = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .arg("--db")
+        .arg(&site.db)
+        .args(["report", "submit", "--text", "x", "--contact", "+236"])
+        .env_remove("VITALCORE_KEY_FILE")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("vitalcore users keygen"), "says how to make a key");
+    let json = site.ok(&["assess", "--period", "all", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let row = v["rows"].as_array().unwrap().iter().find(|r| r["unit_id"] == "CF32" && r["category"] == "economic").expect("an economic row for Ouham").clone();
+    assert_eq!(row["reports"], 3, "the operator's CLI shows the count");
+    let server = site.serve(&[]);
+    let r = http(&server.addr, "GET", "/api/v1/assessment?period=all", &[], b"");
+    let published = r.json();
+    let row = published["rows"].as_array().unwrap().iter().find(|r| r["unit_id"] == "CF32" && r["category"] == "economic").unwrap().clone();
+    assert_eq!(row["reports"], serde_json::Value::Null, "3 reports is below 5: suppressed");
+    assert_eq!(row["reports_suppressed"], true);
+    assert_eq!(row["events"], serde_json::json!(row["events"].as_u64().unwrap()), "event counts are not affected");
+}
