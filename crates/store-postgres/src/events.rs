@@ -1,5 +1,7 @@
 //! Events: COPY-based versioned import and the reads.
 
+use std::collections::HashMap;
+
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
@@ -79,6 +81,7 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
     let mut tx = client.transaction().map_err(backend)?;
     tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
     let import_id = start_import(&mut tx, file, "events")?;
+    let stored = stored_fingerprints(&mut tx, events.len())?;
     tx.batch_execute(&create_stage_sql()).map_err(backend)?;
     let names: Vec<&str> = STAGE.iter().map(|(c, _)| *c).collect();
     let types: Vec<Type> = STAGE.iter().map(|(_, t)| t.clone()).collect();
@@ -86,12 +89,20 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
         .copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", ")))
         .map_err(backend)?;
     let mut writer = BinaryCopyInWriter::new(sink, &types);
-    let mut staged = 0u64;
+    let (mut staged, mut known_unchanged) = (0u64, 0u64);
     for (i, event) in events.iter().enumerate() {
-        if batch.first[i] {
-            write_event(&mut writer, event, batch.fingerprints[i])?;
-            staged += 1;
+        if !batch.first[i] {
+            continue;
         }
+        let stored = stored.as_ref().and_then(|by_source| {
+            by_source.get(event.provenance.source.as_str())?.get(event.provenance.source_id.as_str())
+        });
+        if stored == Some(&batch.fingerprints[i]) {
+            known_unchanged += 1;
+            continue;
+        }
+        write_event(&mut writer, event, batch.fingerprints[i])?;
+        staged += 1;
     }
     writer.finish().map_err(backend)?;
     tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
@@ -132,10 +143,34 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
             &[&import_id],
         )
         .map_err(backend)?;
-    let counts = ImportCounts { imported, updated, unchanged: batch.duplicates + staged - imported - updated };
+    let counts = ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
     finish_import(&mut tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
+}
+
+/// Stored fingerprints by source and id, when the batch is large next to
+/// the table: unchanged rows then never travel to the server. For a small
+/// batch into a large table, `None`: every row is staged and compared there.
+fn stored_fingerprints(
+    tx: &mut postgres::Transaction<'_>,
+    batch_len: usize,
+) -> Result<Option<HashMap<String, HashMap<String, i64>>>, StoreError> {
+    let stored: i64 = tx.query_one("SELECT count(*) FROM events", &[]).map_err(backend)?.get(0);
+    if stored == 0 || (batch_len as i64) * 16 < stored {
+        return Ok(None);
+    }
+    let mut by_source: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    let mut rows = tx
+        .query_raw("SELECT source, source_id, fingerprint FROM events", std::iter::empty::<&dyn ToSql>())
+        .map_err(backend)?;
+    while let Some(row) = rows.next().map_err(backend)? {
+        by_source
+            .entry(row.get::<_, &str>(0).to_string())
+            .or_insert_with(|| HashMap::with_capacity(stored as usize))
+            .insert(row.get(1), row.get(2));
+    }
+    Ok(Some(by_source))
 }
 
 fn write_event(writer: &mut BinaryCopyInWriter<'_>, e: &Event, fingerprint: i64) -> Result<(), StoreError> {

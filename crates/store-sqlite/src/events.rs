@@ -61,6 +61,9 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
         }
     }
     drop(existing);
+    // Revisions in stored-row order (locality in the table and in
+    // event_versions' key), then new rows in file order.
+    plan.sort_by_key(|&(_, stored_id)| stored_id.unwrap_or(i64::MAX));
     let stored_rows = tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(backend)?;
     let rebuild = BulkIndexes::drop_if_worth_it(&tx, "events", plan.len() as i64, stored_rows)?;
     {
