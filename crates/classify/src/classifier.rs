@@ -85,6 +85,19 @@ impl Classifier {
         })
     }
 
+    /// Labels of many texts (bit sets, in order), read on `threads` threads.
+    pub fn predict_bits_batch(&self, texts: &[&str], threads: usize) -> Vec<u64> {
+        let threads = threads.clamp(1, texts.len().max(1));
+        let chunk = texts.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(|t| self.predict_bits(t)).collect::<Vec<u64>>()))
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("a prediction thread panicked")).collect()
+        })
+    }
+
     /// The labels assigned to `text`, as a bit set over [`Classifier::labels`].
     pub fn predict_bits(&self, text: &str) -> u64 {
         self.predict(text)

@@ -37,7 +37,7 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 #[derive(Default)]
 pub(crate) struct Scratch {
     pub normalized: String,
-    chars: Vec<char>,
+    pub chars: Vec<char>,
     pub hits: Vec<u16>,
     pub features: Vec<(u32, f32)>,
 }
@@ -62,9 +62,42 @@ impl FeatureConfig {
     /// hits into `scratch.hits`). Each block (character n-grams, words) is
     /// scaled to unit L2 norm, so long and short messages weigh alike.
     pub(crate) fn extract(&self, lexicon: &Lexicon, idf: Option<&[f32]>, text: &str, scratch: &mut Scratch) {
+        normalize_into(text, &mut scratch.normalized);
         let Scratch { normalized, chars, hits, features } = scratch;
-        normalize_into(text, normalized);
         features.clear();
+        // Value 0.0 marks the char block, 1.0 the word block, until `scale_blocks`.
+        self.for_each_hashed(normalized, chars, |bucket, is_word| {
+            features.push((bucket, if is_word { 1.0 } else { 0.0 }))
+        });
+        scale_blocks(features, idf);
+        self.count_lexicon_hits(lexicon, normalized, hits);
+        for (label, &h) in hits.iter().enumerate() {
+            if h > 0 {
+                features.push((self.lexicon_bucket(label), self.lexicon_value(h)));
+            }
+        }
+    }
+
+    pub(crate) fn count_lexicon_hits(&self, lexicon: &Lexicon, normalized: &str, hits: &mut Vec<u16>) {
+        hits.resize(lexicon.labels().len(), 0);
+        lexicon.count_hits(normalized, hits);
+    }
+
+    #[inline]
+    pub(crate) fn lexicon_bucket(&self, label: usize) -> u32 {
+        self.bucket(SEED_LEXICON ^ (label as u64 + 1).wrapping_mul(FNV_PRIME))
+    }
+
+    #[inline]
+    pub(crate) fn lexicon_value(&self, hits: u16) -> f32 {
+        self.lexicon_weight * (1.0 + hits as f32).ln()
+    }
+
+    /// Calls `visit(bucket, is_word)` for every char n-gram (`false`) and word
+    /// unigram or bigram (`true`) of an already normalised text.
+    #[inline]
+    pub(crate) fn for_each_hashed(&self, normalized: &str, chars: &mut Vec<char>, mut visit: impl FnMut(u32, bool)) {
+        let (lo, hi) = (self.char_min as usize, self.char_max as usize);
         let mut prev_word: u64 = 0;
         let mut words = 0usize;
         for token in normalized.split(' ').filter(|t| !t.is_empty()) {
@@ -72,40 +105,23 @@ impl FeatureConfig {
             chars.push('<');
             chars.extend(token.chars());
             chars.push('>');
-            self.push_char_ngrams(chars, features);
+            // All n-grams with lo <= n <= hi, one incremental FNV-1a pass per start.
+            for start in 0..chars.len() {
+                let mut h = SEED_CHAR;
+                for (n, &c) in chars[start..].iter().take(hi).enumerate() {
+                    h = fnv_step(h, c);
+                    if n + 1 >= lo {
+                        visit(self.bucket(h), false);
+                    }
+                }
+            }
             let word = token.chars().fold(SEED_WORD, fnv_step);
-            features.push((self.bucket(word), 1.0));
+            visit(self.bucket(word), true);
             if words > 0 {
-                features.push((self.bucket(prev_word.rotate_left(17) ^ word ^ SEED_BIGRAM), 1.0));
+                visit(self.bucket(prev_word.rotate_left(17) ^ word ^ SEED_BIGRAM), true);
             }
             prev_word = word;
             words += 1;
-        }
-        scale_blocks(features, idf);
-
-        hits.resize(lexicon.labels().len(), 0);
-        lexicon.count_hits(normalized, hits);
-        for (label, &h) in hits.iter().enumerate() {
-            if h > 0 {
-                let bucket = self.bucket(SEED_LEXICON ^ (label as u64 + 1).wrapping_mul(FNV_PRIME));
-                features.push((bucket, self.lexicon_weight * (1.0 + h as f32).ln()));
-            }
-        }
-    }
-
-    /// All n-grams with `char_min <= n <= char_max` of a padded word, using
-    /// one incremental FNV-1a pass per start position.
-    fn push_char_ngrams(&self, chars: &[char], out: &mut Vec<(u32, f32)>) {
-        let (lo, hi) = (self.char_min as usize, self.char_max as usize);
-        for start in 0..chars.len() {
-            let mut h = SEED_CHAR;
-            for (n, &c) in chars[start..].iter().take(hi).enumerate() {
-                h = fnv_step(h, c);
-                if n + 1 >= lo {
-                    // Value 0.0 marks the char block until `scale_blocks`.
-                    out.push((self.bucket(h), 0.0));
-                }
-            }
         }
     }
 }

@@ -52,7 +52,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             features: FeatureConfig::default(),
-            folds: 3,
+            folds: 5,
             epochs: 3,
             learning_rate: 0.05,
             l2: 0.0,
@@ -131,7 +131,17 @@ impl Model {
 
     /// Probability per label (in [`Model::labels`] order) into `out`.
     pub(crate) fn probabilities(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<f32>) {
-        self.features.extract(&self.lexicon, self.idf.as_deref(), text, scratch);
+        let k = self.linear.k;
+        let mut acc = [0.0f32; 64];
+        let acc = &mut acc[..k];
+        if self.idf.is_some() {
+            self.features.extract(&self.lexicon, self.idf.as_deref(), text, scratch);
+            for &(j, x) in &scratch.features {
+                self.linear.add_row(j, x, acc);
+            }
+        } else {
+            self.fused_scores(text, scratch, acc);
+        }
         out.clear();
         out.resize(self.labels.len(), 0.0);
         for (label, p) in out.iter_mut().enumerate() {
@@ -139,20 +149,41 @@ impl Model {
                 *p = hit_score(scratch.hits[l]);
             }
         }
-        let mut acc = [0.0f32; 64];
-        let k = self.linear.k;
-        let acc = &mut acc[..k];
-        for &(j, x) in &scratch.features {
-            let w = &self.linear.weights[j as usize * k..j as usize * k + k];
-            for (o, &wc) in acc.iter_mut().zip(w) {
-                *o += wc as f32 * x;
-            }
-        }
         for (c, &label) in self.columns.iter().enumerate() {
             let z = self.linear.bias[c] + self.linear.scale[c] * acc[c];
             let [a, b, l] = self.platt[c];
             let evidence = self.lexicon_index[label].map_or(0.0, |i| (1.0 + scratch.hits[i] as f32).ln());
             out[label] = sigmoid(a * z + b + l * evidence);
+        }
+    }
+
+    /// Same sums as extracting the features then taking dot products, without
+    /// materialising them: every feature of a block has the same value
+    /// (`1/sqrt(block size)`), so weights are summed per block and scaled once.
+    fn fused_scores(&self, text: &str, scratch: &mut Scratch, acc: &mut [f32]) {
+        let k = self.linear.k;
+        let mut char_sum = [0.0f32; 64];
+        let mut word_sum = [0.0f32; 64];
+        let (mut n_char, mut n_word) = (0usize, 0usize);
+        normalize_into(text, &mut scratch.normalized);
+        self.features.for_each_hashed(&scratch.normalized, &mut scratch.chars, |bucket, is_word| {
+            let w = &self.linear.weights[bucket as usize * k..bucket as usize * k + k];
+            let (sum, n) = if is_word { (&mut word_sum, &mut n_word) } else { (&mut char_sum, &mut n_char) };
+            *n += 1;
+            for (s, &wc) in sum.iter_mut().zip(w) {
+                *s += wc as f32;
+            }
+        });
+        let char_scale = if n_char > 0 { 1.0 / (n_char as f32).sqrt() } else { 0.0 };
+        let word_scale = if n_word > 0 { 1.0 / (n_word as f32).sqrt() } else { 0.0 };
+        for c in 0..k {
+            acc[c] = char_sum[c] * char_scale + word_sum[c] * word_scale;
+        }
+        self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
+        for (label, &h) in scratch.hits.iter().enumerate() {
+            if h > 0 {
+                self.linear.add_row(self.features.lexicon_bucket(label), self.features.lexicon_value(h), acc);
+            }
         }
     }
 
@@ -382,6 +413,18 @@ struct Quantized {
     weights: Vec<i16>,
     scale: Vec<f32>,
     bias: Vec<f32>,
+}
+
+impl Quantized {
+    /// `acc += x * row j` (unscaled).
+    #[inline]
+    fn add_row(&self, j: u32, x: f32, acc: &mut [f32]) {
+        let k = self.k;
+        let w = &self.weights[j as usize * k..j as usize * k + k];
+        for (o, &wc) in acc.iter_mut().zip(w) {
+            *o += wc as f32 * x;
+        }
+    }
 }
 
 impl From<&Linear> for Quantized {

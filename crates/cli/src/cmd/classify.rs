@@ -204,6 +204,11 @@ fn run_evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
         latencies.push(t.elapsed().as_secs_f64());
     }
     let total = started.elapsed().as_secs_f64();
+    let texts: Vec<&str> = dataset.examples.iter().map(|e| e.text.as_str()).collect();
+    let batch_started = Instant::now();
+    let batch = classifier.predict_bits_batch(&texts, 2);
+    let batch_seconds = batch_started.elapsed().as_secs_f64();
+    anyhow::ensure!(batch == predicted, "batch and one-by-one predictions differ");
     let truth: Vec<(u64, u64)> = dataset.examples.iter().map(|e| (e.positive, e.known)).collect();
     let report = evaluate(&truth, &predicted, &labels, &evaluated);
     match a.format {
@@ -217,6 +222,7 @@ fn run_evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
             "messages": latencies.len(),
             "seconds": total,
             "messages_per_second": latencies.len() as f64 / total,
+            "messages_per_second_2_threads": texts.len() as f64 / batch_seconds,
             "latency_us_median": pct(0.5),
             "latency_us_p99": pct(0.99),
             "latency_us_max": pct(1.0),
