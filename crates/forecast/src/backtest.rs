@@ -9,6 +9,7 @@ use crate::metrics::{average_precision, brier, squared_log_error};
 use crate::models::{ALL_MODELS, ModelKind, OriginState};
 use crate::panel::{Panel, Target};
 use crate::rng::{Rng, mix_seed};
+use crate::score_engine::RunBuilder;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vitalcore_framework::Month;
@@ -217,6 +218,7 @@ fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usi
     let mut state = OriginState::new(y, t_len, panel.n_units(), features, o, o, 0, cfg.train_window, false);
     state.hurdle = fits;
     let origin_month = panel.first.plus(o as i32).index() as u64;
+    let mut runs = RunBuilder::default();
     for (mi, &m) in cfg.models.iter().enumerate() {
         for (k, &h) in cfg.horizons.iter().enumerate() {
             if o + h >= t_len {
@@ -227,7 +229,7 @@ fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usi
                 let obs = y[u * t_len + o + h];
                 let mut rng = Rng::new(mix_seed(&[cfg.seed, model_id(m), origin_month, h as u64, u as u64]));
                 let d = state.draw(m, u, h, cfg.samples, &mut rng);
-                let v = d.view();
+                let v = runs.build_sparse(d.n, &d.pos);
                 let (mean, p_any) = (v.mean(), v.p_any());
                 a.crps += v.crps(obs);
                 a.ign += v.ignorance(obs);

@@ -16,6 +16,10 @@ use crate::features::Features;
 use crate::metrics::Draws;
 use crate::rng::Rng;
 
+/// Half-life (months) of the weight of a training row by its age: recent
+/// months count more, since conflict dynamics drift (discounted likelihood).
+pub const RECENCY_HALF_LIFE: f64 = 36.0;
+
 /// Ridge penalty on the non-intercept coefficients (features are O(1)).
 pub const RIDGE: f64 = 1.0;
 const MAX_NEWTON: usize = 30;
@@ -25,6 +29,9 @@ pub struct HurdleFit {
     pub logit: Vec<f64>,
     pub size: Vec<f64>,
     pub residuals: Vec<f64>,
+    /// Largest fitted ln-size in training: the size model does not
+    /// extrapolate beyond it.
+    pub max_fitted: f64,
     /// Calibration factor applied to sizes.
     pub scale: f64,
     pub train_rows: usize,
@@ -100,46 +107,49 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
     let t_len = features.months;
     let months = training_months(origin, h, window);
     let p = features.d + 1;
-    let mut active_rows: Vec<(usize, f64)> = Vec::new();
-    let (mut idle_n, mut idle_pos) = (0usize, 0usize);
-    let mut positives: Vec<(Vec<f32>, f64)> = Vec::new();
+    let mut active_rows: Vec<(usize, f64, f64)> = Vec::new();
+    let (mut idle_n, mut idle_pos) = (0.0f64, 0.0f64);
+    let mut positives: Vec<(Vec<f32>, f64, f64)> = Vec::new();
     let idle_x = features.inactive_row();
+    let half_life = RECENCY_HALF_LIFE;
+    let mut train_rows = 0;
     for u in 0..n_units {
         for t in months.clone() {
             let r = u * t_len + t;
             let out = y[u * t_len + t + h];
+            let w = 0.5f64.powf((months.end - 1 - t) as f64 / half_life);
+            train_rows += 1;
             if features.active[r] {
-                active_rows.push((r, out));
+                active_rows.push((r, out, w));
                 if out > 0.0 {
-                    positives.push((features.x[r * features.d..(r + 1) * features.d].to_vec(), out));
+                    positives.push((features.x[r * features.d..(r + 1) * features.d].to_vec(), out, w));
                 }
             } else {
-                idle_n += 1;
+                idle_n += w;
                 if out > 0.0 {
-                    idle_pos += 1;
-                    positives.push((idle_x.clone(), out));
+                    idle_pos += w;
+                    positives.push((idle_x.clone(), out, w));
                 }
             }
         }
     }
-    let train_rows = active_rows.len() + idle_n;
-    let total_pos = positives.len() as f64;
-    let base = ((total_pos + 0.5) / (train_rows as f64 + 1.0)).clamp(1e-6, 1.0 - 1e-6);
+    let total_w: f64 = idle_n + active_rows.iter().map(|r| r.2).sum::<f64>();
+    let pos_w: f64 = positives.iter().map(|p| p.2).sum();
+    let base = ((pos_w + 0.5) / (total_w + 1.0)).clamp(1e-6, 1.0 - 1e-6);
     let mut beta = vec![0.0; p];
     beta[0] = (base / (1.0 - base)).ln();
     let row_of = |r: usize| &features.x[r * features.d..(r + 1) * features.d];
     for _ in 0..MAX_NEWTON {
         let mut hess = vec![0.0; p * p];
         let mut grad = vec![0.0; p];
-        for &(r, out) in &active_rows {
+        for &(r, out, w) in &active_rows {
             let x = row_of(r);
             let mu = sigmoid(dot(&beta, x));
-            accumulate(&mut hess, &mut grad, x, mu * (1.0 - mu), (out > 0.0) as u8 as f64 - mu);
+            accumulate(&mut hess, &mut grad, x, w * mu * (1.0 - mu), w * ((out > 0.0) as u8 as f64 - mu));
         }
-        if idle_n > 0 {
+        if idle_n > 0.0 {
             let mu = sigmoid(dot(&beta, &idle_x));
-            let w = idle_n as f64 * mu * (1.0 - mu);
-            accumulate(&mut hess, &mut grad, &idle_x, w, idle_pos as f64 - idle_n as f64 * mu);
+            accumulate(&mut hess, &mut grad, &idle_x, idle_n * mu * (1.0 - mu), idle_pos - idle_n * mu);
         }
         for (i, gi) in grad.iter_mut().enumerate().skip(1) {
             *gi -= RIDGE * beta[i];
@@ -165,39 +175,40 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
         }
     }
     let (size, residuals) = fit_size(&positives, p);
-    let mut fit = HurdleFit { logit: beta, size, residuals, scale: 1.0, train_rows };
+    let max_fitted = positives.iter().map(|(x, _, _)| dot(&size, x)).fold(0.0f64, f64::max);
+    let mut fit = HurdleFit { logit: beta, size, residuals, max_fitted, scale: 1.0, train_rows };
     recalibrate(&mut fit, features, y, n_units, months, h);
     fit
 }
 
 /// Log-likelihood of the logistic part minus the ridge penalty.
-fn penalised_loglik<'a>(beta: &[f64], rows: &[(usize, f64)], row_of: impl Fn(usize) -> &'a [f32], idle_x: &[f32], idle_n: usize, idle_pos: usize) -> f64 {
+fn penalised_loglik<'a>(beta: &[f64], rows: &[(usize, f64, f64)], row_of: impl Fn(usize) -> &'a [f32], idle_x: &[f32], idle_n: f64, idle_pos: f64) -> f64 {
     // log sigma(z) = -ln(1 + e^-z), computed stably
     let log_sig = |z: f64| if z > 0.0 { -(-z).exp().ln_1p() } else { z - z.exp().ln_1p() };
     let mut ll = 0.0;
-    for &(r, out) in rows {
+    for &(r, out, w) in rows {
         let z = dot(beta, row_of(r));
-        ll += if out > 0.0 { log_sig(z) } else { log_sig(-z) };
+        ll += w * if out > 0.0 { log_sig(z) } else { log_sig(-z) };
     }
-    if idle_n > 0 {
+    if idle_n > 0.0 {
         let z = dot(beta, idle_x);
-        ll += idle_pos as f64 * log_sig(z) + (idle_n - idle_pos) as f64 * log_sig(-z);
+        ll += idle_pos * log_sig(z) + (idle_n - idle_pos) * log_sig(-z);
     }
     ll - 0.5 * RIDGE * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
 /// Ridge regression of ln y on the features for the positive rows.
-fn fit_size(positives: &[(Vec<f32>, f64)], p: usize) -> (Vec<f64>, Vec<f64>) {
+fn fit_size(positives: &[(Vec<f32>, f64, f64)], p: usize) -> (Vec<f64>, Vec<f64>) {
     if positives.is_empty() {
         return (vec![0.0; p], vec![0.0]);
     }
     let mut hess = vec![0.0; p * p];
     let mut grad = vec![0.0; p];
-    for (x, y) in positives {
-        accumulate(&mut hess, &mut grad, x, 1.0, y.ln());
+    for (x, y, w) in positives {
+        accumulate(&mut hess, &mut grad, x, *w, w * y.ln());
     }
     let beta = solve_ridge(&mut hess, &grad, RIDGE);
-    let residuals = positives.iter().map(|(x, y)| y.ln() - dot(&beta, x)).collect();
+    let residuals = positives.iter().map(|(x, y, _)| y.ln() - dot(&beta, x)).collect();
     (beta, residuals)
 }
 
@@ -230,14 +241,14 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
             nonzero += (out > 0.0) as u8 as f64;
             if features.active[r] {
                 let x = &features.x[r * features.d..(r + 1) * features.d];
-                rows.push((dot(&fit.logit, x), dot(&fit.size, x).min(30.0).exp() * smear, 1.0));
+                rows.push((dot(&fit.logit, x), fit.size_mean_log(x).min(30.0).exp() * smear, 1.0));
             } else {
                 idle_count += 1.0;
             }
         }
     }
     if idle_count > 0.0 {
-        rows.push((dot(&fit.logit, &idle), dot(&fit.size, &idle).min(30.0).exp() * smear, idle_count));
+        rows.push((dot(&fit.logit, &idle), fit.size_mean_log(&idle).min(30.0).exp() * smear, idle_count));
     }
     let target = nonzero.max(0.5);
     let mut shift = 0.0f64;
@@ -261,6 +272,11 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
 }
 
 impl HurdleFit {
+    /// Linear predictor of ln size, capped at the training maximum.
+    pub fn size_mean_log(&self, x: &[f32]) -> f64 {
+        dot(&self.size, x).min(self.max_fitted)
+    }
+
     pub fn p_any(&self, x: &[f32]) -> f64 {
         sigmoid(dot(&self.logit, x))
     }
@@ -268,7 +284,7 @@ impl HurdleFit {
     /// `n` draws for a unit whose features are `x`.
     pub fn draw(&self, x: &[f32], n: usize, rng: &mut Rng) -> Draws {
         let k = rng.binomial(n as u32, self.p_any(x)) as usize;
-        let mu = dot(&self.size, x);
+        let mu = self.size_mean_log(x);
         let pos = (0..k)
             .map(|_| {
                 let e = self.residuals[rng.below(self.residuals.len())];

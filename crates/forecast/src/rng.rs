@@ -109,8 +109,8 @@ impl Rng {
         }
     }
 
-    /// Binomial(n, p): inversion when n·min(p, 1-p) is small, else n Bernoulli
-    /// trials. Exact in both branches.
+    /// Binomial(n, p): inversion when n·min(p, 1-p) is small, geometric waiting
+    /// times when p < 0.25, else n Bernoulli trials; exact in every branch.
     pub fn binomial(&mut self, n: u32, p: f64) -> u32 {
         if p <= 0.0 || n == 0 {
             return 0;
@@ -137,6 +137,19 @@ impl Rng {
                 }
             }
             return k;
+        }
+        if p < 0.25 {
+            // waiting times between successes are geometric: O(successes)
+            let lq = (1.0 - p).ln();
+            let (mut at, mut k) = (0u64, 0u32);
+            loop {
+                let gap = ((1.0 - self.uniform()).ln() / lq).floor() as u64 + 1;
+                at += gap;
+                if at > n as u64 {
+                    return k;
+                }
+                k += 1;
+            }
         }
         (0..n).filter(|_| self.uniform() < p).count() as u32
     }
@@ -170,7 +183,7 @@ mod tests {
             let m: f64 = (0..n).map(|_| r.poisson(lambda) as f64).sum::<f64>() / n as f64;
             assert!((m - lambda).abs() < 4.0 * (lambda / n as f64).sqrt() + 1e-9, "{lambda}: {m}");
         }
-        for p in [0.001, 0.01, 0.3, 0.9] {
+        for p in [0.001, 0.01, 0.1, 0.2, 0.3, 0.9] {
             let n = 4000;
             let m: f64 = (0..n).map(|_| r.binomial(1000, p) as f64).sum::<f64>() / n as f64;
             let sd = (1000.0 * p * (1.0 - p) / n as f64).sqrt();

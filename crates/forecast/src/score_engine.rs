@@ -114,6 +114,8 @@ const SMALL: usize = 256;
 /// stored compactly.
 pub trait DrawValue: Copy + Send + Sync {
     fn is_zero(self) -> bool;
+    /// Bits that are all 0 exactly when the draw is zero (OR-reducible).
+    fn zero_bits(self) -> u64;
     /// The histogram bucket of a whole number below SMALL (0 included), or
     /// SMALL for anything else (fractions, large values, negatives, NaN).
     fn bucket(self) -> usize;
@@ -123,6 +125,9 @@ pub trait DrawValue: Copy + Send + Sync {
 impl DrawValue for f64 {
     fn is_zero(self) -> bool {
         self == 0.0
+    }
+    fn zero_bits(self) -> u64 {
+        self.to_bits() << 1 // drops the sign: -0.0 is zero too
     }
     fn bucket(self) -> usize {
         let k = self as usize; // saturating: negatives and NaN give 0
@@ -136,6 +141,9 @@ impl DrawValue for f64 {
 impl DrawValue for u16 {
     fn is_zero(self) -> bool {
         self == 0
+    }
+    fn zero_bits(self) -> u64 {
+        self as u64
     }
     fn bucket(self) -> usize {
         (self as usize).min(SMALL)
@@ -170,32 +178,50 @@ impl Default for RunBuilder {
 
 impl RunBuilder {
     pub fn build<T: DrawValue>(&mut self, row: &[T]) -> Runs<'_> {
+        self.build_with_zeros(row, 0)
+    }
+
+    /// Runs of `n` draws of which `pos` are the non-zero ones (the layout of
+    /// [`crate::metrics::Draws`]).
+    pub fn build_sparse(&mut self, n: usize, pos: &[f64]) -> Runs<'_> {
+        self.build_with_zeros(pos, n - pos.len())
+    }
+
+    fn build_with_zeros<T: DrawValue>(&mut self, row: &[T], extra_zeros: usize) -> Runs<'_> {
         self.runs.clear();
-        let zeros = row.iter().filter(|x| x.is_zero()).count();
-        if zeros == row.len() {
-            self.runs.push((0.0, zeros as u32));
-            return Runs { n: row.len(), runs: &self.runs };
-        }
+        let n = row.len() + extra_zeros;
         self.big.clear();
-        // four interleaved histograms break the store-to-load dependency of
-        // repeated values; bucket SMALL collects draws that need sorting
+        // Blocks of 8 draws that are all zero (most, in sparse forecasts) are
+        // only counted. Other draws go to one of four interleaved histograms
+        // (breaking the store-to-load dependency of repeated values); bucket
+        // SMALL collects draws that need sorting.
         let h = &mut self.hist;
-        let mut chunks = row.chunks_exact(4);
-        for c in &mut chunks {
-            h[c[0].bucket()] += 1;
-            h[(SMALL + 1) + c[1].bucket()] += 1;
-            h[2 * (SMALL + 1) + c[2].bucket()] += 1;
-            h[3 * (SMALL + 1) + c[3].bucket()] += 1;
+        let mut zeros = extra_zeros;
+        let mut top = 0usize;
+        let mut blocks = row.chunks_exact(8);
+        for c in &mut blocks {
+            if c.iter().fold(0u64, |a, x| a | x.zero_bits()) == 0 {
+                zeros += 8;
+                continue;
+            }
+            for (j, x) in c.iter().enumerate() {
+                let b = x.bucket();
+                top = top.max(b);
+                h[(j & 3) * (SMALL + 1) + b] += 1;
+            }
         }
-        for x in chunks.remainder() {
-            h[x.bucket()] += 1;
+        for x in blocks.remainder() {
+            let b = x.bucket();
+            top = top.max(b);
+            h[b] += 1;
         }
-        for k in 0..=SMALL {
+        for k in 0..=top {
             h[k] += h[(SMALL + 1) + k] + h[2 * (SMALL + 1) + k] + h[3 * (SMALL + 1) + k];
             h[(SMALL + 1) + k] = 0;
             h[2 * (SMALL + 1) + k] = 0;
             h[3 * (SMALL + 1) + k] = 0;
         }
+        h[0] += zeros as u32;
         if h[SMALL] > 0 {
             self.big.extend(row.iter().filter(|x| x.bucket() == SMALL).map(|x| x.value()));
             h[SMALL] = 0;
@@ -203,7 +229,7 @@ impl RunBuilder {
         // histogram runs, ascending, clearing the histogram as we go
         let mut small_runs = std::mem::take(&mut self.other);
         small_runs.clear();
-        for (v, c) in self.hist[..SMALL].iter_mut().enumerate() {
+        for (v, c) in self.hist[..=top.min(SMALL - 1)].iter_mut().enumerate() {
             if *c > 0 {
                 small_runs.push((v as f64, *c));
                 *c = 0;
@@ -233,11 +259,20 @@ impl RunBuilder {
             }
         }
         self.other = small_runs;
-        Runs { n: row.len(), runs: &self.runs }
+        Runs { n, runs: &self.runs }
     }
 }
 
 impl Runs<'_> {
+    pub fn mean(&self) -> f64 {
+        self.runs.iter().map(|&(v, c)| v * c as f64).sum::<f64>() / self.n as f64
+    }
+
+    /// Share of draws above zero.
+    pub fn p_any(&self) -> f64 {
+        self.runs.iter().filter(|r| r.0 > 0.0).map(|r| r.1 as f64).sum::<f64>() / self.n as f64
+    }
+
     /// CRPS = E|X - y| - 0.5 E|X - X'| (see [`crate::metrics::Sorted::crps`]);
     /// a run of c draws of value v at ranks a+1..a+c adds v c (2a + c - n)
     /// to sum_i (2i - n - 1) x(i).
