@@ -96,7 +96,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn report(backend: &str, n: usize, runs: &[Run]) {
-    let phases: [(&str, fn(&Run) -> Secs); 3] = [
+    type Phase = (&'static str, fn(&Run) -> Secs);
+    let phases: [Phase; 3] = [
         ("import (all new)", |r| r.import),
         ("re-import (all unchanged)", |r| r.reimport),
         ("import with 10% revised", |r| r.revise),

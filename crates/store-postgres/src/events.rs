@@ -149,18 +149,21 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
     Ok(counts)
 }
 
+/// Fingerprints by source, then source id.
+type Fingerprints = HashMap<String, HashMap<String, i64>>;
+
 /// Stored fingerprints by source and id, when the batch is large next to
 /// the table: unchanged rows then never travel to the server. For a small
 /// batch into a large table, `None`: every row is staged and compared there.
 fn stored_fingerprints(
     tx: &mut postgres::Transaction<'_>,
     batch_len: usize,
-) -> Result<Option<HashMap<String, HashMap<String, i64>>>, StoreError> {
+) -> Result<Option<Fingerprints>, StoreError> {
     let stored: i64 = tx.query_one("SELECT count(*) FROM events", &[]).map_err(backend)?.get(0);
     if stored == 0 || (batch_len as i64) * 16 < stored {
         return Ok(None);
     }
-    let mut by_source: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    let mut by_source: Fingerprints = HashMap::new();
     let mut rows = tx
         .query_raw("SELECT source, source_id, fingerprint FROM events", std::iter::empty::<&dyn ToSql>())
         .map_err(backend)?;
@@ -310,10 +313,10 @@ pub fn for_each(client: &mut Client, filter: &EventFilter, visit: &mut dyn FnMut
     let mut visited = 0;
     while let Some(row) = rows.next().map_err(backend)? {
         let event = event_from_row(&row, 0)?;
-        if let Some(wanted) = &country_in_rust {
-            if event.place.country.as_deref().map(str::to_lowercase).as_ref() != Some(wanted) {
-                continue;
-            }
+        if let Some(wanted) = &country_in_rust
+            && event.place.country.as_deref().map(str::to_lowercase).as_ref() != Some(wanted)
+        {
+            continue;
         }
         visit(event);
         visited += 1;

@@ -84,13 +84,14 @@ impl PostgresStore {
             reason: format!("{e}; write it as postgresql://USER@HOST/DATABASE or host=HOST user=USER dbname=DATABASE"),
         })?;
         let location = describe_location(&config, schema);
-        if let Some(schema) = schema {
-            if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-                return Err(StoreError::Open {
-                    location,
-                    reason: format!("`{schema}` is not a usable schema name: use lower-case letters, digits and _"),
-                });
-            }
+        let usable = |s: &str| {
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if let Some(schema) = schema.filter(|s| !usable(s)) {
+            return Err(StoreError::Open {
+                location,
+                reason: format!("`{schema}` is not a usable schema name: use lower-case letters, digits and _"),
+            });
         }
         let store = PostgresStore { config, schema: schema.map(str::to_owned), location, idle: Mutex::new(Vec::new()) };
         {

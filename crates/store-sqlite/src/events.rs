@@ -239,10 +239,10 @@ pub fn for_each(conn: &Connection, filter: &EventFilter, visit: &mut dyn FnMut(E
     let mut visited = 0;
     while let Some(row) = rows.next().map_err(backend)? {
         let event = event_from_row(row, 0)?;
-        if let Some(wanted) = &country_in_rust {
-            if event.place.country.as_deref().map(str::to_lowercase).as_ref() != Some(wanted) {
-                continue;
-            }
+        if let Some(wanted) = &country_in_rust
+            && event.place.country.as_deref().map(str::to_lowercase).as_ref() != Some(wanted)
+        {
+            continue;
         }
         visit(event);
         visited += 1;
