@@ -7,7 +7,7 @@
 use crate::error::ImportError;
 use crate::eventcsv::{self, RowError, RowParser};
 use crate::fields::{self, Header, field, opt};
-use crate::place::{self, Context};
+use crate::place::Context;
 use crate::source::Input;
 use crate::{AcledSchema, Format, ParsedEvents, Progress};
 use vitalcore_framework::{Event, Place, Source};
@@ -104,7 +104,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
                 .and_then(|p| u8::try_from(p).ok()),
             ..Place::default()
         };
-        place::resolve(&mut place, ctx.areas);
+        ctx.resolve(&mut place);
         let tags = tag_cache.get(
             ctx,
             &event_type,

@@ -8,7 +8,7 @@
 
 use crate::error::ImportError;
 use crate::fields::text;
-use crate::place::{self, Context};
+use crate::place::Context;
 use crate::rejects::{REJECT_COLUMNS, Reject};
 use crate::source::{Input, sha256_hex};
 use crate::{Format, ParsedObservations, Progress};
@@ -395,7 +395,7 @@ fn observation(
         admin2_pcode: first(row, &roles.adm2_code),
         ..Place::default()
     };
-    place::resolve(&mut place, ctx.areas);
+    ctx.resolve(&mut place);
     let date = roles.dates.iter().find_map(|&i| hxl_date(&row.values[i]));
     let mut values = Vec::new();
     let mut tags = Tags::default();

@@ -92,7 +92,7 @@ fn read_events_input(
     progress: Progress,
 ) -> Result<ParsedEvents, ImportError> {
     let format = detect_format_from_bytes(&input.name, input.head())?;
-    let ctx = place::Context { framework, areas };
+    let ctx = place::Context::new(framework, areas);
     match format {
         Format::UcdpCsv => ucdp::read_csv(input, &ctx, progress),
         Format::UcdpGeojson => ucdp::read_geojson(input, &ctx, progress),
@@ -113,7 +113,7 @@ pub fn read_observations(
     progress: Progress,
 ) -> Result<ParsedObservations, ImportError> {
     let input = source::Input::open(path)?;
-    hxl::read_observations(input, &place::Context { framework, areas }, progress)
+    hxl::read_observations(input, &place::Context::new(framework, areas), progress)
 }
 
 /// [`read_observations`] on bytes in memory.
@@ -125,7 +125,7 @@ pub fn read_observations_from_bytes(
     progress: Progress,
 ) -> Result<ParsedObservations, ImportError> {
     let input = source::Input::from_bytes(name, bytes.to_vec())?;
-    hxl::read_observations(input, &place::Context { framework, areas }, progress)
+    hxl::read_observations(input, &place::Context::new(framework, areas), progress)
 }
 
 /// Reads administrative areas from a GeoJSON FeatureCollection with P-codes.
