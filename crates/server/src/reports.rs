@@ -16,7 +16,7 @@ use vitalcore_intake::duplicates::{Candidate, DuplicateLink, DuplicateRules, dup
 use vitalcore_intake::report::{AreaResolver, FieldError, Reader, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
 use vitalcore_intake::workflow::Deadlines;
-use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, InvalidReport, Report, ReportDraft};
+use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, InvalidReport, Reference, Report, ReportDraft};
 use vitalcore_spatial::AreaIndex;
 use vitalcore_store::Area;
 
@@ -105,7 +105,12 @@ struct Recent {
     unplaced_points: Vec<Candidate>,
 }
 
-const RECENT_PER_AREA: usize = 2_000;
+/// Reports kept per area for duplicate look-ups: the newest 128 to 256 of
+/// the last 48 hours. Below that volume every report of the window is
+/// compared; in a burst, a repeat of the same event is among the newest.
+const RECENT_PER_AREA: usize = 256;
+/// Links kept per new report (the highest scores).
+pub const MAX_LINKS: usize = 5;
 
 impl Recent {
     fn push(&mut self, c: Candidate) {
@@ -147,6 +152,65 @@ pub struct Reports {
     pub areas: Arc<AreaIndex>,
     pub duplicate_rules: DuplicateRules,
     recent: Mutex<Recent>,
+    back_links: BackLinks,
+}
+
+/// Writes links back from older reports to new ones on a worker thread.
+/// Dropping it waits until every queued link is stored.
+struct BackLinks {
+    tx: Mutex<Option<std::sync::mpsc::Sender<Vec<(Reference, DuplicateLink)>>>>,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl BackLinks {
+    fn start(store: Arc<dyn ReportStore>) -> BackLinks {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<(Reference, DuplicateLink)>>();
+        let worker = std::thread::Builder::new()
+            .name("duplicate-links".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut by_report: HashMap<Reference, Vec<DuplicateLink>> = HashMap::new();
+                    for (on, link) in first.into_iter().chain(rx.try_iter().flatten()) {
+                        by_report.entry(on).or_default().push(link);
+                    }
+                    write_links(&*store, by_report);
+                }
+            })
+            .ok();
+        BackLinks { tx: Mutex::new(Some(tx)), worker: Mutex::new(worker) }
+    }
+
+    fn send(&self, links: Vec<(Reference, DuplicateLink)>) {
+        if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = tx.send(links);
+        }
+    }
+}
+
+impl Drop for BackLinks {
+    fn drop(&mut self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Stores a batch of back links from a few threads at once, so a store that
+/// commits concurrent writes together needs few durable writes for the batch.
+/// A link to a report that is gone is dropped (the new report keeps its own).
+fn write_links(store: &dyn ReportStore, by_report: HashMap<Reference, Vec<DuplicateLink>>) {
+    let jobs: Vec<(Reference, Vec<DuplicateLink>)> = by_report.into_iter().collect();
+    let per_thread = jobs.len().div_ceil(16).max(1);
+    std::thread::scope(|s| {
+        for part in jobs.chunks(per_thread) {
+            s.spawn(move || {
+                for (on, links) in part {
+                    let _ = store.add_duplicate_links(on, links);
+                }
+            });
+        }
+    });
 }
 
 impl std::fmt::Debug for Reports {
@@ -189,6 +253,7 @@ impl Reports {
             .with_reader(Box::new(ClassifierReader(classifier)))
             .with_resolver(Box::new(IndexResolver(index.clone())));
         let reports = Reports {
+            back_links: BackLinks::start(store.clone()),
             store,
             intake,
             key_configured,
@@ -238,7 +303,12 @@ impl Reports {
         }
         let mut report = self.intake.accept(draft, channel, now)?;
         let candidate = Candidate::of(&report);
-        report.duplicates = self.recent.lock().unwrap_or_else(|p| p.into_inner()).links(&candidate, &self.duplicate_rules);
+        let mut links = self.recent.lock().unwrap_or_else(|p| p.into_inner()).links(&candidate, &self.duplicate_rules);
+        // A burst of near-identical messages would link every report to every
+        // other one; the strongest few are what a person needs to see.
+        links.sort_by(|a, b| b.score.total_cmp(&a.score));
+        links.truncate(MAX_LINKS);
+        report.duplicates = links;
         // A 30-bit reference can collide; draw another one.
         let mut attempts = 0;
         loop {
@@ -253,13 +323,16 @@ impl Reports {
                 Err(e) => return Err(e.into()),
             }
         }
-        for link in &report.duplicates {
-            let back = DuplicateLink { other: report.reference.clone(), ..link.clone() };
-            // The other report may be gone from a store another process trimmed; the link on this one stays.
-            match self.store.add_duplicate_links(&link.other, &[back]) {
-                Ok(()) | Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+        // The new report carries its links (stored with it); the links back
+        // from the older reports are written after the answer by one worker,
+        // in batches, so a submission waits for one durable write, not six.
+        if !report.duplicates.is_empty() {
+            let backs: Vec<(Reference, DuplicateLink)> = report
+                .duplicates
+                .iter()
+                .map(|l| (l.other.clone(), DuplicateLink { other: report.reference.clone(), ..l.clone() }))
+                .collect();
+            self.back_links.send(backs);
         }
         self.recent.lock().unwrap_or_else(|p| p.into_inner()).push(Candidate::of(&report));
         Ok(report)
@@ -410,6 +483,7 @@ mod tests {
         let b = r.submit(&draft(), Channel::Cli, now).unwrap();
         assert_eq!(b.duplicates.len(), 1);
         assert_eq!(b.duplicates[0].other, a.reference);
+        drop(r); // waits for the back links
         let a_again = store.report(&a.reference).unwrap().unwrap();
         assert_eq!(a_again.duplicates[0].other, b.reference, "linked both ways");
         assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 2, "linked, not merged");
