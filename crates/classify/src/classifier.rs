@@ -100,10 +100,23 @@ impl Classifier {
 
     /// The labels assigned to `text`, as a bit set over [`Classifier::labels`].
     pub fn predict_bits(&self, text: &str) -> u64 {
-        self.predict(text)
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_positive())
-            .fold(0, |acc, (i, _)| acc | 1 << i)
+        match self {
+            Classifier::Lexicon(_) => self
+                .predict(text)
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.is_positive())
+                .fold(0, |acc, (i, _)| acc | 1 << i),
+            Classifier::Model(model) => SCRATCH.with(|cell| {
+                let (scratch, probabilities) = &mut *cell.borrow_mut();
+                model.probabilities(text, scratch, probabilities);
+                probabilities
+                    .iter()
+                    .zip(model.thresholds())
+                    .enumerate()
+                    .filter(|(_, (p, t))| p >= t)
+                    .fold(0, |acc, (i, _)| acc | 1 << i)
+            }),
+        }
     }
 }

@@ -23,7 +23,7 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { bits: 18, char_min: 3, char_max: 5, lexicon_weight: 1.0 }
+        FeatureConfig { bits: 17, char_min: 3, char_max: 5, lexicon_weight: 1.0 }
     }
 }
 

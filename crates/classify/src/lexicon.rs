@@ -28,6 +28,9 @@ pub struct Lexicon {
     languages: Vec<String>,
     keyword_count: usize,
     nodes: Vec<Node>,
+    /// Child of the root for each first byte (0: none), so the walk that
+    /// starts at every word costs one lookup when nothing matches.
+    root: Vec<u32>,
     source: String,
 }
 
@@ -58,6 +61,7 @@ impl Lexicon {
             languages: Vec::new(),
             keyword_count: 0,
             nodes: vec![Node::default()],
+            root: vec![0; 256],
             source: toml_text.to_string(),
         };
         let mut buf = String::new();
@@ -85,6 +89,9 @@ impl Lexicon {
             }
         }
         lexicon.languages.sort();
+        for &(b, next) in &lexicon.nodes[0].children {
+            lexicon.root[b as usize] = next;
+        }
         Ok(lexicon)
     }
 
@@ -156,10 +163,15 @@ impl Lexicon {
         let mut matched = 0u64;
         for pos in start..bytes.len() {
             let b = bytes[pos];
-            match self.nodes[node].children.iter().find(|(c, _)| *c == b) {
-                Some(&(_, next)) => node = next as usize,
-                None => break,
+            let next = if node == 0 {
+                self.root[b as usize] as usize
+            } else {
+                self.nodes[node].children.iter().find(|(c, _)| *c == b).map_or(0, |&(_, n)| n as usize)
+            };
+            if next == 0 {
+                break;
             }
+            node = next;
             let n = &self.nodes[node];
             matched |= n.prefix;
             if n.exact != 0 && (pos + 1 == bytes.len() || bytes[pos + 1] == b' ') {
