@@ -200,7 +200,15 @@ fn load_panel(input: &Input) -> anyhow::Result<Panel> {
         events.extend(parsed.events);
     }
     let opts = PanelOptions { first: input.first, last: input.last, grid_neighbours: input.grid_neighbours, max_event_types: 4 };
-    let (panel, skipped) = Panel::from_events(&events, input.unit, &opts)?;
+    let (mut panel, skipped) = Panel::from_events(&events, input.unit, &opts)?;
+    if let Some(index) = &areas {
+        // units keyed by a P-code get the boundary file's name
+        for unit in &mut panel.units {
+            if let Some(area) = index.by_pcode(&unit.id).filter(|a| !a.name.is_empty()) {
+                unit.name = area.name.clone();
+            }
+        }
+    }
     if !input.quiet {
         eprintln!(
             "panel: {} {} units x {} months ({} to {}); {} events without a {} left out",
@@ -330,7 +338,7 @@ fn write_forecasts(path: &Path, rows: &[vitalcore_forecast::UnitForecast]) -> an
         let quote = |v: &str| if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() };
         for r in rows {
             s += &format!(
-                "{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{}\n",
+                "{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2}\n",
                 quote(&r.unit),
                 quote(&r.name),
                 quote(r.country.as_deref().unwrap_or("")),
