@@ -15,6 +15,7 @@
 mod events;
 mod migrate;
 mod observations;
+mod reports;
 #[path = "../../store-sqlite/src/shared.rs"]
 #[allow(dead_code)] // the SQLite-only encodings
 mod shared;

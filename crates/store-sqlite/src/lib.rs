@@ -14,6 +14,7 @@
 mod events;
 mod migrate;
 mod observations;
+mod reports;
 pub mod shared;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,642 @@
+//! Community reports, the alert step log, users, sessions, API tokens, the
+//! contact audit log and KoBo submission uuids: vitalcore-intake's
+//! [`ReportStore`] in PostgreSQL (schema `migrations/0002_reports.sql`, the
+//! same tables and encodings as the SQLite store).
+//!
+//! Every write is one transaction. Checks that guard a write lock what they
+//! check: a step or a duplicate link locks its report's row (`FOR UPDATE`),
+//! so two people acting on one alert at once get one success and one
+//! conflict, never a gap or a doubled position. Unique constraints back the
+//! checks up (a username taken by a concurrent transaction is a conflict).
+//!
+//! Reports are stored column by column (no JSON), the contact only as its
+//! sealed text.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use postgres::types::ToSql;
+use postgres::{GenericClient, Row, Transaction};
+use vitalcore_framework::Tags;
+use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::report::{Channel, Reference, Report, ReportPlace, Urgency, Verification};
+use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
+use vitalcore_intake::workflow::{Step, StepRecord};
+use vitalcore_intake::{ContactRead, SealedContact};
+
+use crate::shared::{join_tags, split_tags};
+use crate::{PostgresStore, describe};
+
+/// PostgreSQL's code for a unique constraint violated.
+const UNIQUE_VIOLATION: &str = "23505";
+
+fn db(e: postgres::Error) -> StoreError {
+    StoreError::Backend(describe(&e))
+}
+
+fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|d| d.code().code() == UNIQUE_VIOLATION)
+}
+
+impl PostgresStore {
+    /// Runs `write` in one transaction on a pooled connection; an error
+    /// rolls everything back.
+    fn report_tx<T>(
+        &self,
+        write: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client().map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut tx = client.transaction().map_err(db)?;
+        let out = write(&mut tx)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    fn report_read<T>(
+        &self,
+        read: impl FnOnce(&mut postgres::Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client().map_err(|e| StoreError::Backend(e.to_string()))?;
+        read(&mut client)
+    }
+}
+
+impl ReportStore for PostgresStore {
+    fn insert_report(&self, report: &Report) -> Result<(), StoreError> {
+        let received_ns = received_ns(report)?;
+        self.report_tx(|tx| insert_report(tx, report, received_ns))
+    }
+
+    fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {
+        self.report_read(|client| {
+            let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1");
+            let Some(row) = client.query_opt(&sql, &[&reference.as_str()]).map_err(db)? else { return Ok(None) };
+            let (id, mut report) = read_report(&row)?;
+            report.duplicates = links_of(client, &[id])?.remove(&id).unwrap_or_default();
+            Ok(Some(report))
+        })
+    }
+
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        self.report_read(|client| list_reports(client, filter))
+    }
+
+    fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE reports SET verification = $1 WHERE reference = $2",
+                    &[&verification_text(state), &reference.as_str()],
+                )
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("report {reference}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let id = lock_report(tx, reference)?.ok_or_else(|| StoreError::NotFound(format!("report {reference}")))?;
+            let next: i64 = tx
+                .query_one("SELECT coalesce(max(seq) + 1, 0) FROM report_duplicates WHERE report_id = $1", &[&id])
+                .map_err(db)?
+                .get(0);
+            for (link, seq) in links.iter().zip(next..) {
+                tx.execute(
+                    "DELETE FROM report_duplicates WHERE report_id = $1 AND other = $2",
+                    &[&id, &link.other.as_str()],
+                )
+                .map_err(db)?;
+                insert_link(tx, id, seq, link)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
+        let detail = serde_json::to_string(&record.step)
+            .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))?;
+        self.report_tx(|tx| {
+            let alert = &record.alert;
+            let id = lock_report(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
+            let recorded: i64 =
+                tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
+            check_next_step(record, recorded)?;
+            let inserted = tx.execute(
+                "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
+            );
+            match inserted {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                    "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
+                    record.seq
+                ))),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(|client| {
+            let rows = client
+                .query(
+                    "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+                     WHERE r.reference = $1 ORDER BY s.seq",
+                    &[&alert.as_str()],
+                )
+                .map_err(db)?;
+            rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+        })
+    }
+
+    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+        let taken = || StoreError::Conflict(format!("username `{}` is taken", user.username));
+        self.report_tx(|tx| {
+            let other = tx
+                .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
+                .map_err(db)?;
+            if other.is_some() {
+                return Err(taken());
+            }
+            let saved = tx.execute(
+                "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (id) DO UPDATE SET username = excluded.username,
+                     display_name = excluded.display_name, role = excluded.role, community = excluded.community,
+                     password_hash = excluded.password_hash, active = excluded.active",
+                &[
+                    &user.id,
+                    &user.username,
+                    &user.display_name,
+                    &user.role.as_str(),
+                    &user.community,
+                    &user.password_hash,
+                    &user.active,
+                ],
+            );
+            match saved {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(taken()),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.report_read(|client| find_user(client, "id", id))
+    }
+
+    fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        self.report_read(|client| find_user(client, "username", username))
+    }
+
+    fn save_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id,
+                     created_at = excluded.created_at, expires_at = excluded.expires_at",
+                &[
+                    &&session.token_hash.0[..],
+                    &session.user_id,
+                    &session.created_at.to_string(),
+                    &session.expires_at.to_string(),
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
+        self.report_read(|client| {
+            let row = client
+                .query_opt(
+                    "SELECT user_id, created_at, expires_at FROM sessions WHERE token_hash = $1",
+                    &[&&hash.0[..]],
+                )
+                .map_err(db)?;
+            row.map(|r| {
+                Ok(Session {
+                    token_hash: *hash,
+                    user_id: r.get(0),
+                    created_at: parse_time(r.get(1), "session time")?,
+                    expires_at: parse_time(r.get(2), "session time")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&&hash.0[..]]).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (token_hash) DO UPDATE SET partner = excluded.partner, user_id = excluded.user_id,
+                     created_at = excluded.created_at, revoked_at = excluded.revoked_at",
+                &[
+                    &&token.token_hash.0[..],
+                    &token.partner,
+                    &token.user_id,
+                    &token.created_at.to_string(),
+                    &token.revoked_at.map(|t| t.to_string()),
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
+        self.report_read(|client| {
+            let row = client
+                .query_opt(
+                    "SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+                    &[&&hash.0[..]],
+                )
+                .map_err(db)?;
+            row.map(|r| {
+                Ok(ApiToken {
+                    token_hash: *hash,
+                    partner: r.get(0),
+                    user_id: r.get(1),
+                    created_at: parse_time(r.get(2), "API token time")?,
+                    revoked_at: r.get::<_, Option<&str>>(3).map(|t| parse_time(t, "API token time")).transpose()?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE token_hash = $2",
+                    &[&at.to_string(), &&hash.0[..]],
+                )
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::NotFound("API token".into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.execute(
+                "INSERT INTO contact_reads (report, user_id, role, purpose, at) VALUES ($1, $2, $3, $4, $5)",
+                &[&read.report, &read.user_id, &read.role.as_str(), &read.purpose, &read.at.to_string()],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(|client| {
+            let rows = client
+                .query(
+                    "SELECT user_id, role, purpose, at FROM contact_reads WHERE report = $1 ORDER BY id",
+                    &[&reference.as_str()],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ContactRead {
+                        report: reference.to_string(),
+                        user_id: r.get(0),
+                        role: parse_role(r.get(1))?,
+                        purpose: r.get(2),
+                        at: parse_time(r.get(3), "contact read time")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError> {
+        self.report_read(|client| {
+            let rows = client.query("SELECT uuid FROM kobo_submissions WHERE form = $1", &[&form]).map_err(db)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        if uuids.is_empty() {
+            return Ok(());
+        }
+        let (ids, references): (Vec<&str>, Vec<&str>) = uuids.iter().map(|(u, r)| (u.as_str(), r.as_str())).unzip();
+        self.report_tx(|tx| {
+            // One statement for the whole batch; the first reference recorded
+            // for a uuid stays (as within the batch: DISTINCT ON keeps the first).
+            tx.execute(
+                "INSERT INTO kobo_submissions (form, uuid, reference)
+                 SELECT DISTINCT ON (u.uuid) $1, u.uuid, u.reference
+                 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (uuid, reference, n)
+                 ORDER BY u.uuid, u.n
+                 ON CONFLICT (form, uuid) DO NOTHING",
+                &[&form, &ids, &references],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+}
+
+/// Columns of `reports` in the order [`read_report`] reads them.
+const REPORT_COLUMNS: &str = "id, reference, received_ns, event_time, text, language, category, urgency, \
+    place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id, verification, \
+    dimensions, themes, severity, rule";
+
+fn insert_report(tx: &mut Transaction<'_>, r: &Report, received_ns: i64) -> Result<(), StoreError> {
+    let event_time = r.event_time.map(|t| t.to_string());
+    let row = tx
+        .query_opt(
+            "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+                 place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
+                 verification, dimensions, themes, severity, rule)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+             ON CONFLICT (reference) DO NOTHING RETURNING id",
+            &[
+                &r.reference.as_str(),
+                &received_ns,
+                &event_time,
+                &r.text,
+                &r.language,
+                &r.category,
+                &r.urgency.map(Urgency::as_str),
+                &r.place.name,
+                &r.place.latitude,
+                &r.place.longitude,
+                &r.place.area_pcode,
+                &r.reporter_id,
+                &r.contact.as_ref().map(SealedContact::as_stored),
+                &r.channel.kind(),
+                &channel_name(&r.channel),
+                &r.source_id,
+                &verification_text(r.verification),
+                &join_tags(&r.tags.dimensions),
+                &join_tags(&r.tags.themes),
+                &i16::from(r.tags.severity),
+                &r.tags.rule,
+            ],
+        )
+        .map_err(db)?;
+    let Some(row) = row else {
+        return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
+    };
+    let id: i64 = row.get(0);
+    for (seq, link) in r.duplicates.iter().enumerate() {
+        insert_link(tx, id, seq as i64, link)?;
+    }
+    Ok(())
+}
+
+fn insert_link(tx: &mut Transaction<'_>, report_id: i64, seq: i64, link: &DuplicateLink) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&report_id, &seq, &link.other.as_str(), &link.score, &link.text_similarity, &link.hours_apart, &link.km_apart],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The report's row id, its row locked until the transaction ends.
+fn lock_report(tx: &mut Transaction<'_>, reference: &Reference) -> Result<Option<i64>, StoreError> {
+    let row = tx.query_opt("SELECT id FROM reports WHERE reference = $1 FOR UPDATE", &[&reference.as_str()]).map_err(db)?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// One `reports` row (columns [`REPORT_COLUMNS`]) as (row id, report
+/// without its duplicate links).
+fn read_report(r: &Row) -> Result<(i64, Report), StoreError> {
+    let id: i64 = r.get(0);
+    let raw_reference: &str = r.get(1);
+    let reference: Reference =
+        raw_reference.parse().map_err(|_| damaged(format!("report reference `{raw_reference}`")))?;
+    let what = |field: &str| damaged(format!("{field} of report {reference}"));
+    let received_ns: i64 = r.get(2);
+    let severity: i16 = r.get(20);
+    let report = Report {
+        reference: reference.clone(),
+        received_at: Timestamp::from_nanosecond(i128::from(received_ns)).map_err(|_| what("receipt time"))?,
+        event_time: r
+            .get::<_, Option<&str>>(3)
+            .map(|t| t.parse::<Timestamp>())
+            .transpose()
+            .map_err(|_| what("event time"))?,
+        text: r.get(4),
+        language: r.get(5),
+        category: r.get(6),
+        urgency: r.get::<_, Option<&str>>(7).map(|u| u.parse::<Urgency>()).transpose().map_err(|_| what("urgency"))?,
+        place: ReportPlace { name: r.get(8), latitude: r.get(9), longitude: r.get(10), area_pcode: r.get(11) },
+        reporter_id: r.get(12),
+        contact: r
+            .get::<_, Option<&str>>(13)
+            .map(SealedContact::from_stored)
+            .transpose()
+            .map_err(|_| what("sealed contact"))?,
+        channel: channel_from(r.get(14), r.get(15)).ok_or_else(|| what("channel"))?,
+        source_id: r.get(16),
+        verification: verification_from(r.get(17)).ok_or_else(|| what("verification state"))?,
+        tags: Tags {
+            dimensions: split_tags(r.get(18)),
+            themes: split_tags(r.get(19)),
+            severity: u8::try_from(severity).map_err(|_| what("severity"))?,
+            rule: r.get(21),
+        },
+        duplicates: Vec::new(),
+    };
+    Ok((id, report))
+}
+
+/// Duplicate links of the reports `ids`, in the order they were made.
+fn links_of(client: &mut impl GenericClient, ids: &[i64]) -> Result<HashMap<i64, Vec<DuplicateLink>>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT report_id, other, score, text_similarity, hours_apart, km_apart FROM report_duplicates
+             WHERE report_id = ANY($1) ORDER BY report_id, seq",
+            &[&ids],
+        )
+        .map_err(db)?;
+    let mut out: HashMap<i64, Vec<DuplicateLink>> = HashMap::new();
+    for r in &rows {
+        let other: &str = r.get(1);
+        let other = other.parse().map_err(|_| damaged(format!("duplicate link `{other}`")))?;
+        out.entry(r.get(0)).or_default().push(DuplicateLink {
+            other,
+            score: r.get(2),
+            text_similarity: r.get(3),
+            hours_apart: r.get(4),
+            km_apart: r.get(5),
+        });
+    }
+    Ok(out)
+}
+
+/// Reports matching `filter`, oldest received first (ties by reference, as
+/// the in-memory store orders them).
+fn list_reports(client: &mut postgres::Client, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+    let from = filter.received_from.map(clamped_ns);
+    let until = filter.received_until.map(clamped_ns);
+    let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+    let mut sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE true");
+    let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
+    if let Some(area) = &filter.area_pcode {
+        args.push(area);
+        sql.push_str(&format!(" AND area_pcode = ${}", args.len()));
+    }
+    if let Some(from) = &from {
+        args.push(from);
+        sql.push_str(&format!(" AND received_ns >= ${}", args.len()));
+    }
+    if let Some(until) = &until {
+        args.push(until);
+        sql.push_str(&format!(" AND received_ns < ${}", args.len()));
+    }
+    sql.push_str(" ORDER BY received_ns, reference");
+    if let Some(limit) = &limit {
+        args.push(limit);
+        sql.push_str(&format!(" LIMIT ${}", args.len()));
+    }
+    let rows = client.query(&sql, &args).map_err(db)?;
+    let mut reports = rows.iter().map(read_report).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<i64> = reports.iter().map(|(id, _)| *id).collect();
+    let mut links = links_of(client, &ids)?;
+    Ok(reports
+        .drain(..)
+        .map(|(id, mut report)| {
+            report.duplicates = links.remove(&id).unwrap_or_default();
+            report
+        })
+        .collect())
+}
+
+fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = $1"
+    );
+    let row = client.query_opt(&sql, &[&value]).map_err(db)?;
+    row.map(|r| {
+        Ok(User {
+            id: r.get(0),
+            username: r.get(1),
+            display_name: r.get(2),
+            role: parse_role(r.get(3))?,
+            community: r.get(4),
+            password_hash: r.get(5),
+            active: r.get(6),
+        })
+    })
+    .transpose()
+}
+
+// --- encodings (the same values as the SQLite store writes) ---
+
+/// Nanoseconds since 1970: exact and sortable. An i64 holds the years
+/// 1678-2262; a receipt time outside them is refused with a clear message
+/// (event times are stored as text and may be any date).
+fn received_ns(report: &Report) -> Result<i64, StoreError> {
+    i64::try_from(report.received_at.as_nanosecond()).map_err(|_| {
+        StoreError::Backend(format!(
+            "report {}: receipt time {} is outside the years 1678-2262 this store keeps; check the submission time",
+            report.reference, report.received_at
+        ))
+    })
+}
+
+/// A filter bound in nanoseconds, clamped to what an i64 holds.
+fn clamped_ns(t: Timestamp) -> i64 {
+    t.as_nanosecond().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+fn parse_time(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|_| damaged(format!("{what} `{text}`")))
+}
+
+fn parse_role(text: &str) -> Result<Role, StoreError> {
+    text.parse().map_err(|_| damaged(format!("role `{text}`")))
+}
+
+fn verification_text(v: Verification) -> &'static str {
+    match v {
+        Verification::Unverified => "unverified",
+        Verification::Verified => "verified",
+        Verification::Unfounded => "unfounded",
+    }
+}
+
+fn verification_from(text: &str) -> Option<Verification> {
+    match text {
+        "unverified" => Some(Verification::Unverified),
+        "verified" => Some(Verification::Verified),
+        "unfounded" => Some(Verification::Unfounded),
+        _ => None,
+    }
+}
+
+/// The partner, gateway or form a channel names, if any.
+fn channel_name(channel: &Channel) -> Option<&str> {
+    match channel {
+        Channel::Api { partner } => Some(partner),
+        Channel::Sms { gateway } => Some(gateway),
+        Channel::Kobo { form } => Some(form),
+        Channel::WebForm | Channel::Cli => None,
+    }
+}
+
+fn channel_from(kind: &str, name: Option<String>) -> Option<Channel> {
+    match (kind, name) {
+        ("web_form", None) => Some(Channel::WebForm),
+        ("cli", None) => Some(Channel::Cli),
+        ("api", Some(partner)) => Some(Channel::Api { partner }),
+        ("sms", Some(gateway)) => Some(Channel::Sms { gateway }),
+        ("kobo", Some(form)) => Some(Channel::Kobo { form }),
+        _ => None,
+    }
+}
+
+/// The append-only rule: a step must take the next free position.
+fn check_next_step(record: &StepRecord, recorded: i64) -> Result<(), StoreError> {
+    let seq = i64::from(record.seq);
+    if seq == recorded {
+        return Ok(());
+    }
+    let alert = &record.alert;
+    Err(StoreError::Conflict(if seq < recorded {
+        format!("alert {alert} changed meanwhile (step #{seq} is already recorded); reload it and try again")
+    } else {
+        format!("alert {alert} has {recorded} steps, so the next is #{recorded}, not #{seq}; reload it and try again")
+    }))
+}
+
+fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, at: &str) -> Result<StepRecord, StoreError> {
+    let what = || damaged(format!("step #{seq} of alert {alert}"));
+    let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
+    Ok(StepRecord {
+        alert: alert.clone(),
+        seq: u32::try_from(seq).map_err(|_| what())?,
+        step,
+        user_id,
+        at: at.parse().map_err(|_| what())?,
+    })
+}

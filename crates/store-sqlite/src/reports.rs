@@ -1,0 +1,683 @@
+//! Community reports, the alert step log, users, sessions, API tokens, the
+//! contact audit log and KoBo submission uuids: vitalcore-intake's
+//! [`ReportStore`] in this database (schema `migrations/0002_reports.sql`).
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction on the writer
+//! connection, so a check and the write it guards (the next step position, a
+//! free username) cannot interleave with another thread or process. Reads
+//! use the read-only pool and never wait for a write.
+//!
+//! Reports are stored column by column (no JSON): the columns are what
+//! filters and a SQL shell need, and a float read back from a REAL column is
+//! bit-exact. The contact is stored only as its sealed text.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params, params_from_iter};
+use vitalcore_framework::Tags;
+use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::report::{Channel, Reference, Report, ReportPlace, Urgency, Verification};
+use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
+use vitalcore_intake::workflow::{Step, StepRecord};
+use vitalcore_intake::{ContactRead, SealedContact};
+
+use crate::SqliteStore;
+use crate::shared::{join_tags, split_tags};
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+impl SqliteStore {
+    /// Runs `write` in one immediate transaction on the writer connection;
+    /// an error rolls everything back.
+    fn report_tx<T>(&self, write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let out = write(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    fn report_read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.read(|conn| Ok(read(conn))).map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+}
+
+impl ReportStore for SqliteStore {
+    fn insert_report(&self, report: &Report) -> Result<(), StoreError> {
+        let row = ReportRow::of(report)?;
+        self.report_tx(|tx| insert_report(tx, report, &row))
+    }
+
+    fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {
+        self.report_read(|conn| {
+            let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = ?1");
+            let found = conn
+                .prepare_cached(&sql)
+                .map_err(db)?
+                .query_row([reference.as_str()], read_report)
+                .optional()
+                .map_err(db)?;
+            match found {
+                None => Ok(None),
+                Some(row) => row.and_then(|(id, report)| with_links(conn, id, report)).map(Some),
+            }
+        })
+    }
+
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        self.report_read(|conn| list_reports(conn, filter))
+    }
+
+    fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let changed = tx
+                .prepare_cached("UPDATE reports SET verification = ?1 WHERE reference = ?2")
+                .map_err(db)?
+                .execute(params![verification_text(state), reference.as_str()])
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("report {reference}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let id = report_id(tx, reference)?.ok_or_else(|| StoreError::NotFound(format!("report {reference}")))?;
+            let next: i64 = tx
+                .prepare_cached("SELECT coalesce(max(seq) + 1, 0) FROM report_duplicates WHERE report_id = ?1")
+                .map_err(db)?
+                .query_row([id], |r| r.get(0))
+                .map_err(db)?;
+            for (link, seq) in links.iter().zip(next..) {
+                tx.prepare_cached("DELETE FROM report_duplicates WHERE report_id = ?1 AND other = ?2")
+                    .map_err(db)?
+                    .execute(params![id, link.other.as_str()])
+                    .map_err(db)?;
+                insert_link(tx, id, seq, link)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
+        let detail = serde_json::to_string(&record.step)
+            .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))?;
+        self.report_tx(|tx| {
+            let alert = &record.alert;
+            let id = report_id(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
+            let recorded: i64 = tx
+                .prepare_cached("SELECT count(*) FROM alert_steps WHERE report_id = ?1")
+                .map_err(db)?
+                .query_row([id], |r| r.get(0))
+                .map_err(db)?;
+            check_next_step(record, recorded)?;
+            tx.prepare_cached(
+                "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(db)?
+            .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+                     WHERE r.reference = ?1 ORDER BY s.seq",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([alert.as_str()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+                })
+                .map_err(db)?;
+            rows.map(|row| {
+                let (seq, detail, user_id, at) = row.map_err(db)?;
+                step_record(alert, seq, &detail, user_id, &at)
+            })
+            .collect()
+        })
+    }
+
+    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let taken: Option<String> = tx
+                .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
+                .map_err(db)?
+                .query_row(params![user.username, user.id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
+            }
+            tx.prepare_cached(
+                "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET username = excluded.username,
+                     display_name = excluded.display_name, role = excluded.role, community = excluded.community,
+                     password_hash = excluded.password_hash, active = excluded.active",
+            )
+            .map_err(db)?
+            .execute(params![
+                user.id,
+                user.username,
+                user.display_name,
+                user.role.as_str(),
+                user.community,
+                user.password_hash,
+                user.active
+            ])
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.report_read(|conn| find_user(conn, "id", id))
+    }
+
+    fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        self.report_read(|conn| find_user(conn, "username", username))
+    }
+
+    fn save_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?
+            .execute(params![
+                &session.token_hash.0[..],
+                session.user_id,
+                session.created_at.to_string(),
+                session.expires_at.to_string()
+            ])
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
+        self.report_read(|conn| {
+            let found = conn
+                .prepare_cached("SELECT user_id, created_at, expires_at FROM sessions WHERE token_hash = ?1")
+                .map_err(db)?
+                .query_row([&hash.0[..]], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .optional()
+                .map_err(db)?;
+            found
+                .map(|(user_id, created, expires)| {
+                    Ok(Session {
+                        token_hash: *hash,
+                        user_id,
+                        created_at: parse_time(&created, "session time")?,
+                        expires_at: parse_time(&expires, "session time")?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")
+                .map_err(db)?
+                .execute([&hash.0[..]])
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(db)?
+            .execute(params![
+                &token.token_hash.0[..],
+                token.partner,
+                token.user_id,
+                token.created_at.to_string(),
+                token.revoked_at.map(|t| t.to_string())
+            ])
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
+        self.report_read(|conn| {
+            let found = conn
+                .prepare_cached("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1")
+                .map_err(db)?
+                .query_row([&hash.0[..]], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                })
+                .optional()
+                .map_err(db)?;
+            found
+                .map(|(partner, user_id, created, revoked)| {
+                    Ok(ApiToken {
+                        token_hash: *hash,
+                        partner,
+                        user_id,
+                        created_at: parse_time(&created, "API token time")?,
+                        revoked_at: revoked.map(|t| parse_time(&t, "API token time")).transpose()?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let changed = tx
+                .prepare_cached("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE token_hash = ?2")
+                .map_err(db)?
+                .execute(params![at.to_string(), &hash.0[..]])
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::NotFound("API token".into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO contact_reads (report, user_id, role, purpose, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(db)?
+            .execute(params![read.report, read.user_id, read.role.as_str(), read.purpose, read.at.to_string()])
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT user_id, role, purpose, at FROM contact_reads WHERE report = ?1 ORDER BY id")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([reference.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+                })
+                .map_err(db)?;
+            rows.map(|row| {
+                let (user_id, role, purpose, at) = row.map_err(db)?;
+                Ok(ContactRead {
+                    report: reference.to_string(),
+                    user_id,
+                    role: parse_role(&role)?,
+                    purpose,
+                    at: parse_time(&at, "contact read time")?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError> {
+        self.report_read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT uuid FROM kobo_submissions WHERE form = ?1").map_err(db)?;
+            let rows = stmt.query_map([form], |r| r.get::<_, String>(0)).map_err(db)?;
+            rows.collect::<Result<HashSet<_>, _>>().map_err(db)
+        })
+    }
+
+    fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO kobo_submissions (form, uuid, reference) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (form, uuid) DO NOTHING",
+                )
+                .map_err(db)?;
+            for (uuid, reference) in uuids {
+                insert.execute(params![form, uuid, reference.as_str()]).map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Columns of `reports` in the order [`read_report`] reads them.
+const REPORT_COLUMNS: &str = "id, reference, received_ns, event_time, text, language, category, urgency, \
+    place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id, verification, \
+    dimensions, themes, severity, rule";
+
+/// What a report stores beyond its plain fields, computed before the
+/// transaction opens (so a report the store cannot hold fails early).
+struct ReportRow {
+    received_ns: i64,
+    event_time: Option<String>,
+    dimensions: String,
+    themes: String,
+}
+
+impl ReportRow {
+    fn of(report: &Report) -> Result<ReportRow, StoreError> {
+        Ok(ReportRow {
+            received_ns: received_ns(report)?,
+            event_time: report.event_time.map(|t| t.to_string()),
+            dimensions: join_tags(&report.tags.dimensions),
+            themes: join_tags(&report.tags.themes),
+        })
+    }
+}
+
+fn insert_report(tx: &Transaction<'_>, r: &Report, row: &ReportRow) -> Result<(), StoreError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+                 place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
+                 verification, dimensions, themes, severity, rule)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+             ON CONFLICT (reference) DO NOTHING",
+        )
+        .map_err(db)?
+        .execute(params![
+            r.reference.as_str(),
+            row.received_ns,
+            row.event_time,
+            r.text,
+            r.language,
+            r.category,
+            r.urgency.map(Urgency::as_str),
+            r.place.name,
+            r.place.latitude,
+            r.place.longitude,
+            r.place.area_pcode,
+            r.reporter_id,
+            r.contact.as_ref().map(SealedContact::as_stored),
+            r.channel.kind(),
+            channel_name(&r.channel),
+            r.source_id,
+            verification_text(r.verification),
+            row.dimensions,
+            row.themes,
+            r.tags.severity,
+            r.tags.rule,
+        ])
+        .map_err(db)?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
+    }
+    let id = tx.last_insert_rowid();
+    for (seq, link) in r.duplicates.iter().enumerate() {
+        insert_link(tx, id, seq as i64, link)?;
+    }
+    Ok(())
+}
+
+fn insert_link(tx: &Transaction<'_>, report_id: i64, seq: i64, link: &DuplicateLink) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(db)?
+    .execute(params![
+        report_id,
+        seq,
+        link.other.as_str(),
+        link.score,
+        link.text_similarity,
+        link.hours_apart,
+        link.km_apart
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+fn report_id(conn: &Connection, reference: &Reference) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached("SELECT id FROM reports WHERE reference = ?1")
+        .map_err(db)?
+        .query_row([reference.as_str()], |r| r.get(0))
+        .optional()
+        .map_err(db)
+}
+
+/// One `reports` row (columns [`REPORT_COLUMNS`]) as (row id, report
+/// without its duplicate links). The outer error is SQLite's, the inner one
+/// a stored value this build cannot read.
+fn read_report(r: &Row<'_>) -> rusqlite::Result<Result<(i64, Report), StoreError>> {
+    let id: i64 = r.get(0)?;
+    let reference: String = r.get(1)?;
+    let received_ns: i64 = r.get(2)?;
+    let event_time: Option<String> = r.get(3)?;
+    let urgency: Option<String> = r.get(7)?;
+    let contact: Option<String> = r.get(13)?;
+    let channel: String = r.get(14)?;
+    let channel_name: Option<String> = r.get(15)?;
+    let verification: String = r.get(17)?;
+    let dimensions: String = r.get(18)?;
+    let themes: String = r.get(19)?;
+    let severity: i64 = r.get(20)?;
+    let plain = (
+        r.get::<_, String>(4)?,
+        r.get::<_, Option<String>>(5)?,
+        r.get::<_, Option<String>>(6)?,
+        ReportPlace { name: r.get(8)?, latitude: r.get(9)?, longitude: r.get(10)?, area_pcode: r.get(11)? },
+        r.get::<_, Option<String>>(12)?,
+        r.get::<_, Option<String>>(16)?,
+        r.get::<_, String>(21)?,
+    );
+    let decode = || -> Result<(i64, Report), StoreError> {
+        let (text, language, category, place, reporter_id, source_id, rule) = plain;
+        let reference: Reference = reference.parse().map_err(|_| damaged(format!("report reference `{reference}`")))?;
+        let what = |field: &str| damaged(format!("{field} of report {reference}"));
+        let report = Report {
+            text,
+            language,
+            category,
+            urgency: urgency.map(|u| u.parse::<Urgency>()).transpose().map_err(|_| what("urgency"))?,
+            place,
+            event_time: event_time.map(|t| t.parse::<Timestamp>()).transpose().map_err(|_| what("event time"))?,
+            received_at: Timestamp::from_nanosecond(i128::from(received_ns)).map_err(|_| what("receipt time"))?,
+            reporter_id,
+            contact: contact.map(|c| SealedContact::from_stored(&c)).transpose().map_err(|_| what("sealed contact"))?,
+            channel: channel_from(&channel, channel_name).ok_or_else(|| what("channel"))?,
+            source_id,
+            verification: verification_from(&verification).ok_or_else(|| what("verification state"))?,
+            tags: Tags {
+                dimensions: split_tags(&dimensions),
+                themes: split_tags(&themes),
+                severity: u8::try_from(severity).map_err(|_| what("severity"))?,
+                rule,
+            },
+            duplicates: Vec::new(),
+            reference: reference.clone(),
+        };
+        Ok((id, report))
+    };
+    Ok(decode())
+}
+
+fn with_links(conn: &Connection, id: i64, mut report: Report) -> Result<Report, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT other, score, text_similarity, hours_apart, km_apart FROM report_duplicates
+             WHERE report_id = ?1 ORDER BY seq",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?, r.get(4)?))
+        })
+        .map_err(db)?;
+    for row in rows {
+        let (other, score, text_similarity, hours_apart, km_apart) = row.map_err(db)?;
+        let other = other
+            .parse()
+            .map_err(|_| damaged(format!("duplicate link `{other}` of report {}", report.reference)))?;
+        report.duplicates.push(DuplicateLink { other, score, text_similarity, hours_apart, km_apart });
+    }
+    Ok(report)
+}
+
+/// Reports matching `filter`, oldest received first (ties by reference, as
+/// the in-memory store orders them).
+fn list_reports(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+    let mut sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE 1 = 1");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(area) = &filter.area_pcode {
+        args.push(Value::Text(area.clone()));
+        sql.push_str(&format!(" AND area_pcode = ?{}", args.len()));
+    }
+    if let Some(from) = filter.received_from {
+        args.push(Value::Integer(clamped_ns(from)));
+        sql.push_str(&format!(" AND received_ns >= ?{}", args.len()));
+    }
+    if let Some(until) = filter.received_until {
+        args.push(Value::Integer(clamped_ns(until)));
+        sql.push_str(&format!(" AND received_ns < ?{}", args.len()));
+    }
+    sql.push_str(" ORDER BY received_ns, reference");
+    if let Some(limit) = filter.limit {
+        args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    }
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt.query_map(params_from_iter(args), read_report).map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, report) = row.map_err(db)??;
+        out.push(with_links(conn, id, report)?);
+    }
+    Ok(out)
+}
+
+fn find_user(conn: &Connection, column: &str, value: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = ?1"
+    );
+    let found = conn
+        .prepare_cached(&sql)
+        .map_err(db)?
+        .query_row([value], |r| {
+            Ok((
+                User {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: Role::Viewer,
+                    community: r.get(4)?,
+                    password_hash: r.get(5)?,
+                    active: r.get(6)?,
+                },
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()
+        .map_err(db)?;
+    found.map(|(user, role)| Ok(User { role: parse_role(&role)?, ..user })).transpose()
+}
+
+// --- encodings (the PostgreSQL store writes the same values) ---
+
+/// Nanoseconds since 1970: exact and sortable. An i64 holds the years
+/// 1678-2262; a receipt time outside them is refused with a clear message
+/// (event times are stored as text and may be any date).
+fn received_ns(report: &Report) -> Result<i64, StoreError> {
+    i64::try_from(report.received_at.as_nanosecond()).map_err(|_| {
+        StoreError::Backend(format!(
+            "report {}: receipt time {} is outside the years 1678-2262 this store keeps; check the submission time",
+            report.reference, report.received_at
+        ))
+    })
+}
+
+/// A filter bound in nanoseconds, clamped to what an i64 holds.
+fn clamped_ns(t: Timestamp) -> i64 {
+    t.as_nanosecond().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+fn parse_time(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|_| damaged(format!("{what} `{text}`")))
+}
+
+fn parse_role(text: &str) -> Result<Role, StoreError> {
+    text.parse().map_err(|_| damaged(format!("role `{text}`")))
+}
+
+fn verification_text(v: Verification) -> &'static str {
+    match v {
+        Verification::Unverified => "unverified",
+        Verification::Verified => "verified",
+        Verification::Unfounded => "unfounded",
+    }
+}
+
+fn verification_from(text: &str) -> Option<Verification> {
+    match text {
+        "unverified" => Some(Verification::Unverified),
+        "verified" => Some(Verification::Verified),
+        "unfounded" => Some(Verification::Unfounded),
+        _ => None,
+    }
+}
+
+/// The partner, gateway or form a channel names, if any.
+fn channel_name(channel: &Channel) -> Option<&str> {
+    match channel {
+        Channel::Api { partner } => Some(partner),
+        Channel::Sms { gateway } => Some(gateway),
+        Channel::Kobo { form } => Some(form),
+        Channel::WebForm | Channel::Cli => None,
+    }
+}
+
+fn channel_from(kind: &str, name: Option<String>) -> Option<Channel> {
+    match (kind, name) {
+        ("web_form", None) => Some(Channel::WebForm),
+        ("cli", None) => Some(Channel::Cli),
+        ("api", Some(partner)) => Some(Channel::Api { partner }),
+        ("sms", Some(gateway)) => Some(Channel::Sms { gateway }),
+        ("kobo", Some(form)) => Some(Channel::Kobo { form }),
+        _ => None,
+    }
+}
+
+/// The append-only rule: a step must take the next free position.
+fn check_next_step(record: &StepRecord, recorded: i64) -> Result<(), StoreError> {
+    let seq = i64::from(record.seq);
+    if seq == recorded {
+        return Ok(());
+    }
+    let alert = &record.alert;
+    Err(StoreError::Conflict(if seq < recorded {
+        format!("alert {alert} changed meanwhile (step #{seq} is already recorded); reload it and try again")
+    } else {
+        format!("alert {alert} has {recorded} steps, so the next is #{recorded}, not #{seq}; reload it and try again")
+    }))
+}
+
+fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, at: &str) -> Result<StepRecord, StoreError> {
+    let what = || damaged(format!("step #{seq} of alert {alert}"));
+    let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
+    Ok(StepRecord {
+        alert: alert.clone(),
+        seq: u32::try_from(seq).map_err(|_| what())?,
+        step,
+        user_id,
+        at: at.parse().map_err(|_| what())?,
+    })
+}
