@@ -1,13 +1,17 @@
 //! vitalcore-spatial: places points and names in administrative areas.
 //!
-//! Point-in-polygon uses the `geo` crate on polygons read from the areas'
-//! GeoJSON geometry, with an `rstar` R-tree of bounding boxes as prefilter.
+//! Point-in-polygon: an `rstar` R-tree of bounding boxes picks candidate
+//! areas, then a grid-and-slab index per area (module `grid`) answers with
+//! exactly the result of `geo`'s containment test (boundary included) at a
+//! fraction of its cost. Polygons are read from the areas' GeoJSON geometry.
 //! Names are compared after folding case, accents and punctuation, so that
 //! "Haute-Kotto" finds "Haute Kotto" and "Ombella-M'Poko" finds "Ombella M'Poko".
 
 mod fold;
+mod grid;
 
-use geo::{BoundingRect, Distance, Euclidean, Intersects, MultiPolygon, Point};
+use geo::{BoundingRect, Coord, Distance, Euclidean, MultiPolygon, Point};
+pub use grid::GridShape;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use std::collections::HashMap;
@@ -43,6 +47,8 @@ struct Level {
     /// Indexes into `AreaIndex::areas`, parallel to `shapes`.
     members: Vec<usize>,
     shapes: Vec<MultiPolygon<f64>>,
+    /// Point-in-polygon indexes of `shapes`, parallel to it.
+    grids: Vec<GridShape>,
     tree: RTree<BoxEntry>,
 }
 
@@ -91,6 +97,7 @@ impl AreaIndex {
                     slot,
                 ));
                 level.members.push(i);
+                level.grids.push(GridShape::new(&shape));
                 level.shapes.push(shape);
             }
         }
@@ -141,7 +148,7 @@ impl AreaIndex {
         let containing = level
             .tree
             .locate_all_at_point(&[lon, lat])
-            .find(|entry| level.shapes[entry.data].intersects(&point));
+            .find(|entry| level.grids[entry.data].intersects(Coord { x: lon, y: lat }));
         let slot = match containing {
             Some(entry) => entry.data,
             None if nearest => nearest_within(level, point, NEAREST_AREA_TOLERANCE_DEG)?,

@@ -1,5 +1,8 @@
 //! AreaIndex on hand-made squares: containment, boundaries, the nearest-area
-//! fallback and its tolerance, levels, names.
+//! fallback and its tolerance, levels, names; `grid`: the accelerated
+//! point-in-polygon against `geo`.
+
+mod grid;
 
 use vitalcore_spatial::{AreaIndex, NEAREST_AREA_TOLERANCE_DEG, SpatialError};
 use vitalcore_store::Area;
