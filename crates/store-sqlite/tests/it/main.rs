@@ -6,6 +6,7 @@
 mod synthetic;
 #[macro_use]
 mod conformance;
+mod reports_conformance;
 
 use std::io::{BufRead, BufReader};
 use std::ops::Deref;

@@ -1,0 +1,781 @@
+//! The `ReportStore` contract of vitalcore-intake (community reports, alert
+//! steps, users, sessions, API tokens, the contact audit log, KoBo uuids),
+//! checked the same way on every backend.
+//!
+//! - `report_conformance_tests!(expression giving Some(fresh store))`: one
+//!   `#[test]` per contract check, each on an empty store. It also runs on
+//!   the in-memory reference store, so the checks are known to describe the
+//!   contract and not one backend's habits.
+//! - `report_backend_tests!(expression giving Some(backend))`: checks that
+//!   need the database itself (reopen, raw bytes, raw SQL), through
+//!   [`Backend`].
+//!
+//! The PostgreSQL crate includes this file with `#[path]`; the SQLite
+//! invocations at the end give `None` (skip) there, so they run once, in
+//! the SQLite crate's binary.
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::sync::Barrier;
+
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::report::{Reference, Report, Verification};
+use vitalcore_intake::store::{
+    AccessError, ReportFilter, ReportStore, StoreError, act_on_alert, report_for, reports_for,
+    reveal_contact,
+};
+use vitalcore_intake::workflow::{Alert, Feedback, Step, StepRecord};
+use vitalcore_intake::{CategoryMap, Channel, ContactKey, ContactRead, Intake, ReportDraft};
+use vitalcore_store_sqlite::SqliteStore;
+
+macro_rules! report_conformance_tests {
+    ($fresh:expr) => {
+        mod report_conformance_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            report_conformance_tests!(@each $fresh;
+                report_reads_back_equal_with_every_field,
+                every_channel_and_missing_optionals_round_trip,
+                reused_reference_is_a_conflict_and_keeps_the_first,
+                unknown_report_is_none_and_updates_are_not_found,
+                reports_filter_by_area_and_time_oldest_first_with_limit,
+                focal_point_sees_only_own_community,
+                verification_is_updated,
+                duplicate_links_are_added_and_rescored,
+                steps_append_in_order_and_refuse_gaps_and_duplicates,
+                every_step_kind_round_trips,
+                acting_on_an_alert_goes_through_the_store,
+                users_are_saved_updated_and_usernames_unique,
+                sessions_are_found_by_hash_and_deleted,
+                api_tokens_are_found_by_hash_and_revoked_once,
+                contact_reads_are_logged_in_order_per_report,
+                kobo_uuids_are_remembered_per_form_idempotently,
+                concurrent_writers_lose_nothing_and_race_fairly_on_steps,
+            );
+        }
+    };
+    (@each $fresh:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                // `$fresh` is `None` where a backend's tests are skipped.
+                let Some(store) = $fresh else { return };
+                crate::reports_conformance::$name(&*store);
+            }
+        )*
+    };
+}
+
+macro_rules! report_backend_tests {
+    ($backend:expr) => {
+        mod report_backend_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            report_backend_tests!(@each $backend;
+                contact_is_never_stored_in_plaintext,
+                everything_survives_reopening,
+                logs_refuse_changes_behind_the_stores_back,
+            );
+        }
+    };
+    (@each $backend:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let Some(backend) = $backend else { return };
+                crate::reports_conformance::$name(&backend);
+            }
+        )*
+    };
+}
+
+/// A database that stores can be opened on, seen from outside the store.
+pub trait Backend {
+    /// A store on this database: a second one opened after the first is
+    /// dropped sees what the first wrote.
+    fn open(&self) -> Box<dyn ReportStore>;
+    /// Whether `needle` occurs anywhere in what the database holds (file
+    /// bytes, or every row of every table as text).
+    fn holds(&self, needle: &str) -> bool;
+    /// Raw SQL that changes or deletes recorded alert steps and contact
+    /// reads; each must fail.
+    fn tamper(&self) -> Vec<Result<(), String>>;
+}
+
+// --- fixtures ---
+
+pub fn key() -> ContactKey {
+    ContactKey::from_bytes([7; 32])
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn intake() -> Intake {
+    Intake::new(key(), CategoryMap::built_in())
+}
+
+const PHONE: &str = "+236 72 19 84 53";
+
+/// A report with every field set, including awkward floats, a time with
+/// nanoseconds, a sealed contact and duplicate links.
+pub fn full_report(n: u32) -> Report {
+    let draft = ReportDraft {
+        text: "Des hommes armés ont pillé le marché de Kaga-Bandoro ; 12 maisons brûlées. «Aidez-nous»".into(),
+        language: Some("fr".into()),
+        category: Some("looting_extortion".into()),
+        urgency: Some("critical".into()),
+        place_name: Some("Kaga-Bandoro, quartier Bangui-Sara".into()),
+        latitude: Some(6.989_123_456_789_1),
+        longitude: Some(19.187_654_321_012_3),
+        area_pcode: Some("CF71".into()),
+        event_time: Some("2024-04-30T22:15:00.123456789+01:00".into()),
+        contact: Some(SecretString::from(PHONE)),
+        source_id: Some("SM0f1e2d3c".into()),
+        ..ReportDraft::default()
+    };
+    let received = ts("2024-05-01T10:00:00.987654321Z");
+    let mut r =
+        intake().accept_as(&draft, Channel::Sms { gateway: "twilio".into() }, received, Reference::from_number(n)).unwrap();
+    r.verification = Verification::Verified;
+    r.duplicates = vec![
+        DuplicateLink {
+            other: Reference::from_number(n + 1000),
+            score: 0.1 + 0.2,
+            text_similarity: 1.0 / 3.0,
+            hours_apart: 47.999_999_9,
+            km_apart: Some(1.234_567_890_123_4),
+        },
+        DuplicateLink {
+            other: Reference::from_number(n + 1001),
+            score: 0.5,
+            text_similarity: 0.25,
+            hours_apart: 0.0,
+            km_apart: None,
+        },
+    ];
+    r
+}
+
+/// A plain report in `area` received at `received`.
+pub fn report_at(n: u32, area: Option<&str>, received: &str) -> Report {
+    let draft = ReportDraft {
+        text: format!("report {n}"),
+        area_pcode: area.map(str::to_string),
+        contact: Some(SecretString::from(format!("+2367000{n:04}"))),
+        ..ReportDraft::default()
+    };
+    intake().accept_as(&draft, Channel::WebForm, ts(received), Reference::from_number(n)).unwrap()
+}
+
+fn user(id: &str, username: &str, role: Role, community: Option<&str>) -> User {
+    User::new(id, username, role, community, format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${id}")).unwrap()
+}
+
+fn step(alert: &Reference, seq: u32, step: Step) -> StepRecord {
+    StepRecord { alert: alert.clone(), seq, step, user_id: "u-1".into(), at: ts("2024-05-01T11:00:00Z") }
+}
+
+fn references(reports: &[Report]) -> Vec<u32> {
+    reports.iter().map(|r| (0..5000).find(|&n| Reference::from_number(n) == r.reference).unwrap()).collect()
+}
+
+// --- the contract ---
+
+pub fn report_reads_back_equal_with_every_field(store: &dyn ReportStore) {
+    let report = full_report(1);
+    assert!(report.contact.is_some() && report.reporter_id.is_some() && report.event_time.is_some());
+    store.insert_report(&report).unwrap();
+    let back = store.report(&report.reference).unwrap().expect("stored");
+    assert_eq!(back, report);
+    // The contact still opens with the key, bound to this report.
+    let reader = user("r1", "responder", Role::Responder, None);
+    let opened = key()
+        .open(back.contact.as_ref().unwrap(), back.reference.as_str(), &reader.accessor(), "call back", ts("2024-05-02T00:00:00Z"))
+        .unwrap();
+    assert_eq!(opened.contact.expose_secret(), PHONE);
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap(), vec![report]);
+}
+
+pub fn every_channel_and_missing_optionals_round_trip(store: &dyn ReportStore) {
+    let channels = [
+        Channel::WebForm,
+        Channel::Api { partner: "partner-ngo".into() },
+        Channel::Sms { gateway: "rapidpro".into() },
+        Channel::Kobo { form: "alerte-communautaire".into() },
+        Channel::Cli,
+    ];
+    for (i, channel) in channels.into_iter().enumerate() {
+        let draft = ReportDraft { text: "x".into(), ..ReportDraft::default() };
+        let r = intake().accept_as(&draft, channel, ts("2024-05-01T00:00:00Z"), Reference::from_number(10 + i as u32)).unwrap();
+        assert!(r.contact.is_none() && r.place.area_pcode.is_none() && r.urgency.is_none());
+        store.insert_report(&r).unwrap();
+        assert_eq!(store.report(&r.reference).unwrap().as_ref(), Some(&r));
+    }
+    // An event long ago is any date, and reads back as written.
+    let draft = ReportDraft { text: "old".into(), event_time: Some("1503-06-01".into()), ..ReportDraft::default() };
+    let old = intake().accept_as(&draft, Channel::Cli, ts("2024-05-01T00:00:00Z"), Reference::from_number(20)).unwrap();
+    store.insert_report(&old).unwrap();
+    assert_eq!(store.report(&old.reference).unwrap(), Some(old));
+}
+
+pub fn reused_reference_is_a_conflict_and_keeps_the_first(store: &dyn ReportStore) {
+    let first = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&first).unwrap();
+    let mut second = report_at(1, Some("CF42"), "2024-05-02T00:00:00Z");
+    second.text = "another report drawing the same reference".into();
+    assert!(matches!(store.insert_report(&second), Err(StoreError::Conflict(_))));
+    assert_eq!(store.report(&first.reference).unwrap(), Some(first));
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 1);
+}
+
+pub fn unknown_report_is_none_and_updates_are_not_found(store: &dyn ReportStore) {
+    let missing = Reference::from_number(77);
+    assert_eq!(store.report(&missing).unwrap(), None);
+    assert!(store.reports(&ReportFilter::default()).unwrap().is_empty());
+    assert!(matches!(store.set_verification(&missing, Verification::Verified), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.add_duplicate_links(&missing, &[]), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.append_step(&step(&missing, 0, Step::Acknowledge)), Err(StoreError::NotFound(_))));
+    assert!(store.steps(&missing).unwrap().is_empty());
+}
+
+pub fn reports_filter_by_area_and_time_oldest_first_with_limit(store: &dyn ReportStore) {
+    // Inserted out of order; two received at the same instant (ordered by reference).
+    let rows = [
+        (5, Some("CF11"), "2024-05-03T00:00:00Z"),
+        (1, Some("CF42"), "2024-05-01T00:00:00Z"),
+        (4, None, "2024-05-02T12:00:00Z"),
+        (3, Some("CF11"), "2024-05-02T00:00:00Z"),
+        (2, Some("CF11"), "2024-05-02T00:00:00Z"),
+        (6, Some("CF11"), "2024-05-04T00:00:00.000000001Z"),
+    ];
+    for (n, area, at) in rows {
+        store.insert_report(&report_at(n, area, at)).unwrap();
+    }
+    let list = |f: ReportFilter| references(&store.reports(&f).unwrap());
+    let by_ref = |a: u32, b: u32| Reference::from_number(a) < Reference::from_number(b);
+    let (tie_first, tie_second) = if by_ref(2, 3) { (2, 3) } else { (3, 2) };
+    assert_eq!(list(ReportFilter::default()), vec![1, tie_first, tie_second, 4, 5, 6]);
+    let cf11 = ReportFilter { area_pcode: Some("CF11".into()), ..ReportFilter::default() };
+    assert_eq!(list(cf11.clone()), vec![tie_first, tie_second, 5, 6]);
+    // From inclusive, until exclusive, to the nanosecond.
+    let window = ReportFilter {
+        received_from: Some(ts("2024-05-02T00:00:00Z")),
+        received_until: Some(ts("2024-05-04T00:00:00.000000001Z")),
+        ..cf11.clone()
+    };
+    assert_eq!(list(window.clone()), vec![tie_first, tie_second, 5]);
+    assert_eq!(list(ReportFilter { limit: Some(2), ..window }), vec![tie_first, tie_second]);
+    assert_eq!(list(ReportFilter { limit: Some(0), ..ReportFilter::default() }), Vec::<u32>::new());
+    let nowhere = ReportFilter { area_pcode: Some("CF99".into()), ..ReportFilter::default() };
+    assert!(list(nowhere).is_empty());
+    // Bounds far outside any receipt time.
+    let wide = ReportFilter {
+        received_from: Some(ts("1000-01-01T00:00:00Z")),
+        received_until: Some(ts("9000-01-01T00:00:00Z")),
+        ..ReportFilter::default()
+    };
+    assert_eq!(list(wide).len(), 6);
+    let future = ReportFilter { received_from: Some(ts("9000-01-01T00:00:00Z")), ..ReportFilter::default() };
+    assert!(list(future).is_empty());
+}
+
+pub fn focal_point_sees_only_own_community(store: &dyn ReportStore) {
+    for (n, area) in [(1, Some("CF11")), (2, Some("CF42")), (3, Some("CF42")), (4, None)] {
+        store.insert_report(&report_at(n, area, &format!("2024-05-0{n}T00:00:00Z"))).unwrap();
+    }
+    let fp = user("fp", "focal.cf42", Role::FocalPoint, Some("CF42"));
+    let asks_for_cf11 = ReportFilter { area_pcode: Some("CF11".into()), ..ReportFilter::default() };
+    assert_eq!(references(&reports_for(store, &fp, &asks_for_cf11).unwrap()), vec![2, 3]);
+    assert_eq!(references(&reports_for(store, &fp, &ReportFilter::default()).unwrap()), vec![2, 3]);
+    assert!(report_for(store, &fp, &Reference::from_number(2)).is_ok());
+    for other in [1, 4] {
+        let err = report_for(store, &fp, &Reference::from_number(other)).unwrap_err();
+        assert!(matches!(err, AccessError::Denied(_)), "report {other}: {err}");
+    }
+    let now = ts("2024-05-06T00:00:00Z");
+    assert!(matches!(
+        reveal_contact(store, &key(), &fp, &Reference::from_number(1), "call", now),
+        Err(AccessError::Denied(_))
+    ));
+    assert!(store.contact_reads(&Reference::from_number(1)).unwrap().is_empty());
+    let analyst = user("a", "analyst", Role::Analyst, None);
+    assert_eq!(reports_for(store, &analyst, &ReportFilter::default()).unwrap().len(), 4);
+}
+
+pub fn verification_is_updated(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&r).unwrap();
+    for state in [Verification::Unfounded, Verification::Verified, Verification::Unverified] {
+        store.set_verification(&r.reference, state).unwrap();
+        assert_eq!(store.report(&r.reference).unwrap().unwrap().verification, state);
+    }
+}
+
+pub fn duplicate_links_are_added_and_rescored(store: &dyn ReportStore) {
+    let r = full_report(1); // already has links to 1001 and 1002
+    store.insert_report(&r).unwrap();
+    let link = |n: u32, score: f64| DuplicateLink {
+        other: Reference::from_number(n),
+        score,
+        text_similarity: 0.7,
+        hours_apart: 3.5,
+        km_apart: Some(0.2),
+    };
+    // 1001 is re-scored (replaced, moves last), 3000 is new.
+    store.add_duplicate_links(&r.reference, &[link(1001, 0.9), link(3000, 0.6)]).unwrap();
+    let back = store.report(&r.reference).unwrap().unwrap();
+    assert_eq!(back.duplicates, vec![r.duplicates[1].clone(), link(1001, 0.9), link(3000, 0.6)]);
+    store.add_duplicate_links(&r.reference, &[]).unwrap();
+    assert_eq!(store.report(&r.reference).unwrap().unwrap().duplicates.len(), 3);
+    // Lists carry the links too.
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap()[0].duplicates, back.duplicates);
+}
+
+pub fn steps_append_in_order_and_refuse_gaps_and_duplicates(store: &dyn ReportStore) {
+    let a = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    let b = report_at(2, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    let verify = Step::Verify { note: "called the chief".into() };
+    store.append_step(&step(&a.reference, 0, Step::Acknowledge)).unwrap();
+    // Step #0 again (a second person acting at once), and a gap (#2 before #1).
+    assert!(matches!(store.append_step(&step(&a.reference, 0, verify.clone())), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.append_step(&step(&a.reference, 2, verify.clone())), Err(StoreError::Conflict(_))));
+    store.append_step(&step(&a.reference, 1, verify.clone())).unwrap();
+    // Positions are per alert.
+    assert!(matches!(store.append_step(&step(&b.reference, 1, Step::Acknowledge)), Err(StoreError::Conflict(_))));
+    store.append_step(&step(&b.reference, 0, Step::Acknowledge)).unwrap();
+    assert_eq!(store.steps(&a.reference).unwrap(), vec![step(&a.reference, 0, Step::Acknowledge), step(&a.reference, 1, verify)]);
+    assert_eq!(store.steps(&b.reference).unwrap().len(), 1);
+}
+
+pub fn every_step_kind_round_trips(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&r).unwrap();
+    let feedback = Feedback {
+        message: "Une patrouille est passée ; merci de votre alerte".into(),
+        channel: "sms".into(),
+        sent_at: ts("2024-05-01T18:30:00.5Z"),
+    };
+    let steps = [
+        Step::Acknowledge,
+        Step::Verify { note: "deux sources".into() },
+        Step::MarkUnfounded { reason: "rumour".into() },
+        Step::Assign { owner: "Capt. Diallo".into(), unit: "Sector West".into() },
+        Step::Respond { action: "patrol sent".into(), feedback: Some(feedback.clone()) },
+        Step::Respond { action: "second patrol".into(), feedback: None },
+        Step::GiveFeedback { feedback },
+        Step::Close { outcome: "calm restored".into() },
+    ];
+    let records: Vec<StepRecord> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| StepRecord {
+            alert: r.reference.clone(),
+            seq: i as u32,
+            step: s,
+            user_id: format!("user-{i}"),
+            at: ts("2024-05-01T12:00:00.000000123Z") + jiff::SignedDuration::from_mins(i as i64),
+        })
+        .collect();
+    for rec in &records {
+        store.append_step(rec).unwrap();
+    }
+    assert_eq!(store.steps(&r.reference).unwrap(), records);
+}
+
+pub fn acting_on_an_alert_goes_through_the_store(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T12:00:00Z");
+    store.insert_report(&r).unwrap();
+    let analyst = user("a1", "analyst1", Role::Analyst, None);
+    act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:05:00Z")).unwrap();
+    let again = act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:06:00Z")).unwrap_err();
+    assert_eq!(again.http_status(), 409, "{again}");
+    act_on_alert(store, &analyst, &r.reference, Step::Verify { note: "seen".into() }, ts("2024-05-01T12:30:00Z"))
+        .unwrap();
+    assert_eq!(store.report(&r.reference).unwrap().unwrap().verification, Verification::Verified);
+    // A stale view of the alert (it has 2 steps now) cannot append at #1.
+    let stale = Alert::for_report(&r).replay(store.steps(&r.reference).unwrap()[..1].to_vec()).unwrap();
+    let mut stale = stale;
+    let rec = stale.apply(Step::MarkUnfounded { reason: "x".into() }, "a1", ts("2024-05-01T12:31:00Z")).unwrap().clone();
+    assert!(matches!(store.append_step(&rec), Err(StoreError::Conflict(_))));
+    assert_eq!(store.steps(&r.reference).unwrap().len(), 2);
+}
+
+pub fn users_are_saved_updated_and_usernames_unique(store: &dyn ReportStore) {
+    let fp = user("u-1", "focal.cf11", Role::FocalPoint, Some("CF11"));
+    store.save_user(&fp).unwrap();
+    let back = store.user("u-1").unwrap().unwrap();
+    assert_eq!(back, fp);
+    assert_eq!(back.password_hash, fp.password_hash, "the password hash is kept (serde skips it)");
+    assert_eq!(store.user_by_username("focal.cf11").unwrap(), Some(fp.clone()));
+    assert_eq!(store.user("u-2").unwrap(), None);
+    assert_eq!(store.user_by_username("nobody").unwrap(), None);
+    // Saving the same id again updates it, including the username.
+    let mut changed = user("u-1", "analyst.one", Role::Analyst, None);
+    changed.display_name = "Aïcha N.".into();
+    changed.active = false;
+    store.save_user(&changed).unwrap();
+    assert_eq!(store.user("u-1").unwrap(), Some(changed.clone()));
+    assert_eq!(store.user_by_username("focal.cf11").unwrap(), None);
+    // Another account cannot take a username in use.
+    let thief = user("u-2", "analyst.one", Role::Admin, None);
+    assert!(matches!(store.save_user(&thief), Err(StoreError::Conflict(_))));
+    assert_eq!(store.user("u-2").unwrap(), None);
+    assert_eq!(store.user_by_username("analyst.one").unwrap(), Some(changed));
+}
+
+pub fn sessions_are_found_by_hash_and_deleted(store: &dyn ReportStore) {
+    let s1 = Session {
+        token_hash: TokenHash::of("vcs_first"),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00.000000001Z"),
+        expires_at: ts("2024-05-01T20:00:00Z"),
+    };
+    let s2 = Session { token_hash: TokenHash::of("vcs_second"), user_id: "u-2".into(), ..s1.clone() };
+    store.save_session(&s1).unwrap();
+    store.save_session(&s2).unwrap();
+    assert_eq!(store.session(&TokenHash::of("vcs_first")).unwrap(), Some(s1.clone()));
+    assert_eq!(store.session(&TokenHash::of("vcs_other")).unwrap(), None);
+    // Saving again under the same hash replaces it.
+    let extended = Session { expires_at: ts("2024-05-02T20:00:00Z"), ..s1.clone() };
+    store.save_session(&extended).unwrap();
+    assert_eq!(store.session(&s1.token_hash).unwrap(), Some(extended));
+    store.delete_session(&s1.token_hash).unwrap();
+    assert_eq!(store.session(&s1.token_hash).unwrap(), None);
+    store.delete_session(&s1.token_hash).unwrap(); // deleting twice is fine
+    assert_eq!(store.session(&s2.token_hash).unwrap(), Some(s2));
+}
+
+pub fn api_tokens_are_found_by_hash_and_revoked_once(store: &dyn ReportStore) {
+    let t = ApiToken {
+        token_hash: TokenHash::of("vca_partner"),
+        partner: "partner-ngo".into(),
+        user_id: "u-api".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        revoked_at: None,
+    };
+    store.save_api_token(&t).unwrap();
+    assert_eq!(store.api_token(&TokenHash::of("vca_partner")).unwrap(), Some(t.clone()));
+    assert_eq!(store.api_token(&TokenHash::of("vca_wrong")).unwrap(), None);
+    let first = ts("2024-06-01T00:00:00.25Z");
+    store.revoke_api_token(&t.token_hash, first).unwrap();
+    store.revoke_api_token(&t.token_hash, ts("2024-07-01T00:00:00Z")).unwrap();
+    let revoked = store.api_token(&t.token_hash).unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(first), "the first revocation time stays");
+    assert!(!revoked.is_valid_at(ts("2024-06-02T00:00:00Z")));
+    assert!(matches!(store.revoke_api_token(&TokenHash::of("vca_wrong"), first), Err(StoreError::NotFound(_))));
+}
+
+pub fn contact_reads_are_logged_in_order_per_report(store: &dyn ReportStore) {
+    let a = full_report(1);
+    let b = report_at(2, Some("CF71"), "2024-05-01T00:00:00Z");
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    let responder = user("r1", "responder", Role::Responder, None);
+    let admin = user("ad", "admin", Role::Admin, None);
+    let shown = reveal_contact(store, &key(), &responder, &a.reference, "call back about the attack", ts("2024-05-02T09:00:00Z"))
+        .unwrap();
+    assert_eq!(shown.contact.expose_secret(), PHONE);
+    reveal_contact(store, &key(), &admin, &b.reference, "check", ts("2024-05-02T09:01:00Z")).unwrap();
+    let manual = ContactRead {
+        report: a.reference.to_string(),
+        user_id: "ad".into(),
+        role: Role::Admin,
+        purpose: "audit, second read".into(),
+        at: ts("2024-05-02T08:00:00.000000007Z"), // earlier time, later entry: kept in log order
+    };
+    store.append_contact_read(&manual).unwrap();
+    let log = store.contact_reads(&a.reference).unwrap();
+    assert_eq!(log, vec![shown.audit, manual]);
+    assert_eq!(store.contact_reads(&b.reference).unwrap().len(), 1);
+    assert!(store.contact_reads(&Reference::from_number(99)).unwrap().is_empty());
+}
+
+pub fn kobo_uuids_are_remembered_per_form_idempotently(store: &dyn ReportStore) {
+    let batch: Vec<(String, Reference)> =
+        (0..50).map(|i| (format!("uuid-{i:03}"), Reference::from_number(100 + i))).collect();
+    assert!(store.kobo_uuids("form-a").unwrap().is_empty());
+    store.record_kobo_uuids("form-a", &batch).unwrap();
+    store.record_kobo_uuids("form-a", &batch[10..20]).unwrap();
+    store.record_kobo_uuids("form-a", &[]).unwrap();
+    let expected: HashSet<String> = batch.iter().map(|(u, _)| u.clone()).collect();
+    assert_eq!(store.kobo_uuids("form-a").unwrap(), expected);
+    assert!(store.kobo_uuids("form-b").unwrap().is_empty());
+    // The same uuid twice in one batch, and under another form.
+    let twice = [("uuid-x".to_string(), Reference::from_number(1)), ("uuid-x".to_string(), Reference::from_number(2))];
+    store.record_kobo_uuids("form-b", &twice).unwrap();
+    store.record_kobo_uuids("form-b", &batch[..1]).unwrap();
+    assert_eq!(store.kobo_uuids("form-b").unwrap(), HashSet::from(["uuid-x".to_string(), "uuid-000".to_string()]));
+    assert_eq!(store.kobo_uuids("form-a").unwrap().len(), 50);
+}
+
+/// Four threads insert reports at once (none lost), then race to append
+/// each position of one alert's log: exactly one wins each position.
+pub fn concurrent_writers_lose_nothing_and_race_fairly_on_steps(store: &dyn ReportStore) {
+    const THREADS: u32 = 4;
+    const EACH: u32 = 60;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            scope.spawn(move || {
+                for i in 0..EACH {
+                    let n = 1 + t * EACH + i;
+                    store.insert_report(&report_at(n, Some("CF11"), "2024-05-01T00:00:00Z")).unwrap();
+                    if i % 10 == 0 {
+                        store.reports(&ReportFilter { limit: Some(5), ..ReportFilter::default() }).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), (THREADS * EACH) as usize);
+    let alert = Reference::from_number(1);
+    const POSITIONS: u32 = 6;
+    let barrier = Barrier::new(THREADS as usize);
+    let wins: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (barrier, alert) = (&barrier, &alert);
+                scope.spawn(move || {
+                    let mut won = Vec::new();
+                    for seq in 0..POSITIONS {
+                        barrier.wait();
+                        let rec = StepRecord {
+                            alert: alert.clone(),
+                            seq,
+                            step: Step::Verify { note: format!("thread {t}") },
+                            user_id: format!("t{t}"),
+                            at: ts("2024-05-01T01:00:00Z"),
+                        };
+                        match store.append_step(&rec) {
+                            Ok(()) => won.push(seq),
+                            Err(StoreError::Conflict(_)) => {}
+                            Err(other) => panic!("thread {t}, step #{seq}: {other}"),
+                        }
+                        barrier.wait();
+                    }
+                    won
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<u32> = wins.concat();
+    all.sort_unstable();
+    assert_eq!(all, (0..POSITIONS).collect::<Vec<_>>(), "each position won exactly once");
+    let log = store.steps(&alert).unwrap();
+    assert_eq!(log.iter().map(|s| s.seq).collect::<Vec<_>>(), (0..POSITIONS).collect::<Vec<_>>());
+    for s in &log {
+        let winner = wins.iter().position(|w| w.contains(&s.seq)).unwrap();
+        assert_eq!(s.user_id, format!("t{winner}"), "the stored step is the winner's");
+    }
+}
+
+// --- checks on the database itself ---
+
+/// Writes everything a store keeps, as the reopening check expects it;
+/// returns the report (its contact is sealed with a fresh nonce each time).
+fn write_everything(store: &dyn ReportStore) -> Report {
+    let report = full_report(1);
+    store.insert_report(&report).unwrap();
+    store.append_step(&step(&Reference::from_number(1), 0, Step::Acknowledge)).unwrap();
+    store.save_user(&user("u-1", "responder", Role::Responder, None)).unwrap();
+    let session = Session {
+        token_hash: TokenHash::of("vcs_x"),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        expires_at: ts("2024-05-01T20:00:00Z"),
+    };
+    store.save_session(&session).unwrap();
+    let token = ApiToken {
+        token_hash: TokenHash::of("vca_x"),
+        partner: "p".into(),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        revoked_at: None,
+    };
+    store.save_api_token(&token).unwrap();
+    let responder = store.user("u-1").unwrap().unwrap();
+    reveal_contact(store, &key(), &responder, &Reference::from_number(1), "call back", ts("2024-05-02T00:00:00Z")).unwrap();
+    store.record_kobo_uuids("f", &[("uuid-1".into(), Reference::from_number(1))]).unwrap();
+    report
+}
+
+pub fn everything_survives_reopening(backend: &dyn Backend) {
+    let reference = Reference::from_number(1);
+    let written = {
+        let store = backend.open();
+        write_everything(&*store)
+    };
+    for _ in 0..2 {
+        let store = backend.open();
+        assert_eq!(store.report(&reference).unwrap(), Some(written.clone()));
+        assert_eq!(store.steps(&reference).unwrap(), vec![step(&reference, 0, Step::Acknowledge)]);
+        assert_eq!(store.user_by_username("responder").unwrap(), Some(user("u-1", "responder", Role::Responder, None)));
+        assert_eq!(store.session(&TokenHash::of("vcs_x")).unwrap().unwrap().user_id, "u-1");
+        assert_eq!(store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap().partner, "p");
+        assert_eq!(store.contact_reads(&reference).unwrap().len(), 1);
+        assert_eq!(store.kobo_uuids("f").unwrap(), HashSet::from(["uuid-1".to_string()]));
+        // And the next step position is still enforced.
+        assert!(matches!(store.append_step(&step(&reference, 0, Step::Acknowledge)), Err(StoreError::Conflict(_))));
+    }
+}
+
+pub fn contact_is_never_stored_in_plaintext(backend: &dyn Backend) {
+    let store = backend.open();
+    write_everything(&*store);
+    let sealed = store.report(&Reference::from_number(1)).unwrap().unwrap().contact.unwrap();
+    let check = |when: &str| {
+        // The positive control: the sealed text is there, so the search sees stored data.
+        assert!(backend.holds(sealed.as_stored()), "{when}: the sealed contact should be stored");
+        for plain in [PHONE, "72 19 84 53", "23672198453"] {
+            assert!(!backend.holds(plain), "{when}: the contact `{plain}` is stored in plaintext");
+        }
+    };
+    check("store open");
+    drop(store);
+    check("store closed");
+}
+
+pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
+    let store = backend.open();
+    write_everything(&*store);
+    for (i, attempt) in backend.tamper().into_iter().enumerate() {
+        assert!(attempt.is_err(), "tampering attempt {i} succeeded");
+    }
+    assert_eq!(store.steps(&Reference::from_number(1)).unwrap().len(), 1);
+    assert_eq!(store.contact_reads(&Reference::from_number(1)).unwrap().len(), 1);
+}
+
+// --- where the contract runs ---
+
+/// The in-memory reference store of vitalcore-intake: proves the checks.
+mod reference_memory_store {
+    report_conformance_tests!(Some(Box::new(vitalcore_intake::store::MemoryStore::new())));
+}
+
+/// True in the SQLite crate's test binary; the PostgreSQL crate includes
+/// this file for the shared contract only.
+fn in_sqlite_crate() -> bool {
+    env!("CARGO_PKG_NAME") == "vitalcore-store-sqlite"
+}
+
+mod sqlite_in_memory {
+    report_conformance_tests!(
+        crate::reports_conformance::in_sqlite_crate().then(|| Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap()))
+    );
+}
+
+mod sqlite_on_file {
+    report_conformance_tests!(
+        crate::reports_conformance::in_sqlite_crate().then(crate::reports_conformance::SqliteFile::new)
+    );
+    report_backend_tests!(crate::reports_conformance::in_sqlite_crate().then(crate::reports_conformance::SqliteFile::new));
+}
+
+/// A database file in a fresh temporary folder, removed on drop; as a store
+/// (one handle held) and as a [`Backend`].
+pub struct SqliteFile {
+    dir: tempfile::TempDir,
+    store: SqliteStore,
+}
+
+impl SqliteFile {
+    pub fn new() -> SqliteFile {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("reports.db")).unwrap();
+        SqliteFile { dir, store }
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("reports.db")
+    }
+}
+
+impl std::ops::Deref for SqliteFile {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        &self.store
+    }
+}
+
+impl Backend for SqliteFile {
+    fn open(&self) -> Box<dyn ReportStore> {
+        Box::new(SqliteStore::open(self.path()).unwrap())
+    }
+
+    /// Searches the database file and its WAL and shared-memory files.
+    fn holds(&self, needle: &str) -> bool {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.path().into_os_string();
+            name.push(suffix);
+            if let Ok(b) = std::fs::read(&name) {
+                bytes.extend_from_slice(&b);
+            }
+        }
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    fn tamper(&self) -> Vec<Result<(), String>> {
+        let conn = rusqlite::Connection::open(self.path()).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        [
+            "UPDATE alert_steps SET user_id = 'someone else'",
+            "DELETE FROM alert_steps",
+            "UPDATE contact_reads SET purpose = 'nothing to see'",
+            "DELETE FROM contact_reads",
+        ]
+        .iter()
+        .map(|sql| conn.execute(sql, []).map(|_| ()).map_err(|e| e.to_string()))
+        .collect()
+    }
+}
+
+/// A database written before reports existed (schema version 1) gets the
+/// report tables on open and keeps its events.
+#[test]
+fn version_1_database_is_migrated_to_reports() {
+    if !in_sqlite_crate() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0001_init.sql")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO areas (pcode, name, level) VALUES ('CF11', 'Ouham', 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), vitalcore_store_sqlite::SCHEMA_VERSION);
+    assert!(vitalcore_store_sqlite::SCHEMA_VERSION >= 2);
+    assert_eq!(vitalcore_store::Store::areas(&store).unwrap().len(), 1);
+    let report = full_report(1);
+    store.insert_report(&report).unwrap();
+    assert_eq!(store.report(&Reference::from_number(1)).unwrap(), Some(report));
+}
+
+/// Receipt times are kept as i64 nanoseconds (years 1678-2262); outside
+/// that range the report is refused with a message, and nothing is stored.
+#[test]
+fn receipt_time_outside_the_stored_range_is_refused_cleanly() {
+    if !in_sqlite_crate() {
+        return;
+    }
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    r.received_at = ts("1500-01-01T00:00:00Z");
+    let err = store.insert_report(&r).unwrap_err();
+    assert!(matches!(&err, StoreError::Backend(m) if m.contains("1678-2262") && m.contains(r.reference.as_str())), "{err}");
+    assert_eq!(store.report(&r.reference).unwrap(), None);
+}
