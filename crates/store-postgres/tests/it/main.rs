@@ -11,6 +11,7 @@ mod synthetic;
 #[path = "../../../store-sqlite/tests/it/conformance.rs"]
 #[macro_use]
 mod conformance;
+mod reports;
 
 use std::io::{BufRead, BufReader};
 use std::ops::Deref;

@@ -3,7 +3,8 @@
 //! checked the same way on every backend.
 //!
 //! - `report_conformance_tests!(expression giving Some(fresh store))`: one
-//!   `#[test]` per contract check, each on an empty store. It also runs on
+//!   `#[test]` per contract check, each on an empty store. Invoke it in a
+//!   module that has this file's functions in scope (`use ...::*`). It also runs on
 //!   the in-memory reference store, so the checks are known to describe the
 //!   contract and not one backend's habits.
 //! - `report_backend_tests!(expression giving Some(backend))`: checks that
@@ -25,7 +26,7 @@ use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::store::{
-    AccessError, ReportFilter, ReportStore, StoreError, act_on_alert, report_for, reports_for,
+    AccessError, MemoryStore, ReportFilter, ReportStore, StoreError, act_on_alert, report_for, reports_for,
     reveal_contact,
 };
 use vitalcore_intake::workflow::{Alert, Feedback, Step, StepRecord};
@@ -64,7 +65,7 @@ macro_rules! report_conformance_tests {
             fn $name() {
                 // `$fresh` is `None` where a backend's tests are skipped.
                 let Some(store) = $fresh else { return };
-                crate::reports_conformance::$name(&*store);
+                super::$name(&*store);
             }
         )*
     };
@@ -87,7 +88,7 @@ macro_rules! report_backend_tests {
             #[test]
             fn $name() {
                 let Some(backend) = $backend else { return };
-                crate::reports_conformance::$name(&backend);
+                super::$name(&backend);
             }
         )*
     };
@@ -657,7 +658,8 @@ pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
 
 /// The in-memory reference store of vitalcore-intake: proves the checks.
 mod reference_memory_store {
-    report_conformance_tests!(Some(Box::new(vitalcore_intake::store::MemoryStore::new())));
+    use super::*;
+    report_conformance_tests!(Some(Box::new(MemoryStore::new())));
 }
 
 /// True in the SQLite crate's test binary; the PostgreSQL crate includes
@@ -667,16 +669,14 @@ fn in_sqlite_crate() -> bool {
 }
 
 mod sqlite_in_memory {
-    report_conformance_tests!(
-        crate::reports_conformance::in_sqlite_crate().then(|| Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap()))
-    );
+    use super::*;
+    report_conformance_tests!(in_sqlite_crate().then(|| Box::new(SqliteStore::open_in_memory().unwrap())));
 }
 
 mod sqlite_on_file {
-    report_conformance_tests!(
-        crate::reports_conformance::in_sqlite_crate().then(crate::reports_conformance::SqliteFile::new)
-    );
-    report_backend_tests!(crate::reports_conformance::in_sqlite_crate().then(crate::reports_conformance::SqliteFile::new));
+    use super::*;
+    report_conformance_tests!(in_sqlite_crate().then(SqliteFile::new));
+    report_backend_tests!(in_sqlite_crate().then(SqliteFile::new));
 }
 
 /// A database file in a fresh temporary folder, removed on drop; as a store

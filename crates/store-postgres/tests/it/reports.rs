@@ -1,0 +1,73 @@
+//! vitalcore-intake's `ReportStore` contract on PostgreSQL: the shared
+//! suite of the SQLite crate, each test in a fresh schema, and the checks
+//! on the database itself (reconnect, every row searched for a plaintext
+//! contact, raw SQL against the append-only logs).
+
+#[path = "../../../store-sqlite/tests/it/reports_conformance.rs"]
+#[macro_use]
+mod reports_conformance;
+
+use postgres::Client;
+use reports_conformance::*;
+use vitalcore_intake::store::ReportStore;
+
+use crate::{Schema, admin};
+
+/// A fresh schema, seen from outside the store through an admin connection.
+struct PgBackend {
+    schema: Schema,
+}
+
+fn pg_backend() -> Option<PgBackend> {
+    Some(PgBackend { schema: Schema::new()? })
+}
+
+impl PgBackend {
+    fn admin(&self) -> Client {
+        admin().expect("PostgreSQL was reachable when the schema was made")
+    }
+}
+
+impl Backend for PgBackend {
+    fn open(&self) -> Box<dyn ReportStore> {
+        Box::new(self.schema.store())
+    }
+
+    /// Searches every row of every table of the schema, as text.
+    fn holds(&self, needle: &str) -> bool {
+        let mut client = self.admin();
+        let tables = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                &[&self.schema.name],
+            )
+            .unwrap();
+        assert!(tables.len() >= 8, "the report tables are in the schema");
+        tables.iter().any(|t| {
+            let table: String = t.get(0);
+            let sql = format!("SELECT count(*) FROM {}.{table} t WHERE strpos(t::text, $1) > 0", self.schema.name);
+            client.query_one(&sql, &[&needle]).unwrap().get::<_, i64>(0) > 0
+        })
+    }
+
+    fn tamper(&self) -> Vec<Result<(), String>> {
+        let mut client = self.admin();
+        let schema = &self.schema.name;
+        [
+            format!("UPDATE {schema}.alert_steps SET user_id = 'someone else'"),
+            format!("DELETE FROM {schema}.alert_steps"),
+            format!("UPDATE {schema}.contact_reads SET purpose = 'nothing to see'"),
+            format!("DELETE FROM {schema}.contact_reads"),
+        ]
+        .iter()
+        .map(|sql| client.batch_execute(sql).map_err(|e| e.to_string()))
+        .collect()
+    }
+}
+
+mod on_postgres {
+    use super::*;
+    report_conformance_tests!(crate::fresh());
+    report_backend_tests!(pg_backend());
+}
