@@ -11,24 +11,20 @@ use vitalcore_store_sqlite::SqliteStore;
 use vitalcore_classify::{Classifier, Model};
 use vitalcore_intake::store::ReportStore;
 use vitalcore_intake::{CategoryMap, ContactKey};
-use vitalcore_server::journal::JournalStore;
 use vitalcore_server::{IntakeConfig, Reports};
 
 /// The options of the embedded database opened by this process, so that
 /// analyses loading events can add the community reports stored beside it.
 static OPENED_DB: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
 
-/// Community reports stored beside the embedded database this process
-/// opened, as events (source `CommunityReport`, counted apart from event
+/// Community reports in the embedded database this process opened, as events (source `CommunityReport`, counted apart from event
 /// data). Empty when there is no report journal.
 pub fn community_events(areas: &[vitalcore_store::Area]) -> Result<Vec<vitalcore_framework::Event>> {
     let Some(global) = OPENED_DB.get() else { return Ok(Vec::new()) };
-    let mut path = global.db.clone().into_os_string();
-    path.push(".reports.jsonl");
-    if !std::path::Path::new(&path).exists() {
+    let reports = global.open_reports()?.reports(&vitalcore_intake::store::ReportFilter::default())?;
+    if reports.is_empty() {
         return Ok(Vec::new());
     }
-    let reports = global.open_reports()?.reports(&vitalcore_intake::store::ReportFilter::default())?;
     let index = vitalcore_spatial::AreaIndex::new(areas).context("the stored boundaries")?;
     Ok(vitalcore_server::community_events(&reports, &index))
 }
@@ -82,27 +78,36 @@ impl Global {
         Ok(Some(ContactKey::from_text(&text).with_context(|| format!("the key file {}", path.display()))?))
     }
 
-    /// The report store next to the event store: community reports, users,
-    /// sessions, tokens, alert steps and the contact audit log.
-    ///
-    /// Until the SQLite and PostgreSQL stores implement `ReportStore`, the
-    /// embedded setup keeps them in a durable journal beside the database
-    /// file (`<db>.reports.jsonl`).
-    pub fn open_reports(&self) -> Result<Arc<dyn ReportStore>> {
-        if self.database_url.is_some() {
-            anyhow::bail!(
-                "community reports are not stored in PostgreSQL yet: use the embedded database (--db FILE) for intake"
-            );
+    /// The event store and the report store (community reports, users,
+    /// sessions, tokens, alert steps, the contact audit log): one database.
+    pub fn open_stores(&self) -> Result<(Arc<dyn Store>, Arc<dyn ReportStore>)> {
+        match &self.database_url {
+            Some(url) => {
+                let store = Arc::new(PostgresStore::connect(url)?);
+                Ok((store.clone(), store))
+            }
+            None => {
+                let store = Arc::new(SqliteStore::open(&self.db)?);
+                let _ = OPENED_DB.set(self.clone());
+                Ok((store.clone(), store))
+            }
         }
-        let mut path = self.db.clone().into_os_string();
-        path.push(".reports.jsonl");
-        Ok(Arc::new(JournalStore::open(std::path::Path::new(&path))?))
+    }
+
+    /// The report store alone.
+    pub fn open_reports(&self) -> Result<Arc<dyn ReportStore>> {
+        Ok(self.open_stores()?.1)
     }
 
     /// The intake service (validation, text reading, placement, duplicates)
     /// over the report store, placing reports with the stored boundaries.
-    pub fn reports_service(&self, events: &dyn Store, config: IntakeConfig, model: Option<&std::path::Path>) -> Result<Reports> {
-        let reports = self.open_reports()?;
+    pub fn reports_service(
+        &self,
+        events: &dyn Store,
+        reports: Arc<dyn ReportStore>,
+        config: IntakeConfig,
+        model: Option<&std::path::Path>,
+    ) -> Result<Reports> {
         let classifier = match model {
             Some(path) => Classifier::Model(Box::new(
                 Model::load(path).with_context(|| format!("cannot load the classifier model {}", path.display()))?,

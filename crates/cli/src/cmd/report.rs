@@ -100,8 +100,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 fn submit(a: SubmitArgs, global: &Global) -> Result<()> {
-    let events = global.open_store()?;
-    let reports = global.reports_service(&*events, IntakeConfig::default(), None)?;
+    let (events, store) = global.open_stores()?;
+    let reports = global.reports_service(&*events, store, IntakeConfig::default(), None)?;
     if a.contact.is_some() && !reports.key_configured {
         bail!(
             "a contact can only be stored encrypted, and no key is configured: create one with \
@@ -135,8 +135,8 @@ fn submit(a: SubmitArgs, global: &Global) -> Result<()> {
 
 fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     let started = std::time::Instant::now();
-    let events = global.open_store()?;
-    let reports = global.reports_service(&*events, IntakeConfig::default(), None)?;
+    let (events, store) = global.open_stores()?;
+    let reports = global.reports_service(&*events, store, IntakeConfig::default(), None)?;
     let data = std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
     let mapping_text = std::fs::read_to_string(&a.mapping).with_context(|| format!("cannot read {}", a.mapping.display()))?;
     let mut mapping = KoboMapping::from_toml(&mapping_text, &reports.intake.categories)
@@ -163,8 +163,14 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     } else {
         import_csv(&data, &name, &mapping, &reports.intake, &known, now)?
     };
+    global.note(format!("parsed {} rows in {:.2} s", out.rows, started.elapsed().as_secs_f64()));
+    let phase = std::time::Instant::now();
+    redraw_colliding_references(&*store, &reports, &mut out.reports, now)?;
     link_duplicates(&*store, &mut out.reports)?;
+    global.note(format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64()));
+    let phase = std::time::Instant::now();
     let stored = store_all(store.clone(), &out.reports, global.quiet)?;
+    global.note(format!("stored {stored} reports in {:.2} s", phase.elapsed().as_secs_f64()));
     let pairs: Vec<(String, Reference)> =
         out.new_uuids.iter().cloned().zip(out.reports.iter().map(|r| r.reference.clone())).collect();
     store.record_kobo_uuids(&mapping.form, &pairs)?;
@@ -191,6 +197,37 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     Ok(())
 }
 
+/// Reference numbers are 30 random bits: among 100,000 new reports a few
+/// collide (birthday bound). Each colliding report gets a new reference; its
+/// contact, sealed to the old one, is opened and sealed again (the opening is
+/// logged as a system read like any other).
+fn redraw_colliding_references(
+    store: &dyn ReportStore,
+    reports: &vitalcore_server::Reports,
+    new: &mut [Report],
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let mut used: std::collections::HashSet<Reference> = std::collections::HashSet::with_capacity(new.len());
+    for r in new.iter_mut() {
+        while used.contains(&r.reference) || store.report(&r.reference)?.is_some() {
+            let fresh = Reference::random()?;
+            if let Some(sealed) = &r.contact {
+                let key = reports.intake.key();
+                let system = vitalcore_intake::crypto::Accessor {
+                    user_id: "system:kobo-import".into(),
+                    role: vitalcore_intake::auth::Role::Admin,
+                };
+                let opened = key.open(sealed, r.reference.as_str(), &system, "re-seal under a new reference", now)?;
+                r.contact = Some(key.seal(&opened.contact, fresh.as_str())?);
+                store.append_contact_read(&vitalcore_intake::ContactRead { report: fresh.to_string(), ..opened.audit })?;
+            }
+            r.reference = fresh;
+        }
+        used.insert(r.reference.clone());
+    }
+    Ok(())
+}
+
 /// Links likely duplicates among the new reports and with stored reports
 /// of the same period; links to stored reports are added on both sides.
 fn link_duplicates(store: &dyn ReportStore, new: &mut [Report]) -> Result<()> {
@@ -200,16 +237,25 @@ fn link_duplicates(store: &dyn ReportStore, new: &mut [Report]) -> Result<()> {
     let existing = store.reports(&ReportFilter::default())?;
     let candidates: Vec<Candidate> = new.iter().chain(existing.iter()).map(Candidate::of).collect();
     let index: HashMap<Reference, usize> = new.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
+    let mut back: HashMap<Reference, Vec<DuplicateLink>> = HashMap::new();
     for pair in find_duplicates(&candidates, &Default::default()) {
         for (on, link) in pair.links() {
             match index.get(&on) {
                 Some(&i) => new[i].duplicates.push(link),
-                None if index.contains_key(&link.other) => {
-                    store.add_duplicate_links(&on, &[DuplicateLink { ..link }])?;
-                }
+                None if index.contains_key(&link.other) => back.entry(on).or_default().push(link),
                 None => {}
             }
         }
+    }
+    // As for single submissions: the strongest few links per report.
+    let strongest = |links: &mut Vec<DuplicateLink>| {
+        links.sort_by(|a, b| b.score.total_cmp(&a.score));
+        links.truncate(vitalcore_server::reports::MAX_LINKS);
+    };
+    new.iter_mut().for_each(|r| strongest(&mut r.duplicates));
+    for (on, mut links) in back {
+        strongest(&mut links);
+        store.add_duplicate_links(&on, &links)?;
     }
     Ok(())
 }

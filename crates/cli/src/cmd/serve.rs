@@ -36,7 +36,7 @@ pub struct Args {
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = Arc::new(global.load_framework()?);
-    let store = global.open_store()?;
+    let (store, report_store) = global.open_stores()?;
     let config = IntakeConfig {
         require_login: args.require_login,
         twilio_auth_token: args.twilio_auth_token.clone(),
@@ -44,7 +44,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         max_api_body: args.max_body,
         ..IntakeConfig::default()
     };
-    let mut reports = global.reports_service(&*store, config, args.model.as_deref())?;
+    let mut reports = global.reports_service(&*store, report_store, config, args.model.as_deref())?;
     if let Some(path) = &args.deadlines {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         reports = reports.with_deadlines(Deadlines::from_toml(&text).with_context(|| format!("the deadline file {}", path.display()))?);

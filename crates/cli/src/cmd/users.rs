@@ -20,8 +20,6 @@ enum Command {
     Add(AddArgs),
     /// Create an API token for a partner system acting as this user (printed once)
     Token(TokenArgs),
-    /// List accounts
-    List,
     /// Generate the contact encryption key into a new file (keep it safe: losing it loses every contact)
     Keygen(KeygenArgs),
 }
@@ -58,7 +56,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     match args.command {
         Command::Add(a) => add(a, global),
         Command::Token(a) => token(a, global),
-        Command::List => list(global),
         Command::Keygen(a) => keygen(a, global),
     }
 }
@@ -105,34 +102,6 @@ fn token(a: TokenArgs, global: &Global) -> Result<()> {
         a.partner, user.username, user.role
     ));
     Ok(())
-}
-
-fn list(global: &Global) -> Result<()> {
-    let store = global.open_reports()?;
-    for name in known_usernames(global)? {
-        if let Some(u) = store.user_by_username(&name)? {
-            let community = u.community.unwrap_or_default();
-            let active = if u.active { "active" } else { "deactivated" };
-            println!("{}\t{}\t{community}\t{active}", u.username, u.role);
-        }
-    }
-    Ok(())
-}
-
-/// User names recorded in the report journal (the store trait has no listing).
-fn known_usernames(global: &Global) -> Result<Vec<String>> {
-    let mut path = global.db.clone().into_os_string();
-    path.push(".reports.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut out: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with("{\"op\":\"user\""))
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["user"]["username"].as_str().map(str::to_string))
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 fn keygen(a: KeygenArgs, global: &Global) -> Result<()> {
