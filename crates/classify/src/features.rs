@@ -99,8 +99,7 @@ impl FeatureConfig {
     pub(crate) fn for_each_hashed(&self, normalized: &str, chars: &mut Vec<char>, mut visit: impl FnMut(u32, bool)) {
         let (lo, hi) = (self.char_min as usize, self.char_max as usize);
         let mut prev_word: u64 = 0;
-        let mut words = 0usize;
-        for token in normalized.split(' ').filter(|t| !t.is_empty()) {
+        for (words, token) in normalized.split(' ').filter(|t| !t.is_empty()).enumerate() {
             chars.clear();
             chars.push('<');
             chars.extend(token.chars());
@@ -121,7 +120,6 @@ impl FeatureConfig {
                 visit(self.bucket(prev_word.rotate_left(17) ^ word ^ SEED_BIGRAM), true);
             }
             prev_word = word;
-            words += 1;
         }
     }
 }

@@ -70,10 +70,10 @@ pub(crate) const ARABIC_PROCLITICS: [&str; 11] =
 /// at least two letters remain after it.
 pub(crate) fn arabic_proclitic_len(token: &str) -> usize {
     for p in ARABIC_PROCLITICS {
-        if let Some(rest) = token.strip_prefix(p) {
-            if rest.chars().count() >= 2 {
-                return p.len();
-            }
+        if let Some(rest) = token.strip_prefix(p)
+            && rest.chars().count() >= 2
+        {
+            return p.len();
         }
     }
     0
