@@ -1,10 +1,14 @@
 //! Parse throughput of the ACLED reader on a synthetic ACLED-shaped file
 //! (current schema; notes with commas, quotes and newlines), written to a
 //! temporary folder by a deterministic generator. Prints the median of
-//! several runs, without and with point-in-polygon placement (the committed
-//! simplified CAR boundaries). Usage:
+//! several runs, without and with point-in-polygon placement, in wall time
+//! and in CPU time of the (single) reading thread (Linux
+//! `/proc/thread-self/schedstat`; less sensitive to a busy machine).
+//! BOUNDARIES defaults to the committed simplified CAR admin-1 boundaries;
+//! pass e.g. `../shared/datasets/boundaries-caf-adm1/caf_adm1_ocha_cod.geojson`
+//! for the full-resolution OCHA ones. Usage:
 //!
-//!     cargo run -p vitalcore-import --release --example throughput -- [ROWS] [RUNS]
+//!     cargo run -p vitalcore-import --release --example throughput -- [ROWS] [RUNS] [BOUNDARIES]
 
 use std::io::Write;
 use std::path::Path;
@@ -92,6 +96,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// CPU time of this thread in seconds, where the kernel tells it.
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanos / 1e9)
+}
+
 fn main() {
     let rows: u64 = std::env::args()
         .nth(1)
@@ -106,20 +117,33 @@ fn main() {
     generate(&path, rows);
     let size = std::fs::metadata(&path).unwrap().len() as f64;
     let fw = Framework::built_in();
-    let boundaries =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/caf_adm1_simplified.geojson");
+    let boundaries = std::env::args().nth(3).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/caf_adm1_simplified.geojson"),
+        Into::into,
+    );
     let areas = read_boundaries(&boundaries).unwrap();
+    let t = Instant::now();
     let index = AreaIndex::new(&areas).unwrap();
+    println!(
+        "boundaries {}: {} areas, index built in {:.3} s",
+        boundaries.display(),
+        areas.len(),
+        t.elapsed().as_secs_f64()
+    );
     for (label, idx) in [
         ("no placement", None),
         ("with CAR admin-1 point-in-polygon", Some(&index)),
     ] {
         let mut secs = Vec::new();
+        let mut cpu = Vec::new();
         let mut placed = 0;
         for _ in 0..runs {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), thread_cpu_seconds());
             let p = read_events(&path, &fw, idx, &|_| {}).unwrap();
             secs.push(t.elapsed().as_secs_f64());
+            if let (Some(c0), Some(c1)) = (c, thread_cpu_seconds()) {
+                cpu.push(c1 - c0);
+            }
             assert_eq!((p.events.len() as u64, p.rejects.len()), (rows, 0));
             placed = p
                 .events
@@ -128,8 +152,14 @@ fn main() {
                 .count();
         }
         let m = median(secs.clone());
+        let cpu_rate = if cpu.is_empty() {
+            "CPU time unavailable".to_string()
+        } else {
+            let c = median(cpu);
+            format!("CPU {c:.3} s = {:.0} rows/s", rows as f64 / c)
+        };
         println!(
-            "{label}: {rows} rows, {:.1} MB, median of {runs}: {:.3} s = {:.0} rows/s, {:.0} MB/s (runs: {:?}); placed {placed}",
+            "{label}: {rows} rows, {:.1} MB, median of {runs}: wall {:.3} s = {:.0} rows/s, {:.0} MB/s; {cpu_rate} (wall runs: {:?}); placed {placed}",
             size / 1e6,
             m,
             rows as f64 / m,
