@@ -35,7 +35,7 @@
 //! a cell mixed, never mis-answer.
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{BoundingRect, Coord, MultiPolygon};
+use geo::{BoundingRect, Coord, Distance, Euclidean, Line, LineString, MultiPolygon, Point};
 
 /// Coarse-grid cells per edge, and bounds of the cell count.
 const CELLS_PER_EDGE: usize = 4;
@@ -140,6 +140,14 @@ pub struct GridShape {
     slab_runs: Vec<u32>,
     runs: Vec<Run>,
     edges: Vec<Edge>,
+    /// For distances: `exterior_edges[cell_edges[c]..cell_edges[c + 1]]`
+    /// are the exterior edges whose bounding box may meet cell `c`.
+    cell_edges: Vec<u32>,
+    exterior_edges: Vec<Edge>,
+    /// Holes, measured with `geo` itself (rare in admin boundaries).
+    holes: Vec<LineString<f64>>,
+    /// A polygon with no exterior ring: `geo` puts it at distance 0.
+    has_empty_polygon: bool,
 }
 
 impl GridShape {
@@ -165,10 +173,50 @@ impl GridShape {
             slab_runs: Vec::new(),
             runs: Vec::new(),
             edges: Vec::new(),
+            cell_edges: Vec::new(),
+            exterior_edges: Vec::new(),
+            holes: shape.iter().flat_map(|p| p.interiors().iter().cloned()).collect(),
+            has_empty_polygon: shape.iter().any(|p| p.exterior().0.is_empty()),
         };
         grid.fill_slabs(&rings);
         grid.classify_cells(&rings);
+        grid.fill_cell_edges(shape);
         grid
+    }
+
+    /// `geo`'s `Euclidean.distance(&Point, &MultiPolygon)` when it is at
+    /// most `tolerance`, else None. Only exterior edges near the point are
+    /// measured (the cells within `tolerance`), with `geo`'s own segment
+    /// distance, so the minimum is the same number whenever it is within
+    /// the tolerance: the closest edge then lies in the window.
+    pub fn distance_within(&self, p: Coord<f64>, tolerance: f64) -> Option<f64> {
+        let within = |d: f64| (d <= tolerance).then_some(d);
+        if self.has_empty_polygon || self.intersects(p) {
+            return within(0.0);
+        }
+        let point = Point(p);
+        let mut best = self
+            .holes
+            .iter()
+            .map(|hole| Euclidean.distance(&point, hole))
+            .fold(f64::MAX, f64::min);
+        let [x0, y0, x1, y1] = self.bbox?;
+        // A little slack over the tolerance for rounding in the distance.
+        let reach = tolerance * (1.0 + 1e-9);
+        let (wx0, wy0, wx1, wy1) = (p.x - reach, p.y - reach, p.x + reach, p.y + reach);
+        if wx1 >= x0 && wx0 <= x1 && wy1 >= y0 && wy0 <= y1 {
+            let width = self.columns.count();
+            for row in self.rows.span(wy0.max(y0), wy1.min(y1)) {
+                for column in self.columns.span(wx0.max(x0), wx1.min(x1)) {
+                    let cell = row * width + column;
+                    let range = self.cell_edges[cell] as usize..self.cell_edges[cell + 1] as usize;
+                    for edge in &self.exterior_edges[range] {
+                        best = best.min(Euclidean.distance(p, &Line::new(edge.start, edge.end)));
+                    }
+                }
+            }
+        }
+        within(best)
     }
 
     /// Whether the shape holds the point, boundary included: the answer of
@@ -252,6 +300,32 @@ impl GridShape {
                 self.cells[cell] = if inside { INSIDE } else { OUTSIDE };
             }
         }
+    }
+
+    /// Buckets exterior edges (`geo`'s `lines()`: none for a ring of one
+    /// position) by the cells their bounding box may meet.
+    fn fill_cell_edges(&mut self, shape: &MultiPolygon<f64>) {
+        let width = self.columns.count();
+        let mut placed: Vec<(usize, Edge)> = Vec::new();
+        for line in shape.iter().flat_map(|p| p.exterior().lines()) {
+            let edge = Edge { start: line.start, end: line.end };
+            let (xa, xb) = min_max(edge.start.x, edge.end.x);
+            let (ya, yb) = min_max(edge.start.y, edge.end.y);
+            for row in self.rows.span(ya, yb) {
+                for column in self.columns.span(xa, xb) {
+                    placed.push((row * width + column, edge));
+                }
+            }
+        }
+        placed.sort_by_key(|&(cell, _)| cell);
+        self.cell_edges = vec![0; self.cells.len() + 1];
+        for &(cell, _) in &placed {
+            self.cell_edges[cell + 1] += 1;
+        }
+        for c in 1..self.cell_edges.len() {
+            self.cell_edges[c] += self.cell_edges[c - 1];
+        }
+        self.exterior_edges = placed.into_iter().map(|(_, edge)| edge).collect();
     }
 
     /// The polygon-by-polygon answer from the edges of one slab.

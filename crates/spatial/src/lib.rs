@@ -10,7 +10,7 @@
 mod fold;
 mod grid;
 
-use geo::{BoundingRect, Coord, Distance, Euclidean, MultiPolygon, Point};
+use geo::{BoundingRect, Coord, MultiPolygon, Point};
 pub use grid::GridShape;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -44,10 +44,9 @@ type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 /// One administrative level: polygons and their bounding-box R-tree.
 #[derive(Default)]
 struct Level {
-    /// Indexes into `AreaIndex::areas`, parallel to `shapes`.
+    /// Indexes into `AreaIndex::areas`, parallel to `grids`.
     members: Vec<usize>,
-    shapes: Vec<MultiPolygon<f64>>,
-    /// Point-in-polygon indexes of `shapes`, parallel to it.
+    /// The areas' polygons prepared for point queries.
     grids: Vec<GridShape>,
     tree: RTree<BoxEntry>,
 }
@@ -91,14 +90,13 @@ impl AreaIndex {
             })?;
             if let Some(rect) = shape.bounding_rect() {
                 let (min, max) = (rect.min(), rect.max());
-                let slot = level.shapes.len();
+                let slot = level.grids.len();
                 boxes[area.level as usize].push(GeomWithData::new(
                     Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
                     slot,
                 ));
                 level.members.push(i);
                 level.grids.push(GridShape::new(&shape));
-                level.shapes.push(shape);
             }
         }
         for (level, entries) in index.levels.iter_mut().zip(boxes) {
@@ -113,7 +111,7 @@ impl AreaIndex {
 
     /// Whether any level-2 area with a boundary is loaded.
     pub fn has_admin2(&self) -> bool {
-        !self.levels[2].shapes.is_empty()
+        !self.levels[2].grids.is_empty()
     }
 
     /// The admin-1 and admin-2 areas containing the point (lon, lat).
@@ -188,7 +186,10 @@ impl AreaIndex {
     }
 }
 
-/// The slot of the area whose polygon lies closest to `point`, if within `tolerance`.
+/// The slot of the area whose polygon lies closest to `point`, if within
+/// `tolerance` (the first such area in R-tree order on a tie). Distances are
+/// `geo`'s Euclidean ones, measured by [`GridShape::distance_within`] on
+/// the edges near the point only.
 fn nearest_within(level: &Level, point: Point<f64>, tolerance: f64) -> Option<usize> {
     let (x, y) = (point.x(), point.y());
     let window = AABB::from_corners(
@@ -198,13 +199,10 @@ fn nearest_within(level: &Level, point: Point<f64>, tolerance: f64) -> Option<us
     level
         .tree
         .locate_in_envelope_intersecting(&window)
-        .map(|entry| {
-            (
-                entry.data,
-                Euclidean.distance(&point, &level.shapes[entry.data]),
-            )
+        .filter_map(|entry| {
+            let d = level.grids[entry.data].distance_within(point.0, tolerance)?;
+            Some((entry.data, d))
         })
-        .filter(|(_, d)| *d <= tolerance)
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(slot, _)| slot)
 }

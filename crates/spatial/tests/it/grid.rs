@@ -3,7 +3,7 @@
 //! boundary points included, on the CAR prefecture shapes and on random
 //! polygons with holes (valid or not).
 
-use geo::{Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
+use geo::{Coord, Distance, Euclidean, Intersects, LineString, MultiPolygon, Point, Polygon};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use vitalcore_spatial::{GridShape, parse_geometry};
@@ -33,6 +33,20 @@ fn car_shapes() -> &'static [(MultiPolygon<f64>, GridShape)] {
 fn agree(shape: &MultiPolygon<f64>, grid: &GridShape, p: Coord<f64>) -> Result<(), TestCaseError> {
     let expected = shape.intersects(&Point(p));
     prop_assert_eq!(grid.intersects(p), expected, "point ({:?}, {:?})", p.x, p.y);
+    Ok(())
+}
+
+/// `distance_within` must give `geo`'s distance exactly when within the
+/// tolerance, and None otherwise.
+fn same_distance(
+    shape: &MultiPolygon<f64>,
+    grid: &GridShape,
+    p: Coord<f64>,
+    tolerance: f64,
+) -> Result<(), TestCaseError> {
+    let d = Euclidean.distance(&Point(p), shape);
+    let expected = (d <= tolerance).then_some(d);
+    prop_assert_eq!(grid.distance_within(p, tolerance), expected, "point ({:?}, {:?}) tolerance {}", p.x, p.y, tolerance);
     Ok(())
 }
 
@@ -113,6 +127,43 @@ proptest! {
         let v = vertices(&shape);
         if !v.is_empty() {
             agree(&shape, &grid, near_vertex(&v, i, kind, t))?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn car_shapes_give_geo_distances_within_the_tolerance(
+        area in 0usize..17, fx in -0.1f64..1.1, fy in -0.1f64..1.1,
+        tolerance in prop_oneof![Just(0.0), Just(0.01), Just(0.1), Just(0.5)],
+    ) {
+        let (shape, grid) = &car_shapes()[area];
+        let [x0, y0, x1, y1] = bbox(shape);
+        same_distance(shape, grid, Coord { x: x0 + fx * (x1 - x0), y: y0 + fy * (y1 - y0) }, tolerance)?;
+    }
+
+    #[test]
+    fn car_shapes_give_geo_distances_near_their_edges(
+        area in 0usize..17, i in 0usize..10_000, kind in 0u8..6, t in 0.0f64..1.0,
+        dx in -0.2f64..0.2, dy in -0.2f64..0.2, tolerance in 0.0f64..0.3,
+    ) {
+        let (shape, grid) = &car_shapes()[area];
+        let p = near_vertex(&vertices(shape), i, kind, t);
+        same_distance(shape, grid, p, tolerance)?;
+        same_distance(shape, grid, Coord { x: p.x + dx, y: p.y + dy }, tolerance)?;
+    }
+
+    #[test]
+    fn random_polygons_with_holes_give_geo_distances(
+        shape in small_multipolygon(),
+        points in prop::collection::vec((-24i32..48, -24i32..48), 32),
+        tolerance in prop_oneof![Just(0.0), Just(0.5), Just(1.0), Just(3.0)],
+    ) {
+        let grid = GridShape::new(&shape);
+        for (x, y) in points {
+            same_distance(&shape, &grid, Coord { x: x as f64 / 4.0, y: y as f64 / 4.0 }, tolerance)?;
         }
     }
 }
