@@ -46,10 +46,7 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
 impl PostgresStore {
     /// Runs `write` in one transaction on a pooled connection; an error
     /// rolls everything back.
-    fn report_tx<T>(
-        &self,
-        write: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn report_tx<T>(&self, write: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut client = self.client().map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = client.transaction().map_err(db)?;
         let out = write(&mut tx)?;
@@ -414,7 +411,15 @@ fn insert_link(tx: &mut Transaction<'_>, report_id: i64, seq: i64, link: &Duplic
     tx.execute(
         "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&report_id, &seq, &link.other.as_str(), &link.score, &link.text_similarity, &link.hours_apart, &link.km_apart],
+        &[
+            &report_id,
+            &seq,
+            &link.other.as_str(),
+            &link.score,
+            &link.text_similarity,
+            &link.hours_apart,
+            &link.km_apart,
+        ],
     )
     .map_err(db)?;
     Ok(())
@@ -422,7 +427,8 @@ fn insert_link(tx: &mut Transaction<'_>, report_id: i64, seq: i64, link: &Duplic
 
 /// The report's row id, its row locked until the transaction ends.
 fn lock_report(tx: &mut Transaction<'_>, reference: &Reference) -> Result<Option<i64>, StoreError> {
-    let row = tx.query_opt("SELECT id FROM reports WHERE reference = $1 FOR UPDATE", &[&reference.as_str()]).map_err(db)?;
+    let row =
+        tx.query_opt("SELECT id FROM reports WHERE reference = $1 FOR UPDATE", &[&reference.as_str()]).map_err(db)?;
     Ok(row.map(|r| r.get(0)))
 }
 

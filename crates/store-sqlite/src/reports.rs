@@ -216,7 +216,9 @@ impl ReportStore for SqliteStore {
             let found = conn
                 .prepare_cached("SELECT user_id, created_at, expires_at FROM sessions WHERE token_hash = ?1")
                 .map_err(db)?
-                .query_row([&hash.0[..]], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .query_row([&hash.0[..]], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })
                 .optional()
                 .map_err(db)?;
             found
@@ -267,7 +269,12 @@ impl ReportStore for SqliteStore {
                 .prepare_cached("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1")
                 .map_err(db)?
                 .query_row([&hash.0[..]], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 })
                 .optional()
                 .map_err(db)?;
@@ -525,9 +532,8 @@ fn with_links(conn: &Connection, id: i64, mut report: Report) -> Result<Report, 
         .map_err(db)?;
     for row in rows {
         let (other, score, text_similarity, hours_apart, km_apart) = row.map_err(db)?;
-        let other = other
-            .parse()
-            .map_err(|_| damaged(format!("duplicate link `{other}` of report {}", report.reference)))?;
+        let other =
+            other.parse().map_err(|_| damaged(format!("duplicate link `{other}` of report {}", report.reference)))?;
         report.duplicates.push(DuplicateLink { other, score, text_similarity, hours_apart, km_apart });
     }
     Ok(report)

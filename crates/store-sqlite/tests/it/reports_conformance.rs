@@ -141,8 +141,9 @@ pub fn full_report(n: u32) -> Report {
         ..ReportDraft::default()
     };
     let received = ts("2024-05-01T10:00:00.987654321Z");
-    let mut r =
-        intake().accept_as(&draft, Channel::Sms { gateway: "twilio".into() }, received, Reference::from_number(n)).unwrap();
+    let mut r = intake()
+        .accept_as(&draft, Channel::Sms { gateway: "twilio".into() }, received, Reference::from_number(n))
+        .unwrap();
     r.verification = Verification::Verified;
     r.duplicates = vec![
         DuplicateLink {
@@ -197,7 +198,13 @@ pub fn report_reads_back_equal_with_every_field(store: &dyn ReportStore) {
     // The contact still opens with the key, bound to this report.
     let reader = user("r1", "responder", Role::Responder, None);
     let opened = key()
-        .open(back.contact.as_ref().unwrap(), back.reference.as_str(), &reader.accessor(), "call back", ts("2024-05-02T00:00:00Z"))
+        .open(
+            back.contact.as_ref().unwrap(),
+            back.reference.as_str(),
+            &reader.accessor(),
+            "call back",
+            ts("2024-05-02T00:00:00Z"),
+        )
         .unwrap();
     assert_eq!(opened.contact.expose_secret(), PHONE);
     assert_eq!(store.reports(&ReportFilter::default()).unwrap(), vec![report]);
@@ -213,7 +220,9 @@ pub fn every_channel_and_missing_optionals_round_trip(store: &dyn ReportStore) {
     ];
     for (i, channel) in channels.into_iter().enumerate() {
         let draft = ReportDraft { text: "x".into(), ..ReportDraft::default() };
-        let r = intake().accept_as(&draft, channel, ts("2024-05-01T00:00:00Z"), Reference::from_number(10 + i as u32)).unwrap();
+        let r = intake()
+            .accept_as(&draft, channel, ts("2024-05-01T00:00:00Z"), Reference::from_number(10 + i as u32))
+            .unwrap();
         assert!(r.contact.is_none() && r.place.area_pcode.is_none() && r.urgency.is_none());
         store.insert_report(&r).unwrap();
         assert_eq!(store.report(&r.reference).unwrap().as_ref(), Some(&r));
@@ -352,7 +361,10 @@ pub fn steps_append_in_order_and_refuse_gaps_and_duplicates(store: &dyn ReportSt
     // Positions are per alert.
     assert!(matches!(store.append_step(&step(&b.reference, 1, Step::Acknowledge)), Err(StoreError::Conflict(_))));
     store.append_step(&step(&b.reference, 0, Step::Acknowledge)).unwrap();
-    assert_eq!(store.steps(&a.reference).unwrap(), vec![step(&a.reference, 0, Step::Acknowledge), step(&a.reference, 1, verify)]);
+    assert_eq!(
+        store.steps(&a.reference).unwrap(),
+        vec![step(&a.reference, 0, Step::Acknowledge), step(&a.reference, 1, verify)]
+    );
     assert_eq!(store.steps(&b.reference).unwrap().len(), 1);
 }
 
@@ -404,7 +416,8 @@ pub fn acting_on_an_alert_goes_through_the_store(store: &dyn ReportStore) {
     // A stale view of the alert (it has 2 steps now) cannot append at #1.
     let stale = Alert::for_report(&r).replay(store.steps(&r.reference).unwrap()[..1].to_vec()).unwrap();
     let mut stale = stale;
-    let rec = stale.apply(Step::MarkUnfounded { reason: "x".into() }, "a1", ts("2024-05-01T12:31:00Z")).unwrap().clone();
+    let rec =
+        stale.apply(Step::MarkUnfounded { reason: "x".into() }, "a1", ts("2024-05-01T12:31:00Z")).unwrap().clone();
     assert!(matches!(store.append_step(&rec), Err(StoreError::Conflict(_))));
     assert_eq!(store.steps(&r.reference).unwrap().len(), 2);
 }
@@ -481,8 +494,15 @@ pub fn contact_reads_are_logged_in_order_per_report(store: &dyn ReportStore) {
     store.insert_report(&b).unwrap();
     let responder = user("r1", "responder", Role::Responder, None);
     let admin = user("ad", "admin", Role::Admin, None);
-    let shown = reveal_contact(store, &key(), &responder, &a.reference, "call back about the attack", ts("2024-05-02T09:00:00Z"))
-        .unwrap();
+    let shown = reveal_contact(
+        store,
+        &key(),
+        &responder,
+        &a.reference,
+        "call back about the attack",
+        ts("2024-05-02T09:00:00Z"),
+    )
+    .unwrap();
     assert_eq!(shown.contact.expose_secret(), PHONE);
     reveal_contact(store, &key(), &admin, &b.reference, "check", ts("2024-05-02T09:01:00Z")).unwrap();
     let manual = ContactRead {
@@ -603,7 +623,8 @@ fn write_everything(store: &dyn ReportStore) -> Report {
     };
     store.save_api_token(&token).unwrap();
     let responder = store.user("u-1").unwrap().unwrap();
-    reveal_contact(store, &key(), &responder, &Reference::from_number(1), "call back", ts("2024-05-02T00:00:00Z")).unwrap();
+    reveal_contact(store, &key(), &responder, &Reference::from_number(1), "call back", ts("2024-05-02T00:00:00Z"))
+        .unwrap();
     store.record_kobo_uuids("f", &[("uuid-1".into(), Reference::from_number(1))]).unwrap();
     report
 }
@@ -758,7 +779,6 @@ fn version_1_database_is_migrated_to_reports() {
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), vitalcore_store_sqlite::SCHEMA_VERSION);
-    assert!(vitalcore_store_sqlite::SCHEMA_VERSION >= 2);
     assert_eq!(vitalcore_store::Store::areas(&store).unwrap().len(), 1);
     let report = full_report(1);
     store.insert_report(&report).unwrap();
@@ -776,6 +796,9 @@ fn receipt_time_outside_the_stored_range_is_refused_cleanly() {
     let mut r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
     r.received_at = ts("1500-01-01T00:00:00Z");
     let err = store.insert_report(&r).unwrap_err();
-    assert!(matches!(&err, StoreError::Backend(m) if m.contains("1678-2262") && m.contains(r.reference.as_str())), "{err}");
+    assert!(
+        matches!(&err, StoreError::Backend(m) if m.contains("1678-2262") && m.contains(r.reference.as_str())),
+        "{err}"
+    );
     assert_eq!(store.report(&r.reference).unwrap(), None);
 }
