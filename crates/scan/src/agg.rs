@@ -52,44 +52,27 @@ pub struct Totals {
     pub fatalities: u64,
 }
 
-/// One area's monthly totals, indexed by `month - first`.
+/// The names of one area, as read (bytes).
 #[derive(Debug)]
 struct Area {
     country: Box<[u8]>,
     admin1: Box<[u8]>,
-    first: u32,
-    months: Vec<Totals>,
 }
 
-impl Area {
-    #[inline]
-    fn totals_mut(&mut self, month: Month) -> &mut Totals {
-        if self.months.is_empty() {
-            self.first = month.0;
-        } else if month.0 < self.first {
-            // Files often run newest first: grow the front geometrically so
-            // that prepending months costs amortised O(1).
-            let needed = self.first - month.0;
-            let grow = needed.max(self.months.len() as u32).max(12).min(self.first);
-            self.months.splice(0..0, std::iter::repeat_n(Totals::default(), grow as usize));
-            self.first -= grow;
-        }
-        let i = (month.0 - self.first) as usize;
-        if i >= self.months.len() {
-            self.months.resize(i + 1, Totals::default());
-        }
-        &mut self.months[i]
-    }
-}
-
-/// Rollup under construction. Areas are found in an open-addressing table
-/// keyed by the hash of the country and admin1 bytes (no key is built or
-/// copied per row); months are direct offsets into a small array per area.
+/// Rollup under construction. Areas get small ids from an open-addressing
+/// table keyed by the hash of the country and admin1 bytes (no key is built
+/// or copied per row); totals sit in one row per month indexed by area id.
+/// Event files are sorted by date, so consecutive rows share a month and hit
+/// the same few kilobytes instead of a month array per area.
 #[derive(Default, Debug)]
 pub struct Aggregator {
-    /// Slots of (hash, area index + 1); 0 marks an empty slot. Power-of-two size.
+    /// Slots of (hash, area id + 1); 0 marks an empty slot. Power-of-two size.
     slots: Vec<(u64, u32)>,
     areas: Vec<Area>,
+    /// Month of `by_month[0]`.
+    first: u32,
+    /// `by_month[m - first][area id]`.
+    by_month: Vec<Vec<Totals>>,
 }
 
 #[inline]
@@ -126,9 +109,38 @@ impl Aggregator {
     #[inline]
     pub fn add(&mut self, country: &[u8], admin1: &[u8], month: Month, events: u64, fatalities: u64) {
         let id = self.area_id(country, admin1);
-        let totals = self.areas[id].totals_mut(month);
+        self.add_by_id(id, month, events, fatalities);
+    }
+
+    #[inline]
+    fn add_by_id(&mut self, id: usize, month: Month, events: u64, fatalities: u64) {
+        let row = self.month_row(month);
+        if id >= row.len() {
+            row.resize(id + 1, Totals::default());
+        }
+        let totals = &mut row[id];
         totals.events += events;
         totals.fatalities += fatalities;
+    }
+
+    /// The totals row of `month`, growing the month range as needed.
+    #[inline]
+    fn month_row(&mut self, month: Month) -> &mut Vec<Totals> {
+        if self.by_month.is_empty() {
+            self.first = month.0;
+        } else if month.0 < self.first {
+            // Files often run newest first: grow the front geometrically so
+            // that prepending months costs amortised O(1).
+            let needed = self.first - month.0;
+            let grow = needed.max(self.by_month.len() as u32).max(12).min(self.first);
+            self.by_month.splice(0..0, std::iter::repeat_n(Vec::new(), grow as usize));
+            self.first -= grow;
+        }
+        let i = (month.0 - self.first) as usize;
+        if i >= self.by_month.len() {
+            self.by_month.resize(i + 1, Vec::new());
+        }
+        &mut self.by_month[i]
     }
 
     #[inline]
@@ -144,13 +156,15 @@ impl Aggregator {
             if id == 0 {
                 break;
             }
-            let area = &self.areas[id as usize - 1];
-            if h == hash && same(&area.country, country) && same(&area.admin1, admin1) {
-                return id as usize - 1;
+            if h == hash {
+                let area = &self.areas[id as usize - 1];
+                if same(&area.country, country) && same(&area.admin1, admin1) {
+                    return id as usize - 1;
+                }
             }
             i = (i + 1) & mask;
         }
-        self.areas.push(Area { country: country.into(), admin1: admin1.into(), first: 0, months: Vec::new() });
+        self.areas.push(Area { country: country.into(), admin1: admin1.into() });
         self.slots[i] = (hash, self.areas.len() as u32);
         if self.areas.len() * 2 > self.slots.len() {
             self.grow();
@@ -172,10 +186,11 @@ impl Aggregator {
     }
 
     pub fn merge(&mut self, other: Aggregator) {
-        for area in other.areas {
-            for (i, t) in area.months.iter().enumerate() {
+        let ids: Vec<usize> = other.areas.iter().map(|a| self.area_id(&a.country, &a.admin1)).collect();
+        for (m, row) in other.by_month.iter().enumerate() {
+            for (id, t) in row.iter().enumerate() {
                 if t.events > 0 {
-                    self.add(&area.country, &area.admin1, Month(area.first + i as u32), t.events, t.fatalities);
+                    self.add_by_id(ids[id], Month(other.first + m as u32), t.events, t.fatalities);
                 }
             }
         }
@@ -183,22 +198,21 @@ impl Aggregator {
 
     /// The rows, sorted by country, admin1 (byte order) and month.
     pub fn into_rows(self) -> Vec<RollupRow> {
+        let mut names: Vec<(String, String, usize)> = self
+            .areas
+            .iter()
+            .enumerate()
+            .map(|(id, a)| (String::from_utf8_lossy(&a.country).into_owned(), String::from_utf8_lossy(&a.admin1).into_owned(), id))
+            .collect();
+        names.sort_unstable();
         let mut rows = Vec::new();
-        for area in self.areas {
-            let country = String::from_utf8_lossy(&area.country).into_owned();
-            let admin1 = String::from_utf8_lossy(&area.admin1).into_owned();
-            for (i, t) in area.months.iter().enumerate() {
-                if t.events > 0 {
-                    rows.push(RollupRow {
-                        country: country.clone(),
-                        admin1: admin1.clone(),
-                        month: Month(area.first + i as u32),
-                        totals: *t,
-                    });
+        for (country, admin1, id) in names {
+            for (m, row) in self.by_month.iter().enumerate() {
+                if let Some(t) = row.get(id).filter(|t| t.events > 0) {
+                    rows.push(RollupRow { country: country.clone(), admin1: admin1.clone(), month: Month(self.first + m as u32), totals: *t });
                 }
             }
         }
-        rows.sort_by(|a, b| (&a.country, &a.admin1, a.month).cmp(&(&b.country, &b.admin1, b.month)));
         rows
     }
 }

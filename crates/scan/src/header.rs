@@ -1,6 +1,6 @@
 //! Which columns to read, found by name in the header row.
 
-use crate::split::{MAX_WANTED, NOT_WANTED};
+use crate::split::{MAX_WANTED, Wanted};
 
 /// The family of event file, told apart by its header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,8 @@ pub struct Projection {
     pub names: [String; MAX_WANTED],
     /// Column index of each projected column.
     pub columns: [usize; MAX_WANTED],
-    /// Column index to slot, [`NOT_WANTED`] for the others.
-    pub(crate) wanted: Vec<u8>,
+    /// The projected columns for the splitter.
+    pub(crate) wanted: Wanted,
 }
 
 impl Projection {
@@ -66,17 +66,14 @@ impl Projection {
         if !missing.is_empty() {
             return Err(missing);
         }
-        let mut wanted = vec![NOT_WANTED; columns.iter().max().copied().unwrap_or(0) + 1];
-        for (slot, &col) in columns.iter().enumerate() {
-            wanted[col] = slot as u8;
-        }
+        let wanted = Wanted::new(&columns);
         let names = columns.map(|c| header[c].trim().to_string());
         Ok(Projection { schema: detect_schema(header, &lower), names, columns, wanted })
     }
 
     /// The number of fields a row needs to hold every projected column.
     pub fn min_fields(&self) -> usize {
-        self.wanted.len()
+        self.wanted.slot_of_col.len()
     }
 }
 

@@ -35,7 +35,7 @@ use memchr::memchr;
 use crate::agg::Aggregator;
 use crate::date::{Month, parse_month};
 use crate::header::{ADMIN1, COUNTRY, DATE, FATALITIES, Projection};
-use crate::split::{MAX_WANTED, Span, Split, decode_field, skip_line_breaks, split_all, split_row};
+use crate::split::{MAX_WANTED, Span, Split, Wanted, decode_field, skip_line_breaks, split_all, split_row};
 use crate::{BadReason, ScanOptions};
 
 /// Rows a worker keeps apart at the start of its chunk for the merge to sync on.
@@ -128,7 +128,7 @@ impl Cursor {
 
     /// Splits the next row into `spans` (relative to [`Cursor::buffer`]).
     /// Returns its start offset and field count, or `None` at the end.
-    fn next_row(&mut self, wanted: &[u8], spans: &mut [Span; MAX_WANTED]) -> io::Result<Option<(u64, usize)>> {
+    fn next_row(&mut self, wanted: &Wanted, spans: &mut [Span; MAX_WANTED]) -> io::Result<Option<(u64, usize)>> {
         if self.next_row_start()?.is_none() {
             return Ok(None);
         }
@@ -282,7 +282,7 @@ pub(crate) fn read_header(path: &Path, block: usize) -> io::Result<Option<Header
         cursor.pos = BOM.len();
     }
     let mut spans = [Span::Missing; MAX_WANTED];
-    let Some((start, _)) = cursor.next_row(&[], &mut spans)? else {
+    let Some((start, _)) = cursor.next_row(&Wanted::default(), &mut spans)? else {
         return Ok(None);
     };
     let row = &cursor.buffer()[(start - cursor.buf_start) as usize..cursor.pos];
