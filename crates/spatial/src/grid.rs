@@ -204,15 +204,30 @@ impl GridShape {
         // A little slack over the tolerance for rounding in the distance.
         let reach = tolerance * (1.0 + 1e-9);
         let (wx0, wy0, wx1, wy1) = (p.x - reach, p.y - reach, p.x + reach, p.y + reach);
-        if wx1 >= x0 && wx0 <= x1 && wy1 >= y0 && wy0 <= y1 {
-            let width = self.columns.count();
-            for row in self.rows.span(wy0.max(y0), wy1.min(y1)) {
-                for column in self.columns.span(wx0.max(x0), wx1.min(x1)) {
-                    let cell = row * width + column;
-                    let range = self.cell_edges[cell] as usize..self.cell_edges[cell + 1] as usize;
-                    for edge in &self.exterior_edges[range] {
-                        best = best.min(Euclidean.distance(p, &Line::new(edge.start, edge.end)));
+        if !(wx1 >= x0 && wx0 <= x1 && wy1 >= y0 && wy0 <= y1) {
+            return within(best);
+        }
+        let width = self.columns.count();
+        for row in self.rows.span(wy0.max(y0), wy1.min(y1)) {
+            let (cy0, cy1) = (self.rows.bounds[row], self.rows.bounds[row + 1]);
+            for column in self.columns.span(wx0.max(x0), wx1.min(x1)) {
+                let (cx0, cx1) = (self.columns.bounds[column], self.columns.bounds[column + 1]);
+                if box_distance_squared(p, cx0, cy0, cx1, cy1) > reach * reach {
+                    continue;
+                }
+                let cell = row * width + column;
+                let range = self.cell_edges[cell] as usize..self.cell_edges[cell + 1] as usize;
+                for edge in &self.exterior_edges[range] {
+                    // Cheap bound first: an edge's box farther than the
+                    // tolerance (or the best so far, with slack) cannot
+                    // change the answer.
+                    let (ex0, ex1) = min_max(edge.start.x, edge.end.x);
+                    let (ey0, ey1) = min_max(edge.start.y, edge.end.y);
+                    let bound = reach.min(best * (1.0 + 1e-9));
+                    if box_distance_squared(p, ex0, ey0, ex1, ey1) > bound * bound {
+                        continue;
                     }
+                    best = best.min(Euclidean.distance(p, &Line::new(edge.start, edge.end)));
                 }
             }
         }
@@ -415,6 +430,13 @@ fn ring_position(edges: &[Edge], p: Coord<f64>) -> RingPos {
     } else {
         RingPos::Inside
     }
+}
+
+/// Squared distance from `p` to the box (0 inside it).
+fn box_distance_squared(p: Coord<f64>, x0: f64, y0: f64, x1: f64, y1: f64) -> f64 {
+    let dx = (x0 - p.x).max(p.x - x1).max(0.0);
+    let dy = (y0 - p.y).max(p.y - y1).max(0.0);
+    dx * dx + dy * dy
 }
 
 fn between(v: f64, a: f64, b: f64) -> bool {
