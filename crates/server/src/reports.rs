@@ -338,6 +338,40 @@ impl Reports {
         Ok(report)
     }
 
+    /// Links likely duplicates for a batch about to be stored (a KoBo
+    /// import), in time order, each against the recent reports of its area
+    /// and the batch rows before it: the same bounded look-up as a single
+    /// submission, at most [`MAX_LINKS`] links each. Links back to reports
+    /// already stored are written by the worker; links between rows of the
+    /// batch are set on both rows here.
+    pub fn link_batch(&self, batch: &mut [Report]) {
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|&i| batch[i].when());
+        let position: HashMap<Reference, usize> = batch.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stored_backs = Vec::new();
+        for i in order {
+            let candidate = Candidate::of(&batch[i]);
+            let mut links = recent.links(&candidate, &self.duplicate_rules);
+            links.sort_by(|a, b| b.score.total_cmp(&a.score));
+            links.truncate(MAX_LINKS);
+            for l in &links {
+                let back = DuplicateLink { other: batch[i].reference.clone(), ..l.clone() };
+                match position.get(&l.other) {
+                    Some(&j) if batch[j].duplicates.len() < MAX_LINKS => batch[j].duplicates.push(back),
+                    Some(_) => {}
+                    None => stored_backs.push((l.other.clone(), back)),
+                }
+            }
+            batch[i].duplicates = links;
+            recent.push(candidate);
+        }
+        drop(recent);
+        if !stored_backs.is_empty() {
+            self.back_links.send(stored_backs);
+        }
+    }
+
     /// Remembers reports stored by another path (KoBo import) for duplicate look-ups.
     pub fn remember(&self, reports: &[Report]) {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());

@@ -4,10 +4,8 @@
 use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use vitalcore_intake::duplicates::{Candidate, DuplicateLink, find_duplicates};
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
@@ -166,7 +164,7 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     global.note(format!("parsed {} rows in {:.2} s", out.rows, started.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
     redraw_colliding_references(&*store, &reports, &mut out.reports, now)?;
-    link_duplicates(&*store, &mut out.reports)?;
+    reports.link_batch(&mut out.reports);
     global.note(format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
     let stored = store_all(store.clone(), &out.reports, global.quiet)?;
@@ -174,7 +172,6 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     let pairs: Vec<(String, Reference)> =
         out.new_uuids.iter().cloned().zip(out.reports.iter().map(|r| r.reference.clone())).collect();
     store.record_kobo_uuids(&mapping.form, &pairs)?;
-    reports.remember(&out.reports);
     for e in out.rejected.iter().take(10) {
         eprintln!("rejected: {name}, {e}");
     }
@@ -224,38 +221,6 @@ fn redraw_colliding_references(
             r.reference = fresh;
         }
         used.insert(r.reference.clone());
-    }
-    Ok(())
-}
-
-/// Links likely duplicates among the new reports and with stored reports
-/// of the same period; links to stored reports are added on both sides.
-fn link_duplicates(store: &dyn ReportStore, new: &mut [Report]) -> Result<()> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let existing = store.reports(&ReportFilter::default())?;
-    let candidates: Vec<Candidate> = new.iter().chain(existing.iter()).map(Candidate::of).collect();
-    let index: HashMap<Reference, usize> = new.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
-    let mut back: HashMap<Reference, Vec<DuplicateLink>> = HashMap::new();
-    for pair in find_duplicates(&candidates, &Default::default()) {
-        for (on, link) in pair.links() {
-            match index.get(&on) {
-                Some(&i) => new[i].duplicates.push(link),
-                None if index.contains_key(&link.other) => back.entry(on).or_default().push(link),
-                None => {}
-            }
-        }
-    }
-    // As for single submissions: the strongest few links per report.
-    let strongest = |links: &mut Vec<DuplicateLink>| {
-        links.sort_by(|a, b| b.score.total_cmp(&a.score));
-        links.truncate(vitalcore_server::reports::MAX_LINKS);
-    };
-    new.iter_mut().for_each(|r| strongest(&mut r.duplicates));
-    for (on, mut links) in back {
-        strongest(&mut links);
-        store.add_duplicate_links(&on, &links)?;
     }
     Ok(())
 }
