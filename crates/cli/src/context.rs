@@ -18,7 +18,7 @@ use vitalcore_server::{IntakeConfig, Reports};
 static OPENED_DB: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
 
 /// Community reports in the embedded database this process opened, as events (source `CommunityReport`, counted apart from event
-/// data). Empty when there is no report journal.
+/// data). Empty when no reports are stored.
 pub fn community_events(areas: &[vitalcore_store::Area]) -> Result<Vec<vitalcore_framework::Event>> {
     let Some(global) = OPENED_DB.get() else { return Ok(Vec::new()) };
     let reports = global.open_reports()?.reports(&vitalcore_intake::store::ReportFilter::default())?;

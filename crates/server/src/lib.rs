@@ -8,7 +8,6 @@ mod api;
 mod auth;
 mod error;
 mod intake_api;
-pub mod journal;
 mod pages;
 pub mod reports;
 mod state;

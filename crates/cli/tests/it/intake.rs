@@ -449,6 +449,36 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     assert_eq!(nums[nums.len() - 4], imported, "{again}");
     let listed_again: serde_json::Value = serde_json::from_str(&site.ok(&["report", "list", "--format", "json"])).unwrap();
     assert_eq!(listed_again.as_array().unwrap().len() as u64, imported);
+
+    // Submitted in May 2024 and never acknowledged: every one is overdue, most urgent first.
+    let overdue: serde_json::Value = serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
+    let overdue = overdue.as_array().unwrap();
+    assert_eq!(overdue.len() as u64, imported);
+    assert!(overdue.iter().all(|a| a["overdue"]["kind"] == "acknowledge" && a["overdue"]["level"].as_u64() >= Some(1)));
+    let first = overdue[0]["reference"].as_str().unwrap().to_string();
+    let denied = site.run(&["alerts", "assign", &first, "--owner", "x", "--unit", "y", "--as", "analyst1"]);
+    assert!(!denied.status.success(), "an analyst cannot assign");
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("cannot"));
+    assert!(site.ok(&["alerts", "ack", &first, "--as", "analyst1"]).contains("acknowledged"));
+    let still: serde_json::Value = serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
+    let again = still.as_array().unwrap().iter().find(|a| a["reference"] == first.as_str()).expect("still overdue, now to respond");
+    assert_eq!(again["overdue"]["kind"], "respond");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&site.ok(&["alerts", "metrics", "--from", "2024-05", "--to", "2024-05", "--format", "json"])).unwrap();
+    let alerts: u64 = metrics.as_array().unwrap().iter().map(|m| m["alerts"].as_u64().unwrap()).sum();
+    let acknowledged: u64 = metrics.as_array().unwrap().iter().map(|m| m["acknowledged"].as_u64().unwrap()).sum();
+    assert_eq!((alerts, acknowledged), (imported, 1));
+}
+
+#[test]
+fn with_require_login_the_form_is_for_signed_in_users_only() {
+    let site = Site::new();
+    let server = site.serve(&["--require-login"]);
+    let page = http(&server.addr, "GET", "/report", &[], b"");
+    assert_eq!(page.status, 303);
+    assert!(page.header_line("location").unwrap().contains("/login"));
+    let post = http(&server.addr, "POST", "/report", &[("Content-Type", "application/x-www-form-urlencoded")], b"text=hello");
+    assert_eq!(post.status, 401);
 }
 
 #[test]
