@@ -77,6 +77,19 @@ fn report_json(report: &Report) -> Value {
     v
 }
 
+/// A browser session may call the JSON API only with a JSON content type,
+/// which a cross-site form cannot send (on top of SameSite=Strict cookies).
+fn check_session_write(caller: &Caller, headers: &HeaderMap) -> Result<(), ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+    if caller.session.is_some() && !json {
+        return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/reports`: a partner system submits one report (JSON).
 pub async fn submit(
     State(state): State<Arc<AppState>>,
@@ -90,6 +103,7 @@ pub async fn submit(
     blocking(move || {
         let now = Timestamp::now();
         let caller = require_caller(&reports, &headers, now)?;
+        check_session_write(&caller, &headers)?;
         prepare_submission(&caller, &mut draft)?;
         let channel = match &caller.partner {
             Some(p) => Channel::Api { partner: p.clone() },
@@ -250,6 +264,7 @@ pub async fn step(
     blocking(move || {
         let now = Timestamp::now();
         let caller = require_caller(&reports, &headers, now)?;
+        check_session_write(&caller, &headers)?;
         let reference = parse_reference(&raw)?;
         // Reading first hides other communities' references from focal points.
         let report =

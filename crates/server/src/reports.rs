@@ -155,16 +155,19 @@ pub struct Reports {
     back_links: BackLinks,
 }
 
+/// Links to add to older reports: (older report, link to the new one).
+type LinkBatch = Vec<(Reference, DuplicateLink)>;
+
 /// Writes links back from older reports to new ones on a worker thread.
 /// Dropping it waits until every queued link is stored.
 struct BackLinks {
-    tx: Mutex<Option<std::sync::mpsc::Sender<Vec<(Reference, DuplicateLink)>>>>,
+    tx: Mutex<Option<std::sync::mpsc::Sender<LinkBatch>>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl BackLinks {
     fn start(store: Arc<dyn ReportStore>) -> BackLinks {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<(Reference, DuplicateLink)>>();
+        let (tx, rx) = std::sync::mpsc::channel::<LinkBatch>();
         let worker = std::thread::Builder::new()
             .name("duplicate-links".into())
             .spawn(move || {
@@ -180,7 +183,7 @@ impl BackLinks {
         BackLinks { tx: Mutex::new(Some(tx)), worker: Mutex::new(worker) }
     }
 
-    fn send(&self, links: Vec<(Reference, DuplicateLink)>) {
+    fn send(&self, links: LinkBatch) {
         if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             let _ = tx.send(links);
         }
@@ -196,21 +199,13 @@ impl Drop for BackLinks {
     }
 }
 
-/// Stores a batch of back links from a few threads at once, so a store that
-/// commits concurrent writes together needs few durable writes for the batch.
-/// A link to a report that is gone is dropped (the new report keeps its own).
+/// Stores a batch of back links, one write per older report (all links a
+/// report gains in the batch together). A link to a report that is gone is
+/// dropped (the new report keeps its own).
 fn write_links(store: &dyn ReportStore, by_report: HashMap<Reference, Vec<DuplicateLink>>) {
-    let jobs: Vec<(Reference, Vec<DuplicateLink>)> = by_report.into_iter().collect();
-    let per_thread = jobs.len().div_ceil(16).max(1);
-    std::thread::scope(|s| {
-        for part in jobs.chunks(per_thread) {
-            s.spawn(move || {
-                for (on, links) in part {
-                    let _ = store.add_duplicate_links(on, links);
-                }
-            });
-        }
-    });
+    for (on, links) in by_report {
+        let _ = store.add_duplicate_links(&on, &links);
+    }
 }
 
 impl std::fmt::Debug for Reports {
@@ -327,7 +322,7 @@ impl Reports {
         // from the older reports are written after the answer by one worker,
         // in batches, so a submission waits for one durable write, not six.
         if !report.duplicates.is_empty() {
-            let backs: Vec<(Reference, DuplicateLink)> = report
+            let backs: LinkBatch = report
                 .duplicates
                 .iter()
                 .map(|l| (l.other.clone(), DuplicateLink { other: report.reference.clone(), ..l.clone() }))

@@ -111,7 +111,7 @@ fn list(store: &dyn ReportStore, only_overdue: bool, format: Format, now: Timest
         queue.iter().map(|(a, o)| (*a, Some(o.clone()))).collect();
     if !only_overdue {
         let mut rest: Vec<_> = alerts.iter().filter(|a| a.overdue(&deadlines, now).is_none()).collect();
-        rest.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        rest.sort_by_key(|a| std::cmp::Reverse(a.received_at));
         rows.extend(rest.into_iter().map(|a| (a, None)));
     }
     if format == Format::Json {

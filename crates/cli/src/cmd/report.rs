@@ -242,7 +242,7 @@ fn store_all(store: Arc<dyn ReportStore>, reports: &[Report], quiet: bool) -> Re
                     for r in part {
                         store.insert_report(r)?;
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        if !quiet && n % 20_000 == 0 {
+                        if !quiet && n.is_multiple_of(20_000) {
                             eprintln!("stored {n} of {total} reports");
                         }
                     }
