@@ -60,7 +60,11 @@ fn measure<T: PartialEq>(
         }
     }
     let per = |s: f64| s * 1e9 / points.len() as f64;
-    let cpu = if cpu.is_empty() { f64::NAN } else { per(median(cpu)) };
+    let cpu = if cpu.is_empty() {
+        f64::NAN
+    } else {
+        per(median(cpu))
+    };
     println!(
         "{label:<44} wall {:>9.0} ns/point, CPU {:>9.0} ns/point",
         per(median(wall)),
@@ -72,7 +76,11 @@ fn measure<T: PartialEq>(
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let path = args.get(1).cloned().unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/caf_adm1_simplified.geojson").into()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/caf_adm1_simplified.geojson"
+        )
+        .into()
     });
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let runs: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
@@ -84,8 +92,11 @@ fn main() {
         .iter()
         .map(|f| parse_geometry(&f["geometry"].to_string()).unwrap())
         .collect();
-    let vertices: usize = shapes.iter().map(|s| geo::CoordsIter::coords_count(s)).sum();
-    println!("{path}: {} shapes, {vertices} vertices, {n} points", shapes.len());
+    let vertices: usize = shapes.iter().map(geo::CoordsIter::coords_count).sum();
+    println!(
+        "{path}: {} shapes, {vertices} vertices, {n} points",
+        shapes.len()
+    );
     let boxes: Vec<_> = shapes.iter().map(|s| s.bounding_rect().unwrap()).collect();
     let in_box = |i: usize, p: Coord<f64>| {
         let b = boxes[i];
@@ -93,22 +104,37 @@ fn main() {
     };
     let mut r = Lcg(42);
     let points: Vec<Coord<f64>> = (0..n)
-        .map(|_| Coord { x: 15.0 + 12.0 * r.unit(), y: 2.5 + 8.0 * r.unit() })
+        .map(|_| Coord {
+            x: 15.0 + 12.0 * r.unit(),
+            y: 2.5 + 8.0 * r.unit(),
+        })
         .collect();
 
     let t = Instant::now();
     let grids: Vec<GridShape> = shapes.iter().map(GridShape::new).collect();
     println!("GridShape build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
-    let prepared: Vec<_> = shapes.iter().map(|s| PreparedGeometry::from(s.clone())).collect();
-    println!("PreparedGeometry build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let prepared: Vec<_> = shapes
+        .iter()
+        .map(|s| PreparedGeometry::from(s.clone()))
+        .collect();
+    println!(
+        "PreparedGeometry build: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let itrees: Vec<_> = shapes.iter().map(IntervalTreeMultiPolygon::new).collect();
     // Its builder panics on some invalid polygons (the simplified fixture).
     let t = Instant::now();
     let monotone = std::panic::catch_unwind(|| {
-        shapes.iter().map(|s| MonotonicPolygons::from(s.clone())).collect::<Vec<_>>()
+        shapes
+            .iter()
+            .map(|s| MonotonicPolygons::from(s.clone()))
+            .collect::<Vec<_>>()
     });
-    println!("MonotonicPolygons build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "MonotonicPolygons build: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
     let first = |test: &dyn Fn(usize, Coord<f64>) -> bool, p: Coord<f64>| {
         (0..shapes.len()).find(|&i| in_box(i, p) && test(i, p))
@@ -121,16 +147,28 @@ fn main() {
         println!("{:<44} {differ} answers differ from geo intersects", "");
         let _ = label;
     };
-    report("grid", measure("GridShape (after)", &points, runs, |p| {
-        first(&|i, p| grids[i].intersects(p), p)
-    }));
-    report("itree", measure("geo IntervalTreeMultiPolygon contains", &points, runs, |p| {
-        first(&|i, p| itrees[i].contains(&p), p)
-    }));
+    report(
+        "grid",
+        measure("GridShape (after)", &points, runs, |p| {
+            first(&|i, p| grids[i].intersects(p), p)
+        }),
+    );
+    report(
+        "itree",
+        measure(
+            "geo IntervalTreeMultiPolygon contains",
+            &points,
+            runs,
+            |p| first(&|i, p| itrees[i].contains(&p), p),
+        ),
+    );
     match &monotone {
-        Ok(monotone) => report("monotone", measure("geo MonotonicPolygons intersects", &points, runs, |p| {
-            first(&|i, p| monotone[i].intersects(&p), p)
-        })),
+        Ok(monotone) => report(
+            "monotone",
+            measure("geo MonotonicPolygons intersects", &points, runs, |p| {
+                first(&|i, p| monotone[i].intersects(&p), p)
+            }),
+        ),
         Err(_) => println!("geo MonotonicPolygons: its builder panicked on these polygons"),
     }
     let few = &points[..points.len().min(2000)];

@@ -1,16 +1,22 @@
 //! Accelerated point-in-polygon with the same answers as `geo`'s
 //! `MultiPolygon::intersects(&Point)` (boundary included).
 //!
-//! Why: placing events was the import's costliest step (synthetic ACLED
-//! import over the Central African Republic: 488k rows/s without placement,
-//! ~118k rows/s with it on the simplified boundaries, far less on the
-//! full-resolution OCHA ones, ~26k vertices for 17 prefectures), because
-//! `geo` tests every edge of every candidate polygon (winding number, O(n)).
-//! `geo`'s own indexed options do not fit: `PreparedGeometry` answers through
-//! `Relate` (a full DE-9IM graph per query, slower than the plain test), and
+//! Why: placing events was the import's costliest step. Synthetic ACLED
+//! import over the Central African Republic (`throughput` example of
+//! vitalcore-import, 200k rows, thread CPU time): ~600k rows/s without
+//! placement, ~206k rows/s with it on the simplified boundaries and ~80k
+//! rows/s on the full-resolution OCHA ones (26k vertices for 17
+//! prefectures), because `geo` tests every edge of every candidate polygon
+//! (winding number, O(n)), and the nearest-area fallback measured the
+//! distance to every edge too. Per point on the full boundaries (example
+//! `pip_bench`): `geo` ~3.4 us, this index ~60 ns.
+//! `geo`'s own options do not fit: `PreparedGeometry` answers through
+//! `Relate` (a DE-9IM graph per query: no faster than the plain test),
 //! `IntervalTreeMultiPolygon` only offers `Contains` (boundary excluded) and
-//! sums windings over all rings of all polygons, which differs from the
-//! per-polygon answer when holes share the exterior's orientation.
+//! sums windings over all rings of all polygons (differs from the
+//! per-polygon answer when a hole has the exterior's orientation), and
+//! `MonotonicPolygons` panics while building on the (invalid) simplified
+//! fixture; both are also 2-3x slower than this index there.
 //!
 //! Method (a uniform grid over the bounding box plus horizontal edge slabs):
 //! - the bounding box is cut into a coarse grid of cells; a cell that no
@@ -28,6 +34,11 @@
 //!   too. Rings combine as in `geo`: a polygon holds the point if its
 //!   exterior does (or has it on its boundary) and the first hole that does
 //!   not leave it outside has it on its boundary rather than inside.
+//!
+//! Distances for the nearest-area fallback: each cell also lists the
+//! exterior edges whose bounding box meets it; only edges in cells within
+//! the tolerance are measured, with `geo`'s own point-segment distance, so
+//! the minimum is `geo`'s number whenever it is within the tolerance.
 //!
 //! Cell and slab look-ups use stored cell bounds and move to the
 //! neighbouring cell when rounding put the point across a bound, and edges
@@ -175,7 +186,10 @@ impl GridShape {
             edges: Vec::new(),
             cell_edges: Vec::new(),
             exterior_edges: Vec::new(),
-            holes: shape.iter().flat_map(|p| p.interiors().iter().cloned()).collect(),
+            holes: shape
+                .iter()
+                .flat_map(|p| p.interiors().iter().cloned())
+                .collect(),
             has_empty_polygon: shape.iter().any(|p| p.exterior().0.is_empty()),
         };
         grid.fill_slabs(&rings);
@@ -323,7 +337,10 @@ impl GridShape {
         let width = self.columns.count();
         let mut placed: Vec<(usize, Edge)> = Vec::new();
         for line in shape.iter().flat_map(|p| p.exterior().lines()) {
-            let edge = Edge { start: line.start, end: line.end };
+            let edge = Edge {
+                start: line.start,
+                end: line.end,
+            };
             let (xa, xb) = min_max(edge.start.x, edge.end.x);
             let (ya, yb) = min_max(edge.start.y, edge.end.y);
             for row in self.rows.span(ya, yb) {
