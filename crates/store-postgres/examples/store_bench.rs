@@ -4,7 +4,7 @@
 //! more with 10% of the events revised. Prints medians of several runs.
 //!
 //! cargo run --release -p vitalcore-store-postgres --example store_bench -- \
-//!     [--rows 1000000] [--runs 3] [--backend both|sqlite|postgres] [--dir /tmp]
+//!     [--rows 1000000] [--runs 3] [--backend both|sqlite|postgres] [--dir /tmp] [--import-only]
 //! PostgreSQL: VITALCORE_PG_URL, default `host=127.0.0.1 user=postgres dbname=test`.
 
 #[path = "../../store-sqlite/tests/it/synthetic.rs"]
@@ -23,10 +23,12 @@ struct Args {
     sqlite: bool,
     postgres: bool,
     dir: std::path::PathBuf,
+    /// Only the first phase (import of new events): for quick comparisons.
+    import_only: bool,
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { rows: 1_000_000, runs: 3, sqlite: true, postgres: true, dir: std::env::temp_dir() };
+    let mut args = Args { rows: 1_000_000, runs: 3, sqlite: true, postgres: true, dir: std::env::temp_dir(), import_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -34,6 +36,7 @@ fn parse_args() -> Args {
             "--rows" => args.rows = value().parse().expect("--rows takes a number"),
             "--runs" => args.runs = value().parse().expect("--runs takes a number"),
             "--dir" => args.dir = value().into(),
+            "--import-only" => args.import_only = true,
             "--backend" => match value().as_str() {
                 "both" => (args.sqlite, args.postgres) = (true, true),
                 "sqlite" => (args.sqlite, args.postgres) = (true, false),
@@ -79,10 +82,13 @@ fn timed(store: &dyn Store, path: &str, events: &[Event]) -> (Secs, ImportCounts
     (Secs { wall: started.elapsed().as_secs_f64(), cpu: cpu_seconds() - cpu }, counts)
 }
 
-fn run_once(store: &dyn Store, events: &[Event], revised: &[Event]) -> Run {
+fn run_once(store: &dyn Store, events: &[Event], revised: &[Event], import_only: bool) -> Run {
     let n = events.len() as u64;
     let (import, c) = timed(store, "bench.csv", events);
     assert_eq!(c, ImportCounts { imported: n, updated: 0, unchanged: 0 });
+    if import_only {
+        return Run { import, ..Run::default() };
+    }
     let (reimport, c) = timed(store, "bench.csv", events);
     assert_eq!(c, ImportCounts { imported: 0, updated: 0, unchanged: n });
     let (revise, c) = timed(store, "bench-revised.csv", revised);
@@ -95,14 +101,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-fn report(backend: &str, n: usize, runs: &[Run]) {
+fn report(backend: &str, n: usize, runs: &[Run], import_only: bool) {
     type Phase = (&'static str, fn(&Run) -> Secs);
     let phases: [Phase; 3] = [
         ("import (all new)", |r| r.import),
         ("re-import (all unchanged)", |r| r.reimport),
         ("import with 10% revised", |r| r.revise),
     ];
-    for (name, get) in phases {
+    let phases = if import_only { &phases[..1] } else { &phases[..] };
+    for &(name, get) in phases {
         let secs: Vec<Secs> = runs.iter().map(get).collect();
         let wall = median(secs.iter().map(|s| s.wall).collect());
         let cpu = median(secs.iter().map(|s| s.cpu).collect());
@@ -131,10 +138,10 @@ fn main() {
         for i in 0..args.runs {
             let dir = tempfile::tempdir_in(&args.dir).expect("temporary folder");
             let store = SqliteStore::open(dir.path().join("bench.db")).expect("open SQLite");
-            runs.push(run_once(&store, &events, &revised));
+            runs.push(run_once(&store, &events, &revised, args.import_only));
             eprintln!("sqlite run {} done", i + 1);
         }
-        report("SQLite", args.rows, &runs);
+        report("SQLite", args.rows, &runs, args.import_only);
     }
     if args.postgres {
         let url = std::env::var("VITALCORE_PG_URL")
@@ -143,12 +150,12 @@ fn main() {
         for i in 0..args.runs {
             let schema = format!("vc_bench_{}_{i}", std::process::id());
             let store = PostgresStore::connect_with_schema(&url, &schema).expect("connect to PostgreSQL");
-            runs.push(run_once(&store, &events, &revised));
+            runs.push(run_once(&store, &events, &revised, args.import_only));
             drop(store);
             let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
             admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop the bench schema");
             eprintln!("postgres run {} done", i + 1);
         }
-        report("PostgreSQL", args.rows, &runs);
+        report("PostgreSQL", args.rows, &runs, args.import_only);
     }
 }

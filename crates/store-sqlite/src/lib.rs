@@ -134,10 +134,13 @@ fn configure_writer(conn: &mut Connection, file: bool) -> rusqlite::Result<()> {
             return Err(rusqlite::Error::InvalidParameterName(format!("cannot switch to WAL mode (got {mode})")));
         }
     }
+    // Temporary files stay on disk (the default): SQLite's sorter only
+    // splits a large sort into cache-sized runs (see `SORT_CACHE_KIB`) when
+    // it may write them to a temporary file; in memory it sorts one list of
+    // every row, which is several times slower for an index of 1M rows.
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536; -- NORMAL_CACHE_KIB",
     )?;
     conn.set_prepared_statement_cache_capacity(32);
@@ -402,10 +405,24 @@ impl BulkIndexes {
         Ok(BulkIndexes { dropped })
     }
 
+    /// Page cache while the indexes are built. SQLite's sorter cuts its input
+    /// into runs the size of the page cache (at least 250 pages), sorts each
+    /// and merges them: runs of a few MiB sort within the CPU caches, where
+    /// one run of a whole 1M-row index is bound by memory latency (measured:
+    /// 1.9 s instead of 3.2 s CPU for the four event indexes of 1M rows).
+    /// The table scan that feeds each index reads every page once, so it
+    /// gains nothing from a larger cache.
+    const SORT_CACHE_KIB: i64 = 4096;
+
     pub(crate) fn recreate(self, conn: &Connection) -> Result<(), StoreError> {
+        if self.dropped.is_empty() {
+            return Ok(());
+        }
+        let cache_kib: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0)).map_err(backend)?;
+        conn.pragma_update(None, "cache_size", -Self::SORT_CACHE_KIB).map_err(backend)?;
         for (_, sql) in &self.dropped {
             conn.execute_batch(sql).map_err(backend)?;
         }
-        Ok(())
+        conn.pragma_update(None, "cache_size", cache_kib).map_err(backend)
     }
 }
