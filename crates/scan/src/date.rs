@@ -31,7 +31,29 @@ impl std::fmt::Display for Month {
 }
 
 /// The month of a date in any accepted format, or `None` if it is not a valid date.
+#[inline]
 pub fn parse_month(raw: &[u8]) -> Option<Month> {
+    if let Ok(iso) = <&[u8; 10]>::try_from(raw) {
+        if let Some(month) = parse_plain_iso(iso) {
+            return Some(month);
+        }
+    }
+    parse_month_general(raw)
+}
+
+/// Fast path for exactly `YYYY-MM-DD`, read straight from the bytes.
+#[inline]
+fn parse_plain_iso(s: &[u8; 10]) -> Option<Month> {
+    let d = |i: usize| u32::from(s[i].wrapping_sub(b'0'));
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+    if s[4] != b'-' || s[7] != b'-' || digits.iter().any(|&i| d(i) > 9) {
+        return None;
+    }
+    let (year, month, day) = (d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6), d(8) * 10 + d(9));
+    valid_ymd(year, month, day).then(|| Month::new(year, month))
+}
+
+fn parse_month_general(raw: &[u8]) -> Option<Month> {
     let s = raw.trim_ascii();
     let (year, month, day) = if s.len() >= 10 && s[4] == b'-' && s[7] == b'-' {
         parse_iso(s)?

@@ -32,7 +32,7 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Read buffer per worker, in bytes (grows for longer rows).
     pub block_size: usize,
-    /// Chunk length in bytes; `None` cuts each file into one chunk per thread.
+    /// Chunk length in bytes; `None` cuts each file into a few chunks per thread.
     /// Tests force tiny chunks to exercise the chunk-edge logic.
     pub chunk_size: Option<u64>,
     /// How many rejected rows to keep with details (all are counted).

@@ -35,8 +35,11 @@ use memchr::memchr;
 use crate::agg::Aggregator;
 use crate::date::{Month, parse_month};
 use crate::header::{ADMIN1, COUNTRY, DATE, FATALITIES, Projection};
-use crate::split::{MAX_WANTED, Span, Split, Wanted, decode_field, skip_line_breaks, split_all, split_row};
+use crate::split::{CommaEnds, MAX_WANTED, Span, Split, Wanted, decode_field, skip_line_breaks, split_all, split_row};
 use crate::{BadReason, ScanOptions};
+
+/// Chunks per worker thread when the chunk size is not forced.
+const CHUNKS_PER_THREAD: u64 = 4;
 
 /// Rows a worker keeps apart at the start of its chunk for the merge to sync on.
 const SYNC_ROWS: usize = 16;
@@ -51,12 +54,22 @@ struct Cursor {
     buf_start: u64,
     eof: bool,
     block: usize,
+    /// Scratch space of the row splitter.
+    ends: CommaEnds,
 }
 
 impl Cursor {
     fn open(path: &Path, offset: u64, block: usize) -> io::Result<Cursor> {
-        let mut cursor =
-            Cursor { file: File::open(path)?, buf: vec![0; block.max(1)], filled: 0, pos: 0, buf_start: 0, eof: false, block };
+        let mut cursor = Cursor {
+            file: File::open(path)?,
+            buf: vec![0; block.max(1)],
+            filled: 0,
+            pos: 0,
+            buf_start: 0,
+            eof: false,
+            block,
+            ends: [0; 64],
+        };
         cursor.seek(offset)?;
         Ok(cursor)
     }
@@ -133,7 +146,7 @@ impl Cursor {
             return Ok(None);
         }
         loop {
-            match split_row(&self.buf[..self.filled], self.pos, self.eof, wanted, spans) {
+            match split_row(&self.buf[..self.filled], self.pos, self.eof, wanted, spans, &mut self.ends) {
                 Split::Row { next, fields } => {
                     let start = self.offset();
                     self.pos = next;
@@ -187,7 +200,16 @@ fn field<'a>(buf: &'a [u8], span: Span, scratch: &'a mut Vec<u8>) -> &'a [u8] {
 }
 
 /// Whole non-negative numbers, also written as `2.0` (UCDP `best`).
+#[inline]
 fn parse_fatalities(raw: &[u8]) -> Option<u64> {
+    // Fast path: plain digits that cannot overflow (almost every row).
+    if !raw.is_empty() && raw.len() <= 18 && raw.iter().all(u8::is_ascii_digit) {
+        return Some(raw.iter().fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0')));
+    }
+    parse_fatalities_general(raw)
+}
+
+fn parse_fatalities_general(raw: &[u8]) -> Option<u64> {
     let s = raw.trim_ascii();
     let (whole, fraction) = match memchr(b'.', s) {
         Some(dot) => (&s[..dot], &s[dot + 1..]),
@@ -301,7 +323,10 @@ pub(crate) fn scan_rows(
     let file_len = std::fs::metadata(path)?.len();
     let data_len = file_len.saturating_sub(data_start);
     let threads = opts.threads.max(1) as u64;
-    let chunk_len = opts.chunk_size.unwrap_or(data_len.div_ceil(threads)).max(1);
+    // A few chunks per thread, taken from a shared counter, keep every core
+    // busy when one thread is slowed down (a shared machine).
+    let per_thread = if threads > 1 { CHUNKS_PER_THREAD } else { 1 };
+    let chunk_len = opts.chunk_size.unwrap_or(data_len.div_ceil(threads * per_thread)).max(1);
     let chunks = data_len.div_ceil(chunk_len).max(1) as usize;
     let starts: Vec<u64> = (0..chunks).map(|j| data_start + j as u64 * chunk_len).collect();
     let outs = run_chunks(path, projection, &starts, file_len, opts)?;

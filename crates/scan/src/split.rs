@@ -41,6 +41,9 @@ pub(crate) struct Wanted {
     /// Slot to column index, for the first `slots` slots.
     pub col_of_slot: [usize; MAX_WANTED],
     pub slots: usize,
+    /// Bit `i` set if the comma that ends field `i` bounds a projected field
+    /// (for the first 64 fields; always set for the last projected column).
+    pub needed_commas: u64,
 }
 
 impl Wanted {
@@ -53,7 +56,14 @@ impl Wanted {
             slot_of_col[col] = slot as u8;
             col_of_slot[slot] = col;
         }
-        Wanted { slot_of_col, col_of_slot, slots: columns.len() }
+        let mut needed_commas = 0u64;
+        for &col in columns.iter().filter(|&&c| c < 64) {
+            needed_commas |= 1 << col;
+            if col > 0 {
+                needed_commas |= 1 << (col - 1);
+            }
+        }
+        Wanted { slot_of_col, col_of_slot, slots: columns.len(), needed_commas }
     }
 }
 
@@ -90,8 +100,8 @@ fn is_row_end(b: u8) -> bool {
 /// projected fields in `spans` (by slot). `eof` says that
 /// `buf` ends where the file ends, so an unfinished row is complete.
 #[inline]
-pub(crate) fn split_row(buf: &[u8], start: usize, eof: bool, wanted: &Wanted, spans: &mut [Span; MAX_WANTED]) -> Split {
-    match split_row_masked(buf, start, eof, wanted, spans) {
+pub(crate) fn split_row(buf: &[u8], start: usize, eof: bool, wanted: &Wanted, spans: &mut [Span; MAX_WANTED], ends: &mut CommaEnds) -> Split {
+    match split_row_masked(buf, start, eof, wanted, spans, ends) {
         Some(split) => split,
         None => split_row_exact(buf, start, eof, &wanted.slot_of_col, spans),
     }
@@ -132,6 +142,16 @@ fn classify(block: &[u8; WINDOW]) -> (u64, u64, u64) {
     (quotes, commas, breaks)
 }
 
+/// Population count in a few shifts and one multiply (the `popcnt`
+/// instruction is not in the x86-64 baseline this crate is built for).
+#[inline(always)]
+fn count_ones(x: u64) -> usize {
+    let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
+    let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
+    let x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    (x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
+}
+
 /// Bit `i` is the XOR of bits `0..=i`: set where an odd number of quotes has
 /// been seen, i.e. inside a quoted stretch (opening quotes included).
 #[inline(always)]
@@ -163,17 +183,27 @@ fn span_of_raw(buf: &[u8], start: usize, end: usize) -> Span {
 /// through [`split_row_exact`].
 const MAX_MASKED_COLUMNS: usize = 64;
 
+/// Scratch space of [`split_row`], kept by the caller between rows:
+/// `ends[i]` is the offset of the comma that ends field `i`.
+pub(crate) type CommaEnds = [usize; MAX_MASKED_COLUMNS];
+
 /// The bit-mask splitter (see the module comment). `None` when a quote sits
 /// where the prefix-XOR model and csv-core disagree; the caller then splits
 /// the row with [`split_row_exact`].
 #[inline]
-fn split_row_masked(buf: &[u8], start: usize, eof: bool, wanted: &Wanted, spans: &mut [Span; MAX_WANTED]) -> Option<Split> {
+fn split_row_masked(
+    buf: &[u8],
+    start: usize,
+    eof: bool,
+    wanted: &Wanted,
+    spans: &mut [Span; MAX_WANTED],
+    ends: &mut CommaEnds,
+) -> Option<Split> {
     let limit = wanted.slot_of_col.len();
     if limit > MAX_MASKED_COLUMNS {
         return None;
     }
-    // `ends[i]`: offset of the comma that ends field `i`, for the first `limit` fields.
-    let mut ends = [0usize; MAX_MASKED_COLUMNS];
+    // `ends[i]` is set for the needed commas among the first `limit`.
     let mut commas_seen = 0usize;
     // Carries from the previous window: all ones if inside quotes; bit 0 set
     // if its last byte was a delimiter outside quotes (or the row start), or a quote.
@@ -203,11 +233,25 @@ fn split_row_masked(buf: &[u8], start: usize, eof: bool, wanted: &Wanted, spans:
         if opening & !may_open != 0 {
             return None;
         }
-        // Commas past the projected columns are not needed, nor counted.
+        // Only the commas around projected fields are recorded; the others
+        // are counted in bulk. Commas past the last projected column are
+        // neither needed nor counted.
         let mut seps = commas & !in_quotes & in_row;
         while seps != 0 && commas_seen < limit {
-            ends[commas_seen] = w + seps.trailing_zeros() as usize;
-            commas_seen += 1;
+            let next = commas_seen + (wanted.needed_commas >> commas_seen).trailing_zeros() as usize;
+            let skip = next - commas_seen;
+            if skip > 0 {
+                let here = count_ones(seps);
+                if here <= skip {
+                    commas_seen += here;
+                    break;
+                }
+                for _ in 0..skip {
+                    seps &= seps - 1;
+                }
+            }
+            ends[next] = w + seps.trailing_zeros() as usize;
+            commas_seen = next + 1;
             seps &= seps - 1;
         }
         if row_breaks != 0 {
@@ -402,7 +446,7 @@ mod tests {
         let wanted = Wanted::new(&[0, 1, 2, 3]);
         let mut spans = [Span::Missing; MAX_WANTED];
         let buf = row.as_bytes();
-        let Split::Row { .. } = split_row(buf, 0, true, &wanted, &mut spans) else {
+        let Split::Row { .. } = split_row(buf, 0, true, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]) else {
             panic!("row not complete")
         };
         let mut scratch = Vec::new();
@@ -456,7 +500,7 @@ mod tests {
             let (mut a, mut b) = ([Span::Missing; MAX_WANTED], [Span::Missing; MAX_WANTED]);
             let mut pos = skip_line_breaks(&text, 0);
             while pos < text.len() {
-                let fast = split_row(&text, pos, eof, &wanted, &mut a);
+                let fast = split_row(&text, pos, eof, &wanted, &mut a, &mut [0; MAX_MASKED_COLUMNS]);
                 let exact = split_row_exact(&text, pos, eof, &wanted.slot_of_col, &mut b);
                 match (fast, exact) {
                     (Split::Row { next: n1, fields: f1 }, Split::Row { next: n2, fields: f2 }) => {
@@ -479,9 +523,9 @@ mod tests {
     fn unfinished_row_asks_for_more_input() {
         let wanted = Wanted::new(&[0]);
         let mut spans = [Span::Missing; MAX_WANTED];
-        assert_eq!(split_row(b"a,\"b\nc", 0, false, &wanted, &mut spans), Split::NeedMore);
-        assert_eq!(split_row(b"a,b", 0, false, &wanted, &mut spans), Split::NeedMore);
-        assert_eq!(split_row(b"a,\"b\"", 0, false, &wanted, &mut spans), Split::NeedMore);
+        assert_eq!(split_row(b"a,\"b\nc", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
+        assert_eq!(split_row(b"a,b", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
+        assert_eq!(split_row(b"a,\"b\"", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
     }
 }
 

@@ -67,8 +67,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let report = scan_files(&args.files, &opts)?;
-    let lines = group(&report.rows, &by);
-    let text = render(&lines, &by, args.format)?;
+    let text = if by == FULL_KEYS && matches!(args.format, Format::Csv) {
+        csv_full(&report.rows)
+    } else {
+        render(&group(&report.rows, &by), &by, args.format)?
+    };
     match &args.out {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
         None => match std::io::stdout().lock().write_all(text.as_bytes()) {
@@ -92,10 +95,34 @@ fn key_name(k: Key) -> &'static str {
     }
 }
 
+const FULL_KEYS: [Key; 3] = [Key::Country, Key::Admin1, Key::Month];
+
+/// The full table as CSV, written straight from the rollup rows (the
+/// common case: no regrouping, no per-row key copies).
+fn csv_full(rows: &[RollupRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(64 + rows.len() * 40);
+    s.push_str("country,admin1,month,events,fatalities\n");
+    for r in rows {
+        push_csv_field(&mut s, &r.country);
+        s.push(',');
+        push_csv_field(&mut s, &r.admin1);
+        let _ = writeln!(s, ",{:04}-{:02},{},{}", r.month.year(), r.month.month(), r.totals.events, r.totals.fatalities);
+    }
+    s
+}
+
+fn push_csv_field(s: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        s.push_str(&csv_field(field));
+    } else {
+        s.push_str(field);
+    }
+}
+
 /// Rolls the full (country, admin1, month) table up to the chosen keys.
 fn group(rows: &[RollupRow], by: &[Key]) -> Vec<Line> {
-    let full = [Key::Country, Key::Admin1, Key::Month];
-    if by == full {
+    if by == FULL_KEYS {
         return rows
             .iter()
             .map(|r| Line {
