@@ -44,6 +44,7 @@ def main():
     p.add_argument("--file", required=True)
     p.add_argument("--command", required=True)
     p.add_argument("--versions", required=True)
+    p.add_argument("--load", default="not recorded")
     p.add_argument("--write")
     a = p.parse_args()
 
@@ -67,19 +68,18 @@ def main():
         rows = [t for t in times if t["tool"] == tool]
         wall = [float(t["wall_s"]) for t in rows]
         job = [float(t["job_s"]) for t in rows]
+        cpu = [float(t["cpu_s"]) for t in rows]
         rss = max(int(t["max_rss_kb"]) for t in rows)
-        stats[tool] = (statistics.median(wall), min(wall), statistics.median(job), rss / 1024, len(rows))
-    base_wall, base_job = stats["vitalcore"][0], stats["vitalcore"][2]
+        stats[tool] = (statistics.median(wall), min(wall), statistics.median(job), statistics.median(cpu), rss / 1024, len(rows))
+    base_wall, base_job, base_cpu = stats["vitalcore"][0], stats["vitalcore"][2], stats["vitalcore"][3]
     lines = [
-        "| tool | median wall s | min wall s | median job s | peak RSS MB | wall / vitalcore | job / vitalcore |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| tool | median wall s | min wall s | median job s | median CPU s | peak RSS MB | wall / vitalcore | job / vitalcore | CPU / vitalcore |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for tool, (mw, lw, mj, rss, n) in stats.items():
-        lines.append(f"| {tool} | {mw:.2f} | {lw:.2f} | {mj:.2f} | {rss:.0f} | {mw / base_wall:.2f} | {mj / base_job:.2f} |")
+    for tool, (mw, lw, mj, mc, rss, n) in stats.items():
+        lines.append(f"| {tool} | {mw:.2f} | {lw:.2f} | {mj:.2f} | {mc:.2f} | {rss:.0f} | {mw / base_wall:.2f} | {mj / base_job:.2f} | {mc / base_cpu:.2f} |")
     size = os.path.getsize(a.file)
-    with open(a.file, "rb") as f:
-        pass
-    runs = stats["vitalcore"][4]
+    runs = stats["vitalcore"][5]
     text = "\n".join([
         "# Ingest benchmark",
         "",
@@ -93,7 +93,10 @@ def main():
         f"- {runs} timed runs per tool, interleaved, after one untimed warm-up round (file in page cache).",
         "- wall = whole process (`/usr/bin/time`), including Python start-up and imports for the peers;",
         "  job = seconds inside the Python job (read, parse, group, write), measured with `time.perf_counter`;",
-        "  for vitalcore job = wall. Peak RSS is the maximum over runs (`/usr/bin/time` %M).",
+        "  for vitalcore job = wall. CPU = user + system seconds of the whole process (`/usr/bin/time` %U + %S).",
+        "  Peak RSS is the maximum over runs (`/usr/bin/time` %M).",
+        f"- load average (1, 5, 15 min) {a.load}: the machine is shared, so wall times",
+        "  depend on what else runs; CPU times are steadier.",
         "",
         *lines,
         "",

@@ -2,7 +2,9 @@
 # Ingest benchmark: count events and sum fatalities by country, admin1 and
 # month on an ACLED-shaped CSV (default 2 million rows), vitalcore against
 # Polars (lazy scan_csv, default and streaming engines), DuckDB and pandas,
-# interleaved, checking that every tool gives the same table.
+# interleaved, checking that every tool gives the same table. Records wall
+# time (whole process), time inside the job, CPU time (user + system) and
+# peak memory, and the load average of the machine before and after.
 #
 # usage: bench/ingest/run.sh [--rows 2000000] [--runs 5] [--seed 42] [--file CSV] [--bin VITALCORE]
 #   --file  benchmark your own ACLED-format file instead of a generated one
@@ -56,7 +58,8 @@ fi
 PY="$VENV/bin/python"
 
 TIMES="$OUT/times.tsv"
-printf 'run\ttool\twall_s\tmax_rss_kb\tjob_s\n' > "$TIMES"
+printf 'run\ttool\twall_s\tmax_rss_kb\tjob_s\tcpu_s\n' > "$TIMES"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 TOOLS="vitalcore polars polars-streaming duckdb pandas"
 
 # One untimed warm-up of each tool fills the page cache for everyone alike.
@@ -65,21 +68,23 @@ for run in $(seq 0 "$RUNS"); do
     result="$OUT/result-$tool.csv"
     stats="$OUT/time-$tool.txt"
     if [ "$tool" = vitalcore ]; then
-      /usr/bin/time -f '%e %M' -o "$stats" "$BIN" aggregate "$FILE" --out "$result" --quiet
+      /usr/bin/time -f '%e %M %U %S' -o "$stats" "$BIN" aggregate "$FILE" --out "$result" --quiet
       job=""
     else
-      job=$(/usr/bin/time -f '%e %M' -o "$stats" "$PY" "$ROOT/bench/ingest/peers.py" "$tool" "$FILE" "$result")
+      job=$(/usr/bin/time -f '%e %M %U %S' -o "$stats" "$PY" "$ROOT/bench/ingest/peers.py" "$tool" "$FILE" "$result")
     fi
-    read -r wall rss < "$stats"
+    read -r wall rss user sys < "$stats"
     [ -z "$job" ] && job="$wall"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     if [ "$run" -gt 0 ]; then
-      printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$tool" "$wall" "$rss" "$job" >> "$TIMES"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$tool" "$wall" "$rss" "$job" "$cpu" >> "$TIMES"
     fi
-    echo "run $run $tool: ${wall}s wall, ${job}s job, $((rss / 1024)) MB peak" >&2
+    echo "run $run $tool: ${wall}s wall, ${job}s job, ${cpu}s CPU, $((rss / 1024)) MB peak" >&2
   done
 done
 
 "$PY" "$ROOT/bench/ingest/report.py" --times "$TIMES" --results "$OUT" --file "$FILE" \
   --command "bench/ingest/run.sh --rows $ROWS --runs $RUNS --seed $SEED" \
+  --load "before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)" \
   --versions "$("$PY" -c 'import polars, duckdb, pandas; print(f"polars {polars.__version__}, duckdb {duckdb.__version__}, pandas {pandas.__version__}")')" \
   --write "$ROOT/bench/ingest/RESULTS.md"
