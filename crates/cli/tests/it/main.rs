@@ -318,3 +318,4 @@ fn local_risk_combines_the_threat_profile_with_imported_indicator_tables() {
     let p: serde_json::Value = serde_json::from_str(&profile).unwrap();
     assert_eq!(p["risk"]["vulnerability"], ouaka["components"]["vulnerability"]);
 }
+mod aggregate;
