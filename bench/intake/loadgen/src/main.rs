@@ -150,7 +150,7 @@ fn main() {
                             conn = Conn::open(addr).expect("reconnect");
                         }
                     }
-                    lat.push(due.elapsed().as_secs_f64() * 1e3);
+                    lat.push((due.elapsed().as_secs_f64() * 1e3, k as f64 / rate));
                     k += conns;
                 }
                 (lat, ok, failed)
@@ -166,6 +166,12 @@ fn main() {
         failed += f;
     }
     let elapsed = t0.elapsed().as_secs_f64();
+    // When the slowest requests were due: spikes at regular intervals point at the server, not at chance.
+    let mut slow = lat.clone();
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let when: Vec<String> = slow.iter().take(400).step_by(40).map(|(l, t)| format!("{l:.0}ms@{t:.1}s")).collect();
+    eprintln!("slowest (latency@due time): {}", when.join(" "));
+    let mut lat: Vec<f64> = lat.into_iter().map(|(l, _)| l).collect();
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
         "sent {} in {:.2} s = {:.0}/s; 201: {ok}, failed: {failed}; latency ms (from due time) p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
