@@ -107,6 +107,11 @@ impl Axis {
         self.locate(a).saturating_sub(1)..=(self.locate(b) + 1).min(last)
     }
 
+    /// The intervals covering `[a, b]` (within `[lo, hi]`), no extra ones.
+    fn cover(&self, a: f64, b: f64) -> std::ops::RangeInclusive<usize> {
+        self.locate(a)..=self.locate(b)
+    }
+
     fn middle(&self, i: usize) -> f64 {
         (self.bounds[i] + self.bounds[i + 1]) * 0.5
     }
@@ -155,6 +160,11 @@ pub struct GridShape {
     /// are the exterior edges whose bounding box may meet cell `c`.
     cell_edges: Vec<u32>,
     exterior_edges: Vec<Edge>,
+    /// Per cell, the Chebyshev distance (in cells) to the nearest cell
+    /// listing an exterior edge: 0 for such cells, capped at `u16::MAX`.
+    edge_free_rings: Vec<u16>,
+    /// The narrowest cell side, a little under (for the distance bound).
+    cell_side: f64,
     /// Holes, measured with `geo` itself (rare in admin boundaries).
     holes: Vec<LineString<f64>>,
     /// A polygon with no exterior ring: `geo` puts it at distance 0.
@@ -186,6 +196,8 @@ impl GridShape {
             edges: Vec::new(),
             cell_edges: Vec::new(),
             exterior_edges: Vec::new(),
+            edge_free_rings: Vec::new(),
+            cell_side: 0.0,
             holes: shape
                 .iter()
                 .flat_map(|p| p.interiors().iter().cloned())
@@ -195,6 +207,7 @@ impl GridShape {
         grid.fill_slabs(&rings);
         grid.classify_cells(&rings);
         grid.fill_cell_edges(shape);
+        grid.measure_edge_free_rings();
         grid
     }
 
@@ -222,9 +235,20 @@ impl GridShape {
             return within(best);
         }
         let width = self.columns.count();
-        for row in self.rows.span(wy0.max(y0), wy1.min(y1)) {
+        if p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1 {
+            // Every exterior edge lies in cells at least `rings` cells away
+            // from p's cell, so at least `rings - 1` cell sides from p.
+            let rings =
+                self.edge_free_rings[self.rows.locate(p.y) * width + self.columns.locate(p.x)];
+            if (f64::from(rings) - 1.0) * self.cell_side > reach {
+                return within(best);
+            }
+        }
+        // Every point of an edge lies in a cell the edge is listed in, so
+        // the cells covering the window hold every edge within reach.
+        for row in self.rows.cover(wy0.max(y0), wy1.min(y1)) {
             let (cy0, cy1) = (self.rows.bounds[row], self.rows.bounds[row + 1]);
-            for column in self.columns.span(wx0.max(x0), wx1.min(x1)) {
+            for column in self.columns.cover(wx0.max(x0), wx1.min(x1)) {
                 let (cx0, cx1) = (self.columns.bounds[column], self.columns.bounds[column + 1]);
                 if box_distance_squared(p, cx0, cy0, cx1, cy1) > reach * reach {
                     continue;
@@ -358,6 +382,61 @@ impl GridShape {
             self.cell_edges[c] += self.cell_edges[c - 1];
         }
         self.exterior_edges = placed.into_iter().map(|(_, edge)| edge).collect();
+    }
+
+    /// Chebyshev distance transform of the cells listing exterior edges
+    /// (two raster passes over the 8-neighbourhood).
+    fn measure_edge_free_rings(&mut self) {
+        let (width, height) = (self.columns.count(), self.rows.count());
+        let mut d: Vec<u16> = (0..width * height)
+            .map(|c| {
+                if self.cell_edges[c] == self.cell_edges[c + 1] {
+                    u16::MAX
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let neighbours = |d: &[u16], row: usize, column: usize, forward: bool| -> u16 {
+            let mut best = d[row * width + column];
+            let rows = if forward {
+                row.checked_sub(1).map(|r| (r, true))
+            } else {
+                (row + 1 < height).then_some((row + 1, true))
+            };
+            let side = if forward {
+                column.checked_sub(1)
+            } else {
+                (column + 1 < width).then_some(column + 1)
+            };
+            if let Some(c) = side {
+                best = best.min(d[row * width + c].saturating_add(1));
+            }
+            if let Some((r, _)) = rows {
+                for c in column.saturating_sub(1)..=(column + 1).min(width - 1) {
+                    best = best.min(d[r * width + c].saturating_add(1));
+                }
+            }
+            best
+        };
+        for row in 0..height {
+            for column in 0..width {
+                d[row * width + column] = neighbours(&d, row, column, true);
+            }
+        }
+        for row in (0..height).rev() {
+            for column in (0..width).rev() {
+                d[row * width + column] = neighbours(&d, row, column, false);
+            }
+        }
+        self.edge_free_rings = d;
+        let side = |axis: &Axis| {
+            axis.bounds
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .fold(f64::INFINITY, f64::min)
+        };
+        self.cell_side = side(&self.columns).min(side(&self.rows)) * (1.0 - 1e-9);
     }
 
     /// The polygon-by-polygon answer from the edges of one slab.
