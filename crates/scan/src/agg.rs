@@ -1,48 +1,59 @@
 //! Event counts and fatality sums by (country, admin1, month).
 
-use std::hash::Hasher;
-
 use crate::date::Month;
 
-/// FxHash (the rustc hasher: rotate, xor, multiply per word) with the final
-/// rotation of rustc-hash 2 so that the low bits, which pick the bucket,
-/// depend on the whole key. Keys are short names; SipHash would dominate.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
-    hash: u64,
+/// A name reduced to its length and two words that, for names up to 16
+/// bytes, hold every byte (first and last 8, 4 or 1-2 bytes, overlapping),
+/// as wyhash reads short keys (Wang Yi, 2019). Equal words and lengths mean
+/// equal names up to 16 bytes; longer names are compared byte by byte too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NameWords {
+    len: u64,
+    head: u64,
+    tail: u64,
 }
 
-const FX_SEED: u64 = 0xf135_7aea_2e62_a9c5;
+/// Names up to this length are told apart by their [`NameWords`] alone.
+const WORDS_COVER: usize = 16;
 
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash ^ word).wrapping_mul(FX_SEED).rotate_left(5);
-    }
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
-        }
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash.rotate_left(26)
-    }
+#[inline(always)]
+fn half_word(b: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+#[inline]
+fn name_words(s: &[u8]) -> NameWords {
+    let n = s.len();
+    let (head, tail) = if n >= 8 {
+        (word(s), word(&s[n - 8..]))
+    } else if n >= 4 {
+        (half_word(s), half_word(&s[n - 4..]))
+    } else if n > 0 {
+        (u64::from(s[0]) | u64::from(s[n / 2]) << 8 | u64::from(s[n - 1]) << 16, 0)
+    } else {
+        (0, 0)
+    };
+    NameWords { len: n as u64, head, tail }
+}
+
+/// wyhash's folded multiply: the high and low halves of a 128-bit product, xored.
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn area_hash(country: &NameWords, admin1: &NameWords) -> u64 {
+    const K: [u64; 4] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3];
+    let c = fold_mul(country.head ^ K[0], country.tail ^ K[1] ^ country.len);
+    let a = fold_mul(admin1.head ^ K[2], admin1.tail ^ K[3] ^ (admin1.len << 32));
+    fold_mul(c ^ K[1], a ^ K[0])
 }
 
 /// Events and fatalities of one (country, admin1, month).
@@ -52,15 +63,27 @@ pub struct Totals {
     pub fatalities: u64,
 }
 
-/// The names of one area, as read (bytes).
+/// The names of one area, as read (bytes), and their words for quick comparison.
 #[derive(Debug)]
 struct Area {
     country: Box<[u8]>,
     admin1: Box<[u8]>,
+    country_words: NameWords,
+    admin1_words: NameWords,
+}
+
+impl Area {
+    #[inline]
+    fn is(&self, country: &[u8], admin1: &[u8], country_words: &NameWords, admin1_words: &NameWords) -> bool {
+        self.country_words == *country_words
+            && self.admin1_words == *admin1_words
+            && (country.len() <= WORDS_COVER || *self.country == *country)
+            && (admin1.len() <= WORDS_COVER || *self.admin1 == *admin1)
+    }
 }
 
 /// Rollup under construction. Areas get small ids from an open-addressing
-/// table keyed by the hash of the country and admin1 bytes (no key is built
+/// table keyed by a hash of the country and admin1 words (no key is built
 /// or copied per row); totals sit in one row per month indexed by area id.
 /// Event files are sorted by date, so consecutive rows share a month and hit
 /// the same few kilobytes instead of a month array per area.
@@ -73,36 +96,6 @@ pub struct Aggregator {
     first: u32,
     /// `by_month[m - first][area id]`.
     by_month: Vec<Vec<Totals>>,
-}
-
-#[inline]
-fn area_hash(country: &[u8], admin1: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(country);
-    h.add(0xff);
-    h.write(admin1);
-    h.finish()
-}
-
-/// Byte equality without a library call for the short names compared here.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        if word(x) != word(y) {
-            return false;
-        }
-    }
-    ca.remainder().iter().zip(cb.remainder()).all(|(x, y)| x == y)
-}
-
-#[inline(always)]
-fn word(b: &[u8]) -> u64 {
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
 impl Aggregator {
@@ -148,7 +141,8 @@ impl Aggregator {
         if self.slots.is_empty() {
             self.slots = vec![(0, 0); 1024];
         }
-        let hash = area_hash(country, admin1);
+        let (country_words, admin1_words) = (name_words(country), name_words(admin1));
+        let hash = area_hash(&country_words, &admin1_words);
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
@@ -156,15 +150,12 @@ impl Aggregator {
             if id == 0 {
                 break;
             }
-            if h == hash {
-                let area = &self.areas[id as usize - 1];
-                if same(&area.country, country) && same(&area.admin1, admin1) {
-                    return id as usize - 1;
-                }
+            if h == hash && self.areas[id as usize - 1].is(country, admin1, &country_words, &admin1_words) {
+                return id as usize - 1;
             }
             i = (i + 1) & mask;
         }
-        self.areas.push(Area { country: country.into(), admin1: admin1.into() });
+        self.areas.push(Area { country: country.into(), admin1: admin1.into(), country_words, admin1_words });
         self.slots[i] = (hash, self.areas.len() as u32);
         if self.areas.len() * 2 > self.slots.len() {
             self.grow();
@@ -229,6 +220,24 @@ pub struct RollupRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_share_their_first_and_last_bytes_stay_apart() {
+        let mut a = Aggregator::default();
+        // 17 bytes and more: the words see only the first and last 8.
+        let names: [&[u8]; 6] = [b"Haut-Kaxxx-Mbomou", b"Haut-Kayyy-Mbomou", b"Haut-Kaxxxx-Mbomou", b"abc", b"acc", b"ab"];
+        for (i, name) in names.iter().enumerate() {
+            for _ in 0..=i {
+                a.add(b"C", name, Month::new(2020, 1), 1, 0);
+            }
+        }
+        let rows = a.into_rows();
+        assert_eq!(rows.len(), names.len());
+        for (i, name) in names.iter().enumerate() {
+            let row = rows.iter().find(|r| r.admin1.as_bytes() == *name).unwrap();
+            assert_eq!(row.totals.events, i as u64 + 1, "{}", row.admin1);
+        }
+    }
 
     #[test]
     fn adds_and_merges_by_area_and_month() {

@@ -263,9 +263,20 @@ fn split_row_masked(
             }
             break buf.len();
         }
-        inside = if in_quotes >> 63 == 1 { u64::MAX } else { 0 };
-        after_delim = delims >> 63;
-        after_quote = quotes >> 63;
+        if in_quotes >> 63 == 1 {
+            // Long quoted fields (notes) are crossed with `memchr`, which
+            // picks AVX2 at run time, instead of window by window.
+            match closing_quote(buf, w + WINDOW, eof) {
+                Closing::At(q) => {
+                    (inside, after_delim, after_quote) = (0, 0, 1);
+                    w = q + 1;
+                }
+                Closing::Unterminated => break buf.len(),
+                Closing::NeedMore => return Some(Split::NeedMore),
+            }
+            continue;
+        }
+        (inside, after_delim, after_quote) = (0, delims >> 63, quotes >> 63);
         w += WINDOW;
     };
     for (span, &col) in spans.iter_mut().zip(&wanted.col_of_slot).take(wanted.slots) {
@@ -278,6 +289,35 @@ fn split_row_masked(
         };
     }
     Some(Split::Row { next: (row_end + 1).min(buf.len()), fields: commas_seen + 1 })
+}
+
+/// Where a quoted stretch ends.
+enum Closing {
+    /// At the quote with this offset.
+    At(usize),
+    /// Never: the file ends inside the quotes.
+    Unterminated,
+    /// Not within the buffer.
+    NeedMore,
+}
+
+/// The quote that closes a quoted stretch, searching from `from` (inside the
+/// quotes); `""` pairs are escapes and do not close it.
+#[inline]
+fn closing_quote(buf: &[u8], from: usize, eof: bool) -> Closing {
+    let mut i = from;
+    loop {
+        let Some(o) = buf.get(i..).and_then(|rest| memchr(b'"', rest)) else {
+            return if eof { Closing::Unterminated } else { Closing::NeedMore };
+        };
+        let q = i + o;
+        match buf.get(q + 1) {
+            Some(b'"') => i = q + 2,
+            Some(_) => return Closing::At(q),
+            None if eof => return Closing::At(q),
+            None => return Closing::NeedMore,
+        }
+    }
 }
 
 /// The reference splitter: field by field, with `memchr` searches.
