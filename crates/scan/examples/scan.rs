@@ -1,5 +1,6 @@
 //! Development driver without the full CLI (which builds every crate):
-//! `scan generate ROWS SEED OUT` and `scan aggregate FILE [THREADS [OUT.csv]]`.
+//! `scan generate ROWS SEED OUT` and `scan aggregate FILE [THREADS [OUT.csv]]`
+//! (read block size from `SCAN_BLOCK`, in bytes, for experiments).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,6 +19,9 @@ fn main() {
             let mut opts = ScanOptions::default();
             if let Some(t) = args.get(2) {
                 opts.threads = t.parse().unwrap();
+            }
+            if let Ok(block) = std::env::var("SCAN_BLOCK") {
+                opts.block_size = block.parse().unwrap();
             }
             let t = Instant::now();
             let report = scan_files(&[PathBuf::from(&args[1])], &opts).unwrap();
