@@ -500,13 +500,16 @@ pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap)
             let now = Timestamp::now();
             let Some(caller) = caller(&reports, &headers, now)? else { return Ok(redirect("/login", vec![])) };
             let Some(session) = caller.session else { return Err(ApiError::forbidden("the alert page is for browser sessions; use /api/v1/alerts with a token")) };
-            let pairs = alert_list(&reports, &caller, &ReportFilter::default(), false, now)?;
+            // The page shows alerts received in the last 30 days (the API takes any range).
+            let since = now.checked_sub(SignedDuration::from_hours(24 * 30)).ok();
+            let filter = ReportFilter { received_from: since, ..ReportFilter::default() };
+            let pairs = alert_list(&reports, &caller, &filter, false, now)?;
             let csrf = reports.csrf.issue(&session, now);
             let mut b = String::with_capacity(16 * 1024);
             let _ = write!(
                 b,
                 "<form method=\"post\" action=\"/logout\" style=\"float:right\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Log out {}</button></form>\
-                 <h1>Alerts</h1><p>{} alerts. <a href=\"/report\">New report</a></p><table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>",
+                 <h1>Alerts</h1><p>{} alerts received in the last 30 days, overdue first (50 shown). <a href=\"/report\">New report</a></p><table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>",
                 esc(&csrf),
                 esc(&caller.user.username),
                 pairs.len()
