@@ -3,7 +3,9 @@
 -- sortable and readable in a SQL shell. Dimensions and themes are compact
 -- lists `personal;political` (framework keys never contain `;`): the
 -- rollups stream events and count per tag in memory, which is faster than
--- joining a side table.
+-- joining a side table. Repeated event strings are dictionary-encoded in
+-- `strings` (a row of ACLED shape shrinks from ~540 to ~330 bytes, which
+-- every phase of a bulk import scales with).
 
 CREATE TABLE imports (
     id            INTEGER PRIMARY KEY,
@@ -19,6 +21,14 @@ CREATE TABLE imports (
     imported_at   TEXT    NOT NULL
 );
 
+-- Strings that repeat from event to event (countries, event types, actors,
+-- tag lists, mapping rules, file names), each stored once; events hold their
+-- id. Rows only ever get added. `events_text` shows events with the text.
+CREATE TABLE strings (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+
 -- Current version of every source event, keyed by (source, source_id).
 CREATE TABLE events (
     id                  INTEGER PRIMARY KEY,
@@ -29,8 +39,8 @@ CREATE TABLE events (
     date                INTEGER NOT NULL,
     date_end            INTEGER,
     month               INTEGER NOT NULL,
-    country             TEXT,
-    iso3                TEXT,
+    country             INTEGER, -- strings.id
+    iso3                INTEGER, -- strings.id
     admin1              TEXT,
     admin2              TEXT,
     location            TEXT,
@@ -40,22 +50,21 @@ CREATE TABLE events (
     admin1_pcode        TEXT,
     admin2_pcode        TEXT,
     grid_gid            INTEGER,
-    event_type          TEXT    NOT NULL,
-    sub_event_type      TEXT,
-    actor1              TEXT,
-    actor2              TEXT,
+    event_type          INTEGER NOT NULL, -- strings.id
+    sub_event_type      INTEGER, -- strings.id
+    actor1              INTEGER, -- strings.id
+    actor2              INTEGER, -- strings.id
     fatalities          INTEGER NOT NULL,
     civilian_fatalities INTEGER,
     civilian_targeting  INTEGER NOT NULL,
     notes               TEXT,
-    dimensions          TEXT    NOT NULL,
-    themes              TEXT    NOT NULL,
+    dimensions          INTEGER NOT NULL, -- strings.id of `personal;political`
+    themes              INTEGER NOT NULL, -- strings.id
     severity            INTEGER NOT NULL,
-    rule                TEXT    NOT NULL,
-    file                TEXT    NOT NULL,
-    line                INTEGER NOT NULL,
-    import_id           INTEGER NOT NULL REFERENCES imports (id),
-    stored_at           TEXT    NOT NULL
+    rule                INTEGER NOT NULL, -- strings.id
+    file                INTEGER NOT NULL, -- strings.id: provenance file
+    line                INTEGER NOT NULL, -- provenance line
+    import_id           INTEGER NOT NULL REFERENCES imports (id) -- imports.imported_at = when stored
 );
 CREATE UNIQUE INDEX events_source_id ON events (source, source_id);
 CREATE INDEX events_date ON events (date);
@@ -72,8 +81,8 @@ CREATE TABLE event_versions (
     date                INTEGER NOT NULL,
     date_end            INTEGER,
     month               INTEGER NOT NULL,
-    country             TEXT,
-    iso3                TEXT,
+    country             INTEGER, -- strings.id
+    iso3                INTEGER, -- strings.id
     admin1              TEXT,
     admin2              TEXT,
     location            TEXT,
@@ -83,24 +92,45 @@ CREATE TABLE event_versions (
     admin1_pcode        TEXT,
     admin2_pcode        TEXT,
     grid_gid            INTEGER,
-    event_type          TEXT    NOT NULL,
-    sub_event_type      TEXT,
-    actor1              TEXT,
-    actor2              TEXT,
+    event_type          INTEGER NOT NULL, -- strings.id
+    sub_event_type      INTEGER, -- strings.id
+    actor1              INTEGER, -- strings.id
+    actor2              INTEGER, -- strings.id
     fatalities          INTEGER NOT NULL,
     civilian_fatalities INTEGER,
     civilian_targeting  INTEGER NOT NULL,
     notes               TEXT,
-    dimensions          TEXT    NOT NULL,
-    themes              TEXT    NOT NULL,
+    dimensions          INTEGER NOT NULL, -- strings.id of `personal;political`
+    themes              INTEGER NOT NULL, -- strings.id
     severity            INTEGER NOT NULL,
-    rule                TEXT    NOT NULL,
-    file                TEXT    NOT NULL,
-    line                INTEGER NOT NULL,
-    import_id           INTEGER NOT NULL REFERENCES imports (id),
-    stored_at           TEXT    NOT NULL,
+    rule                INTEGER NOT NULL, -- strings.id
+    file                INTEGER NOT NULL, -- strings.id: provenance file
+    line                INTEGER NOT NULL, -- provenance line
+    import_id           INTEGER NOT NULL REFERENCES imports (id), -- imports.imported_at = when stored
     PRIMARY KEY (event_id, version)
 );
+
+-- Events as text, for reading in a SQL shell.
+CREATE VIEW events_text AS
+SELECT e.id, e.source, e.source_id, e.version, e.date, e.date_end, e.month,
+       country.text AS country, iso3.text AS iso3, e.admin1, e.admin2, e.location, e.lat, e.lon,
+       e.precision, e.admin1_pcode, e.admin2_pcode, e.grid_gid,
+       event_type.text AS event_type, sub_event_type.text AS sub_event_type,
+       actor1.text AS actor1, actor2.text AS actor2, e.fatalities, e.civilian_fatalities,
+       e.civilian_targeting, e.notes, dimensions.text AS dimensions, themes.text AS themes, e.severity,
+       rule.text AS rule, file.text AS file, e.line, e.import_id, i.imported_at AS stored_at
+  FROM events e
+  JOIN imports i ON i.id = e.import_id
+  LEFT JOIN strings country ON country.id = e.country
+  LEFT JOIN strings iso3 ON iso3.id = e.iso3
+  LEFT JOIN strings event_type ON event_type.id = e.event_type
+  LEFT JOIN strings sub_event_type ON sub_event_type.id = e.sub_event_type
+  LEFT JOIN strings actor1 ON actor1.id = e.actor1
+  LEFT JOIN strings actor2 ON actor2.id = e.actor2
+  LEFT JOIN strings dimensions ON dimensions.id = e.dimensions
+  LEFT JOIN strings themes ON themes.id = e.themes
+  LEFT JOIN strings rule ON rule.id = e.rule
+  LEFT JOIN strings file ON file.id = e.file;
 
 -- Rows of tagged tables (HXL) that are indicator observations, not events.
 CREATE TABLE observations (
