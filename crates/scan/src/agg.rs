@@ -48,12 +48,46 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
-#[inline]
-fn area_hash(country: &NameWords, admin1: &NameWords) -> u64 {
-    const K: [u64; 4] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3];
-    let c = fold_mul(country.head ^ K[0], country.tail ^ K[1] ^ country.len);
-    let a = fold_mul(admin1.head ^ K[2], admin1.tail ^ K[3] ^ (admin1.len << 32));
-    fold_mul(c ^ K[1], a ^ K[0])
+/// An area as five words: both names' [`NameWords`], lengths packed
+/// together. Equal keys mean equal names when both are up to 16 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct AreaKey {
+    lens: u64,
+    country_head: u64,
+    country_tail: u64,
+    admin1_head: u64,
+    admin1_tail: u64,
+}
+
+impl AreaKey {
+    #[inline]
+    fn new(country: &[u8], admin1: &[u8]) -> AreaKey {
+        let (c, a) = (name_words(country), name_words(admin1));
+        AreaKey { lens: c.len << 32 ^ a.len, country_head: c.head, country_tail: c.tail, admin1_head: a.head, admin1_tail: a.tail }
+    }
+
+    /// Whether equal keys are enough to tell equal names.
+    #[inline]
+    fn covers_names(&self) -> bool {
+        (self.lens >> 32) as usize <= WORDS_COVER && (self.lens as u32) as usize <= WORDS_COVER
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        const K: [u64; 4] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3];
+        let c = fold_mul(self.country_head ^ K[0], self.country_tail ^ K[1] ^ self.lens);
+        let a = fold_mul(self.admin1_head ^ K[2], self.admin1_tail ^ K[3]);
+        fold_mul(c ^ K[1], a ^ K[0])
+    }
+}
+
+/// A slot of the area table: the key inline, so that a lookup reads one
+/// cache line and nothing else for names up to 16 bytes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    key: AreaKey,
+    /// Area id + 1; 0 marks an empty slot.
+    id: u32,
 }
 
 /// Events and fatalities of one (country, admin1, month).
@@ -63,23 +97,11 @@ pub struct Totals {
     pub fatalities: u64,
 }
 
-/// The names of one area, as read (bytes), and their words for quick comparison.
+/// The names of one area, as read (bytes).
 #[derive(Debug)]
 struct Area {
     country: Box<[u8]>,
     admin1: Box<[u8]>,
-    country_words: NameWords,
-    admin1_words: NameWords,
-}
-
-impl Area {
-    #[inline]
-    fn is(&self, country: &[u8], admin1: &[u8], country_words: &NameWords, admin1_words: &NameWords) -> bool {
-        self.country_words == *country_words
-            && self.admin1_words == *admin1_words
-            && (country.len() <= WORDS_COVER || *self.country == *country)
-            && (admin1.len() <= WORDS_COVER || *self.admin1 == *admin1)
-    }
 }
 
 /// Rollup under construction. Areas get small ids from an open-addressing
@@ -89,8 +111,8 @@ impl Area {
 /// the same few kilobytes instead of a month array per area.
 #[derive(Default, Debug)]
 pub struct Aggregator {
-    /// Slots of (hash, area id + 1); 0 marks an empty slot. Power-of-two size.
-    slots: Vec<(u64, u32)>,
+    /// Open-addressing table (linear probing), power-of-two size, at most half full.
+    slots: Vec<Slot>,
     areas: Vec<Area>,
     /// Month of `by_month[0]`.
     first: u32,
@@ -139,24 +161,27 @@ impl Aggregator {
     #[inline]
     fn area_id(&mut self, country: &[u8], admin1: &[u8]) -> usize {
         if self.slots.is_empty() {
-            self.slots = vec![(0, 0); 1024];
+            self.slots = vec![Slot::default(); 1024];
         }
-        let (country_words, admin1_words) = (name_words(country), name_words(admin1));
-        let hash = area_hash(&country_words, &admin1_words);
+        let key = AreaKey::new(country, admin1);
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let mut i = key.hash() as usize & mask;
         loop {
-            let (h, id) = self.slots[i];
-            if id == 0 {
+            let slot = &self.slots[i];
+            if slot.id == 0 {
                 break;
             }
-            if h == hash && self.areas[id as usize - 1].is(country, admin1, &country_words, &admin1_words) {
-                return id as usize - 1;
+            if slot.key == key {
+                let id = slot.id as usize - 1;
+                let area = &self.areas[id];
+                if key.covers_names() || (*area.country == *country && *area.admin1 == *admin1) {
+                    return id;
+                }
             }
             i = (i + 1) & mask;
         }
-        self.areas.push(Area { country: country.into(), admin1: admin1.into(), country_words, admin1_words });
-        self.slots[i] = (hash, self.areas.len() as u32);
+        self.areas.push(Area { country: country.into(), admin1: admin1.into() });
+        self.slots[i] = Slot { key, id: self.areas.len() as u32 };
         if self.areas.len() * 2 > self.slots.len() {
             self.grow();
         }
@@ -164,14 +189,14 @@ impl Aggregator {
     }
 
     fn grow(&mut self) {
-        let mut slots = vec![(0u64, 0u32); self.slots.len() * 2];
+        let mut slots = vec![Slot::default(); self.slots.len() * 2];
         let mask = slots.len() - 1;
-        for &(h, id) in self.slots.iter().filter(|s| s.1 != 0) {
-            let mut i = h as usize & mask;
-            while slots[i].1 != 0 {
+        for slot in self.slots.iter().filter(|s| s.id != 0) {
+            let mut i = slot.key.hash() as usize & mask;
+            while slots[i].id != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = (h, id);
+            slots[i] = *slot;
         }
         self.slots = slots;
     }
