@@ -4,19 +4,20 @@
 //! Why: placing events was the import's costliest step. Synthetic ACLED
 //! import over the Central African Republic (`throughput` example of
 //! vitalcore-import, 200k rows, thread CPU time): ~600k rows/s without
-//! placement, ~206k rows/s with it on the simplified boundaries and ~80k
+//! placement, ~220k rows/s with it on the simplified boundaries and ~80k
 //! rows/s on the full-resolution OCHA ones (26k vertices for 17
 //! prefectures), because `geo` tests every edge of every candidate polygon
 //! (winding number, O(n)), and the nearest-area fallback measured the
 //! distance to every edge too. Per point on the full boundaries (example
-//! `pip_bench`): `geo` ~3.4 us, this index ~60 ns.
+//! `pip_bench`): `geo` ~3 us, this index ~60 ns. After: ~290k rows/s on
+//! both.
 //! `geo`'s own options do not fit: `PreparedGeometry` answers through
 //! `Relate` (a DE-9IM graph per query: no faster than the plain test),
 //! `IntervalTreeMultiPolygon` only offers `Contains` (boundary excluded) and
 //! sums windings over all rings of all polygons (differs from the
 //! per-polygon answer when a hole has the exterior's orientation), and
 //! `MonotonicPolygons` panics while building on the (invalid) simplified
-//! fixture; both are also 2-3x slower than this index there.
+//! fixture; the last two are also 1.4-3x slower than this index.
 //!
 //! Method (a uniform grid over the bounding box plus horizontal edge slabs):
 //! - the bounding box is cut into a coarse grid of cells; a cell that no
