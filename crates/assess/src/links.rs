@@ -16,7 +16,9 @@ use vitalcore_proto::ThreatLink;
 pub fn dimension_panel(events: &[Event], fw: &Framework, opts: &AssessOptions, only_unit: Option<&str>) -> Option<DimensionPanel> {
     let dimensions: Vec<String> = fw.dimension_ids().map(str::to_string).collect();
     let mut cells: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for e in events {
+    // Event data only: community reports measure who speaks up as much as
+    // what happens, and would link dimensions through reporting habits.
+    for e in events.iter().filter(|e| e.provenance.source.is_event_data()) {
         let month = Month::of(e.date);
         if month < opts.from || month > opts.to {
             continue;

@@ -37,6 +37,16 @@ pub struct Args {
     /// Write to this file instead of standard output
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Show community-report counts from 1 to N-1 as "<N" (0 = exact counts).
+    /// Exports for publication use 5 by default.
+    #[arg(long, default_value_t = 0)]
+    pub suppress_below: u64,
+}
+
+/// A community-report count as published: counts from 1 to `k - 1` could
+/// identify the people who reported, so they read "<k" (k = 0: exact).
+pub fn published_count(n: u64, k: u64) -> Option<u64> {
+    (k == 0 || n == 0 || n >= k).then_some(n)
 }
 
 /// Events in range and the resolved options.
@@ -77,7 +87,18 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         ));
     }
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&result)? + "\n",
+        Format::Json => {
+            let mut value = serde_json::to_value(&result)?;
+            if let Some(rows) = value["rows"].as_array_mut() {
+                for (row, r) in rows.iter_mut().zip(&result.rows) {
+                    if published_count(r.reports, args.suppress_below).is_none() {
+                        row["reports"] = serde_json::Value::Null;
+                        row["reports_suppressed"] = serde_json::Value::Bool(true);
+                    }
+                }
+            }
+            serde_json::to_string_pretty(&value)? + "\n"
+        }
         Format::Csv | Format::Table | Format::Hxl => {
             let mut t = Table::new(&[
                 ("unit_id", "#adm1+code"),
@@ -104,7 +125,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     r.events.to_string(),
                     r.fatalities.to_string(),
                     r.civilian_fatalities.to_string(),
-                    r.reports.to_string(),
+                    published_count(r.reports, args.suppress_below)
+                        .map_or_else(|| format!("<{}", args.suppress_below), |n| n.to_string()),
                     format!("{:.2}", r.critical),
                     format!("{:.2}", r.pervasive),
                     r.band.clone(),

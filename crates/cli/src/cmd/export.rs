@@ -24,6 +24,10 @@ pub struct Args {
     /// Write to this file instead of standard output
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Community-report counts from 1 to N-1 are published as "<N"
+    /// (they could identify who reported); 0 publishes exact counts.
+    #[arg(long, default_value_t = 5)]
+    pub suppress_below: u64,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -35,6 +39,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 format: args.format,
                 high_only: false,
                 out: args.out,
+                suppress_below: args.suppress_below,
             };
             crate::cmd::assess::run(assess_args, global)
         }
