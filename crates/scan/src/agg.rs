@@ -212,7 +212,9 @@ impl Aggregator {
         }
     }
 
-    /// The rows, sorted by country, admin1 (byte order) and month.
+    /// The rows, sorted by country, admin1 (byte order) and month. Month
+    /// rows are read in memory order (a counting sort by area rank), not area
+    /// by area across every month row.
     pub fn into_rows(self) -> Vec<RollupRow> {
         let mut names: Vec<(String, String, usize)> = self
             .areas
@@ -221,13 +223,36 @@ impl Aggregator {
             .map(|(id, a)| (String::from_utf8_lossy(&a.country).into_owned(), String::from_utf8_lossy(&a.admin1).into_owned(), id))
             .collect();
         names.sort_unstable();
-        let mut rows = Vec::new();
-        for (country, admin1, id) in names {
-            for (m, row) in self.by_month.iter().enumerate() {
-                if let Some(t) = row.get(id).filter(|t| t.events > 0) {
-                    rows.push(RollupRow { country: country.clone(), admin1: admin1.clone(), month: Month(self.first + m as u32), totals: *t });
-                }
+        let mut rank = vec![0usize; names.len()];
+        for (r, &(_, _, id)) in names.iter().enumerate() {
+            rank[id] = r;
+        }
+        // Rows per area rank, then where each rank's rows start.
+        let mut start = vec![0usize; names.len() + 1];
+        for row in &self.by_month {
+            for (id, t) in row.iter().enumerate() {
+                start[rank[id] + 1] += usize::from(t.events > 0);
             }
+        }
+        for r in 0..names.len() {
+            start[r + 1] += start[r];
+        }
+        let mut placed: Vec<(u32, Totals)> = vec![(0, Totals::default()); start[names.len()]];
+        for (m, row) in self.by_month.iter().enumerate() {
+            for (id, t) in row.iter().enumerate().filter(|(_, t)| t.events > 0) {
+                let slot = &mut start[rank[id]];
+                placed[*slot] = (self.first + m as u32, *t);
+                *slot += 1;
+            }
+        }
+        // `start[r]` now marks the end of rank r's rows, in rank order.
+        let mut rows = Vec::with_capacity(placed.len());
+        let mut from = 0;
+        for (r, (country, admin1, _)) in names.into_iter().enumerate() {
+            for &(month, totals) in &placed[from..start[r]] {
+                rows.push(RollupRow { country: country.clone(), admin1: admin1.clone(), month: Month(month), totals });
+            }
+            from = start[r];
         }
         rows
     }
