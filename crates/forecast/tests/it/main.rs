@@ -248,6 +248,63 @@ fn score_engine_matches_per_row_scoring() {
     assert!(score_matrix(&obs, &samples[1..], n, &[Score::Crps], 1).is_err());
 }
 
+#[test]
+fn score_engine_on_whole_number_draws_matches_brute_force() {
+    // the histogram path: whole-number draws only, mostly-zero and dense
+    // rows, counts above 255 (the sorted tail), n not a multiple of 8,
+    // observations that are fractions, negative, or in the open top bin
+    let mut rng = Rng::new(21);
+    let (rows, n) = (240, 203);
+    let counts: Vec<u16> = (0..rows * n)
+        .map(|i| match (i / n) % 4 {
+            0 => 0,
+            1 => if rng.below(40) == 0 { rng.poisson(2.0) as u16 } else { 0 },
+            2 => rng.poisson(6.0) as u16,
+            _ => match rng.below(10) {
+                0..=3 => 0,
+                4..=7 => rng.poisson(30.0) as u16,
+                8 => 250 + rng.poisson(10.0) as u16,
+                _ => 900 + rng.below(3000) as u16,
+            },
+        })
+        .collect();
+    let obs: Vec<f64> = (0..rows)
+        .map(|r| match r % 6 {
+            0 => 0.0,
+            1 => 2.5,
+            2 => -1.0,
+            3 => 1500.0,
+            _ => rng.poisson(5.0) as f64,
+        })
+        .collect();
+    let all = [Score::Crps, Score::Ignorance, Score::Interval];
+    let out = score_matrix(&obs, &counts, n, &all, 2).unwrap();
+    let as_f64: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    let bits = |v: &Vec<Vec<f64>>| v.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&score_matrix(&obs, &as_f64, n, &all, 1).unwrap()), bits(&out), "u16 and f64 draws score alike");
+    let ign_only = score_matrix(&obs, &counts, n, &[Score::Ignorance], 2).unwrap();
+    for r in 0..rows {
+        let row = &as_f64[r * n..(r + 1) * n];
+        let y = obs[r];
+        let e1: f64 = row.iter().map(|x| (x - y).abs()).sum::<f64>() / n as f64;
+        let e2: f64 = row.iter().flat_map(|a| row.iter().map(move |b| (a - b).abs())).sum::<f64>() / (n * n) as f64;
+        let crps = e1 - 0.5 * e2;
+        assert!((out[0][r] - crps).abs() <= 1e-9 * crps.abs().max(1e-3), "row {r}: {} vs {crps}", out[0][r]);
+        // ignorance by hand: draws in the observation's VIEWS bin, + 1 per bin
+        let edges = vitalcore_forecast::metrics::IGN_EDGES;
+        let bin = |v: f64| edges.iter().rposition(|&e| e <= v);
+        let ign = match bin(y) {
+            None => f64::NAN,
+            Some(b) => -((row.iter().filter(|&&x| bin(x) == Some(b)).count() as f64 + 1.0) / (n as f64 + 11.0)).log2(),
+        };
+        for (what, got) in [("histogram", out[1][r]), ("count", ign_only[0][r])] {
+            assert!(got == ign || (got.is_nan() && ign.is_nan()), "row {r} {what}: {got} vs {ign}");
+        }
+        let d = Draws::from_samples(row);
+        assert_eq!(out[2][r], d.view().interval_score(y, 0.95), "row {r}");
+    }
+}
+
 fn fc(unit: &str, p_any: f64, p_ge_25: f64) -> UnitForecast {
     UnitForecast {
         unit: unit.into(),
