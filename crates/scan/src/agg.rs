@@ -1,5 +1,7 @@
 //! Event counts and fatality sums by (country, admin1, month).
 
+use std::sync::Arc;
+
 use crate::date::Month;
 
 /// A name reduced to its length and two words that, for names up to 16
@@ -249,6 +251,7 @@ impl Aggregator {
         let mut rows = Vec::with_capacity(placed.len());
         let mut from = 0;
         for (r, (country, admin1, _)) in names.into_iter().enumerate() {
+            let (country, admin1): (Arc<str>, Arc<str>) = (country.into(), admin1.into());
             for &(month, totals) in &placed[from..start[r]] {
                 rows.push(RollupRow { country: country.clone(), admin1: admin1.clone(), month: Month(month), totals });
             }
@@ -261,8 +264,9 @@ impl Aggregator {
 /// One line of the rollup.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RollupRow {
-    pub country: String,
-    pub admin1: String,
+    /// Shared by every month row of the area (no copy per row).
+    pub country: Arc<str>,
+    pub admin1: Arc<str>,
     pub month: Month,
     pub totals: Totals,
 }
@@ -303,7 +307,7 @@ mod tests {
         let rows: Vec<_> = a
             .into_rows()
             .into_iter()
-            .map(|r| (r.country, r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities))
+            .map(|r| (r.country.to_string(), r.admin1.to_string(), r.month.to_string(), r.totals.events, r.totals.fatalities))
             .collect();
         let expect = [("A", "y", "2020-01", 1, 5), ("B", "x", "2019-12", 1, 0), ("B", "x", "2020-03", 2, 3), ("Bx", "", "2020-03", 1, 7)];
         let expect: Vec<_> = expect.iter().map(|&(c, a, m, e, f)| (c.to_string(), a.to_string(), m.to_string(), e, f)).collect();

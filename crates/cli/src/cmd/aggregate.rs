@@ -126,7 +126,7 @@ fn group(rows: &[RollupRow], by: &[Key]) -> Vec<Line> {
         return rows
             .iter()
             .map(|r| Line {
-                keys: vec![r.country.clone(), r.admin1.clone(), r.month.to_string()],
+                keys: vec![r.country.to_string(), r.admin1.to_string(), r.month.to_string()],
                 events: r.totals.events,
                 fatalities: r.totals.fatalities,
             })
@@ -137,8 +137,8 @@ fn group(rows: &[RollupRow], by: &[Key]) -> Vec<Line> {
         let keys = by
             .iter()
             .map(|k| match k {
-                Key::Country => r.country.clone(),
-                Key::Admin1 => r.admin1.clone(),
+                Key::Country => r.country.to_string(),
+                Key::Admin1 => r.admin1.to_string(),
                 Key::Month => r.month.to_string(),
             })
             .collect();

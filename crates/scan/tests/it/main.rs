@@ -69,7 +69,7 @@ fn as_table(report: &ScanReport) -> Table {
     report
         .rows
         .iter()
-        .map(|r| ((r.country.clone().into_bytes(), r.admin1.clone().into_bytes(), r.month.to_string()), (r.totals.events, r.totals.fatalities)))
+        .map(|r| ((r.country.as_bytes().to_vec(), r.admin1.as_bytes().to_vec(), r.month.to_string()), (r.totals.events, r.totals.fatalities)))
         .collect()
 }
 
@@ -114,7 +114,7 @@ fn tricky_quoting_line_breaks_crlf_and_bom() {
     let path = write_file(&dir, "tricky.csv", content.as_bytes());
     assert_matches_reference(&path);
     let report = scan(&path, 2, Some(3), 4);
-    let rows: Vec<_> = report.rows.iter().map(|r| (r.country.as_str(), r.admin1.as_str(), r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
+    let rows: Vec<_> = report.rows.iter().map(|r| (&*r.country, &*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
     // By hand: A1 + A2 share a key (3 + 1 fatalities); `Val"doria` sorts
     // before `Valdoria` (0x22 < 'd'); A5's quote after `Sud` is literal.
     let expect = [
@@ -168,7 +168,7 @@ fn every_header_schema_is_recognised() {
     let report = scan_files(&[old, ucdp], &ScanOptions::default()).unwrap();
     let schemas: Vec<String> = report.files.iter().map(|f| f.schema.to_string()).collect();
     assert_eq!(schemas, ["ACLED (upper-case headers, 2016 and before)", "UCDP GED"]);
-    let rows: Vec<_> = report.rows.iter().map(|r| (r.admin1.as_str(), r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
+    let rows: Vec<_> = report.rows.iter().map(|r| (&*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
     assert_eq!(rows, [("Hill", "2015-07".into(), 1, 1), ("Hill", "2015-12".into(), 1, 2), ("Hill province", "2015-07".into(), 2, 3)]);
 
     let wrong = write_file(&dir, "wrong.csv", b"date,place,deaths\n2020-01-01,x,1\n");
