@@ -13,6 +13,7 @@
 //! transaction.
 
 mod events;
+mod forecasts;
 mod migrate;
 mod observations;
 mod reports;

@@ -12,6 +12,7 @@
 //! A `visit` callback must not call back into the same in-memory store.
 
 mod events;
+mod forecasts;
 mod migrate;
 mod observations;
 mod reports;

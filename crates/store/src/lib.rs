@@ -5,6 +5,8 @@
 //! The interface is synchronous: SQLite is in-process, and the server calls
 //! the store from `spawn_blocking`.
 
+pub mod forecasts;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vitalcore_framework::{Event, Month, Observation, Source};

@@ -1,0 +1,182 @@
+//! Forecast runs, their rows and the early-warning queue: vitalcore-store's
+//! [`ForecastStore`] in PostgreSQL (schema `migrations/0004_forecasts.sql`,
+//! the same tables and encodings as the SQLite store).
+
+use postgres::Row;
+use vitalcore_framework::Month;
+use vitalcore_store::StoreError;
+use vitalcore_store::forecasts::{
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+};
+
+use crate::{PostgresStore, backend};
+
+const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
+const WARNING_COLUMNS: &str =
+    "id, created, unit, month, kind, value, threshold, reason, run_id, status, status_by, status_at";
+
+fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+fn month(text: &str) -> Result<Month, StoreError> {
+    text.parse().map_err(|_| damaged(format!("forecast month `{text}`")))
+}
+
+fn horizons_text(horizons: &[u32]) -> String {
+    horizons.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn parse_horizons(text: &str) -> Result<Vec<u32>, StoreError> {
+    text.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`")))).collect()
+}
+
+fn json_or_empty(value: serde_json::Result<String>) -> String {
+    value.unwrap_or_else(|_| "[]".into())
+}
+
+fn run_of(r: &Row) -> Result<ForecastRun, StoreError> {
+    Ok(ForecastRun {
+        id: r.get(0),
+        created: r.get(1),
+        model: r.get(2),
+        unit_kind: r.get(3),
+        target: r.get(4),
+        origin: month(r.get(5))?,
+        horizons: parse_horizons(r.get(6))?,
+        skill: r.get(7),
+        parameters: r.get(8),
+    })
+}
+
+fn warning_of(r: &Row) -> Result<EarlyWarning, StoreError> {
+    let kind: &str = r.get(4);
+    let status: &str = r.get(9);
+    Ok(EarlyWarning {
+        id: r.get(0),
+        created: r.get(1),
+        unit: r.get(2),
+        month: month(r.get(3))?,
+        kind: WarningKind::parse(kind).ok_or_else(|| damaged(format!("warning kind `{kind}`")))?,
+        value: r.get(5),
+        threshold: r.get(6),
+        reason: r.get(7),
+        run_id: r.get(8),
+        status: WarningStatus::parse(status).ok_or_else(|| damaged(format!("warning status `{status}`")))?,
+        status_by: r.get(10),
+        status_at: r.get(11),
+    })
+}
+
+impl ForecastStore for PostgresStore {
+    fn save_forecast_run(&self, run: &ForecastRun, rows: &[ForecastRow]) -> Result<i64, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(backend)?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[&now(), &run.model, &run.unit_kind, &run.target, &run.origin.to_string(), &horizons_text(&run.horizons), &run.skill, &run.parameters],
+            )
+            .map_err(backend)?
+            .get(0);
+        let insert = tx
+            .prepare(
+                "INSERT INTO forecast_rows (run_id, unit, name, month, mean, p_any, p_ge, quantiles)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .map_err(backend)?;
+        for r in rows {
+            let p_ge = json_or_empty(serde_json::to_string(&r.p_ge));
+            let quantiles = json_or_empty(serde_json::to_string(&r.quantiles));
+            tx.execute(&insert, &[&id, &r.unit, &r.name, &r.month.to_string(), &r.mean, &r.p_any, &p_ge, &quantiles])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(id)
+    }
+
+    fn latest_forecast_run(&self, unit_kind: Option<&str>) -> Result<Option<ForecastRun>, StoreError> {
+        let mut client = self.client()?;
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM forecast_runs WHERE $1::text IS NULL OR unit_kind = $1 ORDER BY id DESC LIMIT 1"
+        );
+        client.query_opt(&sql, &[&unit_kind]).map_err(backend)?.as_ref().map(run_of).transpose()
+    }
+
+    fn forecast_rows(&self, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
+        let mut client = self.client()?;
+        let rows = client
+            .query(
+                "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
+                 WHERE run_id = $1 ORDER BY unit, month",
+                &[&run_id],
+            )
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let p_ge: &str = r.get(5);
+                let quantiles: &str = r.get(6);
+                Ok(ForecastRow {
+                    unit: r.get(0),
+                    name: r.get(1),
+                    month: month(r.get(2))?,
+                    mean: r.get(3),
+                    p_any: r.get(4),
+                    p_ge: serde_json::from_str(p_ge).map_err(|_| damaged(format!("forecast column `{p_ge}`")))?,
+                    quantiles: serde_json::from_str(quantiles).map_err(|_| damaged(format!("forecast column `{quantiles}`")))?,
+                })
+            })
+            .collect()
+    }
+
+    fn add_warnings(&self, warnings: &[EarlyWarning]) -> Result<Vec<EarlyWarning>, StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(backend)?;
+        let created = now();
+        let sql = format!(
+            "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new')
+             ON CONFLICT (unit, month, kind) DO NOTHING
+             RETURNING {WARNING_COLUMNS}"
+        );
+        let mut added = Vec::new();
+        for w in warnings {
+            let row = tx
+                .query_opt(&sql, &[&created, &w.unit, &w.month.to_string(), &w.kind.as_str(), &w.value, &w.threshold, &w.reason, &w.run_id])
+                .map_err(backend)?;
+            if let Some(row) = row {
+                added.push(warning_of(&row)?);
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(added)
+    }
+
+    fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError> {
+        let mut client = self.client()?;
+        let sql = format!(
+            "SELECT {WARNING_COLUMNS} FROM early_warnings
+             WHERE ($1::text IS NULL OR status = $1) AND (NOT $2 OR status <> 'closed') AND ($3::text IS NULL OR unit = $3)
+             ORDER BY id DESC"
+        );
+        let rows = client
+            .query(&sql, &[&filter.status.map(WarningStatus::as_str), &filter.open_only, &filter.unit])
+            .map_err(backend)?;
+        rows.iter().map(warning_of).collect()
+    }
+
+    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError> {
+        let mut client = self.client()?;
+        let sql = format!(
+            "UPDATE early_warnings SET status = $2, status_by = $3, status_at = $4 WHERE id = $1 RETURNING {WARNING_COLUMNS}"
+        );
+        let row = client.query_opt(&sql, &[&id, &status.as_str(), &user, &at]).map_err(backend)?;
+        row.as_ref().map(warning_of).transpose()
+    }
+}
+

@@ -1,0 +1,226 @@
+//! Forecast runs, their rows and the early-warning queue: vitalcore-store's
+//! [`ForecastStore`] in this database (schema `migrations/0004_forecasts.sql`).
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use vitalcore_framework::Month;
+use vitalcore_store::StoreError;
+use vitalcore_store::forecasts::{
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+};
+
+use crate::{SqliteStore, backend};
+
+const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
+const WARNING_COLUMNS: &str =
+    "id, created, unit, month, kind, value, threshold, reason, run_id, status, status_by, status_at";
+
+fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+fn month(text: &str) -> Result<Month, StoreError> {
+    text.parse().map_err(|_| damaged(format!("forecast month `{text}`")))
+}
+
+pub(crate) fn horizons_text(horizons: &[u32]) -> String {
+    horizons.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub(crate) fn parse_horizons(text: &str) -> Result<Vec<u32>, StoreError> {
+    text.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`")))).collect()
+}
+
+fn p_ge_json(pairs: &[(u32, f64)]) -> String {
+    serde_json::to_string(pairs).unwrap_or_else(|_| "[]".into())
+}
+
+fn quantiles_json(pairs: &[(f64, f64)]) -> String {
+    serde_json::to_string(pairs).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_p_ge(text: &str) -> Result<Vec<(u32, f64)>, StoreError> {
+    serde_json::from_str(text).map_err(|_| damaged(format!("forecast column `{text}`")))
+}
+
+fn parse_quantiles(text: &str) -> Result<Vec<(f64, f64)>, StoreError> {
+    serde_json::from_str(text).map_err(|_| damaged(format!("forecast column `{text}`")))
+}
+
+type RawRun = (i64, String, String, String, String, String, String, String, String);
+
+fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+fn run_of(raw: RawRun) -> Result<ForecastRun, StoreError> {
+    let (id, created, model, unit_kind, target, origin, horizons, skill, parameters) = raw;
+    Ok(ForecastRun { id, created, model, unit_kind, target, origin: month(&origin)?, horizons: parse_horizons(&horizons)?, skill, parameters })
+}
+
+type RawWarning = (i64, String, String, String, String, f64, f64, String, Option<i64>, String, Option<String>, Option<String>);
+
+fn raw_warning(r: &Row<'_>) -> rusqlite::Result<RawWarning> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+fn warning_of(raw: RawWarning) -> Result<EarlyWarning, StoreError> {
+    let (id, created, unit, m, kind, value, threshold, reason, run_id, status, status_by, status_at) = raw;
+    Ok(EarlyWarning {
+        id,
+        created,
+        unit,
+        month: month(&m)?,
+        kind: WarningKind::parse(&kind).ok_or_else(|| damaged(format!("warning kind `{kind}`")))?,
+        value,
+        threshold,
+        reason,
+        run_id,
+        status: WarningStatus::parse(&status).ok_or_else(|| damaged(format!("warning status `{status}`")))?,
+        status_by,
+        status_at,
+    })
+}
+
+fn warning_by_id(conn: &Connection, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
+    let sql = format!("SELECT {WARNING_COLUMNS} FROM early_warnings WHERE id = ?1");
+    conn.query_row(&sql, [id], raw_warning).optional().map_err(backend)?.map(warning_of).transpose()
+}
+
+impl ForecastStore for SqliteStore {
+    fn save_forecast_run(&self, run: &ForecastRun, rows: &[ForecastRow]) -> Result<i64, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        tx.execute(
+            "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![now(), run.model, run.unit_kind, run.target, run.origin.to_string(), horizons_text(&run.horizons), run.skill, run.parameters],
+        )
+        .map_err(backend)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO forecast_rows (run_id, unit, name, month, mean, p_any, p_ge, quantiles)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(backend)?;
+            for r in rows {
+                insert
+                    .execute(params![id, r.unit, r.name, r.month.to_string(), r.mean, r.p_any, p_ge_json(&r.p_ge), quantiles_json(&r.quantiles)])
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(id)
+    }
+
+    fn latest_forecast_run(&self, unit_kind: Option<&str>) -> Result<Option<ForecastRun>, StoreError> {
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {RUN_COLUMNS} FROM forecast_runs WHERE ?1 IS NULL OR unit_kind = ?1 ORDER BY id DESC LIMIT 1"
+            );
+            conn.query_row(&sql, [unit_kind], raw_run).optional().map_err(backend)?.map(run_of).transpose()
+        })
+    }
+
+    fn forecast_rows(&self, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
+                     WHERE run_id = ?1 ORDER BY unit, month",
+                )
+                .map_err(backend)?;
+            let raw = stmt
+                .query_map([run_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, f64>(3)?,
+                        r.get::<_, f64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            raw.into_iter()
+                .map(|(unit, name, m, mean, p_any, p_ge, quantiles)| {
+                    Ok(ForecastRow { unit, name, month: month(&m)?, mean, p_any, p_ge: parse_p_ge(&p_ge)?, quantiles: parse_quantiles(&quantiles)? })
+                })
+                .collect()
+        })
+    }
+
+    fn add_warnings(&self, warnings: &[EarlyWarning]) -> Result<Vec<EarlyWarning>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let created = now();
+        let mut added = Vec::new();
+        for w in warnings {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new')
+                     ON CONFLICT (unit, month, kind) DO NOTHING",
+                    params![created, w.unit, w.month.to_string(), w.kind.as_str(), w.value, w.threshold, w.reason, w.run_id],
+                )
+                .map_err(backend)?;
+            if inserted == 1 {
+                let id = tx.last_insert_rowid();
+                added.push(warning_by_id(&tx, id)?.ok_or_else(|| damaged("warning just added"))?);
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(added)
+    }
+
+    fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError> {
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {WARNING_COLUMNS} FROM early_warnings
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 = 0 OR status <> 'closed') AND (?3 IS NULL OR unit = ?3)
+                 ORDER BY id DESC"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let raw = stmt
+                .query_map(params![filter.status.map(WarningStatus::as_str), filter.open_only, filter.unit], raw_warning)
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            raw.into_iter().map(warning_of).collect()
+        })
+    }
+
+    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        tx.execute(
+            "UPDATE early_warnings SET status = ?2, status_by = ?3, status_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), user, at],
+        )
+        .map_err(backend)?;
+        let found = warning_by_id(&tx, id)?;
+        tx.commit().map_err(backend)?;
+        Ok(found)
+    }
+}

@@ -1,0 +1,167 @@
+//! Stored forecasts and early warnings (issue 5, items 4 and 5).
+//!
+//! A forecast run is one call of the forecasting model: which model, which
+//! unit kind and target, the origin month (the last month of data), the
+//! horizons, the backtest skill it was chosen on and its parameters (both as
+//! JSON text, written and read by the caller). Its rows are one unit-month
+//! each, summarised from the model's draws.
+//!
+//! An early warning is raised into a queue analysts work through: new, then
+//! acknowledged, then closed, each change with who and when. There is at most
+//! one warning per (unit, month, kind), so re-running the warnings adds none
+//! twice.
+
+use serde::{Deserialize, Serialize};
+use vitalcore_framework::Month;
+
+use crate::StoreError;
+
+/// One run of the forecasting model. `id` and `created` are assigned by the
+/// store when the run is saved (the values passed in are ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRun {
+    pub id: i64,
+    /// RFC 3339 time the run was stored.
+    pub created: String,
+    pub model: String,
+    /// admin1, admin2, grid or country.
+    pub unit_kind: String,
+    /// fatalities or events.
+    pub target: String,
+    /// The last month of data the forecasts use.
+    pub origin: Month,
+    /// Months ahead.
+    pub horizons: Vec<u32>,
+    /// The backtest scores the model was chosen on, JSON text ("null" if none).
+    pub skill: String,
+    /// Samples, seed, training window and other settings, JSON text.
+    pub parameters: String,
+}
+
+/// The forecast of one unit for one month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRow {
+    pub unit: String,
+    /// The unit's name for display (may be empty).
+    pub name: String,
+    pub month: Month,
+    pub mean: f64,
+    /// P(y > 0).
+    pub p_any: f64,
+    /// (N, P(y >= N)), ascending N.
+    pub p_ge: Vec<(u32, f64)>,
+    /// (probability level, value), ascending level; e.g. (0.05, q05).
+    pub quantiles: Vec<(f64, f64)>,
+}
+
+impl ForecastRow {
+    /// The quantile stored for `level`, if any.
+    pub fn quantile(&self, level: f64) -> Option<f64> {
+        self.quantiles.iter().find(|(l, _)| (l - level).abs() < 1e-9).map(|&(_, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A forecast probability at or above its threshold.
+    ForecastThreshold,
+    /// Community reports above their recent level (EWMA control limit).
+    ReportBurst,
+}
+
+impl WarningKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::ForecastThreshold => "forecast-threshold",
+            WarningKind::ReportBurst => "report-burst",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WarningKind> {
+        match s {
+            "forecast-threshold" => Some(WarningKind::ForecastThreshold),
+            "report-burst" => Some(WarningKind::ReportBurst),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WarningStatus {
+    New,
+    Acknowledged,
+    Closed,
+}
+
+impl WarningStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningStatus::New => "new",
+            WarningStatus::Acknowledged => "acknowledged",
+            WarningStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WarningStatus> {
+        match s {
+            "new" => Some(WarningStatus::New),
+            "acknowledged" => Some(WarningStatus::Acknowledged),
+            "closed" => Some(WarningStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// An early warning in the queue. When adding, `id`, `created`, `status`,
+/// `status_by` and `status_at` are assigned by the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyWarning {
+    pub id: i64,
+    /// RFC 3339 time the warning was raised.
+    pub created: String,
+    pub unit: String,
+    pub month: Month,
+    pub kind: WarningKind,
+    pub value: f64,
+    pub threshold: f64,
+    pub reason: String,
+    /// The forecast run that raised it (threshold warnings).
+    pub run_id: Option<i64>,
+    pub status: WarningStatus,
+    /// Who last changed the status, and when (RFC 3339).
+    pub status_by: Option<String>,
+    pub status_at: Option<String>,
+}
+
+/// Which warnings to list; empty = all, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct WarningFilter {
+    pub status: Option<WarningStatus>,
+    /// Only those not closed.
+    pub open_only: bool,
+    pub unit: Option<String>,
+}
+
+/// Forecast runs, their rows and the early-warning queue.
+pub trait ForecastStore: Send + Sync {
+    /// Stores a run and its rows in one transaction; returns the run's id.
+    fn save_forecast_run(&self, run: &ForecastRun, rows: &[ForecastRow]) -> Result<i64, StoreError>;
+
+    /// The newest run, of one unit kind if given.
+    fn latest_forecast_run(&self, unit_kind: Option<&str>) -> Result<Option<ForecastRun>, StoreError>;
+
+    /// The rows of a run, by unit then month.
+    fn forecast_rows(&self, run_id: i64) -> Result<Vec<ForecastRow>, StoreError>;
+
+    /// Adds the warnings not stored yet for their (unit, month, kind), in one
+    /// transaction; returns those added, with their ids.
+    fn add_warnings(&self, warnings: &[EarlyWarning]) -> Result<Vec<EarlyWarning>, StoreError>;
+
+    fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError>;
+
+    /// Moves a warning to `status`, recording who and when (RFC 3339);
+    /// `None` when there is no warning with this id.
+    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError>;
+}
