@@ -33,10 +33,10 @@ impl std::fmt::Display for Month {
 /// The month of a date in any accepted format, or `None` if it is not a valid date.
 #[inline]
 pub fn parse_month(raw: &[u8]) -> Option<Month> {
-    if let Ok(iso) = <&[u8; 10]>::try_from(raw) {
-        if let Some(month) = parse_plain_iso(iso) {
-            return Some(month);
-        }
+    if let Ok(iso) = <&[u8; 10]>::try_from(raw)
+        && let Some(month) = parse_plain_iso(iso)
+    {
+        return Some(month);
     }
     parse_month_general(raw)
 }
@@ -126,7 +126,7 @@ fn valid_ymd(year: u32, month: u32, day: u32) -> bool {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

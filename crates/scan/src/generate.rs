@@ -158,7 +158,7 @@ fn invent_country(rng: &mut Rng, name: String, index: usize) -> Country {
     Country {
         code: format!("{code:X<3}"),
         iso: 100 + index as u32 * 7,
-        region: *rng.pick(&REGIONS),
+        region: rng.pick::<&str>(&REGIONS),
         lat: rng.unit() * 60.0 - 30.0,
         lon: rng.unit() * 120.0 - 20.0,
         admin1_weights: Skewed::zipf(admin1_count, 0.9),
@@ -343,7 +343,7 @@ fn notes(rng: &mut Rng, ymd: (i64, u32, u32), etype: &str, actor1: &str, actor2:
         s.push_str(&format!(" A local leader said \"{quote},\" adding that \"the army arrived late\"."));
     }
     if rng.chance(0.06) {
-        s.push_str(*rng.pick(&["\n[Updated: fatality figure revised after new reports.]", "\r\nSource: community focal point, by phone.", "\n\nTranslated from the original report."]));
+        s.push_str(rng.pick::<&str>(&["\n[Updated: fatality figure revised after new reports.]", "\r\nSource: community focal point, by phone.", "\n\nTranslated from the original report."]));
     }
     if rng.chance(0.1) {
         s.push_str(" Property was damaged, including shops, a school, and two vehicles.");

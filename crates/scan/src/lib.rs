@@ -3,8 +3,10 @@
 //! UCDP GED CSV), without a database.
 //!
 //! Fast and memory-bounded: rows are read in blocks into reusable buffers,
-//! split with SIMD byte search (`memchr`), only the four needed columns are
-//! looked at, and the file is cut into chunks parsed in parallel and merged
+//! split 64 bytes at a time with SIMD byte masks and a prefix-XOR quote state
+//! (long quoted notes are crossed with `memchr`), only the four needed
+//! columns are looked at, areas get small ids and totals sit in one row per
+//! month, and the file is cut into chunks parsed in parallel and merged
 //! exactly (see [`scan`] for how chunk edges inside quoted fields are handled).
 //! Rows whose date or fatalities cannot be read are counted and reported with
 //! their line number, never dropped silently.

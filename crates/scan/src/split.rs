@@ -345,10 +345,10 @@ pub(crate) fn split_row_exact(
                 None => return Split::NeedMore,
             }
         };
-        if let Some(&slot) = wanted.get(col) {
-            if slot != NOT_WANTED {
-                spans[slot as usize] = span;
-            }
+        if let Some(&slot) = wanted.get(col)
+            && slot != NOT_WANTED
+        {
+            spans[slot as usize] = span;
         }
         col += 1;
         match buf.get(after) {
@@ -398,7 +398,7 @@ fn split_quoted(buf: &[u8], p: usize, eof: bool) -> Option<(Span, usize)> {
     loop {
         let Some(o) = memchr(b'"', &buf[i..]) else {
             // Unterminated quote: csv-core keeps everything up to the end of input.
-            return eof.then(|| (Span::Complex { start: p, end: buf.len() }, buf.len()));
+            return eof.then_some((Span::Complex { start: p, end: buf.len() }, buf.len()));
         };
         let q = i + o;
         let Some(&next) = buf.get(q + 1) else {
@@ -476,6 +476,32 @@ pub(crate) fn skip_line_breaks(buf: &[u8], mut pos: usize) -> usize {
         pos += 1;
     }
     pos
+}
+
+/// Splits one whole row (as found by [`split_row`]) into decoded fields.
+/// For header rows; data rows go through the projected fast path.
+pub(crate) fn split_all(row: &[u8]) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut p = 0;
+    loop {
+        let (span, after) = if row.get(p) == Some(&b'"') {
+            split_quoted(row, p, true).unwrap_or((Span::Complex { start: p, end: row.len() }, row.len()))
+        } else {
+            let end = memchr3(b',', b'\n', b'\r', &row[p..]).map_or(row.len(), |o| p + o);
+            (Span::Plain { start: p, end }, end)
+        };
+        let mut value = Vec::new();
+        match span {
+            Span::Plain { start, end } => value.extend_from_slice(&row[start..end]),
+            Span::Complex { start, end } => decode_field(&row[start..end], &mut value),
+            Span::Missing => {}
+        }
+        fields.push(value);
+        match row.get(after) {
+            Some(b',') => p = after + 1,
+            _ => return fields,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -566,31 +592,5 @@ mod tests {
         assert_eq!(split_row(b"a,\"b\nc", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
         assert_eq!(split_row(b"a,b", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
         assert_eq!(split_row(b"a,\"b\"", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
-    }
-}
-
-/// Splits one whole row (as found by [`split_row`]) into decoded fields.
-/// For header rows; data rows go through the projected fast path.
-pub(crate) fn split_all(row: &[u8]) -> Vec<Vec<u8>> {
-    let mut fields = Vec::new();
-    let mut p = 0;
-    loop {
-        let (span, after) = if row.get(p) == Some(&b'"') {
-            split_quoted(row, p, true).unwrap_or((Span::Complex { start: p, end: row.len() }, row.len()))
-        } else {
-            let end = memchr3(b',', b'\n', b'\r', &row[p..]).map_or(row.len(), |o| p + o);
-            (Span::Plain { start: p, end }, end)
-        };
-        let mut value = Vec::new();
-        match span {
-            Span::Plain { start, end } => value.extend_from_slice(&row[start..end]),
-            Span::Complex { start, end } => decode_field(&row[start..end], &mut value),
-            Span::Missing => {}
-        }
-        fields.push(value);
-        match row.get(after) {
-            Some(b',') => p = after + 1,
-            _ => return fields,
-        }
     }
 }
