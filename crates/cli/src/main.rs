@@ -51,6 +51,8 @@ enum Command {
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
     Forecast(cmd::forecast::Args),
+    /// Forecasts stored from the database, and the early-warning queue
+    Warnings(cmd::warnings::Args),
     /// Composite risk indices (INFORM and local)
     Index(cmd::index::Args),
     /// Which threats move together or precede one another
@@ -79,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Command::Users(args) => cmd::users::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Forecast(args) => cmd::forecast::run(args),
+        Command::Warnings(args) => cmd::warnings::run(args, &global),
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args),

@@ -15,3 +15,4 @@ pub mod status;
 pub mod report;
 pub mod alerts;
 pub mod users;
+pub mod warnings;
