@@ -7,6 +7,7 @@
 mod api;
 mod auth;
 mod error;
+mod forecast_api;
 mod intake_api;
 mod pages;
 pub mod reports;
@@ -55,6 +56,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/reports/{reference}/contact", get(intake_api::contact))
         .route("/api/v1/alerts", get(intake_api::alerts))
         .route("/api/v1/alerts/metrics", get(intake_api::alert_metrics))
+        .route("/api/v1/forecasts", get(forecast_api::forecasts))
+        .route("/api/v1/warnings", get(forecast_api::warnings))
         .merge(api_writes)
         .merge(sms)
         .merge(forms)

@@ -2,6 +2,7 @@ use crate::reports::Reports;
 use std::sync::Arc;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
+use vitalcore_store::forecasts::ForecastStore;
 
 /// What every request handler shares.
 pub struct AppState {
@@ -10,15 +11,27 @@ pub struct AppState {
     /// Community reports, users and alerts; `None` serves event data only
     /// (the intake routes then answer 503).
     pub reports: Option<Arc<Reports>>,
+    /// Stored forecasts and early warnings; `None`: those routes answer 503.
+    pub forecasts: Option<Arc<dyn ForecastStore>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, framework: Arc<Framework>) -> Arc<AppState> {
-        Arc::new(AppState { store, framework, reports: None })
+        Arc::new(AppState { store, framework, reports: None, forecasts: None })
     }
 
     /// With the intake channels, users and the alert workflow.
     pub fn with_reports(store: Arc<dyn Store>, framework: Arc<Framework>, reports: Arc<Reports>) -> Arc<AppState> {
-        Arc::new(AppState { store, framework, reports: Some(reports) })
+        Arc::new(AppState { store, framework, reports: Some(reports), forecasts: None })
+    }
+
+    /// The same state with the forecast store (forecasts and early warnings).
+    pub fn with_forecasts(state: Arc<AppState>, forecasts: Arc<dyn ForecastStore>) -> Arc<AppState> {
+        Arc::new(AppState {
+            store: state.store.clone(),
+            framework: state.framework.clone(),
+            reports: state.reports.clone(),
+            forecasts: Some(forecasts),
+        })
     }
 }

@@ -54,7 +54,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             "No contact key: reports with a contact and SMS are refused. Make one with `vitalcore users keygen --out FILE` and pass --key-file FILE.",
         );
     }
-    serve(AppState::with_reports(store, framework, Arc::new(reports)), args.addr, global)
+    let state = AppState::with_reports(store, framework, Arc::new(reports));
+    serve(AppState::with_forecasts(state, crate::cmd::warnings::open_forecasts(global)?), args.addr, global)
 }
 
 pub fn serve(state: Arc<AppState>, addr: SocketAddr, global: &Global) -> Result<()> {

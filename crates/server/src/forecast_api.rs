@@ -1,0 +1,118 @@
+//! Stored forecasts and early warnings (written by `vitalcore warnings run`).
+//!
+//! `GET /api/v1/forecasts?unit=admin1[&area=ID]`: the newest run of that unit
+//! kind, its rows with their uncertainty (P(any), P(>= N), 5-50-95%
+//! quantiles) and the backtest skill the model was chosen on.
+//! `GET /api/v1/warnings[?open=true][&status=new][&area=ID]`: the
+//! early-warning queue, newest first. Burst counts under 5 community reports
+//! are not shown (they could identify who reported), as in exports.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus};
+
+/// Community-report counts below this are not published.
+const SUPPRESS_BELOW: f64 = 5.0;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ForecastQuery {
+    /// admin1 (default), admin2, grid or country
+    unit: Option<String>,
+    /// Only this area's rows
+    area: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WarningQuery {
+    /// new, acknowledged or closed
+    status: Option<String>,
+    /// true: leave out closed warnings
+    open: Option<bool>,
+    area: Option<String>,
+}
+
+fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError> {
+    state.forecasts.clone().ok_or_else(|| ApiError::unavailable("this server was started without the forecast store"))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, vitalcore_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?.map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn row_json(r: &ForecastRow, origin: vitalcore_framework::Month) -> Value {
+    let p_ge: serde_json::Map<String, Value> = r.p_ge.iter().map(|(n, p)| (n.to_string(), json!(p))).collect();
+    json!({
+        "unit": r.unit,
+        "name": r.name,
+        "month": r.month.to_string(),
+        "horizon": r.month.index() - origin.index(),
+        "mean": r.mean,
+        "p_any": r.p_any,
+        "p_ge": p_ge,
+        "q05": r.quantile(0.05),
+        "q50": r.quantile(0.5),
+        "q95": r.quantile(0.95),
+    })
+}
+
+pub async fn forecasts(State(state): State<Arc<AppState>>, Query(q): Query<ForecastQuery>) -> Result<Json<Value>, ApiError> {
+    let store = store(&state)?;
+    let unit = q.unit.unwrap_or_else(|| "admin1".into());
+    let kind = unit.clone();
+    let found = blocking(move || {
+        let Some(run) = store.latest_forecast_run(Some(&kind))? else { return Ok(None) };
+        let rows = store.forecast_rows(run.id)?;
+        Ok(Some((run, rows)))
+    })
+    .await?;
+    let Some((run, rows)) = found else {
+        return Err(ApiError::not_found(format!("no {unit} forecasts stored yet: run `vitalcore warnings run --unit {unit}`")));
+    };
+    let rows: Vec<Value> =
+        rows.iter().filter(|r| q.area.as_deref().is_none_or(|a| a == r.unit)).map(|r| row_json(r, run.origin)).collect();
+    let skill: Value = serde_json::from_str(&run.skill).unwrap_or(Value::Null);
+    let parameters: Value = serde_json::from_str(&run.parameters).unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "run": {
+            "id": run.id,
+            "created": run.created,
+            "model": run.model,
+            "unit": run.unit_kind,
+            "target": run.target,
+            "origin": run.origin.to_string(),
+            "horizons": run.horizons,
+            "parameters": parameters,
+        },
+        "model_skill": skill["models"][&run.model],
+        "skill": skill,
+        "rows": rows,
+    })))
+}
+
+fn warning_json(w: &EarlyWarning) -> Value {
+    let mut v = serde_json::to_value(w).unwrap_or(Value::Null);
+    if w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW {
+        v["value"] = Value::Null;
+        v["value_suppressed"] = Value::Bool(true);
+        v["reason"] = json!(format!("community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"));
+    }
+    v
+}
+
+pub async fn warnings(State(state): State<Arc<AppState>>, Query(q): Query<WarningQuery>) -> Result<Json<Value>, ApiError> {
+    let store = store(&state)?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(WarningStatus::parse(s).ok_or_else(|| ApiError::bad_request(format!("status `{s}`: use new, acknowledged or closed")))?),
+        None => None,
+    };
+    let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
+    let list = blocking(move || store.warnings(&filter)).await?;
+    Ok(Json(json!({ "warnings": list.iter().map(warning_json).collect::<Vec<_>>() })))
+}
