@@ -4,7 +4,7 @@
 -- lists `personal;political` (framework keys never contain `;`): the
 -- rollups stream events and count per tag in memory, which is faster than
 -- joining a side table. Repeated event strings are dictionary-encoded in
--- `strings` (a row of ACLED shape shrinks from ~540 to ~330 bytes, which
+-- `strings` (a row of ACLED shape shrinks from ~540 to ~300 bytes, which
 -- every phase of a bulk import scales with).
 
 CREATE TABLE imports (
@@ -21,8 +21,8 @@ CREATE TABLE imports (
     imported_at   TEXT    NOT NULL
 );
 
--- Strings that repeat from event to event (countries, event types, actors,
--- tag lists, mapping rules, file names), each stored once; events hold their
+-- Strings that repeat from event to event (countries, area and place
+-- names, event types, actors, tag lists, mapping rules, file names), each stored once; events hold their
 -- id. Rows only ever get added. `events_text` shows events with the text.
 CREATE TABLE strings (
     id   INTEGER PRIMARY KEY,
@@ -41,9 +41,9 @@ CREATE TABLE events (
     month               INTEGER NOT NULL,
     country             INTEGER, -- strings.id
     iso3                INTEGER, -- strings.id
-    admin1              TEXT,
-    admin2              TEXT,
-    location            TEXT,
+    admin1              INTEGER, -- strings.id
+    admin2              INTEGER, -- strings.id
+    location            INTEGER, -- strings.id
     lat                 REAL,
     lon                 REAL,
     precision           INTEGER,
@@ -83,9 +83,9 @@ CREATE TABLE event_versions (
     month               INTEGER NOT NULL,
     country             INTEGER, -- strings.id
     iso3                INTEGER, -- strings.id
-    admin1              TEXT,
-    admin2              TEXT,
-    location            TEXT,
+    admin1              INTEGER, -- strings.id
+    admin2              INTEGER, -- strings.id
+    location            INTEGER, -- strings.id
     lat                 REAL,
     lon                 REAL,
     precision           INTEGER,
@@ -113,7 +113,8 @@ CREATE TABLE event_versions (
 -- Events as text, for reading in a SQL shell.
 CREATE VIEW events_text AS
 SELECT e.id, e.source, e.source_id, e.version, e.date, e.date_end, e.month,
-       country.text AS country, iso3.text AS iso3, e.admin1, e.admin2, e.location, e.lat, e.lon,
+       country.text AS country, iso3.text AS iso3, admin1.text AS admin1, admin2.text AS admin2,
+       location.text AS location, e.lat, e.lon,
        e.precision, e.admin1_pcode, e.admin2_pcode, e.grid_gid,
        event_type.text AS event_type, sub_event_type.text AS sub_event_type,
        actor1.text AS actor1, actor2.text AS actor2, e.fatalities, e.civilian_fatalities,
@@ -123,6 +124,9 @@ SELECT e.id, e.source, e.source_id, e.version, e.date, e.date_end, e.month,
   JOIN imports i ON i.id = e.import_id
   LEFT JOIN strings country ON country.id = e.country
   LEFT JOIN strings iso3 ON iso3.id = e.iso3
+  LEFT JOIN strings admin1 ON admin1.id = e.admin1
+  LEFT JOIN strings admin2 ON admin2.id = e.admin2
+  LEFT JOIN strings location ON location.id = e.location
   LEFT JOIN strings event_type ON event_type.id = e.event_type
   LEFT JOIN strings sub_event_type ON sub_event_type.id = e.sub_event_type
   LEFT JOIN strings actor1 ON actor1.id = e.actor1

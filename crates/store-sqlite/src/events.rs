@@ -14,8 +14,8 @@ use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
 
 /// Content columns shared by `events` and `event_versions`, in the order of
 /// the `?1..?32` parameters of the write statements. country, iso3,
-/// event_type, sub_event_type, actor1, actor2, dimensions, themes, rule and
-/// file hold ids of `strings` rows ([`StringIds`]); the time a version was
+/// admin1, admin2, location, event_type, sub_event_type, actor1, actor2,
+/// dimensions, themes, rule and file hold ids of `strings` rows ([`StringIds`]); the time a version was
 /// stored is its import's `imported_at`.
 const COLUMNS: &str = "source, source_id, fingerprint, date, date_end, month, country, iso3, admin1, admin2, \
      location, lat, lon, precision, admin1_pcode, admin2_pcode, grid_gid, event_type, sub_event_type, \
@@ -189,6 +189,9 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
 struct EventStrings {
     country: Option<i64>,
     iso3: Option<i64>,
+    admin1: Option<i64>,
+    admin2: Option<i64>,
+    location: Option<i64>,
     event_type: i64,
     sub_event_type: Option<i64>,
     actor1: Option<i64>,
@@ -204,6 +207,9 @@ impl EventStrings {
         Ok(EventStrings {
             country: strings.opt_id(add, e.place.country.as_deref())?,
             iso3: strings.opt_id(add, e.place.iso3.as_deref())?,
+            admin1: strings.opt_id(add, e.place.admin1.as_deref())?,
+            admin2: strings.opt_id(add, e.place.admin2.as_deref())?,
+            location: strings.opt_id(add, e.place.location.as_deref())?,
             event_type: strings.id(add, &e.event_type)?,
             sub_event_type: strings.opt_id(add, e.sub_event_type.as_deref())?,
             actor1: strings.opt_id(add, e.actor1.as_deref())?,
@@ -233,9 +239,9 @@ fn bind_event(
     b.bind(month_code(Month::of(e.date)))?;
     b.bind(ids.country)?;
     b.bind(ids.iso3)?;
-    b.bind(p.admin1.as_deref())?;
-    b.bind(p.admin2.as_deref())?;
-    b.bind(p.location.as_deref())?;
+    b.bind(ids.admin1)?;
+    b.bind(ids.admin2)?;
+    b.bind(ids.location)?;
     b.bind(p.latitude)?;
     b.bind(p.longitude)?;
     b.bind(p.precision)?;
@@ -304,9 +310,9 @@ fn event_from_row(r: &Row<'_>, at: usize, strings: &StringTexts) -> Result<Event
     let place = Place {
         country: opt_interned(6)?,
         iso3: opt_interned(7)?,
-        admin1: opt_text(8)?,
-        admin2: opt_text(9)?,
-        location: opt_text(10)?,
+        admin1: opt_interned(8)?,
+        admin2: opt_interned(9)?,
+        location: opt_interned(10)?,
         latitude: r.get(at + 11).map_err(backend)?,
         longitude: r.get(at + 12).map_err(backend)?,
         precision: precision.map(|v| to_u8(v, "precision")).transpose()?,

@@ -180,9 +180,35 @@ pub struct ScannedBatch {
     pub duplicates: u64,
 }
 
+/// Fingerprints of `records` in order, `one` at a time; a large batch is cut
+/// into one slice per core (at most 4), each fingerprinted on its own thread.
+fn fingerprints<T: Sync>(records: &[T], one: fn(&mut Fingerprinter, &T) -> i64) -> Vec<i64> {
+    /// Below this, starting threads costs more than it saves.
+    const PARALLEL_FROM: usize = 20_000;
+    let serial = |slice: &[T]| -> Vec<i64> {
+        let mut fp = Fingerprinter::default();
+        slice.iter().map(|r| one(&mut fp, r)).collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if records.len() < PARALLEL_FROM || threads < 2 {
+        return serial(records);
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut slices = records.chunks(chunk);
+        let first = slices.next().unwrap_or_default();
+        let others: Vec<_> = slices.map(|slice| scope.spawn(move || serial(slice))).collect();
+        let mut out = Vec::with_capacity(records.len());
+        out.extend(serial(first));
+        for other in others {
+            out.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        out
+    })
+}
+
 pub fn scan_events(file: &str, events: &[Event]) -> Result<ScannedBatch, StoreError> {
-    let mut fp = Fingerprinter::default();
-    let fingerprints: Vec<i64> = events.iter().map(|e| fp.event(e)).collect();
+    let fingerprints = fingerprints(events, Fingerprinter::event);
     let keys = events.iter().zip(&fingerprints).map(|(e, &fingerprint)| BatchKey {
         source: e.provenance.source,
         source_id: &e.provenance.source_id,
@@ -194,8 +220,7 @@ pub fn scan_events(file: &str, events: &[Event]) -> Result<ScannedBatch, StoreEr
 }
 
 pub fn scan_observations(file: &str, rows: &[Observation]) -> Result<ScannedBatch, StoreError> {
-    let mut fp = Fingerprinter::default();
-    let fingerprints: Vec<i64> = rows.iter().map(|o| fp.observation(o)).collect();
+    let fingerprints = fingerprints(rows, Fingerprinter::observation);
     let keys = rows.iter().zip(&fingerprints).map(|(o, &fingerprint)| BatchKey {
         source: o.provenance.source,
         source_id: &o.provenance.source_id,
@@ -316,6 +341,40 @@ mod tests {
         assert_eq!(join_tags(&tags), "personal;political");
         assert_eq!(split_tags("personal;political"), tags);
         assert!(split_tags("").is_empty());
+    }
+
+    #[test]
+    fn fingerprints_of_a_large_batch_on_threads_are_in_record_order() {
+        let base = Event {
+            provenance: vitalcore_framework::Provenance {
+                source: Source::Acled,
+                source_id: String::new(),
+                file: "f.csv".to_string(),
+                line: 0,
+            },
+            date: Date::constant(2020, 1, 1),
+            date_end: None,
+            place: Place::default(),
+            event_type: "Battles".to_string(),
+            sub_event_type: None,
+            actor1: None,
+            actor2: None,
+            fatalities: 0,
+            civilian_fatalities: None,
+            civilian_targeting: false,
+            notes: None,
+            tags: Tags { dimensions: Vec::new(), themes: Vec::new(), severity: 1, rule: "r".to_string() },
+        };
+        let events: Vec<Event> = (0..50_001)
+            .map(|i| Event {
+                provenance: vitalcore_framework::Provenance { source_id: format!("E{i}"), ..base.provenance.clone() },
+                ..base.clone()
+            })
+            .collect();
+        let mut fp = Fingerprinter::default();
+        let one_by_one: Vec<i64> = events.iter().map(|e| fp.event(e)).collect();
+        assert_eq!(fingerprints(&events, Fingerprinter::event), one_by_one);
+        assert_eq!(scan_events("f.csv", &events).unwrap().fingerprints, one_by_one);
     }
 
     #[test]
