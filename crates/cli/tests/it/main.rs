@@ -342,3 +342,4 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     let shown = reports_col(&published);
     assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "{shown:?}");
 }
+mod warnings;

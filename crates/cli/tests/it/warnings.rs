@@ -1,0 +1,258 @@
+//! `vitalcore warnings`: forecasts from the stored events land in the store,
+//! the API serves them with their uncertainty and skill, re-running raises
+//! no duplicate warnings, and the `ForecastStore` contract holds on both
+//! backends (SQLite in memory, PostgreSQL in a fresh schema).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use vitalcore_framework::Month;
+use vitalcore_store::forecasts::{
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+};
+
+use super::{car_db, http_get, json_body, ok, vitalcore};
+
+fn month(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+#[test]
+fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    // A low threshold, so that some unit-months cross it.
+    let args = ["warnings", "run", "--samples", "400", "--skill-origins", "6", "--p-any", "0.005", "--p-ge", "25:1.0", "--format", "json"];
+    let (first, stderr) = ok(vitalcore(&db, &args));
+    assert!(stderr.contains("forecast run 1"), "{stderr}");
+    let added: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let added = added.as_array().unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+    let result = std::panic::catch_unwind(|| {
+        let (status, body) = http_get(&addr, "/api/v1/forecasts?unit=admin1");
+        assert_eq!(status, 200, "{body}");
+        let v = json_body(&body);
+        assert_eq!(v["run"]["id"], 1);
+        assert_eq!(v["run"]["origin"], "2022-12", "the CAR fixture ends in December 2022");
+        assert_eq!(v["run"]["horizons"], serde_json::json!([1, 2, 3]));
+        let model = v["run"]["model"].as_str().unwrap();
+        // the model was chosen on the backtest: it has the lowest mean CRPS there
+        let skill = &v["skill"]["models"];
+        let mean_crps = |m: &serde_json::Value| ["h1", "h2", "h3"].iter().map(|h| m[h]["crps"].as_f64().unwrap()).sum::<f64>() / 3.0;
+        let best = skill.as_object().unwrap().values().map(mean_crps).fold(f64::INFINITY, f64::min);
+        assert!((mean_crps(&skill[model]) - best).abs() < 1e-12, "{model} is not the lowest-CRPS model");
+        assert_eq!(v["model_skill"], skill[model]);
+        let rows = v["rows"].as_array().unwrap();
+        let units: BTreeSet<&str> = rows.iter().map(|r| r["unit"].as_str().unwrap()).collect();
+        assert!(units.len() >= 10, "{} units", units.len());
+        assert_eq!(rows.len(), units.len() * 3, "one row per unit and horizon");
+        for r in rows {
+            let p = |k: &str| r[k].as_f64().unwrap();
+            let (q05, q50, q95) = (p("q05"), p("q50"), p("q95"));
+            assert!(q05 <= q50 && q50 <= q95, "{r}");
+            assert!(q05 >= 0.0 && p("mean") >= 0.0, "{r}");
+            assert!((0.0..=1.0).contains(&p("p_any")), "{r}");
+            let (p1, p10, p25) = (r["p_ge"]["1"].as_f64().unwrap(), r["p_ge"]["10"].as_f64().unwrap(), r["p_ge"]["25"].as_f64().unwrap());
+            // counts: P(y >= 1) is P(any), and P(y >= N) falls with N
+            assert!((p1 - p("p_any")).abs() < 1e-12 && p10 <= p1 && p25 <= p10 && p25 >= 0.0, "{r}");
+            let h = r["horizon"].as_i64().unwrap();
+            assert_eq!(r["month"].as_str().unwrap(), month("2022-12").plus(h as i32).to_string());
+        }
+        // every unit-month at or over the P(any) threshold has a warning, no others
+        let over: BTreeSet<(String, String)> = rows
+            .iter()
+            .filter(|r| r["p_any"].as_f64().unwrap() >= 0.005)
+            .map(|r| (r["unit"].as_str().unwrap().to_string(), r["month"].as_str().unwrap().to_string()))
+            .collect();
+        let (status, body) = http_get(&addr, "/api/v1/warnings");
+        assert_eq!(status, 200, "{body}");
+        let listed = json_body(&body)["warnings"].as_array().unwrap().clone();
+        let warned: BTreeSet<(String, String)> = listed
+            .iter()
+            .map(|w| (w["unit"].as_str().unwrap().to_string(), w["month"].as_str().unwrap().to_string()))
+            .collect();
+        assert!(!over.is_empty(), "the threshold is low enough for some warnings");
+        assert_eq!(warned, over);
+        assert_eq!(listed.len(), added.len());
+        assert!(listed.iter().all(|w| w["kind"] == "forecast-threshold" && w["status"] == "new" && w["run_id"] == 1));
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result.unwrap();
+
+    // the same data again: a second run, no new warnings
+    let (second, stderr) = ok(vitalcore(&db, &args));
+    assert!(stderr.contains("forecast run 2"), "{stderr}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&second).unwrap(), serde_json::json!([]));
+    let (list, _) = ok(vitalcore(&db, &["warnings", "list", "--format", "json"]));
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), added.len());
+
+    // the queue: acknowledge, close, and closed ones leave the open list
+    let id = added[0]["id"].as_i64().unwrap().to_string();
+    ok(vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1"]));
+    ok(vitalcore(&db, &["warnings", "close", &id, "--as", "analyst2"]));
+    let (open, _) = ok(vitalcore(&db, &["warnings", "list", "--open", "--format", "json"]));
+    let open: serde_json::Value = serde_json::from_str(&open).unwrap();
+    assert_eq!(open.as_array().unwrap().len(), added.len() - 1);
+    let (closed, _) = ok(vitalcore(&db, &["warnings", "list", "--status", "closed", "--format", "json"]));
+    let closed: serde_json::Value = serde_json::from_str(&closed).unwrap();
+    assert_eq!(closed[0]["status_by"], "analyst2");
+    let missing = vitalcore(&db, &["warnings", "ack", "999999", "--as", "analyst1"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no early warning 999999"));
+}
+
+#[test]
+fn a_bad_threshold_is_refused_with_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    let out = vitalcore(&db, &["warnings", "run", "--p-ge", "7:0.3"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--p-ge `7:0.3`") && stderr.contains("N:P"), "{stderr}");
+}
+
+// ---- the ForecastStore contract, on both backends ----
+
+fn sample_run() -> (ForecastRun, Vec<ForecastRow>) {
+    let run = ForecastRun {
+        id: 0,
+        created: String::new(),
+        model: "hurdle".into(),
+        unit_kind: "admin1".into(),
+        target: "fatalities".into(),
+        origin: month("2022-12"),
+        horizons: vec![1, 2],
+        skill: r#"{"best":"hurdle"}"#.into(),
+        parameters: r#"{"samples":1000}"#.into(),
+    };
+    let row = |unit: &str, m: &str, mean: f64| ForecastRow {
+        unit: unit.into(),
+        name: format!("Préfecture {unit}"),
+        month: month(m),
+        mean,
+        p_any: 0.25,
+        p_ge: vec![(1, 0.25), (10, 0.125), (25, 0.0)],
+        quantiles: vec![(0.05, 0.0), (0.5, 1.0), (0.95, 17.5)],
+    };
+    (run, vec![row("CF11", "2023-01", 0.1 + 0.2), row("CF11", "2023-02", 3.0), row("CF22", "2023-01", 1e-300)])
+}
+
+fn warning(unit: &str, m: &str, kind: WarningKind) -> EarlyWarning {
+    EarlyWarning {
+        id: 0,
+        created: String::new(),
+        unit: unit.into(),
+        month: month(m),
+        kind,
+        value: 0.75,
+        threshold: 0.5,
+        reason: "forecast P(any fatality) at or above the threshold".into(),
+        run_id: None,
+        status: WarningStatus::New,
+        status_by: None,
+        status_at: None,
+    }
+}
+
+fn forecast_store_contract(store: &dyn ForecastStore) {
+    assert_eq!(store.latest_forecast_run(None).unwrap(), None);
+    let (run, rows) = sample_run();
+    let first = store.save_forecast_run(&run, &rows).unwrap();
+    let mut grid = run.clone();
+    grid.unit_kind = "grid".into();
+    let second = store.save_forecast_run(&grid, &rows[..1]).unwrap();
+    assert_ne!(first, second);
+    let latest = store.latest_forecast_run(Some("admin1")).unwrap().unwrap();
+    assert_eq!(latest.id, first);
+    assert!(latest.created.parse::<jiff::Timestamp>().is_ok(), "created is RFC 3339: {}", latest.created);
+    assert_eq!(ForecastRun { id: 0, created: String::new(), ..latest }, run);
+    assert_eq!(store.latest_forecast_run(None).unwrap().unwrap().id, second);
+    assert_eq!(store.latest_forecast_run(Some("country")).unwrap(), None);
+    // floats come back bit-exact, rows ordered by unit then month
+    assert_eq!(store.forecast_rows(first).unwrap(), rows);
+    assert_eq!(store.forecast_rows(second).unwrap(), rows[..1].to_vec());
+    assert_eq!(store.forecast_rows(first).unwrap()[0].quantile(0.95), Some(17.5));
+
+    let mut threshold = warning("CF11", "2023-01", WarningKind::ForecastThreshold);
+    threshold.run_id = Some(first);
+    let batch = [threshold.clone(), warning("CF11", "2023-01", WarningKind::ReportBurst), warning("CF22", "2023-01", WarningKind::ForecastThreshold)];
+    let added = store.add_warnings(&batch).unwrap();
+    assert_eq!(added.len(), 3);
+    assert!(added.iter().all(|w| w.status == WarningStatus::New && w.id > 0 && w.status_by.is_none()));
+    assert_eq!(added[0].run_id, Some(first));
+    assert_eq!(added[0].reason, threshold.reason);
+    // the same (unit, month, kind) again is not added, even with other values
+    let mut again = threshold.clone();
+    again.value = 0.9;
+    let more = store.add_warnings(&[again, warning("CF11", "2023-02", WarningKind::ForecastThreshold)]).unwrap();
+    assert_eq!(more.len(), 1);
+    assert_eq!((more[0].unit.as_str(), more[0].month), ("CF11", month("2023-02")));
+    let all = store.warnings(&WarningFilter::default()).unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert_eq!(all.iter().find(|w| w.id == added[0].id).unwrap().value, 0.75, "the first warning is kept");
+
+    let acked = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "ana", "2026-01-02T03:04:05Z").unwrap().unwrap();
+    assert_eq!((acked.status, acked.status_by.as_deref(), acked.status_at.as_deref()), (WarningStatus::Acknowledged, Some("ana"), Some("2026-01-02T03:04:05Z")));
+    store.set_warning_status(added[2].id, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z").unwrap().unwrap();
+    assert_eq!(store.set_warning_status(987_654, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z").unwrap(), None);
+    let open = store.warnings(&WarningFilter { open_only: true, ..WarningFilter::default() }).unwrap();
+    assert_eq!(open.len(), 3);
+    let new = store.warnings(&WarningFilter { status: Some(WarningStatus::New), ..WarningFilter::default() }).unwrap();
+    assert_eq!(new.len(), 2);
+    let cf11 = store.warnings(&WarningFilter { unit: Some("CF11".into()), ..WarningFilter::default() }).unwrap();
+    assert_eq!(cf11.len(), 3);
+}
+
+#[test]
+fn forecast_store_contract_sqlite_in_memory() {
+    forecast_store_contract(&vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn forecast_store_contract_sqlite_file_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.db");
+    forecast_store_contract(&vitalcore_store_sqlite::SqliteStore::open(&path).unwrap());
+    let reopened = vitalcore_store_sqlite::SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.warnings(&WarningFilter::default()).unwrap().len(), 4);
+}
+
+fn pg_url() -> String {
+    std::env::var("VITALCORE_PG_URL").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_string())
+}
+
+#[test]
+fn forecast_store_contract_postgres_fresh_schema() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let schema = format!("vc_test_fc_{}_{nanos}", std::process::id());
+    let store = match vitalcore_store_postgres::PostgresStore::connect_with_schema(&pg_url(), &schema) {
+        Ok(store) => store,
+        Err(e) if std::env::var("VITALCORE_SKIP_PG").as_deref() == Ok("1") => {
+            eprintln!("skipped: PostgreSQL unreachable ({e}) and VITALCORE_SKIP_PG=1");
+            return;
+        }
+        Err(e) => panic!(
+            "PostgreSQL is unreachable at `{}`: {e}. Start it, point VITALCORE_PG_URL at a server, or set VITALCORE_SKIP_PG=1",
+            pg_url()
+        ),
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| forecast_store_contract(&store)));
+    drop(store);
+    // The CLI crate has no PostgreSQL client of its own: drop the schema with psql when there is one.
+    let _ = Command::new("psql").arg(pg_url()).args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")]).output();
+    result.unwrap();
+}
