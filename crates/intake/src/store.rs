@@ -81,6 +81,105 @@ pub trait ReportStore: Send + Sync {
     /// Submission uuids already imported for a KoBo form.
     fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError>;
     fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError>;
+
+    /// Inserts many new reports. Backends with transactions store them all
+    /// or none (one transaction, statements prepared once); this default
+    /// inserts one at a time.
+    fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
+        reports.iter().try_for_each(|r| self.insert_report(r))
+    }
+
+    /// Stores an import: its reports and their KoBo submission uuids, in one
+    /// transaction where the backend has them (a killed import leaves nothing).
+    fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        self.insert_reports(reports)?;
+        self.record_kobo_uuids(form, uuids)
+    }
+
+    /// Which of `references` are already used by stored reports.
+    fn used_references(&self, references: &[Reference]) -> Result<HashSet<Reference>, StoreError> {
+        let mut used = HashSet::new();
+        for r in references {
+            if self.report(r)?.is_some() {
+                used.insert(r.clone());
+            }
+        }
+        Ok(used)
+    }
+
+    /// Appends an analyst's correction of a report's tags (never updated or
+    /// deleted) and sets the report's current dimensions and themes to it,
+    /// in one transaction. An unknown report is `NotFound`.
+    fn correct_tags(&self, correction: &TagCorrection) -> Result<(), StoreError>;
+    /// Every stored correction, oldest first.
+    fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError>;
+}
+
+/// An analyst confirming (same tags) or correcting a report's dimensions and
+/// themes: who, when, what was there before and what is there now.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagCorrection {
+    pub report: Reference,
+    pub user_id: String,
+    pub at: Timestamp,
+    pub previous_dimensions: Vec<String>,
+    pub previous_themes: Vec<String>,
+    pub dimensions: Vec<String>,
+    pub themes: Vec<String>,
+}
+
+impl TagCorrection {
+    /// The rule text a corrected report carries in its tags.
+    pub fn rule(&self) -> String {
+        format!("tags set by {} at {}", self.user_id, self.at)
+    }
+}
+
+/// Who may correct tags: analysts and admins, in the report's area (the
+/// policy's read check still applies, so a deactivated account is refused).
+fn authorize_correction(user: &User, area: Option<&str>) -> Result<(), crate::auth::Denied> {
+    authorize(user, Action::ReadReport, Resource::Area(area))?;
+    match user.role {
+        crate::auth::Role::Analyst | crate::auth::Role::Admin => Ok(()),
+        role => Err(crate::auth::Denied { message: format!("a {role} cannot correct the dimensions of reports") }),
+    }
+}
+
+/// An analyst confirms or corrects the dimensions (and, when given, the
+/// themes) of report `reference`: checks the role, records the correction
+/// with the previous tags, and updates the report. `themes: None` keeps them.
+pub fn correct_report_tags(
+    store: &dyn ReportStore,
+    user: &User,
+    reference: &Reference,
+    dimensions: Vec<String>,
+    themes: Option<Vec<String>>,
+    now: Timestamp,
+) -> Result<TagCorrection, AccessError> {
+    let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
+    authorize_correction(user, report.place.area_pcode.as_deref())?;
+    let correction = TagCorrection {
+        report: reference.clone(),
+        user_id: user.id.clone(),
+        at: now,
+        previous_dimensions: report.tags.dimensions.clone(),
+        previous_themes: report.tags.themes.clone(),
+        dimensions: normalise_tags(dimensions),
+        themes: normalise_tags(themes.unwrap_or_else(|| report.tags.themes.clone())),
+    };
+    store.correct_tags(&correction)?;
+    Ok(correction)
+}
+
+/// Trimmed, non-empty, de-duplicated, in the order given.
+fn normalise_tags(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags.into_iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -194,6 +293,7 @@ struct Inner {
     api_tokens: HashMap<TokenHash, ApiToken>,
     contact_reads: Vec<ContactRead>,
     kobo: HashMap<String, HashMap<String, Reference>>,
+    corrections: Vec<TagCorrection>,
 }
 
 impl MemoryStore {
@@ -334,5 +434,22 @@ impl ReportStore for MemoryStore {
             seen.entry(uuid.clone()).or_insert_with(|| reference.clone());
         }
         Ok(())
+    }
+
+    fn correct_tags(&self, correction: &TagCorrection) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let r = inner
+            .reports
+            .get_mut(&correction.report)
+            .ok_or_else(|| StoreError::NotFound(format!("report {}", correction.report)))?;
+        r.tags.dimensions = correction.dimensions.clone();
+        r.tags.themes = correction.themes.clone();
+        r.tags.rule = correction.rule();
+        inner.corrections.push(correction.clone());
+        Ok(())
+    }
+
+    fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError> {
+        Ok(self.lock().corrections.clone())
     }
 }

@@ -12,6 +12,7 @@ use crate::backend;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_reports.sql")),
+    (3, include_str!("../migrations/0003_corrections.sql")),
     (4, include_str!("../migrations/0004_forecasts.sql")),
 ];
 

@@ -21,7 +21,7 @@ use vitalcore_framework::Tags;
 use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::report::{Channel, Reference, Report, ReportPlace, Urgency, Verification};
-use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
+use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
 use vitalcore_intake::workflow::{Step, StepRecord};
 use vitalcore_intake::{ContactRead, SealedContact};
 
@@ -354,6 +354,100 @@ impl ReportStore for PostgresStore {
             )
             .map_err(db)?;
             Ok(())
+        })
+    }
+
+    fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
+        let times = reports.iter().map(received_ns).collect::<Result<Vec<_>, _>>()?;
+        self.report_tx(|tx| reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_report(tx, r, ns)))
+    }
+
+    fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        let times = reports.iter().map(received_ns).collect::<Result<Vec<_>, _>>()?;
+        let (ids, references): (Vec<&str>, Vec<&str>) = uuids.iter().map(|(u, r)| (u.as_str(), r.as_str())).unzip();
+        self.report_tx(|tx| {
+            reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_report(tx, r, ns))?;
+            tx.execute(
+                "INSERT INTO kobo_submissions (form, uuid, reference)
+                 SELECT DISTINCT ON (u.uuid) $1, u.uuid, u.reference
+                 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (uuid, reference, n)
+                 ORDER BY u.uuid, u.n
+                 ON CONFLICT (form, uuid) DO NOTHING",
+                &[&form, &ids, &references],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn used_references(&self, references: &[Reference]) -> Result<HashSet<Reference>, StoreError> {
+        let wanted: Vec<&str> = references.iter().map(Reference::as_str).collect();
+        self.report_read(|client| {
+            let rows = client
+                .query("SELECT reference FROM reports WHERE reference = ANY($1::text[])", &[&wanted])
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let text: &str = r.get(0);
+                    text.parse().map_err(|_| damaged(format!("report reference `{text}`")))
+                })
+                .collect()
+        })
+    }
+
+    fn correct_tags(&self, c: &TagCorrection) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let id = lock_report(tx, &c.report)?.ok_or_else(|| StoreError::NotFound(format!("report {}", c.report)))?;
+            tx.execute(
+                "INSERT INTO report_tag_corrections
+                     (report_id, user_id, at, previous_dimensions, previous_themes, dimensions, themes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &id,
+                    &c.user_id,
+                    &c.at.to_string(),
+                    &join_tags(&c.previous_dimensions),
+                    &join_tags(&c.previous_themes),
+                    &join_tags(&c.dimensions),
+                    &join_tags(&c.themes),
+                ],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "UPDATE reports SET dimensions = $1, themes = $2, rule = $3 WHERE id = $4",
+                &[&join_tags(&c.dimensions), &join_tags(&c.themes), &c.rule(), &id],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError> {
+        self.report_read(|client| {
+            let rows = client
+                .query(
+                    "SELECT r.reference, c.user_id, c.at, c.previous_dimensions, c.previous_themes, c.dimensions,
+                         c.themes
+                     FROM report_tag_corrections c JOIN reports r ON r.id = c.report_id ORDER BY c.id",
+                    &[],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let reference: &str = r.get(0);
+                    Ok(TagCorrection {
+                        report: reference
+                            .parse()
+                            .map_err(|_| damaged(format!("corrected report reference `{reference}`")))?,
+                        user_id: r.get(1),
+                        at: parse_time(r.get(2), "correction time")?,
+                        previous_dimensions: split_tags(r.get(3)),
+                        previous_themes: split_tags(r.get(4)),
+                        dimensions: split_tags(r.get(5)),
+                        themes: split_tags(r.get(6)),
+                    })
+                })
+                .collect()
         })
     }
 }

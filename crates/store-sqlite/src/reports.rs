@@ -20,7 +20,7 @@ use vitalcore_framework::Tags;
 use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::report::{Channel, Reference, Report, ReportPlace, Urgency, Verification};
-use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
+use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
 use vitalcore_intake::workflow::{Step, StepRecord};
 use vitalcore_intake::{ContactRead, SealedContact};
 
@@ -351,19 +351,109 @@ impl ReportStore for SqliteStore {
     }
 
     fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        self.report_tx(|tx| insert_kobo_uuids(tx, form, uuids))
+    }
+
+    fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
+        let rows = reports.iter().map(ReportRow::of).collect::<Result<Vec<_>, _>>()?;
+        self.report_tx(|tx| reports.iter().zip(&rows).try_for_each(|(r, row)| insert_report(tx, r, row)))
+    }
+
+    fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        let rows = reports.iter().map(ReportRow::of).collect::<Result<Vec<_>, _>>()?;
         self.report_tx(|tx| {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO kobo_submissions (form, uuid, reference) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (form, uuid) DO NOTHING",
-                )
-                .map_err(db)?;
-            for (uuid, reference) in uuids {
-                insert.execute(params![form, uuid, reference.as_str()]).map_err(db)?;
+            reports.iter().zip(&rows).try_for_each(|(r, row)| insert_report(tx, r, row))?;
+            insert_kobo_uuids(tx, form, uuids)
+        })
+    }
+
+    fn used_references(&self, references: &[Reference]) -> Result<HashSet<Reference>, StoreError> {
+        self.report_read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM reports WHERE reference = ?1").map_err(db)?;
+            let mut used = HashSet::new();
+            for r in references {
+                if stmt.exists([r.as_str()]).map_err(db)? {
+                    used.insert(r.clone());
+                }
             }
+            Ok(used)
+        })
+    }
+
+    fn correct_tags(&self, c: &TagCorrection) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            let id = report_id(tx, &c.report)?.ok_or_else(|| StoreError::NotFound(format!("report {}", c.report)))?;
+            tx.prepare_cached(
+                "INSERT INTO report_tag_corrections
+                     (report_id, user_id, at, previous_dimensions, previous_themes, dimensions, themes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db)?
+            .execute(params![
+                id,
+                c.user_id,
+                c.at.to_string(),
+                join_tags(&c.previous_dimensions),
+                join_tags(&c.previous_themes),
+                join_tags(&c.dimensions),
+                join_tags(&c.themes)
+            ])
+            .map_err(db)?;
+            tx.prepare_cached("UPDATE reports SET dimensions = ?1, themes = ?2, rule = ?3 WHERE id = ?4")
+                .map_err(db)?
+                .execute(params![join_tags(&c.dimensions), join_tags(&c.themes), c.rule(), id])
+                .map_err(db)?;
             Ok(())
         })
     }
+
+    fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError> {
+        self.report_read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT r.reference, c.user_id, c.at, c.previous_dimensions, c.previous_themes, c.dimensions,
+                         c.themes
+                     FROM report_tag_corrections c JOIN reports r ON r.id = c.report_id ORDER BY c.id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        [r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?],
+                    ))
+                })
+                .map_err(db)?;
+            rows.map(|row| {
+                let (reference, user_id, at, [pd, pt, d, t]) = row.map_err(db)?;
+                Ok(TagCorrection {
+                    report: reference.parse().map_err(|_| damaged(format!("corrected report reference `{reference}`")))?,
+                    user_id,
+                    at: parse_time(&at, "correction time")?,
+                    previous_dimensions: split_tags(&pd),
+                    previous_themes: split_tags(&pt),
+                    dimensions: split_tags(&d),
+                    themes: split_tags(&t),
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+fn insert_kobo_uuids(tx: &Transaction<'_>, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO kobo_submissions (form, uuid, reference) VALUES (?1, ?2, ?3)
+             ON CONFLICT (form, uuid) DO NOTHING",
+        )
+        .map_err(db)?;
+    for (uuid, reference) in uuids {
+        insert.execute(params![form, uuid, reference.as_str()]).map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Columns of `reports` in the order [`read_report`] reads them.

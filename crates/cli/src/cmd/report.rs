@@ -5,9 +5,8 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
-use std::sync::Arc;
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
-use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, load_alert};
+use vitalcore_intake::store::{ReportFilter, ReportStore, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 use vitalcore_server::IntakeConfig;
@@ -164,14 +163,18 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     global.note(format!("parsed {} rows in {:.2} s", out.rows, started.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
     redraw_colliding_references(&*store, &reports, &mut out.reports, now)?;
+    global.note(format!("checked references in {:.2} s", phase.elapsed().as_secs_f64()));
+    let phase = std::time::Instant::now();
     reports.link_batch(&mut out.reports);
     global.note(format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
-    let stored = store_all(store.clone(), &out.reports, global.quiet)?;
-    global.note(format!("stored {stored} reports in {:.2} s", phase.elapsed().as_secs_f64()));
     let pairs: Vec<(String, Reference)> =
         out.new_uuids.iter().cloned().zip(out.reports.iter().map(|r| r.reference.clone())).collect();
-    store.record_kobo_uuids(&mapping.form, &pairs)?;
+    // The whole file in one transaction, with its submission uuids: a killed
+    // or failed import leaves nothing, and a re-run starts clean.
+    store.import_reports(&out.reports, &mapping.form, &pairs)?;
+    let stored = out.reports.len();
+    global.note(format!("stored {stored} reports in {:.2} s (one transaction)", phase.elapsed().as_secs_f64()));
     for e in out.rejected.iter().take(10) {
         eprintln!("rejected: {name}, {e}");
     }
@@ -204,9 +207,12 @@ fn redraw_colliding_references(
     new: &mut [Report],
     now: jiff::Timestamp,
 ) -> Result<()> {
+    let drawn: Vec<Reference> = new.iter().map(|r| r.reference.clone()).collect();
+    let stored = store.used_references(&drawn)?;
     let mut used: std::collections::HashSet<Reference> = std::collections::HashSet::with_capacity(new.len());
     for r in new.iter_mut() {
-        while used.contains(&r.reference) || store.report(&r.reference)?.is_some() {
+        let mut taken = stored.contains(&r.reference) || used.contains(&r.reference);
+        while taken {
             let fresh = Reference::random()?;
             if let Some(sealed) = &r.contact {
                 let key = reports.intake.key();
@@ -219,43 +225,11 @@ fn redraw_colliding_references(
                 store.append_contact_read(&vitalcore_intake::ContactRead { report: fresh.to_string(), ..opened.audit })?;
             }
             r.reference = fresh;
+            taken = used.contains(&r.reference) || store.report(&r.reference)?.is_some();
         }
         used.insert(r.reference.clone());
     }
     Ok(())
-}
-
-/// Stores reports from several threads so the store can commit them in
-/// groups (one durable write for many reports).
-fn store_all(store: Arc<dyn ReportStore>, reports: &[Report], quiet: bool) -> Result<usize> {
-    let threads = 32.min(reports.len().max(1));
-    let chunk = reports.len().div_ceil(threads).max(1);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = reports.len();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = reports
-            .chunks(chunk)
-            .map(|part| {
-                let store = store.clone();
-                let done = &done;
-                s.spawn(move || -> Result<(), StoreError> {
-                    for r in part {
-                        store.insert_report(r)?;
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        if !quiet && n.is_multiple_of(20_000) {
-                            eprintln!("stored {n} of {total} reports");
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().map_err(|_| anyhow!("a storing thread failed"))??;
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(total)
 }
 
 fn list(a: ListArgs, global: &Global) -> Result<()> {
