@@ -136,9 +136,40 @@ async function showProfile(id) {
       ${p.links.length ? `<ul>${p.links.map((l) => `<li>${esc(labels[l.from] || l.from)} ${l.lag ? `→ ${esc(labels[l.to] || l.to)} ${l.lag} month${l.lag > 1 ? "s" : ""} later` : `with ${esc(labels[l.to] || l.to)}, same month`}
         (r = ${l.strength.toFixed(2)}, q = ${l.q_value.toFixed(3)})</li>`).join("")}</ul>`
         : "<p class=\"hint\">No significant link at a 10% false-discovery rate.</p>"}`;
+    const outlookHtml = await outlook(id);
+    if (selected === id) $("profile").insertAdjacentHTML("beforeend", outlookHtml);
   } catch (e) {
     $("profile").innerHTML = `<p>No profile for this area in the period: ${esc(e.message)}</p>`;
   }
+}
+
+// The stored forecast for the coming months (P(any death), mean and the
+// 5-95% range of the forecast distribution, the backtest skill of the model)
+// and the area's open early warnings. Written by `vitalcore warnings run`.
+async function outlook(id) {
+  const area = encodeURIComponent(id);
+  let html = "<h3>Outlook</h3>";
+  try {
+    const f = await getJSON(`/api/v1/forecasts?unit=${encodeURIComponent($("unit").value)}&area=${area}`);
+    const fmt = (v) => (v == null ? "–" : v < 10 ? v.toFixed(1) : v.toFixed(0));
+    const skill = f.model_skill || {};
+    const crps = Object.keys(skill).sort().map((h) => `${esc(h)} ${skill[h].crps.toFixed(3)}`).join(", ");
+    html += f.rows.length ? `<table><thead><tr><th>Month</th><th>P(any death)</th><th>Expected deaths</th><th>5–95% range</th></tr></thead><tbody>
+      ${f.rows.map((r) => `<tr><td>${esc(r.month)}</td><td class="num">${(100 * r.p_any).toFixed(0)}%</td>
+        <td class="num">${fmt(r.mean)}</td><td class="num">${fmt(r.q05)}–${fmt(r.q95)}</td></tr>`).join("")}</tbody></table>
+      <p class="hint">Model ${esc(f.run.model)} from data to ${esc(f.run.origin)}; backtest CRPS ${crps || "not measured"} (lower is better).</p>`
+      : "<p class=\"hint\">No forecast for this area.</p>";
+  } catch (e) {
+    html += `<p class="hint">No forecast stored: ${esc(e.message)}</p>`;
+  }
+  try {
+    const w = await getJSON(`/api/v1/warnings?open=true&area=${area}`);
+    html += w.warnings.length ? `<ul>${w.warnings.map((x) => `<li><strong>${esc(x.kind)}</strong> ${esc(x.month)}: ${esc(x.reason)} (${esc(x.status)})</li>`).join("")}</ul>`
+      : "<p class=\"hint\">No open early warning.</p>";
+  } catch (e) {
+    html += `<p class="hint">Early warnings unavailable: ${esc(e.message)}</p>`;
+  }
+  return html;
 }
 
 init().catch((e) => { $("status").textContent = "Could not start: " + e.message; });
