@@ -15,7 +15,7 @@ use vitalcore_forecast::{
     ALL_MODELS, BacktestConfig, BacktestReport, Features, ModelKind, Panel, PanelOptions, RunConfig, Target, UnitForecast,
     backtest, forecast,
 };
-use vitalcore_framework::Source;
+use vitalcore_framework::{Event, Source, UnitKind};
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
 };
@@ -205,7 +205,8 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
     let run_id = fstore.save_forecast_run(&run, &rows).context("storing the forecast run")?;
     global.note(format!("forecast run {run_id}: model {}, {} rows ({} units x {} horizons) from origin {}", run.model, rows.len(), panel.n_units(), a.horizons.len(), run.origin));
 
-    let candidates = candidate_warnings(&panel, &forecasts, &a, &p_ge, run_id);
+    let report_panel = report_count_panel(&events, opts.unit, &panel_opts)?;
+    let candidates = candidate_warnings(report_panel.as_ref(), &forecasts, &a, &p_ge, run_id);
     let added = fstore.add_warnings(&candidates)?;
     global.note(format!("{} warnings raised, {} new ({} already in the queue)", candidates.len(), added.len(), candidates.len() - added.len()));
     write_output(None, &render(&added, a.format)?)
@@ -268,7 +269,28 @@ fn row_of(f: &UnitForecast) -> ForecastRow {
 
 /// Threshold warnings (the larger N first, so the most severe crossing
 /// names the unit-month) and report bursts in the last months of data.
-fn candidate_warnings(panel: &Panel, forecasts: &[UnitForecast], a: &RunArgs, p_ge: &[(u32, f64)], run_id: i64) -> Vec<EarlyWarning> {
+/// A panel of community-report counts, one series of reports per unit:
+/// every report counts once (the forecast panel counts a report once per
+/// dimension it is tagged with, which suits features but would let a report
+/// tagged with two dimensions count twice towards a burst). `None` when no
+/// reports are stored.
+fn report_count_panel(events: &[Event], unit: UnitKind, opts: &PanelOptions) -> Result<Option<Panel>> {
+    let reports: Vec<Event> = events
+        .iter()
+        .filter(|e| e.provenance.source == Source::CommunityReport)
+        .map(|e| {
+            let mut e = e.clone();
+            e.tags.dimensions = vec!["reports".into()];
+            e
+        })
+        .collect();
+    if reports.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Panel::from_events(&reports, unit, opts)?.0))
+}
+
+fn candidate_warnings(reports: Option<&Panel>, forecasts: &[UnitForecast], a: &RunArgs, p_ge: &[(u32, f64)], run_id: i64) -> Vec<EarlyWarning> {
     let mut by_severity = p_ge.to_vec();
     by_severity.sort_by(|x, y| y.0.cmp(&x.0));
     let mut threshold: Vec<Warning> = Vec::new();
@@ -276,8 +298,10 @@ fn candidate_warnings(panel: &Panel, forecasts: &[UnitForecast], a: &RunArgs, p_
         threshold.extend(threshold_warnings(forecasts, Quantity::PAtLeast(n), p));
     }
     threshold.extend(threshold_warnings(forecasts, Quantity::PAny, a.p_any));
-    let recent = panel.last().plus(1 - a.burst_months.max(1) as i32);
-    let bursts = panel_burst_warnings(panel, BurstParams::default()).into_iter().filter(|w| w.month >= recent);
+    let bursts = reports.into_iter().flat_map(|panel| {
+        let recent = panel.last().plus(1 - a.burst_months.max(1) as i32);
+        panel_burst_warnings(panel, BurstParams::default()).into_iter().filter(move |w| w.month >= recent)
+    });
     let early = |w: Warning, kind: WarningKind, run_id: Option<i64>| EarlyWarning {
         id: 0,
         created: String::new(),

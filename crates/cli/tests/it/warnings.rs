@@ -114,6 +114,62 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no early warning 999999"));
 }
 
+/// Community reports jump from none to 6 (CF32) and 4 (CF22) in the last
+/// month of data: with no reports before, the EWMA baseline is 0 and the
+/// control limit 0 + 3 sqrt(1) = 3, so both are bursts; 2 reports (CF11) are
+/// under the 3-report minimum. The API hides the count under 5.
+#[test]
+fn a_burst_of_community_reports_raises_one_warning_per_area() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    for (area, n) in [("CF32", 6), ("CF22", 4), ("CF11", 2)] {
+        for i in 0..n {
+            let text = format!("Armed men attacked the village, houses burned ({area} {i})");
+            ok(vitalcore(&db, &["report", "submit", "--text", &text, "--area", area, "--category", "attack", "--event-time", "2022-12-10"]));
+        }
+    }
+    let args = ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "1.0", "--p-ge", "25:1.0", "--format", "json"];
+    let (out, stderr) = ok(vitalcore(&db, &args));
+    assert!(stderr.contains("12 community reports"), "{stderr}");
+    let added: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut bursts: Vec<(String, f64)> = added
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "report-burst")
+        .map(|w| (w["unit"].as_str().unwrap().to_string(), w["value"].as_f64().unwrap()))
+        .collect();
+    bursts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(bursts, vec![("CF22".to_string(), 4.0), ("CF32".to_string(), 6.0)]);
+    assert!(added.as_array().unwrap().iter().all(|w| w["kind"] != "report-burst" || w["month"] == "2022-12"));
+    let (again, _) = ok(vitalcore(&db, &args));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&again).unwrap(), serde_json::json!([]));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+    let result = std::panic::catch_unwind(|| {
+        let (status, body) = http_get(&addr, "/api/v1/warnings?area=CF22");
+        assert_eq!(status, 200, "{body}");
+        let v = json_body(&body);
+        let w = &v["warnings"][0];
+        assert_eq!((w["kind"].as_str(), w["value_suppressed"].as_bool()), (Some("report-burst"), Some(true)), "{v}");
+        assert!(w["value"].is_null() && !w["reason"].as_str().unwrap().contains('4'), "{v}");
+        let (_, body) = http_get(&addr, "/api/v1/warnings?area=CF32");
+        assert_eq!(json_body(&body)["warnings"][0]["value"], 6.0);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result.unwrap();
+}
+
 #[test]
 fn a_bad_threshold_is_refused_with_what_to_write() {
     let dir = tempfile::tempdir().unwrap();
