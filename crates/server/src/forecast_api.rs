@@ -6,11 +6,18 @@
 //! `GET /api/v1/warnings[?open=true][&status=new][&area=ID]`: the
 //! early-warning queue, newest first. Burst counts under 5 community reports
 //! are not shown (they could identify who reported), as in exports.
+//! `POST /api/v1/warnings/{id}/status` with `{"status": "acknowledged"}` or
+//! `{"status": "closed"}`: an admin, analyst or responder moves a warning on;
+//! the caller and the time are recorded.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use jiff::Timestamp;
+use vitalcore_intake::auth::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -115,4 +122,40 @@ pub async fn warnings(State(state): State<Arc<AppState>>, Query(q): Query<Warnin
     let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
     let list = blocking(move || store.warnings(&filter)).await?;
     Ok(Json(json!({ "warnings": list.iter().map(warning_json).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusBody {
+    status: String,
+}
+
+pub async fn set_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let forecasts = store(&state)?;
+    let reports = crate::auth::reports(&state)?;
+    let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"}";
+    let parsed: StatusBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
+    let status = match WarningStatus::parse(&parsed.status) {
+        Some(s @ (WarningStatus::Acknowledged | WarningStatus::Closed)) => s,
+        _ => return Err(ApiError::bad_request(format!("status `{}`: {usage}", parsed.status))),
+    };
+    let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+    if caller.session.is_some() && !json_body {
+        return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
+    }
+    if !matches!(caller.user.role, Role::Admin | Role::Analyst | Role::Responder) {
+        return Err(ApiError::forbidden("only admins, analysts and responders move early warnings on"));
+    }
+    let user = caller.user.username.clone();
+    let updated = blocking(move || forecasts.set_warning_status(id, status, &user, &Timestamp::now().to_string())).await?;
+    let warning = updated.ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))?;
+    Ok(Json(warning_json(&warning)))
 }

@@ -4,7 +4,8 @@
 //! backends (SQLite in memory, PostgreSQL in a fresh schema).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
 use vitalcore_framework::Month;
@@ -144,6 +145,8 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
     assert!(added.as_array().unwrap().iter().all(|w| w["kind"] != "report-burst" || w["month"] == "2022-12"));
     let (again, _) = ok(vitalcore(&db, &args));
     assert_eq!(serde_json::from_str::<serde_json::Value>(&again).unwrap(), serde_json::json!([]));
+    let analyst = account(&db, "analyst1", "analyst");
+    let viewer = account(&db, "viewer1", "viewer");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
         .arg("--db")
@@ -163,11 +166,58 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
         assert_eq!((w["kind"].as_str(), w["value_suppressed"].as_bool()), (Some("report-burst"), Some(true)), "{v}");
         assert!(w["value"].is_null() && !w["reason"].as_str().unwrap().contains('4'), "{v}");
         let (_, body) = http_get(&addr, "/api/v1/warnings?area=CF32");
-        assert_eq!(json_body(&body)["warnings"][0]["value"], 6.0);
+        let cf32 = json_body(&body)["warnings"][0].clone();
+        assert_eq!(cf32["value"], 6.0);
+        // moving it on takes an analyst (or admin, responder); the caller is recorded
+        let path = format!("/api/v1/warnings/{}/status", cf32["id"]);
+        assert_eq!(post_json(&addr, &path, None, r#"{"status":"acknowledged"}"#).0, 401);
+        assert_eq!(post_json(&addr, &path, Some(&viewer), r#"{"status":"acknowledged"}"#).0, 403);
+        assert_eq!(post_json(&addr, &path, Some(&analyst), r#"{"status":"new"}"#).0, 400);
+        let (status, body) = post_json(&addr, &path, Some(&analyst), r#"{"status":"acknowledged"}"#);
+        assert_eq!(status, 200, "{body}");
+        let w = json_body(&body);
+        assert_eq!((w["status"].as_str(), w["status_by"].as_str()), (Some("acknowledged"), Some("analyst1")));
+        assert_eq!(post_json(&addr, "/api/v1/warnings/999999/status", Some(&analyst), r#"{"status":"closed"}"#).0, 404);
+        let (_, body) = http_get(&addr, "/api/v1/warnings?status=acknowledged");
+        assert_eq!(json_body(&body)["warnings"].as_array().unwrap().len(), 1);
     });
     let _ = child.kill();
     let _ = child.wait();
     result.unwrap();
+}
+
+/// An account with `role`; returns an API token of it.
+fn account(db: &std::path::Path, name: &str, role: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .arg("--db")
+        .arg(db)
+        .args(["users", "add", name, "--role", role, "--password-stdin"])
+        .env_remove("VITALCORE_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    ok(child.wait_with_output().unwrap());
+    ok(vitalcore(db, &["users", "token", name, "--partner", "ops"])).0.trim().to_string()
+}
+
+/// (status, body) of a JSON POST, with a bearer token if given.
+fn post_json(addr: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let status = buf.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
 #[test]
