@@ -164,7 +164,7 @@ async function outlook(id) {
   }
   try {
     const w = await getJSON(`/api/v1/warnings?open=true&area=${area}`);
-    html += w.warnings.length ? `<ul>${w.warnings.map((x) => `<li><strong>${esc(x.kind)}</strong> ${esc(x.month)}: ${esc(x.reason)} (${esc(x.status)})</li>`).join("")}</ul>`
+    html += w.warnings.length ? `<h3>Open early warnings</h3><ul>${w.warnings.map((x) => `<li><strong>${esc(x.kind)}</strong> ${esc(x.month)}: ${esc(x.reason)} (${esc(x.status)})</li>`).join("")}</ul>`
       : "<p class=\"hint\">No open early warning.</p>";
   } catch (e) {
     html += `<p class="hint">Early warnings unavailable: ${esc(e.message)}</p>`;
