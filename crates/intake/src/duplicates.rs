@@ -165,8 +165,8 @@ fn compare_block(
 pub fn duplicates_of(new: &Candidate, existing: &[Candidate], rules: &DuplicateRules) -> Vec<DuplicateLink> {
     existing
         .iter()
-        .filter(|e| e.reference != new.reference)
         .filter(|e| new.time.duration_since(e.time).abs() <= rules.window)
+        .filter(|e| e.reference != new.reference)
         .filter_map(|e| {
             compare(e, new, rules).map(|f| DuplicateLink {
                 other: e.reference.clone(),
@@ -180,13 +180,8 @@ pub fn duplicates_of(new: &Candidate, existing: &[Candidate], rules: &DuplicateR
 }
 
 fn compare(a: &Candidate, b: &Candidate, rules: &DuplicateRules) -> Option<LinkFigures> {
-    let km_apart = match (a.point, b.point) {
-        (Some(p), Some(q)) => Some(haversine_km(p, q)),
-        _ => None,
-    };
     let same_area = matches!((&a.area_pcode, &b.area_pcode), (Some(x), Some(y)) if x == y);
-    let near = km_apart.is_some_and(|d| d <= rules.radius_km);
-    if !same_area && !near {
+    if !same_area && !points_within(a.point, b.point, rules.radius_km) {
         return None;
     }
     // Jaccard cannot exceed |smaller| / |larger|: skip the merge when that is already too low.
@@ -194,15 +189,48 @@ fn compare(a: &Candidate, b: &Candidate, rules: &DuplicateRules) -> Option<LinkF
     if (small as f64) < rules.min_text_similarity * large as f64 {
         return None;
     }
-    let text_similarity = jaccard(&a.trigrams, &b.trigrams);
-    if text_similarity < rules.min_text_similarity {
-        return None;
-    }
+    let text_similarity = jaccard_at_least(&a.trigrams, &b.trigrams, rules.min_text_similarity)?;
+    let km_apart = match (a.point, b.point) {
+        (Some(p), Some(q)) => Some(haversine_km(p, q)),
+        _ => None,
+    };
     let hours_apart = b.time.duration_since(a.time).abs().as_secs_f64() / 3600.0;
     let time_closeness = 1.0 - (hours_apart / (rules.window.as_secs_f64() / 3600.0)).min(1.0);
     let place_closeness = km_apart.map(|d| 1.0 - (d / rules.radius_km).min(1.0)).unwrap_or(0.5);
     let score = 0.6 * text_similarity + 0.2 * time_closeness + 0.2 * place_closeness;
     Some(LinkFigures { score, text_similarity, hours_apart, km_apart })
+}
+
+/// Whether both points exist and lie within `radius_km`; the latitude
+/// difference is checked first (1 degree of latitude is at least 110.5 km).
+fn points_within(p: Option<(f64, f64)>, q: Option<(f64, f64)>, radius_km: f64) -> bool {
+    match (p, q) {
+        (Some(p), Some(q)) => (p.0 - q.0).abs() <= radius_km / 110.5 && haversine_km(p, q) <= radius_km,
+        _ => false,
+    }
+}
+
+/// The Jaccard similarity of two sorted sets when it is at least `min`,
+/// else `None`. The merge is branch-free (a compare decides how far each
+/// side moves), and stops as soon as the common elements still possible
+/// cannot reach `min`: J >= min  <=>  |A n B| >= min (|A| + |B|) / (1 + min).
+pub fn jaccard_at_least(a: &[u32], b: &[u32], min: f64) -> Option<f64> {
+    if a.is_empty() && b.is_empty() {
+        return (min <= 0.0).then_some(0.0);
+    }
+    let needed = (min * (a.len() + b.len()) as f64 / (1.0 + min) - 1e-9).ceil().max(0.0) as usize;
+    let (mut i, mut j, mut common) = (0usize, 0usize, 0usize);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        common += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+        if (i & 15) == 0 && common + (a.len() - i).min(b.len() - j) < needed {
+            return None;
+        }
+    }
+    let s = common as f64 / (a.len() + b.len() - common) as f64;
+    (s >= min).then_some(s)
 }
 
 /// Sorted, de-duplicated hashes of the character trigrams of the text,
@@ -272,6 +300,31 @@ mod tests {
         let s = jaccard(&trigrams("ab"), &trigrams("abc"));
         assert!((s - 0.25).abs() < 1e-12, "{s}");
         assert_eq!(jaccard(&trigrams("Hello, world"), &trigrams("hello world!")), 1.0);
+    }
+
+    #[test]
+    fn jaccard_at_least_agrees_with_the_plain_merge() {
+        let texts = [
+            "armed men looted the shops near Bouca",
+            "armed men looted shops near Bouca village",
+            "cholera cases were reported in Kabo",
+            "des hommes armés ont été vus près de Bouca",
+            "",
+        ];
+        for a in texts {
+            for b in texts {
+                let (ta, tb) = (trigrams(a), trigrams(b));
+                let plain = jaccard(&ta, &tb);
+                for min in [0.0, 0.1, 0.3, 0.5, 0.9] {
+                    let fast = jaccard_at_least(&ta, &tb, min);
+                    if plain >= min && !(ta.is_empty() && tb.is_empty()) {
+                        assert_eq!(fast, Some(plain), "{a:?} {b:?} {min}");
+                    } else if plain < min {
+                        assert_eq!(fast, None, "{a:?} {b:?} {min}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
