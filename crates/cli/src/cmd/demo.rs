@@ -2,7 +2,6 @@
 //! Central African Republic and OCHA prefecture boundaries) into a fresh
 //! database, prints the areas most threatened, and serves the web page.
 
-use crate::cmd::serve::serve;
 use crate::context::Global;
 use anyhow::{Context as _, Result};
 use std::net::SocketAddr;
@@ -10,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use vitalcore_assess::{AssessOptions, Period, summaries};
 use vitalcore_framework::{Month, UnitKind};
-use vitalcore_server::AppState;
 use vitalcore_spatial::AreaIndex;
 use vitalcore_store::Store;
 use vitalcore_store_sqlite::SqliteStore;
@@ -54,11 +52,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let names = areas.iter().map(|a| (a.pcode.clone(), a.name.clone())).collect();
     print_top_areas(&parsed.events, &framework, names)?;
     println!("Database: {} (try `vitalcore --db {} assess --unit admin1 --period year`)", args.demo_db.display(), args.demo_db.display());
+    drop(store);
+    // Forecast the coming months from the demo data, so profiles show an
+    // outlook and the early-warning queue has its first entries.
+    let demo = Global { db: args.demo_db.clone(), database_url: None, ..global.clone() };
+    println!("Forecasting the next three months for each prefecture (backtest of the last 12 origins)...");
+    crate::cmd::warnings::run_with_defaults(&demo)?;
     if args.no_serve {
         return Ok(());
     }
-    let state = AppState::new(Arc::new(store) as Arc<dyn Store>, framework);
-    serve(state, args.addr, global)
+    crate::cmd::serve::run(crate::cmd::serve::Args::defaults(args.addr), &demo)
 }
 
 fn print_top_areas(

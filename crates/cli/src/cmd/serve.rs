@@ -34,6 +34,21 @@ pub struct Args {
     pub max_body: usize,
 }
 
+impl Args {
+    /// The defaults, listening on `addr` (the demo serves with these).
+    pub fn defaults(addr: SocketAddr) -> Args {
+        Args {
+            addr,
+            require_login: false,
+            twilio_auth_token: None,
+            public_url: None,
+            model: None,
+            deadlines: None,
+            max_body: 64 * 1024,
+        }
+    }
+}
+
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = Arc::new(global.load_framework()?);
     let (store, report_store) = global.open_stores()?;

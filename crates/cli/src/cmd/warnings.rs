@@ -113,6 +113,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 /// The forecast store of the database the global options name.
+/// `vitalcore warnings run` with its defaults (the demo uses it).
+pub fn run_with_defaults(global: &Global) -> Result<()> {
+    use clap::{Args as _, FromArgMatches as _};
+    let matches = RunArgs::augment_args(clap::Command::new("run")).try_get_matches_from(["run"])?;
+    run_warnings(RunArgs::from_arg_matches(&matches)?, global)
+}
+
 pub fn open_forecasts(global: &Global) -> Result<Arc<dyn ForecastStore>> {
     Ok(match &global.database_url {
         Some(url) => Arc::new(PostgresStore::connect(url)?),
