@@ -72,12 +72,24 @@ def main():
         rss = max(int(t["max_rss_kb"]) for t in rows)
         stats[tool] = (statistics.median(wall), min(wall), statistics.median(job), statistics.median(cpu), rss / 1024, len(rows))
     base_wall, base_job, base_cpu = stats["vitalcore"][0], stats["vitalcore"][2], stats["vitalcore"][3]
+    # Paired ratios: each tool's job time over vitalcore's in the same round
+    # (neighbouring runs see similar load on a shared machine).
+    vc_job = {t["run"]: float(t["job_s"]) for t in times if t["tool"] == "vitalcore"}
+    paired = {
+        tool: [float(t["job_s"]) / vc_job[t["run"]] for t in times if t["tool"] == tool and t["run"] in vc_job]
+        for tool in tools
+    }
     lines = [
-        "| tool | median wall s | min wall s | median job s | median CPU s | peak RSS MB | wall / vitalcore | job / vitalcore | CPU / vitalcore |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| tool | median wall s | min wall s | median job s | min job s | median CPU s | peak RSS MB | wall / vitalcore | job / vitalcore | CPU / vitalcore | paired job ratio, median (min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tool, (mw, lw, mj, mc, rss, n) in stats.items():
-        lines.append(f"| {tool} | {mw:.2f} | {lw:.2f} | {mj:.2f} | {mc:.2f} | {rss:.0f} | {mw / base_wall:.2f} | {mj / base_job:.2f} | {mc / base_cpu:.2f} |")
+        lj = min(float(t["job_s"]) for t in times if t["tool"] == tool)
+        pr = paired[tool]
+        lines.append(
+            f"| {tool} | {mw:.2f} | {lw:.2f} | {mj:.2f} | {lj:.2f} | {mc:.2f} | {rss:.0f} | {mw / base_wall:.2f} | "
+            f"{mj / base_job:.2f} | {mc / base_cpu:.2f} | {statistics.median(pr):.2f} ({min(pr):.2f}) |"
+        )
     size = os.path.getsize(a.file)
     runs = stats["vitalcore"][5]
     text = "\n".join([
@@ -94,7 +106,8 @@ def main():
         "- wall = whole process (`/usr/bin/time`), including Python start-up and imports for the peers;",
         "  job = seconds inside the Python job (read, parse, group, write), measured with `time.perf_counter`;",
         "  for vitalcore job = wall. CPU = user + system seconds of the whole process (`/usr/bin/time` %U + %S).",
-        "  Peak RSS is the maximum over runs (`/usr/bin/time` %M).",
+        "  Peak RSS is the maximum over runs (`/usr/bin/time` %M). Paired job ratio: a tool's job time over",
+        "  vitalcore's in the same round, median and smallest over the rounds.",
         f"- load average (1, 5, 15 min) {a.load}: the machine is shared, so wall times",
         "  depend on what else runs; CPU times are steadier.",
         "",
