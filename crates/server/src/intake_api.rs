@@ -18,7 +18,9 @@ use std::sync::Arc;
 use vitalcore_framework::Month;
 use vitalcore_intake::auth::{Action, Resource, Role, authorize};
 use vitalcore_intake::sms::{self, InboundSms, SmsError};
-use vitalcore_intake::store::{AccessError, ReportFilter, act_on_alert, load_alert, report_for, reports_for, reveal_contact};
+use vitalcore_intake::store::{
+    AccessError, ReportFilter, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
+};
 use vitalcore_intake::workflow::{Alert, Step, metrics, overdue_queue};
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 
@@ -271,6 +273,46 @@ pub async fn step(
             report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
         let alert = act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
         Ok(Json(alert_json(&reports, &report, &alert, now)))
+    })
+    .await?
+}
+
+/// What an analyst sends to confirm or correct a report's tags.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagsBody {
+    dimensions: Vec<String>,
+    /// Absent: the themes stay as they are.
+    themes: Option<Vec<String>>,
+}
+
+/// `POST /api/v1/reports/{ref}/dimensions`: an analyst or admin confirms or
+/// corrects a report's dimensions (and themes), e.g.
+/// `{"dimensions": ["personal", "political"], "themes": ["armed_conflict"]}`.
+/// Stored append-only with who and when; the answer is the stored correction.
+pub async fn correct_dimensions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let reports = reports(&state)?;
+    let body = body_or_reason(body, reports.config.max_api_body)?;
+    let tags: TagsBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not a tag correction: {e}. Send for example \
+             {{\"dimensions\": [\"personal\", \"political\"], \"themes\": [\"armed_conflict\"]}} \
+             (themes may be left out to keep them)"
+        ))
+    })?;
+    blocking(move || {
+        let now = Timestamp::now();
+        let caller = require_caller(&reports, &headers, now)?;
+        check_session_write(&caller, &headers)?;
+        let reference = parse_reference(&raw)?;
+        report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
+        let correction = correct_report_tags(&*reports.store, &caller.user, &reference, tags.dimensions, tags.themes, now)?;
+        Ok(Json(serde_json::to_value(&correction).unwrap_or(Value::Null)))
     })
     .await?
 }

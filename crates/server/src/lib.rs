@@ -30,6 +30,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api_writes = Router::new()
         .route("/api/v1/reports", post(intake_api::submit).get(intake_api::list))
         .route("/api/v1/alerts/{reference}/steps", post(intake_api::step))
+        .route("/api/v1/reports/{reference}/dimensions", post(intake_api::correct_dimensions))
         .route("/api/v1/warnings/{id}/status", post(forecast_api::set_status))
         .layer(DefaultBodyLimit::max(api_limit));
     let sms = Router::new()

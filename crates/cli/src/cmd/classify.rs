@@ -49,6 +49,11 @@ struct TrainArgs {
     /// Analysts' corrections: CSV with columns text,dimensions (ids separated by ';')
     #[arg(long)]
     corrections: Option<PathBuf>,
+    /// Also learn from the analysts' corrections stored in this database (an
+    /// SQLite file, or postgres://... / "host=... dbname=..."): each corrected
+    /// report's text with its latest dimensions and themes
+    #[arg(long, value_name = "DB")]
+    corrections_from_db: Option<String>,
     /// A keyword lexicon replacing the built-in one (TOML, `[lexicon.<id>]` tables)
     #[arg(long)]
     lexicon: Option<PathBuf>,
@@ -147,6 +152,11 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &a.corrections {
         let extra = read_corrections(path, &labels, dataset.examples.len() as u32 + 1)?;
         corrections = extra.len();
+        dataset.examples.extend(extra);
+    }
+    if let Some(db) = &a.corrections_from_db {
+        let extra = stored_corrections(db, &labels, dataset.examples.len() as u32 + 1)?;
+        corrections += extra.len();
         dataset.examples.extend(extra);
     }
     let mut config: TrainConfig = match &a.config {
@@ -283,4 +293,41 @@ fn print_prediction(classifier: &Classifier, text: &str, format: Format, with_te
 
 fn round3(p: f32) -> f64 {
     (p as f64 * 1000.0).round() / 1000.0
+}
+
+/// The analysts' corrections stored in `db` as training rows: one per
+/// corrected report, its text with the dimensions and themes of its latest
+/// correction (tags the model does not know are left out). Written through
+/// the same reader as `--corrections`, so both paths check rows alike.
+fn stored_corrections(db: &str, labels: &[String], group_offset: u32) -> anyhow::Result<Vec<vitalcore_classify::Example>> {
+    use vitalcore_intake::store::ReportStore;
+    let store: Box<dyn ReportStore> = if db.starts_with("postgres") || db.contains("host=") {
+        Box::new(vitalcore_store_postgres::PostgresStore::connect(db)?)
+    } else {
+        if !Path::new(db).exists() {
+            anyhow::bail!("the database {db} does not exist (give the file passed as --db elsewhere)");
+        }
+        Box::new(vitalcore_store_sqlite::SqliteStore::open(Path::new(db))?)
+    };
+    let mut latest: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for c in store.tag_corrections()? {
+        let tags = c.dimensions.iter().chain(&c.themes).filter(|t| labels.contains(t)).cloned().collect();
+        latest.insert(c.report.to_string(), tags);
+    }
+    let path = std::env::temp_dir().join(format!("vitalcore-corrections-{}.csv", std::process::id()));
+    let mut w = csv::Writer::from_path(&path)?;
+    w.write_record(["text", "dimensions"])?;
+    for (reference, tags) in &latest {
+        let reference: vitalcore_intake::Reference = reference.parse()?;
+        let Some(report) = store.report(&reference)? else { continue };
+        if report.text.trim().is_empty() {
+            continue;
+        }
+        w.write_record([report.text.as_str(), tags.join(";").as_str()])?;
+    }
+    w.flush()?;
+    drop(w);
+    let rows = read_corrections(&path, labels, group_offset);
+    let _ = std::fs::remove_file(&path);
+    Ok(rows?)
 }

@@ -6,7 +6,7 @@ use crate::output::{Format, Table, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
-use vitalcore_intake::store::{ReportFilter, ReportStore, load_alert};
+use vitalcore_intake::store::{ReportFilter, ReportStore, correct_report_tags, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 use vitalcore_server::IntakeConfig;
@@ -27,6 +27,24 @@ enum Command {
     List(ListArgs),
     /// One report with its alert log
     Show(ShowArgs),
+    /// Confirm or correct a report's dimensions (and themes); stored with who and when
+    Correct(CorrectArgs),
+}
+
+#[derive(clap::Args)]
+struct CorrectArgs {
+    reference: String,
+    /// The report's dimensions, ids separated by ';' (e.g. "personal;political"); the same ones confirm them
+    #[arg(long, allow_hyphen_values = true)]
+    dimensions: String,
+    /// The report's themes, ids separated by ';' (left out: the themes stay)
+    #[arg(long)]
+    themes: Option<String>,
+    /// The account the correction is recorded under (an analyst or admin)
+    #[arg(long = "as", env = "VITALCORE_USER")]
+    user: String,
+    #[arg(long, default_value = "table")]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -93,6 +111,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Command::ImportKobo(a) => import_kobo(a, global),
         Command::List(a) => list(a, global),
         Command::Show(a) => show(a, global),
+        Command::Correct(a) => correct(a, global),
     }
 }
 
@@ -308,4 +327,42 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
         out.push_str(&format!("#{} {} {} by {}\n", s.seq, s.at, s.step.name(), s.user_id));
     }
     write_output(None, &out)
+}
+
+/// `a;b; c` as `["a", "b", "c"]`.
+fn tag_list(text: &str) -> Vec<String> {
+    text.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+fn correct(a: CorrectArgs, global: &Global) -> Result<()> {
+    let store = global.open_reports()?;
+    let reference: Reference = a.reference.parse()?;
+    let user = store.user_by_username(&a.user)?.ok_or_else(|| {
+        anyhow!("no user `{}`: create it with `vitalcore users add {} --role analyst`", a.user, a.user)
+    })?;
+    let correction = correct_report_tags(
+        &*store,
+        &user,
+        &reference,
+        tag_list(&a.dimensions),
+        a.themes.as_deref().map(tag_list),
+        jiff::Timestamp::now(),
+    )?;
+    if a.format == Format::Json {
+        return write_output(None, &(serde_json::to_string_pretty(&correction)? + "\n"));
+    }
+    let shown = |tags: &[String]| if tags.is_empty() { "-".to_string() } else { tags.join(";") };
+    write_output(
+        None,
+        &format!(
+            "{}: dimensions {} -> {}, themes {} -> {} (by {} at {})\n",
+            correction.report,
+            shown(&correction.previous_dimensions),
+            shown(&correction.dimensions),
+            shown(&correction.previous_themes),
+            shown(&correction.themes),
+            a.user,
+            correction.at
+        ),
+    )
 }

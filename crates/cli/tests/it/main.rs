@@ -343,3 +343,4 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "{shown:?}");
 }
 mod warnings;
+mod corrections;
