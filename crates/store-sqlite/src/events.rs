@@ -1,7 +1,6 @@
 //! Events: the versioned import and the reads.
 
-use std::collections::HashMap;
-
+use foldhash::HashMap;
 use rusqlite::{Connection, Row, Statement, TransactionBehavior, params};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
@@ -47,6 +46,8 @@ fn archive_sql() -> String {
 /// (row writes, index builds, WAL and checkpoint) scales with the bytes.
 /// Ids are only ever added, so prior versions keep pointing at their text.
 struct StringIds {
+    /// foldhash: 13 look-ups per event, where SipHash cost ~4,500
+    /// instructions per event (callgrind, 100k events).
     ids: HashMap<String, i64>,
     /// Tag lists by their items, so that a known list costs no `join`.
     lists: HashMap<Vec<String>, i64>,
@@ -57,13 +58,13 @@ impl StringIds {
     fn load(conn: &Connection) -> Result<StringIds, StoreError> {
         let mut stmt = conn.prepare_cached("SELECT id, text FROM strings").map_err(backend)?;
         let mut rows = stmt.query([]).map_err(backend)?;
-        let (mut ids, mut next) = (HashMap::new(), 1);
+        let (mut ids, mut next) = (HashMap::default(), 1);
         while let Some(r) = rows.next().map_err(backend)? {
             let id: i64 = r.get(0).map_err(backend)?;
             ids.insert(r.get(1).map_err(backend)?, id);
             next = next.max(id + 1);
         }
-        Ok(StringIds { ids, lists: HashMap::new(), next })
+        Ok(StringIds { ids, lists: HashMap::default(), next })
     }
 
     /// The id of `text`, adding it to `strings` (through `add`) when new.
