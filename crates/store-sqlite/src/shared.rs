@@ -158,14 +158,14 @@ pub fn first_occurrences<'a>(
                 first.push(false);
             }
             Entry::Occupied(prior) => {
-                return Err(StoreError::Backend(format!(
-                    "{file}: {what} `{}` ({}) appears twice with different content, at lines {} and {}; \
-                     nothing from this file was stored. Keep one of the two rows and import the file again",
-                    key.source_id,
-                    key.source,
-                    prior.get().1,
-                    key.line
-                )));
+                return Err(StoreError::Conflict {
+                    file: file.to_string(),
+                    what: what.to_string(),
+                    id: key.source_id.to_string(),
+                    id_source: key.source.to_string(),
+                    first_line: prior.get().1,
+                    second_line: key.line,
+                });
             }
         }
     }
@@ -389,5 +389,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("lines 2 and 7") && err.contains("f.csv"), "{err}");
+        assert!(!err.starts_with("database error"), "a conflict in the data is not a database error: {err}");
     }
 }

@@ -21,6 +21,13 @@ pub enum StoreError {
     Backend(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// One batch holds two different records under one id: the store cannot
+    /// tell which is the revision, so nothing from the batch is stored.
+    #[error(
+        "{file}: {what} `{id}` ({id_source}) appears twice with different content, at lines {first_line} and \
+         {second_line}; nothing from this file was stored. Keep one of the two rows and import the file again"
+    )]
+    Conflict { file: String, what: String, id: String, id_source: String, first_line: u64, second_line: u64 },
 }
 
 /// The file an import batch came from.
