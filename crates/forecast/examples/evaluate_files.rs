@@ -59,12 +59,19 @@ fn main() {
     }
     let m = |k: ModelKind| &r.models[k.name()];
     for h in ["h1", "h2", "h3"] {
-        let (hu, co, la, bo) = (&m(ModelKind::Hurdle)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
+        let learned = if std::env::var_os("HURDLE").is_some() { ModelKind::Hurdle } else { ModelKind::Ensemble };
+        let (hu, co, la, bo) = (&m(learned)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
         let ratio = hu.crps / co.crps;
         let bias = hu.bias_ratio.unwrap_or(f64::NAN);
         let pass = ratio <= 0.95 && hu.brier < la.brier && (0.8..=1.25).contains(&bias);
         if std::env::var_os("COMPACT").is_some() {
-            print!("{h} r{ratio:.3} b{bias:.2} B{:.3}/{:.3} {} | ", hu.brier, la.brier, if pass { "PASS" } else { "fail" });
+            let size = |s: &vitalcore_forecast::HorizonScores| s.mean_pred / s.mean_p_any.max(1e-12);
+            let diag = if std::env::var_os("DIAG").is_some() {
+                format!(" p{:.3}/{:.3} s{:.1}/{:.1}", hu.mean_p_any, hu.share_any, size(hu), hu.mean_obs / hu.share_any.max(1e-12))
+            } else {
+                String::new()
+            };
+            print!("{h} r{ratio:.3} b{bias:.2} B{:.3}/{:.3}{diag} {} | ", hu.brier, la.brier, if pass { "PASS" } else { "fail" });
             continue;
         }
         println!(

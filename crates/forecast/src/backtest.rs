@@ -2,6 +2,7 @@
 //! [start, end], every model sees data up to o only, draws forecasts for
 //! o + h, and is scored against what happened.
 
+use crate::ensemble::{Blend, select_blend};
 use crate::error::ForecastError;
 use crate::features::Features;
 use crate::hurdle::{self, HurdleFit};
@@ -53,6 +54,10 @@ pub struct HorizonScores {
     pub interval: f64,
     pub mean_pred: f64,
     pub mean_obs: f64,
+    /// Mean forecast P(any) and the share of unit-months with any
+    /// (calibration in the large of the occurrence part).
+    pub mean_p_any: f64,
+    pub share_any: f64,
     /// Unit-months scored.
     pub n: usize,
 }
@@ -79,6 +84,8 @@ struct Acc {
     interval: f64,
     pred: f64,
     obs: f64,
+    p_any: f64,
+    any: f64,
     n: usize,
     ranked: Vec<(f64, bool)>,
 }
@@ -92,6 +99,8 @@ impl Acc {
         self.interval += o.interval;
         self.pred += o.pred;
         self.obs += o.obs;
+        self.p_any += o.p_any;
+        self.any += o.any;
         self.n += o.n;
         self.ranked.extend(o.ranked);
     }
@@ -108,6 +117,8 @@ impl Acc {
             interval: self.interval / n,
             mean_pred: self.pred / n,
             mean_obs: self.obs / n,
+            mean_p_any: self.p_any / n,
+            share_any: self.any / n,
             n: self.n,
         }
     }
@@ -155,16 +166,25 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
                 s.spawn(move || {
                     let every = cfg.refit_every.max(1);
                     let mut per_origin = Vec::with_capacity(os.len());
-                    let mut fits: Option<(usize, Vec<HurdleFit>)> = None;
+                    let mut fits: Option<(usize, Vec<HurdleFit>, Vec<Blend>)> = None;
+                    let learned = cfg.models.contains(&ModelKind::Hurdle) || cfg.models.contains(&ModelKind::Ensemble);
                     for &o in os {
                         let fit_origin = first_origin + (o - first_origin) / every * every;
-                        if cfg.models.contains(&ModelKind::Hurdle) && fits.as_ref().map(|f| f.0) != Some(fit_origin) {
+                        if learned && fits.as_ref().map(|f| f.0) != Some(fit_origin) {
                             let y = panel.target(cfg.target);
                             let f = (1..=max_h).map(|h| hurdle::fit(features, y, panel.n_units(), fit_origin, h, cfg.train_window)).collect();
-                            fits = Some((fit_origin, f));
+                            let blends = if cfg.models.contains(&ModelKind::Ensemble) {
+                                (1..=max_h)
+                                    .map(|h| select_blend(y, panel.months, panel.n_units(), features, fit_origin, h, cfg.train_window, cfg.seed))
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
+                            fits = Some((fit_origin, f, blends));
                         }
                         let mut acc = vec![vec![Acc::default(); cfg.horizons.len()]; cfg.models.len()];
-                        score_origin(panel, features, cfg, o, fits.as_ref().map(|f| f.1.clone()).unwrap_or_default(), &mut acc);
+                        let (f, b) = fits.as_ref().map(|f| (f.1.clone(), f.2.clone())).unwrap_or_default();
+                        score_origin(panel, features, cfg, o, f, b, &mut acc);
                         per_origin.push((o, acc));
                         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         progress(d, n_origins);
@@ -212,11 +232,13 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
     })
 }
 
-fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usize, fits: Vec<HurdleFit>, acc: &mut [Vec<Acc>]) {
+#[allow(clippy::too_many_arguments)]
+fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usize, fits: Vec<HurdleFit>, blends: Vec<Blend>, acc: &mut [Vec<Acc>]) {
     let y = panel.target(cfg.target);
     let t_len = panel.months;
     let mut state = OriginState::new(y, t_len, panel.n_units(), features, o, o, 0, cfg.train_window, false);
     state.hurdle = fits;
+    state.blends = blends;
     let origin_month = panel.first.plus(o as i32).index() as u64;
     let mut runs = RunBuilder::default();
     for (mi, &m) in cfg.models.iter().enumerate() {
@@ -238,6 +260,8 @@ fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usi
                 a.msle += squared_log_error(mean, obs);
                 a.pred += mean;
                 a.obs += obs;
+                a.p_any += p_any;
+                a.any += (obs > 0.0) as u8 as f64;
                 a.n += 1;
                 a.ranked.push((p_any, obs > 0.0));
             }

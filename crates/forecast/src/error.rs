@@ -11,7 +11,7 @@ pub enum ForecastError {
     TooLittleHistory { origin: String, needed: usize, first: String },
     #[error("horizons must be 1 or more: got {0}")]
     BadHorizon(usize),
-    #[error("unknown model `{0}`: use zero, last, conflictology, bootstrap or hurdle")]
+    #[error("unknown model `{0}`: use zero, last, conflictology, bootstrap, hurdle or ensemble")]
     UnknownModel(String),
     #[error("the score input is inconsistent: {0}")]
     BadScoreInput(String),

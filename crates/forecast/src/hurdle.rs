@@ -23,6 +23,15 @@ pub const RECENCY_HALF_LIFE: f64 = 36.0;
 /// Ridge penalty on the non-intercept coefficients (features are O(1)).
 pub const RIDGE: f64 = 1.0;
 const MAX_NEWTON: usize = 30;
+/// Ridge penalty of the size model: a strong prior that shrinks ln-size
+/// toward the recency-weighted mean of the positive months (the intercept),
+/// about the weight of five years of one unit's rows. The size model is
+/// fitted on few positive rows, and with a weak penalty it carried the
+/// sizes of a past peak into forecasts after it, more so at longer
+/// horizons (CAR 2012-16, Burundi 2016-20); penalties 1, 5, 20 and 60 were
+/// compared on every backtest in bench/forecast/RESULTS.md and 60 was best
+/// or equal on all of them.
+pub const SIZE_RIDGE: f64 = 60.0;
 
 #[derive(Debug, Clone)]
 pub struct HurdleFit {
@@ -212,7 +221,8 @@ fn penalised_loglik<'a>(beta: &[f64], rows: &[(usize, f64, f64)], row_of: impl F
     ll - 0.5 * RIDGE * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
-/// Ridge regression of ln y on the features for the positive rows.
+/// Ridge regression (penalty [`SIZE_RIDGE`]) of ln y on the features for the
+/// positive rows.
 fn fit_size(positives: &[(Vec<f32>, f64, f64)], p: usize) -> (Vec<f64>, Vec<f64>) {
     if positives.is_empty() {
         return (vec![0.0; p], vec![0.0]);
@@ -222,7 +232,7 @@ fn fit_size(positives: &[(Vec<f32>, f64, f64)], p: usize) -> (Vec<f64>, Vec<f64>
     for (x, y, w) in positives {
         accumulate(&mut hess, &mut grad, x, *w, w * y.ln());
     }
-    let beta = solve_ridge(&mut hess, &grad, RIDGE);
+    let beta = solve_ridge(&mut hess, &grad, SIZE_RIDGE);
     let residuals = positives.iter().map(|(x, y, _)| y.ln() - dot(&beta, x)).collect();
     (beta, residuals)
 }

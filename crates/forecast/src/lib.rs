@@ -3,7 +3,7 @@
 //! - [`panel`]: the unit-month panel (admin1, admin2, PRIO-GRID cell, country)
 //!   from events, zeros filled.
 //! - [`models`]: baselines `zero`, `last`, `conflictology`, `bootstrap` and the
-//!   learned [`hurdle`] model; every model gives sample draws ([`metrics::Draws`]).
+//!   learned [`hurdle`] model and its [`ensemble`] with a baseline; every model gives sample draws ([`metrics::Draws`]).
 //! - [`metrics`]: CRPS, ignorance score, interval score, Brier, average
 //!   precision, MSLE.
 //! - [`backtest`]: the rolling-origin backtest; [`run`]: forecasts ahead;
@@ -13,6 +13,7 @@
 //! See README.md in this crate for the formulas.
 
 pub mod backtest;
+pub mod ensemble;
 pub mod error;
 pub mod features;
 pub mod hurdle;

@@ -1,6 +1,7 @@
 //! The forecasting models: four baselines that are hard to beat in conflict
 //! forecasting (VIEWS; Hegre et al. 2019, 2022) and the learned hurdle model.
 
+use crate::ensemble::{Blend, pool};
 use crate::error::ForecastError;
 use crate::features::Features;
 use crate::hurdle::{self, HurdleFit};
@@ -22,10 +23,13 @@ pub enum ModelKind {
     Bootstrap,
     /// The learned hurdle model.
     Hurdle,
+    /// The hurdle model pooled with a baseline, weights from an inner backtest
+    /// ([`crate::ensemble`]).
+    Ensemble,
 }
 
-pub const ALL_MODELS: [ModelKind; 5] =
-    [ModelKind::Zero, ModelKind::Last, ModelKind::Conflictology, ModelKind::Bootstrap, ModelKind::Hurdle];
+pub const ALL_MODELS: [ModelKind; 6] =
+    [ModelKind::Zero, ModelKind::Last, ModelKind::Conflictology, ModelKind::Bootstrap, ModelKind::Hurdle, ModelKind::Ensemble];
 
 impl ModelKind {
     pub fn name(self) -> &'static str {
@@ -35,6 +39,7 @@ impl ModelKind {
             ModelKind::Conflictology => "conflictology",
             ModelKind::Bootstrap => "bootstrap",
             ModelKind::Hurdle => "hurdle",
+            ModelKind::Ensemble => "ensemble",
         }
     }
 
@@ -52,6 +57,8 @@ pub struct OriginState<'a> {
     pub origin: usize,
     /// Hurdle fits per horizon (index h - 1), when the hurdle model runs.
     pub hurdle: Vec<HurdleFit>,
+    /// Ensemble pools per horizon (index h - 1), when the ensemble runs.
+    pub blends: Vec<Blend>,
     /// Global bootstrap pool: number of unit-months and their non-zero values.
     pub pool_n: usize,
     pub pool_pos: Vec<f64>,
@@ -76,7 +83,7 @@ impl<'a> OriginState<'a> {
         } else {
             Vec::new()
         };
-        OriginState { y, months, features, origin, hurdle, pool_n: n_units * (origin + 1 - lo), pool_pos }
+        OriginState { y, months, features, origin, hurdle, blends: Vec::new(), pool_n: n_units * (origin + 1 - lo), pool_pos }
     }
 
     /// `n` draws of model `m` for `unit`, `h` months after the origin.
@@ -100,6 +107,16 @@ impl<'a> OriginState<'a> {
             }
             ModelKind::Bootstrap => resample(&self.pool_pos, self.pool_n, n, rng),
             ModelKind::Hurdle => self.hurdle[h - 1].draw(self.features.row(unit, self.origin), n, rng),
+            ModelKind::Ensemble => {
+                let blend = self.blends.get(h - 1).copied().unwrap_or(Blend::HURDLE);
+                let k = blend.hurdle_draws(n);
+                let a = self.hurdle[h - 1].draw(self.features.row(unit, self.origin), k, rng);
+                if k == n {
+                    return a;
+                }
+                let b = self.draw(blend.partner, unit, h, n - k, rng);
+                pool(&a, &b)
+            }
         }
     }
 }

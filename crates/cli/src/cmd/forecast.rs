@@ -46,6 +46,9 @@ struct Input {
     /// Grid only: add the 8 neighbours of every cell that had an event
     #[arg(long)]
     grid_neighbours: bool,
+    /// Keep only events in these countries (name or ISO3, comma-separated, any case)
+    #[arg(long, value_delimiter = ',')]
+    country: Vec<String>,
     /// First month of the panel (default: month of the first event)
     #[arg(long)]
     first: Option<Month>,
@@ -91,7 +94,7 @@ struct EvaluateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Models to compare, comma-separated
+    /// Models to compare, comma-separated (also: ensemble, the hurdle pooled with a baseline by an inner backtest)
     #[arg(long, default_value = "zero,last,conflictology,bootstrap,hurdle", value_delimiter = ',')]
     models: Vec<String>,
     /// Refit the learned model every N origins (1 = at every origin)
@@ -198,6 +201,17 @@ fn load_panel(input: &Input) -> anyhow::Result<Panel> {
             eprintln!("{}: {} events, {} rows rejected", path.display(), parsed.events.len(), parsed.rejects.len());
         }
         events.extend(parsed.events);
+    }
+    if !input.country.is_empty() {
+        let wanted = |v: &Option<String>| v.as_deref().is_some_and(|v| input.country.iter().any(|c| c.trim().eq_ignore_ascii_case(v)));
+        let before = events.len();
+        events.retain(|e| wanted(&e.place.country) || wanted(&e.place.iso3));
+        if events.is_empty() {
+            bail!("no event is in --country {}: {before} events read, none with that country name or ISO3 code", input.country.join(","));
+        }
+        if !input.quiet {
+            eprintln!("--country: kept {} of {before} events", events.len());
+        }
     }
     let opts = PanelOptions { first: input.first, last: input.last, grid_neighbours: input.grid_neighbours, max_event_types: 4 };
     let (mut panel, skipped) = Panel::from_events(&events, input.unit, &opts)?;

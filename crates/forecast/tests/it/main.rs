@@ -192,6 +192,55 @@ fn same_seed_same_scores_other_seed_other_draws() {
 }
 
 #[test]
+fn ensemble_pools_draws_and_is_chosen_from_data_before_the_origin_only() {
+    use vitalcore_forecast::ensemble::{Blend, INNER_ORIGINS, pool, select_blend};
+    let a = Draws::from_positive(3, vec![4.0]);
+    let b = Draws::from_positive(2, vec![1.0, 9.0]);
+    assert_eq!(pool(&a, &b), Draws::from_positive(5, vec![1.0, 4.0, 9.0]));
+    assert_eq!(Blend { partner: ModelKind::Bootstrap, hurdle_share: 0.25 }.hurdle_draws(1000), 250);
+
+    let panel = synthetic_grid(SyntheticGrid { rows: 8, cols: 8, months: 132, zones_per_decade: 60, seed: 3 });
+    let features = Features::build(&panel, Target::Fatalities);
+    let y = &panel.fatalities;
+    // too little history for an inner backtest: the hurdle alone
+    assert_eq!(select_blend(y, panel.months, panel.n_units(), &features, INNER_ORIGINS + 3, 3, 96, 1), Blend::HURDLE);
+    // the choice at an origin cannot depend on anything after it
+    let origin = panel.months - 20;
+    let chosen = select_blend(y, panel.months, panel.n_units(), &features, origin, 2, 96, 1);
+    let mut future_changed = y.clone();
+    for u in 0..panel.n_units() {
+        for t in origin + 1..panel.months {
+            future_changed[u * panel.months + t] = 1000.0;
+        }
+    }
+    assert_eq!(select_blend(&future_changed, panel.months, panel.n_units(), &features, origin, 2, 96, 1), chosen);
+    assert!(SHARES_OK(chosen.hurdle_share));
+    let end = panel.last().plus(-3);
+    let cfg = BacktestConfig {
+        target: Target::Fatalities,
+        start: end.plus(-1),
+        end,
+        horizons: vec![1, 2, 3],
+        samples: 100,
+        seed: 5,
+        train_window: 96,
+        refit_every: 2,
+        threads: 2,
+        models: vec![ModelKind::Ensemble, ModelKind::Hurdle],
+    };
+    let r = backtest(&panel, &features, &cfg, &|_, _| {}).unwrap();
+    for h in ["h1", "h2", "h3"] {
+        let (e, hu) = (&r.models["ensemble"][h], &r.models["hurdle"][h]);
+        assert!(e.crps.is_finite() && e.n == hu.n && e.mean_obs == hu.mean_obs);
+    }
+}
+
+#[allow(non_snake_case)]
+fn SHARES_OK(s: f64) -> bool {
+    vitalcore_forecast::ensemble::SHARES.contains(&s)
+}
+
+#[test]
 fn forecasts_ahead_summarise_the_draws_consistently() {
     let (panel, _) = small_backtest(1, vec![]);
     let features = Features::build(&panel, Target::Fatalities);
