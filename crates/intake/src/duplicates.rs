@@ -179,17 +179,167 @@ pub fn duplicates_of(new: &Candidate, existing: &[Candidate], rules: &DuplicateR
         .collect()
 }
 
+/// Earlier reports of the same area an import row is compared with (the
+/// newest ones inside the window), as the server's bounded look-up keeps.
+pub const BATCH_LOOKBACK: usize = 256;
+
+/// Likely duplicates for an import about to be stored, with the server's
+/// bounded look-up: in time order, each row is compared with at most
+/// [`BATCH_LOOKBACK`] newest earlier reports of its area inside the window
+/// (earlier rows and `stored`), and pointed rows also with unplaced pointed
+/// reports; it keeps its `max_links` best links, and each link is mirrored on
+/// the other report while that one has fewer than `max_links`.
+///
+/// Returns the links of each row (same order as `rows`) and the links to
+/// add to stored reports. Areas are independent, so they are linked on
+/// `threads` threads; a comparison that cannot beat the row's current
+/// `max_links`-th score is cut short (score bound with the text similarity
+/// needed, see [`jaccard_at_least`]).
+pub fn link_import(
+    rows: &[Candidate],
+    stored: &[Candidate],
+    rules: &DuplicateRules,
+    max_links: usize,
+    threads: usize,
+) -> (Vec<Vec<DuplicateLink>>, Vec<(Reference, DuplicateLink)>) {
+    // All candidates: stored first (index < stored.len()), then rows.
+    let all: Vec<&Candidate> = stored.iter().chain(rows).collect();
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| (all[i].time, i));
+    let mut by_area: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut unplaced: Vec<usize> = Vec::new();
+    for &i in &order {
+        match all[i].area_pcode.as_deref() {
+            Some(a) => by_area.entry(a).or_default().push(i),
+            None if all[i].point.is_some() => unplaced.push(i),
+            None => {}
+        }
+    }
+    let first_row = stored.len();
+    // Best links found looking back, per candidate index: (score, other, figures).
+    let blocks: Vec<&Vec<usize>> = by_area.values().collect();
+    let found: Vec<Vec<(usize, Vec<(usize, LinkFigures)>)>> = std::thread::scope(|s| {
+        let threads = threads.clamp(1, blocks.len().max(1));
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (blocks, all) = (&blocks, &all);
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for block in blocks.iter().skip(t).step_by(threads) {
+                        for (pos, &i) in block.iter().enumerate() {
+                            if i >= first_row {
+                                out.push((i, look_back(all, i, &block[..pos], rules, max_links)));
+                            }
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut own: Vec<Vec<(usize, LinkFigures)>> = vec![Vec::new(); all.len()];
+    for (i, links) in found.into_iter().flatten() {
+        own[i] = links;
+    }
+    // Pointed rows against unplaced pointed reports that came before them.
+    if !unplaced.is_empty() {
+        for &i in order.iter().filter(|&&i| i >= first_row && all[i].point.is_some()) {
+            let end = unplaced.partition_point(|&u| (all[u].time, u) < (all[i].time, i));
+            let mut links = std::mem::take(&mut own[i]);
+            links.extend(look_back(&all, i, &unplaced[..end], rules, max_links));
+            links.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+            links.truncate(max_links);
+            own[i] = links;
+        }
+    }
+    // Mirror links in time order, as they would have been made one by one.
+    let link_to = |other: usize, f: &LinkFigures| DuplicateLink {
+        other: all[other].reference.clone(),
+        score: f.score,
+        text_similarity: f.text_similarity,
+        hours_apart: f.hours_apart,
+        km_apart: f.km_apart,
+    };
+    let mut links: Vec<Vec<DuplicateLink>> = vec![Vec::new(); rows.len()];
+    let mut back_to_stored = Vec::new();
+    for &i in order.iter().filter(|&&i| i >= first_row) {
+        for (j, f) in &own[i] {
+            let back = link_to(i, f);
+            if *j < first_row {
+                back_to_stored.push((all[*j].reference.clone(), back));
+            } else if links[j - first_row].len() < max_links {
+                links[j - first_row].push(back);
+            }
+        }
+        let mine: Vec<DuplicateLink> = own[i].iter().map(|(j, f)| link_to(*j, f)).collect();
+        links[i - first_row] = mine;
+    }
+    (links, back_to_stored)
+}
+
+/// The best `max_links` links of candidate `i` among `earlier` (time order,
+/// oldest first): the newest [`BATCH_LOOKBACK`] inside the window are compared.
+fn look_back(
+    all: &[&Candidate],
+    i: usize,
+    earlier: &[usize],
+    rules: &DuplicateRules,
+    max_links: usize,
+) -> Vec<(usize, LinkFigures)> {
+    let new = all[i];
+    let mut best: Vec<(usize, LinkFigures)> = Vec::with_capacity(max_links + 1);
+    let window_h = rules.window.as_secs_f64() / 3600.0;
+    for &j in earlier.iter().rev().take(BATCH_LOOKBACK) {
+        let old = all[j];
+        if new.time.duration_since(old.time).abs() > rules.window {
+            break;
+        }
+        if old.reference == new.reference {
+            continue;
+        }
+        // The score cannot exceed 0.6 J + 0.2 time + 0.2 place: what J must reach to enter the best.
+        let mut min_text = rules.min_text_similarity;
+        if best.len() == max_links && max_links > 0 {
+            let hours = new.time.duration_since(old.time).abs().as_secs_f64() / 3600.0;
+            let time_closeness = 1.0 - (hours / window_h).min(1.0);
+            // The place term exactly (a distance costs less than a text merge).
+            let place_max = match (new.point, old.point) {
+                (Some(p), Some(q)) => 1.0 - (haversine_km(p, q) / rules.radius_km).min(1.0),
+                _ => 0.5,
+            };
+            let floor = best[max_links - 1].1.score;
+            min_text = min_text.max((floor - 0.2 * time_closeness - 0.2 * place_max) / 0.6);
+            if min_text > 1.0 {
+                continue;
+            }
+        }
+        let Some(f) = compare_with_min(old, new, rules, min_text) else { continue };
+        let at = best.partition_point(|b| b.1.score >= f.score);
+        if at < max_links {
+            best.insert(at, (j, f));
+            best.truncate(max_links);
+        }
+    }
+    best
+}
+
 fn compare(a: &Candidate, b: &Candidate, rules: &DuplicateRules) -> Option<LinkFigures> {
+    compare_with_min(a, b, rules, rules.min_text_similarity)
+}
+
+/// [`compare`] with a text similarity floor of `min_text` (at least the rules' own).
+fn compare_with_min(a: &Candidate, b: &Candidate, rules: &DuplicateRules, min_text: f64) -> Option<LinkFigures> {
     let same_area = matches!((&a.area_pcode, &b.area_pcode), (Some(x), Some(y)) if x == y);
     if !same_area && !points_within(a.point, b.point, rules.radius_km) {
         return None;
     }
     // Jaccard cannot exceed |smaller| / |larger|: skip the merge when that is already too low.
     let (small, large) = (a.trigrams.len().min(b.trigrams.len()), a.trigrams.len().max(b.trigrams.len()));
-    if (small as f64) < rules.min_text_similarity * large as f64 {
+    if (small as f64) < min_text * large as f64 {
         return None;
     }
-    let text_similarity = jaccard_at_least(&a.trigrams, &b.trigrams, rules.min_text_similarity)?;
+    let text_similarity = jaccard_at_least(&a.trigrams, &b.trigrams, min_text)?;
     let km_apart = match (a.point, b.point) {
         (Some(p), Some(q)) => Some(haversine_km(p, q)),
         _ => None,
@@ -325,6 +475,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn at(time: &str, area: &str, text: &str, n: u32) -> Candidate {
+        Candidate::new(Reference::from_number(n), Some(area.into()), None, time.parse().unwrap(), text)
+    }
+
+    #[test]
+    fn an_import_links_repeats_both_ways_within_area_and_window_and_back_to_stored_reports() {
+        let text = "armed men burned three houses in Bouca";
+        let stored = [at("2024-05-01T00:00:00Z", "CF32", text, 1)];
+        let rows = [
+            at("2024-05-01T06:00:00Z", "CF32", text, 2),
+            at("2024-05-01T07:00:00Z", "CF11", text, 3), // another area
+            at("2024-05-05T07:00:00Z", "CF32", text, 4), // outside 48 h of the others
+            at("2024-05-01T08:00:00Z", "CF32", "cholera cases at the health centre", 5),
+        ];
+        let (links, back) = link_import(&rows, &stored, &DuplicateRules::default(), 5, 2);
+        let others = |k: usize| links[k].iter().map(|l| l.other.clone()).collect::<Vec<_>>();
+        assert_eq!(others(0), [Reference::from_number(1)]);
+        assert!(links[1].is_empty() && links[2].is_empty() && links[3].is_empty(), "{links:?}");
+        assert_eq!(back.len(), 1);
+        assert_eq!((back[0].0.clone(), back[0].1.other.clone()), (Reference::from_number(1), Reference::from_number(2)));
+        // Same text, 6 h of 48: 0.6 x 1 + 0.2 x (1 - 6/48) + 0.2 x 0.5 (matched by area).
+        assert!((links[0][0].score - (0.6 + 0.2 * 42.0 / 48.0 + 0.1)).abs() < 1e-12, "{}", links[0][0].score);
+    }
+
+    #[test]
+    fn an_import_keeps_the_best_links_of_a_burst() {
+        let rows: Vec<Candidate> = (0..20)
+            .map(|n| at(&format!("2024-05-01T{:02}:00:00Z", n), "CF32", "armed men burned three houses", n))
+            .collect();
+        let (links, _) = link_import(&rows, &[], &DuplicateRules::default(), 3, 2);
+        assert!(links.iter().all(|l| l.len() <= 3));
+        // The last row's best links are the three rows just before it (closest in time).
+        let last: Vec<Reference> = links[19].iter().map(|l| l.other.clone()).collect();
+        assert_eq!(last, [18, 17, 16].map(Reference::from_number));
+        // The first row gets back links from the rows after it, up to the cap.
+        assert_eq!(links[0].len(), 3);
     }
 
     #[test]

@@ -5,11 +5,13 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
+use vitalcore_intake::duplicates::{Candidate, DuplicateLink, link_import};
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
 use vitalcore_intake::store::{ReportFilter, ReportStore, correct_report_tags, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 use vitalcore_server::IntakeConfig;
+use vitalcore_server::reports::MAX_LINKS;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -184,7 +186,7 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     redraw_colliding_references(&*store, &reports, &mut out.reports, now)?;
     global.note(format!("checked references in {:.2} s", phase.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
-    reports.link_batch(&mut out.reports);
+    let back_links = link_import_rows(&*store, &reports, &mut out.reports, now)?;
     global.note(format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64()));
     let phase = std::time::Instant::now();
     let pairs: Vec<(String, Reference)> =
@@ -193,6 +195,9 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     // or failed import leaves nothing, and a re-run starts clean.
     store.import_reports(&out.reports, &mapping.form, &pairs)?;
     let stored = out.reports.len();
+    for (on, links) in back_links {
+        store.add_duplicate_links(&on, &links)?;
+    }
     global.note(format!("stored {stored} reports in {:.2} s (one transaction)", phase.elapsed().as_secs_f64()));
     for e in out.rejected.iter().take(10) {
         eprintln!("rejected: {name}, {e}");
@@ -214,6 +219,36 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Links likely duplicates among the rows and with reports received in the
+/// last window (what the server compares a new report with), with the
+/// server's bound of [`MAX_LINKS`] links per report. Returns the links to
+/// add to stored reports, per report (written once the rows are stored).
+fn link_import_rows(
+    store: &dyn ReportStore,
+    reports: &vitalcore_server::Reports,
+    rows: &mut [Report],
+    now: jiff::Timestamp,
+) -> Result<Vec<(Reference, Vec<DuplicateLink>)>> {
+    let rules = &reports.duplicate_rules;
+    let since = now.checked_sub(rules.window).unwrap_or(now);
+    let stored: Vec<Candidate> = store
+        .reports(&ReportFilter { received_from: Some(since), ..ReportFilter::default() })?
+        .iter()
+        .map(Candidate::of)
+        .collect();
+    let candidates: Vec<Candidate> = rows.iter().map(Candidate::of).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (links, back) = link_import(&candidates, &stored, rules, MAX_LINKS, threads);
+    for (row, found) in rows.iter_mut().zip(links) {
+        row.duplicates = found;
+    }
+    let mut by_report: std::collections::BTreeMap<Reference, Vec<DuplicateLink>> = std::collections::BTreeMap::new();
+    for (on, link) in back {
+        by_report.entry(on).or_default().push(link);
+    }
+    Ok(by_report.into_iter().collect())
 }
 
 /// Reference numbers are 30 random bits: among 100,000 new reports a few
