@@ -58,37 +58,41 @@ fn main() {
         println!("{} units, {} events, {} origins {}..{}, best {}", r.units, events.len(), r.origins.len(), cfg.start, cfg.end, r.best);
     }
     let m = |k: ModelKind| &r.models[k.name()];
-    for h in ["h1", "h2", "h3"] {
-        let learned = if std::env::var_os("HURDLE").is_some() { ModelKind::Hurdle } else { ModelKind::Ensemble };
-        let (hu, co, la, bo) = (&m(learned)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
-        let ratio = hu.crps / co.crps;
-        let bias = hu.bias_ratio.unwrap_or(f64::NAN);
-        let pass = ratio <= 0.95 && hu.brier < la.brier && (0.8..=1.25).contains(&bias);
-        if std::env::var_os("COMPACT").is_some() {
-            let size = |s: &vitalcore_forecast::HorizonScores| s.mean_pred / s.mean_p_any.max(1e-12);
-            let diag = if std::env::var_os("DIAG").is_some() {
-                format!(" p{:.3}/{:.3} s{:.1}/{:.1}", hu.mean_p_any, hu.share_any, size(hu), hu.mean_obs / hu.share_any.max(1e-12))
-            } else {
-                String::new()
-            };
-            print!("{h} r{ratio:.3} b{bias:.2} B{:.3}/{:.3}{diag} {} | ", hu.brier, la.brier, if pass { "PASS" } else { "fail" });
+    let compact = std::env::var_os("COMPACT").is_some();
+    for learned in [ModelKind::Hurdle, ModelKind::Ensemble] {
+        if compact && (learned == ModelKind::Hurdle) != std::env::var_os("HURDLE").is_some() {
             continue;
         }
-        println!(
-            "{h} hurdle crps {:.4} confl {:.4} ratio {:.3} | brier {:.4} last {:.4} | bias {:.3} (confl {:.2} boot {:.2}; boot crps {:.4}) {}",
-            hu.crps,
-            co.crps,
-            ratio,
-            hu.brier,
-            la.brier,
-            bias,
-            co.bias_ratio.unwrap_or(f64::NAN),
-            bo.bias_ratio.unwrap_or(f64::NAN),
-            bo.crps,
-            if pass { "PASS" } else { "fail" }
-        );
+        for h in ["h1", "h2", "h3"] {
+            let (hu, co, la, bo) = (&m(learned)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
+            let ratio = hu.crps / co.crps;
+            let bias = hu.bias_ratio.unwrap_or(f64::NAN);
+            let pass = ratio <= 0.95 && hu.brier < la.brier && (0.8..=1.25).contains(&bias);
+            let verdict = if pass { "PASS" } else { "fail" };
+            if compact {
+                let size = |s: &vitalcore_forecast::HorizonScores| s.mean_pred / s.mean_p_any.max(1e-12);
+                let diag = if std::env::var_os("DIAG").is_some() {
+                    format!(" p{:.3}/{:.3} s{:.1}/{:.1}", hu.mean_p_any, hu.share_any, size(hu), hu.mean_obs / hu.share_any.max(1e-12))
+                } else {
+                    String::new()
+                };
+                print!("{h} r{ratio:.3} b{bias:.2} B{:.3}/{:.3}{diag} {verdict} | ", hu.brier, la.brier);
+                continue;
+            }
+            println!(
+                "{:<8} {h} crps {:.4} confl {:.4} ratio {ratio:.3} | brier {:.4} last {:.4} | bias {bias:.3} (confl {:.2} boot {:.2}; boot crps {:.4}) {verdict}",
+                learned.name(),
+                hu.crps,
+                co.crps,
+                hu.brier,
+                la.brier,
+                co.bias_ratio.unwrap_or(f64::NAN),
+                bo.bias_ratio.unwrap_or(f64::NAN),
+                bo.crps,
+            );
+        }
     }
-    if std::env::var_os("COMPACT").is_some() {
+    if compact {
         println!("best {}", r.best);
     }
 }

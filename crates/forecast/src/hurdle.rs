@@ -38,8 +38,10 @@ pub struct HurdleFit {
     pub logit: Vec<f64>,
     pub size: Vec<f64>,
     pub residuals: Vec<f64>,
-    /// Cumulative recency weights of the residuals (sampling distribution).
-    pub resid_cum: Vec<f64>,
+    /// Recency weights of the residuals (their sampling distribution).
+    pub resid_weights: Vec<f64>,
+    /// Walker's alias table over `resid_weights`: O(1) weighted draws.
+    pub alias: Alias,
     /// Largest fitted ln-size in training: the size model does not
     /// extrapolate beyond it.
     pub max_fitted: f64,
@@ -188,19 +190,9 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
     let (size, residuals) = fit_size(&positives, p);
     let max_fitted = positives.iter().map(|(x, _, _)| dot(&size, x)).fold(0.0f64, f64::max);
     // residuals are resampled with their rows' recency weights, as they were fitted
-    let mut acc = 0.0;
-    let resid_cum: Vec<f64> = if positives.is_empty() {
-        vec![1.0]
-    } else {
-        positives
-            .iter()
-            .map(|(_, _, w)| {
-                acc += w;
-                acc
-            })
-            .collect()
-    };
-    let mut fit = HurdleFit { logit: beta, size, residuals, resid_cum, max_fitted, scale: 1.0, train_rows };
+    let resid_weights: Vec<f64> = if positives.is_empty() { vec![1.0] } else { positives.iter().map(|p| p.2).collect() };
+    let alias = Alias::new(&resid_weights);
+    let mut fit = HurdleFit { logit: beta, size, residuals, resid_weights, alias, max_fitted, scale: 1.0, train_rows };
     recalibrate(&mut fit, features, y, n_units, months, h);
     fit
 }
@@ -312,20 +304,12 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
 impl HurdleFit {
     /// Mean of exp(residual) under the residual sampling weights.
     pub fn smear(&self) -> f64 {
-        let mut prev = 0.0;
-        let mut s = 0.0;
-        for (e, &c) in self.residuals.iter().zip(&self.resid_cum) {
-            s += (c - prev) * e.exp();
-            prev = c;
-        }
-        s / prev
+        let total: f64 = self.resid_weights.iter().sum();
+        self.residuals.iter().zip(&self.resid_weights).map(|(e, w)| w * e.exp()).sum::<f64>() / total
     }
 
     fn sample_residual(&self, rng: &mut Rng) -> f64 {
-        let total = *self.resid_cum.last().expect("at least one residual");
-        let u = rng.uniform() * total;
-        let i = self.resid_cum.partition_point(|&c| c <= u).min(self.residuals.len() - 1);
-        self.residuals[i]
+        self.residuals[self.alias.sample(rng)]
     }
 
     /// Linear predictor of ln size, capped at the training maximum.
@@ -348,5 +332,59 @@ impl HurdleFit {
             })
             .collect();
         Draws::from_positive(n, pos)
+    }
+}
+
+/// Walker's (1977) alias method with Vose's (1991) construction: draws an
+/// index with probability proportional to its weight in O(1).
+#[derive(Debug, Clone)]
+pub struct Alias {
+    prob: Vec<f64>,
+    alias: Vec<u32>,
+}
+
+impl Alias {
+    pub fn new(weights: &[f64]) -> Alias {
+        let n = weights.len();
+        let total: f64 = weights.iter().sum();
+        let mut prob: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
+        let mut alias = vec![0u32; n];
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| prob[i] < 1.0);
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            alias[s] = l as u32;
+            prob[l] -= 1.0 - prob[s];
+            if prob[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        for i in small.into_iter().chain(large) {
+            prob[i] = 1.0; // rounding leftovers
+        }
+        Alias { prob, alias }
+    }
+
+    pub fn sample(&self, rng: &mut Rng) -> usize {
+        let i = rng.below(self.prob.len());
+        if rng.uniform() < self.prob[i] { i } else { self.alias[i] as usize }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_draws_follow_the_weights() {
+        let a = Alias::new(&[1.0, 2.0, 0.0, 7.0]);
+        let mut rng = Rng::new(4);
+        let mut counts = [0usize; 4];
+        for _ in 0..200_000 {
+            counts[a.sample(&mut rng)] += 1;
+        }
+        assert_eq!(counts[2], 0, "a zero weight is never drawn");
+        for (c, w) in counts.iter().zip([0.1, 0.2, 0.0, 0.7]) {
+            assert!((*c as f64 / 200_000.0 - w).abs() < 0.005, "{counts:?}");
+        }
     }
 }
