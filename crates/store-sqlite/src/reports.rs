@@ -356,13 +356,13 @@ impl ReportStore for SqliteStore {
 
     fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
         let rows = reports.iter().map(ReportRow::of).collect::<Result<Vec<_>, _>>()?;
-        self.report_tx(|tx| reports.iter().zip(&rows).try_for_each(|(r, row)| insert_report(tx, r, row)))
+        self.report_tx(|tx| insert_many(tx, reports, &rows))
     }
 
     fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
         let rows = reports.iter().map(ReportRow::of).collect::<Result<Vec<_>, _>>()?;
         self.report_tx(|tx| {
-            reports.iter().zip(&rows).try_for_each(|(r, row)| insert_report(tx, r, row))?;
+            insert_many(tx, reports, &rows)?;
             insert_kobo_uuids(tx, form, uuids)
         })
     }
@@ -481,66 +481,74 @@ impl ReportRow {
     }
 }
 
+const INSERT_REPORT: &str = "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+         place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
+         verification, dimensions, themes, severity, rule)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+     ON CONFLICT (reference) DO NOTHING";
+
+const INSERT_LINK: &str = "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
 fn insert_report(tx: &Transaction<'_>, r: &Report, row: &ReportRow) -> Result<(), StoreError> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
-                 place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
-                 verification, dimensions, themes, severity, rule)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-             ON CONFLICT (reference) DO NOTHING",
-        )
-        .map_err(db)?
-        .execute(params![
-            r.reference.as_str(),
-            row.received_ns,
-            row.event_time,
-            r.text,
-            r.language,
-            r.category,
-            r.urgency.map(Urgency::as_str),
-            r.place.name,
-            r.place.latitude,
-            r.place.longitude,
-            r.place.area_pcode,
-            r.reporter_id,
-            r.contact.as_ref().map(SealedContact::as_stored),
-            r.channel.kind(),
-            channel_name(&r.channel),
-            r.source_id,
-            verification_text(r.verification),
-            row.dimensions,
-            row.themes,
-            r.tags.severity,
-            r.tags.rule,
-        ])
-        .map_err(db)?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
-    }
-    let id = tx.last_insert_rowid();
-    for (seq, link) in r.duplicates.iter().enumerate() {
-        insert_link(tx, id, seq as i64, link)?;
+    insert_many(tx, std::slice::from_ref(r), std::slice::from_ref(row))
+}
+
+/// Inserts reports with their links, each statement prepared once.
+fn insert_many(tx: &Transaction<'_>, reports: &[Report], rows: &[ReportRow]) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(INSERT_REPORT).map_err(db)?;
+    let mut link = tx.prepare_cached(INSERT_LINK).map_err(db)?;
+    for (r, row) in reports.iter().zip(rows) {
+        let inserted = insert
+            .execute(params![
+                r.reference.as_str(),
+                row.received_ns,
+                row.event_time,
+                r.text,
+                r.language,
+                r.category,
+                r.urgency.map(Urgency::as_str),
+                r.place.name,
+                r.place.latitude,
+                r.place.longitude,
+                r.place.area_pcode,
+                r.reporter_id,
+                r.contact.as_ref().map(SealedContact::as_stored),
+                r.channel.kind(),
+                channel_name(&r.channel),
+                r.source_id,
+                verification_text(r.verification),
+                row.dimensions,
+                row.themes,
+                r.tags.severity,
+                r.tags.rule,
+            ])
+            .map_err(db)?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
+        }
+        let id = tx.last_insert_rowid();
+        for (seq, l) in r.duplicates.iter().enumerate() {
+            link.execute(params![id, seq as i64, l.other.as_str(), l.score, l.text_similarity, l.hours_apart, l.km_apart])
+                .map_err(db)?;
+        }
     }
     Ok(())
 }
 
 fn insert_link(tx: &Transaction<'_>, report_id: i64, seq: i64, link: &DuplicateLink) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(db)?
-    .execute(params![
-        report_id,
-        seq,
-        link.other.as_str(),
-        link.score,
-        link.text_similarity,
-        link.hours_apart,
-        link.km_apart
-    ])
-    .map_err(db)?;
+    tx.prepare_cached(INSERT_LINK)
+        .map_err(db)?
+        .execute(params![
+            report_id,
+            seq,
+            link.other.as_str(),
+            link.score,
+            link.text_similarity,
+            link.hours_apart,
+            link.km_apart
+        ])
+        .map_err(db)?;
     Ok(())
 }
 
