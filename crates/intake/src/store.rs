@@ -150,6 +150,7 @@ fn authorize_correction(user: &User, area: Option<&str>) -> Result<(), crate::au
 /// with the previous tags, and updates the report. `themes: None` keeps them.
 pub fn correct_report_tags(
     store: &dyn ReportStore,
+    framework: &vitalcore_framework::Framework,
     user: &User,
     reference: &Reference,
     dimensions: Vec<String>,
@@ -167,8 +168,21 @@ pub fn correct_report_tags(
         dimensions: normalise_tags(dimensions),
         themes: normalise_tags(themes.unwrap_or_else(|| report.tags.themes.clone())),
     };
+    check_known(&correction.dimensions, &framework.dimensions, "dimension")?;
+    check_known(&correction.themes, &framework.themes, "theme")?;
     store.correct_tags(&correction)?;
     Ok(correction)
+}
+
+/// Every id is one of the framework's, or the error lists the known ones.
+fn check_known(ids: &[String], known: &[vitalcore_framework::taxonomy::Category], what: &str) -> Result<(), AccessError> {
+    match ids.iter().find(|id| !known.iter().any(|k| &k.id == *id)) {
+        None => Ok(()),
+        Some(id) => Err(AccessError::UnknownTag(format!(
+            "`{id}` is not a {what} of the framework; use one of: {}",
+            known.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
 }
 
 /// Trimmed, non-empty, de-duplicated, in the order given.
@@ -196,6 +210,9 @@ pub enum AccessError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
+    /// A correction names a dimension or theme the framework does not have.
+    #[error("{0}")]
+    UnknownTag(String),
 }
 
 impl AccessError {
@@ -205,7 +222,7 @@ impl AccessError {
             AccessError::Denied(_) => 403,
             AccessError::NotFound(_) | AccessError::NoContact(_) => 404,
             AccessError::Workflow(_) | AccessError::Store(StoreError::Conflict(_)) => 409,
-            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) => 422,
+            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) | AccessError::UnknownTag(_) => 422,
             AccessError::Crypto(_) | AccessError::Store(_) => 500,
         }
     }

@@ -311,7 +311,7 @@ pub async fn correct_dimensions(
         check_session_write(&caller, &headers)?;
         let reference = parse_reference(&raw)?;
         report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        let correction = correct_report_tags(&*reports.store, &caller.user, &reference, tags.dimensions, tags.themes, now)?;
+        let correction = correct_report_tags(&*reports.store, &state.framework, &caller.user, &reference, tags.dimensions, tags.themes, now)?;
         Ok(Json(serde_json::to_value(&correction).unwrap_or(Value::Null)))
     })
     .await?

@@ -375,8 +375,10 @@ fn correct(a: CorrectArgs, global: &Global) -> Result<()> {
     let user = store.user_by_username(&a.user)?.ok_or_else(|| {
         anyhow!("no user `{}`: create it with `vitalcore users add {} --role analyst`", a.user, a.user)
     })?;
+    let framework = global.load_framework()?;
     let correction = correct_report_tags(
         &*store,
+        &framework,
         &user,
         &reference,
         tag_list(&a.dimensions),

@@ -121,14 +121,14 @@ fn the_cli_stores_a_correction_with_who_and_when_and_changes_the_tags() {
 
     let start = jiff::Timestamp::now();
     let out = site.ok(&[
-        "report", "correct", &reference, "--dimensions", "political; economic", "--themes", "armed_conflict", "--as",
+        "report", "correct", &reference, "--dimensions", "political; economic", "--themes", "protection_of_civilians", "--as",
         "analyst1", "--format", "json",
     ]);
     let end = jiff::Timestamp::now();
     let c: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(c["report"], reference.as_str());
     assert_eq!(c["dimensions"], serde_json::json!(["political", "economic"]));
-    assert_eq!(c["themes"], serde_json::json!(["armed_conflict"]));
+    assert_eq!(c["themes"], serde_json::json!(["protection_of_civilians"]));
     assert_eq!(c["previous_dimensions"], before["tags"]["dimensions"]);
     let at: jiff::Timestamp = c["at"].as_str().unwrap().parse().unwrap();
     assert!(start <= at && at <= end, "{at} not between {start} and {end}");
@@ -137,7 +137,7 @@ fn the_cli_stores_a_correction_with_who_and_when_and_changes_the_tags() {
 
     let after = site.show(&reference);
     assert_eq!(tags(&after, "dimensions"), ["political", "economic"]);
-    assert_eq!(tags(&after, "themes"), ["armed_conflict"]);
+    assert_eq!(tags(&after, "themes"), ["protection_of_civilians"]);
     assert!(after["tags"]["rule"].as_str().unwrap().contains(&user_id), "{after}");
 
     // Only analysts and admins correct; nothing changes when refused.
@@ -164,6 +164,9 @@ fn the_api_lets_analysts_correct_and_refuses_viewers_with_403() {
     let (status, bad) = post_json(&server.addr, &path, &analyst, r#"{"dims": ["health"]}"#);
     assert_eq!(status, 400, "{bad}");
     assert_eq!(post_json(&server.addr, "/api/v1/reports/ZZZZ-ZZZZ/dimensions", &analyst, body).0, 404);
+    let (status, unknown) = post_json(&server.addr, &path, &analyst, r#"{"dimensions": ["politcal"]}"#);
+    assert_eq!(status, 422, "{unknown}");
+    assert!(unknown.contains("politcal") && unknown.contains("political"), "{unknown}");
 
     let themes_before = tags(&site.show(&reference), "themes");
     let (status, answer) = post_json(&server.addr, &path, &analyst, body);
