@@ -359,14 +359,18 @@ impl ReportStore for PostgresStore {
 
     fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
         let times = reports.iter().map(received_ns).collect::<Result<Vec<_>, _>>()?;
-        self.report_tx(|tx| reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_report(tx, r, ns)))
+        self.report_tx(|tx| {
+            let stmts = InsertStatements::prepare(tx, reports.iter().any(|r| !r.duplicates.is_empty()))?;
+            reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_prepared(tx, &stmts, r, ns))
+        })
     }
 
     fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
         let times = reports.iter().map(received_ns).collect::<Result<Vec<_>, _>>()?;
         let (ids, references): (Vec<&str>, Vec<&str>) = uuids.iter().map(|(u, r)| (u.as_str(), r.as_str())).unzip();
         self.report_tx(|tx| {
-            reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_report(tx, r, ns))?;
+            let stmts = InsertStatements::prepare(tx, reports.iter().any(|r| !r.duplicates.is_empty()))?;
+            reports.iter().zip(&times).try_for_each(|(r, &ns)| insert_prepared(tx, &stmts, r, ns))?;
             tx.execute(
                 "INSERT INTO kobo_submissions (form, uuid, reference)
                  SELECT DISTINCT ON (u.uuid) $1, u.uuid, u.reference
@@ -458,14 +462,39 @@ const REPORT_COLUMNS: &str = "id, reference, received_ns, event_time, text, lang
     dimensions, themes, severity, rule";
 
 fn insert_report(tx: &mut Transaction<'_>, r: &Report, received_ns: i64) -> Result<(), StoreError> {
-    let event_time = r.event_time.map(|t| t.to_string());
-    let row = tx
-        .query_opt(
-            "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+    let stmts = InsertStatements::prepare(tx, !r.duplicates.is_empty())?;
+    insert_prepared(tx, &stmts, r, received_ns)
+}
+
+/// The report and link inserts, prepared once per transaction (the link
+/// insert only when some report has links).
+struct InsertStatements {
+    report: postgres::Statement,
+    link: Option<postgres::Statement>,
+}
+
+impl InsertStatements {
+    fn prepare(tx: &mut Transaction<'_>, with_links: bool) -> Result<InsertStatements, StoreError> {
+        let report = tx.prepare(INSERT_REPORT).map_err(db)?;
+        let link = if with_links { Some(tx.prepare(INSERT_LINK).map_err(db)?) } else { None };
+        Ok(InsertStatements { report, link })
+    }
+}
+
+const INSERT_REPORT: &str = "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
                  place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
                  verification, dimensions, themes, severity, rule)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-             ON CONFLICT (reference) DO NOTHING RETURNING id",
+             ON CONFLICT (reference) DO NOTHING RETURNING id";
+
+const INSERT_LINK: &str = "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+fn insert_prepared(tx: &mut Transaction<'_>, stmts: &InsertStatements, r: &Report, received_ns: i64) -> Result<(), StoreError> {
+    let event_time = r.event_time.map(|t| t.to_string());
+    let row = tx
+        .query_opt(
+            &stmts.report,
             &[
                 &r.reference.as_str(),
                 &received_ns,
@@ -496,15 +525,19 @@ fn insert_report(tx: &mut Transaction<'_>, r: &Report, received_ns: i64) -> Resu
     };
     let id: i64 = row.get(0);
     for (seq, link) in r.duplicates.iter().enumerate() {
-        insert_link(tx, id, seq as i64, link)?;
+        let stmt = stmts.link.as_ref().ok_or_else(|| StoreError::Backend("link insert not prepared".into()))?;
+        tx.execute(
+            stmt,
+            &[&id, &(seq as i64), &link.other.as_str(), &link.score, &link.text_similarity, &link.hours_apart, &link.km_apart],
+        )
+        .map_err(db)?;
     }
     Ok(())
 }
 
 fn insert_link(tx: &mut Transaction<'_>, report_id: i64, seq: i64, link: &DuplicateLink) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        INSERT_LINK,
         &[
             &report_id,
             &seq,
