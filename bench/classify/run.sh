@@ -16,15 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check scikit-learn numpy
 
-# The real binary; if another crate of the workspace does not build right now,
-# fall back to the same subcommand built from the classify crate alone
-# (crates/classify/examples/classify.rs compiles crates/cli/src/cmd/classify.rs).
-if cargo build --release -q -p vitalcore 2>/dev/null; then
-  VC=("$ROOT/target/release/vitalcore" classify)
-else
-  echo "note: the vitalcore binary does not build at the moment; using the classify example binary (same source)" >&2
-  cargo build --release -q -p vitalcore-classify --example classify
-  VC=("$ROOT/target/release/examples/classify")
-fi
+cargo build --release -q -p vitalcore
+VC=("$ROOT/target/release/vitalcore" classify)
 
 "$VENV/bin/python" "$ROOT/bench/classify/compare.py" "$DATA_DIR" "${VC[@]}"
