@@ -37,6 +37,7 @@ fi
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+uptime
 echo "== 1. backtest on the synthetic grid ($RUNS runs)"
 : > "$WORK/backtest.times"
 for i in $(seq "$RUNS"); do
@@ -66,8 +67,14 @@ for name, vk, pk in [("crps vs properscoring", "crps_s", "crps_properscoring_s")
                      ("ignorance (VIEWS def.)", "ign_s", "ign_s"),
                      ("interval (VIEWS def.)", "interval_s", "interval_s")]:
     a, b = m(vc, vk), m(pe, pk)
-    print(f"{name:26s} vitalcore {a:8.3f} s   peer {b:8.3f} s   ratio {b/a:6.1f}x")
+    vk_cpu, pk_cpu = vk.replace("_s", "_cpu_s"), pk.replace("_s", "_cpu_s")
+    cpu = ""
+    if vk_cpu in vc[0] and pk_cpu in pe[0]:
+        ac, bc = m(vc, vk_cpu), m(pe, pk_cpu)
+        cpu = f"   | CPU: vitalcore {ac:6.2f} s (2 threads)  peer {bc:6.2f} s  ratio {bc/max(ac, 0.01):5.1f}x"
+    print(f"{name:26s} wall: vitalcore {a:8.3f} s   peer {b:8.3f} s   ratio {b/a:6.1f}x{cpu}")
 a = m(vc, "all_s"); b = m(pe, "crps_properscoring_s") + m(pe, "ign_s") + m(pe, "interval_s")
 print(f"{'all three':26s} vitalcore {a:8.3f} s   peer {b:8.3f} s   ratio {b/a:6.1f}x (vitalcore sorts once for all three)")
 PYEOF
 echo "work files in $WORK"
+uptime
