@@ -105,7 +105,7 @@ fn add_unit_scores(
     let x = features.row(u, o);
     for (p, &partner) in PARTNERS.iter().enumerate() {
         for (s, &share) in SHARES.iter().enumerate() {
-            let mut rng = Rng::new(mix_seed(&[seed, 0x1e5e_b1e, o as u64, h as u64, u as u64, p as u64, s as u64]));
+            let mut rng = Rng::new(mix_seed(&[seed, 0x01e5_eb1e, o as u64, h as u64, u as u64, p as u64, s as u64]));
             let blend = Blend { partner, hurdle_share: share };
             let k = blend.hurdle_draws(INNER_DRAWS);
             let a = fit.draw(x, k, &mut rng);
