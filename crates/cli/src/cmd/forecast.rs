@@ -257,7 +257,7 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
     };
     let quiet = a.input.quiet;
     let progress = move |done: usize, total: usize| {
-        if !quiet && (done % 12 == 0 || done == total) {
+        if !quiet && (done.is_multiple_of(12) || done == total) {
             eprintln!("backtest: {done}/{total} origins");
         }
     };
