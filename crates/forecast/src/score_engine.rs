@@ -331,10 +331,10 @@ impl RunBuilder {
         h[..=self.dirty].fill(0);
         h[SMALL] = 0;
         h[IRREGULAR] = 0;
-        // Counting sort. Blocks of 8 draws that are all zero (most, in sparse
-        // forecasts) are only counted. Other draws go to one of four
-        // interleaved histograms (breaking the store-to-load dependency of
-        // repeated values).
+        // Counting sort in two passes. Blocks of 8 draws that are all zero
+        // (most, in sparse forecasts) are only counted; the draws of the
+        // other blocks go to one of four interleaved histograms (breaking the
+        // store-to-load dependency of repeated values).
         let mut zeros = extra_zeros;
         let mut top = 0usize;
         // Pass 1, branch-free (a branch per block mispredicts on sparse
@@ -370,8 +370,7 @@ impl RunBuilder {
             }
         }
         top = top.max(bound);
-        let blocks = remainder.iter();
-        for x in blocks {
+        for x in remainder {
             let b = x.bucket();
             top = top.max(b);
             h[b] += 1;
