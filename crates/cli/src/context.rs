@@ -17,7 +17,7 @@ use vitalcore_server::{IntakeConfig, Reports};
 /// analyses loading events can add the community reports stored beside it.
 static OPENED_DB: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
 
-/// Community reports in the embedded database this process opened, as events (source `CommunityReport`, counted apart from event
+/// Community reports in the database this process opened (SQLite or PostgreSQL), as events (source `CommunityReport`, counted apart from event
 /// data). Empty when no reports are stored.
 pub fn community_events(areas: &[vitalcore_store::Area]) -> Result<Vec<vitalcore_framework::Event>> {
     let Some(global) = OPENED_DB.get() else { return Ok(Vec::new()) };
@@ -60,7 +60,11 @@ impl Global {
 
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
         match &self.database_url {
-            Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
+            Some(url) => {
+                let store = PostgresStore::connect(url)?;
+                let _ = OPENED_DB.set(self.clone());
+                Ok(Arc::new(store))
+            }
             None => {
                 let store = SqliteStore::open(&self.db)?;
                 let _ = OPENED_DB.set(self.clone());
@@ -84,6 +88,7 @@ impl Global {
         match &self.database_url {
             Some(url) => {
                 let store = Arc::new(PostgresStore::connect(url)?);
+                let _ = OPENED_DB.set(self.clone());
                 Ok((store.clone(), store))
             }
             None => {
