@@ -26,6 +26,7 @@ pub mod kobo;
 pub mod report;
 pub mod sms;
 pub mod store;
+pub mod store_codec;
 pub mod workflow;
 pub mod xlsform;
 

@@ -18,11 +18,12 @@ use jiff::Timestamp;
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row, Transaction};
 use vitalcore_framework::Tags;
-use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_intake::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
-use vitalcore_intake::report::{Channel, Reference, Report, ReportPlace, Urgency, Verification};
+use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
-use vitalcore_intake::workflow::{Step, StepRecord};
+use vitalcore_intake::workflow::StepRecord;
+use vitalcore_intake::store_codec::{check_next_step, channel_from, channel_name, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record, verification_from, verification_text};
 use vitalcore_intake::{ContactRead, SealedContact};
 
 use crate::shared::{join_tags, split_tags};
@@ -35,9 +36,6 @@ fn db(e: postgres::Error) -> StoreError {
     StoreError::Backend(describe(&e))
 }
 
-fn damaged(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("the database holds a damaged {what}; restore it from a backup"))
-}
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
     e.as_db_error().is_some_and(|d| d.code().code() == UNIQUE_VIOLATION)
@@ -685,91 +683,3 @@ fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result
 
 // --- encodings (the same values as the SQLite store writes) ---
 
-/// Nanoseconds since 1970: exact and sortable. An i64 holds the years
-/// 1678-2262; a receipt time outside them is refused with a clear message
-/// (event times are stored as text and may be any date).
-fn received_ns(report: &Report) -> Result<i64, StoreError> {
-    i64::try_from(report.received_at.as_nanosecond()).map_err(|_| {
-        StoreError::Backend(format!(
-            "report {}: receipt time {} is outside the years 1678-2262 this store keeps; check the submission time",
-            report.reference, report.received_at
-        ))
-    })
-}
-
-/// A filter bound in nanoseconds, clamped to what an i64 holds.
-fn clamped_ns(t: Timestamp) -> i64 {
-    t.as_nanosecond().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
-fn parse_time(text: &str, what: &str) -> Result<Timestamp, StoreError> {
-    text.parse().map_err(|_| damaged(format!("{what} `{text}`")))
-}
-
-fn parse_role(text: &str) -> Result<Role, StoreError> {
-    text.parse().map_err(|_| damaged(format!("role `{text}`")))
-}
-
-fn verification_text(v: Verification) -> &'static str {
-    match v {
-        Verification::Unverified => "unverified",
-        Verification::Verified => "verified",
-        Verification::Unfounded => "unfounded",
-    }
-}
-
-fn verification_from(text: &str) -> Option<Verification> {
-    match text {
-        "unverified" => Some(Verification::Unverified),
-        "verified" => Some(Verification::Verified),
-        "unfounded" => Some(Verification::Unfounded),
-        _ => None,
-    }
-}
-
-/// The partner, gateway or form a channel names, if any.
-fn channel_name(channel: &Channel) -> Option<&str> {
-    match channel {
-        Channel::Api { partner } => Some(partner),
-        Channel::Sms { gateway } => Some(gateway),
-        Channel::Kobo { form } => Some(form),
-        Channel::WebForm | Channel::Cli => None,
-    }
-}
-
-fn channel_from(kind: &str, name: Option<String>) -> Option<Channel> {
-    match (kind, name) {
-        ("web_form", None) => Some(Channel::WebForm),
-        ("cli", None) => Some(Channel::Cli),
-        ("api", Some(partner)) => Some(Channel::Api { partner }),
-        ("sms", Some(gateway)) => Some(Channel::Sms { gateway }),
-        ("kobo", Some(form)) => Some(Channel::Kobo { form }),
-        _ => None,
-    }
-}
-
-/// The append-only rule: a step must take the next free position.
-fn check_next_step(record: &StepRecord, recorded: i64) -> Result<(), StoreError> {
-    let seq = i64::from(record.seq);
-    if seq == recorded {
-        return Ok(());
-    }
-    let alert = &record.alert;
-    Err(StoreError::Conflict(if seq < recorded {
-        format!("alert {alert} changed meanwhile (step #{seq} is already recorded); reload it and try again")
-    } else {
-        format!("alert {alert} has {recorded} steps, so the next is #{recorded}, not #{seq}; reload it and try again")
-    }))
-}
-
-fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, at: &str) -> Result<StepRecord, StoreError> {
-    let what = || damaged(format!("step #{seq} of alert {alert}"));
-    let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
-    Ok(StepRecord {
-        alert: alert.clone(),
-        seq: u32::try_from(seq).map_err(|_| what())?,
-        step,
-        user_id,
-        at: at.parse().map_err(|_| what())?,
-    })
-}

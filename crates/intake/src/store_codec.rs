@@ -1,0 +1,104 @@
+//! Encodings the SQLite and PostgreSQL report stores share: how enums and
+//! times are written as columns, and the append-only rule of alert steps.
+//! One copy here so both backends store and check exactly the same way.
+
+use jiff::Timestamp;
+
+use crate::auth::Role;
+use crate::report::{Channel, Reference, Report, Verification};
+use crate::store::StoreError;
+use crate::workflow::{Step, StepRecord};
+
+/// A stored value that cannot be read back: the database was altered or damaged.
+pub fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+/// Nanoseconds since 1970: exact and sortable. An i64 holds the years
+/// 1678-2262; a receipt time outside them is refused with a clear message
+/// (event times are stored as text and may be any date).
+pub fn received_ns(report: &Report) -> Result<i64, StoreError> {
+    i64::try_from(report.received_at.as_nanosecond()).map_err(|_| {
+        StoreError::Backend(format!(
+            "report {}: receipt time {} is outside the years 1678-2262 this store keeps; check the submission time",
+            report.reference, report.received_at
+        ))
+    })
+}
+
+/// A filter bound in nanoseconds, clamped to what an i64 holds.
+pub fn clamped_ns(t: Timestamp) -> i64 {
+    t.as_nanosecond().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+pub fn parse_time(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|_| damaged(format!("{what} `{text}`")))
+}
+
+pub fn parse_role(text: &str) -> Result<Role, StoreError> {
+    text.parse().map_err(|_| damaged(format!("role `{text}`")))
+}
+
+pub fn verification_text(v: Verification) -> &'static str {
+    match v {
+        Verification::Unverified => "unverified",
+        Verification::Verified => "verified",
+        Verification::Unfounded => "unfounded",
+    }
+}
+
+pub fn verification_from(text: &str) -> Option<Verification> {
+    match text {
+        "unverified" => Some(Verification::Unverified),
+        "verified" => Some(Verification::Verified),
+        "unfounded" => Some(Verification::Unfounded),
+        _ => None,
+    }
+}
+
+/// The partner, gateway or form a channel names, if any.
+pub fn channel_name(channel: &Channel) -> Option<&str> {
+    match channel {
+        Channel::Api { partner } => Some(partner),
+        Channel::Sms { gateway } => Some(gateway),
+        Channel::Kobo { form } => Some(form),
+        Channel::WebForm | Channel::Cli => None,
+    }
+}
+
+pub fn channel_from(kind: &str, name: Option<String>) -> Option<Channel> {
+    match (kind, name) {
+        ("web_form", None) => Some(Channel::WebForm),
+        ("cli", None) => Some(Channel::Cli),
+        ("api", Some(partner)) => Some(Channel::Api { partner }),
+        ("sms", Some(gateway)) => Some(Channel::Sms { gateway }),
+        ("kobo", Some(form)) => Some(Channel::Kobo { form }),
+        _ => None,
+    }
+}
+
+/// The append-only rule: a step must take the next free position.
+pub fn check_next_step(record: &StepRecord, recorded: i64) -> Result<(), StoreError> {
+    let seq = i64::from(record.seq);
+    if seq == recorded {
+        return Ok(());
+    }
+    let alert = &record.alert;
+    Err(StoreError::Conflict(if seq < recorded {
+        format!("alert {alert} changed meanwhile (step #{seq} is already recorded); reload it and try again")
+    } else {
+        format!("alert {alert} has {recorded} steps, so the next is #{recorded}, not #{seq}; reload it and try again")
+    }))
+}
+
+pub fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, at: &str) -> Result<StepRecord, StoreError> {
+    let what = || damaged(format!("step #{seq} of alert {alert}"));
+    let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
+    Ok(StepRecord {
+        alert: alert.clone(),
+        seq: u32::try_from(seq).map_err(|_| what())?,
+        step,
+        user_id,
+        at: at.parse().map_err(|_| what())?,
+    })
+}
