@@ -2,10 +2,11 @@
 //! correction is stored with who and when, changes the report's tags, is
 //! refused to other roles, and becomes a training row for `classify train`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use super::Server;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -62,27 +63,10 @@ impl Site {
     }
 
     fn serve(&self) -> Server {
-        let mut child =
-            self.cmd(&["--quiet", "serve", "--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-        assert!(addr.contains(':'), "no address in {line:?}");
-        Server { child, addr }
+        Server::start(self.cmd(&["--quiet", "serve", "--addr", "127.0.0.1:0"]))
     }
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One POST with a bearer token over a fresh connection: (status, body).
 fn post_json(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {

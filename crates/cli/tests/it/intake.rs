@@ -3,10 +3,11 @@
 //! webhook, KoBo import through the CLI, the alert workflow, contact reveal
 //! and its audit log. Bad input gets a 4xx with its reason and stores nothing.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use super::Server;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 fn import_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures").join(name)
@@ -81,26 +82,10 @@ impl Site {
     fn serve(&self, extra: &[&str]) -> Server {
         let mut args = vec!["--quiet", "serve", "--addr", "127.0.0.1:0"];
         args.extend(extra);
-        let mut child = self.cmd(&args).stdout(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-        assert!(addr.contains(':'), "no address in {line:?}");
-        Server { child, addr }
+        Server::start(self.cmd(&args))
     }
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Resp {
     status: u16,

@@ -4,7 +4,7 @@ mod intake;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures").join(name)
@@ -182,6 +182,39 @@ fn an_invalid_framework_file_is_refused_with_the_key_to_fix() {
     assert!(err.contains("fw.toml") && err.contains("mappings.ucdp") && err.contains("severity"), "{err}");
 }
 
+/// A `vitalcore ... serve --addr 127.0.0.1:0` child, stopped when dropped
+/// (also when an assertion panics), with the address it printed.
+pub(crate) struct Server {
+    child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `command` and reads its `listening on http://ADDR/` line.
+    pub(crate) fn start(mut command: Command) -> Server {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("the binary runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
+        assert!(addr.contains(':'), "no address in {line:?}");
+        Server { child, addr }
+    }
+
+    /// `vitalcore --db DB --quiet serve` on an ephemeral loopback port.
+    pub(crate) fn on(db: &Path) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vitalcore"));
+        command.arg("--db").arg(db).args(["--quiet", "serve", "--addr", "127.0.0.1:0"]).env_remove("VITALCORE_DATABASE_URL");
+        Server::start(command)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
@@ -214,17 +247,9 @@ fn json_body(body: &str) -> serde_json::Value {
 fn serve_answers_the_page_and_the_api_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let db = car_db(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
-        .arg("--db")
-        .arg(&db)
-        .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-    let result = std::panic::catch_unwind(|| {
+    let server = Server::on(&db);
+    let addr = server.addr.clone();
+    {
         let (status, page) = http_get(&addr, "/");
         assert_eq!(status, 200);
         assert!(page.contains("<svg id=\"map\"") && !page.contains("https://"), "the page loads nothing from outside");
@@ -244,10 +269,7 @@ fn serve_answers_the_page_and_the_api_on_loopback() {
         assert!(json_body(&body)["error"].as_str().unwrap().contains("YYYY-MM"));
         let (status, _) = http_get(&addr, "/api/v1/areas/NOWHERE/profile");
         assert_eq!(status, 404);
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
-    result.unwrap();
+    }
 }
 
 #[test]

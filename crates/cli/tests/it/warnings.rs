@@ -4,7 +4,7 @@
 //! backends (SQLite in memory, PostgreSQL in a fresh schema).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
@@ -13,7 +13,7 @@ use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
 };
 
-use super::{car_db, http_get, json_body, ok, vitalcore};
+use super::{Server, car_db, http_get, json_body, ok, vitalcore};
 
 fn month(s: &str) -> Month {
     s.parse().unwrap()
@@ -30,17 +30,9 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     let added: serde_json::Value = serde_json::from_str(&first).unwrap();
     let added = added.as_array().unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
-        .arg("--db")
-        .arg(&db)
-        .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-    let result = std::panic::catch_unwind(|| {
+    let server = Server::on(&db);
+    let addr = server.addr.clone();
+    {
         let (status, body) = http_get(&addr, "/api/v1/forecasts?unit=admin1");
         assert_eq!(status, 200, "{body}");
         let v = json_body(&body);
@@ -87,10 +79,7 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
         assert_eq!(warned, over);
         assert_eq!(listed.len(), added.len());
         assert!(listed.iter().all(|w| w["kind"] == "forecast-threshold" && w["status"] == "new" && w["run_id"] == 1));
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    result.unwrap();
+    }
 
     // the same data again: a second run, no new warnings
     let (second, stderr) = ok(vitalcore(&db, &args));
@@ -148,17 +137,9 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
     let analyst = account(&db, "analyst1", "analyst");
     let viewer = account(&db, "viewer1", "viewer");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
-        .arg("--db")
-        .arg(&db)
-        .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().trim_start_matches("listening on http://").trim_end_matches('/').to_string();
-    let result = std::panic::catch_unwind(|| {
+    let server = Server::on(&db);
+    let addr = server.addr.clone();
+    {
         let (status, body) = http_get(&addr, "/api/v1/warnings?area=CF22");
         assert_eq!(status, 200, "{body}");
         let v = json_body(&body);
@@ -180,10 +161,7 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
         assert_eq!(post_json(&addr, "/api/v1/warnings/999999/status", Some(&analyst), r#"{"status":"closed"}"#).0, 404);
         let (_, body) = http_get(&addr, "/api/v1/warnings?status=acknowledged");
         assert_eq!(json_body(&body)["warnings"].as_array().unwrap().len(), 1);
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    result.unwrap();
+    }
 }
 
 /// An account with `role`; returns an API token of it.
