@@ -79,12 +79,12 @@ fn main() -> anyhow::Result<()> {
         Command::Report(args) => cmd::report::run(args, &global),
         Command::Alerts(args) => cmd::alerts::run(args, &global),
         Command::Users(args) => cmd::users::run(args, &global),
-        Command::Classify(args) => cmd::classify::run(args),
-        Command::Forecast(args) => cmd::forecast::run(args),
+        Command::Classify(args) => cmd::classify::run(args, &global),
+        Command::Forecast(args) => cmd::forecast::run(args, &global),
         Command::Warnings(args) => cmd::warnings::run(args, &global),
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
-        Command::Aggregate(args) => cmd::aggregate::run(args),
+        Command::Aggregate(args) => cmd::aggregate::run(args, &global),
         Command::Generate(args) => cmd::generate::run(args),
     }
 }

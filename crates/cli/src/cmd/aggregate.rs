@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long)]
     threads: Option<usize>,
     /// Print nothing on standard error but rejected-row warnings
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -55,7 +56,8 @@ struct Line {
     fatalities: u64,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(mut args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
+    args.quiet = global.quiet;
     let mut by = args.by.clone();
     by.dedup();
     if by.is_empty() {

@@ -64,7 +64,8 @@ struct TrainArgs {
     #[arg(long)]
     config: Option<String>,
     /// Print nothing but errors
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -91,7 +92,8 @@ struct EvaluateArgs {
     #[arg(long)]
     timing: bool,
     /// Print nothing but the report and errors
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -113,10 +115,10 @@ struct PredictArgs {
     format: Format,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     match args.command {
-        Command::Train(a) => run_train(a),
-        Command::Evaluate(a) => run_evaluate(a),
+        Command::Train(a) => run_train(TrainArgs { quiet: global.quiet, ..a }),
+        Command::Evaluate(a) => run_evaluate(EvaluateArgs { quiet: global.quiet, ..a }),
         Command::Predict(a) => run_predict(a),
     }
 }

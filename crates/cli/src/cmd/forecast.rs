@@ -59,7 +59,8 @@ struct Input {
     #[arg(long, hide = true)]
     synthetic_grid: Option<String>,
     /// Print nothing on standard error but errors
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -155,10 +156,16 @@ struct ScoreBenchArgs {
     out: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     match args.command {
-        Sub::Evaluate(a) => evaluate(a),
-        Sub::Run(a) => run_forecast(a),
+        Sub::Evaluate(mut a) => {
+            a.input.quiet = global.quiet;
+            evaluate(a)
+        }
+        Sub::Run(mut a) => {
+            a.input.quiet = global.quiet;
+            run_forecast(a)
+        }
         Sub::ScoreBench(a) => score_bench(a),
     }
 }

@@ -44,7 +44,8 @@ struct InformArgs {
     #[arg(long, value_name = "ISO3")]
     explain: Option<String>,
     /// Only print the summary (table format)
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -68,7 +69,8 @@ struct LocalArgs {
     /// Print one area's score tree (P-code)
     #[arg(long, value_name = "PCODE")]
     explain: Option<String>,
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
@@ -80,8 +82,8 @@ struct CheckArgs {
 
 pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     match args.command {
-        Command::Inform(a) => run_inform(a),
-        Command::Local(a) => run_local(a, global),
+        Command::Inform(a) => run_inform(InformArgs { quiet: global.quiet, ..a }),
+        Command::Local(a) => run_local(LocalArgs { quiet: global.quiet, ..a }, global),
         Command::Check(a) => run_check(a),
     }
 }
@@ -165,7 +167,7 @@ fn local_inputs(
     let indicators = match &a.indicators {
         Some(path) => {
             let table = local::read_area_table(open(path)?, &path.display().to_string(), tree)?;
-            if !(a.quiet || global.quiet) {
+            if !a.quiet {
                 for w in &table.warnings {
                     eprintln!("warning: {w}");
                 }

@@ -41,12 +41,13 @@ pub struct Args {
     #[arg(long)]
     per_unit: bool,
     /// No progress messages on stderr
-    #[arg(long)]
+    /// Set from the global `--quiet`.
+    #[arg(skip)]
     quiet: bool,
 }
 
 pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
-    args.quiet |= global.quiet;
+    args.quiet = global.quiet;
     if !(args.fdr > 0.0 && args.fdr <= 1.0) {
         anyhow::bail!("--fdr must be in (0, 1], got {}", args.fdr);
     }
