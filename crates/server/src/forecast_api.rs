@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
-use vitalcore_intake::auth::Role;
+use vitalcore_intake::auth::{Role, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -43,7 +43,7 @@ pub struct WarningQuery {
     area: Option<String>,
 }
 
-fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError> {
+pub(crate) fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError> {
     state.forecasts.clone().ok_or_else(|| ApiError::unavailable("this server was started without the forecast store"))
 }
 
@@ -129,6 +129,42 @@ struct StatusBody {
     status: String,
 }
 
+/// The statuses a person may move a warning to (a warning is raised `new`).
+pub(crate) fn target_status(raw: &str) -> Option<WarningStatus> {
+    match WarningStatus::parse(raw.trim()) {
+        Some(s @ (WarningStatus::Acknowledged | WarningStatus::Closed)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Who moves early warnings on: admins, analysts and responders, the roles
+/// that triage community alerts. Focal points and viewers only read them.
+pub(crate) fn may_move_warnings(user: &User) -> Result<(), ApiError> {
+    if !user.active {
+        return Err(ApiError::forbidden(format!("the account `{}` is deactivated", user.username)));
+    }
+    if !matches!(user.role, Role::Admin | Role::Analyst | Role::Responder) {
+        return Err(ApiError::forbidden("only admins, analysts and responders move early warnings on"));
+    }
+    Ok(())
+}
+
+/// Moves warning `id` to `status` for `user` (checked first); the user name
+/// and `now` are recorded. Blocking: call it on the blocking pool.
+pub(crate) fn move_warning(
+    store: &dyn ForecastStore,
+    user: &User,
+    id: i64,
+    status: WarningStatus,
+    now: Timestamp,
+) -> Result<EarlyWarning, ApiError> {
+    may_move_warnings(user)?;
+    store
+        .set_warning_status(id, status, &user.username, &now.to_string())
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))
+}
+
 pub async fn set_status(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -139,10 +175,7 @@ pub async fn set_status(
     let reports = crate::auth::reports(&state)?;
     let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"}";
     let parsed: StatusBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
-    let status = match WarningStatus::parse(&parsed.status) {
-        Some(s @ (WarningStatus::Acknowledged | WarningStatus::Closed)) => s,
-        _ => return Err(ApiError::bad_request(format!("status `{}`: {usage}", parsed.status))),
-    };
+    let status = target_status(&parsed.status).ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
     let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
     let json_body = headers
         .get(header::CONTENT_TYPE)
@@ -151,11 +184,6 @@ pub async fn set_status(
     if caller.session.is_some() && !json_body {
         return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
     }
-    if !matches!(caller.user.role, Role::Admin | Role::Analyst | Role::Responder) {
-        return Err(ApiError::forbidden("only admins, analysts and responders move early warnings on"));
-    }
-    let user = caller.user.username.clone();
-    let updated = blocking(move || forecasts.set_warning_status(id, status, &user, &Timestamp::now().to_string())).await?;
-    let warning = updated.ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))?;
+    let warning = crate::auth::blocking(move || move_warning(&*forecasts, &caller.user, id, status, Timestamp::now())).await??;
     Ok(Json(warning_json(&warning)))
 }

@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod early_warnings;
 mod error;
 mod forecast_api;
 mod intake_api;
@@ -43,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(web::logout))
         .route("/alerts", get(web::alerts_page))
         .route("/alerts/{reference}/step", post(web::alert_step))
+        .route("/alerts/warnings/{id}/status", post(early_warnings::set_status))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
     Router::new()
         .route("/", get(pages::index))

@@ -7,6 +7,7 @@
 //! random `vc_form` cookie set with the page.
 
 use crate::auth::{Caller, FORM_COOKIE, SESSION_COOKIE, blocking, caller, cookie, reports, set_cookie};
+use crate::early_warnings::{self, counts, open_warnings};
 use crate::error::ApiError;
 use crate::intake_api::{alert_list, prepare_submission};
 use crate::reports::{Reports, SubmitError};
@@ -35,7 +36,8 @@ const STYLE: &str = "body{font:16px sans-serif;max-width:40em;margin:0 auto;padd
 label{display:block;margin-top:.7em;font-weight:bold}input,select,textarea{width:100%;box-sizing:border-box;font-size:1em}\
 .err{color:#b00020}.ok{background:#e6f4ea;padding:.5em}.ref{font-size:1.6em;font-weight:bold}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3em;vertical-align:top;text-align:left}\
-form.i{display:inline}.late{color:#b00020;font-weight:bold}button{font-size:1em;margin-top:.5em}";
+form.i{display:inline}.late{color:#b00020;font-weight:bold}button{font-size:1em;margin-top:.5em}\
+tr.ew td:first-child{border-left:4px solid #e37400}.ewk{font-weight:bold;color:#8a4b00}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -106,7 +108,7 @@ fn page(lang: &str, title: &str, body: &str) -> String {
     )
 }
 
-fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
@@ -117,7 +119,7 @@ fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
     resp
 }
 
-fn redirect(to: &str, cookies: Vec<String>) -> Response {
+pub(crate) fn redirect(to: &str, cookies: Vec<String>) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
     resp.headers_mut().insert(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
     for c in cookies {
@@ -143,7 +145,7 @@ fn binding(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap) -> R
 }
 
 /// Checks a posted form's CSRF token against this browser's binding.
-fn check_csrf(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap, form: &Form) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap, form: &Form) -> Result<(), ApiError> {
     let bound = caller
         .and_then(|c| c.session)
         .or_else(|| cookie(headers, FORM_COOKIE).map(TokenHash::of))
@@ -152,10 +154,10 @@ fn check_csrf(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap, f
 }
 
 /// A decoded form body.
-struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 impl Form {
-    fn parse(body: Result<Bytes, BytesRejection>) -> Result<Form, ApiError> {
+    pub(crate) fn parse(body: Result<Bytes, BytesRejection>) -> Result<Form, ApiError> {
         let body = crate::intake_api::body_or_reason(body, FORM_BODY_LIMIT)?;
         if body.is_empty() {
             return Ok(Form(vec![]));
@@ -167,7 +169,7 @@ impl Form {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn text(&self, key: &str) -> String {
+    pub(crate) fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or("").trim().to_string()
     }
 
@@ -176,7 +178,7 @@ impl Form {
     }
 }
 
-fn error_page(e: ApiError) -> Response {
+pub(crate) fn error_page(e: ApiError) -> Response {
     let body = page("en", "Error", &format!("<h1>{}</h1><p class=\"err\">{}</p><p><a href=\"javascript:history.back()\">Back</a></p>", e.status.as_u16(), esc(&e.reason)));
     html(e.status, vec![], body)
 }
@@ -492,10 +494,13 @@ fn shorten(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
 }
 
-/// `GET /alerts`: the alert queue for staff, overdue first (at most 50 rows).
+/// `GET /alerts`: the alert queue for staff: the open early warnings (when
+/// the server has the forecast store), then community alerts, overdue first
+/// (at most 50 rows each).
 pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let result = async {
         let reports = reports(&state)?;
+        let forecasts = state.forecasts.clone();
         blocking(move || {
             let now = Timestamp::now();
             let Some(caller) = caller(&reports, &headers, now)? else { return Ok(redirect("/login", vec![])) };
@@ -504,16 +509,30 @@ pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap)
             let since = now.checked_sub(SignedDuration::from_hours(24 * 30)).ok();
             let filter = ReportFilter { received_from: since, ..ReportFilter::default() };
             let pairs = alert_list(&reports, &caller, &filter, false, now)?;
+            let warnings = match &forecasts {
+                Some(store) => Some(open_warnings(&**store, &reports.areas, &caller)?),
+                None => None,
+            };
             let csrf = reports.csrf.issue(&session, now);
             let mut b = String::with_capacity(16 * 1024);
+            let warning_count = warnings
+                .as_deref()
+                .map(counts)
+                .map(|(open, new)| format!(" <a href=\"#early-warnings\">{open} early warnings open ({new} new)</a>."))
+                .unwrap_or_default();
             let _ = write!(
                 b,
                 "<form method=\"post\" action=\"/logout\" style=\"float:right\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Log out {}</button></form>\
-                 <h1>Alerts</h1><p>{} alerts received in the last 30 days, overdue first (50 shown). <a href=\"/report\">New report</a></p><table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>",
+                 <h1>Alerts</h1><p>{} alerts received in the last 30 days, overdue first (50 shown).{warning_count} <a href=\"/report\">New report</a></p>",
                 esc(&csrf),
                 esc(&caller.user.username),
                 pairs.len()
             );
+            if let Some(list) = &warnings {
+                b.push_str(&early_warnings::section(&reports, list, &caller, &esc(&csrf)));
+                b.push_str("<h2>Community alerts</h2>");
+            }
+            b.push_str("<table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>");
             for (report, alert) in pairs.iter().take(50) {
                 let late = alert
                     .overdue(&reports.deadlines, now)
