@@ -13,22 +13,6 @@ use vitalcore_intake::store::ReportStore;
 use vitalcore_intake::{CategoryMap, ContactKey};
 use vitalcore_server::{IntakeConfig, Reports};
 
-/// The options of the embedded database opened by this process, so that
-/// analyses loading events can add the community reports stored beside it.
-static OPENED_DB: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
-
-/// Community reports in the database this process opened (SQLite or PostgreSQL), as events (source `CommunityReport`, counted apart from event
-/// data). Empty when no reports are stored.
-pub fn community_events(areas: &[vitalcore_store::Area]) -> Result<Vec<vitalcore_framework::Event>> {
-    let Some(global) = OPENED_DB.get() else { return Ok(Vec::new()) };
-    let reports = global.open_reports()?.reports(&vitalcore_intake::store::ReportFilter::default())?;
-    if reports.is_empty() {
-        return Ok(Vec::new());
-    }
-    let index = vitalcore_spatial::AreaIndex::new(areas).context("the stored boundaries")?;
-    Ok(vitalcore_server::community_events(&reports, &index))
-}
-
 #[derive(clap::Args, Clone, Debug)]
 pub struct Global {
     /// The embedded database file (SQLite). Created if missing.
@@ -60,16 +44,8 @@ impl Global {
 
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
         match &self.database_url {
-            Some(url) => {
-                let store = PostgresStore::connect(url)?;
-                let _ = OPENED_DB.set(self.clone());
-                Ok(Arc::new(store))
-            }
-            None => {
-                let store = SqliteStore::open(&self.db)?;
-                let _ = OPENED_DB.set(self.clone());
-                Ok(Arc::new(store))
-            }
+            Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
+            None => Ok(Arc::new(SqliteStore::open(&self.db)?)),
         }
     }
 
@@ -88,12 +64,10 @@ impl Global {
         match &self.database_url {
             Some(url) => {
                 let store = Arc::new(PostgresStore::connect(url)?);
-                let _ = OPENED_DB.set(self.clone());
                 Ok((store.clone(), store))
             }
             None => {
                 let store = Arc::new(SqliteStore::open(&self.db)?);
-                let _ = OPENED_DB.set(self.clone());
                 Ok((store.clone(), store))
             }
         }

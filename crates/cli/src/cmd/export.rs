@@ -55,8 +55,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 /// whole range as flat properties (`personal_critical`, ...) that GIS tools read.
 fn geojson(range: &RangeArgs, global: &Global) -> Result<Value> {
     let framework = global.load_framework()?;
-    let store = global.open_store()?;
-    let (events, opts) = load(&*store, range, Period::All)?;
+    let (store, reports) = global.open_stores()?;
+    let (events, opts) = load(&*store, Some(&*reports), range, Period::All)?;
     let whole = AssessOptions { period: Period::All, ..opts.clone() };
     let assessment = assess(&events, &framework, &whole);
     let level = match opts.unit {

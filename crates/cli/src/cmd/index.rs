@@ -153,8 +153,9 @@ fn local_inputs(
 ) -> anyhow::Result<(BTreeMap<String, vitalcore_index::Inputs>, BTreeMap<String, f64>)> {
     let from_db = if a.indicators.is_none() || a.hazard.is_none() {
         let framework = global.load_framework()?;
-        let store = global.open_store()?;
-        let (events, opts) = crate::cmd::assess::load(&*store, &a.range, vitalcore_assess::Period::Month)?;
+        let (store, reports) = global.open_stores()?;
+        let (events, opts) =
+            crate::cmd::assess::load(&*store, Some(&*reports), &a.range, vitalcore_assess::Period::Month)?;
         let mut observations = Vec::new();
         store.for_each_observation(&mut |o| observations.push(o))?;
         Some((

@@ -88,8 +88,8 @@ pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
 /// every unit with an event in range, every month from --from to --to.
 fn panel_from_store(range: &RangeArgs, global: &Global) -> anyhow::Result<DimensionPanel> {
     let framework = global.load_framework()?;
-    let store = global.open_store()?;
-    let (events, opts) = load(&*store, range, Period::Month)?;
+    let (store, reports) = global.open_stores()?;
+    let (events, opts) = load(&*store, Some(&*reports), range, Period::Month)?;
     dimension_panel(&events, &framework, &opts, None).ok_or_else(|| {
         anyhow::anyhow!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to)
     })

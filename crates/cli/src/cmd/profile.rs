@@ -18,8 +18,8 @@ pub struct Args {
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = global.load_framework()?;
-    let store = global.open_store()?;
-    let (events, opts) = load(&*store, &args.range, Period::Month)?;
+    let (store, reports) = global.open_stores()?;
+    let (events, opts) = load(&*store, Some(&*reports), &args.range, Period::Month)?;
     let mut p = profile(&events, &framework, &opts, &args.area).ok_or_else(|| {
         anyhow!(
             "no {} called `{}` has events between {} and {}: check the spelling or P-code (`vitalcore assess --unit {} --period all` lists them)",

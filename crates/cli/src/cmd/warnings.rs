@@ -160,8 +160,8 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
         bail!("--p-any {} must be between 0 and 1", a.p_any);
     }
     let p_ge = a.p_ge.iter().map(|s| parse_p_ge(s)).collect::<Result<Vec<_>>>()?;
-    let store = global.open_store()?;
-    let (events, opts) = load(&*store, &a.range, Period::Month)?;
+    let (store, reports) = global.open_stores()?;
+    let (events, opts) = load(&*store, Some(&*reports), &a.range, Period::Month)?;
     let reports = events.iter().filter(|e| e.provenance.source == Source::CommunityReport).count();
     let panel_opts = PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 };
     let (mut panel, skipped) = Panel::from_events(&events, opts.unit, &panel_opts)?;
