@@ -8,11 +8,11 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Row};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
-
-use crate::shared::{
-    date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, scan_events, split_tags, to_u8,
-    to_u32,
+use vitalcore_store::columns::{
+    date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
+use vitalcore_store::fingerprint::scan_events;
+
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
 
 /// Columns of the staging table, in COPY order. Dates travel as days since

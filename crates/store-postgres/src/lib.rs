@@ -17,9 +17,6 @@ mod forecasts;
 mod migrate;
 mod observations;
 mod reports;
-#[path = "../../store-sqlite/src/shared.rs"]
-#[allow(dead_code)] // the SQLite-only encodings
-mod shared;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;

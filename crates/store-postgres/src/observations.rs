@@ -6,12 +6,13 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use vitalcore_framework::{Month, Observation, Provenance, Source, Tags};
 use vitalcore_store::{ImportCounts, ImportFile, StoreError};
+use vitalcore_store::columns::{
+    date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, values_from_json,
+    values_to_json,
+};
+use vitalcore_store::fingerprint::scan_observations;
 
 use crate::events::place_from_row;
-use crate::shared::{
-    date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, scan_observations, split_tags,
-    to_u8, values_from_json, values_to_json,
-};
 use crate::{LOCK_IMPORTS, backend, finish_import, start_import};
 
 /// Content columns, in the order of `$1..$23`; `import_id` is `$24`.

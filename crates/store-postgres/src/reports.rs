@@ -25,8 +25,8 @@ use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrecti
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::store_codec::{check_next_step, channel_from, channel_name, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record, verification_from, verification_text};
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_store::columns::{join_tags, split_tags};
 
-use crate::shared::{join_tags, split_tags};
 use crate::{PostgresStore, describe};
 
 /// PostgreSQL's code for a unique constraint violated.
@@ -35,7 +35,6 @@ const UNIQUE_VIOLATION: &str = "23505";
 fn db(e: postgres::Error) -> StoreError {
     StoreError::Backend(describe(&e))
 }
-
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
     e.as_db_error().is_some_and(|d| d.code().code() == UNIQUE_VIOLATION)

@@ -4,11 +4,11 @@ use foldhash::HashMap;
 use rusqlite::{Connection, Row, Statement, TransactionBehavior, params};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
-
-use crate::shared::{
-    date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, scan_events, split_tags, to_u8,
-    to_u32,
+use vitalcore_store::columns::{
+    date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, split_tags, to_u8, to_u32,
 };
+use vitalcore_store::fingerprint::scan_events;
+
 use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
 
 /// Content columns shared by `events` and `event_versions`, in the order of

@@ -16,7 +16,6 @@ mod forecasts;
 mod migrate;
 mod observations;
 mod reports;
-pub mod shared;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

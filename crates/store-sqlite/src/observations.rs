@@ -3,12 +3,12 @@
 use rusqlite::{Connection, TransactionBehavior};
 use vitalcore_framework::{Month, Observation, Provenance, Source, Tags};
 use vitalcore_store::{ImportCounts, ImportFile, StoreError};
+use vitalcore_store::columns::{
+    date_code, date_from_code, join_tags, month_code, now_rfc3339, split_tags, to_u8, values_from_json, values_to_json,
+};
+use vitalcore_store::fingerprint::scan_observations;
 
 use crate::events::{Binder, bind_place, place_from_row};
-use crate::shared::{
-    date_code, date_from_code, join_tags, month_code, now_rfc3339, scan_observations, split_tags, to_u8,
-    values_from_json, values_to_json,
-};
 use crate::{Existing, backend, finish_import, start_import};
 
 /// Content columns shared by `observations` and `observation_versions`.

@@ -24,14 +24,13 @@ use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrecti
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::store_codec::{check_next_step, channel_from, channel_name, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record, verification_from, verification_text};
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_store::columns::{join_tags, split_tags};
 
 use crate::SqliteStore;
-use crate::shared::{join_tags, split_tags};
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
-
 
 impl SqliteStore {
     /// Runs `write` in one immediate transaction on the writer connection;

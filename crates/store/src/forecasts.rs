@@ -163,5 +163,11 @@ pub trait ForecastStore: Send + Sync {
 
     /// Moves a warning to `status`, recording who and when (RFC 3339);
     /// `None` when there is no warning with this id.
-    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError>;
+    fn set_warning_status(
+        &self,
+        id: i64,
+        status: WarningStatus,
+        user: &str,
+        at: &str,
+    ) -> Result<Option<EarlyWarning>, StoreError>;
 }

@@ -4,7 +4,13 @@
 //!
 //! The interface is synchronous: SQLite is in-process, and the server calls
 //! the store from `spawn_blocking`.
+//!
+//! Code every backend shares lives here too, so that all of them store and
+//! compare records the same way: [`fingerprint`] (content fingerprints and
+//! the batch rule for repeated ids) and [`columns`] (column encodings).
 
+pub mod columns;
+pub mod fingerprint;
 pub mod forecasts;
 
 use serde::{Deserialize, Serialize};

@@ -1,20 +1,15 @@
-//! Code both store backends share: content fingerprints, the batch rule for
-//! duplicate ids, and the column encodings (dates, months, tag lists).
-//!
-//! The PostgreSQL crate includes this file with `#[path]` so that both
-//! backends compute the same fingerprints; it depends only on
-//! `vitalcore-framework`, `vitalcore-store`, `jiff` and `xxhash-rust`.
+//! Content fingerprints of records and the batch rule for repeated ids,
+//! shared by every backend so that all of them tell "unchanged" from
+//! "revised" the same way (a database moved from SQLite to PostgreSQL keeps
+//! its fingerprints valid).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use jiff::civil::Date;
-use vitalcore_framework::{Event, Month, Observation, Place, Source, Tags, prio_grid_gid};
-use vitalcore_store::StoreError;
+use vitalcore_framework::{Event, Observation, Place, Source, Tags};
 
-/// Separator of the compact tag lists stored in `dimensions` and `themes`
-/// (`personal;political`). Framework keys never contain it.
-pub const TAG_SEPARATOR: char = ';';
+use crate::StoreError;
 
 /// Content fingerprint of a record: XXH3-64 of a length-prefixed binary
 /// serialisation of every field except the provenance file and line (so the
@@ -231,124 +226,16 @@ pub fn scan_observations(file: &str, rows: &[Observation]) -> Result<ScannedBatc
     Ok(ScannedBatch { fingerprints, first, duplicates })
 }
 
-/// A date as the integer yyyymmdd (2020-12-30 -> 20201230): compact,
-/// sortable, and readable in a SQL shell.
-pub fn date_code(d: Date) -> i64 {
-    d.year() as i64 * 10_000 + d.month() as i64 * 100 + d.day() as i64
-}
-
-pub fn date_from_code(code: i64) -> Result<Date, StoreError> {
-    let (y, m, d) = (code / 10_000, (code / 100) % 100, code % 100);
-    Date::new(y as i16, m as i8, d as i8)
-        .map_err(|_| StoreError::Corrupt(format!("stored date {code} is not a yyyymmdd date")))
-}
-
-/// A month as the integer yyyymm (2014-03 -> 201403).
-pub fn month_code(m: Month) -> i64 {
-    m.year as i64 * 100 + m.month as i64
-}
-
-/// Days since 2000-01-01 (PostgreSQL's date epoch), proleptic Gregorian
-/// (H. Hinnant, "chrono-compatible low-level date algorithms", days_from_civil).
-pub fn days_since_2000(d: Date) -> i32 {
-    let (y, m, day) = (d.year() as i64, d.month() as i64, d.day() as i64);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days_since_1970 = era * 146_097 + doe - 719_468;
-    (days_since_1970 - 10_957) as i32
-}
-
-/// Inverse of [`days_since_2000`] (Hinnant's civil_from_days).
-pub fn date_from_days_since_2000(days: i32) -> Result<Date, StoreError> {
-    let z = days as i64 + 10_957 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    Date::new(y as i16, m as i8, d as i8)
-        .map_err(|_| StoreError::Corrupt(format!("stored date {days} (days since 2000-01-01) is out of range")))
-}
-
-pub fn join_tags(list: &[String]) -> String {
-    list.join(";")
-}
-
-pub fn split_tags(text: &str) -> Vec<String> {
-    if text.is_empty() { Vec::new() } else { text.split(TAG_SEPARATOR).map(str::to_owned).collect() }
-}
-
-/// PRIO-GRID cell of a place's point, when it has one.
-pub fn grid_of(place: &Place) -> Option<i64> {
-    prio_grid_gid(place.latitude?, place.longitude?).map(i64::from)
-}
-
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().to_string()
-}
-
-/// Tag-value pairs of an observation as stored: a JSON array of pairs.
-pub fn values_to_json(values: &[(String, String)]) -> String {
-    serde_json::to_string(values).expect("string pairs always serialise")
-}
-
-pub fn values_from_json(text: &str) -> Result<Vec<(String, String)>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored observation values are not valid: {e}")))
-}
-
-pub fn to_u32(v: i64, column: &str) -> Result<u32, StoreError> {
-    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("stored {column} {v} is out of range")))
-}
-
-pub fn to_u8(v: i64, column: &str) -> Result<u8, StoreError> {
-    u8::try_from(v).map_err(|_| StoreError::Corrupt(format!("stored {column} {v} is out of range")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vitalcore_framework::Provenance;
 
-    #[test]
-    fn postgres_epoch_days_match_known_dates() {
-        // PostgreSQL: SELECT DATE '2020-12-30' - DATE '2000-01-01' = 7669.
-        assert_eq!(days_since_2000(Date::constant(2000, 1, 1)), 0);
-        assert_eq!(days_since_2000(Date::constant(2020, 12, 30)), 7669);
-        assert_eq!(days_since_2000(Date::constant(1999, 12, 31)), -1);
-        assert_eq!(days_since_2000(Date::constant(1970, 1, 1)), -10_957);
-        for d in [Date::constant(1989, 2, 28), Date::constant(2024, 2, 29), Date::constant(2100, 3, 1)] {
-            assert_eq!(date_from_days_since_2000(days_since_2000(d)).unwrap(), d);
-        }
-    }
-
-    #[test]
-    fn date_and_month_codes_are_readable_integers() {
-        assert_eq!(date_code(Date::constant(2020, 12, 30)), 20201230);
-        assert_eq!(date_from_code(20201230).unwrap(), Date::constant(2020, 12, 30));
-        assert!(date_from_code(20201332).is_err());
-        assert_eq!(month_code(Month::new(2014, 3).unwrap()), 201403);
-    }
-
-    #[test]
-    fn tag_lists_round_trip_including_empty() {
-        let tags = vec!["personal".to_string(), "political".to_string()];
-        assert_eq!(join_tags(&tags), "personal;political");
-        assert_eq!(split_tags("personal;political"), tags);
-        assert!(split_tags("").is_empty());
-    }
-
-    #[test]
-    fn fingerprints_of_a_large_batch_on_threads_are_in_record_order() {
-        let base = Event {
-            provenance: vitalcore_framework::Provenance {
+    fn event(source_id: &str) -> Event {
+        Event {
+            provenance: Provenance {
                 source: Source::Acled,
-                source_id: String::new(),
+                source_id: source_id.to_string(),
                 file: "f.csv".to_string(),
                 line: 0,
             },
@@ -364,17 +251,79 @@ mod tests {
             civilian_targeting: false,
             notes: None,
             tags: Tags { dimensions: Vec::new(), themes: Vec::new(), severity: 1, rule: "r".to_string() },
-        };
-        let events: Vec<Event> = (0..50_001)
-            .map(|i| Event {
-                provenance: vitalcore_framework::Provenance { source_id: format!("E{i}"), ..base.provenance.clone() },
-                ..base.clone()
-            })
-            .collect();
+        }
+    }
+
+    fn observation() -> Observation {
+        Observation {
+            provenance: Provenance {
+                source: Source::Hxl,
+                source_id: "row-1".to_string(),
+                file: "t.csv".to_string(),
+                line: 3,
+            },
+            date: Some(Date::constant(2021, 5, 1)),
+            place: Place { admin1_pcode: Some("CF32".to_string()), ..Place::default() },
+            values: vec![("#population".to_string(), "1200".to_string())],
+            tags: Tags {
+                dimensions: vec!["economic".to_string()],
+                themes: Vec::new(),
+                severity: 0,
+                rule: String::new(),
+            },
+        }
+    }
+
+    const PINNED_EVENT: i64 = 4_072_845_606_681_703_581;
+    const PINNED_OBSERVATION: i64 = -4_253_425_317_673_179_580;
+
+    /// Stored fingerprints must survive a rebuild: these values were computed
+    /// by the layout documented on [`Fingerprinter`]; if this test fails the
+    /// layout changed, and every stored fingerprint with it.
+    #[test]
+    fn the_fingerprint_layout_is_unchanged() {
+        let mut fp = Fingerprinter::default();
+        assert_eq!(fp.event(&event("E1")), PINNED_EVENT);
+        assert_eq!(fp.observation(&observation()), PINNED_OBSERVATION);
+    }
+
+    #[test]
+    fn the_file_and_line_do_not_count_but_every_field_does() {
+        let mut fp = Fingerprinter::default();
+        let original = fp.event(&event("E1"));
+        let mut moved = event("E1");
+        moved.provenance.file = "renamed.csv".to_string();
+        moved.provenance.line = 99;
+        assert_eq!(fp.event(&moved), original);
+        let mut revised = event("E1");
+        revised.fatalities = 1;
+        assert_ne!(fp.event(&revised), original);
+        let mut retagged = event("E1");
+        retagged.tags.themes.push("displacement".to_string());
+        assert_ne!(fp.event(&retagged), original);
+        // `None` and an empty string are told apart.
+        let mut noted = event("E1");
+        noted.notes = Some(String::new());
+        assert_ne!(fp.event(&noted), original);
+        assert_ne!(fp.event(&event("E2")), original);
+    }
+
+    #[test]
+    fn fingerprints_of_a_large_batch_on_threads_are_in_record_order() {
+        let events: Vec<Event> = (0..50_001).map(|i| event(&format!("E{i}"))).collect();
         let mut fp = Fingerprinter::default();
         let one_by_one: Vec<i64> = events.iter().map(|e| fp.event(e)).collect();
         assert_eq!(fingerprints(&events, Fingerprinter::event), one_by_one);
         assert_eq!(scan_events("f.csv", &events).unwrap().fingerprints, one_by_one);
+    }
+
+    #[test]
+    fn a_repeated_equal_observation_is_a_duplicate() {
+        let rows = vec![observation(), observation()];
+        let batch = scan_observations("t.csv", &rows).unwrap();
+        assert_eq!(batch.first, vec![true, false]);
+        assert_eq!(batch.duplicates, 1);
+        assert_eq!(batch.fingerprints[0], batch.fingerprints[1]);
     }
 
     #[test]
