@@ -17,6 +17,7 @@ fi
 "$VENV/bin/pip" install -q --disable-pip-version-check scikit-learn numpy
 
 cargo build --release -q -p vitalcore
-VC=("$ROOT/target/release/vitalcore" classify)
+# Honour CARGO_TARGET_DIR so the binary run is the one just built.
+VC=("${CARGO_TARGET_DIR:-$ROOT/target}/release/vitalcore" classify)
 
 "$VENV/bin/python" "$ROOT/bench/classify/compare.py" "$DATA_DIR" "${VC[@]}"

@@ -27,6 +27,8 @@ mod lexicon;
 mod linear;
 mod metrics;
 mod model;
+#[cfg(test)]
+mod reference_tests;
 mod text;
 
 pub use classifier::{Classifier, LabelScore};

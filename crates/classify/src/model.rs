@@ -129,6 +129,37 @@ impl Model {
         &self.lexicon
     }
 
+    #[cfg(test)]
+    pub(crate) fn feature_config(&self) -> FeatureConfig {
+        self.features
+    }
+
+    /// Learned labels (weight columns), as indices into [`Model::labels`].
+    #[cfg(test)]
+    pub(crate) fn columns(&self) -> &[usize] {
+        &self.columns
+    }
+
+    #[cfg(test)]
+    pub(crate) fn weight(&self, bucket: u32, column: usize) -> i16 {
+        self.linear.weights[bucket as usize * self.linear.k + column]
+    }
+
+    #[cfg(test)]
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.linear.bias
+    }
+
+    #[cfg(test)]
+    pub(crate) fn scale(&self) -> &[f32] {
+        &self.linear.scale
+    }
+
+    #[cfg(test)]
+    pub(crate) fn platt(&self) -> &[[f32; 3]] {
+        &self.platt
+    }
+
     /// Probability per label (in [`Model::labels`] order) into `out`.
     pub(crate) fn probabilities(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<f32>) {
         let k = self.linear.k;
