@@ -53,10 +53,12 @@ fn same_or_nested(areas: &AreaIndex, a: &str, b: &str) -> bool {
     a == b || parent(a).as_deref() == Some(b) || parent(b).as_deref() == Some(a)
 }
 
-/// `62%`, `4.5%`: probabilities to a person, one decimal under 10%.
+/// `62%`, `4.5%`, `5%`: probabilities to a person, one decimal under 10%
+/// when it is not zero.
 fn percent(p: f64) -> String {
     let v = p * 100.0;
-    if v >= 10.0 || v == 0.0 { format!("{v:.0}%") } else { format!("{v:.1}%") }
+    let text = if v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") };
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 /// An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), or as stored if unreadable.
@@ -122,7 +124,7 @@ pub(crate) fn section(reports: &Reports, list: &[EarlyWarning], caller: &Caller,
     let _ = write!(
         b,
         "<h2 id=\"early-warnings\">Early warnings</h2><p>{open} open ({new} new): forecasts at or above their threshold \
-         and bursts of community reports above their recent level, new first ({SHOWN} shown).</p>"
+         and bursts of community reports above their recent level, new first (at most {SHOWN} shown).</p>"
     );
     if list.is_empty() {
         return b;
@@ -206,6 +208,7 @@ mod tests {
     fn levels_read_as_a_probability_against_its_threshold_or_a_count_against_its_limit() {
         assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.62, 0.5, WarningStatus::New)), "62% (threshold 50%)");
         assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.0123, 0.005, WarningStatus::New)), "1.2% (threshold 0.5%)");
+        assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.999, 0.05, WarningStatus::New)), "100% (threshold 5%)");
         assert_eq!(level(&warning(WarningKind::ReportBurst, 6.0, 3.0, WarningStatus::New)), "6 reports (limit 3.0)");
     }
 
