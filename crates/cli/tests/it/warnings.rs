@@ -164,21 +164,210 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
     }
 }
 
+/// The early warnings `vitalcore warnings run` raised appear in the staff
+/// alert queue at /alerts: an analyst sees them marked by kind with area,
+/// month and level, acknowledges and closes one through the page's forms
+/// (CSRF-checked), and `vitalcore warnings list` shows who did it; a focal
+/// point sees only their community's warnings and cannot move them; a viewer
+/// does not get the page.
+#[test]
+fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles_that_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = car_db(dir.path());
+    for i in 0..6 {
+        let text = format!("Armed men attacked the village, houses burned ({i})");
+        ok(vitalcore(&db, &["report", "submit", "--text", &text, "--area", "CF32", "--category", "attack", "--event-time", "2022-12-10"]));
+    }
+    // A low threshold, so that several areas have warnings; 12 units x 3
+    // months and one burst stay under the 50 rows the page shows.
+    let run = ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005", "--p-ge", "25:1.0", "--format", "json"];
+    ok(vitalcore(&db, &run));
+    let listed = warning_list(&db, &[]);
+    let find = |kind: &str, unit: Option<&str>| -> serde_json::Value {
+        listed
+            .iter()
+            .filter(|w| w["kind"] == kind && unit.is_none_or(|u| w["unit"] == u))
+            .max_by_key(|w| w["id"].as_i64())
+            .unwrap_or_else(|| panic!("no {kind} warning in {listed:?}"))
+            .clone()
+    };
+    let burst = find("report-burst", Some("CF32"));
+    let elsewhere = find("forecast-threshold", None);
+    let other_area = listed.iter().find(|w| w["unit"] != "CF32").expect("a warning outside CF32").clone();
+    add_user(&db, "analyst1", "analyst", &[]);
+    add_user(&db, "focal32", "focal-point", &["--community", "CF32"]);
+    add_user(&db, "viewer1", "viewer", &[]);
+
+    let server = Server::on(&db);
+    let addr = server.addr.as_str();
+    let analyst = login(addr, "analyst1");
+    let page = alerts_page(addr, &analyst);
+    let section = warning_section(&page);
+    assert!(section.contains(&format!("{n} open ({n} new)", n = listed.len())), "{section}");
+    let row = warning_row(section, &burst);
+    assert!(row.contains("Report burst") && row.contains("CF32") && row.contains("Ouham") && row.contains("2022-12"), "{row}");
+    assert!(row.contains("6 reports") && row.contains("Acknowledge") && row.contains("Close"), "{row}");
+    let row = warning_row(section, &elsewhere);
+    let month = elsewhere["month"].as_str().unwrap();
+    assert!(row.contains("Forecast threshold") && row.contains(month) && row.contains("% (threshold 0.5%)"), "{row}");
+    assert!(!page.contains("<script") && !page.contains("https://"), "server-rendered, nothing loaded from outside");
+
+    // Acknowledge through the page: only with the page's CSRF token.
+    let csrf = hidden_csrf(&page);
+    let id = burst["id"].as_i64().unwrap();
+    let path = format!("/alerts/warnings/{id}/status");
+    assert_eq!(post_form(addr, &path, &analyst, &[("status", "acknowledged")]).0, 403, "no CSRF token, no change");
+    assert_eq!(post_form(addr, &path, &analyst, &[("csrf", "1700000000.AAAA"), ("status", "acknowledged")]).0, 403);
+    assert_eq!(warning_list(&db, &["--status", "acknowledged"]), Vec::<serde_json::Value>::new());
+    assert_eq!(post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "new")]).0, 400);
+    assert_eq!(post_form(addr, "/alerts/warnings/999999/status", &analyst, &[("csrf", &csrf), ("status", "closed")]).0, 404);
+    let (status, head) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "acknowledged")]);
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains(&format!("/alerts#warning-{id}")), "{head}");
+    let acked = warning_list(&db, &["--status", "acknowledged"]);
+    assert_eq!(acked.len(), 1);
+    assert_eq!((acked[0]["id"].as_i64(), acked[0]["status_by"].as_str()), (Some(id), Some("analyst1")));
+    let page = alerts_page(addr, &analyst);
+    let section = warning_section(&page);
+    assert!(section.contains(&format!("{} open ({} new)", listed.len(), listed.len() - 1)), "{section}");
+    let row = warning_row(section, &burst);
+    assert!(row.contains("acknowledged") && row.contains("by analyst1") && !row.contains("Acknowledge") && row.contains("Close"), "{row}");
+
+    // A focal point of CF32 sees that area's warnings, read-only, and cannot move them.
+    let focal = login(addr, "focal32");
+    let page = alerts_page(addr, &focal);
+    let section = warning_section(&page);
+    warning_row(section, &burst);
+    assert!(!section.contains(&format!("id=\"warning-{}\"", other_area["id"])), "another area's warning: {section}");
+    assert!(!section.contains("<form"), "no actions for a focal point: {section}");
+    let focal_csrf = hidden_csrf(&page);
+    assert_eq!(post_form(addr, &path, &focal, &[("csrf", &focal_csrf), ("status", "closed")]).0, 403);
+    assert_eq!(warning_list(&db, &["--status", "closed"]), Vec::<serde_json::Value>::new());
+    let viewer = login(addr, "viewer1");
+    assert_eq!(get_page(addr, "/alerts", &viewer).0, 403, "a viewer does not read the alert queue");
+
+    // Closing takes it out of the open queue, on the page and in the CLI.
+    let (status, _) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "closed")]);
+    assert_eq!(status, 303);
+    let closed = warning_list(&db, &["--status", "closed"]);
+    assert_eq!((closed.len(), closed[0]["status_by"].as_str()), (1, Some("analyst1")));
+    assert_eq!(warning_list(&db, &["--open"]).len(), listed.len() - 1);
+    let page = alerts_page(addr, &analyst);
+    let section = warning_section(&page);
+    assert!(!section.contains(&format!("id=\"warning-{id}\"")), "{section}");
+    assert!(section.contains(&format!("{} open ({} new)", listed.len() - 1, listed.len() - 1)), "{section}");
+}
+
+/// `vitalcore warnings list --format json` with `extra` options.
+fn warning_list(db: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["warnings", "list", "--format", "json"];
+    args.extend(extra);
+    let (out, _) = ok(vitalcore(db, &args));
+    serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().clone()
+}
+
+/// One HTTP/1.1 request; (status, head, body). The pages are sent with a
+/// length, not chunked.
+fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.write_all(format!("{req}\r\n{body}").as_bytes()).unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let (head, body) = buf.split_once("\r\n\r\n").unwrap_or((&buf, ""));
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head.to_string(), body.to_string())
+}
+
+/// `name=value` of the response's Set-Cookie for `name`.
+fn set_cookie(head: &str, name: &str) -> String {
+    head.lines()
+        .filter_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")))
+        .map(|(_, v)| v.trim().split(';').next().unwrap().to_string())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {head}"))
+}
+
+fn hidden_csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// Form encoding of the few characters these tests send.
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| s.replace('%', "%25").replace('+', "%2B").replace(' ', "+").replace('/', "%2F").replace('&', "%26").replace('=', "%3D").replace(':', "%3A");
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Logs in through /login as a browser does; returns the session cookie.
+fn login(addr: &str, user: &str) -> String {
+    let (_, head, page) = request(addr, "GET", "/login", &[], "");
+    let form_cookie = set_cookie(&head, "vc_form");
+    let body = form_encode(&[("csrf", &hidden_csrf(&page)), ("username", user), ("password", PASSWORD)]);
+    let (status, head, _) =
+        request(addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &form_cookie)], &body);
+    assert_eq!(status, 303, "{head}");
+    set_cookie(&head, "vc_session")
+}
+
+fn get_page(addr: &str, path: &str, session: &str) -> (u16, String) {
+    let (status, _, body) = request(addr, "GET", path, &[("Cookie", session)], "");
+    (status, body)
+}
+
+fn alerts_page(addr: &str, session: &str) -> String {
+    let (status, page) = get_page(addr, "/alerts", session);
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+/// The early-warning section of the alert page (before the community alerts).
+fn warning_section(page: &str) -> &str {
+    let start = page.find("id=\"early-warnings\"").unwrap_or_else(|| panic!("no early-warning section in {page}"));
+    let end = page[start..].find("Community alerts").map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+/// The table row of warning `w` in the section.
+fn warning_row<'a>(section: &'a str, w: &serde_json::Value) -> &'a str {
+    let start = section.find(&format!("id=\"warning-{}\"", w["id"])).unwrap_or_else(|| panic!("warning {w} not in {section}"));
+    let end = section[start..].find("</tr>").map_or(section.len(), |e| start + e);
+    &section[start..end]
+}
+
+/// POSTs a form with the session cookie; (status, head).
+fn post_form(addr: &str, path: &str, session: &str, pairs: &[(&str, &str)]) -> (u16, String) {
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", session)];
+    let (status, head, _) = request(addr, "POST", path, &headers, &form_encode(pairs));
+    (status, head)
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
 /// An account with `role`; returns an API token of it.
 fn account(db: &std::path::Path, name: &str, role: &str) -> String {
+    add_user(db, name, role, &[]);
+    ok(vitalcore(db, &["users", "token", name, "--partner", "ops"])).0.trim().to_string()
+}
+
+/// An account with `role` and [`PASSWORD`]; `extra` options for `users add`.
+fn add_user(db: &std::path::Path, name: &str, role: &str, extra: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
         .arg("--db")
         .arg(db)
         .args(["users", "add", name, "--role", role, "--password-stdin"])
+        .args(extra)
         .env_remove("VITALCORE_DATABASE_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     ok(child.wait_with_output().unwrap());
-    ok(vitalcore(db, &["users", "token", name, "--partner", "ops"])).0.trim().to_string()
 }
 
 /// (status, body) of a JSON POST, with a bearer token if given.
