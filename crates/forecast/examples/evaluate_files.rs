@@ -6,6 +6,9 @@
 //! cargo run --release -p vitalcore-forecast --features files --example evaluate_files -- \
 //!   --events FILE [--boundaries FILE] [--country NAME] [--unit admin1] [--target fatalities] \
 //!   [--first YYYY-MM] [--last YYYY-MM] --start YYYY-MM --end YYYY-MM [--json OUT]
+//!
+//! Environment: MODELS=zero,last,... to compare fewer models (faster);
+//! COMPACT=1 (HURDLE=1, DIAG=1) for one line per data set.
 use std::collections::HashMap;
 use vitalcore_forecast::{BacktestConfig, Features, ModelKind, Panel, PanelOptions, Target, backtest};
 use vitalcore_framework::{Framework, Month, UnitKind};
@@ -48,7 +51,10 @@ fn main() {
         train_window: 120,
         refit_every: 1,
         threads: 2,
-        models: vitalcore_forecast::ALL_MODELS.to_vec(),
+        models: match std::env::var("MODELS") {
+            Ok(list) => list.split(',').map(|m| ModelKind::parse(m).expect("MODELS")).collect(),
+            Err(_) => vitalcore_forecast::ALL_MODELS.to_vec(),
+        },
     };
     let r = backtest(&panel, &features, &cfg, &|_, _| {}).expect("backtest");
     if let Some(out) = one("json") {
@@ -60,6 +66,9 @@ fn main() {
     let m = |k: ModelKind| &r.models[k.name()];
     let compact = std::env::var_os("COMPACT").is_some();
     for learned in [ModelKind::Hurdle, ModelKind::Ensemble] {
+        if !r.models.contains_key(learned.name()) {
+            continue;
+        }
         if compact && (learned == ModelKind::Hurdle) != std::env::var_os("HURDLE").is_some() {
             continue;
         }

@@ -20,18 +20,26 @@ use crate::rng::Rng;
 /// months count more, since conflict dynamics drift (discounted likelihood).
 pub const RECENCY_HALF_LIFE: f64 = 36.0;
 
-/// Ridge penalty on the non-intercept coefficients (features are O(1)).
-pub const RIDGE: f64 = 1.0;
+/// Ridge penalty on the non-intercept coefficients of P(y > 0) (features
+/// are O(1)): a prior worth about 200 recency-weighted unit-months, which
+/// shrinks unit-specific probabilities toward the pooled rate. Where past
+/// activity does not say where the next events fall (ACLED Burundi
+/// 2016-20: with penalty 1 the Brier score at h2-h3 was no better than a
+/// constant's), this is what keeps the model from concentrating probability
+/// on the wrong units; where it does (UCDP CAR), the data outweigh it.
+/// Penalties 1, 10, 30, 50, 200, 300, 500, 2000 were compared on every
+/// backtest in bench/forecast/RESULTS.md; 200 was best or within 0.005 of
+/// the best CRPS ratio on each.
+pub const RIDGE: f64 = 200.0;
 const MAX_NEWTON: usize = 30;
 /// Ridge penalty of the size model: a strong prior that shrinks ln-size
 /// toward the recency-weighted mean of the positive months (the intercept),
-/// about the weight of five years of one unit's rows. The size model is
-/// fitted on few positive rows, and with a weak penalty it carried the
-/// sizes of a past peak into forecasts after it, more so at longer
-/// horizons (CAR 2012-16, Burundi 2016-20); penalties 1, 5, 20 and 60 were
-/// compared on every backtest in bench/forecast/RESULTS.md and 60 was best
-/// or equal on all of them.
-pub const SIZE_RIDGE: f64 = 60.0;
+/// the same weight as [`RIDGE`]. The size model is fitted on few positive
+/// rows, and with a weak penalty it carried the sizes of a past peak into
+/// forecasts after it, more so at longer horizons (CAR 2012-16, Burundi
+/// 2016-20); penalties 1 to 2000 were compared on every backtest in
+/// bench/forecast/RESULTS.md together with [`RIDGE`].
+pub const SIZE_RIDGE: f64 = 200.0;
 
 #[derive(Debug, Clone)]
 pub struct HurdleFit {
@@ -231,10 +239,19 @@ fn fit_size(positives: &[(Vec<f32>, f64, f64)], p: usize) -> (Vec<f64>, Vec<f64>
 
 /// Months at the end of the training window used for recalibration.
 pub const CALIBRATION_MONTHS: usize = 24;
-/// Half-life (months) of the weights of the calibration months: the level
-/// the forecasts are matched to is an exponentially weighted recent level,
-/// so it follows a decline after a peak within months, not years.
-pub const CALIBRATION_HALF_LIFE: f64 = 6.0;
+/// Half-life (months) of the weights of the calibration months for P(y > 0):
+/// the share of non-zero unit-months the forecasts are matched to is an
+/// exponentially weighted recent share, so it follows a decline after a
+/// peak within months, not years.
+pub const CALIBRATION_HALF_LIFE: f64 = 3.0;
+/// Half-life (months) of the weights for the size scale: after a peak the
+/// sizes of events fall faster than their frequency (Burundi 2016, CAR
+/// 2015), so the mean is matched to the last month or two. The scale only
+/// shrinks (see [`MIN_SCALE`]), so a noisy low month can pull forecasts
+/// down but a single extreme month cannot blow them up; the cost is a
+/// bias ratio a little below 1 in steady periods (0.84-0.97 on the
+/// backtests in bench/forecast/RESULTS.md).
+pub const SIZE_CALIBRATION_HALF_LIFE: f64 = 1.0;
 /// Smallest size scale. The scale is never above 1: Duan's smearing already
 /// makes the retransformed sizes unbiased in the training window, and an
 /// upward recalibration is driven by the few extreme months in the
@@ -243,11 +260,11 @@ pub const CALIBRATION_HALF_LIFE: f64 = 6.0;
 pub const MIN_SCALE: f64 = 0.2;
 
 /// Recalibration in the large on the most recent [`CALIBRATION_MONTHS`] of
-/// training rows (Steyerberg 2019, ch. 20), each month weighted by
-/// 0.5^(age / [`CALIBRATION_HALF_LIFE`]): the logistic intercept is shifted
-/// so the predicted (weighted) count of non-zero months equals the observed
-/// one, then the sizes are scaled down so the mean prediction equals the mean
-/// outcome. Conflict levels drift; this keeps the bias ratio near 1 when a
+/// training rows (Steyerberg 2019, ch. 20): the logistic intercept is
+/// shifted so the predicted count of non-zero months, each month weighted by
+/// 0.5^(age / [`CALIBRATION_HALF_LIFE`]), equals the observed one; then the
+/// sizes are scaled down so the mean prediction equals the mean outcome with
+/// months weighted by 0.5^(age / [`SIZE_CALIBRATION_HALF_LIFE`]). Conflict levels drift; this keeps the bias ratio near 1 when a
 /// long training window spans a past peak. Shift and scale are clamped
 /// ([-3, 3], [[`MIN_SCALE`], 1]).
 fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usize, months: std::ops::Range<usize>, h: usize) {
@@ -257,35 +274,37 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
     let recent = months.end.saturating_sub(CALIBRATION_MONTHS).max(months.start)..months.end;
     let smear = fit.smear();
     let t_len = features.months;
-    // (logit, expected size, count of rows)
-    let mut rows: Vec<(f64, f64, f64)> = Vec::new();
+    let n_age = recent.len();
+    // (logit, expected size, age in months, count of rows)
+    let mut rows: Vec<(f64, f64, usize, f64)> = Vec::new();
     let idle = features.inactive_row();
-    let mut idle_count = 0.0;
-    let (mut nonzero, mut total) = (0.0, 0.0);
+    let (idle_z, idle_s) = (dot(&fit.logit, &idle), fit.size_mean_log(&idle).min(30.0).exp() * smear);
+    let mut idle_by_age = vec![0.0; n_age];
+    let (mut nonzero_by_age, mut total_by_age) = (vec![0.0; n_age], vec![0.0; n_age]);
     for u in 0..n_units {
         for t in recent.clone() {
-            let w = 0.5f64.powf((recent.end - 1 - t) as f64 / CALIBRATION_HALF_LIFE);
+            let age = recent.end - 1 - t;
             let r = u * t_len + t;
             let out = y[r + h];
-            total += w * out;
-            nonzero += w * (out > 0.0) as u8 as f64;
+            total_by_age[age] += out;
+            nonzero_by_age[age] += (out > 0.0) as u8 as f64;
             if features.active[r] {
                 let x = &features.x[r * features.d..(r + 1) * features.d];
-                rows.push((dot(&fit.logit, x), fit.size_mean_log(x).min(30.0).exp() * smear, w));
+                rows.push((dot(&fit.logit, x), fit.size_mean_log(x).min(30.0).exp() * smear, age, 1.0));
             } else {
-                idle_count += w;
+                idle_by_age[age] += 1.0;
             }
         }
     }
-    if idle_count > 0.0 {
-        rows.push((dot(&fit.logit, &idle), fit.size_mean_log(&idle).min(30.0).exp() * smear, idle_count));
-    }
-    let target = nonzero.max(0.5);
+    rows.extend(idle_by_age.iter().enumerate().filter(|(_, n)| **n > 0.0).map(|(age, &n)| (idle_z, idle_s, age, n)));
+    let weights = |hl: f64| -> Vec<f64> { (0..n_age).map(|a| 0.5f64.powf(a as f64 / hl)).collect() };
+    let (wp, ws) = (weights(CALIBRATION_HALF_LIFE), weights(SIZE_CALIBRATION_HALF_LIFE));
+    let target = nonzero_by_age.iter().zip(&wp).map(|(n, w)| n * w).sum::<f64>().max(0.5);
     let mut shift = 0.0f64;
     for _ in 0..50 {
-        let (f, df) = rows.iter().fold((0.0, 0.0), |(f, df), &(z, _, n)| {
+        let (f, df) = rows.iter().fold((0.0, 0.0), |(f, df), &(z, _, age, n)| {
             let p = sigmoid(z + shift);
-            (f + n * p, df + n * p * (1.0 - p))
+            (f + wp[age] * n * p, df + wp[age] * n * p * (1.0 - p))
         });
         if df <= 0.0 {
             break;
@@ -297,7 +316,8 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
         }
     }
     fit.logit[0] += shift;
-    let pred: f64 = rows.iter().map(|&(z, s, n)| n * sigmoid(z + shift) * s).sum();
+    let total: f64 = total_by_age.iter().zip(&ws).map(|(v, w)| v * w).sum();
+    let pred: f64 = rows.iter().map(|&(z, s, age, n)| ws[age] * n * sigmoid(z + shift) * s).sum();
     fit.scale = if pred > 0.0 { (total / pred).clamp(MIN_SCALE, 1.0) } else { 1.0 };
 }
 
