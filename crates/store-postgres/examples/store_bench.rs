@@ -7,12 +7,10 @@
 //!     [--rows 1000000] [--runs 3] [--backend both|sqlite|postgres] [--dir /tmp] [--import-only]
 //! PostgreSQL: VITALCORE_PG_URL, default `host=127.0.0.1 user=postgres dbname=test`.
 
-#[path = "../../store-sqlite/tests/it/synthetic.rs"]
-mod synthetic;
-
 use std::time::Instant;
 
 use vitalcore_framework::Event;
+use vitalcore_store::testing::synthetic;
 use vitalcore_store::{ImportCounts, Store};
 use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;

@@ -12,6 +12,8 @@
 pub mod columns;
 pub mod fingerprint;
 pub mod forecasts;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -6,11 +6,6 @@
 //! dbname=test`. If it is unreachable the tests fail, unless
 //! `VITALCORE_SKIP_PG=1` says to skip them.
 
-#[path = "../../../store-sqlite/tests/it/synthetic.rs"]
-mod synthetic;
-#[path = "../../../store-sqlite/tests/it/conformance.rs"]
-#[macro_use]
-mod conformance;
 mod reports;
 
 use std::io::{BufRead, BufReader};
@@ -20,7 +15,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
-use vitalcore_store::{EventFilter, Store, StoreError, events};
+use vitalcore_store::testing::synthetic;
+use vitalcore_store::{EventFilter, Store, StoreError, conformance_tests, events};
 use vitalcore_store_postgres::{PostgresStore, SCHEMA_VERSION};
 
 fn pg_url() -> String {

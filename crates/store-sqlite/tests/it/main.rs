@@ -2,10 +2,6 @@
 //! in-memory and on a file database, plus what only SQLite has (migrations
 //! on reopen, refusing a newer schema, surviving a killed import).
 
-#[path = "synthetic.rs"]
-mod synthetic;
-#[macro_use]
-mod conformance;
 mod reports_conformance;
 
 use std::io::{BufRead, BufReader};
@@ -14,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+use vitalcore_store::testing::synthetic;
 use vitalcore_store::{EventFilter, Store, StoreError, events};
 use vitalcore_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 
@@ -37,11 +34,11 @@ fn file_store() -> FileStore {
 }
 
 mod in_memory {
-    conformance_tests!(Some(Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap())));
+    vitalcore_store::conformance_tests!(Some(Box::new(vitalcore_store_sqlite::SqliteStore::open_in_memory().unwrap())));
 }
 
 mod on_file {
-    conformance_tests!(Some(crate::file_store()));
+    vitalcore_store::conformance_tests!(Some(crate::file_store()));
 }
 
 #[test]

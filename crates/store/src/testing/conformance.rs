@@ -1,22 +1,22 @@
 //! The store contract, checked the same way on every backend. Each backend's
-//! test binary includes this file (the PostgreSQL crate through `#[path]`)
-//! and calls `conformance_tests!(expression giving Some(fresh store))`: the
-//! store must deref to a `Store` whose database is empty.
-
-#![allow(dead_code)]
+//! test binary calls `vitalcore_store::conformance_tests!(expression giving
+//! Some(fresh store))` in a module of its own: one `#[test]` per check, each
+//! on a fresh store, which must deref to a `Store` whose database is empty
+//! (`None` skips, where a backend's server may be absent).
 
 use vitalcore_framework::{Event, Month, Source};
-use vitalcore_store::{Area, EventFilter, ImportCounts, Store, StoreCounts, events};
+use crate::{Area, EventFilter, ImportCounts, Store, StoreCounts, events};
 
 use super::synthetic;
 
 /// One `#[test]` per contract check, each on a fresh store.
+#[macro_export]
 macro_rules! conformance_tests {
     ($fresh:expr) => {
         mod conformance_suite {
             #[allow(unused_imports)]
             use super::*;
-            conformance_tests!(@each $fresh;
+            $crate::conformance_tests!(@each $fresh;
                 first_import_counts_every_event_as_imported,
                 reimport_of_the_same_file_changes_nothing,
                 revised_event_is_updated_and_keeps_its_prior_version,
@@ -39,7 +39,7 @@ macro_rules! conformance_tests {
             fn $name() {
                 // `$fresh` is `None` only where a backend's tests may be skipped.
                 let Some(store) = $fresh else { return };
-                crate::conformance::$name(&*store);
+                $crate::testing::conformance::$name(&*store);
             }
         )*
     };

@@ -1,12 +1,9 @@
 //! Synthetic, ACLED-shaped events for the store tests and the store
 //! benchmark (never real ACLED rows). Deterministic for a given seed.
-//! Shared with the PostgreSQL tests and the benchmark through `#[path]`.
-
-#![allow(dead_code)]
 
 use jiff::civil::Date;
 use vitalcore_framework::{Event, Observation, Place, Provenance, Source, Tags};
-use vitalcore_store::ImportFile;
+use crate::ImportFile;
 
 /// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, good enough here.
 pub struct Rng(u64);
