@@ -1,0 +1,88 @@
+// Opens the alert page in headless Chromium as a protection officer would:
+// after `vitalcore warnings run`, the early warnings are listed above the
+// community alerts, and acknowledging one with its button records who did it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const FIXTURES = "../crates/import/tests/fixtures";
+const PASSWORD = "correct horse battery staple";
+// The SQLite file of each test, never a PostgreSQL server from the environment.
+const ENV = { ...process.env };
+delete ENV.VITALCORE_DATABASE_URL;
+
+function vitalcore(db, args, input) {
+  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
+  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+// The CAR fixture, six community reports in Ouham (CF32) in its last month
+// (a burst), forecasts with a low threshold, and an analyst.
+function prepare() {
+  const db = join(mkdtempSync(join(tmpdir(), "vitalcore-pw-alerts-")), "t.db");
+  vitalcore(db, ["import", join(FIXTURES, "ucdp_ged_car.geojson"), join(FIXTURES, "caf_adm1_simplified.geojson")]);
+  for (let i = 0; i < 6; i++) {
+    vitalcore(db, ["report", "submit", "--text", `Armed men attacked the village, houses burned (${i})`, "--area", "CF32",
+      "--category", "attack", "--event-time", "2022-12-10"]);
+  }
+  vitalcore(db, ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005", "--p-ge", "25:1.0"]);
+  vitalcore(db, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], `${PASSWORD}\n`);
+  return db;
+}
+
+async function serve(db) {
+  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  while (!/listening on (http:\/\/\S+)/.test(out)) {
+    const [chunk] = await once(child.stdout, "data");
+    out += chunk;
+  }
+  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
+}
+
+test("an analyst sees the early warnings on the alert page and acknowledges one", async () => {
+  const db = prepare();
+  const open = JSON.parse(vitalcore(db, ["warnings", "list", "--open", "--format", "json"]));
+  const burst = open.find((w) => w.kind === "report-burst" && w.unit === "CF32");
+  assert.ok(burst, "the reports in Ouham raised a burst warning");
+  const { child, url } = await serve(db);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    const outside = [];
+    page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    await page.goto(`${url}/login`);
+    await page.fill("#u", "ana");
+    await page.fill("#p", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${url}/alerts`);
+    assert.equal(await page.locator("tr.ew").count(), open.length, "one row per open warning");
+    const row = page.locator(`#warning-${burst.id}`);
+    assert.match(await row.textContent(), /Report burst.*CF32.*Ouham.*2022-12.*6 reports/s);
+
+    await row.getByRole("button", { name: "Acknowledge" }).click();
+    await page.waitForURL(`${url}/alerts#warning-${burst.id}`);
+    const after = page.locator(`#warning-${burst.id}`);
+    assert.match(await after.textContent(), /acknowledged\s*by ana/);
+    assert.equal(await after.getByRole("button", { name: "Acknowledge" }).count(), 0);
+    const acked = JSON.parse(vitalcore(db, ["warnings", "list", "--status", "acknowledged", "--format", "json"]));
+    assert.deepEqual(acked.map((w) => [w.id, w.status_by]), [[burst.id, "ana"]]);
+    assert.deepEqual(outside, [], "the page must load nothing from outside");
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+});
