@@ -108,7 +108,7 @@ fn page(lang: &str, title: &str, body: &str) -> String {
     )
 }
 
-pub(crate) fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
+fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
