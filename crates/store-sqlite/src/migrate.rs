@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_reports.sql")),
     (3, include_str!("../migrations/0003_corrections.sql")),
     (4, include_str!("../migrations/0004_forecasts.sql")),
+    (5, include_str!("../migrations/0005_drop_unused_event_indexes.sql")),
 ];
 
 /// The newest schema version this build knows.

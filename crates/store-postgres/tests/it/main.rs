@@ -109,6 +109,46 @@ fn reconnecting_keeps_data_and_applies_migrations_once() {
     assert_eq!(applied, SCHEMA_VERSION);
 }
 
+/// Migration 5 drops the two event indexes no query used, from a version 4
+/// schema that has them, and keeps the data and the other indexes.
+#[test]
+fn migration_5_drops_the_unused_event_indexes() {
+    let Some(schema) = Schema::new() else { return };
+    schema.store().import_events(&synthetic::file("a.csv", 50), &synthetic::events(50, 13)).unwrap();
+    let mut client = admin().unwrap();
+    let event_indexes = |client: &mut Client| -> Vec<String> {
+        client
+            .query(
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events' ORDER BY 1",
+                &[&schema.name],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let before = event_indexes(&mut client);
+    // Back to version 4 as it was created: with both indexes.
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {0};
+             CREATE INDEX events_admin1_month ON events (admin1_pcode, month);
+             CREATE INDEX events_grid_month ON events (grid_gid, month);
+             DELETE FROM schema_migrations WHERE version = 5;
+             RESET search_path;",
+            schema.name
+        ))
+        .unwrap();
+    assert_eq!(event_indexes(&mut client).len(), before.len() + 2);
+    let store = schema.store();
+    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.counts().unwrap().events, 50);
+    let after = event_indexes(&mut client);
+    assert_eq!(after, before);
+    assert!(after.iter().all(|name| !name.ends_with("_month")), "{after:?}");
+    assert!(after.contains(&"events_date".to_string()), "{after:?}");
+}
+
 #[test]
 fn concurrent_connects_migrate_once() {
     let Some(schema) = Schema::new() else { return };

@@ -59,6 +59,41 @@ fn reopening_keeps_data_and_applies_migrations_once() {
     }
 }
 
+/// Migration 5 drops the two event indexes no query used, from a version 4
+/// database that has them, and keeps the data and the other indexes.
+#[test]
+fn migration_5_drops_the_unused_event_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.import_events(&synthetic::file("a.csv", 50), &synthetic::events(50, 13)).unwrap();
+    }
+    let event_indexes = |conn: &rusqlite::Connection| -> Vec<String> {
+        let sql = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL \
+                   ORDER BY name";
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    {
+        // Back to version 4 as it was created: with both indexes.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE INDEX events_admin1_month ON events (admin1_pcode, month);
+             CREATE INDEX events_grid_month ON events (grid_gid, month);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        assert_eq!(event_indexes(&conn).len(), 4);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.counts().unwrap().events, 50);
+    store.integrity_check().unwrap();
+    drop(store);
+    assert_eq!(event_indexes(&rusqlite::Connection::open(&path).unwrap()), ["events_date", "events_source_id"]);
+}
+
 #[test]
 fn file_database_is_in_wal_mode() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,7 +212,7 @@ fn bulk_import_restores_every_index() {
     };
     let store = SqliteStore::open(&path).unwrap();
     let before = index_names(&path);
-    assert_eq!(before, ["events_admin1_month", "events_date", "events_grid_month", "events_source_id"]);
+    assert_eq!(before, ["events_date", "events_source_id"]);
     let mut batch = synthetic::events(30_000, 12);
     assert_eq!(store.import_events(&synthetic::file("bulk.csv", 30_000), &batch).unwrap().imported, 30_000);
     assert_eq!(index_names(&path), before);
