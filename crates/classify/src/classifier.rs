@@ -108,14 +108,8 @@ impl Classifier {
                 .filter(|(_, s)| s.is_positive())
                 .fold(0, |acc, (i, _)| acc | 1 << i),
             Classifier::Model(model) => SCRATCH.with(|cell| {
-                let (scratch, probabilities) = &mut *cell.borrow_mut();
-                model.probabilities(text, scratch, probabilities);
-                probabilities
-                    .iter()
-                    .zip(model.thresholds())
-                    .enumerate()
-                    .filter(|(_, (p, t))| p >= t)
-                    .fold(0, |acc, (i, _)| acc | 1 << i)
+                let (scratch, _) = &mut *cell.borrow_mut();
+                model.predict_bits(text, scratch)
             }),
         }
     }

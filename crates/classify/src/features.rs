@@ -37,19 +37,23 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 #[derive(Default)]
 pub(crate) struct Scratch {
     pub normalized: String,
-    pub chars: Vec<char>,
+    /// Code points of the current token with its `<` `>` padding.
+    pub chars: Vec<u32>,
     pub hits: Vec<u16>,
     pub features: Vec<(u32, f32)>,
+    /// Buckets of the char n-grams and of the words and bigrams of a text.
+    pub char_buckets: Vec<u32>,
+    pub word_buckets: Vec<u32>,
 }
 
-#[inline]
-fn fnv_step(h: u64, c: char) -> u64 {
+#[inline(always)]
+fn fnv_step(h: u64, c: u32) -> u64 {
     (h ^ c as u64).wrapping_mul(FNV_PRIME)
 }
 
 impl FeatureConfig {
     /// Fibonacci (multiply-shift) hashing of the FNV state to a bucket.
-    #[inline]
+    #[inline(always)]
     fn bucket(&self, h: u64) -> u32 {
         (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.bits as u32)) as u32
     }
@@ -63,7 +67,7 @@ impl FeatureConfig {
     /// scaled to unit L2 norm, so long and short messages weigh alike.
     pub(crate) fn extract(&self, lexicon: &Lexicon, idf: Option<&[f32]>, text: &str, scratch: &mut Scratch) {
         normalize_into(text, &mut scratch.normalized);
-        let Scratch { normalized, chars, hits, features } = scratch;
+        let Scratch { normalized, chars, hits, features, .. } = scratch;
         features.clear();
         // Value 0.0 marks the char block, 1.0 the word block, until `scale_blocks`.
         self.for_each_hashed(normalized, chars, |bucket, is_word| {
@@ -93,33 +97,198 @@ impl FeatureConfig {
         self.lexicon_weight * (1.0 + hits as f32).ln()
     }
 
+    /// The buckets of the char n-grams and of the words and bigrams of an
+    /// already normalised text, each block in [`FeatureConfig::for_each_hashed`]
+    /// order. The buffers only grow and are written by index, and the loop
+    /// has no closures, so counts and pointers stay in registers.
+    pub(crate) fn hash_blocks<'a>(
+        &self,
+        normalized: &str,
+        chars: &mut Vec<u32>,
+        grams: &'a mut Vec<u32>,
+        words: &'a mut Vec<u32>,
+    ) -> (&'a [u32], &'a [u32]) {
+        // A token of L code points has L + 2 n-gram starts, each with at most
+        // `sizes` n-grams; tokens of L >= 1 bytes and a space between them:
+        // the starts add up to at most 2 * bytes + 1.
+        let sizes = (self.char_max as usize + 1).saturating_sub(self.char_min.max(1) as usize);
+        grow(grams, sizes * (2 * normalized.len() + 1));
+        grow(words, normalized.len() + 1);
+        grow(chars, normalized.len() + 2);
+        let mut out = BlockWriter { grams, words, n_grams: 0, n_words: 0, prev_word: None };
+        if normalized.is_ascii() {
+            // Most messages are ASCII after normalisation: bytes are code points.
+            for token in normalized.as_bytes().split(|&b| b == b' ').filter(|t| !t.is_empty()) {
+                let len = pad_ascii(token, chars);
+                self.hash_token_into(&chars[..len], &mut out);
+            }
+        } else {
+            for token in normalized.split(' ').filter(|t| !t.is_empty()) {
+                let len = pad_chars(token, chars);
+                self.hash_token_into(&chars[..len], &mut out);
+            }
+        }
+        let BlockWriter { grams, words, n_grams, n_words, .. } = out;
+        (&grams[..n_grams], &words[..n_words])
+    }
+
+    #[inline(always)]
+    fn hash_token_into(&self, padded: &[u32], out: &mut BlockWriter) {
+        out.n_grams += self.char_ngrams_into(padded, &mut out.grams[out.n_grams..]);
+        let (word, bigram) = self.word_and_bigram(padded, &mut out.prev_word);
+        out.words[out.n_words] = word;
+        out.n_words += 1;
+        if let Some(bigram) = bigram {
+            out.words[out.n_words] = bigram;
+            out.n_words += 1;
+        }
+    }
+
+    /// Writes the token's n-gram buckets at the start of `out`; their count.
+    #[inline(always)]
+    fn char_ngrams_into(&self, padded: &[u32], out: &mut [u32]) -> usize {
+        let mut n = 0;
+        self.char_ngrams(padded, &mut |bucket| {
+            out[n] = bucket;
+            n += 1;
+        });
+        n
+    }
+
     /// Calls `visit(bucket, is_word)` for every char n-gram (`false`) and word
-    /// unigram or bigram (`true`) of an already normalised text.
-    #[inline]
-    pub(crate) fn for_each_hashed(&self, normalized: &str, chars: &mut Vec<char>, mut visit: impl FnMut(u32, bool)) {
-        let (lo, hi) = (self.char_min as usize, self.char_max as usize);
-        let mut prev_word: u64 = 0;
-        for (words, token) in normalized.split(' ').filter(|t| !t.is_empty()).enumerate() {
-            chars.clear();
-            chars.push('<');
-            chars.extend(token.chars());
-            chars.push('>');
-            // All n-grams with lo <= n <= hi, one incremental FNV-1a pass per start.
-            for start in 0..chars.len() {
-                let mut h = SEED_CHAR;
-                for (n, &c) in chars[start..].iter().take(hi).enumerate() {
-                    h = fnv_step(h, c);
-                    if n + 1 >= lo {
-                        visit(self.bucket(h), false);
-                    }
+    /// unigram or bigram (`true`) of an already normalised text, token by
+    /// token: the token's n-grams by start then length, its word, its bigram
+    /// with the previous word. Hashes are FNV-1a over Unicode code points.
+    pub(crate) fn for_each_hashed(&self, normalized: &str, chars: &mut Vec<u32>, mut visit: impl FnMut(u32, bool)) {
+        let mut prev_word = None;
+        for_each_padded_token(normalized, chars, |padded| {
+            self.char_ngrams(padded, &mut |bucket| visit(bucket, false));
+            let (word, bigram) = self.word_and_bigram(padded, &mut prev_word);
+            visit(word, true);
+            if let Some(bigram) = bigram {
+                visit(bigram, true);
+            }
+        });
+    }
+
+    /// Buckets of a token's word and of its bigram with the previous word
+    /// (whose hash `prev_word` holds, and is then updated).
+    #[inline(always)]
+    fn word_and_bigram(&self, padded: &[u32], prev_word: &mut Option<u64>) -> (u32, Option<u32>) {
+        let word = padded[1..padded.len() - 1].iter().fold(SEED_WORD, |h, &c| fnv_step(h, c));
+        let bigram = prev_word.map(|prev| self.bucket(prev.rotate_left(17) ^ word ^ SEED_BIGRAM));
+        *prev_word = Some(word);
+        (self.bucket(word), bigram)
+    }
+
+    #[inline(always)]
+    fn char_ngrams(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
+        if (self.char_min, self.char_max) == (3, 5) {
+            self.char_ngrams_sized::<3, 5>(padded, emit);
+        } else {
+            self.char_ngrams_any(padded, emit);
+        }
+    }
+
+    /// All n-grams with `LO <= n <= HI`, one incremental FNV-1a pass per start
+    /// (the default sizes, with the bounds known to the compiler).
+    #[inline(always)]
+    fn char_ngrams_sized<const LO: usize, const HI: usize>(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
+        let len = padded.len();
+        // Starts with a full HI-long window.
+        for window in padded.windows(HI) {
+            let window: &[u32; HI] = window.try_into().expect("windows of HI");
+            let mut h = SEED_CHAR;
+            for (n, &c) in window.iter().enumerate() {
+                h = fnv_step(h, c);
+                if n + 1 >= LO {
+                    emit(self.bucket(h));
                 }
             }
-            let word = token.chars().fold(SEED_WORD, fnv_step);
-            visit(self.bucket(word), true);
-            if words > 0 {
-                visit(self.bucket(prev_word.rotate_left(17) ^ word ^ SEED_BIGRAM), true);
+        }
+        // The last starts, whose n-grams are cut short by the token's end:
+        // `rest` code points left, from HI - 1 down to LO (fewer: no n-gram).
+        for rest in (LO..HI).rev() {
+            if rest > len {
+                continue;
             }
-            prev_word = word;
+            let mut h = SEED_CHAR;
+            for (n, &c) in padded[len - rest..].iter().enumerate().take(rest) {
+                h = fnv_step(h, c);
+                if n + 1 >= LO {
+                    emit(self.bucket(h));
+                }
+            }
+        }
+    }
+
+    fn char_ngrams_any(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
+        let (lo, hi) = (self.char_min as usize, self.char_max as usize);
+        for start in 0..padded.len() {
+            let mut h = SEED_CHAR;
+            for (n, &c) in padded[start..].iter().take(hi).enumerate() {
+                h = fnv_step(h, c);
+                if n + 1 >= lo {
+                    emit(self.bucket(h));
+                }
+            }
+        }
+    }
+}
+
+fn grow(buffer: &mut Vec<u32>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+}
+
+/// Where [`FeatureConfig::hash_blocks`] writes, and how far it got.
+struct BlockWriter<'a> {
+    grams: &'a mut [u32],
+    words: &'a mut [u32],
+    n_grams: usize,
+    n_words: usize,
+    prev_word: Option<u64>,
+}
+
+/// Writes `<token>` as code points into `chars`; its length.
+#[inline(always)]
+fn pad_ascii(token: &[u8], chars: &mut [u32]) -> usize {
+    let padded = &mut chars[..token.len() + 2];
+    padded[0] = '<' as u32;
+    for (c, &b) in padded[1..].iter_mut().zip(token) {
+        *c = b as u32;
+    }
+    padded[token.len() + 1] = '>' as u32;
+    token.len() + 2
+}
+
+#[inline(always)]
+fn pad_chars(token: &str, chars: &mut [u32]) -> usize {
+    chars[0] = '<' as u32;
+    let mut len = 1;
+    for c in token.chars() {
+        chars[len] = c as u32;
+        len += 1;
+    }
+    chars[len] = '>' as u32;
+    len + 1
+}
+
+/// Calls `f` with every token of an already normalised text as code points
+/// padded `<token>`, in `chars` (grown to fit, reused).
+#[inline(always)]
+fn for_each_padded_token(normalized: &str, chars: &mut Vec<u32>, mut f: impl FnMut(&[u32])) {
+    grow(chars, normalized.len() + 2);
+    if normalized.is_ascii() {
+        for token in normalized.as_bytes().split(|&b| b == b' ').filter(|t| !t.is_empty()) {
+            let len = pad_ascii(token, chars);
+            f(&chars[..len]);
+        }
+    } else {
+        for token in normalized.split(' ').filter(|t| !t.is_empty()) {
+            let len = pad_chars(token, chars);
+            f(&chars[..len]);
         }
     }
 }

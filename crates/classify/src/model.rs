@@ -109,6 +109,8 @@ pub struct Model {
     idf: Option<Vec<f32>>,
     platt: Vec<[f32; 3]>,
     thresholds: Vec<f32>,
+    /// The thresholds restated for [`Model::predict_bits`].
+    decision: Decision,
     summary: TrainingSummary,
 }
 
@@ -142,7 +144,7 @@ impl Model {
 
     #[cfg(test)]
     pub(crate) fn weight(&self, bucket: u32, column: usize) -> i16 {
-        self.linear.weights[bucket as usize * self.linear.k + column]
+        self.linear.weight(bucket, column)
     }
 
     #[cfg(test)]
@@ -162,17 +164,9 @@ impl Model {
 
     /// Probability per label (in [`Model::labels`] order) into `out`.
     pub(crate) fn probabilities(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<f32>) {
-        let k = self.linear.k;
         let mut acc = [0.0f32; 64];
-        let acc = &mut acc[..k];
-        if self.idf.is_some() {
-            self.features.extract(&self.lexicon, self.idf.as_deref(), text, scratch);
-            for &(j, x) in &scratch.features {
-                self.linear.add_row(j, x, acc);
-            }
-        } else {
-            self.fused_scores(text, scratch, acc);
-        }
+        let acc = &mut acc[..self.linear.k];
+        self.raw_scores(text, scratch, acc);
         out.clear();
         out.resize(self.labels.len(), 0.0);
         for (label, p) in out.iter_mut().enumerate() {
@@ -181,34 +175,79 @@ impl Model {
             }
         }
         for (c, &label) in self.columns.iter().enumerate() {
-            let z = self.linear.bias[c] + self.linear.scale[c] * acc[c];
-            let [a, b, l] = self.platt[c];
-            let evidence = self.lexicon_index[label].map_or(0.0, |i| (1.0 + scratch.hits[i] as f32).ln());
-            out[label] = sigmoid(a * z + b + l * evidence);
+            out[label] = sigmoid(self.calibrated_logit(c, acc[c], &scratch.hits));
+        }
+    }
+
+    /// The labels assigned to `text` as a bit set: the same decisions as
+    /// `probability >= threshold` on [`Model::probabilities`], mostly taken on
+    /// the logit (see [`LogitCut`]).
+    pub(crate) fn predict_bits(&self, text: &str, scratch: &mut Scratch) -> u64 {
+        let mut acc = [0.0f32; 64];
+        let acc = &mut acc[..self.linear.k];
+        self.raw_scores(text, scratch, acc);
+        let mut bits = 0u64;
+        for rule in &self.decision.unlearned {
+            let hits = rule.lexicon.map_or(0, |l| scratch.hits[l]);
+            bits |= (rule.positive_at_hits >> hits.min(HIT_SCORE_CAP) & 1) << rule.label;
+        }
+        for (c, cut) in self.decision.cuts.iter().enumerate() {
+            let x = self.calibrated_logit(c, acc[c], &scratch.hits);
+            bits |= (cut.is_positive(x) as u64) << self.columns[c];
+        }
+        bits
+    }
+
+    /// `a * z + b + l * ln(1 + hits)` of weight column `c` (Platt scaling
+    /// with the lexicon as a second input), from its raw score.
+    #[inline]
+    fn calibrated_logit(&self, c: usize, raw: f32, hits: &[u16]) -> f32 {
+        let z = self.linear.bias[c] + self.linear.scale[c] * raw;
+        let [a, b, l] = self.platt[c];
+        let evidence = self.lexicon_index[self.columns[c]].map_or(0.0, |i| ln_1p_hits(hits[i]));
+        a * z + b + l * evidence
+    }
+
+    /// Unscaled weight sums per column into `acc`, lexicon hits into `scratch.hits`.
+    fn raw_scores(&self, text: &str, scratch: &mut Scratch, acc: &mut [f32]) {
+        if self.idf.is_some() {
+            self.features.extract(&self.lexicon, self.idf.as_deref(), text, scratch);
+            for &(j, x) in &scratch.features {
+                self.linear.add_row(j, x, acc);
+            }
+            return;
+        }
+        match self.linear.blocks {
+            1 => self.fused_scores::<1>(text, scratch, acc),
+            2 => self.fused_scores::<2>(text, scratch, acc),
+            3 => self.fused_scores::<3>(text, scratch, acc),
+            4 => self.fused_scores::<4>(text, scratch, acc),
+            5 => self.fused_scores::<5>(text, scratch, acc),
+            6 => self.fused_scores::<6>(text, scratch, acc),
+            7 => self.fused_scores::<7>(text, scratch, acc),
+            _ => self.fused_scores::<8>(text, scratch, acc),
         }
     }
 
     /// Same sums as extracting the features then taking dot products, without
     /// materialising them: every feature of a block has the same value
     /// (`1/sqrt(block size)`), so weights are summed per block and scaled once.
-    fn fused_scores(&self, text: &str, scratch: &mut Scratch, acc: &mut [f32]) {
-        let k = self.linear.k;
-        let mut char_sum = [0.0f32; 64];
-        let mut word_sum = [0.0f32; 64];
-        let (mut n_char, mut n_word) = (0usize, 0usize);
+    /// The buckets are hashed first and the rows summed after, in a loop of
+    /// independent loads the processor can overlap.
+    fn fused_scores<const B: usize>(&self, text: &str, scratch: &mut Scratch, acc: &mut [f32]) {
         normalize_into(text, &mut scratch.normalized);
-        self.features.for_each_hashed(&scratch.normalized, &mut scratch.chars, |bucket, is_word| {
-            let w = &self.linear.weights[bucket as usize * k..bucket as usize * k + k];
-            let (sum, n) = if is_word { (&mut word_sum, &mut n_word) } else { (&mut char_sum, &mut n_char) };
-            *n += 1;
-            for (s, &wc) in sum.iter_mut().zip(w) {
-                *s += wc as f32;
-            }
-        });
-        let char_scale = if n_char > 0 { 1.0 / (n_char as f32).sqrt() } else { 0.0 };
-        let word_scale = if n_word > 0 { 1.0 / (n_word as f32).sqrt() } else { 0.0 };
-        for c in 0..k {
-            acc[c] = char_sum[c] * char_scale + word_sum[c] * word_scale;
+        if self.linear.k == 0 {
+            // Nothing learned: the lexicon reads every label.
+            self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
+            return;
+        }
+        let Scratch { normalized, chars, char_buckets, word_buckets, .. } = scratch;
+        let (grams, words) = self.features.hash_blocks(normalized, chars, char_buckets, word_buckets);
+        let rows = self.linear.rows::<B>();
+        let (char_sums, word_sums) = (sum_rows(rows, grams), sum_rows(rows, words));
+        let (char_scale, word_scale) = (l2_scale(grams.len()), l2_scale(words.len()));
+        for (c, a) in acc.iter_mut().enumerate() {
+            *a = char_sums[c] as f32 * char_scale + word_sums[c] as f32 * word_scale;
         }
         self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
         for (label, &h) in scratch.hits.iter().enumerate() {
@@ -232,13 +271,13 @@ impl Model {
             summary: self.summary.clone(),
         };
         let header = serde_json::to_vec(&header).expect("the model header serialises");
-        let mut bytes = Vec::with_capacity(24 + header.len() + self.linear.weights.len() * 2);
+        let mut bytes = Vec::with_capacity(24 + header.len() + self.linear.weight_count() * 2);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&header);
-        bytes.extend_from_slice(&(self.linear.weights.len() as u64).to_le_bytes());
-        for w in &self.linear.weights {
+        bytes.extend_from_slice(&(self.linear.weight_count() as u64).to_le_bytes());
+        for w in self.linear.column_weights() {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
         for w in self.idf.iter().flatten() {
@@ -295,14 +334,16 @@ impl Model {
         }
         let lexicon = Lexicon::parse(&header.lexicon_toml, "model file's lexicon")?;
         let lexicon_index = lexicon_index(&header.labels, &lexicon);
+        let decision = Decision::new(&header.thresholds, &header.columns, &lexicon_index);
         Ok(Model {
             labels: header.labels,
             features: header.features,
             lexicon,
             lexicon_index,
             columns: header.columns,
-            linear: Quantized { k, weights, scale: header.scale, bias: header.bias },
+            linear: Quantized::from_column_weights(k, &weights, header.scale, header.bias),
             idf,
+            decision,
             platt: header.platt,
             thresholds: header.thresholds,
             summary: header.summary,
@@ -414,6 +455,7 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
     } else {
         average(&fitted[..folds])
     };
+    let decision = Decision::new(&thresholds, &columns, &lexicon_index);
     Ok(Model {
         labels,
         features: config.features,
@@ -422,6 +464,7 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
         columns,
         linear: Quantized::from(&final_model),
         idf,
+        decision,
         platt: calibration,
         thresholds,
         summary: TrainingSummary {
@@ -434,27 +477,211 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
     })
 }
 
+/// Weight columns per block of a bucket's row.
+const LANES: usize = 8;
+
+/// One 16-byte block of a bucket's row: the i16 weights of `LANES` columns,
+/// two to an i32 (column `m` in the low half of element `m`, column `m + 4`
+/// in the high half), so that summing them needs only 32-bit shifts and adds,
+/// which the compiler turns into SSE2 vector operations. Aligned so that a
+/// row never straddles two cache lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C, align(16))]
+struct Block([i32; HALF]);
+
+const HALF: usize = LANES / 2;
+
+impl Block {
+    #[inline]
+    fn get(&self, lane: usize) -> i16 {
+        let pair = self.0[lane % HALF];
+        (if lane < HALF { pair } else { pair >> 16 }) as i16
+    }
+
+    fn set(&mut self, lane: usize, w: i16) {
+        let shift = if lane < HALF { 0 } else { 16 };
+        let pair = &mut self.0[lane % HALF];
+        *pair = ((*pair as u32 & !(0xffff << shift)) | (w as u16 as u32) << shift) as i32;
+    }
+}
+
 /// Weights stored as 16-bit integers with one scale per label: a quarter of
 /// the memory of f64, half of f32, so the table stays in cache at prediction
 /// time; the rounding error (max |w| / 65534 per weight) is far below the
-/// noise of training.
+/// noise of training. Feature-major: a bucket's row is `blocks` blocks, the
+/// columns past `k` zero.
 #[derive(Debug, Clone)]
 struct Quantized {
     k: usize,
-    weights: Vec<i16>,
+    /// Blocks per bucket: `k` rounded up to a multiple of `LANES`, at least one.
+    blocks: usize,
+    weights: Vec<Block>,
     scale: Vec<f32>,
     bias: Vec<f32>,
 }
 
 impl Quantized {
+    /// From weights in the file's layout (`k` per bucket, feature-major).
+    fn from_column_weights(k: usize, column_weights: &[i16], scale: Vec<f32>, bias: Vec<f32>) -> Quantized {
+        let blocks = k.div_ceil(LANES).max(1);
+        let buckets = column_weights.len().checked_div(k).unwrap_or(0);
+        let mut weights = vec![Block::default(); buckets * blocks];
+        for (j, row) in column_weights.chunks_exact(k.max(1)).enumerate() {
+            for (c, &w) in row.iter().enumerate() {
+                weights[j * blocks + c / LANES].set(c % LANES, w);
+            }
+        }
+        Quantized { k, blocks, weights, scale, bias }
+    }
+
+    fn weight_count(&self) -> usize {
+        self.weights.len() / self.blocks * self.k
+    }
+
+    /// Weights in the file's layout (`k` per bucket, feature-major).
+    fn column_weights(&self) -> impl Iterator<Item = i16> + '_ {
+        self.weights
+            .chunks_exact(self.blocks)
+            .flat_map(move |row| (0..self.k).map(move |c| row[c / LANES].get(c % LANES)))
+    }
+
+    #[inline]
+    fn weight(&self, bucket: u32, c: usize) -> i16 {
+        self.weights[bucket as usize * self.blocks + c / LANES].get(c % LANES)
+    }
+
+    /// The rows as arrays of `B` blocks (`B == self.blocks`).
+    fn rows<const B: usize>(&self) -> &[[Block; B]] {
+        assert_eq!(B, self.blocks, "row width");
+        self.weights.as_chunks::<B>().0
+    }
+
     /// `acc += x * row j` (unscaled).
     #[inline]
     fn add_row(&self, j: u32, x: f32, acc: &mut [f32]) {
-        let k = self.k;
-        let w = &self.weights[j as usize * k..j as usize * k + k];
-        for (o, &wc) in acc.iter_mut().zip(w) {
-            *o += wc as f32 * x;
+        for (c, o) in acc.iter_mut().enumerate().take(self.k) {
+            *o += self.weight(j, c) as f32 * x;
         }
+    }
+}
+
+/// `1/sqrt(rows)`, 0 without rows: a feature block's L2 normalisation.
+fn l2_scale(rows: usize) -> f32 {
+    if rows > 0 { 1.0 / (rows as f32).sqrt() } else { 0.0 }
+}
+
+/// Per-column sums of the rows of `buckets`: exact integer sums of the i16
+/// weights, equal to the f32 sums this crate first computed while those stay
+/// below 2^24. Summed in i32 lanes, 2^16 - 1 rows at a time (|sum| < 2^31).
+fn sum_rows<const B: usize>(rows: &[[Block; B]], buckets: &[u32]) -> [i64; 64] {
+    let mut total = [0i64; 64];
+    for part in buckets.chunks(u16::MAX as usize) {
+        let (low, high) = sum_rows_i32(rows, part);
+        for (b, (low, high)) in low.iter().zip(&high).enumerate() {
+            for m in 0..HALF {
+                total[b * LANES + m] += low[m] as i64;
+                total[b * LANES + HALF + m] += high[m] as i64;
+            }
+        }
+    }
+    total
+}
+
+/// Sums of the low and the high halves of the blocks; at most 2^16 - 1 rows.
+/// Not inlined: on its own the loop compiles to whole-block vector adds.
+#[inline(never)]
+fn sum_rows_i32<const B: usize>(rows: &[[Block; B]], buckets: &[u32]) -> ([[i32; HALF]; B], [[i32; HALF]; B]) {
+    let mut low = [[0i32; HALF]; B];
+    let mut high = [[0i32; HALF]; B];
+    for &bucket in buckets {
+        for ((low, high), block) in low.iter_mut().zip(&mut high).zip(&rows[bucket as usize]) {
+            for ((l, h), &pair) in low.iter_mut().zip(high.iter_mut()).zip(&block.0) {
+                *l += (pair << 16) >> 16;
+                *h += pair >> 16;
+            }
+        }
+    }
+    (low, high)
+}
+
+/// `hit_score` stops growing at this many hits.
+const HIT_SCORE_CAP: u16 = 20;
+
+/// `ln(1 + hits)`, the lexicon evidence of the calibration (no hit: exactly 0).
+#[inline]
+fn ln_1p_hits(hits: u16) -> f32 {
+    if hits == 0 { 0.0 } else { (1.0 + hits as f32).ln() }
+}
+
+/// The per-label thresholds restated so that deciding a label needs neither
+/// `exp` (learned labels: a cut on the logit) nor `powi` (labels the lexicon
+/// reads alone: the hit counts at which the label is on).
+#[derive(Debug, Clone)]
+struct Decision {
+    cuts: Vec<LogitCut>,
+    unlearned: Vec<UnlearnedRule>,
+}
+
+#[derive(Debug, Clone)]
+struct UnlearnedRule {
+    label: usize,
+    lexicon: Option<usize>,
+    /// Bit `h` set: positive with `h` hits (`h` capped at [`HIT_SCORE_CAP`]).
+    positive_at_hits: u64,
+}
+
+/// `sigmoid(x) >= threshold` decided on the logit `x`: below `negative_below`
+/// it is false and from `positive_from` on it is true; in the narrow band
+/// between, the sigmoid is computed as before. The band (about 1e-4 wide in
+/// logit units) holds the threshold's logit and is far wider than the few
+/// ulps by which f32 `exp` and division can move the computed sigmoid, so the
+/// decisions are exactly those of the probability.
+#[derive(Debug, Clone, Copy)]
+struct LogitCut {
+    threshold: f32,
+    negative_below: f32,
+    positive_from: f32,
+}
+
+impl LogitCut {
+    fn new(threshold: f32) -> LogitCut {
+        let t = threshold as f64;
+        if !(t > 1e-6 && t < 1.0 - 1e-6) {
+            // Degenerate thresholds: always compute the sigmoid.
+            return LogitCut { threshold, negative_below: f32::NEG_INFINITY, positive_from: f32::INFINITY };
+        }
+        let logit = (t / (1.0 - t)).ln();
+        let margin = 1e-4 / t.min(1.0 - t);
+        LogitCut { threshold, negative_below: (logit - margin) as f32, positive_from: (logit + margin) as f32 }
+    }
+
+    #[inline]
+    fn is_positive(&self, x: f32) -> bool {
+        if x >= self.positive_from {
+            true
+        } else if x < self.negative_below {
+            false
+        } else {
+            sigmoid(x) >= self.threshold
+        }
+    }
+}
+
+impl Decision {
+    fn new(thresholds: &[f32], columns: &[usize], lexicon_index: &[Option<usize>]) -> Decision {
+        let cuts = columns.iter().map(|&label| LogitCut::new(thresholds[label])).collect();
+        let unlearned = (0..thresholds.len())
+            .filter(|label| !columns.contains(label))
+            .map(|label| {
+                let lexicon = lexicon_index[label];
+                let probability = |h: u16| if lexicon.is_some() { hit_score(h) } else { 0.0 };
+                let positive_at_hits = (0..=HIT_SCORE_CAP)
+                    .filter(|&h| probability(h) >= thresholds[label])
+                    .fold(0u64, |acc, h| acc | 1 << h);
+                UnlearnedRule { label, lexicon, positive_at_hits }
+            })
+            .collect();
+        Decision { cuts, unlearned }
     }
 }
 
@@ -467,13 +694,13 @@ impl From<&Linear> for Quantized {
                 if max > 0.0 { max / i16::MAX as f32 } else { 1.0 }
             })
             .collect();
-        let weights = m
+        let weights: Vec<i16> = m
             .weights
             .iter()
             .enumerate()
             .map(|(i, w)| (w / scale[i % k]).round().clamp(-(i16::MAX as f32), i16::MAX as f32) as i16)
             .collect();
-        Quantized { k, weights, scale, bias: m.bias.clone() }
+        Quantized::from_column_weights(k, &weights, scale, m.bias.clone())
     }
 }
 

@@ -20,7 +20,8 @@ fn fixture(name: &str) -> std::path::PathBuf {
 /// words with case, digits, punctuation, accents, Arabic (with short vowels
 /// and proclitics), other scripts and long tokens.
 fn texts() -> Vec<String> {
-    let mut texts: Vec<String> = Vec::new();
+    // Empty, punctuation only, and long enough for the model's 64-bit sums.
+    let mut texts: Vec<String> = vec![String::new(), "   ...   ".into(), "water food shelter ".repeat(700)];
     for file in ["messages_train.csv", "messages_test.csv"] {
         for column in ["message", "original"] {
             texts.extend(read_texts(&fixture(file), column).expect("fixture reads"));
@@ -73,8 +74,6 @@ fn texts() -> Vec<String> {
         }
         texts.push(t);
     }
-    texts.push(String::new());
-    texts.push("   ...   ".into());
     texts
 }
 
@@ -182,7 +181,7 @@ fn reference_hits(keywords: &[(usize, String, bool)], n_labels: usize, normalize
     hits
 }
 
-fn fixture_model(bits: u8) -> Model {
+fn fixture_model(bits: u8, min_examples: usize) -> Model {
     let crosswalk = Crosswalk::read(&fixture("crosswalk.csv")).expect("crosswalk");
     let lexicon = Lexicon::builtin();
     let cw = crosswalk.labels();
@@ -191,7 +190,7 @@ fn fixture_model(bits: u8) -> Model {
         .expect("fixture reads");
     let config = TrainConfig {
         features: FeatureConfig { bits, ..FeatureConfig::default() },
-        min_examples: 5,
+        min_examples,
         epochs: 10,
         learning_rate: 0.2,
         ..TrainConfig::default()
@@ -267,6 +266,31 @@ fn hashed_features_match_the_reference() {
 }
 
 #[test]
+fn feature_blocks_are_the_visited_features_split_by_block() {
+    for config in [
+        FeatureConfig::default(),
+        FeatureConfig { bits: 12, char_min: 2, char_max: 2, ..FeatureConfig::default() },
+        FeatureConfig { bits: 12, char_min: 1, char_max: 2, ..FeatureConfig::default() },
+        FeatureConfig { bits: 20, char_min: 0, char_max: 7, ..FeatureConfig::default() },
+    ] {
+        let mut scratch = Scratch::default();
+        let mut texts = texts();
+        // Short texts first, while the buffers are still small.
+        texts.extend(["x y z w", "ab c d", "é", "a b", "a"].map(String::from));
+        for t in texts.iter().rev() {
+            let normalized = normalize(t);
+            let (mut grams, mut words) = (Vec::new(), Vec::new());
+            config.for_each_hashed(&normalized, &mut scratch.chars, |b, is_word| {
+                if is_word { words.push(b) } else { grams.push(b) }
+            });
+            let Scratch { chars, char_buckets, word_buckets, .. } = &mut scratch;
+            let (g, w) = config.hash_blocks(&normalized, chars, char_buckets, word_buckets);
+            assert_eq!((g, w), (grams.as_slice(), words.as_slice()), "text {t:?}, {config:?}");
+        }
+    }
+}
+
+#[test]
 fn keyword_hits_match_brute_force() {
     let lexicon = Lexicon::builtin();
     let mut hits = vec![0u16; lexicon.labels().len()];
@@ -284,25 +308,36 @@ fn keyword_hits_match_brute_force() {
 #[test]
 fn predicted_labels_match_the_reference_computation() {
     for bits in [14, 17] {
-        let model = fixture_model(bits);
-        let classifier = Classifier::Model(Box::new(model.clone()));
-        let keywords = reference_keywords(model.lexicon());
-        let mut label_counts = vec![0usize; model.labels().len()];
-        for t in texts().iter().take(1000) {
-            let expected = reference_bits(&model, &keywords, t);
-            assert_eq!(classifier.predict_bits(t), expected, "text {t:?}");
-            let from_probabilities = classifier
-                .predict(t)
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.is_positive())
-                .fold(0, |a, (i, _)| a | 1 << i);
-            assert_eq!(from_probabilities, expected, "text {t:?}");
-            for (l, n) in label_counts.iter_mut().enumerate() {
-                *n += (expected >> l & 1) as usize;
-            }
-        }
+        let model = fixture_model(bits, 5);
+        let label_counts = assert_matches_reference(&model, 1000);
         let varied = label_counts.iter().filter(|&&n| n > 0 && n < 1000).count();
         assert!(varied >= 4, "labels both given and withheld: {label_counts:?}");
     }
+}
+
+#[test]
+fn a_model_that_learned_nothing_reads_with_the_lexicon() {
+    let model = fixture_model(12, 1_000_000);
+    assert!(model.columns().is_empty());
+    let label_counts = assert_matches_reference(&model, 300);
+    assert!(label_counts.iter().any(|&n| n > 0), "the lexicon gives labels");
+}
+
+/// Label bits of the first `n` texts by the classifier (both paths) and by
+/// the reference; how often each label was given.
+fn assert_matches_reference(model: &Model, n: usize) -> Vec<usize> {
+    let classifier = Classifier::Model(Box::new(model.clone()));
+    let keywords = reference_keywords(model.lexicon());
+    let mut label_counts = vec![0usize; model.labels().len()];
+    for t in texts().iter().take(n) {
+        let expected = reference_bits(model, &keywords, t);
+        assert_eq!(classifier.predict_bits(t), expected, "text {t:?}");
+        let from_probabilities =
+            classifier.predict(t).iter().enumerate().filter(|(_, s)| s.is_positive()).fold(0, |a, (i, _)| a | 1 << i);
+        assert_eq!(from_probabilities, expected, "text {t:?}");
+        for (l, count) in label_counts.iter_mut().enumerate() {
+            *count += (expected >> l & 1) as usize;
+        }
+    }
+    label_counts
 }

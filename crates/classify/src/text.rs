@@ -15,20 +15,59 @@ pub fn normalize(text: &str) -> String {
 pub(crate) fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     let mut pending_space = false;
-    for c in text.chars() {
-        if is_arabic_mark(c) {
-            // Short vowels and tatweel inside a word: drop, keep the word whole.
-        } else if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+    let mut rest = text;
+    while let Some(&b) = rest.as_bytes().first() {
+        if b.is_ascii() {
+            // Most of most messages: by table, no decoding.
+            rest = &rest[1..];
+            match ASCII_FOLD[b as usize] {
+                0 => pending_space = true,
+                folded => {
+                    start_or_continue_word(out, &mut pending_space);
+                    out.push(folded as char);
+                }
             }
-            pending_space = false;
-            push_folded(c, out);
         } else {
-            pending_space = true;
+            let c = rest.chars().next().expect("a non-empty text");
+            rest = &rest[c.len_utf8()..];
+            if is_arabic_mark(c) {
+                // Short vowels and tatweel inside a word: drop, keep the word whole.
+            } else if c.is_alphanumeric() {
+                start_or_continue_word(out, &mut pending_space);
+                push_folded(c, out);
+            } else {
+                pending_space = true;
+            }
         }
     }
 }
+
+/// Before a letter or digit: one space if a separator came since the last one.
+#[inline]
+fn start_or_continue_word(out: &mut String, pending_space: &mut bool) {
+    if *pending_space && !out.is_empty() {
+        out.push(' ');
+    }
+    *pending_space = false;
+}
+
+/// Per ASCII byte: its folded form (lower case; digits `0`), or 0 for a separator.
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_digit() {
+            b'0'
+        } else if c.is_ascii_alphabetic() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 fn is_arabic_mark(c: char) -> bool {
     matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}')
