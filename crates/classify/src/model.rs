@@ -647,8 +647,8 @@ impl LogitCut {
     fn new(threshold: f32) -> LogitCut {
         let t = threshold as f64;
         if !(t > 1e-6 && t < 1.0 - 1e-6) {
-            // Degenerate thresholds: always compute the sigmoid.
-            return LogitCut { threshold, negative_below: f32::NEG_INFINITY, positive_from: f32::INFINITY };
+            // Degenerate thresholds: no comparison with NaN holds, so the sigmoid is always computed.
+            return LogitCut { threshold, negative_below: f32::NAN, positive_from: f32::NAN };
         }
         let logit = (t / (1.0 - t)).ln();
         let margin = 1e-4 / t.min(1.0 - t);
@@ -751,4 +751,50 @@ fn run_jobs<T: Send, F: Fn(&[usize]) -> T + Sync>(jobs: &[Vec<usize>], threads: 
     });
     results.sort_by_key(|(j, _)| *j);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(cut: &LogitCut, threshold: f32, x: f32) {
+        assert_eq!(cut.is_positive(x), sigmoid(x) >= threshold, "threshold {threshold}, logit {x}");
+    }
+
+    #[test]
+    fn logit_cut_decides_as_the_probability_does() {
+        let mut rng = SplitMix(3);
+        let mut thresholds =
+            vec![0.0, 1e-7, 1e-6, 2e-6, 0.01, 0.5, 0.99, 1.0 - 2e-6, 1.0 - 1e-7, 1.0, -0.5, 1.5, f32::NAN];
+        thresholds.extend((0..300).map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32));
+        for t in thresholds {
+            let cut = LogitCut::new(t);
+            let logit = (t as f64 / (1.0 - t as f64)).ln() as f32;
+            let centre = if logit.is_finite() { logit } else { 0.0 };
+            // Every f32 within 2^13 ulps of the threshold's logit (the band
+            // and past both of its edges), then a coarse sweep.
+            for i in -8192i64..=8192 {
+                check(&cut, t, f32::from_bits((centre.to_bits() as i64 + i) as u32));
+            }
+            for i in -3000..=3000 {
+                check(&cut, t, centre + i as f32 * 0.01);
+            }
+            for x in [f32::NEG_INFINITY, -1e30, -100.0, 0.0, -0.0, 100.0, 1e30, f32::INFINITY, f32::NAN] {
+                check(&cut, t, x);
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_keep_every_weight_and_the_file_layout() {
+        for k in [0, 1, 7, 8, 9, 20, 64] {
+            let weights: Vec<i16> = (0..16 * k).map(|i| ((i as i64 * 7919 + 13) % 65535 - 32767) as i16).collect();
+            let q = Quantized::from_column_weights(k, &weights, vec![1.0; k], vec![0.0; k]);
+            assert_eq!(q.weight_count(), weights.len());
+            assert_eq!(q.column_weights().collect::<Vec<_>>(), weights, "k = {k}");
+            for (i, &w) in weights.iter().enumerate() {
+                assert_eq!(q.weight((i / k) as u32, i % k), w);
+            }
+        }
+    }
 }
