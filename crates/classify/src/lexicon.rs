@@ -27,13 +27,11 @@ pub struct Lexicon {
     labels: Vec<String>,
     languages: Vec<String>,
     keyword_count: usize,
-    nodes: Vec<Node>,
-    /// Child of the root for each first byte (0: none), so the walk that
-    /// starts at every word costs one lookup when nothing matches.
-    root: Vec<u32>,
+    trie: Trie,
     source: String,
 }
 
+/// The trie while keywords are inserted.
 #[derive(Debug, Clone, Default)]
 struct Node {
     children: Vec<(u8, u32)>,
@@ -41,6 +39,96 @@ struct Node {
     exact: u64,
     /// Labels whose keyword is a prefix (`word*`) ending here.
     prefix: u64,
+}
+
+/// The trie as matched, in flat arrays: a node with one child keeps it
+/// inline, a node with several has a dense row indexed by byte class (the
+/// bytes keywords use), so a step is one lookup with no search loop whose
+/// length the processor would have to guess.
+#[derive(Debug, Clone, Default)]
+struct Trie {
+    nodes: Vec<FlatNode>,
+    /// Byte -> class (0: no keyword has this byte).
+    class_of: Vec<u8>,
+    classes: usize,
+    /// `classes` children per row (0: none).
+    rows: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct FlatNode {
+    exact: u64,
+    prefix: u64,
+    /// Row in `rows` of a node with several children, or `NO_ROW`.
+    row: u32,
+    /// The one child of a node with a single child (`only_target` 0: none).
+    only_byte: u8,
+    only_target: u32,
+}
+
+const NO_ROW: u32 = u32::MAX;
+
+impl Trie {
+    fn flatten(nodes: &[Node]) -> Trie {
+        let mut class_of = vec![0u8; 256];
+        let mut classes = 1;
+        for &(b, _) in nodes.iter().flat_map(|n| &n.children) {
+            if class_of[b as usize] == 0 {
+                class_of[b as usize] = classes as u8;
+                classes += 1;
+            }
+        }
+        let mut trie = Trie { class_of, classes, ..Trie::default() };
+        for node in nodes {
+            let mut flat = FlatNode { exact: node.exact, prefix: node.prefix, row: NO_ROW, ..FlatNode::default() };
+            match node.children.as_slice() {
+                [] => {}
+                &[(b, next)] => (flat.only_byte, flat.only_target) = (b, next),
+                children => {
+                    flat.row = (trie.rows.len() / classes) as u32;
+                    trie.rows.resize(trie.rows.len() + classes, 0);
+                    let row = &mut trie.rows[flat.row as usize * classes..];
+                    for &(b, next) in children {
+                        row[trie.class_of[b as usize] as usize] = next;
+                    }
+                }
+            }
+            trie.nodes.push(flat);
+        }
+        trie
+    }
+
+    /// The child of `node` for byte `b` (0: none).
+    #[inline(always)]
+    fn child(&self, node: &FlatNode, b: u8) -> usize {
+        if node.row != NO_ROW {
+            self.rows[node.row as usize * self.classes + self.class_of[b as usize] as usize] as usize
+        } else if node.only_byte == b {
+            node.only_target as usize
+        } else {
+            0
+        }
+    }
+
+    /// Labels of the keywords that match the text starting at byte `start`.
+    #[inline]
+    fn walk(&self, bytes: &[u8], start: usize) -> u64 {
+        let mut matched = 0u64;
+        let mut node = self.child(&self.nodes[0], bytes[start]);
+        let mut pos = start;
+        while node != 0 {
+            let n = &self.nodes[node];
+            let next = bytes.get(pos + 1).copied();
+            matched |= n.prefix;
+            if n.exact != 0 && matches!(next, None | Some(b' ')) {
+                matched |= n.exact;
+            }
+            let Some(b) = next else { break };
+            node = self.child(n, b);
+            pos += 1;
+        }
+        matched
+    }
 }
 
 impl Lexicon {
@@ -60,10 +148,10 @@ impl Lexicon {
             labels: Vec::new(),
             languages: Vec::new(),
             keyword_count: 0,
-            nodes: vec![Node::default()],
-            root: vec![0; 256],
+            trie: Trie::default(),
             source: toml_text.to_string(),
         };
+        let mut nodes = vec![Node::default()];
         let mut buf = String::new();
         for (label, by_language) in &file.lexicon {
             let bit = 1u64 << lexicon.labels.len();
@@ -83,36 +171,14 @@ impl Lexicon {
                             "lexicon.{label}.{language}: keyword `{keyword}` has no letters; remove it"
                         )));
                     }
-                    lexicon.insert(buf.as_bytes(), bit, is_prefix);
+                    insert(&mut nodes, buf.as_bytes(), bit, is_prefix);
                     lexicon.keyword_count += 1;
                 }
             }
         }
         lexicon.languages.sort();
-        for &(b, next) in &lexicon.nodes[0].children {
-            lexicon.root[b as usize] = next;
-        }
+        lexicon.trie = Trie::flatten(&nodes);
         Ok(lexicon)
-    }
-
-    fn insert(&mut self, key: &[u8], bit: u64, is_prefix: bool) {
-        let mut node = 0usize;
-        for &b in key {
-            node = match self.nodes[node].children.iter().find(|(c, _)| *c == b) {
-                Some(&(_, next)) => next as usize,
-                None => {
-                    let next = self.nodes.len();
-                    self.nodes.push(Node::default());
-                    self.nodes[node].children.push((b, next as u32));
-                    next
-                }
-            };
-        }
-        if is_prefix {
-            self.nodes[node].prefix |= bit;
-        } else {
-            self.nodes[node].exact |= bit;
-        }
     }
 
     /// Label ids, in the order used by [`Lexicon::count_hits`].
@@ -143,10 +209,10 @@ impl Lexicon {
         while start < bytes.len() {
             let end = memchr_space(bytes, start);
             let token = &normalized[start..end];
-            let mut matched = self.walk(bytes, start);
+            let mut matched = self.trie.walk(bytes, start);
             let clitic = if token.as_bytes()[0] >= 0xd8 { arabic_proclitic_len(token) } else { 0 };
             if clitic > 0 {
-                matched |= self.walk(bytes, start + clitic);
+                matched |= self.trie.walk(bytes, start + clitic);
             }
             while matched != 0 {
                 let label = matched.trailing_zeros() as usize;
@@ -155,30 +221,6 @@ impl Lexicon {
             }
             start = end + 1;
         }
-    }
-
-    /// Labels of the keywords that match the text starting at byte `start`.
-    fn walk(&self, bytes: &[u8], start: usize) -> u64 {
-        let mut node = 0usize;
-        let mut matched = 0u64;
-        for pos in start..bytes.len() {
-            let b = bytes[pos];
-            let next = if node == 0 {
-                self.root[b as usize] as usize
-            } else {
-                self.nodes[node].children.iter().find(|(c, _)| *c == b).map_or(0, |&(_, n)| n as usize)
-            };
-            if next == 0 {
-                break;
-            }
-            node = next;
-            let n = &self.nodes[node];
-            matched |= n.prefix;
-            if n.exact != 0 && (pos + 1 == bytes.len() || bytes[pos + 1] == b' ') {
-                matched |= n.exact;
-            }
-        }
-        matched
     }
 
     /// Cold-start reading of one text: for each label, a score in [0, 1) that
@@ -190,6 +232,26 @@ impl Lexicon {
         let mut hits = vec![0u16; self.labels.len()];
         self.count_hits(&normalized, &mut hits);
         self.labels.iter().zip(&hits).map(|(l, &h)| (l.as_str(), hit_score(h))).collect()
+    }
+}
+
+fn insert(nodes: &mut Vec<Node>, key: &[u8], bit: u64, is_prefix: bool) {
+    let mut node = 0usize;
+    for &b in key {
+        node = match nodes[node].children.iter().find(|(c, _)| *c == b) {
+            Some(&(_, next)) => next as usize,
+            None => {
+                let next = nodes.len();
+                nodes.push(Node::default());
+                nodes[node].children.push((b, next as u32));
+                next
+            }
+        };
+    }
+    if is_prefix {
+        nodes[node].prefix |= bit;
+    } else {
+        nodes[node].exact |= bit;
     }
 }
 
