@@ -112,30 +112,43 @@ impl FeatureConfig {
         // `sizes` n-grams; tokens of L >= 1 bytes and a space between them:
         // the starts add up to at most 2 * bytes + 1.
         let sizes = (self.char_max as usize + 1).saturating_sub(self.char_min.max(1) as usize);
-        grow(grams, sizes * (2 * normalized.len() + 1));
+        // Plus slack: the last n-grams of a token are written, then dropped.
+        grow(grams, sizes * (2 * normalized.len() + 2));
         grow(words, normalized.len() + 1);
-        grow(chars, normalized.len() + 2);
+        // Plus slack: windows run up to `char_max` - 1 code points past a token.
+        grow(chars, normalized.len() + 2 + self.char_max as usize);
         let mut out = BlockWriter { grams, words, n_grams: 0, n_words: 0, prev_word: None };
         if normalized.is_ascii() {
             // Most messages are ASCII after normalisation: bytes are code points.
             for token in normalized.as_bytes().split(|&b| b == b' ').filter(|t| !t.is_empty()) {
                 let len = pad_ascii(token, chars);
-                self.hash_token_into(&chars[..len], &mut out);
+                self.hash_token_into(chars, len, &mut out);
             }
         } else {
             for token in normalized.split(' ').filter(|t| !t.is_empty()) {
                 let len = pad_chars(token, chars);
-                self.hash_token_into(&chars[..len], &mut out);
+                self.hash_token_into(chars, len, &mut out);
             }
         }
         let BlockWriter { grams, words, n_grams, n_words, .. } = out;
         (&grams[..n_grams], &words[..n_words])
     }
 
+    /// One token, padded, in `chars[..len]` (slack after it).
     #[inline(always)]
-    fn hash_token_into(&self, padded: &[u32], out: &mut BlockWriter) {
-        out.n_grams += self.char_ngrams_into(padded, &mut out.grams[out.n_grams..]);
-        let (word, bigram) = self.word_and_bigram(padded, &mut out.prev_word);
+    fn hash_token_into(&self, chars: &[u32], len: usize, out: &mut BlockWriter) {
+        let grams = &mut out.grams[out.n_grams..];
+        out.n_grams += if (self.char_min, self.char_max) == (3, 5) {
+            self.char_ngrams_into::<3, 5>(chars, len, grams)
+        } else {
+            let mut n = 0;
+            self.char_ngrams_any(&chars[..len], &mut |bucket| {
+                grams[n] = bucket;
+                n += 1;
+            });
+            n
+        };
+        let (word, bigram) = self.word_and_bigram(&chars[..len], &mut out.prev_word);
         out.words[out.n_words] = word;
         out.n_words += 1;
         if let Some(bigram) = bigram {
@@ -144,14 +157,29 @@ impl FeatureConfig {
         }
     }
 
-    /// Writes the token's n-gram buckets at the start of `out`; their count.
+    /// Writes the n-gram buckets of the padded token `chars[..len]` at the
+    /// start of `out`; their count. Branch-free: from every start with at
+    /// least `LO` code points, all `HI - LO + 1` sizes are hashed and written
+    /// (reading past the token into slack), and the count only advances for
+    /// the n-grams inside the token, so the others are overwritten.
     #[inline(always)]
-    fn char_ngrams_into(&self, padded: &[u32], out: &mut [u32]) -> usize {
+    fn char_ngrams_into<const LO: usize, const HI: usize>(&self, chars: &[u32], len: usize, out: &mut [u32]) -> usize {
         let mut n = 0;
-        self.char_ngrams(padded, &mut |bucket| {
-            out[n] = bucket;
-            n += 1;
-        });
+        for start in 0..(len + 1).saturating_sub(LO) {
+            let window: &[u32; HI] = chars[start..start + HI].try_into().expect("a window of HI");
+            // One bounds check per start, not per n-gram.
+            let dst = &mut out[n..n + HI + 1 - LO];
+            let mut kept = 0;
+            let mut h = SEED_CHAR;
+            for (k, &c) in window.iter().enumerate() {
+                h = fnv_step(h, c);
+                if k + 1 >= LO {
+                    dst[k + 1 - LO] = self.bucket(h);
+                    kept += (start + k < len) as usize;
+                }
+            }
+            n += kept;
+        }
         n
     }
 
