@@ -142,7 +142,7 @@ impl FeatureConfig {
             self.char_ngrams_into::<3, 5>(chars, len, grams)
         } else {
             let mut n = 0;
-            self.char_ngrams_any(&chars[..len], &mut |bucket| {
+            self.char_ngrams(&chars[..len], &mut |bucket| {
                 grams[n] = bucket;
                 n += 1;
             });
@@ -209,48 +209,9 @@ impl FeatureConfig {
         (self.bucket(word), bigram)
     }
 
-    #[inline(always)]
+    /// All n-grams with `char_min <= n <= char_max`, one incremental FNV-1a
+    /// pass per start.
     fn char_ngrams(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
-        if (self.char_min, self.char_max) == (3, 5) {
-            self.char_ngrams_sized::<3, 5>(padded, emit);
-        } else {
-            self.char_ngrams_any(padded, emit);
-        }
-    }
-
-    /// All n-grams with `LO <= n <= HI`, one incremental FNV-1a pass per start
-    /// (the default sizes, with the bounds known to the compiler).
-    #[inline(always)]
-    fn char_ngrams_sized<const LO: usize, const HI: usize>(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
-        let len = padded.len();
-        // Starts with a full HI-long window.
-        for window in padded.windows(HI) {
-            let window: &[u32; HI] = window.try_into().expect("windows of HI");
-            let mut h = SEED_CHAR;
-            for (n, &c) in window.iter().enumerate() {
-                h = fnv_step(h, c);
-                if n + 1 >= LO {
-                    emit(self.bucket(h));
-                }
-            }
-        }
-        // The last starts, whose n-grams are cut short by the token's end:
-        // `rest` code points left, from HI - 1 down to LO (fewer: no n-gram).
-        for rest in (LO..HI).rev() {
-            if rest > len {
-                continue;
-            }
-            let mut h = SEED_CHAR;
-            for (n, &c) in padded[len - rest..].iter().enumerate().take(rest) {
-                h = fnv_step(h, c);
-                if n + 1 >= LO {
-                    emit(self.bucket(h));
-                }
-            }
-        }
-    }
-
-    fn char_ngrams_any(&self, padded: &[u32], emit: &mut impl FnMut(u32)) {
         let (lo, hi) = (self.char_min as usize, self.char_max as usize);
         for start in 0..padded.len() {
             let mut h = SEED_CHAR;

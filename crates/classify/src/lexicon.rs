@@ -49,7 +49,7 @@ struct Node {
 struct Trie {
     nodes: Vec<FlatNode>,
     /// Byte -> class (0: no keyword has this byte).
-    class_of: Vec<u8>,
+    class_of: Vec<u16>,
     classes: usize,
     /// `classes` children per row (0: none).
     rows: Vec<u32>,
@@ -70,11 +70,11 @@ const NO_ROW: u32 = u32::MAX;
 
 impl Trie {
     fn flatten(nodes: &[Node]) -> Trie {
-        let mut class_of = vec![0u8; 256];
+        let mut class_of = vec![0u16; 256];
         let mut classes = 1;
         for &(b, _) in nodes.iter().flat_map(|n| &n.children) {
             if class_of[b as usize] == 0 {
-                class_of[b as usize] = classes as u8;
+                class_of[b as usize] = classes as u16;
                 classes += 1;
             }
         }
@@ -255,9 +255,12 @@ fn insert(nodes: &mut Vec<Node>, key: &[u8], bit: u64, is_prefix: bool) {
     }
 }
 
+/// [`hit_score`] stops growing at this many hits.
+pub(crate) const HIT_SCORE_CAP: u16 = 20;
+
 /// Heuristic cold-start score for a number of keyword hits.
 pub(crate) fn hit_score(hits: u16) -> f32 {
-    1.0 - 0.4f32.powi(hits.min(20) as i32)
+    1.0 - 0.4f32.powi(hits.min(HIT_SCORE_CAP) as i32)
 }
 
 fn memchr_space(bytes: &[u8], from: usize) -> usize {

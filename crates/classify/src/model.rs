@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Example;
 use crate::error::Error;
 use crate::features::{FeatureConfig, Scratch, inverse_document_frequency};
-use crate::lexicon::{Lexicon, hit_score};
+use crate::lexicon::{HIT_SCORE_CAP, Lexicon, hit_score};
 use crate::text::normalize_into;
 use crate::linear::{Csr, Linear, SgdParams, SplitMix, Targets, best_f1_threshold, fit, platt, sigmoid};
 
@@ -571,8 +571,9 @@ fn l2_scale(rows: usize) -> f32 {
 }
 
 /// Per-column sums of the rows of `buckets`: exact integer sums of the i16
-/// weights, equal to the f32 sums this crate first computed while those stay
-/// below 2^24. Summed in i32 lanes, 2^16 - 1 rows at a time (|sum| < 2^31).
+/// weights, equal to the f32 sums this crate first computed as long as every
+/// partial sum stays below 2^24 in magnitude (f32 adds integers exactly up to
+/// there). Summed in i32 lanes, 2^16 - 1 rows at a time (|sum| < 2^31).
 fn sum_rows<const B: usize>(rows: &[[Block; B]], buckets: &[u32]) -> [i64; 64] {
     let mut total = [0i64; 64];
     for part in buckets.chunks(u16::MAX as usize) {
@@ -604,9 +605,6 @@ fn sum_rows_i32<const B: usize>(rows: &[[Block; B]], buckets: &[u32]) -> ([[i32;
     (low, high)
 }
 
-/// `hit_score` stops growing at this many hits.
-const HIT_SCORE_CAP: u16 = 20;
-
 /// `ln(1 + hits)`, the lexicon evidence of the calibration (no hit: exactly 0).
 #[inline]
 fn ln_1p_hits(hits: u16) -> f32 {
@@ -632,10 +630,12 @@ struct UnlearnedRule {
 
 /// `sigmoid(x) >= threshold` decided on the logit `x`: below `negative_below`
 /// it is false and from `positive_from` on it is true; in the narrow band
-/// between, the sigmoid is computed as before. The band (about 1e-4 wide in
-/// logit units) holds the threshold's logit and is far wider than the few
-/// ulps by which f32 `exp` and division can move the computed sigmoid, so the
-/// decisions are exactly those of the probability.
+/// between, the sigmoid is computed as before. The band reaches
+/// `1e-4 / min(t, 1 - t)` either side of the threshold's logit `ln(t / (1 - t))`:
+/// there the true sigmoid is at least `1e-4 * max(t, 1 - t)` away from `t`,
+/// hundreds of times the few ulps by which f32 `exp` and division can move
+/// the computed one, so the decisions are exactly those of the probability
+/// (and `model::tests` checks every f32 around the cut).
 #[derive(Debug, Clone, Copy)]
 struct LogitCut {
     threshold: f32,
