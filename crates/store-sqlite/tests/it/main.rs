@@ -87,7 +87,7 @@ fn migration_5_drops_the_unused_event_indexes() {
         assert_eq!(event_indexes(&conn).len(), 4);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.counts().unwrap().events, 50);
     store.integrity_check().unwrap();
     drop(store);
