@@ -12,6 +12,9 @@
 //!   deadlines, escalation, feedback and response metrics.
 //! - [`sms`], [`kobo`]: the SMS gateway webhooks and KoBoToolbox/ODK exports.
 //! - [`duplicates`]: likely duplicates, linked and never deleted.
+//! - [`messages`]: what reporters read (form, validation, SMS replies), per
+//!   language, from one message table; [`outbox`]: feedback queued for
+//!   reporters by SMS, its status history, export and gateway requests.
 //! - [`store`]: what a backend must persist, and an in-memory backend.
 //!
 //! Nothing here opens a file, a socket or a database: callers pass bytes and
@@ -23,6 +26,8 @@ pub mod crypto;
 pub mod duration;
 pub mod duplicates;
 pub mod kobo;
+pub mod messages;
+pub mod outbox;
 pub mod report;
 pub mod sms;
 pub mod store;

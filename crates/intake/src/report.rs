@@ -298,12 +298,46 @@ pub struct ReportDraft {
     pub source_id: Option<String>,
 }
 
-/// One problem with one field of a draft, in the reporter's terms.
+/// One problem with one field of a draft, in the reporter's terms: a
+/// message of the message table (`data/messages.toml`) with its values, so
+/// the form can show it in the reporter's language; `message` is the
+/// English text (the API's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// The draft field (`text`, `latitude`, `event_time`, ...).
     pub field: &'static str,
+    /// The message's key in the message table (`invalid.text_empty`, ...).
+    pub code: &'static str,
     pub message: String,
+    /// The values the message is filled with.
+    #[serde(skip)]
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl FieldError {
+    /// The error `code` on `field`, its English message filled with `values`.
+    pub fn new(field: &'static str, code: &'static str, values: Vec<(&'static str, String)>) -> FieldError {
+        let mut e = FieldError { field, code, message: String::new(), values };
+        e.message = e.message_in(crate::messages::FALLBACK);
+        e
+    }
+
+    /// The message in `lang` (English when the table has no such language).
+    pub fn message_in(&self, lang: &str) -> String {
+        let values: Vec<(&str, &str)> = self.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::messages::Messages::built_in().render(lang, self.code, &values)
+    }
+
+    /// The field's name in `lang`, as the form shows it.
+    pub fn field_in(&self, lang: &str) -> &'static str {
+        crate::messages::Messages::built_in().get(lang, &format!("field.{}", self.field)).unwrap_or(self.field)
+    }
+
+    /// `Field: message` in `lang`, naming the field the way the form does.
+    pub fn describe_in(&self, lang: &str) -> String {
+        crate::messages::Messages::built_in()
+            .render(lang, "form.field_error", &[("field", self.field_in(lang)), ("message", &self.message_in(lang))])
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -436,7 +470,7 @@ impl Intake {
         if let Some(c) = &contact
             && c.expose_secret().chars().count() > 200
         {
-            errors.push(FieldError { field: "contact", message: "is longer than 200 characters".into() });
+            errors.push(FieldError::new("contact", "invalid.too_long", vec![("max", "200".into())]));
         }
         if !errors.is_empty() {
             return Err(InvalidReport { errors });
@@ -477,10 +511,11 @@ impl Intake {
             Some(c) => Some(c.id.clone()),
             None => {
                 let ids: Vec<&str> = self.categories.ids().collect();
-                errors.push(FieldError {
-                    field: "category",
-                    message: format!("`{raw}` is not a known category; choose one of {}", ids.join(", ")),
-                });
+                errors.push(FieldError::new(
+                    "category",
+                    "invalid.category",
+                    vec![("value", raw.to_string()), ("choices", ids.join(", "))],
+                ));
                 None
             }
         }
@@ -508,20 +543,18 @@ impl Intake {
     }
 }
 
-fn single(field: &'static str, message: String) -> InvalidReport {
-    InvalidReport { errors: vec![FieldError { field, message }] }
+/// A failure that is no fault of the reporter's (no randomness, sealing failed).
+fn single(field: &'static str, reason: String) -> InvalidReport {
+    InvalidReport { errors: vec![FieldError::new(field, "invalid.internal", vec![("reason", reason)])] }
 }
 
 fn check_text(raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let text = raw.trim();
     let n = text.chars().count();
     if n == 0 {
-        errors.push(FieldError { field: "text", message: "is empty: say what happened".into() });
+        errors.push(FieldError::new("text", "invalid.text_empty", vec![]));
     } else if n > max {
-        errors.push(FieldError {
-            field: "text",
-            message: format!("is {n} characters long; the limit is {max}. Shorten it or split it into two reports"),
-        });
+        errors.push(FieldError::new("text", "invalid.text_too_long", vec![("n", n.to_string()), ("max", max.to_string())]));
     }
     text.to_string()
 }
@@ -532,17 +565,14 @@ fn check_language(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Str
     if (2..=3).contains(&base.len()) && base.bytes().all(|b| b.is_ascii_lowercase()) {
         Some(base.to_string())
     } else {
-        errors.push(FieldError {
-            field: "language",
-            message: format!("`{lang}` is not a language code; use for example en, fr or ar"),
-        });
+        errors.push(FieldError::new("language", "invalid.language", vec![("value", lang)]));
         None
     }
 }
 
 fn check_urgency(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Urgency> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    raw.parse().map_err(|message| errors.push(FieldError { field: "urgency", message })).ok()
+    raw.parse().map_err(|_: String| errors.push(FieldError::new("urgency", "invalid.urgency", vec![("value", raw.to_string())]))).ok()
 }
 
 fn check_place(draft: &ReportDraft, max: usize, errors: &mut Vec<FieldError>) -> ReportPlace {
@@ -550,30 +580,27 @@ fn check_place(draft: &ReportDraft, max: usize, errors: &mut Vec<FieldError>) ->
     if let Some(n) = &name
         && n.chars().count() > max
     {
-        errors.push(FieldError { field: "place_name", message: format!("is longer than {max} characters") });
+        errors.push(FieldError::new("place_name", "invalid.too_long", vec![("max", max.to_string())]));
     }
     let (mut latitude, mut longitude) = (draft.latitude, draft.longitude);
     match (latitude, longitude) {
         (Some(lat), Some(lon)) => {
             if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
-                errors.push(FieldError { field: "latitude", message: format!("{lat} is outside -90..90") });
+                errors.push(FieldError::new("latitude", "invalid.latitude_range", vec![("value", lat.to_string())]));
             }
             if !(-180.0..=180.0).contains(&lon) || !lon.is_finite() {
-                errors.push(FieldError { field: "longitude", message: format!("{lon} is outside -180..180") });
+                errors.push(FieldError::new("longitude", "invalid.longitude_range", vec![("value", lon.to_string())]));
             }
             if lat == 0.0 && lon == 0.0 {
-                errors.push(FieldError {
-                    field: "latitude",
-                    message: "0, 0 is not a place reporters are at (a GPS fix that failed); leave the coordinates empty".into(),
-                });
+                errors.push(FieldError::new("latitude", "invalid.zero_point", vec![]));
             }
         }
         (Some(_), None) => {
-            errors.push(FieldError { field: "longitude", message: "is missing while latitude is given".into() });
+            errors.push(FieldError::new("longitude", "invalid.longitude_missing", vec![]));
             latitude = None;
         }
         (None, Some(_)) => {
-            errors.push(FieldError { field: "latitude", message: "is missing while longitude is given".into() });
+            errors.push(FieldError::new("latitude", "invalid.latitude_missing", vec![]));
             longitude = None;
         }
         (None, None) => {}
@@ -591,15 +618,12 @@ fn check_event_time(
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
     match parse_time(raw) {
         Ok(t) if t.duration_since(now) > tolerance => {
-            errors.push(FieldError {
-                field: "event_time",
-                message: format!("{raw} is in the future (now is {now}); give the time it happened"),
-            });
+            errors.push(FieldError::new("event_time", "invalid.future", vec![("value", raw.to_string()), ("now", now.to_string())]));
             None
         }
         Ok(t) => Some(t),
-        Err(message) => {
-            errors.push(FieldError { field: "event_time", message });
+        Err(_) => {
+            errors.push(FieldError::new("event_time", "invalid.time", vec![("value", raw.to_string())]));
             None
         }
     }
@@ -611,10 +635,7 @@ fn check_reporter_id(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<
     if ok {
         Some(id.to_string())
     } else {
-        errors.push(FieldError {
-            field: "reporter_id",
-            message: "must be up to 64 letters, digits, `-`, `_`, `.` or `:` (a pseudonym, never a name or phone number)".into(),
-        });
+        errors.push(FieldError::new("reporter_id", "invalid.reporter_id", vec![]));
         None
     }
 }

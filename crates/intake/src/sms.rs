@@ -272,20 +272,16 @@ pub fn guess_language(text: &str) -> Option<&'static str> {
 }
 
 /// The confirmation sent back, with the reference, in `lang` (English when
-/// the language has no text yet).
+/// the message table has no such language).
 pub fn receipt_text(lang: &str, reference: &Reference) -> String {
-    match lang {
-        "fr" => format!("Merci, votre signalement est reçu. Référence : {reference}. Citez-la pour tout suivi."),
-        _ => format!("Thank you, your report was received. Reference: {reference}. Quote it to follow up."),
-    }
+    let m = crate::messages::Messages::built_in();
+    m.render(m.language(Some(lang)), "sms.receipt", &[("reference", reference.as_str())])
 }
 
 /// The reply when a message could not be taken as a report (empty text).
 pub fn rejection_text(lang: &str) -> String {
-    match lang {
-        "fr" => "Votre message est vide. Décrivez ce qui s'est passé, où et quand.".to_string(),
-        _ => "Your message was empty. Please say what happened, where and when.".to_string(),
-    }
+    let m = crate::messages::Messages::built_in();
+    m.render(m.language(Some(lang)), "sms.empty", &[])
 }
 
 /// Twilio's reply format (TwiML) with one message.

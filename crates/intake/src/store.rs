@@ -12,11 +12,16 @@
 //! - password hashes and token hashes only, never tokens;
 //! - every contact read is in the audit log before the contact is shown
 //!   ([`reveal_contact`] does it in that order);
-//! - KoBo submission uuids per form, so a re-import adds nothing.
+//! - KoBo submission uuids per form, so a re-import adds nothing;
+//! - a step giving feedback by SMS is stored with the outbox message it
+//!   queues, in one transaction; outbox messages are never changed or
+//!   deleted, and their status history is append-only like alert steps (a
+//!   change whose `seq` is not the next one is a conflict).
 
 use crate::auth::{Action, ApiToken, Resource, Session, TokenHash, User, authorize};
 use crate::crypto::{ContactKey, ContactRead, CryptoError, RevealedContact};
 use crate::duplicates::DuplicateLink;
+use crate::outbox::{OutboxChange, OutboxDraft, OutboxError, OutboxFilter, OutboxMessage, OutboxStatus};
 use crate::report::{Reference, Report, Verification};
 use crate::workflow::{Alert, Step, StepRecord, WorkflowError};
 use jiff::Timestamp;
@@ -63,6 +68,17 @@ pub trait ReportStore: Send + Sync {
     /// Appends a workflow step; `record.seq` must be the alert's next position.
     fn append_step(&self, record: &StepRecord) -> Result<(), StoreError>;
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
+
+    /// Appends a workflow step and queues the outbox messages it gives rise
+    /// to (feedback by SMS), each with its first status `queued`, in one
+    /// transaction: a step is never stored without its message, nor a
+    /// message without its step. Returns the messages' ids.
+    fn append_step_with_messages(&self, record: &StepRecord, messages: &[OutboxDraft]) -> Result<Vec<i64>, StoreError>;
+    /// Outbox messages matching the filter, with their status history, oldest first.
+    fn outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Appends status changes, all or none; each `seq` must be its message's
+    /// next position (else a conflict), an unknown message is not found.
+    fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError>;
 
     fn save_user(&self, user: &User) -> Result<(), StoreError>;
     fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
@@ -210,6 +226,8 @@ pub enum AccessError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
     /// A correction names a dimension or theme the framework does not have.
     #[error("{0}")]
     UnknownTag(String),
@@ -222,7 +240,7 @@ impl AccessError {
             AccessError::Denied(_) => 403,
             AccessError::NotFound(_) | AccessError::NoContact(_) => 404,
             AccessError::Workflow(_) | AccessError::Store(StoreError::Conflict(_)) => 409,
-            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) | AccessError::UnknownTag(_) => 422,
+            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) | AccessError::UnknownTag(_) | AccessError::Outbox(_) => 422,
             AccessError::Crypto(_) | AccessError::Store(_) => 500,
         }
     }
@@ -235,7 +253,8 @@ pub fn load_alert(store: &dyn ReportStore, report: &Report) -> Result<Alert, Acc
 
 /// One workflow step by `user` on the alert of report `reference`: checks
 /// the permission for the step in the report's area, replays the log, applies
-/// the step, appends it (a concurrent step makes this a conflict), and keeps
+/// the step, appends it (a concurrent step makes this a conflict) with the
+/// SMS its feedback queues for the reporter ([`crate::outbox`]), and keeps
 /// the report's verification state in line.
 pub fn act_on_alert(
     store: &dyn ReportStore,
@@ -248,7 +267,12 @@ pub fn act_on_alert(
     authorize(user, Action::Alert(step.permission()), Resource::Area(report.place.area_pcode.as_deref()))?;
     let mut alert = load_alert(store, &report)?;
     let record = alert.apply(step, &user.id, now)?.clone();
-    store.append_step(&record)?;
+    let messages = crate::outbox::drafts_for_step(&report, &record)?;
+    if messages.is_empty() {
+        store.append_step(&record)?;
+    } else {
+        store.append_step_with_messages(&record, &messages)?;
+    }
     let verification = alert.status().verification();
     if verification != report.verification {
         store.set_verification(reference, verification)?;
@@ -311,6 +335,7 @@ struct Inner {
     contact_reads: Vec<ContactRead>,
     kobo: HashMap<String, HashMap<String, Reference>>,
     corrections: Vec<TagCorrection>,
+    outbox: Vec<OutboxMessage>,
 }
 
 impl MemoryStore {
@@ -321,6 +346,22 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The alert step rules, under the store's lock.
+fn append_step_locked(inner: &mut Inner, record: &StepRecord) -> Result<(), StoreError> {
+    if !inner.reports.contains_key(&record.alert) {
+        return Err(StoreError::NotFound(format!("alert {}", record.alert)));
+    }
+    let log = inner.steps.entry(record.alert.clone()).or_default();
+    if record.seq as usize != log.len() {
+        return Err(StoreError::Conflict(format!(
+            "alert {} changed meanwhile (step #{} already recorded); reload it and try again",
+            record.alert, record.seq
+        )));
+    }
+    log.push(record.clone());
+    Ok(())
 }
 
 impl ReportStore for MemoryStore {
@@ -365,23 +406,70 @@ impl ReportStore for MemoryStore {
     }
 
     fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        if !inner.reports.contains_key(&record.alert) {
-            return Err(StoreError::NotFound(format!("alert {}", record.alert)));
-        }
-        let log = inner.steps.entry(record.alert.clone()).or_default();
-        if record.seq as usize != log.len() {
-            return Err(StoreError::Conflict(format!(
-                "alert {} changed meanwhile (step #{} already recorded); reload it and try again",
-                record.alert, record.seq
-            )));
-        }
-        log.push(record.clone());
-        Ok(())
+        append_step_locked(&mut self.lock(), record)
     }
 
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
         Ok(self.lock().steps.get(alert).cloned().unwrap_or_default())
+    }
+
+    fn append_step_with_messages(&self, record: &StepRecord, messages: &[OutboxDraft]) -> Result<Vec<i64>, StoreError> {
+        let mut inner = self.lock();
+        if let Some(m) = messages.iter().find(|m| !inner.reports.contains_key(&m.report)) {
+            return Err(StoreError::NotFound(format!("report {}", m.report)));
+        }
+        if let Some(m) = messages.iter().find(|m| inner.outbox.iter().any(|o| o.report == m.report && o.step_seq == m.step_seq)) {
+            return Err(StoreError::Conflict(format!("step #{} of alert {} already queued a message", m.step_seq, m.report)));
+        }
+        // The step is checked before anything is kept, so a refused step queues nothing.
+        append_step_locked(&mut inner, record)?;
+        let mut ids = Vec::with_capacity(messages.len());
+        for m in messages {
+            let id = inner.outbox.len() as i64 + 1;
+            let queued = OutboxChange {
+                message_id: id,
+                seq: 0,
+                status: OutboxStatus::Queued,
+                user_id: m.queued_by.clone(),
+                at: m.queued_at,
+                detail: None,
+            };
+            inner.outbox.push(OutboxMessage {
+                id,
+                report: m.report.clone(),
+                step_seq: m.step_seq,
+                language: m.language.clone(),
+                body: m.body.clone(),
+                history: vec![queued],
+            });
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(self.lock().outbox.iter().filter(|m| filter.matches(m)).cloned().collect())
+    }
+
+    fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let mut next: HashMap<i64, u32> = HashMap::new();
+        for c in changes {
+            let message = inner
+                .outbox
+                .iter()
+                .find(|m| m.id == c.message_id)
+                .ok_or_else(|| StoreError::NotFound(format!("outbox message #{}", c.message_id)))?;
+            let expected = next.get(&c.message_id).copied().unwrap_or(message.history.len() as u32);
+            crate::store_codec::check_next_change(c, i64::from(expected))?;
+            next.insert(c.message_id, expected + 1);
+        }
+        for c in changes {
+            if let Some(m) = inner.outbox.iter_mut().find(|m| m.id == c.message_id) {
+                m.history.push(c.clone());
+            }
+        }
+        Ok(())
     }
 
     fn save_user(&self, user: &User) -> Result<(), StoreError> {

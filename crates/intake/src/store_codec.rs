@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 
 use crate::auth::Role;
+use crate::outbox::{OutboxChange, OutboxStatus};
 use crate::report::{Channel, Reference, Report, Verification};
 use crate::store::StoreError;
 use crate::workflow::{Step, StepRecord};
@@ -101,4 +102,23 @@ pub fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, a
         user_id,
         at: at.parse().map_err(|_| what())?,
     })
+}
+
+/// The append-only rule of an outbox message's status history: a change
+/// must take the next free position.
+pub fn check_next_change(change: &OutboxChange, recorded: i64) -> Result<(), StoreError> {
+    let seq = i64::from(change.seq);
+    if seq == recorded {
+        return Ok(());
+    }
+    let id = change.message_id;
+    Err(StoreError::Conflict(if seq < recorded {
+        format!("outbox message #{id} changed meanwhile (change #{seq} is already recorded); list it again and retry")
+    } else {
+        format!("outbox message #{id} has {recorded} changes, so the next is #{recorded}, not #{seq}")
+    }))
+}
+
+pub fn outbox_status_from(text: &str) -> Result<OutboxStatus, StoreError> {
+    OutboxStatus::parse(text).ok_or_else(|| damaged(format!("outbox status `{text}`")))
 }

@@ -280,13 +280,7 @@ impl Reports {
 
     /// The refusal when a contact arrives and no key is configured.
     pub fn no_key_error() -> FieldError {
-        FieldError {
-            field: "contact",
-            message: "this server has no contact key, so contacts cannot be stored safely: leave it empty, \
-                      or ask the operator to create a key (`vitalcore users keygen --out FILE`) and start the \
-                      server with --key-file FILE"
-                .into(),
-        }
+        FieldError::new("contact", "invalid.no_key", vec![])
     }
 
     /// Validates, reads, places, links and stores a draft; returns the

@@ -319,7 +319,7 @@ fn submit_form(reports: &Reports, headers: &HeaderMap, form: &Form) -> Result<Re
         match raw.replace(',', ".").parse::<f64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                errors.push(FieldError { field, message: format!("`{raw}` is not a number (write it like 4.3612)") });
+                errors.push(FieldError::new(field, "invalid.not_a_number", vec![("value", raw.to_string())]));
                 None
             }
         }

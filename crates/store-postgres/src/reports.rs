@@ -1,7 +1,8 @@
 //! Community reports, the alert step log, users, sessions, API tokens, the
-//! contact audit log and KoBo submission uuids: vitalcore-intake's
-//! [`ReportStore`] in PostgreSQL (schema `migrations/0002_reports.sql`, the
-//! same tables and encodings as the SQLite store).
+//! contact audit log, KoBo submission uuids and the SMS outbox:
+//! vitalcore-intake's [`ReportStore`] in PostgreSQL (schema
+//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`;
+//! the same tables and encodings as the SQLite store).
 //!
 //! Every write is one transaction. Checks that guard a write lock what they
 //! check: a step or a duplicate link locks its report's row (`FOR UPDATE`),
@@ -20,6 +21,7 @@ use postgres::{GenericClient, Row, Transaction};
 use vitalcore_framework::Tags;
 use vitalcore_intake::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
 use vitalcore_intake::workflow::StepRecord;
@@ -28,6 +30,9 @@ use vitalcore_intake::{ContactRead, SealedContact};
 use vitalcore_store::columns::{join_tags, split_tags};
 
 use crate::{PostgresStore, describe};
+
+/// The SMS outbox's tables (migration 6).
+mod outbox;
 
 /// PostgreSQL's code for a unique constraint violated.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -115,27 +120,24 @@ impl ReportStore for PostgresStore {
     }
 
     fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
-        let detail = serde_json::to_string(&record.step)
-            .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))?;
+        let detail = step_detail(record)?;
+        self.report_tx(|tx| insert_step(tx, record, &detail))
+    }
+
+    fn append_step_with_messages(&self, record: &StepRecord, messages: &[OutboxDraft]) -> Result<Vec<i64>, StoreError> {
+        let detail = step_detail(record)?;
         self.report_tx(|tx| {
-            let alert = &record.alert;
-            let id = lock_report(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
-            let recorded: i64 =
-                tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
-            check_next_step(record, recorded)?;
-            let inserted = tx.execute(
-                "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
-            );
-            match inserted {
-                Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                    "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
-                    record.seq
-                ))),
-                Err(e) => Err(db(e)),
-            }
+            insert_step(tx, record, &detail)?;
+            messages.iter().map(|m| outbox::queue(tx, m)).collect()
         })
+    }
+
+    fn outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.report_read(|client| outbox::list(client, filter))
+    }
+
+    fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError> {
+        self.report_tx(|tx| outbox::append_changes(tx, changes))
     }
 
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
@@ -547,6 +549,32 @@ fn insert_link(tx: &mut Transaction<'_>, report_id: i64, seq: i64, link: &Duplic
     )
     .map_err(db)?;
     Ok(())
+}
+
+fn step_detail(record: &StepRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&record.step)
+        .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))
+}
+
+/// Appends a step at its position, its report's row locked so that two
+/// people acting at once get one success and one conflict.
+fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> Result<(), StoreError> {
+    let alert = &record.alert;
+    let id = lock_report(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
+    let recorded: i64 = tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
+    check_next_step(record, recorded)?;
+    let inserted = tx.execute(
+        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
+    );
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+            "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
+            record.seq
+        ))),
+        Err(e) => Err(db(e)),
+    }
 }
 
 /// The report's row id, its row locked until the transaction ends.

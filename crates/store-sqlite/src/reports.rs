@@ -1,6 +1,7 @@
 //! Community reports, the alert step log, users, sessions, API tokens, the
-//! contact audit log and KoBo submission uuids: vitalcore-intake's
-//! [`ReportStore`] in this database (schema `migrations/0002_reports.sql`).
+//! contact audit log, KoBo submission uuids and the SMS outbox:
+//! vitalcore-intake's [`ReportStore`] in this database (schema
+//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`).
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction on the writer
 //! connection, so a check and the write it guards (the next step position, a
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 use vitalcore_framework::Tags;
 use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
 use vitalcore_intake::workflow::StepRecord;
@@ -27,6 +29,9 @@ use vitalcore_intake::{ContactRead, SealedContact};
 use vitalcore_store::columns::{join_tags, split_tags};
 
 use crate::SqliteStore;
+
+/// The SMS outbox's tables (migration 6).
+mod outbox;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -108,25 +113,24 @@ impl ReportStore for SqliteStore {
     }
 
     fn append_step(&self, record: &StepRecord) -> Result<(), StoreError> {
-        let detail = serde_json::to_string(&record.step)
-            .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))?;
+        let detail = step_detail(record)?;
+        self.report_tx(|tx| insert_step(tx, record, &detail))
+    }
+
+    fn append_step_with_messages(&self, record: &StepRecord, messages: &[OutboxDraft]) -> Result<Vec<i64>, StoreError> {
+        let detail = step_detail(record)?;
         self.report_tx(|tx| {
-            let alert = &record.alert;
-            let id = report_id(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
-            let recorded: i64 = tx
-                .prepare_cached("SELECT count(*) FROM alert_steps WHERE report_id = ?1")
-                .map_err(db)?
-                .query_row([id], |r| r.get(0))
-                .map_err(db)?;
-            check_next_step(record, recorded)?;
-            tx.prepare_cached(
-                "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(db)?
-            .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
-            .map_err(db)?;
-            Ok(())
+            insert_step(tx, record, &detail)?;
+            messages.iter().map(|m| outbox::queue(tx, m)).collect()
         })
+    }
+
+    fn outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.report_read(|conn| outbox::list(conn, filter))
+    }
+
+    fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError> {
+        self.report_tx(|tx| outbox::append_changes(tx, changes))
     }
 
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
@@ -438,6 +442,28 @@ impl ReportStore for SqliteStore {
             .collect()
         })
     }
+}
+
+fn step_detail(record: &StepRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&record.step)
+        .map_err(|e| StoreError::Backend(format!("cannot write step of alert {}: {e}", record.alert)))
+}
+
+/// Appends a step at its position (the append-only rule checked first).
+fn insert_step(tx: &Transaction<'_>, record: &StepRecord, detail: &str) -> Result<(), StoreError> {
+    let alert = &record.alert;
+    let id = report_id(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
+    let recorded: i64 = tx
+        .prepare_cached("SELECT count(*) FROM alert_steps WHERE report_id = ?1")
+        .map_err(db)?
+        .query_row([id], |r| r.get(0))
+        .map_err(db)?;
+    check_next_step(record, recorded)?;
+    tx.prepare_cached("INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .map_err(db)?
+        .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
+        .map_err(db)?;
+    Ok(())
 }
 
 fn insert_kobo_uuids(tx: &Transaction<'_>, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {

@@ -59,6 +59,10 @@ impl Backend for PgBackend {
             format!("DELETE FROM {schema}.alert_steps"),
             format!("UPDATE {schema}.contact_reads SET purpose = 'nothing to see'"),
             format!("DELETE FROM {schema}.contact_reads"),
+            format!("UPDATE {schema}.outbox_messages SET body = 'something else'"),
+            format!("DELETE FROM {schema}.outbox_messages"),
+            format!("UPDATE {schema}.outbox_status SET status = 'sent'"),
+            format!("DELETE FROM {schema}.outbox_status"),
         ]
         .iter()
         .map(|sql| client.batch_execute(sql).map_err(|e| e.to_string()))

@@ -24,6 +24,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxStatus};
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::store::{
     AccessError, MemoryStore, ReportFilter, ReportStore, StoreError, act_on_alert, report_for, reports_for,
@@ -56,6 +57,9 @@ macro_rules! report_conformance_tests {
                 contact_reads_are_logged_in_order_per_report,
                 kobo_uuids_are_remembered_per_form_idempotently,
                 concurrent_writers_lose_nothing_and_race_fairly_on_steps,
+                a_step_and_the_message_it_queues_are_stored_together_or_not_at_all,
+                outbox_status_history_is_append_only_in_sequence,
+                sms_feedback_through_the_workflow_queues_a_message_for_reporters_with_a_contact,
             );
         }
     };
@@ -598,6 +602,132 @@ pub fn concurrent_writers_lose_nothing_and_race_fairly_on_steps(store: &dyn Repo
     }
 }
 
+fn outbox_draft(report: &Reference, step_seq: u32) -> OutboxDraft {
+    OutboxDraft {
+        report: report.clone(),
+        step_seq,
+        language: "fr".into(),
+        body: format!("Votre signalement {report} : une patrouille est passée « hier »"),
+        queued_by: "u-1".into(),
+        queued_at: ts("2024-05-01T11:00:00.5Z"),
+    }
+}
+
+fn change(message_id: i64, seq: u32, status: OutboxStatus, detail: Option<&str>) -> OutboxChange {
+    OutboxChange {
+        message_id,
+        seq,
+        status,
+        user_id: "u-2".into(),
+        at: ts("2024-05-02T09:00:00Z"),
+        detail: detail.map(str::to_string),
+    }
+}
+
+pub fn a_step_and_the_message_it_queues_are_stored_together_or_not_at_all(store: &dyn ReportStore) {
+    let (a, b) = (report_at(1, Some("CF11"), "2024-05-01T10:00:00Z"), report_at(2, Some("CF22"), "2024-05-01T10:00:00Z"));
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap(), vec![]);
+    let feedback = |alert: &Reference, seq| step(alert, seq, Step::Acknowledge);
+    let ids = store.append_step_with_messages(&feedback(&a.reference, 0), &[outbox_draft(&a.reference, 0)]).unwrap();
+    assert_eq!(ids.len(), 1);
+    let listed = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    let m = &listed[0];
+    assert_eq!((m.id, &m.report, m.step_seq, m.language.as_str()), (ids[0], &a.reference, 0, "fr"));
+    assert_eq!(m.body, outbox_draft(&a.reference, 0).body);
+    assert_eq!(m.history, vec![OutboxChange {
+        message_id: ids[0],
+        seq: 0,
+        status: OutboxStatus::Queued,
+        user_id: "u-1".into(),
+        at: ts("2024-05-01T11:00:00.5Z"),
+        detail: None,
+    }]);
+    assert_eq!(store.steps(&a.reference).unwrap().len(), 1);
+    // A step at a taken position is refused, and its message is not queued.
+    let again = store.append_step_with_messages(&feedback(&a.reference, 0), &[outbox_draft(&a.reference, 0)]);
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // A message for a report that does not exist takes its step down with it.
+    let orphan = store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&Reference::from_number(77), 0)]);
+    assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
+    assert_eq!(store.steps(&b.reference).unwrap(), vec![], "no step without its message");
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap().len(), 1);
+    let second = store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&b.reference, 0)]).unwrap();
+    assert!(second[0] > ids[0], "ids increase");
+    // Filters: by report, by ids, by current status; oldest first.
+    let all = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!(all.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0], second[0]]);
+    let of_b = store.outbox(&OutboxFilter { report: Some(b.reference.clone()), ..OutboxFilter::default() }).unwrap();
+    assert_eq!(of_b.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+    let by_id = store.outbox(&OutboxFilter { ids: Some(vec![second[0], 999]), ..OutboxFilter::default() }).unwrap();
+    assert_eq!(by_id.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+    assert_eq!(store.outbox(&OutboxFilter { ids: Some(vec![]), ..OutboxFilter::default() }).unwrap(), vec![]);
+    store.append_outbox_changes(&[change(ids[0], 1, OutboxStatus::Exported, Some("out.csv"))]).unwrap();
+    let queued = store.outbox(&OutboxFilter::with_statuses(&[OutboxStatus::Queued])).unwrap();
+    assert_eq!(queued.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+}
+
+pub fn outbox_status_history_is_append_only_in_sequence(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T10:00:00Z");
+    store.insert_report(&r).unwrap();
+    let id = store.append_step_with_messages(&step(&r.reference, 0, Step::Acknowledge), &[outbox_draft(&r.reference, 0)]).unwrap()[0];
+    let gap = store.append_outbox_changes(&[change(id, 2, OutboxStatus::Sent, None)]);
+    assert!(matches!(gap, Err(StoreError::Conflict(_))), "{gap:?}");
+    let taken = store.append_outbox_changes(&[change(id, 0, OutboxStatus::Cancelled, Some("x"))]);
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    // A batch lands whole or not at all.
+    let batch = [change(id, 1, OutboxStatus::Exported, Some("a.csv")), change(id, 3, OutboxStatus::Sent, None)];
+    assert!(matches!(store.append_outbox_changes(&batch), Err(StoreError::Conflict(_))));
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap()[0].history.len(), 1, "nothing of a refused batch");
+    let unknown = store.append_outbox_changes(&[change(id + 100, 1, OutboxStatus::Sent, None)]);
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    let good = [
+        change(id, 1, OutboxStatus::Exported, Some("a.csv")),
+        change(id, 2, OutboxStatus::Failed, Some("the 'To' number is not valid")),
+        change(id, 3, OutboxStatus::Queued, None),
+    ];
+    store.append_outbox_changes(&good).unwrap();
+    store.append_outbox_changes(&[]).unwrap();
+    let back = store.outbox(&OutboxFilter::default()).unwrap().remove(0);
+    assert_eq!(back.history[1..], good);
+    assert_eq!(back.status(), OutboxStatus::Queued);
+}
+
+pub fn sms_feedback_through_the_workflow_queues_a_message_for_reporters_with_a_contact(store: &dyn ReportStore) {
+    let with_contact = report_at(1, Some("CF11"), "2024-05-01T10:00:00Z");
+    let mut without = report_at(2, Some("CF11"), "2024-05-01T10:00:00Z");
+    without.contact = None;
+    store.insert_report(&with_contact).unwrap();
+    store.insert_report(&without).unwrap();
+    let responder = user("r1", "responder1", Role::Responder, None);
+    let at = |m: u32| ts(&format!("2024-05-01T12:{m:02}:00Z"));
+    for r in [&with_contact.reference, &without.reference] {
+        act_on_alert(store, &responder, r, Step::Acknowledge, at(1)).unwrap();
+        act_on_alert(store, &responder, r, Step::MarkUnfounded { reason: "no such village".into() }, at(2)).unwrap();
+    }
+    let sms = |message: &str| Step::GiveFeedback {
+        feedback: Feedback { message: message.into(), channel: "SMS".into(), sent_at: at(3) },
+    };
+    // Another reporter's phone number is refused: no step, no message.
+    let leak = act_on_alert(store, &responder, &with_contact.reference, sms("call Jean on +236 70 00 00 02"), at(3));
+    assert_eq!(leak.as_ref().map(|_| ()).unwrap_err().http_status(), 422, "{leak:?}");
+    assert_eq!(store.steps(&with_contact.reference).unwrap().len(), 2);
+    act_on_alert(store, &responder, &with_contact.reference, sms("We found no village of that name"), at(4)).unwrap();
+    act_on_alert(store, &responder, &without.reference, sms("We found no village of that name"), at(4)).unwrap();
+    let radio = Step::GiveFeedback {
+        feedback: Feedback { message: "Announced on the radio".into(), channel: "radio".into(), sent_at: at(5) },
+    };
+    act_on_alert(store, &responder, &with_contact.reference, radio, at(5)).unwrap();
+    let queued = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!(queued.len(), 1, "one SMS: only the reporter with a contact, only the sms channel");
+    assert_eq!(queued[0].report, with_contact.reference);
+    assert_eq!(queued[0].step_seq, 2);
+    assert_eq!(queued[0].body, format!("Your report {}: We found no village of that name", with_contact.reference));
+    assert_eq!((queued[0].history[0].user_id.as_str(), queued[0].history[0].at), ("r1", at(4)));
+}
+
 // --- checks on the database itself ---
 
 /// Writes everything a store keeps, as the reopening check expects it;
@@ -626,6 +756,9 @@ fn write_everything(store: &dyn ReportStore) -> Report {
     reveal_contact(store, &key(), &responder, &Reference::from_number(1), "call back", ts("2024-05-02T00:00:00Z"))
         .unwrap();
     store.record_kobo_uuids("f", &[("uuid-1".into(), Reference::from_number(1))]).unwrap();
+    let sms = step(&Reference::from_number(1), 1, Step::Verify { note: "seen".into() });
+    let id = store.append_step_with_messages(&sms, &[outbox_draft(&Reference::from_number(1), 1)]).unwrap()[0];
+    store.append_outbox_changes(&[change(id, 1, OutboxStatus::Exported, Some("out.csv"))]).unwrap();
     report
 }
 
@@ -638,7 +771,11 @@ pub fn everything_survives_reopening(backend: &dyn Backend) {
     for _ in 0..2 {
         let store = backend.open();
         assert_eq!(store.report(&reference).unwrap(), Some(written.clone()));
-        assert_eq!(store.steps(&reference).unwrap(), vec![step(&reference, 0, Step::Acknowledge)]);
+        assert_eq!(store.steps(&reference).unwrap()[0], step(&reference, 0, Step::Acknowledge));
+        let outbox = store.outbox(&OutboxFilter::default()).unwrap();
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].body, outbox_draft(&reference, 1).body);
+        assert_eq!(outbox[0].history[1], change(outbox[0].id, 1, OutboxStatus::Exported, Some("out.csv")));
         assert_eq!(store.user_by_username("responder").unwrap(), Some(user("u-1", "responder", Role::Responder, None)));
         assert_eq!(store.session(&TokenHash::of("vcs_x")).unwrap().unwrap().user_id, "u-1");
         assert_eq!(store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap().partner, "p");
@@ -646,6 +783,10 @@ pub fn everything_survives_reopening(backend: &dyn Backend) {
         assert_eq!(store.kobo_uuids("f").unwrap(), HashSet::from(["uuid-1".to_string()]));
         // And the next step position is still enforced.
         assert!(matches!(store.append_step(&step(&reference, 0, Step::Acknowledge)), Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            store.append_outbox_changes(&[change(outbox[0].id, 1, OutboxStatus::Sent, None)]),
+            Err(StoreError::Conflict(_))
+        ));
     }
 }
 
@@ -671,8 +812,11 @@ pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
     for (i, attempt) in backend.tamper().into_iter().enumerate() {
         assert!(attempt.is_err(), "tampering attempt {i} succeeded");
     }
-    assert_eq!(store.steps(&Reference::from_number(1)).unwrap().len(), 1);
+    assert_eq!(store.steps(&Reference::from_number(1)).unwrap().len(), 2);
     assert_eq!(store.contact_reads(&Reference::from_number(1)).unwrap().len(), 1);
+    let outbox = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!((outbox.len(), outbox[0].history.len()), (1, 2));
+    assert_eq!(outbox[0].body, outbox_draft(&Reference::from_number(1), 1).body);
 }
 
 // --- where the contract runs ---
@@ -752,6 +896,10 @@ impl Backend for SqliteFile {
             "DELETE FROM alert_steps",
             "UPDATE contact_reads SET purpose = 'nothing to see'",
             "DELETE FROM contact_reads",
+            "UPDATE outbox_messages SET body = 'something else'",
+            "DELETE FROM outbox_messages",
+            "UPDATE outbox_status SET status = 'sent'",
+            "DELETE FROM outbox_status",
         ]
         .iter()
         .map(|sql| conn.execute(sql, []).map(|_| ()).map_err(|e| e.to_string()))
