@@ -9,6 +9,7 @@ use vitalcore_framework::Month;
 use vitalcore_intake::Reference;
 use vitalcore_intake::auth::User;
 use vitalcore_intake::store::{ReportFilter, ReportStore, act_on_alert, load_alert};
+use vitalcore_intake::outbox::{OutboxFilter, feedback_of, is_sms_channel};
 use vitalcore_intake::workflow::{Deadlines, Feedback, Step, metrics, overdue_queue};
 
 #[derive(clap::Args)]
@@ -57,6 +58,20 @@ enum Command {
     },
     /// Close the alert with its outcome
     Close { reference: String, #[arg(long)] outcome: String, #[command(flatten)] who: Who },
+    /// Record what was told to the reporter or community (after a response,
+    /// or on an unfounded or closed alert). With --channel sms and a reporter
+    /// who gave a phone, an SMS is queued: see `vitalcore feedback outbox`.
+    Feedback {
+        reference: String,
+        /// What was said: for SMS, only what concerns this reporter
+        #[arg(long)]
+        message: String,
+        /// How (sms, phone, community_meeting, radio, focal_point, web)
+        #[arg(long)]
+        channel: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Per area and month: time to acknowledge and respond, share responded, share with feedback
     Metrics {
         /// First month received, YYYY-MM
@@ -85,13 +100,25 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             (reference, Step::Respond { action, feedback }, who)
         }
         Command::Close { reference, outcome, who } => (reference, Step::Close { outcome }, who),
+        Command::Feedback { reference, message, channel, who } => {
+            (reference, Step::GiveFeedback { feedback: Feedback { message, channel, sent_at: now } }, who)
+        }
     };
     let user = account(&*store, &who.user)?;
     let reference: Reference = reference.parse()?;
     let name = step.name();
+    let queues_sms = feedback_of(&step).is_some_and(|f| is_sms_channel(&f.channel));
     let alert = act_on_alert(&*store, &user, &reference, step, now)?;
     println!("{reference}: {}", alert.state());
     global.note(format!("{name} recorded by {} at {now}", user.username));
+    if queues_sms {
+        let seq = alert.steps().len() as u32 - 1;
+        let queued = store.outbox(&OutboxFilter { report: Some(reference.clone()), ..OutboxFilter::default() })?;
+        match queued.iter().find(|m| m.step_seq == seq) {
+            Some(m) => global.note(format!("SMS #{} queued for the reporter: `vitalcore feedback outbox list`", m.id)),
+            None => global.note("no SMS queued: the reporter left no contact"),
+        }
+    }
     Ok(())
 }
 

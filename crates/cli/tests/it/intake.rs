@@ -570,3 +570,221 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
     assert_eq!(row["reports_suppressed"], true);
     assert_eq!(row["events"], serde_json::json!(row["events"].as_u64().unwrap()), "event counts are not affected");
 }
+
+// ---- feedback to reporters by SMS: the outbox ----
+
+/// `report submit` as the CLI does it; returns the reference.
+fn submit(site: &Site, text: &str, language: &str, contact: Option<&str>) -> String {
+    let mut args = vec!["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--language", language];
+    if let Some(c) = contact {
+        args.extend(["--contact", c]);
+    }
+    site.ok(&args).trim().to_string()
+}
+
+/// Takes an alert to unfounded, then records `message` as feedback by SMS.
+fn unfounded_with_sms(site: &Site, reference: &str, message: &str) -> Output {
+    site.ok(&["alerts", "ack", reference, "--as", "responder1"]);
+    site.ok(&["alerts", "unfounded", reference, "--reason", "nobody there knew of it", "--as", "responder1"]);
+    site.run(&["alerts", "feedback", reference, "--message", message, "--channel", "sms", "--as", "responder1"])
+}
+
+fn outbox(site: &Site) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(&site.ok(&["feedback", "outbox", "list", "--format", "json"])).unwrap();
+    v.as_array().unwrap().clone()
+}
+
+fn message_of<'a>(outbox: &'a [serde_json::Value], reference: &str) -> &'a serde_json::Value {
+    outbox.iter().find(|m| m["report"] == reference).unwrap_or_else(|| panic!("no message for {reference}: {outbox:?}"))
+}
+
+fn status_of(site: &Site, reference: &str) -> (String, String) {
+    let all = outbox(site);
+    let m = message_of(&all, reference);
+    let last = m["history"].as_array().unwrap().last().unwrap();
+    (last["status"].as_str().unwrap().to_string(), last["detail"].as_str().unwrap_or("").to_string())
+}
+
+fn contact_reads(site: &Site, reference: &str) -> Vec<serde_json::Value> {
+    let shown: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", reference, "--format", "json"])).unwrap();
+    shown["contact_reads"].as_array().unwrap().clone()
+}
+
+#[test]
+fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_nothing_leaves_unasked() {
+    let site = Site::new();
+    let survivor_text = "Des hommes armés ont enlevé deux filles près de Bouca";
+    let fr = submit(&site, survivor_text, "fr", Some("+236 72 00 00 01"));
+    let local = submit(&site, "Cattle stolen at the river", "en", Some("72 00 00 02"));
+    let email = submit(&site, "Market burned", "en", Some("jean@example.org"));
+    let anonymous = submit(&site, "Shots at night", "en", None);
+
+    // Feedback by SMS queues one message per reporter with a contact, in their language.
+    for r in [&local, &email, &anonymous] {
+        let out = unfounded_with_sms(&site, r, "We went there and found nothing; call us if it happens again");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    site.ok(&["alerts", "ack", &fr, "--as", "responder1"]);
+    site.ok(&["alerts", "verify", &fr, "--note", "seen by the focal point", "--as", "responder1"]);
+    site.ok(&["alerts", "assign", &fr, "--owner", "Capt. X", "--unit", "BANBAT", "--as", "responder1"]);
+    // Another reporter's data is refused, and the step is not recorded.
+    let leak = site.run(&["alerts", "respond", &fr, "--action", "patrol", "--feedback", &format!("Voir aussi {local}"), "--channel", "sms", "--as", "responder1"]);
+    assert!(!leak.status.success());
+    assert!(String::from_utf8_lossy(&leak.stderr).contains("another report's reference"), "{}", String::from_utf8_lossy(&leak.stderr));
+    site.ok(&["alerts", "respond", &fr, "--action", "patrol", "--feedback", "Une patrouille est passée ce matin", "--channel", "sms", "--as", "responder1"]);
+    let queued = outbox(&site);
+    assert_eq!(queued.len(), 3, "none for the reporter without a contact: {queued:?}");
+    assert_eq!(message_of(&queued, &fr)["body"], format!("Votre signalement {fr} : Une patrouille est passée ce matin"));
+    assert_eq!(message_of(&queued, &local)["language"], "en");
+    assert!(message_of(&queued, &local)["body"].as_str().unwrap().starts_with(&format!("Your report {local}: We went")));
+    assert!(queued.iter().all(|m| m["history"][0]["status"] == "queued" && m["history"][0]["user_id"] == "u-responder1"));
+    let table = site.ok(&["feedback", "outbox", "list"]);
+    assert!(!table.contains("+236") && !table.contains("72 00"), "the list shows no phone: {table}");
+    assert!(contact_reads(&site, &fr).is_empty(), "queueing reads no contact");
+
+    // An analyst may not read contacts: nothing exported, nothing read.
+    let dir = site.dir.path();
+    let by_analyst = dir.join("analyst.csv");
+    site.ok(&["feedback", "outbox", "export", "--format", "csv", "--out", by_analyst.to_str().unwrap(), "--as", "analyst1"]);
+    assert_eq!(std::fs::read_to_string(&by_analyst).unwrap().lines().count(), 1, "the header only");
+    assert!(contact_reads(&site, &fr).is_empty());
+
+    // A responder's export: the phone and the message, no report text; each read audited.
+    let file = dir.join("outbox.csv");
+    site.ok(&["feedback", "outbox", "export", "--format", "csv", "--out", file.to_str().unwrap(), "--as", "responder1"]);
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let id_fr = message_of(&queued, &fr)["id"].as_i64().unwrap();
+    assert_eq!(csv, format!("phone,message,outbox_id\n+23672000001,Votre signalement {fr} : Une patrouille est passée ce matin,{id_fr}\n"));
+    assert!(!csv.contains("enlevé") && !csv.contains("Bouca"), "no survivor details in an export");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let reads = contact_reads(&site, &fr);
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0]["user_id"], "u-responder1");
+    assert!(reads[0]["purpose"].as_str().unwrap().contains(&format!("outbox message #{id_fr}")) && reads[0]["purpose"].as_str().unwrap().contains("outbox.csv"));
+    assert_eq!(status_of(&site, &fr), ("exported".into(), "outbox.csv".into()));
+    assert_eq!(status_of(&site, &local).0, "queued", "a local number waits for a country code");
+    assert_eq!(status_of(&site, &email), ("failed".into(), "the reporter's contact is not a phone number".into()));
+    // With the country code, the local number goes in the next file; the exported one is not repeated.
+    let second = dir.join("second.csv");
+    site.ok(&["feedback", "outbox", "export", "--out", second.to_str().unwrap(), "--default-country-code", "236", "--as", "responder1"]);
+    let csv2 = std::fs::read_to_string(&second).unwrap();
+    assert!(csv2.lines().nth(1).unwrap().starts_with("+23672000002,Your report "), "{csv2}");
+    assert_eq!(csv2.lines().count(), 2);
+
+    // What went out is recorded from the file; doing it twice changes nothing.
+    assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("1 messages now sent"));
+    assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("0 messages now sent"));
+    assert_eq!(status_of(&site, &fr), ("sent".into(), "marked sent from outbox.csv".into()));
+    // Failed, retried, cancelled with a reason; a cancelled message cannot be marked sent.
+    let id_email = message_of(&queued, &email)["id"].as_i64().unwrap().to_string();
+    site.ok(&["feedback", "outbox", "retry", "--id", &id_email, "--as", "responder1"]);
+    assert_eq!(status_of(&site, &email).0, "queued");
+    let no_reason = site.run(&["feedback", "outbox", "cancel", "--id", &id_email, "--reason", " ", "--as", "responder1"]);
+    assert!(!no_reason.status.success());
+    site.ok(&["feedback", "outbox", "cancel", "--id", &id_email, "--reason", "told at the community meeting", "--as", "responder1"]);
+    let refused = site.run(&["feedback", "outbox", "mark-sent", "--id", &id_email, "--as", "responder1"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cancelled"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let history: Vec<String> = message_of(&outbox(&site), &email)["history"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_string()).collect();
+    assert_eq!(history, ["queued", "failed", "queued", "cancelled"]);
+    let by_analyst = site.run(&["feedback", "outbox", "mark-sent", second.to_str().unwrap(), "--as", "analyst1"]);
+    assert!(!by_analyst.status.success(), "an analyst does not record feedback");
+    assert_eq!(status_of(&site, &local).0, "exported");
+}
+
+/// A one-connection-at-a-time HTTP server on loopback answering each
+/// request with the next (status, body); returns its address and the
+/// requests it received (head and body), when the answers run out.
+fn fake_gateway(answers: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<Vec<(String, String)>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for (status, body) in answers {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, rest) = loop {
+                let n = stream.read(&mut chunk).unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break (String::from_utf8_lossy(&buf[..at]).into_owned(), buf[at + 4..].to_vec());
+                }
+                assert!(n > 0, "the client closed before the end of the head");
+            };
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            let mut request_body = rest;
+            while request_body.len() < length {
+                let n = stream.read(&mut chunk).unwrap();
+                assert!(n > 0);
+                request_body.extend_from_slice(&chunk[..n]);
+            }
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+            seen.push((head, String::from_utf8(request_body).unwrap()));
+        }
+        seen
+    });
+    (addr, handle)
+}
+
+#[test]
+fn the_outbox_is_sent_through_a_configured_gateway_only_and_its_answers_are_recorded() {
+    let site = Site::new();
+    let first = submit(&site, "Gunfire near the school", "en", Some("+236 72 00 00 11"));
+    let second = submit(&site, "Des maisons brûlées", "fr", Some("+236 72 00 00 12"));
+    for r in [&first, &second] {
+        assert!(unfounded_with_sms(&site, r, "A patrol found nothing; we keep watching").status.success());
+    }
+    let dir = site.dir.path();
+    // No gateway in the config file: nothing is sent, nothing changes.
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# no gateway\n").unwrap();
+    let refused = site.run(&["feedback", "outbox", "send", "--config", empty.to_str().unwrap(), "--as", "responder1"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no SMS gateway"));
+    assert_eq!(status_of(&site, &first).0, "queued");
+    assert!(contact_reads(&site, &first).is_empty(), "no gateway, no contact read");
+
+    let (addr, gateway) = fake_gateway(vec![
+        (201, r#"{"sid":"SMfake0001","status":"queued"}"#),
+        (400, r#"{"code":21211,"message":"The 'To' number is not a valid phone number.","status":400}"#),
+    ]);
+    let config = dir.join("vitalcore.toml");
+    std::fs::write(
+        &config,
+        format!("[sms_gateway]\nkind = \"twilio\"\nurl = \"http://{addr}\"\naccount_sid = \"ACtest\"\nauth_token = \"s3cret\"\nfrom = \"+15005550006\"\n"),
+    )
+    .unwrap();
+    let sent = site.ok(&["feedback", "outbox", "send", "--config", config.to_str().unwrap(), "--as", "responder1"]);
+    assert!(sent.contains("1 sent, 1 failed through twilio"), "{sent}");
+    let requests = gateway.join().unwrap();
+    assert_eq!(requests.len(), 2);
+    let (head, body) = &requests[0];
+    assert!(head.starts_with("POST /2010-04-01/Accounts/ACtest/Messages.json HTTP/1.1"), "{head}");
+    // Basic base64("ACtest:s3cret")
+    let auth = head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:")).unwrap_or_default();
+    assert_eq!(auth.split_once(':').unwrap().1.trim(), "Basic QUN0ZXN0OnMzY3JldA==", "{head}");
+    assert!(body.starts_with("To=%2B23672000011&From=%2B15005550006&Body=Your%20report%20"), "{body}");
+    assert!(requests[1].1.contains("Votre%20signalement"), "the second reporter wrote in French: {}", requests[1].1);
+    assert_eq!(status_of(&site, &first), ("sent".into(), "twilio SMfake0001".into()));
+    assert_eq!(status_of(&site, &second), ("failed".into(), "twilio answered HTTP 400: The 'To' number is not a valid phone number.".into()));
+    let reads = contact_reads(&site, &first);
+    assert_eq!(reads.len(), 1);
+    assert!(reads[0]["purpose"].as_str().unwrap().contains("gateway twilio"));
+    // A plain-http gateway elsewhere than this computer is refused before anything is read.
+    std::fs::write(&config, "[sms_gateway]\nkind = \"rapidpro\"\nurl = \"http://sms.example.org\"\ntoken = \"t\"\n").unwrap();
+    let plain = site.run(&["feedback", "outbox", "send", "--config", config.to_str().unwrap(), "--as", "responder1"]);
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("HTTPS"), "{}", String::from_utf8_lossy(&plain.stderr));
+}
