@@ -45,6 +45,8 @@ enum Command {
     Report(cmd::report::Args),
     /// The alert queue: acknowledge, verify, assign, respond, close; overdue alerts
     Alerts(cmd::alerts::Args),
+    /// Feedback to reporters: the SMS outbox (list, export for bulk sending, send, mark sent)
+    Feedback(cmd::feedback::Args),
     /// Accounts, roles and API tokens
     Users(cmd::users::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
@@ -78,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         Command::History(args) => cmd::history::run(args, &global),
         Command::Report(args) => cmd::report::run(args, &global),
         Command::Alerts(args) => cmd::alerts::run(args, &global),
+        Command::Feedback(args) => cmd::feedback::run(args, &global),
         Command::Users(args) => cmd::users::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args, &global),
         Command::Forecast(args) => cmd::forecast::run(args, &global),

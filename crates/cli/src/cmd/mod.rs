@@ -3,6 +3,7 @@ pub mod assess;
 pub mod classify;
 pub mod demo;
 pub mod export;
+pub mod feedback;
 pub mod forecast;
 pub mod generate;
 pub mod history;
