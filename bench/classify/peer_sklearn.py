@@ -111,12 +111,18 @@ def main():
         pairs = [(t, y) for t, y in pairs if t]
         batch = [t for t, _ in pairs]
         y_true = np.array([y for _, y in pairs])
-        t0 = time.perf_counter()
-        y_pred = predict(batch)
-        seconds = time.perf_counter() - t0
+        # Predicted again until 0.5 s have passed, as `vitalcore classify
+        # evaluate --timing` does: both sides are timed in steady state.
+        seconds, passes = 0.0, 0
+        while passes == 0 or seconds < 0.5:
+            t0 = time.perf_counter()
+            y_pred = predict(batch)
+            seconds += time.perf_counter() - t0
+            passes += 1
         result[column] = metrics(y_true, y_pred, labels)
         result[column]["messages"] = len(batch)
-        result[column]["messages_per_second"] = len(batch) / seconds
+        result[column]["passes"] = passes
+        result[column]["messages_per_second"] = len(batch) * passes / seconds
     # Single-message latency: one message at a time, as a server would.
     single = []
     for t in [m for m, _, _ in valid if m][:300]:

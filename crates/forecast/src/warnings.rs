@@ -39,7 +39,12 @@ pub fn threshold_warnings(forecasts: &[UnitForecast], quantity: Quantity, thresh
             (value >= threshold).then(|| Warning {
                 area: f.unit.clone(),
                 month: f.month,
-                reason: format!("forecast {what} for {} ({} months ahead) is at or above the threshold", f.month, f.horizon),
+                reason: format!(
+                    "forecast {what} for {} ({} month{} ahead) is at or above the threshold",
+                    f.month,
+                    f.horizon,
+                    if f.horizon == 1 { "" } else { "s" }
+                ),
                 value,
                 threshold,
             })
