@@ -2,8 +2,9 @@
 //! `vitalcore warnings run` raised (a forecast probability at or above its
 //! threshold, or community reports bursting above their recent level), shown
 //! above the community alerts with their kind, area, month, level and when
-//! they were raised, and the forms to acknowledge or close them for the roles
-//! that may. The status change is the one the API and the CLI make
+//! they were raised, and the forms to acknowledge or close them, with an
+//! optional note, for the roles that may; the latest note is shown with the
+//! status. The status change is the one the API and the CLI make
 //! ([`move_warning`] over the forecast store); the forms carry the page's
 //! CSRF token like every other form of the page.
 
@@ -23,7 +24,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use vitalcore_intake::auth::Role;
 use vitalcore_spatial::AreaIndex;
-use vitalcore_store::forecasts::{EarlyWarning, ForecastStore, WarningFilter, WarningKind, WarningStatus};
+use vitalcore_store::forecasts::{
+    EarlyWarning, ForecastStore, MAX_NOTE_CHARS, WarningFilter, WarningKind, WarningStatus,
+};
 
 /// Rows shown; the count above the table covers them all.
 const SHOWN: usize = 50;
@@ -85,10 +88,20 @@ fn level(w: &EarlyWarning) -> String {
 }
 
 fn status_cell(w: &EarlyWarning) -> String {
-    match (w.status, &w.status_by, &w.status_at) {
+    let status = match (w.status, &w.status_by, &w.status_at) {
         (WarningStatus::New, ..) => "new".into(),
         (s, Some(by), Some(at)) => format!("{}<br><small>by {} {}</small>", s.as_str(), esc(by), esc(&minute(at))),
         (s, ..) => s.as_str().into(),
+    };
+    match &w.note {
+        Some(n) => format!(
+            "{status}<div class=\"ewn\">Note: {}<br><small>{} {}, {}</small></div>",
+            esc(&n.text),
+            esc(&n.by),
+            esc(&minute(&n.at)),
+            n.status.as_str()
+        ),
+        None => status,
     }
 }
 
@@ -101,7 +114,9 @@ fn actions(w: &EarlyWarning, caller: &Caller, csrf: &str) -> String {
     let form = |status: &str, label: &str| {
         format!(
             "<form class=\"i\" method=\"post\" action=\"/alerts/warnings/{}/status\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"status\" value=\"{status}\"><button>{label}</button></form> ",
+             <input type=\"hidden\" name=\"status\" value=\"{status}\">\
+             <input name=\"note\" maxlength=\"{MAX_NOTE_CHARS}\" placeholder=\"note (optional)\" aria-label=\"note\">\
+             <button>{label}</button></form> ",
             w.id
         )
     };
@@ -155,7 +170,8 @@ pub(crate) fn section(reports: &Reports, list: &[EarlyWarning], caller: &Caller,
 }
 
 /// `POST /alerts/warnings/{id}/status` (form: `csrf`, `status` =
-/// `acknowledged` or `closed`): moves an early warning on from the alert page.
+/// `acknowledged` or `closed`, `note` optional): moves an early warning on
+/// from the alert page.
 pub async fn set_status(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -174,7 +190,8 @@ pub async fn set_status(
             let wanted = form.text("status");
             let status = target_status(&wanted)
                 .ok_or_else(|| ApiError::bad_request(format!("status `{wanted}`: an early warning is acknowledged or closed")))?;
-            move_warning(&*forecasts, &caller.user, id, status, now)?;
+            let note = form.text("note");
+            move_warning(&*forecasts, &caller.user, id, status, Some(&note), now)?;
             Ok(redirect(&format!("/alerts#warning-{id}"), vec![]))
         })
         .await?
@@ -186,6 +203,7 @@ pub async fn set_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vitalcore_store::forecasts::WarningNote;
 
     fn warning(kind: WarningKind, value: f64, threshold: f64, status: WarningStatus) -> EarlyWarning {
         EarlyWarning {
@@ -201,6 +219,7 @@ mod tests {
             status,
             status_by: (status != WarningStatus::New).then(|| "ana".into()),
             status_at: (status != WarningStatus::New).then(|| "2026-01-03T00:00:00Z".into()),
+            note: None,
         }
     }
 
@@ -218,6 +237,17 @@ mod tests {
         let mut w = warning(WarningKind::ReportBurst, 6.0, 3.0, WarningStatus::Acknowledged);
         w.status_by = Some("<ana>".into());
         assert_eq!(status_cell(&w), "acknowledged<br><small>by &lt;ana&gt; 2026-01-03 00:00</small>");
+        w.note = Some(WarningNote {
+            text: "checked with <b>the</b> focal point".into(),
+            by: "ben".into(),
+            at: "2026-01-03T04:05:00Z".into(),
+            status: WarningStatus::Acknowledged,
+        });
+        assert_eq!(
+            status_cell(&w),
+            "acknowledged<br><small>by &lt;ana&gt; 2026-01-03 00:00</small><div class=\"ewn\">Note: checked with \
+             &lt;b&gt;the&lt;/b&gt; focal point<br><small>ben 2026-01-03 04:05, acknowledged</small></div>"
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! early-warning queue, newest first. Burst counts under 5 community reports
 //! are not shown (they could identify who reported), as in exports.
 //! `POST /api/v1/warnings/{id}/status` with `{"status": "acknowledged"}` or
-//! `{"status": "closed"}`: an admin, analyst or responder moves a warning on;
-//! the caller and the time are recorded.
+//! `{"status": "closed"}`, and optionally `"note": "..."` (what was checked
+//! or decided): an admin, analyst or responder moves a warning on; the
+//! caller, the time and the note are recorded.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,7 +22,9 @@ use vitalcore_intake::auth::{Role, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus};
+use vitalcore_store::forecasts::{
+    EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
+};
 
 /// Community-report counts below this are not published.
 const SUPPRESS_BELOW: f64 = 5.0;
@@ -127,6 +130,8 @@ pub async fn warnings(State(state): State<Arc<AppState>>, Query(q): Query<Warnin
 #[derive(Debug, Deserialize)]
 struct StatusBody {
     status: String,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// The statuses a person may move a warning to (a warning is raised `new`).
@@ -149,18 +154,20 @@ pub(crate) fn may_move_warnings(user: &User) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Moves warning `id` to `status` for `user` (checked first); the user name
-/// and `now` are recorded. Blocking: call it on the blocking pool.
+/// Moves warning `id` to `status` for `user` (checked first); the user name,
+/// `now` and the note are recorded. Blocking: call it on the blocking pool.
 pub(crate) fn move_warning(
     store: &dyn ForecastStore,
     user: &User,
     id: i64,
     status: WarningStatus,
+    note: Option<&str>,
     now: Timestamp,
 ) -> Result<EarlyWarning, ApiError> {
     may_move_warnings(user)?;
+    let note = clean_note(note).map_err(ApiError::bad_request)?;
     store
-        .set_warning_status(id, status, &user.username, &now.to_string())
+        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))
 }
@@ -173,7 +180,7 @@ pub async fn set_status(
 ) -> Result<Json<Value>, ApiError> {
     let forecasts = store(&state)?;
     let reports = crate::auth::reports(&state)?;
-    let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"}";
+    let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"} (optionally with \"note\": \"...\")";
     let parsed: StatusBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
     let status = target_status(&parsed.status).ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
     let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
@@ -184,6 +191,9 @@ pub async fn set_status(
     if caller.session.is_some() && !json_body {
         return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
     }
-    let warning = crate::auth::blocking(move || move_warning(&*forecasts, &caller.user, id, status, Timestamp::now())).await??;
+    let note = parsed.note;
+    let warning =
+        crate::auth::blocking(move || move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now()))
+            .await??;
     Ok(Json(warning_json(&warning)))
 }

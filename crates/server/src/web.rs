@@ -37,7 +37,7 @@ label{display:block;margin-top:.7em;font-weight:bold}input,select,textarea{width
 .err{color:#b00020}.ok{background:#e6f4ea;padding:.5em}.ref{font-size:1.6em;font-weight:bold}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3em;vertical-align:top;text-align:left}\
 form.i{display:inline}.late{color:#b00020;font-weight:bold}button{font-size:1em;margin-top:.5em}\
-tr.ew td:first-child{border-left:4px solid #e37400}.ewk{font-weight:bold;color:#8a4b00}";
+tr.ew td:first-child{border-left:4px solid #e37400}.ewk{font-weight:bold;color:#8a4b00}.ewn{margin-top:.3em;font-size:.9em}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {

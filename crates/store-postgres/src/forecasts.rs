@@ -1,19 +1,23 @@
 //! Forecast runs, their rows and the early-warning queue: vitalcore-store's
-//! [`ForecastStore`] in PostgreSQL (schema `migrations/0004_forecasts.sql`,
+//! [`ForecastStore`] in PostgreSQL (schema `migrations/0004_forecasts.sql`;
+//! the status changes with their notes `0006_outbox_and_warning_notes.sql`;
 //! the same tables and encodings as the SQLite store).
 
-use postgres::Row;
+use postgres::{GenericClient, Row};
 use vitalcore_framework::Month;
 use vitalcore_store::StoreError;
 use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningNote, WarningStatus,
 };
 
 use crate::{PostgresStore, backend};
 
 const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
-const WARNING_COLUMNS: &str =
-    "id, created, unit, month, kind, value, threshold, reason, run_id, status, status_by, status_at";
+const WARNING_COLUMNS: &str = "w.id, w.created, w.unit, w.month, w.kind, w.value, w.threshold, w.reason, w.run_id, \
+    w.status, w.status_by, w.status_at, n.note, n.by_user, n.at, n.status";
+/// The warnings with their latest note (the newest change that has one).
+const WARNINGS_WITH_NOTE: &str = "early_warnings w LEFT JOIN early_warning_changes n ON n.id = \
+    (SELECT max(c.id) FROM early_warning_changes c WHERE c.warning_id = w.id AND c.note IS NOT NULL)";
 
 fn damaged(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
@@ -69,7 +73,23 @@ fn warning_of(r: &Row) -> Result<EarlyWarning, StoreError> {
         status: WarningStatus::parse(status).ok_or_else(|| damaged(format!("warning status `{status}`")))?,
         status_by: r.get(10),
         status_at: r.get(11),
+        note: note_of(r)?,
     })
+}
+
+fn note_of(r: &Row) -> Result<Option<WarningNote>, StoreError> {
+    let (Some(text), Some(by), Some(at), Some(status)) =
+        (r.get::<_, Option<String>>(12), r.get::<_, Option<String>>(13), r.get::<_, Option<String>>(14), r.get::<_, Option<String>>(15))
+    else {
+        return Ok(None);
+    };
+    let status = WarningStatus::parse(&status).ok_or_else(|| damaged(format!("warning change status `{status}`")))?;
+    Ok(Some(WarningNote { text, by, at, status }))
+}
+
+fn warning_by_id(client: &mut impl GenericClient, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
+    let sql = format!("SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE} WHERE w.id = $1");
+    client.query_opt(&sql, &[&id]).map_err(backend)?.as_ref().map(warning_of).transpose()
 }
 
 impl ForecastStore for PostgresStore {
@@ -138,19 +158,17 @@ impl ForecastStore for PostgresStore {
         let mut client = self.client()?;
         let mut tx = client.transaction().map_err(backend)?;
         let created = now();
-        let sql = format!(
-            "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status)
+        let sql = "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new')
              ON CONFLICT (unit, month, kind) DO NOTHING
-             RETURNING {WARNING_COLUMNS}"
-        );
+             RETURNING id";
         let mut added = Vec::new();
         for w in warnings {
             let row = tx
-                .query_opt(&sql, &[&created, &w.unit, &w.month.to_string(), &w.kind.as_str(), &w.value, &w.threshold, &w.reason, &w.run_id])
+                .query_opt(sql, &[&created, &w.unit, &w.month.to_string(), &w.kind.as_str(), &w.value, &w.threshold, &w.reason, &w.run_id])
                 .map_err(backend)?;
             if let Some(row) = row {
-                added.push(warning_of(&row)?);
+                added.push(warning_by_id(&mut tx, row.get(0))?.ok_or_else(|| damaged("warning just added"))?);
             }
         }
         tx.commit().map_err(backend)?;
@@ -160,9 +178,9 @@ impl ForecastStore for PostgresStore {
     fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError> {
         let mut client = self.client()?;
         let sql = format!(
-            "SELECT {WARNING_COLUMNS} FROM early_warnings
-             WHERE ($1::text IS NULL OR status = $1) AND (NOT $2 OR status <> 'closed') AND ($3::text IS NULL OR unit = $3)
-             ORDER BY id DESC"
+            "SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE}
+             WHERE ($1::text IS NULL OR w.status = $1) AND (NOT $2 OR w.status <> 'closed') AND ($3::text IS NULL OR w.unit = $3)
+             ORDER BY w.id DESC"
         );
         let rows = client
             .query(&sql, &[&filter.status.map(WarningStatus::as_str), &filter.open_only, &filter.unit])
@@ -170,13 +188,33 @@ impl ForecastStore for PostgresStore {
         rows.iter().map(warning_of).collect()
     }
 
-    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError> {
+    fn set_warning_status(
+        &self,
+        id: i64,
+        status: WarningStatus,
+        user: &str,
+        at: &str,
+        note: Option<&str>,
+    ) -> Result<Option<EarlyWarning>, StoreError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut client = self.client()?;
-        let sql = format!(
-            "UPDATE early_warnings SET status = $2, status_by = $3, status_at = $4 WHERE id = $1 RETURNING {WARNING_COLUMNS}"
-        );
-        let row = client.query_opt(&sql, &[&id, &status.as_str(), &user, &at]).map_err(backend)?;
-        row.as_ref().map(warning_of).transpose()
+        let mut tx = client.transaction().map_err(backend)?;
+        let changed = tx
+            .execute(
+                "UPDATE early_warnings SET status = $2, status_by = $3, status_at = $4 WHERE id = $1",
+                &[&id, &status.as_str(), &user, &at],
+            )
+            .map_err(backend)?;
+        if changed == 1 {
+            tx.execute(
+                "INSERT INTO early_warning_changes (warning_id, status, by_user, at, note) VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &status.as_str(), &user, &at, &note],
+            )
+            .map_err(backend)?;
+        }
+        let found = warning_by_id(&mut tx, id)?;
+        tx.commit().map_err(backend)?;
+        Ok(found)
     }
 }
 

@@ -1,18 +1,22 @@
 //! Forecast runs, their rows and the early-warning queue: vitalcore-store's
-//! [`ForecastStore`] in this database (schema `migrations/0004_forecasts.sql`).
+//! [`ForecastStore`] in this database (schema `migrations/0004_forecasts.sql`;
+//! the status changes with their notes `0006_outbox_and_warning_notes.sql`).
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use vitalcore_framework::Month;
 use vitalcore_store::StoreError;
 use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningNote, WarningStatus,
 };
 
 use crate::{SqliteStore, backend};
 
 const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
-const WARNING_COLUMNS: &str =
-    "id, created, unit, month, kind, value, threshold, reason, run_id, status, status_by, status_at";
+const WARNING_COLUMNS: &str = "w.id, w.created, w.unit, w.month, w.kind, w.value, w.threshold, w.reason, w.run_id, \
+    w.status, w.status_by, w.status_at, n.note, n.by_user, n.at, n.status";
+/// The warnings with their latest note (the newest change that has one).
+const WARNINGS_WITH_NOTE: &str = "early_warnings w LEFT JOIN early_warning_changes n ON n.id = \
+    (SELECT max(c.id) FROM early_warning_changes c WHERE c.warning_id = w.id AND c.note IS NOT NULL)";
 
 fn damaged(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
@@ -61,7 +65,8 @@ fn run_of(raw: RawRun) -> Result<ForecastRun, StoreError> {
     Ok(ForecastRun { id, created, model, unit_kind, target, origin: month(&origin)?, horizons: parse_horizons(&horizons)?, skill, parameters })
 }
 
-type RawWarning = (i64, String, String, String, String, f64, f64, String, Option<i64>, String, Option<String>, Option<String>);
+type RawWarning = (i64, String, String, String, String, f64, f64, String, Option<i64>, String, Option<String>, Option<String>, RawNote);
+type RawNote = (Option<String>, Option<String>, Option<String>, Option<String>);
 
 fn raw_warning(r: &Row<'_>) -> rusqlite::Result<RawWarning> {
     Ok((
@@ -77,11 +82,18 @@ fn raw_warning(r: &Row<'_>) -> rusqlite::Result<RawWarning> {
         r.get(9)?,
         r.get(10)?,
         r.get(11)?,
+        (r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?),
     ))
 }
 
+fn note_of(raw: RawNote) -> Result<Option<WarningNote>, StoreError> {
+    let (Some(text), Some(by), Some(at), Some(status)) = raw else { return Ok(None) };
+    let status = WarningStatus::parse(&status).ok_or_else(|| damaged(format!("warning change status `{status}`")))?;
+    Ok(Some(WarningNote { text, by, at, status }))
+}
+
 fn warning_of(raw: RawWarning) -> Result<EarlyWarning, StoreError> {
-    let (id, created, unit, m, kind, value, threshold, reason, run_id, status, status_by, status_at) = raw;
+    let (id, created, unit, m, kind, value, threshold, reason, run_id, status, status_by, status_at, note) = raw;
     Ok(EarlyWarning {
         id,
         created,
@@ -95,11 +107,12 @@ fn warning_of(raw: RawWarning) -> Result<EarlyWarning, StoreError> {
         status: WarningStatus::parse(&status).ok_or_else(|| damaged(format!("warning status `{status}`")))?,
         status_by,
         status_at,
+        note: note_of(note)?,
     })
 }
 
 fn warning_by_id(conn: &Connection, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
-    let sql = format!("SELECT {WARNING_COLUMNS} FROM early_warnings WHERE id = ?1");
+    let sql = format!("SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE} WHERE w.id = ?1");
     conn.query_row(&sql, [id], raw_warning).optional().map_err(backend)?.map(warning_of).transpose()
 }
 
@@ -197,9 +210,9 @@ impl ForecastStore for SqliteStore {
     fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError> {
         self.read(|conn| {
             let sql = format!(
-                "SELECT {WARNING_COLUMNS} FROM early_warnings
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 = 0 OR status <> 'closed') AND (?3 IS NULL OR unit = ?3)
-                 ORDER BY id DESC"
+                "SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE}
+                 WHERE (?1 IS NULL OR w.status = ?1) AND (?2 = 0 OR w.status <> 'closed') AND (?3 IS NULL OR w.unit = ?3)
+                 ORDER BY w.id DESC"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
             let raw = stmt
@@ -211,14 +224,30 @@ impl ForecastStore for SqliteStore {
         })
     }
 
-    fn set_warning_status(&self, id: i64, status: WarningStatus, user: &str, at: &str) -> Result<Option<EarlyWarning>, StoreError> {
+    fn set_warning_status(
+        &self,
+        id: i64,
+        status: WarningStatus,
+        user: &str,
+        at: &str,
+        note: Option<&str>,
+    ) -> Result<Option<EarlyWarning>, StoreError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-        tx.execute(
-            "UPDATE early_warnings SET status = ?2, status_by = ?3, status_at = ?4 WHERE id = ?1",
-            params![id, status.as_str(), user, at],
-        )
-        .map_err(backend)?;
+        let changed = tx
+            .execute(
+                "UPDATE early_warnings SET status = ?2, status_by = ?3, status_at = ?4 WHERE id = ?1",
+                params![id, status.as_str(), user, at],
+            )
+            .map_err(backend)?;
+        if changed == 1 {
+            tx.execute(
+                "INSERT INTO early_warning_changes (warning_id, status, by_user, at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, status.as_str(), user, at, note],
+            )
+            .map_err(backend)?;
+        }
         let found = warning_by_id(&tx, id)?;
         tx.commit().map_err(backend)?;
         Ok(found)

@@ -7,9 +7,10 @@
 //! each, summarised from the model's draws.
 //!
 //! An early warning is raised into a queue analysts work through: new, then
-//! acknowledged, then closed, each change with who and when. There is at most
-//! one warning per (unit, month, kind), so re-running the warnings adds none
-//! twice.
+//! acknowledged, then closed, each change with who, when and an optional
+//! note (kept in an append-only history; the warning carries the latest
+//! note). There is at most one warning per (unit, month, kind), so
+//! re-running the warnings adds none twice.
 
 use serde::{Deserialize, Serialize};
 use vitalcore_framework::Month;
@@ -133,6 +134,32 @@ pub struct EarlyWarning {
     /// Who last changed the status, and when (RFC 3339).
     pub status_by: Option<String>,
     pub status_at: Option<String>,
+    /// The latest note given with a status change, if any was.
+    #[serde(default)]
+    pub note: Option<WarningNote>,
+}
+
+/// A note given with a status change: what was checked or decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningNote {
+    pub text: String,
+    /// Who gave it, when (RFC 3339), and with which status change.
+    pub by: String,
+    pub at: String,
+    pub status: WarningStatus,
+}
+
+/// Longest note kept, in characters.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+/// A note as given (trimmed; empty is none), or why it is refused.
+pub fn clean_note(raw: Option<&str>) -> Result<Option<String>, String> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let chars = text.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        return Err(format!("the note is {chars} characters; the limit is {MAX_NOTE_CHARS}"));
+    }
+    Ok(Some(text.to_string()))
 }
 
 /// Which warnings to list; empty = all, newest first.
@@ -161,13 +188,29 @@ pub trait ForecastStore: Send + Sync {
 
     fn warnings(&self, filter: &WarningFilter) -> Result<Vec<EarlyWarning>, StoreError>;
 
-    /// Moves a warning to `status`, recording who and when (RFC 3339);
-    /// `None` when there is no warning with this id.
+    /// Moves a warning to `status`, recording who, when (RFC 3339) and the
+    /// note (see [`clean_note`]) in its history; `None` when there is no
+    /// warning with this id.
     fn set_warning_status(
         &self,
         id: i64,
         status: WarningStatus,
         user: &str,
         at: &str,
+        note: Option<&str>,
     ) -> Result<Option<EarlyWarning>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_trimmed_empty_is_none_and_long_ones_are_refused() {
+        assert_eq!(clean_note(None), Ok(None));
+        assert_eq!(clean_note(Some("  \n ")), Ok(None));
+        assert_eq!(clean_note(Some(" called the focal point ")), Ok(Some("called the focal point".into())));
+        assert_eq!(clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())), Ok(Some(MAX_NOTE_CHARS)));
+        assert!(clean_note(Some(&"x".repeat(MAX_NOTE_CHARS + 1))).unwrap_err().contains("1001"));
+    }
 }

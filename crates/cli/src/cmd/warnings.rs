@@ -17,7 +17,7 @@ use vitalcore_forecast::{
 };
 use vitalcore_framework::{Event, Source, UnitKind};
 use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
 };
 use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;
@@ -53,12 +53,18 @@ enum Command {
         /// Who (recorded with the time)
         #[arg(long = "as", env = "VITALCORE_USER")]
         user: String,
+        /// What was checked or decided (kept with who and when)
+        #[arg(long)]
+        note: Option<String>,
     },
     /// The warning needs nothing more
     Close {
         id: i64,
         #[arg(long = "as", env = "VITALCORE_USER")]
         user: String,
+        /// What was checked or decided (kept with who and when)
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -107,8 +113,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             let list = open_forecasts(global)?.warnings(&WarningFilter { status, open_only: open, unit: None })?;
             write_output(None, &render(&list, format)?)
         }
-        Command::Ack { id, user } => set_status(global, id, WarningStatus::Acknowledged, &user),
-        Command::Close { id, user } => set_status(global, id, WarningStatus::Closed, &user),
+        Command::Ack { id, user, note } => set_status(global, id, WarningStatus::Acknowledged, &user, note.as_deref()),
+        Command::Close { id, user, note } => set_status(global, id, WarningStatus::Closed, &user, note.as_deref()),
     }
 }
 
@@ -131,13 +137,14 @@ fn parse_status(s: &str) -> Result<WarningStatus> {
     WarningStatus::parse(s).ok_or_else(|| anyhow!("--status `{s}`: use new, acknowledged or closed"))
 }
 
-fn set_status(global: &Global, id: i64, status: WarningStatus, user: &str) -> Result<()> {
+fn set_status(global: &Global, id: i64, status: WarningStatus, user: &str, note: Option<&str>) -> Result<()> {
     if user.trim().is_empty() {
         bail!("say who with --as NAME (or VITALCORE_USER)");
     }
+    let note = clean_note(note).map_err(|e| anyhow!("--note: {e}"))?;
     let now = Timestamp::now().to_string();
     let w = open_forecasts(global)?
-        .set_warning_status(id, status, user, &now)?
+        .set_warning_status(id, status, user, &now, note.as_deref())?
         .ok_or_else(|| anyhow!("no early warning {id}: see `vitalcore warnings list`"))?;
     global.note(format!("warning {} ({} {} {}) is {} by {user} at {now}", w.id, w.unit, w.month, w.kind.as_str(), status.as_str()));
     Ok(())
@@ -322,6 +329,7 @@ fn candidate_warnings(reports: Option<&Panel>, forecasts: &[UnitForecast], a: &R
         status: WarningStatus::New,
         status_by: None,
         status_at: None,
+        note: None,
     };
     threshold
         .into_iter()
@@ -343,6 +351,7 @@ fn render(list: &[EarlyWarning], format: Format) -> Result<String> {
         ("threshold", "#indicator+threshold"),
         ("status", "#status"),
         ("reason", "#description"),
+        ("note", "#description+note"),
     ]);
     for w in list {
         t.row(vec![
@@ -354,6 +363,7 @@ fn render(list: &[EarlyWarning], format: Format) -> Result<String> {
             format!("{:.3}", w.threshold),
             w.status.as_str().into(),
             w.reason.clone(),
+            w.note.as_ref().map(|n| format!("{} ({} {})", n.text, n.by, n.at)).unwrap_or_default(),
         ]);
     }
     t.render(format)

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use vitalcore_framework::Month;
 use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus,
+    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningNote, WarningStatus,
 };
 
 use super::{Server, car_db, http_get, json_body, ok, vitalcore};
@@ -91,7 +91,11 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
 
     // the queue: acknowledge, close, and closed ones leave the open list
     let id = added[0]["id"].as_i64().unwrap().to_string();
-    ok(vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1"]));
+    let too_long = "x".repeat(1001);
+    let refused = vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1", "--note", &too_long]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--note"), "{}", String::from_utf8_lossy(&refused.stderr));
+    ok(vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1", "--note", " Called the prefect: patrols doubled "]));
     ok(vitalcore(&db, &["warnings", "close", &id, "--as", "analyst2"]));
     let (open, _) = ok(vitalcore(&db, &["warnings", "list", "--open", "--format", "json"]));
     let open: serde_json::Value = serde_json::from_str(&open).unwrap();
@@ -99,6 +103,12 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     let (closed, _) = ok(vitalcore(&db, &["warnings", "list", "--status", "closed", "--format", "json"]));
     let closed: serde_json::Value = serde_json::from_str(&closed).unwrap();
     assert_eq!(closed[0]["status_by"], "analyst2");
+    // Closing without a note keeps the acknowledgement's note as the latest, with who, when and which change.
+    let note = &closed[0]["note"];
+    assert_eq!((note["text"].as_str(), note["by"].as_str(), note["status"].as_str()), (Some("Called the prefect: patrols doubled"), Some("analyst1"), Some("acknowledged")), "{note}");
+    assert!(note["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+    let (table, _) = ok(vitalcore(&db, &["warnings", "list", "--status", "closed"]));
+    assert!(table.contains("Called the prefect: patrols doubled (analyst1"), "{table}");
     let missing = vitalcore(&db, &["warnings", "ack", "999999", "--as", "analyst1"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no early warning 999999"));
@@ -154,10 +164,15 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
         assert_eq!(post_json(&addr, &path, None, r#"{"status":"acknowledged"}"#).0, 401);
         assert_eq!(post_json(&addr, &path, Some(&viewer), r#"{"status":"acknowledged"}"#).0, 403);
         assert_eq!(post_json(&addr, &path, Some(&analyst), r#"{"status":"new"}"#).0, 400);
-        let (status, body) = post_json(&addr, &path, Some(&analyst), r#"{"status":"acknowledged"}"#);
+        let long = format!(r#"{{"status":"acknowledged","note":"{}"}}"#, "x".repeat(1001));
+        let (status, body) = post_json(&addr, &path, Some(&analyst), &long);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("1001"), "{body}");
+        let (status, body) = post_json(&addr, &path, Some(&analyst), r#"{"status":"acknowledged","note":"Focal point confirms: two villages emptied"}"#);
         assert_eq!(status, 200, "{body}");
         let w = json_body(&body);
         assert_eq!((w["status"].as_str(), w["status_by"].as_str()), (Some("acknowledged"), Some("analyst1")));
+        assert_eq!((w["note"]["text"].as_str(), w["note"]["by"].as_str()), (Some("Focal point confirms: two villages emptied"), Some("analyst1")));
         assert_eq!(post_json(&addr, "/api/v1/warnings/999999/status", Some(&analyst), r#"{"status":"closed"}"#).0, 404);
         let (_, body) = http_get(&addr, "/api/v1/warnings?status=acknowledged");
         assert_eq!(json_body(&body)["warnings"].as_array().unwrap().len(), 1);
@@ -221,7 +236,8 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     assert_eq!(warning_list(&db, &["--status", "acknowledged"]), Vec::<serde_json::Value>::new());
     assert_eq!(post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "new")]).0, 400);
     assert_eq!(post_form(addr, "/alerts/warnings/999999/status", &analyst, &[("csrf", &csrf), ("status", "closed")]).0, 404);
-    let (status, head) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "acknowledged")]);
+    assert!(warning_row(warning_section(&page), &burst).contains("name=\"note\""), "the forms take a note");
+    let (status, head) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "acknowledged"), ("note", "Asked the <b>focal point</b> to check")]);
     assert_eq!(status, 303, "{head}");
     assert!(head.contains(&format!("/alerts#warning-{id}")), "{head}");
     let acked = warning_list(&db, &["--status", "acknowledged"]);
@@ -232,6 +248,8 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     assert!(section.contains(&format!("{} open ({} new)", listed.len(), listed.len() - 1)), "{section}");
     let row = warning_row(section, &burst);
     assert!(row.contains("acknowledged") && row.contains("by analyst1") && !row.contains("Acknowledge") && row.contains("Close"), "{row}");
+    assert!(row.contains("Note: Asked the &lt;b&gt;focal point&lt;/b&gt; to check"), "the latest note, escaped: {row}");
+    assert_eq!(acked[0]["note"]["text"], "Asked the <b>focal point</b> to check");
 
     // A focal point of CF32 sees that area's warnings, read-only, and cannot move them.
     let focal = login(addr, "focal32");
@@ -247,10 +265,11 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     assert_eq!(get_page(addr, "/alerts", &viewer).0, 403, "a viewer does not read the alert queue");
 
     // Closing takes it out of the open queue, on the page and in the CLI.
-    let (status, _) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "closed")]);
+    let (status, _) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "closed"), ("note", "Calm again after the patrol")]);
     assert_eq!(status, 303);
     let closed = warning_list(&db, &["--status", "closed"]);
     assert_eq!((closed.len(), closed[0]["status_by"].as_str()), (1, Some("analyst1")));
+    assert_eq!((closed[0]["note"]["text"].as_str(), closed[0]["note"]["status"].as_str()), (Some("Calm again after the patrol"), Some("closed")));
     assert_eq!(warning_list(&db, &["--open"]).len(), listed.len() - 1);
     let page = alerts_page(addr, &analyst);
     let section = warning_section(&page);
@@ -437,6 +456,7 @@ fn warning(unit: &str, m: &str, kind: WarningKind) -> EarlyWarning {
         status: WarningStatus::New,
         status_by: None,
         status_at: None,
+        note: None,
     }
 }
 
@@ -478,10 +498,22 @@ fn forecast_store_contract(store: &dyn ForecastStore) {
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     assert_eq!(all.iter().find(|w| w.id == added[0].id).unwrap().value, 0.75, "the first warning is kept");
 
-    let acked = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "ana", "2026-01-02T03:04:05Z").unwrap().unwrap();
+    assert!(added.iter().all(|w| w.note.is_none()));
+    let acked = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "ana", "2026-01-02T03:04:05Z", Some(" seen; «calling» the prefect ")).unwrap().unwrap();
     assert_eq!((acked.status, acked.status_by.as_deref(), acked.status_at.as_deref()), (WarningStatus::Acknowledged, Some("ana"), Some("2026-01-02T03:04:05Z")));
-    store.set_warning_status(added[2].id, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z").unwrap().unwrap();
-    assert_eq!(store.set_warning_status(987_654, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z").unwrap(), None);
+    let note = |text: &str, by: &str, at: &str, status| Some(WarningNote { text: text.into(), by: by.into(), at: at.into(), status });
+    assert_eq!(acked.note, note("seen; «calling» the prefect", "ana", "2026-01-02T03:04:05Z", WarningStatus::Acknowledged));
+    // A change without a note (or a blank one) keeps the latest note; a later note replaces it.
+    let closed = store.set_warning_status(added[1].id, WarningStatus::Closed, "ben", "2026-01-02T05:00:00Z", Some("  ")).unwrap().unwrap();
+    assert_eq!((closed.status, closed.status_by.as_deref()), (WarningStatus::Closed, Some("ben")));
+    assert_eq!(closed.note, acked.note);
+    store.set_warning_status(added[2].id, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z", None).unwrap().unwrap();
+    let reopened = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "cat", "2026-01-04T00:00:00Z", Some("not over")).unwrap().unwrap();
+    assert_eq!(reopened.note, note("not over", "cat", "2026-01-04T00:00:00Z", WarningStatus::Acknowledged));
+    assert_eq!(store.set_warning_status(987_654, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z", Some("x")).unwrap(), None);
+    let listed = store.warnings(&WarningFilter::default()).unwrap();
+    assert_eq!(listed.iter().find(|w| w.id == added[1].id).unwrap().note, reopened.note, "lists carry the latest note");
+    assert_eq!(listed.iter().find(|w| w.id == added[2].id).unwrap().note, None);
     let open = store.warnings(&WarningFilter { open_only: true, ..WarningFilter::default() }).unwrap();
     assert_eq!(open.len(), 3);
     let new = store.warnings(&WarningFilter { status: Some(WarningStatus::New), ..WarningFilter::default() }).unwrap();
