@@ -10,6 +10,7 @@ pub mod period;
 pub mod profile;
 pub mod risk;
 pub mod scores;
+pub mod table;
 pub mod units;
 
 pub use assess::{AssessOptions, assess};
@@ -18,4 +19,5 @@ pub use period::Period;
 pub use profile::{profile, summaries};
 pub use risk::{AreaRisk, area_risks};
 pub use scores::ScoreParams;
+pub use table::EventTable;
 pub use units::unit_of;

@@ -1,3 +1,6 @@
+mod reference;
+mod table;
+
 use jiff::civil::date;
 use vitalcore_assess::{AssessOptions, Period, assess, profile, summaries};
 use vitalcore_framework::{Event, Framework, Month, Place, Provenance, Source, Tags, UnitKind};
