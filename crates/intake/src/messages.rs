@@ -100,8 +100,13 @@ impl Messages {
     /// The table's language for a code as a reporter or channel gives it
     /// (`fr`, `FR`, `fr-CF`, `fr_CF`), or English.
     pub fn language<'a>(&'a self, requested: Option<&str>) -> &'a str {
-        let base = requested.unwrap_or("").trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        self.languages.get_key_value(base.as_str()).map(|(k, _)| k.as_str()).unwrap_or(FALLBACK)
+        self.known_language(requested.unwrap_or("")).unwrap_or(FALLBACK)
+    }
+
+    /// The table's language for a code, `None` when the table has no such language.
+    pub fn known_language<'a>(&'a self, requested: &str) -> Option<&'a str> {
+        let base = requested.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        self.languages.get_key_value(base.as_str()).map(|(k, _)| k.as_str())
     }
 
     /// The text of `key` in `lang`, or English when the language lacks it.
@@ -207,6 +212,7 @@ mod tests {
         assert_eq!(m.language(Some("FR-cf")), "fr");
         assert_eq!(m.language(Some("ar")), "en");
         assert_eq!(m.language(None), "en");
+        assert_eq!((m.known_language("en-GB"), m.known_language("sg")), (Some("en"), None));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use vitalcore_intake::auth::{Session, Token, TokenHash, TokenKind, verify_password};
+use vitalcore_intake::messages::{FALLBACK, Messages};
 use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
 use vitalcore_intake::store::{ReportFilter, act_on_alert};
@@ -60,43 +61,41 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-/// `fr` when asked with `?lang=fr` or when French comes first in Accept-Language; else `en`.
+/// The form's language: `?lang=` when the message table has it, else the
+/// first language of Accept-Language it has, else English.
 fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
-    let pick = |s: &str| if s.trim().to_ascii_lowercase().starts_with("fr") { "fr" } else { "en" };
+    let messages = Messages::built_in();
     if let Some(l) = q.lang.as_deref().filter(|l| !l.is_empty()) {
-        return pick(l);
+        return messages.language(Some(l));
     }
-    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(pick).unwrap_or("en")
+    let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accepted
+        .split(',')
+        .find_map(|tag| messages.known_language(tag.split(';').next().unwrap_or("")))
+        .unwrap_or(FALLBACK)
 }
 
-/// The interface texts.
+/// An interface text of the report form in `lang`, from the message table
+/// (`form.*` keys of `vitalcore-intake`'s `data/messages.toml`).
 fn t(lang: &str, key: &str) -> &'static str {
-    let fr = lang == "fr";
-    match key {
-        "title" => if fr { "Signaler un incident" } else { "Report an incident" },
-        "text" => if fr { "Que s'est-il passé ?" } else { "What happened?" },
-        "place" => if fr { "Où ? (village, quartier)" } else { "Where? (village, neighbourhood)" },
-        "lat" => if fr { "Latitude (facultatif)" } else { "Latitude (optional)" },
-        "lon" => if fr { "Longitude (facultatif)" } else { "Longitude (optional)" },
-        "when" => if fr { "Quand ? (date, facultatif)" } else { "When? (date, optional)" },
-        "category" => if fr { "Type d'incident" } else { "Kind of incident" },
-        "choose" => if fr { "— choisir —" } else { "— choose —" },
-        "urgency" => if fr { "Quelle urgence ?" } else { "How urgent?" },
-        "low" => if fr { "Faible" } else { "Low" },
-        "medium" => if fr { "Moyenne" } else { "Medium" },
-        "high" => if fr { "Haute" } else { "High" },
-        "critical" => if fr { "Critique (vies en danger)" } else { "Critical (lives at risk)" },
-        "contact" => if fr { "Téléphone ou autre contact (facultatif, gardé chiffré)" } else { "Phone or other contact (optional, kept encrypted)" },
-        "send" => if fr { "Envoyer" } else { "Send" },
-        "fix" => if fr { "Corrigez les champs indiqués." } else { "Please correct the fields marked below." },
-        "thanks" => if fr { "Merci. Votre signalement est reçu." } else { "Thank you. Your report was received." },
-        "yourref" => if fr { "Votre numéro de référence :" } else { "Your reference number:" },
-        "quote" => if fr { "Notez-le et citez-le pour tout suivi." } else { "Write it down and quote it to follow up." },
-        "another" => if fr { "Envoyer un autre signalement" } else { "Send another report" },
-        "login_needed" => if fr { "Connectez-vous pour envoyer un signalement." } else { "Please log in to send a report." },
-        "other_lang" => if fr { "English" } else { "Français" },
-        _ => "",
-    }
+    Messages::built_in().get(lang, &format!("form.{key}")).unwrap_or("")
+}
+
+/// A validation error as the form shows it: the field's name and the
+/// message, in the form's language.
+fn field_error(lang: &str, e: &FieldError) -> String {
+    format!("<div class=\"err\">{}</div>", esc(&e.describe_in(lang)))
+}
+
+/// Links to the form in the table's other languages, each named in itself.
+fn language_links(lang: &str) -> String {
+    let messages = Messages::built_in();
+    messages
+        .languages()
+        .filter(|l| *l != lang)
+        .map(|l| format!("<a href=\"/report?lang={l}\" lang=\"{l}\">{}</a>", esc(t(l, "language_name"))))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn page(lang: &str, title: &str, body: &str) -> String {
@@ -197,20 +196,15 @@ struct FormValues {
 
 fn report_form(reports: &Reports, lang: &str, csrf: &str, values: &FormValues, errors: &[FieldError]) -> String {
     let err_for = |fields: &[&str]| -> String {
-        errors
-            .iter()
-            .filter(|e| fields.contains(&e.field))
-            .map(|e| format!("<div class=\"err\">{}</div>", esc(&e.message)))
-            .collect()
+        errors.iter().filter(|e| fields.contains(&e.field)).map(|e| field_error(lang, e)).collect()
     };
     let mut b = String::with_capacity(4096);
-    let other = if lang == "fr" { "en" } else { "fr" };
-    let _ = write!(b, "<p><a href=\"/report?lang={other}\">{}</a></p><h1>{}</h1>", t(lang, "other_lang"), t(lang, "title"));
+    let _ = write!(b, "<p>{}</p><h1>{}</h1>", language_links(lang), t(lang, "title"));
     if !errors.is_empty() {
         let _ = write!(b, "<p class=\"err\">{}</p>", t(lang, "fix"));
         let shown = ["text", "place_name", "latitude", "longitude", "event_time", "category", "urgency", "contact"];
         for e in errors.iter().filter(|e| !shown.contains(&e.field)) {
-            let _ = write!(b, "<div class=\"err\">{}: {}</div>", e.field, esc(&e.message));
+            b.push_str(&field_error(lang, e));
         }
     }
     let _ = write!(
@@ -296,7 +290,7 @@ pub async fn report_post(State(state): State<Arc<AppState>>, headers: HeaderMap,
 
 fn submit_form(reports: &Reports, headers: &HeaderMap, form: &Form) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let lang = if form.text("lang") == "fr" { "fr" } else { "en" };
+    let lang = Messages::built_in().language(Some(&form.text("lang")));
     let caller = caller(reports, headers, now)?;
     if reports.config.require_login && caller.is_none() {
         return Err(ApiError::unauthorized(t(lang, "login_needed")));
@@ -599,4 +593,38 @@ fn form_step(form: &Form, now: Timestamp) -> Result<Step, ApiError> {
         "close" => Step::Close { outcome: form.text("outcome") },
         other => return Err(ApiError::bad_request(format!("`{other}` is not a workflow step"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lang_of(query: Option<&str>, accept: Option<&str>) -> &'static str {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = accept {
+            headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(a).unwrap());
+        }
+        language(&LangQuery { lang: query.map(str::to_string) }, &headers)
+    }
+
+    #[test]
+    fn the_form_speaks_the_first_language_the_message_table_has() {
+        assert_eq!(lang_of(Some("fr"), Some("en")), "fr", "the link wins");
+        assert_eq!(lang_of(Some("sg"), Some("fr")), "en", "a language the table lacks is English");
+        assert_eq!(lang_of(None, Some("fr-CF,fr;q=0.9,en;q=0.5")), "fr");
+        assert_eq!(lang_of(None, Some("en-US,fr;q=0.5")), "en");
+        assert_eq!(lang_of(None, Some("sg, fr;q=0.8")), "fr", "Sango has no table yet: the next choice");
+        assert_eq!(lang_of(None, None), "en");
+    }
+
+    #[test]
+    fn form_texts_and_errors_come_from_the_message_table_in_the_forms_language() {
+        assert_eq!(t("fr", "send"), "Envoyer");
+        assert_eq!(t("en", "send"), "Send");
+        assert_eq!(t("sg", "send"), "Send", "English for a language without a table");
+        let e = FieldError::new("longitude", "invalid.longitude_missing", vec![]);
+        assert_eq!(field_error("fr", &e), "<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>");
+        assert_eq!(field_error("en", &e), "<div class=\"err\">Longitude: is missing while latitude is given</div>");
+        assert_eq!(language_links("en"), "<a href=\"/report?lang=fr\" lang=\"fr\">Français</a>");
+    }
 }

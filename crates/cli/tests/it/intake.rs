@@ -322,10 +322,20 @@ fn the_report_form_works_without_javascript_in_english_and_french_with_csrf() {
     assert_eq!(form(&[("text", text), ("csrf", "1700000000.AAAA")], Some(&cookie)).status, 403);
     assert_eq!(form(&[("text", text), ("csrf", &csrf)], None).status, 403);
     assert_eq!(form(&[("text", text), ("csrf", &csrf)], Some("vc_form=another-browser")).status, 403);
-    // Validation errors come back next to the fields, with what was typed kept.
+    // Validation errors come back next to the fields, in the form's language
+    // and naming the field, with what was typed kept.
     let bad = form(&[("csrf", &csrf), ("lang", "fr"), ("text", text), ("latitude", "north"), ("longitude", "18.2")], Some(&cookie));
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("Corrigez") && bad.body.contains("is not a number") && bad.body.contains("brûlé"), "{}", bad.body);
+    assert!(bad.body.contains("Corrigez") && bad.body.contains("brûlé"), "{}", bad.body);
+    assert!(bad.body.contains("<div class=\"err\">Latitude : « north » n&#39;est pas un nombre (écrivez par exemple 4,3612)</div>"), "{}", bad.body);
+    assert!(!bad.body.contains("is not a number"), "no English on the French form: {}", bad.body);
+    let empty = form(&[("csrf", &csrf), ("lang", "fr"), ("text", " "), ("latitude", "95"), ("longitude", "18.2"), ("urgency", "soon")], Some(&cookie));
+    assert_eq!(empty.status, 422);
+    for expected in ["Description : est vide", "Latitude : 95 est hors de -90..90", "Urgence : « soon » n&#39;est pas une urgence"] {
+        assert!(empty.body.contains(expected), "{expected} in {}", empty.body);
+    }
+    let english = form(&[("csrf", &csrf), ("lang", "en"), ("text", text), ("latitude", "north"), ("longitude", "18.2")], Some(&cookie));
+    assert!(english.body.contains("Latitude: `north` is not a number (write it like 4.3612)"), "{}", english.body);
     assert_eq!(stored_count(addr, &admin), before);
 
     let good = form(

@@ -123,3 +123,51 @@ fn api_json_body_deserialises_into_a_draft() {
     let r = intake().accept(&d, Channel::Api { partner: "ngo-a".into() }, ts("2024-05-01T12:00:00Z")).unwrap();
     assert_eq!(r.channel.kind(), "api");
 }
+
+/// Every validation message is in the message table, in English (the API's
+/// text) and in French, with its values filled and the field named.
+#[test]
+fn every_validation_message_reads_in_english_and_french_and_names_its_field() {
+    let now = ts("2024-05-01T12:00:00Z");
+    let mut drafts = Vec::new();
+    let mut a = draft("  ");
+    a.language = Some("english!".into());
+    a.category = Some("weather".into());
+    a.urgency = Some("soon".into());
+    a.latitude = Some(95.0);
+    a.longitude = Some(200.0);
+    a.event_time = Some("yesterday".into());
+    a.reporter_id = Some("Jean Dupont +236".into());
+    a.place_name = Some("x".repeat(300));
+    a.contact = Some(SecretString::from("y".repeat(201)));
+    drafts.push(a);
+    let mut b = draft(&"z".repeat(6000));
+    b.latitude = Some(0.0);
+    b.longitude = Some(0.0);
+    b.event_time = Some("2030-01-01".into());
+    drafts.push(b);
+    let mut c = draft("ok");
+    c.latitude = Some(4.0);
+    drafts.push(c);
+    let mut d = draft("ok");
+    d.longitude = Some(18.0);
+    drafts.push(d);
+    let mut codes = std::collections::BTreeSet::new();
+    for d in &drafts {
+        for e in intake().accept(d, Channel::WebForm, now).unwrap_err().errors {
+            let (en, fr) = (e.message_in("en"), e.message_in("fr"));
+            assert_eq!(e.message, en, "the API's message is the English one");
+            assert_ne!(en, fr, "{}: no French text", e.code);
+            for text in [&en, &fr] {
+                assert!(!text.contains('{') && !text.starts_with("invalid."), "{}: {text}", e.code);
+            }
+            assert!(e.describe_in("fr").starts_with(&format!("{} : ", e.field_in("fr"))), "{}", e.describe_in("fr"));
+            codes.insert(e.code);
+        }
+    }
+    assert_eq!(codes.len(), 14, "{codes:?}");
+    let e = intake().accept(&drafts[0], Channel::WebForm, now).unwrap_err();
+    let urgency = e.errors.iter().find(|e| e.field == "urgency").unwrap();
+    assert_eq!(urgency.describe_in("fr"), "Urgence : « soon » n'est pas une urgence : choisissez faible, moyenne, haute ou critique");
+    assert_eq!(urgency.describe_in("en"), "Urgency: `soon` is not an urgency: use low, medium, high or critical");
+}
