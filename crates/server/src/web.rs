@@ -466,21 +466,54 @@ fn actions(reference: &str, state: AlertState, csrf: &str) -> String {
         )
     };
     let input = |name: &str, hint: &str| format!("<input name=\"{name}\" placeholder=\"{hint}\" required>");
+    let feedback = |required: bool| {
+        format!(
+            "<input name=\"feedback\" placeholder=\"message to the reporter or community\"{}>{}",
+            if required { " required" } else { "" },
+            channel_select()
+        )
+    };
+    let tell = form("feedback", &feedback(true), "Tell");
     match state {
         AlertState::New => form("acknowledge", "", "Acknowledge"),
         AlertState::Acknowledged => {
             form("verify", &input("note", "how verified"), "Verified") + &form("unfounded", &input("reason", "why unfounded"), "Unfounded")
         }
         AlertState::Verified => form("assign", &(input("owner", "owner") + &input("unit", "unit")), "Assign"),
-        AlertState::ResponseAssigned => {
-            form("respond", &(input("action", "action taken") + "<input name=\"feedback\" placeholder=\"message to the community\">"), "Respond")
-        }
+        AlertState::ResponseAssigned => form("respond", &(input("action", "action taken") + &feedback(false)), "Respond"),
         AlertState::Responded => {
-            form("respond", &(input("action", "further action") + "<input name=\"feedback\" placeholder=\"message to the community\">"), "Respond")
+            form("respond", &(input("action", "further action") + &feedback(false)), "Respond")
                 + &form("close", &input("outcome", "outcome"), "Close")
+                + &tell
         }
-        AlertState::Unfounded => form("close", &input("outcome", "outcome"), "Close"),
-        AlertState::Closed => String::new(),
+        AlertState::Unfounded => form("close", &input("outcome", "outcome"), "Close") + &tell,
+        AlertState::Closed => tell,
+    }
+}
+
+/// How feedback reaches people. `sms` queues a message to the reporter
+/// (when they left a phone) in the outbox; nothing is sent from the page.
+const FEEDBACK_CHANNELS: [(&str, &str); 6] = [
+    ("sms", "by SMS to the reporter (queued)"),
+    ("phone", "by phone"),
+    ("community_meeting", "at a community meeting"),
+    ("radio", "on the radio"),
+    ("focal_point", "through the focal point"),
+    ("web", "on the web"),
+];
+
+fn channel_select() -> String {
+    let options: String =
+        FEEDBACK_CHANNELS.iter().map(|(value, label)| format!("<option value=\"{value}\">{label}</option>")).collect();
+    format!("<select name=\"feedback_channel\" aria-label=\"how\">{options}</select>")
+}
+
+/// The channel a form names (`web` when it names none, as older pages post).
+fn feedback_channel(form: &Form) -> Result<String, ApiError> {
+    let raw = form.opt("feedback_channel").unwrap_or_else(|| "web".into());
+    match FEEDBACK_CHANNELS.iter().find(|(value, _)| *value == raw) {
+        Some((value, _)) => Ok(value.to_string()),
+        None => Err(ApiError::bad_request(format!("`{raw}` is not a feedback channel"))),
     }
 }
 
@@ -586,9 +619,15 @@ fn form_step(form: &Form, now: Timestamp) -> Result<Step, ApiError> {
         "verify" => Step::Verify { note: form.text("note") },
         "unfounded" => Step::MarkUnfounded { reason: form.text("reason") },
         "assign" => Step::Assign { owner: form.text("owner"), unit: form.text("unit") },
-        "respond" => Step::Respond {
-            action: form.text("action"),
-            feedback: form.opt("feedback").map(|message| Feedback { message, channel: "web".into(), sent_at: now }),
+        "respond" => {
+            let channel = feedback_channel(form)?;
+            Step::Respond {
+                action: form.text("action"),
+                feedback: form.opt("feedback").map(|message| Feedback { message, channel, sent_at: now }),
+            }
+        }
+        "feedback" => Step::GiveFeedback {
+            feedback: Feedback { message: form.text("feedback"), channel: feedback_channel(form)?, sent_at: now },
         },
         "close" => Step::Close { outcome: form.text("outcome") },
         other => return Err(ApiError::bad_request(format!("`{other}` is not a workflow step"))),

@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
 use vitalcore_intake::duplicates::{Candidate, DuplicateLink, link_import};
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
+use vitalcore_intake::outbox::OutboxFilter;
 use vitalcore_intake::store::{ReportFilter, ReportStore, correct_report_tags, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
@@ -331,12 +332,15 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
     let reference: Reference = a.reference.parse()?;
     let report = store.report(&reference)?.ok_or_else(|| anyhow!("no report {reference}"))?;
     let alert = load_alert(&*store, &report)?;
+    let outbox = store.outbox(&OutboxFilter { report: Some(reference.clone()), ..OutboxFilter::default() })?;
     if a.format == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         v["has_contact"] = serde_json::json!(report.contact.is_some());
         v["alert"] = serde_json::json!({ "state": alert.state(), "status": alert.status(), "steps": alert.steps() });
         // Who read the contact, when and why (the audit log; never the contact).
         v["contact_reads"] = serde_json::to_value(store.contact_reads(&reference)?)?;
+        // The SMS queued for the reporter, with their status history.
+        v["outbox"] = serde_json::to_value(&outbox)?;
         return write_output(None, &(serde_json::to_string_pretty(&v)? + "\n"));
     }
     let mut out = format!(
@@ -360,6 +364,9 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
     }
     for s in alert.steps() {
         out.push_str(&format!("#{} {} {} by {}\n", s.seq, s.at, s.step.name(), s.user_id));
+    }
+    for m in &outbox {
+        out.push_str(&format!("SMS #{} (step #{}) {}: {}\n", m.id, m.step_seq, m.status(), m.body));
     }
     write_output(None, &out)
 }

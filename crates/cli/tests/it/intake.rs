@@ -522,6 +522,9 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     assert_eq!(act(&[("step", "assign"), ("owner", "Capt. X"), ("unit", "BANBAT")]).status, 303);
     assert_eq!(act(&[("step", "respond"), ("action", "patrol sent"), ("feedback", "A patrol went to the road; the children are back")]).status, 303);
     assert_eq!(act(&[("step", "close"), ("outcome", "children returned")]).status, 303);
+    // After closing, the page still records what people were told, and how.
+    assert_eq!(act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "pigeon")]).status, 400);
+    assert_eq!(act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "radio")]).status, 303);
 
     let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &analyst).json();
     let alert = &shown["alert"];
@@ -530,9 +533,17 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
         alert["steps"].as_array().unwrap().iter().map(|s| (s["step"]["step"].as_str().unwrap(), s["user_id"].as_str().unwrap())).collect();
     assert_eq!(
         logged,
-        vec![("acknowledge", "u-analyst1"), ("verify", "u-analyst1"), ("assign", "u-responder1"), ("respond", "u-responder1"), ("close", "u-responder1")]
+        vec![
+            ("acknowledge", "u-analyst1"),
+            ("verify", "u-analyst1"),
+            ("assign", "u-responder1"),
+            ("respond", "u-responder1"),
+            ("close", "u-responder1"),
+            ("give_feedback", "u-responder1")
+        ]
     );
     assert_eq!(alert["status"]["feedback"][0]["channel"], "web");
+    assert_eq!((alert["status"]["feedback"][1]["channel"].as_str(), alert["status"]["feedback"][1]["message"].as_str()), (Some("radio"), Some("Announced: the children are home")));
     assert_eq!(shown["verification"], "verified");
 
     let month = shown["received_at"].as_str().unwrap()[..7].to_string();
@@ -689,6 +700,8 @@ fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_n
     assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("1 messages now sent"));
     assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("0 messages now sent"));
     assert_eq!(status_of(&site, &fr), ("sent".into(), "marked sent from outbox.csv".into()));
+    let shown = site.ok(&["report", "show", &fr]);
+    assert!(shown.contains(&format!("SMS #{id_fr} (step #3) sent: Votre signalement {fr} :")), "{shown}");
     // Failed, retried, cancelled with a reason; a cancelled message cannot be marked sent.
     let id_email = message_of(&queued, &email)["id"].as_i64().unwrap().to_string();
     site.ok(&["feedback", "outbox", "retry", "--id", &id_email, "--as", "responder1"]);
