@@ -265,6 +265,8 @@ fn export(
     // The file first, under a temporary name; the messages are marked
     // exported once it is complete, and only then does it get its name.
     let partial = out.with_extension("partial");
+    // A stale partial file may be readable by others: start from none.
+    let _ = std::fs::remove_file(&partial);
     let written = write_private(&partial, |f| write_csv(&plan.rows, f).map_err(anyhow::Error::from));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);

@@ -306,7 +306,7 @@ fn report_count_panel(events: &[Event], unit: UnitKind, opts: &PanelOptions) -> 
 
 fn candidate_warnings(reports: Option<&Panel>, forecasts: &[UnitForecast], a: &RunArgs, p_ge: &[(u32, f64)], run_id: i64) -> Vec<EarlyWarning> {
     let mut by_severity = p_ge.to_vec();
-    by_severity.sort_by(|x, y| y.0.cmp(&x.0));
+    by_severity.sort_by_key(|x| std::cmp::Reverse(x.0));
     let mut threshold: Vec<Warning> = Vec::new();
     for (n, p) in by_severity {
         threshold.extend(threshold_warnings(forecasts, Quantity::PAtLeast(n), p));
