@@ -19,5 +19,5 @@ pub use period::Period;
 pub use profile::{profile, summaries};
 pub use risk::{AreaRisk, area_risks};
 pub use scores::ScoreParams;
-pub use table::EventTable;
+pub use table::{EventTable, EventTableBuilder};
 pub use units::unit_of;

@@ -195,16 +195,23 @@ impl EventTable {
         if more.peek().is_none() {
             return self.clone();
         }
-        let mut dict = (*self.dict).clone();
-        let mut scratch = Vec::new();
-        let rows: Vec<Row> = more.map(|e| dict.row(e, &mut scratch)).collect();
-        let mut months = self.months;
-        for r in &rows {
-            months = Some(months.map_or((r.month, r.month), |(lo, hi)| (lo.min(r.month), hi.max(r.month))));
+        let mut builder = self.extend();
+        for e in more {
+            builder.push(e);
         }
-        let mut parts = self.parts.clone();
-        parts.push(rows.into());
-        EventTable { parts, dict: Arc::new(dict), months }
+        builder.finish()
+    }
+
+    /// A builder of this table followed by the events pushed to it, for
+    /// events that come one at a time (a store's stream).
+    pub fn extend(&self) -> EventTableBuilder {
+        EventTableBuilder {
+            parts: self.parts.clone(),
+            dict: (*self.dict).clone(),
+            rows: Vec::new(),
+            scratch: Vec::new(),
+            months: self.months,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -502,6 +509,33 @@ impl EventTable {
             .take(limit)
             .map(|e| ThreatLink { from: e.from, to: e.to, lag: e.lag as u32, strength: e.strength, q_value: e.q_value })
             .collect()
+    }
+}
+
+/// Builds an [`EventTable`] one event at a time ([`EventTable::extend`],
+/// or `EventTable::default().extend()` for a new table).
+pub struct EventTableBuilder {
+    parts: Vec<Arc<[Row]>>,
+    dict: Dict,
+    rows: Vec<Row>,
+    scratch: Vec<u32>,
+    months: Option<(i32, i32)>,
+}
+
+impl EventTableBuilder {
+    pub fn push(&mut self, event: &Event) {
+        let row = self.dict.row(event, &mut self.scratch);
+        self.months =
+            Some(self.months.map_or((row.month, row.month), |(lo, hi)| (lo.min(row.month), hi.max(row.month))));
+        self.rows.push(row);
+    }
+
+    pub fn finish(self) -> EventTable {
+        let mut parts = self.parts;
+        if !self.rows.is_empty() {
+            parts.push(self.rows.into());
+        }
+        EventTable { parts, dict: Arc::new(self.dict), months: self.months }
     }
 }
 

@@ -1,4 +1,6 @@
-//! JSON API handlers. Store reads run on the blocking pool.
+//! JSON API handlers. Store reads and analyses run on the blocking pool.
+//! The analyses read the shared snapshot of the stored events
+//! ([`crate::snapshot`]) with the community reports added per request.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -8,10 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use vitalcore_assess::{AssessOptions, Period, area_links, assess, profile as area_profile, summaries};
-use vitalcore_framework::{Event, Month, UnitKind, prio_grid_gid};
+use vitalcore_assess::{AssessOptions, EventTable, Period};
+use vitalcore_framework::{Month, UnitKind, prio_grid_gid};
 use vitalcore_proto::{AreaProfile, Assessment};
-use vitalcore_store::{Area, EventFilter};
+use vitalcore_store::Area;
 
 /// Query parameters shared by the assessment endpoints.
 #[derive(Debug, Default, Deserialize)]
@@ -28,9 +30,12 @@ pub struct RangeQuery {
     category: Option<String>,
 }
 
+/// What an analysis request reads: the events (the shared snapshot, with
+/// the community reports added), the options, and the stored areas.
 struct Loaded {
-    events: Vec<Event>,
+    events: EventTable,
     opts: AssessOptions,
+    areas: Vec<Area>,
 }
 
 fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
@@ -41,32 +46,37 @@ fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiE
         .transpose()
 }
 
+/// Runs blocking work (store reads, an analysis) off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(e.to_string()))
+}
+
 async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError> {
     let unit: UnitKind = q.unit.as_deref().unwrap_or("admin1").parse().map_err(ApiError::bad_request)?;
     let period: Period = q.period.as_deref().unwrap_or("month").parse().map_err(ApiError::bad_request)?;
     let from = parse_month(&q.from, "from")?;
     let to = parse_month(&q.to, "to")?;
-    let store = state.store.clone();
-    let filter = EventFilter { from, to, ..EventFilter::default() };
-    let (mut events, areas) = tokio::task::spawn_blocking(move || {
-        Ok::<_, vitalcore_store::StoreError>((vitalcore_store::events(&*store, &filter)?, store.areas()?))
+    let (store, snapshots) = (state.store.clone(), state.snapshots.clone());
+    let (snapshot, areas) = blocking(move || {
+        Ok::<_, vitalcore_store::StoreError>((snapshots.current(&*store)?, store.areas()?))
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
+    .await?
     .map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Some(reports) = state.reports.clone() {
-        let community = tokio::task::spawn_blocking(move || {
+    // Community reports are few and change often: read for each request.
+    let events = match state.reports.clone() {
+        None => snapshot.table.clone(),
+        Some(reports) => blocking(move || {
             let all = reports.store.reports(&vitalcore_intake::store::ReportFilter::default())?;
-            Ok::<_, vitalcore_intake::store::StoreError>(crate::reports::community_events(&all, &reports.areas))
+            let community = crate::reports::community_events(&all, &reports.areas);
+            Ok::<_, vitalcore_intake::store::StoreError>(snapshot.table.with(&community))
         })
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-        let in_range = |e: &Event| from.is_none_or(|f| Month::of(e.date) >= f) && to.is_none_or(|t| Month::of(e.date) <= t);
-        events.extend(community.into_iter().filter(in_range));
-    }
-    let first = events.iter().map(|e| Month::of(e.date)).min();
-    let last = events.iter().map(|e| Month::of(e.date)).max();
+        .await?
+        .map_err(|e| ApiError::internal(e.to_string()))?,
+    };
+    // The first and last month with data within the bounds given (the
+    // table's analyses skip events outside the range).
+    let first = events.months().map(|(lo, _)| lo).filter(|lo| to.is_none_or(|t| *lo <= t));
+    let last = events.months().map(|(_, hi)| hi).filter(|hi| from.is_none_or(|f| *hi >= f));
     let (from, to) = match (from.or(first), to.or(last)) {
         (Some(f), Some(t)) => (f, t),
         _ => {
@@ -78,8 +88,8 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
         return Err(ApiError::bad_request(format!("from ({from}) is after to ({to})")));
     }
     let mut opts = AssessOptions::new(unit, from, to, period);
-    opts.area_names = areas.into_iter().map(|a| (a.pcode, a.name)).collect();
-    Ok(Loaded { events, opts })
+    opts.area_names = areas.iter().map(|a| (a.pcode.clone(), a.name.clone())).collect();
+    Ok(Loaded { events, opts, areas })
 }
 
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
@@ -113,15 +123,16 @@ fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
 
 pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
-    let result: Assessment = assess(&loaded.events, &state.framework, &loaded.opts);
+    let fw = state.framework.clone();
+    let result: Assessment = blocking(move || loaded.events.assess(&fw, &loaded.opts)).await?;
     published(&result)
 }
 
 pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
-    let level = level_of(loaded.opts.unit);
-    let list = summaries(&loaded.events, &state.framework, &loaded.opts, level);
-    Ok(Json(json!({ "unit": loaded.opts.unit, "from": loaded.opts.from, "to": loaded.opts.to, "areas": list })))
+    let (fw, opts) = (state.framework.clone(), loaded.opts.clone());
+    let list = blocking(move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit))).await?;
+    Ok(Json(json!({ "unit": opts.unit, "from": opts.from, "to": opts.to, "areas": list })))
 }
 
 pub async fn profile(
@@ -130,14 +141,15 @@ pub async fn profile(
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
-    let mut profile = area_profile(&loaded.events, &state.framework, &loaded.opts, &id)
-        .ok_or_else(|| ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to)))?;
     let fw = state.framework.clone();
-    let unit_id = profile.unit_id.clone();
-    profile.links = tokio::task::spawn_blocking(move || area_links(&loaded.events, &fw, &loaded.opts, &unit_id, 5))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let profile: AreaProfile = profile;
+    let profile = blocking(move || {
+        let mut profile = loaded.events.profile(&fw, &loaded.opts, &id).ok_or_else(|| {
+            ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to))
+        })?;
+        profile.links = loaded.events.area_links(&fw, &loaded.opts, &profile.unit_id, 5);
+        Ok::<AreaProfile, ApiError>(profile)
+    })
+    .await??;
     published(&profile)
 }
 
@@ -155,9 +167,16 @@ fn level_of(unit: UnitKind) -> u8 {
 pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let unit = loaded.opts.unit;
-    let whole = AssessOptions { period: Period::All, ..loaded.opts.clone() };
-    let scored = assess(&loaded.events, &state.framework, &whole);
-    let list = summaries(&loaded.events, &state.framework, &loaded.opts, level_of(unit));
+    let fw = state.framework.clone();
+    let opts = loaded.opts.clone();
+    let events = loaded.events;
+    let (scored, list) = blocking(move || {
+        let whole = AssessOptions { period: Period::All, ..opts.clone() };
+        let scored = events.assess(&fw, &whole);
+        let list = events.summaries_of(&scored, &opts, level_of(opts.unit));
+        (scored, list)
+    })
+    .await?;
     let mut by_id: HashMap<String, Value> = HashMap::new();
     for s in &list {
         let chosen = q.category.as_deref().and_then(|c| {
@@ -176,12 +195,7 @@ pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<Rang
     let features: Vec<Value> = if unit == UnitKind::Grid {
         grid_features(&by_id)
     } else {
-        let store = state.store.clone();
-        let areas = tokio::task::spawn_blocking(move || store.areas())
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        area_features(&areas, level_of(unit), &by_id, &list)
+        area_features(&loaded.areas, level_of(unit), &by_id, &list)
     };
     Ok(Json(json!({
         "type": "FeatureCollection",

@@ -12,6 +12,7 @@ mod forecast_api;
 mod intake_api;
 mod pages;
 pub mod reports;
+mod snapshot;
 mod state;
 mod web;
 

@@ -1,4 +1,5 @@
 use crate::reports::Reports;
+use crate::snapshot::EventSnapshots;
 use std::sync::Arc;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
@@ -13,16 +14,18 @@ pub struct AppState {
     pub reports: Option<Arc<Reports>>,
     /// Stored forecasts and early warnings; `None`: those routes answer 503.
     pub forecasts: Option<Arc<dyn ForecastStore>>,
+    /// The stored events as the analyses read them, shared by all requests.
+    pub snapshots: Arc<EventSnapshots>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, framework: Arc<Framework>) -> Arc<AppState> {
-        Arc::new(AppState { store, framework, reports: None, forecasts: None })
+        Arc::new(AppState { store, framework, reports: None, forecasts: None, snapshots: Arc::default() })
     }
 
     /// With the intake channels, users and the alert workflow.
     pub fn with_reports(store: Arc<dyn Store>, framework: Arc<Framework>, reports: Arc<Reports>) -> Arc<AppState> {
-        Arc::new(AppState { store, framework, reports: Some(reports), forecasts: None })
+        Arc::new(AppState { store, framework, reports: Some(reports), forecasts: None, snapshots: Arc::default() })
     }
 
     /// The same state with the forecast store (forecasts and early warnings).
@@ -32,6 +35,7 @@ impl AppState {
             framework: state.framework.clone(),
             reports: state.reports.clone(),
             forecasts: Some(forecasts),
+            snapshots: state.snapshots.clone(),
         })
     }
 }

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use postgres::{Client, Config, NoTls};
 use vitalcore_framework::{Event, Observation, Source};
 use vitalcore_store::{
-    Area, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
+    Area, DataVersion, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
 };
 
 pub use migrate::SCHEMA_VERSION;
@@ -258,6 +258,14 @@ impl Store for PostgresStore {
             .map_err(backend)?;
         let n = |i: usize| row.get::<_, i64>(i) as u64;
         Ok(StoreCounts { events: n(0), prior_versions: n(1), observations: n(2), areas: n(3), imports: n(4) })
+    }
+
+    fn data_version(&self) -> Result<DataVersion, StoreError> {
+        let row = self
+            .client()?
+            .query_one("SELECT count(*), coalesce(max(id), 0)::int8 FROM imports", &[])
+            .map_err(backend)?;
+        Ok(DataVersion { imports: row.get::<_, i64>(0) as u64, last_import_id: row.get(1) })
     }
 
     fn imports(&self) -> Result<Vec<ImportFile>, StoreError> {

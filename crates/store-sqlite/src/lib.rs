@@ -25,7 +25,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use vitalcore_framework::{Event, Observation, Source};
 use vitalcore_store::{
-    Area, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
+    Area, DataVersion, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
 };
 
 pub use migrate::SCHEMA_VERSION;
@@ -301,6 +301,15 @@ impl Store for SqliteStore {
                     })
                 },
             )
+            .map_err(backend)
+        })
+    }
+
+    fn data_version(&self) -> Result<DataVersion, StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT count(*), coalesce(max(id), 0) FROM imports", [], |r| {
+                Ok(DataVersion { imports: r.get::<_, i64>(0)? as u64, last_import_id: r.get(1)? })
+            })
             .map_err(backend)
         })
     }

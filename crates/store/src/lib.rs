@@ -134,6 +134,26 @@ pub trait Store: Send + Sync {
 
     /// Files imported so far, newest first.
     fn imports(&self) -> Result<Vec<ImportFile>, StoreError>;
+
+    /// A cheap marker of the stored events: it changes whenever an import
+    /// commits, so a cache of events built after reading version `v` is
+    /// current while `data_version()` still answers `v`. Read it *before*
+    /// the events the cache holds: an import landing in between then only
+    /// costs a needless rebuild, never a stale answer. Only equality means
+    /// anything; areas are not covered (see [`Store::areas`]).
+    fn data_version(&self) -> Result<DataVersion, StoreError>;
+}
+
+/// What [`Store::data_version`] answers. Both backends record every import
+/// (events or observations, also one that changed nothing) as a row of
+/// `imports`, in the transaction that writes its rows, and never delete one:
+/// the number of those rows and the highest id change with every commit,
+/// whichever process made it. (A database swapped for an older copy under
+/// a running server could repeat a version: restart the server then.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataVersion {
+    pub imports: u64,
+    pub last_import_id: i64,
 }
 
 /// Convenience: collect events matching a filter.

@@ -5,7 +5,7 @@
 //! (`None` skips, where a backend's server may be absent).
 
 use vitalcore_framework::{Event, Month, Source};
-use crate::{Area, EventFilter, ImportCounts, Store, StoreCounts, events};
+use crate::{Area, EventFilter, ImportCounts, Store, StoreCounts, StoreError, events};
 
 use super::synthetic;
 
@@ -30,6 +30,7 @@ macro_rules! conformance_tests {
                 imports_are_listed_newest_first,
                 concurrent_reads_and_writes_from_threads,
                 small_revision_batch_into_a_larger_table,
+                data_version_changes_with_every_committed_import_only,
             );
         }
     };
@@ -293,4 +294,35 @@ pub fn small_revision_batch_into_a_larger_table(store: &dyn Store) {
     assert_eq!(import(store, "small.csv", &small), counts(1, 2, 4));
     assert_eq!(store.counts().unwrap().prior_versions, 2);
     assert_eq!(store.counts().unwrap().events, 401);
+}
+
+/// Every committed import (new, revised, unchanged, observations) gives a new
+/// data version; reads, area saves and a rolled-back import do not.
+pub fn data_version_changes_with_every_committed_import_only(store: &dyn Store) {
+    let mut seen = vec![store.data_version().unwrap()];
+    let mut expect_new = |store: &dyn Store, what: &str| {
+        let v = store.data_version().unwrap();
+        assert!(!seen.contains(&v), "{what}: version {v:?} was seen before ({seen:?})");
+        seen.push(v);
+    };
+    let batch = synthetic::events(50, 11);
+    import(store, "a.csv", &batch);
+    expect_new(store, "first import");
+    import(store, "a.csv", &batch);
+    expect_new(store, "re-import with nothing changed");
+    let mut revised = batch[..3].to_vec();
+    revised[0].fatalities += 1;
+    import(store, "b.csv", &revised);
+    expect_new(store, "a revision");
+    store.import_observations(&synthetic::file("obs.csv", 1), &[synthetic::observation("o1", "Beni", "3")]).unwrap();
+    expect_new(store, "observations");
+    let before = store.data_version().unwrap();
+    events(store, &EventFilter::default()).unwrap();
+    store.save_areas(&[Area { pcode: "CF11".into(), name: "Ouham".into(), level: 1, parent_pcode: None, country: None, geometry: None }]).unwrap();
+    let mut conflict = synthetic::events(2, 12);
+    conflict[1].provenance.source_id = conflict[0].provenance.source_id.clone();
+    conflict[1].fatalities = conflict[0].fatalities + 1;
+    let refused = store.import_events(&synthetic::file("conflict.csv", 2), &conflict);
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+    assert_eq!(store.data_version().unwrap(), before, "reads, areas and a refused import leave the version");
 }
