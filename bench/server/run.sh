@@ -14,7 +14,8 @@
 # afresh: "cold" is the first map request after start; then SEQ requests of
 # each endpoint one after another; then CLIENTS clients each sending CONC
 # requests (map and profile alternately, as people opening the page and
-# clicking an area). Stores are filled once per backend by
+# clicking an area); "resident" is the server's RSS after all that. Stores
+# are filled once per backend by
 # crates/server/examples/fill_store.rs (FILL: a prebuilt filler).
 # PostgreSQL: a database of its own, PG_DB (default vc_bench_server) on
 # PG_ADMIN (default host=127.0.0.1 user=postgres dbname=test), dropped at the
@@ -100,6 +101,9 @@ measure() { # BACKEND LABEL RUN BIN STORE-ARGS...
   reset_peak; l=$(load1)
   out=$("$LOAD" run "$ADDR" "$CLIENTS" "$CONC" "$map&from=$from&to=$to" "$profile")
   echo "$out" | record "$backend" "$label" "$run" "concurrent-$CLIENTS" "$l" "$(peak_mb)"
+  # What the server keeps between requests (the snapshot, caches, allocator).
+  printf '%s\t%s\t%s\tresident\t-\t%s\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$backend" "$label" "$run" "$(load1)" \
+    "$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER/status")" >> "$OUT"
   echo "  $backend $label run $run done (load $(load1))" >&2
   stop_server
 }

@@ -23,10 +23,14 @@ def main(path: str) -> None:
     print("| backend | build | phase | endpoint | runs | requests/run | median ms | p95 ms | peak RSS MB | load avg |")
     print("|---|---|---|---|---:|---:|---:|---:|---:|---|")
     for (backend, build, phase, name), rows in groups.items():
-        med = statistics.median(float(r["median_ms"]) for r in rows)
-        p95 = statistics.median(float(r["p95_ms"]) for r in rows)
         rss = max(int(r["peak_rss_mb"]) for r in rows)
         loads = sorted(float(r["load1"]) for r in rows)
+        if phase == "resident":
+            span = f"{loads[0]:.1f}-{loads[-1]:.1f}"
+            print(f"| {backend} | {build} | resident after the runs | - | {len(rows)} | - | - | - | {rss:,} | {span} |")
+            continue
+        med = statistics.median(float(r["median_ms"]) for r in rows)
+        p95 = statistics.median(float(r["p95_ms"]) for r in rows)
         failed = sum(int(r["failed"]) for r in rows)
         note = f" ({failed} failed)" if failed else ""
         print(

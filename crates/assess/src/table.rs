@@ -13,7 +13,11 @@ use crate::assess::{AssessOptions, CellTotals, category_order, score_cell};
 use crate::period::{Period, Span};
 use crate::units::{locality_of, unit_of};
 use jiff::civil::Date;
-use std::collections::{BTreeMap, HashMap, HashSet};
+// foldhash: the keys are small integers and interned strings, hashed
+// millions of times a request; SipHash took over half of a map request's
+// time (perf, 1M events).
+use foldhash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use vitalcore_framework::{Event, Framework, Month, Source, UnitKind};
 use vitalcore_network::{DimensionPanel, NetworkConfig, unit_network};
@@ -252,8 +256,15 @@ impl EventTable {
         let slot = slot(opts.unit);
         let spans = Spans::new(opts);
         let weights: Vec<f64> = (0..=u8::MAX).map(|level| fw.severity_weight(level)).collect();
-        let mut cells: HashMap<(u32, u32, u32), Cell> = HashMap::new();
-        let mut known_localities: HashMap<u32, HashSet<u32>> = HashMap::new();
+        // Cells by (unit id, span, category), kept in `cells`.
+        let mut cell_index: HashMap<(u32, u32, u32), u32> = HashMap::default();
+        let mut cells: Vec<Cell> = Vec::new();
+        // Distinct things are counted through one set of (owner, thing)
+        // pairs each, packed in a u64: cheaper than a set per owner.
+        let mut known: HashSet<u64> = HashSet::default();
+        let mut known_per_unit: HashMap<u32, u64> = HashMap::default();
+        let mut cell_localities: HashSet<u64> = HashSet::default();
+        let mut cell_weeks: HashSet<u64> = HashSet::default();
         let mut unplaced = 0u64;
         let (from, to) = (opts.from.index(), opts.to.index());
         for row in rows {
@@ -266,14 +277,30 @@ impl EventTable {
                 continue;
             }
             let unit_id = dict.unit_id(unit);
-            if row.locality != NONE {
-                known_localities.entry(unit_id).or_default().insert(row.locality);
+            if row.locality != NONE && known.insert(pair(unit_id, row.locality)) {
+                *known_per_unit.entry(unit_id).or_default() += 1;
             }
             let span = spans.of_month[(row.month - from) as usize];
-            let week = (row.day - spans.first_day[span as usize]) as i64 / 7;
+            // Non-negative: the span starts on or before the row's day.
+            let week = ((row.day - spans.first_day[span as usize]) / 7) as u32;
             for &category in &dict.tag_sets[row.tags as usize] {
-                let cell = cells.entry((unit_id, span, category)).or_insert_with(|| Cell::named(unit));
-                cell.add(row, &weights, week);
+                let at = *cell_index.entry((unit_id, span, category)).or_insert_with(|| {
+                    cells.push(Cell::named(unit));
+                    cells.len() as u32 - 1
+                });
+                let cell = &mut cells[at as usize];
+                // Community reports are shown next to event data, never mixed into its scores.
+                if row.source == Source::CommunityReport {
+                    cell.reports += 1;
+                    continue;
+                }
+                cell.add(row, &weights);
+                if row.locality != NONE && cell_localities.insert(pair(at, row.locality)) {
+                    cell.localities += 1;
+                }
+                if cell_weeks.insert(pair(at, week)) {
+                    cell.weeks += 1;
+                }
             }
         }
         let order = category_order(fw);
@@ -281,10 +308,10 @@ impl EventTable {
             let (kind, name) = dict.categories[c as usize];
             (kind, order.get(dict.strings.get(name)).copied().unwrap_or(usize::MAX), dict.strings.get(name))
         };
-        let mut keys: Vec<(u32, u32, u32)> = cells.keys().copied().collect();
+        let mut keys: Vec<((u32, u32, u32), u32)> = cell_index.into_iter().collect();
         // The order of the string-keyed cells: unit id, period, kind,
         // framework order, category name.
-        keys.sort_by(|a, b| {
+        keys.sort_by(|(a, _), (b, _)| {
             dict.strings
                 .get(a.0)
                 .cmp(dict.strings.get(b.0))
@@ -293,9 +320,9 @@ impl EventTable {
         });
         let rows = keys
             .into_iter()
-            .map(|(unit_id, span, category)| {
-                let cell = &cells[&(unit_id, span, category)];
-                let known = known_localities.get(&unit_id).map_or(0, |s| s.len() as u64);
+            .map(|((unit_id, span, category), at)| {
+                let cell = &cells[at as usize];
+                let known = known_per_unit.get(&unit_id).copied().unwrap_or(0);
                 let (kind, name) = dict.categories[category as usize];
                 let totals = cell.totals(dict.unit_name(cell.unit), known);
                 score_cell(
@@ -330,7 +357,7 @@ impl EventTable {
     pub fn summaries_of(&self, whole: &Assessment, opts: &AssessOptions, level: u8) -> Vec<AreaSummary> {
         let dict = &*self.dict;
         let slot = slot(opts.unit);
-        let mut by_unit: HashMap<u32, AreaSummary> = HashMap::new();
+        let mut by_unit: HashMap<u32, AreaSummary> = HashMap::default();
         for row in self.in_range(opts).filter(|r| r.source != Source::CommunityReport) {
             let unit = row.units[slot];
             if unit == NONE {
@@ -426,7 +453,7 @@ impl EventTable {
     fn monthly_trends(&self, rows: &[&Row], from: Month, to: Month) -> HashMap<&str, Vec<TrendPoint>> {
         let dict = &*self.dict;
         let months: Vec<Month> = from.through(to).collect();
-        let mut out: HashMap<&str, Vec<TrendPoint>> = HashMap::new();
+        let mut out: HashMap<&str, Vec<TrendPoint>> = HashMap::default();
         for r in rows {
             if r.month < from.index() || r.month > to.index() {
                 continue;
@@ -466,7 +493,7 @@ impl EventTable {
             Some(u) => Some(dict.strings.find(u)?),
             None => None,
         };
-        let mut cells: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+        let mut cells: HashMap<u32, Vec<(usize, usize)>> = HashMap::default();
         // Event data only: community reports measure who speaks up as much as
         // what happens, and would link dimensions through reporting habits.
         for r in self.in_range(opts).filter(|r| r.source.is_event_data()) {
@@ -539,6 +566,11 @@ impl EventTableBuilder {
     }
 }
 
+/// Two 32-bit ids as one set key.
+fn pair(owner: u32, thing: u32) -> u64 {
+    (owner as u64) << 32 | thing as u64
+}
+
 /// Does `query` name this unit? Matches the id (P-code) exactly or the name
 /// case-insensitively.
 fn names_unit(query: &str, id: &str, name: &str) -> bool {
@@ -582,8 +614,9 @@ struct Cell {
     reports: u64,
     by_severity: [u64; 5],
     severity_weight: f64,
-    localities: HashSet<u32>,
-    weeks: HashSet<i64>,
+    /// Distinct localities and weeks with events (counted by the caller).
+    localities: u64,
+    weeks: u64,
 }
 
 impl Cell {
@@ -596,26 +629,18 @@ impl Cell {
             reports: 0,
             by_severity: [0; 5],
             severity_weight: 0.0,
-            localities: HashSet::new(),
-            weeks: HashSet::new(),
+            localities: 0,
+            weeks: 0,
         }
     }
 
-    fn add(&mut self, row: &Row, weights: &[f64], week: i64) {
-        // Community reports are shown next to event data, never mixed into its scores.
-        if row.source == Source::CommunityReport {
-            self.reports += 1;
-            return;
-        }
+    /// Adds an event (not a community report).
+    fn add(&mut self, row: &Row, weights: &[f64]) {
         self.events += 1;
         self.fatalities += row.fatalities as u64;
         self.civilian_fatalities += row.civilian_fatalities as u64;
         self.by_severity[(row.severity as usize).min(4)] += 1;
         self.severity_weight += weights[row.severity as usize];
-        if row.locality != NONE {
-            self.localities.insert(row.locality);
-        }
-        self.weeks.insert(week);
     }
 
     fn totals<'a>(&self, unit_name: &'a str, localities_known: u64) -> CellTotals<'a> {
@@ -627,9 +652,9 @@ impl Cell {
             reports: self.reports,
             by_severity: self.by_severity,
             severity_weight: self.severity_weight,
-            localities_affected: self.localities.len() as u64,
+            localities_affected: self.localities,
             localities_known,
-            weeks_affected: self.weeks.len() as u64,
+            weeks_affected: self.weeks,
         }
     }
 }

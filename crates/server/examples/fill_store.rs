@@ -7,6 +7,9 @@
 //!
 //! cargo run --release -p vitalcore-server --example fill_store -- \
 //!     --rows 1000000 (--sqlite FILE | --postgres URL) [--vertices 1000] [--seed 1]
+//!
+//! `--table-only` stores nothing: it prints what the server's snapshot of
+//! these events costs (rows, heap bytes, time to build).
 
 use std::time::Instant;
 use vitalcore_store::testing::synthetic;
@@ -26,6 +29,7 @@ fn main() {
     let mut vertices = 1000usize;
     let mut seed = 1u64;
     let mut store: Option<Box<dyn Store>> = None;
+    let mut table_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -33,10 +37,23 @@ fn main() {
             "--rows" => rows = value().parse().expect("--rows takes a number"),
             "--vertices" => vertices = value().parse().expect("--vertices takes a number"),
             "--seed" => seed = value().parse().expect("--seed takes a number"),
+            "--table-only" => table_only = true,
             "--sqlite" => store = Some(Box::new(SqliteStore::open(value()).expect("open the SQLite file"))),
             "--postgres" => store = Some(Box::new(PostgresStore::connect(&value()).expect("connect to PostgreSQL"))),
             other => panic!("unknown argument {other}; see the header of fill_store.rs"),
         }
+    }
+    if table_only {
+        let events = synthetic::events(rows, seed);
+        let started = Instant::now();
+        let table = vitalcore_assess::EventTable::new(&events);
+        let built = started.elapsed().as_secs_f64();
+        println!(
+            "{} events: table {:.1} MB on the heap, built in {built:.2} s",
+            table.len(),
+            table.heap_bytes() as f64 / 1e6
+        );
+        return;
     }
     let store = store.expect("--sqlite FILE or --postgres URL");
     let started = Instant::now();
@@ -58,7 +75,14 @@ fn areas(vertices: usize) -> Vec<Area> {
             let (col, row) = ((a - 1) % 4, (a - 1) / 4);
             let (lon, lat) = (lon0 + col as f64, lat0 + row as f64);
             let pcode = format!("{prefix}{a:02}");
-            out.push(area(&pcode, &format!("Province {a}"), 1, Some(prefix), country, ring(lon + 0.5, lat + 0.5, 0.45, vertices)));
+            out.push(area(
+                &pcode,
+                &format!("Province {a}"),
+                1,
+                Some(prefix),
+                country,
+                ring(lon + 0.5, lat + 0.5, 0.45, vertices),
+            ));
         }
     }
     out
