@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use vitalcore_assess::{AssessOptions, EventTable, Period};
-use vitalcore_framework::{Month, UnitKind, prio_grid_gid};
-use vitalcore_proto::{AreaProfile, Assessment};
+use vitalcore_framework::{Framework, Month, UnitKind, prio_grid_gid};
+use vitalcore_proto::{AreaProfile, Assessment, AssessmentRow};
 use vitalcore_store::Area;
 
 /// Query parameters shared by the assessment endpoints.
@@ -46,9 +46,19 @@ fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiE
         .transpose()
 }
 
-/// Runs blocking work (store reads, an analysis) off the async workers.
+/// Runs blocking work (store reads) off the async workers.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Runs an analysis off the async workers, at most one per core at a time
+/// (the others wait their turn: see [`AppState::analyses`]).
+async fn analyse<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _turn = state.analyses.acquire().await.map_err(|e| ApiError::internal(e.to_string()))?;
+    blocking(work).await
 }
 
 async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError> {
@@ -124,14 +134,15 @@ fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
 pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
-    let result: Assessment = blocking(move || loaded.events.assess(&fw, &loaded.opts)).await?;
-    published(&result)
+    // Published inside the analysis's turn: the JSON tree of a long
+    // table is as large as the table.
+    analyse(&state, move || published::<Assessment>(&loaded.events.assess(&fw, &loaded.opts))).await?
 }
 
 pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let (fw, opts) = (state.framework.clone(), loaded.opts.clone());
-    let list = blocking(move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit))).await?;
+    let list = analyse(&state, move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit))).await?;
     Ok(Json(json!({ "unit": opts.unit, "from": opts.from, "to": opts.to, "areas": list })))
 }
 
@@ -142,15 +153,14 @@ pub async fn profile(
 ) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
-    let profile = blocking(move || {
+    analyse(&state, move || {
         let mut profile = loaded.events.profile(&fw, &loaded.opts, &id).ok_or_else(|| {
             ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to))
         })?;
         profile.links = loaded.events.area_links(&fw, &loaded.opts, &profile.unit_id, 5);
-        Ok::<AreaProfile, ApiError>(profile)
+        published::<AreaProfile>(&profile)
     })
-    .await??;
-    published(&profile)
+    .await?
 }
 
 fn level_of(unit: UnitKind) -> u8 {
@@ -166,25 +176,25 @@ fn level_of(unit: UnitKind) -> u8 {
 /// stored boundaries for admin units, 0.5-degree squares for grid cells.
 pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
-    let unit = loaded.opts.unit;
     let fw = state.framework.clone();
-    let opts = loaded.opts.clone();
-    let events = loaded.events;
-    let (scored, list) = blocking(move || {
-        let whole = AssessOptions { period: Period::All, ..opts.clone() };
-        let scored = events.assess(&fw, &whole);
-        let list = events.summaries_of(&scored, &opts, level_of(opts.unit));
-        (scored, list)
-    })
-    .await?;
+    analyse(&state, move || feature_collection(&loaded, &fw, q.category.as_deref())).await
+}
+
+fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -> Json<Value> {
+    let unit = loaded.opts.unit;
+    let whole = AssessOptions { period: Period::All, ..loaded.opts.clone() };
+    let scored = loaded.events.assess(fw, &whole);
+    let list = loaded.events.summaries_of(&scored, &loaded.opts, level_of(unit));
+    // Each unit's first row of the chosen category.
+    let mut chosen: HashMap<&str, &AssessmentRow> = HashMap::new();
+    for r in scored.rows.iter().filter(|r| Some(r.category.as_str()) == category) {
+        chosen.entry(r.unit_id.as_str()).or_insert(r);
+    }
     let mut by_id: HashMap<String, Value> = HashMap::new();
     for s in &list {
-        let chosen = q.category.as_deref().and_then(|c| {
-            scored.rows.iter().find(|r| r.unit_id == s.unit_id && r.category == c)
-        });
-        let (critical, pervasive, category) = match (chosen, &q.category) {
+        let (critical, pervasive, category) = match (chosen.get(s.unit_id.as_str()), category) {
             (Some(r), _) => (r.critical, r.pervasive, Some(r.category.clone())),
-            (None, Some(c)) => (0.0, 0.0, Some(c.clone())),
+            (None, Some(c)) => (0.0, 0.0, Some(c.to_string())),
             (None, None) => (s.critical, s.pervasive, s.top_dimension.clone()),
         };
         by_id.insert(
@@ -197,13 +207,13 @@ pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<Rang
     } else {
         area_features(&loaded.areas, level_of(unit), &by_id, &list)
     };
-    Ok(Json(json!({
+    Json(json!({
         "type": "FeatureCollection",
         "unit": unit,
         "from": loaded.opts.from,
         "to": loaded.opts.to,
         "features": features,
-    })))
+    }))
 }
 
 fn area_features(areas: &[Area], level: u8, scores: &HashMap<String, Value>, list: &[vitalcore_proto::AreaSummary]) -> Vec<Value> {
