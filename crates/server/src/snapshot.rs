@@ -11,7 +11,7 @@
 //! sees a new version and loads again, never an old answer.
 //!
 //! Memory: the table costs about 40 bytes an event plus one copy of each
-//! distinct name (45 MB for 1M synthetic ACLED-shaped events,
+//! distinct name (44.7 MB for 1M synthetic ACLED-shaped events,
 //! bench/server/RESULTS.md), instead of the ~1 KB an event that each request
 //! held before. While a new snapshot loads, the old one lives on only in the
 //! requests still answering from it.
