@@ -208,3 +208,50 @@ async fn concurrent_first_requests_load_the_store_once() {
     assert_eq!(events_on_the_map(&state).await, 105);
     assert_eq!(store.event_reads.load(Ordering::SeqCst), 2, "one more load after the import");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_report_is_seen_on_the_next_request_next_to_the_snapshot() {
+    use vitalcore_classify::Classifier;
+    use vitalcore_intake::CategoryMap;
+    use vitalcore_intake::report::{Channel, ReportDraft};
+    use vitalcore_intake::store::MemoryStore;
+    use vitalcore_server::{IntakeConfig, Reports};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("v.db")).unwrap());
+    store.import_events(&synthetic::file("a.csv", 300), &synthetic::events(300, 5)).unwrap();
+    let area = Area {
+        pcode: "CF01".into(),
+        name: "Province 1".into(),
+        level: 1,
+        parent_pcode: None,
+        country: Some("Central African Republic".into()),
+        geometry: Some(r#"{"type":"Polygon","coordinates":[[[17,6],[19,6],[19,8],[17,8],[17,6]]]}"#.into()),
+    };
+    let now: jiff::Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+    let reports = Reports::new(
+        Arc::new(MemoryStore::new()),
+        None,
+        CategoryMap::built_in(),
+        Classifier::lexicon_only(),
+        &[area],
+        IntakeConfig::default(),
+        now,
+    )
+    .unwrap();
+    let reports = Arc::new(reports);
+    let state = vitalcore_server::AppState::with_reports(store, Arc::new(Framework::built_in()), reports.clone());
+    let community = |profile: &Value| {
+        profile["sources"].as_array().unwrap().iter().find(|s| s[0] == "community-report").map(|s| s[1].clone())
+    };
+    let path = "/api/v1/areas/CF01/profile?unit=admin1&to=2024-12";
+    assert_eq!(community(&get(&state, path).await), None);
+    let draft = ReportDraft {
+        text: "Armed men burned three houses in the village last night".into(),
+        area_pcode: Some("CF01".into()),
+        ..ReportDraft::default()
+    };
+    let submitted = tokio::task::spawn_blocking(move || reports.submit(&draft, Channel::Cli, now).map(|_| ()));
+    submitted.await.unwrap().unwrap();
+    assert_eq!(community(&get(&state, path).await), Some(Value::from(1)), "the report is seen at once");
+}
