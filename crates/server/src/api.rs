@@ -51,14 +51,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// Runs an analysis off the async workers, at most one per core at a time
-/// (the others wait their turn: see [`AppState::analyses`]).
+/// Runs an analysis on the analysis threads, one per core (the others wait
+/// their turn: see [`crate::pool`]).
 async fn analyse<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _turn = state.analyses.acquire().await.map_err(|e| ApiError::internal(e.to_string()))?;
-    blocking(work).await
+    state.analyses.run(work).await.map_err(|e| ApiError::internal(e.to_string()))
 }
 
 async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError> {
@@ -134,8 +133,8 @@ fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
 pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
-    // Published inside the analysis's turn: the JSON tree of a long
-    // table is as large as the table.
+    // Published on the analysis thread: the JSON tree of a long table is
+    // as large as the table.
     analyse(&state, move || published::<Assessment>(&loaded.events.assess(&fw, &loaded.opts))).await?
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod forecast_api;
 mod intake_api;
 mod pages;
+mod pool;
 pub mod reports;
 mod snapshot;
 mod state;

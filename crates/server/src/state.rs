@@ -1,7 +1,7 @@
+use crate::pool::AnalysisPool;
 use crate::reports::Reports;
 use crate::snapshot::EventSnapshots;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
 use vitalcore_store::forecasts::ForecastStore;
@@ -17,14 +17,12 @@ pub struct AppState {
     pub forecasts: Option<Arc<dyn ForecastStore>>,
     /// The stored events as the analyses read them, shared by all requests.
     pub snapshots: Arc<EventSnapshots>,
-    /// One permit per core for the analyses: they are CPU-bound, so more at
-    /// once would not finish sooner, and each holds its working memory
-    /// (tens of MB at a million events) until it does.
-    pub analyses: Arc<Semaphore>,
+    /// The threads the analyses run on, one per core (see [`crate::pool`]).
+    pub analyses: Arc<AnalysisPool>,
 }
 
-fn analyses() -> Arc<Semaphore> {
-    Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+fn analyses() -> Arc<AnalysisPool> {
+    Arc::new(AnalysisPool::per_core())
 }
 
 impl AppState {
