@@ -249,7 +249,7 @@ pub const CALIBRATION_HALF_LIFE: f64 = 3.0;
 /// 2015), so the mean is matched to the last month or two. The scale only
 /// shrinks (see [`MIN_SCALE`]), so a noisy low month can pull forecasts
 /// down but a single extreme month cannot blow them up; the cost is a
-/// bias ratio a little below 1 in steady periods (0.84-0.97 on the
+/// bias ratio a little below 1 in steady periods (0.84-0.94 on the
 /// backtests in bench/forecast/RESULTS.md).
 pub const SIZE_CALIBRATION_HALF_LIFE: f64 = 1.0;
 /// Smallest size scale. The scale is never above 1: Duan's smearing already
@@ -264,8 +264,9 @@ pub const MIN_SCALE: f64 = 0.2;
 /// shifted so the predicted count of non-zero months, each month weighted by
 /// 0.5^(age / [`CALIBRATION_HALF_LIFE`]), equals the observed one; then the
 /// sizes are scaled down so the mean prediction equals the mean outcome with
-/// months weighted by 0.5^(age / [`SIZE_CALIBRATION_HALF_LIFE`]). Conflict levels drift; this keeps the bias ratio near 1 when a
-/// long training window spans a past peak. Shift and scale are clamped
+/// months weighted by 0.5^(age / [`SIZE_CALIBRATION_HALF_LIFE`]). Conflict
+/// levels drift; this keeps the bias ratio near 1 when a long training
+/// window spans a past peak. Shift and scale are clamped
 /// ([-3, 3], [[`MIN_SCALE`], 1]).
 fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usize, months: std::ops::Range<usize>, h: usize) {
     if months.is_empty() {
@@ -278,7 +279,7 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
     // (logit, expected size, age in months, count of rows)
     let mut rows: Vec<(f64, f64, usize, f64)> = Vec::new();
     let idle = features.inactive_row();
-    let (idle_z, idle_s) = (dot(&fit.logit, &idle), fit.size_mean_log(&idle).min(30.0).exp() * smear);
+    let (idle_z, idle_s) = (dot(&fit.logit, &idle), fit.unscaled_mean_size(&idle, smear));
     let mut idle_by_age = vec![0.0; n_age];
     let (mut nonzero_by_age, mut total_by_age) = (vec![0.0; n_age], vec![0.0; n_age]);
     for u in 0..n_units {
@@ -290,7 +291,7 @@ fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usi
             nonzero_by_age[age] += (out > 0.0) as u8 as f64;
             if features.active[r] {
                 let x = &features.x[r * features.d..(r + 1) * features.d];
-                rows.push((dot(&fit.logit, x), fit.size_mean_log(x).min(30.0).exp() * smear, age, 1.0));
+                rows.push((dot(&fit.logit, x), fit.unscaled_mean_size(x, smear), age, 1.0));
             } else {
                 idle_by_age[age] += 1.0;
             }
@@ -335,6 +336,12 @@ impl HurdleFit {
     /// Linear predictor of ln size, capped at the training maximum.
     pub fn size_mean_log(&self, x: &[f32]) -> f64 {
         dot(&self.size, x).min(self.max_fitted)
+    }
+
+    /// Expected size given y > 0 before the calibration scale: the
+    /// retransformed linear predictor times the smearing factor (Duan 1983).
+    fn unscaled_mean_size(&self, x: &[f32], smear: f64) -> f64 {
+        self.size_mean_log(x).min(30.0).exp() * smear
     }
 
     pub fn p_any(&self, x: &[f32]) -> f64 {
