@@ -86,7 +86,14 @@ where
             file: name.to_string(),
             line,
         };
-        match parse(&record, provenance, ctx) {
+        // A row that stops before the header's last column is what a file
+        // cut short (or a quote left open) leaves; its missing fields would
+        // otherwise read as empty, e.g. fatalities as none.
+        let parsed = match short_row(&header, &record) {
+            Some(e) => Err(e),
+            None => parse(&record, provenance, ctx),
+        };
+        match parsed {
             Ok(event) => events.push(event),
             Err(e) => rejects.push(Reject {
                 file: name.to_string(),
@@ -164,4 +171,18 @@ where
     parsed.file.path = path;
     parsed.file.sha256 = tracked.finish().map_err(|e| ImportError::io(&name, e))?;
     Ok(parsed)
+}
+
+/// The error for a row with fewer fields than the header, naming the first
+/// column it lacks; None for a full row.
+fn short_row(header: &Header, record: &ByteRecord) -> Option<RowError> {
+    let missing = header.names.get(record.len())?;
+    Some(RowError::new(
+        missing,
+        format!(
+            "the row ends after {} of the header's {} columns: the file may be cut short, or a quote left open",
+            record.len(),
+            header.names.len()
+        ),
+    ))
 }

@@ -183,3 +183,32 @@ fn ucdp_rows_with_bad_values_are_rejected_with_reasons() {
     );
     assert!(reasons[4].starts_with("id is empty"));
 }
+
+#[test]
+fn a_file_cut_short_inside_its_last_row_rejects_that_row_and_keeps_the_rest() {
+    let fw = framework();
+    let whole = std::fs::read(fixture("acled_current_synthetic.csv")).unwrap();
+    let full =
+        vitalcore_import::read_events_from_bytes("whole.csv", &whole, &fw, None, &no_progress)
+            .unwrap();
+    assert!(full.rejects.is_empty());
+    // cut in the middle of the last row's `notes`, as a broken download leaves it
+    let text = String::from_utf8(whole).unwrap();
+    let last_row_start = text.trim_end().rfind('\n').unwrap() + 1;
+    let notes = text[last_row_start..]
+        .find("Synthetic:")
+        .expect("the last row has notes")
+        + last_row_start;
+    let cut = &text.as_bytes()[..notes + 5];
+    let p =
+        vitalcore_import::read_events_from_bytes("cut.csv", cut, &fw, None, &no_progress).unwrap();
+    assert_eq!(
+        p.events.len(),
+        full.events.len() - 1,
+        "the complete rows all land"
+    );
+    assert_eq!(p.rejects.len(), 1);
+    let r = &p.rejects[0];
+    assert_eq!(r.field, "fatalities");
+    assert!(r.reason.contains("cut short"), "{}", r.reason);
+}
