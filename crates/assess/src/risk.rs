@@ -35,7 +35,13 @@ pub struct AreaRisk {
 }
 
 /// Risk for every area with events or indicators.
-pub fn area_risks(events: &[Event], observations: &[Observation], fw: &Framework, opts: &AssessOptions, tree: &Tree) -> Vec<AreaRisk> {
+pub fn area_risks(
+    events: &[Event],
+    observations: &[Observation],
+    fw: &Framework,
+    opts: &AssessOptions,
+    tree: &Tree,
+) -> Vec<AreaRisk> {
     let hazard = hazard_by_area(events, fw, opts);
     let indicators = indicators_by_area(observations, opts.unit, tree);
     local_risk(tree, &indicators, &hazard)

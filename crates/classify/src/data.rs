@@ -188,7 +188,12 @@ pub fn read_corrections(path: &Path, labels: &[String], group_offset: u32) -> Re
             match labels.iter().position(|l| l == id) {
                 Some(i) => positive |= 1 << i,
                 None => {
-                    return Err(Error::UnknownLabel { path: path.into(), line, id: id.into(), known: labels.join(", ") });
+                    return Err(Error::UnknownLabel {
+                        path: path.into(),
+                        line,
+                        id: id.into(),
+                        known: labels.join(", "),
+                    });
                 }
             }
         }

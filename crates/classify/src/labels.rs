@@ -1,8 +1,7 @@
 //! The framework's label ids (UNDP 1994 dimensions; NATO 2022 / UN protection themes).
 
 /// The seven human-security dimensions (UNDP Human Development Report 1994).
-pub const DIMENSIONS: [&str; 7] =
-    ["economic", "food", "health", "environmental", "personal", "community", "political"];
+pub const DIMENSIONS: [&str; 7] = ["economic", "food", "health", "environmental", "personal", "community", "political"];
 
 /// Cross-cutting protection themes (NATO human security approach 2022, UN practice).
 pub const THEMES: [&str; 5] = [
@@ -28,8 +27,7 @@ pub fn label_kind(id: &str) -> LabelKind {
 /// The canonical labels first (dimensions, then themes), then any extra ids in
 /// the order given, without duplicates.
 pub fn label_universe<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut labels: Vec<String> =
-        DIMENSIONS.iter().chain(THEMES.iter()).map(|s| s.to_string()).collect();
+    let mut labels: Vec<String> = DIMENSIONS.iter().chain(THEMES.iter()).map(|s| s.to_string()).collect();
     for id in extra {
         if !labels.iter().any(|l| l == id) {
             labels.push(id.to_string());

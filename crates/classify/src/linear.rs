@@ -260,7 +260,11 @@ pub(crate) fn best_f1_threshold(p: &[f32], y: &[bool]) -> (f32, f64) {
     let (mut tp, mut fp) = (0usize, 0usize);
     let (mut best_f1, mut best_threshold) = (-1.0f64, 0.5f32);
     for (rank, &i) in order.iter().enumerate() {
-        if y[i] { tp += 1 } else { fp += 1 }
+        if y[i] {
+            tp += 1
+        } else {
+            fp += 1
+        }
         let next = order.get(rank + 1).map(|&j| p[j]);
         if next == Some(p[i]) {
             continue; // cannot cut between equal probabilities

@@ -73,12 +73,8 @@ pub struct Evaluation {
 /// the data can speak about, e.g. the crosswalk's) are reported, each over
 /// the messages where it is known.
 pub fn evaluate(truth: &[(u64, u64)], predicted: &[u64], labels: &[String], evaluated: &[String]) -> Evaluation {
-    let mut report = Evaluation {
-        dimensions: BTreeMap::new(),
-        themes: BTreeMap::new(),
-        macro_f1: None,
-        micro_f1: None,
-    };
+    let mut report =
+        Evaluation { dimensions: BTreeMap::new(), themes: BTreeMap::new(), macro_f1: None, micro_f1: None };
     let (mut pooled, mut f1_sum, mut counted) = (Counts::default(), 0.0, 0usize);
     for (i, label) in labels.iter().enumerate() {
         if !evaluated.contains(label) {

@@ -17,8 +17,8 @@ use crate::data::Example;
 use crate::error::Error;
 use crate::features::{FeatureConfig, Scratch, inverse_document_frequency};
 use crate::lexicon::{HIT_SCORE_CAP, Lexicon, hit_score};
-use crate::text::normalize_into;
 use crate::linear::{Csr, Linear, SgdParams, SplitMix, Targets, best_f1_threshold, fit, platt, sigmoid};
+use crate::text::normalize_into;
 
 /// Version of the model file format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -304,8 +304,7 @@ impl Model {
         let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
         let header_end = 16 + header_len;
         let header_bytes = bytes.get(16..header_end).ok_or_else(|| corrupt("the header is cut short"))?;
-        let header: Header =
-            serde_json::from_slice(header_bytes).map_err(|e| corrupt(&format!("bad header: {e}")))?;
+        let header: Header = serde_json::from_slice(header_bytes).map_err(|e| corrupt(&format!("bad header: {e}")))?;
         let count_bytes = bytes.get(header_end..header_end + 8).ok_or_else(|| corrupt("the weights are missing"))?;
         let count = u64::from_le_bytes(count_bytes.try_into().expect("8 bytes")) as usize;
         let k = header.columns.len();
@@ -363,7 +362,12 @@ fn lexicon_index(labels: &[String], lexicon: &Lexicon) -> Vec<Option<usize>> {
 /// (cross-fitting), and a final model is trained on everything. The
 /// out-of-fold scores fit the Platt calibration and the per-label F1-optimal
 /// threshold, so neither is tuned on the data being evaluated later.
-pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config: &TrainConfig) -> Result<Model, Error> {
+pub fn train(
+    examples: &[Example],
+    labels: Vec<String>,
+    lexicon: Lexicon,
+    config: &TrainConfig,
+) -> Result<Model, Error> {
     let started = Instant::now();
     if labels.len() > 64 {
         return Err(Error::TooManyLabels(labels.len()));
@@ -401,9 +405,8 @@ pub fn train(examples: &[Example], labels: Vec<String>, lexicon: Lexicon, config
         .collect();
     // Jobs 0..folds: leave one fold out; job `folds` (when refitting): all data.
     let n_jobs = if config.refit_on_all { folds + 1 } else { folds };
-    let jobs: Vec<Vec<usize>> = (0..n_jobs)
-        .map(|f| (0..examples.len()).filter(|&r| f == folds || fold_of[r] != f).collect())
-        .collect();
+    let jobs: Vec<Vec<usize>> =
+        (0..n_jobs).map(|f| (0..examples.len()).filter(|&r| f == folds || fold_of[r] != f).collect()).collect();
     let params = SgdParams {
         epochs: config.epochs,
         learning_rate: config.learning_rate,

@@ -102,8 +102,7 @@ fn push_folded(c: char, out: &mut String) {
 
 /// Arabic proclitics (conjunction, prepositions, article) that attach to the
 /// word: "والماء" is "and the water". Longest first.
-pub(crate) const ARABIC_PROCLITICS: [&str; 11] =
-    ["وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ك"];
+pub(crate) const ARABIC_PROCLITICS: [&str; 11] = ["وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ك"];
 
 /// Byte length of the longest Arabic proclitic at the start of `token`, when
 /// at least two letters remain after it.

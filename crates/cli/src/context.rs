@@ -4,14 +4,14 @@
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
-use vitalcore_framework::Framework;
-use vitalcore_store::Store;
-use vitalcore_store_postgres::PostgresStore;
-use vitalcore_store_sqlite::SqliteStore;
 use vitalcore_classify::{Classifier, Model};
+use vitalcore_framework::Framework;
 use vitalcore_intake::store::ReportStore;
 use vitalcore_intake::{CategoryMap, ContactKey};
 use vitalcore_server::{IntakeConfig, Reports};
+use vitalcore_store::Store;
+use vitalcore_store_postgres::PostgresStore;
+use vitalcore_store_sqlite::SqliteStore;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Global {
@@ -94,7 +94,15 @@ impl Global {
             None => Classifier::lexicon_only(),
         };
         let areas = events.areas()?;
-        Ok(Reports::new(reports, self.load_key()?, CategoryMap::built_in(), classifier, &areas, config, jiff::Timestamp::now())?)
+        Ok(Reports::new(
+            reports,
+            self.load_key()?,
+            CategoryMap::built_in(),
+            classifier,
+            &areas,
+            config,
+            jiff::Timestamp::now(),
+        )?)
     }
 
     /// Where the data lives, for messages.

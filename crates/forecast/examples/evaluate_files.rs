@@ -30,7 +30,9 @@ fn main() {
     });
     let mut events = Vec::new();
     for p in opt.get("events").expect("--events FILE") {
-        events.extend(vitalcore_import::read_events(p.as_ref(), &framework, areas.as_ref(), &|_| {}).expect("events").events);
+        events.extend(
+            vitalcore_import::read_events(p.as_ref(), &framework, areas.as_ref(), &|_| {}).expect("events").events,
+        );
     }
     if let Some(c) = one("country") {
         let is = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c));
@@ -61,7 +63,15 @@ fn main() {
         std::fs::write(out, serde_json_like(&r)).expect("write");
     }
     if std::env::var_os("COMPACT").is_none() {
-        println!("{} units, {} events, {} origins {}..{}, best {}", r.units, events.len(), r.origins.len(), cfg.start, cfg.end, r.best);
+        println!(
+            "{} units, {} events, {} origins {}..{}, best {}",
+            r.units,
+            events.len(),
+            r.origins.len(),
+            cfg.start,
+            cfg.end,
+            r.best
+        );
     }
     let m = |k: ModelKind| &r.models[k.name()];
     let compact = std::env::var_os("COMPACT").is_some();
@@ -73,7 +83,8 @@ fn main() {
             continue;
         }
         for h in ["h1", "h2", "h3"] {
-            let (hu, co, la, bo) = (&m(learned)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
+            let (hu, co, la, bo) =
+                (&m(learned)[h], &m(ModelKind::Conflictology)[h], &m(ModelKind::Last)[h], &m(ModelKind::Bootstrap)[h]);
             let ratio = hu.crps / co.crps;
             let bias = hu.bias_ratio.unwrap_or(f64::NAN);
             let pass = ratio <= 0.95 && hu.brier < la.brier && (0.8..=1.25).contains(&bias);
@@ -81,7 +92,13 @@ fn main() {
             if compact {
                 let size = |s: &vitalcore_forecast::HorizonScores| s.mean_pred / s.mean_p_any.max(1e-12);
                 let diag = if std::env::var_os("DIAG").is_some() {
-                    format!(" p{:.3}/{:.3} s{:.1}/{:.1}", hu.mean_p_any, hu.share_any, size(hu), hu.mean_obs / hu.share_any.max(1e-12))
+                    format!(
+                        " p{:.3}/{:.3} s{:.1}/{:.1}",
+                        hu.mean_p_any,
+                        hu.share_any,
+                        size(hu),
+                        hu.mean_obs / hu.share_any.max(1e-12)
+                    )
                 } else {
                     String::new()
                 };

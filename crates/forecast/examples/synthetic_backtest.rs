@@ -15,7 +15,11 @@ fn main() {
     eprintln!("panel {:.2}s, {:.2}% non-zero", t.elapsed().as_secs_f64(), nz * 100.0);
     let t = Instant::now();
     let features = Features::build(&panel, Target::Fatalities);
-    eprintln!("features {:.2}s, active {:.1}%", t.elapsed().as_secs_f64(), 100.0 * features.active.iter().filter(|&&x| x).count() as f64 / features.active.len() as f64);
+    eprintln!(
+        "features {:.2}s, active {:.1}%",
+        t.elapsed().as_secs_f64(),
+        100.0 * features.active.iter().filter(|&&x| x).count() as f64 / features.active.len() as f64
+    );
     let end = panel.last().plus(-3);
     let cfg = BacktestConfig {
         target: Target::Fatalities,

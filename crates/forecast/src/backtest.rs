@@ -138,7 +138,11 @@ fn origin_range(panel: &Panel, cfg: &BacktestConfig) -> Result<std::ops::RangeIn
         return Err(outside());
     }
     if start < MIN_HISTORY {
-        return Err(ForecastError::TooLittleHistory { origin: cfg.start.to_string(), needed: MIN_HISTORY, first: panel.first.to_string() });
+        return Err(ForecastError::TooLittleHistory {
+            origin: cfg.start.to_string(),
+            needed: MIN_HISTORY,
+            first: panel.first.to_string(),
+        });
     }
     if let Some(&h) = cfg.horizons.iter().find(|&&h| h == 0) {
         return Err(ForecastError::BadHorizon(h));
@@ -147,7 +151,12 @@ fn origin_range(panel: &Panel, cfg: &BacktestConfig) -> Result<std::ops::RangeIn
 }
 
 /// Runs the backtest. `progress` is called with (origins done, origins).
-pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<BacktestReport, ForecastError> {
+pub fn backtest(
+    panel: &Panel,
+    features: &Features,
+    cfg: &BacktestConfig,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<BacktestReport, ForecastError> {
     let range = origin_range(panel, cfg)?;
     let origins: Vec<usize> = range.clone().collect();
     let max_h = cfg.horizons.iter().copied().max().unwrap_or(1);
@@ -172,10 +181,23 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
                         let fit_origin = first_origin + (o - first_origin) / every * every;
                         if learned && fits.as_ref().map(|f| f.0) != Some(fit_origin) {
                             let y = panel.target(cfg.target);
-                            let f = (1..=max_h).map(|h| hurdle::fit(features, y, panel.n_units(), fit_origin, h, cfg.train_window)).collect();
+                            let f = (1..=max_h)
+                                .map(|h| hurdle::fit(features, y, panel.n_units(), fit_origin, h, cfg.train_window))
+                                .collect();
                             let blends = if cfg.models.contains(&ModelKind::Ensemble) {
                                 (1..=max_h)
-                                    .map(|h| select_blend(y, panel.months, panel.n_units(), features, fit_origin, h, cfg.train_window, cfg.seed))
+                                    .map(|h| {
+                                        select_blend(
+                                            y,
+                                            panel.months,
+                                            panel.n_units(),
+                                            features,
+                                            fit_origin,
+                                            h,
+                                            cfg.train_window,
+                                            cfg.seed,
+                                        )
+                                    })
                                     .collect()
                             } else {
                                 Vec::new()
@@ -233,7 +255,15 @@ pub fn backtest(panel: &Panel, features: &Features, cfg: &BacktestConfig, progre
 }
 
 #[allow(clippy::too_many_arguments)]
-fn score_origin(panel: &Panel, features: &Features, cfg: &BacktestConfig, o: usize, fits: Vec<HurdleFit>, blends: Vec<Blend>, acc: &mut [Vec<Acc>]) {
+fn score_origin(
+    panel: &Panel,
+    features: &Features,
+    cfg: &BacktestConfig,
+    o: usize,
+    fits: Vec<HurdleFit>,
+    blends: Vec<Blend>,
+    acc: &mut [Vec<Acc>],
+) {
     let y = panel.target(cfg.target);
     let t_len = panel.months;
     let mut state = OriginState::new(y, t_len, panel.n_units(), features, o, o, 0, cfg.train_window, false);

@@ -51,7 +51,16 @@ impl Blend {
 
 /// Chooses the blend for horizon `h` at `origin` (see the module doc).
 #[allow(clippy::too_many_arguments)]
-pub fn select_blend(y: &[f64], months: usize, n_units: usize, features: &Features, origin: usize, h: usize, window: usize, seed: u64) -> Blend {
+pub fn select_blend(
+    y: &[f64],
+    months: usize,
+    n_units: usize,
+    features: &Features,
+    origin: usize,
+    h: usize,
+    window: usize,
+    seed: u64,
+) -> Blend {
     let Some(inner_fit_origin) = origin.checked_sub(h + INNER_ORIGINS) else { return Blend::HURDLE };
     if inner_fit_origin < crate::backtest::MIN_HISTORY {
         return Blend::HURDLE;
@@ -99,8 +108,17 @@ pub fn select_blend(y: &[f64], months: usize, n_units: usize, features: &Feature
 /// origin `o` to `totals`.
 #[allow(clippy::too_many_arguments)]
 fn add_unit_scores(
-    totals: &mut [[f64; SHARES.len()]], state: &OriginState, fit: &hurdle::HurdleFit, features: &Features, u: usize, o: usize, h: usize, obs: f64,
-    weight: f64, seed: u64, runs: &mut RunBuilder,
+    totals: &mut [[f64; SHARES.len()]],
+    state: &OriginState,
+    fit: &hurdle::HurdleFit,
+    features: &Features,
+    u: usize,
+    o: usize,
+    h: usize,
+    obs: f64,
+    weight: f64,
+    seed: u64,
+    runs: &mut RunBuilder,
 ) {
     let x = features.row(u, o);
     for (p, &partner) in PARTNERS.iter().enumerate() {

@@ -78,8 +78,10 @@ impl Features {
             let decays: Vec<Vec<f64>> = HALF_LIVES.iter().map(|&h| decayed(ys, h)).collect();
             let cum = prefix(ys);
             let cum_other = prefix(os);
-            let cum_types: Vec<Vec<f64>> = panel.event_types.iter().map(|(_, s)| prefix(&s[u * t_len..(u + 1) * t_len])).collect();
-            let cum_comm: Vec<Vec<f64>> = panel.community.iter().map(|(_, s)| prefix(&s[u * t_len..(u + 1) * t_len])).collect();
+            let cum_types: Vec<Vec<f64>> =
+                panel.event_types.iter().map(|(_, s)| prefix(&s[u * t_len..(u + 1) * t_len])).collect();
+            let cum_comm: Vec<Vec<f64>> =
+                panel.community.iter().map(|(_, s)| prefix(&s[u * t_len..(u + 1) * t_len])).collect();
             let nonzero_cum = prefix(&ys.iter().map(|&v| (v > 0.0) as u8 as f64).collect::<Vec<_>>());
             let mut last_nonzero: Option<usize> = None;
             for t in 0..t_len {
@@ -120,12 +122,12 @@ impl Features {
                     row[c] = window_sum(ct, t, 3).ln_1p() as f32;
                     c += 1;
                 }
-                active[u * t_len + t] = row.iter().enumerate().any(|(k, &v)| k != since_col && v != 0.0) || row[since_col] != 1.0;
+                active[u * t_len + t] =
+                    row.iter().enumerate().any(|(k, &v)| k != since_col && v != 0.0) || row[since_col] != 1.0;
             }
         }
         Features { names, d, months: t_len, x, active, since_col }
     }
-
 }
 
 /// Cumulative sums with a leading zero: sum of s[a..b] = c[b] - c[a].

@@ -184,7 +184,9 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
             for ((n, b), s) in next.iter_mut().zip(&beta).zip(&step) {
                 *n = b + t * s;
             }
-            if penalised_loglik(&next, &active_rows, row_of, &idle_x, idle_n, idle_pos) >= current - 1e-9 * current.abs() {
+            if penalised_loglik(&next, &active_rows, row_of, &idle_x, idle_n, idle_pos)
+                >= current - 1e-9 * current.abs()
+            {
                 break;
             }
             t *= 0.5;
@@ -198,7 +200,8 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
     let (size, residuals) = fit_size(&positives, p);
     let max_fitted = positives.iter().map(|(x, _, _)| dot(&size, x)).fold(0.0f64, f64::max);
     // residuals are resampled with their rows' recency weights, as they were fitted
-    let resid_weights: Vec<f64> = if positives.is_empty() { vec![1.0] } else { positives.iter().map(|p| p.2).collect() };
+    let resid_weights: Vec<f64> =
+        if positives.is_empty() { vec![1.0] } else { positives.iter().map(|p| p.2).collect() };
     let alias = Alias::new(&resid_weights);
     let mut fit = HurdleFit { logit: beta, size, residuals, resid_weights, alias, max_fitted, scale: 1.0, train_rows };
     recalibrate(&mut fit, features, y, n_units, months, h);
@@ -206,7 +209,14 @@ pub fn fit(features: &Features, y: &[f64], n_units: usize, origin: usize, h: usi
 }
 
 /// Log-likelihood of the logistic part minus the ridge penalty.
-fn penalised_loglik<'a>(beta: &[f64], rows: &[(usize, f64, f64)], row_of: impl Fn(usize) -> &'a [f32], idle_x: &[f32], idle_n: f64, idle_pos: f64) -> f64 {
+fn penalised_loglik<'a>(
+    beta: &[f64],
+    rows: &[(usize, f64, f64)],
+    row_of: impl Fn(usize) -> &'a [f32],
+    idle_x: &[f32],
+    idle_n: f64,
+    idle_pos: f64,
+) -> f64 {
     // log sigma(z) = -ln(1 + e^-z), computed stably
     let log_sig = |z: f64| if z > 0.0 { -(-z).exp().ln_1p() } else { z - z.exp().ln_1p() };
     let mut ll = 0.0;
@@ -268,7 +278,14 @@ pub const MIN_SCALE: f64 = 0.2;
 /// levels drift; this keeps the bias ratio near 1 when a long training
 /// window spans a past peak. Shift and scale are clamped
 /// ([-3, 3], [[`MIN_SCALE`], 1]).
-fn recalibrate(fit: &mut HurdleFit, features: &Features, y: &[f64], n_units: usize, months: std::ops::Range<usize>, h: usize) {
+fn recalibrate(
+    fit: &mut HurdleFit,
+    features: &Features,
+    y: &[f64],
+    n_units: usize,
+    months: std::ops::Range<usize>,
+    h: usize,
+) {
     if months.is_empty() {
         return;
     }

@@ -183,7 +183,11 @@ pub fn average_precision(scored: &mut [(f64, bool)]) -> Option<f64> {
     while i < scored.len() {
         let score = scored[i].0;
         while i < scored.len() && scored[i].0 == score {
-            if scored[i].1 { tp += 1 } else { fp += 1 }
+            if scored[i].1 {
+                tp += 1
+            } else {
+                fp += 1
+            }
             i += 1;
         }
         let recall = tp as f64 / positives as f64;

@@ -28,8 +28,14 @@ pub enum ModelKind {
     Ensemble,
 }
 
-pub const ALL_MODELS: [ModelKind; 6] =
-    [ModelKind::Zero, ModelKind::Last, ModelKind::Conflictology, ModelKind::Bootstrap, ModelKind::Hurdle, ModelKind::Ensemble];
+pub const ALL_MODELS: [ModelKind; 6] = [
+    ModelKind::Zero,
+    ModelKind::Last,
+    ModelKind::Conflictology,
+    ModelKind::Bootstrap,
+    ModelKind::Hurdle,
+    ModelKind::Ensemble,
+];
 
 impl ModelKind {
     pub fn name(self) -> &'static str {
@@ -70,8 +76,15 @@ impl<'a> OriginState<'a> {
     /// (the last refit point at or before `origin`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        y: &'a [f64], months: usize, n_units: usize, features: &'a Features, origin: usize, fit_origin: usize,
-        horizons: usize, window: usize, with_hurdle: bool,
+        y: &'a [f64],
+        months: usize,
+        n_units: usize,
+        features: &'a Features,
+        origin: usize,
+        fit_origin: usize,
+        horizons: usize,
+        window: usize,
+        with_hurdle: bool,
     ) -> OriginState<'a> {
         let lo = (origin + 1).saturating_sub(window);
         let mut pool_pos = Vec::new();
@@ -83,7 +96,16 @@ impl<'a> OriginState<'a> {
         } else {
             Vec::new()
         };
-        OriginState { y, months, features, origin, hurdle, blends: Vec::new(), pool_n: n_units * (origin + 1 - lo), pool_pos }
+        OriginState {
+            y,
+            months,
+            features,
+            origin,
+            hurdle,
+            blends: Vec::new(),
+            pool_n: n_units * (origin + 1 - lo),
+            pool_pos,
+        }
     }
 
     /// `n` draws of model `m` for `unit`, `h` months after the origin.

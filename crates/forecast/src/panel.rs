@@ -286,7 +286,9 @@ pub fn neighbours_of(units: &[Unit], kind: UnitKind) -> Vec<Vec<usize>> {
         return units
             .iter()
             .map(|u| match u.id.parse::<u32>() {
-                Ok(gid) => grid_neighbour_gids(gid).iter().filter_map(|n| index.get(n.to_string().as_str()).copied()).collect(),
+                Ok(gid) => {
+                    grid_neighbour_gids(gid).iter().filter_map(|n| index.get(n.to_string().as_str()).copied()).collect()
+                }
                 Err(_) => Vec::new(),
             })
             .collect();
@@ -301,7 +303,8 @@ pub fn neighbours_of(units: &[Unit], kind: UnitKind) -> Vec<Vec<usize>> {
             let mut by_distance: Vec<(f64, usize)> = candidates
                 .into_iter()
                 .map(|j| {
-                    let d = units[j].centroid.map(|(b, c)| (b - la).powi(2) + ((c - lo) * la.to_radians().cos()).powi(2));
+                    let d =
+                        units[j].centroid.map(|(b, c)| (b - la).powi(2) + ((c - lo) * la.to_radians().cos()).powi(2));
                     (d.unwrap_or(f64::INFINITY), j)
                 })
                 .collect();

@@ -53,15 +53,19 @@ pub fn forecast(panel: &Panel, features: &Features, cfg: &RunConfig) -> Result<V
     let max_h = cfg.horizons.iter().copied().max().unwrap_or(1);
     let y = panel.target(cfg.target);
     let learned = matches!(cfg.model, ModelKind::Hurdle | ModelKind::Ensemble);
-    let mut state = OriginState::new(y, panel.months, panel.n_units(), features, origin, origin, max_h, cfg.train_window, learned);
+    let mut state =
+        OriginState::new(y, panel.months, panel.n_units(), features, origin, origin, max_h, cfg.train_window, learned);
     if cfg.model == ModelKind::Ensemble {
-        state.blends = (1..=max_h).map(|h| select_blend(y, panel.months, panel.n_units(), features, origin, h, cfg.train_window, cfg.seed)).collect();
+        state.blends = (1..=max_h)
+            .map(|h| select_blend(y, panel.months, panel.n_units(), features, origin, h, cfg.train_window, cfg.seed))
+            .collect();
     }
     let origin_month = panel.last();
     let mut out = Vec::with_capacity(panel.n_units() * cfg.horizons.len());
     for (u, unit) in panel.units.iter().enumerate() {
         for &h in &cfg.horizons {
-            let mut rng = Rng::new(mix_seed(&[cfg.seed, model_id(cfg.model), origin_month.index() as u64, h as u64, u as u64]));
+            let mut rng =
+                Rng::new(mix_seed(&[cfg.seed, model_id(cfg.model), origin_month.index() as u64, h as u64, u as u64]));
             let d = state.draw(cfg.model, u, h, cfg.samples, &mut rng);
             let v = d.view();
             out.push(UnitForecast {

@@ -17,7 +17,13 @@ pub enum Score {
 /// observation; returns one vector per requested score. Each row is turned
 /// once into a histogram of its counts ([`Sample`]; a counting sort, O(n +
 /// range) with a sorted tail for large values) and every score read from it.
-pub fn score_matrix<T: DrawValue>(obs: &[f64], samples: &[T], n: usize, scores: &[Score], threads: usize) -> Result<Vec<Vec<f64>>, ForecastError> {
+pub fn score_matrix<T: DrawValue>(
+    obs: &[f64],
+    samples: &[T],
+    n: usize,
+    scores: &[Score],
+    threads: usize,
+) -> Result<Vec<Vec<f64>>, ForecastError> {
     if n == 0 || samples.len() != obs.len() * n {
         return Err(ForecastError::BadScoreInput(format!(
             "{} samples is not {} observations x {n} draws",
@@ -85,7 +91,13 @@ pub fn ignorance_by_count<T: DrawValue>(row: &[T], y: f64) -> f64 {
 /// little-endian u16 counts, row-major), times each score and all three
 /// together, optionally writes the three score vectors (f64 LE, one block
 /// each) to `out`, and returns a one-line JSON summary.
-pub fn bench_files(obs: &std::path::Path, draws: &std::path::Path, n: usize, threads: usize, out: Option<&std::path::Path>) -> Result<String, ForecastError> {
+pub fn bench_files(
+    obs: &std::path::Path,
+    draws: &std::path::Path,
+    n: usize,
+    threads: usize,
+    out: Option<&std::path::Path>,
+) -> Result<String, ForecastError> {
     let io = |p: &std::path::Path, e: std::io::Error| ForecastError::BadScoreInput(format!("{}: {e}", p.display()));
     let obs_bytes = std::fs::read(obs).map_err(|e| io(obs, e))?;
     let obs: Vec<f64> = obs_bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
@@ -93,7 +105,9 @@ pub fn bench_files(obs: &std::path::Path, draws: &std::path::Path, n: usize, thr
     let counts: Vec<u16> = draw_bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
     drop(draw_bytes);
     let mut timings = Vec::new();
-    let mut timed = |name: &str, f: &mut dyn FnMut() -> Result<Vec<Vec<f64>>, ForecastError>| -> Result<Vec<Vec<f64>>, ForecastError> {
+    let mut timed = |name: &str,
+                     f: &mut dyn FnMut() -> Result<Vec<Vec<f64>>, ForecastError>|
+     -> Result<Vec<Vec<f64>>, ForecastError> {
         let (t, cpu) = (std::time::Instant::now(), process_cpu_seconds());
         let s = f()?;
         timings.push(format!("\"{name}_s\": {:.4}", t.elapsed().as_secs_f64()));
@@ -224,7 +238,9 @@ impl DrawValue for u16 {
         }
         let width = b - a;
         row.chunks(4096)
-            .map(|c| c.iter().map(|&x| ((x as u32).wrapping_sub(a) < width) as u16).fold(0u16, u16::wrapping_add) as usize)
+            .map(|c| {
+                c.iter().map(|&x| ((x as u32).wrapping_sub(a) < width) as u16).fold(0u16, u16::wrapping_add) as usize
+            })
             .sum()
     }
 }
@@ -399,7 +415,8 @@ impl RunBuilder {
     /// the histogram merged with the sorted other draws.
     fn merge_runs(&mut self, n: usize, small_top: usize) -> Runs<'_> {
         self.runs.clear();
-        let mut small = self.hist[..=small_top].iter().enumerate().filter(|(_, c)| **c > 0).map(|(v, &c)| (v as f64, c)).peekable();
+        let mut small =
+            self.hist[..=small_top].iter().enumerate().filter(|(_, c)| **c > 0).map(|(v, &c)| (v as f64, c)).peekable();
         let mut i = 0;
         loop {
             let next_big = self.big.get(i).copied();

@@ -99,5 +99,7 @@ pub fn burst_warnings(area: &str, first: Month, counts: &[f64], p: BurstParams) 
 
 /// Burst warnings for the community-report totals of every unit of a panel.
 pub fn panel_burst_warnings(panel: &Panel, p: BurstParams) -> Vec<Warning> {
-    (0..panel.n_units()).flat_map(|u| burst_warnings(&panel.units[u].id, panel.first, &panel.community_total(u), p)).collect()
+    (0..panel.n_units())
+        .flat_map(|u| burst_warnings(&panel.units[u].id, panel.first, &panel.community_total(u), p))
+        .collect()
 }

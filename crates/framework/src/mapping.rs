@@ -105,12 +105,7 @@ fn validate_reading(fw: &Framework, key: &str, r: &Reading) -> Result<(), Framew
 
 impl Reading {
     fn to_tags(&self, rule: String) -> Tags {
-        Tags {
-            dimensions: self.dimensions.clone(),
-            themes: self.themes.clone(),
-            severity: self.severity,
-            rule,
-        }
+        Tags { dimensions: self.dimensions.clone(), themes: self.themes.clone(), severity: self.severity, rule }
     }
 }
 
@@ -156,16 +151,13 @@ impl Framework {
         let sub = sub_event_type.map(str::trim).filter(|s| !s.is_empty());
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         let specific = sub.and_then(|sub| {
-            self.mappings.acled.iter().find(|r| {
-                same(&r.event_type, event_type) && r.sub_event_type.as_deref().is_some_and(|s| same(s, sub))
-            })
-        });
-        let general = || {
             self.mappings
                 .acled
                 .iter()
-                .find(|r| same(&r.event_type, event_type) && r.sub_event_type.is_none())
-        };
+                .find(|r| same(&r.event_type, event_type) && r.sub_event_type.as_deref().is_some_and(|s| same(s, sub)))
+        });
+        let general =
+            || self.mappings.acled.iter().find(|r| same(&r.event_type, event_type) && r.sub_event_type.is_none());
         let mut tags = match specific.or_else(general) {
             Some(r) => {
                 let sub = r.sub_event_type.as_deref().map(|s| format!(" / {s}")).unwrap_or_default();
@@ -186,9 +178,7 @@ impl Framework {
             .hxl
             .iter()
             .filter(|r| r.hashtag.eq_ignore_ascii_case(hashtag))
-            .filter(|r| {
-                r.attributes.iter().all(|a| attributes.iter().any(|b| b.eq_ignore_ascii_case(a)))
-            })
+            .filter(|r| r.attributes.iter().all(|a| attributes.iter().any(|b| b.eq_ignore_ascii_case(a))))
             .max_by_key(|r| r.attributes.len())
             .map(|r| r.reading.to_tags(format!("hxl {}{}", r.hashtag, r.attributes.concat())))
     }

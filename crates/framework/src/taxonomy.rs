@@ -102,8 +102,7 @@ impl Framework {
 
     /// Parses and validates a framework file's text.
     pub fn from_toml(text: &str) -> Result<Framework, FrameworkError> {
-        let framework: Framework =
-            toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
+        let framework: Framework = toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
         framework.validate()?;
         Ok(framework)
     }
@@ -134,10 +133,7 @@ impl Framework {
             .find(|c| c.id == id)
             .map(|c| &c.labels)
             .or_else(|| self.principles.iter().find(|p| p.id == id).map(|p| &p.labels));
-        labels
-            .and_then(|l| l.get(lang).or_else(|| l.get("en")))
-            .map(String::as_str)
-            .unwrap_or(id)
+        labels.and_then(|l| l.get(lang).or_else(|| l.get("en"))).map(String::as_str).unwrap_or(id)
     }
 
     /// Harm weight of a severity level (unknown levels weigh as the highest).
@@ -153,12 +149,7 @@ impl Framework {
 
     /// The band (very low .. very high) a 0-10 score falls in.
     pub fn band(&self, score: f64) -> &Band {
-        self.scales
-            .bands
-            .iter()
-            .rev()
-            .find(|b| score >= b.min)
-            .unwrap_or(&self.scales.bands[0])
+        self.scales.bands.iter().rev().find(|b| score >= b.min).unwrap_or(&self.scales.bands[0])
     }
 
     fn validate(&self) -> Result<(), FrameworkError> {
@@ -219,10 +210,7 @@ impl Framework {
             }
             for (lang, words) in languages {
                 if words.iter().any(|w| w.trim().is_empty()) {
-                    return Err(FrameworkError::invalid(
-                        format!("lexicon.{id}.{lang}"),
-                        "remove the empty keyword",
-                    ));
+                    return Err(FrameworkError::invalid(format!("lexicon.{id}.{lang}"), "remove the empty keyword"));
                 }
             }
         }
@@ -233,8 +221,8 @@ impl Framework {
 fn check_categories(key: &str, categories: &[Category]) -> Result<(), FrameworkError> {
     let mut seen = BTreeSet::new();
     for c in categories {
-        let valid_id = !c.id.is_empty()
-            && c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        let valid_id =
+            !c.id.is_empty() && c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
         if !valid_id {
             return Err(FrameworkError::invalid(
                 format!("{key}.id = \"{}\"", c.id),

@@ -83,8 +83,18 @@ impl From<Month> for String {
 }
 
 const MONTH_NAMES: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// Parses the date spellings used by UCDP, ACLED and HXL tables:
@@ -94,9 +104,7 @@ const MONTH_NAMES: [&str; 12] = [
 pub fn parse_date(raw: &str) -> Result<Date, String> {
     let s = raw.trim().trim_matches('"');
     let bad = || {
-        format!(
-            "`{raw}` is not a date this program reads: use 2020-12-30, 30/12/2020, 30/12/20 or 30 December 2020"
-        )
+        format!("`{raw}` is not a date this program reads: use 2020-12-30, 30/12/2020, 30/12/20 or 30 December 2020")
     };
     if s.is_empty() {
         return Err("the date is empty".into());

@@ -9,28 +9,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vitalcore_framework::Framework;
-use vitalcore_import::{
-    FormatKind, detect_format, read_boundaries, read_events, read_observations,
-};
+use vitalcore_import::{FormatKind, detect_format, read_boundaries, read_events, read_observations};
 use vitalcore_spatial::AreaIndex;
 
 fn main() {
-    let root = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "../shared/datasets".into()),
-    );
+    let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/datasets".into()));
     let fw = Framework::built_in();
     let boundaries = root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson");
-    let areas = boundaries
-        .exists()
-        .then(|| read_boundaries(&boundaries).expect("CAR boundaries"));
+    let areas = boundaries.exists().then(|| read_boundaries(&boundaries).expect("CAR boundaries"));
     if let Some(a) = &areas {
-        println!(
-            "{:<70} boundaries-geojson areas={}",
-            boundaries.display(),
-            a.len()
-        );
+        println!("{:<70} boundaries-geojson areas={}", boundaries.display(), a.len());
     }
     let index = areas.as_ref().map(|a| AreaIndex::new(a).expect("index"));
     let mut files: Vec<PathBuf> = [
@@ -58,10 +46,7 @@ fn hxl_files(dir: &Path) -> Vec<PathBuf> {
             let mut v: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             v.sort();
             out.extend(v.into_iter().filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("csv" | "tsv" | "ssv" | "hxl" | "zip")
-                )
+                matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "tsv" | "ssv" | "hxl" | "zip"))
             }));
         }
     }
@@ -78,29 +63,13 @@ fn report(path: &Path, fw: &Framework, index: Option<&AreaIndex>) {
     let (records, rejects, rows, placed, first) = match format.kind() {
         FormatKind::Events => match read_events(path, fw, index, &|_| {}) {
             Ok(p) => {
-                let placed = p
-                    .events
-                    .iter()
-                    .filter(|e| e.place.admin1_pcode.is_some())
-                    .count();
-                (
-                    p.events.len(),
-                    p.rejects.len(),
-                    p.rows_read,
-                    placed,
-                    p.rejects.first().map(|r| r.to_string()),
-                )
+                let placed = p.events.iter().filter(|e| e.place.admin1_pcode.is_some()).count();
+                (p.events.len(), p.rejects.len(), p.rows_read, placed, p.rejects.first().map(|r| r.to_string()))
             }
             Err(e) => return println!("{shown:<70} {format} ERROR: {e}"),
         },
         FormatKind::Observations => match read_observations(path, fw, index, &|_| {}) {
-            Ok(p) => (
-                p.observations.len(),
-                p.rejects.len(),
-                p.rows_read,
-                0,
-                p.rejects.first().map(|r| r.to_string()),
-            ),
+            Ok(p) => (p.observations.len(), p.rejects.len(), p.rows_read, 0, p.rejects.first().map(|r| r.to_string())),
             Err(e) => return println!("{shown:<70} {format} ERROR: {e}"),
         },
         FormatKind::Boundaries => match read_boundaries(path) {

@@ -23,29 +23,15 @@ const TYPES: [(&str, &str, &str); 4] = [
     ("Political violence", "Battles", "Armed clash"),
     ("Political violence", "Violence against civilians", "Attack"),
     ("Demonstrations", "Protests", "Peaceful protest"),
-    (
-        "Political violence",
-        "Explosions/Remote violence",
-        "Remote explosive/landmine/IED",
-    ),
+    ("Political violence", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
 ];
-const PREFECTURES: [&str; 6] = [
-    "Ouaka",
-    "Haute-Kotto",
-    "Ouham",
-    "Nana-Gribizi",
-    "Vakaga",
-    "Bangui",
-];
+const PREFECTURES: [&str; 6] = ["Ouaka", "Haute-Kotto", "Ouham", "Nana-Gribizi", "Vakaga", "Bangui"];
 
 /// A small deterministic generator (64-bit LCG, Knuth's MMIX constants).
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -64,11 +50,7 @@ fn generate(path: &Path, rows: u64) {
         let lat = 2.5 + r.below(8000) as f64 / 1000.0;
         let lon = 15.0 + r.below(12000) as f64 / 1000.0;
         let deaths = r.below(5);
-        let targeting = if event == "Violence against civilians" {
-            "Civilian targeting"
-        } else {
-            ""
-        };
+        let targeting = if event == "Violence against civilians" { "Civilian targeting" } else { "" };
         let notes = match r.below(3) {
             0 => format!(
                 "\"On {day} {month} {year}, armed men attacked a village near {adm1}, looting shops and houses; {deaths} people were killed, others fled.\""
@@ -76,9 +58,7 @@ fn generate(path: &Path, rows: u64) {
             1 => format!(
                 "\"Militia members, \"\"reportedly\"\" from the north, clashed with the army.\nCasualties: {deaths}.\nSource notes continue on a third line.\""
             ),
-            _ => format!(
-                "Protesters gathered in {adm1} over market fees and insecurity on the roads to the mines"
-            ),
+            _ => format!("Protesters gathered in {adm1} over market fees and insecurity on the roads to the mines"),
         };
         writeln!(
             w,
@@ -104,14 +84,8 @@ fn thread_cpu_seconds() -> Option<f64> {
 }
 
 fn main() {
-    let rows: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500_000);
-    let runs: usize = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let rows: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(500_000);
+    let runs: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acled_synthetic.csv");
     generate(&path, rows);
@@ -130,10 +104,7 @@ fn main() {
         areas.len(),
         t.elapsed().as_secs_f64()
     );
-    for (label, idx) in [
-        ("no placement", None),
-        ("with CAR admin-1 point-in-polygon", Some(&index)),
-    ] {
+    for (label, idx) in [("no placement", None), ("with CAR admin-1 point-in-polygon", Some(&index))] {
         let mut secs = Vec::new();
         let mut cpu = Vec::new();
         let mut placed = 0;
@@ -145,11 +116,7 @@ fn main() {
                 cpu.push(c1 - c0);
             }
             assert_eq!((p.events.len() as u64, p.rejects.len()), (rows, 0));
-            placed = p
-                .events
-                .iter()
-                .filter(|e| e.place.admin1_pcode.is_some())
-                .count();
+            placed = p.events.iter().filter(|e| e.place.admin1_pcode.is_some()).count();
         }
         let m = median(secs.clone());
         let cpu_rate = if cpu.is_empty() {
@@ -164,9 +131,7 @@ fn main() {
             m,
             rows as f64 / m,
             size / 1e6 / m,
-            secs.iter()
-                .map(|s| (s * 1000.0).round() / 1000.0)
-                .collect::<Vec<_>>()
+            secs.iter().map(|s| (s * 1000.0).round() / 1000.0).collect::<Vec<_>>()
         );
     }
 }

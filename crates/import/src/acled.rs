@@ -18,14 +18,7 @@ pub(crate) fn read(
     ctx: &Context,
     progress: Progress,
 ) -> Result<ParsedEvents, ImportError> {
-    eventcsv::read_input(
-        input,
-        Format::Acled(schema),
-        Source::Acled,
-        ctx,
-        progress,
-        parser,
-    )
+    eventcsv::read_input(input, Format::Acled(schema), Source::Acled, ctx, progress, parser)
 }
 
 struct Optional {
@@ -46,10 +39,7 @@ struct Optional {
 }
 
 fn parser(h: &Header) -> Result<RowParser<'_>, String> {
-    let [id, date, event_type] = h.require(
-        ["event_id_cnty", "event_date", "event_type"],
-        "an ACLED export",
-    )?;
+    let [id, date, event_type] = h.require(["event_id_cnty", "event_date", "event_type"], "an ACLED export")?;
     let c = Optional {
         sub_event_type: h.get("sub_event_type"),
         actor1: h.get("actor1"),
@@ -69,19 +59,11 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
     let tag_cache = TagCache::default();
     Ok(Box::new(move |rec, mut provenance, ctx| {
         provenance.source_id = opt(field(rec, Some(id))).ok_or_else(|| {
-            RowError::new(
-                "event_id_cnty",
-                "event_id_cnty is empty: every ACLED row needs its event id",
-            )
+            RowError::new("event_id_cnty", "event_id_cnty is empty: every ACLED row needs its event id")
         })?;
-        let date = fields::date("event_date", field(rec, Some(date)))
-            .map_err(|e| RowError::new("event_date", e))?;
-        let event_type = opt(field(rec, Some(event_type))).ok_or_else(|| {
-            RowError::new(
-                "event_type",
-                "event_type is empty: ACLED gives every event a type",
-            )
-        })?;
+        let date = fields::date("event_date", field(rec, Some(date))).map_err(|e| RowError::new("event_date", e))?;
+        let event_type = opt(field(rec, Some(event_type)))
+            .ok_or_else(|| RowError::new("event_type", "event_type is empty: ACLED gives every event a type"))?;
         let sub_event_type = opt(field(rec, c.sub_event_type));
         // ACLED writes 0 when no death is reported; a blank count is read as 0.
         let fatalities = fields::count("fatalities", field(rec, c.fatalities))
@@ -90,8 +72,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
         let civilian_targeting = !fields::text(field(rec, c.civilian_targeting)).is_empty();
         let mut place = Place {
             country: opt(field(rec, c.country)),
-            iso3: opt(field(rec, c.iso3))
-                .filter(|s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())),
+            iso3: opt(field(rec, c.iso3)).filter(|s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())),
             admin1: opt(field(rec, c.admin1)),
             admin2: opt(field(rec, c.admin2)),
             location: opt(field(rec, c.location)),
@@ -105,12 +86,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
             ..Place::default()
         };
         ctx.resolve(&mut place);
-        let tags = tag_cache.get(
-            ctx,
-            &event_type,
-            sub_event_type.as_deref(),
-            civilian_targeting,
-        );
+        let tags = tag_cache.get(ctx, &event_type, sub_event_type.as_deref(), civilian_targeting);
         Ok(Event {
             provenance,
             date,
@@ -139,28 +115,14 @@ struct TagCache(std::cell::RefCell<Vec<CachedTags>>);
 type CachedTags = (String, Option<String>, bool, vitalcore_framework::Tags);
 
 impl TagCache {
-    fn get(
-        &self,
-        ctx: &Context,
-        event_type: &str,
-        sub: Option<&str>,
-        targeting: bool,
-    ) -> vitalcore_framework::Tags {
+    fn get(&self, ctx: &Context, event_type: &str, sub: Option<&str>, targeting: bool) -> vitalcore_framework::Tags {
         let mut cache = self.0.borrow_mut();
-        if let Some(hit) = cache
-            .iter()
-            .find(|(e, s, t, _)| e == event_type && s.as_deref() == sub && *t == targeting)
-        {
+        if let Some(hit) = cache.iter().find(|(e, s, t, _)| e == event_type && s.as_deref() == sub && *t == targeting) {
             return hit.3.clone();
         }
         let tags = ctx.framework.tag_acled(event_type, sub, targeting);
         if cache.len() < 256 {
-            cache.push((
-                event_type.to_string(),
-                sub.map(str::to_string),
-                targeting,
-                tags.clone(),
-            ));
+            cache.push((event_type.to_string(), sub.map(str::to_string), targeting, tags.clone()));
         }
         tags
     }

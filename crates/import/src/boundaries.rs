@@ -10,11 +10,7 @@ use vitalcore_store::Area;
 /// A property name split into (level, rest): `ADM1_PCODE` -> (1, "pcode"),
 /// `admin2Name` -> (2, "name"), `admin0Pcod` -> (0, "pcod").
 fn split_admin_key(key: &str) -> Option<(u8, String)> {
-    let k: String = key
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| *c != '_')
-        .collect();
+    let k: String = key.to_ascii_lowercase().chars().filter(|c| *c != '_').collect();
     let rest = k.strip_prefix("admin").or_else(|| k.strip_prefix("adm"))?;
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
     if digits != 1 {
@@ -30,15 +26,15 @@ fn is_pcode_suffix(rest: &str) -> bool {
 
 /// Whether the text holds a P-code property name (for format detection).
 pub(crate) fn mentions_pcode_property(text: &str) -> bool {
-    text.split('"').skip(1).step_by(2).take(20_000).any(|s| {
-        s.len() <= 20 && split_admin_key(s).is_some_and(|(_, rest)| is_pcode_suffix(&rest))
-    })
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .take(20_000)
+        .any(|s| s.len() <= 20 && split_admin_key(s).is_some_and(|(_, rest)| is_pcode_suffix(&rest)))
 }
 
 /// Name keys tried in order for a level's name.
-const NAME_SUFFIXES: [&str; 8] = [
-    "name", "nameen", "en", "namefr", "fr", "refn", "nam", "nameref",
-];
+const NAME_SUFFIXES: [&str; 8] = ["name", "nameen", "en", "namefr", "fr", "refn", "nam", "nameref"];
 
 struct Keys<'a> {
     pcode: [Option<&'a str>; 5],
@@ -46,10 +42,7 @@ struct Keys<'a> {
 }
 
 fn keys_of(props: &Map<String, Value>) -> Keys<'_> {
-    let mut keys = Keys {
-        pcode: [None; 5],
-        name: [None; 5],
-    };
+    let mut keys = Keys { pcode: [None; 5], name: [None; 5] };
     let mut name_rank = [usize::MAX; 5];
     for key in props.keys() {
         let Some((level, rest)) = split_admin_key(key) else {
@@ -87,35 +80,21 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Vec<Area>, ImportError> {
         line: e.line() as u64,
         problem: format!("not valid JSON: {e}"),
     })?;
-    let features = value
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ImportError::MissingColumns {
-            file: name.to_string(),
-            problem: "no `features` list: boundaries must be a GeoJSON FeatureCollection".into(),
-        })?;
+    let features = value.get("features").and_then(Value::as_array).ok_or_else(|| ImportError::MissingColumns {
+        file: name.to_string(),
+        problem: "no `features` list: boundaries must be a GeoJSON FeatureCollection".into(),
+    })?;
     let lines = crate::geojson_lines::feature_lines(bytes);
     let mut areas = Vec::with_capacity(features.len());
     for (i, feature) in features.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
-        let bad = |problem: String| ImportError::Malformed {
-            file: name.to_string(),
-            line,
-            problem,
-        };
+        let bad = |problem: String| ImportError::Malformed { file: name.to_string(), line, problem };
         let empty = Map::new();
-        let props = feature
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let props = feature.get("properties").and_then(Value::as_object).unwrap_or(&empty);
         let keys = keys_of(props);
-        let level = (1..5)
-            .rev()
-            .find(|&l| text_of(props, keys.pcode[l]).is_some())
-            .ok_or_else(|| bad(format!(
-                "feature {} has no admin P-code property (admin1Pcode, ADM1_PCODE, adm2_pcode ...)",
-                i + 1
-            )))?;
+        let level = (1..5).rev().find(|&l| text_of(props, keys.pcode[l]).is_some()).ok_or_else(|| {
+            bad(format!("feature {} has no admin P-code property (admin1Pcode, ADM1_PCODE, adm2_pcode ...)", i + 1))
+        })?;
         let pcode = text_of(props, keys.pcode[level]).unwrap_or_default();
         let geometry = feature.get("geometry").filter(|g| !g.is_null());
         if let Some(g) = geometry {
@@ -125,8 +104,7 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Vec<Area>, ImportError> {
                     "area {pcode} has a {kind} geometry; boundaries must be Polygon or MultiPolygon"
                 )));
             }
-            vitalcore_spatial::parse_geometry(&g.to_string())
-                .map_err(|p| bad(format!("area {pcode}: {p}")))?;
+            vitalcore_spatial::parse_geometry(&g.to_string()).map_err(|p| bad(format!("area {pcode}: {p}")))?;
         }
         areas.push(Area {
             name: text_of(props, keys.name[level]).unwrap_or_else(|| pcode.clone()),
@@ -151,9 +129,7 @@ mod tests {
         assert_eq!(split_admin_key("adm1_en"), Some((1, "en".into())));
         assert_eq!(split_admin_key("admin0Name"), Some((0, "name".into())));
         assert_eq!(split_admin_key("administration"), None);
-        assert!(mentions_pcode_property(
-            r#"{"properties": {"ADM1_EN": "x", "ADM1_PCODE": "CF11"}}"#
-        ));
+        assert!(mentions_pcode_property(r#"{"properties": {"ADM1_EN": "x", "ADM1_PCODE": "CF11"}}"#));
         assert!(!mentions_pcode_property(r#"{"properties": {"name": "x"}}"#));
     }
 }

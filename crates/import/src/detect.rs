@@ -81,25 +81,25 @@ pub fn detect_format(path: &Path) -> Result<Format, ImportError> {
 
 /// Detects the format from the first bytes of a file (a megabyte is plenty).
 pub fn detect_format_from_bytes(name: &str, head: &[u8]) -> Result<Format, ImportError> {
-    let unrecognised = |found: String| ImportError::Unrecognised {
-        file: name.to_string(),
-        found,
-        expected: EXPECTED.to_string(),
-    };
+    let unrecognised =
+        |found: String| ImportError::Unrecognised { file: name.to_string(), found, expected: EXPECTED.to_string() };
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     match first {
         None => return Err(unrecognised("It is empty".into())),
-        Some(b'{') => return detect_json(body).ok_or_else(|| unrecognised(
-            "It is JSON, but neither UCDP GED features (type_of_violence, best) nor boundaries with P-codes".into(),
-        )),
+        Some(b'{') => {
+            return detect_json(body).ok_or_else(|| {
+                unrecognised(
+                    "It is JSON, but neither UCDP GED features (type_of_violence, best) nor boundaries with P-codes"
+                        .into(),
+                )
+            });
+        }
         Some(b'<') => return Err(unrecognised("It looks like HTML or XML".into())),
         _ => {}
     }
     if looks_binary(body) {
-        return Err(unrecognised(
-            "It is a binary file (a spreadsheet? save it as CSV)".into(),
-        ));
+        return Err(unrecognised("It is a binary file (a spreadsheet? save it as CSV)".into()));
     }
     if let Some(format) = detect_csv_header(body) {
         return Ok(format);
@@ -107,11 +107,7 @@ pub fn detect_format_from_bytes(name: &str, head: &[u8]) -> Result<Format, Impor
     if hxl::find_hashtag_row(body).is_some() {
         return Ok(Format::Hxl);
     }
-    Err(unrecognised(format!(
-        "{}; {}",
-        describe_first_line(body),
-        hxl::explain_missing_hashtags(body)
-    )))
+    Err(unrecognised(format!("{}; {}", describe_first_line(body), hxl::explain_missing_hashtags(body))))
 }
 
 fn looks_binary(body: &[u8]) -> bool {
@@ -127,10 +123,7 @@ fn describe_first_line(body: &[u8]) -> String {
 
 /// UCDP or ACLED from the first row's column names.
 fn detect_csv_header(body: &[u8]) -> Option<Format> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
     let mut record = csv::ByteRecord::new();
     reader.read_byte_record(&mut record).ok()?;
     let header = Header::new(&record);

@@ -6,34 +6,19 @@ pub enum ImportError {
     #[error("cannot read {file}: {reason}")]
     Io { file: String, reason: String },
     #[error("{file}: not a file vitalcore can import. {found}. Expected {expected}")]
-    Unrecognised {
-        file: String,
-        found: String,
-        expected: String,
-    },
+    Unrecognised { file: String, found: String, expected: String },
     #[error("{file} is {found}, but {wanted} was expected here")]
-    WrongKind {
-        file: String,
-        found: String,
-        wanted: String,
-    },
+    WrongKind { file: String, found: String, wanted: String },
     #[error("{file}: {problem}")]
     MissingColumns { file: String, problem: String },
     #[error("{file}, line {line}: {problem}")]
-    Malformed {
-        file: String,
-        line: u64,
-        problem: String,
-    },
+    Malformed { file: String, line: u64, problem: String },
     #[error("{file}: not an HXL table: {problem}")]
     NotHxl { file: String, problem: String },
 }
 
 impl ImportError {
     pub(crate) fn io(file: &str, e: impl std::fmt::Display) -> ImportError {
-        ImportError::Io {
-            file: file.to_string(),
-            reason: e.to_string(),
-        }
+        ImportError::Io { file: file.to_string(), reason: e.to_string() }
     }
 }

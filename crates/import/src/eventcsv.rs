@@ -22,16 +22,12 @@ pub(crate) struct RowError {
 
 impl RowError {
     pub fn new(field: &str, reason: impl Into<String>) -> RowError {
-        RowError {
-            field: field.to_string(),
-            reason: reason.into(),
-        }
+        RowError { field: field.to_string(), reason: reason.into() }
     }
 }
 
 /// Turns one record into an event (provenance already filled but for the id).
-pub(crate) type RowParser<'h> =
-    Box<dyn Fn(&ByteRecord, Provenance, &Context) -> Result<Event, RowError> + 'h>;
+pub(crate) type RowParser<'h> = Box<dyn Fn(&ByteRecord, Provenance, &Context) -> Result<Event, RowError> + 'h>;
 
 /// How often (in rows) progress is reported.
 const PROGRESS_EVERY: u64 = 8192;
@@ -50,10 +46,7 @@ where
     R: Read + BytesRead + LineOf,
     B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
 {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut record = ByteRecord::new();
     let malformed = |e: csv::Error| ImportError::Malformed {
         file: name.to_string(),
@@ -61,16 +54,10 @@ where
         problem: e.to_string(),
     };
     if !rdr.read_byte_record(&mut record).map_err(malformed)? {
-        return Err(ImportError::MissingColumns {
-            file: name.to_string(),
-            problem: "the file is empty".into(),
-        });
+        return Err(ImportError::MissingColumns { file: name.to_string(), problem: "the file is empty".into() });
     }
     let header = Header::new(&record);
-    let parse = build(&header).map_err(|problem| ImportError::MissingColumns {
-        file: name.to_string(),
-        problem,
-    })?;
+    let parse = build(&header).map_err(|problem| ImportError::MissingColumns { file: name.to_string(), problem })?;
     let (mut events, mut rejects, mut rows_read, mut index) = (Vec::new(), Vec::new(), 0u64, 0u64);
     while rdr.read_byte_record(&mut record).map_err(malformed)? {
         let start = record.position().map_or(0, |p| p.byte());
@@ -80,12 +67,7 @@ where
             continue;
         }
         rows_read += 1;
-        let provenance = Provenance {
-            source,
-            source_id: String::new(),
-            file: name.to_string(),
-            line,
-        };
+        let provenance = Provenance { source, source_id: String::new(), file: name.to_string(), line };
         // A row that stops before the header's last column is what a file
         // cut short (or a quote left open) leaves; its missing fields would
         // otherwise read as empty, e.g. fatalities as none.
@@ -118,17 +100,7 @@ where
         rows_read,
         rows_rejected: rejects.len() as u64,
     };
-    Ok((
-        ParsedEvents {
-            events,
-            rejects,
-            rows_read,
-            file,
-            format,
-            header: names,
-        },
-        reader,
-    ))
+    Ok((ParsedEvents { events, rejects, rows_read, file, format, header: names }, reader))
 }
 
 /// The 1-based line in the user's file of the data record that starts at

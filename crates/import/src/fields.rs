@@ -9,13 +9,7 @@ use std::collections::HashMap;
 pub(crate) fn text(raw: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(raw) {
         Ok(s) => Cow::Borrowed(s.trim()),
-        Err(_) => Cow::Owned(
-            raw.iter()
-                .map(|&b| b as char)
-                .collect::<String>()
-                .trim()
-                .to_string(),
-        ),
+        Err(_) => Cow::Owned(raw.iter().map(|&b| b as char).collect::<String>().trim().to_string()),
     }
 }
 
@@ -45,9 +39,7 @@ pub(crate) fn whole_number(field: &str, raw: &[u8]) -> Result<Option<u64>, Strin
 /// A count that must fit the event's u32.
 pub(crate) fn count(field: &str, raw: &[u8]) -> Result<Option<u32>, String> {
     match whole_number(field, raw)? {
-        Some(n) => u32::try_from(n)
-            .map(Some)
-            .map_err(|_| format!("{field} `{n}` is too large to be a count")),
+        Some(n) => u32::try_from(n).map(Some).map_err(|_| format!("{field} `{n}` is too large to be a count")),
         None => Ok(None),
     }
 }
@@ -58,9 +50,7 @@ pub(crate) fn coordinate(field: &str, raw: &[u8], limit: f64) -> Result<Option<f
     if t.is_empty() {
         return Ok(None);
     }
-    let x: f64 = t
-        .parse()
-        .map_err(|_| format!("{field} `{t}` is not a number in decimal degrees"))?;
+    let x: f64 = t.parse().map_err(|_| format!("{field} `{t}` is not a number in decimal degrees"))?;
     if !x.is_finite() || x.abs() > limit {
         return Err(format!("{field} {t} is outside -{limit}..{limit}"));
     }
@@ -84,10 +74,7 @@ pub(crate) struct Header {
 
 impl Header {
     pub fn new(record: &csv::ByteRecord) -> Header {
-        let names: Vec<String> = record
-            .iter()
-            .map(|f| text(f).trim_start_matches('\u{feff}').to_string())
-            .collect();
+        let names: Vec<String> = record.iter().map(|f| text(f).trim_start_matches('\u{feff}').to_string()).collect();
         let mut index = HashMap::new();
         for (i, n) in names.iter().enumerate() {
             if !n.is_empty() {
@@ -102,22 +89,10 @@ impl Header {
     }
 
     /// Positions of required columns, or a message naming the missing ones.
-    pub fn require<const N: usize>(
-        &self,
-        names: [&str; N],
-        what: &str,
-    ) -> Result<[usize; N], String> {
-        let missing: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| self.get(n).is_none())
-            .collect();
+    pub fn require<const N: usize>(&self, names: [&str; N], what: &str) -> Result<[usize; N], String> {
+        let missing: Vec<&str> = names.iter().copied().filter(|n| self.get(n).is_none()).collect();
         if !missing.is_empty() {
-            return Err(format!(
-                "column(s) {} missing: {what} needs {}",
-                missing.join(", "),
-                names.join(", ")
-            ));
+            return Err(format!("column(s) {} missing: {what} needs {}", missing.join(", "), names.join(", ")));
         }
         Ok(names.map(|n| self.get(n).unwrap_or_default()))
     }

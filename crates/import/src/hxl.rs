@@ -51,16 +51,11 @@ impl TagSpec {
             attributes.push(attr.to_ascii_lowercase());
             rest = after;
         }
-        Some(TagSpec {
-            hashtag: format!("#{}", hashtag.to_ascii_lowercase()),
-            attributes,
-        })
+        Some(TagSpec { hashtag: format!("#{}", hashtag.to_ascii_lowercase()), attributes })
     }
 
     pub fn has(&self, attribute: &str) -> bool {
-        self.attributes
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(attribute.trim_start_matches('+')))
+        self.attributes.iter().any(|a| a.eq_ignore_ascii_case(attribute.trim_start_matches('+')))
     }
 
     /// Attributes written with their `+`, as the framework's HXL rules name them.
@@ -85,9 +80,7 @@ fn token(s: &str) -> Option<(&str, &str)> {
     if !first.is_ascii_alphabetic() {
         return None;
     }
-    let end = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(s.len());
+    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     Some((&s[..end], &s[end..]))
 }
 
@@ -128,10 +121,7 @@ impl HxlTable {
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<HxlTable, ImportError> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let Some((delimiter, tag_row)) = find_hashtag_row(body) else {
-            return Err(ImportError::NotHxl {
-                file: name.to_string(),
-                problem: explain_missing_hashtags(body),
-            });
+            return Err(ImportError::NotHxl { file: name.to_string(), problem: explain_missing_hashtags(body) });
         };
         let mut rdr = reader(body, delimiter);
         let mut record = csv::ByteRecord::new();
@@ -157,23 +147,13 @@ impl HxlTable {
                     if let Some(tag) = TagSpec::parse(cell) {
                         table.tags.push(tag);
                         table.columns.push(i);
-                        table
-                            .headers
-                            .push(previous.get(i).cloned().unwrap_or_default());
+                        table.headers.push(previous.get(i).cloned().unwrap_or_default());
                     }
                 }
                 table.hashtag_row = cells;
             } else if cells.iter().any(|c| !c.is_empty()) {
-                let values = table
-                    .columns
-                    .iter()
-                    .map(|&i| cells.get(i).cloned().unwrap_or_default())
-                    .collect();
-                table.rows.push(HxlRow {
-                    line,
-                    values,
-                    raw: cells,
-                });
+                let values = table.columns.iter().map(|&i| cells.get(i).cloned().unwrap_or_default()).collect();
+                table.rows.push(HxlRow { line, values, raw: cells });
             }
             index += 1;
         }
@@ -183,31 +163,20 @@ impl HxlTable {
     /// Position (among the tags) of the first column with this hashtag and
     /// all these attributes.
     pub fn find(&self, hashtag: &str, attributes: &[&str]) -> Option<usize> {
-        self.tags
-            .iter()
-            .position(|t| t.hashtag == hashtag && attributes.iter().all(|a| t.has(a)))
+        self.tags.iter().position(|t| t.hashtag == hashtag && attributes.iter().all(|a| t.has(a)))
     }
 }
 
 fn reader(body: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body)
+    csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body)
 }
 
-fn read_record(
-    rdr: &mut csv::Reader<&[u8]>,
-    record: &mut csv::ByteRecord,
-    name: &str,
-) -> Result<bool, ImportError> {
-    rdr.read_byte_record(record)
-        .map_err(|e| ImportError::Malformed {
-            file: name.to_string(),
-            line: e.position().map_or(0, |p| p.line()),
-            problem: e.to_string(),
-        })
+fn read_record(rdr: &mut csv::Reader<&[u8]>, record: &mut csv::ByteRecord, name: &str) -> Result<bool, ImportError> {
+    rdr.read_byte_record(record).map_err(|e| ImportError::Malformed {
+        file: name.to_string(),
+        line: e.position().map_or(0, |p| p.line()),
+        problem: e.to_string(),
+    })
 }
 
 /// The delimiter and 0-based row index of the hashtag row, if any.
@@ -252,17 +221,10 @@ pub(crate) fn explain_missing_hashtags(body: &[u8]) -> String {
         let Ok(true) = rdr.read_byte_record(&mut record) else {
             break;
         };
-        let cells: Vec<String> = record
-            .iter()
-            .map(|f| text(f).into_owned())
-            .filter(|c| !c.is_empty())
-            .collect();
+        let cells: Vec<String> = record.iter().map(|f| text(f).into_owned()).filter(|c| !c.is_empty()).collect();
         let bare = cells
             .iter()
-            .filter(|c| {
-                TagSpec::parse(&format!("#{c}"))
-                    .is_some_and(|t| !t.attributes.is_empty() || c.len() <= 12)
-            })
+            .filter(|c| TagSpec::parse(&format!("#{c}")).is_some_and(|t| !t.attributes.is_empty() || c.len() <= 12))
             .count();
         if !cells.is_empty() && bare * 2 >= cells.len() && cells.iter().any(|c| c.contains('+')) {
             return format!(
@@ -338,10 +300,7 @@ impl Roles {
     fn of(table: &HxlTable) -> Roles {
         let pick = |hashtags: &[&str], code: bool| -> Vec<usize> {
             (0..table.tags.len())
-                .filter(|&i| {
-                    hashtags.contains(&table.tags[i].hashtag.as_str())
-                        && table.tags[i].has("code") == code
-                })
+                .filter(|&i| hashtags.contains(&table.tags[i].hashtag.as_str()) && table.tags[i].has("code") == code)
                 .collect()
         };
         Roles {
@@ -360,11 +319,7 @@ impl Roles {
 }
 
 fn first(row: &HxlRow, columns: &[usize]) -> Option<String> {
-    columns
-        .iter()
-        .map(|&i| row.values[i].trim())
-        .find(|v| !v.is_empty())
-        .map(str::to_string)
+    columns.iter().map(|&i| row.values[i].trim()).find(|v| !v.is_empty()).map(str::to_string)
 }
 
 /// One row as an observation; a bad coordinate rejects it (column, reason).
@@ -375,11 +330,10 @@ fn observation(
     file: &str,
     ctx: &Context,
 ) -> Result<Observation, (usize, String)> {
-    let coordinate =
-        |col: Option<usize>, what: &str, limit: f64| -> Result<Option<f64>, (usize, String)> {
-            let Some(c) = col else { return Ok(None) };
-            crate::fields::coordinate(what, row.values[c].as_bytes(), limit).map_err(|e| (c, e))
-        };
+    let coordinate = |col: Option<usize>, what: &str, limit: f64| -> Result<Option<f64>, (usize, String)> {
+        let Some(c) = col else { return Ok(None) };
+        crate::fields::coordinate(what, row.values[c].as_bytes(), limit).map_err(|e| (c, e))
+    };
     let code = first(row, &roles.country_code);
     let mut place = Place {
         country: first(row, &roles.country_name),
@@ -416,12 +370,7 @@ fn observation(
     }
     let source_id = content_id(&values);
     Ok(Observation {
-        provenance: Provenance {
-            source: Source::Hxl,
-            source_id,
-            file: file.to_string(),
-            line: row.line,
-        },
+        provenance: Provenance { source: Source::Hxl, source_id, file: file.to_string(), line: row.line },
         date,
         place,
         values,
@@ -446,13 +395,8 @@ fn hxl_date(value: &str) -> Option<jiff::civil::Date> {
 
 /// A number other than zero (`1,234` and ` 100` count).
 fn is_nonzero_number(value: &str) -> bool {
-    let cleaned: String = value
-        .chars()
-        .filter(|c| *c != ',' && !c.is_whitespace())
-        .collect();
-    cleaned
-        .parse::<f64>()
-        .is_ok_and(|x| x.is_finite() && x != 0.0)
+    let cleaned: String = value.chars().filter(|c| *c != ',' && !c.is_whitespace()).collect();
+    cleaned.parse::<f64>().is_ok_and(|x| x.is_finite() && x != 0.0)
 }
 
 /// Union of dimensions and themes, the higher severity, rules joined.
@@ -501,25 +445,14 @@ mod tests {
         assert_eq!(t.attributes, ["infected", "confirmed"]);
         assert_eq!(t.to_string(), "#affected+infected+confirmed");
         assert!(TagSpec::parse("#valid_tag").is_some());
-        for bad in [
-            "sector+es",
-            "#",
-            "#1abc",
-            "#org+",
-            "#org+ es",
-            "#org es",
-            "# org",
-        ] {
+        for bad in ["sector+es", "#", "#1abc", "#org+", "#org+ es", "#org es", "# org"] {
             assert!(TagSpec::parse(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn dates_in_hxl_tables() {
-        assert_eq!(
-            hxl_date("March 31, 2015").unwrap().to_string(),
-            "2015-03-31"
-        );
+        assert_eq!(hxl_date("March 31, 2015").unwrap().to_string(), "2015-03-31");
         assert_eq!(hxl_date("1 March 2015").unwrap().to_string(), "2015-03-01");
         assert!(hxl_date("soon").is_none());
     }

@@ -35,8 +35,11 @@ type Placed = (Option<String>, Option<String>, Option<String>);
 fn locate_point(place: &Place, index: &AreaIndex, lon: f64, lat: f64) -> Placed {
     let country = place.country.as_deref();
     let (strict1, strict2) = index.locate_strict(lon, lat);
-    let (near1, near2) =
-        if strict1.is_none() || (strict2.is_none() && index.has_admin2()) { index.locate(lon, lat) } else { (None, None) };
+    let (near1, near2) = if strict1.is_none() || (strict2.is_none() && index.has_admin2()) {
+        index.locate(lon, lat)
+    } else {
+        (None, None)
+    };
     let a1 = strict1.or(near1.filter(|a| same_country(a, country)));
     let a2 = strict2.or(near2.filter(|a| same_country(a, country)));
     (a1.map(|a| a.pcode.clone()), a2.map(|a| a.pcode.clone()), a2.and_then(|a| a.parent_pcode.clone()))
@@ -71,12 +74,7 @@ pub(crate) fn resolve(place: &mut Place, areas: Option<&AreaIndex>) {
     fill_by_name(place, index);
 }
 
-fn by_name_or_pcode(
-    index: &AreaIndex,
-    level: u8,
-    name: Option<&str>,
-    country: Option<&str>,
-) -> Option<String> {
+fn by_name_or_pcode(index: &AreaIndex, level: u8, name: Option<&str>, country: Option<&str>) -> Option<String> {
     let name = name?.trim();
     if name.is_empty() {
         return None;

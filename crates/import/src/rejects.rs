@@ -24,11 +24,7 @@ pub struct Reject {
 
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}, line {}, {}: {}",
-            self.file, self.line, self.field, self.reason
-        )
+        write!(f, "{}, line {}, {}: {}", self.file, self.line, self.field, self.reason)
     }
 }
 
@@ -37,35 +33,18 @@ impl std::fmt::Display for Reject {
 /// header's width so the reason columns line up (fields past the header's
 /// width, if any, are dropped). A header that already ends
 /// with those columns (a rejects file imported again) is not extended twice.
-pub fn write_rejects(
-    path: &Path,
-    header: &[String],
-    rejects: &[Reject],
-) -> Result<(), ImportError> {
+pub fn write_rejects(path: &Path, header: &[String], rejects: &[Reject]) -> Result<(), ImportError> {
     let name = path.display().to_string();
     let io = |e: csv::Error| ImportError::io(&name, e);
     let base: Vec<&str> = strip_reject_columns(header);
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(io)?;
-    w.write_record(base.iter().copied().chain(REJECT_COLUMNS))
-        .map_err(io)?;
+    let mut w = csv::WriterBuilder::new().flexible(true).from_path(path).map_err(io)?;
+    w.write_record(base.iter().copied().chain(REJECT_COLUMNS)).map_err(io)?;
     for r in rejects {
-        let mut fields: Vec<&str> = r
-            .record
-            .iter()
-            .map(String::as_str)
-            .take(base.len())
-            .collect();
+        let mut fields: Vec<&str> = r.record.iter().map(String::as_str).take(base.len()).collect();
         fields.resize(base.len(), "");
         let line = r.line.to_string();
-        w.write_record(fields.iter().copied().chain([
-            line.as_str(),
-            r.field.as_str(),
-            r.reason.as_str(),
-        ]))
-        .map_err(io)?;
+        w.write_record(fields.iter().copied().chain([line.as_str(), r.field.as_str(), r.reason.as_str()]))
+            .map_err(io)?;
     }
     w.flush().map_err(|e| ImportError::io(&name, e))
 }

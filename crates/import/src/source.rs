@@ -34,21 +34,12 @@ impl Input {
         let name = path.display().to_string();
         let mut file = File::open(path).map_err(|e| ImportError::io(&name, e))?;
         let mut head = Vec::with_capacity(8192);
-        (&mut file)
-            .take(HEAD_BYTES as u64)
-            .read_to_end(&mut head)
-            .map_err(|e| ImportError::io(&name, e))?;
+        (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(|e| ImportError::io(&name, e))?;
         if head.starts_with(ZIP_MAGIC) {
             let bytes = std::fs::read(path).map_err(|e| ImportError::io(&name, e))?;
             return Input::from_zip(&name, bytes);
         }
-        Ok(Input {
-            path: name.clone(),
-            name,
-            head,
-            body: Body::File(path.to_path_buf()),
-            archive_sha256: None,
-        })
+        Ok(Input { path: name.clone(), name, head, body: Body::File(path.to_path_buf()), archive_sha256: None })
     }
 
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Input, ImportError> {
@@ -73,8 +64,8 @@ impl Input {
             found: format!("It is a zip archive that {reason}"),
             expected: "a zip holding one CSV or GeoJSON file".into(),
         };
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| bad(format!("cannot be opened ({e})")))?;
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("cannot be opened ({e})")))?;
         let entries: Vec<String> = archive
             .file_names()
             .filter_map(Result::ok)
@@ -82,11 +73,7 @@ impl Input {
             .map(|n| n.to_string())
             .collect();
         let [entry] = entries.as_slice() else {
-            return Err(bad(format!(
-                "holds {} files ({})",
-                entries.len(),
-                entries.join(", ")
-            )));
+            return Err(bad(format!("holds {} files ({})", entries.len(), entries.join(", "))));
         };
         let mut data = Vec::new();
         archive
@@ -127,10 +114,9 @@ impl Input {
     pub fn stream(self) -> Result<Tracked, ImportError> {
         let inner: Box<dyn Read> = match self.body {
             Body::Memory(b) => Box::new(Cursor::new(b)),
-            Body::File(p) => Box::new(BufReader::with_capacity(
-                1 << 16,
-                File::open(&p).map_err(|e| ImportError::io(&self.name, e))?,
-            )),
+            Body::File(p) => {
+                Box::new(BufReader::with_capacity(1 << 16, File::open(&p).map_err(|e| ImportError::io(&self.name, e))?))
+            }
         };
         Ok(Tracked {
             inner,
@@ -159,8 +145,7 @@ impl Read for Tracked {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         let base = self.bytes;
-        self.newlines
-            .extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
+        self.newlines.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
         self.bytes += n as u64;
         Ok(n)
     }
@@ -189,9 +174,7 @@ impl Tracked {
     /// Reads what is left and returns the hex SHA-256 of the input file.
     pub fn finish(mut self) -> io::Result<String> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok(self
-            .archive_sha256
-            .unwrap_or_else(|| hex(&self.hasher.finalize())))
+        Ok(self.archive_sha256.unwrap_or_else(|| hex(&self.hasher.finalize())))
     }
 }
 

@@ -21,27 +21,13 @@ pub(crate) fn violence_type_name(type_of_violence: u8) -> &'static str {
     }
 }
 
-pub(crate) fn read_csv(
-    input: Input,
-    ctx: &Context,
-    progress: Progress,
-) -> Result<ParsedEvents, ImportError> {
-    eventcsv::read_input(
-        input,
-        Format::UcdpCsv,
-        Source::UcdpGed,
-        ctx,
-        progress,
-        parser,
-    )
+pub(crate) fn read_csv(input: Input, ctx: &Context, progress: Progress) -> Result<ParsedEvents, ImportError> {
+    eventcsv::read_input(input, Format::UcdpCsv, Source::UcdpGed, ctx, progress, parser)
 }
 
 /// Builds the row parser for a header; names the missing required columns.
 fn parser(h: &Header) -> Result<RowParser<'_>, String> {
-    let [id, date_start, tov, best] = h.require(
-        ["id", "date_start", "type_of_violence", "best"],
-        "a UCDP GED file",
-    )?;
+    let [id, date_start, tov, best] = h.require(["id", "date_start", "type_of_violence", "best"], "a UCDP GED file")?;
     let c = Optional {
         date_end: h.get("date_end"),
         civilians: h.get("deaths_civilians"),
@@ -59,50 +45,30 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
     Ok(Box::new(move |rec, mut provenance, ctx| {
         let id = fields::whole_number("id", field(rec, Some(id)))
             .map_err(|e| RowError::new("id", e))?
-            .ok_or_else(|| {
-                RowError::new("id", "id is empty: every UCDP GED row needs its event id")
-            })?;
+            .ok_or_else(|| RowError::new("id", "id is empty: every UCDP GED row needs its event id"))?;
         provenance.source_id = id.to_string();
-        let date = fields::date("date_start", field(rec, Some(date_start)))
-            .map_err(|e| RowError::new("date_start", e))?;
+        let date =
+            fields::date("date_start", field(rec, Some(date_start))).map_err(|e| RowError::new("date_start", e))?;
         let date_end = match fields::text(field(rec, c.date_end)).is_empty() {
             true => None,
-            false => Some(
-                fields::date("date_end", field(rec, c.date_end))
-                    .map_err(|e| RowError::new("date_end", e))?,
-            ),
+            false => Some(fields::date("date_end", field(rec, c.date_end)).map_err(|e| RowError::new("date_end", e))?),
         };
         if let Some(end) = date_end.filter(|end| *end < date) {
-            return Err(RowError::new(
-                "date_end",
-                format!("date_end {end} is before date_start {date}"),
-            ));
+            return Err(RowError::new("date_end", format!("date_end {end} is before date_start {date}")));
         }
-        let type_of_violence = match fields::whole_number("type_of_violence", field(rec, Some(tov)))
-        {
+        let type_of_violence = match fields::whole_number("type_of_violence", field(rec, Some(tov))) {
             Ok(Some(n @ 1..=3)) => n as u8,
             Ok(Some(n)) => {
-                return Err(RowError::new(
-                    "type_of_violence",
-                    format!("type_of_violence `{n}` is not 1, 2 or 3"),
-                ));
+                return Err(RowError::new("type_of_violence", format!("type_of_violence `{n}` is not 1, 2 or 3")));
             }
             Ok(None) => {
-                return Err(RowError::new(
-                    "type_of_violence",
-                    "type_of_violence is empty: write 1, 2 or 3",
-                ));
+                return Err(RowError::new("type_of_violence", "type_of_violence is empty: write 1, 2 or 3"));
             }
             Err(e) => return Err(RowError::new("type_of_violence", e)),
         };
         let fatalities = fields::count("best", field(rec, Some(best)))
             .map_err(|e| RowError::new("best", e))?
-            .ok_or_else(|| {
-                RowError::new(
-                    "best",
-                    "best is empty: UCDP's best estimate of deaths is needed",
-                )
-            })?;
+            .ok_or_else(|| RowError::new("best", "best is empty: UCDP's best estimate of deaths is needed"))?;
         let civilian_fatalities = fields::count("deaths_civilians", field(rec, c.civilians))
             .map_err(|e| RowError::new("deaths_civilians", e))?;
         let mut place = Place {
@@ -120,9 +86,7 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
             ..Place::default()
         };
         ctx.resolve(&mut place);
-        let tags = ctx
-            .framework
-            .tag_ucdp(type_of_violence, civilian_fatalities.unwrap_or(0));
+        let tags = ctx.framework.tag_ucdp(type_of_violence, civilian_fatalities.unwrap_or(0));
         Ok(Event {
             provenance,
             date,
@@ -160,47 +124,24 @@ struct Optional {
 /// flattened to a CSV row (properties, then latitude and longitude from the
 /// geometry) so that the same row parser, rejects and rejects file apply;
 /// the line of each row is the line where its feature starts in the file.
-pub(crate) fn read_geojson(
-    input: Input,
-    ctx: &Context,
-    progress: Progress,
-) -> Result<ParsedEvents, ImportError> {
+pub(crate) fn read_geojson(input: Input, ctx: &Context, progress: Progress) -> Result<ParsedEvents, ImportError> {
     let (name, path) = (input.name.clone(), input.path.clone());
     let (bytes, sha256) = input.read_all()?;
-    let value: serde_json::Value =
-        serde_json::from_slice(strip_bom(&bytes)).map_err(|e| ImportError::Malformed {
-            file: name.clone(),
-            line: e.line() as u64,
-            problem: format!("not valid JSON: {e}"),
-        })?;
-    let features = value
-        .get("features")
-        .and_then(|f| f.as_array())
-        .ok_or_else(|| ImportError::MissingColumns {
-            file: name.clone(),
-            problem: "no `features` list: a UCDP GED GeoJSON is a FeatureCollection".into(),
-        })?;
+    let value: serde_json::Value = serde_json::from_slice(strip_bom(&bytes)).map_err(|e| ImportError::Malformed {
+        file: name.clone(),
+        line: e.line() as u64,
+        problem: format!("not valid JSON: {e}"),
+    })?;
+    let features = value.get("features").and_then(|f| f.as_array()).ok_or_else(|| ImportError::MissingColumns {
+        file: name.clone(),
+        problem: "no `features` list: a UCDP GED GeoJSON is a FeatureCollection".into(),
+    })?;
     let lines = crate::geojson_lines::feature_lines(&bytes);
     let (csv_bytes, line_of_row) = flatten(features, &lines);
-    let reader = FeatureRows {
-        csv: std::io::Cursor::new(csv_bytes),
-        line_of_row,
-    };
-    let (mut parsed, _) = eventcsv::read(
-        &name,
-        reader,
-        Format::UcdpGeojson,
-        Source::UcdpGed,
-        ctx,
-        progress,
-        parser,
-    )?;
+    let reader = FeatureRows { csv: std::io::Cursor::new(csv_bytes), line_of_row };
+    let (mut parsed, _) = eventcsv::read(&name, reader, Format::UcdpGeojson, Source::UcdpGed, ctx, progress, parser)?;
     progress(bytes.len() as u64);
-    parsed.file = ImportFile {
-        path,
-        sha256,
-        ..parsed.file
-    };
+    parsed.file = ImportFile { path, sha256, ..parsed.file };
     Ok(parsed)
 }
 
@@ -246,26 +187,14 @@ fn flatten(features: &[serde_json::Value], lines: &[u64]) -> (Vec<u8>, Vec<u64>)
             }
         }
     }
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::new());
-    let header = keys
-        .iter()
-        .map(String::as_str)
-        .chain(["latitude", "longitude"]);
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let header = keys.iter().map(String::as_str).chain(["latitude", "longitude"]);
     let _ = w.write_record(header);
     let mut line_of_row = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
         let props = f.get("properties").and_then(|p| p.as_object());
-        let mut row: Vec<String> = keys
-            .iter()
-            .map(|k| {
-                props
-                    .and_then(|p| p.get(k))
-                    .map(json_text)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let mut row: Vec<String> =
+            keys.iter().map(|k| props.and_then(|p| p.get(k)).map(json_text).unwrap_or_default()).collect();
         let (lon, lat) = point_of(f);
         row.push(lat);
         row.push(lon);
@@ -283,20 +212,12 @@ fn flatten(features: &[serde_json::Value], lines: &[u64]) -> (Vec<u8>, Vec<u64>)
 /// (lon, lat) as text from a Point geometry, or the `latitude`/`longitude`
 /// properties when the geometry is missing.
 fn point_of(feature: &serde_json::Value) -> (String, String) {
-    let coords = feature
-        .get("geometry")
-        .and_then(|g| g.get("coordinates"))
-        .and_then(|c| c.as_array());
+    let coords = feature.get("geometry").and_then(|g| g.get("coordinates")).and_then(|c| c.as_array());
     if let Some(c) = coords.filter(|c| c.len() >= 2) {
         return (json_text(&c[0]), json_text(&c[1]));
     }
     let props = feature.get("properties");
-    let get = |k: &str| {
-        props
-            .and_then(|p| p.get(k))
-            .map(json_text)
-            .unwrap_or_default()
-    };
+    let get = |k: &str| props.and_then(|p| p.get(k)).map(json_text).unwrap_or_default();
     (get("longitude"), get("latitude"))
 }
 

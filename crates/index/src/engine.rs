@@ -156,7 +156,11 @@ fn describe(node: &Node) -> String {
     match &node.kind {
         NodeKind::Scale { input, log10, min, max, invert, .. } => {
             let names = input.names().join(", ");
-            format!("{}{}scale {min}..{max} of {names}", if *invert { "inverted " } else { "" }, if *log10 { "log10 " } else { "" })
+            format!(
+                "{}{}scale {min}..{max} of {names}",
+                if *invert { "inverted " } else { "" },
+                if *log10 { "log10 " } else { "" }
+            )
         }
         NodeKind::Aggregate { method, .. } => match method {
             Aggregation::Mean => "mean".into(),
@@ -179,9 +183,16 @@ impl Explanation {
         let value = self.value.map_or("missing".to_string(), |v| format!("{v:.2}"));
         let label = if self.label.is_empty() { String::new() } else { format!(" ({})", self.label) };
         out.push_str(&format!("{}{}{label} = {value}  [{}]", "  ".repeat(depth), self.id, self.how));
-        let direct_missing: Vec<&String> = self.missing_inputs.iter().filter(|m| self.children.iter().all(|c| !c.missing_inputs.contains(m))).collect();
+        let direct_missing: Vec<&String> = self
+            .missing_inputs
+            .iter()
+            .filter(|m| self.children.iter().all(|c| !c.missing_inputs.contains(m)))
+            .collect();
         if !direct_missing.is_empty() {
-            out.push_str(&format!("  missing: {}", direct_missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+            out.push_str(&format!(
+                "  missing: {}",
+                direct_missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         }
         out.push('\n');
         for c in &self.children {

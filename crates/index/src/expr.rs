@@ -279,7 +279,9 @@ impl Parser {
             }
         }
         let text: String = self.chars[start..self.pos].iter().collect();
-        text.parse().map(Expr::Num).map_err(|_| SyntaxError { position: start, message: format!("`{text}` is not a number") })
+        text.parse()
+            .map(Expr::Num)
+            .map_err(|_| SyntaxError { position: start, message: format!("`{text}` is not a number") })
     }
 
     fn name_or_call(&mut self) -> Result<Expr, SyntaxError> {
@@ -330,7 +332,11 @@ impl Parser {
         if !ok {
             return Err(SyntaxError {
                 position: start,
-                message: format!("`{name}` takes {} argument(s), got {}", arity.map_or("one or more".to_string(), |n| n.to_string()), args.len()),
+                message: format!(
+                    "`{name}` takes {} argument(s), got {}",
+                    arity.map_or("one or more".to_string(), |n| n.to_string()),
+                    args.len()
+                ),
             });
         }
         Ok(Expr::Call(func, args))

@@ -74,14 +74,20 @@ pub struct Reproduction {
 impl InformData {
     /// Reads the INFORM Risk workbook (.xlsx) as the JRC publishes it.
     pub fn from_workbook(path: &Path) -> Result<InformData, Error> {
-        let mut wb: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| Error::Workbook { path: path.to_path_buf(), message: e.to_string() })?;
+        let mut wb: Xlsx<_> = open_workbook(path)
+            .map_err(|e: calamine::XlsxError| Error::Workbook { path: path.to_path_buf(), message: e.to_string() })?;
         let sheet = |wb: &mut Xlsx<_>, name: &str| -> Result<Vec<Vec<Cell>>, Error> {
-            let range = wb.worksheet_range(name).map_err(|e| Error::Sheet { path: path.to_path_buf(), sheet: name.to_string(), message: format!("{e} (is this the INFORM Risk workbook?)") })?;
+            let range = wb.worksheet_range(name).map_err(|e| Error::Sheet {
+                path: path.to_path_buf(),
+                sheet: name.to_string(),
+                message: format!("{e} (is this the INFORM Risk workbook?)"),
+            })?;
             Ok(range.rows().map(|r| r.iter().map(Cell::from_data).collect()).collect())
         };
         let indicators = sheet(&mut wb, INDICATOR_SHEET)?;
         let scores = sheet(&mut wb, SCORES_SHEET)?;
-        let sheet_err = |sheet: &str, message: String| Error::Sheet { path: path.to_path_buf(), sheet: sheet.to_string(), message };
+        let sheet_err =
+            |sheet: &str, message: String| Error::Sheet { path: path.to_path_buf(), sheet: sheet.to_string(), message };
         let inputs = read_indicator_rows(&indicators).map_err(|m| sheet_err(INDICATOR_SHEET, m))?;
         let published = read_score_rows(&scores).map_err(|m| sheet_err(SCORES_SHEET, m))?;
         Ok(join(inputs, published))
@@ -92,15 +98,24 @@ impl InformData {
     /// and published scores (`COUNTRY,ISO3,<published column>...`).
     pub fn from_csv_excerpt(indicators: &Path, scores: &Path) -> Result<InformData, Error> {
         let read = |path: &Path| -> Result<Vec<Vec<Cell>>, Error> {
-            let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(path).map_err(|e| Error::Table { path: path.display().to_string(), line: 0, message: e.to_string() })?;
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_path(path)
+                .map_err(|e| Error::Table { path: path.display().to_string(), line: 0, message: e.to_string() })?;
             let mut rows = Vec::new();
             for (i, rec) in reader.records().enumerate() {
-                let rec = rec.map_err(|e| Error::Table { path: path.display().to_string(), line: i as u64 + 1, message: e.to_string() })?;
+                let rec = rec.map_err(|e| Error::Table {
+                    path: path.display().to_string(),
+                    line: i as u64 + 1,
+                    message: e.to_string(),
+                })?;
                 rows.push(rec.iter().map(Cell::from_text).collect());
             }
             Ok(rows)
         };
-        let table_err = |path: &Path, message: String| Error::Table { path: path.display().to_string(), line: 0, message };
+        let table_err =
+            |path: &Path, message: String| Error::Table { path: path.display().to_string(), line: 0, message };
         let inputs = read_indicator_rows(&read(indicators)?).map_err(|m| table_err(indicators, m))?;
         let published = read_score_rows(&read(scores)?).map_err(|m| table_err(scores, m))?;
         Ok(join(inputs, published))
@@ -172,7 +187,13 @@ fn read_indicator_rows(rows: &[Vec<Cell>]) -> Result<CountryRows<Inputs>, String
         if !is_iso3(row.get(1)) {
             continue;
         }
-        let inputs = ids.iter().zip(row).skip(2).filter(|(id, _)| !id.is_empty()).filter_map(|(id, c)| c.number().map(|x| (id.clone(), x))).collect();
+        let inputs = ids
+            .iter()
+            .zip(row)
+            .skip(2)
+            .filter(|(id, _)| !id.is_empty())
+            .filter_map(|(id, c)| c.number().map(|x| (id.clone(), x)))
+            .collect();
         out.push((row[1].text(), row[0].text(), inputs));
     }
     if out.is_empty() {
@@ -192,14 +213,21 @@ fn read_score_rows(rows: &[Vec<Cell>]) -> Result<CountryRows<HashMap<String, Opt
         if !is_iso3(row.get(1)) {
             continue;
         }
-        let values = names.iter().zip(row).skip(2).filter(|(n, _)| !n.is_empty()).map(|(n, c)| (n.clone(), c.number())).collect();
+        let values = names
+            .iter()
+            .zip(row)
+            .skip(2)
+            .filter(|(n, _)| !n.is_empty())
+            .map(|(n, c)| (n.clone(), c.number()))
+            .collect();
         out.push((row[1].text(), row[0].text(), values));
     }
     Ok(out)
 }
 
 fn join(inputs: CountryRows<Inputs>, published: CountryRows<HashMap<String, Option<f64>>>) -> InformData {
-    let mut by_iso: HashMap<String, HashMap<String, Option<f64>>> = published.into_iter().map(|(iso, _, p)| (iso, p)).collect();
+    let mut by_iso: HashMap<String, HashMap<String, Option<f64>>> =
+        published.into_iter().map(|(iso, _, p)| (iso, p)).collect();
     let countries = inputs
         .into_iter()
         .map(|(iso3, name, inputs)| {
@@ -216,7 +244,8 @@ fn join(inputs: CountryRows<Inputs>, published: CountryRows<HashMap<String, Opti
 pub fn reproduce(tree: &Tree, data: &InformData) -> Reproduction {
     let mut results = Vec::new();
     let mut headline_max = [0.0f64; 4];
-    let labelled: Vec<(&str, &str)> = tree.nodes.iter().filter(|n| !n.label.is_empty()).map(|n| (n.id.as_str(), n.label.as_str())).collect();
+    let labelled: Vec<(&str, &str)> =
+        tree.nodes.iter().filter(|n| !n.label.is_empty()).map(|n| (n.id.as_str(), n.label.as_str())).collect();
     let mut comp: BTreeMap<&str, ComponentDiff> = BTreeMap::new();
     for country in &data.countries {
         let eval = tree.evaluate(country.inputs.clone());
@@ -235,7 +264,13 @@ pub fn reproduce(tree: &Tree, data: &InformData) -> Reproduction {
         }
         for &(node, label) in &labelled {
             let Some(p) = country.published.get(label) else { continue };
-            let entry = comp.entry(node).or_insert_with(|| ComponentDiff { node: node.to_string(), column: label.to_string(), max_abs_diff: 0.0, worst_country: String::new(), presence_mismatches: 0 });
+            let entry = comp.entry(node).or_insert_with(|| ComponentDiff {
+                node: node.to_string(),
+                column: label.to_string(),
+                max_abs_diff: 0.0,
+                worst_country: String::new(),
+                presence_mismatches: 0,
+            });
             match (eval.value(node), p) {
                 (Some(c), Some(p)) => {
                     let d = (c - p).abs();
@@ -251,7 +286,9 @@ pub fn reproduce(tree: &Tree, data: &InformData) -> Reproduction {
         results.push(CountryResult { iso3: country.iso3.clone(), name: country.name.clone(), computed, published });
     }
     let mut components: Vec<ComponentDiff> = comp.into_values().collect();
-    components.sort_by(|a, b| b.max_abs_diff.total_cmp(&a.max_abs_diff).then(b.presence_mismatches.cmp(&a.presence_mismatches)));
+    components.sort_by(|a, b| {
+        b.max_abs_diff.total_cmp(&a.max_abs_diff).then(b.presence_mismatches.cmp(&a.presence_mismatches))
+    });
     Reproduction {
         n_countries: results.len(),
         max_abs_diff: headline_max.iter().copied().fold(0.0, f64::max),

@@ -26,7 +26,11 @@ pub struct AreaScore {
 
 /// Scores every area that has indicators or a hazard score. The hazard score
 /// (0-10) enters the tree as the input [`HAZARD_INPUT`].
-pub fn local_risk(tree: &Tree, indicators_by_area: &BTreeMap<String, Inputs>, hazard_by_area: &BTreeMap<String, f64>) -> Vec<AreaScore> {
+pub fn local_risk(
+    tree: &Tree,
+    indicators_by_area: &BTreeMap<String, Inputs>,
+    hazard_by_area: &BTreeMap<String, f64>,
+) -> Vec<AreaScore> {
     let areas: BTreeSet<&String> = indicators_by_area.keys().chain(hazard_by_area.keys()).collect();
     areas
         .into_iter()
@@ -37,7 +41,12 @@ pub fn local_risk(tree: &Tree, indicators_by_area: &BTreeMap<String, Inputs>, ha
             }
             let eval = tree.evaluate(inputs);
             let components = tree.outputs.iter().map(|o| (o.clone(), eval.value(o))).collect();
-            AreaScore { area: area.clone(), risk: eval.root(), components, missing_inputs: eval.missing_inputs(&tree.root) }
+            AreaScore {
+                area: area.clone(),
+                risk: eval.root(),
+                components,
+                missing_inputs: eval.missing_inputs(&tree.root),
+            }
         })
         .collect()
 }
@@ -100,17 +109,30 @@ fn read_table<R: Read>(reader: R, source_name: &str, wanted: &[(String, Option<S
     for (i, r) in records.enumerate() {
         rows.push((i as u64 + 2, r.map_err(|e| err(i as u64 + 2, e.to_string()))?));
     }
-    let tags: Option<Vec<String>> = rows.first().filter(|(_, r)| r.iter().any(|c| c.trim().starts_with('#'))).map(|(_, r)| r.iter().map(|c| c.trim().to_string()).collect());
+    let tags: Option<Vec<String>> = rows
+        .first()
+        .filter(|(_, r)| r.iter().any(|c| c.trim().starts_with('#')))
+        .map(|(_, r)| r.iter().map(|c| c.trim().to_string()).collect());
     if tags.is_some() {
         rows.remove(0);
     }
     let tag_at = |i: usize| tags.as_ref().and_then(|t| t.get(i)).map(String::as_str).unwrap_or("");
-    let pcode_col = (0..header.len())
-        .find(|&i| is_pcode_header(&header[i]) || is_pcode_tag(tag_at(i)))
-        .ok_or_else(|| err(1, format!("no P-code column: name one column e.g. \"admin1Pcode\" or tag it #adm1+code (columns: {})", header.join(", "))))?;
+    let pcode_col =
+        (0..header.len()).find(|&i| is_pcode_header(&header[i]) || is_pcode_tag(tag_at(i))).ok_or_else(|| {
+            err(
+                1,
+                format!(
+                    "no P-code column: name one column e.g. \"admin1Pcode\" or tag it #adm1+code (columns: {})",
+                    header.join(", ")
+                ),
+            )
+        })?;
     let mut columns: Vec<(usize, String)> = Vec::new();
     for (id, hxl) in wanted {
-        let found = (0..header.len()).find(|&i| header[i] == *id || hxl.as_ref().is_some_and(|h| !tag_at(i).is_empty() && normalise_tag(tag_at(i)) == normalise_tag(h)));
+        let found = (0..header.len()).find(|&i| {
+            header[i] == *id
+                || hxl.as_ref().is_some_and(|h| !tag_at(i).is_empty() && normalise_tag(tag_at(i)) == normalise_tag(h))
+        });
         if let Some(i) = found {
             columns.push((i, id.clone()));
         }
@@ -132,7 +154,10 @@ fn read_table<R: Read>(reader: R, source_name: &str, wanted: &[(String, Option<S
                 Ok(x) if x.is_finite() => {
                     entry.insert(id.clone(), x);
                 }
-                _ => table.warnings.push(format!("{source_name}, line {line}, column \"{}\": \"{cell}\" is not a number; treated as missing", header[*i])),
+                _ => table.warnings.push(format!(
+                    "{source_name}, line {line}, column \"{}\": \"{cell}\" is not a number; treated as missing",
+                    header[*i]
+                )),
             }
         }
     }

@@ -42,8 +42,7 @@ pub fn mean(values: &[(Option<f64>, f64)]) -> Option<f64> {
 
 /// Weighted geometric mean of the present values; `None` when none is present.
 pub fn geometric_mean(values: &[(Option<f64>, f64)]) -> Option<f64> {
-    let (log_sum, weight) =
-        present(values).fold((0.0, 0.0), |(s, w), (x, wi)| (s + wi * x.ln(), w + wi));
+    let (log_sum, weight) = present(values).fold((0.0, 0.0), |(s, w), (x, wi)| (s + wi * x.ln(), w + wi));
     (weight > 0.0).then(|| (log_sum / weight).exp())
 }
 

@@ -67,7 +67,9 @@ pub enum NodeKind {
         /// Missing as soon as one child is missing (instead of skipping it).
         require_all: bool,
     },
-    Expr { expr: Expr },
+    Expr {
+        expr: Expr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -183,7 +185,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn node_err(&self, node: &str, key: &str, message: impl Into<String>) -> Error {
-        Error::TreeNode { source_name: self.source.to_string(), node: node.to_string(), key: key.to_string(), message: message.into() }
+        Error::TreeNode {
+            source_name: self.source.to_string(),
+            node: node.to_string(),
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
     fn structure_err(&self, message: impl Into<String>) -> Error {
         Error::TreeStructure { source_name: self.source.to_string(), message: message.into() }
@@ -225,13 +232,23 @@ fn build(file: TreeFile, source: &str) -> Result<Tree, Error> {
 }
 
 fn build_node(ctx: &Ctx, s: NodeSpec, default_decimals: Option<u32>) -> Result<Node, Error> {
-    let parse = |key: &str, text: &str| Expr::parse(text).map_err(|e| ctx.node_err(&s.id, key, format!("cannot read the expression \"{text}\": {e}")));
+    let parse = |key: &str, text: &str| {
+        Expr::parse(text).map_err(|e| ctx.node_err(&s.id, key, format!("cannot read the expression \"{text}\": {e}")))
+    };
     let need = |key: &str, present: bool| {
-        if present { Ok(()) } else { Err(ctx.node_err(&s.id, key, format!("a node of kind \"{}\" needs `{key}`", kind_name(s.kind)))) }
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.node_err(&s.id, key, format!("a node of kind \"{}\" needs `{key}`", kind_name(s.kind))))
+        }
     };
     let misplaced = misplaced_keys(&s);
     if let Some(key) = misplaced.first() {
-        return Err(ctx.node_err(&s.id, key, format!("`{key}` has no meaning for a node of kind \"{}\"; remove it or change `kind`", kind_name(s.kind))));
+        return Err(ctx.node_err(
+            &s.id,
+            key,
+            format!("`{key}` has no meaning for a node of kind \"{}\"; remove it or change `kind`", kind_name(s.kind)),
+        ));
     }
     let kind = match s.kind {
         KindName::Scale => {
@@ -259,7 +276,11 @@ fn build_node(ctx: &Ctx, s: NodeSpec, default_decimals: Option<u32>) -> Result<N
             let children = s.children.unwrap_or_default();
             let weights = match s.weights {
                 Some(w) if w.len() != children.len() => {
-                    return Err(ctx.node_err(&s.id, "weights", format!("{} weights for {} children; give one weight per child", w.len(), children.len())));
+                    return Err(ctx.node_err(
+                        &s.id,
+                        "weights",
+                        format!("{} weights for {} children; give one weight per child", w.len(), children.len()),
+                    ));
                 }
                 Some(w) if w.iter().any(|&x| x.is_nan() || x <= 0.0) => {
                     return Err(ctx.node_err(&s.id, "weights", "weights must be positive numbers"));
@@ -267,18 +288,22 @@ fn build_node(ctx: &Ctx, s: NodeSpec, default_decimals: Option<u32>) -> Result<N
                 Some(w) => w,
                 None => vec![1.0; children.len()],
             };
-            NodeKind::Aggregate { method: s.method.unwrap_or(Aggregation::Mean), children, weights, when_all_missing: s.when_all_missing, zero_to: s.zero_to, require_all: s.require_all }
+            NodeKind::Aggregate {
+                method: s.method.unwrap_or(Aggregation::Mean),
+                children,
+                weights,
+                when_all_missing: s.when_all_missing,
+                zero_to: s.zero_to,
+                require_all: s.require_all,
+            }
         }
         KindName::Expr => {
             need("expr", s.expr.is_some())?;
             NodeKind::Expr { expr: parse("expr", s.expr.as_deref().unwrap_or_default())? }
         }
     };
-    let decimals = if s.exact {
-        None
-    } else {
-        s.decimals.or(if s.kind == KindName::Expr { None } else { default_decimals })
-    };
+    let decimals =
+        if s.exact { None } else { s.decimals.or(if s.kind == KindName::Expr { None } else { default_decimals }) };
     Ok(Node { id: s.id, label: s.label, kind, decimals })
 }
 
@@ -332,17 +357,31 @@ fn check_references(ctx: &Ctx, tree: &Tree) -> Result<(), Error> {
         if let NodeKind::Scale { inner: Some(inner), .. } = &node.kind
             && let Some(bad) = inner.names().into_iter().find(|n| *n != "x")
         {
-            return Err(ctx.node_err(&node.id, "inner", format!("\"{bad}\": `inner` may only use the variable `x` (the raw value)")));
+            return Err(ctx.node_err(
+                &node.id,
+                "inner",
+                format!("\"{bad}\": `inner` may only use the variable `x` (the raw value)"),
+            ));
         }
         for (key, name) in references(node) {
             if !tree.by_id.contains_key(name) && !tree.input_ids.contains(name) {
-                return Err(ctx.node_err(&node.id, key, format!("\"{name}\" is neither a [[node]] id nor an [[input]] id; fix the spelling or declare it{}", suggestion(tree, name))));
+                return Err(ctx.node_err(
+                    &node.id,
+                    key,
+                    format!(
+                        "\"{name}\" is neither a [[node]] id nor an [[input]] id; fix the spelling or declare it{}",
+                        suggestion(tree, name)
+                    ),
+                ));
             }
         }
     }
     for id in std::iter::once(&tree.root).chain(&tree.outputs) {
         if !tree.by_id.contains_key(id) {
-            return Err(ctx.structure_err(format!("[index] names \"{id}\" as root or output, but no [[node]] has that id{}", suggestion(tree, id))));
+            return Err(ctx.structure_err(format!(
+                "[index] names \"{id}\" as root or output, but no [[node]] has that id{}",
+                suggestion(tree, id)
+            )));
         }
     }
     Ok(())
@@ -366,13 +405,24 @@ fn evaluation_order(ctx: &Ctx, tree: &Tree) -> Result<Vec<usize>, Error> {
         Active,
         Done,
     }
-    fn visit(i: usize, tree: &Tree, marks: &mut [Mark], order: &mut Vec<usize>, path: &mut Vec<usize>, ctx: &Ctx) -> Result<(), Error> {
+    fn visit(
+        i: usize,
+        tree: &Tree,
+        marks: &mut [Mark],
+        order: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+        ctx: &Ctx,
+    ) -> Result<(), Error> {
         match marks[i] {
             Mark::Done => return Ok(()),
             Mark::Active => {
                 let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                let cycle: Vec<&str> = path[start..].iter().chain(std::iter::once(&i)).map(|&p| tree.nodes[p].id.as_str()).collect();
-                return Err(ctx.structure_err(format!("nodes refer to each other in a circle: {}; break the loop", cycle.join(" -> "))));
+                let cycle: Vec<&str> =
+                    path[start..].iter().chain(std::iter::once(&i)).map(|&p| tree.nodes[p].id.as_str()).collect();
+                return Err(ctx.structure_err(format!(
+                    "nodes refer to each other in a circle: {}; break the loop",
+                    cycle.join(" -> ")
+                )));
             }
             Mark::New => {}
         }

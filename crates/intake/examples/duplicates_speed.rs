@@ -11,8 +11,13 @@ fn main() {
     let start = 1_714_521_600i64; // 2024-05-01
     let span = 30 * 86_400i64;
     // 400 invented words, so that unrelated reports rarely share many trigrams.
-    let syllables = ["ka", "mo", "ri", "ba", "to", "ne", "sa", "gu", "li", "de", "po", "zu", "fa", "wi", "ye", "ho", "ju", "ce", "xo", "vi"];
-    let vocabulary: Vec<String> = (0..400).map(|w| format!("{}{}{}", syllables[w % 20], syllables[(w / 20) % 20], syllables[(w * 7) % 20])).collect();
+    let syllables = [
+        "ka", "mo", "ri", "ba", "to", "ne", "sa", "gu", "li", "de", "po", "zu", "fa", "wi", "ye", "ho", "ju", "ce",
+        "xo", "vi",
+    ];
+    let vocabulary: Vec<String> = (0..400)
+        .map(|w| format!("{}{}{}", syllables[w % 20], syllables[(w / 20) % 20], syllables[(w * 7) % 20]))
+        .collect();
     let cands: Vec<Candidate> = (0..n)
         .map(|i| {
             let copy = i % 10 == 9;

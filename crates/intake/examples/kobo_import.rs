@@ -14,9 +14,8 @@ use vitalcore_intake::{CategoryMap, ContactKey, Intake};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let export = args
-        .next()
-        .unwrap_or_else(|| "../shared/datasets/kobo-reach-cleaningtools/cleaningtools_raw_data.csv".into());
+    let export =
+        args.next().unwrap_or_else(|| "../shared/datasets/kobo-reach-cleaningtools/cleaningtools_raw_data.csv".into());
     let mapping_path = args.next().unwrap_or_else(|| "crates/intake/data/kobo/reach-cleaningtools.toml".into());
     let data = std::fs::read(&export).unwrap_or_else(|e| fail(&format!("{export}: {e}")));
     let mapping_text = std::fs::read_to_string(&mapping_path).unwrap_or_else(|e| fail(&format!("{mapping_path}: {e}")));
@@ -48,8 +47,14 @@ fn main() {
     }
     .unwrap_or_else(|e| fail(&e.to_string()));
     let elapsed = started.elapsed();
-    println!("{export}: {} rows, {} reports, {} rejected, {} already seen ({:.1} ms)",
-        out.rows, out.reports.len(), out.rejected.len(), out.already_seen.len(), elapsed.as_secs_f64() * 1e3);
+    println!(
+        "{export}: {} rows, {} reports, {} rejected, {} already seen ({:.1} ms)",
+        out.rows,
+        out.reports.len(),
+        out.rejected.len(),
+        out.already_seen.len(),
+        elapsed.as_secs_f64() * 1e3
+    );
     let mut reasons: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
     for e in &out.rejected {
         reasons.entry((e.field.clone(), e.reason.clone())).or_default().push(e.line);

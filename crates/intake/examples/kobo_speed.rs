@@ -24,7 +24,8 @@ contact = "reporter/phone"
 "#;
 
 fn synthesise(rows: usize) -> Vec<u8> {
-    let categories = ["attack", "killing", "looting_extortion", "displacement", "epidemic", "cattle_crop_theft", "water"];
+    let categories =
+        ["attack", "killing", "looting_extortion", "displacement", "epidemic", "cattle_crop_theft", "water"];
     let urgencies = ["low", "medium", "high", "critical"];
     let mut out = String::with_capacity(rows * 400);
     out.push_str("start,end,incident/description,incident/category,incident/urgency,incident/date,where/village,where/pcode,where/gps,_gps_latitude,_gps_longitude,_gps_altitude,_gps_precision,reporter/phone,consent,household/size,household/head_sex,_id,_uuid,_submission_time,_index\n");
@@ -32,7 +33,9 @@ fn synthesise(rows: usize) -> Vec<u8> {
         let lat = 4.0 + (i % 900) as f64 * 0.005;
         let lon = 16.0 + (i % 700) as f64 * 0.007;
         let lat_text = if i % 50 == 7 { "95.0".to_string() } else { format!("{lat:.5}") };
-        let text = if i % 50 == 13 { String::new() } else {
+        let text = if i % 50 == 13 {
+            String::new()
+        } else {
             format!("Rapport {i}: des hommes armés ont été vus près du village {}, les habitants ont peur", i % 997)
         };
         let _ = writeln!(

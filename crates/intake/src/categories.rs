@@ -55,8 +55,7 @@ impl CategoryMap {
     /// Parses a category file and checks every dimension and theme id
     /// against `framework`.
     pub fn from_toml(text: &str, framework: &Framework) -> Result<CategoryMap, CategoryError> {
-        let file: CategoryFile =
-            toml::from_str(text).map_err(|e| CategoryError::Syntax(e.to_string()))?;
+        let file: CategoryFile = toml::from_str(text).map_err(|e| CategoryError::Syntax(e.to_string()))?;
         let map = CategoryMap { categories: file.category };
         map.validate(framework)?;
         Ok(map)
@@ -108,9 +107,7 @@ impl CategoryMap {
         let wanted = raw.trim();
         self.categories.iter().find(|c| c.id.eq_ignore_ascii_case(wanted)).or_else(|| {
             let lower = wanted.to_lowercase();
-            self.categories
-                .iter()
-                .find(|c| c.labels.values().any(|l| l.to_lowercase() == lower))
+            self.categories.iter().find(|c| c.labels.values().any(|l| l.to_lowercase() == lower))
         })
     }
 

@@ -31,9 +31,7 @@ const TAG_LEN: usize = 16;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum CryptoError {
-    #[error(
-        "the contact key must be 32 bytes written as 64 hex digits or as base64 (44 characters); got {0}"
-    )]
+    #[error("the contact key must be 32 bytes written as 64 hex digits or as base64 (44 characters); got {0}")]
     BadKey(String),
     #[error(
         "this contact was sealed with another key (key id {found}); the configured key has id {configured}. \
@@ -117,10 +115,8 @@ impl ContactKey {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|e| CryptoError::Random(e.to_string()))?;
         let payload = Payload { msg: contact.expose_secret().as_bytes(), aad: reference.as_bytes() };
-        let ciphertext = self
-            .cipher()
-            .encrypt(&XNonce::from(nonce), payload)
-            .expect("encryption with a valid key does not fail");
+        let ciphertext =
+            self.cipher().encrypt(&XNonce::from(nonce), payload).expect("encryption with a valid key does not fail");
         let mut data = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         data.extend_from_slice(&nonce);
         data.extend_from_slice(&ciphertext);
@@ -180,8 +176,11 @@ impl ContactKey {
     /// be linked without storing or showing the number. Spaces, dashes and
     /// a `tel:` prefix are ignored; letters are compared lower-case.
     pub fn pseudonym(&self, contact: &str) -> String {
-        let mut subkey: [u8; 32] =
-            Sha256::new().chain_update(b"vitalcore pseudonym key").chain_update(self.key.expose_secret()).finalize().into();
+        let mut subkey: [u8; 32] = Sha256::new()
+            .chain_update(b"vitalcore pseudonym key")
+            .chain_update(self.key.expose_secret())
+            .finalize()
+            .into();
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&subkey).expect("any key length");
         subkey.zeroize();
         let normalised: String = contact

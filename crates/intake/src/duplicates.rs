@@ -131,7 +131,11 @@ pub fn find_duplicates(candidates: &[Candidate], rules: &DuplicateRules) -> Vec<
     pairs.sort_by(|x, y| (candidates[x.0].time, x.0, x.1).cmp(&(candidates[y.0].time, y.0, y.1)));
     pairs
         .into_iter()
-        .map(|(i, j, link)| DuplicatePair { a: candidates[i].reference.clone(), b: candidates[j].reference.clone(), link })
+        .map(|(i, j, link)| DuplicatePair {
+            a: candidates[i].reference.clone(),
+            b: candidates[j].reference.clone(),
+            link,
+        })
         .collect()
 }
 
@@ -496,7 +500,10 @@ mod tests {
         assert_eq!(others(0), [Reference::from_number(1)]);
         assert!(links[1].is_empty() && links[2].is_empty() && links[3].is_empty(), "{links:?}");
         assert_eq!(back.len(), 1);
-        assert_eq!((back[0].0.clone(), back[0].1.other.clone()), (Reference::from_number(1), Reference::from_number(2)));
+        assert_eq!(
+            (back[0].0.clone(), back[0].1.other.clone()),
+            (Reference::from_number(1), Reference::from_number(2))
+        );
         // Same text, 6 h of 48: 0.6 x 1 + 0.2 x (1 - 6/48) + 0.2 x 0.5 (matched by area).
         assert!((links[0][0].score - (0.6 + 0.2 * 42.0 / 48.0 + 0.1)).abs() < 1e-12, "{}", links[0][0].score);
     }

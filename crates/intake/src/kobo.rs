@@ -128,22 +128,34 @@ impl KoboMapping {
             return Err(invalid("form".into(), "give the form a name (uuids are remembered per form)".into()));
         }
         if m.questions.text.names().iter().all(|n| n.trim().is_empty()) {
-            return Err(invalid("questions.text".into(), "name at least one question that holds the report text".into()));
+            return Err(invalid(
+                "questions.text".into(),
+                "name at least one question that holds the report text".into(),
+            ));
         }
         let known = || categories.ids().collect::<Vec<_>>().join(", ");
         for (code, id) in &m.category_values {
             if categories.find(id).is_none() {
-                return Err(invalid(format!("category_values.{code}"), format!("`{id}` is not a category; use one of {}", known())));
+                return Err(invalid(
+                    format!("category_values.{code}"),
+                    format!("`{id}` is not a category; use one of {}", known()),
+                ));
             }
         }
         if let Some(id) = &m.defaults.category
             && categories.find(id).is_none()
         {
-            return Err(invalid("defaults.category".into(), format!("`{id}` is not a category; use one of {}", known())));
+            return Err(invalid(
+                "defaults.category".into(),
+                format!("`{id}` is not a category; use one of {}", known()),
+            ));
         }
-        for (key, value) in m.urgency_values.iter().map(|(k, v)| (format!("urgency_values.{k}"), v)).chain(
-            m.defaults.urgency.iter().map(|v| ("defaults.urgency".to_string(), v)),
-        ) {
+        for (key, value) in m
+            .urgency_values
+            .iter()
+            .map(|(k, v)| (format!("urgency_values.{k}"), v))
+            .chain(m.defaults.urgency.iter().map(|v| ("defaults.urgency".to_string(), v)))
+        {
             value.parse::<crate::report::Urgency>().map_err(|reason| invalid(key, reason))?;
         }
         Ok(m)
@@ -250,8 +262,17 @@ fn clean_header(raw: &str) -> String {
     let h = raw.trim().trim_start_matches('\u{feff}');
     let h = h.strip_prefix("X.U.FEFF.").unwrap_or(h);
     const META: [&str; 11] = [
-        "uuid", "id", "submission_time", "index", "notes", "status", "submitted_by", "geolocation",
-        "validation_status", "tags", "version",
+        "uuid",
+        "id",
+        "submission_time",
+        "index",
+        "notes",
+        "status",
+        "submitted_by",
+        "geolocation",
+        "validation_status",
+        "tags",
+        "version",
     ];
     if let Some(rest) = h.strip_prefix("X_")
         && META.contains(&rest)
@@ -320,8 +341,7 @@ fn find_column(headers: &[String], key: &str, name: &str) -> Result<usize, KoboE
     if let Some(i) = headers.iter().position(|h| canonical(h) == wanted) {
         return Ok(i);
     }
-    let matches: Vec<usize> =
-        (0..headers.len()).filter(|&i| last_segment(&headers[i]) == last_segment(name)).collect();
+    let matches: Vec<usize> = (0..headers.len()).filter(|&i| last_segment(&headers[i]) == last_segment(name)).collect();
     match matches.as_slice() {
         [i] => Ok(*i),
         [] => Err(KoboError::Mapping {
@@ -489,8 +509,10 @@ impl RowContext<'_> {
             None => None,
         };
         let get = |i: Option<usize>| i.and_then(|i| cell(row, i)).map(str::to_string);
-        let category = get(c.category).map(|raw| map_code(&raw, &m.category_values)).or_else(|| m.defaults.category.clone());
-        let urgency = get(c.urgency).map(|raw| map_code(&raw, &m.urgency_values)).or_else(|| m.defaults.urgency.clone());
+        let category =
+            get(c.category).map(|raw| map_code(&raw, &m.category_values)).or_else(|| m.defaults.category.clone());
+        let urgency =
+            get(c.urgency).map(|raw| map_code(&raw, &m.urgency_values)).or_else(|| m.defaults.urgency.clone());
         Ok(ReportDraft {
             text: text.join(" | "),
             language: get(c.language).or_else(|| m.defaults.language.clone()),
@@ -592,14 +614,14 @@ pub fn import_csv(
     now: Timestamp,
 ) -> Result<KoboImport, KoboError> {
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(data))
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(data);
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(sniff_delimiter(data)).flexible(true).has_headers(true).from_reader(data);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| KoboError::Export { file: file.to_string(), reason: format!("the header line is unreadable: {e}") })?
+        .map_err(|e| KoboError::Export {
+            file: file.to_string(),
+            reason: format!("the header line is unreadable: {e}"),
+        })?
         .iter()
         .map(str::to_string)
         .collect();

@@ -23,8 +23,8 @@
 pub mod auth;
 pub mod categories;
 pub mod crypto;
-pub mod duration;
 pub mod duplicates;
+pub mod duration;
 pub mod kobo;
 pub mod messages;
 pub mod outbox;

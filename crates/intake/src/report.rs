@@ -174,11 +174,17 @@ impl FromStr for Urgency {
 pub enum Channel {
     WebForm,
     /// A partner system posting to the JSON API with its own token.
-    Api { partner: String },
+    Api {
+        partner: String,
+    },
     /// An SMS gateway webhook (`twilio`, `rapidpro`).
-    Sms { gateway: String },
+    Sms {
+        gateway: String,
+    },
     /// A KoBoToolbox/ODK export; `form` names the mapping used.
-    Kobo { form: String },
+    Kobo {
+        form: String,
+    },
     Cli,
 }
 
@@ -335,8 +341,11 @@ impl FieldError {
 
     /// `Field: message` in `lang`, naming the field the way the form does.
     pub fn describe_in(&self, lang: &str) -> String {
-        crate::messages::Messages::built_in()
-            .render(lang, "form.field_error", &[("field", self.field_in(lang)), ("message", &self.message_in(lang))])
+        crate::messages::Messages::built_in().render(
+            lang,
+            "form.field_error",
+            &[("field", self.field_in(lang)), ("message", &self.message_in(lang))],
+        )
     }
 }
 
@@ -523,7 +532,8 @@ impl Intake {
 
     /// Category tags merged with what the reader finds in the text.
     fn tags_for(&self, category: Option<&str>, text: &str, language: Option<&str>) -> Tags {
-        let mut tags = category.and_then(|c| self.categories.find(c)).map(|c| self.categories.tags(c)).unwrap_or_default();
+        let mut tags =
+            category.and_then(|c| self.categories.find(c)).map(|c| self.categories.tags(c)).unwrap_or_default();
         let read = self.reader.read(text, language);
         for d in read.dimensions {
             if !tags.dimensions.contains(&d) {
@@ -554,7 +564,11 @@ fn check_text(raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     if n == 0 {
         errors.push(FieldError::new("text", "invalid.text_empty", vec![]));
     } else if n > max {
-        errors.push(FieldError::new("text", "invalid.text_too_long", vec![("n", n.to_string()), ("max", max.to_string())]));
+        errors.push(FieldError::new(
+            "text",
+            "invalid.text_too_long",
+            vec![("n", n.to_string()), ("max", max.to_string())],
+        ));
     }
     text.to_string()
 }
@@ -572,7 +586,11 @@ fn check_language(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Str
 
 fn check_urgency(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Urgency> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    raw.parse().map_err(|_: String| errors.push(FieldError::new("urgency", "invalid.urgency", vec![("value", raw.to_string())]))).ok()
+    raw.parse()
+        .map_err(|_: String| {
+            errors.push(FieldError::new("urgency", "invalid.urgency", vec![("value", raw.to_string())]))
+        })
+        .ok()
 }
 
 fn check_place(draft: &ReportDraft, max: usize, errors: &mut Vec<FieldError>) -> ReportPlace {
@@ -618,7 +636,11 @@ fn check_event_time(
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
     match parse_time(raw) {
         Ok(t) if t.duration_since(now) > tolerance => {
-            errors.push(FieldError::new("event_time", "invalid.future", vec![("value", raw.to_string()), ("now", now.to_string())]));
+            errors.push(FieldError::new(
+                "event_time",
+                "invalid.future",
+                vec![("value", raw.to_string()), ("now", now.to_string())],
+            ));
             None
         }
         Ok(t) => Some(t),

@@ -126,7 +126,8 @@ pub fn parse_rapidpro(body: &[u8]) -> Result<InboundSms, SmsError> {
     }
     let form = parse_form(body)?;
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let from = get("from").or_else(|| get("urn")).filter(|f| !f.trim().is_empty()).ok_or(SmsError::MissingField("from"))?;
+    let from =
+        get("from").or_else(|| get("urn")).filter(|f| !f.trim().is_empty()).ok_or(SmsError::MissingField("from"))?;
     let text = get("text").ok_or(SmsError::MissingField("text"))?;
     check_text(&text)?;
     Ok(InboundSms {
@@ -155,9 +156,9 @@ fn parse_rapidpro_json(body: &[u8]) -> Result<InboundSms, SmsError> {
         .ok_or(SmsError::MissingField("contact.urn"))?;
     let text = str_at(&["input", "text"]).or_else(|| str_at(&["text"])).ok_or(SmsError::MissingField("input.text"))?;
     check_text(&text)?;
-    let id = str_at(&["input", "uuid"]).or_else(|| str_at(&["id"])).or_else(|| {
-        v.get("id").and_then(Value::as_i64).map(|n| n.to_string())
-    });
+    let id = str_at(&["input", "uuid"])
+        .or_else(|| str_at(&["id"]))
+        .or_else(|| v.get("id").and_then(Value::as_i64).map(|n| n.to_string()));
     Ok(InboundSms {
         gateway: Gateway::RapidPro,
         from: SecretString::from(strip_urn_scheme(&from)),
@@ -251,12 +252,32 @@ fn shorten(s: &str) -> String {
 /// common function words; `None` when neither dominates.
 pub fn guess_language(text: &str) -> Option<&'static str> {
     const FR: &[&str] = &[
-        "le", "la", "les", "des", "un", "une", "est", "et", "dans", "sur", "nous", "il", "ils", "à", "au", "aux",
-        "du", "de", "sont", "ont", "pas", "village", "hier", "attaque", "merci",
+        "le", "la", "les", "des", "un", "une", "est", "et", "dans", "sur", "nous", "il", "ils", "à", "au", "aux", "du",
+        "de", "sont", "ont", "pas", "village", "hier", "attaque", "merci",
     ];
     const EN: &[&str] = &[
-        "the", "a", "an", "is", "are", "and", "in", "on", "we", "he", "they", "to", "of", "was", "were", "have",
-        "has", "not", "yesterday", "attack", "help", "please",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "and",
+        "in",
+        "on",
+        "we",
+        "he",
+        "they",
+        "to",
+        "of",
+        "was",
+        "were",
+        "have",
+        "has",
+        "not",
+        "yesterday",
+        "attack",
+        "help",
+        "please",
     ];
     let (mut fr, mut en) = (0, 0);
     for word in text.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
@@ -286,10 +307,7 @@ pub fn rejection_text(lang: &str) -> String {
 
 /// Twilio's reply format (TwiML) with one message.
 pub fn twiml(message: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{}</Message></Response>",
-        xml_escape(message)
-    )
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{}</Message></Response>", xml_escape(message))
 }
 
 fn xml_escape(s: &str) -> String {

@@ -191,7 +191,11 @@ pub fn correct_report_tags(
 }
 
 /// Every id is one of the framework's, or the error lists the known ones.
-fn check_known(ids: &[String], known: &[vitalcore_framework::taxonomy::Category], what: &str) -> Result<(), AccessError> {
+fn check_known(
+    ids: &[String],
+    known: &[vitalcore_framework::taxonomy::Category],
+    what: &str,
+) -> Result<(), AccessError> {
     match ids.iter().find(|id| !known.iter().any(|k| &k.id == *id)) {
         None => Ok(()),
         Some(id) => Err(AccessError::UnknownTag(format!(
@@ -240,7 +244,9 @@ impl AccessError {
             AccessError::Denied(_) => 403,
             AccessError::NotFound(_) | AccessError::NoContact(_) => 404,
             AccessError::Workflow(_) | AccessError::Store(StoreError::Conflict(_)) => 409,
-            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose) | AccessError::UnknownTag(_) | AccessError::Outbox(_) => 422,
+            AccessError::Crypto(crate::crypto::CryptoError::NoPurpose)
+            | AccessError::UnknownTag(_)
+            | AccessError::Outbox(_) => 422,
             AccessError::Crypto(_) | AccessError::Store(_) => 500,
         }
     }
@@ -418,8 +424,13 @@ impl ReportStore for MemoryStore {
         if let Some(m) = messages.iter().find(|m| !inner.reports.contains_key(&m.report)) {
             return Err(StoreError::NotFound(format!("report {}", m.report)));
         }
-        if let Some(m) = messages.iter().find(|m| inner.outbox.iter().any(|o| o.report == m.report && o.step_seq == m.step_seq)) {
-            return Err(StoreError::Conflict(format!("step #{} of alert {} already queued a message", m.step_seq, m.report)));
+        if let Some(m) =
+            messages.iter().find(|m| inner.outbox.iter().any(|o| o.report == m.report && o.step_seq == m.step_seq))
+        {
+            return Err(StoreError::Conflict(format!(
+                "step #{} of alert {} already queued a message",
+                m.step_seq, m.report
+            )));
         }
         // The step is checked before anything is kept, so a refused step queues nothing.
         append_step_locked(&mut inner, record)?;

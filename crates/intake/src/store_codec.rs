@@ -92,7 +92,13 @@ pub fn check_next_step(record: &StepRecord, recorded: i64) -> Result<(), StoreEr
     }))
 }
 
-pub fn step_record(alert: &Reference, seq: i64, detail: &str, user_id: String, at: &str) -> Result<StepRecord, StoreError> {
+pub fn step_record(
+    alert: &Reference,
+    seq: i64,
+    detail: &str,
+    user_id: String,
+    at: &str,
+) -> Result<StepRecord, StoreError> {
     let what = || damaged(format!("step #{seq} of alert {alert}"));
     let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
     Ok(StepRecord {

@@ -249,7 +249,12 @@ impl AlertStatus {
         }
     }
 
-    fn record_feedback(&mut self, alert: &Reference, step: &Step, feedback: Option<&Feedback>) -> Result<(), WorkflowError> {
+    fn record_feedback(
+        &mut self,
+        alert: &Reference,
+        step: &Step,
+        feedback: Option<&Feedback>,
+    ) -> Result<(), WorkflowError> {
         if let Some(f) = feedback {
             let missing = |field| WorkflowError::MissingField { alert: alert.to_string(), step: step.name(), field };
             if f.message.trim().is_empty() {
@@ -451,9 +456,12 @@ impl Deadlines {
     pub fn from_toml(text: &str) -> Result<Deadlines, DeadlineError> {
         let file: DeadlineFile = toml::from_str(text).map_err(|e| DeadlineError::Syntax(e.to_string()))?;
         let mut per_urgency = BTreeMap::new();
-        for (urgency, raw) in
-            [(Urgency::Critical, file.critical), (Urgency::High, file.high), (Urgency::Medium, file.medium), (Urgency::Low, file.low)]
-        {
+        for (urgency, raw) in [
+            (Urgency::Critical, file.critical),
+            (Urgency::High, file.high),
+            (Urgency::Medium, file.medium),
+            (Urgency::Low, file.low),
+        ] {
             let name = urgency.as_str();
             let raw = raw.ok_or_else(|| DeadlineError::Invalid {
                 key: name.into(),
@@ -503,7 +511,9 @@ fn read_duration(urgency: &str, field: &str, raw: Option<String>) -> Result<Sign
 fn check_more_urgent_is_sooner(per: &BTreeMap<Urgency, Deadline>) -> Result<(), DeadlineError> {
     for pair in Urgency::ALL.windows(2) {
         let (less, more) = (per[&pair[0]], per[&pair[1]]);
-        for (field, a, b) in [("acknowledge", less.acknowledge, more.acknowledge), ("respond", less.respond, more.respond)] {
+        for (field, a, b) in
+            [("acknowledge", less.acknowledge, more.acknowledge), ("respond", less.respond, more.respond)]
+        {
             if b > a {
                 return Err(DeadlineError::Invalid {
                     key: format!("{}.{field}", pair[1]),
@@ -602,9 +612,7 @@ fn median(sorted: &[SignedDuration]) -> Option<SignedDuration> {
     if n % 2 == 1 {
         Some(sorted[n / 2])
     } else {
-        Some(SignedDuration::from_nanos_i128(
-            (sorted[n / 2 - 1].as_nanos() + sorted[n / 2].as_nanos()) / 2,
-        ))
+        Some(SignedDuration::from_nanos_i128((sorted[n / 2 - 1].as_nanos() + sorted[n / 2].as_nanos()) / 2))
     }
 }
 

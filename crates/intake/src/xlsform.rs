@@ -42,9 +42,8 @@ impl FormLabels {
         let mut book = calamine::Xlsx::new(std::io::Cursor::new(data))
             .map_err(|e| XlsFormError::Unreadable(format!("not a readable XLSX workbook: {e}")))?;
         let mut sheet = |name: &str| -> Result<Sheet, XlsFormError> {
-            let range = book
-                .worksheet_range(name)
-                .map_err(|e| XlsFormError::Unreadable(format!("sheet `{name}`: {e}")))?;
+            let range =
+                book.worksheet_range(name).map_err(|e| XlsFormError::Unreadable(format!("sheet `{name}`: {e}")))?;
             Ok(range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect())
         };
         let survey = sheet("survey")?;
@@ -74,11 +73,8 @@ impl FormLabels {
         let header = choices.first().ok_or(XlsFormError::MissingColumn { sheet: "choices", column: "list_name" })?;
         let list_col = col(header, "list_name", "choices").or_else(|_| col(header, "list name", "choices"))?;
         let name_col = col(header, "name", "choices")?;
-        let label_cols: Vec<(usize, String)> = header
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| label_language(h).map(|lang| (i, lang)))
-            .collect();
+        let label_cols: Vec<(usize, String)> =
+            header.iter().enumerate().filter_map(|(i, h)| label_language(h).map(|lang| (i, lang))).collect();
         for row in &choices[1..] {
             let (list, code) = (row.get(list_col).map(|s| s.trim()), row.get(name_col).map(|s| s.trim()));
             let (Some(list), Some(code)) = (list, code) else { continue };
@@ -129,7 +125,11 @@ impl FormLabels {
         }
         let parts: Vec<String> = raw
             .split_whitespace()
-            .map(|code| self.label(question, code, lang).map(|l| l.trim_end_matches(';').to_string()).unwrap_or_else(|| code.to_string()))
+            .map(|code| {
+                self.label(question, code, lang)
+                    .map(|l| l.trim_end_matches(';').to_string())
+                    .unwrap_or_else(|| code.to_string())
+            })
             .collect();
         parts.join("; ")
     }
@@ -170,7 +170,9 @@ fn read_csv(data: &[u8]) -> Result<Sheet, XlsFormError> {
         .from_reader(data);
     reader
         .records()
-        .map(|r| r.map(|rec| rec.iter().map(str::to_string).collect()).map_err(|e| XlsFormError::Unreadable(e.to_string())))
+        .map(|r| {
+            r.map(|rec| rec.iter().map(str::to_string).collect()).map_err(|e| XlsFormError::Unreadable(e.to_string()))
+        })
         .collect()
 }
 

@@ -62,13 +62,17 @@ impl DimensionPanel {
     /// any column order). Months "YYYY-MM" are completed to a gap-free range;
     /// absent unit-month-dimension cells count 0; repeated rows add up.
     pub fn from_csv<R: Read>(reader: R, source_name: &str) -> Result<DimensionPanel, PanelError> {
-        let row_err = |line: u64, message: String| PanelError::Row { source_name: source_name.to_string(), line, message };
+        let row_err =
+            |line: u64, message: String| PanelError::Row { source_name: source_name.to_string(), line, message };
         let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
         let headers = rdr.headers().map_err(|e| row_err(1, e.to_string()))?.clone();
         let col = |name: &str| {
             headers.iter().position(|h| h.eq_ignore_ascii_case(name)).ok_or_else(|| PanelError::File {
                 source_name: source_name.to_string(),
-                message: format!("no `{name}` column; the header must name unit, month, dimension and count (found: {})", headers.iter().collect::<Vec<_>>().join(", ")),
+                message: format!(
+                    "no `{name}` column; the header must name unit, month, dimension and count (found: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
             })
         };
         let (cu, cm, cd, cc) = (col("unit")?, col("month")?, col("dimension")?, col("count")?);
@@ -77,7 +81,11 @@ impl DimensionPanel {
             let line = i as u64 + 2;
             let rec = rec.map_err(|e| row_err(line, e.to_string()))?;
             let field = |c: usize| rec.get(c).unwrap_or("").to_string();
-            let count: f64 = field(cc).parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0).ok_or_else(|| row_err(line, format!("count \"{}\" is not a non-negative number", field(cc))))?;
+            let count: f64 = field(cc)
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| row_err(line, format!("count \"{}\" is not a non-negative number", field(cc))))?;
             if field(cu).is_empty() || field(cm).is_empty() || field(cd).is_empty() {
                 return Err(row_err(line, "unit, month and dimension must not be empty".into()));
             }
@@ -125,7 +133,8 @@ mod tests {
 
     #[test]
     fn csv_fills_gaps_and_adds_repeats() {
-        let text = "unit,month,dimension,count\nA,2023-11,food,2\nA,2024-01,food,1\nA,2024-01,food,3\nB,2023-12,health,5\n";
+        let text =
+            "unit,month,dimension,count\nA,2023-11,food,2\nA,2024-01,food,1\nA,2024-01,food,3\nB,2023-12,health,5\n";
         let p = DimensionPanel::from_csv(text.as_bytes(), "t.csv").unwrap();
         assert_eq!(p.months, vec!["2023-11", "2023-12", "2024-01"]);
         assert_eq!(p.units, vec!["A", "B"]);

@@ -10,7 +10,14 @@ fn quote(s: &str) -> String {
 /// labels carry lag, strength and q-value; pen width grows with |strength|;
 /// negative associations are dashed.
 pub fn to_dot(network: &Network, dimensions: &[String]) -> String {
-    let mut out = format!("digraph {} {{\n  label={};\n  node [shape=box, style=rounded];\n", quote("threat_network"), quote(&format!("threat network: {} ({} units, {} months, {} tests)", network.scope, network.units, network.months, network.tested)));
+    let mut out = format!(
+        "digraph {} {{\n  label={};\n  node [shape=box, style=rounded];\n",
+        quote("threat_network"),
+        quote(&format!(
+            "threat network: {} ({} units, {} months, {} tests)",
+            network.scope, network.units, network.months, network.tested
+        ))
+    );
     for d in dimensions {
         out.push_str(&format!("  {};\n", quote(d)));
     }

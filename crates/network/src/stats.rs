@@ -95,11 +95,25 @@ pub fn unit_network(panel: &DimensionPanel, config: &NetworkConfig, scope: &str)
         .filter(|(_, (_, q))| **q <= config.fdr)
         .filter_map(|((t, obs), (&p, &q))| {
             let (r, pairs) = (*obs)?;
-            Some(Edge { from: panel.dimensions[t.from].clone(), to: panel.dimensions[t.to].clone(), lag: t.lag, strength: r, p_value: p, q_value: q, pairs })
+            Some(Edge {
+                from: panel.dimensions[t.from].clone(),
+                to: panel.dimensions[t.to].clone(),
+                lag: t.lag,
+                strength: r,
+                p_value: p,
+                q_value: q,
+                pairs,
+            })
         })
         .collect();
     edges.sort_by(|a, b| a.q_value.total_cmp(&b.q_value).then(b.strength.abs().total_cmp(&a.strength.abs())));
-    Network { scope: scope.to_string(), units: panel.units.len(), months: panel.months.len(), tested: tests.len(), edges }
+    Network {
+        scope: scope.to_string(),
+        units: panel.units.len(),
+        months: panel.months.len(),
+        tested: tests.len(),
+        edges,
+    }
 }
 
 /// `z[unit][dim][month]` = ln(1+count) minus that unit's mean of the dimension.
@@ -176,7 +190,12 @@ fn lagged_correlation(source: &[Vec<Vec<f64>>], target: &[Vec<Vec<f64>>], t: Tes
 /// is estimated instead from a normal distribution with the permutation
 /// distribution's own mean and variance (a tail approximation of the
 /// permutation null; the bulk of p-values stays the exact permutation count).
-fn permutation_p_values(z: &[Vec<Vec<f64>>], tests: &[Test], observed: &[Option<(f64, usize)>], config: &NetworkConfig) -> Vec<f64> {
+fn permutation_p_values(
+    z: &[Vec<Vec<f64>>],
+    tests: &[Test],
+    observed: &[Option<(f64, usize)>],
+    config: &NetworkConfig,
+) -> Vec<f64> {
     let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut exceed = vec![0usize; tests.len()];
     let mut moments = vec![(0.0f64, 0.0f64, 0usize); tests.len()];
@@ -229,7 +248,12 @@ fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let poly = -z * z - 1.26551223
-        + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+        + t * (1.00002368
+            + t * (0.37409196
+                + t * (0.09678418
+                    + t * (-0.18628806
+                        + t * (0.27886807
+                            + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }

@@ -12,7 +12,11 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("generate") => {
-            let config = AcledConfig { rows: args[1].parse().unwrap(), seed: args[2].parse().unwrap(), date_format: DateFormat::Iso };
+            let config = AcledConfig {
+                rows: args[1].parse().unwrap(),
+                seed: args[2].parse().unwrap(),
+                date_format: DateFormat::Iso,
+            };
             write_acled(&config, std::fs::File::create(&args[3]).unwrap()).unwrap();
         }
         Some("aggregate") => {
@@ -29,11 +33,20 @@ fn main() {
             if let Some(out) = args.get(3) {
                 let mut s = String::from("country,admin1,month,events,fatalities\n");
                 for r in &report.rows {
-                    s.push_str(&format!("{},{},{},{},{}\n", r.country, r.admin1, r.month, r.totals.events, r.totals.fatalities));
+                    s.push_str(&format!(
+                        "{},{},{},{},{}\n",
+                        r.country, r.admin1, r.month, r.totals.events, r.totals.fatalities
+                    ));
                 }
                 std::fs::write(out, s).unwrap();
             }
-            eprintln!("{} groups, {} events, {} rejected, {:.3} s", report.rows.len(), events, report.rejected, t.elapsed().as_secs_f64());
+            eprintln!(
+                "{} groups, {} events, {} rejected, {:.3} s",
+                report.rows.len(),
+                events,
+                report.rejected,
+                t.elapsed().as_secs_f64()
+            );
         }
         _ => eprintln!("usage: scan generate ROWS SEED OUT | scan aggregate FILE [THREADS]"),
     }

@@ -65,7 +65,13 @@ impl AreaKey {
     #[inline]
     fn new(country: &[u8], admin1: &[u8]) -> AreaKey {
         let (c, a) = (name_words(country), name_words(admin1));
-        AreaKey { lens: c.len << 32 ^ a.len, country_head: c.head, country_tail: c.tail, admin1_head: a.head, admin1_tail: a.tail }
+        AreaKey {
+            lens: c.len << 32 ^ a.len,
+            country_head: c.head,
+            country_tail: c.tail,
+            admin1_head: a.head,
+            admin1_tail: a.tail,
+        }
     }
 
     /// Whether equal keys are enough to tell equal names.
@@ -76,7 +82,8 @@ impl AreaKey {
 
     #[inline]
     fn hash(&self) -> u64 {
-        const K: [u64; 4] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3];
+        const K: [u64; 4] =
+            [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3];
         let c = fold_mul(self.country_head ^ K[0], self.country_tail ^ K[1] ^ self.lens);
         let a = fold_mul(self.admin1_head ^ K[2], self.admin1_tail ^ K[3]);
         fold_mul(c ^ K[1], a ^ K[0])
@@ -222,7 +229,9 @@ impl Aggregator {
             .areas
             .iter()
             .enumerate()
-            .map(|(id, a)| (String::from_utf8_lossy(&a.country).into_owned(), String::from_utf8_lossy(&a.admin1).into_owned(), id))
+            .map(|(id, a)| {
+                (String::from_utf8_lossy(&a.country).into_owned(), String::from_utf8_lossy(&a.admin1).into_owned(), id)
+            })
             .collect();
         names.sort_unstable();
         let mut rank = vec![0usize; names.len()];
@@ -279,7 +288,8 @@ mod tests {
     fn names_that_share_their_first_and_last_bytes_stay_apart() {
         let mut a = Aggregator::default();
         // 17 bytes and more: the words see only the first and last 8.
-        let names: [&[u8]; 6] = [b"Haut-Kaxxx-Mbomou", b"Haut-Kayyy-Mbomou", b"Haut-Kaxxxx-Mbomou", b"abc", b"acc", b"ab"];
+        let names: [&[u8]; 6] =
+            [b"Haut-Kaxxx-Mbomou", b"Haut-Kayyy-Mbomou", b"Haut-Kaxxxx-Mbomou", b"abc", b"acc", b"ab"];
         for (i, name) in names.iter().enumerate() {
             for _ in 0..=i {
                 a.add(b"C", name, Month::new(2020, 1), 1, 0);
@@ -307,10 +317,18 @@ mod tests {
         let rows: Vec<_> = a
             .into_rows()
             .into_iter()
-            .map(|r| (r.country.to_string(), r.admin1.to_string(), r.month.to_string(), r.totals.events, r.totals.fatalities))
+            .map(|r| {
+                (r.country.to_string(), r.admin1.to_string(), r.month.to_string(), r.totals.events, r.totals.fatalities)
+            })
             .collect();
-        let expect = [("A", "y", "2020-01", 1, 5), ("B", "x", "2019-12", 1, 0), ("B", "x", "2020-03", 2, 3), ("Bx", "", "2020-03", 1, 7)];
-        let expect: Vec<_> = expect.iter().map(|&(c, a, m, e, f)| (c.to_string(), a.to_string(), m.to_string(), e, f)).collect();
+        let expect = [
+            ("A", "y", "2020-01", 1, 5),
+            ("B", "x", "2019-12", 1, 0),
+            ("B", "x", "2020-03", 2, 3),
+            ("Bx", "", "2020-03", 1, 7),
+        ];
+        let expect: Vec<_> =
+            expect.iter().map(|&(c, a, m, e, f)| (c.to_string(), a.to_string(), m.to_string(), e, f)).collect();
         assert_eq!(rows, expect);
     }
 }

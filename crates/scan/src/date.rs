@@ -96,7 +96,17 @@ fn parse_long(s: &[u8]) -> Option<(u32, u32, u32)> {
 }
 
 const MONTH_NAMES: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
     "december",
 ];
 
@@ -160,7 +170,18 @@ mod tests {
 
     #[test]
     fn impossible_or_garbled_dates_are_rejected() {
-        for s in ["2021-02-29", "31/04/2020", "2020-13-01", "00/01/2020", "", "2020/12/30", "30 Foo 2020", "12-30-2020", "30/12/202", "2020-12-30x"] {
+        for s in [
+            "2021-02-29",
+            "31/04/2020",
+            "2020-13-01",
+            "00/01/2020",
+            "",
+            "2020/12/30",
+            "30 Foo 2020",
+            "12-30-2020",
+            "30/12/202",
+            "2020-12-30x",
+        ] {
             assert_eq!(month(s), None, "{s}");
         }
         assert_eq!(month("2020-02-29").as_deref(), Some("2020-02"));

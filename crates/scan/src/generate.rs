@@ -10,10 +10,37 @@ use std::io::{self, Write};
 
 /// The current ACLED export header.
 pub const ACLED_HEADER: [&str; 31] = [
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type", "actor1",
-    "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region",
-    "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude", "geo_precision", "source", "source_scale",
-    "notes", "fatalities", "tags", "timestamp",
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
 ];
 
 /// How `event_date` is written.
@@ -68,10 +95,14 @@ struct Skewed(Vec<f64>);
 impl Skewed {
     fn zipf(n: usize, s: f64) -> Skewed {
         let mut total = 0.0;
-        Skewed((1..=n).map(|k| {
-            total += 1.0 / (k as f64).powf(s);
-            total
-        }).collect())
+        Skewed(
+            (1..=n)
+                .map(|k| {
+                    total += 1.0 / (k as f64).powf(s);
+                    total
+                })
+                .collect(),
+        )
     }
     fn draw(&self, rng: &mut Rng) -> usize {
         let x = rng.unit() * self.0.last().copied().unwrap_or(0.0);
@@ -80,9 +111,9 @@ impl Skewed {
 }
 
 const SYLLABLES: [&str; 40] = [
-    "ka", "ru", "mbi", "to", "se", "la", "ngo", "ba", "di", "ré", "mo", "ya", "zi", "nda", "ke", "lu", "wa", "fa", "gé",
-    "sou", "ti", "ma", "na", "bo", "ko", "ou", "ri", "sa", "nyi", "tem", "vor", "al", "in", "dor", "esh", "kha", "mir",
-    "tá", "gul", "bé",
+    "ka", "ru", "mbi", "to", "se", "la", "ngo", "ba", "di", "ré", "mo", "ya", "zi", "nda", "ke", "lu", "wa", "fa",
+    "gé", "sou", "ti", "ma", "na", "bo", "ko", "ou", "ri", "sa", "nyi", "tem", "vor", "al", "in", "dor", "esh", "kha",
+    "mir", "tá", "gul", "bé",
 ];
 
 fn invented_name(rng: &mut Rng, min: u64, max: u64) -> String {
@@ -132,8 +163,16 @@ struct Country {
 }
 
 const REGIONS: [&str; 10] = [
-    "Eastern Africa", "Middle Africa", "Western Africa", "Northern Africa", "Southern Africa", "Middle East", "South Asia",
-    "Southeast Asia", "South America", "Caucasus and Central Asia",
+    "Eastern Africa",
+    "Middle Africa",
+    "Western Africa",
+    "Northern Africa",
+    "Southern Africa",
+    "Middle East",
+    "South Asia",
+    "Southeast Asia",
+    "South America",
+    "Caucasus and Central Asia",
 ];
 
 fn invent_country(rng: &mut Rng, name: String, index: usize) -> Country {
@@ -171,8 +210,10 @@ fn invent_country(rng: &mut Rng, name: String, index: usize) -> Country {
 
 fn armed_group(rng: &mut Rng) -> String {
     let word = invented_name(rng, 2, 3);
-    let initials: String = word.chars().filter(char::is_ascii_alphabetic).take(2).collect::<String>().to_ascii_uppercase();
-    let kind = rng.pick(&["Liberation Front", "Patriotic Movement", "Defence Militia", "Union for Justice", "Popular Army"]);
+    let initials: String =
+        word.chars().filter(char::is_ascii_alphabetic).take(2).collect::<String>().to_ascii_uppercase();
+    let kind =
+        rng.pick(&["Liberation Front", "Patriotic Movement", "Defence Militia", "Union for Justice", "Popular Army"]);
     format!("{initials}{}: {word} {kind}", &kind[..1])
 }
 
@@ -189,12 +230,55 @@ fn outlet(rng: &mut Rng) -> String {
 /// ACLED event types with sub-event types, disorder type, chance that
 /// nobody dies, and relative frequency (per mille).
 const EVENT_TYPES: [(&str, &str, &[&str], f64, u64); 6] = [
-    ("Battles", "Political violence", &["Armed clash", "Government regains territory", "Non-state actor overtakes territory"], 0.45, 220),
-    ("Violence against civilians", "Political violence", &["Attack", "Abduction/forced disappearance", "Sexual violence"], 0.5, 180),
-    ("Explosions/Remote violence", "Political violence", &["Shelling/artillery/missile attack", "Air/drone strike", "Remote explosive/landmine/IED", "Grenade", "Suicide bomb"], 0.55, 120),
-    ("Protests", "Demonstrations", &["Peaceful protest", "Protest with intervention", "Excessive force against protesters"], 0.995, 300),
+    (
+        "Battles",
+        "Political violence",
+        &["Armed clash", "Government regains territory", "Non-state actor overtakes territory"],
+        0.45,
+        220,
+    ),
+    (
+        "Violence against civilians",
+        "Political violence",
+        &["Attack", "Abduction/forced disappearance", "Sexual violence"],
+        0.5,
+        180,
+    ),
+    (
+        "Explosions/Remote violence",
+        "Political violence",
+        &[
+            "Shelling/artillery/missile attack",
+            "Air/drone strike",
+            "Remote explosive/landmine/IED",
+            "Grenade",
+            "Suicide bomb",
+        ],
+        0.55,
+        120,
+    ),
+    (
+        "Protests",
+        "Demonstrations",
+        &["Peaceful protest", "Protest with intervention", "Excessive force against protesters"],
+        0.995,
+        300,
+    ),
     ("Riots", "Demonstrations", &["Violent demonstration", "Mob violence"], 0.85, 110),
-    ("Strategic developments", "Strategic developments", &["Arrests", "Looting/property destruction", "Agreement", "Change to group/activity", "Headquarters or base established", "Other"], 0.98, 70),
+    (
+        "Strategic developments",
+        "Strategic developments",
+        &[
+            "Arrests",
+            "Looting/property destruction",
+            "Agreement",
+            "Change to group/activity",
+            "Headquarters or base established",
+            "Other",
+        ],
+        0.98,
+        70,
+    ),
 ];
 
 /// Configuration of a synthetic file.
@@ -259,7 +343,15 @@ fn draw_fatalities(rng: &mut Rng, zero_chance: f64) -> u64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_event(rng: &mut Rng, c: &mut Country, serial: u64, day: i64, format: DateFormat, type_weights: &[u64], line: &mut String) {
+fn write_event(
+    rng: &mut Rng,
+    c: &mut Country,
+    serial: u64,
+    day: i64,
+    format: DateFormat,
+    type_weights: &[u64],
+    line: &mut String,
+) {
     use std::fmt::Write as _;
     let (etype, disorder, subs, zero_chance, _) = EVENT_TYPES[draw_weighted(rng, type_weights)];
     let sub = *rng.pick(subs);
@@ -276,9 +368,14 @@ fn write_event(rng: &mut Rng, c: &mut Country, serial: u64, day: i64, format: Da
     } else {
         rng.pick(&c.outlets).clone()
     };
-    let scale = rng.pick(&["National", "Subnational", "Local partner-National", "International", "New media", "Regional"]);
+    let scale =
+        rng.pick(&["National", "Subnational", "Local partner-National", "International", "New media", "Regional"]);
     let notes = notes(rng, (y, m, d), etype, &actor1, &actor2, &location, a2, &a1.name, fatalities);
-    let tags = if etype == "Protests" { rng.pick(&["crowd size=no report", "crowd size=around 50", "crowd size=hundreds"]).to_string() } else { String::new() };
+    let tags = if etype == "Protests" {
+        rng.pick(&["crowd size=no report", "crowd size=around 50", "crowd size=hundreds"]).to_string()
+    } else {
+        String::new()
+    };
     let lat = c.lat + rng.unit() * 4.0 - 2.0;
     let lon = c.lon + rng.unit() * 4.0 - 2.0;
     let timestamp = (day + 5 + rng.below(60) as i64) * 86_400 + rng.below(86_400) as i64;
@@ -312,25 +409,50 @@ fn actors(rng: &mut Rng, c: &Country, etype: &str) -> (String, u32, String, u32)
     let group = rng.pick(&c.groups).clone();
     let civilians = format!("Civilians ({})", c.name);
     match etype {
-        "Protests" => (format!("Protesters ({})", c.name), 6, if rng.chance(0.2) { format!("Police Forces of {}", c.name) } else { String::new() }, if rng.chance(0.2) { 1 } else { 0 }),
+        "Protests" => (
+            format!("Protesters ({})", c.name),
+            6,
+            if rng.chance(0.2) { format!("Police Forces of {}", c.name) } else { String::new() },
+            if rng.chance(0.2) { 1 } else { 0 },
+        ),
         "Riots" => (format!("Rioters ({})", c.name), 5, civilians, 7),
-        "Violence against civilians" => (if rng.chance(0.5) { group } else { format!("Unidentified Armed Group ({})", c.name) }, 3, civilians, 7),
+        "Violence against civilians" => {
+            (if rng.chance(0.5) { group } else { format!("Unidentified Armed Group ({})", c.name) }, 3, civilians, 7)
+        }
         _ if rng.chance(0.5) => (military, 1, group, 2),
         _ => (group, 2, military, 1),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn notes(rng: &mut Rng, ymd: (i64, u32, u32), etype: &str, actor1: &str, actor2: &str, location: &str, admin2: &str, admin1: &str, fatalities: u64) -> String {
+fn notes(
+    rng: &mut Rng,
+    ymd: (i64, u32, u32),
+    etype: &str,
+    actor1: &str,
+    actor2: &str,
+    location: &str,
+    admin2: &str,
+    admin1: &str,
+    fatalities: u64,
+) -> String {
     let date = format_date(ymd, DateFormat::Long);
     let date = date.trim_start_matches('0');
     let place = format!("{location} ({admin2}, {admin1})");
     let mut s = match etype {
         "Battles" => format!("On {date}, {actor1} clashed with {actor2} in {place}, near the market road."),
-        "Protests" => format!("On {date}, residents gathered in {place} to protest over water, fuel prices and unpaid salaries."),
-        "Riots" => format!("On {date}, a crowd attacked a man accused of theft in {place}, burning his motorbike and shop."),
-        "Violence against civilians" => format!("On {date}, {actor1} attacked a village in {place}, looting houses, cattle and grain."),
-        "Explosions/Remote violence" => format!("On {date}, an explosive device went off on the road between {location} and {admin2}, {admin1}."),
+        "Protests" => {
+            format!("On {date}, residents gathered in {place} to protest over water, fuel prices and unpaid salaries.")
+        }
+        "Riots" => {
+            format!("On {date}, a crowd attacked a man accused of theft in {place}, burning his motorbike and shop.")
+        }
+        "Violence against civilians" => {
+            format!("On {date}, {actor1} attacked a village in {place}, looting houses, cattle and grain.")
+        }
+        "Explosions/Remote violence" => {
+            format!("On {date}, an explosive device went off on the road between {location} and {admin2}, {admin1}.")
+        }
         _ => format!("On {date}, {actor1} set up a checkpoint in {place}, taxing traders and travellers."),
     };
     if fatalities > 0 {
@@ -339,11 +461,20 @@ fn notes(rng: &mut Rng, ymd: (i64, u32, u32), etype: &str, actor1: &str, actor2:
         s.push_str(" No casualties were reported.");
     }
     if rng.chance(0.25) {
-        let quote = rng.pick(&["we will not leave our land", "the road is closed, nobody passes", "they came at night", "enough is enough"]);
+        let quote = rng.pick(&[
+            "we will not leave our land",
+            "the road is closed, nobody passes",
+            "they came at night",
+            "enough is enough",
+        ]);
         s.push_str(&format!(" A local leader said \"{quote},\" adding that \"the army arrived late\"."));
     }
     if rng.chance(0.06) {
-        s.push_str(rng.pick::<&str>(&["\n[Updated: fatality figure revised after new reports.]", "\r\nSource: community focal point, by phone.", "\n\nTranslated from the original report."]));
+        s.push_str(rng.pick::<&str>(&[
+            "\n[Updated: fatality figure revised after new reports.]",
+            "\r\nSource: community focal point, by phone.",
+            "\n\nTranslated from the original report.",
+        ]));
     }
     if rng.chance(0.1) {
         s.push_str(" Property was damaged, including shops, a school, and two vehicles.");
@@ -365,7 +496,18 @@ fn push_field(line: &mut String, value: &str) {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn format_date((y, m, d): (i64, u32, u32), format: DateFormat) -> String {

@@ -97,7 +97,9 @@ mod tests {
 
     #[test]
     fn finds_columns_in_each_schema() {
-        let acled = Projection::from_header(&header("event_id_cnty,event_date,year,country,admin1,admin2,fatalities,tags")).unwrap();
+        let acled =
+            Projection::from_header(&header("event_id_cnty,event_date,year,country,admin1,admin2,fatalities,tags"))
+                .unwrap();
         assert_eq!((acled.schema, acled.columns), (Schema::Acled, [3, 4, 1, 6]));
         let old = Projection::from_header(&header("GWNO,EVENT_DATE,COUNTRY,ADMIN1,FATALITIES,,,")).unwrap();
         assert_eq!((old.schema, old.columns), (Schema::AcledUpperCase, [2, 3, 1, 4]));

@@ -151,9 +151,15 @@ pub fn scan_files(paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, S
 }
 
 /// Rolls up one file into `agg`; returns its summary and rejected rows.
-pub fn scan_file(path: &Path, opts: &ScanOptions, agg: &mut Aggregator) -> Result<(FileSummary, Vec<BadRow>), ScanError> {
+pub fn scan_file(
+    path: &Path,
+    opts: &ScanOptions,
+    agg: &mut Aggregator,
+) -> Result<(FileSummary, Vec<BadRow>), ScanError> {
     let io = |source| ScanError::Io { path: path.to_path_buf(), source };
-    let header = scan::read_header(path, opts.block_size).map_err(io)?.ok_or_else(|| ScanError::Empty { path: path.to_path_buf() })?;
+    let header = scan::read_header(path, opts.block_size)
+        .map_err(io)?
+        .ok_or_else(|| ScanError::Empty { path: path.to_path_buf() })?;
     let projection = Projection::from_header(&header.fields).map_err(|missing| ScanError::MissingColumns {
         path: path.to_path_buf(),
         missing,
@@ -176,6 +182,11 @@ pub fn scan_file(path: &Path, opts: &ScanOptions, agg: &mut Aggregator) -> Resul
             reason: b.reason,
         })
         .collect();
-    let summary = FileSummary { path: path.to_path_buf(), schema: projection.schema, rows: totals.rows, rejected: totals.bad_count };
+    let summary = FileSummary {
+        path: path.to_path_buf(),
+        schema: projection.schema,
+        rows: totals.rows,
+        rejected: totals.bad_count,
+    };
     Ok((summary, bad))
 }

@@ -234,7 +234,12 @@ impl<'p> RowReader<'p> {
     fn read<'a>(&'a mut self, buf: &'a [u8], spans: &[Span; MAX_WANTED], offset: u64, fields: usize) -> Verdict<'a> {
         let needed = self.projection.min_fields();
         if fields < needed {
-            return Verdict::Bad(RawBad { offset, slot: None, value: String::new(), reason: BadReason::TooFewFields { found: fields, needed } });
+            return Verdict::Bad(RawBad {
+                offset,
+                slot: None,
+                value: String::new(),
+                reason: BadReason::TooFewFields { found: fields, needed },
+            });
         }
         let mut tmp = Vec::new();
         let date = field(buf, spans[DATE], &mut tmp);
@@ -333,11 +338,19 @@ pub(crate) fn scan_rows(
     merge_chunks(path, projection, data_start, outs, opts, agg)
 }
 
-fn run_chunks(path: &Path, projection: &Projection, starts: &[u64], file_len: u64, opts: &ScanOptions) -> io::Result<Vec<ChunkOut>> {
+fn run_chunks(
+    path: &Path,
+    projection: &Projection,
+    starts: &[u64],
+    file_len: u64,
+    opts: &ScanOptions,
+) -> io::Result<Vec<ChunkOut>> {
     let stop = |j: usize| starts.get(j + 1).copied().unwrap_or(file_len);
     let first = starts[0];
     if starts.len() == 1 || opts.threads <= 1 {
-        return (0..starts.len()).map(|j| scan_chunk(path, projection, starts[j], starts[j] == first, stop(j), opts)).collect();
+        return (0..starts.len())
+            .map(|j| scan_chunk(path, projection, starts[j], starts[j] == first, stop(j), opts))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<io::Result<ChunkOut>>>> = Mutex::new((0..starts.len()).map(|_| None).collect());
@@ -361,7 +374,14 @@ fn run_chunks(path: &Path, projection: &Projection, starts: &[u64], file_len: u6
 
 /// Parses the rows that start in `[nominal, stop)`, guessing the first row
 /// start unless `exact` (see the module comment).
-fn scan_chunk(path: &Path, projection: &Projection, nominal: u64, exact: bool, stop: u64, opts: &ScanOptions) -> io::Result<ChunkOut> {
+fn scan_chunk(
+    path: &Path,
+    projection: &Projection,
+    nominal: u64,
+    exact: bool,
+    stop: u64,
+    opts: &ScanOptions,
+) -> io::Result<ChunkOut> {
     let mut cursor = Cursor::open(path, if exact { nominal } else { nominal - 1 }, opts.block_size)?;
     if !exact {
         cursor.skip_past_newline()?;
@@ -475,7 +495,13 @@ impl<'p> Bridge<'p> {
     }
 
     /// Rolls up the row starting at `at`; returns the next row start.
-    fn take_row(&mut self, at: u64, agg: &mut Aggregator, totals: &mut FileTotals, opts: &ScanOptions) -> io::Result<Option<u64>> {
+    fn take_row(
+        &mut self,
+        at: u64,
+        agg: &mut Aggregator,
+        totals: &mut FileTotals,
+        opts: &ScanOptions,
+    ) -> io::Result<Option<u64>> {
         if self.row_start_at(at)?.is_none() {
             return Ok(None);
         }

@@ -100,7 +100,14 @@ fn is_row_end(b: u8) -> bool {
 /// projected fields in `spans` (by slot). `eof` says that
 /// `buf` ends where the file ends, so an unfinished row is complete.
 #[inline]
-pub(crate) fn split_row(buf: &[u8], start: usize, eof: bool, wanted: &Wanted, spans: &mut [Span; MAX_WANTED], ends: &mut CommaEnds) -> Split {
+pub(crate) fn split_row(
+    buf: &[u8],
+    start: usize,
+    eof: bool,
+    wanted: &Wanted,
+    spans: &mut [Span; MAX_WANTED],
+    ends: &mut CommaEnds,
+) -> Split {
     match split_row_masked(buf, start, eof, wanted, spans, ends) {
         Some(split) => split,
         None => split_row_exact(buf, start, eof, &wanted.slot_of_col, spans),
@@ -116,7 +123,10 @@ const WINDOW: usize = 64;
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify(block: &[u8; WINDOW]) -> (u64, u64, u64) {
-    use safe_arch::{bitor_m128i, cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, move_mask_i8_m128i as mask, set_splat_i8_m128i as splat};
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, move_mask_i8_m128i as mask,
+        set_splat_i8_m128i as splat,
+    };
     let (quote, comma, lf, cr) = (splat(b'"' as i8), splat(b',' as i8), splat(b'\n' as i8), splat(b'\r' as i8));
     let (mut quotes, mut commas, mut breaks) = (0u64, 0u64, 0u64);
     for (lane, bytes) in block.chunks_exact(16).enumerate() {
@@ -426,11 +436,7 @@ fn split_quoted(buf: &[u8], p: usize, eof: bool) -> Option<(Span, usize)> {
 }
 
 fn closed_span(open: usize, close: usize, escaped: bool) -> Span {
-    if escaped {
-        Span::Complex { start: open, end: close + 1 }
-    } else {
-        Span::Plain { start: open + 1, end: close }
-    }
+    if escaped { Span::Complex { start: open, end: close + 1 } } else { Span::Plain { start: open + 1, end: close } }
 }
 
 /// Decodes a raw field (as it stands in the file, quotes included) with the
@@ -547,7 +553,19 @@ mod tests {
     /// Random text of delimiters, quotes, escapes and line breaks, with long
     /// runs so that rows and quoted fields cross the 64-byte windows.
     fn random_text() -> impl Strategy<Value = Vec<u8>> {
-        let pieces = vec!["a", "bc", ",", ",", "\"", "\"\"", "\n", "\r", "\r\n", "Zé", "0123456789012345678901234567890123456789012345678901234567890"];
+        let pieces = vec![
+            "a",
+            "bc",
+            ",",
+            ",",
+            "\"",
+            "\"\"",
+            "\n",
+            "\r",
+            "\r\n",
+            "Zé",
+            "0123456789012345678901234567890123456789012345678901234567890",
+        ];
         prop::collection::vec(prop::sample::select(pieces), 0..120).prop_map(|p| p.concat().into_bytes())
     }
 
@@ -589,7 +607,10 @@ mod tests {
     fn unfinished_row_asks_for_more_input() {
         let wanted = Wanted::new(&[0]);
         let mut spans = [Span::Missing; MAX_WANTED];
-        assert_eq!(split_row(b"a,\"b\nc", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
+        assert_eq!(
+            split_row(b"a,\"b\nc", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]),
+            Split::NeedMore
+        );
         assert_eq!(split_row(b"a,b", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
         assert_eq!(split_row(b"a,\"b\"", 0, false, &wanted, &mut spans, &mut [0; MAX_MASKED_COLUMNS]), Split::NeedMore);
     }

@@ -66,11 +66,10 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     let from = parse_month(&q.from, "from")?;
     let to = parse_month(&q.to, "to")?;
     let (store, snapshots) = (state.store.clone(), state.snapshots.clone());
-    let (snapshot, areas) = blocking(move || {
-        Ok::<_, vitalcore_store::StoreError>((snapshots.current(&*store)?, store.areas()?))
-    })
-    .await?
-    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (snapshot, areas) =
+        blocking(move || Ok::<_, vitalcore_store::StoreError>((snapshots.current(&*store)?, store.areas()?)))
+            .await?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
     // Community reports are few and change often: read for each request.
     let events = match state.reports.clone() {
         None => snapshot.table.clone(),
@@ -130,7 +129,10 @@ fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
     Ok(Json(v))
 }
 
-pub async fn assessment(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn assessment(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
     // Published on the analysis thread: the JSON tree of a long table is
@@ -173,7 +175,10 @@ fn level_of(unit: UnitKind) -> u8 {
 
 /// Areas as a GeoJSON FeatureCollection with their scores as properties:
 /// stored boundaries for admin units, 0.5-degree squares for grid cells.
-pub async fn boundaries(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn boundaries(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
     analyse(&state, move || feature_collection(&loaded, &fw, q.category.as_deref())).await
@@ -215,7 +220,12 @@ fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -
     }))
 }
 
-fn area_features(areas: &[Area], level: u8, scores: &HashMap<String, Value>, list: &[vitalcore_proto::AreaSummary]) -> Vec<Value> {
+fn area_features(
+    areas: &[Area],
+    level: u8,
+    scores: &HashMap<String, Value>,
+    list: &[vitalcore_proto::AreaSummary],
+) -> Vec<Value> {
     let empty = json!({ "events": 0, "fatalities": 0, "critical": 0.0, "pervasive": 0.0, "category": null });
     let mut out: Vec<Value> = areas
         .iter()

@@ -62,7 +62,8 @@ pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<
     let store = &reports.store;
     let backend = |e: vitalcore_intake::store::StoreError| ApiError::internal(e.to_string());
     if let Some(token) = bearer(headers) {
-        let invalid = || ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server");
+        let invalid =
+            || ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server");
         let stored = store.api_token(&TokenHash::of(token)).map_err(backend)?.ok_or_else(invalid)?;
         if !stored.is_valid_at(now) {
             return Err(invalid());
@@ -85,7 +86,9 @@ pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<
 /// Like [`caller`], but a missing caller is 401.
 pub fn require_caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<Caller, ApiError> {
     caller(reports, headers, now)?.ok_or_else(|| {
-        ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` (see `vitalcore users token`) or log in at /login")
+        ApiError::unauthorized(
+            "sign in first: send `Authorization: Bearer <token>` (see `vitalcore users token`) or log in at /login",
+        )
     })
 }
 

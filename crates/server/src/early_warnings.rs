@@ -35,7 +35,11 @@ const SHOWN: usize = 50;
 /// then acknowledged, newest first within each. A focal point sees those of
 /// their community's area only (the area itself, the admin-1 area containing
 /// it, or an admin-2 area inside it), as with community alerts.
-pub(crate) fn open_warnings(store: &dyn ForecastStore, areas: &AreaIndex, caller: &Caller) -> Result<Vec<EarlyWarning>, ApiError> {
+pub(crate) fn open_warnings(
+    store: &dyn ForecastStore,
+    areas: &AreaIndex,
+    caller: &Caller,
+) -> Result<Vec<EarlyWarning>, ApiError> {
     let filter = WarningFilter { open_only: true, ..WarningFilter::default() };
     let mut list = store.warnings(&filter).map_err(|e| ApiError::internal(e.to_string()))?;
     if caller.user.role == Role::FocalPoint {
@@ -66,7 +70,10 @@ fn percent(p: f64) -> String {
 
 /// An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), or as stored if unreadable.
 fn minute(rfc3339: &str) -> String {
-    rfc3339.parse::<Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|_| rfc3339.to_string())
+    rfc3339
+        .parse::<Timestamp>()
+        .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 fn kind_label(kind: WarningKind) -> &'static str {
@@ -188,8 +195,9 @@ pub async fn set_status(
             check_csrf(&reports, Some(&caller), &headers, &form)?;
             let id: i64 = raw.parse().map_err(|_| ApiError::not_found(format!("no early warning {raw}")))?;
             let wanted = form.text("status");
-            let status = target_status(&wanted)
-                .ok_or_else(|| ApiError::bad_request(format!("status `{wanted}`: an early warning is acknowledged or closed")))?;
+            let status = target_status(&wanted).ok_or_else(|| {
+                ApiError::bad_request(format!("status `{wanted}`: an early warning is acknowledged or closed"))
+            })?;
             let note = form.text("note");
             move_warning(&*forecasts, &caller.user, id, status, Some(&note), now)?;
             Ok(redirect(&format!("/alerts#warning-{id}"), vec![]))
@@ -225,9 +233,18 @@ mod tests {
 
     #[test]
     fn levels_read_as_a_probability_against_its_threshold_or_a_count_against_its_limit() {
-        assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.62, 0.5, WarningStatus::New)), "62% (threshold 50%)");
-        assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.0123, 0.005, WarningStatus::New)), "1.2% (threshold 0.5%)");
-        assert_eq!(level(&warning(WarningKind::ForecastThreshold, 0.999, 0.05, WarningStatus::New)), "100% (threshold 5%)");
+        assert_eq!(
+            level(&warning(WarningKind::ForecastThreshold, 0.62, 0.5, WarningStatus::New)),
+            "62% (threshold 50%)"
+        );
+        assert_eq!(
+            level(&warning(WarningKind::ForecastThreshold, 0.0123, 0.005, WarningStatus::New)),
+            "1.2% (threshold 0.5%)"
+        );
+        assert_eq!(
+            level(&warning(WarningKind::ForecastThreshold, 0.999, 0.05, WarningStatus::New)),
+            "100% (threshold 5%)"
+        );
         assert_eq!(level(&warning(WarningKind::ReportBurst, 6.0, 3.0, WarningStatus::New)), "6 reports (limit 3.0)");
     }
 

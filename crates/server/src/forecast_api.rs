@@ -18,10 +18,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
-use vitalcore_intake::auth::{Role, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use vitalcore_intake::auth::{Role, User};
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
 };
@@ -53,7 +53,10 @@ pub(crate) fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, vitalcore_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?.map_err(|e| ApiError::internal(e.to_string()))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn row_json(r: &ForecastRow, origin: vitalcore_framework::Month) -> Value {
@@ -72,7 +75,10 @@ fn row_json(r: &ForecastRow, origin: vitalcore_framework::Month) -> Value {
     })
 }
 
-pub async fn forecasts(State(state): State<Arc<AppState>>, Query(q): Query<ForecastQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn forecasts(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ForecastQuery>,
+) -> Result<Json<Value>, ApiError> {
     let store = store(&state)?;
     let unit = q.unit.unwrap_or_else(|| "admin1".into());
     let kind = unit.clone();
@@ -83,10 +89,15 @@ pub async fn forecasts(State(state): State<Arc<AppState>>, Query(q): Query<Forec
     })
     .await?;
     let Some((run, rows)) = found else {
-        return Err(ApiError::not_found(format!("no {unit} forecasts stored yet: run `vitalcore warnings run --unit {unit}`")));
+        return Err(ApiError::not_found(format!(
+            "no {unit} forecasts stored yet: run `vitalcore warnings run --unit {unit}`"
+        )));
     };
-    let rows: Vec<Value> =
-        rows.iter().filter(|r| q.area.as_deref().is_none_or(|a| a == r.unit)).map(|r| row_json(r, run.origin)).collect();
+    let rows: Vec<Value> = rows
+        .iter()
+        .filter(|r| q.area.as_deref().is_none_or(|a| a == r.unit))
+        .map(|r| row_json(r, run.origin))
+        .collect();
     let skill: Value = serde_json::from_str(&run.skill).unwrap_or(Value::Null);
     let parameters: Value = serde_json::from_str(&run.parameters).unwrap_or(Value::Null);
     Ok(Json(json!({
@@ -111,15 +122,23 @@ fn warning_json(w: &EarlyWarning) -> Value {
     if w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW {
         v["value"] = Value::Null;
         v["value_suppressed"] = Value::Bool(true);
-        v["reason"] = json!(format!("community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"));
+        v["reason"] = json!(format!(
+            "community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"
+        ));
     }
     v
 }
 
-pub async fn warnings(State(state): State<Arc<AppState>>, Query(q): Query<WarningQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn warnings(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<WarningQuery>,
+) -> Result<Json<Value>, ApiError> {
     let store = store(&state)?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(WarningStatus::parse(s).ok_or_else(|| ApiError::bad_request(format!("status `{s}`: use new, acknowledged or closed")))?),
+        Some(s) => Some(
+            WarningStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("status `{s}`: use new, acknowledged or closed")))?,
+        ),
         None => None,
     };
     let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
@@ -181,8 +200,10 @@ pub async fn set_status(
     let forecasts = store(&state)?;
     let reports = crate::auth::reports(&state)?;
     let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"} (optionally with \"note\": \"...\")";
-    let parsed: StatusBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
-    let status = target_status(&parsed.status).ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
+    let parsed: StatusBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
+    let status = target_status(&parsed.status)
+        .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
     let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
     let json_body = headers
         .get(header::CONTENT_TYPE)
@@ -192,8 +213,9 @@ pub async fn set_status(
         return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
     }
     let note = parsed.note;
-    let warning =
-        crate::auth::blocking(move || move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now()))
-            .await??;
+    let warning = crate::auth::blocking(move || {
+        move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now())
+    })
+    .await??;
     Ok(Json(warning_json(&warning)))
 }

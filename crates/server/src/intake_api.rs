@@ -199,8 +199,8 @@ pub async fn show(
         let now = Timestamp::now();
         let caller = require_caller(&reports, &headers, now)?;
         let reference = parse_reference(&raw)?;
-        let report =
-            report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
+        let report = report_for(&*reports.store, &caller.user, &reference)
+            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
         let alert = load_alert(&*reports.store, &report)?;
         let mut v = report_json(&report);
         v["alert"] = alert_json(&reports, &report, &alert, now);
@@ -269,8 +269,8 @@ pub async fn step(
         check_session_write(&caller, &headers)?;
         let reference = parse_reference(&raw)?;
         // Reading first hides other communities' references from focal points.
-        let report =
-            report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
+        let report = report_for(&*reports.store, &caller.user, &reference)
+            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
         let alert = act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
         Ok(Json(alert_json(&reports, &report, &alert, now)))
     })
@@ -310,15 +310,30 @@ pub async fn correct_dimensions(
         let caller = require_caller(&reports, &headers, now)?;
         check_session_write(&caller, &headers)?;
         let reference = parse_reference(&raw)?;
-        report_for(&*reports.store, &caller.user, &reference).map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        let correction = correct_report_tags(&*reports.store, &state.framework, &caller.user, &reference, tags.dimensions, tags.themes, now)?;
+        report_for(&*reports.store, &caller.user, &reference)
+            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
+        let correction = correct_report_tags(
+            &*reports.store,
+            &state.framework,
+            &caller.user,
+            &reference,
+            tags.dimensions,
+            tags.themes,
+            now,
+        )?;
         Ok(Json(serde_json::to_value(&correction).unwrap_or(Value::Null)))
     })
     .await?
 }
 
 /// Alerts the caller may see, with their state; overdue ones first.
-pub fn alert_list(reports: &Reports, caller: &Caller, filter: &ReportFilter, only_overdue: bool, now: Timestamp) -> Result<Vec<(Report, Alert)>, ApiError> {
+pub fn alert_list(
+    reports: &Reports,
+    caller: &Caller,
+    filter: &ReportFilter,
+    only_overdue: bool,
+    now: Timestamp,
+) -> Result<Vec<(Report, Alert)>, ApiError> {
     let list = reports_for(&*reports.store, &caller.user, filter)?;
     let mut pairs = Vec::with_capacity(list.len());
     for r in list {
@@ -329,7 +344,9 @@ pub fn alert_list(reports: &Reports, caller: &Caller, filter: &ReportFilter, onl
     let queue = overdue_queue(&alerts, &reports.deadlines, now);
     let order: Vec<Reference> = queue.iter().map(|(a, _)| a.reference.clone()).collect();
     let rank = |r: &Reference| order.iter().position(|o| o == r).unwrap_or(usize::MAX);
-    pairs.sort_by(|(ra, _), (rb, _)| rank(&ra.reference).cmp(&rank(&rb.reference)).then(rb.received_at.cmp(&ra.received_at)));
+    pairs.sort_by(|(ra, _), (rb, _)| {
+        rank(&ra.reference).cmp(&rank(&rb.reference)).then(rb.received_at.cmp(&ra.received_at))
+    });
     if only_overdue {
         pairs.retain(|(r, _)| rank(&r.reference) != usize::MAX);
     }
@@ -396,7 +413,8 @@ pub async fn alert_metrics(
     let (from, to) = (month_param(&q.from, "from")?, month_param(&q.to, "to")?);
     blocking(move || {
         let caller = require_caller(&reports, &headers, Timestamp::now())?;
-        authorize(&caller.user, Action::ReadAggregates, Resource::Global).map_err(|d| ApiError::forbidden(d.message))?;
+        authorize(&caller.user, Action::ReadAggregates, Resource::Global)
+            .map_err(|d| ApiError::forbidden(d.message))?;
         let mut rows = metrics_between(&reports, from, to)?;
         if caller.user.role == Role::Viewer {
             suppress_small_counts(&mut rows, &["alerts", "unfounded", "acknowledged", "responded"]);
@@ -474,7 +492,9 @@ pub async fn rapidpro(
     let inbound = sms::parse_rapidpro(&body).map_err(sms_error)?;
     let outcome = blocking(move || take_sms(&reports, &inbound)).await??;
     Ok(Json(match outcome {
-        Ok((report, lang)) => json!({ "reference": report.reference, "message": sms::receipt_text(&lang, &report.reference) }),
+        Ok((report, lang)) => {
+            json!({ "reference": report.reference, "message": sms::receipt_text(&lang, &report.reference) })
+        }
         Err(lang) => json!({ "reference": null, "message": sms::rejection_text(&lang) }),
     }))
 }

@@ -71,11 +71,16 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Serves until Ctrl-C. `on_ready` gets the bound address (port 0 picks one).
-pub async fn serve(state: Arc<AppState>, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+pub async fn serve(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServerError::Bind { addr: addr.to_string(), reason: e.to_string() })?;
-    let local = listener.local_addr().map_err(|e| ServerError::Bind { addr: addr.to_string(), reason: e.to_string() })?;
+    let local =
+        listener.local_addr().map_err(|e| ServerError::Bind { addr: addr.to_string(), reason: e.to_string() })?;
     on_ready(local);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {

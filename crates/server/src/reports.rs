@@ -336,7 +336,8 @@ impl Reports {
     pub fn link_batch(&self, batch: &mut [Report]) {
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by_key(|&i| batch[i].when());
-        let position: HashMap<Reference, usize> = batch.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
+        let position: HashMap<Reference, usize> =
+            batch.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let mut stored_backs = Vec::new();
         for i in order {
@@ -485,8 +486,16 @@ mod tests {
         };
         let key = key.then(|| ContactKey::from_bytes([1; 32]));
         let now: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
-        Reports::new(store, key, CategoryMap::built_in(), Classifier::lexicon_only(), &[area], IntakeConfig::default(), now)
-            .unwrap()
+        Reports::new(
+            store,
+            key,
+            CategoryMap::built_in(),
+            Classifier::lexicon_only(),
+            &[area],
+            IntakeConfig::default(),
+            now,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -517,7 +526,8 @@ mod tests {
     fn without_a_key_a_contact_is_refused_and_nothing_stored() {
         let store = Arc::new(MemoryStore::new());
         let r = reports(store.clone(), false);
-        let draft = ReportDraft { text: "x".into(), contact: Some("+236 1".to_string().into()), ..ReportDraft::default() };
+        let draft =
+            ReportDraft { text: "x".into(), contact: Some("+236 1".to_string().into()), ..ReportDraft::default() };
         let err = r.submit(&draft, Channel::WebForm, Timestamp::now()).unwrap_err();
         assert!(err.to_string().contains("keygen"), "{err}");
         assert!(store.reports(&ReportFilter::default()).unwrap().is_empty());
@@ -525,7 +535,8 @@ mod tests {
 
     #[test]
     fn counts_one_to_four_are_suppressed_at_any_depth() {
-        let mut v = json!({"rows": [{"reports": 0}, {"reports": 1}, {"reports": 4}, {"reports": 5}], "total": {"reports": 3}});
+        let mut v =
+            json!({"rows": [{"reports": 0}, {"reports": 1}, {"reports": 4}, {"reports": 5}], "total": {"reports": 3}});
         suppress_small_report_counts(&mut v);
         assert_eq!(v["rows"][0]["reports"], 0);
         assert_eq!(v["rows"][1]["reports"], Value::Null);

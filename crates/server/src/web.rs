@@ -69,10 +69,7 @@ fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
         return messages.language(Some(l));
     }
     let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    accepted
-        .split(',')
-        .find_map(|tag| messages.known_language(tag.split(';').next().unwrap_or("")))
-        .unwrap_or(FALLBACK)
+    accepted.split(',').find_map(|tag| messages.known_language(tag.split(';').next().unwrap_or(""))).unwrap_or(FALLBACK)
 }
 
 /// An interface text of the report form in `lang`, from the message table
@@ -131,7 +128,11 @@ pub(crate) fn redirect(to: &str, cookies: Vec<String>) -> Response {
 
 /// The CSRF binding of this browser: its session, else its form cookie
 /// (a new one, returned as a cookie to set, when it has none).
-fn binding(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap) -> Result<(TokenHash, Vec<String>), ApiError> {
+fn binding(
+    reports: &Reports,
+    caller: Option<&Caller>,
+    headers: &HeaderMap,
+) -> Result<(TokenHash, Vec<String>), ApiError> {
     if let Some(s) = caller.and_then(|c| c.session) {
         return Ok((s, vec![]));
     }
@@ -144,11 +145,19 @@ fn binding(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap) -> R
 }
 
 /// Checks a posted form's CSRF token against this browser's binding.
-pub(crate) fn check_csrf(reports: &Reports, caller: Option<&Caller>, headers: &HeaderMap, form: &Form) -> Result<(), ApiError> {
-    let bound = caller
-        .and_then(|c| c.session)
-        .or_else(|| cookie(headers, FORM_COOKIE).map(TokenHash::of))
-        .ok_or_else(|| ApiError::forbidden("the form's security cookie is missing: enable cookies, reload the page and submit again"))?;
+pub(crate) fn check_csrf(
+    reports: &Reports,
+    caller: Option<&Caller>,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<(), ApiError> {
+    let bound = caller.and_then(|c| c.session).or_else(|| cookie(headers, FORM_COOKIE).map(TokenHash::of)).ok_or_else(
+        || {
+            ApiError::forbidden(
+                "the form's security cookie is missing: enable cookies, reload the page and submit again",
+            )
+        },
+    )?;
     reports.csrf.verify(&bound, form.get("csrf"), Timestamp::now()).map_err(|e| ApiError::forbidden(e.to_string()))
 }
 
@@ -178,7 +187,15 @@ impl Form {
 }
 
 pub(crate) fn error_page(e: ApiError) -> Response {
-    let body = page("en", "Error", &format!("<h1>{}</h1><p class=\"err\">{}</p><p><a href=\"javascript:history.back()\">Back</a></p>", e.status.as_u16(), esc(&e.reason)));
+    let body = page(
+        "en",
+        "Error",
+        &format!(
+            "<h1>{}</h1><p class=\"err\">{}</p><p><a href=\"javascript:history.back()\">Back</a></p>",
+            e.status.as_u16(),
+            esc(&e.reason)
+        ),
+    );
     html(e.status, vec![], body)
 }
 
@@ -239,9 +256,20 @@ fn report_form(reports: &Reports, lang: &str, csrf: &str, values: &FormValues, e
     );
     for c in reports.intake.categories.categories() {
         let selected = if c.id == values.category { " selected" } else { "" };
-        let _ = write!(b, "<option value=\"{}\"{selected}>{}</option>", esc(&c.id), esc(reports.intake.categories.label(&c.id, lang)));
+        let _ = write!(
+            b,
+            "<option value=\"{}\"{selected}>{}</option>",
+            esc(&c.id),
+            esc(reports.intake.categories.label(&c.id, lang))
+        );
     }
-    let _ = write!(b, "</select><label for=\"urg\">{}</label>{}<select id=\"urg\" name=\"urgency\"><option value=\"\">{}</option>", t(lang, "urgency"), err_for(&["urgency"]), t(lang, "choose"));
+    let _ = write!(
+        b,
+        "</select><label for=\"urg\">{}</label>{}<select id=\"urg\" name=\"urgency\"><option value=\"\">{}</option>",
+        t(lang, "urgency"),
+        err_for(&["urgency"]),
+        t(lang, "choose")
+    );
     for u in Urgency::ALL {
         let selected = if u.as_str() == values.urgency { " selected" } else { "" };
         let _ = write!(b, "<option value=\"{}\"{selected}>{}</option>", u.as_str(), t(lang, u.as_str()));
@@ -258,7 +286,11 @@ fn report_form(reports: &Reports, lang: &str, csrf: &str, values: &FormValues, e
 }
 
 /// `GET /report`: the public report form.
-pub async fn report_page(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+pub async fn report_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = language(&q, &headers);
     let result = async {
         let reports = reports(&state)?;
@@ -278,7 +310,11 @@ pub async fn report_page(State(state): State<Arc<AppState>>, headers: HeaderMap,
 }
 
 /// `POST /report`: takes the form; the reference page, or the form again with messages.
-pub async fn report_post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn report_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let reports = reports(&state)?;
         let form = Form::parse(body)?;
@@ -395,7 +431,11 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /login`: checks the password (argon2id) and starts a session.
-pub async fn login_post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn login_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let reports = reports(&state)?;
         let form = Form::parse(body)?;
@@ -416,7 +456,11 @@ pub async fn login_post(State(state): State<Arc<AppState>>, headers: HeaderMap, 
             let Some(user) = user.filter(|_| ok) else {
                 let (bound, cookies) = binding(&reports, None, &headers)?;
                 let csrf = reports.csrf.issue(&bound, now);
-                return Ok(html(StatusCode::UNAUTHORIZED, cookies, login_form(&csrf, Some("Wrong user name or password."))));
+                return Ok(html(
+                    StatusCode::UNAUTHORIZED,
+                    cookies,
+                    login_form(&csrf, Some("Wrong user name or password.")),
+                ));
             };
             let token = Token::generate(TokenKind::Session).map_err(|e| ApiError::internal(e.to_string()))?;
             let hours = reports.config.session_hours;
@@ -437,7 +481,11 @@ pub async fn login_post(State(state): State<Arc<AppState>>, headers: HeaderMap, 
 }
 
 /// `POST /logout`: ends the session (CSRF-checked).
-pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let reports = reports(&state)?;
         let form = Form::parse(body)?;
@@ -477,10 +525,13 @@ fn actions(reference: &str, state: AlertState, csrf: &str) -> String {
     match state {
         AlertState::New => form("acknowledge", "", "Acknowledge"),
         AlertState::Acknowledged => {
-            form("verify", &input("note", "how verified"), "Verified") + &form("unfounded", &input("reason", "why unfounded"), "Unfounded")
+            form("verify", &input("note", "how verified"), "Verified")
+                + &form("unfounded", &input("reason", "why unfounded"), "Unfounded")
         }
         AlertState::Verified => form("assign", &(input("owner", "owner") + &input("unit", "unit")), "Assign"),
-        AlertState::ResponseAssigned => form("respond", &(input("action", "action taken") + &feedback(false)), "Respond"),
+        AlertState::ResponseAssigned => {
+            form("respond", &(input("action", "action taken") + &feedback(false)), "Respond")
+        }
         AlertState::Responded => {
             form("respond", &(input("action", "further action") + &feedback(false)), "Respond")
                 + &form("close", &input("outcome", "outcome"), "Close")
@@ -602,7 +653,8 @@ pub async fn alert_step(
             let now = Timestamp::now();
             let caller = caller(&reports, &headers, now)?.ok_or_else(|| ApiError::unauthorized("log in first"))?;
             check_csrf(&reports, Some(&caller), &headers, &form)?;
-            let reference: Reference = raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))?;
+            let reference: Reference =
+                raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))?;
             let step = form_step(&form, now)?;
             act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
             Ok(redirect("/alerts", vec![]))
@@ -662,7 +714,10 @@ mod tests {
         assert_eq!(t("en", "send"), "Send");
         assert_eq!(t("sg", "send"), "Send", "English for a language without a table");
         let e = FieldError::new("longitude", "invalid.longitude_missing", vec![]);
-        assert_eq!(field_error("fr", &e), "<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>");
+        assert_eq!(
+            field_error("fr", &e),
+            "<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>"
+        );
         assert_eq!(field_error("en", &e), "<div class=\"err\">Longitude: is missing while latitude is given</div>");
         assert_eq!(language_links("en"), "<a href=\"/report?lang=fr\" lang=\"fr\">Français</a>");
     }

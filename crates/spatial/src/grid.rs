@@ -78,11 +78,7 @@ impl Axis {
         let mut bounds: Vec<f64> = (0..count).map(|i| lo + i as f64 * width).collect();
         bounds.push(hi);
         let inverse_width = if width > 0.0 { 1.0 / width } else { 0.0 };
-        Axis {
-            bounds,
-            lo,
-            inverse_width,
-        }
+        Axis { bounds, lo, inverse_width }
     }
 
     fn count(&self) -> usize {
@@ -174,16 +170,11 @@ pub struct GridShape {
 
 impl GridShape {
     pub fn new(shape: &MultiPolygon<f64>) -> GridShape {
-        let bbox = shape
-            .bounding_rect()
-            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+        let bbox = shape.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
         let [x0, y0, x1, y1] = bbox.unwrap_or([0.0, 0.0, 0.0, 0.0]);
         let rings = rings_of(shape);
         let edge_count: usize = rings.iter().map(|(_, _, e)| e.len()).sum();
-        let (columns, rows) = grid_axes(
-            [x0, y0, x1, y1],
-            (edge_count * CELLS_PER_EDGE).clamp(MIN_CELLS, MAX_CELLS),
-        );
+        let (columns, rows) = grid_axes([x0, y0, x1, y1], (edge_count * CELLS_PER_EDGE).clamp(MIN_CELLS, MAX_CELLS));
         let slab_count = ((edge_count as f64 * SLABS_PER_EDGE) as usize).clamp(1, MAX_SLABS);
         let slabs = Axis::new(y0, y1, slab_count);
         let mut grid = GridShape {
@@ -199,10 +190,7 @@ impl GridShape {
             exterior_edges: Vec::new(),
             edge_free_rings: Vec::new(),
             cell_side: 0.0,
-            holes: shape
-                .iter()
-                .flat_map(|p| p.interiors().iter().cloned())
-                .collect(),
+            holes: shape.iter().flat_map(|p| p.interiors().iter().cloned()).collect(),
             has_empty_polygon: shape.iter().any(|p| p.exterior().0.is_empty()),
         };
         grid.fill_slabs(&rings);
@@ -223,11 +211,7 @@ impl GridShape {
             return within(0.0);
         }
         let point = Point(p);
-        let mut best = self
-            .holes
-            .iter()
-            .map(|hole| Euclidean.distance(&point, hole))
-            .fold(f64::MAX, f64::min);
+        let mut best = self.holes.iter().map(|hole| Euclidean.distance(&point, hole)).fold(f64::MAX, f64::min);
         let [x0, y0, x1, y1] = self.bbox?;
         // A little slack over the tolerance for rounding in the distance.
         let reach = tolerance * (1.0 + 1e-9);
@@ -239,8 +223,7 @@ impl GridShape {
         if p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1 {
             // Every exterior edge lies in cells at least `rings` cells away
             // from p's cell, so at least `rings - 1` cell sides from p.
-            let rings =
-                self.edge_free_rings[self.rows.locate(p.y) * width + self.columns.locate(p.x)];
+            let rings = self.edge_free_rings[self.rows.locate(p.y) * width + self.columns.locate(p.x)];
             if (f64::from(rings) - 1.0) * self.cell_side > reach {
                 return within(best);
             }
@@ -311,11 +294,7 @@ impl GridShape {
                 (s, p, r) != (slab, polygon, ring)
             };
             if new_run {
-                self.runs.push(Run {
-                    polygon,
-                    ring,
-                    end: 0,
-                });
+                self.runs.push(Run { polygon, ring, end: 0 });
             }
             self.edges.push(edge);
             let last = self.runs.len() - 1;
@@ -346,10 +325,7 @@ impl GridShape {
                 if self.cells[cell] == MIXED {
                     continue;
                 }
-                let centre = Coord {
-                    x: self.columns.middle(column),
-                    y: self.rows.middle(row),
-                };
+                let centre = Coord { x: self.columns.middle(column), y: self.rows.middle(row) };
                 let inside = self.slab_intersects(self.slabs.locate(centre.y), centre);
                 self.cells[cell] = if inside { INSIDE } else { OUTSIDE };
             }
@@ -362,10 +338,7 @@ impl GridShape {
         let width = self.columns.count();
         let mut placed: Vec<(usize, Edge)> = Vec::new();
         for line in shape.iter().flat_map(|p| p.exterior().lines()) {
-            let edge = Edge {
-                start: line.start,
-                end: line.end,
-            };
+            let edge = Edge { start: line.start, end: line.end };
             let (xa, xb) = min_max(edge.start.x, edge.end.x);
             let (ya, yb) = min_max(edge.start.y, edge.end.y);
             for row in self.rows.span(ya, yb) {
@@ -390,13 +363,7 @@ impl GridShape {
     fn measure_edge_free_rings(&mut self) {
         let (width, height) = (self.columns.count(), self.rows.count());
         let mut d: Vec<u16> = (0..width * height)
-            .map(|c| {
-                if self.cell_edges[c] == self.cell_edges[c + 1] {
-                    u16::MAX
-                } else {
-                    0
-                }
-            })
+            .map(|c| if self.cell_edges[c] == self.cell_edges[c + 1] { u16::MAX } else { 0 })
             .collect();
         let neighbours = |d: &[u16], row: usize, column: usize, forward: bool| -> u16 {
             let mut best = d[row * width + column];
@@ -405,11 +372,7 @@ impl GridShape {
             } else {
                 (row + 1 < height).then_some((row + 1, true))
             };
-            let side = if forward {
-                column.checked_sub(1)
-            } else {
-                (column + 1 < width).then_some(column + 1)
-            };
+            let side = if forward { column.checked_sub(1) } else { (column + 1 < width).then_some(column + 1) };
             if let Some(c) = side {
                 best = best.min(d[row * width + c].saturating_add(1));
             }
@@ -431,12 +394,7 @@ impl GridShape {
             }
         }
         self.edge_free_rings = d;
-        let side = |axis: &Axis| {
-            axis.bounds
-                .windows(2)
-                .map(|w| w[1] - w[0])
-                .fold(f64::INFINITY, f64::min)
-        };
+        let side = |axis: &Axis| axis.bounds.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
         self.cell_side = side(&self.columns).min(side(&self.rows)) * (1.0 - 1e-9);
     }
 
@@ -444,11 +402,7 @@ impl GridShape {
     fn slab_intersects(&self, slab: usize, p: Coord<f64>) -> bool {
         let first = self.slab_runs[slab] as usize;
         let runs = &self.runs[first..self.slab_runs[slab + 1] as usize];
-        let mut start = if first == 0 {
-            0
-        } else {
-            self.runs[first - 1].end as usize
-        };
+        let mut start = if first == 0 { 0 } else { self.runs[first - 1].end as usize };
         let mut i = 0;
         while i < runs.len() {
             let polygon = runs[i].polygon;
@@ -522,11 +476,7 @@ fn ring_position(edges: &[Edge], p: Coord<f64>) -> RingPos {
             }
         }
     }
-    if winding == 0 {
-        RingPos::Outside
-    } else {
-        RingPos::Inside
-    }
+    if winding == 0 { RingPos::Outside } else { RingPos::Inside }
 }
 
 /// Squared distance from `p` to the box (0 inside it).
@@ -560,17 +510,8 @@ fn rings_of(shape: &MultiPolygon<f64>) -> Vec<(u32, u32, Vec<Edge>)> {
             let coords = &ring.0;
             let edges = match coords.len() {
                 0 => Vec::new(),
-                1 => vec![Edge {
-                    start: coords[0],
-                    end: coords[0],
-                }],
-                _ => coords
-                    .windows(2)
-                    .map(|w| Edge {
-                        start: w[0],
-                        end: w[1],
-                    })
-                    .collect(),
+                1 => vec![Edge { start: coords[0], end: coords[0] }],
+                _ => coords.windows(2).map(|w| Edge { start: w[0], end: w[1] }).collect(),
             };
             out.push((k as u32, r as u32, edges));
         }

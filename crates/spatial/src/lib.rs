@@ -29,14 +29,8 @@ pub const NEAREST_AREA_TOLERANCE_DEG: f64 = 0.1;
 
 #[derive(Debug, Error)]
 pub enum SpatialError {
-    #[error(
-        "area {pcode} ({name}): its geometry is not a GeoJSON Polygon or MultiPolygon: {problem}"
-    )]
-    Geometry {
-        pcode: String,
-        name: String,
-        problem: String,
-    },
+    #[error("area {pcode} ({name}): its geometry is not a GeoJSON Polygon or MultiPolygon: {problem}")]
+    Geometry { pcode: String, name: String, problem: String },
 }
 
 type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -72,15 +66,9 @@ impl AreaIndex {
         };
         let mut boxes: [Vec<BoxEntry>; 3] = Default::default();
         for (i, area) in areas.iter().enumerate() {
-            index
-                .names
-                .entry((area.level, fold_name(&area.name)))
-                .or_default()
-                .push(i);
+            index.names.entry((area.level, fold_name(&area.name))).or_default().push(i);
             index.pcodes.insert(area.pcode.to_ascii_uppercase(), i);
-            let (Some(text), Some(level)) =
-                (&area.geometry, index.levels.get_mut(area.level as usize))
-            else {
+            let (Some(text), Some(level)) = (&area.geometry, index.levels.get_mut(area.level as usize)) else {
                 continue;
             };
             let shape = parse_geometry(text).map_err(|problem| SpatialError::Geometry {
@@ -91,10 +79,8 @@ impl AreaIndex {
             if let Some(rect) = shape.bounding_rect() {
                 let (min, max) = (rect.min(), rect.max());
                 let slot = level.grids.len();
-                boxes[area.level as usize].push(GeomWithData::new(
-                    Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
-                    slot,
-                ));
+                boxes[area.level as usize]
+                    .push(GeomWithData::new(Rectangle::from_corners([min.x, min.y], [max.x, max.y]), slot));
                 level.members.push(i);
                 level.grids.push(GridShape::new(&shape));
             }
@@ -122,10 +108,7 @@ impl AreaIndex {
         if !lon.is_finite() || !lat.is_finite() {
             return (None, None);
         }
-        (
-            self.locate_level(1, lon, lat, true),
-            self.locate_level(2, lon, lat, true),
-        )
+        (self.locate_level(1, lon, lat, true), self.locate_level(2, lon, lat, true))
     }
 
     /// Like [`AreaIndex::locate`] without the nearest-area fallback: only
@@ -134,10 +117,7 @@ impl AreaIndex {
         if !lon.is_finite() || !lat.is_finite() {
             return (None, None);
         }
-        (
-            self.locate_level(1, lon, lat, false),
-            self.locate_level(2, lon, lat, false),
-        )
+        (self.locate_level(1, lon, lat, false), self.locate_level(2, lon, lat, false))
     }
 
     fn locate_level(&self, level: usize, lon: f64, lat: f64, nearest: bool) -> Option<&Area> {
@@ -159,10 +139,7 @@ impl AreaIndex {
     /// spaces and punctuation. With several matches (same name in two
     /// countries) the first loaded wins; use [`AreaIndex::by_name_in`].
     pub fn by_name(&self, level: u8, name: &str) -> Option<&Area> {
-        self.names
-            .get(&(level, fold_name(name)))?
-            .first()
-            .map(|&i| &self.areas[i])
+        self.names.get(&(level, fold_name(name)))?.first().map(|&i| &self.areas[i])
     }
 
     /// Like [`AreaIndex::by_name`], restricted to areas of `country` (name or
@@ -172,17 +149,12 @@ impl AreaIndex {
         let Some(country) = country.map(fold_name).filter(|c| !c.is_empty()) else {
             return found.first().map(|&i| &self.areas[i]);
         };
-        found
-            .iter()
-            .map(|&i| &self.areas[i])
-            .find(|a| a.country.as_deref().is_none_or(|c| fold_name(c) == country))
+        found.iter().map(|&i| &self.areas[i]).find(|a| a.country.as_deref().is_none_or(|c| fold_name(c) == country))
     }
 
     /// The area with this P-code (case-insensitive).
     pub fn by_pcode(&self, pcode: &str) -> Option<&Area> {
-        self.pcodes
-            .get(&pcode.trim().to_ascii_uppercase())
-            .map(|&i| &self.areas[i])
+        self.pcodes.get(&pcode.trim().to_ascii_uppercase()).map(|&i| &self.areas[i])
     }
 }
 
@@ -192,10 +164,7 @@ impl AreaIndex {
 /// the edges near the point only.
 fn nearest_within(level: &Level, point: Point<f64>, tolerance: f64) -> Option<usize> {
     let (x, y) = (point.x(), point.y());
-    let window = AABB::from_corners(
-        [x - tolerance, y - tolerance],
-        [x + tolerance, y + tolerance],
-    );
+    let window = AABB::from_corners([x - tolerance, y - tolerance], [x + tolerance, y + tolerance]);
     level
         .tree
         .locate_in_envelope_intersecting(&window)
@@ -209,19 +178,14 @@ fn nearest_within(level: &Level, point: Point<f64>, tolerance: f64) -> Option<us
 
 /// Reads a GeoJSON Polygon or MultiPolygon geometry object.
 pub fn parse_geometry(text: &str) -> Result<MultiPolygon<f64>, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
     let coords = value.get("coordinates").ok_or("no `coordinates`")?;
     match kind {
         "Polygon" => Ok(MultiPolygon::new(vec![polygon(coords)?])),
         "MultiPolygon" => {
-            let parts = coords
-                .as_array()
-                .ok_or("`coordinates` is not a list of polygons")?;
-            Ok(MultiPolygon::new(
-                parts.iter().map(polygon).collect::<Result<_, _>>()?,
-            ))
+            let parts = coords.as_array().ok_or("`coordinates` is not a list of polygons")?;
+            Ok(MultiPolygon::new(parts.iter().map(polygon).collect::<Result<_, _>>()?))
         }
         other => Err(format!("type is `{other}`")),
     }
@@ -236,16 +200,11 @@ fn polygon(rings: &serde_json::Value) -> Result<geo::Polygon<f64>, String> {
 }
 
 fn ring(points: &serde_json::Value) -> Result<geo::LineString<f64>, String> {
-    let points = points
-        .as_array()
-        .ok_or("a ring is not a list of positions")?;
+    let points = points.as_array().ok_or("a ring is not a list of positions")?;
     points
         .iter()
         .map(|p| {
-            let xy = p
-                .as_array()
-                .filter(|a| a.len() >= 2)
-                .ok_or("a position is not [lon, lat]")?;
+            let xy = p.as_array().filter(|a| a.len() >= 2).ok_or("a position is not [lon, lat]")?;
             match (xy[0].as_f64(), xy[1].as_f64()) {
                 (Some(x), Some(y)) => Ok(geo::Coord { x, y }),
                 _ => Err("a position holds something other than numbers".to_string()),

@@ -26,7 +26,8 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { rows: 1_000_000, runs: 3, sqlite: true, postgres: true, dir: std::env::temp_dir(), import_only: false };
+    let mut args =
+        Args { rows: 1_000_000, runs: 3, sqlite: true, postgres: true, dir: std::env::temp_dir(), import_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));

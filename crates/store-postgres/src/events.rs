@@ -7,11 +7,11 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Row};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
-use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
 use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
 use vitalcore_store::fingerprint::scan_events;
+use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
 
@@ -85,9 +85,8 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
     tx.batch_execute(&create_stage_sql()).map_err(backend)?;
     let names: Vec<&str> = STAGE.iter().map(|(c, _)| *c).collect();
     let types: Vec<Type> = STAGE.iter().map(|(_, t)| t.clone()).collect();
-    let sink = tx
-        .copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", ")))
-        .map_err(backend)?;
+    let sink =
+        tx.copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", "))).map_err(backend)?;
     let mut writer = BinaryCopyInWriter::new(sink, &types);
     let (mut staged, mut known_unchanged) = (0u64, 0u64);
     for (i, event) in events.iter().enumerate() {
@@ -143,7 +142,8 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
             &[&import_id],
         )
         .map_err(backend)?;
-    let counts = ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
+    let counts =
+        ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
     finish_import(&mut tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)

@@ -36,7 +36,10 @@ fn horizons_text(horizons: &[u32]) -> String {
 }
 
 fn parse_horizons(text: &str) -> Result<Vec<u32>, StoreError> {
-    text.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`")))).collect()
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`"))))
+        .collect()
 }
 
 fn json_or_empty(value: serde_json::Result<String>) -> String {
@@ -78,9 +81,12 @@ fn warning_of(r: &Row) -> Result<EarlyWarning, StoreError> {
 }
 
 fn note_of(r: &Row) -> Result<Option<WarningNote>, StoreError> {
-    let (Some(text), Some(by), Some(at), Some(status)) =
-        (r.get::<_, Option<String>>(12), r.get::<_, Option<String>>(13), r.get::<_, Option<String>>(14), r.get::<_, Option<String>>(15))
-    else {
+    let (Some(text), Some(by), Some(at), Some(status)) = (
+        r.get::<_, Option<String>>(12),
+        r.get::<_, Option<String>>(13),
+        r.get::<_, Option<String>>(14),
+        r.get::<_, Option<String>>(15),
+    ) else {
         return Ok(None);
     };
     let status = WarningStatus::parse(&status).ok_or_else(|| damaged(format!("warning change status `{status}`")))?;
@@ -100,7 +106,16 @@ impl ForecastStore for PostgresStore {
             .query_one(
                 "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                &[&now(), &run.model, &run.unit_kind, &run.target, &run.origin.to_string(), &horizons_text(&run.horizons), &run.skill, &run.parameters],
+                &[
+                    &now(),
+                    &run.model,
+                    &run.unit_kind,
+                    &run.target,
+                    &run.origin.to_string(),
+                    &horizons_text(&run.horizons),
+                    &run.skill,
+                    &run.parameters,
+                ],
             )
             .map_err(backend)?
             .get(0);
@@ -148,7 +163,8 @@ impl ForecastStore for PostgresStore {
                     mean: r.get(3),
                     p_any: r.get(4),
                     p_ge: serde_json::from_str(p_ge).map_err(|_| damaged(format!("forecast column `{p_ge}`")))?,
-                    quantiles: serde_json::from_str(quantiles).map_err(|_| damaged(format!("forecast column `{quantiles}`")))?,
+                    quantiles: serde_json::from_str(quantiles)
+                        .map_err(|_| damaged(format!("forecast column `{quantiles}`")))?,
                 })
             })
             .collect()
@@ -165,7 +181,19 @@ impl ForecastStore for PostgresStore {
         let mut added = Vec::new();
         for w in warnings {
             let row = tx
-                .query_opt(sql, &[&created, &w.unit, &w.month.to_string(), &w.kind.as_str(), &w.value, &w.threshold, &w.reason, &w.run_id])
+                .query_opt(
+                    sql,
+                    &[
+                        &created,
+                        &w.unit,
+                        &w.month.to_string(),
+                        &w.kind.as_str(),
+                        &w.value,
+                        &w.threshold,
+                        &w.reason,
+                        &w.run_id,
+                    ],
+                )
                 .map_err(backend)?;
             if let Some(row) = row {
                 added.push(warning_by_id(&mut tx, row.get(0))?.ok_or_else(|| damaged("warning just added"))?);
@@ -217,4 +245,3 @@ impl ForecastStore for PostgresStore {
         Ok(found)
     }
 }
-

@@ -83,9 +83,8 @@ impl PostgresStore {
             reason: format!("{e}; write it as postgresql://USER@HOST/DATABASE or host=HOST user=USER dbname=DATABASE"),
         })?;
         let location = describe_location(&config, schema);
-        let usable = |s: &str| {
-            !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        };
+        let usable =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if let Some(schema) = schema.filter(|s| !usable(s)) {
             return Err(StoreError::Open {
                 location,

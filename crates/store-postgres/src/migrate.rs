@@ -27,9 +27,7 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 )";
 
 pub fn schema_version(client: &mut Client) -> Result<i64, StoreError> {
-    let row = client
-        .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
-        .map_err(backend)?;
+    let row = client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).map_err(backend)?;
     Ok(row.get(0))
 }
 

@@ -5,21 +5,41 @@ use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use vitalcore_framework::{Month, Observation, Provenance, Source, Tags};
-use vitalcore_store::{ImportCounts, ImportFile, StoreError};
 use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, values_from_json,
     values_to_json,
 };
 use vitalcore_store::fingerprint::scan_observations;
+use vitalcore_store::{ImportCounts, ImportFile, StoreError};
 
 use crate::events::place_from_row;
 use crate::{LOCK_IMPORTS, backend, finish_import, start_import};
 
 /// Content columns, in the order of `$1..$23`; `import_id` is `$24`.
 const COLUMNS: &[&str] = &[
-    "source", "source_id", "fingerprint", "date", "month", "country", "iso3", "admin1", "admin2", "location",
-    "lat", "lon", "precision", "admin1_pcode", "admin2_pcode", "grid_gid", "tag_values", "dimensions", "themes",
-    "severity", "rule", "file", "line",
+    "source",
+    "source_id",
+    "fingerprint",
+    "date",
+    "month",
+    "country",
+    "iso3",
+    "admin1",
+    "admin2",
+    "location",
+    "lat",
+    "lon",
+    "precision",
+    "admin1_pcode",
+    "admin2_pcode",
+    "grid_gid",
+    "tag_values",
+    "dimensions",
+    "themes",
+    "severity",
+    "rule",
+    "file",
+    "line",
 ];
 
 fn value_of(i: usize, c: &str) -> String {
@@ -38,9 +58,8 @@ pub fn import(client: &mut Client, file: &ImportFile, rows: &[Observation]) -> R
     let values: Vec<String> = COLUMNS.iter().enumerate().map(|(i, c)| value_of(i, c)).collect();
     let sets: Vec<String> = COLUMNS.iter().zip(&values).map(|(c, v)| format!("{c} = {v}")).collect();
     let n = COLUMNS.len();
-    let find = tx
-        .prepare("SELECT id, fingerprint FROM observations WHERE source = $1 AND source_id = $2")
-        .map_err(backend)?;
+    let find =
+        tx.prepare("SELECT id, fingerprint FROM observations WHERE source = $1 AND source_id = $2").map_err(backend)?;
     let insert = tx
         .prepare(&format!(
             "INSERT INTO observations (version, {cols}, import_id, stored_at) VALUES (1, {}, ${}, now())",

@@ -24,8 +24,11 @@ use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
+use vitalcore_intake::store_codec::{
+    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record,
+    verification_from, verification_text,
+};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_intake::store_codec::{check_next_step, channel_from, channel_name, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record, verification_from, verification_text};
 use vitalcore_intake::{ContactRead, SealedContact};
 use vitalcore_store::columns::{join_tags, split_tags};
 
@@ -480,16 +483,23 @@ impl InsertStatements {
     }
 }
 
-const INSERT_REPORT: &str = "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+const INSERT_REPORT: &str =
+    "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
                  place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
                  verification, dimensions, themes, severity, rule)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              ON CONFLICT (reference) DO NOTHING RETURNING id";
 
-const INSERT_LINK: &str = "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+const INSERT_LINK: &str =
+    "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-fn insert_prepared(tx: &mut Transaction<'_>, stmts: &InsertStatements, r: &Report, received_ns: i64) -> Result<(), StoreError> {
+fn insert_prepared(
+    tx: &mut Transaction<'_>,
+    stmts: &InsertStatements,
+    r: &Report,
+    received_ns: i64,
+) -> Result<(), StoreError> {
     let event_time = r.event_time.map(|t| t.to_string());
     let row = tx
         .query_opt(
@@ -527,7 +537,15 @@ fn insert_prepared(tx: &mut Transaction<'_>, stmts: &InsertStatements, r: &Repor
         let stmt = stmts.link.as_ref().ok_or_else(|| StoreError::Backend("link insert not prepared".into()))?;
         tx.execute(
             stmt,
-            &[&id, &(seq as i64), &link.other.as_str(), &link.score, &link.text_similarity, &link.hours_apart, &link.km_apart],
+            &[
+                &id,
+                &(seq as i64),
+                &link.other.as_str(),
+                &link.score,
+                &link.text_similarity,
+                &link.hours_apart,
+                &link.km_apart,
+            ],
         )
         .map_err(db)?;
     }
@@ -561,7 +579,8 @@ fn step_detail(record: &StepRecord) -> Result<String, StoreError> {
 fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> Result<(), StoreError> {
     let alert = &record.alert;
     let id = lock_report(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
-    let recorded: i64 = tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
+    let recorded: i64 =
+        tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
     check_next_step(record, recorded)?;
     let inserted = tx.execute(
         "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -709,4 +728,3 @@ fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result
 }
 
 // --- encodings (the same values as the SQLite store writes) ---
-

@@ -3,11 +3,11 @@
 use foldhash::HashMap;
 use rusqlite::{Connection, Row, Statement, TransactionBehavior, params};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
-use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
 use vitalcore_store::columns::{
     date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, split_tags, to_u8, to_u32,
 };
 use vitalcore_store::fingerprint::scan_events;
+use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
 
@@ -28,8 +28,7 @@ fn insert_sql() -> String {
 }
 
 fn update_sql() -> String {
-    let sets: Vec<String> =
-        COLUMNS.split(", ").enumerate().map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+    let sets: Vec<String> = COLUMNS.split(", ").enumerate().map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
     format!("UPDATE events SET version = version + 1, {} WHERE id = ?{}", sets.join(", "), N_COLUMNS + 1)
 }
 

@@ -35,7 +35,10 @@ pub(crate) fn horizons_text(horizons: &[u32]) -> String {
 }
 
 pub(crate) fn parse_horizons(text: &str) -> Result<Vec<u32>, StoreError> {
-    text.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`")))).collect()
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| damaged(format!("horizon list `{text}`"))))
+        .collect()
 }
 
 fn p_ge_json(pairs: &[(u32, f64)]) -> String {
@@ -62,10 +65,34 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
 
 fn run_of(raw: RawRun) -> Result<ForecastRun, StoreError> {
     let (id, created, model, unit_kind, target, origin, horizons, skill, parameters) = raw;
-    Ok(ForecastRun { id, created, model, unit_kind, target, origin: month(&origin)?, horizons: parse_horizons(&horizons)?, skill, parameters })
+    Ok(ForecastRun {
+        id,
+        created,
+        model,
+        unit_kind,
+        target,
+        origin: month(&origin)?,
+        horizons: parse_horizons(&horizons)?,
+        skill,
+        parameters,
+    })
 }
 
-type RawWarning = (i64, String, String, String, String, f64, f64, String, Option<i64>, String, Option<String>, Option<String>, RawNote);
+type RawWarning = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    f64,
+    f64,
+    String,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    RawNote,
+);
 type RawNote = (Option<String>, Option<String>, Option<String>, Option<String>);
 
 fn raw_warning(r: &Row<'_>) -> rusqlite::Result<RawWarning> {
@@ -123,7 +150,16 @@ impl ForecastStore for SqliteStore {
         tx.execute(
             "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![now(), run.model, run.unit_kind, run.target, run.origin.to_string(), horizons_text(&run.horizons), run.skill, run.parameters],
+            params![
+                now(),
+                run.model,
+                run.unit_kind,
+                run.target,
+                run.origin.to_string(),
+                horizons_text(&run.horizons),
+                run.skill,
+                run.parameters
+            ],
         )
         .map_err(backend)?;
         let id = tx.last_insert_rowid();
@@ -136,7 +172,16 @@ impl ForecastStore for SqliteStore {
                 .map_err(backend)?;
             for r in rows {
                 insert
-                    .execute(params![id, r.unit, r.name, r.month.to_string(), r.mean, r.p_any, p_ge_json(&r.p_ge), quantiles_json(&r.quantiles)])
+                    .execute(params![
+                        id,
+                        r.unit,
+                        r.name,
+                        r.month.to_string(),
+                        r.mean,
+                        r.p_any,
+                        p_ge_json(&r.p_ge),
+                        quantiles_json(&r.quantiles)
+                    ])
                     .map_err(backend)?;
             }
         }
@@ -178,7 +223,15 @@ impl ForecastStore for SqliteStore {
                 .map_err(backend)?;
             raw.into_iter()
                 .map(|(unit, name, m, mean, p_any, p_ge, quantiles)| {
-                    Ok(ForecastRow { unit, name, month: month(&m)?, mean, p_any, p_ge: parse_p_ge(&p_ge)?, quantiles: parse_quantiles(&quantiles)? })
+                    Ok(ForecastRow {
+                        unit,
+                        name,
+                        month: month(&m)?,
+                        mean,
+                        p_any,
+                        p_ge: parse_p_ge(&p_ge)?,
+                        quantiles: parse_quantiles(&quantiles)?,
+                    })
                 })
                 .collect()
         })
@@ -195,7 +248,16 @@ impl ForecastStore for SqliteStore {
                     "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new')
                      ON CONFLICT (unit, month, kind) DO NOTHING",
-                    params![created, w.unit, w.month.to_string(), w.kind.as_str(), w.value, w.threshold, w.reason, w.run_id],
+                    params![
+                        created,
+                        w.unit,
+                        w.month.to_string(),
+                        w.kind.as_str(),
+                        w.value,
+                        w.threshold,
+                        w.reason,
+                        w.run_id
+                    ],
                 )
                 .map_err(backend)?;
             if inserted == 1 {

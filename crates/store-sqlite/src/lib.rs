@@ -97,8 +97,7 @@ impl SqliteStore {
 
     /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when it says "ok".
     pub fn integrity_check(&self) -> Result<(), StoreError> {
-        let report: String =
-            self.writer().query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(backend)?;
+        let report: String = self.writer().query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(backend)?;
         if report == "ok" { Ok(()) } else { Err(StoreError::Corrupt(report)) }
     }
 
@@ -165,10 +164,8 @@ impl SqliteStore {
         let idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open_reader(&pool.path).map_err(|e| StoreError::Open {
-                location: self.location.clone(),
-                reason: e.to_string(),
-            })?,
+            None => open_reader(&pool.path)
+                .map_err(|e| StoreError::Open { location: self.location.clone(), reason: e.to_string() })?,
         };
         let out = f(&conn);
         let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -317,9 +314,7 @@ impl Store for SqliteStore {
     fn imports(&self) -> Result<Vec<ImportFile>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT path, sha256, format, rows_read, rows_rejected FROM imports ORDER BY id DESC",
-                )
+                .prepare_cached("SELECT path, sha256, format, rows_read, rows_rejected FROM imports ORDER BY id DESC")
                 .map_err(backend)?;
             let rows = stmt
                 .query_map([], |r| {
@@ -457,8 +452,7 @@ impl BulkIndexes {
         writes: i64,
         stored_rows: i64,
     ) -> Result<BulkIndexes, StoreError> {
-        let worth_it =
-            writes >= Self::MIN_WRITES && writes as f64 >= Self::MIN_SHARE * (stored_rows + writes) as f64;
+        let worth_it = writes >= Self::MIN_WRITES && writes as f64 >= Self::MIN_SHARE * (stored_rows + writes) as f64;
         if !worth_it {
             return Ok(BulkIndexes { dropped: Vec::new() });
         }
@@ -573,7 +567,10 @@ mod tests {
         // Mali, Niger, MLI, Battles, Armed clash, Group A, personal;political,
         // the empty theme list, the rule, t.csv.
         assert_eq!(count("SELECT count(*) FROM strings"), 10);
-        assert_eq!(count("SELECT count(*) FROM events_text WHERE country = 'Niger' AND dimensions = 'personal;political'"), 25);
+        assert_eq!(
+            count("SELECT count(*) FROM events_text WHERE country = 'Niger' AND dimensions = 'personal;political'"),
+            25
+        );
         let (rule, file, stored_at): (String, String, String) = conn
             .query_row("SELECT rule, file, stored_at FROM events_text WHERE source_id = 'T7'", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))

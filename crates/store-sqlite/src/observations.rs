@@ -2,11 +2,11 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 use vitalcore_framework::{Month, Observation, Provenance, Source, Tags};
-use vitalcore_store::{ImportCounts, ImportFile, StoreError};
 use vitalcore_store::columns::{
     date_code, date_from_code, join_tags, month_code, now_rfc3339, split_tags, to_u8, values_from_json, values_to_json,
 };
 use vitalcore_store::fingerprint::scan_observations;
+use vitalcore_store::{ImportCounts, ImportFile, StoreError};
 
 use crate::events::{Binder, bind_place, place_from_row};
 use crate::{Existing, backend, finish_import, start_import};
@@ -44,14 +44,26 @@ pub fn import(conn: &mut Connection, file: &ImportFile, rows: &[Observation]) ->
             let fingerprint = batch.fingerprints[i];
             match existing.find(&tx, "observations", row.provenance.source, &row.provenance.source_id)? {
                 None => {
-                    bind_observation(&mut Binder { stmt: &mut insert, next: 1 }, row, fingerprint, import_id, &stored_at)?;
+                    bind_observation(
+                        &mut Binder { stmt: &mut insert, next: 1 },
+                        row,
+                        fingerprint,
+                        import_id,
+                        &stored_at,
+                    )?;
                     insert.raw_execute().map_err(backend)?;
                     counts.imported += 1;
                 }
                 Some((_, stored)) if stored == fingerprint => counts.unchanged += 1,
                 Some((id, _)) => {
                     archive.execute([id]).map_err(backend)?;
-                    bind_observation(&mut Binder { stmt: &mut update, next: 1 }, row, fingerprint, import_id, &stored_at)?;
+                    bind_observation(
+                        &mut Binder { stmt: &mut update, next: 1 },
+                        row,
+                        fingerprint,
+                        import_id,
+                        &stored_at,
+                    )?;
                     update.raw_bind_parameter(N_COLUMNS + 1, id).map_err(backend)?;
                     update.raw_execute().map_err(backend)?;
                     counts.updated += 1;

@@ -23,8 +23,11 @@ use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
+use vitalcore_intake::store_codec::{
+    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record,
+    verification_from, verification_text,
+};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_intake::store_codec::{check_next_step, channel_from, channel_name, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record, verification_from, verification_text};
 use vitalcore_intake::{ContactRead, SealedContact};
 use vitalcore_store::columns::{join_tags, split_tags};
 
@@ -423,14 +426,21 @@ impl ReportStore for SqliteStore {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
-                        [r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?],
+                        [
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, String>(6)?,
+                        ],
                     ))
                 })
                 .map_err(db)?;
             rows.map(|row| {
                 let (reference, user_id, at, [pd, pt, d, t]) = row.map_err(db)?;
                 Ok(TagCorrection {
-                    report: reference.parse().map_err(|_| damaged(format!("corrected report reference `{reference}`")))?,
+                    report: reference
+                        .parse()
+                        .map_err(|_| damaged(format!("corrected report reference `{reference}`")))?,
                     user_id,
                     at: parse_time(&at, "correction time")?,
                     previous_dimensions: split_tags(&pd),
@@ -459,10 +469,12 @@ fn insert_step(tx: &Transaction<'_>, record: &StepRecord, detail: &str) -> Resul
         .query_row([id], |r| r.get(0))
         .map_err(db)?;
     check_next_step(record, recorded)?;
-    tx.prepare_cached("INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .map_err(db)?
-        .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
-        .map_err(db)?;
+    tx.prepare_cached(
+        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .map_err(db)?
+    .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
+    .map_err(db)?;
     Ok(())
 }
 
@@ -504,13 +516,15 @@ impl ReportRow {
     }
 }
 
-const INSERT_REPORT: &str = "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
+const INSERT_REPORT: &str =
+    "INSERT INTO reports (reference, received_ns, event_time, text, language, category, urgency,
          place_name, lat, lon, area_pcode, reporter_id, contact, channel, channel_name, source_id,
          verification, dimensions, themes, severity, rule)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
      ON CONFLICT (reference) DO NOTHING";
 
-const INSERT_LINK: &str = "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
+const INSERT_LINK: &str =
+    "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 fn insert_report(tx: &Transaction<'_>, r: &Report, row: &ReportRow) -> Result<(), StoreError> {
@@ -552,8 +566,16 @@ fn insert_many(tx: &Transaction<'_>, reports: &[Report], rows: &[ReportRow]) -> 
         }
         let id = tx.last_insert_rowid();
         for (seq, l) in r.duplicates.iter().enumerate() {
-            link.execute(params![id, seq as i64, l.other.as_str(), l.score, l.text_similarity, l.hours_apart, l.km_apart])
-                .map_err(db)?;
+            link.execute(params![
+                id,
+                seq as i64,
+                l.other.as_str(),
+                l.score,
+                l.text_similarity,
+                l.hours_apart,
+                l.km_apart
+            ])
+            .map_err(db)?;
         }
     }
     Ok(())
@@ -719,4 +741,3 @@ fn find_user(conn: &Connection, column: &str, value: &str) -> Result<Option<User
 }
 
 // --- encodings (the PostgreSQL store writes the same values) ---
-

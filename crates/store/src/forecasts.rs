@@ -210,7 +210,10 @@ mod tests {
         assert_eq!(clean_note(None), Ok(None));
         assert_eq!(clean_note(Some("  \n ")), Ok(None));
         assert_eq!(clean_note(Some(" called the focal point ")), Ok(Some("called the focal point".into())));
-        assert_eq!(clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())), Ok(Some(MAX_NOTE_CHARS)));
+        assert_eq!(
+            clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())),
+            Ok(Some(MAX_NOTE_CHARS))
+        );
         assert!(clean_note(Some(&"x".repeat(MAX_NOTE_CHARS + 1))).unwrap_err().contains("1001"));
     }
 }

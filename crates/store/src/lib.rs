@@ -23,7 +23,9 @@ use vitalcore_framework::{Event, Month, Observation, Source};
 pub enum StoreError {
     #[error("cannot open the database {location}: {reason}")]
     Open { location: String, reason: String },
-    #[error("the database {location} was written by a newer vitalcore (schema version {found}, this build knows up to {known}); upgrade vitalcore")]
+    #[error(
+        "the database {location} was written by a newer vitalcore (schema version {found}, this build knows up to {known}); upgrade vitalcore"
+    )]
     TooNew { location: String, found: i64, known: i64 },
     #[error("database error: {0}")]
     Backend(String),

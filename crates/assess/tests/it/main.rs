@@ -142,14 +142,19 @@ fn profile_finds_an_area_by_name_or_pcode_with_a_zero_filled_trend() {
 
 mod risk {
     use super::*;
-    use vitalcore_assess::risk::{hazard_by_area, indicators_by_area};
     use vitalcore_assess::area_risks;
+    use vitalcore_assess::risk::{hazard_by_area, indicators_by_area};
     use vitalcore_framework::Observation;
     use vitalcore_index::Tree;
 
     fn row(zone: &str, day: (i16, i8, i8), values: &[(&str, &str)]) -> Observation {
         Observation {
-            provenance: Provenance { source: Source::Hxl, source_id: format!("{zone}{day:?}"), file: "t.csv".into(), line: 3 },
+            provenance: Provenance {
+                source: Source::Hxl,
+                source_id: format!("{zone}{day:?}"),
+                file: "t.csv".into(),
+                line: 3,
+            },
             date: Some(date(day.0, day.1, day.2)),
             place: Place { admin1_pcode: Some("CF5".into()), location: Some(zone.into()), ..Place::default() },
             values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),

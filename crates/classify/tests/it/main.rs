@@ -31,13 +31,8 @@ fn train_fixture(with_corrections: bool) -> (Model, Vec<String>) {
     let crosswalk = Crosswalk::read(&fixture("crosswalk.csv")).unwrap();
     let lexicon = Lexicon::builtin();
     let labels = labels_for(&crosswalk, &lexicon);
-    let mut data = read_labelled(
-        &fixture("messages_train.csv"),
-        &crosswalk,
-        &TextColumn::MessageAndOriginal,
-        &labels,
-    )
-    .unwrap();
+    let mut data =
+        read_labelled(&fixture("messages_train.csv"), &crosswalk, &TextColumn::MessageAndOriginal, &labels).unwrap();
     if with_corrections {
         let extra = read_corrections(&fixture("corrections.csv"), &labels, 10_000).unwrap();
         data.examples.extend(extra);
@@ -140,10 +135,9 @@ mod lexicon {
 
     #[test]
     fn builtin_lexicon_covers_every_label_in_the_required_languages() {
-        let text = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../framework/data/lexicon.toml"),
-        )
-        .unwrap();
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../framework/data/lexicon.toml"))
+                .unwrap();
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         let tables = parsed["lexicon"].as_table().unwrap();
         for id in vitalcore_classify::DIMENSIONS.iter().chain(vitalcore_classify::THEMES.iter()) {
@@ -172,8 +166,9 @@ mod data {
     fn crosswalk_maps_categories_to_dimensions_and_themes() {
         let crosswalk = Crosswalk::read(&fixture("crosswalk.csv")).unwrap();
         let labels = labels_for(&crosswalk, &Lexicon::builtin());
-        let data = read_labelled(&fixture("messages_train.csv"), &crosswalk, &TextColumn::Named("message".into()), &labels)
-            .unwrap();
+        let data =
+            read_labelled(&fixture("messages_train.csv"), &crosswalk, &TextColumn::Named("message".into()), &labels)
+                .unwrap();
         assert_eq!(data.examples.len(), 78);
         let bit = |id: &str| 1u64 << labels.iter().position(|l| l == id).unwrap();
         // "Armed men attacked the village..." carries security -> personal + protection_of_civilians
@@ -188,12 +183,13 @@ mod data {
     fn both_columns_give_the_original_as_a_second_example() {
         let crosswalk = Crosswalk::read(&fixture("crosswalk.csv")).unwrap();
         let labels = labels_for(&crosswalk, &Lexicon::builtin());
-        let data = read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::MessageAndOriginal, &labels)
-            .unwrap();
+        let data =
+            read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::MessageAndOriginal, &labels).unwrap();
         // 26 rows, 22 with an original text (4 have none)
         assert_eq!(data.examples.len(), 26 + 22);
-        let original = read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::Named("original".into()), &labels)
-            .unwrap();
+        let original =
+            read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::Named("original".into()), &labels)
+                .unwrap();
         assert_eq!((original.examples.len(), original.skipped_empty), (22, 4));
     }
 
@@ -231,8 +227,9 @@ mod model {
         assert!(positive(&classifier, "Nou pa gen dlo pwòp").contains(&"environmental".to_string()));
         let crosswalk = Crosswalk::read(&fixture("crosswalk.csv")).unwrap();
         let labels = classifier.labels().to_vec();
-        let test = read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::Named("message".into()), &labels)
-            .unwrap();
+        let test =
+            read_labelled(&fixture("messages_test.csv"), &crosswalk, &TextColumn::Named("message".into()), &labels)
+                .unwrap();
         let truth: Vec<(u64, u64)> = test.examples.iter().map(|e| (e.positive, e.known)).collect();
         let predicted: Vec<u64> = test.examples.iter().map(|e| classifier.predict_bits(&e.text)).collect();
         let report = evaluate(&truth, &predicted, &labels, &crosswalk.labels());

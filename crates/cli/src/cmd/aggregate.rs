@@ -216,11 +216,17 @@ fn table(header: &[&str], lines: &[Line]) -> String {
         .collect();
     let numeric_from = header.len() - 2;
     let fmt_row = |row: &[String]| -> String {
-        let parts: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if i >= numeric_from { format!("{c:>w$}", w = widths[i]) } else { format!("{c:<w$}", w = widths[i]) })
-            .collect();
+        let parts: Vec<String> =
+            row.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i >= numeric_from {
+                        format!("{c:>w$}", w = widths[i])
+                    } else {
+                        format!("{c:<w$}", w = widths[i])
+                    }
+                })
+                .collect();
         parts.join("  ").trim_end().to_string() + "\n"
     };
     let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();

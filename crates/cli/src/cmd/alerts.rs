@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use vitalcore_framework::Month;
 use vitalcore_intake::Reference;
 use vitalcore_intake::auth::User;
-use vitalcore_intake::store::{ReportFilter, ReportStore, act_on_alert, load_alert};
 use vitalcore_intake::outbox::{OutboxFilter, feedback_of, is_sms_channel};
+use vitalcore_intake::store::{ReportFilter, ReportStore, act_on_alert, load_alert};
 use vitalcore_intake::workflow::{Deadlines, Feedback, Step, metrics, overdue_queue};
 
 #[derive(clap::Args)]
@@ -35,13 +35,37 @@ enum Command {
         format: Format,
     },
     /// Someone has seen the alert
-    Ack { reference: String, #[command(flatten)] who: Who },
+    Ack {
+        reference: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// The alert is confirmed
-    Verify { reference: String, #[arg(long, default_value = "")] note: String, #[command(flatten)] who: Who },
+    Verify {
+        reference: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// The alert is not founded
-    Unfounded { reference: String, #[arg(long)] reason: String, #[command(flatten)] who: Who },
+    Unfounded {
+        reference: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Assign the response
-    Assign { reference: String, #[arg(long)] owner: String, #[arg(long)] unit: String, #[command(flatten)] who: Who },
+    Assign {
+        reference: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        unit: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Record the response, and what was said back to the community
     Respond {
         reference: String,
@@ -57,7 +81,13 @@ enum Command {
         who: Who,
     },
     /// Close the alert with its outcome
-    Close { reference: String, #[arg(long)] outcome: String, #[command(flatten)] who: Who },
+    Close {
+        reference: String,
+        #[arg(long)]
+        outcome: String,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Record what was told to the reporter or community (after a response,
     /// or on an unfounded or closed alert). With --channel sms and a reporter
     /// who gave a phone, an SMS is queued: see `vitalcore feedback outbox`.
@@ -123,7 +153,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 fn account(store: &dyn ReportStore, name: &str) -> Result<User> {
-    store.user_by_username(name)?.ok_or_else(|| anyhow!("no user `{name}`: create it with `vitalcore users add {name} --role ...`"))
+    store
+        .user_by_username(name)?
+        .ok_or_else(|| anyhow!("no user `{name}`: create it with `vitalcore users add {name} --role ...`"))
 }
 
 fn list(store: &dyn ReportStore, only_overdue: bool, format: Format, now: Timestamp) -> Result<()> {
@@ -191,7 +223,8 @@ fn show_metrics(store: &dyn ReportStore, from: Option<Month>, to: Option<Month>,
     if format == Format::Geojson {
         bail!("metrics have no GeoJSON form");
     }
-    let hours = |d: Option<jiff::SignedDuration>| d.map(|d| format!("{:.1}", d.as_secs_f64() / 3600.0)).unwrap_or_default();
+    let hours =
+        |d: Option<jiff::SignedDuration>| d.map(|d| format!("{:.1}", d.as_secs_f64() / 3600.0)).unwrap_or_default();
     let share = |s: Option<f64>| s.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_default();
     let mut t = Table::new(&[
         ("area", "#adm1+code"),

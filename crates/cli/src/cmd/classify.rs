@@ -1,8 +1,8 @@
 //! `vitalcore classify`: train, evaluate and run the text classifier that reads
 //! reports into human-security dimensions and themes.
 
-use std::path::{Path, PathBuf};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -146,9 +146,8 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
     let crosswalk = Crosswalk::read(&a.crosswalk)?;
     let lexicon = load_lexicon(a.lexicon.as_deref())?;
     let crosswalk_labels = crosswalk.labels();
-    let labels = label_universe(
-        crosswalk_labels.iter().map(String::as_str).chain(lexicon.labels().iter().map(String::as_str)),
-    );
+    let labels =
+        label_universe(crosswalk_labels.iter().map(String::as_str).chain(lexicon.labels().iter().map(String::as_str)));
     let text_column: TextColumn = a.text_column.parse()?;
     let mut dataset = read_labelled(&a.data, &crosswalk, &text_column, &labels)?;
     let mut corrections = 0;
@@ -200,7 +199,10 @@ fn run_evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
     let evaluated = crosswalk.labels();
     for id in &evaluated {
         if !labels.contains(id) && !a.quiet {
-            eprintln!("warning: the classifier has no label `{id}` (named in {}); it is not scored", a.crosswalk.display());
+            eprintln!(
+                "warning: the classifier has no label `{id}` (named in {}); it is not scored",
+                a.crosswalk.display()
+            );
         }
     }
     let text_column: TextColumn = a.text_column.parse()?;
@@ -288,7 +290,13 @@ fn run_predict(a: PredictArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_prediction(out: &mut impl Write, classifier: &Classifier, text: &str, format: Format, with_text: bool) -> std::io::Result<()> {
+fn print_prediction(
+    out: &mut impl Write,
+    classifier: &Classifier,
+    text: &str,
+    format: Format,
+    with_text: bool,
+) -> std::io::Result<()> {
     let scores = classifier.predict(text);
     match format {
         Format::Json => {
@@ -322,7 +330,11 @@ fn round3(p: f32) -> f64 {
 /// corrected report, its text with the dimensions and themes of its latest
 /// correction (tags the model does not know are left out). Written through
 /// the same reader as `--corrections`, so both paths check rows alike.
-fn stored_corrections(db: &str, labels: &[String], group_offset: u32) -> anyhow::Result<Vec<vitalcore_classify::Example>> {
+fn stored_corrections(
+    db: &str,
+    labels: &[String],
+    group_offset: u32,
+) -> anyhow::Result<Vec<vitalcore_classify::Example>> {
     use vitalcore_intake::store::ReportStore;
     let store: Box<dyn ReportStore> = if db.starts_with("postgres") || db.contains("host=") {
         Box::new(vitalcore_store_postgres::PostgresStore::connect(db)?)

@@ -40,7 +40,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let areas = vitalcore_import::read_boundaries_from_bytes("caf-adm1-ocha.geojson", CAF_ADM1)?;
     store.save_areas(&areas)?;
     let index = AreaIndex::new(&areas).context("indexing the bundled boundaries")?;
-    let parsed = vitalcore_import::read_events_from_bytes("ucdp-ged-23.1-caf.geojson", UCDP_CAF, &framework, Some(&index), &|_| {})?;
+    let parsed = vitalcore_import::read_events_from_bytes(
+        "ucdp-ged-23.1-caf.geojson",
+        UCDP_CAF,
+        &framework,
+        Some(&index),
+        &|_| {},
+    )?;
     let counts = store.import_events(&parsed.file, &parsed.events)?;
     println!(
         "Imported {} UCDP GED events (Central African Republic, 1989-2022) into {} prefectures: {} rows read, {} rejected.",
@@ -51,7 +57,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     );
     let names = areas.iter().map(|a| (a.pcode.clone(), a.name.clone())).collect();
     print_top_areas(&parsed.events, &framework, names)?;
-    println!("Database: {} (try `vitalcore --db {} assess --unit admin1 --period year`)", args.demo_db.display(), args.demo_db.display());
+    println!(
+        "Database: {} (try `vitalcore --db {} assess --unit admin1 --period year`)",
+        args.demo_db.display(),
+        args.demo_db.display()
+    );
     drop(store);
     // Forecast the coming months from the demo data, so profiles show an
     // outlook and the early-warning queue has its first entries.
@@ -69,10 +79,9 @@ fn print_top_areas(
     framework: &vitalcore_framework::Framework,
     names: std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
-    let (Some(from), Some(to)) = (
-        events.iter().map(|e| Month::of(e.date)).min(),
-        events.iter().map(|e| Month::of(e.date)).max(),
-    ) else {
+    let (Some(from), Some(to)) =
+        (events.iter().map(|e| Month::of(e.date)).min(), events.iter().map(|e| Month::of(e.date)).max())
+    else {
         return Ok(());
     };
     // The last five years of data: what a mission would look at first.
@@ -82,12 +91,20 @@ fn print_top_areas(
     let mut list = summaries(events, framework, &opts, 1);
     list.sort_by(|a, b| (b.critical + b.pervasive).total_cmp(&(a.critical + a.pervasive)));
     println!("\nMost threatened prefectures, {from} to {to} (scores 0-10):");
-    println!("  {:<22} {:>7} {:>7}  {:<14} {:>8} {:>9}", "prefecture", "events", "deaths", "top threat", "critical", "pervasive");
+    println!(
+        "  {:<22} {:>7} {:>7}  {:<14} {:>8} {:>9}",
+        "prefecture", "events", "deaths", "top threat", "critical", "pervasive"
+    );
     for s in list.iter().take(8) {
         let top = s.top_dimension.as_deref().map(|d| framework.label(d, "en")).unwrap_or("-");
         println!(
             "  {:<22} {:>7} {:>7}  {:<14} {:>8.1} {:>9.1}",
-            s.name, s.events, s.fatalities, top.trim_end_matches(" security"), s.critical, s.pervasive
+            s.name,
+            s.events,
+            s.fatalities,
+            top.trim_end_matches(" security"),
+            s.critical,
+            s.pervasive
         );
     }
     println!();

@@ -47,7 +47,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             let text = serde_json::to_string(&geojson(&args.range, global)?)? + "\n";
             write_output(args.out.as_deref(), &text)
         }
-        Format::Json | Format::Table => bail!("export writes csv, hxl or geojson; for JSON use `vitalcore assess --format json`"),
+        Format::Json | Format::Table => {
+            bail!("export writes csv, hxl or geojson; for JSON use `vitalcore assess --format json`")
+        }
     }
 }
 
@@ -64,10 +66,13 @@ fn geojson(range: &RangeArgs, global: &Global) -> Result<Value> {
         vitalcore_framework::UnitKind::Country => 0,
         _ => 1,
     };
-    let totals: BTreeMap<String, _> = summaries(&events, &framework, &opts, level).into_iter().map(|s| (s.unit_id.clone(), s)).collect();
+    let totals: BTreeMap<String, _> =
+        summaries(&events, &framework, &opts, level).into_iter().map(|s| (s.unit_id.clone(), s)).collect();
     let mut features = Vec::new();
     for area in store.areas()?.into_iter().filter(|a| a.level == level) {
-        let Some(geometry) = area.geometry.as_deref().and_then(|g| serde_json::from_str::<Value>(g).ok()) else { continue };
+        let Some(geometry) = area.geometry.as_deref().and_then(|g| serde_json::from_str::<Value>(g).ok()) else {
+            continue;
+        };
         let mut props = serde_json::Map::new();
         props.insert("pcode".into(), json!(area.pcode));
         props.insert("name".into(), json!(area.name));

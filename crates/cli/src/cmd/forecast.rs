@@ -177,8 +177,14 @@ fn threads(n: Option<usize>) -> usize {
 fn load_panel(input: &Input) -> anyhow::Result<Panel> {
     let started = Instant::now();
     if let Some(spec) = &input.synthetic_grid {
-        let dims: Vec<usize> = spec.split('x').map(|s| s.parse()).collect::<Result<_, _>>().context("--synthetic-grid is ROWSxCOLSxMONTHS, for example 100x100x360")?;
-        let [rows, cols, months] = dims[..] else { bail!("--synthetic-grid is ROWSxCOLSxMONTHS, for example 100x100x360") };
+        let dims: Vec<usize> = spec
+            .split('x')
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+            .context("--synthetic-grid is ROWSxCOLSxMONTHS, for example 100x100x360")?;
+        let [rows, cols, months] = dims[..] else {
+            bail!("--synthetic-grid is ROWSxCOLSxMONTHS, for example 100x100x360")
+        };
         let panel = synthetic_grid(SyntheticGrid { rows, cols, months, ..SyntheticGrid::africa() });
         if !input.quiet {
             let nonzero = panel.fatalities.iter().filter(|&&v| v > 0.0).count();
@@ -195,8 +201,12 @@ fn load_panel(input: &Input) -> anyhow::Result<Panel> {
     let framework = Framework::built_in();
     let areas = match &input.boundaries {
         Some(path) => {
-            let areas = vitalcore_import::read_boundaries(path).with_context(|| format!("reading boundaries {}", path.display()))?;
-            Some(vitalcore_spatial::AreaIndex::new(&areas).with_context(|| format!("indexing boundaries {}", path.display()))?)
+            let areas = vitalcore_import::read_boundaries(path)
+                .with_context(|| format!("reading boundaries {}", path.display()))?;
+            Some(
+                vitalcore_spatial::AreaIndex::new(&areas)
+                    .with_context(|| format!("indexing boundaries {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -210,17 +220,27 @@ fn load_panel(input: &Input) -> anyhow::Result<Panel> {
         events.extend(parsed.events);
     }
     if !input.country.is_empty() {
-        let wanted = |v: &Option<String>| v.as_deref().is_some_and(|v| input.country.iter().any(|c| c.trim().eq_ignore_ascii_case(v)));
+        let wanted = |v: &Option<String>| {
+            v.as_deref().is_some_and(|v| input.country.iter().any(|c| c.trim().eq_ignore_ascii_case(v)))
+        };
         let before = events.len();
         events.retain(|e| wanted(&e.place.country) || wanted(&e.place.iso3));
         if events.is_empty() {
-            bail!("no event is in --country {}: {before} events read, none with that country name or ISO3 code", input.country.join(","));
+            bail!(
+                "no event is in --country {}: {before} events read, none with that country name or ISO3 code",
+                input.country.join(",")
+            );
         }
         if !input.quiet {
             eprintln!("--country: kept {} of {before} events", events.len());
         }
     }
-    let opts = PanelOptions { first: input.first, last: input.last, grid_neighbours: input.grid_neighbours, max_event_types: 4 };
+    let opts = PanelOptions {
+        first: input.first,
+        last: input.last,
+        grid_neighbours: input.grid_neighbours,
+        max_event_types: 4,
+    };
     let (mut panel, skipped) = Panel::from_events(&events, input.unit, &opts)?;
     if let Some(index) = &areas {
         // units keyed by a P-code get the boundary file's name
@@ -270,7 +290,11 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
     };
     let report = backtest(&panel, &features, &cfg, &progress)?;
     if !quiet {
-        eprintln!("backtest took {:.2} s (features and {} origins)", started.elapsed().as_secs_f64(), report.origins.len());
+        eprintln!(
+            "backtest took {:.2} s (features and {} origins)",
+            started.elapsed().as_secs_f64(),
+            report.origins.len()
+        );
     }
     let text = match a.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -337,13 +361,20 @@ fn run_forecast(a: RunArgs) -> anyhow::Result<()> {
     let rows = forecast(&panel, &features, &cfg)?;
     write_forecasts(&a.out, &rows)?;
     if !a.input.quiet {
-        eprintln!("{} forecasts ({} units x {} horizons) written to {}", rows.len(), panel.n_units(), cfg.horizons.len(), a.out.display());
+        eprintln!(
+            "{} forecasts ({} units x {} horizons) written to {}",
+            rows.len(),
+            panel.n_units(),
+            cfg.horizons.len(),
+            a.out.display()
+        );
     }
     if let Some(path) = &a.warnings {
         let mut warnings = threshold_warnings(&rows, Quantity::PAny, a.warn_p_any);
         warnings.extend(threshold_warnings(&rows, Quantity::PAtLeast(25), a.warn_p_25));
         warnings.extend(panel_burst_warnings(&panel, BurstParams::default()));
-        std::fs::write(path, serde_json::to_string_pretty(&warnings)? + "\n").with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_string_pretty(&warnings)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
         if !a.input.quiet {
             eprintln!("{} warnings written to {}", warnings.len(), path.display());
         }
@@ -355,8 +386,12 @@ fn write_forecasts(path: &Path, rows: &[vitalcore_forecast::UnitForecast]) -> an
     let text = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         serde_json::to_string_pretty(rows)? + "\n"
     } else {
-        let mut s = String::from("unit,name,country,origin,month,horizon,model,mean,p_any,p_ge_1,p_ge_10,p_ge_25,q05,q50,q95\n");
-        let quote = |v: &str| if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() };
+        let mut s = String::from(
+            "unit,name,country,origin,month,horizon,model,mean,p_any,p_ge_1,p_ge_10,p_ge_25,q05,q50,q95\n",
+        );
+        let quote = |v: &str| {
+            if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() }
+        };
         for r in rows {
             s += &format!(
                 "{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2}\n",
@@ -383,7 +418,8 @@ fn write_forecasts(path: &Path, rows: &[vitalcore_forecast::UnitForecast]) -> an
 }
 
 fn score_bench(a: ScoreBenchArgs) -> anyhow::Result<()> {
-    let line = vitalcore_forecast::score_engine::bench_files(&a.obs, &a.draws, a.n, threads(a.threads), a.out.as_deref())?;
+    let line =
+        vitalcore_forecast::score_engine::bench_files(&a.obs, &a.draws, a.n, threads(a.threads), a.out.as_deref())?;
     println!("{line}");
     Ok(())
 }

@@ -95,7 +95,13 @@ fn import_events(store: &dyn Store, fw: &Framework, path: &Path, args: &Args, gl
     Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64 })
 }
 
-fn import_observations(store: &dyn Store, fw: &Framework, path: &Path, args: &Args, global: &Global) -> Result<Summary> {
+fn import_observations(
+    store: &dyn Store,
+    fw: &Framework,
+    path: &Path,
+    args: &Args,
+    global: &Global,
+) -> Result<Summary> {
     let index = area_index(store)?;
     let progress = Progress::bytes(path, global.quiet);
     let parsed = vitalcore_import::read_observations(path, fw, index.as_ref(), &|n| progress.set(n))?;

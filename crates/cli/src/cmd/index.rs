@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use vitalcore_index::Tree;
 use vitalcore_index::inform::{self, InformData, Reproduction};
 use vitalcore_index::local::{self, AreaScore};
-use vitalcore_index::Tree;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -97,9 +97,14 @@ fn load_tree(path: Option<&Path>, builtin: fn() -> Tree) -> anyhow::Result<Tree>
 
 fn run_inform(a: InformArgs) -> anyhow::Result<()> {
     let tree = load_tree(a.tree.as_deref(), Tree::inform_2023)?;
-    let data = InformData::from_workbook(&a.workbook).with_context(|| "pass the INFORM Risk 2023 workbook with --workbook PATH")?;
+    let data = InformData::from_workbook(&a.workbook)
+        .with_context(|| "pass the INFORM Risk 2023 workbook with --workbook PATH")?;
     if let Some(iso) = &a.explain {
-        let country = data.countries.iter().find(|c| c.iso3.eq_ignore_ascii_case(iso)).with_context(|| format!("no country with ISO3 code {iso} in the workbook"))?;
+        let country = data
+            .countries
+            .iter()
+            .find(|c| c.iso3.eq_ignore_ascii_case(iso))
+            .with_context(|| format!("no country with ISO3 code {iso} in the workbook"))?;
         let eval = tree.evaluate(country.inputs.clone());
         let explanation = eval.explain(&tree.root).context("the tree has no root node")?;
         match a.format {
@@ -126,17 +131,41 @@ fn print_reproduction(rep: &Reproduction, quiet: bool) {
         for r in &rep.countries {
             let cell = |k: &str| format!("{}/{}", fmt(r.computed[k]), fmt(r.published[k]));
             let name: String = r.name.chars().take(32).collect();
-            println!("{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}", r.iso3, name, cell("risk"), cell("hazard_exposure"), cell("vulnerability"), cell("coping"));
+            println!(
+                "{:<5} {:<32} {:>11} {:>11} {:>11} {:>11}",
+                r.iso3,
+                name,
+                cell("risk"),
+                cell("hazard_exposure"),
+                cell("vulnerability"),
+                cell("coping")
+            );
         }
         println!("(computed/published)\n");
         println!("published components, largest difference:");
         for c in &rep.components {
-            println!("  {:<45} {:>5.2}  {:<4} {}", c.column, c.max_abs_diff, c.worst_country, if c.presence_mismatches > 0 { format!("({} countries missing on one side)", c.presence_mismatches) } else { String::new() });
+            println!(
+                "  {:<45} {:>5.2}  {:<4} {}",
+                c.column,
+                c.max_abs_diff,
+                c.worst_country,
+                if c.presence_mismatches > 0 {
+                    format!("({} countries missing on one side)", c.presence_mismatches)
+                } else {
+                    String::new()
+                }
+            );
         }
         println!();
     }
     println!("countries: {}", rep.n_countries);
-    println!("max abs diff: risk {:.3}, hazard & exposure {:.3}, vulnerability {:.3}, lack of coping capacity {:.3}", rep.max_abs_diff_risk, rep.max_abs_diff_hazard_exposure, rep.max_abs_diff_vulnerability, rep.max_abs_diff_coping);
+    println!(
+        "max abs diff: risk {:.3}, hazard & exposure {:.3}, vulnerability {:.3}, lack of coping capacity {:.3}",
+        rep.max_abs_diff_risk,
+        rep.max_abs_diff_hazard_exposure,
+        rep.max_abs_diff_vulnerability,
+        rep.max_abs_diff_coping
+    );
     println!("max abs diff (all four): {:.3}", rep.max_abs_diff);
 }
 
@@ -234,18 +263,30 @@ fn print_local(tree: &Tree, scores: &[AreaScore]) {
 fn run_check(a: CheckArgs) -> anyhow::Result<()> {
     let trees: Vec<(String, Tree)> = match a.tree {
         Some(p) => vec![(p.display().to_string(), Tree::from_path(&p)?)],
-        None => vec![("built-in INFORM 2023".into(), Tree::inform_2023()), ("built-in local".into(), Tree::local_default())],
+        None => {
+            vec![("built-in INFORM 2023".into(), Tree::inform_2023()), ("built-in local".into(), Tree::local_default())]
+        }
     };
     for (name, tree) in trees {
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
         for n in &tree.nodes {
-            *kinds.entry(match n.kind {
-                vitalcore_index::NodeKind::Scale { .. } => "scale",
-                vitalcore_index::NodeKind::Aggregate { .. } => "aggregate",
-                vitalcore_index::NodeKind::Expr { .. } => "expr",
-            }).or_default() += 1;
+            *kinds
+                .entry(match n.kind {
+                    vitalcore_index::NodeKind::Scale { .. } => "scale",
+                    vitalcore_index::NodeKind::Aggregate { .. } => "aggregate",
+                    vitalcore_index::NodeKind::Expr { .. } => "expr",
+                })
+                .or_default() += 1;
         }
-        println!("{name}: \"{}\" is valid: {} inputs, {} nodes {:?}, root \"{}\", outputs {:?}", tree.name, tree.inputs.len(), tree.nodes.len(), kinds, tree.root, tree.outputs);
+        println!(
+            "{name}: \"{}\" is valid: {} inputs, {} nodes {:?}, root \"{}\", outputs {:?}",
+            tree.name,
+            tree.inputs.len(),
+            tree.nodes.len(),
+            kinds,
+            tree.root,
+            tree.outputs
+        );
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 pub mod aggregate;
+pub mod alerts;
 pub mod assess;
 pub mod classify;
 pub mod demo;
@@ -11,9 +12,8 @@ pub mod import;
 pub mod index;
 pub mod network;
 pub mod profile;
+pub mod report;
 pub mod serve;
 pub mod status;
-pub mod report;
-pub mod alerts;
 pub mod users;
 pub mod warnings;

@@ -67,7 +67,13 @@ pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
             args.permutations
         );
     }
-    let config = NetworkConfig { max_lag: args.max_lag, permutations: args.permutations, fdr: args.fdr, seed: args.seed, per_unit: args.per_unit };
+    let config = NetworkConfig {
+        max_lag: args.max_lag,
+        permutations: args.permutations,
+        fdr: args.fdr,
+        seed: args.seed,
+        per_unit: args.per_unit,
+    };
     let report = threat_network(&panel, &config);
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -79,7 +85,12 @@ pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
         }
     }
     if !args.quiet {
-        eprintln!("pooled: {} of {} tested edges kept at FDR {}", report.pooled.edges.len(), report.pooled.tested, args.fdr);
+        eprintln!(
+            "pooled: {} of {} tested edges kept at FDR {}",
+            report.pooled.edges.len(),
+            report.pooled.tested,
+            args.fdr
+        );
     }
     Ok(())
 }

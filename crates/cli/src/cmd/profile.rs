@@ -71,12 +71,19 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
                     text.push_str(&format!(
                         "Risk {} = hazard {} x vulnerability {} x lack of coping capacity {} (geometric mean, 0-10)\n",
-                        f(r.risk), f(r.hazard), f(r.vulnerability), f(r.coping)
+                        f(r.risk),
+                        f(r.hazard),
+                        f(r.vulnerability),
+                        f(r.coping)
                     ));
                 }
                 for l in &p.links {
-                    let when = if l.lag == 0 { "in the same month".to_string() } else { format!("{} month(s) later", l.lag) };
-                    text.push_str(&format!("Linked: {} -> {} {when} (r = {:.2}, q = {:.3})\n", l.from, l.to, l.strength, l.q_value));
+                    let when =
+                        if l.lag == 0 { "in the same month".to_string() } else { format!("{} month(s) later", l.lag) };
+                    text.push_str(&format!(
+                        "Linked: {} -> {} {when} (r = {:.2}, q = {:.3})\n",
+                        l.from, l.to, l.strength, l.q_value
+                    ));
                 }
                 text.push('\n');
             }

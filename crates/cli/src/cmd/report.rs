@@ -157,7 +157,8 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     let (events, store) = global.open_stores()?;
     let reports = global.reports_service(&*events, store, IntakeConfig::default(), None)?;
     let data = std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
-    let mapping_text = std::fs::read_to_string(&a.mapping).with_context(|| format!("cannot read {}", a.mapping.display()))?;
+    let mapping_text =
+        std::fs::read_to_string(&a.mapping).with_context(|| format!("cannot read {}", a.mapping.display()))?;
     let mut mapping = KoboMapping::from_toml(&mapping_text, &reports.intake.categories)
         .with_context(|| format!("the mapping file {}", a.mapping.display()))?;
     if let Some(form) = &a.xlsform {
@@ -207,7 +208,12 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
         let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
         w.write_record(["line", "uuid", "field", "reason"])?;
         for e in &out.rejected {
-            w.write_record([e.line.to_string(), e.uuid.clone().unwrap_or_default(), e.field.clone(), e.reason.clone()])?;
+            w.write_record([
+                e.line.to_string(),
+                e.uuid.clone().unwrap_or_default(),
+                e.field.clone(),
+                e.reason.clone(),
+            ])?;
         }
         w.flush()?;
     }
@@ -277,7 +283,10 @@ fn redraw_colliding_references(
                 };
                 let opened = key.open(sealed, r.reference.as_str(), &system, "re-seal under a new reference", now)?;
                 r.contact = Some(key.seal(&opened.contact, fresh.as_str())?);
-                store.append_contact_read(&vitalcore_intake::ContactRead { report: fresh.to_string(), ..opened.audit })?;
+                store.append_contact_read(&vitalcore_intake::ContactRead {
+                    report: fresh.to_string(),
+                    ..opened.audit
+                })?;
             }
             r.reference = fresh;
             taken = used.contains(&r.reference) || store.report(&r.reference)?.is_some();

@@ -62,7 +62,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut reports = global.reports_service(&*store, report_store, config, args.model.as_deref())?;
     if let Some(path) = &args.deadlines {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        reports = reports.with_deadlines(Deadlines::from_toml(&text).with_context(|| format!("the deadline file {}", path.display()))?);
+        reports = reports.with_deadlines(
+            Deadlines::from_toml(&text).with_context(|| format!("the deadline file {}", path.display()))?,
+        );
     }
     if !reports.key_configured {
         global.note(

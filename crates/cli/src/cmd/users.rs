@@ -81,13 +81,20 @@ fn add(a: AddArgs, global: &Global) -> Result<()> {
     let hash = hash_password(&password)?;
     let user = User::new(&format!("u-{}", a.name), &a.name, role, a.community.as_deref(), hash)?;
     store.save_user(&user)?;
-    global.note(format!("created {} ({}{})", user.username, user.role, user.community.as_deref().map(|c| format!(", community {c}")).unwrap_or_default()));
+    global.note(format!(
+        "created {} ({}{})",
+        user.username,
+        user.role,
+        user.community.as_deref().map(|c| format!(", community {c}")).unwrap_or_default()
+    ));
     Ok(())
 }
 
 fn token(a: TokenArgs, global: &Global) -> Result<()> {
     let store = global.open_reports()?;
-    let user = store.user_by_username(&a.name)?.ok_or_else(|| anyhow!("no user `{}`: create it with `vitalcore users add`", a.name))?;
+    let user = store
+        .user_by_username(&a.name)?
+        .ok_or_else(|| anyhow!("no user `{}`: create it with `vitalcore users add`", a.name))?;
     let token = Token::generate(TokenKind::Api)?;
     store.save_api_token(&ApiToken {
         token_hash: token.hash(),
@@ -106,7 +113,10 @@ fn token(a: TokenArgs, global: &Global) -> Result<()> {
 
 fn keygen(a: KeygenArgs, global: &Global) -> Result<()> {
     if a.out.exists() {
-        bail!("{} already exists: a new key would make the contacts sealed with the old one unreadable. Choose another file", a.out.display());
+        bail!(
+            "{} already exists: a new key would make the contacts sealed with the old one unreadable. Choose another file",
+            a.out.display()
+        );
     }
     let (key, hex) = ContactKey::generate()?;
     let mut options = std::fs::OpenOptions::new();

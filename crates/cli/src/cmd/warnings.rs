@@ -12,8 +12,8 @@ use vitalcore_forecast::backtest::MIN_HISTORY;
 use vitalcore_forecast::run::THRESHOLDS;
 use vitalcore_forecast::warnings::{BurstParams, Quantity, Warning, panel_burst_warnings, threshold_warnings};
 use vitalcore_forecast::{
-    ALL_MODELS, BacktestConfig, BacktestReport, Features, ModelKind, Panel, PanelOptions, RunConfig, Target, UnitForecast,
-    backtest, forecast,
+    ALL_MODELS, BacktestConfig, BacktestReport, Features, ModelKind, Panel, PanelOptions, RunConfig, Target,
+    UnitForecast, backtest, forecast,
 };
 use vitalcore_framework::{Event, Source, UnitKind};
 use vitalcore_store::forecasts::{
@@ -146,13 +146,21 @@ fn set_status(global: &Global, id: i64, status: WarningStatus, user: &str, note:
     let w = open_forecasts(global)?
         .set_warning_status(id, status, user, &now, note.as_deref())?
         .ok_or_else(|| anyhow!("no early warning {id}: see `vitalcore warnings list`"))?;
-    global.note(format!("warning {} ({} {} {}) is {} by {user} at {now}", w.id, w.unit, w.month, w.kind.as_str(), status.as_str()));
+    global.note(format!(
+        "warning {} ({} {} {}) is {} by {user} at {now}",
+        w.id,
+        w.unit,
+        w.month,
+        w.kind.as_str(),
+        status.as_str()
+    ));
     Ok(())
 }
 
 /// `--p-ge N:P` as (N, P), N one of the forecast's thresholds.
 fn parse_p_ge(spec: &str) -> Result<(u32, f64)> {
-    let usage = || format!("--p-ge `{spec}`: write N:P, e.g. 10:0.3, with N one of {THRESHOLDS:?} and P between 0 and 1");
+    let usage =
+        || format!("--p-ge `{spec}`: write N:P, e.g. 10:0.3, with N one of {THRESHOLDS:?} and P between 0 and 1");
     let (n, p) = spec.split_once(':').ok_or_else(|| anyhow!(usage()))?;
     let n: u32 = n.trim().parse().map_err(|_| anyhow!(usage()))?;
     let p: f64 = p.trim().parse().map_err(|_| anyhow!(usage()))?;
@@ -170,7 +178,8 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
     let (store, reports) = global.open_stores()?;
     let (events, opts) = load(&*store, Some(&*reports), &a.range, Period::Month)?;
     let reports = events.iter().filter(|e| e.provenance.source == Source::CommunityReport).count();
-    let panel_opts = PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 };
+    let panel_opts =
+        PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 };
     let (mut panel, skipped) = Panel::from_events(&events, opts.unit, &panel_opts)?;
     for unit in &mut panel.units {
         if let Some(name) = opts.area_names.get(&unit.id) {
@@ -217,12 +226,24 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
     let fstore = open_forecasts(global)?;
     let rows: Vec<ForecastRow> = forecasts.iter().map(row_of).collect();
     let run_id = fstore.save_forecast_run(&run, &rows).context("storing the forecast run")?;
-    global.note(format!("forecast run {run_id}: model {}, {} rows ({} units x {} horizons) from origin {}", run.model, rows.len(), panel.n_units(), a.horizons.len(), run.origin));
+    global.note(format!(
+        "forecast run {run_id}: model {}, {} rows ({} units x {} horizons) from origin {}",
+        run.model,
+        rows.len(),
+        panel.n_units(),
+        a.horizons.len(),
+        run.origin
+    ));
 
     let report_panel = report_count_panel(&events, opts.unit, &panel_opts)?;
     let candidates = candidate_warnings(report_panel.as_ref(), &forecasts, &a, &p_ge, run_id);
     let added = fstore.add_warnings(&candidates)?;
-    global.note(format!("{} warnings raised, {} new ({} already in the queue)", candidates.len(), added.len(), candidates.len() - added.len()));
+    global.note(format!(
+        "{} warnings raised, {} new ({} already in the queue)",
+        candidates.len(),
+        added.len(),
+        candidates.len() - added.len()
+    ));
     write_output(None, &render(&added, a.format)?)
 }
 
@@ -256,7 +277,13 @@ fn skill_backtest(panel: &Panel, features: &Features, a: &RunArgs, global: &Glob
         models: ALL_MODELS.to_vec(),
     };
     let report = backtest(panel, features, &cfg, &|_, _| {})?;
-    global.note(format!("backtest of {} origins ({} to {}): best model {}", report.origins.len(), cfg.start, cfg.end, report.best));
+    global.note(format!(
+        "backtest of {} origins ({} to {}): best model {}",
+        report.origins.len(),
+        cfg.start,
+        cfg.end,
+        report.best
+    ));
     Ok(Some(report))
 }
 
@@ -304,7 +331,13 @@ fn report_count_panel(events: &[Event], unit: UnitKind, opts: &PanelOptions) -> 
     Ok(Some(Panel::from_events(&reports, unit, opts)?.0))
 }
 
-fn candidate_warnings(reports: Option<&Panel>, forecasts: &[UnitForecast], a: &RunArgs, p_ge: &[(u32, f64)], run_id: i64) -> Vec<EarlyWarning> {
+fn candidate_warnings(
+    reports: Option<&Panel>,
+    forecasts: &[UnitForecast],
+    a: &RunArgs,
+    p_ge: &[(u32, f64)],
+    run_id: i64,
+) -> Vec<EarlyWarning> {
     let mut by_severity = p_ge.to_vec();
     by_severity.sort_by_key(|x| std::cmp::Reverse(x.0));
     let mut threshold: Vec<Warning> = Vec::new();

@@ -10,7 +10,11 @@ use std::process::{Command, Output};
 type Table = BTreeMap<(String, String, String), (u64, u64)>;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vitalcore")).args(args).env_remove("VITALCORE_DATABASE_URL").output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .args(args)
+        .env_remove("VITALCORE_DATABASE_URL")
+        .output()
+        .expect("the binary runs")
 }
 
 fn ok(out: Output) -> (String, String) {
@@ -23,7 +27,18 @@ fn ok(out: Output) -> (String, String) {
 fn generate(dir: &Path, name: &str, rows: u64, seed: u64, date_format: &str) -> PathBuf {
     let path = dir.join(name);
     let (rows, seed) = (rows.to_string(), seed.to_string());
-    ok(run(&["generate", "acled", "--rows", &rows, "--seed", &seed, "--date-format", date_format, "--out", path.to_str().unwrap()]));
+    ok(run(&[
+        "generate",
+        "acled",
+        "--rows",
+        &rows,
+        "--seed",
+        &seed,
+        "--date-format",
+        date_format,
+        "--out",
+        path.to_str().unwrap(),
+    ]));
     path
 }
 
@@ -136,7 +151,12 @@ fn regrouping_by_country_sums_the_full_table() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["country"].as_str().unwrap().to_string(), (o["events"].as_u64().unwrap(), o["fatalities"].as_u64().unwrap())))
+        .map(|o| {
+            (
+                o["country"].as_str().unwrap().to_string(),
+                (o["events"].as_u64().unwrap(), o["fatalities"].as_u64().unwrap()),
+            )
+        })
         .collect();
     assert_eq!(got, expected);
 }
@@ -171,7 +191,10 @@ fn rejected_rows_are_reported_with_line_column_and_value_and_good_rows_still_cou
         reader.records().map(|r| r.unwrap()).map(|r| (r[1].to_string(), r[2].to_string(), r[3].to_string())).collect();
     assert_eq!(
         rows,
-        [("5".to_string(), "event_date".to_string(), "2020-13-01".to_string()), ("6".to_string(), "fatalities".to_string(), "many".to_string())]
+        [
+            ("5".to_string(), "event_date".to_string(), "2020-13-01".to_string()),
+            ("6".to_string(), "fatalities".to_string(), "many".to_string())
+        ]
     );
 }
 

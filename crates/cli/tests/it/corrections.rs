@@ -23,7 +23,9 @@ impl Site {
         let site = Site { _dir: dir, db };
         let areas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures/caf_adm1_simplified.geojson");
         site.ok(&["import", areas.to_str().unwrap()]);
-        for (name, role) in [("admin1", "admin"), ("analyst1", "analyst"), ("responder1", "responder"), ("viewer1", "viewer")] {
+        for (name, role) in
+            [("admin1", "admin"), ("analyst1", "analyst"), ("responder1", "responder"), ("viewer1", "viewer")]
+        {
             let mut child = site
                 .cmd(&["users", "add", name, "--role", role, "--password-stdin"])
                 .stdin(Stdio::piped())
@@ -55,7 +57,9 @@ impl Site {
     }
 
     fn submit(&self, text: &str) -> String {
-        self.ok(&["--quiet", "report", "submit", "--text", text, "--area", "CF32", "--category", "attack"]).trim().to_string()
+        self.ok(&["--quiet", "report", "submit", "--text", text, "--area", "CF32", "--category", "attack"])
+            .trim()
+            .to_string()
     }
 
     fn show(&self, reference: &str) -> serde_json::Value {
@@ -66,7 +70,6 @@ impl Site {
         Server::start(self.cmd(&["--quiet", "serve", "--addr", "127.0.0.1:0"]))
     }
 }
-
 
 /// One POST with a bearer token over a fresh connection: (status, body).
 fn post_json(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
@@ -84,7 +87,10 @@ fn post_json(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
     let status = head.split_whitespace().nth(1).unwrap_or("0").parse().unwrap();
     let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         // One chunk is enough for these small answers.
-        raw.split_once("\r\n").map(|(_, rest)| rest.rsplit_once("\r\n0\r\n").map_or(rest, |(b, _)| b)).unwrap_or(raw).to_string()
+        raw.split_once("\r\n")
+            .map(|(_, rest)| rest.rsplit_once("\r\n0\r\n").map_or(rest, |(b, _)| b))
+            .unwrap_or(raw)
+            .to_string()
     } else {
         raw.to_string()
     };
@@ -105,8 +111,17 @@ fn the_cli_stores_a_correction_with_who_and_when_and_changes_the_tags() {
 
     let start = jiff::Timestamp::now();
     let out = site.ok(&[
-        "report", "correct", &reference, "--dimensions", "political; economic", "--themes", "protection_of_civilians", "--as",
-        "analyst1", "--format", "json",
+        "report",
+        "correct",
+        &reference,
+        "--dimensions",
+        "political; economic",
+        "--themes",
+        "protection_of_civilians",
+        "--as",
+        "analyst1",
+        "--format",
+        "json",
     ]);
     let end = jiff::Timestamp::now();
     let c: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -128,7 +143,11 @@ fn the_cli_stores_a_correction_with_who_and_when_and_changes_the_tags() {
     for who in ["viewer1", "responder1"] {
         let refused = site.run(&["report", "correct", &reference, "--dimensions", "health", "--as", who]);
         assert!(!refused.status.success(), "{who} was allowed");
-        assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot"), "{}", String::from_utf8_lossy(&refused.stderr));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("cannot"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
     }
     assert_eq!(tags(&site.show(&reference), "dimensions"), ["political", "economic"]);
 }
@@ -180,15 +199,23 @@ fn stored_corrections_become_training_rows() {
     let train = |extra: &[&str]| {
         let model = dir.path().join("m.bin");
         let mut args = vec![
-            "classify", "train", "--data", data.to_str().unwrap(), "--crosswalk", crosswalk.to_str().unwrap(),
-            "--out", model.to_str().unwrap(),
+            "classify",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--crosswalk",
+            crosswalk.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
         ];
         args.extend(extra);
         let out = site.run(&args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{stderr}");
-        let line = stderr.lines().find(|l| l.starts_with("trained on")).unwrap_or_else(|| panic!("{stderr}")).to_string();
-        let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+        let line =
+            stderr.lines().find(|l| l.starts_with("trained on")).unwrap_or_else(|| panic!("{stderr}")).to_string();
+        let n: Vec<u64> =
+            line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
         (n[0], n[1])
     };
     let (plain, none) = train(&[]);

@@ -68,7 +68,8 @@ impl Site {
     }
 
     fn run_stdin(&self, args: &[&str], input: &str) -> String {
-        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(format!("{input}\n").as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -85,7 +86,6 @@ impl Site {
         Server::start(self.cmd(&args))
     }
 }
-
 
 struct Resp {
     status: u16,
@@ -109,14 +109,18 @@ impl Resp {
     }
 
     fn header_line(&self, name: &str) -> Option<String> {
-        self.head.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase()))).map(str::to_string)
+        self.head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .map(str::to_string)
     }
 }
 
 /// A tiny HTTP/1.1 client: one request per connection, chunked bodies decoded.
 fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -214,7 +218,8 @@ fn partner_api_accepts_tagged_placed_reports_and_refuses_bad_bodies_without_stor
     let oversize = format!(r#"{{"text":"{}"}}"#, "a".repeat(70 * 1024));
     let big = post_json(addr, "/api/v1/reports", &analyst, &oversize);
     assert_eq!(big.status, 413, "{}", big.body);
-    let invalid = post_json(addr, "/api/v1/reports", &analyst, r#"{"text":"  ","latitude":95,"longitude":10,"urgency":"soon"}"#);
+    let invalid =
+        post_json(addr, "/api/v1/reports", &analyst, r#"{"text":"  ","latitude":95,"longitude":10,"urgency":"soon"}"#);
     assert_eq!(invalid.status, 422);
     let fields: Vec<String> =
         invalid.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
@@ -240,7 +245,9 @@ fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_a
     let server = site.serve(&[]);
     let addr = &server.addr;
     let submit = |area: &str, contact: &str| {
-        let body = format!(r#"{{"text":"Cattle stolen near the river in {area}","area_pcode":"{area}","category":"cattle_crop_theft","contact":"{contact}"}}"#);
+        let body = format!(
+            r#"{{"text":"Cattle stolen near the river in {area}","area_pcode":"{area}","category":"cattle_crop_theft","contact":"{contact}"}}"#
+        );
         let r = post_json(addr, "/api/v1/reports", &responder, &body);
         assert_eq!(r.status, 201, "{}", r.body);
         r.json()["reference"].as_str().unwrap().to_string()
@@ -255,7 +262,8 @@ fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_a
     assert!(!guessed.body.contains("Cattle"), "no data leaks: {}", guessed.body);
     assert_eq!(get_auth(addr, &format!("/api/v1/reports/{theirs}/contact?purpose=x"), &focal).status, 404);
     let list = get_auth(addr, "/api/v1/reports?area=CF71", &focal).json();
-    let refs: Vec<&str> = list["reports"].as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    let refs: Vec<&str> =
+        list["reports"].as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
     assert_eq!(refs, vec![ours.as_str()], "a focal point's list is forced to their community");
     // A step the focal point's role does not allow is 403.
     let step = post_json(addr, &format!("/api/v1/alerts/{ours}/steps"), &focal, r#"{"step":"acknowledge"}"#);
@@ -267,7 +275,10 @@ fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_a
     assert!(!get_auth(addr, &format!("/api/v1/reports/{ours}"), &admin).body.contains("+236"));
     let csv = site.ok(&["report", "list", "--format", "csv"]);
     let json = site.ok(&["report", "list", "--format", "json"]);
-    assert!(!csv.contains("+236") && !json.contains("+236") && !json.contains("vc1."), "the CLI lists no contact, sealed or not");
+    assert!(
+        !csv.contains("+236") && !json.contains("+236") && !json.contains("vc1."),
+        "the CLI lists no contact, sealed or not"
+    );
 
     // Reveal: an analyst may not; a responder must give a purpose; each read is logged first.
     assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}/contact?purpose=call"), &analyst).status, 403);
@@ -278,13 +289,19 @@ fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_a
         assert_eq!(r.json()["contact"], "+236 70 11 22 33");
         assert!(r.header_line("cache-control").unwrap().contains("no-store"));
     }
-    let shown: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", &ours, "--format", "json"])).unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&site.ok(&["report", "show", &ours, "--format", "json"])).unwrap();
     let reads = shown["contact_reads"].as_array().expect("the audit log is shown");
     assert_eq!(reads.len(), 2, "two reveals, two audit records: {reads:?}");
     assert!(reads.iter().all(|r| r["user_id"] == "u-responder1"));
     assert_eq!(reads[0]["purpose"], "call back about the theft");
-    let shown_theirs: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", &theirs, "--format", "json"])).unwrap();
-    assert_eq!(shown_theirs["contact_reads"].as_array().unwrap().len(), 0, "refused reads reveal nothing and log nothing");
+    let shown_theirs: serde_json::Value =
+        serde_json::from_str(&site.ok(&["report", "show", &theirs, "--format", "json"])).unwrap();
+    assert_eq!(
+        shown_theirs["contact_reads"].as_array().unwrap().len(),
+        0,
+        "refused reads reveal nothing and log nothing"
+    );
 }
 
 #[test]
@@ -324,22 +341,54 @@ fn the_report_form_works_without_javascript_in_english_and_french_with_csrf() {
     assert_eq!(form(&[("text", text), ("csrf", &csrf)], Some("vc_form=another-browser")).status, 403);
     // Validation errors come back next to the fields, in the form's language
     // and naming the field, with what was typed kept.
-    let bad = form(&[("csrf", &csrf), ("lang", "fr"), ("text", text), ("latitude", "north"), ("longitude", "18.2")], Some(&cookie));
+    let bad = form(
+        &[("csrf", &csrf), ("lang", "fr"), ("text", text), ("latitude", "north"), ("longitude", "18.2")],
+        Some(&cookie),
+    );
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Corrigez") && bad.body.contains("brûlé"), "{}", bad.body);
-    assert!(bad.body.contains("<div class=\"err\">Latitude : « north » n&#39;est pas un nombre (écrivez par exemple 4,3612)</div>"), "{}", bad.body);
+    assert!(
+        bad.body.contains(
+            "<div class=\"err\">Latitude : « north » n&#39;est pas un nombre (écrivez par exemple 4,3612)</div>"
+        ),
+        "{}",
+        bad.body
+    );
     assert!(!bad.body.contains("is not a number"), "no English on the French form: {}", bad.body);
-    let empty = form(&[("csrf", &csrf), ("lang", "fr"), ("text", " "), ("latitude", "95"), ("longitude", "18.2"), ("urgency", "soon")], Some(&cookie));
+    let empty = form(
+        &[
+            ("csrf", &csrf),
+            ("lang", "fr"),
+            ("text", " "),
+            ("latitude", "95"),
+            ("longitude", "18.2"),
+            ("urgency", "soon"),
+        ],
+        Some(&cookie),
+    );
     assert_eq!(empty.status, 422);
-    for expected in ["Description : est vide", "Latitude : 95 est hors de -90..90", "Urgence : « soon » n&#39;est pas une urgence"] {
+    for expected in
+        ["Description : est vide", "Latitude : 95 est hors de -90..90", "Urgence : « soon » n&#39;est pas une urgence"]
+    {
         assert!(empty.body.contains(expected), "{expected} in {}", empty.body);
     }
-    let english = form(&[("csrf", &csrf), ("lang", "en"), ("text", text), ("latitude", "north"), ("longitude", "18.2")], Some(&cookie));
+    let english = form(
+        &[("csrf", &csrf), ("lang", "en"), ("text", text), ("latitude", "north"), ("longitude", "18.2")],
+        Some(&cookie),
+    );
     assert!(english.body.contains("Latitude: `north` is not a number (write it like 4.3612)"), "{}", english.body);
     assert_eq!(stored_count(addr, &admin), before);
 
     let good = form(
-        &[("csrf", &csrf), ("lang", "fr"), ("text", text), ("place", "Bouca"), ("category", "attack"), ("urgency", "critical"), ("contact", "+236 72 00 00 01")],
+        &[
+            ("csrf", &csrf),
+            ("lang", "fr"),
+            ("text", text),
+            ("place", "Bouca"),
+            ("category", "attack"),
+            ("urgency", "critical"),
+            ("contact", "+236 72 00 00 01"),
+        ],
         Some(&cookie),
     );
     assert_eq!(good.status, 200, "{}", good.body);
@@ -362,11 +411,20 @@ fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies(
     let post = |path: &str, ctype: &str, body: &[u8]| http(addr, "POST", path, &[("Content-Type", ctype)], body);
     let form = "application/x-www-form-urlencoded";
 
-    let fr = form_encode(&[("From", "+23672000001"), ("To", "+15005550006"), ("Body", "URGENT des hommes armés ont attaqué le village hier"), ("MessageSid", "SM0001")]);
+    let fr = form_encode(&[
+        ("From", "+23672000001"),
+        ("To", "+15005550006"),
+        ("Body", "URGENT des hommes armés ont attaqué le village hier"),
+        ("MessageSid", "SM0001"),
+    ]);
     let r = post("/sms/twilio", form, fr.as_bytes());
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.header_line("content-type").unwrap().contains("xml"));
-    assert!(r.body.starts_with("<?xml") && r.body.contains("<Response><Message>") && r.body.contains("Référence"), "{}", r.body);
+    assert!(
+        r.body.starts_with("<?xml") && r.body.contains("<Response><Message>") && r.body.contains("Référence"),
+        "{}",
+        r.body
+    );
     let at = r.body.find("VC-").unwrap();
     let reference = &r.body[at..at + 11];
     let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
@@ -375,9 +433,14 @@ fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies(
     assert_eq!(stored["has_contact"], true);
     assert!(stored["reporter_id"].as_str().unwrap().starts_with("r-"), "a pseudonym, not the number");
 
-    let en = form_encode(&[("From", "+23672000002"), ("Body", "The well was poisoned and we need help please"), ("MessageSid", "SM0002")]);
+    let en = form_encode(&[
+        ("From", "+23672000002"),
+        ("Body", "The well was poisoned and we need help please"),
+        ("MessageSid", "SM0002"),
+    ]);
     assert!(post("/sms/twilio", form, en.as_bytes()).body.contains("Reference:"));
-    let rapid = r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
+    let rapid =
+        r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
     let rp = post("/sms/rapidpro", "application/json", rapid.as_bytes());
     assert_eq!(rp.status, 200, "{}", rp.body);
     assert!(rp.json()["reference"].as_str().unwrap().starts_with("VC-"));
@@ -407,7 +470,13 @@ fn twilio_signature_is_checked_when_an_auth_token_is_configured() {
     let site = Site::new();
     let server = site.serve(&["--twilio-auth-token", "12345", "--public-url", "https://example.org"]);
     let body = form_encode(&[("From", "+23672000001"), ("Body", "help"), ("MessageSid", "SM1")]);
-    let r = http(&server.addr, "POST", "/sms/twilio", &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "bm90LWl0")], body.as_bytes());
+    let r = http(
+        &server.addr,
+        "POST",
+        "/sms/twilio",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "bm90LWl0")],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 403, "{}", r.body);
 }
 
@@ -417,7 +486,15 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     let export = kobo_fixture("alerts_groups.csv");
     let mapping = kobo_fixture("alerts_groups.toml");
     let rejects = site.dir.path().join("rejects.csv");
-    let args = ["report", "import-kobo", export.to_str().unwrap(), "--mapping", mapping.to_str().unwrap(), "--rejects", rejects.to_str().unwrap()];
+    let args = [
+        "report",
+        "import-kobo",
+        export.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ];
     let out = site.run(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -425,7 +502,8 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     // 5 rows: an empty description (line 4), a 95 E point with 18 N (line 5:
     // outside nothing, but valid) and an unknown category `weather` (line 6).
     let nums: Vec<u64> = stdout.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
-    let (rows, imported, seen, rejected) = (nums[nums.len() - 6], nums[nums.len() - 5], nums[nums.len() - 4], nums[nums.len() - 3]);
+    let (rows, imported, seen, rejected) =
+        (nums[nums.len() - 6], nums[nums.len() - 5], nums[nums.len() - 4], nums[nums.len() - 3]);
     assert_eq!(rows, 5, "{stdout}");
     assert_eq!(rows, imported + seen + rejected);
     assert!(rejected >= 2, "{stdout}");
@@ -442,11 +520,13 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     let nums: Vec<u64> = again.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
     assert_eq!(nums[nums.len() - 5], 0, "re-import adds nothing: {again}");
     assert_eq!(nums[nums.len() - 4], imported, "{again}");
-    let listed_again: serde_json::Value = serde_json::from_str(&site.ok(&["report", "list", "--format", "json"])).unwrap();
+    let listed_again: serde_json::Value =
+        serde_json::from_str(&site.ok(&["report", "list", "--format", "json"])).unwrap();
     assert_eq!(listed_again.as_array().unwrap().len() as u64, imported);
 
     // Submitted in May 2024 and never acknowledged: every one is overdue, most urgent first.
-    let overdue: serde_json::Value = serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
+    let overdue: serde_json::Value =
+        serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
     let overdue = overdue.as_array().unwrap();
     assert_eq!(overdue.len() as u64, imported);
     assert!(overdue.iter().all(|a| a["overdue"]["kind"] == "acknowledge" && a["overdue"]["level"].as_u64() >= Some(1)));
@@ -455,11 +535,19 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     assert!(!denied.status.success(), "an analyst cannot assign");
     assert!(String::from_utf8_lossy(&denied.stderr).contains("cannot"));
     assert!(site.ok(&["alerts", "ack", &first, "--as", "analyst1"]).contains("acknowledged"));
-    let still: serde_json::Value = serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
-    let again = still.as_array().unwrap().iter().find(|a| a["reference"] == first.as_str()).expect("still overdue, now to respond");
+    let still: serde_json::Value =
+        serde_json::from_str(&site.ok(&["alerts", "list", "--overdue", "--format", "json"])).unwrap();
+    let again = still
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["reference"] == first.as_str())
+        .expect("still overdue, now to respond");
     assert_eq!(again["overdue"]["kind"], "respond");
-    let metrics: serde_json::Value =
-        serde_json::from_str(&site.ok(&["alerts", "metrics", "--from", "2024-05", "--to", "2024-05", "--format", "json"])).unwrap();
+    let metrics: serde_json::Value = serde_json::from_str(
+        &site.ok(&["alerts", "metrics", "--from", "2024-05", "--to", "2024-05", "--format", "json"]),
+    )
+    .unwrap();
     let alerts: u64 = metrics.as_array().unwrap().iter().map(|m| m["alerts"].as_u64().unwrap()).sum();
     let acknowledged: u64 = metrics.as_array().unwrap().iter().map(|m| m["acknowledged"].as_u64().unwrap()).sum();
     assert_eq!((alerts, acknowledged), (imported, 1));
@@ -472,7 +560,8 @@ fn with_require_login_the_form_is_for_signed_in_users_only() {
     let page = http(&server.addr, "GET", "/report", &[], b"");
     assert_eq!(page.status, 303);
     assert!(page.header_line("location").unwrap().contains("/login"));
-    let post = http(&server.addr, "POST", "/report", &[("Content-Type", "application/x-www-form-urlencoded")], b"text=hello");
+    let post =
+        http(&server.addr, "POST", "/report", &[("Content-Type", "application/x-www-form-urlencoded")], b"text=hello");
     assert_eq!(post.status, 401);
 }
 
@@ -482,12 +571,20 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     let (analyst, responder, viewer) = (site.token("analyst1"), site.token("responder1"), site.token("viewer1"));
     let server = site.serve(&[]);
     let addr = &server.addr;
-    let r = post_json(addr, "/api/v1/reports", &responder, r#"{"text":"Abduction of two children on the road to Bouca","area_pcode":"CF32","urgency":"critical","category":"abduction"}"#);
+    let r = post_json(
+        addr,
+        "/api/v1/reports",
+        &responder,
+        r#"{"text":"Abduction of two children on the road to Bouca","area_pcode":"CF32","urgency":"critical","category":"abduction"}"#,
+    );
     let reference = r.json()["reference"].as_str().unwrap().to_string();
     let steps = format!("/api/v1/alerts/{reference}/steps");
 
     assert_eq!(post_json(addr, &steps, &analyst, r#"{"step":"acknowledge"}"#).status, 200);
-    assert_eq!(post_json(addr, &steps, &analyst, r#"{"step":"verify","note":"confirmed by the focal point"}"#).status, 200);
+    assert_eq!(
+        post_json(addr, &steps, &analyst, r#"{"step":"verify","note":"confirmed by the focal point"}"#).status,
+        200
+    );
     let wrong_role = post_json(addr, &steps, &analyst, r#"{"step":"assign","owner":"Capt. X","unit":"BANBAT"}"#);
     assert_eq!(wrong_role.status, 403, "an analyst cannot assign: {}", wrong_role.body);
     let out_of_order = post_json(addr, &steps, &responder, r#"{"step":"close","outcome":"done"}"#);
@@ -515,22 +612,54 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     let act = |pairs: &[(&str, &str)]| {
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(pairs);
-        http(addr, "POST", &format!("/alerts/{reference}/step"), &[ctype, ("Cookie", &session)], form_encode(&all).as_bytes())
+        http(
+            addr,
+            "POST",
+            &format!("/alerts/{reference}/step"),
+            &[ctype, ("Cookie", &session)],
+            form_encode(&all).as_bytes(),
+        )
     };
-    let forged = http(addr, "POST", &format!("/alerts/{reference}/step"), &[ctype, ("Cookie", &session)], b"step=assign&owner=a&unit=b");
+    let forged = http(
+        addr,
+        "POST",
+        &format!("/alerts/{reference}/step"),
+        &[ctype, ("Cookie", &session)],
+        b"step=assign&owner=a&unit=b",
+    );
     assert_eq!(forged.status, 403, "no CSRF token, no step");
     assert_eq!(act(&[("step", "assign"), ("owner", "Capt. X"), ("unit", "BANBAT")]).status, 303);
-    assert_eq!(act(&[("step", "respond"), ("action", "patrol sent"), ("feedback", "A patrol went to the road; the children are back")]).status, 303);
+    assert_eq!(
+        act(&[
+            ("step", "respond"),
+            ("action", "patrol sent"),
+            ("feedback", "A patrol went to the road; the children are back")
+        ])
+        .status,
+        303
+    );
     assert_eq!(act(&[("step", "close"), ("outcome", "children returned")]).status, 303);
     // After closing, the page still records what people were told, and how.
-    assert_eq!(act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "pigeon")]).status, 400);
-    assert_eq!(act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "radio")]).status, 303);
+    assert_eq!(
+        act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "pigeon")])
+            .status,
+        400
+    );
+    assert_eq!(
+        act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "radio")])
+            .status,
+        303
+    );
 
     let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &analyst).json();
     let alert = &shown["alert"];
     assert_eq!(alert["state"], "closed");
-    let logged: Vec<(&str, &str)> =
-        alert["steps"].as_array().unwrap().iter().map(|s| (s["step"]["step"].as_str().unwrap(), s["user_id"].as_str().unwrap())).collect();
+    let logged: Vec<(&str, &str)> = alert["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"]["step"].as_str().unwrap(), s["user_id"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         logged,
         vec![
@@ -543,7 +672,10 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
         ]
     );
     assert_eq!(alert["status"]["feedback"][0]["channel"], "web");
-    assert_eq!((alert["status"]["feedback"][1]["channel"].as_str(), alert["status"]["feedback"][1]["message"].as_str()), (Some("radio"), Some("Announced: the children are home")));
+    assert_eq!(
+        (alert["status"]["feedback"][1]["channel"].as_str(), alert["status"]["feedback"][1]["message"].as_str()),
+        (Some("radio"), Some("Announced: the children are home"))
+    );
     assert_eq!(shown["verification"], "verified");
 
     let month = shown["received_at"].as_str().unwrap()[..7].to_string();
@@ -558,7 +690,8 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     assert_eq!(row["alerts"], serde_json::Value::Null);
     assert_eq!(row["suppressed"], true);
     assert_eq!(get_auth(addr, "/api/v1/alerts", &viewer).status, 403, "a viewer does not read the alert queue");
-    let logout = http(addr, "POST", "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes());
+    let logout =
+        http(addr, "POST", "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes());
     assert_eq!(logout.status, 303);
     assert_eq!(http(addr, "GET", "/alerts", &[("Cookie", &session)], b"").status, 303, "the session has ended");
 }
@@ -568,7 +701,18 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
     let site = Site::new();
     site.ok(&["import", import_fixture("ucdp_ged_car.geojson").to_str().unwrap()]);
     for i in 0..3 {
-        site.ok(&["report", "submit", "--text", &format!("Market looted in Bossangoa, shop {i}"), "--area", "CF32", "--category", "looting_extortion", "--event-time", "2020-06-15"]);
+        site.ok(&[
+            "report",
+            "submit",
+            "--text",
+            &format!("Market looted in Bossangoa, shop {i}"),
+            "--area",
+            "CF32",
+            "--category",
+            "looting_extortion",
+            "--event-time",
+            "2020-06-15",
+        ]);
     }
     let refused = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
         .arg("--db")
@@ -581,12 +725,24 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
     assert!(String::from_utf8_lossy(&refused.stderr).contains("vitalcore users keygen"), "says how to make a key");
     let json = site.ok(&["assess", "--period", "all", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let row = v["rows"].as_array().unwrap().iter().find(|r| r["unit_id"] == "CF32" && r["category"] == "economic").expect("an economic row for Ouham").clone();
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == "CF32" && r["category"] == "economic")
+        .expect("an economic row for Ouham")
+        .clone();
     assert_eq!(row["reports"], 3, "the operator's CLI shows the count");
     let server = site.serve(&[]);
     let r = http(&server.addr, "GET", "/api/v1/assessment?period=all", &[], b"");
     let published = r.json();
-    let row = published["rows"].as_array().unwrap().iter().find(|r| r["unit_id"] == "CF32" && r["category"] == "economic").unwrap().clone();
+    let row = published["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == "CF32" && r["category"] == "economic")
+        .unwrap()
+        .clone();
     assert_eq!(row["reports"], serde_json::Value::Null, "3 reports is below 5: suppressed");
     assert_eq!(row["reports_suppressed"], true);
     assert_eq!(row["events"], serde_json::json!(row["events"].as_u64().unwrap()), "event counts are not affected");
@@ -596,7 +752,8 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
 
 /// `report submit` as the CLI does it; returns the reference.
 fn submit(site: &Site, text: &str, language: &str, contact: Option<&str>) -> String {
-    let mut args = vec!["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--language", language];
+    let mut args =
+        vec!["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--language", language];
     if let Some(c) = contact {
         args.extend(["--contact", c]);
     }
@@ -611,7 +768,8 @@ fn unfounded_with_sms(site: &Site, reference: &str, message: &str) -> Output {
 }
 
 fn outbox(site: &Site) -> Vec<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_str(&site.ok(&["feedback", "outbox", "list", "--format", "json"])).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&site.ok(&["feedback", "outbox", "list", "--format", "json"])).unwrap();
     v.as_array().unwrap().clone()
 }
 
@@ -627,7 +785,8 @@ fn status_of(site: &Site, reference: &str) -> (String, String) {
 }
 
 fn contact_reads(site: &Site, reference: &str) -> Vec<serde_json::Value> {
-    let shown: serde_json::Value = serde_json::from_str(&site.ok(&["report", "show", reference, "--format", "json"])).unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&site.ok(&["report", "show", reference, "--format", "json"])).unwrap();
     shown["contact_reads"].as_array().unwrap().clone()
 }
 
@@ -649,16 +808,51 @@ fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_n
     site.ok(&["alerts", "verify", &fr, "--note", "seen by the focal point", "--as", "responder1"]);
     site.ok(&["alerts", "assign", &fr, "--owner", "Capt. X", "--unit", "BANBAT", "--as", "responder1"]);
     // Another reporter's data is refused, and the step is not recorded.
-    let leak = site.run(&["alerts", "respond", &fr, "--action", "patrol", "--feedback", &format!("Voir aussi {local}"), "--channel", "sms", "--as", "responder1"]);
+    let leak = site.run(&[
+        "alerts",
+        "respond",
+        &fr,
+        "--action",
+        "patrol",
+        "--feedback",
+        &format!("Voir aussi {local}"),
+        "--channel",
+        "sms",
+        "--as",
+        "responder1",
+    ]);
     assert!(!leak.status.success());
-    assert!(String::from_utf8_lossy(&leak.stderr).contains("another report's reference"), "{}", String::from_utf8_lossy(&leak.stderr));
-    site.ok(&["alerts", "respond", &fr, "--action", "patrol", "--feedback", "Une patrouille est passée ce matin", "--channel", "sms", "--as", "responder1"]);
+    assert!(
+        String::from_utf8_lossy(&leak.stderr).contains("another report's reference"),
+        "{}",
+        String::from_utf8_lossy(&leak.stderr)
+    );
+    site.ok(&[
+        "alerts",
+        "respond",
+        &fr,
+        "--action",
+        "patrol",
+        "--feedback",
+        "Une patrouille est passée ce matin",
+        "--channel",
+        "sms",
+        "--as",
+        "responder1",
+    ]);
     let queued = outbox(&site);
     assert_eq!(queued.len(), 3, "none for the reporter without a contact: {queued:?}");
-    assert_eq!(message_of(&queued, &fr)["body"], format!("Votre signalement {fr} : Une patrouille est passée ce matin"));
+    assert_eq!(
+        message_of(&queued, &fr)["body"],
+        format!("Votre signalement {fr} : Une patrouille est passée ce matin")
+    );
     assert_eq!(message_of(&queued, &local)["language"], "en");
-    assert!(message_of(&queued, &local)["body"].as_str().unwrap().starts_with(&format!("Your report {local}: We went")));
-    assert!(queued.iter().all(|m| m["history"][0]["status"] == "queued" && m["history"][0]["user_id"] == "u-responder1"));
+    assert!(
+        message_of(&queued, &local)["body"].as_str().unwrap().starts_with(&format!("Your report {local}: We went"))
+    );
+    assert!(
+        queued.iter().all(|m| m["history"][0]["status"] == "queued" && m["history"][0]["user_id"] == "u-responder1")
+    );
     let table = site.ok(&["feedback", "outbox", "list"]);
     assert!(!table.contains("+236") && !table.contains("72 00"), "the list shows no phone: {table}");
     assert!(contact_reads(&site, &fr).is_empty(), "queueing reads no contact");
@@ -666,16 +860,41 @@ fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_n
     // An analyst may not read contacts: nothing exported, nothing read.
     let dir = site.dir.path();
     let by_analyst = dir.join("analyst.csv");
-    site.ok(&["feedback", "outbox", "export", "--format", "csv", "--out", by_analyst.to_str().unwrap(), "--as", "analyst1"]);
+    site.ok(&[
+        "feedback",
+        "outbox",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        by_analyst.to_str().unwrap(),
+        "--as",
+        "analyst1",
+    ]);
     assert_eq!(std::fs::read_to_string(&by_analyst).unwrap().lines().count(), 1, "the header only");
     assert!(contact_reads(&site, &fr).is_empty());
 
     // A responder's export: the phone and the message, no report text; each read audited.
     let file = dir.join("outbox.csv");
-    site.ok(&["feedback", "outbox", "export", "--format", "csv", "--out", file.to_str().unwrap(), "--as", "responder1"]);
+    site.ok(&[
+        "feedback",
+        "outbox",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        file.to_str().unwrap(),
+        "--as",
+        "responder1",
+    ]);
     let csv = std::fs::read_to_string(&file).unwrap();
     let id_fr = message_of(&queued, &fr)["id"].as_i64().unwrap();
-    assert_eq!(csv, format!("phone,message,outbox_id\n+23672000001,Votre signalement {fr} : Une patrouille est passée ce matin,{id_fr}\n"));
+    assert_eq!(
+        csv,
+        format!(
+            "phone,message,outbox_id\n+23672000001,Votre signalement {fr} : Une patrouille est passée ce matin,{id_fr}\n"
+        )
+    );
     assert!(!csv.contains("enlevé") && !csv.contains("Bouca"), "no survivor details in an export");
     #[cfg(unix)]
     {
@@ -685,20 +904,39 @@ fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_n
     let reads = contact_reads(&site, &fr);
     assert_eq!(reads.len(), 1, "{reads:?}");
     assert_eq!(reads[0]["user_id"], "u-responder1");
-    assert!(reads[0]["purpose"].as_str().unwrap().contains(&format!("outbox message #{id_fr}")) && reads[0]["purpose"].as_str().unwrap().contains("outbox.csv"));
+    assert!(
+        reads[0]["purpose"].as_str().unwrap().contains(&format!("outbox message #{id_fr}"))
+            && reads[0]["purpose"].as_str().unwrap().contains("outbox.csv")
+    );
     assert_eq!(status_of(&site, &fr), ("exported".into(), "outbox.csv".into()));
     assert_eq!(status_of(&site, &local).0, "queued", "a local number waits for a country code");
     assert_eq!(status_of(&site, &email), ("failed".into(), "the reporter's contact is not a phone number".into()));
     // With the country code, the local number goes in the next file; the exported one is not repeated.
     let second = dir.join("second.csv");
-    site.ok(&["feedback", "outbox", "export", "--out", second.to_str().unwrap(), "--default-country-code", "236", "--as", "responder1"]);
+    site.ok(&[
+        "feedback",
+        "outbox",
+        "export",
+        "--out",
+        second.to_str().unwrap(),
+        "--default-country-code",
+        "236",
+        "--as",
+        "responder1",
+    ]);
     let csv2 = std::fs::read_to_string(&second).unwrap();
     assert!(csv2.lines().nth(1).unwrap().starts_with("+23672000002,Your report "), "{csv2}");
     assert_eq!(csv2.lines().count(), 2);
 
     // What went out is recorded from the file; doing it twice changes nothing.
-    assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("1 messages now sent"));
-    assert!(site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"]).contains("0 messages now sent"));
+    assert!(
+        site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"])
+            .contains("1 messages now sent")
+    );
+    assert!(
+        site.ok(&["feedback", "outbox", "mark-sent", file.to_str().unwrap(), "--as", "responder1"])
+            .contains("0 messages now sent")
+    );
     assert_eq!(status_of(&site, &fr), ("sent".into(), "marked sent from outbox.csv".into()));
     let shown = site.ok(&["report", "show", &fr]);
     assert!(shown.contains(&format!("SMS #{id_fr} (step #3) sent: Votre signalement {fr} :")), "{shown}");
@@ -706,13 +944,33 @@ fn sms_feedback_is_queued_then_exported_with_audited_reads_and_marked_sent_and_n
     let id_email = message_of(&queued, &email)["id"].as_i64().unwrap().to_string();
     site.ok(&["feedback", "outbox", "retry", "--id", &id_email, "--as", "responder1"]);
     assert_eq!(status_of(&site, &email).0, "queued");
-    let no_reason = site.run(&["feedback", "outbox", "cancel", "--id", &id_email, "--reason", " ", "--as", "responder1"]);
+    let no_reason =
+        site.run(&["feedback", "outbox", "cancel", "--id", &id_email, "--reason", " ", "--as", "responder1"]);
     assert!(!no_reason.status.success());
-    site.ok(&["feedback", "outbox", "cancel", "--id", &id_email, "--reason", "told at the community meeting", "--as", "responder1"]);
+    site.ok(&[
+        "feedback",
+        "outbox",
+        "cancel",
+        "--id",
+        &id_email,
+        "--reason",
+        "told at the community meeting",
+        "--as",
+        "responder1",
+    ]);
     let refused = site.run(&["feedback", "outbox", "mark-sent", "--id", &id_email, "--as", "responder1"]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("cancelled"), "{}", String::from_utf8_lossy(&refused.stderr));
-    let history: Vec<String> = message_of(&outbox(&site), &email)["history"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_string()).collect();
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("cancelled"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let history: Vec<String> = message_of(&outbox(&site), &email)["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(history, ["queued", "failed", "queued", "cancelled"]);
     let by_analyst = site.run(&["feedback", "outbox", "mark-sent", second.to_str().unwrap(), "--as", "analyst1"]);
     assert!(!by_analyst.status.success(), "an analyst does not record feedback");
@@ -801,12 +1059,16 @@ fn the_outbox_is_sent_through_a_configured_gateway_only_and_its_answers_are_reco
     assert!(body.starts_with("To=%2B23672000011&From=%2B15005550006&Body=Your%20report%20"), "{body}");
     assert!(requests[1].1.contains("Votre%20signalement"), "the second reporter wrote in French: {}", requests[1].1);
     assert_eq!(status_of(&site, &first), ("sent".into(), "twilio SMfake0001".into()));
-    assert_eq!(status_of(&site, &second), ("failed".into(), "twilio answered HTTP 400: The 'To' number is not a valid phone number.".into()));
+    assert_eq!(
+        status_of(&site, &second),
+        ("failed".into(), "twilio answered HTTP 400: The 'To' number is not a valid phone number.".into())
+    );
     let reads = contact_reads(&site, &first);
     assert_eq!(reads.len(), 1);
     assert!(reads[0]["purpose"].as_str().unwrap().contains("gateway twilio"));
     // A plain-http gateway elsewhere than this computer is refused before anything is read.
-    std::fs::write(&config, "[sms_gateway]\nkind = \"rapidpro\"\nurl = \"http://sms.example.org\"\ntoken = \"t\"\n").unwrap();
+    std::fs::write(&config, "[sms_gateway]\nkind = \"rapidpro\"\nurl = \"http://sms.example.org\"\ntoken = \"t\"\n")
+        .unwrap();
     let plain = site.run(&["feedback", "outbox", "send", "--config", config.to_str().unwrap(), "--as", "responder1"]);
     assert!(!plain.status.success());
     assert!(String::from_utf8_lossy(&plain.stderr).contains("HTTPS"), "{}", String::from_utf8_lossy(&plain.stderr));

@@ -29,18 +29,19 @@ fn ok(out: Output) -> (String, String) {
 
 /// Parses `... N rows read = I imported + U updated + C unchanged + R rejected`.
 fn contract(line: &str) -> [u64; 5] {
-    let nums: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let nums: Vec<u64> =
+        line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
     let n = nums.len();
     assert!(n >= 5, "no import summary in: {line}");
     [nums[n - 5], nums[n - 4], nums[n - 3], nums[n - 2], nums[n - 1]]
 }
 
 fn summary_line(stdout: &str, file: &str) -> String {
-    stdout.lines().find(|l| l.contains(file) && l.contains("rows read")).unwrap_or_else(|| panic!("{stdout}")).to_string()
+    stdout
+        .lines()
+        .find(|l| l.contains(file) && l.contains("rows read"))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_string()
 }
 
 #[test]
@@ -62,7 +63,11 @@ fn demo_imports_the_bundled_data_with_no_rejects_and_ranks_prefectures() {
     assert!(rows.len() >= 17, "{} rows", rows.len());
     assert!(rows.iter().all(|r| r["unit_id"].as_str().unwrap().starts_with("CF")));
     // Running the demo again starts from a fresh database: same counts.
-    let again = Command::new(env!("CARGO_BIN_EXE_vitalcore")).args(["demo", "--no-serve", "--demo-db"]).arg(&demo_db).output().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .args(["demo", "--no-serve", "--demo-db"])
+        .arg(&demo_db)
+        .output()
+        .unwrap();
     assert!(ok(again).0.contains("Imported 1848 "));
 }
 
@@ -164,7 +169,9 @@ fn geojson_export_carries_every_area_with_scores_and_no_event_text() {
     let features = v["features"].as_array().unwrap();
     assert_eq!(features.len(), 17);
     let props = &features[0]["properties"];
-    for key in ["pcode", "name", "events", "personal_critical", "personal_pervasive", "protection_of_civilians_critical"] {
+    for key in
+        ["pcode", "name", "events", "personal_critical", "personal_pervasive", "protection_of_civilians_critical"]
+    {
         assert!(props.get(key).is_some(), "missing {key}");
     }
     assert!(!text.contains("source_article") && !text.contains("notes"));
@@ -174,9 +181,16 @@ fn geojson_export_carries_every_area_with_scores_and_no_event_text() {
 fn an_invalid_framework_file_is_refused_with_the_key_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let fw = dir.path().join("fw.toml");
-    let text = include_str!("../../../framework/data/framework.toml").replacen("severity = 4\nwhy = \"One-sided", "severity = 7\nwhy = \"One-sided", 1);
+    let text = include_str!("../../../framework/data/framework.toml").replacen(
+        "severity = 4\nwhy = \"One-sided",
+        "severity = 7\nwhy = \"One-sided",
+        1,
+    );
     std::fs::write(&fw, text).unwrap();
-    let out = vitalcore(&dir.path().join("x.db"), &["--framework", fw.to_str().unwrap(), "import", fixture("ucdp_ged_sample.csv").to_str().unwrap()]);
+    let out = vitalcore(
+        &dir.path().join("x.db"),
+        &["--framework", fw.to_str().unwrap(), "import", fixture("ucdp_ged_sample.csv").to_str().unwrap()],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("fw.toml") && err.contains("mappings.ucdp") && err.contains("severity"), "{err}");
@@ -203,7 +217,11 @@ impl Server {
     /// `vitalcore --db DB --quiet serve` on an ephemeral loopback port.
     pub(crate) fn on(db: &Path) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vitalcore"));
-        command.arg("--db").arg(db).args(["--quiet", "serve", "--addr", "127.0.0.1:0"]).env_remove("VITALCORE_DATABASE_URL");
+        command
+            .arg("--db")
+            .arg(db)
+            .args(["--quiet", "serve", "--addr", "127.0.0.1:0"])
+            .env_remove("VITALCORE_DATABASE_URL");
         Server::start(command)
     }
 }
@@ -257,7 +275,8 @@ fn serve_answers_the_page_and_the_api_on_loopback() {
         assert_eq!(status, 200);
         let fc = json_body(&body);
         assert_eq!(fc["features"].as_array().unwrap().len(), 17);
-        let with_events = fc["features"].as_array().unwrap().iter().find(|f| f["properties"]["events"].as_u64() > Some(0)).unwrap();
+        let with_events =
+            fc["features"].as_array().unwrap().iter().find(|f| f["properties"]["events"].as_u64() > Some(0)).unwrap();
         let id = with_events["properties"]["id"].as_str().unwrap().to_string();
         let (status, body) = http_get(&addr, &format!("/api/v1/areas/{id}/profile"));
         assert_eq!(status, 200, "{body}");
@@ -306,7 +325,8 @@ fn a_revised_source_event_updates_the_record_and_keeps_the_prior_version() {
 fn network_builds_its_panel_from_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = car_db(dir.path());
-    let (json, stderr) = ok(vitalcore(&db, &["network", "--unit", "admin1", "--permutations", "99", "--format", "json"]));
+    let (json, stderr) =
+        ok(vitalcore(&db, &["network", "--unit", "admin1", "--permutations", "99", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let dims: Vec<&str> = v["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
     assert_eq!(dims.len(), 7, "the seven framework dimensions");
@@ -347,7 +367,21 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let db = car_db(dir.path());
     for text in ["Armed men burned houses in the village", "Gunfire near the market, people fled"] {
-        ok(vitalcore(&db, &["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--event-time", "2020-06-01"]));
+        ok(vitalcore(
+            &db,
+            &[
+                "report",
+                "submit",
+                "--text",
+                text,
+                "--area",
+                "CF32",
+                "--category",
+                "attack",
+                "--event-time",
+                "2020-06-01",
+            ],
+        ));
     }
     let reports_col = |csv: &str| -> Vec<String> {
         let mut lines = csv.lines();
@@ -364,5 +398,5 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     let shown = reports_col(&published);
     assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "{shown:?}");
 }
-mod warnings;
 mod corrections;
+mod warnings;

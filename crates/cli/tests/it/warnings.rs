@@ -24,7 +24,20 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     let dir = tempfile::tempdir().unwrap();
     let db = car_db(dir.path());
     // A low threshold, so that some unit-months cross it.
-    let args = ["warnings", "run", "--samples", "400", "--skill-origins", "6", "--p-any", "0.005", "--p-ge", "25:1.0", "--format", "json"];
+    let args = [
+        "warnings",
+        "run",
+        "--samples",
+        "400",
+        "--skill-origins",
+        "6",
+        "--p-any",
+        "0.005",
+        "--p-ge",
+        "25:1.0",
+        "--format",
+        "json",
+    ];
     let (first, stderr) = ok(vitalcore(&db, &args));
     assert!(stderr.contains("forecast run 1"), "{stderr}");
     let added: serde_json::Value = serde_json::from_str(&first).unwrap();
@@ -42,7 +55,9 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
         let model = v["run"]["model"].as_str().unwrap();
         // the model was chosen on the backtest: it has the lowest mean CRPS there
         let skill = &v["skill"]["models"];
-        let mean_crps = |m: &serde_json::Value| ["h1", "h2", "h3"].iter().map(|h| m[h]["crps"].as_f64().unwrap()).sum::<f64>() / 3.0;
+        let mean_crps = |m: &serde_json::Value| {
+            ["h1", "h2", "h3"].iter().map(|h| m[h]["crps"].as_f64().unwrap()).sum::<f64>() / 3.0
+        };
         let best = skill.as_object().unwrap().values().map(mean_crps).fold(f64::INFINITY, f64::min);
         assert!((mean_crps(&skill[model]) - best).abs() < 1e-12, "{model} is not the lowest-CRPS model");
         assert_eq!(v["model_skill"], skill[model]);
@@ -56,7 +71,11 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
             assert!(q05 <= q50 && q50 <= q95, "{r}");
             assert!(q05 >= 0.0 && p("mean") >= 0.0, "{r}");
             assert!((0.0..=1.0).contains(&p("p_any")), "{r}");
-            let (p1, p10, p25) = (r["p_ge"]["1"].as_f64().unwrap(), r["p_ge"]["10"].as_f64().unwrap(), r["p_ge"]["25"].as_f64().unwrap());
+            let (p1, p10, p25) = (
+                r["p_ge"]["1"].as_f64().unwrap(),
+                r["p_ge"]["10"].as_f64().unwrap(),
+                r["p_ge"]["25"].as_f64().unwrap(),
+            );
             // counts: P(y >= 1) is P(any), and P(y >= N) falls with N
             assert!((p1 - p("p_any")).abs() < 1e-12 && p10 <= p1 && p25 <= p10 && p25 >= 0.0, "{r}");
             let h = r["horizon"].as_i64().unwrap();
@@ -94,8 +113,15 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     let too_long = "x".repeat(1001);
     let refused = vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1", "--note", &too_long]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--note"), "{}", String::from_utf8_lossy(&refused.stderr));
-    ok(vitalcore(&db, &["warnings", "ack", &id, "--as", "analyst1", "--note", " Called the prefect: patrols doubled "]));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--note"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(vitalcore(
+        &db,
+        &["warnings", "ack", &id, "--as", "analyst1", "--note", " Called the prefect: patrols doubled "],
+    ));
     ok(vitalcore(&db, &["warnings", "close", &id, "--as", "analyst2"]));
     let (open, _) = ok(vitalcore(&db, &["warnings", "list", "--open", "--format", "json"]));
     let open: serde_json::Value = serde_json::from_str(&open).unwrap();
@@ -105,7 +131,11 @@ fn warnings_run_stores_forecasts_the_api_serves_and_rerunning_adds_no_duplicates
     assert_eq!(closed[0]["status_by"], "analyst2");
     // Closing without a note keeps the acknowledgement's note as the latest, with who, when and which change.
     let note = &closed[0]["note"];
-    assert_eq!((note["text"].as_str(), note["by"].as_str(), note["status"].as_str()), (Some("Called the prefect: patrols doubled"), Some("analyst1"), Some("acknowledged")), "{note}");
+    assert_eq!(
+        (note["text"].as_str(), note["by"].as_str(), note["status"].as_str()),
+        (Some("Called the prefect: patrols doubled"), Some("analyst1"), Some("acknowledged")),
+        "{note}"
+    );
     assert!(note["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
     let (table, _) = ok(vitalcore(&db, &["warnings", "list", "--status", "closed"]));
     assert!(table.contains("Called the prefect: patrols doubled (analyst1"), "{table}");
@@ -125,10 +155,37 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
     for (area, n) in [("CF32", 6), ("CF22", 4), ("CF11", 2)] {
         for i in 0..n {
             let text = format!("Armed men attacked the village, houses burned ({area} {i})");
-            ok(vitalcore(&db, &["report", "submit", "--text", &text, "--area", area, "--category", "attack", "--event-time", "2022-12-10"]));
+            ok(vitalcore(
+                &db,
+                &[
+                    "report",
+                    "submit",
+                    "--text",
+                    &text,
+                    "--area",
+                    area,
+                    "--category",
+                    "attack",
+                    "--event-time",
+                    "2022-12-10",
+                ],
+            ));
         }
     }
-    let args = ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "1.0", "--p-ge", "25:1.0", "--format", "json"];
+    let args = [
+        "warnings",
+        "run",
+        "--samples",
+        "200",
+        "--skill-origins",
+        "0",
+        "--p-any",
+        "1.0",
+        "--p-ge",
+        "25:1.0",
+        "--format",
+        "json",
+    ];
     let (out, stderr) = ok(vitalcore(&db, &args));
     assert!(stderr.contains("12 community reports"), "{stderr}");
     let added: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -168,11 +225,19 @@ fn a_burst_of_community_reports_raises_one_warning_per_area() {
         let (status, body) = post_json(&addr, &path, Some(&analyst), &long);
         assert_eq!(status, 400, "{body}");
         assert!(body.contains("1001"), "{body}");
-        let (status, body) = post_json(&addr, &path, Some(&analyst), r#"{"status":"acknowledged","note":"Focal point confirms: two villages emptied"}"#);
+        let (status, body) = post_json(
+            &addr,
+            &path,
+            Some(&analyst),
+            r#"{"status":"acknowledged","note":"Focal point confirms: two villages emptied"}"#,
+        );
         assert_eq!(status, 200, "{body}");
         let w = json_body(&body);
         assert_eq!((w["status"].as_str(), w["status_by"].as_str()), (Some("acknowledged"), Some("analyst1")));
-        assert_eq!((w["note"]["text"].as_str(), w["note"]["by"].as_str()), (Some("Focal point confirms: two villages emptied"), Some("analyst1")));
+        assert_eq!(
+            (w["note"]["text"].as_str(), w["note"]["by"].as_str()),
+            (Some("Focal point confirms: two villages emptied"), Some("analyst1"))
+        );
         assert_eq!(post_json(&addr, "/api/v1/warnings/999999/status", Some(&analyst), r#"{"status":"closed"}"#).0, 404);
         let (_, body) = http_get(&addr, "/api/v1/warnings?status=acknowledged");
         assert_eq!(json_body(&body)["warnings"].as_array().unwrap().len(), 1);
@@ -191,11 +256,38 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     let db = car_db(dir.path());
     for i in 0..6 {
         let text = format!("Armed men attacked the village, houses burned ({i})");
-        ok(vitalcore(&db, &["report", "submit", "--text", &text, "--area", "CF32", "--category", "attack", "--event-time", "2022-12-10"]));
+        ok(vitalcore(
+            &db,
+            &[
+                "report",
+                "submit",
+                "--text",
+                &text,
+                "--area",
+                "CF32",
+                "--category",
+                "attack",
+                "--event-time",
+                "2022-12-10",
+            ],
+        ));
     }
     // A low threshold, so that several areas have warnings; 12 units x 3
     // months and one burst stay under the 50 rows the page shows.
-    let run = ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005", "--p-ge", "25:1.0", "--format", "json"];
+    let run = [
+        "warnings",
+        "run",
+        "--samples",
+        "200",
+        "--skill-origins",
+        "0",
+        "--p-any",
+        "0.005",
+        "--p-ge",
+        "25:1.0",
+        "--format",
+        "json",
+    ];
     ok(vitalcore(&db, &run));
     let listed = warning_list(&db, &[]);
     let find = |kind: &str, unit: Option<&str>| -> serde_json::Value {
@@ -220,7 +312,10 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     let section = warning_section(&page);
     assert!(section.contains(&format!("{n} open ({n} new)", n = listed.len())), "{section}");
     let row = warning_row(section, &burst);
-    assert!(row.contains("Report burst") && row.contains("CF32") && row.contains("Ouham") && row.contains("2022-12"), "{row}");
+    assert!(
+        row.contains("Report burst") && row.contains("CF32") && row.contains("Ouham") && row.contains("2022-12"),
+        "{row}"
+    );
     assert!(row.contains("6 reports") && row.contains("Acknowledge") && row.contains("Close"), "{row}");
     let row = warning_row(section, &elsewhere);
     let month = elsewhere["month"].as_str().unwrap();
@@ -235,9 +330,17 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     assert_eq!(post_form(addr, &path, &analyst, &[("csrf", "1700000000.AAAA"), ("status", "acknowledged")]).0, 403);
     assert_eq!(warning_list(&db, &["--status", "acknowledged"]), Vec::<serde_json::Value>::new());
     assert_eq!(post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "new")]).0, 400);
-    assert_eq!(post_form(addr, "/alerts/warnings/999999/status", &analyst, &[("csrf", &csrf), ("status", "closed")]).0, 404);
+    assert_eq!(
+        post_form(addr, "/alerts/warnings/999999/status", &analyst, &[("csrf", &csrf), ("status", "closed")]).0,
+        404
+    );
     assert!(warning_row(warning_section(&page), &burst).contains("name=\"note\""), "the forms take a note");
-    let (status, head) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "acknowledged"), ("note", "Asked the <b>focal point</b> to check")]);
+    let (status, head) = post_form(
+        addr,
+        &path,
+        &analyst,
+        &[("csrf", &csrf), ("status", "acknowledged"), ("note", "Asked the <b>focal point</b> to check")],
+    );
     assert_eq!(status, 303, "{head}");
     assert!(head.contains(&format!("/alerts#warning-{id}")), "{head}");
     let acked = warning_list(&db, &["--status", "acknowledged"]);
@@ -247,7 +350,13 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     let section = warning_section(&page);
     assert!(section.contains(&format!("{} open ({} new)", listed.len(), listed.len() - 1)), "{section}");
     let row = warning_row(section, &burst);
-    assert!(row.contains("acknowledged") && row.contains("by analyst1") && !row.contains("Acknowledge") && row.contains("Close"), "{row}");
+    assert!(
+        row.contains("acknowledged")
+            && row.contains("by analyst1")
+            && !row.contains("Acknowledge")
+            && row.contains("Close"),
+        "{row}"
+    );
     assert!(row.contains("Note: Asked the &lt;b&gt;focal point&lt;/b&gt; to check"), "the latest note, escaped: {row}");
     assert_eq!(acked[0]["note"]["text"], "Asked the <b>focal point</b> to check");
 
@@ -265,11 +374,19 @@ fn the_alert_page_lists_early_warnings_and_moves_them_on_with_csrf_for_the_roles
     assert_eq!(get_page(addr, "/alerts", &viewer).0, 403, "a viewer does not read the alert queue");
 
     // Closing takes it out of the open queue, on the page and in the CLI.
-    let (status, _) = post_form(addr, &path, &analyst, &[("csrf", &csrf), ("status", "closed"), ("note", "Calm again after the patrol")]);
+    let (status, _) = post_form(
+        addr,
+        &path,
+        &analyst,
+        &[("csrf", &csrf), ("status", "closed"), ("note", "Calm again after the patrol")],
+    );
     assert_eq!(status, 303);
     let closed = warning_list(&db, &["--status", "closed"]);
     assert_eq!((closed.len(), closed[0]["status_by"].as_str()), (1, Some("analyst1")));
-    assert_eq!((closed[0]["note"]["text"].as_str(), closed[0]["note"]["status"].as_str()), (Some("Calm again after the patrol"), Some("closed")));
+    assert_eq!(
+        (closed[0]["note"]["text"].as_str(), closed[0]["note"]["status"].as_str()),
+        (Some("Calm again after the patrol"), Some("closed"))
+    );
     assert_eq!(warning_list(&db, &["--open"]).len(), listed.len() - 1);
     let page = alerts_page(addr, &analyst);
     let section = warning_section(&page);
@@ -289,7 +406,8 @@ fn warning_list(db: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> 
 /// length, not chunked.
 fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -317,7 +435,15 @@ fn hidden_csrf(page: &str) -> String {
 
 /// Form encoding of the few characters these tests send.
 fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| s.replace('%', "%25").replace('+', "%2B").replace(' ', "+").replace('/', "%2F").replace('&', "%26").replace('=', "%3D").replace(':', "%3A");
+    let enc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('+', "%2B")
+            .replace(' ', "+")
+            .replace('/', "%2F")
+            .replace('&', "%26")
+            .replace('=', "%3D")
+            .replace(':', "%3A")
+    };
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
@@ -326,8 +452,13 @@ fn login(addr: &str, user: &str) -> String {
     let (_, head, page) = request(addr, "GET", "/login", &[], "");
     let form_cookie = set_cookie(&head, "vc_form");
     let body = form_encode(&[("csrf", &hidden_csrf(&page)), ("username", user), ("password", PASSWORD)]);
-    let (status, head, _) =
-        request(addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &form_cookie)], &body);
+    let (status, head, _) = request(
+        addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &form_cookie)],
+        &body,
+    );
     assert_eq!(status, 303, "{head}");
     set_cookie(&head, "vc_session")
 }
@@ -352,7 +483,8 @@ fn warning_section(page: &str) -> &str {
 
 /// The table row of warning `w` in the section.
 fn warning_row<'a>(section: &'a str, w: &serde_json::Value) -> &'a str {
-    let start = section.find(&format!("id=\"warning-{}\"", w["id"])).unwrap_or_else(|| panic!("warning {w} not in {section}"));
+    let start =
+        section.find(&format!("id=\"warning-{}\"", w["id"])).unwrap_or_else(|| panic!("warning {w} not in {section}"));
     let end = section[start..].find("</tr>").map_or(section.len(), |e| start + e);
     &section[start..end]
 }
@@ -481,7 +613,11 @@ fn forecast_store_contract(store: &dyn ForecastStore) {
 
     let mut threshold = warning("CF11", "2023-01", WarningKind::ForecastThreshold);
     threshold.run_id = Some(first);
-    let batch = [threshold.clone(), warning("CF11", "2023-01", WarningKind::ReportBurst), warning("CF22", "2023-01", WarningKind::ForecastThreshold)];
+    let batch = [
+        threshold.clone(),
+        warning("CF11", "2023-01", WarningKind::ReportBurst),
+        warning("CF22", "2023-01", WarningKind::ForecastThreshold),
+    ];
     let added = store.add_warnings(&batch).unwrap();
     assert_eq!(added.len(), 3);
     assert!(added.iter().all(|w| w.status == WarningStatus::New && w.id > 0 && w.status_by.is_none()));
@@ -499,18 +635,44 @@ fn forecast_store_contract(store: &dyn ForecastStore) {
     assert_eq!(all.iter().find(|w| w.id == added[0].id).unwrap().value, 0.75, "the first warning is kept");
 
     assert!(added.iter().all(|w| w.note.is_none()));
-    let acked = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "ana", "2026-01-02T03:04:05Z", Some(" seen; «calling» the prefect ")).unwrap().unwrap();
-    assert_eq!((acked.status, acked.status_by.as_deref(), acked.status_at.as_deref()), (WarningStatus::Acknowledged, Some("ana"), Some("2026-01-02T03:04:05Z")));
-    let note = |text: &str, by: &str, at: &str, status| Some(WarningNote { text: text.into(), by: by.into(), at: at.into(), status });
-    assert_eq!(acked.note, note("seen; «calling» the prefect", "ana", "2026-01-02T03:04:05Z", WarningStatus::Acknowledged));
+    let acked = store
+        .set_warning_status(
+            added[1].id,
+            WarningStatus::Acknowledged,
+            "ana",
+            "2026-01-02T03:04:05Z",
+            Some(" seen; «calling» the prefect "),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (acked.status, acked.status_by.as_deref(), acked.status_at.as_deref()),
+        (WarningStatus::Acknowledged, Some("ana"), Some("2026-01-02T03:04:05Z"))
+    );
+    let note = |text: &str, by: &str, at: &str, status| {
+        Some(WarningNote { text: text.into(), by: by.into(), at: at.into(), status })
+    };
+    assert_eq!(
+        acked.note,
+        note("seen; «calling» the prefect", "ana", "2026-01-02T03:04:05Z", WarningStatus::Acknowledged)
+    );
     // A change without a note (or a blank one) keeps the latest note; a later note replaces it.
-    let closed = store.set_warning_status(added[1].id, WarningStatus::Closed, "ben", "2026-01-02T05:00:00Z", Some("  ")).unwrap().unwrap();
+    let closed = store
+        .set_warning_status(added[1].id, WarningStatus::Closed, "ben", "2026-01-02T05:00:00Z", Some("  "))
+        .unwrap()
+        .unwrap();
     assert_eq!((closed.status, closed.status_by.as_deref()), (WarningStatus::Closed, Some("ben")));
     assert_eq!(closed.note, acked.note);
     store.set_warning_status(added[2].id, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z", None).unwrap().unwrap();
-    let reopened = store.set_warning_status(added[1].id, WarningStatus::Acknowledged, "cat", "2026-01-04T00:00:00Z", Some("not over")).unwrap().unwrap();
+    let reopened = store
+        .set_warning_status(added[1].id, WarningStatus::Acknowledged, "cat", "2026-01-04T00:00:00Z", Some("not over"))
+        .unwrap()
+        .unwrap();
     assert_eq!(reopened.note, note("not over", "cat", "2026-01-04T00:00:00Z", WarningStatus::Acknowledged));
-    assert_eq!(store.set_warning_status(987_654, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z", Some("x")).unwrap(), None);
+    assert_eq!(
+        store.set_warning_status(987_654, WarningStatus::Closed, "ben", "2026-01-03T00:00:00Z", Some("x")).unwrap(),
+        None
+    );
     let listed = store.warnings(&WarningFilter::default()).unwrap();
     assert_eq!(listed.iter().find(|w| w.id == added[1].id).unwrap().note, reopened.note, "lists carry the latest note");
     assert_eq!(listed.iter().find(|w| w.id == added[2].id).unwrap().note, None);
@@ -558,6 +720,9 @@ fn forecast_store_contract_postgres_fresh_schema() {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| forecast_store_contract(&store)));
     drop(store);
     // The CLI crate has no PostgreSQL client of its own: drop the schema with psql when there is one.
-    let _ = Command::new("psql").arg(pg_url()).args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")]).output();
+    let _ = Command::new("psql")
+        .arg(pg_url())
+        .args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")])
+        .output();
     result.unwrap();
 }

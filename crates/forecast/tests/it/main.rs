@@ -8,7 +8,10 @@ use vitalcore_forecast::rng::Rng;
 use vitalcore_forecast::score_engine::{Score, score_matrix};
 use vitalcore_forecast::synthetic::{SyntheticGrid, synthetic_grid};
 use vitalcore_forecast::warnings::{BurstParams, Quantity, burst_warnings, threshold_warnings};
-use vitalcore_forecast::{ALL_MODELS, BacktestConfig, Features, ModelKind, Panel, PanelOptions, RunConfig, Target, UnitForecast, backtest, forecast};
+use vitalcore_forecast::{
+    ALL_MODELS, BacktestConfig, Features, ModelKind, Panel, PanelOptions, RunConfig, Target, UnitForecast, backtest,
+    forecast,
+};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags, UnitKind};
 
 fn event(y: i16, m: i8, admin1: &str, pcode: Option<&str>, fatalities: u32, source: Source) -> Event {
@@ -68,7 +71,10 @@ fn panel_fills_months_without_events_with_zeros() {
 
 #[test]
 fn panel_prefers_pcodes_and_extends_to_requested_months() {
-    let events = vec![event(2020, 2, "Nord", Some("CF41"), 1, Source::UcdpGed), event(2020, 2, "North", Some("CF41"), 1, Source::UcdpGed)];
+    let events = vec![
+        event(2020, 2, "Nord", Some("CF41"), 1, Source::UcdpGed),
+        event(2020, 2, "North", Some("CF41"), 1, Source::UcdpGed),
+    ];
     let opts = PanelOptions { first: Some(month("2019-12")), last: Some(month("2020-04")), ..PanelOptions::default() };
     let (p, _) = Panel::from_events(&events, UnitKind::Admin1, &opts).unwrap();
     assert_eq!(p.n_units(), 1, "same P-code, two spellings: one unit");
@@ -244,7 +250,14 @@ fn SHARES_OK(s: f64) -> bool {
 fn forecasts_ahead_summarise_the_draws_consistently() {
     let (panel, _) = small_backtest(1, vec![]);
     let features = Features::build(&panel, Target::Fatalities);
-    let cfg = RunConfig { target: Target::Fatalities, horizons: vec![1, 2], samples: 500, seed: 3, train_window: 96, model: ModelKind::Hurdle };
+    let cfg = RunConfig {
+        target: Target::Fatalities,
+        horizons: vec![1, 2],
+        samples: 500,
+        seed: 3,
+        train_window: 96,
+        model: ModelKind::Hurdle,
+    };
     let rows = forecast(&panel, &features, &cfg).unwrap();
     assert_eq!(rows.len(), panel.n_units() * 2);
     for r in &rows {
@@ -307,7 +320,13 @@ fn score_engine_on_whole_number_draws_matches_brute_force() {
     let counts: Vec<u16> = (0..rows * n)
         .map(|i| match (i / n) % 4 {
             0 => 0,
-            1 => if rng.below(40) == 0 { rng.poisson(2.0) as u16 } else { 0 },
+            1 => {
+                if rng.below(40) == 0 {
+                    rng.poisson(2.0) as u16
+                } else {
+                    0
+                }
+            }
             2 => rng.poisson(6.0) as u16,
             _ => match rng.below(10) {
                 0..=3 => 0,

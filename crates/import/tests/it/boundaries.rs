@@ -26,16 +26,8 @@ pub const CAR_TOWNS: [(&str, f64, f64, &str); 14] = [
 fn car_prefectures_read_with_level_parent_and_country() {
     let areas = read_boundaries(&fixture("caf_adm1_simplified.geojson")).unwrap();
     assert_eq!(areas.len(), 17);
-    assert!(
-        areas
-            .iter()
-            .all(|a| a.level == 1 && a.parent_pcode.as_deref() == Some("CF"))
-    );
-    assert!(
-        areas
-            .iter()
-            .all(|a| a.country.as_deref() == Some("Central African Republic"))
-    );
+    assert!(areas.iter().all(|a| a.level == 1 && a.parent_pcode.as_deref() == Some("CF")));
+    assert!(areas.iter().all(|a| a.country.as_deref() == Some("Central African Republic")));
     let mut pcodes: Vec<&str> = areas.iter().map(|a| a.pcode.as_str()).collect();
     pcodes.sort();
     pcodes.dedup();
@@ -44,13 +36,7 @@ fn car_prefectures_read_with_level_parent_and_country() {
     assert_eq!(bangui.name, "Bangui");
     assert!(bangui.geometry.as_deref().unwrap().contains("\"Polygon\""));
     let haut_mbomou = areas.iter().find(|a| a.pcode == "CF63").unwrap();
-    assert!(
-        haut_mbomou
-            .geometry
-            .as_deref()
-            .unwrap()
-            .contains("\"MultiPolygon\"")
-    );
+    assert!(haut_mbomou.geometry.as_deref().unwrap().contains("\"MultiPolygon\""));
 }
 
 #[test]
@@ -61,10 +47,7 @@ fn level_two_is_read_from_hdx_style_property_names() {
     let areas = read_boundaries_from_bytes("t.geojson", text.as_bytes()).unwrap();
     assert_eq!(areas.len(), 1);
     let a = &areas[0];
-    assert_eq!(
-        (a.pcode.as_str(), a.name.as_str(), a.level),
-        ("TL0101", "Hill", 2)
-    );
+    assert_eq!((a.pcode.as_str(), a.name.as_str(), a.level), ("TL0101", "Hill", 2));
     assert_eq!(a.parent_pcode.as_deref(), Some("TL01"));
     assert_eq!(a.country.as_deref(), Some("Testland"));
 }
@@ -73,21 +56,11 @@ fn level_two_is_read_from_hdx_style_property_names() {
 fn a_feature_without_pcode_or_with_a_point_is_refused_with_its_place() {
     let no_pcode = r#"{"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"name":"x"},"geometry":null}]}"#;
-    let err = read_boundaries_from_bytes("b.geojson", no_pcode.as_bytes())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("b.geojson, line 2") && err.contains("P-code"),
-        "{err}"
-    );
+    let err = read_boundaries_from_bytes("b.geojson", no_pcode.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("b.geojson, line 2") && err.contains("P-code"), "{err}");
     let point = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"admin1Pcode":"X1"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#;
-    let err = read_boundaries_from_bytes("p.geojson", point.as_bytes())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("X1") && err.contains("Polygon or MultiPolygon"),
-        "{err}"
-    );
+    let err = read_boundaries_from_bytes("p.geojson", point.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("X1") && err.contains("Polygon or MultiPolygon"), "{err}");
 }
 
 #[test]
@@ -117,17 +90,10 @@ fn prefecture_names_match_across_spellings() {
         ("Sangha Mbaere", "CF23"),
         ("Kemo", "CF41"),
     ] {
-        assert_eq!(
-            index.by_name(1, spelling).map(|a| a.pcode.as_str()),
-            Some(pcode),
-            "{spelling}"
-        );
+        assert_eq!(index.by_name(1, spelling).map(|a| a.pcode.as_str()), Some(pcode), "{spelling}");
     }
     assert!(index.by_name(1, "Kinshasa").is_none());
-    assert_eq!(
-        index.by_pcode("cf71").map(|a| a.name.as_str()),
-        Some("Bangui")
-    );
+    assert_eq!(index.by_pcode("cf71").map(|a| a.name.as_str()), Some("Bangui"));
 }
 
 #[test]
@@ -135,43 +101,16 @@ fn events_get_pcodes_by_point_and_by_name_without_a_point() {
     let fw = framework();
     let areas = read_boundaries(&fixture("caf_adm1_simplified.geojson")).unwrap();
     let index = AreaIndex::new(&areas).unwrap();
-    let p = read_events(
-        &fixture("acled_2018_synthetic.csv"),
-        &fw,
-        Some(&index),
-        &no_progress,
-    )
-    .unwrap();
-    let pcodes: Vec<Option<&str>> = p
-        .events
-        .iter()
-        .map(|e| e.place.admin1_pcode.as_deref())
-        .collect();
-    assert_eq!(
-        pcodes,
-        [Some("CF42"), Some("CF32"), Some("CF53"), Some("CF11")]
-    );
+    let p = read_events(&fixture("acled_2018_synthetic.csv"), &fw, Some(&index), &no_progress).unwrap();
+    let pcodes: Vec<Option<&str>> = p.events.iter().map(|e| e.place.admin1_pcode.as_deref()).collect();
+    assert_eq!(pcodes, [Some("CF42"), Some("CF32"), Some("CF53"), Some("CF11")]);
     // Without coordinates, the admin1 name is matched (accents, hyphens ignored).
-    let text = std::fs::read_to_string(fixture("acled_2018_synthetic.csv"))
-        .unwrap()
-        .replace("10.2836,22.7882", ",");
-    let p = vitalcore_import::read_events_from_bytes(
-        "x.csv",
-        text.as_bytes(),
-        &fw,
-        Some(&index),
-        &no_progress,
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(fixture("acled_2018_synthetic.csv")).unwrap().replace("10.2836,22.7882", ",");
+    let p =
+        vitalcore_import::read_events_from_bytes("x.csv", text.as_bytes(), &fw, Some(&index), &no_progress).unwrap();
     assert_eq!(p.events[2].place.point(), None);
     assert_eq!(p.events[2].place.admin1_pcode.as_deref(), Some("CF53"));
     // Without areas, nothing is placed.
-    let p = read_events(
-        &fixture("acled_2018_synthetic.csv"),
-        &fw,
-        None,
-        &no_progress,
-    )
-    .unwrap();
+    let p = read_events(&fixture("acled_2018_synthetic.csv"), &fw, None, &no_progress).unwrap();
     assert!(p.events.iter().all(|e| e.place.admin1_pcode.is_none()));
 }

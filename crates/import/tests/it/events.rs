@@ -30,11 +30,7 @@ fn ucdp_csv_reads_float_written_integers_and_keeps_every_field() {
     assert_eq!(e.place.location.as_deref(), Some("Rami village"));
     assert_eq!(e.place.point(), Some((36.558974, 35.763369)));
     assert_eq!(e.place.precision, Some(1));
-    assert!(
-        e.tags.rule.contains("type_of_violence=1"),
-        "{}",
-        e.tags.rule
-    );
+    assert!(e.tags.rule.contains("type_of_violence=1"), "{}", e.tags.rule);
     assert_eq!(p.file.format, "ucdp-ged-csv");
     assert_eq!(p.file.sha256.len(), 64);
     assert_eq!((p.file.rows_read, p.file.rows_rejected), (55, 0));
@@ -75,34 +71,18 @@ fn ucdp_geojson_takes_coordinates_from_the_geometry_and_lines_from_the_features(
     assert_eq!(e.place.point(), Some((26.486881, 5.399784)));
     assert_eq!(ymd(e.date), "2009-02-20");
     assert_eq!(e.fatalities, 3);
-    assert!(
-        p.events
-            .iter()
-            .all(|e| e.place.country.as_deref() == Some("Central African Republic"))
-    );
-    assert!(
-        p.header
-            .ends_with(&["latitude".to_string(), "longitude".to_string()])
-    );
+    assert!(p.events.iter().all(|e| e.place.country.as_deref() == Some("Central African Republic")));
+    assert!(p.header.ends_with(&["latitude".to_string(), "longitude".to_string()]));
 }
 
 #[test]
 fn acled_2016_upper_case_latin1_with_trailing_empty_columns() {
     let fw = framework();
-    let p = read_events(
-        &fixture("acled_2016_synthetic.csv"),
-        &fw,
-        None,
-        &no_progress,
-    )
-    .unwrap();
+    let p = read_events(&fixture("acled_2016_synthetic.csv"), &fw, None, &no_progress).unwrap();
     assert_eq!(p.format, Format::Acled(AcledSchema::Upper2016));
     assert_eq!((p.events.len(), p.rejects.len()), (4, 0));
     let dates: Vec<String> = p.events.iter().map(|e| ymd(e.date)).collect();
-    assert_eq!(
-        dates,
-        ["2015-12-29", "2016-01-03", "2016-02-15", "2016-05-28"]
-    );
+    assert_eq!(dates, ["2015-12-29", "2016-01-03", "2016-02-15", "2016-05-28"]);
     let e = &p.events[3];
     assert_eq!(e.provenance.source_id, "SYN4CEN");
     assert_eq!(e.place.admin1.as_deref(), Some("Mambéré-Kadéï"));
@@ -110,48 +90,20 @@ fn acled_2016_upper_case_latin1_with_trailing_empty_columns() {
     assert_eq!(p.events[1].fatalities, 3);
     assert_eq!(p.events[1].event_type, "Battle-No change of territory");
     assert!(p.events[1].notes.as_deref().unwrap().contains("\"heavy\""));
-    assert!(
-        p.events[1]
-            .tags
-            .rule
-            .starts_with("acled Battle-No change of territory"),
-        "{}",
-        p.events[1].tags.rule
-    );
-    assert_eq!(
-        p.events
-            .iter()
-            .map(|e| e.provenance.line)
-            .collect::<Vec<_>>(),
-        [2, 3, 4, 5]
-    );
+    assert!(p.events[1].tags.rule.starts_with("acled Battle-No change of territory"), "{}", p.events[1].tags.rule);
+    assert_eq!(p.events.iter().map(|e| e.provenance.line).collect::<Vec<_>>(), [2, 3, 4, 5]);
 }
 
 #[test]
 fn acled_2018_dates_in_words_and_multi_line_notes() {
     let fw = framework();
-    let p = read_events(
-        &fixture("acled_2018_synthetic.csv"),
-        &fw,
-        None,
-        &no_progress,
-    )
-    .unwrap();
+    let p = read_events(&fixture("acled_2018_synthetic.csv"), &fw, None, &no_progress).unwrap();
     assert_eq!(p.format, Format::Acled(AcledSchema::Lower2018));
     assert_eq!((p.events.len(), p.rejects.len()), (4, 0));
     let dates: Vec<String> = p.events.iter().map(|e| ymd(e.date)).collect();
-    assert_eq!(
-        dates,
-        ["2018-11-24", "2018-07-06", "2018-08-06", "2018-09-01"]
-    );
+    assert_eq!(dates, ["2018-11-24", "2018-07-06", "2018-08-06", "2018-09-01"]);
     // Row 1's note spans lines 2-4, row 3's spans lines 6-9.
-    assert_eq!(
-        p.events
-            .iter()
-            .map(|e| e.provenance.line)
-            .collect::<Vec<_>>(),
-        [2, 5, 6, 10]
-    );
+    assert_eq!(p.events.iter().map(|e| e.provenance.line).collect::<Vec<_>>(), [2, 5, 6, 10]);
     assert_eq!(p.events[0].notes.as_deref().unwrap().lines().count(), 3);
     assert_eq!(p.events[0].place.iso3.as_deref(), Some("CAF"));
     assert_eq!(p.events[0].sub_event_type, None);
@@ -160,48 +112,19 @@ fn acled_2018_dates_in_words_and_multi_line_notes() {
 #[test]
 fn acled_current_schema_with_bom_crlf_and_civilian_targeting() {
     let fw = framework();
-    let p = read_events(
-        &fixture("acled_current_synthetic.csv"),
-        &fw,
-        None,
-        &no_progress,
-    )
-    .unwrap();
+    let p = read_events(&fixture("acled_current_synthetic.csv"), &fw, None, &no_progress).unwrap();
     assert_eq!(p.format, Format::Acled(AcledSchema::Current));
     assert_eq!((p.events.len(), p.rejects.len()), (4, 0));
     let dates: Vec<String> = p.events.iter().map(|e| ymd(e.date)).collect();
-    assert_eq!(
-        dates,
-        ["2020-12-09", "2020-12-30", "2020-11-30", "2020-12-01"]
-    );
+    assert_eq!(dates, ["2020-12-09", "2020-12-30", "2020-11-30", "2020-12-01"]);
     let targeting: Vec<bool> = p.events.iter().map(|e| e.civilian_targeting).collect();
     assert_eq!(targeting, [false, true, false, true]);
     assert_eq!(p.events[0].provenance.source_id, "SYNC-1");
     assert_eq!(p.events[0].sub_event_type.as_deref(), Some("Armed clash"));
-    assert!(
-        p.events[1]
-            .tags
-            .themes
-            .iter()
-            .any(|t| t == "protection_of_civilians"),
-        "{:?}",
-        p.events[1].tags
-    );
-    assert!(
-        !p.events[0]
-            .tags
-            .themes
-            .iter()
-            .any(|t| t == "protection_of_civilians")
-    );
+    assert!(p.events[1].tags.themes.iter().any(|t| t == "protection_of_civilians"), "{:?}", p.events[1].tags);
+    assert!(!p.events[0].tags.themes.iter().any(|t| t == "protection_of_civilians"));
     assert_eq!(p.events[1].fatalities, 5);
-    assert_eq!(
-        p.events
-            .iter()
-            .map(|e| e.provenance.line)
-            .collect::<Vec<_>>(),
-        [2, 3, 4, 5]
-    );
+    assert_eq!(p.events.iter().map(|e| e.provenance.line).collect::<Vec<_>>(), [2, 3, 4, 5]);
 }
 
 #[test]
@@ -219,14 +142,11 @@ fn the_file_hash_is_the_sha256_of_its_bytes() {
     let path = fixture("acled_current_synthetic.csv");
     let a = read_events(&path, &fw, None, &no_progress).unwrap();
     let bytes = std::fs::read(&path).unwrap();
-    let b = vitalcore_import::read_events_from_bytes("copy.csv", &bytes, &fw, None, &no_progress)
-        .unwrap();
+    let b = vitalcore_import::read_events_from_bytes("copy.csv", &bytes, &fw, None, &no_progress).unwrap();
     assert_eq!(a.file.sha256, b.file.sha256);
     let mut one_more = bytes.clone();
     one_more.extend_from_slice(b"\n");
-    let c =
-        vitalcore_import::read_events_from_bytes("copy.csv", &one_more, &fw, None, &no_progress)
-            .unwrap();
+    let c = vitalcore_import::read_events_from_bytes("copy.csv", &one_more, &fw, None, &no_progress).unwrap();
     assert_ne!(a.file.sha256, c.file.sha256);
     assert_eq!(c.events.len(), a.events.len());
 }

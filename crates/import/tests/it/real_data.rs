@@ -4,17 +4,13 @@
 use crate::boundaries::CAR_TOWNS;
 use crate::{framework, no_progress};
 use std::path::PathBuf;
-use vitalcore_import::{
-    AcledSchema, Format, HxlTable, read_boundaries, read_events, read_observations,
-};
+use vitalcore_import::{AcledSchema, Format, HxlTable, read_boundaries, read_events, read_observations};
 use vitalcore_spatial::AreaIndex;
 
 fn datasets() -> Option<PathBuf> {
     let path = std::env::var_os("VITALCORE_DATASETS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"));
     if path.is_dir() {
         Some(path)
     } else {
@@ -26,16 +22,8 @@ fn datasets() -> Option<PathBuf> {
 /// (file, format, rows) with zero rejects expected: the counts are the ones
 /// the datasets' SOURCE files state.
 const EVENT_FILES: [(&str, Format, usize); 5] = [
-    (
-        "ucdp-ged-car-v23_1/GEDEvent_v23_1_CAF.geojson",
-        Format::UcdpGeojson,
-        1848,
-    ),
-    (
-        "ucdp-ged-sample-global/ucdpged_sample_1000.csv",
-        Format::UcdpCsv,
-        1000,
-    ),
+    ("ucdp-ged-car-v23_1/GEDEvent_v23_1_CAF.geojson", Format::UcdpGeojson, 1848),
+    ("ucdp-ged-sample-global/ucdpged_sample_1000.csv", Format::UcdpCsv, 1000),
     (
         "acled-all-africa-2016/ACLED-All-Africa-File_20160101-to-20160528_csv.zip",
         Format::Acled(AcledSchema::Upper2016),
@@ -46,35 +34,22 @@ const EVENT_FILES: [(&str, Format, usize); 5] = [
         Format::Acled(AcledSchema::Lower2018),
         292,
     ),
-    (
-        "acled-burundi-battles-2007-2020/acled-battles-burundi-2007-2020.csv",
-        Format::Acled(AcledSchema::Current),
-        602,
-    ),
+    ("acled-burundi-battles-2007-2020/acled-battles-burundi-2007-2020.csv", Format::Acled(AcledSchema::Current), 602),
 ];
 
 #[test]
 fn real_event_files_import_whole() {
     let Some(root) = datasets() else { return };
     let fw = framework();
-    let areas =
-        read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
+    let areas = read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
     assert_eq!(areas.len(), 17);
     let index = AreaIndex::new(&areas).unwrap();
     for (file, format, rows) in EVENT_FILES {
         let p = read_events(&root.join(file), &fw, Some(&index), &no_progress).unwrap();
         assert_eq!(p.format, format, "{file}");
         assert_eq!(p.rejects.len(), 0, "{file}: {:?}", p.rejects.first());
-        assert_eq!(
-            (p.rows_read as usize, p.events.len()),
-            (rows, rows),
-            "{file}"
-        );
-        let mut ids: Vec<&str> = p
-            .events
-            .iter()
-            .map(|e| e.provenance.source_id.as_str())
-            .collect();
+        assert_eq!((p.rows_read as usize, p.events.len()), (rows, rows), "{file}");
+        let mut ids: Vec<&str> = p.events.iter().map(|e| e.provenance.source_id.as_str()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), rows, "{file}: source ids are unique");
@@ -85,21 +60,11 @@ fn real_event_files_import_whole() {
 fn every_car_ucdp_event_is_placed_in_a_prefecture() {
     let Some(root) = datasets() else { return };
     let fw = framework();
-    let areas =
-        read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
+    let areas = read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
     let index = AreaIndex::new(&areas).unwrap();
-    let p = read_events(
-        &root.join("ucdp-ged-car-v23_1/GEDEvent_v23_1_CAF.geojson"),
-        &fw,
-        Some(&index),
-        &no_progress,
-    )
-    .unwrap();
-    let placed = p
-        .events
-        .iter()
-        .filter(|e| e.place.admin1_pcode.is_some())
-        .count();
+    let p = read_events(&root.join("ucdp-ged-car-v23_1/GEDEvent_v23_1_CAF.geojson"), &fw, Some(&index), &no_progress)
+        .unwrap();
+    let placed = p.events.iter().filter(|e| e.place.admin1_pcode.is_some()).count();
     assert_eq!(placed, p.events.len());
     // UCDP's own adm_1 names ("Ouaka prefecture") agree with the polygon
     // for the large majority of events that give one.
@@ -113,24 +78,16 @@ fn every_car_ucdp_event_is_placed_in_a_prefecture() {
         let folded = vitalcore_spatial::fold_name(adm1);
         agree += usize::from(folded.contains(&vitalcore_spatial::fold_name(&area.name)));
     }
-    assert!(
-        named > 1000 && agree * 10 >= named * 9,
-        "{agree} of {named} agree"
-    );
+    assert!(named > 1000 && agree * 10 >= named * 9, "{agree} of {named} agree");
 }
 
 #[test]
 fn known_towns_land_in_their_prefecture_on_the_full_boundaries() {
     let Some(root) = datasets() else { return };
-    let areas =
-        read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
+    let areas = read_boundaries(&root.join("boundaries-caf-adm1/caf_adm1_ocha_cod.geojson")).unwrap();
     let index = AreaIndex::new(&areas).unwrap();
     for (town, lat, lon, pcode) in CAR_TOWNS {
-        assert_eq!(
-            index.locate(lon, lat).0.map(|a| a.pcode.as_str()),
-            Some(pcode),
-            "{town}"
-        );
+        assert_eq!(index.locate(lon, lat).0.map(|a| a.pcode.as_str()), Some(pcode), "{town}");
     }
 }
 
@@ -150,18 +107,14 @@ fn real_hxl_tables_read_and_broken_ones_are_refused() {
             if !name.ends_with(".csv") {
                 continue;
             }
-            let refused = name.contains("invalid.csv") && !name.contains("schema")
-                || name.contains("untagged");
+            let refused = name.contains("invalid.csv") && !name.contains("schema") || name.contains("untagged");
             match read_observations(&path, &fw, None, &no_progress) {
                 Ok(p) if !refused => {
                     assert_eq!(p.rejects.len(), 0, "{name}");
                     assert!(!p.observations.is_empty(), "{name}");
                     valid += 1;
                 }
-                Err(e) if refused => assert!(
-                    e.to_string().contains("no row of HXL hashtags"),
-                    "{name}: {e}"
-                ),
+                Err(e) if refused => assert!(e.to_string().contains("no row of HXL hashtags"), "{name}: {e}"),
                 other => panic!("{name}: {:?}", other.map(|p| p.rows_read)),
             }
         }

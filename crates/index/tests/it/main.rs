@@ -117,8 +117,15 @@ fn tree_error(text: &str) -> String {
 
 #[test]
 fn validation_errors_name_the_node_key_and_fix() {
-    let e = tree_error(&SMALL_TREE.replace("children = [\"a_score\", \"b_score\"]", "children = [\"a_scor\", \"b_score\"]"));
-    assert!(e.contains("bad.toml: node \"total\", key `children`") && e.contains("\"a_scor\"") && e.contains("did you mean \"a_score\""), "{e}");
+    let e = tree_error(
+        &SMALL_TREE.replace("children = [\"a_score\", \"b_score\"]", "children = [\"a_scor\", \"b_score\"]"),
+    );
+    assert!(
+        e.contains("bad.toml: node \"total\", key `children`")
+            && e.contains("\"a_scor\"")
+            && e.contains("did you mean \"a_score\""),
+        "{e}"
+    );
 
     let e = tree_error(&SMALL_TREE.replace("min = 0\nmax = 50", "min = 50\nmax = 0"));
     assert!(e.contains("node \"b_score\", key `min`") && e.contains("invert = true"), "{e}");
@@ -130,7 +137,10 @@ fn validation_errors_name_the_node_key_and_fix() {
     assert!(e.contains("`min` has no meaning for a node of kind \"aggregate\""), "{e}");
 
     let e = tree_error(&SMALL_TREE.replace("input = \"a\"", "input = \"total\""));
-    assert!(e.contains("circle") && (e.contains("total -> a_score -> total") || e.contains("a_score -> total -> a_score")), "{e}");
+    assert!(
+        e.contains("circle") && (e.contains("total -> a_score -> total") || e.contains("a_score -> total -> a_score")),
+        "{e}"
+    );
 
     let e = tree_error(&SMALL_TREE.replace("log10 = true", "log = true"));
     assert!(e.contains("bad.toml") && e.contains("unknown field `log`"), "{e}");
@@ -138,7 +148,10 @@ fn validation_errors_name_the_node_key_and_fix() {
     let e = tree_error(&SMALL_TREE.replace("root = \"total\"", "root = \"totl\""));
     assert!(e.contains("\"totl\"") && e.contains("root"), "{e}");
 
-    let e = tree_error(&SMALL_TREE.replace("children = [\"a_score\", \"b_score\"]", "children = [\"a_score\", \"b_score\"]\nweights = [1]"));
+    let e = tree_error(
+        &SMALL_TREE
+            .replace("children = [\"a_score\", \"b_score\"]", "children = [\"a_score\", \"b_score\"]\nweights = [1]"),
+    );
     assert!(e.contains("key `weights`") && e.contains("one weight per child"), "{e}");
 }
 
@@ -150,7 +163,8 @@ fn local_risk_combines_hazard_vulnerability_and_coping() {
     // everything else missing and skipped: vulnerability 5, coping 5, risk (5*5*5)^(1/3) = 5
     indicators.insert("CF11".to_string(), inputs(&[("poverty_pct", 40.0), ("admin_presence_pct", 50.0)]));
     indicators.insert("CF12".to_string(), inputs(&[("poverty_pct", 80.0), ("admin_presence_pct", 50.0)]));
-    let hazard: BTreeMap<String, f64> = [("CF11".to_string(), 5.0), ("CF12".to_string(), 5.0), ("CF13".to_string(), 2.0)].into();
+    let hazard: BTreeMap<String, f64> =
+        [("CF11".to_string(), 5.0), ("CF12".to_string(), 5.0), ("CF13".to_string(), 2.0)].into();
     let scores = local_risk(&tree, &indicators, &hazard);
     assert_eq!(scores.len(), 3);
     let s = &scores[0];
@@ -176,7 +190,11 @@ fn local_tables_read_names_hxl_tags_and_report_bad_cells() {
     assert_eq!(table.areas["CF11"], inputs(&[("population", 50000.0), ("idps", 5000.0), ("poverty_pct", 40.0)]));
     assert_eq!(table.areas["CF71"].get("idps"), None);
     assert_eq!(table.warnings.len(), 1);
-    assert!(table.warnings[0].contains("areas.csv, line 4, column \"IDPs\"") && table.warnings[0].contains("\"n/a\""), "{:?}", table.warnings);
+    assert!(
+        table.warnings[0].contains("areas.csv, line 4, column \"IDPs\"") && table.warnings[0].contains("\"n/a\""),
+        "{:?}",
+        table.warnings
+    );
 
     let hazard = read_hazard_table("pcode,hazard\nCF11,6.5\n".as_bytes(), "hazard.csv").unwrap();
     assert_eq!(hazard["CF11"], 6.5);

@@ -13,7 +13,9 @@ pub const MAX_PASSWORD_BYTES: usize = 1_024;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum PasswordError {
-    #[error("the password is too short: use at least {MIN_PASSWORD_CHARS} characters (a phrase of several words is easiest)")]
+    #[error(
+        "the password is too short: use at least {MIN_PASSWORD_CHARS} characters (a phrase of several words is easiest)"
+    )]
     TooShort,
     #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
     TooLong,

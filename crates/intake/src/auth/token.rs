@@ -148,9 +148,6 @@ mod tests {
     #[test]
     fn sha256_of_known_input() {
         // SHA-256("abc"), FIPS 180-2 test vector.
-        assert_eq!(
-            TokenHash::of("abc").to_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(TokenHash::of("abc").to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

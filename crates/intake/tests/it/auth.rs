@@ -10,7 +10,10 @@ fn user(role: Role, community: Option<&str>) -> User {
 
 #[test]
 fn focal_point_needs_a_community_and_others_have_none() {
-    assert_eq!(User::new("1", "fp1", Role::FocalPoint, None, String::new()), Err(UserError::FocalPointWithoutCommunity));
+    assert_eq!(
+        User::new("1", "fp1", Role::FocalPoint, None, String::new()),
+        Err(UserError::FocalPointWithoutCommunity)
+    );
     assert!(matches!(
         User::new("1", "an1", Role::Analyst, Some("CF11"), String::new()),
         Err(UserError::CommunityForOtherRole(Role::Analyst))

@@ -50,7 +50,13 @@ fn thousands_of_reports_are_compared_by_blocks() {
     let reports: Vec<Candidate> = (0..5000u32)
         .map(|i| {
             let t = jiff::Timestamp::from_second(1_714_521_600 + i as i64 * 1728).unwrap();
-            Candidate::new(Reference::from_number(i), Some(format!("A{}", i % 50)), None, t, &format!("report number {i} {}", i * 7919))
+            Candidate::new(
+                Reference::from_number(i),
+                Some(format!("A{}", i % 50)),
+                None,
+                t,
+                &format!("report number {i} {}", i * 7919),
+            )
         })
         .collect();
     let pairs = find_duplicates(&reports, &DuplicateRules { min_text_similarity: 0.9, ..DuplicateRules::default() });

@@ -8,7 +8,8 @@ fn mapping(text: &str) -> KoboMapping {
 }
 
 fn reach_mapping() -> KoboMapping {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/kobo/reach-cleaningtools.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/kobo/reach-cleaningtools.toml")).unwrap();
     mapping(&text)
 }
 
@@ -17,7 +18,15 @@ fn reach_excerpt_imports_rows_with_text_and_rejects_the_empty_ones() {
     // 10 real submissions: 7 answer at least one of the four text questions
     // (export rows 1, 2, 4, 6, 7, 10, 12), 3 answer none (rows 3, 5, 8).
     let now = ts("2024-01-01T00:00:00Z");
-    let out = import_csv(&fixture("kobo/reach_excerpt.csv"), "reach_excerpt.csv", &reach_mapping(), &intake(), &HashSet::new(), now).unwrap();
+    let out = import_csv(
+        &fixture("kobo/reach_excerpt.csv"),
+        "reach_excerpt.csv",
+        &reach_mapping(),
+        &intake(),
+        &HashSet::new(),
+        now,
+    )
+    .unwrap();
     assert_eq!(out.rows, 10);
     assert_eq!(out.reports.len(), 7);
     assert_eq!(out.rejected.len(), 3);
@@ -38,7 +47,9 @@ fn reach_excerpt_imports_rows_with_text_and_rejects_the_empty_ones() {
 
     // Re-import with the uuids recorded: nothing new.
     let known: HashSet<String> = out.new_uuids.iter().cloned().collect();
-    let again = import_csv(&fixture("kobo/reach_excerpt.csv"), "reach_excerpt.csv", &reach_mapping(), &intake(), &known, now).unwrap();
+    let again =
+        import_csv(&fixture("kobo/reach_excerpt.csv"), "reach_excerpt.csv", &reach_mapping(), &intake(), &known, now)
+            .unwrap();
     assert!(again.reports.is_empty());
     assert_eq!(again.already_seen.len(), 7);
     assert_eq!(again.rejected.len(), 3);
@@ -48,7 +59,8 @@ fn reach_excerpt_imports_rows_with_text_and_rejects_the_empty_ones() {
 fn group_paths_gps_semicolons_and_bad_rows() {
     let m = mapping(&String::from_utf8(fixture("kobo/alerts_groups.toml")).unwrap());
     let now = ts("2024-05-02T00:00:00Z");
-    let out = import_csv(&fixture("kobo/alerts_groups.csv"), "alerts_groups.csv", &m, &intake(), &HashSet::new(), now).unwrap();
+    let out = import_csv(&fixture("kobo/alerts_groups.csv"), "alerts_groups.csv", &m, &intake(), &HashSet::new(), now)
+        .unwrap();
     check_alerts_groups(&out);
 }
 
@@ -56,7 +68,9 @@ fn group_paths_gps_semicolons_and_bad_rows() {
 fn the_same_export_as_xlsx() {
     let m = mapping(&String::from_utf8(fixture("kobo/alerts_groups.toml")).unwrap());
     let now = ts("2024-05-02T00:00:00Z");
-    let out = import_xlsx(&fixture("kobo/alerts_groups.xlsx"), "alerts_groups.xlsx", &m, &intake(), &HashSet::new(), now).unwrap();
+    let out =
+        import_xlsx(&fixture("kobo/alerts_groups.xlsx"), "alerts_groups.xlsx", &m, &intake(), &HashSet::new(), now)
+            .unwrap();
     check_alerts_groups(&out);
 }
 
@@ -83,7 +97,8 @@ fn check_alerts_groups(out: &vitalcore_intake::kobo::KoboImport) {
 fn odk_instance_ids_geolocation_future_dates_and_repeats() {
     let m = mapping(&String::from_utf8(fixture("kobo/alerts_odk.toml")).unwrap());
     let now = ts("2024-05-02T00:00:00Z");
-    let out = import_csv(&fixture("kobo/alerts_odk.csv"), "alerts_odk.csv", &m, &intake(), &HashSet::new(), now).unwrap();
+    let out =
+        import_csv(&fixture("kobo/alerts_odk.csv"), "alerts_odk.csv", &m, &intake(), &HashSet::new(), now).unwrap();
     assert_eq!(out.rows, 3);
     assert_eq!(out.new_uuids, vec!["7d5e0000-0000-4000-8000-000000000001".to_string()]);
     assert_eq!(out.reports[0].place.point(), Some((8.4109, 20.6473)));
@@ -97,15 +112,20 @@ fn odk_instance_ids_geolocation_future_dates_and_repeats() {
 #[test]
 fn mapping_errors_name_the_key() {
     let cats = CategoryMap::built_in();
-    let err = KoboMapping::from_toml("form = \"f\"\n[questions]\ntext = \"t\"\n[category_values]\nx = \"weather\"\n", &cats).unwrap_err();
+    let err =
+        KoboMapping::from_toml("form = \"f\"\n[questions]\ntext = \"t\"\n[category_values]\nx = \"weather\"\n", &cats)
+            .unwrap_err();
     assert!(err.to_string().contains("`category_values.x`"), "{err}");
     let err = KoboMapping::from_toml("form = \"f\"\n[questions]\ntext = []\n", &cats).unwrap_err();
     assert!(err.to_string().contains("`questions.text`"), "{err}");
     let m = mapping("form = \"f\"\n[questions]\ntext = \"nowhere\"\n");
-    let err = import_csv(b"_uuid,text\n1,a\n", "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap_err();
+    let err = import_csv(b"_uuid,text\n1,a\n", "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z"))
+        .unwrap_err();
     assert!(matches!(err, KoboError::Mapping { ref key, .. } if key == "questions.text"), "{err}");
     let m = mapping("form = \"f\"\n[questions]\ntext = \"q\"\n");
-    let err = import_csv(b"a/q,b/q,_uuid\nx,y,1\n", "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap_err();
+    let err =
+        import_csv(b"a/q,b/q,_uuid\nx,y,1\n", "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z"))
+            .unwrap_err();
     assert!(err.to_string().contains("several columns"), "{err}");
     let err = import_csv(b"q\nx\n", "x.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap_err();
     assert!(err.to_string().contains("_uuid"), "{err}");
@@ -115,13 +135,16 @@ fn mapping_errors_name_the_key() {
 #[test]
 #[ignore = "reads ../shared/datasets/kobo-unhcr-kobocruncher when present"]
 fn kobocruncher_export_in_place() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/kobo-unhcr-kobocruncher/data.xlsx");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/kobo-unhcr-kobocruncher/data.xlsx");
     let Ok(data) = std::fs::read(&path) else {
         eprintln!("skipped: {} not found", path.display());
         return;
     };
     // Group paths written with `/` in the mapping, `.` in the export.
-    let m = mapping("form = \"kobocruncher\"\n[questions]\ntext = [\"profile/occupation\", \"profile/reason\"]\nplace = \"location\"\n");
+    let m = mapping(
+        "form = \"kobocruncher\"\n[questions]\ntext = [\"profile/occupation\", \"profile/reason\"]\nplace = \"location\"\n",
+    );
     let out = import_xlsx(&data, "data.xlsx", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
     eprintln!("kobocruncher: {} rows, {} reports, {} rejected", out.rows, out.reports.len(), out.rejected.len());
     for e in &out.rejected {
@@ -135,13 +158,27 @@ fn kobocruncher_export_in_place() {
 #[test]
 fn with_the_xlsform_answer_codes_become_labels() {
     use vitalcore_intake::xlsform::FormLabels;
-    let form = FormLabels::from_csv(&fixture("kobo/reach_survey_excerpt.csv"), &fixture("kobo/reach_choices_excerpt.csv")).unwrap();
+    let form =
+        FormLabels::from_csv(&fixture("kobo/reach_survey_excerpt.csv"), &fixture("kobo/reach_choices_excerpt.csv"))
+            .unwrap();
     let m = reach_mapping().with_xlsform(form.clone()).unwrap();
-    let out = import_csv(&fixture("kobo/reach_excerpt.csv"), "reach_excerpt.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    let out = import_csv(
+        &fixture("kobo/reach_excerpt.csv"),
+        "reach_excerpt.csv",
+        &m,
+        &intake(),
+        &HashSet::new(),
+        ts("2024-01-01T00:00:00Z"),
+    )
+    .unwrap();
     // choices sheet: network_broker = "Water supply network is often broken/leaking"
     assert_eq!(out.reports[0].text, "Water supply network is often broken/leaking | خارج حدود البلدية");
     // export row 6 (4th report): inadequate_quantity = "inadequate quantity to meet basic household’s needs;" (trailing ; dropped)
-    assert!(out.reports[3].text.starts_with("inadequate quantity to meet basic household’s needs | "), "{}", out.reports[3].text);
+    assert!(
+        out.reports[3].text.starts_with("inadequate quantity to meet basic household’s needs | "),
+        "{}",
+        out.reports[3].text
+    );
 
     let mut wrong = reach_mapping();
     wrong.questions.place = Some("village".into());
@@ -154,7 +191,8 @@ fn with_the_xlsform_answer_codes_become_labels() {
 #[ignore = "reads ../shared/datasets/kobo-reach-cleaningtools when present"]
 fn reach_full_export_in_place() {
     use vitalcore_intake::xlsform::FormLabels;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/kobo-reach-cleaningtools");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/kobo-reach-cleaningtools");
     let Ok(data) = std::fs::read(dir.join("cleaningtools_raw_data.csv")) else {
         eprintln!("skipped: {} not found", dir.display());
         return;
@@ -165,7 +203,9 @@ fn reach_full_export_in_place() {
     )
     .unwrap();
     let m = reach_mapping().with_xlsform(form).unwrap();
-    let out = import_csv(&data, "cleaningtools_raw_data.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z")).unwrap();
+    let out =
+        import_csv(&data, "cleaningtools_raw_data.csv", &m, &intake(), &HashSet::new(), ts("2024-01-01T00:00:00Z"))
+            .unwrap();
     // Counted independently (Python csv): 412 of 632 rows answer at least one of the four text questions.
     assert_eq!((out.rows, out.reports.len(), out.rejected.len()), (632, 412, 220));
     // The MSNA XLSForm workbook parses: 501 survey rows, 5,242 choices (per the dataset's SOURCE).

@@ -1,8 +1,8 @@
 use crate::{intake, key, ts};
 use secrecy::{ExposeSecret, SecretString};
+use vitalcore_framework::Tags;
 use vitalcore_intake::report::{IntakeRules, Reader};
 use vitalcore_intake::{Channel, ReportDraft};
-use vitalcore_framework::Tags;
 
 fn draft(text: &str) -> ReportDraft {
     ReportDraft { text: text.into(), ..ReportDraft::default() }
@@ -168,6 +168,9 @@ fn every_validation_message_reads_in_english_and_french_and_names_its_field() {
     assert_eq!(codes.len(), 14, "{codes:?}");
     let e = intake().accept(&drafts[0], Channel::WebForm, now).unwrap_err();
     let urgency = e.errors.iter().find(|e| e.field == "urgency").unwrap();
-    assert_eq!(urgency.describe_in("fr"), "Urgence : « soon » n'est pas une urgence : choisissez faible, moyenne, haute ou critique");
+    assert_eq!(
+        urgency.describe_in("fr"),
+        "Urgence : « soon » n'est pas une urgence : choisissez faible, moyenne, haute ou critique"
+    );
     assert_eq!(urgency.describe_in("en"), "Urgency: `soon` is not an urgency: use low, medium, high or critical");
 }

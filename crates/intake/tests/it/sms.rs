@@ -2,9 +2,7 @@ use crate::{intake, ts};
 use secrecy::ExposeSecret;
 use vitalcore_intake::Channel;
 use vitalcore_intake::report::Reference;
-use vitalcore_intake::sms::{
-    Gateway, MAX_BODY_BYTES, SmsError, parse_rapidpro, parse_twilio, receipt_text, twiml,
-};
+use vitalcore_intake::sms::{Gateway, MAX_BODY_BYTES, SmsError, parse_rapidpro, parse_twilio, receipt_text, twiml};
 
 /// An inbound-message webhook body in the format Twilio documents
 /// (parameters as sent, form-encoded, `+` for spaces, `%2B` for the plus).
@@ -28,7 +26,8 @@ fn twilio_body_becomes_a_report_with_a_french_receipt() {
 
     let draft = sms.to_draft("en");
     assert_eq!(draft.language.as_deref(), Some("fr"));
-    let report = intake().accept(&draft, Channel::Sms { gateway: "twilio".into() }, ts("2024-05-01T06:00:00Z")).unwrap();
+    let report =
+        intake().accept(&draft, Channel::Sms { gateway: "twilio".into() }, ts("2024-05-01T06:00:00Z")).unwrap();
     assert_eq!(report.source_id.as_deref(), Some("SM1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"));
     assert!(report.contact.is_some() && report.reporter_id.is_some());
 

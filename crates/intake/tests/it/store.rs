@@ -42,7 +42,10 @@ fn every_contact_read_is_logged_with_who_when_why() {
     assert_eq!(shown.contact.expose_secret(), "+23670000003");
     let log = store.contact_reads(&r).unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!((log[0].user_id.as_str(), log[0].purpose.as_str(), log[0].at), ("r1", "call back about the attack", now));
+    assert_eq!(
+        (log[0].user_id.as_str(), log[0].purpose.as_str(), log[0].at),
+        ("r1", "call back about the attack", now)
+    );
     assert!(reveal_contact(&store, &key(), &analyst, &r, "curious", now).is_err());
     assert!(reveal_contact(&store, &key(), &responder, &r, "  ", now).is_err(), "a purpose is required");
     let wrong = vitalcore_intake::ContactKey::from_bytes([9; 32]);
@@ -91,10 +94,14 @@ fn acting_on_alerts_checks_role_and_updates_verification() {
     act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z")).unwrap();
     let illegal = act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:06:00Z")).unwrap_err();
     assert_eq!(illegal.http_status(), 409, "{illegal}");
-    act_on_alert(&store, &analyst, &r, Step::Verify { note: "called the chief".into() }, t("2024-05-01T12:30:00Z")).unwrap();
+    act_on_alert(&store, &analyst, &r, Step::Verify { note: "called the chief".into() }, t("2024-05-01T12:30:00Z"))
+        .unwrap();
     assert_eq!(store.report(&r).unwrap().unwrap().verification, Verification::Verified);
     let assign = Step::Assign { owner: "Capt. Diallo".into(), unit: "Sector West".into() };
-    assert_eq!(act_on_alert(&store, &analyst, &r, assign.clone(), t("2024-05-01T13:00:00Z")).unwrap_err().http_status(), 403);
+    assert_eq!(
+        act_on_alert(&store, &analyst, &r, assign.clone(), t("2024-05-01T13:00:00Z")).unwrap_err().http_status(),
+        403
+    );
     let alert = act_on_alert(&store, &responder, &r, assign, t("2024-05-01T13:00:00Z")).unwrap();
     assert_eq!(alert.state(), AlertState::ResponseAssigned);
     assert_eq!(store.steps(&r).unwrap().len(), 3);

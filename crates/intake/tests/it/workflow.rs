@@ -2,16 +2,18 @@ use crate::ts;
 use jiff::SignedDuration;
 use vitalcore_intake::Urgency;
 use vitalcore_intake::report::Reference;
-use vitalcore_intake::workflow::{
-    Alert, AlertState, DeadlineKind, Deadlines, Feedback, Step, WorkflowError, metrics,
-};
+use vitalcore_intake::workflow::{Alert, AlertState, DeadlineKind, Deadlines, Feedback, Step, WorkflowError, metrics};
 
 fn alert(n: u32, area: &str, urgency: Urgency, received: &str) -> Alert {
     Alert::new(Reference::from_number(n), Some(area.into()), urgency, ts(received))
 }
 
 fn feedback(at: &str) -> Feedback {
-    Feedback { message: "A patrol went to the village; the road is open again".into(), channel: "sms".into(), sent_at: ts(at) }
+    Feedback {
+        message: "A patrol went to the village; the road is open again".into(),
+        channel: "sms".into(),
+        sent_at: ts(at),
+    }
 }
 
 #[test]
@@ -19,7 +21,8 @@ fn full_path_is_folded_from_the_log() {
     let mut a = alert(1, "CF11", Urgency::High, "2024-05-01T10:00:00Z");
     a.apply(Step::Acknowledge, "analyst", ts("2024-05-01T10:30:00Z")).unwrap();
     a.apply(Step::Verify { note: "confirmed by phone".into() }, "analyst", ts("2024-05-01T11:00:00Z")).unwrap();
-    a.apply(Step::Assign { owner: "Lt. Ndoye".into(), unit: "BANBATT 2".into() }, "resp", ts("2024-05-01T11:10:00Z")).unwrap();
+    a.apply(Step::Assign { owner: "Lt. Ndoye".into(), unit: "BANBATT 2".into() }, "resp", ts("2024-05-01T11:10:00Z"))
+        .unwrap();
     a.apply(
         Step::Respond { action: "patrol sent".into(), feedback: Some(feedback("2024-05-01T15:00:00Z")) },
         "resp",
@@ -130,8 +133,12 @@ fn metrics_on_a_hand_computed_example() {
     a1.apply(Step::Acknowledge, "u", ts("2024-05-03T10:30:00Z")).unwrap(); // 30 min
     a1.apply(Step::Verify { note: String::new() }, "u", ts("2024-05-03T11:00:00Z")).unwrap();
     a1.apply(Step::Assign { owner: "o".into(), unit: "u".into() }, "u", ts("2024-05-03T11:10:00Z")).unwrap();
-    a1.apply(Step::Respond { action: "a".into(), feedback: Some(feedback("2024-05-03T13:00:00Z")) }, "u", ts("2024-05-03T13:00:00Z"))
-        .unwrap(); // 3 h
+    a1.apply(
+        Step::Respond { action: "a".into(), feedback: Some(feedback("2024-05-03T13:00:00Z")) },
+        "u",
+        ts("2024-05-03T13:00:00Z"),
+    )
+    .unwrap(); // 3 h
     let mut a2 = alert(12, "CF11", Urgency::High, "2024-05-10T12:00:00Z");
     a2.apply(Step::Acknowledge, "u", ts("2024-05-10T14:00:00Z")).unwrap(); // 2 h
     a2.apply(Step::Verify { note: String::new() }, "u", ts("2024-05-10T15:00:00Z")).unwrap();
@@ -141,7 +148,8 @@ fn metrics_on_a_hand_computed_example() {
     let mut a3 = alert(13, "CF11", Urgency::Medium, "2024-05-20T08:00:00Z");
     a3.apply(Step::Acknowledge, "u", ts("2024-05-20T09:00:00Z")).unwrap(); // 1 h
     a3.apply(Step::MarkUnfounded { reason: "r".into() }, "u", ts("2024-05-20T10:00:00Z")).unwrap();
-    a3.apply(Step::GiveFeedback { feedback: feedback("2024-05-20T11:00:00Z") }, "u", ts("2024-05-20T11:00:00Z")).unwrap();
+    a3.apply(Step::GiveFeedback { feedback: feedback("2024-05-20T11:00:00Z") }, "u", ts("2024-05-20T11:00:00Z"))
+        .unwrap();
     a3.apply(Step::Close { outcome: "unfounded".into() }, "u", ts("2024-05-20T11:00:00Z")).unwrap();
     let a4 = alert(14, "CF11", Urgency::Low, "2024-05-31T23:00:00Z"); // untouched
     // Same area, next month; and another area: separate groups.

@@ -95,7 +95,9 @@ fn independent_series_give_few_discoveries_at_fdr_0_1() {
         let all = threat_network(&panel, &NetworkConfig { fdr: 1.0, ..config(seed) });
         naive += all.pooled.edges.iter().filter(|e| e.p_value < 0.1).count();
     }
-    eprintln!("null: {runs_with_discovery}/40 runs with a discovery, {discoveries} false edges, {naive} unadjusted p<0.1");
+    eprintln!(
+        "null: {runs_with_discovery}/40 runs with a discovery, {discoveries} false edges, {naive} unadjusted p<0.1"
+    );
     assert!(runs_with_discovery <= 10, "{runs_with_discovery} of 40 null runs had a discovery ({discoveries} edges)");
     assert!(discoveries <= 15, "{discoveries} false edges over 40 null runs");
     // 40 runs x 42 tests x 0.1 = 168 expected without correction

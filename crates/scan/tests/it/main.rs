@@ -26,9 +26,17 @@ fn reference(path: &Path) -> (Table, Vec<u64>) {
         header = csv::ByteRecord::from(fields);
     }
     let find = |names: &[&str]| {
-        header.iter().position(|h| names.contains(&String::from_utf8_lossy(h).trim().to_ascii_lowercase().as_str())).unwrap()
+        header
+            .iter()
+            .position(|h| names.contains(&String::from_utf8_lossy(h).trim().to_ascii_lowercase().as_str()))
+            .unwrap()
     };
-    let (c, a, d, f) = (find(&["country"]), find(&["admin1", "adm_1"]), find(&["event_date", "date_start"]), find(&["fatalities", "best"]));
+    let (c, a, d, f) = (
+        find(&["country"]),
+        find(&["admin1", "adm_1"]),
+        find(&["event_date", "date_start"]),
+        find(&["fatalities", "best"]),
+    );
     let needed = c.max(a).max(d).max(f) + 1;
     let mut table = Table::new();
     let mut bad = Vec::new();
@@ -69,7 +77,12 @@ fn as_table(report: &ScanReport) -> Table {
     report
         .rows
         .iter()
-        .map(|r| ((r.country.as_bytes().to_vec(), r.admin1.as_bytes().to_vec(), r.month.to_string()), (r.totals.events, r.totals.fatalities)))
+        .map(|r| {
+            (
+                (r.country.as_bytes().to_vec(), r.admin1.as_bytes().to_vec(), r.month.to_string()),
+                (r.totals.events, r.totals.fatalities),
+            )
+        })
         .collect()
 }
 
@@ -82,7 +95,8 @@ fn scan(path: &Path, threads: usize, chunk: Option<u64>, block: usize) -> ScanRe
 fn assert_matches_reference(path: &Path) {
     let (table, bad) = reference(path);
     let len = std::fs::metadata(path).unwrap().len();
-    let mut settings = vec![(1, None, 1 << 16), (2, None, 1 << 16), (2, Some(len / 13 + 1), 64), (3, Some(len / 101 + 1), 200)];
+    let mut settings =
+        vec![(1, None, 1 << 16), (2, None, 1 << 16), (2, Some(len / 13 + 1), 64), (3, Some(len / 101 + 1), 200)];
     if len < 5000 {
         settings.extend([(2, Some(1), 3), (3, Some(7), 16), (2, Some(64), 5)]);
     }
@@ -114,7 +128,11 @@ fn tricky_quoting_line_breaks_crlf_and_bom() {
     let path = write_file(&dir, "tricky.csv", content.as_bytes());
     assert_matches_reference(&path);
     let report = scan(&path, 2, Some(3), 4);
-    let rows: Vec<_> = report.rows.iter().map(|r| (&*r.country, &*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
+    let rows: Vec<_> = report
+        .rows
+        .iter()
+        .map(|r| (&*r.country, &*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities))
+        .collect();
     // By hand: A1 + A2 share a key (3 + 1 fatalities); `Val"doria` sorts
     // before `Valdoria` (0x22 < 'd'); A5's quote after `Sud` is literal.
     let expect = [
@@ -150,8 +168,13 @@ fn rejected_rows_carry_file_line_column_and_value() {
             (6, "", "", BadReason::TooFewFields { found: 2, needed: 5 }),
         ]
     );
-    assert!(report.bad_rows[0].to_string().starts_with(&format!("{}:3: event_date \"2020-02-30\" is not a date", path.display())));
-    let total: (u64, u64) = report.rows.iter().fold((0, 0), |acc, r| (acc.0 + r.totals.events, acc.1 + r.totals.fatalities));
+    assert!(
+        report.bad_rows[0]
+            .to_string()
+            .starts_with(&format!("{}:3: event_date \"2020-02-30\" is not a date", path.display()))
+    );
+    let total: (u64, u64) =
+        report.rows.iter().fold((0, 0), |acc, r| (acc.0 + r.totals.events, acc.1 + r.totals.fatalities));
     assert_eq!(total, (2, 3));
     assert_eq!(report.files[0].rows, 5);
 }
@@ -159,17 +182,29 @@ fn rejected_rows_carry_file_line_column_and_value() {
 #[test]
 fn every_header_schema_is_recognised() {
     let dir = tempfile::tempdir().unwrap();
-    let old = write_file(&dir, "old.csv", b"GWNO,EVENT_ID_CNTY,EVENT_DATE,YEAR,COUNTRY,ADMIN1,NOTES,FATALITIES,,,\n\
+    let old = write_file(
+        &dir,
+        "old.csv",
+        b"GWNO,EVENT_ID_CNTY,EVENT_DATE,YEAR,COUNTRY,ADMIN1,NOTES,FATALITIES,,,\n\
         1,X1,29/12/2015,2015,Valdoria,Hill,\"a, b\",2,,,\n\
-        1,X2,06 July 2015,2015,Valdoria,Hill,c,1,,,\n");
-    let ucdp = write_file(&dir, "ucdp.csv", b"id,country,adm_1,date_start,date_end,best\n\
+        1,X2,06 July 2015,2015,Valdoria,Hill,c,1,,,\n",
+    );
+    let ucdp = write_file(
+        &dir,
+        "ucdp.csv",
+        b"id,country,adm_1,date_start,date_end,best\n\
         1.0,Valdoria,Hill province,2015-07-03 00:00:00.000,2015-07-04,3.0\n\
-        2.0,Valdoria,Hill province,2015-07-09,2015-07-09,0.0\n");
+        2.0,Valdoria,Hill province,2015-07-09,2015-07-09,0.0\n",
+    );
     let report = scan_files(&[old, ucdp], &ScanOptions::default()).unwrap();
     let schemas: Vec<String> = report.files.iter().map(|f| f.schema.to_string()).collect();
     assert_eq!(schemas, ["ACLED (upper-case headers, 2016 and before)", "UCDP GED"]);
-    let rows: Vec<_> = report.rows.iter().map(|r| (&*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
-    assert_eq!(rows, [("Hill", "2015-07".into(), 1, 1), ("Hill", "2015-12".into(), 1, 2), ("Hill province", "2015-07".into(), 2, 3)]);
+    let rows: Vec<_> =
+        report.rows.iter().map(|r| (&*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
+    assert_eq!(
+        rows,
+        [("Hill", "2015-07".into(), 1, 1), ("Hill", "2015-12".into(), 1, 2), ("Hill province", "2015-07".into(), 2, 3)]
+    );
 
     let wrong = write_file(&dir, "wrong.csv", b"date,place,deaths\n2020-01-01,x,1\n");
     let err = scan_files(&[wrong], &ScanOptions::default()).unwrap_err().to_string();
@@ -206,7 +241,9 @@ fn generator_is_deterministic_and_well_formed() {
 fn generated_files_match_the_reference_in_every_date_format() {
     let dir = tempfile::tempdir().unwrap();
     let mut tables = Vec::new();
-    for (i, format) in [DateFormat::Iso, DateFormat::Dmy, DateFormat::DmyShort, DateFormat::Long].into_iter().enumerate() {
+    for (i, format) in
+        [DateFormat::Iso, DateFormat::Dmy, DateFormat::DmyShort, DateFormat::Long].into_iter().enumerate()
+    {
         let path = write_file(&dir, &format!("g{i}.csv"), &generated(400, 3, format));
         assert_matches_reference(&path);
         tables.push(as_table(&scan(&path, 2, None, 1 << 12)));
@@ -230,8 +267,18 @@ fn raw_field() -> impl Strategy<Value = String> {
 }
 
 fn date_field() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["2020-12-30", "30/12/2020", "30/12/20", "06 July 2018", "\"06 July 2018\"", "2021-02-29", "", "x", "1/2/2019"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "2020-12-30",
+        "30/12/2020",
+        "30/12/20",
+        "06 July 2018",
+        "\"06 July 2018\"",
+        "2021-02-29",
+        "",
+        "x",
+        "1/2/2019",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn fatalities_field() -> impl Strategy<Value = String> {
@@ -241,7 +288,15 @@ fn fatalities_field() -> impl Strategy<Value = String> {
 /// A row: the four needed columns in header order, random others between,
 /// sometimes cut short.
 fn row() -> impl Strategy<Value = String> {
-    (date_field(), raw_field(), raw_field(), fatalities_field(), raw_field(), prop::sample::select(vec!["\n", "\r\n", "\n\n"]), 0..8usize)
+    (
+        date_field(),
+        raw_field(),
+        raw_field(),
+        fatalities_field(),
+        raw_field(),
+        prop::sample::select(vec!["\n", "\r\n", "\n\n"]),
+        0..8usize,
+    )
         .prop_map(|(d, c, a, f, note, end, cut)| {
             let fields = [d, c, a, note, f];
             let keep = if cut == 0 { 3 } else { fields.len() };

@@ -12,10 +12,7 @@ use vitalcore_spatial::{GridShape, parse_geometry};
 fn car_shapes() -> &'static [(MultiPolygon<f64>, GridShape)] {
     static SHAPES: OnceLock<Vec<(MultiPolygon<f64>, GridShape)>> = OnceLock::new();
     SHAPES.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/caf_adm1_simplified.geojson"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/caf_adm1_simplified.geojson");
         let text = std::fs::read_to_string(path).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         let features = doc["features"].as_array().unwrap();
@@ -74,26 +71,11 @@ fn near_vertex(v: &[Coord<f64>], i: usize, kind: u8, t: f64) -> Coord<f64> {
     let b = v[(i + 1) % v.len()];
     match kind % 6 {
         0 => a,
-        1 => Coord {
-            x: a.x + t * (b.x - a.x),
-            y: a.y + t * (b.y - a.y),
-        },
-        2 => Coord {
-            x: (a.x + b.x) / 2.0,
-            y: (a.y + b.y) / 2.0,
-        },
-        3 => Coord {
-            x: a.x.next_up(),
-            y: a.y.next_down(),
-        },
-        4 => Coord {
-            x: a.x + (t - 0.5),
-            y: a.y,
-        },
-        _ => Coord {
-            x: a.x,
-            y: a.y + (t - 0.5),
-        },
+        1 => Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) },
+        2 => Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 },
+        3 => Coord { x: a.x.next_up(), y: a.y.next_down() },
+        4 => Coord { x: a.x + (t - 0.5), y: a.y },
+        _ => Coord { x: a.x, y: a.y + (t - 0.5) },
     }
 }
 
@@ -198,13 +180,8 @@ fn bbox(shape: &MultiPolygon<f64>) -> [f64; 4] {
 
 /// A ring of 3-9 lattice points in [0, 10]², not necessarily simple.
 fn ring() -> impl Strategy<Value = LineString<f64>> {
-    prop::collection::vec((0i32..=10, 0i32..=10), 3..10).prop_map(|pts| {
-        LineString::from(
-            pts.into_iter()
-                .map(|(x, y)| (x as f64, y as f64))
-                .collect::<Vec<_>>(),
-        )
-    })
+    prop::collection::vec((0i32..=10, 0i32..=10), 3..10)
+        .prop_map(|pts| LineString::from(pts.into_iter().map(|(x, y)| (x as f64, y as f64)).collect::<Vec<_>>()))
 }
 
 /// An axis-aligned rectangle ring, either orientation, within [0, 10]².
@@ -225,18 +202,12 @@ fn rectangle() -> impl Strategy<Value = LineString<f64>> {
 /// overlapping each other or poking outside the exterior).
 fn small_multipolygon() -> impl Strategy<Value = MultiPolygon<f64>> {
     let exterior = prop_oneof![
-        Just(LineString::from(vec![
-            (0.0, 0.0),
-            (10.0, 0.0),
-            (10.0, 10.0),
-            (0.0, 10.0)
-        ])),
+        Just(LineString::from(vec![(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)])),
         ring(),
         rectangle(),
     ];
     let hole = prop_oneof![rectangle(), ring()];
-    let polygon =
-        (exterior, prop::collection::vec(hole, 0..4)).prop_map(|(e, holes)| Polygon::new(e, holes));
+    let polygon = (exterior, prop::collection::vec(hole, 0..4)).prop_map(|(e, holes)| Polygon::new(e, holes));
     prop::collection::vec(polygon, 1..4).prop_map(MultiPolygon::new)
 }
 

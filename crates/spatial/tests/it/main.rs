@@ -7,15 +7,7 @@ mod grid;
 use vitalcore_spatial::{AreaIndex, NEAREST_AREA_TOLERANCE_DEG, SpatialError};
 use vitalcore_store::Area;
 
-fn square(
-    pcode: &str,
-    name: &str,
-    level: u8,
-    parent: Option<&str>,
-    x0: f64,
-    y0: f64,
-    size: f64,
-) -> Area {
+fn square(pcode: &str, name: &str, level: u8, parent: Option<&str>, x0: f64, y0: f64, size: f64) -> Area {
     let (x1, y1) = (x0 + size, y0 + size);
     Area {
         pcode: pcode.into(),
@@ -46,10 +38,7 @@ fn points_inside_find_their_area_at_each_level() {
     assert_eq!(a2.map(|a| a.pcode.as_str()), Some("T0101"));
     let (a1, a2) = idx.locate(1.5, 0.5);
     assert_eq!(a1.map(|a| a.pcode.as_str()), Some("T02"));
-    assert!(
-        a2.is_none(),
-        "no level-2 area covers (1.5, 0.5) nor lies within the tolerance"
-    );
+    assert!(a2.is_none(), "no level-2 area covers (1.5, 0.5) nor lies within the tolerance");
     assert!(idx.has_admin2());
 }
 
@@ -64,10 +53,7 @@ fn a_point_on_a_shared_boundary_is_placed_in_one_of_the_two() {
 fn points_just_outside_go_to_the_nearest_area_within_the_tolerance() {
     let idx = index();
     let near = 2.0 + NEAREST_AREA_TOLERANCE_DEG / 2.0;
-    assert_eq!(
-        idx.locate(near, 0.5).0.map(|a| a.pcode.as_str()),
-        Some("T02")
-    );
+    assert_eq!(idx.locate(near, 0.5).0.map(|a| a.pcode.as_str()), Some("T02"));
     assert_eq!(idx.locate_strict(near, 0.5).0, None);
     let far = 2.0 + NEAREST_AREA_TOLERANCE_DEG * 2.0;
     assert_eq!(idx.locate(far, 0.5).0, None);
@@ -77,32 +63,13 @@ fn points_just_outside_go_to_the_nearest_area_within_the_tolerance() {
 #[test]
 fn names_match_whatever_the_case_accents_and_punctuation() {
     let idx = index();
-    assert_eq!(
-        idx.by_name(1, "west cote").map(|a| a.pcode.as_str()),
-        Some("T01")
-    );
-    assert_eq!(
-        idx.by_name(1, "EAST HILLS").map(|a| a.pcode.as_str()),
-        Some("T02")
-    );
-    assert_eq!(
-        idx.by_name(2, "Lower-Ward").map(|a| a.pcode.as_str()),
-        Some("T0101")
-    );
-    assert!(
-        idx.by_name(2, "West Côte").is_none(),
-        "levels are kept apart"
-    );
+    assert_eq!(idx.by_name(1, "west cote").map(|a| a.pcode.as_str()), Some("T01"));
+    assert_eq!(idx.by_name(1, "EAST HILLS").map(|a| a.pcode.as_str()), Some("T02"));
+    assert_eq!(idx.by_name(2, "Lower-Ward").map(|a| a.pcode.as_str()), Some("T0101"));
+    assert!(idx.by_name(2, "West Côte").is_none(), "levels are kept apart");
     assert!(idx.by_name_in(1, "West Côte", Some("Otherland")).is_none());
-    assert_eq!(
-        idx.by_name_in(1, "West Côte", Some("testland"))
-            .map(|a| a.pcode.as_str()),
-        Some("T01")
-    );
-    assert_eq!(
-        idx.by_pcode("t02").map(|a| a.name.as_str()),
-        Some("East-Hills")
-    );
+    assert_eq!(idx.by_name_in(1, "West Côte", Some("testland")).map(|a| a.pcode.as_str()), Some("T01"));
+    assert_eq!(idx.by_pcode("t02").map(|a| a.name.as_str()), Some("East-Hills"));
 }
 
 #[test]

@@ -102,10 +102,8 @@ fn reconnecting_keeps_data_and_applies_migrations_once() {
         assert_eq!(store.counts().unwrap().events, 50);
     }
     let mut client = admin().unwrap();
-    let applied: i64 = client
-        .query_one(&format!("SELECT count(*) FROM {}.schema_migrations", schema.name), &[])
-        .unwrap()
-        .get(0);
+    let applied: i64 =
+        client.query_one(&format!("SELECT count(*) FROM {}.schema_migrations", schema.name), &[]).unwrap().get(0);
     assert_eq!(applied, SCHEMA_VERSION);
 }
 
@@ -166,7 +164,10 @@ fn database_from_a_newer_build_is_refused() {
     drop(schema.store());
     admin()
         .unwrap()
-        .execute(&format!("INSERT INTO {}.schema_migrations (version) VALUES ($1)", schema.name), &[&(SCHEMA_VERSION + 5)])
+        .execute(
+            &format!("INSERT INTO {}.schema_migrations (version) VALUES ($1)", schema.name),
+            &[&(SCHEMA_VERSION + 5)],
+        )
         .unwrap();
     match PostgresStore::connect_with_schema(&pg_url(), &schema.name) {
         Err(StoreError::TooNew { found, known, location }) => {

@@ -625,7 +625,8 @@ fn change(message_id: i64, seq: u32, status: OutboxStatus, detail: Option<&str>)
 }
 
 pub fn a_step_and_the_message_it_queues_are_stored_together_or_not_at_all(store: &dyn ReportStore) {
-    let (a, b) = (report_at(1, Some("CF11"), "2024-05-01T10:00:00Z"), report_at(2, Some("CF22"), "2024-05-01T10:00:00Z"));
+    let (a, b) =
+        (report_at(1, Some("CF11"), "2024-05-01T10:00:00Z"), report_at(2, Some("CF22"), "2024-05-01T10:00:00Z"));
     store.insert_report(&a).unwrap();
     store.insert_report(&b).unwrap();
     assert_eq!(store.outbox(&OutboxFilter::default()).unwrap(), vec![]);
@@ -637,20 +638,24 @@ pub fn a_step_and_the_message_it_queues_are_stored_together_or_not_at_all(store:
     let m = &listed[0];
     assert_eq!((m.id, &m.report, m.step_seq, m.language.as_str()), (ids[0], &a.reference, 0, "fr"));
     assert_eq!(m.body, outbox_draft(&a.reference, 0).body);
-    assert_eq!(m.history, vec![OutboxChange {
-        message_id: ids[0],
-        seq: 0,
-        status: OutboxStatus::Queued,
-        user_id: "u-1".into(),
-        at: ts("2024-05-01T11:00:00.5Z"),
-        detail: None,
-    }]);
+    assert_eq!(
+        m.history,
+        vec![OutboxChange {
+            message_id: ids[0],
+            seq: 0,
+            status: OutboxStatus::Queued,
+            user_id: "u-1".into(),
+            at: ts("2024-05-01T11:00:00.5Z"),
+            detail: None,
+        }]
+    );
     assert_eq!(store.steps(&a.reference).unwrap().len(), 1);
     // A step at a taken position is refused, and its message is not queued.
     let again = store.append_step_with_messages(&feedback(&a.reference, 0), &[outbox_draft(&a.reference, 0)]);
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     // A message for a report that does not exist takes its step down with it.
-    let orphan = store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&Reference::from_number(77), 0)]);
+    let orphan =
+        store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&Reference::from_number(77), 0)]);
     assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
     assert_eq!(store.steps(&b.reference).unwrap(), vec![], "no step without its message");
     assert_eq!(store.outbox(&OutboxFilter::default()).unwrap().len(), 1);
@@ -672,7 +677,9 @@ pub fn a_step_and_the_message_it_queues_are_stored_together_or_not_at_all(store:
 pub fn outbox_status_history_is_append_only_in_sequence(store: &dyn ReportStore) {
     let r = report_at(1, Some("CF11"), "2024-05-01T10:00:00Z");
     store.insert_report(&r).unwrap();
-    let id = store.append_step_with_messages(&step(&r.reference, 0, Step::Acknowledge), &[outbox_draft(&r.reference, 0)]).unwrap()[0];
+    let id = store
+        .append_step_with_messages(&step(&r.reference, 0, Step::Acknowledge), &[outbox_draft(&r.reference, 0)])
+        .unwrap()[0];
     let gap = store.append_outbox_changes(&[change(id, 2, OutboxStatus::Sent, None)]);
     assert!(matches!(gap, Err(StoreError::Conflict(_))), "{gap:?}");
     let taken = store.append_outbox_changes(&[change(id, 0, OutboxStatus::Cancelled, Some("x"))]);

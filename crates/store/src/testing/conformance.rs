@@ -4,8 +4,8 @@
 //! on a fresh store, which must deref to a `Store` whose database is empty
 //! (`None` skips, where a backend's server may be absent).
 
-use vitalcore_framework::{Event, Month, Source};
 use crate::{Area, EventFilter, ImportCounts, Store, StoreCounts, StoreError, events};
+use vitalcore_framework::{Event, Month, Source};
 
 use super::synthetic;
 
@@ -164,9 +164,10 @@ pub fn filters_select_month_range_source_and_country(store: &dyn Store) {
         events(store, &filter).unwrap().into_iter().map(|e| e.provenance.source_id).collect()
     };
     let month = |s: &str| Some(s.parse::<Month>().unwrap());
-    assert_eq!(ids(EventFilter { from: month("2014-01"), to: month("2014-02"), ..Default::default() }), [
-        "B", "E", "U", "C"
-    ]);
+    assert_eq!(
+        ids(EventFilter { from: month("2014-01"), to: month("2014-02"), ..Default::default() }),
+        ["B", "E", "U", "C"]
+    );
     assert_eq!(ids(EventFilter { from: month("2014-03"), ..Default::default() }), ["D"]);
     assert_eq!(ids(EventFilter { to: month("2013-12"), ..Default::default() }), ["A"]);
     assert_eq!(ids(EventFilter { source: Some(Source::UcdpGed), ..Default::default() }), ["U"]);
@@ -224,7 +225,10 @@ pub fn areas_are_upserted_by_pcode(store: &dyn Store) {
         country: Some("Central African Republic".into()),
         geometry: Some(r#"{"type":"Point","coordinates":[18.5,4.4]}"#.into()),
     };
-    assert_eq!(store.save_areas(&[area("CF", "CAR", 0, None), area("CF11", "Ombella M'Poko", 1, Some("CF"))]).unwrap(), 2);
+    assert_eq!(
+        store.save_areas(&[area("CF", "CAR", 0, None), area("CF11", "Ombella M'Poko", 1, Some("CF"))]).unwrap(),
+        2
+    );
     let renamed = Area { geometry: None, ..area("CF11", "Ombella-M'Poko", 1, Some("CF")) };
     store.save_areas(&[renamed.clone(), area("CF12", "Lobaye", 1, Some("CF"))]).unwrap();
     let areas = store.areas().unwrap();
@@ -318,7 +322,16 @@ pub fn data_version_changes_with_every_committed_import_only(store: &dyn Store) 
     expect_new(store, "observations");
     let before = store.data_version().unwrap();
     events(store, &EventFilter::default()).unwrap();
-    store.save_areas(&[Area { pcode: "CF11".into(), name: "Ouham".into(), level: 1, parent_pcode: None, country: None, geometry: None }]).unwrap();
+    store
+        .save_areas(&[Area {
+            pcode: "CF11".into(),
+            name: "Ouham".into(),
+            level: 1,
+            parent_pcode: None,
+            country: None,
+            geometry: None,
+        }])
+        .unwrap();
     let mut conflict = synthetic::events(2, 12);
     conflict[1].provenance.source_id = conflict[0].provenance.source_id.clone();
     conflict[1].fatalities = conflict[0].fatalities + 1;

@@ -1,9 +1,9 @@
 //! Synthetic, ACLED-shaped events for the store tests and the store
 //! benchmark (never real ACLED rows). Deterministic for a given seed.
 
+use crate::ImportFile;
 use jiff::civil::Date;
 use vitalcore_framework::{Event, Observation, Place, Provenance, Source, Tags};
-use crate::ImportFile;
 
 /// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, good enough here.
 pub struct Rng(u64);
@@ -55,8 +55,26 @@ const ACTORS: &[&str] = &[
     "Rioters (Central African Republic)",
 ];
 const WORDS: &[&str] = &[
-    "armed", "men", "attacked", "village", "near", "the", "road", "to", "market", "killing", "civilians",
-    "and", "looting", "cattle", "\"ex-Seleka\"", "elements,", "reportedly", "burned", "houses;", "displaced",
+    "armed",
+    "men",
+    "attacked",
+    "village",
+    "near",
+    "the",
+    "road",
+    "to",
+    "market",
+    "killing",
+    "civilians",
+    "and",
+    "looting",
+    "cattle",
+    "\"ex-Seleka\"",
+    "elements,",
+    "reportedly",
+    "burned",
+    "houses;",
+    "displaced",
 ];
 
 pub fn file(path: &str, rows: usize) -> ImportFile {
@@ -143,14 +161,24 @@ pub fn simple(id: &str, date: &str, country: &str, fatalities: u32) -> Event {
         civilian_fatalities: None,
         civilian_targeting: false,
         notes: None,
-        tags: Tags { dimensions: vec!["personal".to_string()], themes: Vec::new(), severity: 2, rule: "test".to_string() },
+        tags: Tags {
+            dimensions: vec!["personal".to_string()],
+            themes: Vec::new(),
+            severity: 2,
+            rule: "test".to_string(),
+        },
     }
 }
 
 /// An HXL-style observation row.
 pub fn observation(id: &str, zone: &str, cases: &str) -> Observation {
     Observation {
-        provenance: Provenance { source: Source::Hxl, source_id: id.to_string(), file: "ebola.csv".to_string(), line: 3 },
+        provenance: Provenance {
+            source: Source::Hxl,
+            source_id: id.to_string(),
+            file: "ebola.csv".to_string(),
+            line: 3,
+        },
         date: Some(Date::constant(2019, 6, 2)),
         place: Place {
             country: Some("Democratic Republic of Congo".to_string()),
@@ -161,6 +189,11 @@ pub fn observation(id: &str, zone: &str, cases: &str) -> Observation {
             ("#adm2+name".to_string(), zone.to_string()),
             ("#affected+infected+confirmed".to_string(), cases.to_string()),
         ],
-        tags: Tags { dimensions: vec!["health".to_string()], themes: Vec::new(), severity: 2, rule: "hxl:#affected".to_string() },
+        tags: Tags {
+            dimensions: vec!["health".to_string()],
+            themes: Vec::new(),
+            severity: 2,
+            rule: "hxl:#affected".to_string(),
+        },
     }
 }
