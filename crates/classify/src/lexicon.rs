@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::text::{arabic_proclitic_len, normalize_into};
 
 /// The lexicon shipped in the framework data file.
-pub const BUILTIN_LEXICON: &str = include_str!("../../framework/data/lexicon.toml");
+pub use vitalcore_framework::BUILTIN_LEXICON;
 
 #[derive(serde::Deserialize)]
 struct LexiconFile {

@@ -4,12 +4,12 @@
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
+use vitalcore_app::reports::{IntakeConfig, Reports};
 use vitalcore_classify::{Classifier, Model};
 use vitalcore_framework::Framework;
-use vitalcore_intake::store::ReportStore;
 use vitalcore_intake::{CategoryMap, ContactKey};
-use vitalcore_server::{IntakeConfig, Reports};
 use vitalcore_store::Store;
+use vitalcore_store::reports::ReportStore;
 use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;
 

@@ -205,3 +205,30 @@ mod tests {
         assert_eq!(prio_grid_gid(lat, lon), Some(181154));
     }
 }
+
+/// The file an import batch came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportFile {
+    /// Path as the user gave it.
+    pub path: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Format detected (e.g. "ucdp-ged-csv", "acled-2016").
+    pub format: String,
+    /// Rows read from the file (imported + updated + unchanged + rejected).
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+}
+
+/// An administrative area with its boundary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Area {
+    pub pcode: String,
+    pub name: String,
+    /// 0 country, 1 admin-1, 2 admin-2.
+    pub level: u8,
+    pub parent_pcode: Option<String>,
+    pub country: Option<String>,
+    /// The boundary as a GeoJSON geometry object (text).
+    pub geometry: Option<String>,
+}

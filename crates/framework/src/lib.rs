@@ -8,7 +8,7 @@ pub mod mapping;
 pub mod taxonomy;
 pub mod time;
 
-pub use domain::{Event, Observation, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
+pub use domain::{Area, Event, ImportFile, Observation, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
 pub use error::FrameworkError;
-pub use taxonomy::Framework;
+pub use taxonomy::{BUILTIN_LEXICON, Framework};
 pub use time::{Month, parse_date};

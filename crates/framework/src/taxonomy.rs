@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// that it can grow without touching the taxonomy; a user's framework file
 /// holds both in one.
 const DEFAULT_TAXONOMY: &str = include_str!("../data/framework.toml");
-const DEFAULT_LEXICON: &str = include_str!("../data/lexicon.toml");
+/// The built-in multilingual lexicon (`data/lexicon.toml`): the keywords the
+/// text classifier starts from.
+pub const BUILTIN_LEXICON: &str = include_str!("../data/lexicon.toml");
 
 /// Labels keyed by language code (`en`, `fr`, `ar`, `sw`, `ht`, `sg`, ...).
 pub type Labels = BTreeMap<String, String>;
@@ -96,7 +98,7 @@ impl Default for Framework {
 impl Framework {
     /// The framework shipped with vitalcore.
     pub fn built_in() -> Framework {
-        let text = format!("{DEFAULT_TAXONOMY}\n{DEFAULT_LEXICON}");
+        let text = format!("{DEFAULT_TAXONOMY}\n{BUILTIN_LEXICON}");
         Framework::from_toml(&text).expect("the built-in framework is valid (tested)")
     }
 

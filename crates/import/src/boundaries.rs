@@ -5,7 +5,7 @@
 
 use crate::error::ImportError;
 use serde_json::{Map, Value};
-use vitalcore_store::Area;
+use vitalcore_framework::Area;
 
 /// A property name split into (level, rest): `ADM1_PCODE` -> (1, "pcode"),
 /// `admin2Name` -> (2, "name"), `admin0Pcod` -> (0, "pcod").

@@ -11,8 +11,8 @@ use crate::source::Input;
 use crate::{Format, ParsedEvents, Progress};
 use csv::ByteRecord;
 use std::io::Read;
+use vitalcore_framework::ImportFile;
 use vitalcore_framework::{Event, Provenance, Source};
-use vitalcore_store::ImportFile;
 
 /// Why one row was rejected: the column at fault and what is wrong.
 pub(crate) struct RowError {

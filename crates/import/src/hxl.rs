@@ -13,8 +13,8 @@ use crate::rejects::{REJECT_COLUMNS, Reject};
 use crate::source::{Input, sha256_hex};
 use crate::{Format, ParsedObservations, Progress};
 use std::fmt;
+use vitalcore_framework::ImportFile;
 use vitalcore_framework::{Observation, Place, Provenance, Source, Tags, parse_date};
-use vitalcore_store::ImportFile;
 
 /// How many rows from the top the hashtag row is looked for in.
 pub const HASHTAG_ROW_SEARCH: usize = 25;

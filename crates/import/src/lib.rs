@@ -21,9 +21,9 @@ mod source;
 mod ucdp;
 
 use std::path::Path;
+use vitalcore_framework::{Area, ImportFile};
 use vitalcore_framework::{Event, Framework, Observation};
 use vitalcore_spatial::AreaIndex;
-use vitalcore_store::{Area, ImportFile};
 
 pub use detect::{AcledSchema, Format, FormatKind, detect_format, detect_format_from_bytes};
 pub use error::ImportError;

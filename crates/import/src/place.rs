@@ -3,9 +3,9 @@
 //! matched against the loaded areas. (The PRIO-GRID cell follows from the
 //! coordinates with `vitalcore_framework::prio_grid_gid` wherever needed.)
 
+use vitalcore_framework::Area;
 use vitalcore_framework::{Framework, Place};
 use vitalcore_spatial::{AreaIndex, fold_name};
-use vitalcore_store::Area;
 
 pub(crate) struct Context<'a> {
     pub framework: &'a Framework,

@@ -21,7 +21,7 @@ enum Body {
 pub(crate) struct Input {
     /// The file as the user named it (for a zip: `archive.zip!entry.csv`).
     pub name: String,
-    /// The path as given, for [`vitalcore_store::ImportFile::path`].
+    /// The path as given, for [`vitalcore_framework::ImportFile::path`].
     pub path: String,
     head: Vec<u8>,
     body: Body,

@@ -9,8 +9,8 @@ use crate::fields::{self, Header, field, opt};
 use crate::place::Context;
 use crate::source::Input;
 use crate::{Format, ParsedEvents, Progress};
+use vitalcore_framework::ImportFile;
 use vitalcore_framework::{Event, Place, Source};
-use vitalcore_store::ImportFile;
 
 /// UCDP's names of its three types of organised violence.
 pub(crate) fn violence_type_name(type_of_violence: u8) -> &'static str {

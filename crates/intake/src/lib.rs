@@ -15,14 +15,13 @@
 //! - [`messages`]: what reporters read (form, validation, SMS replies), per
 //!   language, from one message table; [`outbox`]: feedback queued for
 //!   reporters by SMS, its status history, export and gateway requests.
-//! - [`store`]: what a backend must persist, and an in-memory backend.
 //!
 //! Nothing here opens a file, a socket or a database: callers pass bytes and
 //! the current time in.
 
-pub mod auth;
 pub mod categories;
-pub mod crypto;
+/// Re-exported from the security kernel (`vitalcore-security`).
+pub use vitalcore_security::{auth, crypto};
 pub mod duplicates;
 pub mod duration;
 pub mod kobo;
@@ -30,8 +29,6 @@ pub mod messages;
 pub mod outbox;
 pub mod report;
 pub mod sms;
-pub mod store;
-pub mod store_codec;
 pub mod workflow;
 pub mod xlsform;
 

@@ -13,28 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 use thiserror::Error;
 use vitalcore_framework::Tags;
-
-/// Crockford's base32 alphabet: no I, L, O or U, so a reference read aloud
-/// or typed on a phone keypad is hard to get wrong.
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// Crockford base32 of `bytes` (5 bits per symbol, most significant first).
-pub fn crockford(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        acc = (acc << 8) | b as u32;
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(CROCKFORD[((acc >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(CROCKFORD[((acc << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
+use vitalcore_security::crockford::CROCKFORD;
+pub use vitalcore_security::crockford::crockford;
 
 /// Value of a Crockford symbol, reading `O` as 0 and `I`/`L` as 1.
 fn crockford_value(c: char) -> Option<u32> {

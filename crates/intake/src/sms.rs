@@ -194,18 +194,8 @@ fn check_text(text: &str) -> Result<(), SmsError> {
 /// requests" method). Compared in constant time. A server refuses (403) a
 /// webhook whose signature does not match before parsing it as a report.
 pub fn verify_twilio_signature(auth_token: &str, url: &str, body: &[u8], signature: &str) -> bool {
-    use base64::Engine;
-    use hmac::{Hmac, KeyInit, Mac};
-    let Ok(mut params) = parse_form(body) else { return false };
-    params.sort_by(|a, b| a.0.cmp(&b.0));
-    let Ok(mut mac) = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(auth_token.as_bytes()) else { return false };
-    mac.update(url.as_bytes());
-    for (k, v) in &params {
-        mac.update(k.as_bytes());
-        mac.update(v.as_bytes());
-    }
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else { return false };
-    mac.verify_slice(&expected).is_ok()
+    let Ok(params) = parse_form(body) else { return false };
+    vitalcore_security::webhook::twilio_signature_matches(auth_token, url, &params, signature)
 }
 
 /// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte).

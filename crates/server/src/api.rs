@@ -74,9 +74,9 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     let events = match state.reports.clone() {
         None => snapshot.table.clone(),
         Some(reports) => blocking(move || {
-            let all = reports.store.reports(&vitalcore_intake::store::ReportFilter::default())?;
-            let community = crate::reports::community_events(&all, &reports.areas);
-            Ok::<_, vitalcore_intake::store::StoreError>(snapshot.table.with(&community))
+            let all = reports.store.reports(&vitalcore_store::reports::ReportFilter::default())?;
+            let community = vitalcore_app::reports::community_events(&all, &reports.areas);
+            Ok::<_, vitalcore_store::StoreError>(snapshot.table.with(&community))
         })
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -122,10 +122,10 @@ pub async fn framework(State(state): State<Arc<AppState>>) -> Json<Value> {
 }
 
 /// Published aggregates: community report counts of 1-4 are suppressed
-/// (see [`crate::reports::suppress_small_report_counts`]).
+/// (see [`vitalcore_app::reports::suppress_small_report_counts`]).
 fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
     let mut v = serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    crate::reports::suppress_small_report_counts(&mut v);
+    vitalcore_app::reports::suppress_small_report_counts(&mut v);
     Ok(Json(v))
 }
 

@@ -2,13 +2,13 @@
 //! or a browser session cookie; cookies and CSRF bindings for forms.
 
 use crate::error::ApiError;
-use crate::reports::Reports;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header;
 use jiff::Timestamp;
 use std::sync::Arc;
-use vitalcore_intake::auth::{TokenHash, User};
+use vitalcore_app::reports::Reports;
+use vitalcore_security::auth::{TokenHash, User};
 
 pub const SESSION_COOKIE: &str = "vc_session";
 /// Random value a form page sets when there is no session: the anonymous
@@ -60,7 +60,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// unknown session cookie is anonymous.
 pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<Option<Caller>, ApiError> {
     let store = &reports.store;
-    let backend = |e: vitalcore_intake::store::StoreError| ApiError::internal(e.to_string());
+    let backend = |e: vitalcore_store::StoreError| ApiError::internal(e.to_string());
     if let Some(token) = bearer(headers) {
         let invalid =
             || ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server");

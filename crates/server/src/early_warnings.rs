@@ -11,7 +11,6 @@
 use crate::auth::{Caller, blocking, caller, reports};
 use crate::error::ApiError;
 use crate::forecast_api::{may_move_warnings, move_warning, target_status};
-use crate::reports::Reports;
 use crate::state::AppState;
 use crate::web::{Form, check_csrf, error_page, esc, redirect};
 use axum::body::Bytes;
@@ -22,7 +21,8 @@ use axum::response::Response;
 use jiff::Timestamp;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use vitalcore_intake::auth::Role;
+use vitalcore_app::reports::Reports;
+use vitalcore_security::auth::Role;
 use vitalcore_spatial::AreaIndex;
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastStore, MAX_NOTE_CHARS, WarningFilter, WarningKind, WarningStatus,

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use thiserror::Error;
-use vitalcore_intake::store::AccessError;
+use vitalcore_app::access::AccessError;
 
 #[derive(Debug, Error)]
 pub enum ServerError {

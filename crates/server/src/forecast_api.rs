@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vitalcore_intake::auth::{Role, User};
+use vitalcore_security::auth::{Role, User};
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
 };

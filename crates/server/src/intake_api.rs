@@ -2,7 +2,6 @@
 
 use crate::auth::{Caller, blocking, reports, require_caller};
 use crate::error::ApiError;
-use crate::reports::{Reports, SubmitError, suppress_small_counts};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -15,14 +14,16 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vitalcore_framework::Month;
-use vitalcore_intake::auth::{Action, Resource, Role, authorize};
-use vitalcore_intake::sms::{self, InboundSms, SmsError};
-use vitalcore_intake::store::{
-    AccessError, ReportFilter, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
+use vitalcore_app::access::{
+    AccessError, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
 };
+use vitalcore_app::reports::{Reports, SubmitError, suppress_small_counts};
+use vitalcore_framework::Month;
+use vitalcore_intake::sms::{self, InboundSms, SmsError};
 use vitalcore_intake::workflow::{Alert, Step, metrics, overdue_queue};
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
+use vitalcore_security::auth::{Action, Resource, Role, authorize};
+use vitalcore_store::reports::ReportFilter;
 
 /// The body, or a 4xx naming why it was refused (too large, unreadable).
 pub fn body_or_reason(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {

@@ -12,13 +12,13 @@ mod forecast_api;
 mod intake_api;
 mod pages;
 mod pool;
-pub mod reports;
+
 mod snapshot;
 mod state;
 mod web;
 
 pub use error::ServerError;
-pub use reports::{IntakeConfig, Reports, community_events, suppress_small_report_counts};
+
 pub use state::AppState;
 
 use axum::Router;

@@ -1,7 +1,7 @@
 use crate::pool::AnalysisPool;
-use crate::reports::Reports;
 use crate::snapshot::EventSnapshots;
 use std::sync::Arc;
+use vitalcore_app::reports::Reports;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
 use vitalcore_store::forecasts::ForecastStore;

@@ -10,7 +10,6 @@ use crate::auth::{Caller, FORM_COOKIE, SESSION_COOKIE, blocking, caller, cookie,
 use crate::early_warnings::{self, counts, open_warnings};
 use crate::error::ApiError;
 use crate::intake_api::{alert_list, prepare_submission};
-use crate::reports::{Reports, SubmitError};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -22,13 +21,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use vitalcore_intake::auth::{Session, Token, TokenHash, TokenKind, verify_password};
+use vitalcore_app::access::act_on_alert;
+use vitalcore_app::reports::{Reports, SubmitError};
 use vitalcore_intake::messages::{FALLBACK, Messages};
 use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
-use vitalcore_intake::store::{ReportFilter, act_on_alert};
 use vitalcore_intake::workflow::{AlertState, Feedback, Step};
 use vitalcore_intake::{Channel, Reference, ReportDraft, Urgency};
+use vitalcore_security::auth::{Session, Token, TokenHash, TokenKind, verify_password};
+use vitalcore_store::reports::ReportFilter;
 
 /// Largest form body read.
 pub const FORM_BODY_LIMIT: usize = 32 * 1024;
@@ -427,7 +428,7 @@ pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) 
 /// A hash to check unknown user names against.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| vitalcore_intake::auth::hash_password("not a password of anyone").unwrap_or_default())
+    HASH.get_or_init(|| vitalcore_security::auth::hash_password("not a password of anyone").unwrap_or_default())
 }
 
 /// `POST /login`: checks the password (argon2id) and starts a session.

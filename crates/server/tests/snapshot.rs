@@ -211,11 +211,11 @@ async fn concurrent_first_requests_load_the_store_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_community_report_is_seen_on_the_next_request_next_to_the_snapshot() {
+    use vitalcore_app::reports::{IntakeConfig, Reports};
     use vitalcore_classify::Classifier;
     use vitalcore_intake::CategoryMap;
     use vitalcore_intake::report::{Channel, ReportDraft};
-    use vitalcore_intake::store::MemoryStore;
-    use vitalcore_server::{IntakeConfig, Reports};
+    use vitalcore_store::testing::MemoryStore;
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path().join("v.db")).unwrap());

@@ -17,8 +17,8 @@ use geo::indexed::IntervalTreeMultiPolygon;
 use geo::{BoundingRect, Contains, Coord, Intersects, MonotonicPolygons, MultiPolygon, Point};
 use geo::{PreparedGeometry, Relate};
 use std::time::Instant;
+use vitalcore_framework::Area;
 use vitalcore_spatial::{AreaIndex, GridShape, parse_geometry};
-use vitalcore_store::Area;
 
 /// 64-bit LCG (Knuth's MMIX constants), as in the import throughput example.
 struct Lcg(u64);

@@ -16,7 +16,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use std::collections::HashMap;
 use thiserror::Error;
-use vitalcore_store::Area;
+use vitalcore_framework::Area;
 
 pub use fold::fold_name;
 

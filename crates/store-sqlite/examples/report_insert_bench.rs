@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use secrecy::SecretString;
 use vitalcore_intake::report::Reference;
-use vitalcore_intake::store::ReportStore;
 use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, Report, ReportDraft};
+use vitalcore_store::reports::ReportStore;
 use vitalcore_store_sqlite::SqliteStore;
 
 const CATEGORIES: [&str; 5] = ["killing", "attack", "looting_extortion", "displacement", "cattle_crop_theft"];

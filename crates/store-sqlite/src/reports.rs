@@ -18,18 +18,19 @@ use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params, params_from_iter};
 use vitalcore_framework::Tags;
-use vitalcore_intake::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
-use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError, TagCorrection};
-use vitalcore_intake::store_codec::{
+use vitalcore_intake::workflow::StepRecord;
+use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_store::StoreError;
+use vitalcore_store::columns::{join_tags, split_tags};
+use vitalcore_store::report_codec::{
     channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record,
     verification_from, verification_text,
 };
-use vitalcore_intake::workflow::StepRecord;
-use vitalcore_intake::{ContactRead, SealedContact};
-use vitalcore_store::columns::{join_tags, split_tags};
+use vitalcore_store::reports::{ReportFilter, ReportStore, TagCorrection};
 
 use crate::SqliteStore;
 

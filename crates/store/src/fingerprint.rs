@@ -153,7 +153,7 @@ pub fn first_occurrences<'a>(
                 first.push(false);
             }
             Entry::Occupied(prior) => {
-                return Err(StoreError::Conflict {
+                return Err(StoreError::BatchConflict {
                     file: file.to_string(),
                     what: what.to_string(),
                     id: key.source_id.to_string(),

@@ -1,25 +1,31 @@
-//! The storage interface. Callers (CLI, server, analytics) use only this
-//! trait; `vitalcore-store-sqlite` (the embedded default) and
-//! `vitalcore-store-postgres` implement it, each with its own migrations.
+//! The storage interface, every trait of it and its one error type: events
+//! and tables ([`Store`]), forecasts and early warnings
+//! ([`forecasts::ForecastStore`]), community reports, accounts and the audit
+//! trail ([`reports::ReportStore`]). Callers (the application layer) use only
+//! these traits; `vitalcore-store-sqlite` (the embedded default) and
+//! `vitalcore-store-postgres` implement them, each with its own migrations.
 //!
 //! The interface is synchronous: SQLite is in-process, and the server calls
 //! the store from `spawn_blocking`.
 //!
 //! Code every backend shares lives here too, so that all of them store and
 //! compare records the same way: [`fingerprint`] (content fingerprints and
-//! the batch rule for repeated ids) and [`columns`] (column encodings).
+//! the batch rule for repeated ids) and [`columns`] and [`report_codec`] (column encodings).
 
 pub mod columns;
 pub mod fingerprint;
 pub mod forecasts;
+pub mod report_codec;
+pub mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+pub use vitalcore_framework::{Area, ImportFile};
 use vitalcore_framework::{Event, Month, Observation, Source};
 
-#[derive(Debug, Error)]
+#[derive(Debug, Error, PartialEq)]
 pub enum StoreError {
     #[error("cannot open the database {location}: {reason}")]
     Open { location: String, reason: String },
@@ -37,21 +43,15 @@ pub enum StoreError {
         "{file}: {what} `{id}` ({id_source}) appears twice with different content, at lines {first_line} and \
          {second_line}; nothing from this file was stored. Keep one of the two rows and import the file again"
     )]
-    Conflict { file: String, what: String, id: String, id_source: String, first_line: u64, second_line: u64 },
-}
-
-/// The file an import batch came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImportFile {
-    /// Path as the user gave it.
-    pub path: String,
-    /// Hex SHA-256 of the file's bytes.
-    pub sha256: String,
-    /// Format detected (e.g. "ucdp-ged-csv", "acled-2016").
-    pub format: String,
-    /// Rows read from the file (imported + updated + unchanged + rejected).
-    pub rows_read: u64,
-    pub rows_rejected: u64,
+    BatchConflict { file: String, what: String, id: String, id_source: String, first_line: u64, second_line: u64 },
+    /// A write that would break a uniqueness or append-only rule: a reference
+    /// or username already used, a step or status change whose position is
+    /// taken (two people acting at once). The message says what to do.
+    #[error("{0}")]
+    Conflict(String),
+    /// The record a write names does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
 }
 
 /// What importing one batch did to the store. `imported` are new records,
@@ -72,19 +72,6 @@ pub struct EventFilter {
     pub source: Option<Source>,
     /// Country name as stored (case-insensitive).
     pub country: Option<String>,
-}
-
-/// An administrative area with its boundary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Area {
-    pub pcode: String,
-    pub name: String,
-    /// 0 country, 1 admin-1, 2 admin-2.
-    pub level: u8,
-    pub parent_pcode: Option<String>,
-    pub country: Option<String>,
-    /// The boundary as a GeoJSON geometry object (text).
-    pub geometry: Option<String>,
 }
 
 /// One stored version of a source event; the newest is the current record.

@@ -5,12 +5,13 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Result, anyhow, bail};
 use jiff::Timestamp;
+use vitalcore_app::access::{act_on_alert, load_alert};
 use vitalcore_framework::Month;
 use vitalcore_intake::Reference;
-use vitalcore_intake::auth::User;
 use vitalcore_intake::outbox::{OutboxFilter, feedback_of, is_sms_channel};
-use vitalcore_intake::store::{ReportFilter, ReportStore, act_on_alert, load_alert};
 use vitalcore_intake::workflow::{Deadlines, Feedback, Step, metrics, overdue_queue};
+use vitalcore_security::auth::User;
+use vitalcore_store::reports::{ReportFilter, ReportStore};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -7,8 +7,8 @@ use anyhow::{Context as _, Result, bail};
 use std::path::PathBuf;
 use vitalcore_assess::{AssessOptions, Period, assess};
 use vitalcore_framework::{Event, Month, UnitKind};
-use vitalcore_intake::store::{ReportFilter, ReportStore};
 use vitalcore_spatial::AreaIndex;
+use vitalcore_store::reports::{ReportFilter, ReportStore};
 use vitalcore_store::{Area, EventFilter, Store};
 
 #[derive(clap::Args, Clone)]
@@ -91,7 +91,7 @@ fn community_events(reports: &dyn ReportStore, areas: &[Area]) -> Result<Vec<Eve
         return Ok(Vec::new());
     }
     let index = AreaIndex::new(areas).context("the stored boundaries")?;
-    Ok(vitalcore_server::community_events(&reports, &index))
+    Ok(vitalcore_app::reports::community_events(&reports, &index))
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -168,9 +168,9 @@ mod tests {
     use jiff::civil::Date;
     use vitalcore_framework::{Framework, Place, Provenance, Source, Tags};
     use vitalcore_intake::report::Reference;
-    use vitalcore_intake::store::MemoryStore;
     use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, ReportDraft};
     use vitalcore_store::ImportFile;
+    use vitalcore_store::testing::MemoryStore;
     use vitalcore_store_sqlite::SqliteStore;
 
     fn prefecture() -> Area {

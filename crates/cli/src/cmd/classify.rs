@@ -335,7 +335,7 @@ fn stored_corrections(
     labels: &[String],
     group_offset: u32,
 ) -> anyhow::Result<Vec<vitalcore_classify::Example>> {
-    use vitalcore_intake::store::ReportStore;
+    use vitalcore_store::reports::ReportStore;
     let store: Box<dyn ReportStore> = if db.starts_with("postgres") || db.contains("host=") {
         Box::new(vitalcore_store_postgres::PostgresStore::connect(db)?)
     } else {

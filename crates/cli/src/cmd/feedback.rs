@@ -14,12 +14,13 @@ use jiff::Timestamp;
 use secrecy::ExposeSecret;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use vitalcore_intake::auth::User;
+use vitalcore_app::outbox::{ChangeOutcome, PhoneRead, change_status, prepare_export, read_phone};
 use vitalcore_intake::outbox::{
-    ChangeOutcome, ExportOptions, GatewayConfig, OutboxFilter, OutboxMessage, OutboxStatus, PhoneProblem, PhoneRead,
-    change_status, check_country_code, prepare_export, read_phone, read_sent_ids, write_csv,
+    ExportOptions, GatewayConfig, OutboxFilter, OutboxMessage, OutboxStatus, PhoneProblem, check_country_code,
+    read_sent_ids, write_csv,
 };
-use vitalcore_intake::store::ReportStore;
+use vitalcore_security::auth::User;
+use vitalcore_store::reports::ReportStore;
 
 #[derive(clap::Args)]
 pub struct Args {

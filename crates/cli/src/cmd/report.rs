@@ -5,14 +5,15 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
+use vitalcore_app::access::{correct_report_tags, load_alert};
+use vitalcore_app::reports::IntakeConfig;
+use vitalcore_app::reports::MAX_LINKS;
 use vitalcore_intake::duplicates::{Candidate, DuplicateLink, link_import};
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
 use vitalcore_intake::outbox::OutboxFilter;
-use vitalcore_intake::store::{ReportFilter, ReportStore, correct_report_tags, load_alert};
 use vitalcore_intake::xlsform::FormLabels;
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
-use vitalcore_server::IntakeConfig;
-use vitalcore_server::reports::MAX_LINKS;
+use vitalcore_store::reports::{ReportFilter, ReportStore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -234,7 +235,7 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
 /// add to stored reports, per report (written once the rows are stored).
 fn link_import_rows(
     store: &dyn ReportStore,
-    reports: &vitalcore_server::Reports,
+    reports: &vitalcore_app::reports::Reports,
     rows: &mut [Report],
     now: jiff::Timestamp,
 ) -> Result<Vec<(Reference, Vec<DuplicateLink>)>> {
@@ -264,7 +265,7 @@ fn link_import_rows(
 /// logged as a system read like any other).
 fn redraw_colliding_references(
     store: &dyn ReportStore,
-    reports: &vitalcore_server::Reports,
+    reports: &vitalcore_app::reports::Reports,
     new: &mut [Report],
     now: jiff::Timestamp,
 ) -> Result<()> {
@@ -277,9 +278,9 @@ fn redraw_colliding_references(
             let fresh = Reference::random()?;
             if let Some(sealed) = &r.contact {
                 let key = reports.intake.key();
-                let system = vitalcore_intake::crypto::Accessor {
+                let system = vitalcore_security::crypto::Accessor {
                     user_id: "system:kobo-import".into(),
-                    role: vitalcore_intake::auth::Role::Admin,
+                    role: vitalcore_security::auth::Role::Admin,
                 };
                 let opened = key.open(sealed, r.reference.as_str(), &system, "re-seal under a new reference", now)?;
                 r.contact = Some(key.seal(&opened.contact, fresh.as_str())?);

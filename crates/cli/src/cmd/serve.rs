@@ -5,8 +5,9 @@ use anyhow::{Context as _, Result};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use vitalcore_app::reports::IntakeConfig;
 use vitalcore_intake::workflow::Deadlines;
-use vitalcore_server::{AppState, IntakeConfig};
+use vitalcore_server::AppState;
 
 #[derive(clap::Args)]
 pub struct Args {

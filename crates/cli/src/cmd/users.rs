@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use vitalcore_intake::ContactKey;
-use vitalcore_intake::auth::{ApiToken, Role, Token, TokenKind, User, hash_password};
+use vitalcore_security::auth::{ApiToken, Role, Token, TokenKind, User, hash_password};
 
 #[derive(clap::Args)]
 pub struct Args {

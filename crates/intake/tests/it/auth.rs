@@ -1,6 +1,6 @@
 use crate::ts;
-use vitalcore_intake::auth::csrf::CsrfError;
-use vitalcore_intake::auth::{
+use vitalcore_security::auth::csrf::CsrfError;
+use vitalcore_security::auth::{
     Action, AlertAction, CsrfKey, Resource, Role, Token, TokenHash, TokenKind, User, UserError, authorize,
 };
 
@@ -59,9 +59,9 @@ fn focal_point_only_in_own_community() {
 
 #[test]
 fn passwords_hash_and_verify() {
-    let h = vitalcore_intake::auth::hash_password("une phrase assez longue").unwrap();
-    assert!(vitalcore_intake::auth::verify_password("une phrase assez longue", &h).unwrap());
-    assert!(!vitalcore_intake::auth::verify_password("une phrase assez longuE", &h).unwrap());
+    let h = vitalcore_security::auth::hash_password("une phrase assez longue").unwrap();
+    assert!(vitalcore_security::auth::verify_password("une phrase assez longue", &h).unwrap());
+    assert!(!vitalcore_security::auth::verify_password("une phrase assez longuE", &h).unwrap());
 }
 
 #[test]

@@ -5,7 +5,6 @@ mod duplicates;
 mod kobo;
 mod report;
 mod sms;
-mod store;
 mod workflow;
 
 use jiff::Timestamp;

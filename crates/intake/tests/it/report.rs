@@ -26,7 +26,8 @@ fn accepted_report_has_category_tags_pseudonym_and_sealed_contact() {
     assert_eq!(r.reporter_id, Some(key().pseudonym("+23670123456")));
     assert!(r.reference.as_str().starts_with("VC-"));
     let sealed = r.contact.as_ref().unwrap();
-    let who = vitalcore_intake::crypto::Accessor { user_id: "u1".into(), role: vitalcore_intake::auth::Role::Admin };
+    let who =
+        vitalcore_security::crypto::Accessor { user_id: "u1".into(), role: vitalcore_security::auth::Role::Admin };
     let opened = key().open(sealed, r.reference.as_str(), &who, "test", now).unwrap();
     assert_eq!(opened.contact.expose_secret(), "+236 70 12 34 56");
 }

@@ -4,8 +4,8 @@
 
 mod grid;
 
+use vitalcore_framework::Area;
 use vitalcore_spatial::{AreaIndex, NEAREST_AREA_TOLERANCE_DEG, SpatialError};
-use vitalcore_store::Area;
 
 fn square(pcode: &str, name: &str, level: u8, parent: Option<&str>, x0: f64, y0: f64, size: f64) -> Area {
     let (x1, y1) = (x0 + size, y0 + size);

@@ -1,15 +1,11 @@
-//! vitalcore-intake's `ReportStore` contract on PostgreSQL: the shared
-//! suite of the SQLite crate, each test in a fresh schema, and the checks
+//! The `ReportStore` contract on PostgreSQL: the shared suite of
+//! `vitalcore_store::testing::reports`, each test in a fresh schema, and the checks
 //! on the database itself (reconnect, every row searched for a plaintext
 //! contact, raw SQL against the append-only logs).
 
-#[path = "../../../store-sqlite/tests/it/reports_conformance.rs"]
-#[macro_use]
-mod reports_conformance;
-
 use postgres::Client;
-use reports_conformance::*;
-use vitalcore_intake::store::ReportStore;
+use vitalcore_store::reports::ReportStore;
+use vitalcore_store::testing::reports::Backend;
 
 use crate::{Schema, admin};
 
@@ -72,6 +68,6 @@ impl Backend for PgBackend {
 
 mod on_postgres {
     use super::*;
-    report_conformance_tests!(crate::fresh());
-    report_backend_tests!(pg_backend());
+    vitalcore_store::report_conformance_tests!(crate::fresh());
+    vitalcore_store::report_backend_tests!(pg_backend());
 }

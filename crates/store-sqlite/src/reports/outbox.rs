@@ -6,8 +6,8 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, Transaction, params, params_from_iter};
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
-use vitalcore_intake::store::StoreError;
-use vitalcore_intake::store_codec::{check_next_change, damaged, outbox_status_from, parse_time};
+use vitalcore_store::StoreError;
+use vitalcore_store::report_codec::{check_next_change, damaged, outbox_status_from, parse_time};
 
 use super::{db, report_id};
 

@@ -336,6 +336,6 @@ pub fn data_version_changes_with_every_committed_import_only(store: &dyn Store) 
     conflict[1].provenance.source_id = conflict[0].provenance.source_id.clone();
     conflict[1].fatalities = conflict[0].fatalities + 1;
     let refused = store.import_events(&synthetic::file("conflict.csv", 2), &conflict);
-    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+    assert!(matches!(refused, Err(StoreError::BatchConflict { .. })), "{refused:?}");
     assert_eq!(store.data_version().unwrap(), before, "reads, areas and a refused import leave the version");
 }

@@ -4,11 +4,11 @@
 
 use jiff::Timestamp;
 
-use crate::auth::Role;
-use crate::outbox::{OutboxChange, OutboxStatus};
-use crate::report::{Channel, Reference, Report, Verification};
-use crate::store::StoreError;
-use crate::workflow::{Step, StepRecord};
+use crate::StoreError;
+use vitalcore_intake::outbox::{OutboxChange, OutboxStatus};
+use vitalcore_intake::report::{Channel, Reference, Report, Verification};
+use vitalcore_intake::workflow::{Step, StepRecord};
+use vitalcore_security::auth::Role;
 
 /// A stored value that cannot be read back: the database was altered or damaged.
 pub fn damaged(what: impl std::fmt::Display) -> StoreError {

@@ -1,10 +1,12 @@
 use crate::{intake, key, ts};
 use secrecy::{ExposeSecret, SecretString};
-use vitalcore_intake::auth::{Role, User};
+use vitalcore_app::access::{AccessError, report_for, reveal_contact};
 use vitalcore_intake::report::Reference;
-use vitalcore_intake::store::{AccessError, MemoryStore, ReportStore, report_for, reveal_contact};
 use vitalcore_intake::workflow::{Alert, Step};
 use vitalcore_intake::{Channel, ReportDraft};
+use vitalcore_security::auth::{Role, User};
+use vitalcore_store::reports::ReportStore;
+use vitalcore_store::testing::MemoryStore;
 
 fn stored_report(store: &MemoryStore, area: &str, n: u32) -> Reference {
     let d = ReportDraft {
@@ -80,8 +82,8 @@ fn duplicate_reference_is_a_conflict_and_kobo_uuids_are_remembered() {
 
 #[test]
 fn acting_on_alerts_checks_role_and_updates_verification() {
+    use vitalcore_app::access::act_on_alert;
     use vitalcore_intake::report::Verification;
-    use vitalcore_intake::store::act_on_alert;
     use vitalcore_intake::workflow::{AlertState, Deadlines, overdue_queue};
     let store = MemoryStore::new();
     let r = stored_report(&store, "CF11", 6);
@@ -114,7 +116,8 @@ fn acting_on_alerts_checks_role_and_updates_verification() {
 
 #[test]
 fn focal_point_lists_only_own_community_whatever_the_filter() {
-    use vitalcore_intake::store::{ReportFilter, reports_for};
+    use vitalcore_app::access::reports_for;
+    use vitalcore_store::reports::ReportFilter;
     let store = MemoryStore::new();
     stored_report(&store, "CF11", 7);
     stored_report(&store, "CF42", 8);

@@ -1,6 +1,6 @@
 //! Users, roles, passwords, tokens, the permission policy and CSRF tokens.
 //!
-//! Nothing is stored here: the [`crate::store::ReportStore`] keeps users,
+//! Nothing is stored here: the report store (`vitalcore_store::ReportStore`) keeps users,
 //! password hashes and token hashes; the server sets cookies and headers.
 
 pub mod csrf;

@@ -192,7 +192,7 @@ impl ContactKey {
             .collect();
         mac.update(normalised.as_bytes());
         let digest = mac.finalize().into_bytes();
-        format!("r-{}", crate::report::crockford(&digest[..10]))
+        format!("r-{}", crate::crockford::crockford(&digest[..10]))
     }
 }
 

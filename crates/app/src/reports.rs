@@ -11,14 +11,15 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use vitalcore_classify::{Classifier, LabelKind, label_kind};
 use vitalcore_framework::{Event, Place, Provenance, Source, Tags};
-use vitalcore_intake::auth::CsrfKey;
 use vitalcore_intake::duplicates::{Candidate, DuplicateLink, DuplicateRules, duplicates_of};
 use vitalcore_intake::report::{AreaResolver, FieldError, Reader, Verification};
-use vitalcore_intake::store::{ReportFilter, ReportStore, StoreError};
 use vitalcore_intake::workflow::Deadlines;
 use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, InvalidReport, Reference, Report, ReportDraft};
+use vitalcore_security::auth::CsrfKey;
 use vitalcore_spatial::AreaIndex;
 use vitalcore_store::Area;
+use vitalcore_store::StoreError;
+use vitalcore_store::reports::{ReportFilter, ReportStore};
 
 /// What the operator configures for intake.
 #[derive(Debug, Clone)]
@@ -473,7 +474,7 @@ pub fn suppress_small_counts(value: &mut Value, fields: &[&str]) {
 mod tests {
     use super::*;
     use serde_json::json;
-    use vitalcore_intake::store::MemoryStore;
+    use vitalcore_store::testing::MemoryStore;
 
     fn reports(store: Arc<dyn ReportStore>, key: bool) -> Reports {
         let area = Area {

@@ -1,0 +1,141 @@
+//! What a backend must persist of community intake, as one trait. The SQLite
+//! and PostgreSQL backends implement [`ReportStore`] against their own
+//! schemas; [`crate::testing::MemoryStore`] is the in-memory reference.
+//!
+//! Contract every backend keeps:
+//! - reports are inserted once; a reference already used is a
+//!   [`StoreError::Conflict`] (the caller draws a new reference and retries);
+//! - the contact is stored only as `SealedContact::as_stored` text,
+//!   never decrypted by the store;
+//! - alert steps are append-only: a step whose `seq` is not the next one is a
+//!   conflict (two people acting at once), and steps are never updated or deleted;
+//! - password hashes and token hashes only, never tokens;
+//! - every contact read is in the audit log before the contact is shown
+//!   (`vitalcore_app::access::reveal_contact` does it in that order);
+//! - KoBo submission uuids per form, so a re-import adds nothing;
+//! - a step giving feedback by SMS is stored with the outbox message it
+//!   queues, in one transaction; outbox messages are never changed or
+//!   deleted, and their status history is append-only like alert steps (a
+//!   change whose `seq` is not the next one is a conflict).
+
+use crate::StoreError;
+use jiff::Timestamp;
+use std::collections::HashSet;
+use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
+use vitalcore_intake::report::{Reference, Report, Verification};
+use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
+use vitalcore_security::crypto::ContactRead;
+
+/// Which reports to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportFilter {
+    pub area_pcode: Option<String>,
+    pub received_from: Option<Timestamp>,
+    pub received_until: Option<Timestamp>,
+    pub limit: Option<usize>,
+}
+
+impl ReportFilter {
+    pub fn matches(&self, r: &Report) -> bool {
+        self.area_pcode.as_ref().is_none_or(|a| r.place.area_pcode.as_ref() == Some(a))
+            && self.received_from.is_none_or(|t| r.received_at >= t)
+            && self.received_until.is_none_or(|t| r.received_at < t)
+    }
+}
+
+pub trait ReportStore: Send + Sync {
+    fn insert_report(&self, report: &Report) -> Result<(), StoreError>;
+    fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError>;
+    /// Reports matching the filter, oldest received first.
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError>;
+    fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError>;
+    /// Adds links (a link to a report already linked replaces the old score).
+    fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError>;
+
+    /// Appends a workflow step; `record.seq` must be the alert's next position.
+    fn append_step(&self, record: &StepRecord) -> Result<(), StoreError>;
+    fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
+
+    /// Appends a workflow step and queues the outbox messages it gives rise
+    /// to (feedback by SMS), each with its first status `queued`, in one
+    /// transaction: a step is never stored without its message, nor a
+    /// message without its step. Returns the messages' ids.
+    fn append_step_with_messages(&self, record: &StepRecord, messages: &[OutboxDraft]) -> Result<Vec<i64>, StoreError>;
+    /// Outbox messages matching the filter, with their status history, oldest first.
+    fn outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Appends status changes, all or none; each `seq` must be its message's
+    /// next position (else a conflict), an unknown message is not found.
+    fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError>;
+
+    fn save_user(&self, user: &User) -> Result<(), StoreError>;
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    fn save_session(&self, session: &Session) -> Result<(), StoreError>;
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
+    fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError>;
+    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError>;
+
+    fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError>;
+    fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError>;
+
+    /// Submission uuids already imported for a KoBo form.
+    fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError>;
+    fn record_kobo_uuids(&self, form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError>;
+
+    /// Inserts many new reports. Backends with transactions store them all
+    /// or none (one transaction, statements prepared once); this default
+    /// inserts one at a time.
+    fn insert_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
+        reports.iter().try_for_each(|r| self.insert_report(r))
+    }
+
+    /// Stores an import: its reports and their KoBo submission uuids, in one
+    /// transaction where the backend has them (a killed import leaves nothing).
+    fn import_reports(&self, reports: &[Report], form: &str, uuids: &[(String, Reference)]) -> Result<(), StoreError> {
+        self.insert_reports(reports)?;
+        self.record_kobo_uuids(form, uuids)
+    }
+
+    /// Which of `references` are already used by stored reports.
+    fn used_references(&self, references: &[Reference]) -> Result<HashSet<Reference>, StoreError> {
+        let mut used = HashSet::new();
+        for r in references {
+            if self.report(r)?.is_some() {
+                used.insert(r.clone());
+            }
+        }
+        Ok(used)
+    }
+
+    /// Appends an analyst's correction of a report's tags (never updated or
+    /// deleted) and sets the report's current dimensions and themes to it,
+    /// in one transaction. An unknown report is `NotFound`.
+    fn correct_tags(&self, correction: &TagCorrection) -> Result<(), StoreError>;
+    /// Every stored correction, oldest first.
+    fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError>;
+}
+
+/// An analyst confirming (same tags) or correcting a report's dimensions and
+/// themes: who, when, what was there before and what is there now.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagCorrection {
+    pub report: Reference,
+    pub user_id: String,
+    pub at: Timestamp,
+    pub previous_dimensions: Vec<String>,
+    pub previous_themes: Vec<String>,
+    pub dimensions: Vec<String>,
+    pub themes: Vec<String>,
+}
+
+impl TagCorrection {
+    /// The rule text a corrected report carries in its tags.
+    pub fn rule(&self) -> String {
+        format!("tags set by {} at {}", self.user_id, self.at)
+    }
+}

@@ -1,0 +1,718 @@
+//! The [`ReportStore`] contract (community reports, alert steps, users,
+//! sessions, API tokens, the contact audit log, KoBo uuids, the outbox),
+//! checked the same way on every backend (feature `testing`).
+//!
+//! - `vitalcore_store::report_conformance_tests!(expression giving Some(fresh
+//!   store))`: one `#[test]` per contract check, each on an empty store. It
+//!   also runs on the in-memory reference store, so the checks are known to
+//!   describe the contract and not one backend's habits.
+//! - `vitalcore_store::report_backend_tests!(expression giving Some(backend))`:
+//!   checks that need the database itself (reopen, raw bytes, raw SQL),
+//!   through [`Backend`].
+//!
+//! The use cases over the store (permissions, the audited reveal, acting on
+//! alerts) are checked on every backend in `vitalcore-app`'s tests, with
+//! the fixtures here.
+
+use std::collections::HashSet;
+use std::sync::Barrier;
+
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxStatus};
+use vitalcore_intake::report::{Reference, Report, Verification};
+use vitalcore_intake::workflow::{Feedback, Step, StepRecord};
+use vitalcore_intake::{CategoryMap, Channel, Intake, ReportDraft};
+use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
+use vitalcore_security::crypto::ContactKey;
+
+use crate::StoreError;
+use crate::reports::{ReportFilter, ReportStore};
+
+/// One `#[test]` per contract check, each on a fresh store.
+#[macro_export]
+macro_rules! report_conformance_tests {
+    ($fresh:expr) => {
+        mod report_conformance_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::report_conformance_tests!(@each $fresh;
+                report_reads_back_equal_with_every_field,
+                every_channel_and_missing_optionals_round_trip,
+                reused_reference_is_a_conflict_and_keeps_the_first,
+                unknown_report_is_none_and_updates_are_not_found,
+                reports_filter_by_area_and_time_oldest_first_with_limit,
+                verification_is_updated,
+                duplicate_links_are_added_and_rescored,
+                steps_append_in_order_and_refuse_gaps_and_duplicates,
+                every_step_kind_round_trips,
+                users_are_saved_updated_and_usernames_unique,
+                sessions_are_found_by_hash_and_deleted,
+                api_tokens_are_found_by_hash_and_revoked_once,
+                kobo_uuids_are_remembered_per_form_idempotently,
+                concurrent_writers_lose_nothing_and_race_fairly_on_steps,
+                a_step_and_the_message_it_queues_are_stored_together_or_not_at_all,
+                outbox_status_history_is_append_only_in_sequence,
+            );
+        }
+    };
+    (@each $fresh:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                // `$fresh` is `None` where a backend's tests are skipped.
+                let Some(store) = $fresh else { return };
+                $crate::testing::reports::$name(&*store);
+            }
+        )*
+    };
+}
+
+/// One `#[test]` per check on the database itself, each on a fresh one.
+#[macro_export]
+macro_rules! report_backend_tests {
+    ($backend:expr) => {
+        mod report_backend_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::report_backend_tests!(@each $backend;
+                contact_is_never_stored_in_plaintext,
+                everything_survives_reopening,
+                logs_refuse_changes_behind_the_stores_back,
+            );
+        }
+    };
+    (@each $backend:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let Some(backend) = $backend else { return };
+                $crate::testing::reports::$name(&backend);
+            }
+        )*
+    };
+}
+
+/// A database that stores can be opened on, seen from outside the store.
+pub trait Backend {
+    /// A store on this database: a second one opened after the first is
+    /// dropped sees what the first wrote.
+    fn open(&self) -> Box<dyn ReportStore>;
+    /// Whether `needle` occurs anywhere in what the database holds (file
+    /// bytes, or every row of every table as text).
+    fn holds(&self, needle: &str) -> bool;
+    /// Raw SQL that changes or deletes recorded alert steps and contact
+    /// reads; each must fail.
+    fn tamper(&self) -> Vec<Result<(), String>>;
+}
+
+// --- fixtures ---
+
+pub fn key() -> ContactKey {
+    ContactKey::from_bytes([7; 32])
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+pub fn intake() -> Intake {
+    Intake::new(key(), CategoryMap::built_in())
+}
+
+pub const PHONE: &str = "+236 72 19 84 53";
+
+/// A report with every field set, including awkward floats, a time with
+/// nanoseconds, a sealed contact and duplicate links.
+pub fn full_report(n: u32) -> Report {
+    let draft = ReportDraft {
+        text: "Des hommes armés ont pillé le marché de Kaga-Bandoro ; 12 maisons brûlées. «Aidez-nous»".into(),
+        language: Some("fr".into()),
+        category: Some("looting_extortion".into()),
+        urgency: Some("critical".into()),
+        place_name: Some("Kaga-Bandoro, quartier Bangui-Sara".into()),
+        latitude: Some(6.989_123_456_789_1),
+        longitude: Some(19.187_654_321_012_3),
+        area_pcode: Some("CF71".into()),
+        event_time: Some("2024-04-30T22:15:00.123456789+01:00".into()),
+        contact: Some(SecretString::from(PHONE)),
+        source_id: Some("SM0f1e2d3c".into()),
+        ..ReportDraft::default()
+    };
+    let received = ts("2024-05-01T10:00:00.987654321Z");
+    let mut r = intake()
+        .accept_as(&draft, Channel::Sms { gateway: "twilio".into() }, received, Reference::from_number(n))
+        .unwrap();
+    r.verification = Verification::Verified;
+    r.duplicates = vec![
+        DuplicateLink {
+            other: Reference::from_number(n + 1000),
+            score: 0.1 + 0.2,
+            text_similarity: 1.0 / 3.0,
+            hours_apart: 47.999_999_9,
+            km_apart: Some(1.234_567_890_123_4),
+        },
+        DuplicateLink {
+            other: Reference::from_number(n + 1001),
+            score: 0.5,
+            text_similarity: 0.25,
+            hours_apart: 0.0,
+            km_apart: None,
+        },
+    ];
+    r
+}
+
+/// A plain report in `area` received at `received`.
+pub fn report_at(n: u32, area: Option<&str>, received: &str) -> Report {
+    let draft = ReportDraft {
+        text: format!("report {n}"),
+        area_pcode: area.map(str::to_string),
+        contact: Some(SecretString::from(format!("+2367000{n:04}"))),
+        ..ReportDraft::default()
+    };
+    intake().accept_as(&draft, Channel::WebForm, ts(received), Reference::from_number(n)).unwrap()
+}
+
+pub fn user(id: &str, username: &str, role: Role, community: Option<&str>) -> User {
+    User::new(id, username, role, community, format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${id}")).unwrap()
+}
+
+pub fn step(alert: &Reference, seq: u32, step: Step) -> StepRecord {
+    StepRecord { alert: alert.clone(), seq, step, user_id: "u-1".into(), at: ts("2024-05-01T11:00:00Z") }
+}
+
+pub fn references(reports: &[Report]) -> Vec<u32> {
+    reports.iter().map(|r| (0..5000).find(|&n| Reference::from_number(n) == r.reference).unwrap()).collect()
+}
+
+// --- the contract ---
+
+pub fn report_reads_back_equal_with_every_field(store: &dyn ReportStore) {
+    let report = full_report(1);
+    assert!(report.contact.is_some() && report.reporter_id.is_some() && report.event_time.is_some());
+    store.insert_report(&report).unwrap();
+    let back = store.report(&report.reference).unwrap().expect("stored");
+    assert_eq!(back, report);
+    // The contact still opens with the key, bound to this report.
+    let reader = user("r1", "responder", Role::Responder, None);
+    let opened = key()
+        .open(
+            back.contact.as_ref().unwrap(),
+            back.reference.as_str(),
+            &reader.accessor(),
+            "call back",
+            ts("2024-05-02T00:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(opened.contact.expose_secret(), PHONE);
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap(), vec![report]);
+}
+
+pub fn every_channel_and_missing_optionals_round_trip(store: &dyn ReportStore) {
+    let channels = [
+        Channel::WebForm,
+        Channel::Api { partner: "partner-ngo".into() },
+        Channel::Sms { gateway: "rapidpro".into() },
+        Channel::Kobo { form: "alerte-communautaire".into() },
+        Channel::Cli,
+    ];
+    for (i, channel) in channels.into_iter().enumerate() {
+        let draft = ReportDraft { text: "x".into(), ..ReportDraft::default() };
+        let r = intake()
+            .accept_as(&draft, channel, ts("2024-05-01T00:00:00Z"), Reference::from_number(10 + i as u32))
+            .unwrap();
+        assert!(r.contact.is_none() && r.place.area_pcode.is_none() && r.urgency.is_none());
+        store.insert_report(&r).unwrap();
+        assert_eq!(store.report(&r.reference).unwrap().as_ref(), Some(&r));
+    }
+    // An event long ago is any date, and reads back as written.
+    let draft = ReportDraft { text: "old".into(), event_time: Some("1503-06-01".into()), ..ReportDraft::default() };
+    let old = intake().accept_as(&draft, Channel::Cli, ts("2024-05-01T00:00:00Z"), Reference::from_number(20)).unwrap();
+    store.insert_report(&old).unwrap();
+    assert_eq!(store.report(&old.reference).unwrap(), Some(old));
+}
+
+pub fn reused_reference_is_a_conflict_and_keeps_the_first(store: &dyn ReportStore) {
+    let first = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&first).unwrap();
+    let mut second = report_at(1, Some("CF42"), "2024-05-02T00:00:00Z");
+    second.text = "another report drawing the same reference".into();
+    assert!(matches!(store.insert_report(&second), Err(StoreError::Conflict(_))));
+    assert_eq!(store.report(&first.reference).unwrap(), Some(first));
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 1);
+}
+
+pub fn unknown_report_is_none_and_updates_are_not_found(store: &dyn ReportStore) {
+    let missing = Reference::from_number(77);
+    assert_eq!(store.report(&missing).unwrap(), None);
+    assert!(store.reports(&ReportFilter::default()).unwrap().is_empty());
+    assert!(matches!(store.set_verification(&missing, Verification::Verified), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.add_duplicate_links(&missing, &[]), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.append_step(&step(&missing, 0, Step::Acknowledge)), Err(StoreError::NotFound(_))));
+    assert!(store.steps(&missing).unwrap().is_empty());
+}
+
+pub fn reports_filter_by_area_and_time_oldest_first_with_limit(store: &dyn ReportStore) {
+    // Inserted out of order; two received at the same instant (ordered by reference).
+    let rows = [
+        (5, Some("CF11"), "2024-05-03T00:00:00Z"),
+        (1, Some("CF42"), "2024-05-01T00:00:00Z"),
+        (4, None, "2024-05-02T12:00:00Z"),
+        (3, Some("CF11"), "2024-05-02T00:00:00Z"),
+        (2, Some("CF11"), "2024-05-02T00:00:00Z"),
+        (6, Some("CF11"), "2024-05-04T00:00:00.000000001Z"),
+    ];
+    for (n, area, at) in rows {
+        store.insert_report(&report_at(n, area, at)).unwrap();
+    }
+    let list = |f: ReportFilter| references(&store.reports(&f).unwrap());
+    let by_ref = |a: u32, b: u32| Reference::from_number(a) < Reference::from_number(b);
+    let (tie_first, tie_second) = if by_ref(2, 3) { (2, 3) } else { (3, 2) };
+    assert_eq!(list(ReportFilter::default()), vec![1, tie_first, tie_second, 4, 5, 6]);
+    let cf11 = ReportFilter { area_pcode: Some("CF11".into()), ..ReportFilter::default() };
+    assert_eq!(list(cf11.clone()), vec![tie_first, tie_second, 5, 6]);
+    // From inclusive, until exclusive, to the nanosecond.
+    let window = ReportFilter {
+        received_from: Some(ts("2024-05-02T00:00:00Z")),
+        received_until: Some(ts("2024-05-04T00:00:00.000000001Z")),
+        ..cf11.clone()
+    };
+    assert_eq!(list(window.clone()), vec![tie_first, tie_second, 5]);
+    assert_eq!(list(ReportFilter { limit: Some(2), ..window }), vec![tie_first, tie_second]);
+    assert_eq!(list(ReportFilter { limit: Some(0), ..ReportFilter::default() }), Vec::<u32>::new());
+    let nowhere = ReportFilter { area_pcode: Some("CF99".into()), ..ReportFilter::default() };
+    assert!(list(nowhere).is_empty());
+    // Bounds far outside any receipt time.
+    let wide = ReportFilter {
+        received_from: Some(ts("1000-01-01T00:00:00Z")),
+        received_until: Some(ts("9000-01-01T00:00:00Z")),
+        ..ReportFilter::default()
+    };
+    assert_eq!(list(wide).len(), 6);
+    let future = ReportFilter { received_from: Some(ts("9000-01-01T00:00:00Z")), ..ReportFilter::default() };
+    assert!(list(future).is_empty());
+}
+
+pub fn verification_is_updated(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&r).unwrap();
+    for state in [Verification::Unfounded, Verification::Verified, Verification::Unverified] {
+        store.set_verification(&r.reference, state).unwrap();
+        assert_eq!(store.report(&r.reference).unwrap().unwrap().verification, state);
+    }
+}
+
+pub fn duplicate_links_are_added_and_rescored(store: &dyn ReportStore) {
+    let r = full_report(1); // already has links to 1001 and 1002
+    store.insert_report(&r).unwrap();
+    let link = |n: u32, score: f64| DuplicateLink {
+        other: Reference::from_number(n),
+        score,
+        text_similarity: 0.7,
+        hours_apart: 3.5,
+        km_apart: Some(0.2),
+    };
+    // 1001 is re-scored (replaced, moves last), 3000 is new.
+    store.add_duplicate_links(&r.reference, &[link(1001, 0.9), link(3000, 0.6)]).unwrap();
+    let back = store.report(&r.reference).unwrap().unwrap();
+    assert_eq!(back.duplicates, vec![r.duplicates[1].clone(), link(1001, 0.9), link(3000, 0.6)]);
+    store.add_duplicate_links(&r.reference, &[]).unwrap();
+    assert_eq!(store.report(&r.reference).unwrap().unwrap().duplicates.len(), 3);
+    // Lists carry the links too.
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap()[0].duplicates, back.duplicates);
+}
+
+pub fn steps_append_in_order_and_refuse_gaps_and_duplicates(store: &dyn ReportStore) {
+    let a = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    let b = report_at(2, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    let verify = Step::Verify { note: "called the chief".into() };
+    store.append_step(&step(&a.reference, 0, Step::Acknowledge)).unwrap();
+    // Step #0 again (a second person acting at once), and a gap (#2 before #1).
+    assert!(matches!(store.append_step(&step(&a.reference, 0, verify.clone())), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.append_step(&step(&a.reference, 2, verify.clone())), Err(StoreError::Conflict(_))));
+    store.append_step(&step(&a.reference, 1, verify.clone())).unwrap();
+    // Positions are per alert.
+    assert!(matches!(store.append_step(&step(&b.reference, 1, Step::Acknowledge)), Err(StoreError::Conflict(_))));
+    store.append_step(&step(&b.reference, 0, Step::Acknowledge)).unwrap();
+    assert_eq!(
+        store.steps(&a.reference).unwrap(),
+        vec![step(&a.reference, 0, Step::Acknowledge), step(&a.reference, 1, verify)]
+    );
+    assert_eq!(store.steps(&b.reference).unwrap().len(), 1);
+}
+
+pub fn every_step_kind_round_trips(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&r).unwrap();
+    let feedback = Feedback {
+        message: "Une patrouille est passée ; merci de votre alerte".into(),
+        channel: "sms".into(),
+        sent_at: ts("2024-05-01T18:30:00.5Z"),
+    };
+    let steps = [
+        Step::Acknowledge,
+        Step::Verify { note: "deux sources".into() },
+        Step::MarkUnfounded { reason: "rumour".into() },
+        Step::Assign { owner: "Capt. Diallo".into(), unit: "Sector West".into() },
+        Step::Respond { action: "patrol sent".into(), feedback: Some(feedback.clone()) },
+        Step::Respond { action: "second patrol".into(), feedback: None },
+        Step::GiveFeedback { feedback },
+        Step::Close { outcome: "calm restored".into() },
+    ];
+    let records: Vec<StepRecord> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| StepRecord {
+            alert: r.reference.clone(),
+            seq: i as u32,
+            step: s,
+            user_id: format!("user-{i}"),
+            at: ts("2024-05-01T12:00:00.000000123Z") + jiff::SignedDuration::from_mins(i as i64),
+        })
+        .collect();
+    for rec in &records {
+        store.append_step(rec).unwrap();
+    }
+    assert_eq!(store.steps(&r.reference).unwrap(), records);
+}
+
+pub fn users_are_saved_updated_and_usernames_unique(store: &dyn ReportStore) {
+    let fp = user("u-1", "focal.cf11", Role::FocalPoint, Some("CF11"));
+    store.save_user(&fp).unwrap();
+    let back = store.user("u-1").unwrap().unwrap();
+    assert_eq!(back, fp);
+    assert_eq!(back.password_hash, fp.password_hash, "the password hash is kept (serde skips it)");
+    assert_eq!(store.user_by_username("focal.cf11").unwrap(), Some(fp.clone()));
+    assert_eq!(store.user("u-2").unwrap(), None);
+    assert_eq!(store.user_by_username("nobody").unwrap(), None);
+    // Saving the same id again updates it, including the username.
+    let mut changed = user("u-1", "analyst.one", Role::Analyst, None);
+    changed.display_name = "Aïcha N.".into();
+    changed.active = false;
+    store.save_user(&changed).unwrap();
+    assert_eq!(store.user("u-1").unwrap(), Some(changed.clone()));
+    assert_eq!(store.user_by_username("focal.cf11").unwrap(), None);
+    // Another account cannot take a username in use.
+    let thief = user("u-2", "analyst.one", Role::Admin, None);
+    assert!(matches!(store.save_user(&thief), Err(StoreError::Conflict(_))));
+    assert_eq!(store.user("u-2").unwrap(), None);
+    assert_eq!(store.user_by_username("analyst.one").unwrap(), Some(changed));
+}
+
+pub fn sessions_are_found_by_hash_and_deleted(store: &dyn ReportStore) {
+    let s1 = Session {
+        token_hash: TokenHash::of("vcs_first"),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00.000000001Z"),
+        expires_at: ts("2024-05-01T20:00:00Z"),
+    };
+    let s2 = Session { token_hash: TokenHash::of("vcs_second"), user_id: "u-2".into(), ..s1.clone() };
+    store.save_session(&s1).unwrap();
+    store.save_session(&s2).unwrap();
+    assert_eq!(store.session(&TokenHash::of("vcs_first")).unwrap(), Some(s1.clone()));
+    assert_eq!(store.session(&TokenHash::of("vcs_other")).unwrap(), None);
+    // Saving again under the same hash replaces it.
+    let extended = Session { expires_at: ts("2024-05-02T20:00:00Z"), ..s1.clone() };
+    store.save_session(&extended).unwrap();
+    assert_eq!(store.session(&s1.token_hash).unwrap(), Some(extended));
+    store.delete_session(&s1.token_hash).unwrap();
+    assert_eq!(store.session(&s1.token_hash).unwrap(), None);
+    store.delete_session(&s1.token_hash).unwrap(); // deleting twice is fine
+    assert_eq!(store.session(&s2.token_hash).unwrap(), Some(s2));
+}
+
+pub fn api_tokens_are_found_by_hash_and_revoked_once(store: &dyn ReportStore) {
+    let t = ApiToken {
+        token_hash: TokenHash::of("vca_partner"),
+        partner: "partner-ngo".into(),
+        user_id: "u-api".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        revoked_at: None,
+    };
+    store.save_api_token(&t).unwrap();
+    assert_eq!(store.api_token(&TokenHash::of("vca_partner")).unwrap(), Some(t.clone()));
+    assert_eq!(store.api_token(&TokenHash::of("vca_wrong")).unwrap(), None);
+    let first = ts("2024-06-01T00:00:00.25Z");
+    store.revoke_api_token(&t.token_hash, first).unwrap();
+    store.revoke_api_token(&t.token_hash, ts("2024-07-01T00:00:00Z")).unwrap();
+    let revoked = store.api_token(&t.token_hash).unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(first), "the first revocation time stays");
+    assert!(!revoked.is_valid_at(ts("2024-06-02T00:00:00Z")));
+    assert!(matches!(store.revoke_api_token(&TokenHash::of("vca_wrong"), first), Err(StoreError::NotFound(_))));
+}
+
+pub fn kobo_uuids_are_remembered_per_form_idempotently(store: &dyn ReportStore) {
+    let batch: Vec<(String, Reference)> =
+        (0..50).map(|i| (format!("uuid-{i:03}"), Reference::from_number(100 + i))).collect();
+    assert!(store.kobo_uuids("form-a").unwrap().is_empty());
+    store.record_kobo_uuids("form-a", &batch).unwrap();
+    store.record_kobo_uuids("form-a", &batch[10..20]).unwrap();
+    store.record_kobo_uuids("form-a", &[]).unwrap();
+    let expected: HashSet<String> = batch.iter().map(|(u, _)| u.clone()).collect();
+    assert_eq!(store.kobo_uuids("form-a").unwrap(), expected);
+    assert!(store.kobo_uuids("form-b").unwrap().is_empty());
+    // The same uuid twice in one batch, and under another form.
+    let twice = [("uuid-x".to_string(), Reference::from_number(1)), ("uuid-x".to_string(), Reference::from_number(2))];
+    store.record_kobo_uuids("form-b", &twice).unwrap();
+    store.record_kobo_uuids("form-b", &batch[..1]).unwrap();
+    assert_eq!(store.kobo_uuids("form-b").unwrap(), HashSet::from(["uuid-x".to_string(), "uuid-000".to_string()]));
+    assert_eq!(store.kobo_uuids("form-a").unwrap().len(), 50);
+}
+
+/// Four threads insert reports at once (none lost), then race to append
+/// each position of one alert's log: exactly one wins each position.
+pub fn concurrent_writers_lose_nothing_and_race_fairly_on_steps(store: &dyn ReportStore) {
+    const THREADS: u32 = 4;
+    const EACH: u32 = 60;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            scope.spawn(move || {
+                for i in 0..EACH {
+                    let n = 1 + t * EACH + i;
+                    store.insert_report(&report_at(n, Some("CF11"), "2024-05-01T00:00:00Z")).unwrap();
+                    if i % 10 == 0 {
+                        store.reports(&ReportFilter { limit: Some(5), ..ReportFilter::default() }).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), (THREADS * EACH) as usize);
+    let alert = Reference::from_number(1);
+    const POSITIONS: u32 = 6;
+    let barrier = Barrier::new(THREADS as usize);
+    let wins: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (barrier, alert) = (&barrier, &alert);
+                scope.spawn(move || {
+                    let mut won = Vec::new();
+                    for seq in 0..POSITIONS {
+                        barrier.wait();
+                        let rec = StepRecord {
+                            alert: alert.clone(),
+                            seq,
+                            step: Step::Verify { note: format!("thread {t}") },
+                            user_id: format!("t{t}"),
+                            at: ts("2024-05-01T01:00:00Z"),
+                        };
+                        match store.append_step(&rec) {
+                            Ok(()) => won.push(seq),
+                            Err(StoreError::Conflict(_)) => {}
+                            Err(other) => panic!("thread {t}, step #{seq}: {other}"),
+                        }
+                        barrier.wait();
+                    }
+                    won
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<u32> = wins.concat();
+    all.sort_unstable();
+    assert_eq!(all, (0..POSITIONS).collect::<Vec<_>>(), "each position won exactly once");
+    let log = store.steps(&alert).unwrap();
+    assert_eq!(log.iter().map(|s| s.seq).collect::<Vec<_>>(), (0..POSITIONS).collect::<Vec<_>>());
+    for s in &log {
+        let winner = wins.iter().position(|w| w.contains(&s.seq)).unwrap();
+        assert_eq!(s.user_id, format!("t{winner}"), "the stored step is the winner's");
+    }
+}
+
+pub fn outbox_draft(report: &Reference, step_seq: u32) -> OutboxDraft {
+    OutboxDraft {
+        report: report.clone(),
+        step_seq,
+        language: "fr".into(),
+        body: format!("Votre signalement {report} : une patrouille est passée « hier »"),
+        queued_by: "u-1".into(),
+        queued_at: ts("2024-05-01T11:00:00.5Z"),
+    }
+}
+
+pub fn change(message_id: i64, seq: u32, status: OutboxStatus, detail: Option<&str>) -> OutboxChange {
+    OutboxChange {
+        message_id,
+        seq,
+        status,
+        user_id: "u-2".into(),
+        at: ts("2024-05-02T09:00:00Z"),
+        detail: detail.map(str::to_string),
+    }
+}
+
+pub fn a_step_and_the_message_it_queues_are_stored_together_or_not_at_all(store: &dyn ReportStore) {
+    let (a, b) =
+        (report_at(1, Some("CF11"), "2024-05-01T10:00:00Z"), report_at(2, Some("CF22"), "2024-05-01T10:00:00Z"));
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap(), vec![]);
+    let feedback = |alert: &Reference, seq| step(alert, seq, Step::Acknowledge);
+    let ids = store.append_step_with_messages(&feedback(&a.reference, 0), &[outbox_draft(&a.reference, 0)]).unwrap();
+    assert_eq!(ids.len(), 1);
+    let listed = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    let m = &listed[0];
+    assert_eq!((m.id, &m.report, m.step_seq, m.language.as_str()), (ids[0], &a.reference, 0, "fr"));
+    assert_eq!(m.body, outbox_draft(&a.reference, 0).body);
+    assert_eq!(
+        m.history,
+        vec![OutboxChange {
+            message_id: ids[0],
+            seq: 0,
+            status: OutboxStatus::Queued,
+            user_id: "u-1".into(),
+            at: ts("2024-05-01T11:00:00.5Z"),
+            detail: None,
+        }]
+    );
+    assert_eq!(store.steps(&a.reference).unwrap().len(), 1);
+    // A step at a taken position is refused, and its message is not queued.
+    let again = store.append_step_with_messages(&feedback(&a.reference, 0), &[outbox_draft(&a.reference, 0)]);
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // A message for a report that does not exist takes its step down with it.
+    let orphan =
+        store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&Reference::from_number(77), 0)]);
+    assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
+    assert_eq!(store.steps(&b.reference).unwrap(), vec![], "no step without its message");
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap().len(), 1);
+    let second = store.append_step_with_messages(&feedback(&b.reference, 0), &[outbox_draft(&b.reference, 0)]).unwrap();
+    assert!(second[0] > ids[0], "ids increase");
+    // Filters: by report, by ids, by current status; oldest first.
+    let all = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!(all.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0], second[0]]);
+    let of_b = store.outbox(&OutboxFilter { report: Some(b.reference.clone()), ..OutboxFilter::default() }).unwrap();
+    assert_eq!(of_b.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+    let by_id = store.outbox(&OutboxFilter { ids: Some(vec![second[0], 999]), ..OutboxFilter::default() }).unwrap();
+    assert_eq!(by_id.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+    assert_eq!(store.outbox(&OutboxFilter { ids: Some(vec![]), ..OutboxFilter::default() }).unwrap(), vec![]);
+    store.append_outbox_changes(&[change(ids[0], 1, OutboxStatus::Exported, Some("out.csv"))]).unwrap();
+    let queued = store.outbox(&OutboxFilter::with_statuses(&[OutboxStatus::Queued])).unwrap();
+    assert_eq!(queued.iter().map(|m| m.id).collect::<Vec<_>>(), second);
+}
+
+pub fn outbox_status_history_is_append_only_in_sequence(store: &dyn ReportStore) {
+    let r = report_at(1, Some("CF11"), "2024-05-01T10:00:00Z");
+    store.insert_report(&r).unwrap();
+    let id = store
+        .append_step_with_messages(&step(&r.reference, 0, Step::Acknowledge), &[outbox_draft(&r.reference, 0)])
+        .unwrap()[0];
+    let gap = store.append_outbox_changes(&[change(id, 2, OutboxStatus::Sent, None)]);
+    assert!(matches!(gap, Err(StoreError::Conflict(_))), "{gap:?}");
+    let taken = store.append_outbox_changes(&[change(id, 0, OutboxStatus::Cancelled, Some("x"))]);
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    // A batch lands whole or not at all.
+    let batch = [change(id, 1, OutboxStatus::Exported, Some("a.csv")), change(id, 3, OutboxStatus::Sent, None)];
+    assert!(matches!(store.append_outbox_changes(&batch), Err(StoreError::Conflict(_))));
+    assert_eq!(store.outbox(&OutboxFilter::default()).unwrap()[0].history.len(), 1, "nothing of a refused batch");
+    let unknown = store.append_outbox_changes(&[change(id + 100, 1, OutboxStatus::Sent, None)]);
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    let good = [
+        change(id, 1, OutboxStatus::Exported, Some("a.csv")),
+        change(id, 2, OutboxStatus::Failed, Some("the 'To' number is not valid")),
+        change(id, 3, OutboxStatus::Queued, None),
+    ];
+    store.append_outbox_changes(&good).unwrap();
+    store.append_outbox_changes(&[]).unwrap();
+    let back = store.outbox(&OutboxFilter::default()).unwrap().remove(0);
+    assert_eq!(back.history[1..], good);
+    assert_eq!(back.status(), OutboxStatus::Queued);
+}
+
+// --- checks on the database itself ---
+
+/// Writes everything a store keeps, as the reopening check expects it;
+/// returns the report (its contact is sealed with a fresh nonce each time).
+pub fn write_everything(store: &dyn ReportStore) -> Report {
+    let report = full_report(1);
+    store.insert_report(&report).unwrap();
+    store.append_step(&step(&Reference::from_number(1), 0, Step::Acknowledge)).unwrap();
+    store.save_user(&user("u-1", "responder", Role::Responder, None)).unwrap();
+    let session = Session {
+        token_hash: TokenHash::of("vcs_x"),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        expires_at: ts("2024-05-01T20:00:00Z"),
+    };
+    store.save_session(&session).unwrap();
+    let token = ApiToken {
+        token_hash: TokenHash::of("vca_x"),
+        partner: "p".into(),
+        user_id: "u-1".into(),
+        created_at: ts("2024-05-01T08:00:00Z"),
+        revoked_at: None,
+    };
+    store.save_api_token(&token).unwrap();
+    let responder = store.user("u-1").unwrap().unwrap();
+    let sealed = report.contact.as_ref().unwrap();
+    let opened =
+        key().open(sealed, report.reference.as_str(), &responder.accessor(), "call back", ts("2024-05-02T00:00:00Z"));
+    store.append_contact_read(&opened.unwrap().audit).unwrap();
+    store.record_kobo_uuids("f", &[("uuid-1".into(), Reference::from_number(1))]).unwrap();
+    let sms = step(&Reference::from_number(1), 1, Step::Verify { note: "seen".into() });
+    let id = store.append_step_with_messages(&sms, &[outbox_draft(&Reference::from_number(1), 1)]).unwrap()[0];
+    store.append_outbox_changes(&[change(id, 1, OutboxStatus::Exported, Some("out.csv"))]).unwrap();
+    report
+}
+
+pub fn everything_survives_reopening(backend: &dyn Backend) {
+    let reference = Reference::from_number(1);
+    let written = {
+        let store = backend.open();
+        write_everything(&*store)
+    };
+    for _ in 0..2 {
+        let store = backend.open();
+        assert_eq!(store.report(&reference).unwrap(), Some(written.clone()));
+        assert_eq!(store.steps(&reference).unwrap()[0], step(&reference, 0, Step::Acknowledge));
+        let outbox = store.outbox(&OutboxFilter::default()).unwrap();
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].body, outbox_draft(&reference, 1).body);
+        assert_eq!(outbox[0].history[1], change(outbox[0].id, 1, OutboxStatus::Exported, Some("out.csv")));
+        assert_eq!(store.user_by_username("responder").unwrap(), Some(user("u-1", "responder", Role::Responder, None)));
+        assert_eq!(store.session(&TokenHash::of("vcs_x")).unwrap().unwrap().user_id, "u-1");
+        assert_eq!(store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap().partner, "p");
+        assert_eq!(store.contact_reads(&reference).unwrap().len(), 1);
+        assert_eq!(store.kobo_uuids("f").unwrap(), HashSet::from(["uuid-1".to_string()]));
+        // And the next step position is still enforced.
+        assert!(matches!(store.append_step(&step(&reference, 0, Step::Acknowledge)), Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            store.append_outbox_changes(&[change(outbox[0].id, 1, OutboxStatus::Sent, None)]),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+pub fn contact_is_never_stored_in_plaintext(backend: &dyn Backend) {
+    let store = backend.open();
+    write_everything(&*store);
+    let sealed = store.report(&Reference::from_number(1)).unwrap().unwrap().contact.unwrap();
+    let check = |when: &str| {
+        // The positive control: the sealed text is there, so the search sees stored data.
+        assert!(backend.holds(sealed.as_stored()), "{when}: the sealed contact should be stored");
+        for plain in [PHONE, "72 19 84 53", "23672198453"] {
+            assert!(!backend.holds(plain), "{when}: the contact `{plain}` is stored in plaintext");
+        }
+    };
+    check("store open");
+    drop(store);
+    check("store closed");
+}
+
+pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
+    let store = backend.open();
+    write_everything(&*store);
+    for (i, attempt) in backend.tamper().into_iter().enumerate() {
+        assert!(attempt.is_err(), "tampering attempt {i} succeeded");
+    }
+    assert_eq!(store.steps(&Reference::from_number(1)).unwrap().len(), 2);
+    assert_eq!(store.contact_reads(&Reference::from_number(1)).unwrap().len(), 1);
+    let outbox = store.outbox(&OutboxFilter::default()).unwrap();
+    assert_eq!((outbox.len(), outbox[0].history.len()), (1, 2));
+    assert_eq!(outbox[0].body, outbox_draft(&Reference::from_number(1), 1).body);
+}
