@@ -11,7 +11,7 @@ use postgres::Client;
 use reports_conformance::*;
 use vitalcore_intake::store::ReportStore;
 
-use crate::{Schema, admin};
+use crate::Schema;
 
 /// A fresh schema, seen from outside the store through an admin connection.
 struct PgBackend {
@@ -24,7 +24,7 @@ fn pg_backend() -> Option<PgBackend> {
 
 impl PgBackend {
     fn admin(&self) -> Client {
-        admin().expect("PostgreSQL was reachable when the schema was made")
+        vitalcore_test_postgres::connect()
     }
 }
 
