@@ -48,6 +48,7 @@ struct Server {
     _watchdog: Option<ChildStdin>,
 }
 
+#[track_caller]
 fn server() -> &'static Server {
     // The outcome is kept, failure included: the first test reports why,
     // and the others fail at once with the same words instead of each
@@ -62,12 +63,14 @@ fn server() -> &'static Server {
 /// A libpq-style URL of a reachable server, with a database the tests may
 /// create schemas in; the same for every call in a process. Panics, saying
 /// what to do, when there is no server and none can be started.
+#[track_caller]
 pub fn database_url() -> String {
     server().url.clone()
 }
 
 /// [`database_url`], or `None` (printing "skipped") when
 /// `VITALCORE_SKIP_PG=1`, in which case nothing is started or installed.
+#[track_caller]
 pub fn database_url_or_skip() -> Option<String> {
     if skip_requested() {
         eprintln!("skipped: {SKIP_VAR}=1 turns the PostgreSQL tests off");
@@ -77,9 +80,13 @@ pub fn database_url_or_skip() -> Option<String> {
 }
 
 /// A new connection to [`database_url`], as its superuser.
+#[track_caller]
 pub fn connect() -> Client {
     let url = database_url();
-    Client::connect(&url, NoTls).unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at `{url}`: {e}"))
+    match Client::connect(&url, NoTls) {
+        Ok(client) => client,
+        Err(e) => panic!("cannot connect to the test PostgreSQL at `{url}`: {}", describe(&e)),
+    }
 }
 
 /// Drops `schema` and everything in it, if it exists. Best effort, as it
@@ -107,10 +114,23 @@ fn establish() -> Result<Server, String> {
 fn check_reachable(url: &str) -> Result<(), String> {
     Client::connect(url, NoTls).and_then(|mut client| client.simple_query("SELECT 1").map(drop)).map_err(|e| {
         format!(
-            "{URL_VAR}=`{url}` is unreachable: {e}. Start that server, or unset {URL_VAR} to let the tests \
-             start a throwaway PostgreSQL of their own, or set {SKIP_VAR}=1 to skip the PostgreSQL tests"
+            "{URL_VAR}=`{url}` is unreachable: {}. Start that server, or unset {URL_VAR} to let the tests \
+             start a throwaway PostgreSQL of their own, or set {SKIP_VAR}=1 to skip the PostgreSQL tests",
+            describe(&e)
         )
     })
+}
+
+/// The error with its causes: the client's own words alone are often just
+/// "error connecting to server".
+fn describe(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 fn missing_binaries() -> String {
@@ -355,7 +375,7 @@ fn start_cluster() -> Result<Server, String> {
     let host = conninfo_value(&folder.display().to_string());
     let admin_url = format!("host={host} port={PORT} user=postgres dbname=postgres");
     let mut client = connect_within(&admin_url, Duration::from_secs(30))?;
-    client.batch_execute("CREATE DATABASE test").map_err(|e| format!("CREATE DATABASE test: {e}"))?;
+    client.batch_execute("CREATE DATABASE test").map_err(|e| format!("CREATE DATABASE test: {}", describe(&e)))?;
     eprintln!(
         "vitalcore-test-postgres: throwaway PostgreSQL ({}) ready in {:.2} s in {}",
         bin.display(),
@@ -398,7 +418,10 @@ fn connect_within(url: &str, limit: Duration) -> Result<Client, String> {
         match Client::connect(url, NoTls) {
             Ok(client) => return Ok(client),
             Err(e) if started.elapsed() > limit => {
-                return Err(format!("the throwaway PostgreSQL at `{url}` does not accept connections: {e}"));
+                return Err(format!(
+                    "the throwaway PostgreSQL at `{url}` does not accept connections: {}",
+                    describe(&e)
+                ));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }

@@ -71,7 +71,8 @@ fn closed_port_url() -> String {
 fn an_unreachable_url_is_a_clear_error() {
     let url = closed_port_url();
     let message = check_reachable(&url).unwrap_err();
-    assert!(message.starts_with(&format!("{URL_VAR}=`{url}` is unreachable: ")), "{message}");
+    assert!(message.starts_with(&format!("{URL_VAR}=`{url}` is unreachable: error connecting")), "{message}");
+    assert!(message.contains("refused"), "the cause: {message}");
     assert!(message.contains(&format!("unset {URL_VAR}")) && message.contains(&format!("{SKIP_VAR}=1")), "{message}");
 }
 
