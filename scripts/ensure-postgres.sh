@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a PostgreSQL server answers on 127.0.0.1:5432 with a `test`
-# database that user `postgres` can reach without a password (the tests of
-# the PostgreSQL store use it). Installs Debian's PostgreSQL when absent.
+# database that user `postgres` can reach without a password, for the
+# benchmarks (bench/) and for developers who want a persistent server (the
+# tests start their own; VITALCORE_PG_URL points them at this one instead).
+# Installs Debian's PostgreSQL when absent.
 # Only for test and development machines: it sets trust authentication.
 set -euo pipefail
 

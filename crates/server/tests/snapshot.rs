@@ -3,9 +3,9 @@
 //! another process, as `vitalcore import` next to `vitalcore serve`), and
 //! concurrent first requests load the store once.
 //!
-//! PostgreSQL: `VITALCORE_PG_URL` or `host=127.0.0.1 user=postgres
-//! dbname=test`, a fresh schema per test, dropped after; unreachable fails
-//! the test unless `VITALCORE_SKIP_PG=1`.
+//! PostgreSQL: `vitalcore-test-postgres`'s server (`VITALCORE_PG_URL`, else
+//! a throwaway cluster of this test process), a fresh schema per test,
+//! dropped after; `VITALCORE_SKIP_PG=1` skips the test.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -97,37 +97,24 @@ async fn sqlite_imports_by_another_process_are_seen_on_the_next_request() {
     each_import_is_seen_on_the_next_request(server, other).await;
 }
 
-fn pg_url() -> String {
-    std::env::var("VITALCORE_PG_URL").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_string())
-}
-
-/// A schema of its own, dropped on drop; None when PostgreSQL is
-/// unreachable and `VITALCORE_SKIP_PG=1`.
+/// A schema of its own, dropped on drop; None when `VITALCORE_SKIP_PG=1`.
 struct Schema(String);
 
 impl Schema {
     fn new() -> Option<Schema> {
-        if let Err(e) = postgres::Client::connect(&pg_url(), postgres::NoTls) {
-            if std::env::var("VITALCORE_SKIP_PG").as_deref() == Ok("1") {
-                eprintln!("skipped: PostgreSQL unreachable ({e}) and VITALCORE_SKIP_PG=1");
-                return None;
-            }
-            panic!("PostgreSQL is unreachable at `{}`: {e}; set VITALCORE_SKIP_PG=1 to skip", pg_url());
-        }
+        vitalcore_test_postgres::database_url_or_skip()?;
         static NEXT: AtomicU32 = AtomicU32::new(0);
         Some(Schema(format!("vc_server_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))))
     }
 
     fn store(&self) -> PostgresStore {
-        PostgresStore::connect_with_schema(&pg_url(), &self.0).unwrap()
+        PostgresStore::connect_with_schema(&vitalcore_test_postgres::database_url(), &self.0).unwrap()
     }
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&pg_url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-        }
+        vitalcore_test_postgres::drop_schema(&self.0);
     }
 }
 

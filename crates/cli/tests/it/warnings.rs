@@ -698,31 +698,14 @@ fn forecast_store_contract_sqlite_file_reopened() {
     assert_eq!(reopened.warnings(&WarningFilter::default()).unwrap().len(), 4);
 }
 
-fn pg_url() -> String {
-    std::env::var("VITALCORE_PG_URL").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_string())
-}
-
 #[test]
 fn forecast_store_contract_postgres_fresh_schema() {
+    let Some(url) = vitalcore_test_postgres::database_url_or_skip() else { return };
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     let schema = format!("vc_test_fc_{}_{nanos}", std::process::id());
-    let store = match vitalcore_store_postgres::PostgresStore::connect_with_schema(&pg_url(), &schema) {
-        Ok(store) => store,
-        Err(e) if std::env::var("VITALCORE_SKIP_PG").as_deref() == Ok("1") => {
-            eprintln!("skipped: PostgreSQL unreachable ({e}) and VITALCORE_SKIP_PG=1");
-            return;
-        }
-        Err(e) => panic!(
-            "PostgreSQL is unreachable at `{}`: {e}. Start it, point VITALCORE_PG_URL at a server, or set VITALCORE_SKIP_PG=1",
-            pg_url()
-        ),
-    };
+    let store = vitalcore_store_postgres::PostgresStore::connect_with_schema(&url, &schema).unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| forecast_store_contract(&store)));
     drop(store);
-    // The CLI crate has no PostgreSQL client of its own: drop the schema with psql when there is one.
-    let _ = Command::new("psql")
-        .arg(pg_url())
-        .args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")])
-        .output();
+    vitalcore_test_postgres::drop_schema(&schema);
     result.unwrap();
 }

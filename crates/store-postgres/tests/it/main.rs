@@ -2,9 +2,9 @@
 //! (the same suite as the SQLite store), migrations, refusing a newer schema,
 //! and a killed import. Each test uses its own fresh schema, dropped after.
 //!
-//! The server is `VITALCORE_PG_URL` or `host=127.0.0.1 user=postgres
-//! dbname=test`. If it is unreachable the tests fail, unless
-//! `VITALCORE_SKIP_PG=1` says to skip them.
+//! The server is `vitalcore-test-postgres`'s: `VITALCORE_PG_URL`, else a
+//! throwaway cluster of this test process. `VITALCORE_SKIP_PG=1` skips
+//! these tests.
 
 mod reports;
 
@@ -14,29 +14,11 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 use vitalcore_store::testing::synthetic;
 use vitalcore_store::{EventFilter, Store, StoreError, conformance_tests, events};
 use vitalcore_store_postgres::{PostgresStore, SCHEMA_VERSION};
-
-fn pg_url() -> String {
-    std::env::var("VITALCORE_PG_URL").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_string())
-}
-
-fn admin() -> Option<Client> {
-    match Client::connect(&pg_url(), NoTls) {
-        Ok(client) => Some(client),
-        Err(e) if std::env::var("VITALCORE_SKIP_PG").as_deref() == Ok("1") => {
-            eprintln!("skipped: PostgreSQL unreachable ({e}) and VITALCORE_SKIP_PG=1");
-            None
-        }
-        Err(e) => panic!(
-            "PostgreSQL is unreachable at `{}`: {e}. Start it, point VITALCORE_PG_URL at a server, \
-             or set VITALCORE_SKIP_PG=1 to skip the PostgreSQL tests",
-            pg_url()
-        ),
-    }
-}
+use vitalcore_test_postgres as pg;
 
 fn unique_schema() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -51,19 +33,17 @@ struct Schema {
 
 impl Schema {
     fn new() -> Option<Schema> {
-        admin()?;
+        pg::database_url_or_skip()?;
         Some(Schema { name: unique_schema() })
     }
     fn store(&self) -> PostgresStore {
-        PostgresStore::connect_with_schema(&pg_url(), &self.name).unwrap()
+        PostgresStore::connect_with_schema(&pg::database_url(), &self.name).unwrap()
     }
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut client) = Client::connect(&pg_url(), NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
+        pg::drop_schema(&self.name);
     }
 }
 
@@ -101,7 +81,7 @@ fn reconnecting_keeps_data_and_applies_migrations_once() {
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(store.counts().unwrap().events, 50);
     }
-    let mut client = admin().unwrap();
+    let mut client = pg::connect();
     let applied: i64 =
         client.query_one(&format!("SELECT count(*) FROM {}.schema_migrations", schema.name), &[]).unwrap().get(0);
     assert_eq!(applied, SCHEMA_VERSION);
@@ -113,7 +93,7 @@ fn reconnecting_keeps_data_and_applies_migrations_once() {
 fn migration_5_drops_the_unused_event_indexes() {
     let Some(schema) = Schema::new() else { return };
     schema.store().import_events(&synthetic::file("a.csv", 50), &synthetic::events(50, 13)).unwrap();
-    let mut client = admin().unwrap();
+    let mut client = pg::connect();
     let event_indexes = |client: &mut Client| -> Vec<String> {
         client
             .query(
@@ -162,14 +142,13 @@ fn concurrent_connects_migrate_once() {
 fn database_from_a_newer_build_is_refused() {
     let Some(schema) = Schema::new() else { return };
     drop(schema.store());
-    admin()
-        .unwrap()
+    pg::connect()
         .execute(
             &format!("INSERT INTO {}.schema_migrations (version) VALUES ($1)", schema.name),
             &[&(SCHEMA_VERSION + 5)],
         )
         .unwrap();
-    match PostgresStore::connect_with_schema(&pg_url(), &schema.name) {
+    match PostgresStore::connect_with_schema(&pg::database_url(), &schema.name) {
         Err(StoreError::TooNew { found, known, location }) => {
             assert_eq!((found, known), (SCHEMA_VERSION + 5, SCHEMA_VERSION));
             assert!(location.contains(&schema.name), "{location}");
@@ -181,8 +160,10 @@ fn database_from_a_newer_build_is_refused() {
 
 #[test]
 fn bad_schema_name_and_bad_url_are_open_errors() {
-    let err = PostgresStore::connect_with_schema(&pg_url(), "Robert'); DROP TABLE x;--").err().unwrap();
-    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    if let Some(url) = pg::database_url_or_skip() {
+        let err = PostgresStore::connect_with_schema(&url, "Robert'); DROP TABLE x;--").err().unwrap();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    }
     let err = PostgresStore::connect("host=127.0.0.1 port=notaport").err().unwrap();
     assert!(err.to_string().contains("connection string"), "{err}");
 }
@@ -207,7 +188,7 @@ fn with_application_name(url: &str, name: &str) -> String {
 #[ignore = "child process of killed_import_leaves_the_database_as_before"]
 fn child_imports_a_large_batch() {
     let schema = std::env::var(CHILD_SCHEMA).expect("run by killed_import_leaves_the_database_as_before");
-    let url = with_application_name(&pg_url(), &format!("{CHILD_APP}-{schema}"));
+    let url = with_application_name(&pg::database_url(), &format!("{CHILD_APP}-{schema}"));
     let store = PostgresStore::connect_with_schema(&url, &schema).unwrap();
     let batch = synthetic::events(CHILD_ROWS, 77);
     println!("\n{CHILD_MARKER}");
@@ -230,6 +211,8 @@ fn killed_import_leaves_the_database_as_before() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["child_imports_a_large_batch", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_SCHEMA, &schema.name)
+        // The same server: the child would otherwise start a cluster of its own.
+        .env(pg::URL_VAR, pg::database_url())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -240,7 +223,7 @@ fn killed_import_leaves_the_database_as_before() {
         "the child never started importing"
     );
     // Wait until the child's import transaction is open and working.
-    let mut admin = admin().unwrap();
+    let mut admin = pg::connect();
     let app = format!("{CHILD_APP}-{}", schema.name);
     let in_transaction = |admin: &mut Client| -> i64 {
         admin

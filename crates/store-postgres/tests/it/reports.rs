@@ -7,7 +7,7 @@ use postgres::Client;
 use vitalcore_store::reports::ReportStore;
 use vitalcore_store::testing::reports::Backend;
 
-use crate::{Schema, admin};
+use crate::Schema;
 
 /// A fresh schema, seen from outside the store through an admin connection.
 struct PgBackend {
@@ -20,7 +20,7 @@ fn pg_backend() -> Option<PgBackend> {
 
 impl PgBackend {
     fn admin(&self) -> Client {
-        admin().expect("PostgreSQL was reachable when the schema was made")
+        vitalcore_test_postgres::connect()
     }
 }
 
