@@ -1,41 +1,32 @@
-//! A PostgreSQL schema of its own per test, dropped with everything in it.
+//! A PostgreSQL schema of its own per test (on the server
+//! `vitalcore-test-postgres` provides), dropped with everything in it.
 
-use postgres::{Client, NoTls};
 use std::sync::atomic::{AtomicU32, Ordering};
 use vitalcore_store_postgres::PostgresStore;
-
-fn pg_url() -> String {
-    std::env::var("VITALCORE_PG_URL").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_string())
-}
+use vitalcore_test_postgres as pg;
 
 pub struct Schema {
+    url: String,
     name: String,
 }
 
 impl Schema {
-    /// `None` (skip) only when PostgreSQL is unreachable and `VITALCORE_SKIP_PG=1`.
+    /// `None` (skip) only when `VITALCORE_SKIP_PG=1`.
     pub fn new() -> Option<Schema> {
-        if let Err(e) = Client::connect(&pg_url(), NoTls) {
-            if std::env::var("VITALCORE_SKIP_PG").as_deref() == Ok("1") {
-                eprintln!("skipped: PostgreSQL unreachable ({e}) and VITALCORE_SKIP_PG=1");
-                return None;
-            }
-            panic!("PostgreSQL is unreachable at `{}`: {e}", pg_url());
-        }
+        let url = pg::database_url_or_skip()?;
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        Some(Schema { name: format!("vc_app_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)) })
+        let name = format!("vc_app_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        Some(Schema { url, name })
     }
 
     pub fn store(&self) -> PostgresStore {
-        PostgresStore::connect_with_schema(&pg_url(), &self.name).unwrap()
+        PostgresStore::connect_with_schema(&self.url, &self.name).unwrap()
     }
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut client) = Client::connect(&pg_url(), NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
+        pg::drop_schema(&self.name);
     }
 }
