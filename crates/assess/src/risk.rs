@@ -1,7 +1,7 @@
 //! An area's risk, INFORM-style: hazard from its threat profile, and
 //! vulnerability and lack of coping capacity from the indicator tables (HXL)
-//! in the store, through a composite-index tree (`vitalcore-index`, default
-//! tree `crates/index/data/local-risk.toml`).
+//! in the store, through a composite-index tree (`vitalcore-risk-index`, default
+//! tree `crates/risk-index/data/local-risk.toml`).
 //!
 //! Hazard (0-10) = over the last 12 months of the range, the highest mean of
 //! critical and pervasive among the dimensions: the worst threat sets the
@@ -21,7 +21,7 @@ use crate::units::unit_of;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vitalcore_framework::{Event, Framework, Observation, UnitKind};
-use vitalcore_index::{Inputs, Tree, local_risk};
+use vitalcore_risk_index::{Inputs, Tree, local_risk};
 
 /// One area's risk and its components (0-10; None when inputs are missing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
