@@ -69,15 +69,18 @@ pub fn hazard_by_area(events: &[Event], fw: &Framework, opts: &AssessOptions) ->
     out
 }
 
-/// (hashtag, attributes) of an HXL tag spec such as `#affected +infected+new`.
-fn parse_tag(spec: &str) -> (String, Vec<String>) {
+/// An HXL tag: (hashtag, attributes), lower case.
+type HxlTag = (String, Vec<String>);
+
+/// The [`HxlTag`] of a tag spec such as `#affected +infected+new`.
+fn parse_tag(spec: &str) -> HxlTag {
     let compact: String = spec.split_whitespace().collect();
     let mut parts = compact.split('+');
     let hashtag = parts.next().unwrap_or_default().to_ascii_lowercase();
     (hashtag, parts.filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase()).collect())
 }
 
-fn matches(input: &(String, Vec<String>), column: &(String, Vec<String>)) -> bool {
+fn matches(input: &HxlTag, column: &HxlTag) -> bool {
     input.0 == column.0 && input.1.iter().all(|a| column.1.contains(a))
 }
 
@@ -88,7 +91,7 @@ fn number(text: &str) -> Option<f64> {
 
 /// Tree inputs per area from HXL rows (see the module comment for the rule).
 pub fn indicators_by_area(observations: &[Observation], unit: UnitKind, tree: &Tree) -> BTreeMap<String, Inputs> {
-    let wanted: Vec<(&str, (String, Vec<String>), bool)> = tree
+    let wanted: Vec<(&str, HxlTag, bool)> = tree
         .inputs
         .iter()
         .filter_map(|i| {
