@@ -1,14 +1,14 @@
 //! Threat interconnection for assessments: the events' dimension counts as a
 //! unit x month panel, and an area's strongest significant links
-//! (`vitalcore-network`: lagged within-unit correlation, permutation test,
+//! (`vitalcore-threat-links`: lagged within-unit correlation, permutation test,
 //! Benjamini-Hochberg false-discovery rate). The work is done by
 //! [`EventTable`]; these build one for a single call.
 
 use crate::assess::AssessOptions;
 use crate::table::EventTable;
 use vitalcore_framework::{Event, Framework};
-use vitalcore_network::DimensionPanel;
 use vitalcore_proto::ThreatLink;
+use vitalcore_threat_links::DimensionPanel;
 
 /// Events per unit, month and dimension in the options' range, zeros
 /// filled; `only_unit` restricts it to one unit id. None when no event in

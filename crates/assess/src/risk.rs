@@ -1,7 +1,7 @@
 //! An area's risk, INFORM-style: hazard from its threat profile, and
 //! vulnerability and lack of coping capacity from the indicator tables (HXL)
-//! in the store, through a composite-index tree (`vitalcore-index`, default
-//! tree `crates/index/data/local-risk.toml`).
+//! in the store, through a composite-index tree (`vitalcore-risk-index`, default
+//! tree `crates/risk-index/data/local-risk.toml`).
 //!
 //! Hazard (0-10) = over the last 12 months of the range, the highest mean of
 //! critical and pervasive among the dimensions: the worst threat sets the
@@ -21,7 +21,7 @@ use crate::units::unit_of;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vitalcore_framework::{Event, Framework, Observation, UnitKind};
-use vitalcore_index::{Inputs, Tree, local_risk};
+use vitalcore_risk_index::{Inputs, Tree, local_risk};
 
 /// One area's risk and its components (0-10; None when inputs are missing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,15 +69,18 @@ pub fn hazard_by_area(events: &[Event], fw: &Framework, opts: &AssessOptions) ->
     out
 }
 
-/// (hashtag, attributes) of an HXL tag spec such as `#affected +infected+new`.
-fn parse_tag(spec: &str) -> (String, Vec<String>) {
+/// An HXL tag: (hashtag, attributes), lower case.
+type HxlTag = (String, Vec<String>);
+
+/// The [`HxlTag`] of a tag spec such as `#affected +infected+new`.
+fn parse_tag(spec: &str) -> HxlTag {
     let compact: String = spec.split_whitespace().collect();
     let mut parts = compact.split('+');
     let hashtag = parts.next().unwrap_or_default().to_ascii_lowercase();
     (hashtag, parts.filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase()).collect())
 }
 
-fn matches(input: &(String, Vec<String>), column: &(String, Vec<String>)) -> bool {
+fn matches(input: &HxlTag, column: &HxlTag) -> bool {
     input.0 == column.0 && input.1.iter().all(|a| column.1.contains(a))
 }
 
@@ -88,7 +91,7 @@ fn number(text: &str) -> Option<f64> {
 
 /// Tree inputs per area from HXL rows (see the module comment for the rule).
 pub fn indicators_by_area(observations: &[Observation], unit: UnitKind, tree: &Tree) -> BTreeMap<String, Inputs> {
-    let wanted: Vec<(&str, (String, Vec<String>), bool)> = tree
+    let wanted: Vec<(&str, HxlTag, bool)> = tree
         .inputs
         .iter()
         .filter_map(|i| {

@@ -20,8 +20,8 @@ use foldhash::{HashMap, HashSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vitalcore_framework::{Event, Framework, Month, Source, UnitKind};
-use vitalcore_network::{DimensionPanel, NetworkConfig, unit_network};
 use vitalcore_proto::{AreaProfile, AreaSummary, Assessment, ProfileDimension, ThreatLink, TrendPoint};
+use vitalcore_threat_links::{DimensionPanel, NetworkConfig, unit_network};
 
 /// No unit (or no locality) at this level.
 const NONE: u32 = u32::MAX;

@@ -222,7 +222,7 @@ pub fn link_import(
     let first_row = stored.len();
     // Best links found looking back, per candidate index: (score, other, figures).
     let blocks: Vec<&Vec<usize>> = by_area.values().collect();
-    let found: Vec<Vec<(usize, Vec<(usize, LinkFigures)>)>> = std::thread::scope(|s| {
+    let found: Vec<Vec<(usize, Links)>> = std::thread::scope(|s| {
         let threads = threads.clamp(1, blocks.len().max(1));
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -242,7 +242,7 @@ pub fn link_import(
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    let mut own: Vec<Vec<(usize, LinkFigures)>> = vec![Vec::new(); all.len()];
+    let mut own: Vec<Links> = vec![Vec::new(); all.len()];
     for (i, links) in found.into_iter().flatten() {
         own[i] = links;
     }
@@ -282,17 +282,14 @@ pub fn link_import(
     (links, back_to_stored)
 }
 
+/// One candidate's links: (index of the other candidate, figures).
+type Links = Vec<(usize, LinkFigures)>;
+
 /// The best `max_links` links of candidate `i` among `earlier` (time order,
 /// oldest first): the newest [`BATCH_LOOKBACK`] inside the window are compared.
-fn look_back(
-    all: &[&Candidate],
-    i: usize,
-    earlier: &[usize],
-    rules: &DuplicateRules,
-    max_links: usize,
-) -> Vec<(usize, LinkFigures)> {
+fn look_back(all: &[&Candidate], i: usize, earlier: &[usize], rules: &DuplicateRules, max_links: usize) -> Links {
     let new = all[i];
-    let mut best: Vec<(usize, LinkFigures)> = Vec::with_capacity(max_links + 1);
+    let mut best: Links = Vec::with_capacity(max_links + 1);
     let window_h = rules.window.as_secs_f64() / 3600.0;
     for &j in earlier.iter().rev().take(BATCH_LOOKBACK) {
         let old = all[j];

@@ -145,7 +145,7 @@ mod risk {
     use vitalcore_assess::area_risks;
     use vitalcore_assess::risk::{hazard_by_area, indicators_by_area};
     use vitalcore_framework::Observation;
-    use vitalcore_index::Tree;
+    use vitalcore_risk_index::Tree;
 
     fn row(zone: &str, day: (i16, i8, i8), values: &[(&str, &str)]) -> Observation {
         Observation {

@@ -7,10 +7,10 @@ use vitalcore_assess::period::Span;
 use vitalcore_assess::units::{locality_of, unit_of};
 use vitalcore_assess::{AssessOptions, Period, scores};
 use vitalcore_framework::{Event, Framework, Month, Source};
-use vitalcore_network::DimensionPanel;
 use vitalcore_proto::{
     AreaProfile, AreaSummary, Assessment, AssessmentRow, ProfileDimension, ScoreComponents, TrendPoint,
 };
+use vitalcore_threat_links::DimensionPanel;
 
 #[derive(Default)]
 struct Cell {

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use vitalcore_index::Tree;
-use vitalcore_index::inform::{self, InformData, Reproduction};
-use vitalcore_index::local::{self, AreaScore};
+use vitalcore_risk_index::Tree;
+use vitalcore_risk_index::inform::{self, InformData, Reproduction};
+use vitalcore_risk_index::local::{self, AreaScore};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -179,7 +179,7 @@ fn local_inputs(
     a: &LocalArgs,
     tree: &Tree,
     global: &crate::context::Global,
-) -> anyhow::Result<(BTreeMap<String, vitalcore_index::Inputs>, BTreeMap<String, f64>)> {
+) -> anyhow::Result<(BTreeMap<String, vitalcore_risk_index::Inputs>, BTreeMap<String, f64>)> {
     let from_db = if a.indicators.is_none() || a.hazard.is_none() {
         let framework = global.load_framework()?;
         let (store, reports) = global.open_stores()?;
@@ -233,7 +233,7 @@ fn run_local(a: LocalArgs, global: &crate::context::Global) -> anyhow::Result<()
         }
         return Ok(());
     }
-    let scores = vitalcore_index::local_risk(&tree, &table.areas, &hazard);
+    let scores = vitalcore_risk_index::local_risk(&tree, &table.areas, &hazard);
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&scores)?),
         Format::Table => print_local(&tree, &scores),
@@ -242,7 +242,7 @@ fn run_local(a: LocalArgs, global: &crate::context::Global) -> anyhow::Result<()
 }
 
 struct AreaTableView {
-    areas: BTreeMap<String, vitalcore_index::Inputs>,
+    areas: BTreeMap<String, vitalcore_risk_index::Inputs>,
 }
 
 fn print_local(tree: &Tree, scores: &[AreaScore]) {
@@ -272,9 +272,9 @@ fn run_check(a: CheckArgs) -> anyhow::Result<()> {
         for n in &tree.nodes {
             *kinds
                 .entry(match n.kind {
-                    vitalcore_index::NodeKind::Scale { .. } => "scale",
-                    vitalcore_index::NodeKind::Aggregate { .. } => "aggregate",
-                    vitalcore_index::NodeKind::Expr { .. } => "expr",
+                    vitalcore_risk_index::NodeKind::Scale { .. } => "scale",
+                    vitalcore_risk_index::NodeKind::Aggregate { .. } => "aggregate",
+                    vitalcore_risk_index::NodeKind::Expr { .. } => "expr",
                 })
                 .or_default() += 1;
         }

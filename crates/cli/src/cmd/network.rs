@@ -7,7 +7,7 @@ use crate::context::Global;
 use vitalcore_assess::{Period, dimension_panel};
 
 use anyhow::Context;
-use vitalcore_network::{DimensionPanel, NetworkConfig, threat_network, to_dot};
+use vitalcore_threat_links::{DimensionPanel, NetworkConfig, threat_network, to_dot};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {

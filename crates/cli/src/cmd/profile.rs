@@ -28,7 +28,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     })?;
     let mut observations = Vec::new();
     store.for_each_observation(&mut |o| observations.push(o))?;
-    let tree = vitalcore_index::Tree::local_default();
+    let tree = vitalcore_risk_index::Tree::local_default();
     p.risk = vitalcore_assess::risk::area_risk(&events, &observations, &framework, &opts, &tree, &p.unit_id);
     p.links = vitalcore_assess::area_links(&events, &framework, &opts, &p.unit_id, 5);
     let text = match args.format {

@@ -1,10 +1,10 @@
 //! Recompute INFORM Risk 2023 from the workbook and print the differences
 //! (the same as `vitalcore index inform`, without the CLI):
-//! `cargo run -p vitalcore-index --example inform_check -- [WORKBOOK.xlsx] [ISO3]`
+//! `cargo run -p vitalcore-risk-index --example inform_check -- [WORKBOOK.xlsx] [ISO3]`
 use std::path::PathBuf;
 
-use vitalcore_index::Tree;
-use vitalcore_index::inform::{InformData, reproduce};
+use vitalcore_risk_index::Tree;
+use vitalcore_risk_index::inform::{InformData, reproduce};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

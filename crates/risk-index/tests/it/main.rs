@@ -1,12 +1,12 @@
-//! vitalcore-index: INFORM reproduction on a committed excerpt, hand-computed
+//! vitalcore-risk-index: INFORM reproduction on a committed excerpt, hand-computed
 //! trees, validation messages, and the local index.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use vitalcore_index::inform::{InformData, reproduce};
-use vitalcore_index::local::{read_area_table, read_hazard_table};
-use vitalcore_index::{Inputs, Tree, local_risk};
+use vitalcore_risk_index::inform::{InformData, reproduce};
+use vitalcore_risk_index::local::{read_area_table, read_hazard_table};
+use vitalcore_risk_index::{Inputs, Tree, local_risk};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)

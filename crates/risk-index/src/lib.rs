@@ -1,4 +1,4 @@
-//! vitalcore-index: composite risk indices whose structure is data.
+//! vitalcore-risk-index: composite risk indices whose structure is data.
 //!
 //! A [`Tree`] (read from TOML) lists the indicators a score needs and the
 //! components built from them: min-max scaling to 0-10 (optionally on a log

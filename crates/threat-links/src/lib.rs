@@ -1,4 +1,4 @@
-//! vitalcore-network: which threat dimensions move together and which precede
+//! vitalcore-threat-links: which threat dimensions move together and which precede
 //! which.
 //!
 //! Input: a [`DimensionPanel`] of counts per (unit, month, dimension). For every

@@ -1,7 +1,7 @@
 //! Honesty of the threat network's significance: calibration under the null
 //! (independent series, time order shuffled) and recovery of a planted lag.
 
-use vitalcore_network::{DimensionPanel, NetworkConfig, threat_network, to_dot};
+use vitalcore_threat_links::{DimensionPanel, NetworkConfig, threat_network, to_dot};
 
 /// Knuth's Poisson sampler (fine for the small means used here).
 fn poisson(rng: &mut fastrand::Rng, mean: f64) -> f64 {
