@@ -152,8 +152,12 @@ pub fn act_on_alert(
 
 /// Reads a report for `user`, applying the permission policy to its area.
 /// A focal point asking for another community's report by id gets `Denied`
-/// (a server may answer 404 instead, to not confirm the id exists).
+/// (a server answers 404 instead, to not confirm the id exists). A user who
+/// may read no report at all (a viewer, a deactivated account) is denied
+/// before the reference is looked up, so that a known and an unknown
+/// reference get the same answer.
 pub fn report_for(store: &dyn ReportStore, user: &User, reference: &Reference) -> Result<Report, AccessError> {
+    authorize(user, Action::ReadReport, Resource::Area(user.community.as_deref()))?;
     let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
     authorize(user, Action::ReadReport, Resource::Area(report.place.area_pcode.as_deref()))?;
     Ok(report)

@@ -12,7 +12,8 @@ use thiserror::Error;
 use vitalcore_classify::{Classifier, LabelKind, label_kind};
 use vitalcore_framework::{Event, Place, Provenance, Source, Tags};
 use vitalcore_intake::duplicates::{Candidate, DuplicateLink, DuplicateRules, duplicates_of};
-use vitalcore_intake::report::{AreaResolver, FieldError, Reader, Verification};
+use vitalcore_intake::report::{AreaCheck, AreaResolver, FieldError, Reader, Verification};
+use vitalcore_intake::text::is_pcode;
 use vitalcore_intake::workflow::Deadlines;
 use vitalcore_intake::{CategoryMap, Channel, ContactKey, Intake, InvalidReport, Reference, Report, ReportDraft};
 use vitalcore_security::auth::CsrfKey;
@@ -95,6 +96,18 @@ impl AreaResolver for IndexResolver {
         }
         let name = place_name?;
         self.0.by_name(2, name).or_else(|| self.0.by_name(1, name)).map(|a| a.pcode.clone())
+    }
+
+    /// A P-code sent with a report is one of the loaded areas (any level),
+    /// spelt as stored; with no boundaries loaded only its shape is checked.
+    fn check(&self, pcode: &str) -> AreaCheck {
+        if self.0.areas().is_empty() {
+            return AreaCheck::NoAreas;
+        }
+        match self.0.by_pcode(pcode) {
+            Some(a) => AreaCheck::Known(a.pcode.clone()),
+            None => AreaCheck::Unknown,
+        }
     }
 }
 
@@ -397,7 +410,11 @@ fn report_event(r: &Report, areas: &AreaIndex) -> Event {
                 place.admin1 = Some(a.name.clone());
                 place.country = a.country.clone();
             }
-            None => place.admin1_pcode = Some(pcode.clone()),
+            // Not a loaded area: kept as the admin-1 code only when it has a
+            // P-code's shape (a report stored before intake checked P-codes
+            // must not carry `../../etc/passwd<script>` into forecasts).
+            None if is_pcode(pcode) => place.admin1_pcode = Some(pcode.clone()),
+            None => {}
         }
     }
     let date = r.when().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
@@ -532,6 +549,39 @@ mod tests {
         let err = r.submit(&draft, Channel::WebForm, Timestamp::now()).unwrap_err();
         assert!(err.to_string().contains("keygen"), "{err}");
         assert!(store.reports(&ReportFilter::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_area_pcode_that_is_not_a_loaded_area_is_refused_and_nothing_stored() {
+        let store = Arc::new(MemoryStore::new());
+        let r = reports(store.clone(), false);
+        let now: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+        for bad in ["CF99", "../../etc/passwd<script>", "=HYPERLINK(\"http://x.example\")"] {
+            let draft = ReportDraft { text: "Shots".into(), area_pcode: Some(bad.into()), ..ReportDraft::default() };
+            match r.submit(&draft, Channel::Api { partner: "p".into() }, now) {
+                Err(SubmitError::Invalid(e)) => assert!(e.has("area_pcode"), "{e}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert!(store.reports(&ReportFilter::default()).unwrap().is_empty());
+        let draft = ReportDraft { text: "Shots".into(), area_pcode: Some("cf32".into()), ..ReportDraft::default() };
+        let ok = r.submit(&draft, Channel::Cli, now).unwrap();
+        assert_eq!(ok.place.area_pcode.as_deref(), Some("CF32"));
+    }
+
+    #[test]
+    fn a_stored_pcode_of_no_pcode_shape_never_becomes_a_unit_of_the_analyses() {
+        let intake = Intake::new(ContactKey::from_bytes([1; 32]), CategoryMap::built_in());
+        let now: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+        let mut report =
+            intake.accept(&ReportDraft { text: "x".into(), ..ReportDraft::default() }, Channel::Cli, now).unwrap();
+        report.place.area_pcode = Some("../../etc/passwd<script>".into()); // as stored before the check
+        let areas = AreaIndex::new(&[]).unwrap();
+        let events = community_events(std::slice::from_ref(&report), &areas);
+        assert_eq!(events[0].place.admin1_pcode, None);
+        report.place.area_pcode = Some("CF99".into());
+        let events = community_events(&[report], &areas);
+        assert_eq!(events[0].place.admin1_pcode.as_deref(), Some("CF99"));
     }
 
     #[test]

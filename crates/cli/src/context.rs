@@ -115,7 +115,7 @@ impl Global {
 
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", message.as_ref());
+            eprintln!("{}", crate::output::terminal_safe(message.as_ref()));
         }
     }
 }

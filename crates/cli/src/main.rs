@@ -66,7 +66,20 @@ enum Command {
     Generate(cmd::generate::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as `Error: ...` with the causes
+/// (as anyhow prints it), any control character in it shown, not sent to
+/// the terminal (errors quote input: a value, a file's row).
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", output::terminal_safe(&format!("{e:?}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let global = cli.global;
     match cli.command {

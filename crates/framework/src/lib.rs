@@ -2,12 +2,14 @@
 //! crate shares. No I/O happens here: the framework is parsed from a string
 //! (the built-in default or a file the caller read).
 
+pub mod cells;
 pub mod domain;
 pub mod error;
 pub mod mapping;
 pub mod taxonomy;
 pub mod time;
 
+pub use cells::{spreadsheet_cell, spreadsheet_record};
 pub use domain::{Area, Event, ImportFile, Observation, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
 pub use error::FrameworkError;
 pub use taxonomy::{BUILTIN_LEXICON, Framework};

@@ -3,6 +3,7 @@
 use crate::error::ImportError;
 use serde::Serialize;
 use std::path::Path;
+use vitalcore_framework::spreadsheet_record;
 
 /// The columns appended to a rejects file. Importers ignore them, so the
 /// fixed file imports like the original.
@@ -33,18 +34,22 @@ impl std::fmt::Display for Reject {
 /// header's width so the reason columns line up (fields past the header's
 /// width, if any, are dropped). A header that already ends
 /// with those columns (a rejects file imported again) is not extended twice.
+/// Every cell is spreadsheet-safe (`vitalcore_framework::spreadsheet_cell`):
+/// the file is opened in a spreadsheet to be fixed, and a row of a
+/// downloaded file may hold `=HYPERLINK(...)`; such a cell gets a leading
+/// `'` (plain numbers such as `-4.36` stay as they are).
 pub fn write_rejects(path: &Path, header: &[String], rejects: &[Reject]) -> Result<(), ImportError> {
     let name = path.display().to_string();
     let io = |e: csv::Error| ImportError::io(&name, e);
     let base: Vec<&str> = strip_reject_columns(header);
     let mut w = csv::WriterBuilder::new().flexible(true).from_path(path).map_err(io)?;
-    w.write_record(base.iter().copied().chain(REJECT_COLUMNS)).map_err(io)?;
+    w.write_record(spreadsheet_record(base.iter().copied().chain(REJECT_COLUMNS))).map_err(io)?;
     for r in rejects {
         let mut fields: Vec<&str> = r.record.iter().map(String::as_str).take(base.len()).collect();
         fields.resize(base.len(), "");
         let line = r.line.to_string();
-        w.write_record(fields.iter().copied().chain([line.as_str(), r.field.as_str(), r.reason.as_str()]))
-            .map_err(io)?;
+        let record = fields.iter().copied().chain([line.as_str(), r.field.as_str(), r.reason.as_str()]);
+        w.write_record(spreadsheet_record(record)).map_err(io)?;
     }
     w.flush().map_err(|e| ImportError::io(&name, e))
 }

@@ -12,6 +12,8 @@
 //!   deadlines, escalation, feedback and response metrics.
 //! - [`sms`], [`kobo`]: the SMS gateway webhooks and KoBoToolbox/ODK exports.
 //! - [`duplicates`]: likely duplicates, linked and never deleted.
+//! - [`text`]: free text made safe to store and show (control characters
+//!   and bidi overrides stripped) and the P-code shape.
 //! - [`messages`]: what reporters read (form, validation, SMS replies), per
 //!   language, from one message table; [`outbox`]: feedback queued for
 //!   reporters by SMS, its status history, export and gateway requests.
@@ -29,6 +31,7 @@ pub mod messages;
 pub mod outbox;
 pub mod report;
 pub mod sms;
+pub mod text;
 pub mod workflow;
 pub mod xlsform;
 

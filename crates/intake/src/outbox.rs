@@ -30,6 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
+use vitalcore_framework::spreadsheet_record;
 
 /// Longest message queued: two concatenated GSM-7 segments (2 x 153
 /// characters). Accented French letters outside GSM-7 make a phone send
@@ -163,7 +164,8 @@ impl OutboxMessage {
         if !from.allows(to) {
             return Err(OutboxError::NotAllowed { id: self.id, from, to });
         }
-        let detail = detail.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        // The detail may quote a gateway's answer: one line, no control characters.
+        let detail = detail.map(|d| crate::text::clean_line(&d).trim().to_string()).filter(|d| !d.is_empty());
         if to.needs_reason() && detail.is_none() {
             return Err(OutboxError::ReasonNeeded { id: self.id, to });
         }
@@ -438,7 +440,10 @@ pub fn write_csv(rows: &[ExportRow], out: impl std::io::Write) -> Result<(), csv
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["phone", "message", "outbox_id"])?;
     for r in rows {
-        w.write_record([r.phone.expose_secret(), r.message.as_str(), r.id.to_string().as_str()])?;
+        // Spreadsheet-safe cells; a phone in international form is a plain
+        // number and stays as the send tool needs it.
+        let id = r.id.to_string();
+        w.write_record(spreadsheet_record([r.phone.expose_secret(), r.message.as_str(), id.as_str()]))?;
     }
     w.flush()?;
     Ok(())

@@ -6,6 +6,7 @@
 use crate::categories::CategoryMap;
 use crate::crypto::{ContactKey, CryptoError, SealedContact};
 use crate::duplicates::DuplicateLink;
+use crate::text;
 use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -302,7 +303,11 @@ pub struct FieldError {
 
 impl FieldError {
     /// The error `code` on `field`, its English message filled with `values`.
+    /// The values are made one-line text without control characters
+    /// ([`crate::text::clean_line`]): a message quotes what was sent, and
+    /// is shown in terminals, pages and files.
     pub fn new(field: &'static str, code: &'static str, values: Vec<(&'static str, String)>) -> FieldError {
+        let values = values.into_iter().map(|(k, v)| (k, crate::text::clean_line(&v).into_owned())).collect::<Vec<_>>();
         let mut e = FieldError { field, code, message: String::new(), values };
         e.message = e.message_in(crate::messages::FALLBACK);
         e
@@ -386,10 +391,27 @@ impl Reader for NoReader {
     }
 }
 
-/// Resolves a point or place name to an area P-code. The spatial crate
-/// plugs in here (point in polygon against loaded boundaries).
+/// What the loaded areas say about a P-code a channel sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AreaCheck {
+    /// A loaded area's P-code, spelt as stored (`cf32` is `CF32`).
+    Known(String),
+    /// Areas are loaded and none has this P-code.
+    Unknown,
+    /// No areas are loaded: only the P-code's shape can be checked.
+    NoAreas,
+}
+
+/// Resolves a point or place name to an area P-code, and checks a P-code
+/// given with a report. The spatial crate plugs in here (point in polygon
+/// against loaded boundaries).
 pub trait AreaResolver: Send + Sync {
     fn resolve(&self, point: Option<(f64, f64)>, place_name: Option<&str>) -> Option<String>;
+
+    /// Whether `pcode` is a loaded area. The default knows no areas.
+    fn check(&self, _pcode: &str) -> AreaCheck {
+        AreaCheck::NoAreas
+    }
 }
 
 /// Turns drafts from any channel into validated, sealed reports.
@@ -453,14 +475,20 @@ impl Intake {
         let category = self.check_category(draft.category.as_deref(), &mut errors);
         let urgency = check_urgency(draft.urgency.as_deref(), &mut errors);
         let mut place = check_place(draft, self.rules.max_place_chars, &mut errors);
+        place.area_pcode = self.check_area(place.area_pcode.take(), &mut errors);
         let event_time = check_event_time(draft.event_time.as_deref(), now, self.rules.future_tolerance, &mut errors);
         let reporter_id = check_reporter_id(draft.reporter_id.as_deref(), &mut errors);
-        let contact = draft.contact.as_ref().filter(|c| !c.expose_secret().trim().is_empty());
+        let contact = draft
+            .contact
+            .as_ref()
+            .map(|c| SecretString::from(text::clean_line(c.expose_secret()).trim().to_string()))
+            .filter(|c| !c.expose_secret().is_empty());
         if let Some(c) = &contact
             && c.expose_secret().chars().count() > 200
         {
             errors.push(FieldError::new("contact", "invalid.too_long", vec![("max", "200".into())]));
         }
+        let source_id = check_source_id(draft.source_id.as_deref(), &mut errors);
         if !errors.is_empty() {
             return Err(InvalidReport { errors });
         }
@@ -487,11 +515,35 @@ impl Intake {
             reporter_id,
             contact: sealed,
             channel,
-            source_id: draft.source_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+            source_id,
             verification: Verification::Unverified,
             tags,
             duplicates: Vec::new(),
         })
+    }
+
+    /// A P-code sent with the report: one of the loaded areas (as stored),
+    /// or, with no areas loaded, of P-code shape ([`text::is_pcode`]);
+    /// anything else is refused naming `area_pcode`.
+    fn check_area(&self, pcode: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+        let pcode = pcode?;
+        let check = self.resolver.as_ref().map_or(AreaCheck::NoAreas, |r| r.check(&pcode));
+        match check {
+            AreaCheck::Known(stored) => Some(stored),
+            AreaCheck::Unknown => {
+                errors.push(FieldError::new("area_pcode", "invalid.area_unknown", vec![("value", pcode)]));
+                None
+            }
+            AreaCheck::NoAreas if text::is_pcode(&pcode) => Some(pcode),
+            AreaCheck::NoAreas => {
+                errors.push(FieldError::new(
+                    "area_pcode",
+                    "invalid.area_pcode",
+                    vec![("value", pcode), ("max", text::MAX_PCODE_CHARS.to_string())],
+                ));
+                None
+            }
+        }
     }
 
     fn check_category(&self, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -538,8 +590,11 @@ fn single(field: &'static str, reason: String) -> InvalidReport {
     InvalidReport { errors: vec![FieldError::new(field, "invalid.internal", vec![("reason", reason)])] }
 }
 
+/// The report's text without control characters ([`text::clean_text`]):
+/// stripped, so a stray one does not cost the report.
 fn check_text(raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let text = raw.trim();
+    let cleaned = text::clean_text(raw);
+    let text = cleaned.trim();
     let n = text.chars().count();
     if n == 0 {
         errors.push(FieldError::new("text", "invalid.text_empty", vec![]));
@@ -574,7 +629,7 @@ fn check_urgency(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Urge
 }
 
 fn check_place(draft: &ReportDraft, max: usize, errors: &mut Vec<FieldError>) -> ReportPlace {
-    let name = draft.place_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let name = draft.place_name.as_deref().map(|n| text::clean_line(n).trim().to_string()).filter(|s| !s.is_empty());
     if let Some(n) = &name
         && n.chars().count() > max
     {
@@ -629,6 +684,17 @@ fn check_event_time(
             None
         }
     }
+}
+
+/// The channel's own id (KoBo `_uuid`, an SMS id, a partner's id): one
+/// line without control characters, at most 200 characters.
+fn check_source_id(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let id = text::clean_line(raw?).trim().to_string();
+    if id.chars().count() > 200 {
+        errors.push(FieldError::new("source_id", "invalid.too_long", vec![("max", "200".into())]));
+        return None;
+    }
+    Some(id).filter(|s| !s.is_empty())
 }
 
 fn check_reporter_id(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {

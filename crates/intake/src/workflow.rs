@@ -104,6 +104,27 @@ impl Step {
         }
     }
 
+    /// The step with its free text made safe ([`crate::text`]): control
+    /// characters and bidi overrides stripped from notes, reasons, owner,
+    /// unit, action, outcome and feedback; the feedback channel on one line.
+    pub fn cleaned(self) -> Step {
+        let text = |s: String| crate::text::clean_text(&s).into_owned();
+        let feedback = |f: Feedback| Feedback {
+            message: text(f.message),
+            channel: crate::text::clean_line(&f.channel).into_owned(),
+            sent_at: f.sent_at,
+        };
+        match self {
+            Step::Acknowledge => Step::Acknowledge,
+            Step::Verify { note } => Step::Verify { note: text(note) },
+            Step::MarkUnfounded { reason } => Step::MarkUnfounded { reason: text(reason) },
+            Step::Assign { owner, unit } => Step::Assign { owner: text(owner), unit: text(unit) },
+            Step::Respond { action, feedback: f } => Step::Respond { action: text(action), feedback: f.map(feedback) },
+            Step::GiveFeedback { feedback: f } => Step::GiveFeedback { feedback: feedback(f) },
+            Step::Close { outcome } => Step::Close { outcome: text(outcome) },
+        }
+    }
+
     pub fn permission(&self) -> crate::auth::AlertAction {
         use crate::auth::AlertAction as A;
         match self {
@@ -312,8 +333,10 @@ impl Alert {
     }
 
     /// Appends a step by `user_id` at `at`, returning the record a store
-    /// must persist. On error the alert is unchanged.
+    /// must persist, its free text cleaned ([`Step::cleaned`]). On error
+    /// the alert is unchanged.
     pub fn apply(&mut self, step: Step, user_id: &str, at: Timestamp) -> Result<&StepRecord, WorkflowError> {
+        let step = step.cleaned();
         self.check_order(at)?;
         let mut next = self.status.clone();
         next.apply(&self.reference, &step, at)?;

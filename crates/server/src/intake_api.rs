@@ -40,7 +40,7 @@ pub fn body_or_reason(body: Result<Bytes, BytesRejection>, limit: usize) -> Resu
 
 /// A focal point asking about another community's report learns nothing,
 /// not even that the reference exists.
-fn hide_other_communities(e: AccessError, caller: &Caller, reference: &Reference) -> ApiError {
+pub(crate) fn hide_other_communities(e: AccessError, caller: &Caller, reference: &Reference) -> ApiError {
     match e {
         AccessError::Denied(_) if caller.user.role == Role::FocalPoint => {
             ApiError::not_found(format!("report {reference} not found"))

@@ -657,6 +657,9 @@ pub async fn alert_step(
             let reference: Reference =
                 raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))?;
             let step = form_step(&form, now)?;
+            // Another community's reference is answered as an unknown one (same status, same body).
+            vitalcore_app::access::report_for(&*reports.store, &caller.user, &reference)
+                .map_err(|e| crate::intake_api::hide_other_communities(e, &caller, &reference))?;
             act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
             Ok(redirect("/alerts", vec![]))
         })

@@ -152,9 +152,12 @@ pub struct WarningNote {
 /// Longest note kept, in characters.
 pub const MAX_NOTE_CHARS: usize = 1000;
 
-/// A note as given (trimmed; empty is none), or why it is refused.
+/// A note as given (control characters and bidi overrides stripped as
+/// from reports, see `vitalcore_intake::text`; trimmed; empty is none), or
+/// why it is refused.
 pub fn clean_note(raw: Option<&str>) -> Result<Option<String>, String> {
-    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let cleaned = raw.map(vitalcore_intake::text::clean_text);
+    let Some(text) = cleaned.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let chars = text.chars().count();
     if chars > MAX_NOTE_CHARS {
         return Err(format!("the note is {chars} characters; the limit is {MAX_NOTE_CHARS}"));
@@ -210,6 +213,11 @@ mod tests {
         assert_eq!(clean_note(None), Ok(None));
         assert_eq!(clean_note(Some("  \n ")), Ok(None));
         assert_eq!(clean_note(Some(" called the focal point ")), Ok(Some("called the focal point".into())));
+        assert_eq!(
+            clean_note(Some("called\u{1b}[2J the\u{202e} focal\u{7} point\r\nok")),
+            Ok(Some("called[2J the focal point\nok".into()))
+        );
+        assert_eq!(clean_note(Some("\u{1b}\u{0}")), Ok(None));
         assert_eq!(
             clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())),
             Ok(Some(MAX_NOTE_CHARS))

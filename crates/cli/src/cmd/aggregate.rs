@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use vitalcore_framework::cells::FORMULA_STARTS;
+use vitalcore_framework::spreadsheet_cell;
 use vitalcore_scan::{BadReason, RollupRow, ScanOptions, ScanReport, scan_files};
 
 #[derive(clap::Args)]
@@ -135,7 +137,7 @@ fn push_padded(s: &mut String, mut n: u64, width: usize) {
 }
 
 fn push_csv_field(s: &mut String, field: &str) {
-    if field.contains([',', '"', '\n', '\r']) {
+    if field.contains([',', '"', '\n', '\r']) || field.starts_with(FORMULA_STARTS) {
         s.push_str(&csv_field(field));
     } else {
         s.push_str(field);
@@ -202,14 +204,23 @@ fn render(lines: &[Line], by: &[Key], format: Format) -> anyhow::Result<String> 
     })
 }
 
+/// A CSV field, quoted when needed, a formula start neutralised
+/// (`vitalcore_framework::spreadsheet_cell`).
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let s = spreadsheet_cell(s);
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into_owned() }
 }
 
 fn table(header: &[&str], lines: &[Line]) -> String {
     let cells: Vec<Vec<String>> = lines
         .iter()
-        .map(|l| l.keys.iter().cloned().chain([l.events.to_string(), l.fatalities.to_string()]).collect())
+        .map(|l| {
+            l.keys
+                .iter()
+                .map(|k| crate::output::cell_safe(k).into_owned())
+                .chain([l.events.to_string(), l.fatalities.to_string()])
+                .collect()
+        })
         .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| cells.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
@@ -271,7 +282,7 @@ fn report_to_stderr(report: &ScanReport, started: Instant, quiet: bool) {
         eprintln!("{} groups in {:.2} s", report.rows.len(), started.elapsed().as_secs_f64());
     }
     for b in report.bad_rows.iter().take(SHOWN_REJECTS) {
-        eprintln!("rejected: {b}");
+        eprintln!("rejected: {}", crate::output::terminal_safe(&b.to_string()));
     }
     let shown = report.bad_rows.len().min(SHOWN_REJECTS) as u64;
     if report.rejected > shown {

@@ -28,7 +28,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     }
     for v in &versions {
         let e = &v.event;
-        println!(
+        let line = format!(
             "version {} stored {}: {} {} {} fatalities, {} (from {} line {})",
             v.version,
             v.stored_at,
@@ -39,6 +39,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             e.provenance.file,
             e.provenance.line
         );
+        println!("{}", crate::output::terminal_safe(&line));
     }
     Ok(())
 }

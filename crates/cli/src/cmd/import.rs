@@ -119,7 +119,7 @@ fn report_rejects(path: &Path, header: &[String], rejects: &[Reject], args: &Arg
     }
     const SHOWN: usize = 10;
     for r in rejects.iter().take(SHOWN) {
-        eprintln!("rejected: {r}");
+        eprintln!("rejected: {}", crate::output::terminal_safe(&r.to_string()));
     }
     if rejects.len() > SHOWN {
         eprintln!("... and {} more rejected rows", rejects.len() - SHOWN);

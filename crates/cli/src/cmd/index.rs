@@ -252,7 +252,7 @@ fn print_local(tree: &Tree, scores: &[AreaScore]) {
     }
     println!("  missing inputs");
     for s in scores {
-        print!("{:<14}", s.area);
+        print!("{:<14}", crate::output::cell_safe(&s.area));
         for o in &tree.outputs {
             print!(" {:>13}", s.components.get(o).copied().flatten().map_or("-".into(), |v| format!("{v:.2}")));
         }

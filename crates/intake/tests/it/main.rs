@@ -2,6 +2,7 @@
 
 mod auth;
 mod duplicates;
+mod input;
 mod kobo;
 mod report;
 mod sms;
