@@ -1,6 +1,10 @@
 //! vitalcore-app: the application layer. The use cases both front ends
 //! call (the CLI and the HTTP server parse, call this, and render):
 //!
+//! - [`backend`]: which database the data lives in (a SQLite file or a
+//!   PostgreSQL connection string, told apart by one rule), the event,
+//!   report and forecast stores opened on it, and the intake service set up
+//!   over it (classifier model, boundaries, contact key).
 //! - [`access`]: who may read and act on a report, its alert and its
 //!   reporter's contact (permission, audit record, then the contact).
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
@@ -15,5 +19,6 @@
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod backend;
 pub mod outbox;
 pub mod reports;

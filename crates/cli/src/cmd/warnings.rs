@@ -3,8 +3,6 @@
 //! early-warning queue (forecast probabilities over a threshold, bursts of
 //! community reports above their recent level).
 
-use std::sync::Arc;
-
 use anyhow::{Context as _, Result, anyhow, bail};
 use jiff::Timestamp;
 use vitalcore_assess::Period;
@@ -17,10 +15,8 @@ use vitalcore_forecast::{
 };
 use vitalcore_framework::{Event, Source, UnitKind};
 use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
+    EarlyWarning, ForecastRow, ForecastRun, WarningFilter, WarningKind, WarningStatus, clean_note,
 };
-use vitalcore_store_postgres::PostgresStore;
-use vitalcore_store_sqlite::SqliteStore;
 
 use crate::cmd::assess::{RangeArgs, load};
 use crate::context::Global;
@@ -110,7 +106,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Command::Run(a) => run_warnings(a, global),
         Command::List { status, open, format } => {
             let status = status.as_deref().map(parse_status).transpose()?;
-            let list = open_forecasts(global)?.warnings(&WarningFilter { status, open_only: open, unit: None })?;
+            let list = global.open_forecasts()?.warnings(&WarningFilter { status, open_only: open, unit: None })?;
             write_output(None, &render(&list, format)?)
         }
         Command::Ack { id, user, note } => set_status(global, id, WarningStatus::Acknowledged, &user, note.as_deref()),
@@ -118,19 +114,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     }
 }
 
-/// The forecast store of the database the global options name.
 /// `vitalcore warnings run` with its defaults (the demo uses it).
 pub fn run_with_defaults(global: &Global) -> Result<()> {
     use clap::{Args as _, FromArgMatches as _};
     let matches = RunArgs::augment_args(clap::Command::new("run")).try_get_matches_from(["run"])?;
     run_warnings(RunArgs::from_arg_matches(&matches)?, global)
-}
-
-pub fn open_forecasts(global: &Global) -> Result<Arc<dyn ForecastStore>> {
-    Ok(match &global.database_url {
-        Some(url) => Arc::new(PostgresStore::connect(url)?),
-        None => Arc::new(SqliteStore::open(&global.db)?),
-    })
 }
 
 fn parse_status(s: &str) -> Result<WarningStatus> {
@@ -143,7 +131,8 @@ fn set_status(global: &Global, id: i64, status: WarningStatus, user: &str, note:
     }
     let note = clean_note(note).map_err(|e| anyhow!("--note: {e}"))?;
     let now = Timestamp::now().to_string();
-    let w = open_forecasts(global)?
+    let w = global
+        .open_forecasts()?
         .set_warning_status(id, status, user, &now, note.as_deref())?
         .ok_or_else(|| anyhow!("no early warning {id}: see `vitalcore warnings list`"))?;
     global.note(format!(
@@ -223,7 +212,7 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
         })
         .to_string(),
     };
-    let fstore = open_forecasts(global)?;
+    let fstore = global.open_forecasts()?;
     let rows: Vec<ForecastRow> = forecasts.iter().map(row_of).collect();
     let run_id = fstore.save_forecast_run(&run, &rows).context("storing the forecast run")?;
     global.note(format!(
