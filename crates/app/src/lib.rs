@@ -13,12 +13,15 @@
 //!   read the text, place, link likely duplicates, store), community reports
 //!   as events for the analyses, and the small-count rule of published
 //!   aggregates.
+//! - [`analysis`]: the events an analysis reads (stored events of a range
+//!   with the community reports joined) and the published report count.
 //!
 //! Depends on the domain (`framework`, `intake`, `security`), the storage
 //! interface and its two backends (`store`, `store-sqlite`,
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod analysis;
 pub mod backend;
 pub mod outbox;
 pub mod reports;

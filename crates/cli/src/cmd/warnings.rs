@@ -5,6 +5,7 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use jiff::Timestamp;
+use vitalcore_app::analysis::load;
 use vitalcore_assess::Period;
 use vitalcore_forecast::backtest::MIN_HISTORY;
 use vitalcore_forecast::run::THRESHOLDS;
@@ -18,7 +19,7 @@ use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastRun, WarningFilter, WarningKind, WarningStatus, clean_note,
 };
 
-use crate::cmd::assess::{RangeArgs, load};
+use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 
@@ -165,7 +166,7 @@ fn run_warnings(a: RunArgs, global: &Global) -> Result<()> {
     }
     let p_ge = a.p_ge.iter().map(|s| parse_p_ge(s)).collect::<Result<Vec<_>>>()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &a.range, Period::Month)?;
+    let (events, opts) = load(&*store, Some(&*reports), &a.range.range(), Period::Month)?;
     let reports = events.iter().filter(|e| e.provenance.source == Source::CommunityReport).count();
     let panel_opts =
         PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 };
