@@ -15,6 +15,9 @@
 //!   aggregates.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined) and the published report count.
+//! - [`warnings`]: the early-warning rule: forecasts from the stored events
+//!   chosen on their backtest skill, threshold and report-burst warnings
+//!   into the queue, and moving a warning on.
 //!
 //! Depends on the domain (`framework`, `intake`, `security`), the storage
 //! interface and its two backends (`store`, `store-sqlite`,
@@ -25,3 +28,4 @@ pub mod analysis;
 pub mod backend;
 pub mod outbox;
 pub mod reports;
+pub mod warnings;
