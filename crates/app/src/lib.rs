@@ -13,6 +13,9 @@
 //!   read the text, place, link likely duplicates, store), community reports
 //!   as events for the analyses, and the small-count rule of published
 //!   aggregates.
+//! - [`kobo`]: importing a KoBoToolbox/ODK export: rows read with the
+//!   mapping, colliding references redrawn (contacts re-sealed as the
+//!   system, with the audit record), duplicates linked, one transaction.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined) and the published report count.
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
@@ -26,6 +29,7 @@
 pub mod access;
 pub mod analysis;
 pub mod backend;
+pub mod kobo;
 pub mod outbox;
 pub mod reports;
 pub mod warnings;
