@@ -1,6 +1,10 @@
 //! vitalcore-app: the application layer. The use cases both front ends
 //! call (the CLI and the HTTP server parse, call this, and render):
 //!
+//! - [`backend`]: which database the data lives in (a SQLite file or a
+//!   PostgreSQL connection string, told apart by one rule), the event,
+//!   report and forecast stores opened on it, and the intake service set up
+//!   over it (classifier model, boundaries, contact key).
 //! - [`access`]: who may read and act on a report, its alert and its
 //!   reporter's contact (permission, audit record, then the contact).
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
@@ -9,11 +13,23 @@
 //!   read the text, place, link likely duplicates, store), community reports
 //!   as events for the analyses, and the small-count rule of published
 //!   aggregates.
+//! - [`kobo`]: importing a KoBoToolbox/ODK export: rows read with the
+//!   mapping, colliding references redrawn (contacts re-sealed as the
+//!   system, with the audit record), duplicates linked, one transaction.
+//! - [`analysis`]: the events an analysis reads (stored events of a range
+//!   with the community reports joined) and the published report count.
+//! - [`warnings`]: the early-warning rule: forecasts from the stored events
+//!   chosen on their backtest skill, threshold and report-burst warnings
+//!   into the queue, and moving a warning on.
 //!
 //! Depends on the domain (`framework`, `intake`, `security`), the storage
 //! interface and its two backends (`store`, `store-sqlite`,
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod analysis;
+pub mod backend;
+pub mod kobo;
 pub mod outbox;
 pub mod reports;
+pub mod warnings;

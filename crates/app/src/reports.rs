@@ -6,12 +6,12 @@
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use vitalcore_classify::{Classifier, LabelKind, label_kind};
 use vitalcore_framework::{Event, Place, Provenance, Source, Tags};
-use vitalcore_intake::duplicates::{Candidate, DuplicateLink, DuplicateRules, duplicates_of};
+use vitalcore_intake::duplicates::{Candidate, DuplicateLink, DuplicateRules, duplicates_of, link_import};
 use vitalcore_intake::report::{AreaCheck, AreaResolver, FieldError, Reader, Verification};
 use vitalcore_intake::text::is_pcode;
 use vitalcore_intake::workflow::Deadlines;
@@ -341,36 +341,21 @@ impl Reports {
         Ok(report)
     }
 
-    /// Links likely duplicates for a batch about to be stored (a KoBo
-    /// import), in time order, each against the recent reports of its area
-    /// and the batch rows before it: the same bounded look-up as a single
-    /// submission, at most [`MAX_LINKS`] links each. Links back to reports
-    /// already stored are written by the worker; links between rows of the
-    /// batch are set on both rows here.
+    /// Links likely duplicates for a batch about to be stored, in time
+    /// order, each against the recent reports of its area and the batch rows
+    /// before it, with [`link_rows`] (the KoBo import's linking) and the
+    /// recent reports this service keeps. Links back to reports already
+    /// stored are written by the worker; links between rows of the batch are
+    /// set on both rows here. The batch is remembered for later look-ups.
     pub fn link_batch(&self, batch: &mut [Report]) {
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| batch[i].when());
-        let position: HashMap<Reference, usize> =
-            batch.iter().enumerate().map(|(i, r)| (r.reference.clone(), i)).collect();
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stored_backs = Vec::new();
-        for i in order {
-            let candidate = Candidate::of(&batch[i]);
-            let mut links = recent.links(&candidate, &self.duplicate_rules);
-            links.sort_by(|a, b| b.score.total_cmp(&a.score));
-            links.truncate(MAX_LINKS);
-            for l in &links {
-                let back = DuplicateLink { other: batch[i].reference.clone(), ..l.clone() };
-                match position.get(&l.other) {
-                    Some(&j) if batch[j].duplicates.len() < MAX_LINKS => batch[j].duplicates.push(back),
-                    Some(_) => {}
-                    None => stored_backs.push((l.other.clone(), back)),
-                }
-            }
-            batch[i].duplicates = links;
-            recent.push(candidate);
-        }
-        drop(recent);
+        let recent: Vec<Candidate> = {
+            let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            recent.by_area.values().flatten().chain(&recent.unplaced_points).cloned().collect()
+        };
+        let back = link_rows(batch, &recent, &self.duplicate_rules);
+        self.remember(batch);
+        let stored_backs: LinkBatch =
+            back.into_iter().flat_map(|(on, links)| links.into_iter().map(move |l| (on.clone(), l))).collect();
         if !stored_backs.is_empty() {
             self.back_links.send(stored_backs);
         }
@@ -383,6 +368,31 @@ impl Reports {
             recent.push(Candidate::of(r));
         }
     }
+}
+
+/// Links likely duplicates among `rows` (a batch about to be stored) and
+/// with `stored` (reports already stored, e.g. those received in the last
+/// window), with the bounded look-up of a single submission: in time order,
+/// each row against the newest earlier reports of its area, at most
+/// [`MAX_LINKS`] links each, mirrored on the other row while it has fewer
+/// (see [`link_import`]). Sets each row's links and returns the links to add
+/// to stored reports, per report (in reference order).
+pub fn link_rows(
+    rows: &mut [Report],
+    stored: &[Candidate],
+    rules: &DuplicateRules,
+) -> Vec<(Reference, Vec<DuplicateLink>)> {
+    let candidates: Vec<Candidate> = rows.iter().map(Candidate::of).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (links, back) = link_import(&candidates, stored, rules, MAX_LINKS, threads);
+    for (row, found) in rows.iter_mut().zip(links) {
+        row.duplicates = found;
+    }
+    let mut by_report: BTreeMap<Reference, Vec<DuplicateLink>> = BTreeMap::new();
+    for (on, link) in back {
+        by_report.entry(on).or_default().push(link);
+    }
+    by_report.into_iter().collect()
 }
 
 /// Community reports as events for the assessment and area profiles, with

@@ -4,14 +4,13 @@
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
+use vitalcore_app::backend::{self, Database, Stores};
 use vitalcore_app::reports::{IntakeConfig, Reports};
-use vitalcore_classify::{Classifier, Model};
 use vitalcore_framework::Framework;
-use vitalcore_intake::{CategoryMap, ContactKey};
+use vitalcore_intake::ContactKey;
 use vitalcore_store::Store;
+use vitalcore_store::forecasts::ForecastStore;
 use vitalcore_store::reports::ReportStore;
-use vitalcore_store_postgres::PostgresStore;
-use vitalcore_store_sqlite::SqliteStore;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Global {
@@ -42,11 +41,18 @@ impl Global {
         Framework::from_toml(&text).with_context(|| format!("the framework file {} needs fixing", path.display()))
     }
 
+    /// The database the options name (`--database-url` wins over `--db`).
+    pub fn database(&self) -> Database {
+        Database::from_options(&self.db, self.database_url.as_deref())
+    }
+
+    /// Every store of the database: events, reports and forecasts on one connection.
+    pub fn open(&self) -> Result<Stores> {
+        Ok(self.database().open()?)
+    }
+
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
-        match &self.database_url {
-            Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
-            None => Ok(Arc::new(SqliteStore::open(&self.db)?)),
-        }
+        Ok(self.database().open_events()?)
     }
 
     /// The contact key, when one is configured.
@@ -61,25 +67,23 @@ impl Global {
     /// The event store and the report store (community reports, users,
     /// sessions, tokens, alert steps, the contact audit log): one database.
     pub fn open_stores(&self) -> Result<(Arc<dyn Store>, Arc<dyn ReportStore>)> {
-        match &self.database_url {
-            Some(url) => {
-                let store = Arc::new(PostgresStore::connect(url)?);
-                Ok((store.clone(), store))
-            }
-            None => {
-                let store = Arc::new(SqliteStore::open(&self.db)?);
-                Ok((store.clone(), store))
-            }
-        }
+        let stores = self.open()?;
+        Ok((stores.events, stores.reports))
     }
 
     /// The report store alone.
     pub fn open_reports(&self) -> Result<Arc<dyn ReportStore>> {
-        Ok(self.open_stores()?.1)
+        Ok(self.database().open_reports()?)
+    }
+
+    /// The forecast store (forecast runs and the early-warning queue).
+    pub fn open_forecasts(&self) -> Result<Arc<dyn ForecastStore>> {
+        Ok(self.database().open_forecasts()?)
     }
 
     /// The intake service (validation, text reading, placement, duplicates)
-    /// over the report store, placing reports with the stored boundaries.
+    /// over the report store, placing reports with the stored boundaries,
+    /// sealing contacts with the configured key.
     pub fn reports_service(
         &self,
         events: &dyn Store,
@@ -87,30 +91,12 @@ impl Global {
         config: IntakeConfig,
         model: Option<&std::path::Path>,
     ) -> Result<Reports> {
-        let classifier = match model {
-            Some(path) => Classifier::Model(Box::new(
-                Model::load(path).with_context(|| format!("cannot load the classifier model {}", path.display()))?,
-            )),
-            None => Classifier::lexicon_only(),
-        };
-        let areas = events.areas()?;
-        Ok(Reports::new(
-            reports,
-            self.load_key()?,
-            CategoryMap::built_in(),
-            classifier,
-            &areas,
-            config,
-            jiff::Timestamp::now(),
-        )?)
+        Ok(backend::reports_service(events, reports, self.load_key()?, config, model)?)
     }
 
     /// Where the data lives, for messages.
     pub fn location(&self) -> String {
-        match &self.database_url {
-            Some(_) => "the PostgreSQL database".to_string(),
-            None => self.db.display().to_string(),
-        }
+        self.database().location()
     }
 
     pub fn note(&self, message: impl AsRef<str>) {

@@ -2,7 +2,10 @@
 
 mod access;
 mod backends;
+mod database;
+mod kobo;
 mod pg;
+mod warnings;
 
 use jiff::Timestamp;
 use vitalcore_intake::{CategoryMap, ContactKey, Intake};

@@ -23,6 +23,18 @@ impl Schema {
     pub fn store(&self) -> PostgresStore {
         PostgresStore::connect_with_schema(&self.url, &self.name).unwrap()
     }
+
+    /// The test database's connection string with the schema (created by
+    /// [`Schema::store`]) as the search path: what a user would pass.
+    pub fn conninfo(&self) -> String {
+        let url = self.url.clone();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}options=-c%20search_path%3D{}", self.name)
+        } else {
+            format!("{url} options='-c search_path={}'", self.name)
+        }
+    }
 }
 
 impl Drop for Schema {

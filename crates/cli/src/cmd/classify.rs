@@ -335,15 +335,14 @@ fn stored_corrections(
     labels: &[String],
     group_offset: u32,
 ) -> anyhow::Result<Vec<vitalcore_classify::Example>> {
-    use vitalcore_store::reports::ReportStore;
-    let store: Box<dyn ReportStore> = if db.starts_with("postgres") || db.contains("host=") {
-        Box::new(vitalcore_store_postgres::PostgresStore::connect(db)?)
-    } else {
-        if !Path::new(db).exists() {
-            anyhow::bail!("the database {db} does not exist (give the file passed as --db elsewhere)");
-        }
-        Box::new(vitalcore_store_sqlite::SqliteStore::open(Path::new(db))?)
-    };
+    use vitalcore_app::backend::Database;
+    let database = Database::parse(db);
+    if let Database::Sqlite(path) = &database
+        && !path.exists()
+    {
+        anyhow::bail!("the database {db} does not exist (give the file passed as --db elsewhere)");
+    }
+    let store = database.open_reports()?;
     let mut latest: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
     for c in store.tag_corrections()? {
         let tags = c.dimensions.iter().chain(&c.themes).filter(|t| labels.contains(t)).cloned().collect();

@@ -7,11 +7,10 @@ use anyhow::{Context as _, Result};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use vitalcore_app::backend::Database;
 use vitalcore_assess::{AssessOptions, Period, summaries};
 use vitalcore_framework::{Month, UnitKind};
 use vitalcore_spatial::AreaIndex;
-use vitalcore_store::Store;
-use vitalcore_store_sqlite::SqliteStore;
 
 const UCDP_CAF: &[u8] = include_bytes!("../../../../data/demo/ucdp-ged-23.1-caf.geojson");
 const CAF_ADM1: &[u8] = include_bytes!("../../../../data/demo/caf-adm1-ocha.geojson");
@@ -36,7 +35,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let store = SqliteStore::open(&args.demo_db)?;
+    let store = Database::Sqlite(args.demo_db.clone()).open_events()?;
     let areas = vitalcore_import::read_boundaries_from_bytes("caf-adm1-ocha.geojson", CAF_ADM1)?;
     store.save_areas(&areas)?;
     let index = AreaIndex::new(&areas).context("indexing the bundled boundaries")?;

@@ -2,13 +2,14 @@
 //! map layer of areas with their scores. Exports carry aggregates only: no
 //! event notes, no reporter details.
 
-use crate::cmd::assess::{RangeArgs, load};
+use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
 use crate::output::{Format, write_output};
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use vitalcore_app::analysis::load;
 use vitalcore_assess::{AssessOptions, Period, assess, summaries};
 
 #[derive(clap::Args)]
@@ -58,7 +59,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 fn geojson(range: &RangeArgs, global: &Global) -> Result<Value> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), range, Period::All)?;
+    let (events, opts) = load(&*store, Some(&*reports), &range.range(), Period::All)?;
     let whole = AssessOptions { period: Period::All, ..opts.clone() };
     let assessment = assess(&events, &framework, &whole);
     let level = match opts.unit {

@@ -184,7 +184,7 @@ fn local_inputs(
         let framework = global.load_framework()?;
         let (store, reports) = global.open_stores()?;
         let (events, opts) =
-            crate::cmd::assess::load(&*store, Some(&*reports), &a.range, vitalcore_assess::Period::Month)?;
+            vitalcore_app::analysis::load(&*store, Some(&*reports), &a.range.range(), vitalcore_assess::Period::Month)?;
         let mut observations = Vec::new();
         store.for_each_observation(&mut |o| observations.push(o))?;
         Some((

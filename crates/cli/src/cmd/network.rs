@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::cmd::assess::{RangeArgs, load};
+use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
+use vitalcore_app::analysis::load;
 use vitalcore_assess::{Period, dimension_panel};
 
 use anyhow::Context;
@@ -100,7 +101,7 @@ pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
 fn panel_from_store(range: &RangeArgs, global: &Global) -> anyhow::Result<DimensionPanel> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), range, Period::Month)?;
+    let (events, opts) = load(&*store, Some(&*reports), &range.range(), Period::Month)?;
     dimension_panel(&events, &framework, &opts, None).ok_or_else(|| {
         anyhow::anyhow!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to)
     })

@@ -1,9 +1,10 @@
 //! `vitalcore profile AREA`: one area's threats by dimension and theme.
 
-use crate::cmd::assess::{RangeArgs, load};
+use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Result, anyhow, bail};
+use vitalcore_app::analysis::load;
 use vitalcore_assess::{Period, profile};
 
 #[derive(clap::Args)]
@@ -19,7 +20,7 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &args.range, Period::Month)?;
+    let (events, opts) = load(&*store, Some(&*reports), &args.range.range(), Period::Month)?;
     let mut p = profile(&events, &framework, &opts, &args.area).ok_or_else(|| {
         anyhow!(
             "no {} called `{}` has events between {} and {}: check the spelling or P-code (`vitalcore assess --unit {} --period all` lists them)",

@@ -6,15 +6,14 @@ use crate::output::{Format, Table, terminal_safe, write_output};
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::path::PathBuf;
 use vitalcore_app::access::{correct_report_tags, load_alert};
+use vitalcore_app::kobo;
 use vitalcore_app::reports::IntakeConfig;
-use vitalcore_app::reports::MAX_LINKS;
 use vitalcore_framework::spreadsheet_record;
-use vitalcore_intake::duplicates::{Candidate, DuplicateLink, link_import};
-use vitalcore_intake::kobo::{KoboMapping, import_csv, import_xlsx};
+use vitalcore_intake::kobo::KoboMapping;
 use vitalcore_intake::outbox::OutboxFilter;
 use vitalcore_intake::xlsform::FormLabels;
-use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
-use vitalcore_store::reports::{ReportFilter, ReportStore};
+use vitalcore_intake::{Channel, Reference, ReportDraft};
+use vitalcore_store::reports::ReportFilter;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -168,41 +167,31 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
         let labels = FormLabels::from_xlsx(&bytes).with_context(|| format!("the XLSForm {}", form.display()))?;
         mapping = mapping.with_xlsform(labels).with_context(|| format!("the mapping file {}", a.mapping.display()))?;
     }
-    if mapping.questions.contact.is_some() && !reports.key_configured {
-        bail!(
+    let name = a.file.display().to_string();
+    let mut phase = std::time::Instant::now();
+    let mut progress = |step: kobo::Step| {
+        let note = match step {
+            kobo::Step::Reading { bytes } => format!("reading {name} ({bytes} bytes)"),
+            kobo::Step::Parsed { rows } => format!("parsed {rows} rows in {:.2} s", started.elapsed().as_secs_f64()),
+            kobo::Step::ReferencesChecked => format!("checked references in {:.2} s", phase.elapsed().as_secs_f64()),
+            kobo::Step::DuplicatesLinked => {
+                format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64())
+            }
+            kobo::Step::Stored { reports } => {
+                format!("stored {reports} reports in {:.2} s (one transaction)", phase.elapsed().as_secs_f64())
+            }
+        };
+        global.note(note);
+        phase = std::time::Instant::now();
+    };
+    let format = kobo::ExportFormat::of(&a.file);
+    let out = match kobo::import(&reports, &mapping, &name, &data, format, jiff::Timestamp::now(), &mut progress) {
+        Err(kobo::ImportError::ContactWithoutKey) => bail!(
             "the mapping reads a contact column, and contacts are stored only encrypted: create a key with \
              `vitalcore users keygen --out FILE` and pass --key-file FILE, or remove `contact` from the mapping"
-        );
-    }
-    let store = reports.store.clone();
-    let known = store.kobo_uuids(&mapping.form)?;
-    let name = a.file.display().to_string();
-    let now = jiff::Timestamp::now();
-    let is_xlsx = a.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    global.note(format!("reading {name} ({} bytes)", data.len()));
-    let mut out = if is_xlsx {
-        import_xlsx(&data, &name, &mapping, &reports.intake, &known, now)?
-    } else {
-        import_csv(&data, &name, &mapping, &reports.intake, &known, now)?
+        ),
+        other => other?,
     };
-    global.note(format!("parsed {} rows in {:.2} s", out.rows, started.elapsed().as_secs_f64()));
-    let phase = std::time::Instant::now();
-    redraw_colliding_references(&*store, &reports, &mut out.reports, now)?;
-    global.note(format!("checked references in {:.2} s", phase.elapsed().as_secs_f64()));
-    let phase = std::time::Instant::now();
-    let back_links = link_import_rows(&*store, &reports, &mut out.reports, now)?;
-    global.note(format!("linked likely duplicates in {:.2} s", phase.elapsed().as_secs_f64()));
-    let phase = std::time::Instant::now();
-    let pairs: Vec<(String, Reference)> =
-        out.new_uuids.iter().cloned().zip(out.reports.iter().map(|r| r.reference.clone())).collect();
-    // The whole file in one transaction, with its submission uuids: a killed
-    // or failed import leaves nothing, and a re-run starts clean.
-    store.import_reports(&out.reports, &mapping.form, &pairs)?;
-    let stored = out.reports.len();
-    for (on, links) in back_links {
-        store.add_duplicate_links(&on, &links)?;
-    }
-    global.note(format!("stored {stored} reports in {:.2} s (one transaction)", phase.elapsed().as_secs_f64()));
     for e in out.rejected.iter().take(10) {
         eprintln!("rejected: {}", terminal_safe(&format!("{name}, {e}")));
     }
@@ -223,79 +212,11 @@ fn import_kobo(a: KoboArgs, global: &Global) -> Result<()> {
     println!(
         "{name}: {} rows read = {} imported + {} already imported + {} rejected ({:.2} s)",
         out.rows,
-        stored,
-        out.already_seen.len(),
+        out.imported,
+        out.already_imported,
         out.rejected.len(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
-}
-
-/// Links likely duplicates among the rows and with reports received in the
-/// last window (what the server compares a new report with), with the
-/// server's bound of [`MAX_LINKS`] links per report. Returns the links to
-/// add to stored reports, per report (written once the rows are stored).
-fn link_import_rows(
-    store: &dyn ReportStore,
-    reports: &vitalcore_app::reports::Reports,
-    rows: &mut [Report],
-    now: jiff::Timestamp,
-) -> Result<Vec<(Reference, Vec<DuplicateLink>)>> {
-    let rules = &reports.duplicate_rules;
-    let since = now.checked_sub(rules.window).unwrap_or(now);
-    let stored: Vec<Candidate> = store
-        .reports(&ReportFilter { received_from: Some(since), ..ReportFilter::default() })?
-        .iter()
-        .map(Candidate::of)
-        .collect();
-    let candidates: Vec<Candidate> = rows.iter().map(Candidate::of).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (links, back) = link_import(&candidates, &stored, rules, MAX_LINKS, threads);
-    for (row, found) in rows.iter_mut().zip(links) {
-        row.duplicates = found;
-    }
-    let mut by_report: std::collections::BTreeMap<Reference, Vec<DuplicateLink>> = std::collections::BTreeMap::new();
-    for (on, link) in back {
-        by_report.entry(on).or_default().push(link);
-    }
-    Ok(by_report.into_iter().collect())
-}
-
-/// Reference numbers are 30 random bits: among 100,000 new reports a few
-/// collide (birthday bound). Each colliding report gets a new reference; its
-/// contact, sealed to the old one, is opened and sealed again (the opening is
-/// logged as a system read like any other).
-fn redraw_colliding_references(
-    store: &dyn ReportStore,
-    reports: &vitalcore_app::reports::Reports,
-    new: &mut [Report],
-    now: jiff::Timestamp,
-) -> Result<()> {
-    let drawn: Vec<Reference> = new.iter().map(|r| r.reference.clone()).collect();
-    let stored = store.used_references(&drawn)?;
-    let mut used: std::collections::HashSet<Reference> = std::collections::HashSet::with_capacity(new.len());
-    for r in new.iter_mut() {
-        let mut taken = stored.contains(&r.reference) || used.contains(&r.reference);
-        while taken {
-            let fresh = Reference::random()?;
-            if let Some(sealed) = &r.contact {
-                let key = reports.intake.key();
-                let system = vitalcore_security::crypto::Accessor {
-                    user_id: "system:kobo-import".into(),
-                    role: vitalcore_security::auth::Role::Admin,
-                };
-                let opened = key.open(sealed, r.reference.as_str(), &system, "re-seal under a new reference", now)?;
-                r.contact = Some(key.seal(&opened.contact, fresh.as_str())?);
-                store.append_contact_read(&vitalcore_intake::ContactRead {
-                    report: fresh.to_string(),
-                    ..opened.audit
-                })?;
-            }
-            r.reference = fresh;
-            taken = used.contains(&r.reference) || store.report(&r.reference)?.is_some();
-        }
-        used.insert(r.reference.clone());
-    }
     Ok(())
 }
 

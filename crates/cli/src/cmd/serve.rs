@@ -52,7 +52,7 @@ impl Args {
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = Arc::new(global.load_framework()?);
-    let (store, report_store) = global.open_stores()?;
+    let stores = global.open()?;
     let config = IntakeConfig {
         require_login: args.require_login,
         twilio_auth_token: args.twilio_auth_token.clone(),
@@ -60,7 +60,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         max_api_body: args.max_body,
         ..IntakeConfig::default()
     };
-    let mut reports = global.reports_service(&*store, report_store, config, args.model.as_deref())?;
+    let mut reports = global.reports_service(&*stores.events, stores.reports, config, args.model.as_deref())?;
     if let Some(path) = &args.deadlines {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         reports = reports.with_deadlines(
@@ -72,8 +72,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             "No contact key: reports with a contact and SMS are refused. Make one with `vitalcore users keygen --out FILE` and pass --key-file FILE.",
         );
     }
-    let state = AppState::with_reports(store, framework, Arc::new(reports));
-    serve(AppState::with_forecasts(state, crate::cmd::warnings::open_forecasts(global)?), args.addr, global)
+    let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
+    serve(AppState::with_forecasts(state, stores.forecasts), args.addr, global)
 }
 
 pub fn serve(state: Arc<AppState>, addr: SocketAddr, global: &Global) -> Result<()> {
