@@ -6,14 +6,16 @@
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
 //!   reveal, status changes checked per area.
 //! - [`reports`]: the intake service every channel goes through (validate,
-//!   read the text, place, link likely duplicates, store), community reports
-//!   as events for the analyses, and the small-count rule of published
-//!   aggregates.
+//!   read the text, place, link likely duplicates, store) and community
+//!   reports as events for the analyses.
+//! - [`disclosure`]: what is published: the one rule every answer goes
+//!   through before a caller sees a number counted from community reports.
 //!
 //! Depends on the domain (`framework`, `intake`, `security`), the storage
 //! interface and its two backends (`store`, `store-sqlite`,
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod disclosure;
 pub mod outbox;
 pub mod reports;
