@@ -34,12 +34,6 @@ pub enum AnalysisError {
     Store(#[from] StoreError),
 }
 
-/// A community-report count as published: counts from 1 to `k - 1` could
-/// identify the people who reported, so they read "<k" (k = 0: exact).
-pub fn published_count(n: u64, k: u64) -> Option<u64> {
-    (k == 0 || n == 0 || n >= k).then_some(n)
-}
-
 /// Events in range and the resolved options. With `reports`, the community
 /// reports stored there join as `CommunityReport` events: counted in their
 /// own `reports` column, never in event scores. Callers pass the report
@@ -174,12 +168,6 @@ mod tests {
             from: Some(Month::new(2020, 6).unwrap()),
             to: Some(Month::new(2020, 6).unwrap()),
         }
-    }
-
-    #[test]
-    fn published_counts_hide_one_to_k_minus_one_and_k_zero_is_exact() {
-        assert_eq!([0, 1, 4, 5, 9].map(|n| published_count(n, 5)), [Some(0), None, None, Some(5), Some(9)]);
-        assert_eq!([0, 1, 4].map(|n| published_count(n, 0)), [Some(0), Some(1), Some(4)]);
     }
 
     #[test]

@@ -10,14 +10,15 @@
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
 //!   reveal, status changes checked per area.
 //! - [`reports`]: the intake service every channel goes through (validate,
-//!   read the text, place, link likely duplicates, store), community reports
-//!   as events for the analyses, and the small-count rule of published
-//!   aggregates.
+//!   read the text, place, link likely duplicates, store) and community
+//!   reports as events for the analyses.
+//! - [`disclosure`]: what is published: the one rule every answer goes
+//!   through before a caller sees a number counted from community reports.
 //! - [`kobo`]: importing a KoBoToolbox/ODK export: rows read with the
 //!   mapping, colliding references redrawn (contacts re-sealed as the
 //!   system, with the audit record), duplicates linked, one transaction.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
-//!   with the community reports joined) and the published report count.
+//!   with the community reports joined).
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -29,6 +30,7 @@
 pub mod access;
 pub mod analysis;
 pub mod backend;
+pub mod disclosure;
 pub mod kobo;
 pub mod outbox;
 pub mod reports;

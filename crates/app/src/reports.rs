@@ -1,11 +1,10 @@
 //! Community reports in the server and the CLI: the submission pipeline
 //! every channel goes through (validate, read the text, place, link likely
-//! duplicates, store), the conversion of reports into events for the
-//! assessment, and small-count suppression of published aggregates.
+//! duplicates, store) and the conversion of reports into events for the
+//! assessment. What of them is published is decided in [`crate::disclosure`].
 
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -450,57 +449,9 @@ fn report_event(r: &Report, areas: &AreaIndex) -> Event {
     }
 }
 
-/// Small counts of community reports could point at the person who
-/// reported. Published aggregates (JSON seen by viewers and the public)
-/// follow one rule: a `reports` count from 1 to 4 is written as `null` with
-/// `"reports_suppressed": true` next to it; 0 and counts of 5 or more are
-/// shown. Applied to every object at any depth.
-pub const SUPPRESS_BELOW: u64 = 5;
-
-pub fn suppress_small_report_counts(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let small = map.get("reports").and_then(Value::as_u64).is_some_and(|n| (1..SUPPRESS_BELOW).contains(&n));
-            if small {
-                map.insert("reports".into(), Value::Null);
-                map.insert("reports_suppressed".into(), Value::Bool(true));
-            }
-            for v in map.values_mut() {
-                suppress_small_report_counts(v);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(suppress_small_report_counts),
-        _ => {}
-    }
-}
-
-/// The same rule for any named count fields (alert metrics shown to viewers).
-pub fn suppress_small_counts(value: &mut Value, fields: &[&str]) {
-    match value {
-        Value::Object(map) => {
-            let mut any = false;
-            for f in fields {
-                if map.get(*f).and_then(Value::as_u64).is_some_and(|n| (1..SUPPRESS_BELOW).contains(&n)) {
-                    map.insert((*f).to_string(), Value::Null);
-                    any = true;
-                }
-            }
-            if any {
-                map.insert("suppressed".into(), Value::Bool(true));
-            }
-            for v in map.values_mut() {
-                suppress_small_counts(v, fields);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| suppress_small_counts(v, fields)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use vitalcore_store::testing::MemoryStore;
 
     fn reports(store: Arc<dyn ReportStore>, key: bool) -> Reports {
@@ -592,19 +543,5 @@ mod tests {
         report.place.area_pcode = Some("CF99".into());
         let events = community_events(&[report], &areas);
         assert_eq!(events[0].place.admin1_pcode.as_deref(), Some("CF99"));
-    }
-
-    #[test]
-    fn counts_one_to_four_are_suppressed_at_any_depth() {
-        let mut v =
-            json!({"rows": [{"reports": 0}, {"reports": 1}, {"reports": 4}, {"reports": 5}], "total": {"reports": 3}});
-        suppress_small_report_counts(&mut v);
-        assert_eq!(v["rows"][0]["reports"], 0);
-        assert_eq!(v["rows"][1]["reports"], Value::Null);
-        assert_eq!(v["rows"][1]["reports_suppressed"], true);
-        assert_eq!(v["rows"][2]["reports"], Value::Null);
-        assert_eq!(v["rows"][3]["reports"], 5);
-        assert!(v["rows"][3].get("reports_suppressed").is_none());
-        assert_eq!(v["total"]["reports"], Value::Null);
     }
 }

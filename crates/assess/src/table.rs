@@ -265,19 +265,26 @@ impl EventTable {
         let mut known_per_unit: HashMap<u32, u64> = HashMap::default();
         let mut cell_localities: HashSet<u64> = HashSet::default();
         let mut cell_weeks: HashSet<u64> = HashSet::default();
-        let mut unplaced = 0u64;
+        let (mut unplaced, mut unplaced_reports) = (0u64, 0u64);
         let (from, to) = (opts.from.index(), opts.to.index());
         for row in rows {
             if row.month < from || row.month > to {
                 continue;
             }
+            let report = row.source == Source::CommunityReport;
             let unit = row.units[slot];
             if unit == NONE {
-                unplaced += 1;
+                if report {
+                    unplaced_reports += 1
+                } else {
+                    unplaced += 1
+                }
                 continue;
             }
             let unit_id = dict.unit_id(unit);
-            if row.locality != NONE && known.insert(pair(unit_id, row.locality)) {
+            // The localities a unit is known to have come from event data
+            // only: a report's point must not move the event scores.
+            if !report && row.locality != NONE && known.insert(pair(unit_id, row.locality)) {
                 *known_per_unit.entry(unit_id).or_default() += 1;
             }
             let span = spans.of_month[(row.month - from) as usize];
@@ -290,7 +297,7 @@ impl EventTable {
                 });
                 let cell = &mut cells[at as usize];
                 // Community reports are shown next to event data, never mixed into its scores.
-                if row.source == Source::CommunityReport {
+                if report {
                     cell.reports += 1;
                     continue;
                 }
@@ -343,6 +350,7 @@ impl EventTable {
             period: format!("{:?}", opts.period).to_lowercase(),
             rows,
             unplaced_events: unplaced,
+            unplaced_reports,
         }
     }
 
@@ -428,8 +436,10 @@ impl EventTable {
             };
             if entry.category_kind == "dimension" { dimensions.push(entry) } else { themes.push(entry) }
         }
+        // Event data and community reports are counted apart, as in the rows.
+        let (reports, events): (Vec<&Row>, Vec<&Row>) = mine.iter().partition(|r| r.source == Source::CommunityReport);
         let mut sources: BTreeMap<String, u64> = BTreeMap::new();
-        for r in &mine {
+        for r in &events {
             *sources.entry(r.source.to_string()).or_default() += 1;
         }
         Some(AreaProfile {
@@ -438,9 +448,10 @@ impl EventTable {
             name,
             from: opts.from.to_string(),
             to: opts.to.to_string(),
-            events: mine.len() as u64,
-            fatalities: mine.iter().map(|r| r.fatalities as u64).sum(),
-            civilian_fatalities: mine.iter().map(|r| r.civilian_fatalities as u64).sum(),
+            events: events.len() as u64,
+            fatalities: events.iter().map(|r| r.fatalities as u64).sum(),
+            civilian_fatalities: events.iter().map(|r| r.civilian_fatalities as u64).sum(),
+            reports: reports.len() as u64,
             dimensions,
             themes,
             sources: sources.into_iter().collect(),
@@ -462,10 +473,17 @@ impl EventTable {
             for &c in &dict.tag_sets[r.tags as usize] {
                 let name = dict.strings.get(dict.categories[c as usize].1);
                 let series = out.entry(name).or_insert_with(|| {
-                    months.iter().map(|m| TrendPoint { month: m.to_string(), events: 0, fatalities: 0 }).collect()
+                    months
+                        .iter()
+                        .map(|m| TrendPoint { month: m.to_string(), events: 0, fatalities: 0, reports: 0 })
+                        .collect()
                 });
-                series[i].events += 1;
-                series[i].fatalities += r.fatalities as u64;
+                if r.source == Source::CommunityReport {
+                    series[i].reports += 1;
+                } else {
+                    series[i].events += 1;
+                    series[i].fatalities += r.fatalities as u64;
+                }
             }
         }
         out

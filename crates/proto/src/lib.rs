@@ -1,12 +1,18 @@
 //! The types the HTTP API, the CLI's JSON output and the exports share.
 //! Field names here are a public contract: change them only with a new API
 //! version.
+//!
+//! Every number counted from community reports has the type parameter `R`
+//! (`u64`, exact, by default): the analyses fill it exactly, and
+//! `vitalcore_app::disclosure` turns it into what a caller may see before
+//! anything is published. Event data (UCDP, ACLED, ...) is public and is
+//! always carried exactly.
 
 use serde::{Deserialize, Serialize};
 
 /// One unit, one period, one dimension or theme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AssessmentRow {
+pub struct AssessmentRow<R = u64> {
     /// Unit kind: country, admin1, admin2 or grid.
     pub unit: String,
     /// P-code, PRIO-GRID id, or `Country/Admin1` when no P-code is known.
@@ -21,7 +27,7 @@ pub struct AssessmentRow {
     pub fatalities: u64,
     pub civilian_fatalities: u64,
     /// Community reports in the same cell (kept apart from event data).
-    pub reports: u64,
+    pub reports: R,
     /// 0-10: how severe the harm to the vital core is.
     pub critical: f64,
     /// 0-10: how widespread the threat is.
@@ -56,14 +62,18 @@ pub struct ScoreComponents {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Assessment {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct Assessment<R = u64> {
     pub unit: String,
     pub from: String,
     pub to: String,
     pub period: String,
-    pub rows: Vec<AssessmentRow>,
-    /// Events that could not be placed in any unit of this kind.
+    pub rows: Vec<AssessmentRow<R>>,
+    /// Events (event data) that could not be placed in any unit of this kind.
     pub unplaced_events: u64,
+    /// Community reports in range that could not be placed in any unit of this kind.
+    #[serde(default)]
+    pub unplaced_reports: R,
 }
 
 /// An area and its headline scores for a map.
@@ -82,35 +92,46 @@ pub struct AreaSummary {
 
 /// One month of one dimension in an area profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrendPoint {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct TrendPoint<R = u64> {
     pub month: String,
+    /// Events of event data (community reports are counted in `reports`).
     pub events: u64,
     pub fatalities: u64,
+    #[serde(default)]
+    pub reports: R,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProfileDimension {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct ProfileDimension<R = u64> {
     pub category_kind: String,
     pub category: String,
     pub label: String,
     /// Totals and scores over the whole profile period.
-    pub total: AssessmentRow,
-    pub trend: Vec<TrendPoint>,
+    pub total: AssessmentRow<R>,
+    pub trend: Vec<TrendPoint<R>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AreaProfile {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct AreaProfile<R = u64> {
     pub unit: String,
     pub unit_id: String,
     pub name: String,
     pub from: String,
     pub to: String,
+    /// Events of event data; community reports are counted in `reports`.
     pub events: u64,
     pub fatalities: u64,
     pub civilian_fatalities: u64,
-    pub dimensions: Vec<ProfileDimension>,
-    pub themes: Vec<ProfileDimension>,
-    /// Event counts per source (ucdp-ged, acled, community-report, ...).
+    /// Community reports in the area and period.
+    #[serde(default)]
+    pub reports: R,
+    pub dimensions: Vec<ProfileDimension<R>>,
+    pub themes: Vec<ProfileDimension<R>>,
+    /// Events per event-data source (ucdp-ged, acled, ...); community
+    /// reports are counted in `reports`.
     pub sources: Vec<(String, u64)>,
     /// The area's strongest significant threat links (may be empty).
     #[serde(default)]

@@ -6,13 +6,15 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+use vitalcore_app::disclosure::{self, Audience, Disclosed};
 use vitalcore_assess::{AssessOptions, EventTable, Period};
 use vitalcore_framework::{Framework, Month, UnitKind, prio_grid_gid};
-use vitalcore_proto::{AreaProfile, Assessment, AssessmentRow};
+use vitalcore_proto::AssessmentRow;
 use vitalcore_store::Area;
 
 /// Query parameters shared by the assessment endpoints.
@@ -121,37 +123,43 @@ pub async fn framework(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
-/// Published aggregates: community report counts of 1-4 are suppressed
-/// (see [`vitalcore_app::reports::suppress_small_report_counts`]).
-fn published<T: serde::Serialize>(value: &T) -> Result<Json<Value>, ApiError> {
-    let mut v = serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    vitalcore_app::reports::suppress_small_report_counts(&mut v);
-    Ok(Json(v))
+/// An answer as `audience` may see it, with its `disclosure` note (see
+/// [`vitalcore_app::disclosure`]).
+fn published<T: serde::Serialize>(answer: T, audience: &Audience) -> Result<Json<Value>, ApiError> {
+    serde_json::to_value(Disclosed::new(answer, audience)).map(Json).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 pub async fn assessment(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let audience = crate::auth::audience(&state, &headers).await?;
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
     // Published on the analysis thread: the JSON tree of a long table is
     // as large as the table.
-    analyse(&state, move || published::<Assessment>(&loaded.events.assess(&fw, &loaded.opts))).await?
+    analyse(&state, move || {
+        published(disclosure::publish_assessment(loaded.events.assess(&fw, &loaded.opts), &audience), &audience)
+    })
+    .await?
 }
 
 pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
     let loaded = load(&state, &q).await?;
     let (fw, opts) = (state.framework.clone(), loaded.opts.clone());
     let list = analyse(&state, move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit))).await?;
+    let list = disclosure::publish_summaries(list);
     Ok(Json(json!({ "unit": opts.unit, "from": opts.from, "to": opts.to, "areas": list })))
 }
 
 pub async fn profile(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let audience = crate::auth::audience(&state, &headers).await?;
     let loaded = load(&state, &q).await?;
     let fw = state.framework.clone();
     analyse(&state, move || {
@@ -159,7 +167,7 @@ pub async fn profile(
             ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to))
         })?;
         profile.links = loaded.events.area_links(&fw, &loaded.opts, &profile.unit_id, 5);
-        published::<AreaProfile>(&profile)
+        published(disclosure::publish_profile(profile, &audience), &audience)
     })
     .await?
 }
@@ -188,7 +196,7 @@ fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -
     let unit = loaded.opts.unit;
     let whole = AssessOptions { period: Period::All, ..loaded.opts.clone() };
     let scored = loaded.events.assess(fw, &whole);
-    let list = loaded.events.summaries_of(&scored, &loaded.opts, level_of(unit));
+    let list = disclosure::publish_summaries(loaded.events.summaries_of(&scored, &loaded.opts, level_of(unit)));
     // Each unit's first row of the chosen category.
     let mut chosen: HashMap<&str, &AssessmentRow> = HashMap::new();
     for r in scored.rows.iter().filter(|r| Some(r.category.as_str()) == category) {

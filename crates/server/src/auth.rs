@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::header;
 use jiff::Timestamp;
 use std::sync::Arc;
+use vitalcore_app::disclosure::Audience;
 use vitalcore_app::reports::Reports;
 use vitalcore_security::auth::{TokenHash, User};
 
@@ -81,6 +82,15 @@ pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<
         }
     }
     Ok(None)
+}
+
+/// What the caller may see of figures from community reports
+/// ([`vitalcore_app::disclosure`]): anonymous without the reports service.
+pub async fn audience(state: &AppState, headers: &HeaderMap) -> Result<Audience, ApiError> {
+    let Some(reports) = state.reports.clone() else { return Ok(Audience::public()) };
+    let headers = headers.clone();
+    let caller = blocking(move || caller(&reports, &headers, Timestamp::now())).await??;
+    Ok(Audience::of(caller.as_ref().map(|c| &c.user)))
 }
 
 /// Like [`caller`], but a missing caller is 401.

@@ -4,8 +4,10 @@
 //! kind, its rows with their uncertainty (P(any), P(>= N), 5-50-95%
 //! quantiles) and the backtest skill the model was chosen on.
 //! `GET /api/v1/warnings[?open=true][&status=new][&area=ID]`: the
-//! early-warning queue, newest first. Burst counts under 5 community reports
-//! are not shown (they could identify who reported), as in exports.
+//! early-warning queue, newest first, as the caller may see it
+//! ([`vitalcore_app::disclosure::publish_warnings`]): staff see it whole;
+//! others get no notes and not who acted, and report bursts with their
+//! count published as in exports, without the control limit.
 //! `POST /api/v1/warnings/{id}/status` with `{"status": "acknowledged"}` or
 //! `{"status": "closed"}`, and optionally `"note": "..."` (what was checked
 //! or decided): an admin, analyst or responder moves a warning on; the
@@ -21,13 +23,9 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use vitalcore_app::disclosure::{Audience, publish_warning, publish_warnings};
 use vitalcore_security::auth::{Role, User};
-use vitalcore_store::forecasts::{
-    EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
-};
-
-/// Community-report counts below this are not published.
-const SUPPRESS_BELOW: f64 = 5.0;
+use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningStatus, clean_note};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForecastQuery {
@@ -117,23 +115,13 @@ pub async fn forecasts(
     })))
 }
 
-fn warning_json(w: &EarlyWarning) -> Value {
-    let mut v = serde_json::to_value(w).unwrap_or(Value::Null);
-    if w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW {
-        v["value"] = Value::Null;
-        v["value_suppressed"] = Value::Bool(true);
-        v["reason"] = json!(format!(
-            "community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"
-        ));
-    }
-    v
-}
-
 pub async fn warnings(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Query(q): Query<WarningQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let store = store(&state)?;
+    let audience = crate::auth::audience(&state, &headers).await?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             WarningStatus::parse(s)
@@ -143,7 +131,7 @@ pub async fn warnings(
     };
     let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
     let list = blocking(move || store.warnings(&filter)).await?;
-    Ok(Json(json!({ "warnings": list.iter().map(warning_json).collect::<Vec<_>>() })))
+    Ok(Json(json!({ "warnings": publish_warnings(list, &audience) })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,9 +201,10 @@ pub async fn set_status(
         return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
     }
     let note = parsed.note;
+    let audience = Audience::of(Some(&caller.user));
     let warning = crate::auth::blocking(move || {
         move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now())
     })
     .await??;
-    Ok(Json(warning_json(&warning)))
+    Ok(Json(json!(publish_warning(warning, &audience))))
 }

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use vitalcore_app::access::{
     AccessError, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
 };
-use vitalcore_app::reports::{Reports, SubmitError, suppress_small_counts};
+use vitalcore_app::disclosure::{Audience, publish_metrics};
+use vitalcore_app::reports::{Reports, SubmitError};
 use vitalcore_framework::Month;
 use vitalcore_intake::sms::{self, InboundSms, SmsError};
-use vitalcore_intake::workflow::{Alert, Step, metrics, overdue_queue};
+use vitalcore_intake::workflow::{Alert, ResponseMetrics, Step, metrics, overdue_queue};
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 use vitalcore_security::auth::{Action, Resource, Role, authorize};
 use vitalcore_store::reports::ReportFilter;
@@ -380,7 +381,11 @@ pub struct MetricsQuery {
 }
 
 /// Alerts received in `from..=to` (months) and their response metrics.
-pub fn metrics_between(reports: &Reports, from: Option<Month>, to: Option<Month>) -> Result<Value, ApiError> {
+pub fn metrics_between(
+    reports: &Reports,
+    from: Option<Month>,
+    to: Option<Month>,
+) -> Result<Vec<ResponseMetrics>, ApiError> {
     let start = |m: Month| jiff::tz::TimeZone::UTC.to_timestamp(m.first_day().at(0, 0, 0, 0)).ok();
     let filter = ReportFilter {
         received_from: from.and_then(start),
@@ -392,7 +397,7 @@ pub fn metrics_between(reports: &Reports, from: Option<Month>, to: Option<Month>
     for r in &list {
         alerts.push(load_alert(&*reports.store, r)?);
     }
-    Ok(serde_json::to_value(metrics(&alerts)).unwrap_or(Value::Null))
+    Ok(metrics(&alerts))
 }
 
 fn month_param(raw: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
@@ -403,8 +408,8 @@ fn month_param(raw: &Option<String>, name: &str) -> Result<Option<Month>, ApiErr
 }
 
 /// `GET /api/v1/alerts/metrics?from=YYYY-MM&to=YYYY-MM`: per area and month,
-/// times to acknowledge and respond, share responded, share with feedback.
-/// Counts of 1-4 are suppressed for viewers.
+/// times to acknowledge and respond, share responded, share with feedback,
+/// as the caller may see them ([`vitalcore_app::disclosure::publish_metrics`]).
 pub async fn alert_metrics(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -416,10 +421,7 @@ pub async fn alert_metrics(
         let caller = require_caller(&reports, &headers, Timestamp::now())?;
         authorize(&caller.user, Action::ReadAggregates, Resource::Global)
             .map_err(|d| ApiError::forbidden(d.message))?;
-        let mut rows = metrics_between(&reports, from, to)?;
-        if caller.user.role == Role::Viewer {
-            suppress_small_counts(&mut rows, &["alerts", "unfounded", "acknowledged", "responded"]);
-        }
+        let rows = publish_metrics(metrics_between(&reports, from, to)?, &Audience::of(Some(&caller.user)));
         Ok(Json(json!({ "from": from, "to": to, "metrics": rows })))
     })
     .await?

@@ -117,6 +117,44 @@ fn community_reports_are_kept_apart_from_event_scores() {
     assert_eq!((row.events, row.reports, row.fatalities), (2, 1, 10));
 }
 
+/// A report from a new place, or from no unit at all, changes no number
+/// computed from event data: not the localities a unit is known to have
+/// (its pervasive score), not the profile's events, trend or sources, and
+/// not the unplaced events. Reports are counted in their own fields.
+#[test]
+fn a_community_report_moves_no_event_figure_and_is_counted_apart() {
+    let fw = Framework::built_in();
+    let events = sample(&fw);
+    let report = |id: &str, admin1: Option<&str>| {
+        let mut r = event(id, (2014, 1, 25), "Ouham", &format!("Hamlet {id}"), 0, 0, fw.tag_ucdp(3, 0));
+        r.provenance.source = Source::CommunityReport;
+        if admin1.is_none() {
+            (r.place.admin1, r.place.admin1_pcode) = (None, None);
+        }
+        r
+    };
+    let with: Vec<Event> = events.iter().cloned().chain([report("r1", Some("Ouham")), report("r2", None)]).collect();
+    let (before, after) = (assess(&events, &fw, &opts(Period::Month)), assess(&with, &fw, &opts(Period::Month)));
+    let find = |a: &vitalcore_proto::Assessment| {
+        a.rows.iter().find(|r| r.unit_id == "CF5" && r.period == "2014-01" && r.category == "personal").unwrap().clone()
+    };
+    let (b, a) = (find(&before), find(&after));
+    assert_eq!((a.reports, b.reports), (1, 0));
+    assert_eq!((a.pervasive, a.components.localities_known), (b.pervasive, b.components.localities_known));
+    assert_eq!((after.unplaced_events, after.unplaced_reports), (before.unplaced_events, 1));
+    let (pb, pa) = (
+        profile(&events, &fw, &opts(Period::Month), "CF5").unwrap(),
+        profile(&with, &fw, &opts(Period::Month), "CF5").unwrap(),
+    );
+    assert_eq!((pa.events, pa.reports, &pa.sources), (pb.events, 1, &pb.sources));
+    let trend = |p: &vitalcore_proto::AreaProfile| {
+        let d = p.dimensions.iter().find(|d| d.category == "personal").unwrap();
+        d.trend.iter().map(|t| (t.events, t.reports)).collect::<Vec<_>>()
+    };
+    assert_eq!(trend(&pb), [(2, 0), (1, 0), (0, 0)]);
+    assert_eq!(trend(&pa), [(2, 1), (1, 0), (0, 0)]);
+}
+
 #[test]
 fn profile_finds_an_area_by_name_or_pcode_with_a_zero_filled_trend() {
     let fw = Framework::built_in();

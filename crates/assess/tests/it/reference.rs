@@ -37,7 +37,7 @@ struct CellKey {
 pub fn assess<'a>(events: impl IntoIterator<Item = &'a Event>, fw: &Framework, opts: &AssessOptions) -> Assessment {
     let mut cells: HashMap<CellKey, Cell> = HashMap::new();
     let mut known_localities: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut unplaced = 0u64;
+    let (mut unplaced, mut unplaced_reports) = (0u64, 0u64);
     let order: BTreeMap<&str, usize> =
         fw.dimension_ids().chain(fw.theme_ids()).enumerate().map(|(i, id)| (id, i)).collect();
     for event in events {
@@ -45,12 +45,17 @@ pub fn assess<'a>(events: impl IntoIterator<Item = &'a Event>, fw: &Framework, o
         if month < opts.from || month > opts.to {
             continue;
         }
+        let report = event.provenance.source == Source::CommunityReport;
         let Some((unit_id, unit_name)) = unit_of(event, opts.unit) else {
-            unplaced += 1;
+            if report {
+                unplaced_reports += 1
+            } else {
+                unplaced += 1
+            }
             continue;
         };
         let locality = locality_of(event);
-        if let Some(l) = &locality {
+        if let Some(l) = locality.as_ref().filter(|_| !report) {
             known_localities.entry(unit_id.clone()).or_default().insert(l.clone());
         }
         let span = opts.period.span_of(month, opts.from, opts.to);
@@ -101,6 +106,7 @@ pub fn assess<'a>(events: impl IntoIterator<Item = &'a Event>, fw: &Framework, o
         period: format!("{:?}", opts.period).to_lowercase(),
         rows,
         unplaced_events: unplaced,
+        unplaced_reports,
     }
 }
 
@@ -186,6 +192,8 @@ pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &s
         if entry.category_kind == "dimension" { dimensions.push(entry) } else { themes.push(entry) }
     }
     let in_range: Vec<&&Event> = mine.iter().filter(|e| (opts.from..=opts.to).contains(&Month::of(e.date))).collect();
+    let (reports, in_range): (Vec<&&Event>, Vec<&&Event>) =
+        in_range.into_iter().partition(|e| e.provenance.source == Source::CommunityReport);
     let mut sources: BTreeMap<String, u64> = BTreeMap::new();
     for e in &in_range {
         *sources.entry(e.provenance.source.to_string()).or_default() += 1;
@@ -199,6 +207,7 @@ pub fn profile(events: &[Event], fw: &Framework, opts: &AssessOptions, query: &s
         events: in_range.len() as u64,
         fatalities: in_range.iter().map(|e| e.fatalities as u64).sum(),
         civilian_fatalities: in_range.iter().map(|e| e.civilian_fatalities.unwrap_or(0) as u64).sum(),
+        reports: reports.len() as u64,
         dimensions,
         themes,
         sources: sources.into_iter().collect(),
@@ -218,10 +227,17 @@ fn monthly_trends(events: &[&Event], from: Month, to: Month) -> BTreeMap<String,
         let i = (month.index() - from.index()) as usize;
         for category in e.tags.dimensions.iter().chain(&e.tags.themes) {
             let series = out.entry(category.clone()).or_insert_with(|| {
-                months.iter().map(|m| TrendPoint { month: m.to_string(), events: 0, fatalities: 0 }).collect()
+                months
+                    .iter()
+                    .map(|m| TrendPoint { month: m.to_string(), events: 0, fatalities: 0, reports: 0 })
+                    .collect()
             });
-            series[i].events += 1;
-            series[i].fatalities += e.fatalities as u64;
+            if e.provenance.source == Source::CommunityReport {
+                series[i].reports += 1;
+            } else {
+                series[i].events += 1;
+                series[i].fatalities += e.fatalities as u64;
+            }
         }
     }
     out

@@ -5,7 +5,8 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use vitalcore_app::analysis::{Range, load, published_count};
+use vitalcore_app::analysis::{Range, load};
+use vitalcore_app::disclosure::{Audience, publish_assessment};
 use vitalcore_assess::{Period, assess};
 use vitalcore_framework::{Month, UnitKind};
 
@@ -44,8 +45,9 @@ pub struct Args {
     /// Write to this file instead of standard output
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Show community-report counts from 1 to N-1 as "<N" (0 = exact counts).
-    /// Exports for publication use 5 by default.
+    /// Publish community-report counts: 1 to N-1 as "<N", others rounded to
+    /// 5, "np" over periods that are not a calendar month, quarter or year
+    /// (0 = exact counts). Exports for publication use 5 by default.
     #[arg(long, default_value_t = 0)]
     pub suppress_below: u64,
 }
@@ -64,19 +66,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             result.unplaced_events, opts.unit
         ));
     }
+    // Community-report counts as the rule publishes them (exact with --suppress-below 0).
+    let result = publish_assessment(result, &Audience::export(args.suppress_below));
     let text = match args.format {
-        Format::Json => {
-            let mut value = serde_json::to_value(&result)?;
-            if let Some(rows) = value["rows"].as_array_mut() {
-                for (row, r) in rows.iter_mut().zip(&result.rows) {
-                    if published_count(r.reports, args.suppress_below).is_none() {
-                        row["reports"] = serde_json::Value::Null;
-                        row["reports_suppressed"] = serde_json::Value::Bool(true);
-                    }
-                }
-            }
-            serde_json::to_string_pretty(&value)? + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&result)? + "\n",
         Format::Csv | Format::Table | Format::Hxl => {
             let mut t = Table::new(&[
                 ("unit_id", "#adm1+code"),
@@ -103,8 +96,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     r.events.to_string(),
                     r.fatalities.to_string(),
                     r.civilian_fatalities.to_string(),
-                    published_count(r.reports, args.suppress_below)
-                        .map_or_else(|| format!("<{}", args.suppress_below), |n| n.to_string()),
+                    r.reports.to_string(),
                     format!("{:.2}", r.critical),
                     format!("{:.2}", r.pervasive),
                     r.band.clone(),

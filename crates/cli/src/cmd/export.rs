@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vitalcore_app::analysis::load;
+use vitalcore_app::disclosure::publish_summaries;
 use vitalcore_assess::{AssessOptions, Period, assess, summaries};
 
 #[derive(clap::Args)]
@@ -25,8 +26,9 @@ pub struct Args {
     /// Write to this file instead of standard output
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Community-report counts from 1 to N-1 are published as "<N"
-    /// (they could identify who reported); 0 publishes exact counts.
+    /// Community-report counts from 1 to N-1 are published as "<N" (they
+    /// could identify who reported), others rounded to 5, over calendar
+    /// months, quarters and years only ("np" otherwise); 0 publishes exact counts.
     #[arg(long, default_value_t = 5)]
     pub suppress_below: u64,
 }
@@ -67,8 +69,10 @@ fn geojson(range: &RangeArgs, global: &Global) -> Result<Value> {
         vitalcore_framework::UnitKind::Country => 0,
         _ => 1,
     };
-    let totals: BTreeMap<String, _> =
-        summaries(&events, &framework, &opts, level).into_iter().map(|s| (s.unit_id.clone(), s)).collect();
+    let totals: BTreeMap<String, _> = publish_summaries(summaries(&events, &framework, &opts, level))
+        .into_iter()
+        .map(|s| (s.unit_id.clone(), s))
+        .collect();
     let mut features = Vec::new();
     for area in store.areas()?.into_iter().filter(|a| a.level == level) {
         let Some(geometry) = area.geometry.as_deref().and_then(|g| serde_json::from_str::<Value>(g).ok()) else {

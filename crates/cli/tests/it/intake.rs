@@ -4,6 +4,8 @@
 //! and its audit log. Bad input gets a 4xx with its reason and stores nothing.
 
 use super::Server;
+
+mod disclosure;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -684,11 +686,11 @@ fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     assert_eq!(row["alerts"], 1);
     assert_eq!(row["responded"], 1);
     assert_eq!(row["share_with_feedback"], 1.0);
-    // A viewer sees the same figures with counts of 1-4 suppressed.
+    // A viewer sees the same figures with counts of 1-4 suppressed, and no share of them.
     let seen = get_auth(addr, &format!("/api/v1/alerts/metrics?from={month}&to={month}"), &viewer).json();
     let row = seen["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
     assert_eq!(row["alerts"], serde_json::Value::Null);
-    assert_eq!(row["suppressed"], true);
+    assert_eq!(row["share_with_feedback"], serde_json::Value::Null);
     assert_eq!(get_auth(addr, "/api/v1/alerts", &viewer).status, 403, "a viewer does not read the alert queue");
     let logout =
         http(addr, "POST", "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes());
@@ -734,17 +736,21 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
         .clone();
     assert_eq!(row["reports"], 3, "the operator's CLI shows the count");
     let server = site.serve(&[]);
-    let r = http(&server.addr, "GET", "/api/v1/assessment?period=all", &[], b"");
-    let published = r.json();
-    let row = published["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["unit_id"] == "CF32" && r["category"] == "economic")
-        .unwrap()
-        .clone();
+    let economic = |path: &str| {
+        let published = http(&server.addr, "GET", path, &[], b"").json();
+        assert_eq!(published["disclosure"]["audience"], "public", "{path}");
+        published["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["unit_id"] == "CF32" && r["category"] == "economic")
+            .unwrap()
+            .clone()
+    };
+    let row = economic("/api/v1/assessment?from=2020-06&to=2020-06");
     assert_eq!(row["reports"], serde_json::Value::Null, "3 reports is below 5: suppressed");
-    assert_eq!(row["reports_suppressed"], true);
+    let row = economic("/api/v1/assessment?period=all");
+    assert_eq!(row["reports"], serde_json::Value::Null, "the whole range is not a publication period");
     assert_eq!(row["events"], serde_json::json!(row["events"].as_u64().unwrap()), "event counts are not affected");
 }
 

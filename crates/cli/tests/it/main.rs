@@ -395,9 +395,18 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     // Two reports; the classifier may read one of them into a further dimension.
     assert!(exact.contains(&"2".to_string()), "{exact:?}");
     assert!(exact.iter().all(|v| v == "1" || v == "2"), "{exact:?}");
-    let (published, _) = ok(vitalcore(&db, &["export", "--format", "csv", "--period", "all"]));
+    let (published, _) = ok(vitalcore(&db, &["export", "--format", "csv", "--from", "2020-06", "--to", "2020-06"]));
     let shown = reports_col(&published);
     assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "{shown:?}");
+    // Over the whole range (1989-2020, not a calendar month, quarter or
+    // year) report counts are not published: windows cannot be differenced.
+    let (published, _) = ok(vitalcore(&db, &["export", "--format", "csv", "--period", "all"]));
+    let shown = reports_col(&published);
+    assert!(!shown.is_empty() && shown.iter().all(|v| v == "np"), "{shown:?}");
+    let (year, _) =
+        ok(vitalcore(&db, &["export", "--format", "csv", "--from", "2020-01", "--to", "2020-12", "--period", "all"]));
+    let shown = reports_col(&year);
+    assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "a calendar year is published: {shown:?}");
 }
 mod corrections;
 mod warnings;
