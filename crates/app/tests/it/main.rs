@@ -3,6 +3,7 @@
 mod access;
 mod backends;
 mod pg;
+mod sms_once;
 
 use jiff::Timestamp;
 use vitalcore_intake::{CategoryMap, ContactKey, Intake};
