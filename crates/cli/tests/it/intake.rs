@@ -114,6 +114,19 @@ impl Site {
         cmd.output().expect("the binary runs")
     }
 
+    /// Runs a command that must end at once (a refusal); one still running
+    /// after 20 s (a server the old code started) is killed, so the test
+    /// fails instead of waiting for ever.
+    fn run_briefly(&self, args: &[&str]) -> Output {
+        let mut child = self.cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait_with_output().unwrap()
+    }
+
     /// A config file readable by its owner only, as one holding secrets must be.
     fn config(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
@@ -464,7 +477,9 @@ fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies(
         "vitalcore.toml",
         &format!("[webhooks]\ntwilio_auth_token = \"{TWILIO_TOKEN}\"\nrapidpro_secret = \"{RAPIDPRO_SECRET}\"\n"),
     );
-    let server = site.serve(&["--config", config.to_str().unwrap()]);
+    let (server, said) = site.serve_saying(&["--config", config.to_str().unwrap()], &[]);
+    let from_file = format!("secret from the config file {}", config.display());
+    assert_eq!(said.matches(&from_file).count(), 2, "both SMS channels open, secrets from the file:\n{said}");
     let addr = &server.addr;
     let url = format!("http://{addr}/sms/twilio");
     let form = "application/x-www-form-urlencoded";
@@ -542,16 +557,6 @@ fn sms_webhooks_refuse_every_request_until_a_secret_is_configured_and_say_so_at_
     let site = Site::new();
     let admin = site.token("admin1");
     let (server, said) = site.serve_saying(&[], &[]);
-    for line in [
-        "web form (/report): open",
-        "partner API (/api/v1/reports): token required",
-        "SMS Twilio (/sms/twilio): closed (no auth token configured",
-        "SMS RapidPro (/sms/rapidpro): closed (no shared secret configured",
-        "VITALCORE_TWILIO_AUTH_TOKEN",
-        "VITALCORE_RAPIDPRO_SECRET",
-    ] {
-        assert!(said.contains(line), "`{line}` not in the start-up message:\n{said}");
-    }
     let addr = &server.addr;
     let forged = [("From", "+23670000666"), ("Body", "Fake: attack in Bouca, call me"), ("MessageSid", "SM1")];
     let signature = twilio_signature(&format!("http://{addr}/sms/twilio"), &forged);
@@ -573,6 +578,16 @@ fn sms_webhooks_refuse_every_request_until_a_secret_is_configured_and_say_so_at_
     let r = http(addr, "POST", "/sms/rapidpro", &form, form_body);
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(stored_count(addr, &admin), 0, "nothing forged was stored");
+    for line in [
+        "web form (/report): open",
+        "partner API (/api/v1/reports): token required",
+        "SMS Twilio (/sms/twilio): closed (no auth token configured",
+        "SMS RapidPro (/sms/rapidpro): closed (no shared secret configured",
+        "VITALCORE_TWILIO_AUTH_TOKEN",
+        "VITALCORE_RAPIDPRO_SECRET",
+    ] {
+        assert!(said.contains(line), "`{line}` not in the start-up message:\n{said}");
+    }
 }
 
 /// With the auth token (here from the environment), only a request signed
@@ -585,15 +600,6 @@ fn twilio_needs_a_valid_signature_and_a_repeated_message_stores_no_second_report
     let admin = site.token("admin1");
     let public = "https://alerts.example.org";
     let (server, said) = site.serve_saying(&["--public-url", public], &[("VITALCORE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
-    assert!(
-        said.contains(
-            "SMS Twilio (/sms/twilio): open (X-Twilio-Signature required, checked for \
-             https://alerts.example.org/sms/twilio); secret from VITALCORE_TWILIO_AUTH_TOKEN"
-        ),
-        "{said}"
-    );
-    assert!(said.contains("SMS RapidPro (/sms/rapidpro): closed"), "{said}");
-    assert!(!said.contains(TWILIO_TOKEN), "the token is never printed");
     let addr = &server.addr;
     let pairs = [("From", "+23672000001"), ("Body", "Armed men burned the school in Bouca"), ("MessageSid", "SMa1")];
     let body = form_encode(&pairs);
@@ -632,27 +638,25 @@ fn twilio_needs_a_valid_signature_and_a_repeated_message_stores_no_second_report
     assert_eq!(stored_count(addr, &admin), 1, "a repeated MessageSid is not a second report");
     let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
     assert_eq!(stored["channel"]["gateway"], "twilio");
+    assert!(
+        said.contains(
+            "SMS Twilio (/sms/twilio): open (X-Twilio-Signature required, checked for \
+             https://alerts.example.org/sms/twilio); secret from VITALCORE_TWILIO_AUTH_TOKEN"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("SMS RapidPro (/sms/rapidpro): closed"), "{said}");
+    assert!(!said.contains(TWILIO_TOKEN), "the token is never printed");
 }
 
-/// RapidPro needs the shared secret from the config file in
+/// RapidPro needs the shared secret (here from the environment) in
 /// `Authorization: Token <secret>`; a repeated message id is answered with
 /// the first reference and stores nothing.
 #[test]
 fn rapidpro_needs_the_shared_secret_and_a_repeated_message_stores_no_second_report() {
     let site = Site::new();
     let admin = site.token("admin1");
-    let config = site.config("vitalcore.toml", &format!("[webhooks]\nrapidpro_secret = \"{RAPIDPRO_SECRET}\"\n"));
-    let (server, said) = site.serve_saying(&["--config", config.to_str().unwrap()], &[]);
-    assert!(
-        said.contains(&format!(
-            "SMS RapidPro (/sms/rapidpro): open (shared secret required as `Authorization: Token <secret>`); \
-             secret from the config file {}",
-            config.display()
-        )),
-        "{said}"
-    );
-    assert!(said.contains("SMS Twilio (/sms/twilio): closed"), "{said}");
-    assert!(!said.contains(RAPIDPRO_SECRET), "the secret is never printed");
+    let (server, said) = site.serve_saying(&[], &[("VITALCORE_RAPIDPRO_SECRET", RAPIDPRO_SECRET)]);
     let addr = &server.addr;
     let json =
         r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-7"}}"#;
@@ -688,6 +692,15 @@ fn rapidpro_needs_the_shared_secret_and_a_repeated_message_stores_no_second_repo
     let b = http(addr, "POST", "/sms/rapidpro", &form, body).json()["reference"].clone();
     assert!(a.as_str().unwrap().starts_with("VC-") && a == b, "{a} {b}");
     assert_eq!(stored_count(addr, &admin), 2, "one report per message");
+    assert!(
+        said.contains(
+            "SMS RapidPro (/sms/rapidpro): open (shared secret required as `Authorization: Token <secret>`); \
+             secret from VITALCORE_RAPIDPRO_SECRET"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("SMS Twilio (/sms/twilio): closed"), "{said}");
+    assert!(!said.contains(RAPIDPRO_SECRET), "the secret is never printed");
 }
 
 /// Secrets and reporters' contacts never go on the command line, where
@@ -697,7 +710,7 @@ fn rapidpro_needs_the_shared_secret_and_a_repeated_message_stores_no_second_repo
 #[test]
 fn secrets_and_contacts_are_refused_on_the_command_line_and_in_a_config_file_others_can_read() {
     let site = Site::new();
-    let flag = site.run(&["serve", "--addr", "127.0.0.1:0", "--twilio-auth-token", "12345"]);
+    let flag = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--twilio-auth-token", "12345"]);
     let said = String::from_utf8_lossy(&flag.stderr);
     assert!(!flag.status.success());
     assert!(said.contains("--twilio-auth-token is no longer accepted"), "{said}");
@@ -711,7 +724,7 @@ fn secrets_and_contacts_are_refused_on_the_command_line_and_in_a_config_file_oth
         let config = site.config("open.toml", &format!("[webhooks]\nrapidpro_secret = \"{RAPIDPRO_SECRET}\"\n"));
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let open = site.run(&["serve", "--addr", "127.0.0.1:0", "--config", config.to_str().unwrap()]);
+        let open = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--config", config.to_str().unwrap()]);
         let said = String::from_utf8_lossy(&open.stderr);
         assert!(!open.status.success());
         assert!(said.contains(&format!("chmod 600 {}", config.display())), "{said}");
@@ -724,7 +737,7 @@ fn secrets_and_contacts_are_refused_on_the_command_line_and_in_a_config_file_oth
     }
 
     let short = site.config("short.toml", "[webhooks]\nrapidpro_secret = \"abc\"\n");
-    let refused = site.run(&["serve", "--addr", "127.0.0.1:0", "--config", short.to_str().unwrap()]);
+    let refused = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--config", short.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("at least 16"), "a guessable secret is refused");
 
     let contact = site.run(&["report", "submit", "--text", "Shots at night", "--contact", "+236 72 00 00 01"]);
