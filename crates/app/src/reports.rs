@@ -4,7 +4,7 @@
 //! assessment. What of them is published is decided in [`crate::disclosure`].
 
 use jiff::Timestamp;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -26,8 +26,13 @@ use vitalcore_store::reports::{ReportFilter, ReportStore};
 pub struct IntakeConfig {
     /// Refuse anonymous submissions through the web form.
     pub require_login: bool,
-    /// Twilio account auth token: when set, `/sms/twilio` checks `X-Twilio-Signature`.
-    pub twilio_auth_token: Option<String>,
+    /// Twilio account auth token. Without one `/sms/twilio` is closed (every
+    /// request is refused); with one, a request must carry a matching
+    /// `X-Twilio-Signature`.
+    pub twilio_auth_token: Option<SecretString>,
+    /// The secret RapidPro/TextIt sends as `Authorization: Token <secret>`.
+    /// Without one `/sms/rapidpro` is closed (every request is refused).
+    pub rapidpro_secret: Option<SecretString>,
     /// The server's public base URL (`https://alerts.example.org`), as Twilio
     /// signs it; default `http://<Host header>`.
     pub public_url: Option<String>,
@@ -42,12 +47,38 @@ impl Default for IntakeConfig {
         IntakeConfig {
             require_login: false,
             twilio_auth_token: None,
+            rapidpro_secret: None,
             public_url: None,
             session_hours: 12,
             max_api_body: 64 * 1024,
         }
     }
 }
+
+/// One intake channel as the server takes it: open, or closed and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelStatus {
+    /// `SMS Twilio`, `web form`, ...
+    pub name: &'static str,
+    /// The route it is reached at.
+    pub route: &'static str,
+    /// Whether a request can store a report through it at all.
+    pub open: bool,
+    /// `open (...)`, `closed (...)` or `token required`: what a person reads.
+    pub state: String,
+}
+
+impl std::fmt::Display for ChannelStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.name, self.route, self.state)
+    }
+}
+
+/// How to give the server an SMS secret, for messages.
+pub const TWILIO_TOKEN_HOW: &str =
+    "set twilio_auth_token under [webhooks] in the --config file, or VITALCORE_TWILIO_AUTH_TOKEN";
+pub const RAPIDPRO_SECRET_HOW: &str =
+    "set rapidpro_secret under [webhooks] in the --config file, or VITALCORE_RAPIDPRO_SECRET";
 
 #[derive(Debug, Error)]
 pub enum SubmitError {
@@ -296,12 +327,62 @@ impl Reports {
         FieldError::new("contact", "invalid.no_key", vec![])
     }
 
+    /// Every intake channel and whether it is open, for the start-up message.
+    pub fn channels(&self) -> Vec<ChannelStatus> {
+        let c = &self.config;
+        let sms = |name, route, secret: &Option<SecretString>, how_open: String, how_to_open: &str| {
+            let (open, state) = match (secret, self.key_configured) {
+                (None, _) => (false, format!("closed (no {} configured: {how_to_open})", secret_name(name))),
+                (Some(_), false) => {
+                    (false, "closed (no contact key to seal the sender's number: pass --key-file FILE)".to_string())
+                }
+                (Some(_), true) => (true, format!("open ({how_open})")),
+            };
+            ChannelStatus { name, route, open, state }
+        };
+        let signed_url = match &c.public_url {
+            Some(u) => format!("{}/sms/twilio", u.trim_end_matches('/')),
+            None => "http://<Host header>/sms/twilio; set public_url if Twilio calls an https address".to_string(),
+        };
+        vec![
+            ChannelStatus {
+                name: "web form",
+                route: "/report",
+                open: true,
+                state: if c.require_login { "open to signed-in users only" } else { "open" }.to_string(),
+            },
+            ChannelStatus { name: "partner API", route: "/api/v1/reports", open: true, state: "token required".into() },
+            sms(
+                "SMS Twilio",
+                "/sms/twilio",
+                &c.twilio_auth_token,
+                format!("X-Twilio-Signature required, checked for {signed_url}"),
+                TWILIO_TOKEN_HOW,
+            ),
+            sms(
+                "SMS RapidPro",
+                "/sms/rapidpro",
+                &c.rapidpro_secret,
+                "shared secret required as `Authorization: Token <secret>`".to_string(),
+                RAPIDPRO_SECRET_HOW,
+            ),
+        ]
+    }
+
     /// Validates, reads, places, links and stores a draft; returns the
     /// stored report. Nothing is stored when the draft is invalid.
+    ///
+    /// An SMS is stored once per gateway message id (its `source_id`): when
+    /// the gateway delivers the same message again (a retry, or a replayed
+    /// request) the report stored the first time is returned and nothing
+    /// new is stored, also when two deliveries race.
     pub fn submit(&self, draft: &ReportDraft, channel: Channel, now: Timestamp) -> Result<Report, SubmitError> {
         let has_contact = draft.contact.as_ref().is_some_and(|c| !c.expose_secret().trim().is_empty());
         if has_contact && !self.key_configured {
             return Err(InvalidReport { errors: vec![Reports::no_key_error()] }.into());
+        }
+        if let Some(first) = self.stored_sms(draft, &channel)? {
+            return Ok(first);
         }
         let mut report = self.intake.accept(draft, channel, now)?;
         let candidate = Candidate::of(&report);
@@ -316,7 +397,14 @@ impl Reports {
         loop {
             match self.store.insert_report(&report) {
                 Ok(()) => break,
-                Err(StoreError::Conflict(_)) if attempts < 5 => {
+                Err(StoreError::Conflict(why)) => {
+                    if let Some(first) = self.stored_sms(draft, &report.channel)? {
+                        // Another delivery of the same message won the race.
+                        return Ok(first);
+                    }
+                    if attempts == 5 {
+                        return Err(StoreError::Conflict(why).into());
+                    }
                     attempts += 1;
                     let fresh = self.intake.accept(draft, report.channel.clone(), now)?;
                     report.reference = fresh.reference;
@@ -338,6 +426,13 @@ impl Reports {
         }
         self.recent.lock().unwrap_or_else(|p| p.into_inner()).push(Candidate::of(&report));
         Ok(report)
+    }
+
+    /// The report already stored for an SMS with a gateway message id.
+    fn stored_sms(&self, draft: &ReportDraft, channel: &Channel) -> Result<Option<Report>, StoreError> {
+        let Channel::Sms { gateway } = channel else { return Ok(None) };
+        let Some(id) = draft.source_id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else { return Ok(None) };
+        self.store.sms_report(gateway, id)
     }
 
     /// Links likely duplicates for a batch about to be stored, in time
@@ -392,6 +487,10 @@ pub fn link_rows(
         by_report.entry(on).or_default().push(link);
     }
     by_report.into_iter().collect()
+}
+
+fn secret_name(channel: &str) -> &'static str {
+    if channel.contains("Twilio") { "auth token" } else { "shared secret" }
 }
 
 /// Community reports as events for the assessment and area profiles, with
@@ -543,5 +642,32 @@ mod tests {
         report.place.area_pcode = Some("CF99".into());
         let events = community_events(&[report], &areas);
         assert_eq!(events[0].place.admin1_pcode.as_deref(), Some("CF99"));
+    }
+
+    #[test]
+    fn sms_channels_are_closed_without_their_secret_or_the_contact_key() {
+        let status = |r: &Reports, name: &str| r.channels().into_iter().find(|c| c.name == name).unwrap();
+        let closed = reports(Arc::new(MemoryStore::new()), true);
+        for name in ["SMS Twilio", "SMS RapidPro"] {
+            assert!(!status(&closed, name).open, "{}", status(&closed, name));
+        }
+        assert!(status(&closed, "SMS Twilio").to_string().contains("VITALCORE_TWILIO_AUTH_TOKEN"));
+        assert!(status(&closed, "SMS RapidPro").to_string().contains("no shared secret configured"));
+        assert_eq!(status(&closed, "web form").state, "open");
+        assert_eq!(status(&closed, "partner API").state, "token required");
+        let mut open = reports(Arc::new(MemoryStore::new()), true);
+        open.config.twilio_auth_token = Some("t".to_string().into());
+        open.config.rapidpro_secret = Some("s".repeat(16).into());
+        open.config.public_url = Some("https://alerts.example.org/".into());
+        assert!(status(&open, "SMS RapidPro").open);
+        assert_eq!(
+            status(&open, "SMS Twilio").to_string(),
+            "SMS Twilio (/sms/twilio): open (X-Twilio-Signature required, checked for \
+             https://alerts.example.org/sms/twilio)"
+        );
+        let mut no_key = reports(Arc::new(MemoryStore::new()), false);
+        no_key.config = open.config.clone();
+        assert!(!status(&no_key, "SMS Twilio").open);
+        assert!(status(&no_key, "SMS RapidPro").state.contains("no contact key"));
     }
 }

@@ -2,6 +2,7 @@
 //! `cmd/<name>.rs`; this file only parses arguments and dispatches.
 
 mod cmd;
+mod config;
 mod context;
 mod output;
 mod progress;

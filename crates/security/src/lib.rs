@@ -5,7 +5,7 @@
 //!   operator's key; every opening yields an audit record.
 //! - [`auth`]: users and roles, argon2id passwords, session and API tokens,
 //!   the permission policy, CSRF tokens.
-//! - [`webhook`]: signatures of SMS gateway webhooks.
+//! - [`webhook`]: Twilio's webhook signatures and RapidPro's shared secret.
 //! - [`crockford`]: the base32 alphabet of references and pseudonyms.
 //!
 //! No I/O: callers pass bytes, keys and the current time in; storing users,

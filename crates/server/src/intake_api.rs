@@ -18,12 +18,13 @@ use vitalcore_app::access::{
     AccessError, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
 };
 use vitalcore_app::disclosure::{Audience, publish_metrics};
-use vitalcore_app::reports::{Reports, SubmitError};
+use vitalcore_app::reports::{RAPIDPRO_SECRET_HOW, Reports, SubmitError, TWILIO_TOKEN_HOW};
 use vitalcore_framework::Month;
 use vitalcore_intake::sms::{self, InboundSms, SmsError};
 use vitalcore_intake::workflow::{Alert, ResponseMetrics, Step, metrics, overdue_queue};
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
 use vitalcore_security::auth::{Action, Resource, Role, authorize};
+use vitalcore_security::webhook::shared_secret_matches;
 use vitalcore_store::reports::ReportFilter;
 
 /// The body, or a 4xx naming why it was refused (too large, unreadable).
@@ -458,23 +459,38 @@ fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Result<(Report, Strin
 }
 
 /// `POST /sms/twilio`: Twilio's inbound message webhook; answers TwiML with
-/// the reference in the reporter's language.
+/// the reference in the reporter's language. Closed unless the operator
+/// configured the account's auth token: every request is then refused (403)
+/// before its body is read as a message. With the token, a request must
+/// carry a matching `X-Twilio-Signature` (403 otherwise). A message whose
+/// `MessageSid` is already stored (Twilio retrying, or a replay) is answered
+/// with the first report's reference and stored again nowhere.
 pub async fn twilio(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let reports = reports(&state)?;
+    let Some(token) = reports.config.twilio_auth_token.clone() else {
+        return Err(ApiError::forbidden(format!(
+            "SMS through Twilio is closed on this server: no Twilio auth token is configured, so no request can be \
+             checked to come from Twilio ({TWILIO_TOKEN_HOW}); nothing was stored"
+        )));
+    };
     let body = body_or_reason(body, SMS_BODY_LIMIT)?;
-    if let Some(token) = &reports.config.twilio_auth_token {
-        let base = match &reports.config.public_url {
-            Some(u) => u.trim_end_matches('/').to_string(),
-            None => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")),
-        };
-        let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !sms::verify_twilio_signature(token, &format!("{base}/sms/twilio"), &body, signature) {
-            return Err(ApiError::forbidden("the X-Twilio-Signature does not match this request; nothing was stored"));
-        }
+    let base = match &reports.config.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")),
+    };
+    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !sms::verify_twilio_signature(token.expose_secret(), &format!("{base}/sms/twilio"), &body, signature) {
+        // A body that is not form data cannot be signed: say what is wrong with it.
+        sms::parse_form(&body).map_err(sms_error)?;
+        return Err(ApiError::forbidden(if signature.is_empty() {
+            "the request has no X-Twilio-Signature header; nothing was stored"
+        } else {
+            "the X-Twilio-Signature does not match this request; nothing was stored"
+        }));
     }
     let inbound = sms::parse_twilio(&body).map_err(sms_error)?;
     let outcome = blocking(move || take_sms(&reports, &inbound)).await??;
@@ -486,11 +502,30 @@ pub async fn twilio(
 
 /// `POST /sms/rapidpro`: RapidPro/TextIt (flow webhook JSON or external
 /// channel form); answers JSON with the reference and the reply text.
+/// Closed unless the operator configured a shared secret: every request is
+/// then refused (403). With it, a request must carry
+/// `Authorization: Token <secret>` (403 otherwise; compared in constant
+/// time). A message whose id is already stored is answered with the first
+/// report's reference and stored again nowhere.
 pub async fn rapidpro(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let reports = reports(&state)?;
+    let Some(secret) = reports.config.rapidpro_secret.clone() else {
+        return Err(ApiError::forbidden(format!(
+            "SMS through RapidPro is closed on this server: no shared secret is configured, so no request can be \
+             checked to come from RapidPro ({RAPIDPRO_SECRET_HOW}); nothing was stored"
+        )));
+    };
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if !shared_secret_matches(secret.expose_secret(), authorization) {
+        return Err(ApiError::forbidden(
+            "the request does not carry this server's RapidPro secret as `Authorization: Token <secret>`; \
+             nothing was stored",
+        ));
+    }
     let body = body_or_reason(body, SMS_BODY_LIMIT)?;
     let inbound = sms::parse_rapidpro(&body).map_err(sms_error)?;
     let outcome = blocking(move || take_sms(&reports, &inbound)).await??;

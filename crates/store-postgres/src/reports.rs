@@ -1,7 +1,8 @@
 //! Community reports, the alert step log, users, sessions, API tokens, the
 //! contact audit log, KoBo submission uuids and the SMS outbox:
 //! vitalcore-intake's [`ReportStore`] in PostgreSQL (schema
-//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`;
+//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`,
+//! SMS message ids stored once `0007_sms_message_ids.sql`;
 //! the same tables and encodings as the SQLite store).
 //!
 //! Every write is one transaction. Checks that guard a write lock what they
@@ -28,8 +29,8 @@ use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
 use vitalcore_store::report_codec::{
-    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record,
-    verification_from, verification_text,
+    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns,
+    sms_message_id, sms_repeat_conflict, step_record, verification_from, verification_text,
 };
 use vitalcore_store::reports::{ReportFilter, ReportStore, TagCorrection};
 
@@ -87,6 +88,19 @@ impl ReportStore for PostgresStore {
 
     fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
         self.report_read(|client| list_reports(client, filter))
+    }
+
+    fn sms_report(&self, gateway: &str, message_id: &str) -> Result<Option<Report>, StoreError> {
+        self.report_read(|client| {
+            // The partial unique index `reports_sms_message_id` answers this.
+            let sql = format!(
+                "SELECT {REPORT_COLUMNS} FROM reports WHERE channel = 'sms' AND channel_name = $1 AND source_id = $2"
+            );
+            let Some(row) = client.query_opt(&sql, &[&gateway, &message_id]).map_err(db)? else { return Ok(None) };
+            let (id, mut report) = read_report(&row)?;
+            report.duplicates = links_of(client, &[id])?.remove(&id).unwrap_or_default();
+            Ok(Some(report))
+        })
     }
 
     fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError> {
@@ -529,7 +543,12 @@ fn insert_prepared(
                 &r.tags.rule,
             ],
         )
-        .map_err(db)?;
+        .map_err(|e| match sms_message_id(r) {
+            // A reference already used is `DO NOTHING` above, so the one
+            // unique rule left to break is the SMS message id's (migration 7).
+            Some((gateway, id)) if is_unique_violation(&e) => sms_repeat_conflict(gateway, id),
+            _ => db(e),
+        })?;
     let Some(row) = row else {
         return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
     };

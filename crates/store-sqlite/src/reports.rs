@@ -1,7 +1,8 @@
 //! Community reports, the alert step log, users, sessions, API tokens, the
 //! contact audit log, KoBo submission uuids and the SMS outbox:
 //! vitalcore-intake's [`ReportStore`] in this database (schema
-//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`).
+//! `migrations/0002_reports.sql`, the outbox `0006_outbox_and_warning_notes.sql`,
+//! SMS message ids stored once `0007_sms_message_ids.sql`).
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction on the writer
 //! connection, so a check and the write it guards (the next step position, a
@@ -27,8 +28,8 @@ use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
 use vitalcore_store::report_codec::{
-    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns, step_record,
-    verification_from, verification_text,
+    channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns,
+    sms_message_id, sms_repeat_conflict, step_record, verification_from, verification_text,
 };
 use vitalcore_store::reports::{ReportFilter, ReportStore, TagCorrection};
 
@@ -39,6 +40,10 @@ mod outbox;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    e.sqlite_error().is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 impl SqliteStore {
@@ -81,6 +86,25 @@ impl ReportStore for SqliteStore {
 
     fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
         self.report_read(|conn| list_reports(conn, filter))
+    }
+
+    fn sms_report(&self, gateway: &str, message_id: &str) -> Result<Option<Report>, StoreError> {
+        self.report_read(|conn| {
+            // The partial unique index `reports_sms_message_id` answers this.
+            let sql = format!(
+                "SELECT {REPORT_COLUMNS} FROM reports WHERE channel = 'sms' AND channel_name = ?1 AND source_id = ?2"
+            );
+            let found = conn
+                .prepare_cached(&sql)
+                .map_err(db)?
+                .query_row([gateway, message_id], read_report)
+                .optional()
+                .map_err(db)?;
+            match found {
+                None => Ok(None),
+                Some(row) => row.and_then(|(id, report)| with_links(conn, id, report)).map(Some),
+            }
+        })
     }
 
     fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError> {
@@ -561,7 +585,12 @@ fn insert_many(tx: &Transaction<'_>, reports: &[Report], rows: &[ReportRow]) -> 
                 r.tags.severity,
                 r.tags.rule,
             ])
-            .map_err(db)?;
+            .map_err(|e| match sms_message_id(r) {
+                // A reference already used is `DO NOTHING` above, so the one
+                // unique rule left to break is the SMS message id's (migration 7).
+                Some((gateway, id)) if is_unique_violation(&e) => sms_repeat_conflict(gateway, id),
+                _ => db(e),
+            })?;
         if inserted == 0 {
             return Err(StoreError::Conflict(format!("reference {} is already used", r.reference)));
         }

@@ -67,6 +67,23 @@ pub fn channel_name(channel: &Channel) -> Option<&str> {
     }
 }
 
+/// The (gateway, message id) an SMS report is known by, when it has one: a
+/// store keeps each at most once (see [`crate::reports::ReportStore::sms_report`]).
+pub fn sms_message_id(report: &Report) -> Option<(&str, &str)> {
+    match (&report.channel, &report.source_id) {
+        (Channel::Sms { gateway }, Some(id)) => Some((gateway, id)),
+        _ => None,
+    }
+}
+
+/// The conflict when an SMS gateway's message id is already stored.
+pub fn sms_repeat_conflict(gateway: &str, message_id: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "the {gateway} message `{message_id}` is already stored as a report (a gateway delivers a message once; \
+         a repeat is the same message again)"
+    ))
+}
+
 pub fn channel_from(kind: &str, name: Option<String>) -> Option<Channel> {
     match (kind, name) {
         ("web_form", None) => Some(Channel::WebForm),

@@ -13,6 +13,12 @@
 //! - every contact read is in the audit log before the contact is shown
 //!   (`vitalcore_app::access::reveal_contact` does it in that order);
 //! - KoBo submission uuids per form, so a re-import adds nothing;
+//! - an SMS gateway's message id (Twilio `MessageSid`, RapidPro's message
+//!   id), kept as the report's `source_id`, is stored at most once per
+//!   gateway: a second report with channel `sms`, the same gateway and the
+//!   same source id is a [`StoreError::Conflict`], and
+//!   [`ReportStore::sms_report`] finds the first (a delivery repeated by the
+//!   gateway, or replayed, becomes no second report);
 //! - a step giving feedback by SMS is stored with the outbox message it
 //!   queues, in one transaction; outbox messages are never changed or
 //!   deleted, and their status history is append-only like alert steps (a
@@ -50,6 +56,9 @@ pub trait ReportStore: Send + Sync {
     fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError>;
     /// Reports matching the filter, oldest received first.
     fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError>;
+    /// The report stored for an SMS gateway's message: channel `sms` with
+    /// that `gateway` (`twilio`, `rapidpro`) and `message_id` as source id.
+    fn sms_report(&self, gateway: &str, message_id: &str) -> Result<Option<Report>, StoreError>;
     fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError>;
     /// Adds links (a link to a report already linked replaces the old score).
     fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError>;

@@ -5,6 +5,7 @@ mod backends;
 mod database;
 mod kobo;
 mod pg;
+mod sms_once;
 mod warnings;
 
 use jiff::Timestamp;

@@ -335,8 +335,8 @@ fn send(
     default_country_code: Option<String>,
     limit: Option<usize>,
 ) -> Result<()> {
-    let text =
-        std::fs::read_to_string(config).with_context(|| format!("cannot read the config file {}", config.display()))?;
+    // Refused when it holds the gateway's credentials and others may read it.
+    let text = crate::config::ConfigFile::read(config)?.text;
     let gateway = GatewayConfig::from_toml(&text)
         .with_context(|| format!("the config file {}", config.display()))?
         .ok_or_else(|| {

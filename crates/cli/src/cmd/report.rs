@@ -74,9 +74,46 @@ struct SubmitArgs {
     event_time: Option<String>,
     #[arg(long)]
     language: Option<String>,
-    /// How to reach the reporter (sealed with the key; needs --key-file)
+    /// Read how to reach the reporter (a phone number) from the first line of
+    /// standard input; sealed with the key (needs --key-file). Or set
+    /// VITALCORE_CONTACT.
     #[arg(long)]
+    contact_stdin: bool,
+    /// Refused: a contact on the command line is seen by every user (ps)
+    #[arg(long, hide = true)]
     contact: Option<String>,
+}
+
+/// The environment variable `report submit` reads a contact from.
+const CONTACT_ENV: &str = "VITALCORE_CONTACT";
+
+/// The reporter's contact: from standard input (`--contact-stdin`) or
+/// `VITALCORE_CONTACT`, never from the command line.
+fn read_contact(a: &SubmitArgs) -> Result<Option<secrecy::SecretString>> {
+    if a.contact.is_some() {
+        bail!(
+            "--contact is not accepted: a reporter's contact on the command line is seen by every user of this \
+             computer (ps) and kept in the shell history. Give it on standard input with --contact-stdin \
+             (e.g. `vitalcore report submit --text ... --contact-stdin < contact.txt`) or in the environment \
+             variable {CONTACT_ENV}"
+        );
+    }
+    let from_env = std::env::var(CONTACT_ENV).ok().filter(|c| !c.trim().is_empty());
+    match (a.contact_stdin, from_env) {
+        (true, Some(_)) => {
+            bail!("the contact is given twice (--contact-stdin and {CONTACT_ENV}): give it one way")
+        }
+        (false, env) => Ok(env.map(secrecy::SecretString::from)),
+        (true, None) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("cannot read the contact from standard input")?;
+            let line = line.trim();
+            if line.is_empty() {
+                bail!("--contact-stdin: standard input holds no contact (one line, e.g. +236 72 00 00 01)");
+            }
+            Ok(Some(secrecy::SecretString::from(line)))
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -120,9 +157,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 fn submit(a: SubmitArgs, global: &Global) -> Result<()> {
+    let contact = read_contact(&a)?;
     let (events, store) = global.open_stores()?;
     let reports = global.reports_service(&*events, store, IntakeConfig::default(), None)?;
-    if a.contact.is_some() && !reports.key_configured {
+    if contact.is_some() && !reports.key_configured {
         bail!(
             "a contact can only be stored encrypted, and no key is configured: create one with \
              `vitalcore users keygen --out FILE` and pass --key-file FILE (or set VITALCORE_KEY_FILE)"
@@ -138,7 +176,7 @@ fn submit(a: SubmitArgs, global: &Global) -> Result<()> {
         longitude: a.longitude,
         area_pcode: a.area,
         event_time: a.event_time,
-        contact: a.contact.map(secrecy::SecretString::from),
+        contact,
         ..ReportDraft::default()
     };
     let report = reports.submit(&draft, Channel::Cli, jiff::Timestamp::now())?;

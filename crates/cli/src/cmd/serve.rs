@@ -1,7 +1,8 @@
 //! `vitalcore serve`: the web application, JSON API and community intake.
 
+use crate::config::{TWILIO_TOKEN_ENV, Webhooks};
 use crate::context::Global;
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,10 +19,17 @@ pub struct Args {
     /// Refuse anonymous reports through the web form (staff and focal points log in)
     #[arg(long, env = "VITALCORE_REQUIRE_LOGIN")]
     pub require_login: bool,
-    /// Twilio auth token: inbound SMS webhooks must carry a matching X-Twilio-Signature
-    #[arg(long, env = "VITALCORE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    /// The config file (TOML) with the SMS webhooks' secrets: [webhooks]
+    /// twilio_auth_token, rapidpro_secret, public_url. Without a secret (here
+    /// or in VITALCORE_TWILIO_AUTH_TOKEN / VITALCORE_RAPIDPRO_SECRET) that SMS
+    /// channel is closed. A file holding secrets must be `chmod 600`.
+    #[arg(long, env = "VITALCORE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Refused: a secret on the command line is seen by every user (ps)
+    #[arg(long, hide = true)]
     pub twilio_auth_token: Option<String>,
-    /// The public base URL the server is reached at (https://...), as SMS gateways sign it
+    /// The public base URL the server is reached at (https://...), as SMS
+    /// gateways sign it (overrides [webhooks] public_url)
     #[arg(long, env = "VITALCORE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// A trained classifier model reading report text (default: the built-in lexicon)
@@ -41,6 +49,7 @@ impl Args {
         Args {
             addr,
             require_login: false,
+            config: None,
             twilio_auth_token: None,
             public_url: None,
             model: None,
@@ -51,12 +60,22 @@ impl Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    if args.twilio_auth_token.is_some() {
+        bail!(
+            "--twilio-auth-token is no longer accepted: on the command line the token is seen by every user of this \
+             computer (ps) and kept in the shell history (consider it exposed and rotate it in the Twilio console). \
+             Put it in the config file as `twilio_auth_token = \"...\"` under [webhooks] (chmod 600 the file) and \
+             pass --config FILE, or set the environment variable {TWILIO_TOKEN_ENV}"
+        );
+    }
+    let webhooks = Webhooks::load(args.config.as_deref())?;
     let framework = Arc::new(global.load_framework()?);
     let stores = global.open()?;
     let config = IntakeConfig {
         require_login: args.require_login,
-        twilio_auth_token: args.twilio_auth_token.clone(),
-        public_url: args.public_url.clone(),
+        twilio_auth_token: webhooks.twilio_auth_token.as_ref().map(|(t, _)| t.clone()),
+        rapidpro_secret: webhooks.rapidpro_secret.as_ref().map(|(s, _)| s.clone()),
+        public_url: args.public_url.clone().or(webhooks.public_url.clone()),
         max_api_body: args.max_body,
         ..IntakeConfig::default()
     };
@@ -71,6 +90,18 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         global.note(
             "No contact key: reports with a contact and SMS are refused. Make one with `vitalcore users keygen --out FILE` and pass --key-file FILE.",
         );
+    }
+    global.note("Intake channels:");
+    for channel in reports.channels() {
+        let origin = match channel.route {
+            "/sms/twilio" if channel.open => webhooks.twilio_auth_token.as_ref().map(|(_, o)| o),
+            "/sms/rapidpro" if channel.open => webhooks.rapidpro_secret.as_ref().map(|(_, o)| o),
+            _ => None,
+        };
+        match origin {
+            Some(origin) => global.note(format!("  {channel}; secret from {origin}")),
+            None => global.note(format!("  {channel}")),
+        }
     }
     let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
     serve(AppState::with_forecasts(state, stores.forecasts), args.addr, global)

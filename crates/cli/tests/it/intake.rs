@@ -1,6 +1,8 @@
 //! Community intake end to end over real HTTP against the running binary:
-//! the report form (CSRF), the partner API (tokens, roles), the Twilio
-//! webhook, KoBo import through the CLI, the alert workflow, contact reveal
+//! the report form (CSRF), the partner API (tokens, roles), the SMS
+//! webhooks (closed without their secrets, Twilio signatures, RapidPro's
+//! shared secret, a repeated message stored once), secrets and contacts kept
+//! off the command line, KoBo import through the CLI, the alert workflow, contact reveal
 //! and its audit log. Bad input gets a 4xx with its reason and stores nothing.
 
 use super::Server;
@@ -87,6 +89,71 @@ impl Site {
         args.extend(extra);
         Server::start(self.cmd(&args))
     }
+
+    /// `serve` (not quiet) with `extra` arguments and environment variables;
+    /// returns the server and what it wrote on stderr before listening.
+    fn serve_saying(&self, extra: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend(extra);
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = self.dir.path().join(format!("serve-{n}.log"));
+        let mut cmd = self.cmd(&args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stderr(std::fs::File::create(&log).unwrap());
+        let server = Server::start(cmd);
+        (server, std::fs::read_to_string(&log).unwrap())
+    }
+
+    /// Runs a command with environment variables set (secrets are passed so).
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.cmd(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("the binary runs")
+    }
+
+    /// Runs a command that must end at once (a refusal); one still running
+    /// after 20 s (a server the old code started) is killed, so the test
+    /// fails instead of waiting for ever.
+    fn run_briefly(&self, args: &[&str]) -> Output {
+        let mut child = self.cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait_with_output().unwrap()
+    }
+
+    /// A config file readable by its owner only, as one holding secrets must be.
+    fn config(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        make_private(&path);
+        path
+    }
+}
+
+#[cfg(unix)]
+fn make_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) {}
+
+const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
+const RAPIDPRO_SECRET: &str = "rapidpro-shared-secret-0123456789";
+
+/// The `X-Twilio-Signature` Twilio would send for `body` posted to `url`.
+fn twilio_signature(url: &str, pairs: &[(&str, &str)]) -> String {
+    let params: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    vitalcore_security::webhook::twilio_signature(TWILIO_TOKEN, url, &params)
 }
 
 pub(crate) struct Resp {
@@ -408,18 +475,32 @@ fn the_report_form_works_without_javascript_in_english_and_french_with_csrf() {
 fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies() {
     let site = Site::new();
     let admin = site.token("admin1");
-    let server = site.serve(&[]);
+    let config = site.config(
+        "vitalcore.toml",
+        &format!("[webhooks]\ntwilio_auth_token = \"{TWILIO_TOKEN}\"\nrapidpro_secret = \"{RAPIDPRO_SECRET}\"\n"),
+    );
+    let (server, said) = site.serve_saying(&["--config", config.to_str().unwrap()], &[]);
+    let from_file = format!("secret from the config file {}", config.display());
+    assert_eq!(said.matches(&from_file).count(), 2, "both SMS channels open, secrets from the file:\n{said}");
     let addr = &server.addr;
-    let post = |path: &str, ctype: &str, body: &[u8]| http(addr, "POST", path, &[("Content-Type", ctype)], body);
+    let url = format!("http://{addr}/sms/twilio");
     let form = "application/x-www-form-urlencoded";
+    let twilio = |pairs: &[(&str, &str)]| {
+        let signature = twilio_signature(&url, pairs);
+        let headers = [("Content-Type", form), ("X-Twilio-Signature", &signature)];
+        http(addr, "POST", "/sms/twilio", &headers, form_encode(pairs).as_bytes())
+    };
+    let token = format!("Token {RAPIDPRO_SECRET}");
+    let rapidpro = |ctype: &str, body: &[u8]| {
+        http(addr, "POST", "/sms/rapidpro", &[("Content-Type", ctype), ("Authorization", &token)], body)
+    };
 
-    let fr = form_encode(&[
+    let r = twilio(&[
         ("From", "+23672000001"),
         ("To", "+15005550006"),
         ("Body", "URGENT des hommes armés ont attaqué le village hier"),
         ("MessageSid", "SM0001"),
     ]);
-    let r = post("/sms/twilio", form, fr.as_bytes());
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.header_line("content-type").unwrap().contains("xml"));
     assert!(
@@ -435,51 +516,253 @@ fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies(
     assert_eq!(stored["has_contact"], true);
     assert!(stored["reporter_id"].as_str().unwrap().starts_with("r-"), "a pseudonym, not the number");
 
-    let en = form_encode(&[
+    let en = twilio(&[
         ("From", "+23672000002"),
         ("Body", "The well was poisoned and we need help please"),
         ("MessageSid", "SM0002"),
     ]);
-    assert!(post("/sms/twilio", form, en.as_bytes()).body.contains("Reference:"));
+    assert!(en.body.contains("Reference:"), "{}", en.body);
     let rapid =
         r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
-    let rp = post("/sms/rapidpro", "application/json", rapid.as_bytes());
+    let rp = rapidpro("application/json", rapid.as_bytes());
     assert_eq!(rp.status, 200, "{}", rp.body);
     assert!(rp.json()["reference"].as_str().unwrap().starts_with("VC-"));
 
     let before = stored_count(addr, &admin);
-    let bad_escape = post("/sms/twilio", form, b"From=%2B236&Body=%ZZ&MessageSid=SM9");
+    // Not form data: nothing to check a signature on, and the reason says why.
+    let bad_escape =
+        http(addr, "POST", "/sms/twilio", &[("Content-Type", form)], b"From=%2B236&Body=%ZZ&MessageSid=SM9");
     assert_eq!(bad_escape.status, 400, "{}", bad_escape.body);
     assert!(bad_escape.body.contains("percent"));
-    let no_from = post("/sms/twilio", form, b"Body=hello&MessageSid=SM9");
+    let no_from = twilio(&[("Body", "hello"), ("MessageSid", "SM9")]);
     assert_eq!(no_from.status, 422);
     assert!(no_from.body.contains("From"));
-    let huge = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(20 * 1024));
-    let too_large = post("/sms/twilio", form, huge.as_bytes());
+    let long = "a".repeat(20 * 1024);
+    let too_large = twilio(&[("From", "+236"), ("MessageSid", "SM9"), ("Body", &long)]);
     assert_eq!(too_large.status, 413, "{}", too_large.body);
     let enormous = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(200 * 1024));
-    assert_eq!(post("/sms/twilio", form, enormous.as_bytes()).status, 413);
-    assert_eq!(post("/sms/rapidpro", "application/json", b"{\"contact\": ").status, 400);
+    assert_eq!(http(addr, "POST", "/sms/twilio", &[("Content-Type", form)], enormous.as_bytes()).status, 413);
+    assert_eq!(rapidpro("application/json", b"{\"contact\": ").status, 400);
     // An empty message is answered (so the reporter learns why) but not stored.
-    let empty = post("/sms/twilio", form, b"From=%2B23672000009&Body=&MessageSid=SM10");
+    let empty = twilio(&[("From", "+23672000009"), ("Body", ""), ("MessageSid", "SM10")]);
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("empty"), "{}", empty.body);
     assert_eq!(stored_count(addr, &admin), before, "nothing partial was stored");
 }
 
+/// The attack of the issue: a forged webhook with a sender of the
+/// attacker's choosing. With no secret configured both SMS routes refuse
+/// every request, store nothing, and the start-up message says they are
+/// closed and how to open them.
 #[test]
-fn twilio_signature_is_checked_when_an_auth_token_is_configured() {
+fn sms_webhooks_refuse_every_request_until_a_secret_is_configured_and_say_so_at_start_up() {
     let site = Site::new();
-    let server = site.serve(&["--twilio-auth-token", "12345", "--public-url", "https://example.org"]);
-    let body = form_encode(&[("From", "+23672000001"), ("Body", "help"), ("MessageSid", "SM1")]);
-    let r = http(
-        &server.addr,
-        "POST",
-        "/sms/twilio",
-        &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "bm90LWl0")],
-        body.as_bytes(),
-    );
+    let admin = site.token("admin1");
+    let (server, said) = site.serve_saying(&[], &[]);
+    let addr = &server.addr;
+    let forged = [("From", "+23670000666"), ("Body", "Fake: attack in Bouca, call me"), ("MessageSid", "SM1")];
+    let signature = twilio_signature(&format!("http://{addr}/sms/twilio"), &forged);
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    for headers in [&form[..], &[form[0], ("X-Twilio-Signature", signature.as_str())][..]] {
+        let r = http(addr, "POST", "/sms/twilio", headers, form_encode(&forged).as_bytes());
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(r.body.contains("closed") && r.body.contains("nothing was stored"), "{}", r.body);
+    }
+    let json = r#"{"contact":{"urn":"tel:+23670000666"},"input":{"text":"Fake report","uuid":"u-1"}}"#;
+    for auth in [None, Some("Token anything-at-all-0123456789")] {
+        let mut headers = vec![("Content-Type", "application/json")];
+        headers.extend(auth.map(|a| ("Authorization", a)));
+        let r = http(addr, "POST", "/sms/rapidpro", &headers, json.as_bytes());
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(r.body.contains("closed"), "{}", r.body);
+    }
+    let form_body = b"from=%2B23670000666&text=Fake+report&id=7";
+    let r = http(addr, "POST", "/sms/rapidpro", &form, form_body);
     assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(stored_count(addr, &admin), 0, "nothing forged was stored");
+    for line in [
+        "web form (/report): open",
+        "partner API (/api/v1/reports): token required",
+        "SMS Twilio (/sms/twilio): closed (no auth token configured",
+        "SMS RapidPro (/sms/rapidpro): closed (no shared secret configured",
+        "VITALCORE_TWILIO_AUTH_TOKEN",
+        "VITALCORE_RAPIDPRO_SECRET",
+    ] {
+        assert!(said.contains(line), "`{line}` not in the start-up message:\n{said}");
+    }
+}
+
+/// With the auth token (here from the environment), only a request signed
+/// for this server's URL is taken; Twilio delivering the same message again
+/// (or anyone replaying the signed request) gets the same reference and no
+/// second report is stored.
+#[test]
+fn twilio_needs_a_valid_signature_and_a_repeated_message_stores_no_second_report() {
+    let site = Site::new();
+    let admin = site.token("admin1");
+    let public = "https://alerts.example.org";
+    let (server, said) = site.serve_saying(&["--public-url", public], &[("VITALCORE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
+    let addr = &server.addr;
+    let pairs = [("From", "+23672000001"), ("Body", "Armed men burned the school in Bouca"), ("MessageSid", "SMa1")];
+    let body = form_encode(&pairs);
+    let post = |signature: Option<&str>, body: &str| {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend(signature.map(|s| ("X-Twilio-Signature", s)));
+        http(addr, "POST", "/sms/twilio", &headers, body.as_bytes())
+    };
+    let good = twilio_signature(&format!("{public}/sms/twilio"), &pairs);
+    let other_url = twilio_signature(&format!("http://{addr}/sms/twilio"), &pairs);
+    let other_token = vitalcore_security::webhook::twilio_signature(
+        "another-account-token",
+        &format!("{public}/sms/twilio"),
+        &pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>(),
+    );
+    let other_sender = form_encode(&[pairs[0], pairs[1], ("MessageSid", "SMa2")]).replace("23672000001", "23670000666");
+    for (signature, body, why) in [
+        (None, body.as_str(), "no signature"),
+        (Some("bm90LWl0"), body.as_str(), "garbage"),
+        (Some(other_url.as_str()), body.as_str(), "signed for another URL"),
+        (Some(other_token.as_str()), body.as_str(), "signed with another token"),
+        (Some(good.as_str()), other_sender.as_str(), "the sender changed after signing"),
+    ] {
+        let r = post(signature, body);
+        assert_eq!(r.status, 403, "{why}: {}", r.body);
+        assert!(r.body.contains("X-Twilio-Signature"), "{why}: {}", r.body);
+    }
+    assert_eq!(stored_count(addr, &admin), 0);
+    let first = post(Some(&good), &body);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let at = first.body.find("VC-").unwrap();
+    let reference = first.body[at..at + 11].to_string();
+    let again = post(Some(&good), &body);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body, first.body, "the same receipt, with the same reference");
+    assert_eq!(stored_count(addr, &admin), 1, "a repeated MessageSid is not a second report");
+    let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
+    assert_eq!(stored["channel"]["gateway"], "twilio");
+    assert!(
+        said.contains(
+            "SMS Twilio (/sms/twilio): open (X-Twilio-Signature required, checked for \
+             https://alerts.example.org/sms/twilio); secret from VITALCORE_TWILIO_AUTH_TOKEN"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("SMS RapidPro (/sms/rapidpro): closed"), "{said}");
+    assert!(!said.contains(TWILIO_TOKEN), "the token is never printed");
+}
+
+/// RapidPro needs the shared secret (here from the environment) in
+/// `Authorization: Token <secret>`; a repeated message id is answered with
+/// the first reference and stores nothing.
+#[test]
+fn rapidpro_needs_the_shared_secret_and_a_repeated_message_stores_no_second_report() {
+    let site = Site::new();
+    let admin = site.token("admin1");
+    let (server, said) = site.serve_saying(&[], &[("VITALCORE_RAPIDPRO_SECRET", RAPIDPRO_SECRET)]);
+    let addr = &server.addr;
+    let json =
+        r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-7"}}"#;
+    let post = |auth: Option<&str>, body: &str| {
+        let mut headers = vec![("Content-Type", "application/json")];
+        headers.extend(auth.map(|a| ("Authorization", a)));
+        http(addr, "POST", "/sms/rapidpro", &headers, body.as_bytes())
+    };
+    let right = format!("Token {RAPIDPRO_SECRET}");
+    let wrong_scheme = format!("Bearer {RAPIDPRO_SECRET}");
+    let longer = format!("Token {RAPIDPRO_SECRET}x");
+    for auth in [
+        None,
+        Some("Token wrong-secret-0123456789"),
+        Some(wrong_scheme.as_str()),
+        Some(longer.as_str()),
+        Some("Token "),
+    ] {
+        let r = post(auth, json);
+        assert_eq!(r.status, 403, "{auth:?}: {}", r.body);
+        assert!(r.body.contains("Authorization: Token"), "{}", r.body);
+    }
+    assert_eq!(stored_count(addr, &admin), 0);
+    let first = post(Some(&right), json);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let reference = first.json()["reference"].as_str().unwrap().to_string();
+    let again = post(Some(&right), json);
+    assert_eq!((again.status, again.json()["reference"].as_str().unwrap()), (200, reference.as_str()));
+    // The external channel's form, with its own message id.
+    let form = [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", right.as_str())];
+    let body = b"from=%2B23672000004&text=Water+point+destroyed&id=4411";
+    let a = http(addr, "POST", "/sms/rapidpro", &form, body).json()["reference"].clone();
+    let b = http(addr, "POST", "/sms/rapidpro", &form, body).json()["reference"].clone();
+    assert!(a.as_str().unwrap().starts_with("VC-") && a == b, "{a} {b}");
+    assert_eq!(stored_count(addr, &admin), 2, "one report per message");
+    assert!(
+        said.contains(
+            "SMS RapidPro (/sms/rapidpro): open (shared secret required as `Authorization: Token <secret>`); \
+             secret from VITALCORE_RAPIDPRO_SECRET"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("SMS Twilio (/sms/twilio): closed"), "{said}");
+    assert!(!said.contains(RAPIDPRO_SECRET), "the secret is never printed");
+}
+
+/// Secrets and reporters' contacts never go on the command line, where
+/// every user of the computer sees them (`ps`): the old flags are refused
+/// with what to do instead, and a config file holding secrets that others
+/// can read is refused with the `chmod 600` that fixes it.
+#[test]
+fn secrets_and_contacts_are_refused_on_the_command_line_and_in_a_config_file_others_can_read() {
+    let site = Site::new();
+    let flag = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--twilio-auth-token", "12345"]);
+    let said = String::from_utf8_lossy(&flag.stderr);
+    assert!(!flag.status.success());
+    assert!(said.contains("--twilio-auth-token is no longer accepted"), "{said}");
+    assert!(
+        said.contains("[webhooks]") && said.contains("--config") && said.contains("VITALCORE_TWILIO_AUTH_TOKEN"),
+        "{said}"
+    );
+
+    #[cfg(unix)]
+    {
+        let config = site.config("open.toml", &format!("[webhooks]\nrapidpro_secret = \"{RAPIDPRO_SECRET}\"\n"));
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let open = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--config", config.to_str().unwrap()]);
+        let said = String::from_utf8_lossy(&open.stderr);
+        assert!(!open.status.success());
+        assert!(said.contains(&format!("chmod 600 {}", config.display())), "{said}");
+        assert!(said.contains("0644"), "{said}");
+        // Without a secret in it, a public file is fine (public_url only).
+        let public = site.dir.path().join("public.toml");
+        std::fs::write(&public, "[webhooks]\npublic_url = \"https://alerts.example.org\"\n").unwrap();
+        let (_server, said) = site.serve_saying(&["--config", public.to_str().unwrap()], &[]);
+        assert!(said.contains("SMS Twilio (/sms/twilio): closed"), "{said}");
+    }
+
+    let short = site.config("short.toml", "[webhooks]\nrapidpro_secret = \"abc\"\n");
+    let refused = site.run_briefly(&["serve", "--addr", "127.0.0.1:0", "--config", short.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("at least 16"), "a guessable secret is refused");
+
+    let contact = site.run(&["report", "submit", "--text", "Shots at night", "--contact", "+236 72 00 00 01"]);
+    let said = String::from_utf8_lossy(&contact.stderr);
+    assert!(!contact.status.success());
+    assert!(said.contains("--contact-stdin") && said.contains("VITALCORE_CONTACT"), "{said}");
+    let listed: serde_json::Value = serde_json::from_str(&site.ok(&["report", "list", "--format", "json"])).unwrap();
+    assert!(listed.as_array().unwrap().is_empty(), "nothing stored");
+
+    let by_stdin =
+        site.run_stdin(&["report", "submit", "--text", "Shots at night", "--contact-stdin"], "+236 72 00 00 01");
+    let by_env =
+        site.run_env(&["report", "submit", "--text", "Cattle stolen"], &[("VITALCORE_CONTACT", "72 00 00 02")]);
+    assert!(by_env.status.success(), "{}", String::from_utf8_lossy(&by_env.stderr));
+    let by_env = String::from_utf8_lossy(&by_env.stdout).trim().to_string();
+    for reference in [by_stdin.trim(), &by_env] {
+        let shown: serde_json::Value =
+            serde_json::from_str(&site.ok(&["report", "show", reference, "--format", "json"])).unwrap();
+        assert_eq!(shown["has_contact"], true, "{reference}");
+    }
+    let twice =
+        site.cmd(&["report", "submit", "--text", "x", "--contact-stdin"]).env("VITALCORE_CONTACT", "1").output();
+    assert!(String::from_utf8_lossy(&twice.unwrap().stderr).contains("given twice"));
 }
 
 #[test]
@@ -719,7 +1002,8 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
     let refused = Command::new(env!("CARGO_BIN_EXE_vitalcore"))
         .arg("--db")
         .arg(&site.db)
-        .args(["report", "submit", "--text", "x", "--contact", "+236"])
+        .args(["report", "submit", "--text", "x"])
+        .env("VITALCORE_CONTACT", "+236")
         .env_remove("VITALCORE_KEY_FILE")
         .output()
         .unwrap();
@@ -758,12 +1042,11 @@ fn community_reports_join_the_assessment_apart_from_events_and_small_counts_are_
 
 /// `report submit` as the CLI does it; returns the reference.
 fn submit(site: &Site, text: &str, language: &str, contact: Option<&str>) -> String {
-    let mut args =
-        vec!["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--language", language];
-    if let Some(c) = contact {
-        args.extend(["--contact", c]);
-    }
-    site.ok(&args).trim().to_string()
+    let args = ["report", "submit", "--text", text, "--area", "CF32", "--category", "attack", "--language", language];
+    let Some(c) = contact else { return site.ok(&args).trim().to_string() };
+    let out = site.run_env(&args, &[("VITALCORE_CONTACT", c)]);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// Takes an alert to unfounded, then records `message` as feedback by SMS.
@@ -1053,6 +1336,16 @@ fn the_outbox_is_sent_through_a_configured_gateway_only_and_its_answers_are_reco
         format!("[sms_gateway]\nkind = \"twilio\"\nurl = \"http://{addr}\"\naccount_sid = \"ACtest\"\nauth_token = \"s3cret\"\nfrom = \"+15005550006\"\n"),
     )
     .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let open =
+            site.run(&["feedback", "outbox", "send", "--config", config.to_str().unwrap(), "--as", "responder1"]);
+        assert!(String::from_utf8_lossy(&open.stderr).contains("chmod 600"), "the gateway's token is a secret too");
+        assert_eq!(status_of(&site, &first).0, "queued");
+    }
+    make_private(&config);
     let sent = site.ok(&["feedback", "outbox", "send", "--config", config.to_str().unwrap(), "--as", "responder1"]);
     assert!(sent.contains("1 sent, 1 failed through twilio"), "{sent}");
     let requests = gateway.join().unwrap();

@@ -71,3 +71,51 @@ mod on_postgres {
     vitalcore_store::report_conformance_tests!(crate::fresh());
     vitalcore_store::report_backend_tests!(pg_backend());
 }
+
+/// Migration 7 on a schema that holds one SMS message stored three times
+/// (before webhooks were authenticated, or a gateway repeating): every
+/// copy keeps its report, the first keeps the message id, each later one's
+/// source id names the first and itself; from then on the id is stored once.
+#[test]
+fn migration_7_keeps_repeated_sms_and_stores_message_ids_once_from_then_on() {
+    use vitalcore_intake::report::Reference;
+    use vitalcore_store::StoreError;
+    use vitalcore_store::reports::ReportFilter;
+    use vitalcore_store::testing::reports::sms_at;
+    let Some(schema) = Schema::new() else { return };
+    {
+        let store = schema.store();
+        for r in [
+            sms_at(1, "twilio", Some("SM1")),
+            sms_at(2, "twilio", Some("SM1-b")),
+            sms_at(3, "twilio", Some("SM1-c")),
+            sms_at(4, "rapidpro", Some("SM1")),
+            sms_at(5, "twilio", Some("SM2")),
+        ] {
+            store.insert_report(&r).unwrap();
+        }
+    }
+    // Back to version 6 as it was: no index, and the copies it allowed.
+    vitalcore_test_postgres::connect()
+        .batch_execute(&format!(
+            "SET search_path TO {0};
+             DROP INDEX reports_sms_message_id;
+             UPDATE reports SET source_id = 'SM1' WHERE source_id IN ('SM1-b', 'SM1-c');
+             DELETE FROM schema_migrations WHERE version >= 7;
+             RESET search_path;",
+            schema.name
+        ))
+        .unwrap();
+    let store = schema.store();
+    assert_eq!(store.schema_version().unwrap(), vitalcore_store_postgres::SCHEMA_VERSION);
+    let source = |n| store.report(&Reference::from_number(n)).unwrap().unwrap().source_id.unwrap();
+    let first = Reference::from_number(1);
+    assert_eq!(source(1), "SM1");
+    let stored_as = |n| Reference::from_number(n);
+    assert_eq!(source(2), format!("SM1 (repeat of {first}, stored as {})", stored_as(2)));
+    assert_eq!(source(3), format!("SM1 (repeat of {first}, stored as {})", stored_as(3)));
+    assert_eq!((source(4), source(5)), ("SM1".to_string(), "SM2".to_string()), "other ids are untouched");
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 5);
+    assert_eq!(store.sms_report("twilio", "SM1").unwrap().unwrap().reference, first);
+    assert!(matches!(store.insert_report(&sms_at(6, "twilio", Some("SM1"))), Err(StoreError::Conflict(_))));
+}

@@ -2,6 +2,7 @@
 //! checked against, and a store for tests.
 
 use crate::StoreError;
+use crate::report_codec::{sms_message_id, sms_repeat_conflict};
 use crate::reports::{ReportFilter, ReportStore, TagCorrection};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -64,8 +65,17 @@ impl ReportStore for MemoryStore {
         if inner.reports.contains_key(&report.reference) {
             return Err(StoreError::Conflict(format!("reference {} is already used", report.reference)));
         }
+        if let Some((gateway, id)) = sms_message_id(report)
+            && inner.reports.values().any(|r| sms_message_id(r) == Some((gateway, id)))
+        {
+            return Err(sms_repeat_conflict(gateway, id));
+        }
         inner.reports.insert(report.reference.clone(), report.clone());
         Ok(())
+    }
+
+    fn sms_report(&self, gateway: &str, message_id: &str) -> Result<Option<Report>, StoreError> {
+        Ok(self.lock().reports.values().find(|r| sms_message_id(r) == Some((gateway, message_id))).cloned())
     }
 
     fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {

@@ -51,6 +51,7 @@ macro_rules! report_conformance_tests {
                 sessions_are_found_by_hash_and_deleted,
                 api_tokens_are_found_by_hash_and_revoked_once,
                 kobo_uuids_are_remembered_per_form_idempotently,
+                an_sms_message_id_is_stored_once_per_gateway,
                 concurrent_writers_lose_nothing_and_race_fairly_on_steps,
                 a_step_and_the_message_it_queues_are_stored_together_or_not_at_all,
                 outbox_status_history_is_append_only_in_sequence,
@@ -463,6 +464,79 @@ pub fn kobo_uuids_are_remembered_per_form_idempotently(store: &dyn ReportStore) 
     assert_eq!(store.kobo_uuids("form-a").unwrap().len(), 50);
 }
 
+/// An SMS report with `message_id` as its source id, from `gateway`.
+pub fn sms_at(n: u32, gateway: &str, message_id: Option<&str>) -> Report {
+    let draft = ReportDraft {
+        text: format!("sms {n}"),
+        contact: Some(SecretString::from(format!("+2367200{n:04}"))),
+        source_id: message_id.map(str::to_string),
+        ..ReportDraft::default()
+    };
+    let channel = Channel::Sms { gateway: gateway.into() };
+    intake().accept_as(&draft, channel, ts("2024-05-01T10:00:00Z"), Reference::from_number(n)).unwrap()
+}
+
+/// A gateway's message id is kept once per gateway: a second report with it
+/// is a conflict and the first is found by it; another gateway, another
+/// channel and reports without an id are not affected; of writers racing
+/// with one id, exactly one wins.
+pub fn an_sms_message_id_is_stored_once_per_gateway(store: &dyn ReportStore) {
+    let first = sms_at(1, "twilio", Some("SM1"));
+    store.insert_report(&first).unwrap();
+    assert_eq!(store.sms_report("twilio", "SM1").unwrap(), Some(first.clone()));
+    let mut repeat = sms_at(2, "twilio", Some("SM1"));
+    repeat.text = "the same message id with another text".into();
+    let err = store.insert_report(&repeat).unwrap_err();
+    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("SM1")), "{err:?}");
+    assert_eq!(store.report(&repeat.reference).unwrap(), None);
+    assert_eq!(store.sms_report("twilio", "SM1").unwrap(), Some(first.clone()), "the first stays");
+    // The same id from another gateway, or as a partner's or a KoBo source id, is another message.
+    let other_gateway = sms_at(3, "rapidpro", Some("SM1"));
+    store.insert_report(&other_gateway).unwrap();
+    for (n, channel) in [(4, Channel::Api { partner: "ngo".into() }), (5, Channel::Kobo { form: "f".into() })] {
+        let draft = ReportDraft { text: "x".into(), source_id: Some("SM1".into()), ..ReportDraft::default() };
+        let r = intake().accept_as(&draft, channel, ts("2024-05-01T10:00:00Z"), Reference::from_number(n)).unwrap();
+        store.insert_report(&r).unwrap();
+    }
+    let again = intake()
+        .accept_as(
+            &ReportDraft { text: "y".into(), source_id: Some("SM1".into()), ..ReportDraft::default() },
+            Channel::Api { partner: "ngo".into() },
+            ts("2024-05-01T10:00:00Z"),
+            Reference::from_number(6),
+        )
+        .unwrap();
+    store.insert_report(&again).unwrap();
+    // Without a message id nothing is unique.
+    store.insert_report(&sms_at(7, "rapidpro", None)).unwrap();
+    store.insert_report(&sms_at(8, "rapidpro", None)).unwrap();
+    assert_eq!(store.sms_report("rapidpro", "SM1").unwrap(), Some(other_gateway));
+    assert_eq!(store.sms_report("twilio", "SM2").unwrap(), None);
+    assert_eq!(store.sms_report("ngo", "SM1").unwrap(), None, "only SMS reports are found");
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 7);
+    // Four deliveries of one message at once: one report.
+    const THREADS: u32 = 4;
+    let barrier = Barrier::new(THREADS as usize);
+    let outcomes: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let r = sms_at(100 + t, "twilio", Some("SM-race"));
+                    barrier.wait();
+                    store.insert_report(&r)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(()) | Err(StoreError::Conflict(_)))), "{outcomes:?}");
+    let winner = store.sms_report("twilio", "SM-race").unwrap().expect("one stored");
+    assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 8);
+    assert_eq!(store.report(&winner.reference).unwrap(), Some(winner));
+}
+
 /// Four threads insert reports at once (none lost), then race to append
 /// each position of one alert's log: exactly one wins each position.
 pub fn concurrent_writers_lose_nothing_and_race_fairly_on_steps(store: &dyn ReportStore) {
@@ -679,6 +753,9 @@ pub fn everything_survives_reopening(backend: &dyn Backend) {
         assert_eq!(store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap().partner, "p");
         assert_eq!(store.contact_reads(&reference).unwrap().len(), 1);
         assert_eq!(store.kobo_uuids("f").unwrap(), HashSet::from(["uuid-1".to_string()]));
+        // The SMS message id is still known, and still stored once.
+        assert_eq!(store.sms_report("twilio", "SM0f1e2d3c").unwrap(), Some(written.clone()));
+        assert!(matches!(store.insert_report(&full_report(2)), Err(StoreError::Conflict(_))));
         // And the next step position is still enforced.
         assert!(matches!(store.append_step(&step(&reference, 0, Step::Acknowledge)), Err(StoreError::Conflict(_))));
         assert!(matches!(
