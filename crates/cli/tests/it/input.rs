@@ -5,7 +5,8 @@
 //! another community's reference as an unknown one.
 
 use super::intake::{
-    PASSWORD, Site, form_encode, get_auth, hidden_csrf, http, import_fixture, kobo_fixture, post_json, stored_count,
+    PASSWORD, Site, TWILIO_TOKEN, form_encode, get_auth, hidden_csrf, http, import_fixture, kobo_fixture, post_json,
+    stored_count, twilio_signature,
 };
 use std::path::Path;
 
@@ -86,7 +87,7 @@ fn web_login(addr: &str, user: &str) -> (String, String) {
 fn control_characters_are_stripped_through_the_api_the_form_sms_and_kobo() {
     let site = Site::new();
     let (admin, analyst) = (site.token("admin1"), site.token("analyst1"));
-    let server = site.serve(&[]);
+    let (server, _) = site.serve_saying(&["--quiet"], &[("VITALCORE_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
     let addr = &server.addr;
     let nasty = "Armed\u{0} men\u{7} \u{1b}[31mburned\u{7f} \u{9b}houses\u{202e}kcab\u{202c} \u{2066}in\u{2069} Bouca\r\nlast night";
     let clean = "Armed men [31mburned houseskcab in Bouca\nlast night";
@@ -115,8 +116,10 @@ fn control_characters_are_stripped_through_the_api_the_form_sms_and_kobo() {
     let form_ref = r.body[at..at + 11].to_string();
 
     // An SMS through the Twilio webhook.
-    let sms = form_encode(&[("From", "+23672000001"), ("Body", nasty), ("MessageSid", "SM\u{1b}1")]);
-    let r = http(addr, "POST", "/sms/twilio", &[("Content-Type", "application/x-www-form-urlencoded")], sms.as_bytes());
+    let pairs = [("From", "+23672000001"), ("Body", nasty), ("MessageSid", "SM\u{1b}1")];
+    let signature = twilio_signature(&format!("http://{addr}/sms/twilio"), &pairs);
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    let r = http(addr, "POST", "/sms/twilio", &headers, form_encode(&pairs).as_bytes());
     assert_eq!(r.status, 200, "{}", r.body);
     let at = r.body.find("VC-").unwrap();
     let sms_ref = r.body[at..at + 11].to_string();

@@ -92,7 +92,7 @@ impl Site {
 
     /// `serve` (not quiet) with `extra` arguments and environment variables;
     /// returns the server and what it wrote on stderr before listening.
-    fn serve_saying(&self, extra: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+    pub(crate) fn serve_saying(&self, extra: &[&str], env: &[(&str, &str)]) -> (Server, String) {
         let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
         args.extend(extra);
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -147,11 +147,11 @@ fn make_private(path: &Path) {
 #[cfg(not(unix))]
 fn make_private(_path: &Path) {}
 
-const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
+pub(crate) const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
 const RAPIDPRO_SECRET: &str = "rapidpro-shared-secret-0123456789";
 
 /// The `X-Twilio-Signature` Twilio would send for `body` posted to `url`.
-fn twilio_signature(url: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn twilio_signature(url: &str, pairs: &[(&str, &str)]) -> String {
     let params: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vitalcore_security::webhook::twilio_signature(TWILIO_TOKEN, url, &params)
 }
