@@ -470,6 +470,7 @@ pub async fn login_post(
                 user_id: user.id.clone(),
                 created_at: now,
                 expires_at: now.checked_add(SignedDuration::from_hours(hours)).unwrap_or(now),
+                last_seen_at: now,
             };
             reports.store.save_session(&session).map_err(|e| ApiError::internal(e.to_string()))?;
             let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();

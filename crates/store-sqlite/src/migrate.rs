@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_forecasts.sql")),
     (5, include_str!("../migrations/0005_drop_unused_event_indexes.sql")),
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
+    (7, include_str!("../migrations/0007_accounts.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -102,6 +102,7 @@ fn token(a: TokenArgs, global: &Global) -> Result<()> {
         user_id: user.id.clone(),
         created_at: jiff::Timestamp::now(),
         revoked_at: None,
+        expires_at: None,
     })?;
     println!("{}", token.secret.expose_secret());
     global.note(format!(
