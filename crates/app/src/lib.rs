@@ -1,6 +1,9 @@
 //! vitalcore-app: the application layer. The use cases both front ends
 //! call (the CLI and the HTTP server parse, call this, and render):
 //!
+//! - [`accounts`]: accounts an administrator controls (disable, enable,
+//!   passwords, API tokens with expiry and revocation, sessions with an idle
+//!   timeout), logins through the throttle, and who is calling.
 //! - [`access`]: who may read and act on a report, its alert and its
 //!   reporter's contact (permission, audit record, then the contact).
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
@@ -15,5 +18,6 @@
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod accounts;
 pub mod outbox;
 pub mod reports;
