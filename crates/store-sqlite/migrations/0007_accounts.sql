@@ -7,6 +7,10 @@
 -- its hash (`vitalcore users tokens`, `users revoke --id`), so it needs no
 -- column. Disabling an account sets `users.active` to 0 (and ends its
 -- sessions and tokens in the same transaction).
+--
+-- Runs again on a database whose version was set back by hand: the column
+-- additions are left out when the column exists (`migrate.rs`), every other
+-- statement is IF NOT EXISTS or changes nothing the second time.
 
 ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT '';
 UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = '';
