@@ -1,6 +1,9 @@
 //! vitalcore-app: the application layer. The use cases both front ends
 //! call (the CLI and the HTTP server parse, call this, and render):
 //!
+//! - [`accounts`]: accounts an administrator controls (disable, enable,
+//!   passwords, API tokens with expiry and revocation, sessions with an idle
+//!   timeout), logins through the throttle, and who is calling.
 //! - [`backend`]: which database the data lives in (a SQLite file or a
 //!   PostgreSQL connection string, told apart by one rule), the event,
 //!   report and forecast stores opened on it, and the intake service set up
@@ -28,6 +31,7 @@
 //! `store-postgres`) and the analytics; never on the CLI or the server.
 
 pub mod access;
+pub mod accounts;
 pub mod analysis;
 pub mod backend;
 pub mod disclosure;

@@ -38,6 +38,8 @@ pub struct IntakeConfig {
     pub public_url: Option<String>,
     /// How long a browser session lasts.
     pub session_hours: i64,
+    /// A browser session left unused this long ends (see `accounts`).
+    pub session_idle_minutes: i64,
     /// Largest JSON body accepted by the API.
     pub max_api_body: usize,
 }
@@ -50,6 +52,7 @@ impl Default for IntakeConfig {
             rapidpro_secret: None,
             public_url: None,
             session_hours: 12,
+            session_idle_minutes: 30,
             max_api_body: 64 * 1024,
         }
     }
@@ -195,6 +198,8 @@ pub struct Reports {
     pub config: IntakeConfig,
     pub areas: Arc<AreaIndex>,
     pub duplicate_rules: DuplicateRules,
+    /// The login throttle (failures per account and per client address).
+    pub logins: crate::accounts::Logins,
     recent: Mutex<Recent>,
     back_links: BackLinks,
 }
@@ -301,6 +306,7 @@ impl Reports {
             config,
             areas: index,
             duplicate_rules: DuplicateRules::default(),
+            logins: crate::accounts::Logins::default(),
             recent: Mutex::new(Recent::default()),
         };
         reports.prime_recent(now)?;

@@ -6,6 +6,7 @@
 //! - [`auth`]: users and roles, argon2id passwords, session and API tokens,
 //!   the permission policy, CSRF tokens.
 //! - [`webhook`]: Twilio's webhook signatures and RapidPro's shared secret.
+//! - [`ratelimit`]: login throttling per account and per client address.
 //! - [`crockford`]: the base32 alphabet of references and pseudonyms.
 //!
 //! No I/O: callers pass bytes, keys and the current time in; storing users,
@@ -14,6 +15,7 @@
 pub mod auth;
 pub mod crockford;
 pub mod crypto;
+pub mod ratelimit;
 pub mod webhook;
 
 pub use crypto::{ContactKey, ContactRead, SealedContact};

@@ -60,25 +60,24 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// unknown or revoked is an error (401), not an anonymous call; an expired or
 /// unknown session cookie is anonymous.
 pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<Option<Caller>, ApiError> {
-    let store = &reports.store;
+    let store = &*reports.store;
     let backend = |e: vitalcore_store::StoreError| ApiError::internal(e.to_string());
     if let Some(token) = bearer(headers) {
-        let invalid =
-            || ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server");
-        let stored = store.api_token(&TokenHash::of(token)).map_err(backend)?.ok_or_else(invalid)?;
-        if !stored.is_valid_at(now) {
-            return Err(invalid());
-        }
-        let user = store.user(&stored.user_id).map_err(backend)?.ok_or_else(invalid)?;
+        let invalid = || {
+            ApiError::unauthorized(
+                "the API token is not valid: it is mistyped, revoked, expired, or from another server",
+            )
+        };
+        let (user, stored) =
+            vitalcore_app::accounts::caller_from_token(store, token, now).map_err(backend)?.ok_or_else(invalid)?;
         return Ok(Some(Caller { user, session: None, partner: Some(stored.partner) }));
     }
     if let Some(value) = cookie(headers, SESSION_COOKIE) {
-        let hash = TokenHash::of(value);
-        if let Some(session) = store.session(&hash).map_err(backend)?
-            && session.is_valid_at(now)
-            && let Some(user) = store.user(&session.user_id).map_err(backend)?
+        let policy = vitalcore_app::accounts::SessionPolicy::of(&reports.config);
+        if let Some((user, session)) =
+            vitalcore_app::accounts::caller_from_session(store, value, &policy, now).map_err(backend)?
         {
-            return Ok(Some(Caller { user, session: Some(hash), partner: None }));
+            return Ok(Some(Caller { user, session: Some(session.token_hash), partner: None }));
         }
     }
     Ok(None)

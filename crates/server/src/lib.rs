@@ -82,7 +82,7 @@ pub async fn serve(
     let local =
         listener.local_addr().map_err(|e| ServerError::Bind { addr: addr.to_string(), reason: e.to_string() })?;
     on_ready(local);
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

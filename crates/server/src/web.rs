@@ -11,24 +11,27 @@ use crate::early_warnings::{self, counts, open_warnings};
 use crate::error::ApiError;
 use crate::intake_api::{alert_list, prepare_submission};
 use crate::state::AppState;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use vitalcore_app::access::act_on_alert;
+use vitalcore_app::accounts::{LoginOutcome, SessionPolicy, login};
 use vitalcore_app::reports::{Reports, SubmitError};
 use vitalcore_intake::messages::{FALLBACK, Messages};
 use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
 use vitalcore_intake::workflow::{AlertState, Feedback, Step};
 use vitalcore_intake::{Channel, Reference, ReportDraft, Urgency};
-use vitalcore_security::auth::{Session, Token, TokenHash, TokenKind, verify_password};
+use vitalcore_security::auth::{Token, TokenHash, TokenKind};
 use vitalcore_store::reports::ReportFilter;
 
 /// Largest form body read.
@@ -425,18 +428,14 @@ pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) 
     result.unwrap_or_else(error_page)
 }
 
-/// A hash to check unknown user names against.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| vitalcore_security::auth::hash_password("not a password of anyone").unwrap_or_default())
-}
-
 /// `POST /login`: checks the password (argon2id) and starts a session.
 pub async fn login_post(
     State(state): State<Arc<AppState>>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let client = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
     let result = async {
         let reports = reports(&state)?;
         let form = Form::parse(body)?;
@@ -445,35 +444,33 @@ pub async fn login_post(
             check_csrf(&reports, None, &headers, &form)?;
             let username = form.text("username");
             let password = form.get("password").unwrap_or("").to_string();
-            let user = reports.store.user_by_username(&username).map_err(|e| ApiError::internal(e.to_string()))?;
-            let ok = match &user {
-                Some(u) if u.active => verify_password(&password, &u.password_hash).unwrap_or(false),
-                _ => {
-                    // Same work whether or not the name exists, so timing does not tell.
-                    let _ = verify_password(&password, dummy_hash());
-                    false
-                }
-            };
-            let Some(user) = user.filter(|_| ok) else {
+            let policy = SessionPolicy::of(&reports.config);
+            let outcome = login(&*reports.store, &reports.logins, &username, &password, client, &policy, now)
+                .map_err(|e| ApiError::status(e.http_status(), e.to_string()))?;
+            let refuse = |status: StatusCode, message: &str| -> Result<Response, ApiError> {
                 let (bound, cookies) = binding(&reports, None, &headers)?;
                 let csrf = reports.csrf.issue(&bound, now);
-                return Ok(html(
-                    StatusCode::UNAUTHORIZED,
-                    cookies,
-                    login_form(&csrf, Some("Wrong user name or password.")),
-                ));
+                Ok(html(status, cookies, login_form(&csrf, Some(message))))
             };
-            let token = Token::generate(TokenKind::Session).map_err(|e| ApiError::internal(e.to_string()))?;
-            let hours = reports.config.session_hours;
-            let session = Session {
-                token_hash: token.hash(),
-                user_id: user.id.clone(),
-                created_at: now,
-                expires_at: now.checked_add(SignedDuration::from_hours(hours)).unwrap_or(now),
-            };
-            reports.store.save_session(&session).map_err(|e| ApiError::internal(e.to_string()))?;
-            let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();
-            Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, hours * 3600)]))
+            match outcome {
+                LoginOutcome::LoggedIn(new) => {
+                    let value = secrecy::ExposeSecret::expose_secret(&new.token.secret).to_string();
+                    let max_age = policy.hours * 3600;
+                    Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
+                }
+                // A disabled account is refused like a wrong password: the
+                // answer does not confirm a password to anyone.
+                LoginOutcome::Refused { .. } | LoginOutcome::Disabled => {
+                    refuse(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
+                }
+                LoginOutcome::Throttled(wait) => {
+                    let secs = wait.retry_after_secs();
+                    let message = format!("Too many wrong passwords. Try again in {secs} seconds.");
+                    let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, &message)?;
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                    Ok(resp)
+                }
+            }
         })
         .await?
     }

@@ -238,6 +238,7 @@ async fn a_community_report_is_seen_on_the_next_request_next_to_the_snapshot() {
         user_id: analyst.id.clone(),
         created_at: now,
         revoked_at: None,
+        expires_at: None,
     };
     report_store.save_api_token(&stored).unwrap();
     let token = Some(token.secret.expose_secret());

@@ -32,7 +32,9 @@ use vitalcore_store::report_codec::{
     channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns,
     sms_message_id, sms_repeat_conflict, step_record, verification_from, verification_text,
 };
-use vitalcore_store::reports::{ReportFilter, ReportStore, TagCorrection};
+use vitalcore_store::reports::{
+    AccessEnded, ReportFilter, ReportStore, TagCorrection, TokenSelector, sort_by_creation,
+};
 
 use crate::{PostgresStore, describe};
 
@@ -215,14 +217,17 @@ impl ReportStore for PostgresStore {
     fn save_session(&self, session: &Session) -> Result<(), StoreError> {
         self.report_tx(|tx| {
             tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id,
-                     created_at = excluded.created_at, expires_at = excluded.expires_at",
+                     created_at = excluded.created_at, expires_at = excluded.expires_at,
+                     last_seen_at = excluded.last_seen_at",
                 &[
                     &&session.token_hash.0[..],
                     &session.user_id,
                     &session.created_at.to_string(),
                     &session.expires_at.to_string(),
+                    &session.last_seen_at.to_string(),
                 ],
             )
             .map_err(db)?;
@@ -232,21 +237,9 @@ impl ReportStore for PostgresStore {
 
     fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
         self.report_read(|client| {
-            let row = client
-                .query_opt(
-                    "SELECT user_id, created_at, expires_at FROM sessions WHERE token_hash = $1",
-                    &[&&hash.0[..]],
-                )
-                .map_err(db)?;
-            row.map(|r| {
-                Ok(Session {
-                    token_hash: *hash,
-                    user_id: r.get(0),
-                    created_at: parse_time(r.get(1), "session time")?,
-                    expires_at: parse_time(r.get(2), "session time")?,
-                })
-            })
-            .transpose()
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+            let row = client.query_opt(&sql, &[&&hash.0[..]]).map_err(db)?;
+            row.as_ref().map(read_session).transpose()
         })
     }
 
@@ -260,16 +253,18 @@ impl ReportStore for PostgresStore {
     fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
         self.report_tx(|tx| {
             tx.execute(
-                "INSERT INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (token_hash) DO UPDATE SET partner = excluded.partner, user_id = excluded.user_id,
-                     created_at = excluded.created_at, revoked_at = excluded.revoked_at",
+                     created_at = excluded.created_at, revoked_at = excluded.revoked_at,
+                     expires_at = excluded.expires_at",
                 &[
                     &&token.token_hash.0[..],
                     &token.partner,
                     &token.user_id,
                     &token.created_at.to_string(),
                     &token.revoked_at.map(|t| t.to_string()),
+                    &token.expires_at.map(|t| t.to_string()),
                 ],
             )
             .map_err(db)?;
@@ -279,22 +274,9 @@ impl ReportStore for PostgresStore {
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
         self.report_read(|client| {
-            let row = client
-                .query_opt(
-                    "SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
-                    &[&&hash.0[..]],
-                )
-                .map_err(db)?;
-            row.map(|r| {
-                Ok(ApiToken {
-                    token_hash: *hash,
-                    partner: r.get(0),
-                    user_id: r.get(1),
-                    created_at: parse_time(r.get(2), "API token time")?,
-                    revoked_at: r.get::<_, Option<&str>>(3).map(|t| parse_time(t, "API token time")).transpose()?,
-                })
-            })
-            .transpose()
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
+            let row = client.query_opt(&sql, &[&&hash.0[..]]).map_err(db)?;
+            row.as_ref().map(read_api_token).transpose()
         })
     }
 
@@ -310,6 +292,120 @@ impl ReportStore for PostgresStore {
                 return Err(StoreError::NotFound("API token".into()));
             }
             Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.report_read(|client| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username COLLATE \"C\"");
+            client.query(&sql, &[]).map_err(db)?.iter().map(read_user).collect()
+        })
+    }
+
+    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
+        let taken = || StoreError::Conflict(format!("username `{}` is taken", user.username));
+        self.report_tx(|tx| {
+            let other = tx
+                .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
+                .map_err(db)?;
+            if other.is_some() {
+                return Err(taken());
+            }
+            let changed = tx.execute(
+                "UPDATE users SET username = $2, display_name = $3, role = $4, community = $5,
+                     password_hash = $6, active = $7 WHERE id = $1",
+                &[
+                    &user.id,
+                    &user.username,
+                    &user.display_name,
+                    &user.role.as_str(),
+                    &user.community,
+                    &user.password_hash,
+                    &user.active,
+                ],
+            );
+            match changed {
+                Ok(0) => return Err(StoreError::NotFound(format!("user `{}`", user.username))),
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(taken()),
+                Err(e) => return Err(db(e)),
+            }
+            let sessions_ended = tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user.id]).map_err(db)?;
+            let tokens_revoked = tx
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                    &[&at.to_string(), &user.id],
+                )
+                .map_err(db)?;
+            Ok(AccessEnded { sessions_ended: sessions_ended as usize, tokens_revoked: tokens_revoked as usize })
+        })
+    }
+
+    fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        self.report_read(|client| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1");
+            let mut out =
+                client.query(&sql, &[&user_id]).map_err(db)?.iter().map(read_session).collect::<Result<Vec<_>, _>>()?;
+            sort_by_creation(&mut out, |s| (s.created_at, s.token_hash));
+            Ok(out)
+        })
+    }
+
+    fn delete_sessions_of(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.report_tx(
+            |tx| Ok(tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id]).map_err(db)? as usize),
+        )
+    }
+
+    fn touch_session(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", &[&at.to_string(), &&hash.0[..]])
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn delete_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<usize, StoreError> {
+        // Times are exact RFC 3339 text (timestamptz would keep microseconds
+        // only): read them, decide here, delete by hash. Nothing locks the
+        // rows meanwhile: a session found ended stays ended (a caller checks
+        // it before recording its use), and deleting twice is no error.
+        self.report_tx(|tx| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions");
+            let mut gone: Vec<Vec<u8>> = Vec::new();
+            for row in tx.query(&sql, &[]).map_err(db)? {
+                let s = read_session(&row)?;
+                if s.expires_at <= now || s.last_seen_at < idle_since {
+                    gone.push(s.token_hash.0.to_vec());
+                }
+            }
+            if !gone.is_empty() {
+                tx.execute("DELETE FROM sessions WHERE token_hash = ANY($1)", &[&gone]).map_err(db)?;
+            }
+            Ok(gone.len())
+        })
+    }
+
+    fn api_tokens(&self, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_read(|client| select_api_tokens(client, which, false))
+    }
+
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_tx(|tx| {
+            let mut revoked: Vec<ApiToken> =
+                select_api_tokens(tx, which, true)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
+            let hashes: Vec<Vec<u8>> = revoked.iter().map(|t| t.token_hash.0.to_vec()).collect();
+            if !hashes.is_empty() {
+                tx.execute(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = ANY($2) AND revoked_at IS NULL",
+                    &[&at.to_string(), &hashes],
+                )
+                .map_err(db)?;
+            }
+            for t in &mut revoked {
+                t.revoked_at = Some(at);
+            }
+            Ok(revoked)
         })
     }
 
@@ -729,22 +825,84 @@ fn list_reports(client: &mut postgres::Client, filter: &ReportFilter) -> Result<
 }
 
 fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result<Option<User>, StoreError> {
-    let sql = format!(
-        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = $1"
-    );
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
     let row = client.query_opt(&sql, &[&value]).map_err(db)?;
-    row.map(|r| {
-        Ok(User {
-            id: r.get(0),
-            username: r.get(1),
-            display_name: r.get(2),
-            role: parse_role(r.get(3))?,
-            community: r.get(4),
-            password_hash: r.get(5),
-            active: r.get(6),
-        })
+    row.as_ref().map(read_user).transpose()
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, community, password_hash, active";
+
+fn read_user(r: &Row) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        role: parse_role(r.get(3))?,
+        community: r.get(4),
+        password_hash: r.get(5),
+        active: r.get(6),
     })
-    .transpose()
+}
+
+const SESSION_COLUMNS: &str = "token_hash, user_id, created_at, expires_at, last_seen_at";
+
+fn read_session(r: &Row) -> Result<Session, StoreError> {
+    Ok(Session {
+        token_hash: token_hash(r.get(0))?,
+        user_id: r.get(1),
+        created_at: parse_time(r.get(2), "session time")?,
+        expires_at: parse_time(r.get(3), "session time")?,
+        last_seen_at: parse_time(r.get(4), "session time")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "token_hash, partner, user_id, created_at, revoked_at, expires_at";
+
+fn read_api_token(r: &Row) -> Result<ApiToken, StoreError> {
+    let time = |t: &str| parse_time(t, "API token time");
+    Ok(ApiToken {
+        token_hash: token_hash(r.get(0))?,
+        partner: r.get(1),
+        user_id: r.get(2),
+        created_at: time(r.get(3))?,
+        revoked_at: r.get::<_, Option<&str>>(4).map(time).transpose()?,
+        expires_at: r.get::<_, Option<&str>>(5).map(time).transpose()?,
+    })
+}
+
+fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
+    <[u8; 32]>::try_from(bytes).map(TokenHash).map_err(|_| damaged("token hash (not 32 bytes)"))
+}
+
+/// The tokens selected, oldest first (locked for update when `lock`). A
+/// public id is matched on the hash's first bytes.
+fn select_api_tokens(
+    client: &mut impl GenericClient,
+    which: &TokenSelector,
+    lock: bool,
+) -> Result<Vec<ApiToken>, StoreError> {
+    // Locked in one order, so two revocations at once cannot deadlock.
+    let lock = if lock { " ORDER BY token_hash FOR UPDATE" } else { "" };
+    let rows = match which {
+        TokenSelector::User(id) => {
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1{lock}");
+            client.query(&sql, &[id])
+        }
+        TokenSelector::Partner(p) => {
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE partner = $1{lock}");
+            client.query(&sql, &[p])
+        }
+        TokenSelector::PublicId(id) => {
+            let Some(prefix) = TokenHash::public_id_bytes(id) else { return Ok(Vec::new()) };
+            let sql =
+                format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE substring(token_hash from 1 for 5) = $1{lock}");
+            client.query(&sql, &[&&prefix[..]])
+        }
+    }
+    .map_err(db)?;
+    let mut out = rows.iter().map(read_api_token).collect::<Result<Vec<_>, _>>()?;
+    sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
+    Ok(out)
 }
 
 // --- encodings (the same values as the SQLite store writes) ---

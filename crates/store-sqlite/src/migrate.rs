@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_drop_unused_event_indexes.sql")),
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
+    (8, include_str!("../migrations/0008_accounts.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -43,9 +44,36 @@ pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> 
         return Err(too_new(found));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-        tx.execute_batch(sql)
+        tx.execute_batch(&without_added_columns(&tx, sql)?)
             .map_err(|e| StoreError::Backend(format!("migration {version} failed on {location}: {e}")))?;
         tx.pragma_update(None, "user_version", version).map_err(backend)?;
     }
     tx.commit().map_err(backend)
+}
+
+/// SQLite has no `ADD COLUMN IF NOT EXISTS`. So that a migration runs again
+/// on a database whose version was set back by hand (as its other
+/// statements, all `IF NOT EXISTS`, do), a line `ALTER TABLE t ADD COLUMN c
+/// ...;` is left out when table `t` already has column `c`.
+fn without_added_columns(conn: &Connection, sql: &str) -> Result<String, StoreError> {
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.split_inclusive('\n') {
+        if let Some((table, column)) = added_column(line) {
+            let has: i64 = conn
+                .query_row("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |r| r.get(0))
+                .map_err(backend)?;
+            if has > 0 {
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    Ok(out)
+}
+
+/// (table, column) of a line `ALTER TABLE t ADD COLUMN c ...`.
+fn added_column(line: &str) -> Option<(&str, &str)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let is = |i: usize, word: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(word));
+    (is(0, "ALTER") && is(1, "TABLE") && is(3, "ADD") && is(4, "COLUMN")).then(|| (words[2], words[5]))
 }

@@ -31,7 +31,9 @@ use vitalcore_store::report_codec::{
     channel_from, channel_name, check_next_step, clamped_ns, damaged, parse_role, parse_time, received_ns,
     sms_message_id, sms_repeat_conflict, step_record, verification_from, verification_text,
 };
-use vitalcore_store::reports::{ReportFilter, ReportStore, TagCorrection};
+use vitalcore_store::reports::{
+    AccessEnded, ReportFilter, ReportStore, TagCorrection, TokenSelector, sort_by_creation,
+};
 
 use crate::SqliteStore;
 
@@ -226,14 +228,16 @@ impl ReportStore for SqliteStore {
     fn save_session(&self, session: &Session) -> Result<(), StoreError> {
         self.report_tx(|tx| {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(db)?
             .execute(params![
                 &session.token_hash.0[..],
                 session.user_id,
                 session.created_at.to_string(),
-                session.expires_at.to_string()
+                session.expires_at.to_string(),
+                session.last_seen_at.to_string()
             ])
             .map_err(db)?;
             Ok(())
@@ -242,24 +246,9 @@ impl ReportStore for SqliteStore {
 
     fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
         self.report_read(|conn| {
-            let found = conn
-                .prepare_cached("SELECT user_id, created_at, expires_at FROM sessions WHERE token_hash = ?1")
-                .map_err(db)?
-                .query_row([&hash.0[..]], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-                })
-                .optional()
-                .map_err(db)?;
-            found
-                .map(|(user_id, created, expires)| {
-                    Ok(Session {
-                        token_hash: *hash,
-                        user_id,
-                        created_at: parse_time(&created, "session time")?,
-                        expires_at: parse_time(&expires, "session time")?,
-                    })
-                })
-                .transpose()
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1");
+            let found = conn.prepare_cached(&sql).map_err(db)?.query_row([&hash.0[..]], read_session).optional();
+            found.map_err(db)?.transpose()
         })
     }
 
@@ -276,8 +265,8 @@ impl ReportStore for SqliteStore {
     fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
         self.report_tx(|tx| {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(db)?
             .execute(params![
@@ -285,7 +274,8 @@ impl ReportStore for SqliteStore {
                 token.partner,
                 token.user_id,
                 token.created_at.to_string(),
-                token.revoked_at.map(|t| t.to_string())
+                token.revoked_at.map(|t| t.to_string()),
+                token.expires_at.map(|t| t.to_string())
             ])
             .map_err(db)?;
             Ok(())
@@ -294,30 +284,9 @@ impl ReportStore for SqliteStore {
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
         self.report_read(|conn| {
-            let found = conn
-                .prepare_cached("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1")
-                .map_err(db)?
-                .query_row([&hash.0[..]], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                    ))
-                })
-                .optional()
-                .map_err(db)?;
-            found
-                .map(|(partner, user_id, created, revoked)| {
-                    Ok(ApiToken {
-                        token_hash: *hash,
-                        partner,
-                        user_id,
-                        created_at: parse_time(&created, "API token time")?,
-                        revoked_at: revoked.map(|t| parse_time(&t, "API token time")).transpose()?,
-                    })
-                })
-                .transpose()
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1");
+            let found = conn.prepare_cached(&sql).map_err(db)?.query_row([&hash.0[..]], read_api_token).optional();
+            found.map_err(db)?.transpose()
         })
     }
 
@@ -332,6 +301,121 @@ impl ReportStore for SqliteStore {
                 return Err(StoreError::NotFound("API token".into()));
             }
             Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.report_read(|conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+            let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+            let rows = stmt.query_map([], read_user).map_err(db)?;
+            rows.map(|r| r.map_err(db)?).collect()
+        })
+    }
+
+    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
+        self.report_tx(|tx| {
+            let taken: Option<String> = tx
+                .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
+                .map_err(db)?
+                .query_row(params![user.username, user.id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
+            }
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE users SET username = ?2, display_name = ?3, role = ?4, community = ?5,
+                         password_hash = ?6, active = ?7 WHERE id = ?1",
+                )
+                .map_err(db)?
+                .execute(params![
+                    user.id,
+                    user.username,
+                    user.display_name,
+                    user.role.as_str(),
+                    user.community,
+                    user.password_hash,
+                    user.active
+                ])
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("user `{}`", user.username)));
+            }
+            let sessions_ended = delete_sessions_of(tx, &user.id)?;
+            let tokens_revoked = tx
+                .prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+                .map_err(db)?
+                .execute(params![at.to_string(), user.id])
+                .map_err(db)?;
+            Ok(AccessEnded { sessions_ended, tokens_revoked })
+        })
+    }
+
+    fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        self.report_read(|conn| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1");
+            let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+            let rows = stmt.query_map([user_id], read_session).map_err(db)?;
+            let mut out = rows.map(|r| r.map_err(db)?).collect::<Result<Vec<_>, _>>()?;
+            sort_by_creation(&mut out, |s| (s.created_at, s.token_hash));
+            Ok(out)
+        })
+    }
+
+    fn delete_sessions_of(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.report_tx(|tx| delete_sessions_of(tx, user_id))
+    }
+
+    fn touch_session(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| {
+            tx.prepare_cached("UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2")
+                .map_err(db)?
+                .execute(params![at.to_string(), &hash.0[..]])
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn delete_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<usize, StoreError> {
+        // Times are text with optional fractions, which do not sort as
+        // text: read them, decide here, delete by hash.
+        self.report_tx(|tx| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions");
+            let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
+            let sessions = stmt.query_map([], read_session).map_err(db)?;
+            let mut gone = Vec::new();
+            for s in sessions {
+                let s = s.map_err(db)??;
+                if s.expires_at <= now || s.last_seen_at < idle_since {
+                    gone.push(s.token_hash);
+                }
+            }
+            let mut delete = tx.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1").map_err(db)?;
+            for hash in &gone {
+                delete.execute([&hash.0[..]]).map_err(db)?;
+            }
+            Ok(gone.len())
+        })
+    }
+
+    fn api_tokens(&self, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_read(|conn| select_api_tokens(conn, which))
+    }
+
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_tx(|tx| {
+            let mut revoked: Vec<ApiToken> =
+                select_api_tokens(tx, which)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
+            let mut update = tx
+                .prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+                .map_err(db)?;
+            for t in &mut revoked {
+                update.execute(params![at.to_string(), &t.token_hash.0[..]]).map_err(db)?;
+                t.revoked_at = Some(at);
+            }
+            Ok(revoked)
         })
     }
 
@@ -745,29 +829,88 @@ fn list_reports(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>,
 }
 
 fn find_user(conn: &Connection, column: &str, value: &str) -> Result<Option<User>, StoreError> {
-    let sql = format!(
-        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = ?1"
-    );
-    let found = conn
-        .prepare_cached(&sql)
-        .map_err(db)?
-        .query_row([value], |r| {
-            Ok((
-                User {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    display_name: r.get(2)?,
-                    role: Role::Viewer,
-                    community: r.get(4)?,
-                    password_hash: r.get(5)?,
-                    active: r.get(6)?,
-                },
-                r.get::<_, String>(3)?,
-            ))
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");
+    let found = conn.prepare_cached(&sql).map_err(db)?.query_row([value], read_user).optional().map_err(db)?;
+    found.transpose()
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, community, password_hash, active";
+
+fn read_user(r: &Row<'_>) -> rusqlite::Result<Result<User, StoreError>> {
+    let role: String = r.get(3)?;
+    let user = User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::Viewer,
+        community: r.get(4)?,
+        password_hash: r.get(5)?,
+        active: r.get(6)?,
+    };
+    Ok(parse_role(&role).map(|role| User { role, ..user }))
+}
+
+const SESSION_COLUMNS: &str = "token_hash, user_id, created_at, expires_at, last_seen_at";
+
+fn read_session(r: &Row<'_>) -> rusqlite::Result<Result<Session, StoreError>> {
+    let hash: Vec<u8> = r.get(0)?;
+    let (user_id, created, expires, seen): (String, String, String, String) =
+        (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+    Ok((|| {
+        Ok(Session {
+            token_hash: token_hash(&hash)?,
+            user_id,
+            created_at: parse_time(&created, "session time")?,
+            expires_at: parse_time(&expires, "session time")?,
+            last_seen_at: parse_time(&seen, "session time")?,
         })
-        .optional()
-        .map_err(db)?;
-    found.map(|(user, role)| Ok(User { role: parse_role(&role)?, ..user })).transpose()
+    })())
+}
+
+const TOKEN_COLUMNS: &str = "token_hash, partner, user_id, created_at, revoked_at, expires_at";
+
+fn read_api_token(r: &Row<'_>) -> rusqlite::Result<Result<ApiToken, StoreError>> {
+    let hash: Vec<u8> = r.get(0)?;
+    let (partner, user_id, created): (String, String, String) = (r.get(1)?, r.get(2)?, r.get(3)?);
+    let (revoked, expires): (Option<String>, Option<String>) = (r.get(4)?, r.get(5)?);
+    let time = |t: &str| parse_time(t, "API token time");
+    Ok((|| {
+        Ok(ApiToken {
+            token_hash: token_hash(&hash)?,
+            partner,
+            user_id,
+            created_at: time(&created)?,
+            revoked_at: revoked.as_deref().map(time).transpose()?,
+            expires_at: expires.as_deref().map(time).transpose()?,
+        })
+    })())
+}
+
+fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
+    <[u8; 32]>::try_from(bytes).map(TokenHash).map_err(|_| damaged("token hash (not 32 bytes)"))
+}
+
+/// The tokens selected, oldest first. A public id is matched on the hash's
+/// first bytes.
+fn select_api_tokens(conn: &Connection, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError> {
+    let (filter, value): (&str, Value) = match which {
+        TokenSelector::User(id) => ("user_id = ?1", Value::Text(id.clone())),
+        TokenSelector::Partner(p) => ("partner = ?1", Value::Text(p.clone())),
+        TokenSelector::PublicId(id) => match TokenHash::public_id_bytes(id) {
+            Some(prefix) => ("substr(token_hash, 1, 5) = ?1", Value::Blob(prefix.to_vec())),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {filter}");
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt.query_map([value], read_api_token).map_err(db)?;
+    let mut out = rows.map(|r| r.map_err(db)?).collect::<Result<Vec<_>, _>>()?;
+    sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
+    Ok(out)
+}
+
+fn delete_sessions_of(tx: &Transaction<'_>, user_id: &str) -> Result<usize, StoreError> {
+    tx.prepare_cached("DELETE FROM sessions WHERE user_id = ?1").map_err(db)?.execute([user_id]).map_err(db)
 }
 
 // --- encodings (the PostgreSQL store writes the same values) ---

@@ -10,6 +10,8 @@
 //! - alert steps are append-only: a step whose `seq` is not the next one is a
 //!   conflict (two people acting at once), and steps are never updated or deleted;
 //! - password hashes and token hashes only, never tokens;
+//! - disabling an account or changing its password ends its sessions and
+//!   revokes its API tokens in the same transaction;
 //! - every contact read is in the audit log before the contact is shown
 //!   (`vitalcore_app::access::reveal_contact` does it in that order);
 //! - KoBo submission uuids per form, so a re-import adds nothing;
@@ -82,12 +84,37 @@ pub trait ReportStore: Send + Sync {
     fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
     fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
 
+    /// Every account, by username.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Saves an existing account (disabled, or with a new password hash),
+    /// deletes every session of theirs and revokes every API token of theirs
+    /// not yet revoked (at `at`), in one transaction: the next request with
+    /// any of them is refused. An unknown account is `NotFound` and nothing
+    /// changes.
+    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError>;
+
     fn save_session(&self, session: &Session) -> Result<(), StoreError>;
     fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
     fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError>;
+    /// The sessions of one account, oldest first.
+    fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError>;
+    /// Deletes every session of one account; returns how many there were.
+    fn delete_sessions_of(&self, user_id: &str) -> Result<usize, StoreError>;
+    /// Records a request seen with a session (an unknown session is no error).
+    fn touch_session(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError>;
+    /// Deletes the sessions past their end at `now` or last seen before
+    /// `idle_since`; returns how many.
+    fn delete_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<usize, StoreError>;
+
     fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
     fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError>;
+    /// The API tokens selected, revoked and expired ones included, oldest first.
+    fn api_tokens(&self, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError>;
+    /// Revokes the selected tokens not yet revoked, in one transaction;
+    /// returns them as revoked (a token revoked before keeps its time and is
+    /// not returned).
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError>;
 
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError>;
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError>;
@@ -127,6 +154,43 @@ pub trait ReportStore: Send + Sync {
     fn correct_tags(&self, correction: &TagCorrection) -> Result<(), StoreError>;
     /// Every stored correction, oldest first.
     fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError>;
+}
+
+/// Which API tokens: an account's, a partner's, or one by its public id
+/// ([`TokenHash::public_id`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSelector {
+    User(String),
+    Partner(String),
+    PublicId(String),
+}
+
+impl TokenSelector {
+    pub fn matches(&self, token: &ApiToken) -> bool {
+        match self {
+            TokenSelector::User(id) => &token.user_id == id,
+            TokenSelector::Partner(p) => &token.partner == p,
+            TokenSelector::PublicId(id) => {
+                TokenHash::public_id_bytes(id).is_some_and(|prefix| token.token_hash.0.starts_with(&prefix))
+            }
+        }
+    }
+}
+
+/// What ending an account's access did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessEnded {
+    pub sessions_ended: usize,
+    pub tokens_revoked: usize,
+}
+
+/// Oldest first, ties by hash: the order sessions and tokens are listed in.
+pub fn sort_by_creation<T>(items: &mut [T], key: impl Fn(&T) -> (Timestamp, TokenHash)) {
+    items.sort_by(|a, b| {
+        let (ta, ha) = key(a);
+        let (tb, hb) = key(b);
+        ta.cmp(&tb).then_with(|| ha.0.cmp(&hb.0))
+    });
 }
 
 /// An analyst confirming (same tags) or correcting a report's dimensions and

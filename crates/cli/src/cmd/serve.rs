@@ -41,6 +41,9 @@ pub struct Args {
     /// Largest JSON body the API accepts, in bytes
     #[arg(long, default_value_t = 64 * 1024)]
     pub max_body: usize,
+    /// A browser session left unused this many minutes ends (the user logs in again)
+    #[arg(long, default_value_t = 30, env = "VITALCORE_SESSION_IDLE_MINUTES", value_parser = clap::value_parser!(i64).range(1..))]
+    pub session_idle_minutes: i64,
 }
 
 impl Args {
@@ -55,6 +58,7 @@ impl Args {
             model: None,
             deadlines: None,
             max_body: 64 * 1024,
+            session_idle_minutes: IntakeConfig::default().session_idle_minutes,
         }
     }
 }
@@ -77,6 +81,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         rapidpro_secret: webhooks.rapidpro_secret.as_ref().map(|(s, _)| s.clone()),
         public_url: args.public_url.clone().or(webhooks.public_url.clone()),
         max_api_body: args.max_body,
+        session_idle_minutes: args.session_idle_minutes,
         ..IntakeConfig::default()
     };
     let mut reports = global.reports_service(&*stores.events, stores.reports, config, args.model.as_deref())?;

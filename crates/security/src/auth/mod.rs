@@ -10,7 +10,7 @@ pub mod token;
 pub mod user;
 
 pub use csrf::CsrfKey;
-pub use password::{PasswordError, hash_password, verify_password};
+pub use password::{HashingGate, PasswordError, hash_password, verify_password};
 pub use policy::{Action, AlertAction, Denied, Resource, authorize};
 pub use token::{ApiToken, Session, Token, TokenHash, TokenKind};
 pub use user::{Role, User, UserError};

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -58,6 +58,9 @@ impl Token {
     }
 }
 
+/// Hex digits of a token's public id.
+pub const PUBLIC_ID_LEN: usize = 10;
+
 /// SHA-256 of a presented token: what the store keeps and looks up by.
 /// (Tokens have 256 bits of entropy, so an unsalted fast hash is enough.)
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -71,6 +74,26 @@ impl TokenHash {
     /// Constant-time comparison of a presented token with a stored hash.
     pub fn matches(&self, presented: &str) -> bool {
         TokenHash::of(presented).0.ct_eq(&self.0).into()
+    }
+
+    /// A short public name of the token: the first 5 bytes of its hash in
+    /// hex (10 digits). Listed and typed by administrators (`vitalcore users
+    /// tokens`, `users revoke --id`); it says nothing usable about the token.
+    pub fn public_id(&self) -> String {
+        self.to_hex()[..PUBLIC_ID_LEN].to_string()
+    }
+
+    /// The hash prefix a public id stands for, when `id` is one.
+    pub fn public_id_bytes(id: &str) -> Option<[u8; PUBLIC_ID_LEN / 2]> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() != PUBLIC_ID_LEN || !id.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; PUBLIC_ID_LEN / 2];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(out)
     }
 
     pub fn to_hex(&self) -> String {
@@ -102,11 +125,30 @@ pub struct Session {
     pub user_id: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The last request seen with it (updated at most about once a minute).
+    pub last_seen_at: Timestamp,
 }
 
 impl Session {
-    pub fn is_valid_at(&self, now: Timestamp) -> bool {
-        now < self.expires_at
+    /// A session starting `now` for `hours`.
+    pub fn start(token_hash: TokenHash, user_id: &str, now: Timestamp, hours: i64) -> Session {
+        Session {
+            token_hash,
+            user_id: user_id.to_string(),
+            created_at: now,
+            expires_at: now.checked_add(SignedDuration::from_hours(hours.max(0))).unwrap_or(now),
+            last_seen_at: now,
+        }
+    }
+
+    /// Before its end, and used within `idle` (a session left idle longer ends).
+    pub fn is_valid_at(&self, now: Timestamp, idle: SignedDuration) -> bool {
+        now < self.expires_at && now.duration_since(self.last_seen_at) < idle
+    }
+
+    /// The short public id an administrator names it by (see [`TokenHash::public_id`]).
+    pub fn public_id(&self) -> String {
+        self.token_hash.public_id()
     }
 }
 
@@ -120,11 +162,18 @@ pub struct ApiToken {
     pub user_id: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When it stops working by itself (`None`: until revoked).
+    pub expires_at: Option<Timestamp>,
 }
 
 impl ApiToken {
     pub fn is_valid_at(&self, now: Timestamp) -> bool {
-        self.revoked_at.is_none_or(|r| now < r)
+        self.revoked_at.is_none_or(|r| now < r) && self.expires_at.is_none_or(|e| now < e)
+    }
+
+    /// The short public id an administrator names it by (see [`TokenHash::public_id`]).
+    pub fn public_id(&self) -> String {
+        self.token_hash.public_id()
     }
 }
 
@@ -143,6 +192,34 @@ mod tests {
         assert!(!a.hash().matches(b.secret.expose_secret()));
         assert_eq!(TokenHash::from_hex(&a.hash().to_hex()), Some(a.hash()));
         assert!(!format!("{a:?}").contains(a.secret.expose_secret()));
+    }
+
+    #[test]
+    fn public_ids_are_the_hash_prefix_and_validity_needs_no_revocation_expiry_or_idleness() {
+        let h = TokenHash::of("abc");
+        assert_eq!(h.public_id(), "ba7816bf8f");
+        assert_eq!(TokenHash::public_id_bytes("BA7816BF8F"), Some([0xba, 0x78, 0x16, 0xbf, 0x8f]));
+        assert_eq!(TokenHash::public_id_bytes("ba7816bf8"), None);
+        assert_eq!(TokenHash::public_id_bytes("ba7816bf8g"), None);
+        let t0: Timestamp = "2024-05-01T08:00:00Z".parse().unwrap();
+        let later = |m: i64| t0 + SignedDuration::from_mins(m);
+        let s = Session::start(h, "u-1", t0, 12);
+        let idle = SignedDuration::from_mins(30);
+        assert!(s.is_valid_at(later(29), idle));
+        assert!(!s.is_valid_at(later(30), idle), "idle for 30 minutes");
+        let seen = Session { last_seen_at: later(11 * 60 + 50), ..s.clone() };
+        assert!(seen.is_valid_at(later(11 * 60 + 59), idle));
+        assert!(!seen.is_valid_at(later(12 * 60), idle), "past its end, however recently used");
+        let token = ApiToken {
+            token_hash: h,
+            partner: "p".into(),
+            user_id: "u-1".into(),
+            created_at: t0,
+            revoked_at: None,
+            expires_at: Some(later(60)),
+        };
+        assert!(token.is_valid_at(later(59)) && !token.is_valid_at(later(60)));
+        assert!(!ApiToken { revoked_at: Some(later(1)), ..token.clone() }.is_valid_at(later(2)));
     }
 
     #[test]

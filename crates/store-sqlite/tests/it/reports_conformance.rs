@@ -170,3 +170,46 @@ fn migration_7_keeps_repeated_sms_and_stores_message_ids_once_from_then_on() {
     assert_eq!(store.sms_report("twilio", "SM1").unwrap().unwrap().reference, first);
     assert!(matches!(store.insert_report(&sms_at(6, "twilio", Some("SM1"))), Err(StoreError::Conflict(_))));
 }
+
+/// A database of schema version 6 with a session and an API token: after
+/// migrations 7 and 8 the session was last seen when it was created and the token
+/// does not expire.
+#[test]
+fn version_6_sessions_and_tokens_are_migrated_to_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../../migrations/0001_init.sql"),
+            include_str!("../../migrations/0002_reports.sql"),
+            include_str!("../../migrations/0003_corrections.sql"),
+            include_str!("../../migrations/0004_forecasts.sql"),
+            include_str!("../../migrations/0005_drop_unused_event_indexes.sql"),
+            include_str!("../../migrations/0006_outbox_and_warning_notes.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        let hash = vitalcore_security::auth::TokenHash::of("vcs_old");
+        conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, 'u-1', ?2, ?3)",
+            rusqlite::params![&hash.0[..], "2024-05-01T08:00:00.5Z", "2024-05-01T20:00:00Z"],
+        )
+        .unwrap();
+        let token = vitalcore_security::auth::TokenHash::of("vca_old");
+        conn.execute(
+            "INSERT INTO api_tokens (token_hash, partner, user_id, created_at) VALUES (?1, 'ngo', 'u-1', ?2)",
+            rusqlite::params![&token.0[..], "2024-05-01T08:00:00Z"],
+        )
+        .unwrap();
+        conn.execute_batch("PRAGMA user_version = 6;").unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 7);
+    let session = store.session(&vitalcore_security::auth::TokenHash::of("vcs_old")).unwrap().unwrap();
+    assert_eq!(session.last_seen_at, session.created_at);
+    assert_eq!(session.created_at, ts("2024-05-01T08:00:00.5Z"));
+    let token = store.api_token(&vitalcore_security::auth::TokenHash::of("vca_old")).unwrap().unwrap();
+    assert_eq!((token.expires_at, token.revoked_at), (None, None));
+    assert_eq!(store.sessions_of("u-1").unwrap(), vec![session]);
+}

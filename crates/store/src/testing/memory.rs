@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use crate::report_codec::{sms_message_id, sms_repeat_conflict};
-use crate::reports::{ReportFilter, ReportStore, TagCorrection};
+use crate::reports::{AccessEnded, ReportFilter, ReportStore, TagCorrection, TokenSelector, sort_by_creation};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -196,6 +196,76 @@ impl ReportStore for MemoryStore {
 
     fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self.lock().users.values().find(|u| u.username == username).cloned())
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users: Vec<User> = self.lock().users.values().cloned().collect();
+        users.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(users)
+    }
+
+    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
+        let mut inner = self.lock();
+        if !inner.users.contains_key(&user.id) {
+            return Err(StoreError::NotFound(format!("user `{}`", user.username)));
+        }
+        if inner.users.values().any(|u| u.username == user.username && u.id != user.id) {
+            return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
+        }
+        inner.users.insert(user.id.clone(), user.clone());
+        let before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.user_id != user.id);
+        let sessions_ended = before - inner.sessions.len();
+        let mut tokens_revoked = 0;
+        for t in inner.api_tokens.values_mut().filter(|t| t.user_id == user.id && t.revoked_at.is_none()) {
+            t.revoked_at = Some(at);
+            tokens_revoked += 1;
+        }
+        Ok(AccessEnded { sessions_ended, tokens_revoked })
+    }
+
+    fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        let mut out: Vec<Session> = self.lock().sessions.values().filter(|s| s.user_id == user_id).cloned().collect();
+        sort_by_creation(&mut out, |s| (s.created_at, s.token_hash));
+        Ok(out)
+    }
+
+    fn delete_sessions_of(&self, user_id: &str) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.user_id != user_id);
+        Ok(before - inner.sessions.len())
+    }
+
+    fn touch_session(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+        if let Some(s) = self.lock().sessions.get_mut(hash) {
+            s.last_seen_at = at;
+        }
+        Ok(())
+    }
+
+    fn delete_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.expires_at > now && s.last_seen_at >= idle_since);
+        Ok(before - inner.sessions.len())
+    }
+
+    fn api_tokens(&self, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError> {
+        let mut out: Vec<ApiToken> = self.lock().api_tokens.values().filter(|t| which.matches(t)).cloned().collect();
+        sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
+        Ok(out)
+    }
+
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        for t in inner.api_tokens.values_mut().filter(|t| which.matches(t) && t.revoked_at.is_none()) {
+            t.revoked_at = Some(at);
+            out.push(t.clone());
+        }
+        sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
+        Ok(out)
     }
 
     fn save_session(&self, session: &Session) -> Result<(), StoreError> {

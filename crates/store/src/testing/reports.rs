@@ -28,7 +28,7 @@ use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_security::crypto::ContactKey;
 
 use crate::StoreError;
-use crate::reports::{ReportFilter, ReportStore};
+use crate::reports::{AccessEnded, ReportFilter, ReportStore, TokenSelector};
 
 /// One `#[test]` per contract check, each on a fresh store.
 #[macro_export]
@@ -50,6 +50,10 @@ macro_rules! report_conformance_tests {
                 users_are_saved_updated_and_usernames_unique,
                 sessions_are_found_by_hash_and_deleted,
                 api_tokens_are_found_by_hash_and_revoked_once,
+                users_are_listed_by_username,
+                ending_access_saves_the_user_deletes_their_sessions_and_revokes_their_tokens_at_once,
+                sessions_are_listed_touched_and_swept_when_expired_or_idle,
+                api_tokens_are_listed_and_revoked_by_account_partner_or_public_id,
                 kobo_uuids_are_remembered_per_form_idempotently,
                 an_sms_message_id_is_stored_once_per_gateway,
                 concurrent_writers_lose_nothing_and_race_fairly_on_steps,
@@ -410,6 +414,7 @@ pub fn sessions_are_found_by_hash_and_deleted(store: &dyn ReportStore) {
         user_id: "u-1".into(),
         created_at: ts("2024-05-01T08:00:00.000000001Z"),
         expires_at: ts("2024-05-01T20:00:00Z"),
+        last_seen_at: ts("2024-05-01T08:10:00.5Z"),
     };
     let s2 = Session { token_hash: TokenHash::of("vcs_second"), user_id: "u-2".into(), ..s1.clone() };
     store.save_session(&s1).unwrap();
@@ -433,6 +438,7 @@ pub fn api_tokens_are_found_by_hash_and_revoked_once(store: &dyn ReportStore) {
         user_id: "u-api".into(),
         created_at: ts("2024-05-01T08:00:00Z"),
         revoked_at: None,
+        expires_at: Some(ts("2024-08-01T08:00:00.000000001Z")),
     };
     store.save_api_token(&t).unwrap();
     assert_eq!(store.api_token(&TokenHash::of("vca_partner")).unwrap(), Some(t.clone()));
@@ -535,6 +541,148 @@ pub fn an_sms_message_id_is_stored_once_per_gateway(store: &dyn ReportStore) {
     let winner = store.sms_report("twilio", "SM-race").unwrap().expect("one stored");
     assert_eq!(store.reports(&ReportFilter::default()).unwrap().len(), 8);
     assert_eq!(store.report(&winner.reference).unwrap(), Some(winner));
+}
+
+pub fn session_of(secret: &str, user_id: &str, created: &str, last_seen: &str, expires: &str) -> Session {
+    Session {
+        token_hash: TokenHash::of(secret),
+        user_id: user_id.into(),
+        created_at: ts(created),
+        expires_at: ts(expires),
+        last_seen_at: ts(last_seen),
+    }
+}
+
+pub fn api_token_of(secret: &str, partner: &str, user_id: &str, created: &str) -> ApiToken {
+    ApiToken {
+        token_hash: TokenHash::of(secret),
+        partner: partner.into(),
+        user_id: user_id.into(),
+        created_at: ts(created),
+        revoked_at: None,
+        expires_at: None,
+    }
+}
+
+pub fn users_are_listed_by_username(store: &dyn ReportStore) {
+    assert_eq!(store.users().unwrap(), vec![]);
+    for (id, name) in [("u-3", "zoe"), ("u-1", "amina"), ("u-2", "moussa")] {
+        store.save_user(&user(id, name, Role::Analyst, None)).unwrap();
+    }
+    let mut disabled = user("u-4", "bakari", Role::FocalPoint, Some("CF11"));
+    disabled.active = false;
+    store.save_user(&disabled).unwrap();
+    let listed = store.users().unwrap();
+    assert_eq!(listed.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["amina", "bakari", "moussa", "zoe"]);
+    assert_eq!(listed[1], disabled, "inactive accounts are listed, with every field");
+    assert_eq!(listed[0].password_hash, user("u-1", "amina", Role::Analyst, None).password_hash);
+}
+
+pub fn ending_access_saves_the_user_deletes_their_sessions_and_revokes_their_tokens_at_once(store: &dyn ReportStore) {
+    let (amina, moussa) = (user("u-1", "amina", Role::Analyst, None), user("u-2", "moussa", Role::Responder, None));
+    store.save_user(&amina).unwrap();
+    store.save_user(&moussa).unwrap();
+    let day = |d: u32| format!("2024-05-{d:02}T08:00:00Z");
+    for (secret, uid) in [("vcs_a1", "u-1"), ("vcs_a2", "u-1"), ("vcs_m1", "u-2")] {
+        store.save_session(&session_of(secret, uid, &day(1), &day(1), &day(2))).unwrap();
+    }
+    let earlier = ts("2024-04-01T00:00:00.5Z");
+    let old = ApiToken { revoked_at: Some(earlier), ..api_token_of("vca_a0", "ngo", "u-1", &day(1)) };
+    for t in [old, api_token_of("vca_a1", "ngo", "u-1", &day(1)), api_token_of("vca_m1", "ngo", "u-2", &day(1))] {
+        store.save_api_token(&t).unwrap();
+    }
+    let at = ts("2024-05-01T09:00:00.000000001Z");
+    let disabled = User { active: false, ..amina.clone() };
+    let ended = store.save_user_ending_access(&disabled, at).unwrap();
+    assert_eq!(ended, AccessEnded { sessions_ended: 2, tokens_revoked: 1 });
+    assert_eq!(store.user("u-1").unwrap(), Some(disabled.clone()));
+    assert_eq!(store.sessions_of("u-1").unwrap(), vec![]);
+    assert_eq!(store.session(&TokenHash::of("vcs_a1")).unwrap(), None);
+    assert_eq!(store.api_token(&TokenHash::of("vca_a1")).unwrap().unwrap().revoked_at, Some(at));
+    assert_eq!(store.api_token(&TokenHash::of("vca_a0")).unwrap().unwrap().revoked_at, Some(earlier), "kept");
+    // The other account keeps everything.
+    assert_eq!(store.sessions_of("u-2").unwrap().len(), 1);
+    assert_eq!(store.api_token(&TokenHash::of("vca_m1")).unwrap().unwrap().revoked_at, None);
+    // A new password the same way; nothing left to end.
+    let rehashed = User { password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into(), ..disabled };
+    assert_eq!(store.save_user_ending_access(&rehashed, at).unwrap(), AccessEnded::default());
+    assert_eq!(store.user_by_username("amina").unwrap().unwrap().password_hash, rehashed.password_hash);
+    // An unknown account changes nothing.
+    let ghost = user("u-9", "ghost", Role::Admin, None);
+    assert!(matches!(store.save_user_ending_access(&ghost, at), Err(StoreError::NotFound(_))));
+    assert_eq!(store.user("u-9").unwrap(), None);
+    // Nor does one taking another's name.
+    let thief = User { username: "moussa".into(), ..amina };
+    assert!(matches!(store.save_user_ending_access(&thief, at), Err(StoreError::Conflict(_))));
+    assert_eq!(store.sessions_of("u-2").unwrap().len(), 1);
+}
+
+pub fn sessions_are_listed_touched_and_swept_when_expired_or_idle(store: &dyn ReportStore) {
+    let t = |hm: &str| format!("2024-05-01T{hm}:00Z");
+    // Created out of order; one with nanoseconds.
+    let later = session_of("vcs_later", "u-1", "2024-05-01T09:00:00.000000001Z", &t("09:00"), &t("21:00"));
+    let first = session_of("vcs_first", "u-1", &t("08:00"), &t("08:00"), &t("20:00"));
+    let ended = session_of("vcs_ended", "u-1", &t("01:00"), &t("01:30"), &t("10:00"));
+    let other = session_of("vcs_other", "u-2", &t("08:30"), &t("08:30"), &t("20:30"));
+    for s in [&later, &first, &ended, &other] {
+        store.save_session(s).unwrap();
+    }
+    assert_eq!(store.sessions_of("u-1").unwrap(), vec![ended.clone(), first.clone(), later.clone()]);
+    assert_eq!(store.sessions_of("nobody").unwrap(), vec![]);
+    // Touching records the time, to the nanosecond; an unknown session is no error.
+    let seen = ts("2024-05-01T10:20:00.123456789Z");
+    store.touch_session(&first.token_hash, seen).unwrap();
+    store.touch_session(&TokenHash::of("vcs_gone"), seen).unwrap();
+    assert_eq!(store.session(&first.token_hash).unwrap().unwrap().last_seen_at, seen);
+    // At 10:30 with a 30-minute idle limit: `ended` is past its end, `later`
+    // and `other` idle since 09:00 and 08:30; `first` was seen at 10:20.
+    let swept = store.delete_expired_sessions(ts(&t("10:30")), ts(&t("10:00"))).unwrap();
+    assert_eq!(swept, 3);
+    assert_eq!(store.sessions_of("u-1").unwrap(), vec![Session { last_seen_at: seen, ..first.clone() }]);
+    assert_eq!(store.sessions_of("u-2").unwrap(), vec![]);
+    assert_eq!(store.delete_expired_sessions(ts(&t("10:30")), ts(&t("10:00"))).unwrap(), 0);
+    // Deleting every session of an account.
+    store.save_session(&other).unwrap();
+    assert_eq!(store.delete_sessions_of("u-1").unwrap(), 1);
+    assert_eq!(store.delete_sessions_of("u-1").unwrap(), 0);
+    assert_eq!(store.session(&other.token_hash).unwrap(), Some(other));
+}
+
+pub fn api_tokens_are_listed_and_revoked_by_account_partner_or_public_id(store: &dyn ReportStore) {
+    let expiring = ApiToken {
+        expires_at: Some(ts("2024-08-01T00:00:00.000000001Z")),
+        ..api_token_of("vca_1", "Partner NGO", "u-1", "2024-05-02T00:00:00Z")
+    };
+    let tokens = [
+        expiring.clone(),
+        api_token_of("vca_2", "Partner NGO", "u-2", "2024-05-01T00:00:00Z"),
+        api_token_of("vca_3", "Radio Ndeke", "u-1", "2024-05-03T00:00:00.5Z"),
+    ];
+    for t in &tokens {
+        store.save_api_token(t).unwrap();
+    }
+    let list = |w: TokenSelector| store.api_tokens(&w).unwrap();
+    assert_eq!(list(TokenSelector::User("u-1".into())), vec![tokens[0].clone(), tokens[2].clone()]);
+    assert_eq!(list(TokenSelector::Partner("Partner NGO".into())), vec![tokens[1].clone(), tokens[0].clone()]);
+    assert_eq!(list(TokenSelector::Partner("partner ngo".into())), vec![], "partner names are exact");
+    let id = tokens[2].public_id();
+    assert_eq!(id.len(), 10);
+    assert_eq!(list(TokenSelector::PublicId(id.to_uppercase())), vec![tokens[2].clone()]);
+    assert_eq!(list(TokenSelector::PublicId("not-an-id".into())), vec![]);
+    // Revoking by partner revokes each of its tokens once.
+    let at = ts("2024-06-01T12:00:00.25Z");
+    let revoked = store.revoke_api_tokens(&TokenSelector::Partner("Partner NGO".into()), at).unwrap();
+    assert_eq!(revoked.iter().map(|t| t.token_hash).collect::<Vec<_>>(), [tokens[1].token_hash, tokens[0].token_hash]);
+    assert!(revoked.iter().all(|t| t.revoked_at == Some(at)));
+    let again = store.revoke_api_tokens(&TokenSelector::Partner("Partner NGO".into()), ts("2024-07-01T00:00:00Z"));
+    assert_eq!(again.unwrap(), vec![]);
+    let back = store.api_token(&expiring.token_hash).unwrap().unwrap();
+    assert_eq!(back, ApiToken { revoked_at: Some(at), ..expiring });
+    // By public id; the third token alone.
+    let by_id = store.revoke_api_tokens(&TokenSelector::PublicId(id), at).unwrap();
+    assert_eq!(by_id.len(), 1);
+    assert!(list(TokenSelector::User("u-1".into())).iter().all(|t| t.revoked_at == Some(at)));
+    assert_eq!(store.revoke_api_tokens(&TokenSelector::User("nobody".into()), at).unwrap(), vec![]);
 }
 
 /// Four threads insert reports at once (none lost), then race to append
@@ -712,6 +860,7 @@ pub fn write_everything(store: &dyn ReportStore) -> Report {
         user_id: "u-1".into(),
         created_at: ts("2024-05-01T08:00:00Z"),
         expires_at: ts("2024-05-01T20:00:00Z"),
+        last_seen_at: ts("2024-05-01T09:30:00Z"),
     };
     store.save_session(&session).unwrap();
     let token = ApiToken {
@@ -720,6 +869,7 @@ pub fn write_everything(store: &dyn ReportStore) -> Report {
         user_id: "u-1".into(),
         created_at: ts("2024-05-01T08:00:00Z"),
         revoked_at: None,
+        expires_at: Some(ts("2024-07-30T08:00:00Z")),
     };
     store.save_api_token(&token).unwrap();
     let responder = store.user("u-1").unwrap().unwrap();
@@ -749,8 +899,10 @@ pub fn everything_survives_reopening(backend: &dyn Backend) {
         assert_eq!(outbox[0].body, outbox_draft(&reference, 1).body);
         assert_eq!(outbox[0].history[1], change(outbox[0].id, 1, OutboxStatus::Exported, Some("out.csv")));
         assert_eq!(store.user_by_username("responder").unwrap(), Some(user("u-1", "responder", Role::Responder, None)));
-        assert_eq!(store.session(&TokenHash::of("vcs_x")).unwrap().unwrap().user_id, "u-1");
-        assert_eq!(store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap().partner, "p");
+        let session = store.session(&TokenHash::of("vcs_x")).unwrap().unwrap();
+        assert_eq!((session.user_id.as_str(), session.last_seen_at), ("u-1", ts("2024-05-01T09:30:00Z")));
+        let token = store.api_token(&TokenHash::of("vca_x")).unwrap().unwrap();
+        assert_eq!((token.partner.as_str(), token.expires_at), ("p", Some(ts("2024-07-30T08:00:00Z"))));
         assert_eq!(store.contact_reads(&reference).unwrap().len(), 1);
         assert_eq!(store.kobo_uuids("f").unwrap(), HashSet::from(["uuid-1".to_string()]));
         // The SMS message id is still known, and still stored once.
