@@ -205,7 +205,7 @@ fn version_6_sessions_and_tokens_are_migrated_to_accounts() {
         conn.execute_batch("PRAGMA user_version = 6;").unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), vitalcore_store_sqlite::SCHEMA_VERSION);
     let session = store.session(&vitalcore_security::auth::TokenHash::of("vcs_old")).unwrap().unwrap();
     assert_eq!(session.last_seen_at, session.created_at);
     assert_eq!(session.created_at, ts("2024-05-01T08:00:00.5Z"));
