@@ -1,13 +1,13 @@
 //! Who is calling: a partner's API token (`Authorization: Bearer vca_...`)
-//! or a browser session cookie; cookies and CSRF bindings for forms.
+//! or a browser session cookie; cookies for sessions and CSRF bindings.
+//! Handlers get the caller through [`crate::ctx::Ctx`].
 
 use crate::error::ApiError;
 use crate::reports::Reports;
-use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header;
 use jiff::Timestamp;
-use std::sync::Arc;
+use tracing::Span;
 use vitalcore_intake::auth::{TokenHash, User};
 
 pub const SESSION_COOKIE: &str = "vc_session";
@@ -23,18 +23,6 @@ pub struct Caller {
     pub session: Option<TokenHash>,
     /// The partner name, for API-token callers.
     pub partner: Option<String>,
-}
-
-/// The reports service, or 503 when the server runs without it.
-pub fn reports(state: &AppState) -> Result<Arc<Reports>, ApiError> {
-    state.reports.clone().ok_or_else(|| {
-        ApiError::unavailable("community reports are not enabled on this server (start it with `vitalcore serve`)")
-    })
-}
-
-/// Runs store work on the blocking pool.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))
 }
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -55,41 +43,48 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-/// Resolves the caller (blocking: reads the store). A bearer token that is
-/// unknown or revoked is an error (401), not an anonymous call; an expired or
-/// unknown session cookie is anonymous.
-pub fn caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<Option<Caller>, ApiError> {
+/// How the log names a token: the start of its hash, never the token.
+pub fn token_id(hash: &TokenHash) -> String {
+    hash.to_hex()[..12].to_string()
+}
+
+/// Resolves the caller (blocking: reads the store) and names them on the
+/// request's span. A bearer token that is unknown or revoked is an error
+/// (401), not an anonymous call; an expired or unknown session cookie is
+/// anonymous.
+pub fn caller(
+    reports: &Reports,
+    headers: &HeaderMap,
+    now: Timestamp,
+    request: &Span,
+) -> Result<Option<Caller>, ApiError> {
     let store = &reports.store;
-    let backend = |e: vitalcore_intake::store::StoreError| ApiError::internal(e.to_string());
     if let Some(token) = bearer(headers) {
-        let invalid =
-            || ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server");
-        let stored = store.api_token(&TokenHash::of(token)).map_err(backend)?.ok_or_else(invalid)?;
+        let hash = TokenHash::of(token);
+        let invalid = || {
+            tracing::warn!(token = %token_id(&hash), "API token refused");
+            ApiError::unauthorized("the API token is not valid: it is mistyped, revoked, or from another server")
+        };
+        let stored = store.api_token(&hash)?.ok_or_else(invalid)?;
         if !stored.is_valid_at(now) {
             return Err(invalid());
         }
-        let user = store.user(&stored.user_id).map_err(backend)?.ok_or_else(invalid)?;
+        let user = store.user(&stored.user_id)?.ok_or_else(invalid)?;
+        request.record("user", tracing::field::display(&user.username));
+        tracing::info!(token = %token_id(&hash), partner = %stored.partner, user = %user.username, "API token used");
         return Ok(Some(Caller { user, session: None, partner: Some(stored.partner) }));
     }
     if let Some(value) = cookie(headers, SESSION_COOKIE) {
         let hash = TokenHash::of(value);
-        if let Some(session) = store.session(&hash).map_err(backend)?
+        if let Some(session) = store.session(&hash)?
             && session.is_valid_at(now)
-            && let Some(user) = store.user(&session.user_id).map_err(backend)?
+            && let Some(user) = store.user(&session.user_id)?
         {
+            request.record("user", tracing::field::display(&user.username));
             return Ok(Some(Caller { user, session: Some(hash), partner: None }));
         }
     }
     Ok(None)
-}
-
-/// Like [`caller`], but a missing caller is 401.
-pub fn require_caller(reports: &Reports, headers: &HeaderMap, now: Timestamp) -> Result<Caller, ApiError> {
-    caller(reports, headers, now)?.ok_or_else(|| {
-        ApiError::unauthorized(
-            "sign in first: send `Authorization: Bearer <token>` (see `vitalcore users token`) or log in at /login",
-        )
-    })
 }
 
 /// `Set-Cookie` value: HttpOnly, SameSite=Strict, path /; `Secure` when the

@@ -11,17 +11,16 @@
 //! or decided): an admin, analyst or responder moves a warning on; the
 //! caller, the time and the note are recorded.
 
+use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Path, Query};
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::Value;
 use vitalcore_intake::auth::{Role, User};
+use vitalcore_proto::api::{self, Forecasts, WarningStatusChange, Warnings};
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningKind, WarningStatus, clean_note,
 };
@@ -46,94 +45,97 @@ pub struct WarningQuery {
     area: Option<String>,
 }
 
-pub(crate) fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError> {
-    state.forecasts.clone().ok_or_else(|| ApiError::unavailable("this server was started without the forecast store"))
+fn row_view(r: &ForecastRow, origin: vitalcore_framework::Month) -> api::ForecastRow {
+    api::ForecastRow {
+        unit: r.unit.clone(),
+        name: r.name.clone(),
+        month: r.month.to_string(),
+        horizon: r.month.index() - origin.index(),
+        mean: r.mean,
+        p_any: r.p_any,
+        p_ge: r.p_ge.iter().map(|(n, p)| (n.to_string(), *p)).collect(),
+        q05: r.quantile(0.05),
+        q50: r.quantile(0.5),
+        q95: r.quantile(0.95),
+    }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, vitalcore_store::StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn row_json(r: &ForecastRow, origin: vitalcore_framework::Month) -> Value {
-    let p_ge: serde_json::Map<String, Value> = r.p_ge.iter().map(|(n, p)| (n.to_string(), json!(p))).collect();
-    json!({
-        "unit": r.unit,
-        "name": r.name,
-        "month": r.month.to_string(),
-        "horizon": r.month.index() - origin.index(),
-        "mean": r.mean,
-        "p_any": r.p_any,
-        "p_ge": p_ge,
-        "q05": r.quantile(0.05),
-        "q50": r.quantile(0.5),
-        "q95": r.quantile(0.95),
-    })
-}
-
-pub async fn forecasts(
-    State(state): State<Arc<AppState>>,
-    Query(q): Query<ForecastQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let store = store(&state)?;
+/// `GET /api/v1/forecasts`.
+pub async fn forecasts(ctx: Ctx, Query(q): Query<ForecastQuery>) -> Result<Json<Forecasts>, ApiError> {
+    let store = ctx.forecasts()?;
     let unit = q.unit.unwrap_or_else(|| "admin1".into());
     let kind = unit.clone();
-    let found = blocking(move || {
-        let Some(run) = store.latest_forecast_run(Some(&kind))? else { return Ok(None) };
-        let rows = store.forecast_rows(run.id)?;
-        Ok(Some((run, rows)))
-    })
-    .await?;
+    let found = ctx
+        .blocking("forecasts.latest", move || {
+            let Some(run) = store.latest_forecast_run(Some(&kind))? else { return Ok(None) };
+            let rows = store.forecast_rows(run.id)?;
+            Ok(Some((run, rows)))
+        })
+        .await?;
     let Some((run, rows)) = found else {
         return Err(ApiError::not_found(format!(
             "no {unit} forecasts stored yet: run `vitalcore warnings run --unit {unit}`"
         )));
     };
-    let rows: Vec<Value> = rows
+    let rows = rows
         .iter()
         .filter(|r| q.area.as_deref().is_none_or(|a| a == r.unit))
-        .map(|r| row_json(r, run.origin))
+        .map(|r| row_view(r, run.origin))
         .collect();
     let skill: Value = serde_json::from_str(&run.skill).unwrap_or(Value::Null);
     let parameters: Value = serde_json::from_str(&run.parameters).unwrap_or(Value::Null);
-    Ok(Json(json!({
-        "run": {
-            "id": run.id,
-            "created": run.created,
-            "model": run.model,
-            "unit": run.unit_kind,
-            "target": run.target,
-            "origin": run.origin.to_string(),
-            "horizons": run.horizons,
-            "parameters": parameters,
+    Ok(Json(Forecasts {
+        model_skill: skill["models"][&run.model].clone(),
+        skill,
+        run: api::ForecastRun {
+            id: run.id,
+            created: run.created,
+            model: run.model,
+            unit: run.unit_kind,
+            target: run.target,
+            origin: run.origin.to_string(),
+            horizons: run.horizons,
+            parameters,
         },
-        "model_skill": skill["models"][&run.model],
-        "skill": skill,
-        "rows": rows,
-    })))
+        rows,
+    }))
 }
 
-fn warning_json(w: &EarlyWarning) -> Value {
-    let mut v = serde_json::to_value(w).unwrap_or(Value::Null);
-    if w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW {
-        v["value"] = Value::Null;
-        v["value_suppressed"] = Value::Bool(true);
-        v["reason"] = json!(format!(
-            "community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"
-        ));
+/// An early warning as published: a report burst of fewer than
+/// [`SUPPRESS_BELOW`] reports has its count hidden.
+pub(crate) fn warning_view(w: &EarlyWarning) -> api::EarlyWarning {
+    let suppressed = w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW;
+    let reason = if suppressed {
+        format!("community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)")
+    } else {
+        w.reason.clone()
+    };
+    api::EarlyWarning {
+        id: w.id,
+        created: w.created.clone(),
+        unit: w.unit.clone(),
+        month: w.month.to_string(),
+        kind: w.kind.as_str().to_string(),
+        value: (!suppressed).then_some(w.value),
+        value_suppressed: suppressed.then_some(true),
+        threshold: w.threshold,
+        reason,
+        run_id: w.run_id,
+        status: w.status.as_str().to_string(),
+        status_by: w.status_by.clone(),
+        status_at: w.status_at.clone(),
+        note: w.note.as_ref().map(|n| api::WarningNote {
+            text: n.text.clone(),
+            by: n.by.clone(),
+            at: n.at.clone(),
+            status: n.status.as_str().to_string(),
+        }),
     }
-    v
 }
 
-pub async fn warnings(
-    State(state): State<Arc<AppState>>,
-    Query(q): Query<WarningQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let store = store(&state)?;
+/// `GET /api/v1/warnings`.
+pub async fn warnings(ctx: Ctx, Query(q): Query<WarningQuery>) -> Result<Json<Warnings>, ApiError> {
+    let store = ctx.forecasts()?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             WarningStatus::parse(s)
@@ -142,15 +144,8 @@ pub async fn warnings(
         None => None,
     };
     let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
-    let list = blocking(move || store.warnings(&filter)).await?;
-    Ok(Json(json!({ "warnings": list.iter().map(warning_json).collect::<Vec<_>>() })))
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusBody {
-    status: String,
-    #[serde(default)]
-    note: Option<String>,
+    let list = ctx.blocking("warnings.list", move || Ok(store.warnings(&filter)?)).await?;
+    Ok(Json(Warnings { warnings: list.iter().map(warning_view).collect() }))
 }
 
 /// The statuses a person may move a warning to (a warning is raised `new`).
@@ -174,7 +169,8 @@ pub(crate) fn may_move_warnings(user: &User) -> Result<(), ApiError> {
 }
 
 /// Moves warning `id` to `status` for `user` (checked first); the user name,
-/// `now` and the note are recorded. Blocking: call it on the blocking pool.
+/// `now` and the note are recorded. Blocking: the API and the alert page
+/// both move warnings through it.
 pub(crate) fn move_warning(
     store: &dyn ForecastStore,
     user: &User,
@@ -185,37 +181,80 @@ pub(crate) fn move_warning(
 ) -> Result<EarlyWarning, ApiError> {
     may_move_warnings(user)?;
     let note = clean_note(note).map_err(ApiError::bad_request)?;
-    store
-        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))
+    let moved = store
+        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())?
+        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))?;
+    tracing::info!(warning = id, status = status.as_str(), "early warning moved");
+    Ok(moved)
 }
 
-pub async fn set_status(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let forecasts = store(&state)?;
-    let reports = crate::auth::reports(&state)?;
+/// `POST /api/v1/warnings/{id}/status`.
+pub async fn set_status(ctx: Ctx, Path(id): Path<i64>, body: Bytes) -> Result<Json<api::EarlyWarning>, ApiError> {
+    let forecasts = ctx.forecasts()?;
+    let reports = ctx.reports()?;
     let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"} (optionally with \"note\": \"...\")";
-    let parsed: StatusBody =
+    let change: WarningStatusChange =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
-    let status = target_status(&parsed.status)
-        .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
-    let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
-    let json_body = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
-    if caller.session.is_some() && !json_body {
-        return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
+    let status = target_status(&change.status)
+        .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", change.status)))?;
+    let warning = ctx
+        .signed_in(&reports, "warnings.set_status", move |call| {
+            call.check_api_write()?;
+            move_warning(&*forecasts, &call.caller.user, id, status, change.note.as_deref(), call.now)
+        })
+        .await?;
+    Ok(Json(warning_view(&warning)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use vitalcore_store::forecasts::WarningNote;
+
+    /// The answer as it was built before the typed one: the stored warning
+    /// as JSON, a small burst's count hidden.
+    fn former(w: &EarlyWarning) -> Value {
+        let mut v = serde_json::to_value(w).unwrap();
+        if w.kind == WarningKind::ReportBurst && w.value < SUPPRESS_BELOW {
+            v["value"] = Value::Null;
+            v["value_suppressed"] = Value::Bool(true);
+            v["reason"] = json!(format!(
+                "community reports above their recent level (fewer than {SUPPRESS_BELOW} reports: count not shown)"
+            ));
+        }
+        v
     }
-    let note = parsed.note;
-    let warning = crate::auth::blocking(move || {
-        move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now())
-    })
-    .await??;
-    Ok(Json(warning_json(&warning)))
+
+    #[test]
+    fn a_published_warning_is_the_stored_one_with_a_small_bursts_count_hidden() {
+        let note = WarningNote {
+            text: "checked".into(),
+            by: "ana".into(),
+            at: "2026-01-03T00:00:00Z".into(),
+            status: WarningStatus::Closed,
+        };
+        for (kind, value, status, note) in [
+            (WarningKind::ReportBurst, 4.0, WarningStatus::New, None),
+            (WarningKind::ReportBurst, 5.0, WarningStatus::Acknowledged, None),
+            (WarningKind::ForecastThreshold, 0.02, WarningStatus::Closed, Some(note)),
+        ] {
+            let w = EarlyWarning {
+                id: 3,
+                created: "2026-01-02T03:04:05Z".into(),
+                unit: "CF32".into(),
+                month: "2022-12".parse().unwrap(),
+                kind,
+                value,
+                threshold: 3.0,
+                reason: "4 community reports against a recent level of 0.0".into(),
+                run_id: (kind == WarningKind::ForecastThreshold).then_some(9),
+                status,
+                status_by: (status != WarningStatus::New).then(|| "ana".into()),
+                status_at: (status != WarningStatus::New).then(|| "2026-01-03T00:00:00Z".into()),
+                note,
+            };
+            assert_eq!(serde_json::to_value(warning_view(&w)).unwrap(), former(&w), "{w:?}");
+        }
+    }
 }
