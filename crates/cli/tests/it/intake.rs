@@ -1,7 +1,9 @@
-//! Community intake end to end over real HTTP against the running binary:
-//! the report form (CSRF), the partner API (tokens, roles), the Twilio
-//! webhook, KoBo import through the CLI, the alert workflow, contact reveal
-//! and its audit log. Bad input gets a 4xx with its reason and stores nothing.
+//! Community intake end to end over real HTTP against the running binary
+//! (a report through the form and one through the partner API, listed,
+//! shown and its contact read, as the CLI then sees them), KoBo import and
+//! the alert queue through the CLI, the published assessment, and feedback
+//! by SMS. The routes' own tests (every status, CSRF, roles, webhooks, the
+//! alert page) run in-process in `crates/server/tests/http`.
 
 use super::Server;
 use std::io::{Read, Write};
@@ -192,292 +194,72 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 #[test]
-fn partner_api_accepts_tagged_placed_reports_and_refuses_bad_bodies_without_storing() {
+fn over_the_binary_reports_come_in_by_the_form_and_the_api_are_listed_and_a_contact_is_read_with_an_audit_record() {
     let site = Site::new();
-    let (admin, analyst, viewer) = (site.token("admin1"), site.token("analyst1"), site.token("viewer1"));
+    let (admin, responder) = (site.token("admin1"), site.token("responder1"));
     let server = site.serve(&[]);
     let addr = &server.addr;
 
-    let body = r#"{"text":"Armed men attacked the market and killed two traders","latitude":6.49,"longitude":17.45,"category":"attack","urgency":"critical","source_id":"partner-42"}"#;
-    let r = post_json(addr, "/api/v1/reports", &analyst, body);
+    // The public form, as a phone's browser sends it.
+    let page = http(addr, "GET", "/report", &[], b"");
+    assert_eq!(page.status, 200);
+    let cookie = page.cookie("vc_form").expect("a form cookie");
+    let form = form_encode(&[
+        ("csrf", &hidden_csrf(&page.body)),
+        ("lang", "en"),
+        ("text", "Armed men burned the school in Bossangoa"),
+        ("place", "Bossangoa"),
+        ("category", "attack"),
+        ("contact", "+236 72 00 00 07"),
+    ]);
+    let sent = http(
+        addr,
+        "POST",
+        "/report",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &cookie)],
+        form.as_bytes(),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let at = sent.body.find("VC-").expect("a reference on the page");
+    let by_form = sent.body[at..at + "VC-0000-000".len()].to_string();
+
+    // A partner's system, with its token.
+    let body = r#"{"text":"Shots near the market of Bouca","area_pcode":"CF32","category":"attack","contact":"+236 72 00 00 08"}"#;
+    let r = post_json(addr, "/api/v1/reports", &responder, body);
     assert_eq!(r.status, 201, "{}", r.body);
-    let created = r.json();
-    let reference = created["reference"].as_str().unwrap().to_string();
-    // 6.49 N, 17.45 E is Bossangoa, in Ouham (CF32).
-    assert_eq!(created["area_pcode"], "CF32");
-    assert!(created["tags"]["dimensions"].as_array().unwrap().iter().any(|d| d == "personal"), "{created}");
-    let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
-    assert_eq!(shown["channel"]["kind"], "api");
-    assert_eq!(shown["channel"]["partner"], "partner-of-analyst1");
-    assert_eq!(shown["alert"]["state"], "new");
+    let by_api = r.json()["reference"].as_str().unwrap().to_string();
 
-    let before = stored_count(addr, &admin);
-    let malformed = post_json(addr, "/api/v1/reports", &analyst, r#"{"text": "unterminated"#);
-    assert_eq!(malformed.status, 400, "{}", malformed.body);
-    assert!(malformed.json()["error"].as_str().unwrap().contains("not a report in JSON"));
-    let oversize = format!(r#"{{"text":"{}"}}"#, "a".repeat(70 * 1024));
-    let big = post_json(addr, "/api/v1/reports", &analyst, &oversize);
-    assert_eq!(big.status, 413, "{}", big.body);
-    let invalid =
-        post_json(addr, "/api/v1/reports", &analyst, r#"{"text":"  ","latitude":95,"longitude":10,"urgency":"soon"}"#);
-    assert_eq!(invalid.status, 422);
-    let fields: Vec<String> =
-        invalid.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
-    for f in ["text", "latitude", "urgency"] {
-        assert!(fields.contains(&f.to_string()), "{f} missing from {fields:?}");
-    }
-    let anonymous = http(addr, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], body.as_bytes());
-    assert_eq!(anonymous.status, 401);
-    let wrong_token = post_json(addr, "/api/v1/reports", "vca_not-a-token", body);
-    assert_eq!(wrong_token.status, 401);
-    let by_viewer = post_json(addr, "/api/v1/reports", &viewer, body);
-    assert_eq!(by_viewer.status, 403, "a viewer may not submit");
-    assert_eq!(stored_count(addr, &admin), before, "nothing partial was stored");
-    let listed = get_auth(addr, "/api/v1/reports", &viewer);
-    assert_eq!(listed.status, 403, "a viewer reads aggregates only");
-}
-
-#[test]
-fn a_focal_point_sees_only_their_community_and_contacts_are_revealed_only_with_an_audit_record() {
-    let site = Site::new();
-    let (admin, responder, analyst, focal) =
-        (site.token("admin1"), site.token("responder1"), site.token("analyst1"), site.token("focal32"));
-    let server = site.serve(&[]);
-    let addr = &server.addr;
-    let submit = |area: &str, contact: &str| {
-        let body = format!(
-            r#"{{"text":"Cattle stolen near the river in {area}","area_pcode":"{area}","category":"cattle_crop_theft","contact":"{contact}"}}"#
-        );
-        let r = post_json(addr, "/api/v1/reports", &responder, &body);
-        assert_eq!(r.status, 201, "{}", r.body);
-        r.json()["reference"].as_str().unwrap().to_string()
-    };
-    let ours = submit("CF32", "+236 70 11 22 33");
-    let theirs = submit("CF71", "+236 75 99 88 77");
-
-    // The focal point of CF32 reads their community's report, not the other one, even by its reference.
-    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}"), &focal).status, 200);
-    let guessed = get_auth(addr, &format!("/api/v1/reports/{theirs}"), &focal);
-    assert_eq!(guessed.status, 404, "{}", guessed.body);
-    assert!(!guessed.body.contains("Cattle"), "no data leaks: {}", guessed.body);
-    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{theirs}/contact?purpose=x"), &focal).status, 404);
-    let list = get_auth(addr, "/api/v1/reports?area=CF71", &focal).json();
+    // Both are listed, newest first, without their contacts.
+    assert_eq!(stored_count(addr, &admin), 2);
+    let listed = get_auth(addr, "/api/v1/reports", &admin);
+    let list = listed.json();
     let refs: Vec<&str> =
         list["reports"].as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
-    assert_eq!(refs, vec![ours.as_str()], "a focal point's list is forced to their community");
-    // A step the focal point's role does not allow is 403.
-    let step = post_json(addr, &format!("/api/v1/alerts/{ours}/steps"), &focal, r#"{"step":"acknowledge"}"#);
-    assert_eq!(step.status, 403, "{}", step.body);
+    assert_eq!(refs, [by_api.as_str(), by_form.as_str()]);
+    assert!(!listed.body.contains("+236") && !listed.body.contains("72 00"), "{}", listed.body);
+    let shown = get_auth(addr, &format!("/api/v1/reports/{by_form}"), &admin).json();
+    assert_eq!((shown["channel"]["kind"].as_str(), shown["has_contact"].as_bool()), (Some("web_form"), Some(true)));
+    assert_eq!(shown["alert"]["state"], "new");
 
-    // Contacts never appear in lists or single reports.
-    let all = get_auth(addr, "/api/v1/reports", &admin);
-    assert!(!all.body.contains("70 11") && !all.body.contains("+236"), "{}", all.body);
-    assert!(!get_auth(addr, &format!("/api/v1/reports/{ours}"), &admin).body.contains("+236"));
+    // The contact, read once with a purpose: never cached, and the answer names its request.
+    let read = get_auth(addr, &format!("/api/v1/reports/{by_api}/contact?purpose=call+back"), &responder);
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json()["contact"], "+236 72 00 00 08");
+    assert!(read.header_line("cache-control").unwrap().contains("no-store"));
+    assert!(read.header_line("content-security-policy").unwrap().contains("script-src 'self'"));
+    assert!(read.header_line("x-request-id").is_some());
+
+    // The CLI lists no contact, sealed or not, and shows the audit record of the read.
     let csv = site.ok(&["report", "list", "--format", "csv"]);
     let json = site.ok(&["report", "list", "--format", "json"]);
     assert!(
         !csv.contains("+236") && !json.contains("+236") && !json.contains("vc1."),
         "the CLI lists no contact, sealed or not"
     );
-
-    // Reveal: an analyst may not; a responder must give a purpose; each read is logged first.
-    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}/contact?purpose=call"), &analyst).status, 403);
-    assert_eq!(get_auth(addr, &format!("/api/v1/reports/{ours}/contact"), &responder).status, 422);
-    for purpose in ["call+back+about+the+theft", "confirm+location"] {
-        let r = get_auth(addr, &format!("/api/v1/reports/{ours}/contact?purpose={purpose}"), &responder);
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.json()["contact"], "+236 70 11 22 33");
-        assert!(r.header_line("cache-control").unwrap().contains("no-store"));
-    }
-    let shown: serde_json::Value =
-        serde_json::from_str(&site.ok(&["report", "show", &ours, "--format", "json"])).unwrap();
-    let reads = shown["contact_reads"].as_array().expect("the audit log is shown");
-    assert_eq!(reads.len(), 2, "two reveals, two audit records: {reads:?}");
-    assert!(reads.iter().all(|r| r["user_id"] == "u-responder1"));
-    assert_eq!(reads[0]["purpose"], "call back about the theft");
-    let shown_theirs: serde_json::Value =
-        serde_json::from_str(&site.ok(&["report", "show", &theirs, "--format", "json"])).unwrap();
-    assert_eq!(
-        shown_theirs["contact_reads"].as_array().unwrap().len(),
-        0,
-        "refused reads reveal nothing and log nothing"
-    );
-}
-
-#[test]
-fn the_report_form_works_without_javascript_in_english_and_french_with_csrf() {
-    let site = Site::new();
-    let admin = site.token("admin1");
-    let server = site.serve(&[]);
-    let addr = &server.addr;
-
-    let page = http(addr, "GET", "/report", &[], b"");
-    assert_eq!(page.status, 200);
-    assert!(page.body.len() < 15 * 1024, "the form page is {} bytes", page.body.len());
-    assert!(!page.body.contains("<script") && !page.body.contains("http://") && !page.body.contains("https://"));
-    assert!(page.body.contains("What happened?") && page.body.contains("value=\"sexual_violence\""));
-    let cookie = page.cookie("vc_form").expect("a form cookie");
-    assert!(page.header_line("set-cookie").unwrap().contains("HttpOnly") && page.head.contains("SameSite=Strict"));
-    let csrf = hidden_csrf(&page.body);
-    let fr = http(addr, "GET", "/report?lang=fr", &[], b"");
-    assert!(fr.body.contains("Signaler un incident") && fr.body.contains("Violence sexuelle"));
-    let fr_header = http(addr, "GET", "/report", &[("Accept-Language", "fr-CF,fr;q=0.9,en;q=0.5")], b"");
-    assert!(fr_header.body.contains("Que s'est-il passé"));
-
-    let form = |pairs: &[(&str, &str)], cookie: Option<&str>| {
-        let body = form_encode(pairs);
-        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
-        if let Some(c) = cookie {
-            headers.push(("Cookie", c));
-        }
-        http(addr, "POST", "/report", &headers, body.as_bytes())
-    };
-    let before = stored_count(addr, &admin);
-    let text = "Des hommes armés ont brûlé des maisons à Bouca";
-    // No token, a forged token, or a token without its cookie: refused, nothing stored.
-    assert_eq!(form(&[("text", text)], Some(&cookie)).status, 403);
-    assert_eq!(form(&[("text", text), ("csrf", "1700000000.AAAA")], Some(&cookie)).status, 403);
-    assert_eq!(form(&[("text", text), ("csrf", &csrf)], None).status, 403);
-    assert_eq!(form(&[("text", text), ("csrf", &csrf)], Some("vc_form=another-browser")).status, 403);
-    // Validation errors come back next to the fields, in the form's language
-    // and naming the field, with what was typed kept.
-    let bad = form(
-        &[("csrf", &csrf), ("lang", "fr"), ("text", text), ("latitude", "north"), ("longitude", "18.2")],
-        Some(&cookie),
-    );
-    assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("Corrigez") && bad.body.contains("brûlé"), "{}", bad.body);
-    assert!(
-        bad.body.contains(
-            "<div class=\"err\">Latitude : « north » n&#39;est pas un nombre (écrivez par exemple 4,3612)</div>"
-        ),
-        "{}",
-        bad.body
-    );
-    assert!(!bad.body.contains("is not a number"), "no English on the French form: {}", bad.body);
-    let empty = form(
-        &[
-            ("csrf", &csrf),
-            ("lang", "fr"),
-            ("text", " "),
-            ("latitude", "95"),
-            ("longitude", "18.2"),
-            ("urgency", "soon"),
-        ],
-        Some(&cookie),
-    );
-    assert_eq!(empty.status, 422);
-    for expected in
-        ["Description : est vide", "Latitude : 95 est hors de -90..90", "Urgence : « soon » n&#39;est pas une urgence"]
-    {
-        assert!(empty.body.contains(expected), "{expected} in {}", empty.body);
-    }
-    let english = form(
-        &[("csrf", &csrf), ("lang", "en"), ("text", text), ("latitude", "north"), ("longitude", "18.2")],
-        Some(&cookie),
-    );
-    assert!(english.body.contains("Latitude: `north` is not a number (write it like 4.3612)"), "{}", english.body);
-    assert_eq!(stored_count(addr, &admin), before);
-
-    let good = form(
-        &[
-            ("csrf", &csrf),
-            ("lang", "fr"),
-            ("text", text),
-            ("place", "Bouca"),
-            ("category", "attack"),
-            ("urgency", "critical"),
-            ("contact", "+236 72 00 00 01"),
-        ],
-        Some(&cookie),
-    );
-    assert_eq!(good.status, 200, "{}", good.body);
-    assert!(good.body.contains("Votre numéro de référence"));
-    let at = good.body.find("VC-").expect("a reference on the page");
-    let reference = &good.body[at..at + "VC-0000-000".len()];
-    assert_eq!(stored_count(addr, &admin), before + 1);
-    let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
-    assert_eq!(stored["channel"]["kind"], "web_form");
-    assert_eq!(stored["has_contact"], true);
-    assert_eq!(stored["language"], "fr");
-}
-
-#[test]
-fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies() {
-    let site = Site::new();
-    let admin = site.token("admin1");
-    let server = site.serve(&[]);
-    let addr = &server.addr;
-    let post = |path: &str, ctype: &str, body: &[u8]| http(addr, "POST", path, &[("Content-Type", ctype)], body);
-    let form = "application/x-www-form-urlencoded";
-
-    let fr = form_encode(&[
-        ("From", "+23672000001"),
-        ("To", "+15005550006"),
-        ("Body", "URGENT des hommes armés ont attaqué le village hier"),
-        ("MessageSid", "SM0001"),
-    ]);
-    let r = post("/sms/twilio", form, fr.as_bytes());
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.header_line("content-type").unwrap().contains("xml"));
-    assert!(
-        r.body.starts_with("<?xml") && r.body.contains("<Response><Message>") && r.body.contains("Référence"),
-        "{}",
-        r.body
-    );
-    let at = r.body.find("VC-").unwrap();
-    let reference = &r.body[at..at + 11];
-    let stored = get_auth(addr, &format!("/api/v1/reports/{reference}"), &admin).json();
-    assert_eq!(stored["channel"]["gateway"], "twilio");
-    assert_eq!(stored["urgency"], "high", "URGENT at the start reads as high");
-    assert_eq!(stored["has_contact"], true);
-    assert!(stored["reporter_id"].as_str().unwrap().starts_with("r-"), "a pseudonym, not the number");
-
-    let en = form_encode(&[
-        ("From", "+23672000002"),
-        ("Body", "The well was poisoned and we need help please"),
-        ("MessageSid", "SM0002"),
-    ]);
-    assert!(post("/sms/twilio", form, en.as_bytes()).body.contains("Reference:"));
-    let rapid =
-        r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
-    let rp = post("/sms/rapidpro", "application/json", rapid.as_bytes());
-    assert_eq!(rp.status, 200, "{}", rp.body);
-    assert!(rp.json()["reference"].as_str().unwrap().starts_with("VC-"));
-
-    let before = stored_count(addr, &admin);
-    let bad_escape = post("/sms/twilio", form, b"From=%2B236&Body=%ZZ&MessageSid=SM9");
-    assert_eq!(bad_escape.status, 400, "{}", bad_escape.body);
-    assert!(bad_escape.body.contains("percent"));
-    let no_from = post("/sms/twilio", form, b"Body=hello&MessageSid=SM9");
-    assert_eq!(no_from.status, 422);
-    assert!(no_from.body.contains("From"));
-    let huge = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(20 * 1024));
-    let too_large = post("/sms/twilio", form, huge.as_bytes());
-    assert_eq!(too_large.status, 413, "{}", too_large.body);
-    let enormous = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(200 * 1024));
-    assert_eq!(post("/sms/twilio", form, enormous.as_bytes()).status, 413);
-    assert_eq!(post("/sms/rapidpro", "application/json", b"{\"contact\": ").status, 400);
-    // An empty message is answered (so the reporter learns why) but not stored.
-    let empty = post("/sms/twilio", form, b"From=%2B23672000009&Body=&MessageSid=SM10");
-    assert_eq!(empty.status, 200);
-    assert!(empty.body.contains("empty"), "{}", empty.body);
-    assert_eq!(stored_count(addr, &admin), before, "nothing partial was stored");
-}
-
-#[test]
-fn twilio_signature_is_checked_when_an_auth_token_is_configured() {
-    let site = Site::new();
-    let server = site.serve(&["--twilio-auth-token", "12345", "--public-url", "https://example.org"]);
-    let body = form_encode(&[("From", "+23672000001"), ("Body", "help"), ("MessageSid", "SM1")]);
-    let r = http(
-        &server.addr,
-        "POST",
-        "/sms/twilio",
-        &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "bm90LWl0")],
-        body.as_bytes(),
-    );
-    assert_eq!(r.status, 403, "{}", r.body);
+    let reads = contact_reads(&site, &by_api);
+    assert_eq!(reads.len(), 1, "one reveal, one audit record: {reads:?}");
+    assert_eq!((reads[0]["user_id"].as_str(), reads[0]["purpose"].as_str()), (Some("u-responder1"), Some("call back")));
+    assert!(contact_reads(&site, &by_form).is_empty(), "no read, no record");
 }
 
 #[test]
@@ -551,149 +333,6 @@ fn kobo_export_is_imported_by_the_cli_once_with_rejects_named_by_line_and_field(
     let alerts: u64 = metrics.as_array().unwrap().iter().map(|m| m["alerts"].as_u64().unwrap()).sum();
     let acknowledged: u64 = metrics.as_array().unwrap().iter().map(|m| m["acknowledged"].as_u64().unwrap()).sum();
     assert_eq!((alerts, acknowledged), (imported, 1));
-}
-
-#[test]
-fn with_require_login_the_form_is_for_signed_in_users_only() {
-    let site = Site::new();
-    let server = site.serve(&["--require-login"]);
-    let page = http(&server.addr, "GET", "/report", &[], b"");
-    assert_eq!(page.status, 303);
-    assert!(page.header_line("location").unwrap().contains("/login"));
-    let post =
-        http(&server.addr, "POST", "/report", &[("Content-Type", "application/x-www-form-urlencoded")], b"text=hello");
-    assert_eq!(post.status, 401);
-}
-
-#[test]
-fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
-    let site = Site::new();
-    let (analyst, responder, viewer) = (site.token("analyst1"), site.token("responder1"), site.token("viewer1"));
-    let server = site.serve(&[]);
-    let addr = &server.addr;
-    let r = post_json(
-        addr,
-        "/api/v1/reports",
-        &responder,
-        r#"{"text":"Abduction of two children on the road to Bouca","area_pcode":"CF32","urgency":"critical","category":"abduction"}"#,
-    );
-    let reference = r.json()["reference"].as_str().unwrap().to_string();
-    let steps = format!("/api/v1/alerts/{reference}/steps");
-
-    assert_eq!(post_json(addr, &steps, &analyst, r#"{"step":"acknowledge"}"#).status, 200);
-    assert_eq!(
-        post_json(addr, &steps, &analyst, r#"{"step":"verify","note":"confirmed by the focal point"}"#).status,
-        200
-    );
-    let wrong_role = post_json(addr, &steps, &analyst, r#"{"step":"assign","owner":"Capt. X","unit":"BANBAT"}"#);
-    assert_eq!(wrong_role.status, 403, "an analyst cannot assign: {}", wrong_role.body);
-    let out_of_order = post_json(addr, &steps, &responder, r#"{"step":"close","outcome":"done"}"#);
-    assert_eq!(out_of_order.status, 409);
-    assert!(out_of_order.json()["error"].as_str().unwrap().contains("next you can"));
-    assert_eq!(post_json(addr, &steps, &responder, r#"{"step":"not-a-step"}"#).status, 400);
-
-    // The rest through the HTML alert page, logged in with a session.
-    let login_page = http(addr, "GET", "/login", &[], b"");
-    let form_cookie = login_page.cookie("vc_form").unwrap();
-    let csrf = hidden_csrf(&login_page.body);
-    let ctype = ("Content-Type", "application/x-www-form-urlencoded");
-    let wrong = form_encode(&[("csrf", &csrf), ("username", "responder1"), ("password", "wrong password here")]);
-    assert_eq!(http(addr, "POST", "/login", &[ctype, ("Cookie", &form_cookie)], wrong.as_bytes()).status, 401);
-    let creds = form_encode(&[("csrf", &csrf), ("username", "responder1"), ("password", PASSWORD)]);
-    let login = http(addr, "POST", "/login", &[ctype, ("Cookie", &form_cookie)], creds.as_bytes());
-    assert_eq!(login.status, 303, "{}", login.body);
-    let session = login.cookie("vc_session").expect("a session cookie");
-    let set = login.header_line("set-cookie").unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-    let page = http(addr, "GET", "/alerts", &[("Cookie", &session)], b"");
-    assert_eq!(page.status, 200);
-    assert!(page.body.contains(&reference) && page.body.contains("Assign") && !page.body.contains("<script"));
-    let csrf = hidden_csrf(&page.body);
-    let act = |pairs: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(pairs);
-        http(
-            addr,
-            "POST",
-            &format!("/alerts/{reference}/step"),
-            &[ctype, ("Cookie", &session)],
-            form_encode(&all).as_bytes(),
-        )
-    };
-    let forged = http(
-        addr,
-        "POST",
-        &format!("/alerts/{reference}/step"),
-        &[ctype, ("Cookie", &session)],
-        b"step=assign&owner=a&unit=b",
-    );
-    assert_eq!(forged.status, 403, "no CSRF token, no step");
-    assert_eq!(act(&[("step", "assign"), ("owner", "Capt. X"), ("unit", "BANBAT")]).status, 303);
-    assert_eq!(
-        act(&[
-            ("step", "respond"),
-            ("action", "patrol sent"),
-            ("feedback", "A patrol went to the road; the children are back")
-        ])
-        .status,
-        303
-    );
-    assert_eq!(act(&[("step", "close"), ("outcome", "children returned")]).status, 303);
-    // After closing, the page still records what people were told, and how.
-    assert_eq!(
-        act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "pigeon")])
-            .status,
-        400
-    );
-    assert_eq!(
-        act(&[("step", "feedback"), ("feedback", "Announced: the children are home"), ("feedback_channel", "radio")])
-            .status,
-        303
-    );
-
-    let shown = get_auth(addr, &format!("/api/v1/reports/{reference}"), &analyst).json();
-    let alert = &shown["alert"];
-    assert_eq!(alert["state"], "closed");
-    let logged: Vec<(&str, &str)> = alert["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["step"]["step"].as_str().unwrap(), s["user_id"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        logged,
-        vec![
-            ("acknowledge", "u-analyst1"),
-            ("verify", "u-analyst1"),
-            ("assign", "u-responder1"),
-            ("respond", "u-responder1"),
-            ("close", "u-responder1"),
-            ("give_feedback", "u-responder1")
-        ]
-    );
-    assert_eq!(alert["status"]["feedback"][0]["channel"], "web");
-    assert_eq!(
-        (alert["status"]["feedback"][1]["channel"].as_str(), alert["status"]["feedback"][1]["message"].as_str()),
-        (Some("radio"), Some("Announced: the children are home"))
-    );
-    assert_eq!(shown["verification"], "verified");
-
-    let month = shown["received_at"].as_str().unwrap()[..7].to_string();
-    let m = get_auth(addr, &format!("/api/v1/alerts/metrics?from={month}&to={month}"), &analyst).json();
-    let row = m["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
-    assert_eq!(row["alerts"], 1);
-    assert_eq!(row["responded"], 1);
-    assert_eq!(row["share_with_feedback"], 1.0);
-    // A viewer sees the same figures with counts of 1-4 suppressed.
-    let seen = get_auth(addr, &format!("/api/v1/alerts/metrics?from={month}&to={month}"), &viewer).json();
-    let row = seen["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
-    assert_eq!(row["alerts"], serde_json::Value::Null);
-    assert_eq!(row["suppressed"], true);
-    assert_eq!(get_auth(addr, "/api/v1/alerts", &viewer).status, 403, "a viewer does not read the alert queue");
-    let logout =
-        http(addr, "POST", "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes());
-    assert_eq!(logout.status, 303);
-    assert_eq!(http(addr, "GET", "/alerts", &[("Cookie", &session)], b"").status, 303, "the session has ended");
 }
 
 #[test]
