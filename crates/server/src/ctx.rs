@@ -100,13 +100,14 @@ impl Ctx {
         tokio::task::spawn_blocking(move || span.in_scope(work)).await?
     }
 
-    /// Runs `work` for the signed-in caller (401 when nobody is signed in;
-    /// an unknown or revoked API token is 401 too), on the blocking pool.
+    /// Runs `work` with the reports service for the signed-in caller (401
+    /// when nobody is signed in; an unknown or revoked API token is 401
+    /// too), on the blocking pool.
     pub async fn signed_in<T: Send + 'static>(
         &self,
         reports: &Arc<Reports>,
         op: &'static str,
-        work: impl FnOnce(Call) -> Result<T, ApiError> + Send + 'static,
+        work: impl FnOnce(&Reports, Call) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let (reports, headers, request) = (reports.clone(), self.headers.clone(), self.span.clone());
         self.blocking(op, move || {
@@ -116,24 +117,25 @@ impl Ctx {
                     "sign in first: send `Authorization: Bearer <token>` (see `vitalcore users token`) or log in at /login",
                 )
             })?;
-            work(Call { caller, now, headers })
+            work(&reports, Call { caller, now, headers })
         })
         .await
     }
 
-    /// Runs `work` with the caller if someone is signed in (an unknown or
-    /// revoked API token is still 401), on the blocking pool.
+    /// Runs `work` with the reports service and the caller if someone is
+    /// signed in (an unknown or revoked API token is still 401), on the
+    /// blocking pool.
     pub async fn visit<T: Send + 'static>(
         &self,
         reports: &Arc<Reports>,
         op: &'static str,
-        work: impl FnOnce(Visit) -> Result<T, ApiError> + Send + 'static,
+        work: impl FnOnce(&Reports, Visit) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let (reports, headers, request) = (reports.clone(), self.headers.clone(), self.span.clone());
         self.blocking(op, move || {
             let now = Timestamp::now();
             let caller = auth::caller(&reports, &headers, now, &request)?;
-            work(Visit { caller, now, headers })
+            work(&reports, Visit { caller, now, headers })
         })
         .await
     }

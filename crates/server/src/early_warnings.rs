@@ -190,11 +190,10 @@ pub async fn set_status(
     let reports = ctx.reports()?;
     let forecasts = ctx.forecasts()?;
     let form = Form::parse(body)?;
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "warnings.set_status", move |visit| {
+        .visit(&reports, "warnings.set_status", move |service, visit| {
             let caller = visit.caller.ok_or_else(|| ApiError::unauthorized("log in first"))?;
-            check_csrf(&service, Some(&caller), &visit.headers, &form)?;
+            check_csrf(service, Some(&caller), &visit.headers, &form)?;
             let id: i64 = raw.parse().map_err(|_| ApiError::not_found(format!("no early warning {raw}")))?;
             let wanted = form.text("status");
             let status = target_status(&wanted).ok_or_else(|| {

@@ -198,7 +198,7 @@ pub async fn set_status(ctx: Ctx, Path(id): Path<i64>, body: Bytes) -> Result<Js
     let status = target_status(&change.status)
         .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", change.status)))?;
     let warning = ctx
-        .signed_in(&reports, "warnings.set_status", move |call| {
+        .signed_in(&reports, "warnings.set_status", move |_, call| {
             call.check_api_write()?;
             move_warning(&*forecasts, &call.caller.user, id, status, change.note.as_deref(), call.now)
         })

@@ -100,9 +100,8 @@ pub async fn submit(
     let body = body_or_reason(body, reports.config.max_api_body)?;
     let mut draft: ReportDraft = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not a report in JSON: {e}; nothing was stored")))?;
-    let service = reports.clone();
     let report = ctx
-        .signed_in(&reports, "reports.submit", move |call| {
+        .signed_in(&reports, "reports.submit", move |service, call| {
             call.check_api_write()?;
             prepare_submission(&call.caller, &mut draft)?;
             let channel = match &call.caller.partner {
@@ -154,9 +153,8 @@ fn filter_of(q: &ListQuery) -> Result<ReportFilter, ApiError> {
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Json<ReportList<Report>>, ApiError> {
     let reports = ctx.reports()?;
     let filter = filter_of(&q)?;
-    let service = reports.clone();
     let list = ctx
-        .signed_in(&reports, "reports.list", move |call| {
+        .signed_in(&reports, "reports.list", move |service, call| {
             let mut list = reports_for(&*service.store, &call.caller.user, &filter)?;
             let total = list.len();
             list.reverse(); // newest first
@@ -185,14 +183,13 @@ fn alert_view(reports: &Reports, report: &Report, alert: &Alert, now: Timestamp)
 /// `GET /api/v1/reports/{ref}`: one report with its alert.
 pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Result<Json<ReportWithAlert<Report, AlertJson>>, ApiError> {
     let reports = ctx.reports()?;
-    let service = reports.clone();
     let shown = ctx
-        .signed_in(&reports, "reports.show", move |call| {
+        .signed_in(&reports, "reports.show", move |service, call| {
             let reference = parse_reference(&raw)?;
             let report = report_for(&*service.store, &call.caller.user, &reference)
                 .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
             let alert = load_alert(&*service.store, &report)?;
-            let alert = alert_view(&service, &report, &alert, call.now);
+            let alert = alert_view(service, &report, &alert, call.now);
             Ok(ReportWithAlert { view: report_view(report), alert })
         })
         .await?;
@@ -216,9 +213,8 @@ pub async fn contact(
     if !reports.key_configured {
         return Err(ApiError::unavailable("this server has no contact key (start it with --key-file FILE)"));
     }
-    let service = reports.clone();
     let revealed = ctx
-        .signed_in(&reports, "reports.reveal_contact", move |call| {
+        .signed_in(&reports, "reports.reveal_contact", move |service, call| {
             let reference = parse_reference(&raw)?;
             let purpose = q.purpose.unwrap_or_default();
             let revealed = reveal_contact(
@@ -260,16 +256,15 @@ pub async fn step(
              {{\"step\": \"close\", \"outcome\": \"...\"}}"
         ))
     })?;
-    let service = reports.clone();
     let alert = ctx
-        .signed_in(&reports, "alerts.step", move |call| {
+        .signed_in(&reports, "alerts.step", move |service, call| {
             call.check_api_write()?;
             let reference = parse_reference(&raw)?;
             // Reading first hides other communities' references from focal points.
             let report = report_for(&*service.store, &call.caller.user, &reference)
                 .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
             let alert = act_on_alert(&*service.store, &call.caller.user, &reference, step, call.now)?;
-            Ok(alert_view(&service, &report, &alert, call.now))
+            Ok(alert_view(service, &report, &alert, call.now))
         })
         .await?;
     Ok(Json(alert))
@@ -293,9 +288,9 @@ pub async fn correct_dimensions(
              (themes may be left out to keep them)"
         ))
     })?;
-    let (service, framework) = (reports.clone(), ctx.state.framework.clone());
+    let framework = ctx.state.framework.clone();
     let correction = ctx
-        .signed_in(&reports, "reports.correct_tags", move |call| {
+        .signed_in(&reports, "reports.correct_tags", move |service, call| {
             call.check_api_write()?;
             let reference = parse_reference(&raw)?;
             report_for(&*service.store, &call.caller.user, &reference)
@@ -345,12 +340,11 @@ pub fn alert_list(
 pub async fn alerts(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Json<AlertQueue<AlertJson>>, ApiError> {
     let reports = ctx.reports()?;
     let filter = filter_of(&q)?;
-    let service = reports.clone();
     let queue = ctx
-        .signed_in(&reports, "alerts.list", move |call| {
-            let mut pairs = alert_list(&service, &call.caller, &filter, q.overdue.unwrap_or(false), call.now)?;
+        .signed_in(&reports, "alerts.list", move |service, call| {
+            let mut pairs = alert_list(service, &call.caller, &filter, q.overdue.unwrap_or(false), call.now)?;
             pairs.truncate(q.limit.unwrap_or(500).min(5_000));
-            let alerts = pairs.iter().map(|(r, a)| alert_view(&service, r, a, call.now)).collect();
+            let alerts = pairs.iter().map(|(r, a)| alert_view(service, r, a, call.now)).collect();
             Ok(AlertQueue { at: call.now.to_string(), alerts })
         })
         .await?;
@@ -386,12 +380,11 @@ fn metrics_between(reports: &Reports, from: Option<Month>, to: Option<Month>) ->
 pub async fn alert_metrics(ctx: Ctx, Query(q): Query<MetricsQuery>) -> Result<Json<AlertMetrics<Value>>, ApiError> {
     let reports = ctx.reports()?;
     let (from, to) = (crate::api::parse_month(&q.from, "from")?, crate::api::parse_month(&q.to, "to")?);
-    let service = reports.clone();
     let rows = ctx
-        .signed_in(&reports, "alerts.metrics", move |call| {
+        .signed_in(&reports, "alerts.metrics", move |service, call| {
             authorize(&call.caller.user, Action::ReadAggregates, Resource::Global)
                 .map_err(|d| ApiError::forbidden(d.message))?;
-            let mut rows = metrics_between(&service, from, to)?;
+            let mut rows = metrics_between(service, from, to)?;
             if call.caller.user.role == Role::Viewer {
                 rows.iter_mut()
                     .for_each(|r| suppress_small_counts(r, &["alerts", "unfounded", "acknowledged", "responded"]));

@@ -236,15 +236,14 @@ impl ReportReceived<'_> {
 pub async fn report_page(ctx: Ctx, Query(q): Query<LangQuery>) -> Result<Response, PageError> {
     let lang = language(&q, ctx.headers());
     let reports = ctx.reports()?;
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "form.report", move |visit| {
+        .visit(&reports, "form.report", move |service, visit| {
             if service.config.require_login && visit.caller.is_none() {
                 return Ok(redirect("/login", vec![]));
             }
-            let (bound, cookies) = binding(&service, visit.caller.as_ref(), &visit.headers)?;
+            let (bound, cookies) = binding(service, visit.caller.as_ref(), &visit.headers)?;
             let csrf = service.csrf.issue(&bound, visit.now);
-            page(StatusCode::OK, cookies, &report_form(&service, lang, &csrf, &FormValues::default(), &[]))
+            page(StatusCode::OK, cookies, &report_form(service, lang, &csrf, &FormValues::default(), &[]))
         })
         .await?;
     Ok(answer)
@@ -254,10 +253,9 @@ pub async fn report_page(ctx: Ctx, Query(q): Query<LangQuery>) -> Result<Respons
 pub async fn report_post(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
     let reports = ctx.reports()?;
     let form = Form::parse(body)?;
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "form.submit", move |visit| {
-            submit_form(&service, visit.caller, &visit.headers, &form, visit.now)
+        .visit(&reports, "form.submit", move |service, visit| {
+            submit_form(service, visit.caller, &visit.headers, &form, visit.now)
         })
         .await?;
     Ok(answer)
@@ -412,17 +410,16 @@ pub async fn login_post(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result
 pub async fn logout(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
     let reports = ctx.reports()?;
     let form = Form::parse(body)?;
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "logout", move |visit| {
+        .visit(&reports, "logout", move |service, visit| {
             if let Some(c) = &visit.caller {
-                check_csrf(&service, Some(c), &visit.headers, &form)?;
+                check_csrf(service, Some(c), &visit.headers, &form)?;
                 if let Some(s) = c.session {
                     service.store.delete_session(&s)?;
                     tracing::info!(username = %c.user.username, "logout");
                 }
             }
-            Ok(redirect("/login", vec![set_cookie(&service, SESSION_COOKIE, "", 0)]))
+            Ok(redirect("/login", vec![set_cookie(service, SESSION_COOKIE, "", 0)]))
         })
         .await?;
     Ok(answer)
@@ -533,9 +530,8 @@ const ALERTS_SHOWN: usize = 50;
 pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
     let reports = ctx.reports()?;
     let forecasts = ctx.state.forecasts.clone();
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "alerts.page", move |visit| {
+        .visit(&reports, "alerts.page", move |service, visit| {
             let now = visit.now;
             let Some(caller) = visit.caller else { return Ok(redirect("/login", vec![])) };
             let Some(session) = caller.session else {
@@ -546,9 +542,9 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
             // The page shows alerts received in the last 30 days (the API takes any range).
             let since = now.checked_sub(SignedDuration::from_hours(24 * 30)).ok();
             let filter = ReportFilter { received_from: since, ..ReportFilter::default() };
-            let pairs = alert_list(&service, &caller, &filter, false, now)?;
+            let pairs = alert_list(service, &caller, &filter, false, now)?;
             let warnings = match &forecasts {
-                Some(store) => Some(early_warnings::section(&service, &**store, &caller)?),
+                Some(store) => Some(early_warnings::section(service, &**store, &caller)?),
                 None => None,
             };
             let csrf = service.csrf.issue(&session, now);
@@ -594,11 +590,10 @@ pub async fn alert_step(
 ) -> Result<Response, PageError> {
     let reports = ctx.reports()?;
     let form = Form::parse(body)?;
-    let service = reports.clone();
     let answer = ctx
-        .visit(&reports, "alerts.step", move |visit| {
+        .visit(&reports, "alerts.step", move |service, visit| {
             let caller = visit.caller.ok_or_else(|| ApiError::unauthorized("log in first"))?;
-            check_csrf(&service, Some(&caller), &visit.headers, &form)?;
+            check_csrf(service, Some(&caller), &visit.headers, &form)?;
             let reference = parse_reference(&raw)?;
             let step = form_step(&form, visit.now)?;
             act_on_alert(&*service.store, &caller.user, &reference, step, visit.now)?;
