@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod api;
+
 /// One unit, one period, one dimension or theme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssessmentRow<R = u64> {

@@ -1,21 +1,25 @@
-//! JSON API handlers. Store reads and analyses run on the blocking pool.
-//! The analyses read the shared snapshot of the stored events
-//! ([`crate::snapshot`]) with the community reports added per request.
+//! JSON API handlers for the stored events and the analyses. Store reads
+//! run on the blocking pool, analyses on the analysis threads. The analyses
+//! read the shared snapshot of the stored events ([`crate::snapshot`]) with
+//! the community reports added per request.
 
+use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
 use vitalcore_app::disclosure::{self, Audience, Disclosed};
 use vitalcore_assess::{AssessOptions, EventTable, Period};
+use vitalcore_framework::taxonomy::{Band, Category, Principle};
 use vitalcore_framework::{Framework, Month, UnitKind, prio_grid_gid};
-use vitalcore_proto::AssessmentRow;
-use vitalcore_store::Area;
+use vitalcore_proto::api::{
+    AreaList, AreaScores, Feature, FeatureCollection, FeatureCollectionType, FeatureType, FrameworkSummary, Geometry,
+    Health, Polygon, PolygonType,
+};
+use vitalcore_proto::{AreaSummary, Assessment, AssessmentRow};
+use vitalcore_store::{Area, StoreCounts};
 
 /// Query parameters shared by the assessment endpoints.
 #[derive(Debug, Default, Deserialize)]
@@ -40,7 +44,7 @@ struct Loaded {
     areas: Vec<Area>,
 }
 
-fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
+pub(crate) fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
     value
         .as_deref()
         .filter(|s| !s.is_empty())
@@ -48,40 +52,25 @@ fn parse_month(value: &Option<String>, name: &str) -> Result<Option<Month>, ApiE
         .transpose()
 }
 
-/// Runs blocking work (store reads) off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(e.to_string()))
-}
-
-/// Runs an analysis on the analysis threads, one per core (the others wait
-/// their turn: see [`crate::pool`]).
-async fn analyse<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    state.analyses.run(work).await.map_err(|e| ApiError::internal(e.to_string()))
-}
-
-async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError> {
+async fn load(ctx: &Ctx, q: &RangeQuery) -> Result<Loaded, ApiError> {
     let unit: UnitKind = q.unit.as_deref().unwrap_or("admin1").parse().map_err(ApiError::bad_request)?;
     let period: Period = q.period.as_deref().unwrap_or("month").parse().map_err(ApiError::bad_request)?;
     let from = parse_month(&q.from, "from")?;
     let to = parse_month(&q.to, "to")?;
-    let (store, snapshots) = (state.store.clone(), state.snapshots.clone());
+    let (store, snapshots) = (ctx.state.store.clone(), ctx.state.snapshots.clone());
     let (snapshot, areas) =
-        blocking(move || Ok::<_, vitalcore_store::StoreError>((snapshots.current(&*store)?, store.areas()?)))
-            .await?
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        ctx.blocking("events.snapshot", move || Ok((snapshots.current(&*store)?, store.areas()?))).await?;
     // Community reports are few and change often: read for each request.
-    let events = match state.reports.clone() {
+    let events = match ctx.state.reports.clone() {
         None => snapshot.table.clone(),
-        Some(reports) => blocking(move || {
-            let all = reports.store.reports(&vitalcore_store::reports::ReportFilter::default())?;
-            let community = vitalcore_app::reports::community_events(&all, &reports.areas);
-            Ok::<_, vitalcore_store::StoreError>(snapshot.table.with(&community))
-        })
-        .await?
-        .map_err(|e| ApiError::internal(e.to_string()))?,
+        Some(reports) => {
+            ctx.blocking("reports.as_events", move || {
+                let all = reports.store.reports(&vitalcore_store::reports::ReportFilter::default())?;
+                let community = vitalcore_app::reports::community_events(&all, &reports.areas);
+                Ok(snapshot.table.with(&community))
+            })
+            .await?
+        }
     };
     // The first and last month with data within the bounds given (the
     // table's analyses skip events outside the range).
@@ -102,67 +91,65 @@ async fn load(state: &Arc<AppState>, q: &RangeQuery) -> Result<Loaded, ApiError>
     Ok(Loaded { events, opts, areas })
 }
 
-pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    let store = state.store.clone();
-    let counts = tokio::task::spawn_blocking(move || store.counts())
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(json!({ "status": "ok", "counts": counts })))
+/// `GET /api/v1/health`.
+pub async fn health(ctx: Ctx) -> Result<Json<Health<StoreCounts>>, ApiError> {
+    let store = ctx.state.store.clone();
+    let counts = ctx.blocking("store.counts", move || Ok(store.counts()?)).await?;
+    Ok(Json(Health { status: "ok".into(), counts }))
 }
 
-pub async fn framework(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let fw = &state.framework;
-    Json(json!({
-        "name": fw.framework.name,
-        "version": fw.framework.version,
-        "dimensions": fw.dimensions,
-        "themes": fw.themes,
-        "principles": fw.principles,
-        "bands": fw.scales.bands,
-    }))
+/// `GET /api/v1/framework`.
+pub async fn framework(ctx: Ctx) -> Json<FrameworkSummary<Category, Principle, Band>> {
+    let fw = &ctx.state.framework;
+    Json(FrameworkSummary {
+        name: fw.framework.name.clone(),
+        version: fw.framework.version.clone(),
+        dimensions: fw.dimensions.clone(),
+        themes: fw.themes.clone(),
+        principles: fw.principles.clone(),
+        bands: fw.scales.bands.clone(),
+    })
 }
 
 /// An answer as `audience` may see it, with its `disclosure` note (see
-/// [`vitalcore_app::disclosure`]).
+/// [`vitalcore_app::disclosure`]). A JSON tree: the published types of
+/// disclosure wrap the proto types.
 fn published<T: serde::Serialize>(answer: T, audience: &Audience) -> Result<Json<Value>, ApiError> {
-    serde_json::to_value(Disclosed::new(answer, audience)).map(Json).map_err(|e| ApiError::internal(e.to_string()))
+    serde_json::to_value(Disclosed::new(answer, audience)).map(Json).map_err(ApiError::internal)
 }
 
-pub async fn assessment(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let audience = crate::auth::audience(&state, &headers).await?;
-    let loaded = load(&state, &q).await?;
-    let fw = state.framework.clone();
+/// `GET /api/v1/assessment`: an [`Assessment`] as the caller may see it.
+pub async fn assessment(ctx: Ctx, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let audience = ctx.audience().await?;
+    let loaded = load(&ctx, &q).await?;
+    let fw = ctx.state.framework.clone();
     // Published on the analysis thread: the JSON tree of a long table is
     // as large as the table.
-    analyse(&state, move || {
-        published(disclosure::publish_assessment(loaded.events.assess(&fw, &loaded.opts), &audience), &audience)
+    ctx.analyse("assess", move || {
+        let table: Assessment = loaded.events.assess(&fw, &loaded.opts);
+        published(disclosure::publish_assessment(table, &audience), &audience)
     })
     .await?
 }
 
-pub async fn areas(State(state): State<Arc<AppState>>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
-    let loaded = load(&state, &q).await?;
-    let (fw, opts) = (state.framework.clone(), loaded.opts.clone());
-    let list = analyse(&state, move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit))).await?;
-    let list = disclosure::publish_summaries(list);
-    Ok(Json(json!({ "unit": opts.unit, "from": opts.from, "to": opts.to, "areas": list })))
+/// `GET /api/v1/areas`: report counts as the public sees them.
+pub async fn areas(ctx: Ctx, Query(q): Query<RangeQuery>) -> Result<Json<AreaList>, ApiError> {
+    let loaded = load(&ctx, &q).await?;
+    let fw = ctx.state.framework.clone();
+    let opts = loaded.opts.clone();
+    let areas = ctx
+        .analyse("summaries", move || loaded.events.summaries(&fw, &loaded.opts, level_of(loaded.opts.unit)))
+        .await?;
+    let areas = disclosure::publish_summaries(areas);
+    Ok(Json(AreaList { unit: opts.unit.to_string(), from: opts.from.to_string(), to: opts.to.to_string(), areas }))
 }
 
-pub async fn profile(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let audience = crate::auth::audience(&state, &headers).await?;
-    let loaded = load(&state, &q).await?;
-    let fw = state.framework.clone();
-    analyse(&state, move || {
+/// `GET /api/v1/areas/{id}/profile`: an [`AreaProfile`] as the caller may see it.
+pub async fn profile(ctx: Ctx, Path(id): Path<String>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let audience = ctx.audience().await?;
+    let loaded = load(&ctx, &q).await?;
+    let fw = ctx.state.framework.clone();
+    ctx.analyse("profile", move || {
         let mut profile = loaded.events.profile(&fw, &loaded.opts, &id).ok_or_else(|| {
             ApiError::not_found(format!("no events for an area `{id}` in {}..{}", loaded.opts.from, loaded.opts.to))
         })?;
@@ -181,18 +168,17 @@ fn level_of(unit: UnitKind) -> u8 {
     }
 }
 
-/// Areas as a GeoJSON FeatureCollection with their scores as properties:
-/// stored boundaries for admin units, 0.5-degree squares for grid cells.
-pub async fn boundaries(
-    State(state): State<Arc<AppState>>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let loaded = load(&state, &q).await?;
-    let fw = state.framework.clone();
-    analyse(&state, move || feature_collection(&loaded, &fw, q.category.as_deref())).await
+/// `GET /api/v1/boundaries`: areas as a GeoJSON FeatureCollection with
+/// their scores as properties: stored boundaries for admin units,
+/// 0.5-degree squares for grid cells.
+pub async fn boundaries(ctx: Ctx, Query(q): Query<RangeQuery>) -> Result<Json<FeatureCollection>, ApiError> {
+    let loaded = load(&ctx, &q).await?;
+    let fw = ctx.state.framework.clone();
+    let map = ctx.analyse("boundaries", move || feature_collection(&loaded, &fw, q.category.as_deref())).await?;
+    Ok(Json(map))
 }
 
-fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -> Json<Value> {
+fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -> FeatureCollection {
     let unit = loaded.opts.unit;
     let whole = AssessOptions { period: Period::All, ..loaded.opts.clone() };
     let scored = loaded.events.assess(fw, &whole);
@@ -202,77 +188,90 @@ fn feature_collection(loaded: &Loaded, fw: &Framework, category: Option<&str>) -
     for r in scored.rows.iter().filter(|r| Some(r.category.as_str()) == category) {
         chosen.entry(r.unit_id.as_str()).or_insert(r);
     }
-    let mut by_id: HashMap<String, Value> = HashMap::new();
+    let mut by_id: HashMap<String, AreaScores> = HashMap::new();
     for s in &list {
         let (critical, pervasive, category) = match (chosen.get(s.unit_id.as_str()), category) {
             (Some(r), _) => (r.critical, r.pervasive, Some(r.category.clone())),
             (None, Some(c)) => (0.0, 0.0, Some(c.to_string())),
             (None, None) => (s.critical, s.pervasive, s.top_dimension.clone()),
         };
-        by_id.insert(
-            s.unit_id.clone(),
-            json!({ "events": s.events, "fatalities": s.fatalities, "critical": critical, "pervasive": pervasive, "category": category }),
-        );
+        let scores = AreaScores {
+            id: s.unit_id.clone(),
+            name: s.name.clone(),
+            events: s.events,
+            fatalities: s.fatalities,
+            critical,
+            pervasive,
+            category,
+        };
+        by_id.insert(s.unit_id.clone(), scores);
     }
-    let features: Vec<Value> = if unit == UnitKind::Grid {
-        grid_features(&by_id)
+    let features = if unit == UnitKind::Grid {
+        grid_features(by_id)
     } else {
         area_features(&loaded.areas, level_of(unit), &by_id, &list)
     };
-    Json(json!({
-        "type": "FeatureCollection",
-        "unit": unit,
-        "from": loaded.opts.from,
-        "to": loaded.opts.to,
-        "features": features,
-    }))
+    FeatureCollection {
+        kind: FeatureCollectionType::FeatureCollection,
+        unit: unit.to_string(),
+        from: loaded.opts.from.to_string(),
+        to: loaded.opts.to.to_string(),
+        features,
+    }
+}
+
+fn feature(properties: AreaScores, geometry: Option<Geometry>) -> Feature {
+    Feature { kind: FeatureType::Feature, properties, geometry }
 }
 
 fn area_features(
     areas: &[Area],
     level: u8,
-    scores: &HashMap<String, Value>,
-    list: &[vitalcore_proto::AreaSummary],
-) -> Vec<Value> {
-    let empty = json!({ "events": 0, "fatalities": 0, "critical": 0.0, "pervasive": 0.0, "category": null });
-    let mut out: Vec<Value> = areas
+    scores: &HashMap<String, AreaScores>,
+    list: &[AreaSummary],
+) -> Vec<Feature> {
+    let mut out: Vec<Feature> = areas
         .iter()
         .filter(|a| a.level == level)
         .filter_map(|a| {
             let geometry: Value = serde_json::from_str(a.geometry.as_deref()?).ok()?;
-            let mut props = scores.get(&a.pcode).cloned().unwrap_or_else(|| empty.clone());
-            props["id"] = json!(a.pcode);
-            props["name"] = json!(a.name);
-            Some(json!({ "type": "Feature", "properties": props, "geometry": geometry }))
+            let properties = match scores.get(&a.pcode) {
+                Some(s) => AreaScores { id: a.pcode.clone(), name: a.name.clone(), ..s.clone() },
+                None => AreaScores {
+                    id: a.pcode.clone(),
+                    name: a.name.clone(),
+                    events: 0,
+                    fatalities: 0,
+                    critical: 0.0,
+                    pervasive: 0.0,
+                    category: None,
+                },
+            };
+            Some(feature(properties, Some(Geometry::Stored(geometry))))
         })
         .collect();
     // Units with events but no stored boundary are listed without geometry so
     // the page can still show them in its table.
     for s in list.iter().filter(|s| !areas.iter().any(|a| a.pcode == s.unit_id)) {
-        let mut props = scores[&s.unit_id].clone();
-        props["id"] = json!(s.unit_id);
-        props["name"] = json!(s.name);
-        out.push(json!({ "type": "Feature", "properties": props, "geometry": null }));
+        if let Some(properties) = scores.get(&s.unit_id) {
+            out.push(feature(properties.clone(), None));
+        }
     }
     out
 }
 
-fn grid_features(scores: &HashMap<String, Value>) -> Vec<Value> {
+fn grid_features(scores: HashMap<String, AreaScores>) -> Vec<Feature> {
     scores
-        .iter()
+        .into_iter()
         .filter_map(|(id, props)| {
             let gid: u32 = id.parse().ok()?;
             let (lat, lon) = vitalcore_framework::domain::prio_grid_centre(gid);
             debug_assert_eq!(prio_grid_gid(lat, lon), Some(gid));
             let (w, s, e, n) = (lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25);
-            let mut props = props.clone();
-            props["id"] = json!(id);
-            props["name"] = json!(format!("PRIO-GRID {id}"));
-            Some(json!({
-                "type": "Feature",
-                "properties": props,
-                "geometry": { "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]] },
-            }))
+            let square =
+                Polygon { kind: PolygonType::Polygon, coordinates: vec![vec![[w, s], [e, s], [e, n], [w, n], [w, s]]] };
+            let properties = AreaScores { name: format!("PRIO-GRID {id}"), id, ..props };
+            Some(feature(properties, Some(Geometry::Square(square))))
         })
         .collect()
 }

@@ -6,21 +6,20 @@
 //! optional note, for the roles that may; the latest note is shown with the
 //! status. The status change is the one the API and the CLI make
 //! ([`move_warning`] over the forecast store); the forms carry the page's
-//! CSRF token like every other form of the page.
+//! CSRF token like every other form of the page. The section's markup is
+//! `templates/early_warnings.html`.
 
-use crate::auth::{Caller, blocking, caller, reports};
-use crate::error::ApiError;
+use crate::auth::Caller;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, PageError};
 use crate::forecast_api::{may_move_warnings, move_warning, target_status};
-use crate::state::AppState;
-use crate::web::{Form, check_csrf, error_page, esc, redirect};
+use crate::html::redirect;
+use crate::web::{Form, check_csrf};
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
-use std::fmt::Write as _;
-use std::sync::Arc;
 use vitalcore_app::reports::Reports;
 use vitalcore_security::auth::Role;
 use vitalcore_spatial::AreaIndex;
@@ -41,7 +40,7 @@ pub(crate) fn open_warnings(
     caller: &Caller,
 ) -> Result<Vec<EarlyWarning>, ApiError> {
     let filter = WarningFilter { open_only: true, ..WarningFilter::default() };
-    let mut list = store.warnings(&filter).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut list = store.warnings(&filter)?;
     if caller.user.role == Role::FocalPoint {
         let community = caller.user.community.as_deref().unwrap_or("");
         list.retain(|w| same_or_nested(areas, &w.unit, community));
@@ -94,124 +93,150 @@ fn level(w: &EarlyWarning) -> String {
     }
 }
 
-fn status_cell(w: &EarlyWarning) -> String {
-    let status = match (w.status, &w.status_by, &w.status_at) {
-        (WarningStatus::New, ..) => "new".into(),
-        (s, Some(by), Some(at)) => format!("{}<br><small>by {} {}</small>", s.as_str(), esc(by), esc(&minute(at))),
-        (s, ..) => s.as_str().into(),
+/// The latest note, as the status cell shows it.
+pub(crate) struct NoteView {
+    pub(crate) text: String,
+    pub(crate) by: String,
+    pub(crate) at: String,
+    pub(crate) status: &'static str,
+}
+
+/// One warning row of the section (`templates/early_warnings.html`; its
+/// status cell is `templates/warning_status.html`).
+pub(crate) struct WarningRow {
+    pub(crate) id: i64,
+    pub(crate) kind: &'static str,
+    pub(crate) reason: String,
+    pub(crate) unit: String,
+    pub(crate) name: String,
+    pub(crate) month: String,
+    pub(crate) level: String,
+    pub(crate) raised: String,
+    pub(crate) status: &'static str,
+    /// Who moved it and when, once it is no longer new.
+    pub(crate) moved: Option<(String, String)>,
+    pub(crate) note: Option<NoteView>,
+    /// The status forms the caller may use: (status, button).
+    pub(crate) actions: Vec<(&'static str, &'static str)>,
+}
+
+fn row(reports: &Reports, w: &EarlyWarning, may_move: bool) -> WarningRow {
+    let moved = match (w.status, &w.status_by, &w.status_at) {
+        (WarningStatus::New, ..) => None,
+        (_, Some(by), Some(at)) => Some((by.clone(), minute(at))),
+        _ => None,
     };
-    match &w.note {
-        Some(n) => format!(
-            "{status}<div class=\"ewn\">Note: {}<br><small>{} {}, {}</small></div>",
-            esc(&n.text),
-            esc(&n.by),
-            esc(&minute(&n.at)),
-            n.status.as_str()
-        ),
-        None => status,
-    }
-}
-
-/// The forms a warning offers `caller`: acknowledge while new, close while
-/// open; none for the roles that only read warnings.
-fn actions(w: &EarlyWarning, caller: &Caller, csrf: &str) -> String {
-    if may_move_warnings(&caller.user).is_err() {
-        return String::new();
-    }
-    let form = |status: &str, label: &str| {
-        format!(
-            "<form class=\"i\" method=\"post\" action=\"/alerts/warnings/{}/status\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"status\" value=\"{status}\">\
-             <input name=\"note\" maxlength=\"{MAX_NOTE_CHARS}\" placeholder=\"note (optional)\" aria-label=\"note\">\
-             <button>{label}</button></form> ",
-            w.id
-        )
+    let actions = match w.status {
+        _ if !may_move => vec![],
+        WarningStatus::New => vec![("acknowledged", "Acknowledge"), ("closed", "Close")],
+        WarningStatus::Acknowledged => vec![("closed", "Close")],
+        WarningStatus::Closed => vec![],
     };
-    match w.status {
-        WarningStatus::New => form("acknowledged", "Acknowledge") + &form("closed", "Close"),
-        WarningStatus::Acknowledged => form("closed", "Close"),
-        WarningStatus::Closed => String::new(),
+    WarningRow {
+        id: w.id,
+        kind: kind_label(w.kind),
+        reason: w.reason.clone(),
+        unit: w.unit.clone(),
+        name: reports.areas.by_pcode(&w.unit).map(|a| a.name.clone()).unwrap_or_default(),
+        month: w.month.to_string(),
+        level: level(w),
+        raised: minute(&w.created),
+        status: w.status.as_str(),
+        moved,
+        note: w.note.as_ref().map(|n| NoteView {
+            text: n.text.clone(),
+            by: n.by.clone(),
+            at: minute(&n.at),
+            status: n.status.as_str(),
+        }),
+        actions,
     }
 }
 
-/// How many warnings are open and how many of them are new.
-pub(crate) fn counts(list: &[EarlyWarning]) -> (usize, usize) {
-    (list.len(), list.iter().filter(|w| w.status == WarningStatus::New).count())
+/// The early-warning section of the alert page.
+pub(crate) struct WarningSection {
+    pub(crate) open: usize,
+    pub(crate) new: usize,
+    pub(crate) shown: usize,
+    pub(crate) max_note: usize,
+    pub(crate) rows: Vec<WarningRow>,
 }
 
-/// The early-warning section of the alert page (`csrf` already escaped).
-pub(crate) fn section(reports: &Reports, list: &[EarlyWarning], caller: &Caller, csrf: &str) -> String {
-    let (open, new) = counts(list);
-    let mut b = String::with_capacity(1024 + 600 * list.len().min(SHOWN));
-    let _ = write!(
-        b,
-        "<h2 id=\"early-warnings\">Early warnings</h2><p>{open} open ({new} new): forecasts at or above their threshold \
-         and bursts of community reports above their recent level, new first (at most {SHOWN} shown).</p>"
-    );
-    if list.is_empty() {
-        return b;
-    }
-    b.push_str(
-        "<table class=\"ewt\"><tr><th>Early warning</th><th>Area</th><th>Month</th><th>Level</th><th>Raised</th><th>Status</th><th>Actions</th></tr>",
-    );
-    for w in list.iter().take(SHOWN) {
-        let name = reports.areas.by_pcode(&w.unit).map(|a| a.name.as_str()).unwrap_or("");
-        let _ = write!(
-            b,
-            "<tr class=\"ew\" id=\"warning-{id}\"><td><span class=\"ewk\">{kind}</span><br><small>#{id} · {reason}</small></td>\
-             <td>{unit}<br>{name}</td><td>{month}</td><td>{level}</td><td>{raised}</td><td>{status}</td><td>{actions}</td></tr>",
-            id = w.id,
-            kind = kind_label(w.kind),
-            reason = esc(&w.reason),
-            unit = esc(&w.unit),
-            name = esc(name),
-            month = w.month,
-            level = level(w),
-            raised = esc(&minute(&w.created)),
-            status = status_cell(w),
-            actions = actions(w, caller, csrf),
-        );
-    }
-    b.push_str("</table>");
-    b
+/// The section for `caller`: their open warnings, the first [`SHOWN`] as rows.
+pub(crate) fn section(
+    reports: &Reports,
+    store: &dyn ForecastStore,
+    caller: &Caller,
+) -> Result<WarningSection, ApiError> {
+    let list = open_warnings(store, &reports.areas, caller)?;
+    let may_move = may_move_warnings(&caller.user).is_ok();
+    Ok(WarningSection {
+        open: list.len(),
+        new: list.iter().filter(|w| w.status == WarningStatus::New).count(),
+        shown: SHOWN,
+        max_note: MAX_NOTE_CHARS,
+        rows: list.iter().take(SHOWN).map(|w| row(reports, w, may_move)).collect(),
+    })
 }
 
 /// `POST /alerts/warnings/{id}/status` (form: `csrf`, `status` =
 /// `acknowledged` or `closed`, `note` optional): moves an early warning on
 /// from the alert page.
 pub async fn set_status(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        let forecasts = crate::forecast_api::store(&state)?;
-        let form = Form::parse(body)?;
-        blocking(move || {
-            let now = Timestamp::now();
-            let caller = caller(&reports, &headers, now)?.ok_or_else(|| ApiError::unauthorized("log in first"))?;
-            check_csrf(&reports, Some(&caller), &headers, &form)?;
+) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let forecasts = ctx.forecasts()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "warnings.set_status", move |service, visit| {
+            let caller = visit.caller.ok_or_else(|| ApiError::unauthorized("log in first"))?;
+            check_csrf(service, Some(&caller), &visit.headers, &form)?;
             let id: i64 = raw.parse().map_err(|_| ApiError::not_found(format!("no early warning {raw}")))?;
             let wanted = form.text("status");
             let status = target_status(&wanted).ok_or_else(|| {
                 ApiError::bad_request(format!("status `{wanted}`: an early warning is acknowledged or closed"))
             })?;
             let note = form.text("note");
-            move_warning(&*forecasts, &caller.user, id, status, Some(&note), now)?;
+            move_warning(&*forecasts, &caller.user, id, status, Some(&note), visit.now)?;
             Ok(redirect(&format!("/alerts#warning-{id}"), vec![]))
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use askama::Template;
     use vitalcore_store::forecasts::WarningNote;
+
+    /// The status cell alone, as the section renders it.
+    #[derive(Template)]
+    #[template(path = "warning_status.html")]
+    struct StatusCell<'a> {
+        r: &'a WarningRow,
+    }
+
+    fn status_cell(w: &EarlyWarning) -> String {
+        let reports = test_reports();
+        StatusCell { r: &row(&reports, w, true) }.render().unwrap()
+    }
+
+    fn test_reports() -> Reports {
+        Reports::new(
+            std::sync::Arc::new(vitalcore_store::testing::MemoryStore::new()),
+            None,
+            vitalcore_intake::CategoryMap::built_in(),
+            vitalcore_classify::Classifier::lexicon_only(),
+            &[],
+            vitalcore_app::reports::IntakeConfig::default(),
+            Timestamp::now(),
+        )
+        .unwrap()
+    }
 
     fn warning(kind: WarningKind, value: f64, threshold: f64, status: WarningStatus) -> EarlyWarning {
         EarlyWarning {

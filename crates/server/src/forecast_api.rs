@@ -13,17 +13,16 @@
 //! or decided): an admin, analyst or responder moves a warning on; the
 //! caller, the time and the note are recorded.
 
+use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Path, Query};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use vitalcore_app::disclosure::{Audience, publish_warning, publish_warnings};
+use vitalcore_proto::api::{self, Forecasts, WarningStatusChange};
 use vitalcore_security::auth::{Role, User};
 use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningStatus, clean_note};
 
@@ -44,84 +43,67 @@ pub struct WarningQuery {
     area: Option<String>,
 }
 
-pub(crate) fn store(state: &AppState) -> Result<Arc<dyn ForecastStore>, ApiError> {
-    state.forecasts.clone().ok_or_else(|| ApiError::unavailable("this server was started without the forecast store"))
+fn row_view(r: &ForecastRow, origin: vitalcore_framework::Month) -> api::ForecastRow {
+    api::ForecastRow {
+        unit: r.unit.clone(),
+        name: r.name.clone(),
+        month: r.month.to_string(),
+        horizon: r.month.index() - origin.index(),
+        mean: r.mean,
+        p_any: r.p_any,
+        p_ge: r.p_ge.iter().map(|(n, p)| (n.to_string(), *p)).collect(),
+        q05: r.quantile(0.05),
+        q50: r.quantile(0.5),
+        q95: r.quantile(0.95),
+    }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, vitalcore_store::StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn row_json(r: &ForecastRow, origin: vitalcore_framework::Month) -> Value {
-    let p_ge: serde_json::Map<String, Value> = r.p_ge.iter().map(|(n, p)| (n.to_string(), json!(p))).collect();
-    json!({
-        "unit": r.unit,
-        "name": r.name,
-        "month": r.month.to_string(),
-        "horizon": r.month.index() - origin.index(),
-        "mean": r.mean,
-        "p_any": r.p_any,
-        "p_ge": p_ge,
-        "q05": r.quantile(0.05),
-        "q50": r.quantile(0.5),
-        "q95": r.quantile(0.95),
-    })
-}
-
-pub async fn forecasts(
-    State(state): State<Arc<AppState>>,
-    Query(q): Query<ForecastQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let store = store(&state)?;
+/// `GET /api/v1/forecasts`.
+pub async fn forecasts(ctx: Ctx, Query(q): Query<ForecastQuery>) -> Result<Json<Forecasts>, ApiError> {
+    let store = ctx.forecasts()?;
     let unit = q.unit.unwrap_or_else(|| "admin1".into());
     let kind = unit.clone();
-    let found = blocking(move || {
-        let Some(run) = store.latest_forecast_run(Some(&kind))? else { return Ok(None) };
-        let rows = store.forecast_rows(run.id)?;
-        Ok(Some((run, rows)))
-    })
-    .await?;
+    let found = ctx
+        .blocking("forecasts.latest", move || {
+            let Some(run) = store.latest_forecast_run(Some(&kind))? else { return Ok(None) };
+            let rows = store.forecast_rows(run.id)?;
+            Ok(Some((run, rows)))
+        })
+        .await?;
     let Some((run, rows)) = found else {
         return Err(ApiError::not_found(format!(
             "no {unit} forecasts stored yet: run `vitalcore warnings run --unit {unit}`"
         )));
     };
-    let rows: Vec<Value> = rows
+    let rows = rows
         .iter()
         .filter(|r| q.area.as_deref().is_none_or(|a| a == r.unit))
-        .map(|r| row_json(r, run.origin))
+        .map(|r| row_view(r, run.origin))
         .collect();
     let skill: Value = serde_json::from_str(&run.skill).unwrap_or(Value::Null);
     let parameters: Value = serde_json::from_str(&run.parameters).unwrap_or(Value::Null);
-    Ok(Json(json!({
-        "run": {
-            "id": run.id,
-            "created": run.created,
-            "model": run.model,
-            "unit": run.unit_kind,
-            "target": run.target,
-            "origin": run.origin.to_string(),
-            "horizons": run.horizons,
-            "parameters": parameters,
+    Ok(Json(Forecasts {
+        model_skill: skill["models"][&run.model].clone(),
+        skill,
+        run: api::ForecastRun {
+            id: run.id,
+            created: run.created,
+            model: run.model,
+            unit: run.unit_kind,
+            target: run.target,
+            origin: run.origin.to_string(),
+            horizons: run.horizons,
+            parameters,
         },
-        "model_skill": skill["models"][&run.model],
-        "skill": skill,
-        "rows": rows,
-    })))
+        rows,
+    }))
 }
 
-pub async fn warnings(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<WarningQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let store = store(&state)?;
-    let audience = crate::auth::audience(&state, &headers).await?;
+/// `GET /api/v1/warnings`: the queue as the caller may see it
+/// ([`vitalcore_app::disclosure::publish_warnings`]).
+pub async fn warnings(ctx: Ctx, Query(q): Query<WarningQuery>) -> Result<Json<Value>, ApiError> {
+    let store = ctx.forecasts()?;
+    let audience = ctx.audience().await?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             WarningStatus::parse(s)
@@ -130,15 +112,8 @@ pub async fn warnings(
         None => None,
     };
     let filter = WarningFilter { status, open_only: q.open.unwrap_or(false), unit: q.area };
-    let list = blocking(move || store.warnings(&filter)).await?;
+    let list = ctx.blocking("warnings.list", move || Ok(store.warnings(&filter)?)).await?;
     Ok(Json(json!({ "warnings": publish_warnings(list, &audience) })))
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusBody {
-    status: String,
-    #[serde(default)]
-    note: Option<String>,
 }
 
 /// The statuses a person may move a warning to (a warning is raised `new`).
@@ -162,7 +137,8 @@ pub(crate) fn may_move_warnings(user: &User) -> Result<(), ApiError> {
 }
 
 /// Moves warning `id` to `status` for `user` (checked first); the user name,
-/// `now` and the note are recorded. Blocking: call it on the blocking pool.
+/// `now` and the note are recorded. Blocking: the API and the alert page
+/// both move warnings through it.
 pub(crate) fn move_warning(
     store: &dyn ForecastStore,
     user: &User,
@@ -173,38 +149,28 @@ pub(crate) fn move_warning(
 ) -> Result<EarlyWarning, ApiError> {
     may_move_warnings(user)?;
     let note = clean_note(note).map_err(ApiError::bad_request)?;
-    store
-        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))
+    let moved = store
+        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())?
+        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))?;
+    tracing::info!(warning = id, status = status.as_str(), "early warning moved");
+    Ok(moved)
 }
 
-pub async fn set_status(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let forecasts = store(&state)?;
-    let reports = crate::auth::reports(&state)?;
+/// `POST /api/v1/warnings/{id}/status`.
+pub async fn set_status(ctx: Ctx, Path(id): Path<i64>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let forecasts = ctx.forecasts()?;
+    let reports = ctx.reports()?;
     let usage = "send {\"status\": \"acknowledged\"} or {\"status\": \"closed\"} (optionally with \"note\": \"...\")";
-    let parsed: StatusBody =
+    let change: WarningStatusChange =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("{e}: {usage}")))?;
-    let status = target_status(&parsed.status)
-        .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", parsed.status)))?;
-    let caller = crate::auth::require_caller(&reports, &headers, Timestamp::now())?;
-    let json_body = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
-    if caller.session.is_some() && !json_body {
-        return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
-    }
-    let note = parsed.note;
-    let audience = Audience::of(Some(&caller.user));
-    let warning = crate::auth::blocking(move || {
-        move_warning(&*forecasts, &caller.user, id, status, note.as_deref(), Timestamp::now())
-    })
-    .await??;
+    let status = target_status(&change.status)
+        .ok_or_else(|| ApiError::bad_request(format!("status `{}`: {usage}", change.status)))?;
+    let (warning, audience) = ctx
+        .signed_in(&reports, "warnings.set_status", move |_, call| {
+            call.check_api_write()?;
+            let moved = move_warning(&*forecasts, &call.caller.user, id, status, change.note.as_deref(), call.now)?;
+            Ok((moved, Audience::of(Some(&call.caller.user))))
+        })
+        .await?;
     Ok(Json(json!(publish_warning(warning, &audience))))
 }

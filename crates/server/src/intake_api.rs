@@ -1,31 +1,41 @@
 //! JSON API for reports and alerts, and the SMS gateway webhooks.
 
-use crate::auth::{Caller, blocking, reports, require_caller};
+use crate::auth::Caller;
+use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use vitalcore_app::access::{
     AccessError, act_on_alert, correct_report_tags, load_alert, report_for, reports_for, reveal_contact,
 };
 use vitalcore_app::disclosure::{Audience, publish_metrics};
 use vitalcore_app::reports::{RAPIDPRO_SECRET_HOW, Reports, SubmitError, TWILIO_TOKEN_HOW};
-use vitalcore_framework::Month;
+use vitalcore_framework::{Month, Tags};
+use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::sms::{self, InboundSms, SmsError};
-use vitalcore_intake::workflow::{Alert, ResponseMetrics, Step, metrics, overdue_queue};
-use vitalcore_intake::{Channel, Reference, Report, ReportDraft};
+use vitalcore_intake::workflow::{
+    Alert, AlertState, AlertStatus, Overdue, ResponseMetrics, Step, StepRecord, metrics, overdue_queue,
+};
+use vitalcore_intake::{Channel, Reference, Report, ReportDraft, Urgency};
+use vitalcore_proto::api::{
+    AlertQueue, FieldProblem, ReportList, ReportView, ReportWithAlert, RevealedContact, SmsReply, Submitted,
+    TagCorrectionRequest,
+};
 use vitalcore_security::auth::{Action, Resource, Role, authorize};
+use vitalcore_security::crypto::ContactRead;
 use vitalcore_security::webhook::shared_secret_matches;
-use vitalcore_store::reports::ReportFilter;
+use vitalcore_store::reports::{ReportFilter, TagCorrection};
+
+/// An alert as the API shows it.
+pub type AlertJson = vitalcore_proto::api::AlertView<Urgency, AlertState, AlertStatus, Overdue, StepRecord>;
 
 /// The body, or a 4xx naming why it was refused (too large, unreadable).
 pub fn body_or_reason(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
@@ -45,24 +55,28 @@ pub fn body_or_reason(body: Result<Bytes, BytesRejection>, limit: usize) -> Resu
 pub(crate) fn hide_other_communities(e: AccessError, caller: &Caller, reference: &Reference) -> ApiError {
     match e {
         AccessError::Denied(_) if caller.user.role == Role::FocalPoint => {
+            tracing::warn!(reference = %reference, "refused: a report of another community (answered as not found)");
             ApiError::not_found(format!("report {reference} not found"))
         }
         e => e.into(),
     }
 }
 
-fn parse_reference(raw: &str) -> Result<Reference, ApiError> {
+pub(crate) fn parse_reference(raw: &str) -> Result<Reference, ApiError> {
     raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))
 }
 
 fn invalid_to_api(e: SubmitError) -> ApiError {
     match e {
         SubmitError::Invalid(inv) => {
-            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, inv.to_string());
-            err.fields = serde_json::to_value(&inv.errors).ok();
-            err
+            let fields = inv
+                .errors
+                .iter()
+                .map(|f| FieldProblem { field: f.field.into(), code: f.code.into(), message: f.message.clone() })
+                .collect();
+            ApiError::unprocessable(inv.to_string(), fields)
         }
-        SubmitError::Store(s) => ApiError::internal(s.to_string()),
+        SubmitError::Store(s) => s.into(),
     }
 }
 
@@ -76,57 +90,40 @@ pub fn prepare_submission(caller: &Caller, draft: &mut ReportDraft) -> Result<()
         .map_err(|d| ApiError::forbidden(d.message))
 }
 
-fn report_json(report: &Report) -> Value {
-    let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
-    v["has_contact"] = json!(report.contact.is_some());
-    v
-}
-
-/// A browser session may call the JSON API only with a JSON content type,
-/// which a cross-site form cannot send (on top of SameSite=Strict cookies).
-fn check_session_write(caller: &Caller, headers: &HeaderMap) -> Result<(), ApiError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
-    if caller.session.is_some() && !json {
-        return Err(ApiError::forbidden("send Content-Type: application/json (or use an API token)"));
-    }
-    Ok(())
+fn report_view(report: Report) -> ReportView<Report> {
+    let has_contact = report.contact.is_some();
+    ReportView { report, has_contact }
 }
 
 /// `POST /api/v1/reports`: a partner system submits one report (JSON).
 pub async fn submit(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let reports = reports(&state)?;
+) -> Result<(StatusCode, Json<Submitted<Tags, DuplicateLink>>), ApiError> {
+    let reports = ctx.reports()?;
     let body = body_or_reason(body, reports.config.max_api_body)?;
     let mut draft: ReportDraft = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not a report in JSON: {e}; nothing was stored")))?;
-    blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        check_session_write(&caller, &headers)?;
-        prepare_submission(&caller, &mut draft)?;
-        let channel = match &caller.partner {
-            Some(p) => Channel::Api { partner: p.clone() },
-            None => Channel::WebForm,
-        };
-        let report = reports.submit(&draft, channel, now).map_err(invalid_to_api)?;
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({
-                "reference": report.reference,
-                "area_pcode": report.place.area_pcode,
-                "received_at": report.received_at,
-                "tags": report.tags,
-                "duplicates": report.duplicates,
-            })),
-        ))
-    })
-    .await?
+    let report = ctx
+        .signed_in(&reports, "reports.submit", move |service, call| {
+            call.check_api_write()?;
+            prepare_submission(&call.caller, &mut draft)?;
+            let channel = match &call.caller.partner {
+                Some(p) => Channel::Api { partner: p.clone() },
+                None => Channel::WebForm,
+            };
+            service.submit(&draft, channel, call.now).map_err(invalid_to_api)
+        })
+        .await?;
+    tracing::info!(reference = %report.reference, "report received");
+    let submitted = Submitted {
+        reference: report.reference.to_string(),
+        area_pcode: report.place.area_pcode,
+        received_at: report.received_at.to_string(),
+        tags: report.tags,
+        duplicates: report.duplicates,
+    };
+    Ok((StatusCode::CREATED, Json(submitted)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,59 +154,50 @@ fn filter_of(q: &ListQuery) -> Result<ReportFilter, ApiError> {
 }
 
 /// `GET /api/v1/reports`: the reports the caller may read (never contacts).
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
+pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Json<ReportList<Report>>, ApiError> {
+    let reports = ctx.reports()?;
     let filter = filter_of(&q)?;
-    blocking(move || {
-        let caller = require_caller(&reports, &headers, Timestamp::now())?;
-        let mut list = reports_for(&*reports.store, &caller.user, &filter)?;
-        let total = list.len();
-        list.reverse(); // newest first
-        list.truncate(q.limit.unwrap_or(500).min(5_000));
-        let items: Vec<Value> = list.iter().map(report_json).collect();
-        Ok(Json(json!({ "total": total, "reports": items })))
-    })
-    .await?
+    let list = ctx
+        .signed_in(&reports, "reports.list", move |service, call| {
+            let mut list = reports_for(&*service.store, &call.caller.user, &filter)?;
+            let total = list.len();
+            list.reverse(); // newest first
+            list.truncate(q.limit.unwrap_or(500).min(5_000));
+            Ok(ReportList { total, reports: list.into_iter().map(report_view).collect() })
+        })
+        .await?;
+    Ok(Json(list))
 }
 
-/// The alert of a report as JSON, with its deadline state at `now`.
-fn alert_json(reports: &Reports, report: &Report, alert: &Alert, now: Timestamp) -> Value {
-    json!({
-        "reference": report.reference,
-        "area_pcode": report.place.area_pcode,
-        "category": report.category,
-        "urgency": report.effective_urgency(),
-        "received_at": report.received_at,
-        "state": alert.state(),
-        "status": alert.status(),
-        "overdue": alert.overdue(&reports.deadlines, now),
-        "steps": alert.steps(),
-    })
+/// The alert of a report, with its deadline state at `now`.
+fn alert_view(reports: &Reports, report: &Report, alert: &Alert, now: Timestamp) -> AlertJson {
+    AlertJson {
+        reference: report.reference.to_string(),
+        area_pcode: report.place.area_pcode.clone(),
+        category: report.category.clone(),
+        urgency: report.effective_urgency(),
+        received_at: report.received_at.to_string(),
+        state: alert.state(),
+        status: alert.status().clone(),
+        overdue: alert.overdue(&reports.deadlines, now),
+        steps: alert.steps().to_vec(),
+    }
 }
 
 /// `GET /api/v1/reports/{ref}`: one report with its alert.
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
-    blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        let reference = parse_reference(&raw)?;
-        let report = report_for(&*reports.store, &caller.user, &reference)
-            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        let alert = load_alert(&*reports.store, &report)?;
-        let mut v = report_json(&report);
-        v["alert"] = alert_json(&reports, &report, &alert, now);
-        Ok(Json(v))
-    })
-    .await?
+pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Result<Json<ReportWithAlert<Report, AlertJson>>, ApiError> {
+    let reports = ctx.reports()?;
+    let shown = ctx
+        .signed_in(&reports, "reports.show", move |service, call| {
+            let reference = parse_reference(&raw)?;
+            let report = report_for(&*service.store, &call.caller.user, &reference)
+                .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
+            let alert = load_alert(&*service.store, &report)?;
+            let alert = alert_view(service, &report, &alert, call.now);
+            Ok(ReportWithAlert { view: report_view(report), alert })
+        })
+        .await?;
+    Ok(Json(shown))
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,41 +209,47 @@ pub struct ContactQuery {
 /// for roles allowed to read it; the read is in the audit log before the
 /// answer is sent.
 pub async fn contact(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(raw): Path<String>,
     Query(q): Query<ContactQuery>,
-) -> Result<Response, ApiError> {
-    let reports = reports(&state)?;
+) -> Result<Json<RevealedContact<ContactRead>>, ApiError> {
+    let reports = ctx.reports()?;
     if !reports.key_configured {
         return Err(ApiError::unavailable("this server has no contact key (start it with --key-file FILE)"));
     }
-    let value = blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        let reference = parse_reference(&raw)?;
-        let purpose = q.purpose.unwrap_or_default();
-        let revealed = reveal_contact(&*reports.store, reports.intake.key(), &caller.user, &reference, &purpose, now)
-            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        Ok::<_, ApiError>(json!({
-            "reference": reference,
-            "contact": revealed.contact.expose_secret(),
-            "read": revealed.audit,
-        }))
-    })
-    .await??;
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(value)).into_response())
+    let revealed = ctx
+        .signed_in(&reports, "reports.reveal_contact", move |service, call| {
+            let reference = parse_reference(&raw)?;
+            let purpose = q.purpose.unwrap_or_default();
+            let revealed = reveal_contact(
+                &*service.store,
+                service.intake.key(),
+                &call.caller.user,
+                &reference,
+                &purpose,
+                call.now,
+            )
+            .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
+            // Who read which report's contact; never the contact or the purpose's words.
+            tracing::info!(reference = %reference, "contact read");
+            Ok(RevealedContact {
+                reference: reference.to_string(),
+                contact: revealed.contact.expose_secret().to_string(),
+                read: revealed.audit,
+            })
+        })
+        .await?;
+    Ok(Json(revealed))
 }
 
 /// `POST /api/v1/alerts/{ref}/steps`: one workflow step, e.g.
 /// `{"step": "assign", "owner": "...", "unit": "..."}`.
 pub async fn step(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
+) -> Result<Json<AlertJson>, ApiError> {
+    let reports = ctx.reports()?;
     let body = body_or_reason(body, reports.config.max_api_body)?;
     let step: Step = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -266,27 +260,18 @@ pub async fn step(
              {{\"step\": \"close\", \"outcome\": \"...\"}}"
         ))
     })?;
-    blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        check_session_write(&caller, &headers)?;
-        let reference = parse_reference(&raw)?;
-        // Reading first hides other communities' references from focal points.
-        let report = report_for(&*reports.store, &caller.user, &reference)
-            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        let alert = act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
-        Ok(Json(alert_json(&reports, &report, &alert, now)))
-    })
-    .await?
-}
-
-/// What an analyst sends to confirm or correct a report's tags.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TagsBody {
-    dimensions: Vec<String>,
-    /// Absent: the themes stay as they are.
-    themes: Option<Vec<String>>,
+    let alert = ctx
+        .signed_in(&reports, "alerts.step", move |service, call| {
+            call.check_api_write()?;
+            let reference = parse_reference(&raw)?;
+            // Reading first hides other communities' references from focal points.
+            let report = report_for(&*service.store, &call.caller.user, &reference)
+                .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
+            let alert = act_on_alert(&*service.store, &call.caller.user, &reference, step, call.now)?;
+            Ok(alert_view(service, &report, &alert, call.now))
+        })
+        .await?;
+    Ok(Json(alert))
 }
 
 /// `POST /api/v1/reports/{ref}/dimensions`: an analyst or admin confirms or
@@ -294,39 +279,38 @@ struct TagsBody {
 /// `{"dimensions": ["personal", "political"], "themes": ["armed_conflict"]}`.
 /// Stored append-only with who and when; the answer is the stored correction.
 pub async fn correct_dimensions(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
+) -> Result<Json<TagCorrection>, ApiError> {
+    let reports = ctx.reports()?;
     let body = body_or_reason(body, reports.config.max_api_body)?;
-    let tags: TagsBody = serde_json::from_slice(&body).map_err(|e| {
+    let tags: TagCorrectionRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "the body is not a tag correction: {e}. Send for example \
              {{\"dimensions\": [\"personal\", \"political\"], \"themes\": [\"armed_conflict\"]}} \
              (themes may be left out to keep them)"
         ))
     })?;
-    blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        check_session_write(&caller, &headers)?;
-        let reference = parse_reference(&raw)?;
-        report_for(&*reports.store, &caller.user, &reference)
-            .map_err(|e| hide_other_communities(e, &caller, &reference))?;
-        let correction = correct_report_tags(
-            &*reports.store,
-            &state.framework,
-            &caller.user,
-            &reference,
-            tags.dimensions,
-            tags.themes,
-            now,
-        )?;
-        Ok(Json(serde_json::to_value(&correction).unwrap_or(Value::Null)))
-    })
-    .await?
+    let framework = ctx.state.framework.clone();
+    let correction = ctx
+        .signed_in(&reports, "reports.correct_tags", move |service, call| {
+            call.check_api_write()?;
+            let reference = parse_reference(&raw)?;
+            report_for(&*service.store, &call.caller.user, &reference)
+                .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
+            Ok(correct_report_tags(
+                &*service.store,
+                &framework,
+                &call.caller.user,
+                &reference,
+                tags.dimensions,
+                tags.themes,
+                call.now,
+            )?)
+        })
+        .await?;
+    Ok(Json(correction))
 }
 
 /// Alerts the caller may see, with their state; overdue ones first.
@@ -357,22 +341,18 @@ pub fn alert_list(
 }
 
 /// `GET /api/v1/alerts?overdue=true`: the alert queue.
-pub async fn alerts(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
+pub async fn alerts(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Json<AlertQueue<AlertJson>>, ApiError> {
+    let reports = ctx.reports()?;
     let filter = filter_of(&q)?;
-    blocking(move || {
-        let now = Timestamp::now();
-        let caller = require_caller(&reports, &headers, now)?;
-        let mut pairs = alert_list(&reports, &caller, &filter, q.overdue.unwrap_or(false), now)?;
-        pairs.truncate(q.limit.unwrap_or(500).min(5_000));
-        let items: Vec<Value> = pairs.iter().map(|(r, a)| alert_json(&reports, r, a, now)).collect();
-        Ok(Json(json!({ "at": now, "alerts": items })))
-    })
-    .await?
+    let queue = ctx
+        .signed_in(&reports, "alerts.list", move |service, call| {
+            let mut pairs = alert_list(service, &call.caller, &filter, q.overdue.unwrap_or(false), call.now)?;
+            pairs.truncate(q.limit.unwrap_or(500).min(5_000));
+            let alerts = pairs.iter().map(|(r, a)| alert_view(service, r, a, call.now)).collect();
+            Ok(AlertQueue { at: call.now.to_string(), alerts })
+        })
+        .await?;
+    Ok(Json(queue))
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,7 +373,7 @@ pub fn metrics_between(
         received_until: to.and_then(|m| start(m.succ())),
         ..ReportFilter::default()
     };
-    let list = reports.store.reports(&filter).map_err(|e| ApiError::internal(e.to_string()))?;
+    let list = reports.store.reports(&filter)?;
     let mut alerts = Vec::with_capacity(list.len());
     for r in &list {
         alerts.push(load_alert(&*reports.store, r)?);
@@ -401,31 +381,20 @@ pub fn metrics_between(
     Ok(metrics(&alerts))
 }
 
-fn month_param(raw: &Option<String>, name: &str) -> Result<Option<Month>, ApiError> {
-    raw.as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<Month>().map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
-        .transpose()
-}
-
 /// `GET /api/v1/alerts/metrics?from=YYYY-MM&to=YYYY-MM`: per area and month,
 /// times to acknowledge and respond, share responded, share with feedback,
 /// as the caller may see them ([`vitalcore_app::disclosure::publish_metrics`]).
-pub async fn alert_metrics(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<MetricsQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
-    let (from, to) = (month_param(&q.from, "from")?, month_param(&q.to, "to")?);
-    blocking(move || {
-        let caller = require_caller(&reports, &headers, Timestamp::now())?;
-        authorize(&caller.user, Action::ReadAggregates, Resource::Global)
-            .map_err(|d| ApiError::forbidden(d.message))?;
-        let rows = publish_metrics(metrics_between(&reports, from, to)?, &Audience::of(Some(&caller.user)));
-        Ok(Json(json!({ "from": from, "to": to, "metrics": rows })))
-    })
-    .await?
+pub async fn alert_metrics(ctx: Ctx, Query(q): Query<MetricsQuery>) -> Result<Json<Value>, ApiError> {
+    let reports = ctx.reports()?;
+    let (from, to) = (crate::api::parse_month(&q.from, "from")?, crate::api::parse_month(&q.to, "to")?);
+    let rows = ctx
+        .signed_in(&reports, "alerts.metrics", move |service, call| {
+            authorize(&call.caller.user, Action::ReadAggregates, Resource::Global)
+                .map_err(|d| ApiError::forbidden(d.message))?;
+            Ok(publish_metrics(metrics_between(service, from, to)?, &Audience::of(Some(&call.caller.user))))
+        })
+        .await?;
+    Ok(Json(json!({ "from": from, "to": to, "metrics": rows })))
 }
 
 /// Largest SMS webhook body read (the intake crate refuses above 16 KB with its own reason).
@@ -452,9 +421,12 @@ fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Result<(Report, Strin
     }
     let channel = Channel::Sms { gateway: sms.gateway.as_str().to_string() };
     match reports.submit(&draft, channel, Timestamp::now()) {
-        Ok(report) => Ok(Ok((report, lang))),
+        Ok(report) => {
+            tracing::info!(reference = %report.reference, gateway = sms.gateway.as_str(), "SMS report received");
+            Ok(Ok((report, lang)))
+        }
         Err(SubmitError::Invalid(_)) => Ok(Err(lang)),
-        Err(SubmitError::Store(e)) => Err(ApiError::internal(e.to_string())),
+        Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -465,12 +437,8 @@ fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Result<(Report, Strin
 /// carry a matching `X-Twilio-Signature` (403 otherwise). A message whose
 /// `MessageSid` is already stored (Twilio retrying, or a replay) is answered
 /// with the first report's reference and stored again nowhere.
-pub async fn twilio(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let reports = reports(&state)?;
+pub async fn twilio(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let reports = ctx.reports()?;
     let Some(token) = reports.config.twilio_auth_token.clone() else {
         return Err(ApiError::forbidden(format!(
             "SMS through Twilio is closed on this server: no Twilio auth token is configured, so no request can be \
@@ -480,9 +448,9 @@ pub async fn twilio(
     let body = body_or_reason(body, SMS_BODY_LIMIT)?;
     let base = match &reports.config.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")),
+        None => format!("http://{}", ctx.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")),
     };
-    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signature = ctx.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !sms::verify_twilio_signature(token.expose_secret(), &format!("{base}/sms/twilio"), &body, signature) {
         // A body that is not form data cannot be signed: say what is wrong with it.
         sms::parse_form(&body).map_err(sms_error)?;
@@ -493,7 +461,7 @@ pub async fn twilio(
         }));
     }
     let inbound = sms::parse_twilio(&body).map_err(sms_error)?;
-    let outcome = blocking(move || take_sms(&reports, &inbound)).await??;
+    let outcome = ctx.blocking("sms.twilio", move || take_sms(&reports, &inbound)).await?;
     Ok(match outcome {
         Ok((report, lang)) => xml(StatusCode::OK, sms::twiml(&sms::receipt_text(&lang, &report.reference))),
         Err(lang) => xml(StatusCode::OK, sms::twiml(&sms::rejection_text(&lang))),
@@ -507,19 +475,15 @@ pub async fn twilio(
 /// `Authorization: Token <secret>` (403 otherwise; compared in constant
 /// time). A message whose id is already stored is answered with the first
 /// report's reference and stored again nowhere.
-pub async fn rapidpro(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let reports = reports(&state)?;
+pub async fn rapidpro(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Json<SmsReply>, ApiError> {
+    let reports = ctx.reports()?;
     let Some(secret) = reports.config.rapidpro_secret.clone() else {
         return Err(ApiError::forbidden(format!(
             "SMS through RapidPro is closed on this server: no shared secret is configured, so no request can be \
              checked to come from RapidPro ({RAPIDPRO_SECRET_HOW}); nothing was stored"
         )));
     };
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = ctx.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if !shared_secret_matches(secret.expose_secret(), authorization) {
         return Err(ApiError::forbidden(
             "the request does not carry this server's RapidPro secret as `Authorization: Token <secret>`; \
@@ -528,11 +492,12 @@ pub async fn rapidpro(
     }
     let body = body_or_reason(body, SMS_BODY_LIMIT)?;
     let inbound = sms::parse_rapidpro(&body).map_err(sms_error)?;
-    let outcome = blocking(move || take_sms(&reports, &inbound)).await??;
+    let outcome = ctx.blocking("sms.rapidpro", move || take_sms(&reports, &inbound)).await?;
     Ok(Json(match outcome {
-        Ok((report, lang)) => {
-            json!({ "reference": report.reference, "message": sms::receipt_text(&lang, &report.reference) })
-        }
-        Err(lang) => json!({ "reference": null, "message": sms::rejection_text(&lang) }),
+        Ok((report, lang)) => SmsReply {
+            reference: Some(report.reference.to_string()),
+            message: sms::receipt_text(&lang, &report.reference),
+        },
+        Err(lang) => SmsReply { reference: None, message: sms::rejection_text(&lang) },
     }))
 }

@@ -3,13 +3,23 @@
 //! intake channels (report form, partner API, SMS webhooks), login and the
 //! alert queue. Everything the pages need is served from the binary: no
 //! CDN, no tile server, no JavaScript needed for the report form.
+//!
+//! The server is an HTTP layer: each handler takes a [`ctx::Ctx`] (state,
+//! headers, the caller read on the blocking pool), calls the reports service
+//! or the store, and answers a `vitalcore_proto::api` type or a page
+//! ([`html`]). Errors are one type ([`ApiError`]) with its status; a
+//! failure of the server is logged with a request id that is all the
+//! client sees. Every request gets a `tracing` span ([`layers`]).
 
 mod api;
 mod auth;
+mod ctx;
 mod early_warnings;
 mod error;
 mod forecast_api;
+mod html;
 mod intake_api;
+mod layers;
 mod pages;
 mod pool;
 
@@ -17,8 +27,8 @@ mod snapshot;
 mod state;
 mod web;
 
-pub use error::ServerError;
-
+pub use error::{ApiError, ServerError};
+pub use layers::{CONTENT_SECURITY_POLICY, cacheable};
 pub use state::AppState;
 
 use axum::Router;
@@ -27,7 +37,8 @@ use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// All routes. `/api/v1/...` is JSON; `/` is the web application.
+/// All routes, with the layers every request goes through ([`layers`]).
+/// `/api/v1/...` is JSON; `/` is the web application.
 pub fn router(state: Arc<AppState>) -> Router {
     let api_limit = state.reports.as_ref().map(|r| r.config.max_api_body).unwrap_or(64 * 1024);
     let api_writes = Router::new()
@@ -48,10 +59,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts/{reference}/step", post(web::alert_step))
         .route("/alerts/warnings/{id}/status", post(early_warnings::set_status))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
-    Router::new()
+    let routes = Router::new()
         .route("/", get(pages::index))
         .route("/static/app.js", get(pages::app_js))
         .route("/static/app.css", get(pages::app_css))
+        .route("/static/pages.css", get(pages::pages_css))
+        .route("/static/back.js", get(pages::back_js))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/framework", get(api::framework))
         .route("/api/v1/areas", get(api::areas))
@@ -67,7 +80,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api_writes)
         .merge(sms)
         .merge(forms)
-        .with_state(state)
+        .with_state(state);
+    layers::around(routes)
+}
+
+/// Logs to standard error through `tracing`: `VITALCORE_LOG` when set (a
+/// level, or `target=level,...`: `info,tower_http=debug`), else `default`
+/// (`info`, `warn`, `error`). The log names requests, callers and refusals,
+/// never report text, contacts, passwords or tokens. Call it once, before
+/// serving; a second call changes nothing.
+pub fn init_logging(default: &str) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let wanted = std::env::var("VITALCORE_LOG").ok().filter(|v| !v.trim().is_empty());
+    let filter: Targets = wanted
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .or_else(|| default.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let format = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let _ = tracing_subscriber::registry().with(format).with(filter).try_init();
 }
 
 /// Serves until Ctrl-C. `on_ready` gets the bound address (port 0 picks one).
@@ -82,6 +115,7 @@ pub async fn serve(
     let local =
         listener.local_addr().map_err(|e| ServerError::Bind { addr: addr.to_string(), reason: e.to_string() })?;
     on_ready(local);
+    tracing::info!(addr = %local, "listening");
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

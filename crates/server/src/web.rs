@@ -1,28 +1,29 @@
 //! Server-rendered HTML for slow links and cheap phones: the public report
 //! form (English, French), login/logout, and the staff alert queue. No
-//! JavaScript, no external resources, a few kilobytes per page.
+//! JavaScript, no external resources, a few kilobytes per page; the
+//! templates are in `templates/` ([`crate::html`]).
 //!
 //! CSRF: every state-changing form carries an HMAC token (OWASP "signed
 //! double-submit cookie"): bound to the session when there is one, else to a
 //! random `vc_form` cookie set with the page.
 
-use crate::auth::{Caller, FORM_COOKIE, SESSION_COOKIE, blocking, caller, cookie, reports, set_cookie};
-use crate::early_warnings::{self, counts, open_warnings};
-use crate::error::ApiError;
-use crate::intake_api::{alert_list, prepare_submission};
-use crate::state::AppState;
+use crate::auth::{Caller, FORM_COOKIE, SESSION_COOKIE, cookie, set_cookie};
+use crate::ctx::Ctx;
+use crate::early_warnings::{self, WarningSection};
+use crate::error::{ApiError, PageError};
+use crate::html::{page, redirect};
+use crate::intake_api::{alert_list, parse_reference, prepare_submission};
+use askama::Template;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use vitalcore_app::access::act_on_alert;
 use vitalcore_app::accounts::{LoginOutcome, SessionPolicy, login};
 use vitalcore_app::reports::{Reports, SubmitError};
@@ -30,35 +31,12 @@ use vitalcore_intake::messages::{FALLBACK, Messages};
 use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
 use vitalcore_intake::workflow::{AlertState, Feedback, Step};
-use vitalcore_intake::{Channel, Reference, ReportDraft, Urgency};
+use vitalcore_intake::{Channel, ReportDraft, Urgency};
 use vitalcore_security::auth::{Token, TokenHash, TokenKind};
 use vitalcore_store::reports::ReportFilter;
 
 /// Largest form body read.
 pub const FORM_BODY_LIMIT: usize = 32 * 1024;
-
-const STYLE: &str = "body{font:16px sans-serif;max-width:40em;margin:0 auto;padding:.5em}\
-label{display:block;margin-top:.7em;font-weight:bold}input,select,textarea{width:100%;box-sizing:border-box;font-size:1em}\
-.err{color:#b00020}.ok{background:#e6f4ea;padding:.5em}.ref{font-size:1.6em;font-weight:bold}\
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3em;vertical-align:top;text-align:left}\
-form.i{display:inline}.late{color:#b00020;font-weight:bold}button{font-size:1em;margin-top:.5em}\
-tr.ew td:first-child{border-left:4px solid #e37400}.ewk{font-weight:bold;color:#8a4b00}.ewn{margin-top:.3em;font-size:.9em}";
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LangQuery {
@@ -77,57 +55,25 @@ fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
 }
 
 /// An interface text of the report form in `lang`, from the message table
-/// (`form.*` keys of `vitalcore-intake`'s `data/messages.toml`).
+/// (`form.*` keys of `vitalcore-intake`'s `data/messages.toml`), built into
+/// the binary: the templates insert these as they are.
 fn t(lang: &str, key: &str) -> &'static str {
     Messages::built_in().get(lang, &format!("form.{key}")).unwrap_or("")
 }
 
-/// A validation error as the form shows it: the field's name and the
-/// message, in the form's language.
-fn field_error(lang: &str, e: &FieldError) -> String {
-    format!("<div class=\"err\">{}</div>", esc(&e.describe_in(lang)))
+/// A link to the form in another language, named in itself.
+struct LanguageLink {
+    code: &'static str,
+    name: &'static str,
 }
 
-/// Links to the form in the table's other languages, each named in itself.
-fn language_links(lang: &str) -> String {
-    let messages = Messages::built_in();
-    messages
+/// Links to the form in the table's other languages.
+fn language_links(lang: &str) -> Vec<LanguageLink> {
+    Messages::built_in()
         .languages()
         .filter(|l| *l != lang)
-        .map(|l| format!("<a href=\"/report?lang={l}\" lang=\"{l}\">{}</a>", esc(t(l, "language_name"))))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-fn page(lang: &str, title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\
-         <style>{STYLE}</style></head><body>{body}</body></html>",
-        esc(title)
-    )
-}
-
-fn html(status: StatusCode, cookies: Vec<String>, body: String) -> Response {
-    let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-pub(crate) fn redirect(to: &str, cookies: Vec<String>) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    resp.headers_mut().insert(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    resp
+        .map(|l| LanguageLink { code: l, name: t(l, "language_name") })
+        .collect()
 }
 
 /// The CSRF binding of this browser: its session, else its form cookie
@@ -143,7 +89,7 @@ fn binding(
     if let Some(v) = cookie(headers, FORM_COOKIE) {
         return Ok((TokenHash::of(v), vec![]));
     }
-    let token = Token::generate(TokenKind::Session).map_err(|e| ApiError::internal(e.to_string()))?;
+    let token = Token::generate(TokenKind::Session).map_err(ApiError::internal)?;
     let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();
     Ok((token.hash(), vec![set_cookie(reports, FORM_COOKIE, &value, 8 * 3600)]))
 }
@@ -190,19 +136,6 @@ impl Form {
     }
 }
 
-pub(crate) fn error_page(e: ApiError) -> Response {
-    let body = page(
-        "en",
-        "Error",
-        &format!(
-            "<h1>{}</h1><p class=\"err\">{}</p><p><a href=\"javascript:history.back()\">Back</a></p>",
-            e.status.as_u16(),
-            esc(&e.reason)
-        ),
-    );
-    html(e.status, vec![], body)
-}
-
 /// The values the form shows again after a failed submission (never the contact).
 #[derive(Default)]
 struct FormValues {
@@ -215,123 +148,131 @@ struct FormValues {
     urgency: String,
 }
 
-fn report_form(reports: &Reports, lang: &str, csrf: &str, values: &FormValues, errors: &[FieldError]) -> String {
-    let err_for = |fields: &[&str]| -> String {
-        errors.iter().filter(|e| fields.contains(&e.field)).map(|e| field_error(lang, e)).collect()
-    };
-    let mut b = String::with_capacity(4096);
-    let _ = write!(b, "<p>{}</p><h1>{}</h1>", language_links(lang), t(lang, "title"));
-    if !errors.is_empty() {
-        let _ = write!(b, "<p class=\"err\">{}</p>", t(lang, "fix"));
-        let shown = ["text", "place_name", "latitude", "longitude", "event_time", "category", "urgency", "contact"];
-        for e in errors.iter().filter(|e| !shown.contains(&e.field)) {
-            b.push_str(&field_error(lang, e));
-        }
+/// An option of a select list.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The fields the form shows errors next to; errors of any other field are listed on top.
+const FIELDS_SHOWN: [&str; 8] =
+    ["text", "place_name", "latitude", "longitude", "event_time", "category", "urgency", "contact"];
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct ReportForm<'a> {
+    lang: &'a str,
+    title: &'a str,
+    links: Vec<LanguageLink>,
+    csrf: &'a str,
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+    categories: Vec<Choice>,
+    urgencies: Vec<Choice>,
+}
+
+impl ReportForm<'_> {
+    fn t(&self, key: &str) -> &'static str {
+        t(self.lang, key)
     }
-    let _ = write!(
-        b,
-        "<form method=\"post\" action=\"/report\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
-         <label for=\"text\">{}</label>{}<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\" required>{}</textarea>\
-         <label for=\"place\">{}</label>{}<input id=\"place\" name=\"place\" maxlength=\"200\" value=\"{}\">\
-         <label for=\"lat\">{}</label>{}<input id=\"lat\" name=\"latitude\" inputmode=\"decimal\" value=\"{}\">\
-         <label for=\"lon\">{}</label>{}<input id=\"lon\" name=\"longitude\" inputmode=\"decimal\" value=\"{}\">\
-         <label for=\"when\">{}</label>{}<input id=\"when\" name=\"event_time\" type=\"date\" value=\"{}\">\
-         <label for=\"cat\">{}</label>{}<select id=\"cat\" name=\"category\"><option value=\"\">{}</option>",
-        esc(csrf),
-        t(lang, "text"),
-        err_for(&["text"]),
-        esc(&values.text),
-        t(lang, "place"),
-        err_for(&["place_name"]),
-        esc(&values.place),
-        t(lang, "lat"),
-        err_for(&["latitude"]),
-        esc(&values.lat),
-        t(lang, "lon"),
-        err_for(&["longitude"]),
-        esc(&values.lon),
-        t(lang, "when"),
-        err_for(&["event_time"]),
-        esc(&values.when),
-        t(lang, "category"),
-        err_for(&["category"]),
-        t(lang, "choose"),
-    );
-    for c in reports.intake.categories.categories() {
-        let selected = if c.id == values.category { " selected" } else { "" };
-        let _ = write!(
-            b,
-            "<option value=\"{}\"{selected}>{}</option>",
-            esc(&c.id),
-            esc(reports.intake.categories.label(&c.id, lang))
-        );
+
+    /// The messages of `field`'s errors, in the form's language.
+    fn errors_for(&self, field: &str) -> Vec<String> {
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.describe_in(self.lang)).collect()
     }
-    let _ = write!(
-        b,
-        "</select><label for=\"urg\">{}</label>{}<select id=\"urg\" name=\"urgency\"><option value=\"\">{}</option>",
-        t(lang, "urgency"),
-        err_for(&["urgency"]),
-        t(lang, "choose")
-    );
-    for u in Urgency::ALL {
-        let selected = if u.as_str() == values.urgency { " selected" } else { "" };
-        let _ = write!(b, "<option value=\"{}\"{selected}>{}</option>", u.as_str(), t(lang, u.as_str()));
+
+    /// The messages of errors of fields the form has no place for.
+    fn errors_elsewhere(&self) -> Vec<String> {
+        self.errors.iter().filter(|e| !FIELDS_SHOWN.contains(&e.field)).map(|e| e.describe_in(self.lang)).collect()
     }
-    let _ = write!(
-        b,
-        "</select><label for=\"contact\">{}</label>{}<input id=\"contact\" name=\"contact\" maxlength=\"200\" autocomplete=\"tel\">\
-         <button type=\"submit\">{}</button></form>",
-        t(lang, "contact"),
-        err_for(&["contact"]),
-        t(lang, "send")
-    );
-    page(lang, t(lang, "title"), &b)
+}
+
+fn report_form<'a>(
+    reports: &Reports,
+    lang: &'a str,
+    csrf: &'a str,
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+) -> ReportForm<'a> {
+    let categories = reports
+        .intake
+        .categories
+        .categories()
+        .iter()
+        .map(|c| Choice {
+            value: c.id.clone(),
+            label: reports.intake.categories.label(&c.id, lang).to_string(),
+            selected: c.id == values.category,
+        })
+        .collect();
+    let urgencies = Urgency::ALL
+        .iter()
+        .map(|u| Choice { value: u.as_str().into(), label: String::new(), selected: u.as_str() == values.urgency })
+        .collect();
+    ReportForm {
+        lang,
+        title: t(lang, "title"),
+        links: language_links(lang),
+        csrf,
+        values,
+        errors,
+        categories,
+        urgencies,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report_received.html")]
+struct ReportReceived<'a> {
+    lang: &'a str,
+    title: &'a str,
+    reference: &'a str,
+}
+
+impl ReportReceived<'_> {
+    fn t(&self, key: &str) -> &'static str {
+        t(self.lang, key)
+    }
 }
 
 /// `GET /report`: the public report form.
-pub async fn report_page(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let lang = language(&q, &headers);
-    let result = async {
-        let reports = reports(&state)?;
-        blocking(move || {
-            let caller = caller(&reports, &headers, Timestamp::now())?;
-            if reports.config.require_login && caller.is_none() {
+pub async fn report_page(ctx: Ctx, Query(q): Query<LangQuery>) -> Result<Response, PageError> {
+    let lang = language(&q, ctx.headers());
+    let reports = ctx.reports()?;
+    let answer = ctx
+        .visit(&reports, "form.report", move |service, visit| {
+            if service.config.require_login && visit.caller.is_none() {
                 return Ok(redirect("/login", vec![]));
             }
-            let (bound, cookies) = binding(&reports, caller.as_ref(), &headers)?;
-            let csrf = reports.csrf.issue(&bound, Timestamp::now());
-            Ok(html(StatusCode::OK, cookies, report_form(&reports, lang, &csrf, &FormValues::default(), &[])))
+            let (bound, cookies) = binding(service, visit.caller.as_ref(), &visit.headers)?;
+            let csrf = service.csrf.issue(&bound, visit.now);
+            page(StatusCode::OK, cookies, &report_form(service, lang, &csrf, &FormValues::default(), &[]))
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
 }
 
 /// `POST /report`: takes the form; the reference page, or the form again with messages.
-pub async fn report_post(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        let form = Form::parse(body)?;
-        blocking(move || submit_form(&reports, &headers, &form)).await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+pub async fn report_post(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "form.submit", move |service, visit| {
+            submit_form(service, visit.caller, &visit.headers, &form, visit.now)
+        })
+        .await?;
+    Ok(answer)
 }
 
-fn submit_form(reports: &Reports, headers: &HeaderMap, form: &Form) -> Result<Response, ApiError> {
-    let now = Timestamp::now();
+fn submit_form(
+    reports: &Reports,
+    caller: Option<Caller>,
+    headers: &HeaderMap,
+    form: &Form,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
     let lang = Messages::built_in().language(Some(&form.text("lang")));
-    let caller = caller(reports, headers, now)?;
     if reports.config.require_login && caller.is_none() {
         return Err(ApiError::unauthorized(t(lang, "login_needed")));
     }
@@ -378,68 +319,56 @@ fn submit_form(reports: &Reports, headers: &HeaderMap, form: &Form) -> Result<Re
     let rerender = |errors: &[FieldError]| -> Result<Response, ApiError> {
         let (bound, cookies) = binding(reports, caller.as_ref(), headers)?;
         let csrf = reports.csrf.issue(&bound, now);
-        Ok(html(StatusCode::UNPROCESSABLE_ENTITY, cookies, report_form(reports, lang, &csrf, &values, errors)))
+        page(StatusCode::UNPROCESSABLE_ENTITY, cookies, &report_form(reports, lang, &csrf, &values, errors))
     };
     if !errors.is_empty() {
         return rerender(&errors);
     }
     match reports.submit(&draft, Channel::WebForm, now) {
         Ok(report) => {
-            let body = format!(
-                "<div class=\"ok\"><p>{}</p><p>{}</p><p class=\"ref\">{}</p><p>{}</p></div><p><a href=\"/report?lang={lang}\">{}</a></p>",
-                t(lang, "thanks"),
-                t(lang, "yourref"),
-                esc(report.reference.as_str()),
-                t(lang, "quote"),
-                t(lang, "another")
-            );
-            Ok(html(StatusCode::OK, vec![], page(lang, t(lang, "thanks"), &body)))
+            tracing::info!(reference = %report.reference, "report received");
+            let received = ReportReceived { lang, title: t(lang, "thanks"), reference: report.reference.as_str() };
+            page(StatusCode::OK, vec![], &received)
         }
         Err(SubmitError::Invalid(inv)) => rerender(&inv.errors),
-        Err(SubmitError::Store(e)) => Err(ApiError::internal(e.to_string())),
+        Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }
 
-fn login_form(csrf: &str, message: Option<&str>) -> String {
-    let msg = message.map(|m| format!("<p class=\"err\">{}</p>", esc(m))).unwrap_or_default();
-    page(
-        "en",
-        "Log in",
-        &format!(
-            "<h1>Log in</h1>{msg}<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <label for=\"u\">User name</label><input id=\"u\" name=\"username\" autocomplete=\"username\" required>\
-             <label for=\"p\">Password</label><input id=\"p\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">Log in</button></form><p><a href=\"/report\">Report an incident</a></p>",
-            esc(csrf)
-        ),
-    )
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginForm<'a> {
+    lang: &'a str,
+    title: &'a str,
+    csrf: &'a str,
+    message: Option<&'a str>,
+}
+
+fn login_form<'a>(csrf: &'a str, message: Option<&'a str>) -> LoginForm<'a> {
+    LoginForm { lang: "en", title: "Log in", csrf, message }
 }
 
 /// `GET /login`.
-pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        // The login form is bound to the form cookie, never to an old session.
-        let (bound, cookies) = binding(&reports, None, &headers)?;
-        let csrf = reports.csrf.issue(&bound, Timestamp::now());
-        Ok::<_, ApiError>(html(StatusCode::OK, cookies, login_form(&csrf, None)))
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+pub async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    // The login form is bound to the form cookie, never to an old session.
+    let (bound, cookies) = binding(&reports, None, ctx.headers())?;
+    let csrf = reports.csrf.issue(&bound, Timestamp::now());
+    Ok(page(StatusCode::OK, cookies, &login_form(&csrf, None))?)
 }
 
 /// `POST /login`: checks the password (argon2id) and starts a session.
 pub async fn login_post(
-    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
+) -> Result<Response, PageError> {
     let client = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let result = async {
-        let reports = reports(&state)?;
-        let form = Form::parse(body)?;
-        blocking(move || {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let headers = ctx.headers().clone();
+    let answer = ctx
+        .blocking("login", move || {
             let now = Timestamp::now();
             check_csrf(&reports, None, &headers, &form)?;
             let username = form.text("username");
@@ -450,10 +379,11 @@ pub async fn login_post(
             let refuse = |status: StatusCode, message: &str| -> Result<Response, ApiError> {
                 let (bound, cookies) = binding(&reports, None, &headers)?;
                 let csrf = reports.csrf.issue(&bound, now);
-                Ok(html(status, cookies, login_form(&csrf, Some(message))))
+                page(status, cookies, &login_form(&csrf, Some(message)))
             };
             match outcome {
                 LoginOutcome::LoggedIn(new) => {
+                    tracing::info!(username = %username, "login");
                     let value = secrecy::ExposeSecret::expose_secret(&new.token.secret).to_string();
                     let max_age = policy.hours * 3600;
                     Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
@@ -461,10 +391,12 @@ pub async fn login_post(
                 // A disabled account is refused like a wrong password: the
                 // answer does not confirm a password to anyone.
                 LoginOutcome::Refused { .. } | LoginOutcome::Disabled => {
+                    tracing::warn!(username = %username, "login failed");
                     refuse(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
                 }
                 LoginOutcome::Throttled(wait) => {
                     let secs = wait.retry_after_secs();
+                    tracing::warn!(username = %username, retry_after = secs, "login throttled");
                     let message = format!("Too many wrong passwords. Try again in {secs} seconds.");
                     let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, &message)?;
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -472,71 +404,70 @@ pub async fn login_post(
                 }
             }
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
 }
 
 /// `POST /logout`: ends the session (CSRF-checked).
-pub async fn logout(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        let form = Form::parse(body)?;
-        blocking(move || {
-            let caller = caller(&reports, &headers, Timestamp::now())?;
-            if let Some(c) = &caller {
-                check_csrf(&reports, Some(c), &headers, &form)?;
+pub async fn logout(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "logout", move |service, visit| {
+            if let Some(c) = &visit.caller {
+                check_csrf(service, Some(c), &visit.headers, &form)?;
                 if let Some(s) = c.session {
-                    reports.store.delete_session(&s).map_err(|e| ApiError::internal(e.to_string()))?;
+                    service.store.delete_session(&s)?;
+                    tracing::info!(username = %c.user.username, "logout");
                 }
             }
-            Ok(redirect("/login", vec![set_cookie(&reports, SESSION_COOKIE, "", 0)]))
+            Ok(redirect("/login", vec![set_cookie(service, SESSION_COOKIE, "", 0)]))
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
+}
+
+/// A workflow step's form on the alert page: hidden step, the text inputs
+/// (name, hint), and optionally the feedback message with its channel.
+struct ActionForm {
+    step: &'static str,
+    inputs: Vec<(&'static str, &'static str)>,
+    feedback: bool,
+    feedback_required: bool,
+    label: &'static str,
+}
+
+fn action(step: &'static str, inputs: &[(&'static str, &'static str)], label: &'static str) -> ActionForm {
+    ActionForm { step, inputs: inputs.to_vec(), feedback: false, feedback_required: false, label }
+}
+
+/// The same with the feedback message (`required` for the Tell form).
+fn with_feedback(mut form: ActionForm, required: bool) -> ActionForm {
+    form.feedback = true;
+    form.feedback_required = required;
+    form
 }
 
 /// The action forms an alert in `state` offers.
-fn actions(reference: &str, state: AlertState, csrf: &str) -> String {
-    let form = |step: &str, fields: &str, label: &str| {
-        format!(
-            "<form class=\"i\" method=\"post\" action=\"/alerts/{reference}/step\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"step\" value=\"{step}\">{fields}<button>{label}</button></form> "
-        )
-    };
-    let input = |name: &str, hint: &str| format!("<input name=\"{name}\" placeholder=\"{hint}\" required>");
-    let feedback = |required: bool| {
-        format!(
-            "<input name=\"feedback\" placeholder=\"message to the reporter or community\"{}>{}",
-            if required { " required" } else { "" },
-            channel_select()
-        )
-    };
-    let tell = form("feedback", &feedback(true), "Tell");
+fn actions(state: AlertState) -> Vec<ActionForm> {
+    let tell = || with_feedback(action("feedback", &[], "Tell"), true);
     match state {
-        AlertState::New => form("acknowledge", "", "Acknowledge"),
-        AlertState::Acknowledged => {
-            form("verify", &input("note", "how verified"), "Verified")
-                + &form("unfounded", &input("reason", "why unfounded"), "Unfounded")
-        }
-        AlertState::Verified => form("assign", &(input("owner", "owner") + &input("unit", "unit")), "Assign"),
+        AlertState::New => vec![action("acknowledge", &[], "Acknowledge")],
+        AlertState::Acknowledged => vec![
+            action("verify", &[("note", "how verified")], "Verified"),
+            action("unfounded", &[("reason", "why unfounded")], "Unfounded"),
+        ],
+        AlertState::Verified => vec![action("assign", &[("owner", "owner"), ("unit", "unit")], "Assign")],
         AlertState::ResponseAssigned => {
-            form("respond", &(input("action", "action taken") + &feedback(false)), "Respond")
+            vec![with_feedback(action("respond", &[("action", "action taken")], "Respond"), false)]
         }
-        AlertState::Responded => {
-            form("respond", &(input("action", "further action") + &feedback(false)), "Respond")
-                + &form("close", &input("outcome", "outcome"), "Close")
-                + &tell
-        }
-        AlertState::Unfounded => form("close", &input("outcome", "outcome"), "Close") + &tell,
-        AlertState::Closed => tell,
+        AlertState::Responded => vec![
+            with_feedback(action("respond", &[("action", "further action")], "Respond"), false),
+            action("close", &[("outcome", "outcome")], "Close"),
+            tell(),
+        ],
+        AlertState::Unfounded => vec![action("close", &[("outcome", "outcome")], "Close"), tell()],
+        AlertState::Closed => vec![tell()],
     }
 }
 
@@ -551,12 +482,6 @@ const FEEDBACK_CHANNELS: [(&str, &str); 6] = [
     ("web", "on the web"),
 ];
 
-fn channel_select() -> String {
-    let options: String =
-        FEEDBACK_CHANNELS.iter().map(|(value, label)| format!("<option value=\"{value}\">{label}</option>")).collect();
-    format!("<select name=\"feedback_channel\" aria-label=\"how\">{options}</select>")
-}
-
 /// The channel a form names (`web` when it names none, as older pages post).
 fn feedback_channel(form: &Form) -> Result<String, ApiError> {
     let raw = form.opt("feedback_channel").unwrap_or_else(|| "web".into());
@@ -570,100 +495,117 @@ fn shorten(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
 }
 
+/// One community alert on the alert page.
+struct AlertRow {
+    reference: String,
+    received: String,
+    area: String,
+    text: String,
+    category: String,
+    urgency: Urgency,
+    place: String,
+    state: AlertState,
+    overdue: Option<String>,
+    actions: Vec<ActionForm>,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage<'a> {
+    lang: &'a str,
+    title: &'a str,
+    csrf: &'a str,
+    username: &'a str,
+    /// Alerts received in the last 30 days (the rows are the first 50).
+    received: usize,
+    warnings: Option<WarningSection>,
+    alerts: Vec<AlertRow>,
+    channels: &'a [(&'a str, &'a str)],
+}
+
+/// Rows of community alerts shown.
+const ALERTS_SHOWN: usize = 50;
+
 /// `GET /alerts`: the alert queue for staff: the open early warnings (when
 /// the server has the forecast store), then community alerts, overdue first
 /// (at most 50 rows each).
-pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        let forecasts = state.forecasts.clone();
-        blocking(move || {
-            let now = Timestamp::now();
-            let Some(caller) = caller(&reports, &headers, now)? else { return Ok(redirect("/login", vec![])) };
-            let Some(session) = caller.session else { return Err(ApiError::forbidden("the alert page is for browser sessions; use /api/v1/alerts with a token")) };
+pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let forecasts = ctx.state.forecasts.clone();
+    let answer = ctx
+        .visit(&reports, "alerts.page", move |service, visit| {
+            let now = visit.now;
+            let Some(caller) = visit.caller else { return Ok(redirect("/login", vec![])) };
+            let Some(session) = caller.session else {
+                return Err(ApiError::forbidden(
+                    "the alert page is for browser sessions; use /api/v1/alerts with a token",
+                ));
+            };
             // The page shows alerts received in the last 30 days (the API takes any range).
             let since = now.checked_sub(SignedDuration::from_hours(24 * 30)).ok();
             let filter = ReportFilter { received_from: since, ..ReportFilter::default() };
-            let pairs = alert_list(&reports, &caller, &filter, false, now)?;
+            let pairs = alert_list(service, &caller, &filter, false, now)?;
             let warnings = match &forecasts {
-                Some(store) => Some(open_warnings(&**store, &reports.areas, &caller)?),
+                Some(store) => Some(early_warnings::section(service, &**store, &caller)?),
                 None => None,
             };
-            let csrf = reports.csrf.issue(&session, now);
-            let mut b = String::with_capacity(16 * 1024);
-            let warning_count = warnings
-                .as_deref()
-                .map(counts)
-                .map(|(open, new)| format!(" <a href=\"#early-warnings\">{open} early warnings open ({new} new)</a>."))
-                .unwrap_or_default();
-            let _ = write!(
-                b,
-                "<form method=\"post\" action=\"/logout\" style=\"float:right\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Log out {}</button></form>\
-                 <h1>Alerts</h1><p>{} alerts received in the last 30 days, overdue first (50 shown).{warning_count} <a href=\"/report\">New report</a></p>",
-                esc(&csrf),
-                esc(&caller.user.username),
-                pairs.len()
-            );
-            if let Some(list) = &warnings {
-                b.push_str(&early_warnings::section(&reports, list, &caller, &esc(&csrf)));
-                b.push_str("<h2>Community alerts</h2>");
-            }
-            b.push_str("<table><tr><th>Reference</th><th>Report</th><th>State</th><th>Actions</th></tr>");
-            for (report, alert) in pairs.iter().take(50) {
-                let late = alert
-                    .overdue(&reports.deadlines, now)
-                    .map(|o| format!("<div class=\"late\">OVERDUE ({:?}, level {})</div>", o.kind, o.level))
-                    .unwrap_or_default();
-                let _ = write!(
-                    b,
-                    "<tr><td>{}<br>{}<br>{}</td><td>{}<br><small>{} · {} · {}</small></td><td>{}{late}</td><td>{}</td></tr>",
-                    esc(report.reference.as_str()),
-                    esc(&report.received_at.strftime("%Y-%m-%d %H:%M").to_string()),
-                    esc(report.place.area_pcode.as_deref().unwrap_or("-")),
-                    esc(&shorten(&report.text, 160)),
-                    esc(report.category.as_deref().unwrap_or("-")),
-                    report.effective_urgency(),
-                    esc(report.place.name.as_deref().unwrap_or("")),
-                    alert.state(),
-                    actions(report.reference.as_str(), alert.state(), &esc(&csrf)),
-                );
-            }
-            b.push_str("</table>");
-            Ok(html(StatusCode::OK, vec![], page("en", "Alerts", &b)))
+            let csrf = service.csrf.issue(&session, now);
+            let alerts = pairs
+                .iter()
+                .take(ALERTS_SHOWN)
+                .map(|(report, alert)| AlertRow {
+                    reference: report.reference.to_string(),
+                    received: report.received_at.strftime("%Y-%m-%d %H:%M").to_string(),
+                    area: report.place.area_pcode.clone().unwrap_or_else(|| "-".into()),
+                    text: shorten(&report.text, 160),
+                    category: report.category.clone().unwrap_or_else(|| "-".into()),
+                    urgency: report.effective_urgency(),
+                    place: report.place.name.clone().unwrap_or_default(),
+                    state: alert.state(),
+                    overdue: alert
+                        .overdue(&service.deadlines, now)
+                        .map(|o| format!("OVERDUE ({:?}, level {})", o.kind, o.level)),
+                    actions: actions(alert.state()),
+                })
+                .collect();
+            let view = AlertsPage {
+                lang: "en",
+                title: "Alerts",
+                csrf: &csrf,
+                username: &caller.user.username,
+                received: pairs.len(),
+                warnings,
+                alerts,
+                channels: &FEEDBACK_CHANNELS,
+            };
+            page(StatusCode::OK, vec![], &view)
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
 }
 
 /// `POST /alerts/{ref}/step`: one workflow step from the alert page.
 pub async fn alert_step(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let reports = reports(&state)?;
-        let form = Form::parse(body)?;
-        blocking(move || {
-            let now = Timestamp::now();
-            let caller = caller(&reports, &headers, now)?.ok_or_else(|| ApiError::unauthorized("log in first"))?;
-            check_csrf(&reports, Some(&caller), &headers, &form)?;
-            let reference: Reference =
-                raw.parse().map_err(|e: vitalcore_intake::report::BadReference| ApiError::not_found(e.to_string()))?;
-            let step = form_step(&form, now)?;
+) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "alerts.step", move |service, visit| {
+            let caller = visit.caller.ok_or_else(|| ApiError::unauthorized("log in first"))?;
+            check_csrf(service, Some(&caller), &visit.headers, &form)?;
+            let reference = parse_reference(&raw)?;
+            let step = form_step(&form, visit.now)?;
             // Another community's reference is answered as an unknown one (same status, same body).
-            vitalcore_app::access::report_for(&*reports.store, &caller.user, &reference)
+            vitalcore_app::access::report_for(&*service.store, &caller.user, &reference)
                 .map_err(|e| crate::intake_api::hide_other_communities(e, &caller, &reference))?;
-            act_on_alert(&*reports.store, &caller.user, &reference, step, now)?;
+            act_on_alert(&*service.store, &caller.user, &reference, step, visit.now)?;
             Ok(redirect("/alerts", vec![]))
         })
-        .await?
-    }
-    .await;
-    result.unwrap_or_else(error_page)
+        .await?;
+    Ok(answer)
 }
 
 fn form_step(form: &Form, now: Timestamp) -> Result<Step, ApiError> {
@@ -690,6 +632,7 @@ fn form_step(form: &Form, now: Timestamp) -> Result<Step, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn lang_of(query: Option<&str>, accept: Option<&str>) -> &'static str {
         let mut headers = HeaderMap::new();
@@ -709,17 +652,61 @@ mod tests {
         assert_eq!(lang_of(None, None), "en");
     }
 
+    /// The form as rendered for `lang` with `errors`.
+    fn rendered(lang: &str, errors: &[FieldError]) -> String {
+        let values = FormValues::default();
+        let form = ReportForm {
+            lang,
+            title: t(lang, "title"),
+            links: language_links(lang),
+            csrf: "c",
+            values: &values,
+            errors,
+            categories: vec![],
+            urgencies: vec![],
+        };
+        form.render().unwrap()
+    }
+
     #[test]
     fn form_texts_and_errors_come_from_the_message_table_in_the_forms_language() {
         assert_eq!(t("fr", "send"), "Envoyer");
         assert_eq!(t("en", "send"), "Send");
         assert_eq!(t("sg", "send"), "Send", "English for a language without a table");
         let e = FieldError::new("longitude", "invalid.longitude_missing", vec![]);
-        assert_eq!(
-            field_error("fr", &e),
-            "<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>"
-        );
-        assert_eq!(field_error("en", &e), "<div class=\"err\">Longitude: is missing while latitude is given</div>");
-        assert_eq!(language_links("en"), "<a href=\"/report?lang=fr\" lang=\"fr\">Français</a>");
+        let fr = rendered("fr", std::slice::from_ref(&e));
+        assert!(fr.contains("<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>"), "{fr}");
+        let en = rendered("en", std::slice::from_ref(&e));
+        assert!(en.contains("<div class=\"err\">Longitude: is missing while latitude is given</div>"), "{en}");
+        assert!(en.contains("<p><a href=\"/report?lang=fr\" lang=\"fr\">Français</a></p>"), "{en}");
+    }
+
+    #[test]
+    fn what_a_reporter_typed_is_escaped_and_the_page_has_no_inline_script_or_style() {
+        let values = FormValues {
+            text: "</textarea><script>alert(1)</script>".into(),
+            place: "\" onfocus=\"alert(1)".into(),
+            lat: "'x'".into(),
+            ..FormValues::default()
+        };
+        let error = FieldError::new("text", "invalid.not_a_number", vec![("value", "<b>&".to_string())]);
+        let form = ReportForm {
+            lang: "en",
+            title: t("en", "title"),
+            links: language_links("en"),
+            csrf: "\"><x",
+            values: &values,
+            errors: std::slice::from_ref(&error),
+            categories: vec![Choice { value: "a\"b".into(), label: "<i>".into(), selected: true }],
+            urgencies: vec![],
+        };
+        let page = form.render().unwrap();
+        assert!(page.contains("&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>"), "{page}");
+        assert!(page.contains("value=\"&quot; onfocus=&quot;alert(1)\""), "{page}");
+        assert!(page.contains("value=\"&#39;x&#39;\""), "{page}");
+        assert!(page.contains("value=\"&quot;&gt;&lt;x\""), "{page}");
+        assert!(page.contains("<option value=\"a&quot;b\" selected>&lt;i&gt;</option>"), "{page}");
+        assert!(page.contains("&lt;b&gt;&amp;"), "{page}");
+        assert!(!page.contains("<script") && !page.contains("style="), "{page}");
     }
 }

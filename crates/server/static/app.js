@@ -33,6 +33,7 @@ async function getJSON(url) {
 }
 
 async function init() {
+  $("controls").addEventListener("submit", (e) => e.preventDefault());
   const fw = await getJSON("/api/v1/framework");
   const sel = $("category");
   for (const group of [["Dimensions", fw.dimensions], ["Protection themes", fw.themes]]) {
@@ -47,8 +48,14 @@ async function init() {
     }
     sel.appendChild(og);
   }
-  $("legend").innerHTML = BANDS.map(([min, col], i) =>
-    `<span style="background:${col}${i >= 3 ? ";color:#fff" : ""}">${min}${i + 1 < BANDS.length ? "–" + BANDS[i + 1][0] : "–10"}</span>`).join("");
+  // Colours are set through the DOM, not in markup: the Content-Security-Policy refuses inline styles.
+  BANDS.forEach(([min, col], i) => {
+    const span = document.createElement("span");
+    span.style.background = col;
+    if (i >= 3) span.style.color = "#fff";
+    span.textContent = `${min}${i + 1 < BANDS.length ? "–" + BANDS[i + 1][0] : "–10"}`;
+    $("legend").appendChild(span);
+  });
   for (const id of ["unit", "category", "measure", "from", "to"]) $(id).addEventListener("change", refresh);
   await refresh();
 }
@@ -122,8 +129,8 @@ async function showProfile(id) {
     const rows = (list) => list.map((d) => `<tr>
       <td>${esc(d.label)}${d.total.priority ? ' <span class="priority" title="critical and pervasive">priority</span>' : ""}</td>
       <td class="num">${d.total.events}</td><td class="num">${d.total.fatalities}</td>
-      <td><span class="bar" style="width:${d.total.critical * 6}px"></span> ${d.total.critical.toFixed(1)}</td>
-      <td><span class="bar p" style="width:${d.total.pervasive * 6}px"></span> ${d.total.pervasive.toFixed(1)}</td>
+      <td><span class="bar" data-width="${d.total.critical * 6}"></span> ${d.total.critical.toFixed(1)}</td>
+      <td><span class="bar p" data-width="${d.total.pervasive * 6}"></span> ${d.total.pervasive.toFixed(1)}</td>
       <td>${sparkline(d.trend)}</td></tr>`).join("");
     $("profile").innerHTML = `<h2>${esc(p.name)} <small>${esc(p.unit_id)}</small></h2>
       <p>${p.from} to ${p.to}: ${p.events} events, ${p.fatalities} deaths, ${p.civilian_fatalities} civilians killed.
@@ -136,6 +143,7 @@ async function showProfile(id) {
       ${p.links.length ? `<ul>${p.links.map((l) => `<li>${esc(labels[l.from] || l.from)} ${l.lag ? `→ ${esc(labels[l.to] || l.to)} ${l.lag} month${l.lag > 1 ? "s" : ""} later` : `with ${esc(labels[l.to] || l.to)}, same month`}
         (r = ${l.strength.toFixed(2)}, q = ${l.q_value.toFixed(3)})</li>`).join("")}</ul>`
         : "<p class=\"hint\">No significant link at a 10% false-discovery rate.</p>"}`;
+    for (const bar of $("profile").querySelectorAll(".bar[data-width]")) bar.style.width = `${bar.dataset.width}px`;
     const outlookHtml = await outlook(id);
     if (selected === id) $("profile").insertAdjacentHTML("beforeend", outlookHtml);
   } catch (e) {

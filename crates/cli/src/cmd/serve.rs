@@ -114,6 +114,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 
 pub fn serve(state: Arc<AppState>, addr: SocketAddr, global: &Global) -> Result<()> {
     let quiet = global.quiet;
+    // Requests, sign-ins and refusals at info; --quiet logs failures only (VITALCORE_LOG overrides).
+    vitalcore_server::init_logging(if quiet { "error" } else { "info" });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(vitalcore_server::serve(state, addr, |bound| {
         // Scripts and tests read this line to learn the port.
