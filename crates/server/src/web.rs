@@ -383,7 +383,7 @@ pub async fn login_post(
             };
             match outcome {
                 LoginOutcome::LoggedIn(new) => {
-                    tracing::info!(username = %username, "login");
+                    tracing::info!(username = %new.user.username, role = %new.user.role, "login");
                     let value = secrecy::ExposeSecret::expose_secret(&new.token.secret).to_string();
                     let max_age = policy.hours * 3600;
                     Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))

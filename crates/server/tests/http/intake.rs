@@ -213,69 +213,6 @@ async fn the_report_form_works_without_javascript_in_english_and_french_with_csr
 }
 
 #[tokio::test]
-async fn twilio_and_rapidpro_webhooks_answer_with_the_reference_and_refuse_bad_bodies() {
-    let site = Site::new();
-    let admin = site.token("admin1");
-    let post = async |path: &str, ctype: &str, body: &[u8]| {
-        site.request(Method::POST, path, &[("Content-Type", ctype)], body).await
-    };
-    let form = "application/x-www-form-urlencoded";
-
-    let fr = form_encode(&[
-        ("From", "+23672000001"),
-        ("To", "+15005550006"),
-        ("Body", "URGENT des hommes armés ont attaqué le village hier"),
-        ("MessageSid", "SM0001"),
-    ]);
-    let r = post("/sms/twilio", form, fr.as_bytes()).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.header("content-type").unwrap().contains("xml"));
-    assert!(
-        r.body.starts_with("<?xml") && r.body.contains("<Response><Message>") && r.body.contains("Référence"),
-        "{}",
-        r.body
-    );
-    let at = r.body.find("VC-").unwrap();
-    let reference = &r.body[at..at + 11];
-    let stored = site.get_auth(&format!("/api/v1/reports/{reference}"), &admin).await.json();
-    assert_eq!(stored["channel"]["gateway"], "twilio");
-    assert_eq!(stored["urgency"], "high", "URGENT at the start reads as high");
-    assert_eq!(stored["has_contact"], true);
-    assert!(stored["reporter_id"].as_str().unwrap().starts_with("r-"), "a pseudonym, not the number");
-
-    let en = form_encode(&[
-        ("From", "+23672000002"),
-        ("Body", "The well was poisoned and we need help please"),
-        ("MessageSid", "SM0002"),
-    ]);
-    assert!(post("/sms/twilio", form, en.as_bytes()).await.body.contains("Reference:"));
-    let rapid =
-        r#"{"contact":{"urn":"tel:+23672000003"},"input":{"text":"Cholera cases at the health post","uuid":"u-1"}}"#;
-    let rp = post("/sms/rapidpro", "application/json", rapid.as_bytes()).await;
-    assert_eq!(rp.status, 200, "{}", rp.body);
-    assert!(rp.json()["reference"].as_str().unwrap().starts_with("VC-"));
-
-    let before = site.stored_count(&admin).await;
-    let bad_escape = post("/sms/twilio", form, b"From=%2B236&Body=%ZZ&MessageSid=SM9").await;
-    assert_eq!(bad_escape.status, 400, "{}", bad_escape.body);
-    assert!(bad_escape.body.contains("percent"));
-    let no_from = post("/sms/twilio", form, b"Body=hello&MessageSid=SM9").await;
-    assert_eq!(no_from.status, 422);
-    assert!(no_from.body.contains("From"));
-    let huge = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(20 * 1024));
-    let too_large = post("/sms/twilio", form, huge.as_bytes()).await;
-    assert_eq!(too_large.status, 413, "{}", too_large.body);
-    let enormous = format!("From=%2B236&MessageSid=SM9&Body={}", "a".repeat(200 * 1024));
-    assert_eq!(post("/sms/twilio", form, enormous.as_bytes()).await.status, 413);
-    assert_eq!(post("/sms/rapidpro", "application/json", b"{\"contact\": ").await.status, 400);
-    // An empty message is answered (so the reporter learns why) but not stored.
-    let empty = post("/sms/twilio", form, b"From=%2B23672000009&Body=&MessageSid=SM10").await;
-    assert_eq!(empty.status, 200);
-    assert!(empty.body.contains("empty"), "{}", empty.body);
-    assert_eq!(site.stored_count(&admin).await, before, "nothing partial was stored");
-}
-
-#[tokio::test]
 async fn twilio_signature_is_checked_when_an_auth_token_is_configured() {
     let site = Site::with_config(IntakeConfig {
         twilio_auth_token: Some("12345".into()),
@@ -433,7 +370,7 @@ async fn an_alert_goes_from_new_to_closed_through_the_api_and_the_alert_page() {
     let seen = site.get_auth(&format!("/api/v1/alerts/metrics?from={month}&to={month}"), &viewer).await.json();
     let row = seen["metrics"].as_array().unwrap().iter().find(|r| r["area_pcode"] == "CF32").unwrap().clone();
     assert_eq!(row["alerts"], serde_json::Value::Null);
-    assert_eq!(row["suppressed"], true);
+    assert!(row.get("share_with_feedback").is_none_or(|v| v.is_null()), "no share next to a hidden count: {row}");
     assert_eq!(site.get_auth("/api/v1/alerts", &viewer).await.status, 403, "a viewer does not read the alert queue");
     let logout = site
         .request(Method::POST, "/logout", &[ctype, ("Cookie", &session)], form_encode(&[("csrf", &csrf)]).as_bytes())

@@ -5,6 +5,7 @@ use super::Site;
 use axum::http::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use vitalcore_app::reports::IntakeConfig;
 use vitalcore_proto::Assessment;
 use vitalcore_proto::api::{
     AlertMetrics, AlertQueue, AlertView, AreaList, ErrorBody, FeatureCollection, FrameworkSummary, Health, ReportList,
@@ -19,7 +20,9 @@ type Alert = AlertView<String, String, Value, Value, Value>;
 
 #[tokio::test]
 async fn every_answer_reads_back_into_its_proto_type() {
-    let site = Site::new();
+    const SECRET: &str = "a-rapidpro-secret-for-tests";
+    let config = IntakeConfig { rapidpro_secret: Some(SECRET.to_string().into()), ..IntakeConfig::default() };
+    let site = Site::with_config(config);
     let (admin, responder) = (site.token("admin1"), site.token("responder1"));
     let body =
         r#"{"text":"Armed men burned houses in Bossangoa","area_pcode":"CF32","category":"attack","contact":"+236 1"}"#;
@@ -63,7 +66,7 @@ async fn every_answer_reads_back_into_its_proto_type() {
         .request(
             Method::POST,
             "/sms/rapidpro",
-            &[("Content-Type", "application/json")],
+            &[("Content-Type", "application/json"), ("Authorization", &format!("Token {SECRET}"))],
             br#"{"contact":{"urn":"tel:+1"},"input":{"text":"  "}}"#,
         )
         .await;
