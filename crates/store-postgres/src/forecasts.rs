@@ -4,10 +4,10 @@
 //! the same tables and encodings as the SQLite store).
 
 use postgres::{GenericClient, Row};
-use vitalcore_framework::Month;
 use vitalcore_store::StoreError;
 use vitalcore_store::forecasts::{
     EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningFilter, WarningKind, WarningNote, WarningStatus,
+    damaged, horizons_text, month, now,
 };
 
 use crate::{PostgresStore, backend};
@@ -18,22 +18,6 @@ const WARNING_COLUMNS: &str = "w.id, w.created, w.unit, w.month, w.kind, w.value
 /// The warnings with their latest note (the newest change that has one).
 const WARNINGS_WITH_NOTE: &str = "early_warnings w LEFT JOIN early_warning_changes n ON n.id = \
     (SELECT max(c.id) FROM early_warning_changes c WHERE c.warning_id = w.id AND c.note IS NOT NULL)";
-
-fn damaged(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
-}
-
-fn now() -> String {
-    jiff::Timestamp::now().to_string()
-}
-
-fn month(text: &str) -> Result<Month, StoreError> {
-    text.parse().map_err(|_| damaged(format!("forecast month `{text}`")))
-}
-
-fn horizons_text(horizons: &[u32]) -> String {
-    horizons.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-}
 
 fn parse_horizons(text: &str) -> Result<Vec<u32>, StoreError> {
     text.split(',')

@@ -225,3 +225,25 @@ mod tests {
         assert!(clean_note(Some(&"x".repeat(MAX_NOTE_CHARS + 1))).unwrap_err().contains("1001"));
     }
 }
+
+// Column helpers both backends share, so they store and read back alike.
+
+/// A stored value that cannot be read back: the database was altered or damaged.
+pub fn damaged(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("the database holds a damaged {what}; restore it from a backup"))
+}
+
+/// The time a backend records a run or a status change at (RFC 3339).
+pub fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// A stored forecast month read back.
+pub fn month(text: &str) -> Result<Month, StoreError> {
+    text.parse().map_err(|_| damaged(format!("forecast month `{text}`")))
+}
+
+/// Horizons as the backends store them: `1,2,3`.
+pub fn horizons_text(horizons: &[u32]) -> String {
+    horizons.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
