@@ -12,5 +12,5 @@ pub mod time;
 pub use cells::{spreadsheet_cell, spreadsheet_record};
 pub use domain::{Area, Event, ImportFile, Observation, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
 pub use error::FrameworkError;
-pub use taxonomy::{BUILTIN_LEXICON, Framework};
+pub use taxonomy::{BUILTIN_LEXICON, BUILTIN_TAXONOMY, Framework};
 pub use time::{Month, parse_date};

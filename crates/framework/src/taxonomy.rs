@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The framework built into the binary. The lexicon lives in its own file so
 /// that it can grow without touching the taxonomy; a user's framework file
 /// holds both in one.
-const DEFAULT_TAXONOMY: &str = include_str!("../data/framework.toml");
+/// The built-in taxonomy and mappings (`data/framework.toml`), as text.
+pub const BUILTIN_TAXONOMY: &str = include_str!("../data/framework.toml");
 /// The built-in multilingual lexicon (`data/lexicon.toml`): the keywords the
 /// text classifier starts from.
 pub const BUILTIN_LEXICON: &str = include_str!("../data/lexicon.toml");
@@ -98,7 +99,7 @@ impl Default for Framework {
 impl Framework {
     /// The framework shipped with vitalcore.
     pub fn built_in() -> Framework {
-        let text = format!("{DEFAULT_TAXONOMY}\n{BUILTIN_LEXICON}");
+        let text = format!("{BUILTIN_TAXONOMY}\n{BUILTIN_LEXICON}");
         Framework::from_toml(&text).expect("the built-in framework is valid (tested)")
     }
 

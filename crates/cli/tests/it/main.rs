@@ -183,7 +183,7 @@ fn geojson_export_carries_every_area_with_scores_and_no_event_text() {
 fn an_invalid_framework_file_is_refused_with_the_key_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let fw = dir.path().join("fw.toml");
-    let text = include_str!("../../../framework/data/framework.toml").replacen(
+    let text = vitalcore_framework::BUILTIN_TAXONOMY.replacen(
         "severity = 4\nwhy = \"One-sided",
         "severity = 7\nwhy = \"One-sided",
         1,
