@@ -204,28 +204,6 @@ pub trait ForecastStore: Send + Sync {
     ) -> Result<Option<EarlyWarning>, StoreError>;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notes_are_trimmed_empty_is_none_and_long_ones_are_refused() {
-        assert_eq!(clean_note(None), Ok(None));
-        assert_eq!(clean_note(Some("  \n ")), Ok(None));
-        assert_eq!(clean_note(Some(" called the focal point ")), Ok(Some("called the focal point".into())));
-        assert_eq!(
-            clean_note(Some("called\u{1b}[2J the\u{202e} focal\u{7} point\r\nok")),
-            Ok(Some("called[2J the focal point\nok".into()))
-        );
-        assert_eq!(clean_note(Some("\u{1b}\u{0}")), Ok(None));
-        assert_eq!(
-            clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())),
-            Ok(Some(MAX_NOTE_CHARS))
-        );
-        assert!(clean_note(Some(&"x".repeat(MAX_NOTE_CHARS + 1))).unwrap_err().contains("1001"));
-    }
-}
-
 // Column helpers both backends share, so they store and read back alike.
 
 /// A stored value that cannot be read back: the database was altered or damaged.
@@ -246,4 +224,26 @@ pub fn month(text: &str) -> Result<Month, StoreError> {
 /// Horizons as the backends store them: `1,2,3`.
 pub fn horizons_text(horizons: &[u32]) -> String {
     horizons.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_trimmed_empty_is_none_and_long_ones_are_refused() {
+        assert_eq!(clean_note(None), Ok(None));
+        assert_eq!(clean_note(Some("  \n ")), Ok(None));
+        assert_eq!(clean_note(Some(" called the focal point ")), Ok(Some("called the focal point".into())));
+        assert_eq!(
+            clean_note(Some("called\u{1b}[2J the\u{202e} focal\u{7} point\r\nok")),
+            Ok(Some("called[2J the focal point\nok".into()))
+        );
+        assert_eq!(clean_note(Some("\u{1b}\u{0}")), Ok(None));
+        assert_eq!(
+            clean_note(Some(&"é".repeat(MAX_NOTE_CHARS))).map(|n| n.map(|t| t.chars().count())),
+            Ok(Some(MAX_NOTE_CHARS))
+        );
+        assert!(clean_note(Some(&"x".repeat(MAX_NOTE_CHARS + 1))).unwrap_err().contains("1001"));
+    }
 }

@@ -26,7 +26,7 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct Site {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) db: PathBuf,
-    key: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 impl Site {
@@ -108,7 +108,7 @@ impl Site {
     }
 
     /// Runs a command with environment variables set (secrets are passed so).
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.cmd(args);
         for (k, v) in env {
             cmd.env(k, v);

@@ -1,6 +1,7 @@
 //! Drives the real `vitalcore` binary, as a user would.
 
 mod accounts;
+mod files;
 mod input;
 mod intake;
 use std::io::{BufRead, BufReader, Read, Write};
