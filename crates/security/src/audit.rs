@@ -857,6 +857,7 @@ mod tests {
             user_id: "u-a".into(),
             created_at: at,
             revoked_at: None,
+            expires_at: None,
         };
         let created = AuditEvent::token_saved(None, &token, "system:cli", at);
         assert_eq!(created[0].action, AuditAction::TokenCreated);
