@@ -128,6 +128,20 @@ pub struct StepRecord {
     pub at: Timestamp,
 }
 
+impl StepRecord {
+    /// Its entry in the audit chain: who moved which alert to which step,
+    /// and when (`#seq step`; the notes stay in the step log).
+    pub fn audit_event(&self) -> vitalcore_security::audit::AuditEvent {
+        vitalcore_security::audit::AuditEvent::alert_step(
+            self.alert.as_str(),
+            self.seq,
+            self.step.name(),
+            &self.user_id,
+            self.at,
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum WorkflowError {
     #[error("alert {alert}: cannot {step} an alert that is {state}; next you can {allowed}")]
