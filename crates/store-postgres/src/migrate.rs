@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_forecasts.sql")),
     (5, include_str!("../migrations/0005_drop_unused_event_indexes.sql")),
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
+    (7, include_str!("../migrations/0007_audit_chain.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -44,6 +45,11 @@ pub fn migrate(client: &mut Client, location: &str) -> Result<(), StoreError> {
         tx.batch_execute(sql).map_err(|e| {
             StoreError::Backend(format!("migration {version} failed on {location}: {}", crate::describe(&e)))
         })?;
+        if *version == 7 {
+            // The chain starts with the contact reads and alert steps already logged.
+            crate::reports::audit::start_chain(&mut tx)
+                .map_err(|e| StoreError::Backend(format!("migration 7 failed on {location}: {e}")))?;
+        }
         tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).map_err(backend)?;
     }
     tx.commit().map_err(backend)

@@ -9,6 +9,8 @@
 //! so two people acting on one alert at once get one success and one
 //! conflict, never a gap or a doubled position. Unique constraints back the
 //! checks up (a username taken by a concurrent transaction is a conflict).
+//! Writes of security-relevant facts append their audit chain entry in
+//! their own transaction, under the chain's advisory lock (`audit.rs`).
 //!
 //! Reports are stored column by column (no JSON), the contact only as its
 //! sealed text.
@@ -24,6 +26,7 @@ use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMe
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
@@ -37,6 +40,9 @@ use crate::{PostgresStore, describe};
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+
+/// The audit chain (migration 7).
+pub(crate) mod audit;
 
 /// PostgreSQL's code for a unique constraint violated.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -157,9 +163,12 @@ impl ReportStore for PostgresStore {
         })
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         let taken = || StoreError::Conflict(format!("username `{}` is taken", user.username));
         self.report_tx(|tx| {
+            // The row as it was, locked until the commit, so that what
+            // changed is what this transaction changed.
+            let before = find_user_in(tx, "id", &user.id, " FOR UPDATE")?;
             let other = tx
                 .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
                 .map_err(db)?;
@@ -183,10 +192,14 @@ impl ReportStore for PostgresStore {
                 ],
             );
             match saved {
-                Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(taken()),
-                Err(e) => Err(db(e)),
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(taken()),
+                Err(e) => return Err(db(e)),
             }
+            for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
+            Ok(())
         })
     }
 
@@ -243,8 +256,9 @@ impl ReportStore for PostgresStore {
         })
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
+            let before = find_api_token(tx, &token.token_hash, " FOR UPDATE")?;
             tx.execute(
                 "INSERT INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
                  VALUES ($1, $2, $3, $4, $5)
@@ -259,42 +273,27 @@ impl ReportStore for PostgresStore {
                 ],
             )
             .map_err(db)?;
+            for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
             Ok(())
         })
     }
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-        self.report_read(|client| {
-            let row = client
-                .query_opt(
-                    "SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
-                    &[&&hash.0[..]],
-                )
-                .map_err(db)?;
-            row.map(|r| {
-                Ok(ApiToken {
-                    token_hash: *hash,
-                    partner: r.get(0),
-                    user_id: r.get(1),
-                    created_at: parse_time(r.get(2), "API token time")?,
-                    revoked_at: r.get::<_, Option<&str>>(3).map(|t| parse_time(t, "API token time")).transpose()?,
-                })
-            })
-            .transpose()
-        })
+        self.report_read(|client| find_api_token(client, hash, ""))
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE token_hash = $2",
-                    &[&at.to_string(), &&hash.0[..]],
-                )
-                .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("API token".into()));
+            let token =
+                find_api_token(tx, hash, " FOR UPDATE")?.ok_or_else(|| StoreError::NotFound("API token".into()))?;
+            if token.revoked_at.is_some() {
+                return Ok(()); // the first revocation stays
             }
+            tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2", &[&at.to_string(), &&hash.0[..]])
+                .map_err(db)?;
+            audit::append(tx, &AuditEvent::token_revoked(&token, by, at))?;
             Ok(())
         })
     }
@@ -306,8 +305,29 @@ impl ReportStore for PostgresStore {
                 &[&read.report, &read.user_id, &read.role.as_str(), &read.purpose, &read.at.to_string()],
             )
             .map_err(db)?;
+            audit::append(tx, &AuditEvent::contact_read(read))?;
             Ok(())
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.report_tx(|tx| audit::append(tx, event))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.report_read(|client| audit::entries(client, after_seq, limit))
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.report_read(audit::head)
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(audit::contact_read_log)
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(audit::step_log)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
@@ -588,13 +608,17 @@ fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> R
         &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
     );
     match inserted {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-            "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
-            record.seq
-        ))),
-        Err(e) => Err(db(e)),
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
+                record.seq
+            )));
+        }
+        Err(e) => return Err(db(e)),
     }
+    audit::append(tx, &record.audit_event())?;
+    Ok(())
 }
 
 /// The report's row id, its row locked until the transaction ends.
@@ -710,8 +734,18 @@ fn list_reports(client: &mut postgres::Client, filter: &ReportFilter) -> Result<
 }
 
 fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result<Option<User>, StoreError> {
+    find_user_in(client, column, value, "")
+}
+
+/// An account by `column`; `lock` is `""` or `" FOR UPDATE"`.
+fn find_user_in(
+    client: &mut impl GenericClient,
+    column: &str,
+    value: &str,
+    lock: &str,
+) -> Result<Option<User>, StoreError> {
     let sql = format!(
-        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = $1"
+        "SELECT id, username, display_name, role, community, password_hash, active FROM users WHERE {column} = $1{lock}"
     );
     let row = client.query_opt(&sql, &[&value]).map_err(db)?;
     row.map(|r| {
@@ -723,6 +757,26 @@ fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result
             community: r.get(4),
             password_hash: r.get(5),
             active: r.get(6),
+        })
+    })
+    .transpose()
+}
+
+/// An API token by its hash; `lock` is `""` or `" FOR UPDATE"`.
+fn find_api_token(
+    client: &mut impl GenericClient,
+    hash: &TokenHash,
+    lock: &str,
+) -> Result<Option<ApiToken>, StoreError> {
+    let sql = format!("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = $1{lock}");
+    let row = client.query_opt(&sql, &[&&hash.0[..]]).map_err(db)?;
+    row.map(|r| {
+        Ok(ApiToken {
+            token_hash: *hash,
+            partner: r.get(0),
+            user_id: r.get(1),
+            created_at: parse_time(r.get(2), "API token time")?,
+            revoked_at: r.get::<_, Option<&str>>(3).map(|t| parse_time(t, "API token time")).transpose()?,
         })
     })
     .transpose()

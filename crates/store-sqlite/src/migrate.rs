@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_forecasts.sql")),
     (5, include_str!("../migrations/0005_drop_unused_event_indexes.sql")),
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
+    (7, include_str!("../migrations/0007_audit_chain.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -44,6 +45,11 @@ pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> 
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.execute_batch(sql)
             .map_err(|e| StoreError::Backend(format!("migration {version} failed on {location}: {e}")))?;
+        if *version == 7 {
+            // The chain starts with the contact reads and alert steps already logged.
+            crate::reports::audit::start_chain(&tx)
+                .map_err(|e| StoreError::Backend(format!("migration 7 failed on {location}: {e}")))?;
+        }
         tx.pragma_update(None, "user_version", version).map_err(backend)?;
     }
     tx.commit().map_err(backend)

@@ -5,8 +5,10 @@
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction on the writer
 //! connection, so a check and the write it guards (the next step position, a
-//! free username) cannot interleave with another thread or process. Reads
-//! use the read-only pool and never wait for a write.
+//! free username, the head of the audit chain) cannot interleave with
+//! another thread or process. Reads use the read-only pool and never wait
+//! for a write. Writes of security-relevant facts append their audit chain
+//! entry in their own transaction (`audit.rs`).
 //!
 //! Reports are stored column by column (no JSON): the columns are what
 //! filters and a SQL shell need, and a float read back from a REAL column is
@@ -23,6 +25,7 @@ use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMe
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
@@ -36,6 +39,9 @@ use crate::SqliteStore;
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+
+/// The audit chain (migration 7).
+pub(crate) mod audit;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -158,8 +164,9 @@ impl ReportStore for SqliteStore {
         })
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
+            let before = find_user(tx, "id", &user.id)?;
             let taken: Option<String> = tx
                 .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
                 .map_err(db)?
@@ -187,6 +194,9 @@ impl ReportStore for SqliteStore {
                 user.active
             ])
             .map_err(db)?;
+            for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
             Ok(())
         })
     }
@@ -249,8 +259,9 @@ impl ReportStore for SqliteStore {
         })
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
+            let before = find_api_token(tx, &token.token_hash)?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -264,49 +275,28 @@ impl ReportStore for SqliteStore {
                 token.revoked_at.map(|t| t.to_string())
             ])
             .map_err(db)?;
+            for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
             Ok(())
         })
     }
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-        self.report_read(|conn| {
-            let found = conn
-                .prepare_cached("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1")
-                .map_err(db)?
-                .query_row([&hash.0[..]], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                    ))
-                })
-                .optional()
-                .map_err(db)?;
-            found
-                .map(|(partner, user_id, created, revoked)| {
-                    Ok(ApiToken {
-                        token_hash: *hash,
-                        partner,
-                        user_id,
-                        created_at: parse_time(&created, "API token time")?,
-                        revoked_at: revoked.map(|t| parse_time(&t, "API token time")).transpose()?,
-                    })
-                })
-                .transpose()
-        })
+        self.report_read(|conn| find_api_token(conn, hash))
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let changed = tx
-                .prepare_cached("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE token_hash = ?2")
+            let token = find_api_token(tx, hash)?.ok_or_else(|| StoreError::NotFound("API token".into()))?;
+            if token.revoked_at.is_some() {
+                return Ok(()); // the first revocation stays
+            }
+            tx.prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE token_hash = ?2")
                 .map_err(db)?
                 .execute(params![at.to_string(), &hash.0[..]])
                 .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("API token".into()));
-            }
+            audit::append(tx, &AuditEvent::token_revoked(&token, by, at))?;
             Ok(())
         })
     }
@@ -319,8 +309,29 @@ impl ReportStore for SqliteStore {
             .map_err(db)?
             .execute(params![read.report, read.user_id, read.role.as_str(), read.purpose, read.at.to_string()])
             .map_err(db)?;
+            audit::append(tx, &AuditEvent::contact_read(read))?;
             Ok(())
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.report_tx(|tx| audit::append(tx, event))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.report_read(|conn| audit::entries(conn, after_seq, limit))
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.report_read(audit::head)
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(audit::contact_read_log)
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(audit::step_log)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
@@ -476,6 +487,7 @@ fn insert_step(tx: &Transaction<'_>, record: &StepRecord, detail: &str) -> Resul
     .map_err(db)?
     .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
     .map_err(db)?;
+    audit::append(tx, &record.audit_event())?;
     Ok(())
 }
 
@@ -739,6 +751,28 @@ fn find_user(conn: &Connection, column: &str, value: &str) -> Result<Option<User
         .optional()
         .map_err(db)?;
     found.map(|(user, role)| Ok(User { role: parse_role(&role)?, ..user })).transpose()
+}
+
+fn find_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
+    let found = conn
+        .prepare_cached("SELECT partner, user_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1")
+        .map_err(db)?
+        .query_row([&hash.0[..]], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+        })
+        .optional()
+        .map_err(db)?;
+    found
+        .map(|(partner, user_id, created, revoked)| {
+            Ok(ApiToken {
+                token_hash: *hash,
+                partner,
+                user_id,
+                created_at: parse_time(&created, "API token time")?,
+                revoked_at: revoked.map(|t| parse_time(&t, "API token time")).transpose()?,
+            })
+        })
+        .transpose()
 }
 
 // --- encodings (the PostgreSQL store writes the same values) ---

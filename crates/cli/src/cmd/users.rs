@@ -80,7 +80,7 @@ fn add(a: AddArgs, global: &Global) -> Result<()> {
     let password = read_password(a.password_stdin)?;
     let hash = hash_password(&password)?;
     let user = User::new(&format!("u-{}", a.name), &a.name, role, a.community.as_deref(), hash)?;
-    store.save_user(&user)?;
+    store.save_user(&user, "system:cli")?;
     global.note(format!(
         "created {} ({}{})",
         user.username,
@@ -96,13 +96,16 @@ fn token(a: TokenArgs, global: &Global) -> Result<()> {
         .user_by_username(&a.name)?
         .ok_or_else(|| anyhow!("no user `{}`: create it with `vitalcore users add`", a.name))?;
     let token = Token::generate(TokenKind::Api)?;
-    store.save_api_token(&ApiToken {
-        token_hash: token.hash(),
-        partner: a.partner.clone(),
-        user_id: user.id.clone(),
-        created_at: jiff::Timestamp::now(),
-        revoked_at: None,
-    })?;
+    store.save_api_token(
+        &ApiToken {
+            token_hash: token.hash(),
+            partner: a.partner.clone(),
+            user_id: user.id.clone(),
+            created_at: jiff::Timestamp::now(),
+            revoked_at: None,
+        },
+        "system:cli",
+    )?;
     println!("{}", token.secret.expose_secret());
     global.note(format!(
         "API token for partner `{}` acting as {} ({}). It is shown only this once; send it as `Authorization: Bearer <token>`.",

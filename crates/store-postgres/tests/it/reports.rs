@@ -59,6 +59,11 @@ impl Backend for PgBackend {
             format!("DELETE FROM {schema}.outbox_messages"),
             format!("UPDATE {schema}.outbox_status SET status = 'sent'"),
             format!("DELETE FROM {schema}.outbox_status"),
+            format!("UPDATE {schema}.audit_log SET actor = 'someone else'"),
+            format!("DELETE FROM {schema}.audit_log"),
+            format!("TRUNCATE {schema}.audit_log"),
+            format!("TRUNCATE {schema}.contact_reads"),
+            format!("TRUNCATE {schema}.alert_steps"),
         ]
         .iter()
         .map(|sql| client.batch_execute(sql).map_err(|e| e.to_string()))
@@ -70,4 +75,29 @@ mod on_postgres {
     use super::*;
     vitalcore_store::report_conformance_tests!(crate::fresh());
     vitalcore_store::report_backend_tests!(pg_backend());
+}
+
+/// A version 6 schema with contact reads and alert steps: migration 7
+/// starts the chain with them (after a `chain_started` entry), so the chain
+/// verifies and matches the tables from the first connect on.
+#[test]
+fn migration_7_starts_the_chain_with_the_reads_and_steps_already_logged() {
+    use vitalcore_store::testing::reports::{assert_chain_intact, write_everything};
+    let Some(schema) = Schema::new() else { return };
+    write_everything(&schema.store());
+    // Back to version 6: no chain (the rows the store wrote stay).
+    admin()
+        .unwrap()
+        .batch_execute(&format!(
+            "SET search_path TO {}; DROP TABLE audit_log; DELETE FROM schema_migrations WHERE version = 7; \
+             RESET search_path;",
+            schema.name
+        ))
+        .unwrap();
+    let store = schema.store();
+    let chain = assert_chain_intact(&store);
+    let actions: Vec<_> = chain.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, ["chain_started", "alert_step", "alert_step", "contact_read"], "oldest first");
+    drop(store);
+    assert_eq!(assert_chain_intact(&schema.store()), chain, "connecting again changes nothing");
 }

@@ -10,6 +10,7 @@ use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_security::crypto::ContactRead;
 
@@ -30,6 +31,7 @@ struct Inner {
     kobo: HashMap<String, HashMap<String, Reference>>,
     corrections: Vec<TagCorrection>,
     outbox: Vec<OutboxMessage>,
+    audit: Vec<AuditEntry>,
 }
 
 impl MemoryStore {
@@ -40,6 +42,13 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Appends an event to the audit chain, under the store's lock.
+fn chain(inner: &mut Inner, event: AuditEvent) -> AuditEntry {
+    let entry = AuditEntry::after(inner.audit.last().map(|e| (e.seq, e.hash.as_str())), event);
+    inner.audit.push(entry.clone());
+    entry
 }
 
 /// The alert step rules, under the store's lock.
@@ -55,6 +64,7 @@ fn append_step_locked(inner: &mut Inner, record: &StepRecord) -> Result<(), Stor
         )));
     }
     log.push(record.clone());
+    chain(inner, record.audit_event());
     Ok(())
 }
 
@@ -171,12 +181,15 @@ impl ReportStore for MemoryStore {
         Ok(())
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.users.values().any(|u| u.username == user.username && u.id != user.id) {
             return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
         }
-        inner.users.insert(user.id.clone(), user.clone());
+        let before = inner.users.insert(user.id.clone(), user.clone());
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
@@ -202,8 +215,12 @@ impl ReportStore for MemoryStore {
         Ok(())
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
-        self.lock().api_tokens.insert(token.token_hash, token.clone());
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let before = inner.api_tokens.insert(token.token_hash, token.clone());
+        for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
@@ -211,16 +228,45 @@ impl ReportStore for MemoryStore {
         Ok(self.lock().api_tokens.get(hash).cloned())
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let t = inner.api_tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("API token".into()))?;
-        t.revoked_at.get_or_insert(at);
+        if t.revoked_at.is_none() {
+            t.revoked_at = Some(at);
+            let event = AuditEvent::token_revoked(t, by, at);
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
-        self.lock().contact_reads.push(read.clone());
+        let mut inner = self.lock();
+        inner.contact_reads.push(read.clone());
+        chain(&mut inner, AuditEvent::contact_read(read));
         Ok(())
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        Ok(chain(&mut self.lock(), event.clone()))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.lock().audit.iter().filter(|e| e.seq > after_seq).take(limit).cloned().collect())
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        Ok(self.lock().audit.last().cloned())
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        Ok(self.lock().contact_reads.clone())
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        let inner = self.lock();
+        let mut all: Vec<StepRecord> = inner.steps.values().flatten().cloned().collect();
+        all.sort_by(|a, b| (a.at, &a.alert, a.seq).cmp(&(b.at, &b.alert, b.seq)));
+        Ok(all)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
