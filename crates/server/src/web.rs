@@ -455,6 +455,8 @@ pub async fn login_post(
                 }
             };
             let Some(user) = user.filter(|_| ok) else {
+                vitalcore_app::audit::record_login_failed(&*reports.store, &username, now)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
                 let (bound, cookies) = binding(&reports, None, &headers)?;
                 let csrf = reports.csrf.issue(&bound, now);
                 return Ok(html(
@@ -472,6 +474,8 @@ pub async fn login_post(
                 expires_at: now.checked_add(SignedDuration::from_hours(hours)).unwrap_or(now),
             };
             reports.store.save_session(&session).map_err(|e| ApiError::internal(e.to_string()))?;
+            vitalcore_app::audit::record_login(&*reports.store, &user, now)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             let value = secrecy::ExposeSecret::expose_secret(&token.secret).to_string();
             Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, hours * 3600)]))
         })

@@ -1,6 +1,7 @@
 //! Integration tests of vitalcore-app: one binary, one module per use case.
 
 mod access;
+mod audit;
 mod backends;
 mod pg;
 

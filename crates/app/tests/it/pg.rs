@@ -30,6 +30,12 @@ impl Schema {
     pub fn store(&self) -> PostgresStore {
         PostgresStore::connect_with_schema(&pg_url(), &self.name).unwrap()
     }
+
+    /// Runs `sql` in the schema through a connection of its own (past the store).
+    pub fn exec(&self, sql: &str) {
+        let mut client = Client::connect(&pg_url(), NoTls).unwrap();
+        client.batch_execute(&format!("SET search_path TO {}; {sql}", self.name)).unwrap();
+    }
 }
 
 impl Drop for Schema {

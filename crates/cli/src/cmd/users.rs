@@ -5,6 +5,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use secrecy::ExposeSecret;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use vitalcore_app::audit::CLI_ACTOR;
 use vitalcore_intake::ContactKey;
 use vitalcore_security::auth::{ApiToken, Role, Token, TokenKind, User, hash_password};
 
@@ -80,7 +81,7 @@ fn add(a: AddArgs, global: &Global) -> Result<()> {
     let password = read_password(a.password_stdin)?;
     let hash = hash_password(&password)?;
     let user = User::new(&format!("u-{}", a.name), &a.name, role, a.community.as_deref(), hash)?;
-    store.save_user(&user, "system:cli")?;
+    store.save_user(&user, CLI_ACTOR)?;
     global.note(format!(
         "created {} ({}{})",
         user.username,
@@ -104,7 +105,7 @@ fn token(a: TokenArgs, global: &Global) -> Result<()> {
             created_at: jiff::Timestamp::now(),
             revoked_at: None,
         },
-        "system:cli",
+        CLI_ACTOR,
     )?;
     println!("{}", token.secret.expose_secret());
     global.note(format!(

@@ -1,5 +1,6 @@
 //! Drives the real `vitalcore` binary, as a user would.
 
+mod audit;
 mod intake;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
