@@ -45,13 +45,29 @@ impl Global {
     pub fn open_store(&self) -> Result<Arc<dyn Store>> {
         match &self.database_url {
             Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
-            None => Ok(Arc::new(SqliteStore::open(&self.db)?)),
+            None => Ok(Arc::new(self.open_sqlite()?)),
         }
     }
 
-    /// The contact key, when one is configured.
+    /// The SQLite database, telling the operator when its files were open
+    /// to other users and have just been made owner-only.
+    fn open_sqlite(&self) -> Result<SqliteStore> {
+        let store = SqliteStore::open(&self.db)?;
+        for (file, mode) in store.permissions_tightened() {
+            eprintln!(
+                "{} could be read by other users (mode {mode:04o}): it is now readable by its owner only (0600)",
+                file.display()
+            );
+        }
+        Ok(store)
+    }
+
+    /// The contact key, when one is configured. A key file other users
+    /// could read is refused: whoever reads it can read every reporter's
+    /// contact.
     pub fn load_key(&self) -> Result<Option<ContactKey>> {
         let Some(path) = &self.key_file else { return Ok(None) };
+        check_private(path)?;
         let text = std::fs::read_to_string(path).with_context(|| {
             format!("cannot read the key file {} (make one with `vitalcore users keygen --out FILE`)", path.display())
         })?;
@@ -67,7 +83,7 @@ impl Global {
                 Ok((store.clone(), store))
             }
             None => {
-                let store = Arc::new(SqliteStore::open(&self.db)?);
+                let store = Arc::new(self.open_sqlite()?);
                 Ok((store.clone(), store))
             }
         }
@@ -118,4 +134,26 @@ impl Global {
             eprintln!("{}", message.as_ref());
         }
     }
+}
+
+/// Refuses a key file with any permission for group or others.
+#[cfg(unix)]
+fn check_private(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).with_context(|| {
+        format!("cannot read the key file {} (make one with `vitalcore users keygen --out FILE`)", path.display())
+    })?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the key file {path} can be read by other users (mode {mode:04o}), and whoever reads it can read every              reporter's contact; make it yours alone with `chmod 600 {path}` (and check who may have copied it)",
+            path = path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &std::path::Path) -> Result<()> {
+    Ok(())
 }

@@ -6,6 +6,15 @@
 //! migrations applied at open (`migrations/*.sql`, schema version in
 //! `PRAGMA user_version`).
 //!
+//! Files: the database is created readable and writable by its owner only
+//! (0600), before SQLite opens it; SQLite gives its `-wal` and `-shm` files
+//! the database file's mode. An existing database, WAL or shared-memory
+//! file that other users may open is made owner-only at open (see
+//! [`SqliteStore::permissions_tightened`]): it holds reports of killings and
+//! sexual violence, sealed contacts and password hashes, and a group or
+//! world bit on it is never what was meant (several people use one
+//! database through the server, or PostgreSQL, never through file sharing).
+//!
 //! Threads: writes go through one connection behind a mutex; reads of a file
 //! database use a small pool of read-only connections, so the server can read
 //! while an import runs. An in-memory database has one connection for both.
@@ -41,6 +50,9 @@ const MAX_IDLE_READERS: usize = 4;
 
 pub struct SqliteStore {
     location: String,
+    /// Files whose group or other permission bits were removed at open,
+    /// with their mode before.
+    tightened: Vec<(PathBuf, u32)>,
     writer: Mutex<Connection>,
     /// `None` for an in-memory database (reads use the writer).
     readers: Option<ReaderPool>,
@@ -64,11 +76,14 @@ impl SqliteStore {
         let path = path.as_ref();
         let location = path.display().to_string();
         let open_err = |e: rusqlite::Error| StoreError::Open { location: location.clone(), reason: e.to_string() };
+        let tightened = owner_only(path)
+            .map_err(|e| StoreError::Open { location: location.clone(), reason: e.to_string() })?;
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure_writer(&mut conn, true).map_err(open_err)?;
         migrate::migrate(&mut conn, &location)?;
         Ok(SqliteStore {
             location,
+            tightened,
             writer: Mutex::new(conn),
             readers: Some(ReaderPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }),
             checkpoint: Mutex::new(None),
@@ -82,7 +97,20 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(open_err)?;
         configure_writer(&mut conn, false).map_err(open_err)?;
         migrate::migrate(&mut conn, &location)?;
-        Ok(SqliteStore { location, writer: Mutex::new(conn), readers: None, checkpoint: Mutex::new(None) })
+        Ok(SqliteStore {
+            location,
+            tightened: Vec::new(),
+            writer: Mutex::new(conn),
+            readers: None,
+            checkpoint: Mutex::new(None),
+        })
+    }
+
+    /// The files (database, `-wal`, `-shm`) that other users could open and
+    /// that were made owner-only when this store opened them, each with its
+    /// mode before (for the caller to tell the operator).
+    pub fn permissions_tightened(&self) -> &[(PathBuf, u32)] {
+        &self.tightened
     }
 
     /// Where the database is (a path, or `:memory:`).
@@ -198,6 +226,39 @@ fn configure_writer(conn: &mut Connection, file: bool) -> rusqlite::Result<()> {
     )?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(())
+}
+
+/// Creates the database file owner-only (0600) when it does not exist, so
+/// that SQLite opens a file no one else can read (and gives its `-wal` and
+/// `-shm` files the same mode); removes the group and other bits of an
+/// existing database, WAL or shared-memory file. Returns the files changed
+/// with their mode before. A file this user does not own keeps its mode
+/// (only its owner can change it).
+#[cfg(unix)]
+fn owner_only(path: &Path) -> std::io::Result<Vec<(PathBuf, u32)>> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => return Ok(Vec::new()), // a new empty file: SQLite makes it a database
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let mut tightened = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 && std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700)).is_ok() {
+            tightened.push((file, mode));
+        }
+    }
+    Ok(tightened)
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> std::io::Result<Vec<(PathBuf, u32)>> {
+    Ok(Vec::new())
 }
 
 fn open_reader(path: &Path) -> rusqlite::Result<Connection> {

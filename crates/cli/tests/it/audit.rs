@@ -3,11 +3,13 @@
 //! altered, behind the store's back (its trigger dropped with a plain
 //! SQLite connection) makes `vitalcore audit verify` fail naming the link;
 //! entries cut off the end are caught against a written-down head. Also:
-//! logins and exports are on record.
+//! logins and exports are on record, the database and the key file are
+//! owner-only, and a key file others can read is refused.
 
 use super::Server;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -275,4 +277,36 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     let _ = s.read_to_string(&mut buf);
     let (head, body) = buf.split_once("\r\n\r\n").unwrap_or((&buf, ""));
     (head.to_string(), body.to_string())
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_database_and_the_key_file_are_for_their_owner_only() {
+    let site = Site::new();
+    assert_eq!(mode(&site.db), 0o600, "the database is created owner-only");
+    assert_eq!(mode(&site.key), 0o600, "keygen writes the key owner-only");
+    // A database made readable by others is made owner-only again, and the operator is told.
+    std::fs::set_permissions(&site.db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = site.run(&["status"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could be read by other users (mode 0644)"));
+    assert_eq!(mode(&site.db), 0o600);
+    // A key file others can read is refused, with the fix.
+    std::fs::set_permissions(&site.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = site.run(&["report", "submit", "--text", "x", "--contact", "+236 72 00 00 09"]);
+    assert!(!out.status.success(), "a key others can read was used");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let key = site.key.display().to_string();
+    assert!(
+        stderr.contains(&format!("the key file {key} can be read by other users (mode 0644)"))
+            && stderr.contains(&format!("chmod 600 {key}")),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&site.key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(!site.run(&["report", "submit", "--text", "x", "--contact", "+236 72 00 00 09"]).status.success());
+    std::fs::set_permissions(&site.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    site.ok(&["report", "submit", "--text", "x", "--contact", "+236 72 00 00 09"]);
 }

@@ -135,6 +135,39 @@ fn receipt_time_outside_the_stored_range_is_refused_cleanly() {
     assert_eq!(store.report(&r.reference).unwrap(), None);
 }
 
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The database holds reports of killings and sexual violence, sealed
+/// contacts and password hashes: the file, its WAL and its shared-memory
+/// file are created readable by their owner only (whatever the umask lets
+/// through), and an existing database others could read is made owner-only.
+#[test]
+fn the_database_and_its_wal_and_shm_files_are_owner_only() {
+    let file = SqliteFile::new();
+    file.insert_report(&full_report(1)).unwrap();
+    let path = file.path();
+    let wal = path.with_extension("db-wal");
+    let shm = path.with_extension("db-shm");
+    assert!(wal.exists() && shm.exists(), "the store is open: WAL and shared memory are there");
+    for f in [&path, &wal, &shm] {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert!(file.permissions_tightened().is_empty());
+    drop(file.store);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.permissions_tightened(), &[(path.clone(), 0o644)][..]);
+    assert_eq!(mode(&path), 0o600);
+    store.insert_report(&full_report(2)).unwrap();
+    for f in [&path, &wal, &shm] {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+}
+
 /// A version 6 database with contact reads and alert steps: migration 7
 /// starts the chain with them (after a `chain_started` entry), so the chain
 /// verifies and matches the tables from the first open on.
