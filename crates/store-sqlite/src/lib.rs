@@ -1,10 +1,19 @@
 //! The embedded SQLite store, vitalcore's default backend.
 //!
-//! One file, WAL journal (readers never block the writer),
-//! `synchronous=NORMAL` (a commit survives a process crash; a power cut may
-//! lose the last commits but never corrupts), foreign keys on, versioned
-//! migrations applied at open (`migrations/*.sql`, schema version in
-//! `PRAGMA user_version`).
+//! One file, WAL journal (readers never block the writer), foreign keys on,
+//! versioned migrations applied at open (`migrations/*.sql`, schema version
+//! in `PRAGMA user_version`).
+//!
+//! Durability: `synchronous=FULL`, so every commit is on disk (the WAL
+//! fsynced) before it returns: a reference handed to a reporter survives a
+//! power cut, and so do alert steps, contact reads and the audit chain.
+//! Reports submitted at once from many threads share one commit (and one
+//! fsync; see [`ReportStore::insert_report`](vitalcore_store::reports::ReportStore)
+//! in `reports.rs`), which is what keeps the intake API above 1,000 reports
+//! a second. Bulk imports of events and observations alone run with
+//! `synchronous=NORMAL` (they survive a crash of the process, and a power
+//! cut at worst loses the last import, which importing the same files again
+//! restores).
 //!
 //! Files: the database is created readable and writable by its owner only
 //! (0600), before SQLite opens it; SQLite gives its `-wal` and `-shm` files
@@ -53,6 +62,8 @@ pub struct SqliteStore {
     /// Files whose group or other permission bits were removed at open,
     /// with their mode before.
     tightened: Vec<(PathBuf, u32)>,
+    /// Reports waiting to share one commit.
+    group: reports::GroupCommit,
     writer: Mutex<Connection>,
     /// `None` for an in-memory database (reads use the writer).
     readers: Option<ReaderPool>,
@@ -76,14 +87,15 @@ impl SqliteStore {
         let path = path.as_ref();
         let location = path.display().to_string();
         let open_err = |e: rusqlite::Error| StoreError::Open { location: location.clone(), reason: e.to_string() };
-        let tightened = owner_only(path)
-            .map_err(|e| StoreError::Open { location: location.clone(), reason: e.to_string() })?;
+        let tightened =
+            owner_only(path).map_err(|e| StoreError::Open { location: location.clone(), reason: e.to_string() })?;
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure_writer(&mut conn, true).map_err(open_err)?;
         migrate::migrate(&mut conn, &location)?;
         Ok(SqliteStore {
             location,
             tightened,
+            group: reports::GroupCommit::default(),
             writer: Mutex::new(conn),
             readers: Some(ReaderPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }),
             checkpoint: Mutex::new(None),
@@ -100,6 +112,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             location,
             tightened: Vec::new(),
+            group: reports::GroupCommit::default(),
             writer: Mutex::new(conn),
             readers: None,
             checkpoint: Mutex::new(None),
@@ -138,10 +151,11 @@ impl SqliteStore {
         }
     }
 
-    /// An import runs with WAL auto-checkpointing off, so that its commit
-    /// returns as soon as the transaction is in the WAL (with
-    /// `synchronous=NORMAL` a WAL commit needs no fsync: it survives a
-    /// process crash, as before). Copying the pages into the database file
+    /// An import runs with WAL auto-checkpointing off and
+    /// `synchronous=NORMAL`, so that its commit returns as soon as the
+    /// transaction is in the WAL (a WAL commit then needs no fsync: it
+    /// survives a process crash; a power cut may lose it, and importing the
+    /// same files again brings it back). Copying the pages into the database file
     /// and the two fsyncs, 1-2 s for a 1M-row import, then run on a thread
     /// of their own with a connection of their own (a passive checkpoint
     /// never blocks readers or the next writer). Each checkpoint first waits
@@ -169,8 +183,12 @@ impl SqliteStore {
         let result = {
             let mut conn = self.writer();
             conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
+            conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
             let result = with_import_cache(&mut conn, import);
-            let reset = conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES).map_err(backend);
+            let reset = conn
+                .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+                .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
+                .map_err(backend);
             let value = result?;
             reset?;
             value
@@ -220,7 +238,7 @@ fn configure_writer(conn: &mut Connection, file: bool) -> rusqlite::Result<()> {
     // it may write them to a temporary file; in memory it sorts one list of
     // every row, which is several times slower for an index of 1M rows.
     conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = FULL; -- every commit durable; imports alone use NORMAL
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -65536; -- NORMAL_CACHE_KIB",
     )?;
@@ -614,6 +632,23 @@ mod tests {
         // Auto-checkpointing is back on for other writes.
         let pages: i64 = store.writer().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
         assert_eq!(pages, WAL_AUTOCHECKPOINT_PAGES);
+    }
+
+    /// Every commit waits for the disk (a report's reference survives a
+    /// power cut); an import relaxes that for itself only.
+    #[test]
+    fn commits_are_durable_and_only_imports_relax_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("d.db")).unwrap();
+        let synchronous =
+            |s: &SqliteStore| -> i64 { s.writer().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap() };
+        assert_eq!(synchronous(&store), 2, "synchronous=FULL");
+        let batch: Vec<Event> = (0..10).map(|i| event(i, "Mali", "n")).collect();
+        store.import_events(&file("d.csv", batch.len()), &batch).unwrap();
+        assert_eq!(synchronous(&store), 2, "FULL again after an import");
+        drop(store);
+        let store = SqliteStore::open(dir.path().join("d.db")).unwrap();
+        assert_eq!(synchronous(&store), 2, "and on every open");
     }
 
     /// Repeated strings are stored once, and the `events_text` view puts

@@ -10,11 +10,17 @@
 //! for a write. Writes of security-relevant facts append their audit chain
 //! entry in their own transaction (`audit.rs`).
 //!
+//! Single reports submitted at once share a commit ([`GroupCommit`]): with
+//! `synchronous=FULL` each commit waits for an fsync (milliseconds on most
+//! disks), and one fsync per report would cap intake at a few hundred a
+//! second.
+//!
 //! Reports are stored column by column (no JSON): the columns are what
 //! filters and a SQL shell need, and a float read back from a REAL column is
 //! bit-exact. The contact is stored only as its sealed text.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
@@ -47,6 +53,103 @@ fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+fn db_ref(e: &rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// A report waiting for its group's commit.
+pub(crate) struct Waiting {
+    ticket: u64,
+    report: Report,
+    row: ReportRow,
+}
+
+/// Group commit of single reports. A thread with a report joins the queue;
+/// when no group is being committed it takes the whole queue and commits
+/// it (its own report included), then hands each waiting thread its
+/// result. Reports arriving meanwhile form the next group. So a report's
+/// caller returns only after the commit that holds it, and under load
+/// one fsync serves every report that came in during the one before.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: Mutex<GroupState>,
+    finished: Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    committing: bool,
+    next_ticket: u64,
+    queue: Vec<Waiting>,
+    results: HashMap<u64, Result<(), StoreError>>,
+}
+
+impl GroupCommit {
+    fn lock(&self) -> MutexGuard<'_, GroupState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn submit(
+        &self,
+        report: &Report,
+        row: ReportRow,
+        commit: impl Fn(&[Waiting]) -> Vec<Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.queue.push(Waiting { ticket, report: report.clone(), row });
+        loop {
+            if let Some(result) = state.results.remove(&ticket) {
+                return result;
+            }
+            if !state.committing {
+                state.committing = true;
+                let batch = std::mem::take(&mut state.queue);
+                drop(state);
+                let mut leader = Leader { group: self, tickets: batch.iter().map(|w| w.ticket).collect() };
+                let results = commit(&batch);
+                state = leader.finish(results);
+                continue;
+            }
+            state = self.finished.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The thread committing a group. If the commit panics, its reports get an
+/// error instead of waiting forever, and the next group can start.
+struct Leader<'a> {
+    group: &'a GroupCommit,
+    tickets: Vec<u64>,
+}
+
+impl<'a> Leader<'a> {
+    fn finish(&mut self, results: Vec<Result<(), StoreError>>) -> MutexGuard<'a, GroupState> {
+        let mut state = self.group.lock();
+        for (ticket, result) in self.tickets.drain(..).zip(results) {
+            state.results.insert(ticket, result);
+        }
+        state.committing = false;
+        self.group.finished.notify_all();
+        state
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        if self.tickets.is_empty() {
+            return;
+        }
+        let mut state = self.group.lock();
+        for ticket in self.tickets.drain(..) {
+            state.results.insert(ticket, Err(StoreError::Backend("the commit of this report was interrupted".into())));
+        }
+        state.committing = false;
+        self.group.finished.notify_all();
+    }
+}
+
 impl SqliteStore {
     /// Runs `write` in one immediate transaction on the writer connection;
     /// an error rolls everything back.
@@ -58,15 +161,43 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// Commits one group of reports in one transaction: each report under a
+    /// savepoint, so that one refused report does not take the others down.
+    fn commit_group(&self, batch: &[Waiting]) -> Vec<Result<(), StoreError>> {
+        let mut conn = self.writer();
+        let all_fail =
+            |e: rusqlite::Error| -> Vec<Result<(), StoreError>> { batch.iter().map(|_| Err(db_ref(&e))).collect() };
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return all_fail(e),
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        for w in batch {
+            let one = tx.savepoint().map_err(db).and_then(|sp| {
+                insert_report(&sp, &w.report, &w.row)?;
+                sp.commit().map_err(db)
+            });
+            results.push(one);
+        }
+        match tx.commit() {
+            Ok(()) => results,
+            Err(e) => all_fail(e),
+        }
+    }
+
     fn report_read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.read(|conn| Ok(read(conn))).map_err(|e| StoreError::Backend(e.to_string()))?
     }
 }
 
 impl ReportStore for SqliteStore {
+    /// Returns once the report is committed and on disk. Reports submitted
+    /// while another group is being committed wait for it and then go in
+    /// one transaction of their own, each under a savepoint (a reference
+    /// already used fails that report alone).
     fn insert_report(&self, report: &Report) -> Result<(), StoreError> {
         let row = ReportRow::of(report)?;
-        self.report_tx(|tx| insert_report(tx, report, &row))
+        self.group.submit(report, row, |batch| self.commit_group(batch))
     }
 
     fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {
@@ -540,12 +671,12 @@ const INSERT_LINK: &str =
     "INSERT INTO report_duplicates (report_id, seq, other, score, text_similarity, hours_apart, km_apart)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-fn insert_report(tx: &Transaction<'_>, r: &Report, row: &ReportRow) -> Result<(), StoreError> {
+fn insert_report(tx: &Connection, r: &Report, row: &ReportRow) -> Result<(), StoreError> {
     insert_many(tx, std::slice::from_ref(r), std::slice::from_ref(row))
 }
 
 /// Inserts reports with their links, each statement prepared once.
-fn insert_many(tx: &Transaction<'_>, reports: &[Report], rows: &[ReportRow]) -> Result<(), StoreError> {
+fn insert_many(tx: &Connection, reports: &[Report], rows: &[ReportRow]) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(INSERT_REPORT).map_err(db)?;
     let mut link = tx.prepare_cached(INSERT_LINK).map_err(db)?;
     for (r, row) in reports.iter().zip(rows) {

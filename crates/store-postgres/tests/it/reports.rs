@@ -101,3 +101,22 @@ fn migration_7_starts_the_chain_with_the_reads_and_steps_already_logged() {
     drop(store);
     assert_eq!(assert_chain_intact(&schema.store()), chain, "connecting again changes nothing");
 }
+
+/// Every connection of the store commits synchronously (a commit returns
+/// once it is on disk), even when the connection string or the server says
+/// otherwise.
+#[test]
+fn commits_wait_for_the_disk_whatever_the_default() {
+    let Some(schema) = Schema::new() else { return };
+    let url = crate::pg_url();
+    let lax = if url.starts_with("postgres") {
+        format!("{url}{}options=-c%20synchronous_commit%3Doff", if url.contains('?') { '&' } else { '?' })
+    } else {
+        format!("{url} options='-c synchronous_commit=off'")
+    };
+    let mut plain = Client::connect(&lax, postgres::NoTls).unwrap();
+    let setting: String = plain.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+    assert_eq!(setting, "off", "the control: this connection string turns it off");
+    let store = vitalcore_store_postgres::PostgresStore::connect_with_schema(&lax, &schema.name).unwrap();
+    assert_eq!(store.synchronous_commit().unwrap(), "on");
+}

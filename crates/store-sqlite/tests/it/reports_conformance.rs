@@ -193,3 +193,36 @@ fn migration_7_starts_the_chain_with_the_reads_and_steps_already_logged() {
     // Opening again changes nothing.
     assert_eq!(assert_chain_intact(&SqliteStore::open(&path).unwrap()), chain);
 }
+
+/// Many threads submitting single reports at once share commits: every
+/// report is stored exactly once, and a reference already used fails that
+/// report alone (its group's other reports are stored).
+#[test]
+fn reports_submitted_at_once_share_commits_and_a_used_reference_fails_alone() {
+    let file = SqliteFile::new();
+    const THREADS: u32 = 8;
+    const EACH: u32 = 40;
+    let conflicts = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (file, conflicts) = (&file, &conflicts);
+            scope.spawn(move || {
+                for i in 0..EACH {
+                    // Every tenth report reuses the reference of another thread's.
+                    let n = if i % 10 == 9 { ((t + 1) % THREADS) * EACH + i - 1 } else { t * EACH + i };
+                    match file.insert_report(&report_at(n + 1, Some("CF11"), "2024-05-01T00:00:00Z")) {
+                        Ok(()) => {}
+                        Err(StoreError::Conflict(_)) => {
+                            conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
+        }
+    });
+    let stored = file.reports(&vitalcore_store::reports::ReportFilter::default()).unwrap().len() as u32;
+    let conflicts = conflicts.into_inner();
+    assert_eq!(conflicts, THREADS * EACH / 10, "each reused reference is refused once");
+    assert_eq!(stored, THREADS * EACH - conflicts);
+}
