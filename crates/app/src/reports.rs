@@ -200,13 +200,12 @@ impl Drop for BackLinks {
     }
 }
 
-/// Stores a batch of back links, one write per older report (all links a
-/// report gains in the batch together). A link to a report that is gone is
-/// dropped (the new report keeps its own).
+/// Stores a batch of back links in one write (all links a report gains in
+/// the batch together). A link to a report that is gone is dropped (the new
+/// report keeps its own).
 fn write_links(store: &dyn ReportStore, by_report: HashMap<Reference, Vec<DuplicateLink>>) {
-    for (on, links) in by_report {
-        let _ = store.add_duplicate_links(&on, &links);
-    }
+    let batch: Vec<(Reference, Vec<DuplicateLink>)> = by_report.into_iter().collect();
+    let _ = store.add_duplicate_links_many(&batch);
 }
 
 impl std::fmt::Debug for Reports {

@@ -4,16 +4,19 @@
 //! versioned migrations applied at open (`migrations/*.sql`, schema version
 //! in `PRAGMA user_version`).
 //!
-//! Durability: `synchronous=FULL`, so every commit is on disk (the WAL
+//! Durability: `synchronous=FULL`, so a commit is on disk (the WAL
 //! fsynced) before it returns: a reference handed to a reporter survives a
-//! power cut, and so do alert steps, contact reads and the audit chain.
+//! power cut, and so do alert steps, contact reads, accounts, the outbox and
+//! the audit chain.
 //! Reports submitted at once from many threads share one commit (and one
 //! fsync; see [`ReportStore::insert_report`](vitalcore_store::reports::ReportStore)
 //! in `reports.rs`), which is what keeps the intake API above 1,000 reports
-//! a second. Bulk imports of events and observations alone run with
-//! `synchronous=NORMAL` (they survive a crash of the process, and a power
-//! cut at worst loses the last import, which importing the same files again
-//! restores).
+//! a second. Two writes run with `synchronous=NORMAL` (they survive a crash
+//! of the process; a power cut may lose them until the next durable commit
+//! syncs the WAL): bulk imports of events and observations (importing the
+//! same files again restores them) and the links back from older reports to
+//! a new likely duplicate (recomputable hints; the new report's own links
+//! are committed with it).
 //!
 //! Files: the database is created readable and writable by its owner only
 //! (0600), before SQLite opens it; SQLite gives its `-wal` and `-shm` files
@@ -36,7 +39,8 @@ mod observations;
 mod reports;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -52,8 +56,15 @@ pub use migrate::SCHEMA_VERSION;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page size of new databases.
 const PAGE_SIZE: i64 = 16_384;
-/// SQLite's default WAL auto-checkpoint threshold, restored after imports.
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 1000;
+/// Pages in the WAL after which a commit starts a checkpoint in the
+/// background (SQLite's own threshold for the checkpoints it runs inline).
+const WAL_CHECKPOINT_PAGES: i64 = 1000;
+/// Pages in the WAL after which a commit runs a checkpoint itself, as
+/// SQLite does: the background ones could not get to the end of the WAL
+/// (commits without a pause), and it would grow without bound.
+const WAL_INLINE_CHECKPOINT_PAGES: i64 = 4 * WAL_CHECKPOINT_PAGES;
+/// After a checkpoint the WAL starts over; a file left larger is cut to this.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -67,8 +78,89 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     /// `None` for an in-memory database (reads use the writer).
     readers: Option<ReaderPool>,
-    /// The WAL checkpoint after the last import, run off the import path.
-    checkpoint: Mutex<Option<JoinHandle<()>>>,
+    /// WAL checkpoints, run off the commit path.
+    checkpoints: Arc<Checkpoints>,
+}
+
+/// WAL checkpoints (copying committed pages from the WAL into the database
+/// file, and the fsyncs), each on a thread of its own with a connection of
+/// its own, one at a time. SQLite would otherwise run one inside the commit
+/// that crosses [`WAL_CHECKPOINT_PAGES`], holding every submission behind
+/// it for as long as the copy and the fsyncs take (tens to hundreds of
+/// milliseconds on a busy disk). Passive checkpoints never block the writer
+/// or readers, but under a steady stream of commits one never finds the
+/// WAL with nothing new in it, and the WAL only starts over (and stops
+/// growing) once everything in it is in the database file. So passive
+/// checkpoints copy while the commits go on, and once what is left is
+/// small, a restart checkpoint holds the writer for just that remainder and
+/// makes the next commit start the WAL over. Should commits come without a
+/// pause (the restart never gets its turn), the commit that finds
+/// [`WAL_INLINE_CHECKPOINT_PAGES`] in the WAL checkpoints itself, as SQLite
+/// would have. A failed checkpoint loses nothing: the pages stay in the WAL
+/// for the next one, or for SQLite's at close.
+struct Checkpoints {
+    path: PathBuf,
+    running: Mutex<Option<JoinHandle<()>>>,
+    /// An import is committing: its checkpoint runs in the background after
+    /// it, never inside its commit.
+    importing: AtomicBool,
+}
+
+impl Checkpoints {
+    /// Starts a checkpoint after the one running, if any.
+    fn start(&self) {
+        let path = self.path.clone();
+        let mut slot = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let before = slot.take();
+        *slot = Some(std::thread::spawn(move || {
+            if let Some(before) = before {
+                let _ = before.join();
+            }
+            if let Ok(conn) = Connection::open(&path) {
+                checkpoint(&conn);
+            }
+        }));
+    }
+
+    /// Starts a checkpoint unless one is running (the next commit asks again).
+    fn start_unless_running(&self) {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|h| !h.is_finished());
+        if !running {
+            self.start();
+        }
+    }
+
+    fn wait(&self) {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(running) = running {
+            let _ = running.join();
+        }
+    }
+}
+
+/// What is left in the WAL when a checkpoint may hold the writer to finish.
+const RESTART_BELOW_PAGES: i64 = 128;
+/// Passive rounds before a checkpoint gives up until the next commit asks.
+const PASSIVE_ROUNDS: usize = 16;
+
+/// Copies the WAL into the database file (see [`Checkpoints`]).
+fn checkpoint(conn: &Connection) {
+    let passive = |conn: &Connection| -> rusqlite::Result<(i64, i64)> {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
+    };
+    for _ in 0..PASSIVE_ROUNDS {
+        let Ok((in_wal, copied)) = passive(conn) else { return };
+        if copied >= in_wal {
+            return; // all of it: the next commit starts the WAL over
+        }
+        if in_wal - copied <= RESTART_BELOW_PAGES {
+            // Holds new writers (they wait in their busy handler) while the
+            // remainder is copied and synced, and until readers are off the WAL.
+            let _ = conn.busy_timeout(Duration::from_millis(200));
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            return;
+        }
+    }
 }
 
 struct ReaderPool {
@@ -92,13 +184,31 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure_writer(&mut conn, true).map_err(open_err)?;
         migrate::migrate(&mut conn, &location)?;
+        let checkpoints = Arc::new(Checkpoints {
+            path: path.to_path_buf(),
+            running: Mutex::new(None),
+            importing: AtomicBool::new(false),
+        });
+        // Replaces SQLite's inline auto-checkpoint (see [`Checkpoints`]).
+        let due = checkpoints.clone();
+        conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            let pages = i64::from(pages);
+            if pages >= WAL_INLINE_CHECKPOINT_PAGES && !due.importing.load(Ordering::Acquire) {
+                // Busy (a background checkpoint is copying) is fine: the next commit tries again.
+                let _ = wal.checkpoint();
+            } else if pages >= WAL_CHECKPOINT_PAGES {
+                due.start_unless_running();
+            }
+            Ok(())
+        }))
+        .map_err(open_err)?;
         Ok(SqliteStore {
             location,
             tightened,
             group: reports::GroupCommit::default(),
             writer: Mutex::new(conn),
             readers: Some(ReaderPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }),
-            checkpoint: Mutex::new(None),
+            checkpoints,
         })
     }
 
@@ -115,7 +225,11 @@ impl SqliteStore {
             group: reports::GroupCommit::default(),
             writer: Mutex::new(conn),
             readers: None,
-            checkpoint: Mutex::new(None),
+            checkpoints: Arc::new(Checkpoints {
+                path: PathBuf::new(),
+                running: Mutex::new(None),
+                importing: AtomicBool::new(false),
+            }),
         })
     }
 
@@ -142,58 +256,35 @@ impl SqliteStore {
         if report == "ok" { Ok(()) } else { Err(StoreError::Corrupt(report)) }
     }
 
-    /// Waits until the WAL checkpoint started by the last import has copied
-    /// its pages into the database file (see [`SqliteStore::import_events`]).
+    /// Waits until the WAL checkpoints started so far (by the last import,
+    /// or by commits that filled the WAL) have copied their pages into the
+    /// database file.
     pub fn wait_for_checkpoint(&self) {
-        let running = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(running) = running {
-            let _ = running.join();
-        }
-    }
-
-    /// An import runs with WAL auto-checkpointing off and
-    /// `synchronous=NORMAL`, so that its commit returns as soon as the
-    /// transaction is in the WAL (a WAL commit then needs no fsync: it
-    /// survives a process crash; a power cut may lose it, and importing the
-    /// same files again brings it back). Copying the pages into the database file
-    /// and the two fsyncs, 1-2 s for a 1M-row import, then run on a thread
-    /// of their own with a connection of their own (a passive checkpoint
-    /// never blocks readers or the next writer). Each checkpoint first waits
-    /// for the one before. A failed checkpoint loses nothing: the pages stay
-    /// in the WAL for the next one, or for SQLite's checkpoint at close.
-    fn checkpoint_in_background(&self) {
-        let Some(pool) = &self.readers else { return };
-        let path = pool.path.clone();
-        let mut slot = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
-        let before = slot.take();
-        *slot = Some(std::thread::spawn(move || {
-            if let Some(before) = before {
-                let _ = before.join();
-            }
-            if let Ok(conn) = Connection::open(&path) {
-                let _ = conn.busy_timeout(BUSY_TIMEOUT);
-                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-            }
-        }));
+        self.checkpoints.wait();
     }
 
     /// Runs one import with the page cache of [`with_import_cache`] and
-    /// the WAL checkpoint moved off the import path.
+    /// `synchronous=NORMAL`, so that its commit returns as soon as the
+    /// transaction is in the WAL (a WAL commit then needs no fsync: it
+    /// survives a process crash; a power cut may lose it, and importing the
+    /// same files again brings it back). Copying the pages into the
+    /// database file and the two fsyncs, 1-2 s for a 1M-row import, then run
+    /// in the background ([`Checkpoints`]).
     fn import<T>(&self, import: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let result = {
             let mut conn = self.writer();
-            conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+            self.checkpoints.importing.store(true, Ordering::Release);
             let result = with_import_cache(&mut conn, import);
-            let reset = conn
-                .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-                .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-                .map_err(backend);
+            self.checkpoints.importing.store(false, Ordering::Release);
+            let reset = conn.pragma_update(None, "synchronous", "FULL").map_err(backend);
             let value = result?;
             reset?;
             value
         };
-        self.checkpoint_in_background();
+        if self.readers.is_some() {
+            self.checkpoints.start();
+        }
         Ok(result)
     }
 
@@ -232,6 +323,7 @@ fn configure_writer(conn: &mut Connection, file: bool) -> rusqlite::Result<()> {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(rusqlite::Error::InvalidParameterName(format!("cannot switch to WAL mode (got {mode})")));
         }
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     }
     // Temporary files stay on disk (the default): SQLite's sorter only
     // splits a large sort into cache-sized runs (see `SORT_CACHE_KIB`) when
@@ -289,7 +381,7 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        self.wait_for_checkpoint();
+        self.checkpoints.wait();
     }
 }
 
@@ -629,9 +721,55 @@ mod tests {
         store.wait_for_checkpoint();
         let size = std::fs::metadata(&path).unwrap().len();
         assert!(size > 20_000 * 400, "the database file holds {size} bytes after the checkpoint");
-        // Auto-checkpointing is back on for other writes.
-        let pages: i64 = store.writer().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
-        assert_eq!(pages, WAL_AUTOCHECKPOINT_PAGES);
+    }
+
+    /// Any commit that leaves more than [`WAL_CHECKPOINT_PAGES`] in the WAL
+    /// starts a checkpoint in the background (SQLite's inline one is off:
+    /// its hook is the store's).
+    #[test]
+    fn commits_that_fill_the_wal_are_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let inline: i64 = store.writer().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
+        assert_eq!(inline, 0, "SQLite checkpoints nothing inside a commit");
+        let before = std::fs::metadata(&path).unwrap().len();
+        {
+            let mut conn = store.writer();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch("CREATE TABLE filler (x BLOB)").unwrap();
+            for _ in 0..WAL_CHECKPOINT_PAGES + 100 {
+                tx.execute("INSERT INTO filler VALUES (zeroblob(16000))", []).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        store.wait_for_checkpoint();
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after > before + 16_000 * WAL_CHECKPOINT_PAGES as u64, "{before} -> {after} bytes");
+    }
+
+    /// Under a steady stream of commits, background checkpoints still get
+    /// to the end of the WAL, so that it starts over instead of growing
+    /// with everything written (passive ones alone never do).
+    #[test]
+    fn a_steady_stream_of_commits_still_lets_the_wal_start_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let conn = store.writer();
+        // The fsyncs are not what this is about: quick commits, a steady stream.
+        conn.pragma_update(None, "synchronous", "OFF").unwrap();
+        conn.execute_batch("CREATE TABLE filler (x BLOB)").unwrap();
+        let rows = 10 * WAL_CHECKPOINT_PAGES;
+        for _ in 0..rows {
+            conn.execute("INSERT INTO filler VALUES (zeroblob(16000))", []).unwrap();
+        }
+        drop(conn);
+        store.wait_for_checkpoint();
+        let wal = std::fs::metadata(dir.path().join("s.db-wal")).unwrap().len();
+        let written = (rows * PAGE_SIZE) as u64;
+        let most = ((WAL_INLINE_CHECKPOINT_PAGES + 100) * (PAGE_SIZE + 24)) as u64;
+        assert!(wal < most, "the WAL holds {wal} bytes after {written} were written: it never started over");
     }
 
     /// Every commit waits for the disk (a report's reference survives a
@@ -646,6 +784,11 @@ mod tests {
         let batch: Vec<Event> = (0..10).map(|i| event(i, "Mali", "n")).collect();
         store.import_events(&file("d.csv", batch.len()), &batch).unwrap();
         assert_eq!(synchronous(&store), 2, "FULL again after an import");
+        use vitalcore_store::reports::ReportStore;
+        let report = vitalcore_store::testing::reports::full_report(1);
+        store.insert_report(&report).unwrap();
+        store.add_duplicate_links(&report.reference, &report.duplicates[..1]).unwrap();
+        assert_eq!(synchronous(&store), 2, "FULL again after back links");
         drop(store);
         let store = SqliteStore::open(dir.path().join("d.db")).unwrap();
         assert_eq!(synchronous(&store), 2, "and on every open");

@@ -161,6 +161,28 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// Like [`report_tx`](Self::report_tx), but the commit does not wait
+    /// for the disk (`synchronous=NORMAL`), for what can be recomputed:
+    /// the links back from older reports to a new likely duplicate (the
+    /// new report keeps its own links, committed durably with it). A power
+    /// cut can lose such a commit only until the next durable commit, whose
+    /// fsync of the WAL takes it along. The intake worker writes one per
+    /// older report: with an fsync each they held the write lock long
+    /// enough to stall submissions.
+    fn relaxed_tx<T>(&self, write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.writer();
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        let result = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db).and_then(|tx| {
+            let out = write(&tx)?;
+            tx.commit().map_err(db)?;
+            Ok(out)
+        });
+        let reset = conn.pragma_update(None, "synchronous", "FULL").map_err(db);
+        let out = result?;
+        reset?;
+        Ok(out)
+    }
+
     /// Commits one group of reports in one transaction: each report under a
     /// savepoint, so that one refused report does not take the others down.
     fn commit_group(&self, batch: &[Waiting]) -> Vec<Result<(), StoreError>> {
@@ -234,20 +256,23 @@ impl ReportStore for SqliteStore {
         })
     }
 
+    /// Not durable on its own (see [`SqliteStore::relaxed_tx`]).
     fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError> {
-        self.report_tx(|tx| {
+        self.relaxed_tx(|tx| {
             let id = report_id(tx, reference)?.ok_or_else(|| StoreError::NotFound(format!("report {reference}")))?;
-            let next: i64 = tx
-                .prepare_cached("SELECT coalesce(max(seq) + 1, 0) FROM report_duplicates WHERE report_id = ?1")
-                .map_err(db)?
-                .query_row([id], |r| r.get(0))
-                .map_err(db)?;
-            for (link, seq) in links.iter().zip(next..) {
-                tx.prepare_cached("DELETE FROM report_duplicates WHERE report_id = ?1 AND other = ?2")
-                    .map_err(db)?
-                    .execute(params![id, link.other.as_str()])
-                    .map_err(db)?;
-                insert_link(tx, id, seq, link)?;
+            add_links(tx, id, links)
+        })
+    }
+
+    /// One transaction for the whole batch: a page that many reports' links
+    /// share (recent reports' links sit together) is written to the WAL
+    /// once, not once per report. Not durable on its own either.
+    fn add_duplicate_links_many(&self, links: &[(Reference, Vec<DuplicateLink>)]) -> Result<(), StoreError> {
+        self.relaxed_tx(|tx| {
+            for (reference, l) in links {
+                if let Some(id) = report_id(tx, reference)? {
+                    add_links(tx, id, l)?;
+                }
             }
             Ok(())
         })
@@ -721,6 +746,24 @@ fn insert_many(tx: &Connection, reports: &[Report], rows: &[ReportRow]) -> Resul
             ])
             .map_err(db)?;
         }
+    }
+    Ok(())
+}
+
+/// Adds links to report `id` after its last one (a link to a report already
+/// linked is replaced and moves last).
+fn add_links(tx: &Transaction<'_>, id: i64, links: &[DuplicateLink]) -> Result<(), StoreError> {
+    let next: i64 = tx
+        .prepare_cached("SELECT coalesce(max(seq) + 1, 0) FROM report_duplicates WHERE report_id = ?1")
+        .map_err(db)?
+        .query_row([id], |r| r.get(0))
+        .map_err(db)?;
+    for (link, seq) in links.iter().zip(next..) {
+        tx.prepare_cached("DELETE FROM report_duplicates WHERE report_id = ?1 AND other = ?2")
+            .map_err(db)?
+            .execute(params![id, link.other.as_str()])
+            .map_err(db)?;
+        insert_link(tx, id, seq, link)?;
     }
     Ok(())
 }

@@ -63,6 +63,19 @@ pub trait ReportStore: Send + Sync {
     fn set_verification(&self, reference: &Reference, state: Verification) -> Result<(), StoreError>;
     /// Adds links (a link to a report already linked replaces the old score).
     fn add_duplicate_links(&self, reference: &Reference, links: &[DuplicateLink]) -> Result<(), StoreError>;
+    /// Adds the links of many reports, in one transaction where the backend
+    /// has them (the links back from older reports to new likely
+    /// duplicates, written in batches); a report that does not exist is
+    /// skipped. This default adds them one report at a time.
+    fn add_duplicate_links_many(&self, links: &[(Reference, Vec<DuplicateLink>)]) -> Result<(), StoreError> {
+        for (reference, l) in links {
+            match self.add_duplicate_links(reference, l) {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 
     /// Appends a workflow step; `record.seq` must be the alert's next position.
     fn append_step(&self, record: &StepRecord) -> Result<(), StoreError>;

@@ -329,6 +329,23 @@ pub fn duplicate_links_are_added_and_rescored(store: &dyn ReportStore) {
     assert_eq!(store.report(&r.reference).unwrap().unwrap().duplicates.len(), 3);
     // Lists carry the links too.
     assert_eq!(store.reports(&ReportFilter::default()).unwrap()[0].duplicates, back.duplicates);
+    // Many reports at once (back links in a batch): each gains its own, a
+    // report that is gone is skipped, and a re-scored link still moves last.
+    let other = report_at(2, Some("CF11"), "2024-05-01T00:00:00Z");
+    store.insert_report(&other).unwrap();
+    let batch = [
+        (other.reference.clone(), vec![link(1, 0.4)]),
+        (Reference::from_number(77), vec![link(1, 0.4)]),
+        (r.reference.clone(), vec![link(1001, 0.8), link(4000, 0.5)]),
+    ];
+    store.add_duplicate_links_many(&batch).unwrap();
+    assert_eq!(store.report(&other.reference).unwrap().unwrap().duplicates, vec![link(1, 0.4)]);
+    assert_eq!(store.report(&Reference::from_number(77)).unwrap(), None);
+    assert_eq!(
+        store.report(&r.reference).unwrap().unwrap().duplicates,
+        vec![r.duplicates[1].clone(), link(3000, 0.6), link(1001, 0.8), link(4000, 0.5)]
+    );
+    store.add_duplicate_links_many(&[]).unwrap();
 }
 
 pub fn steps_append_in_order_and_refuse_gaps_and_duplicates(store: &dyn ReportStore) {
