@@ -2,7 +2,8 @@
 # Load benchmark of the report API: a second process (bench/intake/loadgen,
 # std-only Rust, open loop) posts reports to `vitalcore serve` on loopback at
 # a fixed rate, then checks count in = count stored, also after a restart
-# (each report is answered only after its SQLite WAL commit).
+# (each report is answered only after its SQLite commit is on disk:
+# synchronous=FULL, one fsync per group of reports committed together).
 #
 # usage: bench/intake/run.sh [RATE=1100] [SECONDS=15] [CONNECTIONS=64] [RUNS=3]
 set -euo pipefail
