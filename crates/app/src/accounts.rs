@@ -16,6 +16,7 @@
 //!   `vitalcore_security::ratelimit`): a throttled attempt is answered
 //!   without checking the password, right or wrong.
 
+use crate::audit;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -101,13 +102,16 @@ fn user_named(store: &dyn ReportStore, username: &str) -> Result<User, AccountEr
     store.user_by_username(username)?.ok_or_else(|| AccountError::NoSuchUser(username.to_string()))
 }
 
-/// A new active account with a hashed password.
+/// A new active account with a hashed password. `by` (a user id, or
+/// `system:cli` for the operator at the command line) is who did it, as
+/// every function here records it in the audit chain.
 pub fn create_user(
     store: &dyn ReportStore,
     username: &str,
     role: Role,
     community: Option<&str>,
     password: &str,
+    by: &str,
 ) -> Result<User, AccountError> {
     if store.user_by_username(username)?.is_some() {
         return Err(AccountError::Exists(username.to_string()));
@@ -115,7 +119,7 @@ pub fn create_user(
     // Checked before the (slow) hash, so a bad name is told at once.
     User::new(&format!("u-{username}"), username, role, community, String::new())?;
     let user = User::new(&format!("u-{username}"), username, role, community, hash_password(password)?)?;
-    store.save_user(&user)?;
+    store.save_user(&user, by)?;
     Ok(user)
 }
 
@@ -125,16 +129,17 @@ pub fn disable_user(
     store: &dyn ReportStore,
     username: &str,
     now: Timestamp,
+    by: &str,
 ) -> Result<(User, AccessEnded), AccountError> {
     let user = User { active: false, ..user_named(store, username)? };
-    let ended = store.save_user_ending_access(&user, now)?;
+    let ended = store.save_user_ending_access(&user, now, by)?;
     Ok((user, ended))
 }
 
 /// Enables an account again. Its old sessions and tokens stay ended.
-pub fn enable_user(store: &dyn ReportStore, username: &str) -> Result<User, AccountError> {
+pub fn enable_user(store: &dyn ReportStore, username: &str, by: &str) -> Result<User, AccountError> {
     let user = User { active: true, ..user_named(store, username)? };
-    store.save_user(&user)?;
+    store.save_user(&user, by)?;
     Ok(user)
 }
 
@@ -144,10 +149,11 @@ pub fn change_password(
     username: &str,
     password: &str,
     now: Timestamp,
+    by: &str,
 ) -> Result<(User, AccessEnded), AccountError> {
     let user = user_named(store, username)?;
     let user = User { password_hash: hash_password(password)?, ..user };
-    let ended = store.save_user_ending_access(&user, now)?;
+    let ended = store.save_user_ending_access(&user, now, by)?;
     Ok((user, ended))
 }
 
@@ -201,6 +207,7 @@ pub fn issue_api_token(
     partner: &str,
     expires_in: Option<SignedDuration>,
     now: Timestamp,
+    by: &str,
 ) -> Result<(Token, ApiToken), AccountError> {
     let user = user_named(store, username)?;
     if !user.active {
@@ -224,7 +231,7 @@ pub fn issue_api_token(
         revoked_at: None,
         expires_at,
     };
-    store.save_api_token(&stored)?;
+    store.save_api_token(&stored, by)?;
     Ok((token, stored))
 }
 
@@ -241,6 +248,7 @@ pub fn revoke_tokens(
     store: &dyn ReportStore,
     which: &TokenSelector,
     now: Timestamp,
+    by: &str,
 ) -> Result<Vec<ApiToken>, AccountError> {
     if let TokenSelector::PublicId(id) = which
         && TokenHash::public_id_bytes(id).is_none()
@@ -256,7 +264,7 @@ pub fn revoke_tokens(
             TokenSelector::User(u) => format!("no API token of `{u}`"),
         }));
     }
-    Ok(store.revoke_api_tokens(which, now)?)
+    Ok(store.revoke_api_tokens(which, now, by)?)
 }
 
 /// An account's sessions, oldest first (ended ones not yet swept included).
@@ -407,15 +415,18 @@ pub fn login(
     };
     let Some(user) = user.filter(|_| right) else {
         let locks = logins.with(|t| t.failed(attempt, now));
+        audit::record_login_failed(store, username.trim(), now)?;
         return Ok(LoginOutcome::Refused { locks });
     };
     logins.with(|t| t.succeeded(attempt));
     if !user.active {
+        audit::record_login_failed(store, &user.username, now)?;
         return Ok(LoginOutcome::Disabled);
     }
     let token = Token::generate(TokenKind::Session)?;
     let session = Session::start(token.hash(), &user.id, now, policy.hours);
     sweep_sessions(store, policy, now)?;
     store.save_session(&session)?;
+    audit::record_login(store, &user, now)?;
     Ok(LoginOutcome::LoggedIn(Box::new(NewSession { user, token, session })))
 }

@@ -8,6 +8,9 @@
 //!   PostgreSQL connection string, told apart by one rule), the event,
 //!   report and forecast stores opened on it, and the intake service set up
 //!   over it (classifier model, boundaries, contact key).
+//! - [`audit`]: the audit trail's hash chain verified (against itself,
+//!   the audited tables and a written-down head) and listed; logins,
+//!   failed logins and exports recorded.
 //! - [`access`]: who may read and act on a report, its alert and its
 //!   reporter's contact (permission, audit record, then the contact).
 //! - [`outbox`]: feedback by SMS: exports that read phones through the audited
@@ -33,6 +36,7 @@
 pub mod access;
 pub mod accounts;
 pub mod analysis;
+pub mod audit;
 pub mod backend;
 pub mod disclosure;
 pub mod kobo;

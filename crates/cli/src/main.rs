@@ -50,6 +50,8 @@ enum Command {
     Feedback(cmd::feedback::Args),
     /// Accounts, roles and API tokens
     Users(cmd::users::Args),
+    /// The audit trail (contact reads, alert steps, logins, accounts, exports): verify the chain, list it
+    Audit(cmd::audit::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
@@ -96,6 +98,7 @@ fn run() -> anyhow::Result<()> {
         Command::Alerts(args) => cmd::alerts::run(args, &global),
         Command::Feedback(args) => cmd::feedback::run(args, &global),
         Command::Users(args) => cmd::users::run(args, &global),
+        Command::Audit(args) => cmd::audit::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args, &global),
         Command::Forecast(args) => cmd::forecast::run(args, &global),
         Command::Warnings(args) => cmd::warnings::run(args, &global),

@@ -240,8 +240,8 @@ impl AuditEvent {
     }
 
     /// What saving API token `after` over `before` (`None`: new) recorded:
-    /// created and/or revoked. The token is named by the first 12 hex
-    /// digits of its hash (never the token).
+    /// created and/or revoked. The token is named by its public id (never
+    /// the token).
     pub fn token_saved(before: Option<&ApiToken>, after: &ApiToken, actor: &str, at: Timestamp) -> Vec<AuditEvent> {
         let mut out = Vec::new();
         if before.is_none() {
@@ -271,8 +271,9 @@ impl AuditEvent {
     }
 }
 
+/// The token's public id, as `vitalcore users tokens` lists it (never the token).
 fn token_label(token: &ApiToken) -> String {
-    token.token_hash.to_hex()[..12].to_string()
+    token.public_id()
 }
 
 fn short(text: String) -> String {

@@ -230,7 +230,7 @@ async fn a_community_report_is_seen_on_the_next_request_next_to_the_snapshot() {
     // An analyst reads the reports, so sees their count exactly.
     let report_store = Arc::new(MemoryStore::new());
     let analyst = User::new("u-analyst", "analyst", Role::Analyst, None, String::new()).unwrap();
-    report_store.save_user(&analyst).unwrap();
+    report_store.save_user(&analyst, "system:test").unwrap();
     let token = Token::generate(TokenKind::Api).unwrap();
     let stored = ApiToken {
         token_hash: token.hash(),
@@ -240,7 +240,7 @@ async fn a_community_report_is_seen_on_the_next_request_next_to_the_snapshot() {
         revoked_at: None,
         expires_at: None,
     };
-    report_store.save_api_token(&stored).unwrap();
+    report_store.save_api_token(&stored, "system:test").unwrap();
     let token = Some(token.secret.expose_secret());
     let reports = Reports::new(
         report_store,

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
+    (9, include_str!("../migrations/0009_audit_chain.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -46,6 +47,11 @@ pub fn migrate(client: &mut Client, location: &str) -> Result<(), StoreError> {
         tx.batch_execute(sql).map_err(|e| {
             StoreError::Backend(format!("migration {version} failed on {location}: {}", crate::describe(&e)))
         })?;
+        if *version == 9 {
+            // The chain starts with the contact reads and alert steps already logged.
+            crate::reports::audit::start_chain(&mut tx)
+                .map_err(|e| StoreError::Backend(format!("migration 9 failed on {location}: {e}")))?;
+        }
         tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).map_err(backend)?;
     }
     tx.commit().map_err(backend)

@@ -10,6 +10,8 @@
 //! so two people acting on one alert at once get one success and one
 //! conflict, never a gap or a doubled position. Unique constraints back the
 //! checks up (a username taken by a concurrent transaction is a conflict).
+//! Writes of security-relevant facts append their audit chain entry in
+//! their own transaction, under the chain's advisory lock (`audit.rs`).
 //!
 //! Reports are stored column by column (no JSON), the contact only as its
 //! sealed text.
@@ -25,6 +27,7 @@ use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMe
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
@@ -40,6 +43,9 @@ use crate::{PostgresStore, describe};
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+
+/// The audit chain (migration 7).
+pub(crate) mod audit;
 
 /// PostgreSQL's code for a unique constraint violated.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -173,36 +179,16 @@ impl ReportStore for PostgresStore {
         })
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
-        let taken = || StoreError::Conflict(format!("username `{}` is taken", user.username));
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let other = tx
-                .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
-                .map_err(db)?;
-            if other.is_some() {
-                return Err(taken());
+            // The row as it was, locked until the commit, so that what
+            // changed is what this transaction changed.
+            let before = find_user_in(tx, "id", &user.id, " FOR UPDATE")?;
+            upsert_user(tx, user)?;
+            for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
             }
-            let saved = tx.execute(
-                "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (id) DO UPDATE SET username = excluded.username,
-                     display_name = excluded.display_name, role = excluded.role, community = excluded.community,
-                     password_hash = excluded.password_hash, active = excluded.active",
-                &[
-                    &user.id,
-                    &user.username,
-                    &user.display_name,
-                    &user.role.as_str(),
-                    &user.community,
-                    &user.password_hash,
-                    &user.active,
-                ],
-            );
-            match saved {
-                Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(taken()),
-                Err(e) => Err(db(e)),
-            }
+            Ok(())
         })
     }
 
@@ -250,8 +236,9 @@ impl ReportStore for PostgresStore {
         })
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
+            let before = find_api_token(tx, &token.token_hash, " FOR UPDATE")?;
             tx.execute(
                 "INSERT INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -268,29 +255,27 @@ impl ReportStore for PostgresStore {
                 ],
             )
             .map_err(db)?;
+            for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
             Ok(())
         })
     }
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-        self.report_read(|client| {
-            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
-            let row = client.query_opt(&sql, &[&&hash.0[..]]).map_err(db)?;
-            row.as_ref().map(read_api_token).transpose()
-        })
+        self.report_read(|client| find_api_token(client, hash, ""))
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE token_hash = $2",
-                    &[&at.to_string(), &&hash.0[..]],
-                )
-                .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("API token".into()));
+            let token =
+                find_api_token(tx, hash, " FOR UPDATE")?.ok_or_else(|| StoreError::NotFound("API token".into()))?;
+            if token.revoked_at.is_some() {
+                return Ok(()); // the first revocation stays
             }
+            tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2", &[&at.to_string(), &&hash.0[..]])
+                .map_err(db)?;
+            audit::append(tx, &AuditEvent::token_revoked(&token, by, at))?;
             Ok(())
         })
     }
@@ -302,42 +287,20 @@ impl ReportStore for PostgresStore {
         })
     }
 
-    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
-        let taken = || StoreError::Conflict(format!("username `{}` is taken", user.username));
+    fn save_user_ending_access(&self, user: &User, at: Timestamp, by: &str) -> Result<AccessEnded, StoreError> {
         self.report_tx(|tx| {
-            let other = tx
-                .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
-                .map_err(db)?;
-            if other.is_some() {
-                return Err(taken());
-            }
-            let changed = tx.execute(
-                "UPDATE users SET username = $2, display_name = $3, role = $4, community = $5,
-                     password_hash = $6, active = $7 WHERE id = $1",
-                &[
-                    &user.id,
-                    &user.username,
-                    &user.display_name,
-                    &user.role.as_str(),
-                    &user.community,
-                    &user.password_hash,
-                    &user.active,
-                ],
-            );
-            match changed {
-                Ok(0) => return Err(StoreError::NotFound(format!("user `{}`", user.username))),
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Err(taken()),
-                Err(e) => return Err(db(e)),
+            let before = find_user_in(tx, "id", &user.id, " FOR UPDATE")?;
+            let Some(before) = before else {
+                ensure_username_free(tx, user)?;
+                return Err(StoreError::NotFound(format!("user `{}`", user.username)));
+            };
+            upsert_user(tx, user)?;
+            for event in AuditEvent::user_saved(Some(&before), user, by, at) {
+                audit::append(tx, &event)?;
             }
             let sessions_ended = tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user.id]).map_err(db)?;
-            let tokens_revoked = tx
-                .execute(
-                    "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-                    &[&at.to_string(), &user.id],
-                )
-                .map_err(db)?;
-            Ok(AccessEnded { sessions_ended: sessions_ended as usize, tokens_revoked: tokens_revoked as usize })
+            let tokens_revoked = revoke_selected_tokens(tx, &TokenSelector::User(user.id.clone()), at, by)?.len();
+            Ok(AccessEnded { sessions_ended: sessions_ended as usize, tokens_revoked })
         })
     }
 
@@ -390,23 +353,8 @@ impl ReportStore for PostgresStore {
         self.report_read(|client| select_api_tokens(client, which, false))
     }
 
-    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
-        self.report_tx(|tx| {
-            let mut revoked: Vec<ApiToken> =
-                select_api_tokens(tx, which, true)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
-            let hashes: Vec<Vec<u8>> = revoked.iter().map(|t| t.token_hash.0.to_vec()).collect();
-            if !hashes.is_empty() {
-                tx.execute(
-                    "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = ANY($2) AND revoked_at IS NULL",
-                    &[&at.to_string(), &hashes],
-                )
-                .map_err(db)?;
-            }
-            for t in &mut revoked {
-                t.revoked_at = Some(at);
-            }
-            Ok(revoked)
-        })
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp, by: &str) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_tx(|tx| revoke_selected_tokens(tx, which, at, by))
     }
 
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
@@ -416,8 +364,29 @@ impl ReportStore for PostgresStore {
                 &[&read.report, &read.user_id, &read.role.as_str(), &read.purpose, &read.at.to_string()],
             )
             .map_err(db)?;
+            audit::append(tx, &AuditEvent::contact_read(read))?;
             Ok(())
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.report_tx(|tx| audit::append(tx, event))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.report_read(|client| audit::entries(client, after_seq, limit))
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.report_read(audit::head)
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(audit::contact_read_log)
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(audit::step_log)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
@@ -703,13 +672,17 @@ fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> R
         &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
     );
     match inserted {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-            "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
-            record.seq
-        ))),
-        Err(e) => Err(db(e)),
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "alert {alert} changed meanwhile (step #{} is already recorded); reload it and try again",
+                record.seq
+            )));
+        }
+        Err(e) => return Err(db(e)),
     }
+    audit::append(tx, &record.audit_event())?;
+    Ok(())
 }
 
 /// The report's row id, its row locked until the transaction ends.
@@ -825,7 +798,17 @@ fn list_reports(client: &mut postgres::Client, filter: &ReportFilter) -> Result<
 }
 
 fn find_user(client: &mut postgres::Client, column: &str, value: &str) -> Result<Option<User>, StoreError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
+    find_user_in(client, column, value, "")
+}
+
+/// An account by `column`; `lock` is `""` or `" FOR UPDATE"`.
+fn find_user_in(
+    client: &mut impl GenericClient,
+    column: &str,
+    value: &str,
+    lock: &str,
+) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1{lock}");
     let row = client.query_opt(&sql, &[&value]).map_err(db)?;
     row.as_ref().map(read_user).transpose()
 }
@@ -903,6 +886,84 @@ fn select_api_tokens(
     let mut out = rows.iter().map(read_api_token).collect::<Result<Vec<_>, _>>()?;
     sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
     Ok(out)
+}
+
+fn taken(user: &User) -> StoreError {
+    StoreError::Conflict(format!("username `{}` is taken", user.username))
+}
+
+/// A username belongs to one account: saving another account under it is a conflict.
+fn ensure_username_free(tx: &mut impl GenericClient, user: &User) -> Result<(), StoreError> {
+    let other = tx
+        .query_opt("SELECT id FROM users WHERE username = $1 AND id <> $2", &[&user.username, &user.id])
+        .map_err(db)?;
+    match other {
+        Some(_) => Err(taken(user)),
+        None => Ok(()),
+    }
+}
+
+/// Creates or updates an account; a username taken meanwhile (the unique
+/// index) is the same conflict as one found taken.
+fn upsert_user(tx: &mut impl GenericClient, user: &User) -> Result<(), StoreError> {
+    ensure_username_free(tx, user)?;
+    let saved = tx.execute(
+        "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username,
+             display_name = excluded.display_name, role = excluded.role, community = excluded.community,
+             password_hash = excluded.password_hash, active = excluded.active",
+        &[
+            &user.id,
+            &user.username,
+            &user.display_name,
+            &user.role.as_str(),
+            &user.community,
+            &user.password_hash,
+            &user.active,
+        ],
+    );
+    match saved {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(taken(user)),
+        Err(e) => Err(db(e)),
+    }
+}
+
+/// Revokes the selected tokens not yet revoked (locked in one order), each
+/// with its chain entry; returns them as revoked.
+fn revoke_selected_tokens(
+    tx: &mut impl GenericClient,
+    which: &TokenSelector,
+    at: Timestamp,
+    by: &str,
+) -> Result<Vec<ApiToken>, StoreError> {
+    let mut revoked: Vec<ApiToken> =
+        select_api_tokens(tx, which, true)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
+    let hashes: Vec<Vec<u8>> = revoked.iter().map(|t| t.token_hash.0.to_vec()).collect();
+    if !hashes.is_empty() {
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = ANY($2) AND revoked_at IS NULL",
+            &[&at.to_string(), &hashes],
+        )
+        .map_err(db)?;
+    }
+    for t in &mut revoked {
+        audit::append(tx, &AuditEvent::token_revoked(t, by, at))?;
+        t.revoked_at = Some(at);
+    }
+    Ok(revoked)
+}
+
+/// An API token by its hash; `lock` is `""` or `" FOR UPDATE"`.
+fn find_api_token(
+    client: &mut impl GenericClient,
+    hash: &TokenHash,
+    lock: &str,
+) -> Result<Option<ApiToken>, StoreError> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1{lock}");
+    let row = client.query_opt(&sql, &[&&hash.0[..]]).map_err(db)?;
+    row.as_ref().map(read_api_token).transpose()
 }
 
 // --- encodings (the same values as the SQLite store writes) ---

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
+    (9, include_str!("../migrations/0009_audit_chain.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -46,6 +47,11 @@ pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> 
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.execute_batch(&without_added_columns(&tx, sql)?)
             .map_err(|e| StoreError::Backend(format!("migration {version} failed on {location}: {e}")))?;
+        if *version == 9 {
+            // The chain starts with the contact reads and alert steps already logged.
+            crate::reports::audit::start_chain(&tx)
+                .map_err(|e| StoreError::Backend(format!("migration 9 failed on {location}: {e}")))?;
+        }
         tx.pragma_update(None, "user_version", version).map_err(backend)?;
     }
     tx.commit().map_err(backend)

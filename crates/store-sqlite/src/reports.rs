@@ -6,8 +6,10 @@
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction on the writer
 //! connection, so a check and the write it guards (the next step position, a
-//! free username) cannot interleave with another thread or process. Reads
-//! use the read-only pool and never wait for a write.
+//! free username, the head of the audit chain) cannot interleave with
+//! another thread or process. Reads use the read-only pool and never wait
+//! for a write. Writes of security-relevant facts append their audit chain
+//! entry in their own transaction (`audit.rs`).
 //!
 //! Single reports submitted at once share a commit ([`GroupCommit`]): with
 //! `synchronous=FULL` each commit waits for an fsync (milliseconds on most
@@ -30,6 +32,7 @@ use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMe
 use vitalcore_intake::report::{Reference, Report, ReportPlace, Urgency, Verification};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_intake::{ContactRead, SealedContact};
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
 use vitalcore_store::StoreError;
 use vitalcore_store::columns::{join_tags, split_tags};
@@ -45,6 +48,9 @@ use crate::SqliteStore;
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+
+/// The audit chain (migration 7).
+pub(crate) mod audit;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -340,35 +346,14 @@ impl ReportStore for SqliteStore {
         })
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let taken: Option<String> = tx
-                .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
-                .map_err(db)?
-                .query_row(params![user.username, user.id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
+            let before = find_user(tx, "id", &user.id)?;
+            ensure_username_free(tx, user)?;
+            upsert_user(tx, user)?;
+            for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
             }
-            tx.prepare_cached(
-                "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (id) DO UPDATE SET username = excluded.username,
-                     display_name = excluded.display_name, role = excluded.role, community = excluded.community,
-                     password_hash = excluded.password_hash, active = excluded.active",
-            )
-            .map_err(db)?
-            .execute(params![
-                user.id,
-                user.username,
-                user.display_name,
-                user.role.as_str(),
-                user.community,
-                user.password_hash,
-                user.active
-            ])
-            .map_err(db)?;
             Ok(())
         })
     }
@@ -418,8 +403,9 @@ impl ReportStore for SqliteStore {
         })
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
+            let before = find_api_token(tx, &token.token_hash)?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO api_tokens (token_hash, partner, user_id, created_at, revoked_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -434,28 +420,28 @@ impl ReportStore for SqliteStore {
                 token.expires_at.map(|t| t.to_string())
             ])
             .map_err(db)?;
+            for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+                audit::append(tx, &event)?;
+            }
             Ok(())
         })
     }
 
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-        self.report_read(|conn| {
-            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1");
-            let found = conn.prepare_cached(&sql).map_err(db)?.query_row([&hash.0[..]], read_api_token).optional();
-            found.map_err(db)?.transpose()
-        })
+        self.report_read(|conn| find_api_token(conn, hash))
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         self.report_tx(|tx| {
-            let changed = tx
-                .prepare_cached("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE token_hash = ?2")
+            let token = find_api_token(tx, hash)?.ok_or_else(|| StoreError::NotFound("API token".into()))?;
+            if token.revoked_at.is_some() {
+                return Ok(()); // the first revocation stays
+            }
+            tx.prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE token_hash = ?2")
                 .map_err(db)?
                 .execute(params![at.to_string(), &hash.0[..]])
                 .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("API token".into()));
-            }
+            audit::append(tx, &AuditEvent::token_revoked(&token, by, at))?;
             Ok(())
         })
     }
@@ -469,42 +455,17 @@ impl ReportStore for SqliteStore {
         })
     }
 
-    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
+    fn save_user_ending_access(&self, user: &User, at: Timestamp, by: &str) -> Result<AccessEnded, StoreError> {
         self.report_tx(|tx| {
-            let taken: Option<String> = tx
-                .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
-                .map_err(db)?
-                .query_row(params![user.username, user.id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
-            }
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE users SET username = ?2, display_name = ?3, role = ?4, community = ?5,
-                         password_hash = ?6, active = ?7 WHERE id = ?1",
-                )
-                .map_err(db)?
-                .execute(params![
-                    user.id,
-                    user.username,
-                    user.display_name,
-                    user.role.as_str(),
-                    user.community,
-                    user.password_hash,
-                    user.active
-                ])
-                .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound(format!("user `{}`", user.username)));
+            ensure_username_free(tx, user)?;
+            let before = find_user(tx, "id", &user.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("user `{}`", user.username)))?;
+            upsert_user(tx, user)?;
+            for event in AuditEvent::user_saved(Some(&before), user, by, at) {
+                audit::append(tx, &event)?;
             }
             let sessions_ended = delete_sessions_of(tx, &user.id)?;
-            let tokens_revoked = tx
-                .prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
-                .map_err(db)?
-                .execute(params![at.to_string(), user.id])
-                .map_err(db)?;
+            let tokens_revoked = revoke_selected_tokens(tx, &TokenSelector::User(user.id.clone()), at, by)?.len();
             Ok(AccessEnded { sessions_ended, tokens_revoked })
         })
     }
@@ -560,19 +521,8 @@ impl ReportStore for SqliteStore {
         self.report_read(|conn| select_api_tokens(conn, which))
     }
 
-    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
-        self.report_tx(|tx| {
-            let mut revoked: Vec<ApiToken> =
-                select_api_tokens(tx, which)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
-            let mut update = tx
-                .prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
-                .map_err(db)?;
-            for t in &mut revoked {
-                update.execute(params![at.to_string(), &t.token_hash.0[..]]).map_err(db)?;
-                t.revoked_at = Some(at);
-            }
-            Ok(revoked)
-        })
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp, by: &str) -> Result<Vec<ApiToken>, StoreError> {
+        self.report_tx(|tx| revoke_selected_tokens(tx, which, at, by))
     }
 
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
@@ -583,8 +533,29 @@ impl ReportStore for SqliteStore {
             .map_err(db)?
             .execute(params![read.report, read.user_id, read.role.as_str(), read.purpose, read.at.to_string()])
             .map_err(db)?;
+            audit::append(tx, &AuditEvent::contact_read(read))?;
             Ok(())
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.report_tx(|tx| audit::append(tx, event))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.report_read(|conn| audit::entries(conn, after_seq, limit))
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.report_read(audit::head)
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        self.report_read(audit::contact_read_log)
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        self.report_read(audit::step_log)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {
@@ -740,6 +711,7 @@ fn insert_step(tx: &Transaction<'_>, record: &StepRecord, detail: &str) -> Resul
     .map_err(db)?
     .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
     .map_err(db)?;
+    audit::append(tx, &record.audit_event())?;
     Ok(())
 }
 
@@ -1083,8 +1055,71 @@ fn select_api_tokens(conn: &Connection, which: &TokenSelector) -> Result<Vec<Api
     Ok(out)
 }
 
+/// A username belongs to one account: saving another account under it is a conflict.
+fn ensure_username_free(tx: &Transaction<'_>, user: &User) -> Result<(), StoreError> {
+    let taken: Option<String> = tx
+        .prepare_cached("SELECT id FROM users WHERE username = ?1 AND id <> ?2")
+        .map_err(db)?
+        .query_row(params![user.username, user.id], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    match taken {
+        Some(_) => Err(StoreError::Conflict(format!("username `{}` is taken", user.username))),
+        None => Ok(()),
+    }
+}
+
+fn upsert_user(tx: &Transaction<'_>, user: &User) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO users (id, username, display_name, role, community, password_hash, active)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username,
+             display_name = excluded.display_name, role = excluded.role, community = excluded.community,
+             password_hash = excluded.password_hash, active = excluded.active",
+    )
+    .map_err(db)?
+    .execute(params![
+        user.id,
+        user.username,
+        user.display_name,
+        user.role.as_str(),
+        user.community,
+        user.password_hash,
+        user.active
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Revokes the selected tokens not yet revoked, each with its chain entry;
+/// returns them as revoked.
+fn revoke_selected_tokens(
+    tx: &Transaction<'_>,
+    which: &TokenSelector,
+    at: Timestamp,
+    by: &str,
+) -> Result<Vec<ApiToken>, StoreError> {
+    let mut revoked: Vec<ApiToken> =
+        select_api_tokens(tx, which)?.into_iter().filter(|t| t.revoked_at.is_none()).collect();
+    let mut update = tx
+        .prepare_cached("UPDATE api_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+        .map_err(db)?;
+    for t in &mut revoked {
+        update.execute(params![at.to_string(), &t.token_hash.0[..]]).map_err(db)?;
+        audit::append(tx, &AuditEvent::token_revoked(t, by, at))?;
+        t.revoked_at = Some(at);
+    }
+    Ok(revoked)
+}
+
 fn delete_sessions_of(tx: &Transaction<'_>, user_id: &str) -> Result<usize, StoreError> {
     tx.prepare_cached("DELETE FROM sessions WHERE user_id = ?1").map_err(db)?.execute([user_id]).map_err(db)
+}
+
+fn find_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1");
+    let found = conn.prepare_cached(&sql).map_err(db)?.query_row([&hash.0[..]], read_api_token).optional();
+    found.map_err(db)?.transpose()
 }
 
 // --- encodings (the PostgreSQL store writes the same values) ---

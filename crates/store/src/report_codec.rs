@@ -8,7 +8,9 @@ use crate::StoreError;
 use vitalcore_intake::outbox::{OutboxChange, OutboxStatus};
 use vitalcore_intake::report::{Channel, Reference, Report, Verification};
 use vitalcore_intake::workflow::{Step, StepRecord};
+use vitalcore_security::audit::{AuditAction, AuditEntry, AuditEvent};
 use vitalcore_security::auth::Role;
+use vitalcore_security::crypto::ContactRead;
 
 /// A stored value that cannot be read back: the database was altered or damaged.
 pub fn damaged(what: impl std::fmt::Display) -> StoreError {
@@ -144,4 +146,57 @@ pub fn check_next_change(change: &OutboxChange, recorded: i64) -> Result<(), Sto
 
 pub fn outbox_status_from(text: &str) -> Result<OutboxStatus, StoreError> {
     OutboxStatus::parse(text).ok_or_else(|| damaged(format!("outbox status `{text}`")))
+}
+
+/// An audit chain entry as both backends store it (`audit_log` columns).
+#[allow(clippy::too_many_arguments)]
+pub fn audit_entry(
+    seq: i64,
+    at: &str,
+    actor: String,
+    action: &str,
+    subject: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+) -> Result<AuditEntry, StoreError> {
+    let what = |field: &str, value: &str| damaged(format!("audit entry #{seq}: {field} `{value}`"));
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|_| what("number", &seq.to_string()))?,
+        event: AuditEvent {
+            at: at.parse().map_err(|_| what("time", at))?,
+            actor,
+            action: action.parse::<AuditAction>().map_err(|_| what("action", action))?,
+            subject,
+            detail,
+        },
+        prev_hash,
+        hash,
+    })
+}
+
+/// The entries that start a chain on a database already holding contact
+/// reads and alert steps (written before the chain existed): a
+/// `chain_started` entry saying so, then one entry per read and step,
+/// oldest first, exactly as the store would have chained them. Nothing when
+/// there is nothing to enter.
+pub fn chain_start_events(reads: &[ContactRead], steps: &[StepRecord], now: Timestamp) -> Vec<AuditEvent> {
+    if reads.is_empty() && steps.is_empty() {
+        return Vec::new();
+    }
+    let mut facts: Vec<AuditEvent> =
+        reads.iter().map(AuditEvent::contact_read).chain(steps.iter().map(StepRecord::audit_event)).collect();
+    facts.sort_by_key(|e| e.at);
+    let started = AuditEvent::new(
+        now,
+        "system:migration",
+        AuditAction::ChainStarted,
+        "",
+        format!(
+            "schema 7: the {} contact reads and {} alert steps logged before the chain began follow, oldest first",
+            reads.len(),
+            steps.len()
+        ),
+    );
+    std::iter::once(started).chain(facts).collect()
 }

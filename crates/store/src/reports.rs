@@ -24,7 +24,16 @@
 //! - a step giving feedback by SMS is stored with the outbox message it
 //!   queues, in one transaction; outbox messages are never changed or
 //!   deleted, and their status history is append-only like alert steps (a
-//!   change whose `seq` is not the next one is a conflict).
+//!   change whose `seq` is not the next one is a conflict);
+//! - the audit chain (`vitalcore_security::audit`): every write of a
+//!   security-relevant fact appends its chain entry in the same transaction
+//!   (a contact read, an alert step with or without its message, an account
+//!   created or changed, an API token created or revoked), so a fact is
+//!   never stored without its entry nor an entry without its fact; facts
+//!   the store cannot see (logins, exports) come through
+//!   [`ReportStore::append_audit`]. Appends are serialised: entry `n + 1`
+//!   always links to entry `n`, whatever number of threads or processes
+//!   write at once, and entries are never changed or deleted.
 
 use crate::StoreError;
 use jiff::Timestamp;
@@ -33,6 +42,7 @@ use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_security::crypto::ContactRead;
 
@@ -93,7 +103,10 @@ pub trait ReportStore: Send + Sync {
     /// next position (else a conflict), an unknown message is not found.
     fn append_outbox_changes(&self, changes: &[OutboxChange]) -> Result<(), StoreError>;
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Creates or updates an account; `by` (a user id or `system:...`) is
+    /// who did it, recorded in the audit chain with what changed (created,
+    /// role, username/community, password, disabled or enabled).
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError>;
     fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
     fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
 
@@ -104,7 +117,7 @@ pub trait ReportStore: Send + Sync {
     /// not yet revoked (at `at`), in one transaction: the next request with
     /// any of them is refused. An unknown account is `NotFound` and nothing
     /// changes.
-    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError>;
+    fn save_user_ending_access(&self, user: &User, at: Timestamp, by: &str) -> Result<AccessEnded, StoreError>;
 
     fn save_session(&self, session: &Session) -> Result<(), StoreError>;
     fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
@@ -119,18 +132,35 @@ pub trait ReportStore: Send + Sync {
     /// `idle_since`; returns how many.
     fn delete_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<usize, StoreError>;
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    /// Saves an API token (a new one is chained as created by `by`, one
+    /// saved revoked as revoked).
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError>;
     fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError>;
+    /// Revokes a token at `at` (the first revocation stays; only it is chained).
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError>;
     /// The API tokens selected, revoked and expired ones included, oldest first.
     fn api_tokens(&self, which: &TokenSelector) -> Result<Vec<ApiToken>, StoreError>;
     /// Revokes the selected tokens not yet revoked, in one transaction;
     /// returns them as revoked (a token revoked before keeps its time and is
-    /// not returned).
-    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError>;
+    /// not returned); each revocation is chained as done by `by`.
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp, by: &str) -> Result<Vec<ApiToken>, StoreError>;
 
+    /// Logs a contact read, with its chain entry.
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError>;
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError>;
+
+    /// Appends an event the store cannot see for itself (a login, a failed
+    /// one, an export) to the audit chain; returns its entry.
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError>;
+    /// Chain entries with `seq > after_seq`, in order, at most `limit`.
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The last entry of the chain (`None` while it is empty).
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError>;
+    /// Every logged contact read of every report, in the order logged (for
+    /// matching the log against the chain).
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError>;
+    /// Every alert step of every alert (for matching against the chain).
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError>;
 
     /// Submission uuids already imported for a KoBo form.
     fn kobo_uuids(&self, form: &str) -> Result<HashSet<String>, StoreError>;

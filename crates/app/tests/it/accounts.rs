@@ -43,6 +43,7 @@ on_every_backend!(
     api_tokens_expire_and_are_revoked_by_partner_or_by_id,
     fifty_wrong_passwords_then_the_right_one_is_throttled_not_logged_in,
     accounts_are_listed_with_live_sessions_and_tokens_and_sessions_ended_one_by_one,
+    every_login_and_refused_login_is_on_the_audit_chain,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -55,7 +56,7 @@ fn hashed() -> String {
 
 fn account(store: &dyn ReportStore, name: &str, role: Role) -> User {
     let user = User::new(&format!("u-{name}"), name, role, None, hashed()).unwrap();
-    store.save_user(&user).unwrap();
+    store.save_user(&user, "system:test").unwrap();
     user
 }
 
@@ -81,12 +82,12 @@ pub fn disabling_ends_sessions_and_tokens_at_once_and_enabling_gives_none_back(s
     account(store, "moussa", Role::Responder);
     let cookie = session(store, &logins, "amina", PASSWORD, t("08:00"));
     let other = session(store, &logins, "moussa", PASSWORD, t("08:00"));
-    let (token, _) = issue_api_token(store, "amina", "Partner NGO", None, t("08:00")).unwrap();
+    let (token, _) = issue_api_token(store, "amina", "Partner NGO", None, t("08:00"), "system:test").unwrap();
     let token = token.secret.expose_secret().to_string();
     assert!(caller_from_session(store, &cookie, &policy(), t("08:01")).unwrap().is_some());
     assert_eq!(caller_from_token(store, &token, t("08:01")).unwrap().unwrap().0.username, "amina");
 
-    let (user, ended) = disable_user(store, "amina", t("08:02")).unwrap();
+    let (user, ended) = disable_user(store, "amina", t("08:02"), "system:test").unwrap();
     assert!(!user.active);
     assert_eq!(ended, AccessEnded { sessions_ended: 1, tokens_revoked: 1 });
     assert!(caller_from_session(store, &cookie, &policy(), t("08:03")).unwrap().is_none());
@@ -95,31 +96,40 @@ pub fn disabling_ends_sessions_and_tokens_at_once_and_enabling_gives_none_back(s
     // The right password of a disabled account opens nothing; no token is issued for it.
     let refused = login(store, &logins, "amina", PASSWORD, None, &policy(), t("08:04")).unwrap();
     assert!(matches!(refused, LoginOutcome::Disabled), "{refused:?}");
-    assert!(matches!(issue_api_token(store, "amina", "p", None, t("08:04")), Err(AccountError::Disabled(_))));
+    assert!(matches!(
+        issue_api_token(store, "amina", "p", None, t("08:04"), "system:test"),
+        Err(AccountError::Disabled(_))
+    ));
 
-    enable_user(store, "amina").unwrap();
+    enable_user(store, "amina", "system:test").unwrap();
     assert!(caller_from_session(store, &cookie, &policy(), t("08:05")).unwrap().is_none(), "stays ended");
     assert!(caller_from_token(store, &token, t("08:05")).unwrap().is_none(), "stays revoked");
     let fresh = session(store, &logins, "amina", PASSWORD, t("08:06"));
     assert!(caller_from_session(store, &fresh, &policy(), t("08:07")).unwrap().is_some());
-    assert!(matches!(disable_user(store, "nobody", t("08:08")), Err(AccountError::NoSuchUser(_))));
+    assert!(matches!(disable_user(store, "nobody", t("08:08"), "system:test"), Err(AccountError::NoSuchUser(_))));
 }
 
 pub fn a_new_password_ends_sessions_and_tokens_and_only_the_new_password_logs_in(store: &dyn ReportStore) {
     let logins = Logins::default();
-    let created = create_user(store, "amina", Role::Admin, None, PASSWORD).unwrap();
-    assert!(matches!(create_user(store, "amina", Role::Admin, None, PASSWORD), Err(AccountError::Exists(_))));
+    let created = create_user(store, "amina", Role::Admin, None, PASSWORD, "system:test").unwrap();
+    assert!(matches!(
+        create_user(store, "amina", Role::Admin, None, PASSWORD, "system:test"),
+        Err(AccountError::Exists(_))
+    ));
     let cookie = session(store, &logins, "amina", PASSWORD, t("08:00"));
-    let (token, _) = issue_api_token(store, "amina", "Partner NGO", None, t("08:00")).unwrap();
+    let (token, _) = issue_api_token(store, "amina", "Partner NGO", None, t("08:00"), "system:test").unwrap();
     let token = token.secret.expose_secret().to_string();
-    assert!(matches!(change_password(store, "amina", "short", t("08:01")), Err(AccountError::Password(_))));
+    assert!(matches!(
+        change_password(store, "amina", "short", t("08:01"), "system:test"),
+        Err(AccountError::Password(_))
+    ));
     assert!(
         caller_from_session(store, &cookie, &policy(), t("08:01")).unwrap().is_some(),
         "a refused change ends nothing"
     );
 
     let new = "a new phrase nobody guesses";
-    let (user, ended) = change_password(store, "amina", new, t("08:02")).unwrap();
+    let (user, ended) = change_password(store, "amina", new, t("08:02"), "system:test").unwrap();
     assert_eq!(ended, AccessEnded { sessions_ended: 1, tokens_revoked: 1 });
     assert!(user.active);
     assert_ne!(user.password_hash, created.password_hash);
@@ -171,37 +181,48 @@ pub fn api_tokens_expire_and_are_revoked_by_partner_or_by_id(store: &dyn ReportS
     account(store, "amina", Role::Analyst);
     account(store, "moussa", Role::Responder);
     let day = |d: i64| t("08:00") + SignedDuration::from_hours(24 * d);
-    let expiring = issue_api_token(store, "amina", "Partner NGO", Some(SignedDuration::from_hours(24 * 90)), day(0));
+    let expiring = issue_api_token(
+        store,
+        "amina",
+        "Partner NGO",
+        Some(SignedDuration::from_hours(24 * 90)),
+        day(0),
+        "system:test",
+    );
     let (expiring, stored) = expiring.unwrap();
     assert_eq!(stored.expires_at, Some(day(90)));
     let expiring = expiring.secret.expose_secret().to_string();
     assert!(caller_from_token(store, &expiring, day(89)).unwrap().is_some());
     assert!(caller_from_token(store, &expiring, day(90)).unwrap().is_none(), "expired after 90 days");
     assert!(matches!(
-        issue_api_token(store, "amina", "p", Some(SignedDuration::from_secs(-1)), day(0)),
+        issue_api_token(store, "amina", "p", Some(SignedDuration::from_secs(-1)), day(0), "system:test"),
         Err(AccountError::Invalid(_))
     ));
 
-    let (ngo_moussa, _) = issue_api_token(store, "moussa", "Partner NGO", None, day(1)).unwrap();
-    let (radio, radio_stored) = issue_api_token(store, "amina", "Radio Ndeke", None, day(2)).unwrap();
+    let (ngo_moussa, _) = issue_api_token(store, "moussa", "Partner NGO", None, day(1), "system:test").unwrap();
+    let (radio, radio_stored) = issue_api_token(store, "amina", "Radio Ndeke", None, day(2), "system:test").unwrap();
     let listed = tokens_of(store, "amina").unwrap();
     assert_eq!(listed.iter().map(|t| t.partner.as_str()).collect::<Vec<_>>(), ["Partner NGO", "Radio Ndeke"]);
     // By partner: both partners' tokens of both accounts.
-    let revoked = revoke_tokens(store, &TokenSelector::Partner("Partner NGO".into()), day(3)).unwrap();
+    let revoked = revoke_tokens(store, &TokenSelector::Partner("Partner NGO".into()), day(3), "system:test").unwrap();
     assert_eq!(revoked.len(), 2);
     assert!(caller_from_token(store, ngo_moussa.secret.expose_secret(), day(3)).unwrap().is_none());
     assert!(caller_from_token(store, radio.secret.expose_secret(), day(3)).unwrap().is_some());
-    assert_eq!(revoke_tokens(store, &TokenSelector::Partner("Partner NGO".into()), day(4)).unwrap(), vec![]);
+    assert_eq!(
+        revoke_tokens(store, &TokenSelector::Partner("Partner NGO".into()), day(4), "system:test").unwrap(),
+        vec![]
+    );
     assert!(matches!(
-        revoke_tokens(store, &TokenSelector::Partner("Nobody".into()), day(4)),
+        revoke_tokens(store, &TokenSelector::Partner("Nobody".into()), day(4), "system:test"),
         Err(AccountError::NotFound(_))
     ));
     // By id.
     assert!(matches!(
-        revoke_tokens(store, &TokenSelector::PublicId("xyz".into()), day(4)),
+        revoke_tokens(store, &TokenSelector::PublicId("xyz".into()), day(4), "system:test"),
         Err(AccountError::Invalid(_))
     ));
-    let by_id = revoke_tokens(store, &TokenSelector::PublicId(radio_stored.public_id()), day(4)).unwrap();
+    let by_id =
+        revoke_tokens(store, &TokenSelector::PublicId(radio_stored.public_id()), day(4), "system:test").unwrap();
     assert_eq!(by_id.len(), 1);
     assert!(caller_from_token(store, radio.secret.expose_secret(), day(4)).unwrap().is_none());
     assert!(caller_from_token(store, "vca_never_issued", day(4)).unwrap().is_none());
@@ -243,8 +264,8 @@ pub fn accounts_are_listed_with_live_sessions_and_tokens_and_sessions_ended_one_
     account(store, "amina", Role::Analyst);
     let first = session(store, &logins, "amina", PASSWORD, t("08:00"));
     let second = session(store, &logins, "amina", PASSWORD, t("08:10"));
-    issue_api_token(store, "amina", "Partner NGO", None, t("08:00")).unwrap();
-    issue_api_token(store, "amina", "Old", Some(SignedDuration::from_mins(5)), t("08:00")).unwrap();
+    issue_api_token(store, "amina", "Partner NGO", None, t("08:00"), "system:test").unwrap();
+    issue_api_token(store, "amina", "Old", Some(SignedDuration::from_mins(5)), t("08:00"), "system:test").unwrap();
     let listed = list_users(store, &policy(), t("08:20")).unwrap();
     assert_eq!(listed.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(), ["amina", "zoe"]);
     let amina = &listed[0];
@@ -261,4 +282,34 @@ pub fn accounts_are_listed_with_live_sessions_and_tokens_and_sessions_ended_one_
     assert_eq!(end_sessions(store, "amina", None).unwrap(), 1);
     assert!(caller_from_session(store, &second, &policy(), t("08:22")).unwrap().is_none());
     assert!(matches!(end_sessions(store, "nobody", None), Err(AccountError::NoSuchUser(_))));
+}
+
+/// Each login and each refused one (wrong password, unknown name, disabled
+/// account) is on the audit chain, with who was named only when an account
+/// has that name.
+pub fn every_login_and_refused_login_is_on_the_audit_chain(store: &dyn ReportStore) {
+    let logins = Logins::default();
+    account(store, "amina", Role::Analyst);
+    let before = store.audit_head().unwrap().map_or(0, |e| e.seq);
+    session(store, &logins, "amina", PASSWORD, t("08:00"));
+    let wrong = login(store, &logins, "amina", "not the password", None, &policy(), t("08:01")).unwrap();
+    assert!(matches!(wrong, LoginOutcome::Refused { .. }), "{wrong:?}");
+    let unknown = login(store, &logins, "mallory +236 70 00 00 00", PASSWORD, None, &policy(), t("08:02")).unwrap();
+    assert!(matches!(unknown, LoginOutcome::Refused { .. }), "{unknown:?}");
+    disable_user(store, "amina", t("08:03"), "u-admin").unwrap();
+    let disabled = login(store, &logins, "amina", PASSWORD, None, &policy(), t("08:04")).unwrap();
+    assert!(matches!(disabled, LoginOutcome::Disabled), "{disabled:?}");
+    let entries = store.audit_entries(before, 100).unwrap();
+    let seen: Vec<(&str, &str, &str)> =
+        entries.iter().map(|e| (e.event.action.as_str(), e.event.subject.as_str(), e.event.detail.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("login", "amina", "web session"),
+            ("login_failed", "amina", "wrong password"),
+            ("login_failed", "", "no such account"),
+            ("user_disabled", "amina", ""),
+            ("login_failed", "amina", "account disabled"),
+        ]
+    );
 }

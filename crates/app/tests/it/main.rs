@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod audit;
 mod backends;
 mod database;
 mod kobo;

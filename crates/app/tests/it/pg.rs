@@ -35,6 +35,12 @@ impl Schema {
             format!("{url} options='-c search_path={}'", self.name)
         }
     }
+
+    /// Runs `sql` in the schema through a connection of its own (past the store).
+    pub fn exec(&self, sql: &str) {
+        let mut client = pg::connect();
+        client.batch_execute(&format!("SET search_path TO {}; {sql}", self.name)).unwrap();
+    }
 }
 
 impl Drop for Schema {

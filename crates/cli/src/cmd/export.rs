@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vitalcore_app::analysis::load;
+use vitalcore_app::audit::CLI_ACTOR;
 use vitalcore_app::disclosure::publish_summaries;
 use vitalcore_assess::{AssessOptions, Period, assess, summaries};
 
@@ -34,6 +35,34 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    let file = args.out.as_ref().map_or("standard output".to_string(), |p| p.display().to_string());
+    let month = |m: Option<vitalcore_framework::Month>, none: &str| m.map_or(none.to_string(), |m| m.to_string());
+    let detail = format!(
+        "{} assessment by {}, {} to {}, report counts below {} suppressed",
+        format_name(args.format),
+        args.range.unit,
+        month(args.range.from, "first month"),
+        month(args.range.to, "last month"),
+        args.suppress_below
+    );
+    write(args, global)?;
+    // Aggregates only, but what leaves the system is on record.
+    let reports = global.open_reports()?;
+    vitalcore_app::audit::record_export(&*reports, CLI_ACTOR, &file, &detail, jiff::Timestamp::now())?;
+    Ok(())
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "csv",
+        Format::Hxl => "hxl",
+        Format::Geojson => "geojson",
+        Format::Json => "json",
+        Format::Table => "table",
+    }
+}
+
+fn write(args: Args, global: &Global) -> Result<()> {
     match args.format {
         Format::Csv | Format::Hxl => {
             let assess_args = crate::cmd::assess::Args {

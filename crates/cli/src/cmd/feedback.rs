@@ -273,6 +273,13 @@ fn export(
         let _ = std::fs::remove_file(&partial);
         return Err(e.context(format!("cannot write {}", partial.display())));
     }
+    // The export is in the audit trail before the messages are marked and
+    // the file gets its name: an export that cannot be recorded does not happen.
+    let detail = format!("{} phone numbers with their messages (SMS outbox)", plan.rows.len());
+    if let Err(e) = vitalcore_app::audit::record_export(store, &user.id, &options.label, &detail, now) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(anyhow::Error::from(e).context("nothing was exported"));
+    }
     if let Err(e) = store.append_outbox_changes(&plan.changes) {
         let _ = std::fs::remove_file(&partial);
         return Err(anyhow::Error::from(e).context("nothing was exported"));

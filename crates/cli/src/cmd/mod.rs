@@ -1,6 +1,7 @@
 pub mod aggregate;
 pub mod alerts;
 pub mod assess;
+pub mod audit;
 pub mod classify;
 pub mod demo;
 pub mod export;

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use vitalcore_app::accounts::{self, SessionPolicy};
+use vitalcore_app::audit::CLI_ACTOR;
 use vitalcore_app::reports::IntakeConfig;
 use vitalcore_intake::ContactKey;
 use vitalcore_intake::duration::{format_duration, parse_duration};
@@ -185,7 +186,7 @@ fn add(a: AddArgs, global: &Global) -> Result<()> {
     }
     let community = a.community.as_deref().map(|c| community_pcode(&*events, c)).transpose()?;
     let password = read_password(a.password_stdin)?;
-    let user = accounts::create_user(&*store, &a.name, role, community.as_deref(), &password)?;
+    let user = accounts::create_user(&*store, &a.name, role, community.as_deref(), &password, CLI_ACTOR)?;
     global.note(format!(
         "created {} ({}{})",
         user.username,
@@ -254,14 +255,14 @@ fn list(a: ListArgs, global: &Global) -> Result<()> {
 
 fn disable(a: NameArgs, global: &Global) -> Result<()> {
     let store = global.open_reports()?;
-    let (user, e) = accounts::disable_user(&*store, &a.name, Timestamp::now())?;
+    let (user, e) = accounts::disable_user(&*store, &a.name, Timestamp::now(), CLI_ACTOR)?;
     println!("{} disabled: {}", user.username, ended(e));
     Ok(())
 }
 
 fn enable(a: NameArgs, global: &Global) -> Result<()> {
     let store = global.open_reports()?;
-    let user = accounts::enable_user(&*store, &a.name)?;
+    let user = accounts::enable_user(&*store, &a.name, CLI_ACTOR)?;
     println!("{} enabled", user.username);
     global.note("sessions and tokens ended before stay ended: log in again, and issue partners new tokens");
     Ok(())
@@ -273,7 +274,7 @@ fn passwd(a: PasswdArgs, global: &Global) -> Result<()> {
         bail!("no user `{}` (see `vitalcore users list`)", a.name);
     }
     let password = read_password(a.password_stdin)?;
-    let (user, e) = accounts::change_password(&*store, &a.name, &password, Timestamp::now())?;
+    let (user, e) = accounts::change_password(&*store, &a.name, &password, Timestamp::now(), CLI_ACTOR)?;
     println!("{}: new password set; {}", user.username, ended(e));
     Ok(())
 }
@@ -281,7 +282,8 @@ fn passwd(a: PasswdArgs, global: &Global) -> Result<()> {
 fn token(a: TokenArgs, global: &Global) -> Result<()> {
     let expires = a.expires.as_deref().map(parse_duration).transpose().map_err(|e| anyhow!("--expires: {e}"))?;
     let store = global.open_reports()?;
-    let (token, stored) = accounts::issue_api_token(&*store, &a.name, &a.partner, expires, Timestamp::now())?;
+    let (token, stored) =
+        accounts::issue_api_token(&*store, &a.name, &a.partner, expires, Timestamp::now(), CLI_ACTOR)?;
     println!("{}", token.secret.expose_secret());
     let user = store.user(&stored.user_id)?.map(|u| format!("{} ({})", u.username, u.role)).unwrap_or_default();
     let until = match (stored.expires_at, expires) {
@@ -349,7 +351,7 @@ fn revoke(a: RevokeArgs, global: &Global) -> Result<()> {
         _ => bail!("give either --partner NAME or --id ID"),
     };
     let store = global.open_reports()?;
-    let revoked = accounts::revoke_tokens(&*store, &which, Timestamp::now())?;
+    let revoked = accounts::revoke_tokens(&*store, &which, Timestamp::now(), CLI_ACTOR)?;
     for t in &revoked {
         let user = store.user(&t.user_id)?.map(|u| u.username).unwrap_or_else(|| t.user_id.clone());
         println!("revoked {} (partner `{}`, acting as {user})", t.public_id(), t.partner);

@@ -1,6 +1,7 @@
 //! Drives the real `vitalcore` binary, as a user would.
 
 mod accounts;
+mod audit;
 mod files;
 mod input;
 mod intake;

@@ -71,7 +71,7 @@ impl Site {
         store.save_areas(&vitalcore_import::read_boundaries(&fixture).unwrap()).unwrap();
         for (name, role, community) in ACCOUNTS {
             let user = User::new(&format!("u-{name}"), name, role, community, password_hash()).unwrap();
-            store.save_user(&user).unwrap();
+            store.save_user(&user, "system:test").unwrap();
         }
         Site::over(dir, store, config)
     }
@@ -100,14 +100,17 @@ impl Site {
         let account = self.store.user_by_username(user).unwrap().unwrap();
         let token = Token::generate(TokenKind::Api).unwrap();
         self.store
-            .save_api_token(&ApiToken {
-                token_hash: token.hash(),
-                partner: format!("partner-of-{user}"),
-                user_id: account.id,
-                created_at: jiff::Timestamp::now(),
-                revoked_at: None,
-                expires_at: None,
-            })
+            .save_api_token(
+                &ApiToken {
+                    token_hash: token.hash(),
+                    partner: format!("partner-of-{user}"),
+                    user_id: account.id,
+                    created_at: jiff::Timestamp::now(),
+                    revoked_at: None,
+                    expires_at: None,
+                },
+                "system:test",
+            )
             .unwrap();
         secrecy::ExposeSecret::expose_secret(&token.secret).to_string()
     }

@@ -59,6 +59,11 @@ impl Backend for PgBackend {
             format!("DELETE FROM {schema}.outbox_messages"),
             format!("UPDATE {schema}.outbox_status SET status = 'sent'"),
             format!("DELETE FROM {schema}.outbox_status"),
+            format!("UPDATE {schema}.audit_log SET actor = 'someone else'"),
+            format!("DELETE FROM {schema}.audit_log"),
+            format!("TRUNCATE {schema}.audit_log"),
+            format!("TRUNCATE {schema}.contact_reads"),
+            format!("TRUNCATE {schema}.alert_steps"),
         ]
         .iter()
         .map(|sql| client.batch_execute(sql).map_err(|e| e.to_string()))
@@ -137,4 +142,28 @@ fn commits_wait_for_the_disk_whatever_the_default() {
     assert_eq!(setting, "off", "the control: this connection string turns it off");
     let store = vitalcore_store_postgres::PostgresStore::connect_with_schema(&lax, &schema.name).unwrap();
     assert_eq!(store.synchronous_commit().unwrap(), "on");
+}
+
+/// A version 8 schema with contact reads and alert steps: migration 9
+/// starts the chain with them (after a `chain_started` entry), so the chain
+/// verifies and matches the tables from the first connect on.
+#[test]
+fn migration_9_starts_the_chain_with_the_reads_and_steps_already_logged() {
+    use vitalcore_store::testing::reports::{assert_chain_intact, write_everything};
+    let Some(schema) = Schema::new() else { return };
+    write_everything(&schema.store());
+    // Back to version 8: no chain (the rows the store wrote stay).
+    vitalcore_test_postgres::connect()
+        .batch_execute(&format!(
+            "SET search_path TO {}; DROP TABLE audit_log; DELETE FROM schema_migrations WHERE version = 9; \
+             RESET search_path;",
+            schema.name
+        ))
+        .unwrap();
+    let store = schema.store();
+    let chain = assert_chain_intact(&store);
+    let actions: Vec<_> = chain.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, ["chain_started", "alert_step", "alert_step", "contact_read"], "oldest first");
+    drop(store);
+    assert_eq!(assert_chain_intact(&schema.store()), chain, "connecting again changes nothing");
 }

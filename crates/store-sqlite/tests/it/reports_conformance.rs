@@ -81,6 +81,15 @@ impl Backend for SqliteFile {
             "DELETE FROM outbox_messages",
             "UPDATE outbox_status SET status = 'sent'",
             "DELETE FROM outbox_status",
+            "UPDATE audit_log SET actor = 'someone else'",
+            "DELETE FROM audit_log",
+            "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)",
+            "INSERT OR REPLACE INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
+             SELECT seq, at, 'someone else', action, subject, detail, prev_hash, hash FROM audit_log WHERE seq = 1",
+            "INSERT OR REPLACE INTO contact_reads (id, report, user_id, role, purpose, at)
+             SELECT id, report, user_id, role, 'nothing to see', at FROM contact_reads",
+            "INSERT OR REPLACE INTO alert_steps (report_id, seq, step, detail, user_id, at)
+             SELECT report_id, seq, step, detail, 'someone else', at FROM alert_steps",
         ]
         .iter()
         .map(|sql| conn.execute(sql, []).map(|_| ()).map_err(|e| e.to_string()))
@@ -278,4 +287,30 @@ fn reports_submitted_at_once_share_commits_and_a_used_reference_fails_alone() {
     let conflicts = conflicts.into_inner();
     assert_eq!(conflicts, THREADS * EACH / 10, "each reused reference is refused once");
     assert_eq!(stored, THREADS * EACH - conflicts);
+}
+
+/// A version 8 database with contact reads and alert steps: migration 9
+/// starts the chain with them (after a `chain_started` entry), so the chain
+/// verifies and matches the tables from the first open on.
+#[test]
+fn migration_9_starts_the_chain_with_the_reads_and_steps_already_logged() {
+    use vitalcore_store::testing::reports::{assert_chain_intact, write_everything};
+    let file = SqliteFile::new();
+    write_everything(&*file);
+    let path = file.path();
+    drop(file.store);
+    {
+        // Back to version 8: no chain (the rows the store wrote stay).
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE audit_log; PRAGMA user_version = 8;").unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), vitalcore_store_sqlite::SCHEMA_VERSION);
+    let chain = assert_chain_intact(&store);
+    let actions: Vec<_> = chain.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, ["chain_started", "alert_step", "alert_step", "contact_read"], "oldest first");
+    assert!(chain[0].event.detail.contains("1 contact reads and 2 alert steps"), "{}", chain[0].event.detail);
+    drop(store);
+    // Opening again changes nothing.
+    assert_eq!(assert_chain_intact(&SqliteStore::open(&path).unwrap()), chain);
 }

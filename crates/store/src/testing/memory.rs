@@ -11,6 +11,7 @@ use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::audit::{AuditEntry, AuditEvent};
 use vitalcore_security::auth::{ApiToken, Session, TokenHash, User};
 use vitalcore_security::crypto::ContactRead;
 
@@ -31,6 +32,7 @@ struct Inner {
     kobo: HashMap<String, HashMap<String, Reference>>,
     corrections: Vec<TagCorrection>,
     outbox: Vec<OutboxMessage>,
+    audit: Vec<AuditEntry>,
 }
 
 impl MemoryStore {
@@ -41,6 +43,28 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Revokes the selected tokens not yet revoked, each chained; returns them
+/// as revoked, oldest first.
+fn revoke_in(inner: &mut Inner, which: &TokenSelector, at: Timestamp, by: &str) -> Vec<ApiToken> {
+    let mut out = Vec::new();
+    for t in inner.api_tokens.values_mut().filter(|t| which.matches(t) && t.revoked_at.is_none()) {
+        t.revoked_at = Some(at);
+        out.push(t.clone());
+    }
+    sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
+    for t in &out {
+        chain(inner, AuditEvent::token_revoked(t, by, at));
+    }
+    out
+}
+
+/// Appends an event to the audit chain, under the store's lock.
+fn chain(inner: &mut Inner, event: AuditEvent) -> AuditEntry {
+    let entry = AuditEntry::after(inner.audit.last().map(|e| (e.seq, e.hash.as_str())), event);
+    inner.audit.push(entry.clone());
+    entry
 }
 
 /// The alert step rules, under the store's lock.
@@ -56,6 +80,7 @@ fn append_step_locked(inner: &mut Inner, record: &StepRecord) -> Result<(), Stor
         )));
     }
     log.push(record.clone());
+    chain(inner, record.audit_event());
     Ok(())
 }
 
@@ -181,12 +206,15 @@ impl ReportStore for MemoryStore {
         Ok(())
     }
 
-    fn save_user(&self, user: &User) -> Result<(), StoreError> {
+    fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.users.values().any(|u| u.username == user.username && u.id != user.id) {
             return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
         }
-        inner.users.insert(user.id.clone(), user.clone());
+        let before = inner.users.insert(user.id.clone(), user.clone());
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
@@ -204,23 +232,22 @@ impl ReportStore for MemoryStore {
         Ok(users)
     }
 
-    fn save_user_ending_access(&self, user: &User, at: Timestamp) -> Result<AccessEnded, StoreError> {
+    fn save_user_ending_access(&self, user: &User, at: Timestamp, by: &str) -> Result<AccessEnded, StoreError> {
         let mut inner = self.lock();
-        if !inner.users.contains_key(&user.id) {
-            return Err(StoreError::NotFound(format!("user `{}`", user.username)));
-        }
         if inner.users.values().any(|u| u.username == user.username && u.id != user.id) {
             return Err(StoreError::Conflict(format!("username `{}` is taken", user.username)));
         }
-        inner.users.insert(user.id.clone(), user.clone());
-        let before = inner.sessions.len();
-        inner.sessions.retain(|_, s| s.user_id != user.id);
-        let sessions_ended = before - inner.sessions.len();
-        let mut tokens_revoked = 0;
-        for t in inner.api_tokens.values_mut().filter(|t| t.user_id == user.id && t.revoked_at.is_none()) {
-            t.revoked_at = Some(at);
-            tokens_revoked += 1;
+        let Some(before) = inner.users.insert(user.id.clone(), user.clone()) else {
+            inner.users.remove(&user.id);
+            return Err(StoreError::NotFound(format!("user `{}`", user.username)));
+        };
+        for event in AuditEvent::user_saved(Some(&before), user, by, at) {
+            chain(&mut inner, event);
         }
+        let sessions_before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.user_id != user.id);
+        let sessions_ended = sessions_before - inner.sessions.len();
+        let tokens_revoked = revoke_in(&mut inner, &TokenSelector::User(user.id.clone()), at, by).len();
         Ok(AccessEnded { sessions_ended, tokens_revoked })
     }
 
@@ -257,15 +284,8 @@ impl ReportStore for MemoryStore {
         Ok(out)
     }
 
-    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp) -> Result<Vec<ApiToken>, StoreError> {
-        let mut inner = self.lock();
-        let mut out = Vec::new();
-        for t in inner.api_tokens.values_mut().filter(|t| which.matches(t) && t.revoked_at.is_none()) {
-            t.revoked_at = Some(at);
-            out.push(t.clone());
-        }
-        sort_by_creation(&mut out, |t| (t.created_at, t.token_hash));
-        Ok(out)
+    fn revoke_api_tokens(&self, which: &TokenSelector, at: Timestamp, by: &str) -> Result<Vec<ApiToken>, StoreError> {
+        Ok(revoke_in(&mut self.lock(), which, at, by))
     }
 
     fn save_session(&self, session: &Session) -> Result<(), StoreError> {
@@ -282,8 +302,12 @@ impl ReportStore for MemoryStore {
         Ok(())
     }
 
-    fn save_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
-        self.lock().api_tokens.insert(token.token_hash, token.clone());
+    fn save_api_token(&self, token: &ApiToken, by: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let before = inner.api_tokens.insert(token.token_hash, token.clone());
+        for event in AuditEvent::token_saved(before.as_ref(), token, by, Timestamp::now()) {
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
@@ -291,16 +315,45 @@ impl ReportStore for MemoryStore {
         Ok(self.lock().api_tokens.get(hash).cloned())
     }
 
-    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
+    fn revoke_api_token(&self, hash: &TokenHash, at: Timestamp, by: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let t = inner.api_tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("API token".into()))?;
-        t.revoked_at.get_or_insert(at);
+        if t.revoked_at.is_none() {
+            t.revoked_at = Some(at);
+            let event = AuditEvent::token_revoked(t, by, at);
+            chain(&mut inner, event);
+        }
         Ok(())
     }
 
     fn append_contact_read(&self, read: &ContactRead) -> Result<(), StoreError> {
-        self.lock().contact_reads.push(read.clone());
+        let mut inner = self.lock();
+        inner.contact_reads.push(read.clone());
+        chain(&mut inner, AuditEvent::contact_read(read));
         Ok(())
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        Ok(chain(&mut self.lock(), event.clone()))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.lock().audit.iter().filter(|e| e.seq > after_seq).take(limit).cloned().collect())
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        Ok(self.lock().audit.last().cloned())
+    }
+
+    fn contact_read_log(&self) -> Result<Vec<ContactRead>, StoreError> {
+        Ok(self.lock().contact_reads.clone())
+    }
+
+    fn step_log(&self) -> Result<Vec<StepRecord>, StoreError> {
+        let inner = self.lock();
+        let mut all: Vec<StepRecord> = inner.steps.values().flatten().cloned().collect();
+        all.sort_by(|a, b| (a.at, &a.alert, a.seq).cmp(&(b.at, &b.alert, b.seq)));
+        Ok(all)
     }
 
     fn contact_reads(&self, reference: &Reference) -> Result<Vec<ContactRead>, StoreError> {

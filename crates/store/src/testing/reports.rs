@@ -24,8 +24,9 @@ use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxSt
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::workflow::{Feedback, Step, StepRecord};
 use vitalcore_intake::{CategoryMap, Channel, Intake, ReportDraft};
+use vitalcore_security::audit::{AuditAction, AuditEntry, AuditEvent, RowCheck, verify_chain};
 use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
-use vitalcore_security::crypto::ContactKey;
+use vitalcore_security::crypto::{ContactKey, ContactRead};
 
 use crate::StoreError;
 use crate::reports::{AccessEnded, ReportFilter, ReportStore, TokenSelector};
@@ -59,6 +60,9 @@ macro_rules! report_conformance_tests {
                 concurrent_writers_lose_nothing_and_race_fairly_on_steps,
                 a_step_and_the_message_it_queues_are_stored_together_or_not_at_all,
                 outbox_status_history_is_append_only_in_sequence,
+                the_audit_chain_links_every_entry_to_the_one_before,
+                security_writes_append_their_chain_entry_in_the_same_transaction,
+                concurrent_writers_never_fork_the_audit_chain,
             );
         }
     };
@@ -107,8 +111,8 @@ pub trait Backend {
     /// Whether `needle` occurs anywhere in what the database holds (file
     /// bytes, or every row of every table as text).
     fn holds(&self, needle: &str) -> bool;
-    /// Raw SQL that changes or deletes recorded alert steps and contact
-    /// reads; each must fail.
+    /// Raw SQL that changes or deletes recorded alert steps, contact reads,
+    /// outbox messages and audit chain entries; each must fail.
     fn tamper(&self) -> Vec<Result<(), String>>;
 }
 
@@ -127,6 +131,9 @@ pub fn intake() -> Intake {
 }
 
 pub const PHONE: &str = "+236 72 19 84 53";
+
+/// Who saves accounts and tokens in the fixtures.
+pub const ADMIN: &str = "u-admin";
 
 /// A report with every field set, including awkward floats, a time with
 /// nanoseconds, a sealed contact and duplicate links.
@@ -404,7 +411,7 @@ pub fn every_step_kind_round_trips(store: &dyn ReportStore) {
 
 pub fn users_are_saved_updated_and_usernames_unique(store: &dyn ReportStore) {
     let fp = user("u-1", "focal.cf11", Role::FocalPoint, Some("CF11"));
-    store.save_user(&fp).unwrap();
+    store.save_user(&fp, ADMIN).unwrap();
     let back = store.user("u-1").unwrap().unwrap();
     assert_eq!(back, fp);
     assert_eq!(back.password_hash, fp.password_hash, "the password hash is kept (serde skips it)");
@@ -415,12 +422,12 @@ pub fn users_are_saved_updated_and_usernames_unique(store: &dyn ReportStore) {
     let mut changed = user("u-1", "analyst.one", Role::Analyst, None);
     changed.display_name = "Aïcha N.".into();
     changed.active = false;
-    store.save_user(&changed).unwrap();
+    store.save_user(&changed, ADMIN).unwrap();
     assert_eq!(store.user("u-1").unwrap(), Some(changed.clone()));
     assert_eq!(store.user_by_username("focal.cf11").unwrap(), None);
     // Another account cannot take a username in use.
     let thief = user("u-2", "analyst.one", Role::Admin, None);
-    assert!(matches!(store.save_user(&thief), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.save_user(&thief, ADMIN), Err(StoreError::Conflict(_))));
     assert_eq!(store.user("u-2").unwrap(), None);
     assert_eq!(store.user_by_username("analyst.one").unwrap(), Some(changed));
 }
@@ -457,16 +464,16 @@ pub fn api_tokens_are_found_by_hash_and_revoked_once(store: &dyn ReportStore) {
         revoked_at: None,
         expires_at: Some(ts("2024-08-01T08:00:00.000000001Z")),
     };
-    store.save_api_token(&t).unwrap();
+    store.save_api_token(&t, ADMIN).unwrap();
     assert_eq!(store.api_token(&TokenHash::of("vca_partner")).unwrap(), Some(t.clone()));
     assert_eq!(store.api_token(&TokenHash::of("vca_wrong")).unwrap(), None);
     let first = ts("2024-06-01T00:00:00.25Z");
-    store.revoke_api_token(&t.token_hash, first).unwrap();
-    store.revoke_api_token(&t.token_hash, ts("2024-07-01T00:00:00Z")).unwrap();
+    store.revoke_api_token(&t.token_hash, first, ADMIN).unwrap();
+    store.revoke_api_token(&t.token_hash, ts("2024-07-01T00:00:00Z"), ADMIN).unwrap();
     let revoked = store.api_token(&t.token_hash).unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(first), "the first revocation time stays");
     assert!(!revoked.is_valid_at(ts("2024-06-02T00:00:00Z")));
-    assert!(matches!(store.revoke_api_token(&TokenHash::of("vca_wrong"), first), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.revoke_api_token(&TokenHash::of("vca_wrong"), first, ADMIN), Err(StoreError::NotFound(_))));
 }
 
 pub fn kobo_uuids_are_remembered_per_form_idempotently(store: &dyn ReportStore) {
@@ -584,11 +591,11 @@ pub fn api_token_of(secret: &str, partner: &str, user_id: &str, created: &str) -
 pub fn users_are_listed_by_username(store: &dyn ReportStore) {
     assert_eq!(store.users().unwrap(), vec![]);
     for (id, name) in [("u-3", "zoe"), ("u-1", "amina"), ("u-2", "moussa")] {
-        store.save_user(&user(id, name, Role::Analyst, None)).unwrap();
+        store.save_user(&user(id, name, Role::Analyst, None), "system:test").unwrap();
     }
     let mut disabled = user("u-4", "bakari", Role::FocalPoint, Some("CF11"));
     disabled.active = false;
-    store.save_user(&disabled).unwrap();
+    store.save_user(&disabled, "system:test").unwrap();
     let listed = store.users().unwrap();
     assert_eq!(listed.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["amina", "bakari", "moussa", "zoe"]);
     assert_eq!(listed[1], disabled, "inactive accounts are listed, with every field");
@@ -597,8 +604,8 @@ pub fn users_are_listed_by_username(store: &dyn ReportStore) {
 
 pub fn ending_access_saves_the_user_deletes_their_sessions_and_revokes_their_tokens_at_once(store: &dyn ReportStore) {
     let (amina, moussa) = (user("u-1", "amina", Role::Analyst, None), user("u-2", "moussa", Role::Responder, None));
-    store.save_user(&amina).unwrap();
-    store.save_user(&moussa).unwrap();
+    store.save_user(&amina, "system:test").unwrap();
+    store.save_user(&moussa, "system:test").unwrap();
     let day = |d: u32| format!("2024-05-{d:02}T08:00:00Z");
     for (secret, uid) in [("vcs_a1", "u-1"), ("vcs_a2", "u-1"), ("vcs_m1", "u-2")] {
         store.save_session(&session_of(secret, uid, &day(1), &day(1), &day(2))).unwrap();
@@ -606,12 +613,20 @@ pub fn ending_access_saves_the_user_deletes_their_sessions_and_revokes_their_tok
     let earlier = ts("2024-04-01T00:00:00.5Z");
     let old = ApiToken { revoked_at: Some(earlier), ..api_token_of("vca_a0", "ngo", "u-1", &day(1)) };
     for t in [old, api_token_of("vca_a1", "ngo", "u-1", &day(1)), api_token_of("vca_m1", "ngo", "u-2", &day(1))] {
-        store.save_api_token(&t).unwrap();
+        store.save_api_token(&t, "system:test").unwrap();
     }
     let at = ts("2024-05-01T09:00:00.000000001Z");
     let disabled = User { active: false, ..amina.clone() };
-    let ended = store.save_user_ending_access(&disabled, at).unwrap();
+    let chained = assert_chain_intact(store).len();
+    let ended = store.save_user_ending_access(&disabled, at, "u-admin").unwrap();
     assert_eq!(ended, AccessEnded { sessions_ended: 2, tokens_revoked: 1 });
+    // On the chain, in the same transaction: the account disabled and the
+    // one token revoked now, both by the administrator who did it.
+    let chain = assert_chain_intact(store);
+    let added: Vec<_> = chain[chained..].iter().map(|e| (e.event.action.as_str(), e.event.actor.as_str())).collect();
+    assert_eq!(added, [("user_disabled", "u-admin"), ("token_revoked", "u-admin")]);
+    let revoked = api_token_of("vca_a1", "ngo", "u-1", &day(1));
+    assert!(chain.last().unwrap().event.detail.contains(&revoked.public_id()), "the token is named by its public id");
     assert_eq!(store.user("u-1").unwrap(), Some(disabled.clone()));
     assert_eq!(store.sessions_of("u-1").unwrap(), vec![]);
     assert_eq!(store.session(&TokenHash::of("vcs_a1")).unwrap(), None);
@@ -622,15 +637,15 @@ pub fn ending_access_saves_the_user_deletes_their_sessions_and_revokes_their_tok
     assert_eq!(store.api_token(&TokenHash::of("vca_m1")).unwrap().unwrap().revoked_at, None);
     // A new password the same way; nothing left to end.
     let rehashed = User { password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into(), ..disabled };
-    assert_eq!(store.save_user_ending_access(&rehashed, at).unwrap(), AccessEnded::default());
+    assert_eq!(store.save_user_ending_access(&rehashed, at, "system:test").unwrap(), AccessEnded::default());
     assert_eq!(store.user_by_username("amina").unwrap().unwrap().password_hash, rehashed.password_hash);
     // An unknown account changes nothing.
     let ghost = user("u-9", "ghost", Role::Admin, None);
-    assert!(matches!(store.save_user_ending_access(&ghost, at), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.save_user_ending_access(&ghost, at, "system:test"), Err(StoreError::NotFound(_))));
     assert_eq!(store.user("u-9").unwrap(), None);
     // Nor does one taking another's name.
     let thief = User { username: "moussa".into(), ..amina };
-    assert!(matches!(store.save_user_ending_access(&thief, at), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.save_user_ending_access(&thief, at, "system:test"), Err(StoreError::Conflict(_))));
     assert_eq!(store.sessions_of("u-2").unwrap().len(), 1);
 }
 
@@ -676,7 +691,7 @@ pub fn api_tokens_are_listed_and_revoked_by_account_partner_or_public_id(store: 
         api_token_of("vca_3", "Radio Ndeke", "u-1", "2024-05-03T00:00:00.5Z"),
     ];
     for t in &tokens {
-        store.save_api_token(t).unwrap();
+        store.save_api_token(t, "system:test").unwrap();
     }
     let list = |w: TokenSelector| store.api_tokens(&w).unwrap();
     assert_eq!(list(TokenSelector::User("u-1".into())), vec![tokens[0].clone(), tokens[2].clone()]);
@@ -688,18 +703,22 @@ pub fn api_tokens_are_listed_and_revoked_by_account_partner_or_public_id(store: 
     assert_eq!(list(TokenSelector::PublicId("not-an-id".into())), vec![]);
     // Revoking by partner revokes each of its tokens once.
     let at = ts("2024-06-01T12:00:00.25Z");
-    let revoked = store.revoke_api_tokens(&TokenSelector::Partner("Partner NGO".into()), at).unwrap();
+    let revoked = store.revoke_api_tokens(&TokenSelector::Partner("Partner NGO".into()), at, "system:test").unwrap();
     assert_eq!(revoked.iter().map(|t| t.token_hash).collect::<Vec<_>>(), [tokens[1].token_hash, tokens[0].token_hash]);
     assert!(revoked.iter().all(|t| t.revoked_at == Some(at)));
-    let again = store.revoke_api_tokens(&TokenSelector::Partner("Partner NGO".into()), ts("2024-07-01T00:00:00Z"));
+    let again = store.revoke_api_tokens(
+        &TokenSelector::Partner("Partner NGO".into()),
+        ts("2024-07-01T00:00:00Z"),
+        "system:test",
+    );
     assert_eq!(again.unwrap(), vec![]);
     let back = store.api_token(&expiring.token_hash).unwrap().unwrap();
     assert_eq!(back, ApiToken { revoked_at: Some(at), ..expiring });
     // By public id; the third token alone.
-    let by_id = store.revoke_api_tokens(&TokenSelector::PublicId(id), at).unwrap();
+    let by_id = store.revoke_api_tokens(&TokenSelector::PublicId(id), at, "system:test").unwrap();
     assert_eq!(by_id.len(), 1);
     assert!(list(TokenSelector::User("u-1".into())).iter().all(|t| t.revoked_at == Some(at)));
-    assert_eq!(store.revoke_api_tokens(&TokenSelector::User("nobody".into()), at).unwrap(), vec![]);
+    assert_eq!(store.revoke_api_tokens(&TokenSelector::User("nobody".into()), at, "system:test").unwrap(), vec![]);
 }
 
 /// Four threads insert reports at once (none lost), then race to append
@@ -863,6 +882,225 @@ pub fn outbox_status_history_is_append_only_in_sequence(store: &dyn ReportStore)
     assert_eq!(back.status(), OutboxStatus::Queued);
 }
 
+// --- the audit chain ---
+
+/// Every entry of the chain, in order.
+pub fn audit_chain(store: &dyn ReportStore) -> Vec<AuditEntry> {
+    let mut all: Vec<AuditEntry> = Vec::new();
+    loop {
+        let page = store.audit_entries(all.last().map_or(0, |e| e.seq), 7).unwrap();
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+/// The chain is intact and matches the contact read log and the step log.
+pub fn assert_chain_intact(store: &dyn ReportStore) -> Vec<AuditEntry> {
+    let entries = audit_chain(store);
+    let report = verify_chain(&entries, None);
+    assert_eq!(report.problems, vec![], "the chain verifies");
+    assert_eq!(report.checked as usize, entries.len());
+    let head = store.audit_head().unwrap();
+    assert_eq!(head.as_ref(), entries.last(), "the head is the last entry");
+    let mut reads = RowCheck::new(
+        AuditAction::ContactRead,
+        "contact_reads",
+        store.contact_read_log().unwrap().iter().map(AuditEvent::contact_read),
+    );
+    let mut steps = RowCheck::new(
+        AuditAction::AlertStep,
+        "alert_steps",
+        store.step_log().unwrap().iter().map(StepRecord::audit_event),
+    );
+    for e in &entries {
+        reads.feed(e);
+        steps.feed(e);
+    }
+    assert_eq!(reads.finish(), vec![], "every contact read has its entry and every entry its read");
+    assert_eq!(steps.finish(), vec![], "every alert step has its entry and every entry its step");
+    entries
+}
+
+pub fn login(n: u32) -> AuditEvent {
+    AuditEvent::new(
+        ts("2024-05-01T08:00:00.000000001Z") + jiff::SignedDuration::from_secs(i64::from(n)),
+        format!("u-{n}"),
+        AuditAction::Login,
+        format!("user{n}"),
+        "web session",
+    )
+}
+
+pub fn the_audit_chain_links_every_entry_to_the_one_before(store: &dyn ReportStore) {
+    assert_eq!(store.audit_head().unwrap(), None, "a new store has an empty chain");
+    assert_eq!(store.audit_entries(0, 10).unwrap(), vec![]);
+    let failed =
+        AuditEvent::new(ts("2024-05-01T09:00:00Z"), "system:web", AuditAction::LoginFailed, "", "no such account");
+    let export = AuditEvent::new(
+        ts("2024-05-01T09:30:00.5Z"),
+        "u-1",
+        AuditAction::Export,
+        "outbox.csv",
+        "12 phone numbers « sms »",
+    );
+    let events: Vec<AuditEvent> = (1..=20).map(login).chain([failed, export]).collect();
+    let mut appended = Vec::new();
+    for e in &events {
+        let entry = store.append_audit(e).unwrap();
+        assert_eq!(&entry.event, e);
+        appended.push(entry);
+    }
+    let entries = assert_chain_intact(store);
+    assert_eq!(entries, appended, "entries read back as appended, to the nanosecond and the last character");
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=22).collect::<Vec<u64>>());
+    assert_eq!(entries[0].prev_hash, vitalcore_security::audit::GENESIS);
+    assert_eq!(store.audit_head().unwrap().unwrap().seq, 22);
+    // Pages: after a given entry, at most `limit`.
+    let page = store.audit_entries(5, 3).unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![6, 7, 8]);
+    assert_eq!(store.audit_entries(22, 10).unwrap(), vec![]);
+    assert_eq!(store.audit_entries(0, 0).unwrap(), vec![]);
+}
+
+pub fn security_writes_append_their_chain_entry_in_the_same_transaction(store: &dyn ReportStore) {
+    let (a, b) =
+        (report_at(1, Some("CF11"), "2024-05-01T10:00:00Z"), report_at(2, Some("CF22"), "2024-05-01T10:00:00Z"));
+    store.insert_report(&a).unwrap();
+    store.insert_report(&b).unwrap();
+    assert_eq!(store.audit_head().unwrap(), None, "a report is not a security event");
+    let read = ContactRead {
+        report: a.reference.to_string(),
+        user_id: "u-r1".into(),
+        role: Role::Responder,
+        purpose: "call back".into(),
+        at: ts("2024-05-02T00:00:00.123Z"),
+    };
+    store.append_contact_read(&read).unwrap();
+    store.append_step(&step(&a.reference, 0, Step::Acknowledge)).unwrap();
+    store
+        .append_step_with_messages(&step(&a.reference, 1, Step::Acknowledge), &[outbox_draft(&a.reference, 1)])
+        .unwrap();
+    // Refused writes leave no entry: a taken step position, a message for
+    // no report (its step is not kept either), a taken username.
+    let taken = store.append_step(&step(&a.reference, 0, Step::Acknowledge));
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let orphan = store.append_step_with_messages(
+        &step(&b.reference, 0, Step::Acknowledge),
+        &[outbox_draft(&Reference::from_number(77), 0)],
+    );
+    assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
+    let mut analyst = user("u-a", "amina", Role::Analyst, None);
+    store.save_user(&analyst, ADMIN).unwrap();
+    store.save_user(&analyst, ADMIN).unwrap(); // nothing changed: no entry
+    assert!(matches!(store.save_user(&user("u-b", "amina", Role::Admin, None), ADMIN), Err(StoreError::Conflict(_))));
+    analyst.role = Role::Admin;
+    store.save_user(&analyst, "u-root").unwrap();
+    analyst.active = false;
+    store.save_user(&analyst, "u-root").unwrap();
+    analyst.active = true;
+    analyst.password_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$other".into();
+    store.save_user(&analyst, "u-a").unwrap();
+    let token = ApiToken {
+        token_hash: TokenHash::of("vca_partner_secret"),
+        partner: "partner-ngo".into(),
+        user_id: "u-a".into(),
+        created_at: ts("2024-05-03T00:00:00Z"),
+        revoked_at: None,
+        expires_at: None,
+    };
+    store.save_api_token(&token, ADMIN).unwrap();
+    store.revoke_api_token(&token.token_hash, ts("2024-05-04T00:00:00Z"), "u-root").unwrap();
+    store.revoke_api_token(&token.token_hash, ts("2024-05-05T00:00:00Z"), "u-root").unwrap(); // already: no entry
+
+    let entries = assert_chain_intact(store);
+    let got: Vec<(AuditAction, &str, &str, &str)> = entries
+        .iter()
+        .map(|e| (e.event.action, e.event.actor.as_str(), e.event.subject.as_str(), e.event.detail.as_str()))
+        .collect();
+    let token_detail = format!("partner partner-ngo; token {}", token.public_id());
+    assert_eq!(
+        got,
+        vec![
+            (AuditAction::ContactRead, "u-r1", a.reference.as_str(), "responder: call back"),
+            (AuditAction::AlertStep, "u-1", a.reference.as_str(), "#0 acknowledge"),
+            (AuditAction::AlertStep, "u-1", a.reference.as_str(), "#1 acknowledge"),
+            (AuditAction::UserCreated, ADMIN, "amina", "role analyst"),
+            (AuditAction::RoleChanged, "u-root", "amina", "analyst -> admin"),
+            (AuditAction::UserDisabled, "u-root", "amina", ""),
+            (AuditAction::PasswordChanged, "u-a", "amina", ""),
+            (AuditAction::UserEnabled, "u-a", "amina", ""),
+            (AuditAction::TokenCreated, ADMIN, "u-a", token_detail.as_str()),
+            (AuditAction::TokenRevoked, "u-root", "u-a", token_detail.as_str()),
+        ]
+    );
+    assert_eq!(entries[0].event.at, read.at);
+    assert_eq!(entries[9].event.at, ts("2024-05-04T00:00:00Z"), "revoked when it was revoked");
+    for e in &entries {
+        for secret in ["vca_partner_secret", "argon2", "+2367000"] {
+            assert!(!e.event.detail.contains(secret), "entry #{} holds `{secret}`", e.seq);
+        }
+    }
+    // The logs the chain is checked against.
+    assert_eq!(store.contact_read_log().unwrap(), vec![read]);
+    assert_eq!(store.step_log().unwrap().len(), 2);
+}
+
+/// Threads append at once through every kind of write that chains: no entry
+/// is lost, none is doubled, and each links to the one before (no fork).
+pub fn concurrent_writers_never_fork_the_audit_chain(store: &dyn ReportStore) {
+    const THREADS: u32 = 4;
+    const EACH: u32 = 24;
+    for t in 0..THREADS {
+        store.insert_report(&report_at(t + 1, Some("CF11"), "2024-05-01T00:00:00Z")).unwrap();
+    }
+    let barrier = Barrier::new(THREADS as usize);
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let barrier = &barrier;
+            scope.spawn(move || {
+                barrier.wait();
+                let alert = Reference::from_number(t + 1);
+                for i in 0..EACH {
+                    match i % 3 {
+                        0 => {
+                            store.append_audit(&login(t * 1000 + i)).unwrap();
+                        }
+                        1 => store
+                            .append_contact_read(&ContactRead {
+                                report: alert.to_string(),
+                                user_id: format!("t{t}"),
+                                role: Role::Responder,
+                                purpose: format!("read {i}"),
+                                at: ts("2024-05-02T00:00:00Z"),
+                            })
+                            .unwrap(),
+                        _ => store
+                            .append_step(&StepRecord {
+                                alert: alert.clone(),
+                                seq: i / 3,
+                                step: Step::Verify { note: format!("{i}") },
+                                user_id: format!("t{t}"),
+                                at: ts("2024-05-02T00:00:00Z"),
+                            })
+                            .unwrap(),
+                    }
+                }
+            });
+        }
+    });
+    let entries = assert_chain_intact(store);
+    assert_eq!(entries.len(), (THREADS * EACH) as usize, "no entry lost or doubled");
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=u64::from(THREADS * EACH)).collect::<Vec<_>>());
+    for t in 0..THREADS {
+        let mine = entries.iter().filter(|e| e.event.actor == format!("t{t}")).count();
+        assert_eq!(mine, EACH as usize * 2 / 3, "thread {t}'s reads and steps");
+    }
+    let logins = entries.iter().filter(|e| e.event.action == AuditAction::Login).count();
+    assert_eq!(logins, (THREADS * EACH / 3) as usize);
+}
+
 // --- checks on the database itself ---
 
 /// Writes everything a store keeps, as the reopening check expects it;
@@ -871,7 +1109,7 @@ pub fn write_everything(store: &dyn ReportStore) -> Report {
     let report = full_report(1);
     store.insert_report(&report).unwrap();
     store.append_step(&step(&Reference::from_number(1), 0, Step::Acknowledge)).unwrap();
-    store.save_user(&user("u-1", "responder", Role::Responder, None)).unwrap();
+    store.save_user(&user("u-1", "responder", Role::Responder, None), ADMIN).unwrap();
     let session = Session {
         token_hash: TokenHash::of("vcs_x"),
         user_id: "u-1".into(),
@@ -888,7 +1126,7 @@ pub fn write_everything(store: &dyn ReportStore) -> Report {
         revoked_at: None,
         expires_at: Some(ts("2024-07-30T08:00:00Z")),
     };
-    store.save_api_token(&token).unwrap();
+    store.save_api_token(&token, ADMIN).unwrap();
     let responder = store.user("u-1").unwrap().unwrap();
     let sealed = report.contact.as_ref().unwrap();
     let opened =
@@ -898,17 +1136,29 @@ pub fn write_everything(store: &dyn ReportStore) -> Report {
     let sms = step(&Reference::from_number(1), 1, Step::Verify { note: "seen".into() });
     let id = store.append_step_with_messages(&sms, &[outbox_draft(&Reference::from_number(1), 1)]).unwrap()[0];
     store.append_outbox_changes(&[change(id, 1, OutboxStatus::Exported, Some("out.csv"))]).unwrap();
+    store
+        .append_audit(&AuditEvent::new(
+            ts("2024-05-02T01:00:00Z"),
+            "u-1",
+            AuditAction::Export,
+            "out.csv",
+            "1 phone number",
+        ))
+        .unwrap();
     report
 }
 
 pub fn everything_survives_reopening(backend: &dyn Backend) {
     let reference = Reference::from_number(1);
-    let written = {
+    let (written, chain) = {
         let store = backend.open();
-        write_everything(&*store)
+        let written = write_everything(&*store);
+        (written, assert_chain_intact(&*store))
     };
+    assert_eq!(chain.len(), 6, "read, 2 steps, user, token, export");
     for _ in 0..2 {
         let store = backend.open();
+        assert_eq!(assert_chain_intact(&*store), chain, "the chain reads back the same");
         assert_eq!(store.report(&reference).unwrap(), Some(written.clone()));
         assert_eq!(store.steps(&reference).unwrap()[0], step(&reference, 0, Step::Acknowledge));
         let outbox = store.outbox(&OutboxFilter::default()).unwrap();
@@ -953,9 +1203,11 @@ pub fn contact_is_never_stored_in_plaintext(backend: &dyn Backend) {
 pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
     let store = backend.open();
     write_everything(&*store);
+    let chain = assert_chain_intact(&*store);
     for (i, attempt) in backend.tamper().into_iter().enumerate() {
         assert!(attempt.is_err(), "tampering attempt {i} succeeded");
     }
+    assert_eq!(assert_chain_intact(&*store), chain, "the chain is as it was");
     assert_eq!(store.steps(&Reference::from_number(1)).unwrap().len(), 2);
     assert_eq!(store.contact_reads(&Reference::from_number(1)).unwrap().len(), 1);
     let outbox = store.outbox(&OutboxFilter::default()).unwrap();
