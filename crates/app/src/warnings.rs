@@ -353,6 +353,20 @@ impl StatusChange {
     }
 }
 
+impl StatusError {
+    /// The HTTP status a server answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            StatusError::NoOne | StatusError::Note(_) => 400,
+            StatusError::Denied(_) => 403,
+            StatusError::NotFound(_) => 404,
+            StatusError::Store(StoreError::Conflict(_)) => 409,
+            StatusError::Store(StoreError::NotFound(_)) => 404,
+            StatusError::Store(_) => 500,
+        }
+    }
+}
+
 /// Who moves early warnings on (see [`StatusChange::by_user`]).
 pub fn may_move_warnings(user: &User) -> Result<(), StatusError> {
     if !user.active {

@@ -92,6 +92,15 @@ impl From<AccessError> for ApiError {
     }
 }
 
+impl From<vitalcore_app::warnings::StatusError> for ApiError {
+    fn from(e: vitalcore_app::warnings::StatusError) -> Self {
+        match e.http_status() {
+            500 => ApiError::internal(format!("early warnings: {e}")),
+            status => ApiError::status(status, e.to_string()),
+        }
+    }
+}
+
 impl From<vitalcore_store::StoreError> for ApiError {
     fn from(e: vitalcore_store::StoreError) -> Self {
         ApiError::internal(format!("store: {e}"))

@@ -22,9 +22,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vitalcore_app::disclosure::{Audience, publish_warning, publish_warnings};
+use vitalcore_app::warnings;
 use vitalcore_proto::api::{self, Forecasts, WarningStatusChange};
-use vitalcore_security::auth::{Role, User};
-use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningStatus, clean_note};
+use vitalcore_security::auth::User;
+use vitalcore_store::forecasts::{EarlyWarning, ForecastRow, ForecastStore, WarningFilter, WarningStatus};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForecastQuery {
@@ -124,16 +125,9 @@ pub(crate) fn target_status(raw: &str) -> Option<WarningStatus> {
     }
 }
 
-/// Who moves early warnings on: admins, analysts and responders, the roles
-/// that triage community alerts. Focal points and viewers only read them.
+/// Who moves early warnings on (the rule is `vitalcore_app::warnings`).
 pub(crate) fn may_move_warnings(user: &User) -> Result<(), ApiError> {
-    if !user.active {
-        return Err(ApiError::forbidden(format!("the account `{}` is deactivated", user.username)));
-    }
-    if !matches!(user.role, Role::Admin | Role::Analyst | Role::Responder) {
-        return Err(ApiError::forbidden("only admins, analysts and responders move early warnings on"));
-    }
-    Ok(())
+    Ok(warnings::may_move_warnings(user)?)
 }
 
 /// Moves warning `id` to `status` for `user` (checked first); the user name,
@@ -147,11 +141,7 @@ pub(crate) fn move_warning(
     note: Option<&str>,
     now: Timestamp,
 ) -> Result<EarlyWarning, ApiError> {
-    may_move_warnings(user)?;
-    let note = clean_note(note).map_err(ApiError::bad_request)?;
-    let moved = store
-        .set_warning_status(id, status, &user.username, &now.to_string(), note.as_deref())?
-        .ok_or_else(|| ApiError::not_found(format!("no early warning {id}")))?;
+    let moved = warnings::StatusChange::by_user(status, user, note)?.apply(store, id, now)?;
     tracing::info!(warning = id, status = status.as_str(), "early warning moved");
     Ok(moved)
 }
