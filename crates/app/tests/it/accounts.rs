@@ -16,26 +16,6 @@ use vitalcore_store::reports::{AccessEnded, ReportStore, TokenSelector};
 
 use crate::ts;
 
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $( #[test] fn $name() { super::$name(&vitalcore_store::testing::MemoryStore::new()); } )*
-        }
-        mod sqlite {
-            $( #[test] fn $name() {
-                let dir = tempfile::tempdir().unwrap();
-                super::$name(&vitalcore_store_sqlite::SqliteStore::open(dir.path().join("a.db")).unwrap());
-            } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() {
-                let Some(schema) = crate::pg::Schema::new() else { return };
-                super::$name(&schema.store());
-            } )*
-        }
-    };
-}
-
 on_every_backend!(
     disabling_ends_sessions_and_tokens_at_once_and_enabling_gives_none_back,
     a_new_password_ends_sessions_and_tokens_and_only_the_new_password_logs_in,

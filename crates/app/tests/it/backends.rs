@@ -13,26 +13,6 @@ use vitalcore_store::StoreError;
 use vitalcore_store::reports::{ReportFilter, ReportStore};
 use vitalcore_store::testing::reports::{PHONE, full_report, key, references, report_at, ts, user};
 
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $( #[test] fn $name() { super::$name(&vitalcore_store::testing::MemoryStore::new()); } )*
-        }
-        mod sqlite {
-            $( #[test] fn $name() {
-                let dir = tempfile::tempdir().unwrap();
-                super::$name(&vitalcore_store_sqlite::SqliteStore::open(dir.path().join("r.db")).unwrap());
-            } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() {
-                let Some(schema) = crate::pg::Schema::new() else { return };
-                super::$name(&schema.store());
-            } )*
-        }
-    };
-}
-
 on_every_backend!(
     focal_point_sees_only_own_community,
     acting_on_an_alert_goes_through_the_store,

@@ -1,5 +1,28 @@
 //! Integration tests of vitalcore-app: one binary, one module per use case.
 
+/// Runs each named test function (taking `&dyn ReportStore`) on every
+/// backend: the in-memory reference, a SQLite file and a PostgreSQL schema
+/// of its own. Defined before the modules so that each can use it.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $( #[test] fn $name() { super::$name(&vitalcore_store::testing::MemoryStore::new()); } )*
+        }
+        mod sqlite {
+            $( #[test] fn $name() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(&vitalcore_store_sqlite::SqliteStore::open(dir.path().join("store.db")).unwrap());
+            } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() {
+                let Some(schema) = crate::pg::Schema::new() else { return };
+                super::$name(&schema.store());
+            } )*
+        }
+    };
+}
+
 mod access;
 mod accounts;
 mod audit;

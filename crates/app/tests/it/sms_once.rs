@@ -12,7 +12,7 @@ use vitalcore_store::reports::{ReportFilter, ReportStore};
 
 use crate::{key, ts};
 
-macro_rules! on_every_backend {
+macro_rules! on_every_backend_shared {
     ($($name:ident),* $(,)?) => {
         mod memory {
             $( #[test] fn $name() { super::$name(std::sync::Arc::new(vitalcore_store::testing::MemoryStore::new())); } )*
@@ -34,7 +34,7 @@ macro_rules! on_every_backend {
     };
 }
 
-on_every_backend!(a_repeated_sms_returns_the_first_report_and_stores_nothing);
+on_every_backend_shared!(a_repeated_sms_returns_the_first_report_and_stores_nothing);
 
 fn service(store: Arc<dyn ReportStore>) -> Reports {
     let now = ts("2024-05-01T10:00:00Z");
