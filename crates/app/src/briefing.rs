@@ -39,6 +39,8 @@ use vitalcore_store::forecasts::{ForecastStore, WarningFilter};
 use vitalcore_store::reports::{ReportFilter, ReportStore};
 use vitalcore_store::{Area, EventFilter, Store, StoreError};
 
+pub use vitalcore_store::forecasts::WarningKind;
+
 use crate::access::{AccessError, load_alert};
 use crate::analysis::{AnalysisError, stored_community_events};
 use crate::disclosure::{
