@@ -207,6 +207,16 @@ pub fn priorities(list: &[PriorityThreat], width: f64) -> Scene {
         };
         s.items.push(Item::Dot { x: x(p.critical), y: y(p.pervasive), r: 3.0, fill });
     }
+    // Names of the first few, beside their dots.
+    for p in list.iter().take(6) {
+        s.text(
+            x(p.critical) + 5.0,
+            y(p.pervasive) - 4.0,
+            7.0,
+            format!("{}: {}", p.area, p.label.to_lowercase()),
+            Anchor::Start,
+        );
+    }
     s
 }
 
@@ -312,15 +322,16 @@ pub fn reliability(c: &Calibration, width: f64) -> Scene {
 /// CRPS per model at the first horizon (lower is better), baselines grey.
 pub fn crps(c: &Calibration, width: f64) -> Option<Scene> {
     let horizon = c.skill.first()?.horizon.clone();
+    let months = horizon.trim_start_matches('h').to_string();
     let rows: Vec<_> = c.skill.iter().filter(|m| m.horizon == horizon && m.crps.is_finite()).collect();
     let max = rows.iter().map(|m| m.crps).fold(0.0_f64, f64::max).max(1e-9);
     let mut s = Scene::new(
         width,
         rows.len() as f64 * 16.0 + 18.0,
-        format!("CRPS by model, horizon {horizon} month(s): lower is better"),
+        format!("CRPS by model, {months} month(s) ahead: lower is better"),
     );
     let left = 90.0;
-    s.text(0.0, 10.0, 8.0, format!("CRPS, {horizon} month(s) ahead (lower is better)"), Anchor::Start);
+    s.text(0.0, 10.0, 8.0, format!("CRPS, {months} month(s) ahead (lower is better)"), Anchor::Start);
     for (i, m) in rows.iter().enumerate() {
         let y = 16.0 + i as f64 * 16.0;
         s.text(left - 6.0, y + 9.0, 8.5, m.model.as_str(), Anchor::End);
@@ -356,7 +367,7 @@ impl Charts {
             pipeline: b.alerts.as_ref().map(|a| pipeline(&a.overall, 420.0)),
             times: b.alerts.as_ref().zip(most_urgent).map(|(a, (ack, resp))| times(&a.overall, ack, resp, 420.0)),
             reliability: b.calibration.as_ref().map(|c| reliability(c, 260.0)),
-            crps: b.calibration.as_ref().and_then(|c| crps(c, 300.0)),
+            crps: b.calibration.as_ref().and_then(|c| crps(c, 280.0)),
         }
     }
 }

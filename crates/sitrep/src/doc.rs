@@ -154,7 +154,10 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         let months = b.trends.first().map(|t| t.months.len()).unwrap_or(0);
         if months <= 12 {
             let mut headers = vec!["community reports".to_string()];
-            headers.extend(b.trends[0].months.iter().map(|m| m.month.to_string()));
+            // `22-01`: twelve months fit across an A4 page.
+            headers.extend(
+                b.trends[0].months.iter().map(|m| m.month.to_string().get(2..).unwrap_or_default().to_string()),
+            );
             let rows = b
                 .trends
                 .iter()
@@ -333,7 +336,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                     "; the red line bins the stored forecasts whose month is now observed"
                 }
             )));
-            let mut grid = vec![crate::charts::reliability(c, 260.0)];
+            let mut grid = vec![crate::charts::reliability(c, 220.0)];
             if let Some(crps) = charts.crps {
                 grid.push(crps);
             }
