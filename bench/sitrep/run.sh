@@ -14,7 +14,7 @@ if [ -z "${VITALCORE_BIN:-}" ]; then
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-"$VITALCORE_BIN" demo --no-serve --demo-db "$WORK/demo.db" >/dev/null
+"$VITALCORE_BIN" demo --no-serve --demo-db "$WORK/demo.db" >/dev/null 2>&1
 echo "binary: $VITALCORE_BIN; demo data; period $FROM..$TO; $RUNS runs each, alternated; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 html=() pdf=() pub=()

@@ -866,7 +866,7 @@ fn calibration_of(store: &dyn ForecastStore, events: &[Event]) -> Result<Option<
         }
     }
     let first = events.iter().map(|e| Month::of(e.date)).min();
-    let mut bins = vec![(0.0, 0.0, 0u64); 5];
+    let mut bins = [(0.0, 0.0, 0u64); 5];
     if run.unit_kind == "admin1" {
         for r in store.forecast_rows(run.id)? {
             let covered = first.is_some_and(|f| r.month >= f) && last.is_some_and(|l| r.month <= l);
@@ -920,9 +920,11 @@ fn caveat_of(source: Source) -> &'static str {
     }
 }
 
+/// A source's records: how many, the first and last date.
+type SourceSpan = (Source, u64, Option<jiff::civil::Date>, Option<jiff::civil::Date>);
+
 fn sources_of(events: &[&Event], months: Months, audience: &Audience) -> Vec<SourceRow> {
-    let mut by: BTreeMap<&'static str, (Source, u64, Option<jiff::civil::Date>, Option<jiff::civil::Date>)> =
-        BTreeMap::new();
+    let mut by: BTreeMap<&'static str, SourceSpan> = BTreeMap::new();
     for e in events {
         let s = by.entry(e.provenance.source.as_str()).or_insert((e.provenance.source, 0, None, None));
         s.1 += 1;
@@ -1013,7 +1015,7 @@ fn change_words(now: u64, before: u64, what: &str) -> String {
         return if now == 0 {
             format!("no {what} either in the period before")
         } else {
-            format!("none in the period before")
+            "none in the period before".to_string()
         };
     }
     let pct = (now as f64 - before as f64) / before as f64 * 100.0;
@@ -1064,7 +1066,7 @@ fn sentences(
             a.pervasive
         ),
         (Some(a), Some(p)) => format!(
-            "The most threatened area was {} ({}) with {} and {}; {} both critical and pervasive ({} new), the first {} in {} (critical {:.1}, pervasive {:.1}).",
+            "The most threatened area was {} ({}) with {} and {}; {} both critical and pervasive ({} new), the first being {} in {} (critical {:.1}, pervasive {:.1}).",
             a.name,
             a.pcode,
             plural(a.events, "event", "events"),
@@ -1102,7 +1104,12 @@ fn sentences(
         Some(t) => third.push_str(&format!("; alerts were acknowledged in a median of {}.", hours(t))),
         None => third.push('.'),
     }
-    vec![first, second, third]
+    vec![first, second, capitalised(&third)]
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A duration as hours (`3.5 h`) or days (`2.1 days`) past 48 hours.

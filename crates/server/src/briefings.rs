@@ -119,9 +119,13 @@ async fn briefing_for(ctx: &Ctx, q: BriefingQuery, op: &'static str) -> Result<R
             deadlines: &service.deadlines,
         };
         let request = BriefingRequest { from: r.from, to: r.to, area: r.area.clone(), audience: who };
-        let briefing = gather(&sources, &request, visit.now).map_err(|e| match e {
-            vitalcore_app::briefing::BriefingError::Store(e) => ApiError::from(e),
-            other => ApiError::bad_request(other.to_string()),
+        let briefing = gather(&sources, &request, visit.now).map_err(|e| {
+            use vitalcore_app::briefing::BriefingError as E;
+            match e {
+                E::Reversed { .. } | E::TooLong { .. } | E::UnknownArea { .. } => ApiError::bad_request(e.to_string()),
+                E::Store(e) => ApiError::from(e),
+                other => ApiError::internal(other),
+            }
         })?;
         let areas = store
             .areas()?

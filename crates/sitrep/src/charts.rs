@@ -63,7 +63,7 @@ pub fn map(areas: &[MapArea], width: f64) -> Option<Scene> {
     }
     for (x, y, name, dark) in labels {
         let fill = if dark { Color::WHITE } else { Color::INK };
-        scene.text_styled(x, y + 3.0, 8.0, name, Anchor::Middle, fill, false);
+        scene.label((x, y + 3.0), 8.0, name, Anchor::Middle, (fill, false));
     }
     legend_bands(&mut scene, 6.0, height + 10.0, "highest critical score");
     Some(scene)
@@ -111,14 +111,12 @@ pub fn trend(t: &Trend, width: f64, height: f64) -> Scene {
     );
     let mut s = Scene::new(width, height, label);
     let (top, bottom, left, right) = (16.0, 14.0, 4.0, 4.0);
-    s.text_styled(
-        left,
-        10.0,
+    s.label(
+        (left, 10.0),
         9.0,
         format!("{} ({} ev., {} deaths)", t.label, t.events, t.fatalities),
         Anchor::Start,
-        Color::INK,
-        true,
+        (Color::INK, true),
     );
     let plot_h = height - top - bottom;
     let plot_w = width - left - right;

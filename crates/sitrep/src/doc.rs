@@ -50,6 +50,23 @@ pub enum Block {
     Bullets(Vec<String>),
 }
 
+/// Who the report is for and what that means for its figures, in a line.
+pub fn audience_line(b: &Briefing) -> String {
+    match b.audience {
+        vitalcore_app::briefing::BriefingAudience::Staff => {
+            "Staff report: figures from community reports are exact and \
+             warnings carry staff notes; do not publish it as it is."
+                .into()
+        }
+        vitalcore_app::briefing::BriefingAudience::Public => {
+            "Public report: counts of community reports are rounded to \
+             the nearest 5, counts of 1 to 4 show as <5, np means not published for this period; no staff notes. \
+             Event data is exact."
+                .into()
+        }
+    }
+}
+
 /// The blocks of a situation report.
 pub fn blocks(b: &Briefing) -> Vec<Block> {
     let charts = Charts::of(b);
@@ -368,7 +385,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
     out.push(Block::Bullets(b.caveats.clone()));
     out.push(Block::Heading("Method".into()));
     out.push(Block::Paragraph(b.method.clone()));
-    out.push(Block::Paragraph(format!("Figures from community reports: {}.", b.disclosure.report_counts)));
+    out.push(Block::Paragraph(audience_line(b)));
     out
 }
 

@@ -36,7 +36,7 @@ pub fn render(b: &Briefing) -> String {
         "<p class=\"meta\">Made by vitalcore on {} UTC for a <b>{}</b> audience. {}</p>",
         b.generated.strftime("%Y-%m-%d %H:%M"),
         b.audience,
-        escape(&b.disclosure.report_counts)
+        escape(&crate::doc::audience_line(b))
     );
     body(&mut s, &blocks(b));
     s.push_str("</main></body></html>\n");

@@ -298,7 +298,7 @@ pub fn render(b: &Briefing) -> Result<Vec<u8>, PdfError> {
         "Made by vitalcore on {} UTC for a {} audience. {}",
         b.generated.strftime("%Y-%m-%d %H:%M"),
         b.audience,
-        b.disclosure.report_counts
+        crate::doc::audience_line(b)
     );
     layout.paragraph(&meta, 8.0, false, 0.0);
     for block in blocks(b) {

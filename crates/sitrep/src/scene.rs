@@ -103,17 +103,10 @@ impl Scene {
         self.items.push(Item::Text { x, y, size, text: text.into(), anchor, fill: Color::INK, bold: false });
     }
 
-    pub fn text_styled(
-        &mut self,
-        x: f64,
-        y: f64,
-        size: f64,
-        text: impl Into<String>,
-        anchor: Anchor,
-        fill: Color,
-        bold: bool,
-    ) {
-        self.items.push(Item::Text { x, y, size, text: text.into(), anchor, fill, bold });
+    /// A text in `fill`, bold or not.
+    pub fn label(&mut self, at: (f64, f64), size: f64, text: impl Into<String>, anchor: Anchor, style: (Color, bool)) {
+        let (x, y) = at;
+        self.items.push(Item::Text { x, y, size, text: text.into(), anchor, fill: style.0, bold: style.1 });
     }
 
     /// The scene as an inline `<svg>` element: no style attribute (the
@@ -238,7 +231,7 @@ mod tests {
         let svg = s.to_svg();
         assert!(svg.contains(r#"aria-label="a &lt;chart&gt;""#), "{svg}");
         assert!(svg.contains("x &lt; y &amp; &quot;z&quot;"), "{svg}");
-        assert!(svg.contains(r#"<rect x="0" y="0" width="10.5" height="20" fill="#1f5fa0"/>"#), "{svg}");
+        assert!(svg.contains(r##"<rect x="0" y="0" width="10.5" height="20" fill="#1f5fa0"/>"##), "{svg}");
         assert!(!svg.contains("style="), "{svg}");
     }
 }

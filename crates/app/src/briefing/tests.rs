@@ -51,6 +51,11 @@ fn event(id: u32, pcode: &str, date: Date, fatalities: u32) -> Event {
 /// with one event; a burst warning and a forecast warning with a note.
 fn store() -> SqliteStore {
     let store = SqliteStore::open_in_memory().unwrap();
+    fill(&store);
+    store
+}
+
+fn fill<S: Store + ReportStore + ForecastStore>(store: &S) {
     store.save_areas(&[area("CF32", "Nana-Grébizi"), area("CF11", "Ouham")]).unwrap();
     let mut events: Vec<Event> = (0..12).map(|i| event(i, "CF32", Date::constant(2020, 6, 1 + i as i8), 1)).collect();
     events.push(event(100, "CF11", Date::constant(2020, 5, 3), 0));
@@ -102,11 +107,10 @@ fn store() -> SqliteStore {
             Some("patrol sent to Kaga-Bandoro"),
         )
         .unwrap();
-    store
 }
 
-fn brief(
-    store: &SqliteStore,
+fn brief<S: Store + ReportStore + ForecastStore>(
+    store: &S,
     from: (i16, u8),
     to: (i16, u8),
     area: Option<&str>,
@@ -158,7 +162,7 @@ fn the_public_sees_no_count_of_1_to_4_and_no_note() {
     let alerts = b.alerts.unwrap();
     assert_eq!(alerts.overall.alerts, Published::Suppressed { below: 5 });
     assert!(alerts.areas.iter().all(|(_, _, p)| p.alerts.shown().is_none()));
-    assert!(b.summary[2].starts_with("fewer than 5 community reports"), "{}", b.summary[2]);
+    assert!(b.summary[2].starts_with("Fewer than 5 community reports"), "{}", b.summary[2]);
     let community = b.sources.iter().find(|s| s.source == "community-report").unwrap();
     assert_eq!((community.events, community.first.as_deref()), (Published::Suppressed { below: 5 }, None));
     // Over two months (not a publication period) report counts are withheld.
@@ -201,4 +205,21 @@ fn priorities_say_what_is_new_and_the_map_reads_the_boundaries() {
     }
     assert_eq!(b.map.len(), 2);
     assert_eq!(b.map[0].polygons[0][0].len(), 4);
+}
+
+#[test]
+fn the_same_briefing_from_postgresql() {
+    let Some(url) = vitalcore_test_postgres::database_url_or_skip() else { return };
+    let schema = format!("vc_briefing_{}", std::process::id());
+    let store = vitalcore_store_postgres::PostgresStore::connect_with_schema(&url, &schema).unwrap();
+    fill(&store);
+    let on_pg = brief(&store, (2020, 6), (2020, 6), None, BriefingAudience::Public);
+    let on_sqlite = brief(&self::store(), (2020, 6), (2020, 6), None, BriefingAudience::Public);
+    drop(store);
+    vitalcore_test_postgres::drop_schema(&schema);
+    assert_eq!(on_pg.totals, on_sqlite.totals);
+    assert_eq!(on_pg.summary, on_sqlite.summary);
+    assert_eq!(on_pg.trends, on_sqlite.trends);
+    assert_eq!(on_pg.alerts, on_sqlite.alerts);
+    assert_eq!(on_pg.warnings.len(), on_sqlite.warnings.len());
 }

@@ -82,7 +82,7 @@ fn the_public_sitrep_hides_small_counts_and_staff_notes_and_loads_nothing() {
     assert!(shown.len() >= 3, "{shown:?}");
     assert!(small(&shown).is_empty(), "the public report shows small counts: {shown:?}");
     assert!(shown.iter().any(|c| c == "&lt;5"), "{shown:?}");
-    assert!(public.contains("fewer than 5 community reports were received"), "the summary says it in words");
+    assert!(public.contains("Fewer than 5 community reports were received"), "the summary says it in words");
     for html in [&staff, &public] {
         assert!(html.starts_with("<!doctype html>") && html.contains("<svg"), "self-contained with inline charts");
         for outside in ["http://", "https://", "src=", "<link", "@import", "url("] {
