@@ -259,6 +259,11 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
     out.push(Block::Heading("Alerts and responses".into()));
     match &b.alerts {
         None => out.push(Block::Paragraph("No community reports are stored with this data.".into())),
+        Some(a) if a.overall.alerts == Published::Exact(0) => out.push(Block::Paragraph(
+            "No alert was received in the period (alerts count by the day they were received; community reports \
+             count by the day of what they report)."
+                .into(),
+        )),
         Some(a) => {
             if let Some(chart) = charts.pipeline {
                 out.push(Block::Chart(chart));
