@@ -364,7 +364,7 @@ impl Charts {
             trends: b.trends.iter().map(|t| trend(t, 230.0, 92.0)).collect(),
             pipeline: b.alerts.as_ref().map(|a| pipeline(&a.overall, 420.0)),
             times: b.alerts.as_ref().zip(most_urgent).map(|(a, (ack, resp))| times(&a.overall, ack, resp, 420.0)),
-            reliability: b.calibration.as_ref().map(|c| reliability(c, 260.0)),
+            reliability: b.calibration.as_ref().map(|c| reliability(c, 220.0)),
             crps: b.calibration.as_ref().and_then(|c| crps(c, 280.0)),
         }
     }

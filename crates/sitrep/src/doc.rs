@@ -358,12 +358,8 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                     "; the red line bins the stored forecasts whose month is now observed"
                 }
             )));
-            let mut grid = vec![crate::charts::reliability(c, 220.0)];
-            if let Some(crps) = charts.crps {
-                grid.push(crps);
-            }
+            let grid = charts.reliability.into_iter().chain(charts.crps).collect();
             out.push(Block::Grid(grid));
-            let _ = charts.reliability;
         }
     }
 

@@ -80,6 +80,18 @@ async fn outsiders_are_sent_to_log_in() {
 }
 
 #[tokio::test]
+async fn a_site_without_data_still_answers_both_pages() {
+    let site = Site::new();
+    let analyst = site.token("analyst1");
+    for path in ["/dashboard", "/sitrep", "/sitrep?format=pdf", "/dashboard?from=2021-01&to=2021-03&area=CF32"] {
+        let r = site.get_auth(path, &analyst).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+    let page = site.get_auth("/dashboard?from=2021-01&to=2021-03", &analyst).await.body;
+    assert!(page.contains("No area had events in the period."), "{page}");
+}
+
+#[tokio::test]
 async fn each_role_sees_the_dashboard_staff_exactly_the_others_published() {
     let site = site();
     for (user, exact) in
