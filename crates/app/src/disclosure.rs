@@ -137,7 +137,7 @@ impl fmt::Display for Published {
 }
 
 /// The months a figure covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Months {
     pub first: Month,
     pub last: Month,
@@ -567,6 +567,72 @@ pub fn publish_metrics(rows: Vec<ResponseMetrics>, audience: &Audience) -> Vec<P
             })
         })
         .collect()
+}
+
+/// An alert pipeline over a period (one or more months, see
+/// [`crate::briefing::Pipeline`]) as a caller sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishedPipeline {
+    pub alerts: Published,
+    pub unfounded: Published,
+    pub acknowledged: Published,
+    pub responded: Published,
+    pub with_feedback: Published,
+    pub acknowledged_on_time: Published,
+    pub responded_on_time: Published,
+    /// Times over the alerts acknowledged (responded): shown when that count is.
+    pub median_to_acknowledge: Option<SignedDuration>,
+    pub p90_to_acknowledge: Option<SignedDuration>,
+    pub median_to_respond: Option<SignedDuration>,
+    pub p90_to_respond: Option<SignedDuration>,
+}
+
+/// The pipeline of the alerts of `area` (`None`: of several areas or none)
+/// over `months`, as `audience` may see it: exact to whoever reads every
+/// report of the area; otherwise each count under the rule (withheld over
+/// a window that is not a calendar month, quarter or year), and each time
+/// only where its count is shown (a time over a few alerts is their own).
+pub fn publish_pipeline(
+    p: &crate::briefing::Pipeline,
+    area: Option<&str>,
+    months: Months,
+    audience: &Audience,
+) -> PublishedPipeline {
+    let crate::briefing::Pipeline {
+        alerts,
+        unfounded,
+        acknowledged,
+        responded,
+        with_feedback,
+        acknowledged_on_time,
+        responded_on_time,
+        median_to_acknowledge,
+        p90_to_acknowledge,
+        median_to_respond,
+        p90_to_respond,
+    } = *p;
+    // A figure over several areas is exact only to who reads every report.
+    let exact = match area {
+        Some(a) => audience.reads_reports_of(Some(a)),
+        None => audience.is_exact(),
+    };
+    let inner = if exact { Audience::Exact } else { audience.clone() };
+    let count = |n: u64| publish_count(n, Some(months), &inner);
+    let (acknowledged, responded) = (count(acknowledged), count(responded));
+    let over = |n: Published, t: Option<SignedDuration>| t.filter(|_| n.shown().is_some_and(|n| n > 0));
+    PublishedPipeline {
+        alerts: count(alerts),
+        unfounded: count(unfounded),
+        acknowledged,
+        responded,
+        with_feedback: count(with_feedback),
+        acknowledged_on_time: count(acknowledged_on_time),
+        responded_on_time: count(responded_on_time),
+        median_to_acknowledge: over(acknowledged, median_to_acknowledge),
+        p90_to_acknowledge: over(acknowledged, p90_to_acknowledge),
+        median_to_respond: over(responded, median_to_respond),
+        p90_to_respond: over(responded, p90_to_respond),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@
 //!   system, with the audit record), duplicates linked, one transaction.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined).
+//! - [`briefing`]: what a situation report and the dashboard show for a
+//!   period and area, to staff or the public (every report figure through
+//!   [`disclosure`]).
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -38,6 +41,7 @@ pub mod accounts;
 pub mod analysis;
 pub mod audit;
 pub mod backend;
+pub mod briefing;
 pub mod disclosure;
 pub mod kobo;
 pub mod outbox;

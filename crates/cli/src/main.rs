@@ -62,6 +62,8 @@ enum Command {
     Index(cmd::index::Args),
     /// Which threats move together or precede one another
     Network(cmd::network::Args),
+    /// A situation report for a period and area, as one HTML file or an A4 PDF
+    Sitrep(cmd::sitrep::Args),
     /// Count events and sum fatalities straight from a large event file, no database
     Aggregate(cmd::aggregate::Args),
     /// Write synthetic ACLED-shaped event files for benchmarks and tests
@@ -105,6 +107,7 @@ fn run() -> anyhow::Result<()> {
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args, &global),
+        Command::Sitrep(args) => cmd::sitrep::run(args, &global),
         Command::Generate(args) => cmd::generate::run(args),
     }
 }

@@ -641,7 +641,8 @@ fn group_metrics(area_pcode: Option<String>, month: Month, group: &[&Alert]) -> 
     }
 }
 
-fn median(sorted: &[SignedDuration]) -> Option<SignedDuration> {
+/// The median of sorted durations (an even count: the mean of the two middle ones).
+pub fn median(sorted: &[SignedDuration]) -> Option<SignedDuration> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -653,7 +654,8 @@ fn median(sorted: &[SignedDuration]) -> Option<SignedDuration> {
     }
 }
 
-fn nearest_rank(sorted: &[SignedDuration], p: f64) -> Option<SignedDuration> {
+/// The nearest-rank percentile `p` of sorted durations (the ceil(p n)-th smallest).
+pub fn nearest_rank(sorted: &[SignedDuration], p: f64) -> Option<SignedDuration> {
     if sorted.is_empty() {
         return None;
     }

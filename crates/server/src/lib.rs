@@ -13,6 +13,7 @@
 
 mod api;
 mod auth;
+mod briefings;
 mod ctx;
 mod early_warnings;
 mod error;
@@ -65,6 +66,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/static/app.css", get(pages::app_css))
         .route("/static/pages.css", get(pages::pages_css))
         .route("/static/back.js", get(pages::back_js))
+        .route("/static/dashboard.css", get(briefings::dashboard_css))
+        .route("/dashboard", get(briefings::dashboard))
+        .route("/sitrep", get(briefings::sitrep))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/framework", get(api::framework))
         .route("/api/v1/areas", get(api::areas))

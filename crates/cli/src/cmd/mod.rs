@@ -15,6 +15,7 @@ pub mod network;
 pub mod profile;
 pub mod report;
 pub mod serve;
+pub mod sitrep;
 pub mod status;
 pub mod users;
 pub mod warnings;

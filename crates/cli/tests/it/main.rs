@@ -412,4 +412,5 @@ fn exports_suppress_small_community_report_counts_that_assess_shows_exactly() {
     assert!(!shown.is_empty() && shown.iter().all(|v| v == "<5"), "a calendar year is published: {shown:?}");
 }
 mod corrections;
+mod sitrep;
 mod warnings;
