@@ -18,11 +18,12 @@ mod early_warnings;
 mod error;
 mod forecast_api;
 mod html;
+mod i18n;
 mod intake_api;
 mod layers;
 mod pages;
 mod pool;
-
+mod shell;
 mod snapshot;
 mod state;
 mod web;
@@ -65,6 +66,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/static/app.css", get(pages::app_css))
         .route("/static/pages.css", get(pages::pages_css))
         .route("/static/back.js", get(pages::back_js))
+        .route("/lang/{code}", get(i18n::choose))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/framework", get(api::framework))
         .route("/api/v1/areas", get(api::areas))

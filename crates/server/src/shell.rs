@@ -1,0 +1,127 @@
+//! The application shell every page shares (`templates/base.html`): the
+//! navigation (map, areas, alerts and early warnings, a new report, the
+//! dashboard and situation reports, administration for admins), who is
+//! signed in and their role, the sign-out form (POST, CSRF-checked), the
+//! language switch, one stylesheet (`/static/pages.css`). Each page's
+//! template struct has a `shell: Shell` field; `base.html` reads it.
+
+use crate::auth::Caller;
+use crate::i18n::{self, LanguageLink, language_links};
+use vitalcore_app::reports::Reports;
+use vitalcore_security::auth::Role;
+
+/// Which entry of the navigation a page is (marked `aria-current`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Map,
+    Alerts,
+    Report,
+    Admin,
+    /// Login, errors: no entry is current.
+    Other,
+}
+
+/// Who may see a navigation entry.
+#[derive(Clone, Copy)]
+enum Shown {
+    Everyone,
+    SignedIn,
+    /// Roles that work the alert queue (not viewers).
+    Staff,
+    Admin,
+}
+
+/// The navigation: (section, href, message key, shown to).
+const NAV: [(Section, &str, &str, Shown); 7] = [
+    (Section::Map, "/", "nav.map", Shown::Everyone),
+    (Section::Other, "/#areas", "nav.areas", Shown::Everyone),
+    (Section::Alerts, "/alerts", "nav.alerts", Shown::Staff),
+    (Section::Report, "/report", "nav.report", Shown::Everyone),
+    (Section::Other, "/dashboard", "nav.dashboard", Shown::SignedIn),
+    (Section::Other, "/sitrep", "nav.sitrep", Shown::SignedIn),
+    (Section::Admin, "/admin", "nav.admin", Shown::Admin),
+];
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The signed-in user as the shell shows them.
+pub struct ShellUser {
+    /// "Signed in as NAME, ROLE" in the page's language.
+    pub said: String,
+    /// The sign-out form's CSRF token (bound to the session).
+    pub csrf: String,
+}
+
+/// What `base.html` needs.
+pub struct Shell {
+    pub lang: &'static str,
+    pub title: String,
+    pub nav: Vec<NavItem>,
+    pub user: Option<ShellUser>,
+    pub languages: Vec<LanguageLink>,
+    /// The page's path, for the language switch to come back to.
+    pub back: String,
+}
+
+impl Shell {
+    /// The shell of a page in `lang` for `caller` (None: nobody signed in).
+    /// `reports` issues the sign-out form's CSRF token when there is a
+    /// session.
+    pub fn new(
+        lang: &'static str,
+        section: Section,
+        title: impl Into<String>,
+        back: &str,
+        caller: Option<&Caller>,
+        reports: Option<&Reports>,
+    ) -> Shell {
+        let role = caller.map(|c| c.user.role);
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, _, shown)| match shown {
+                Shown::Everyone => true,
+                Shown::SignedIn => role.is_some(),
+                Shown::Staff => role.is_some_and(|r| r != Role::Viewer),
+                Shown::Admin => role == Some(Role::Admin),
+            })
+            .map(|(s, href, key, _)| NavItem {
+                href,
+                label: i18n::messages().text(lang, key),
+                current: *s == section && *s != Section::Other,
+            })
+            .collect();
+        let user = match (caller, reports) {
+            (Some(c), Some(reports)) => c.session.as_ref().map(|session| ShellUser {
+                said: i18n::tf(
+                    lang,
+                    "shell.signed_in",
+                    &[("name", &c.user.username), ("role", &i18n::label(lang, "role", c.user.role.as_str()))],
+                ),
+                csrf: reports.csrf.issue(session, jiff::Timestamp::now()),
+            }),
+            _ => None,
+        };
+        Shell {
+            lang,
+            title: title.into(),
+            nav,
+            user,
+            languages: language_links(lang),
+            back: if back.starts_with('/') { back.to_string() } else { "/".into() },
+        }
+    }
+
+    /// The shell of a page nobody is known on (errors).
+    pub fn anonymous(lang: &'static str, title: impl Into<String>) -> Shell {
+        Shell::new(lang, Section::Other, title, "/", None, None)
+    }
+
+    /// A text of the staff message table in the page's language.
+    pub fn t(&self, key: &'static str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+}
