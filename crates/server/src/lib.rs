@@ -11,6 +11,7 @@
 //! failure of the server is logged with a request id that is all the
 //! client sees. Every request gets a `tracing` span ([`layers`]).
 
+mod admin;
 mod api;
 mod auth;
 mod ctx;
@@ -59,6 +60,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts", get(web::alerts_page))
         .route("/alerts/{reference}/step", post(web::alert_step))
         .route("/alerts/warnings/{id}/status", post(early_warnings::set_status))
+        .route("/admin", get(admin::users_page))
+        .route("/admin/users", post(admin::create))
+        .route("/admin/users/{name}", get(admin::user))
+        .route("/admin/users/{name}/tokens", post(admin::issue_token))
+        .route("/admin/users/{name}/sessions/end", post(admin::end_sessions))
+        .route("/admin/users/{name}/{action}", post(admin::set_active))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
     let routes = Router::new()
         .route("/", get(pages::index))

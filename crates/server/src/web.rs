@@ -120,6 +120,11 @@ impl Form {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// A value as typed, not trimmed (a password).
+    pub(crate) fn get_raw(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").to_string()
+    }
+
     pub(crate) fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or("").trim().to_string()
     }
