@@ -152,7 +152,7 @@ pub async fn users_page(ctx: Ctx, Query(q): Query<Done>) -> Result<Response, Pag
                 csrf: a.csrf,
                 notice: notice(lang, &q),
                 users,
-                roles: Role::ALL.iter().map(|r| (r.as_str(), label(lang, "role", r.as_str()))).collect(),
+                roles: Role::ALL.iter().rev().map(|r| (r.as_str(), label(lang, "role", r.as_str()))).collect(),
             };
             page(StatusCode::OK, vec![], &view)
         })

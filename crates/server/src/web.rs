@@ -34,7 +34,7 @@ use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
 use vitalcore_intake::workflow::{AlertState, Feedback, Step};
 use vitalcore_intake::{Channel, ReportDraft, Urgency};
-use vitalcore_security::auth::{Token, TokenHash, TokenKind};
+use vitalcore_security::auth::{Role, Token, TokenHash, TokenKind};
 use vitalcore_store::reports::ReportFilter;
 
 /// Largest form body read.
@@ -396,7 +396,9 @@ pub async fn login_post(
                     tracing::info!(username = %new.user.username, role = %new.user.role, "login");
                     let value = secrecy::ExposeSecret::expose_secret(&new.token.secret).to_string();
                     let max_age = policy.hours * 3600;
-                    Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
+                    // Viewers read published figures only: the map, not the alert queue.
+                    let home = if new.user.role == Role::Viewer { "/" } else { "/alerts" };
+                    Ok(redirect(home, vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
                 }
                 // A disabled account is refused like a wrong password: the
                 // answer does not confirm a password to anyone.

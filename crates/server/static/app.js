@@ -96,7 +96,7 @@ async function init() {
   BANDS.forEach(([min, col], i) => {
     const span = document.createElement("span");
     span.style.background = col;
-    if (i >= 3) span.style.color = "#fff";
+    if (i >= 4) span.style.color = "#fff"; // contrast of at least 4.5:1 either way
     span.textContent = `${min}${i + 1 < BANDS.length ? "–" + BANDS[i + 1][0] : "–10"}`;
     $("legend").appendChild(span);
   });
