@@ -192,6 +192,8 @@ test("the map by keyboard: areas named on it, a sortable table, a month slider, 
     await page.keyboard.press("Enter");
     await page.waitForSelector("#profile h2");
     assert.ok((await page.textContent("#profile h2")).startsWith(name));
+    await page.waitForSelector("#profile h3:has-text('Outlook')");
+    assert.deepEqual(await axeProblems(page), [], "the map with an area's profile open");
 
     // The slider replays the period: one step right is the first month.
     await page.selectOption("#category", "protection_of_civilians");

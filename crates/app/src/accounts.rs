@@ -163,6 +163,24 @@ pub fn change_password(
     Ok((user, ended))
 }
 
+/// Gives an account another role (a focal point with its community, any
+/// other role without one) and ends its sessions and API tokens at once, so
+/// nothing goes on acting with the old role. The account stays enabled or
+/// disabled as it was.
+pub fn set_role(
+    store: &dyn ReportStore,
+    username: &str,
+    role: Role,
+    community: Option<&str>,
+    now: Timestamp,
+) -> Result<(User, AccessEnded), AccountError> {
+    let old = user_named(store, username)?;
+    let checked = User::new(&old.id, &old.username, role, community, String::new())?;
+    let user = User { role: checked.role, community: checked.community, ..old };
+    let ended = store.save_user_ending_access(&user, now)?;
+    Ok((user, ended))
+}
+
 /// An account as `vitalcore users list` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccountSummary {

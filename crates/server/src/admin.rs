@@ -108,6 +108,11 @@ fn notice(lang: &str, q: &Done) -> Option<String> {
         "created" => tf(lang, "admin.created", &[("name", name), ("role", &role.unwrap_or_default())]),
         "disabled" => tf(lang, "admin.disabled_done", &[("name", name), ("sessions", &n), ("tokens", &m)]),
         "enabled" => tf(lang, "admin.enabled_done", &[("name", name)]),
+        "role" => tf(
+            lang,
+            "admin.role_done",
+            &[("name", name), ("role", &role.unwrap_or_default()), ("sessions", &n), ("tokens", &m)],
+        ),
         "revoked" => tf(lang, "admin.revoked_done", &[("id", name)]),
         "ended" => tf(lang, "admin.ended_done", &[("n", &n)]),
         _ => return None,
@@ -175,15 +180,7 @@ pub async fn create(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Res
             let by = admin_form(service, &visit, &form)?;
             let username = form.text("username");
             let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
-            let community = Some(form.text("community")).filter(|c| !c.is_empty());
-            let community = match community {
-                Some(c) if role == Role::FocalPoint => Some(known_area(service, &c)?),
-                Some(_) => return Err(ApiError::status(422, "only a focal point has a community: leave it empty")),
-                None if role == Role::FocalPoint => {
-                    return Err(ApiError::status(422, "a focal point needs their community's P-code"));
-                }
-                None => None,
-            };
+            let community = community_for(service, role, &form.text("community"))?;
             let password = form.get_raw("password");
             let user = accounts::create_user(&*service.store, &username, role, community.as_deref(), &password)?;
             tracing::info!(by = %by.user.username, user = %user.username, role = %user.role, "account created");
@@ -192,6 +189,17 @@ pub async fn create(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Res
         })
         .await?;
     Ok(answer)
+}
+
+/// The community a form gives for `role`: a loaded area for a focal point,
+/// none for the other roles.
+fn community_for(reports: &Reports, role: Role, raw: &str) -> Result<Option<String>, ApiError> {
+    match (raw.trim(), role) {
+        ("", Role::FocalPoint) => Err(ApiError::status(422, "a focal point needs their community's P-code")),
+        ("", _) => Ok(None),
+        (c, Role::FocalPoint) => Ok(Some(known_area(reports, c)?)),
+        _ => Err(ApiError::status(422, "only a focal point has a community: leave it empty")),
+    }
 }
 
 /// A focal point's community: one of the loaded areas, spelt as stored (as
@@ -208,6 +216,36 @@ fn known_area(reports: &Reports, raw: &str) -> Result<String, ApiError> {
         422,
         format!("`{}` is not the P-code of a loaded area", vitalcore_intake::text::clean_line(raw)),
     ))
+}
+
+/// `POST /admin/users/{name}/role` (`role`, `community`): `accounts::set_role`,
+/// as `vitalcore users role`; the account's sessions and tokens end.
+pub async fn change_role(
+    ctx: Ctx,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "admin.set_role", move |service, visit| {
+            let by = admin_form(service, &visit, &form)?;
+            let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
+            let community = community_for(service, role, &form.text("community"))?;
+            let (user, ended) = accounts::set_role(&*service.store, &name, role, community.as_deref(), visit.now)?;
+            tracing::info!(by = %by.user.username, user = %user.username, role = %user.role,
+                sessions = ended.sessions_ended, tokens = ended.tokens_revoked, "role changed");
+            let to = format!(
+                "/admin?done=role&name={}&role={}&n={}&m={}",
+                url_safe(&user.username),
+                user.role.as_str(),
+                ended.sessions_ended,
+                ended.tokens_revoked
+            );
+            Ok(redirect(&to, vec![]))
+        })
+        .await?;
+    Ok(answer)
 }
 
 /// `POST /admin/users/{name}/disable` and `.../enable`.
@@ -271,6 +309,9 @@ struct UserPage {
     csrf: String,
     notice: Option<String>,
     username: String,
+    /// (value, label, current) of every role, for the role form.
+    roles: Vec<(&'static str, String, bool)>,
+    community: String,
     /// The token just created, shown this once.
     new_token: Option<String>,
     tokens: Vec<TokenRow>,
@@ -304,6 +345,9 @@ fn user_page(
     new_token: Option<String>,
 ) -> Result<Response, ApiError> {
     let lang = a.lang;
+    let account = service.store.user_by_username(name)?.ok_or_else(|| AccountError::NoSuchUser(name.to_string()))?;
+    let roles =
+        Role::ALL.iter().rev().map(|r| (r.as_str(), label(lang, "role", r.as_str()), *r == account.role)).collect();
     let tokens = accounts::tokens_of(&*service.store, name)?.iter().map(|k| token_row(lang, k, now)).collect();
     let idle = SessionPolicy::of(&service.config).idle;
     let sessions = accounts::sessions_of(&*service.store, name)?
@@ -323,6 +367,8 @@ fn user_page(
         csrf: a.csrf,
         notice,
         username: name.to_string(),
+        roles,
+        community: account.community.unwrap_or_default(),
         new_token,
         tokens,
         sessions,

@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/users/{name}", get(admin::user))
         .route("/admin/users/{name}/tokens", post(admin::issue_token))
         .route("/admin/users/{name}/sessions/end", post(admin::end_sessions))
+        .route("/admin/users/{name}/role", post(admin::change_role))
         .route("/admin/users/{name}/{action}", post(admin::set_active))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));

@@ -4,6 +4,12 @@
 //! signed in and their role, the sign-out form (POST, CSRF-checked), the
 //! language switch, one stylesheet (`/static/pages.css`). Each page's
 //! template struct has a `shell: Shell` field; `base.html` reads it.
+//!
+//! A new page: a template that starts `{% extends "base.html" %}` and fills
+//! `{% block body %}` (optionally `head`, `footer`, `scripts`), a struct
+//! with `shell: Shell::new(i18n::language(headers), Section::..., title,
+//! path, caller, Some(reports))`, its texts as `shell.t("section.key")` from
+//! `data/messages.toml` (English and French), rendered with `html::page`.
 
 use crate::auth::Caller;
 use crate::i18n::{self, LanguageLink, language_links};
@@ -16,6 +22,9 @@ pub enum Section {
     Map,
     Alerts,
     Report,
+    /// The dashboard and situation-report pages (served by their own module).
+    Dashboard,
+    Sitrep,
     Admin,
     /// Login, errors: no entry is current.
     Other,
@@ -37,8 +46,8 @@ const NAV: [(Section, &str, &str, Shown); 7] = [
     (Section::Other, "/#areas", "nav.areas", Shown::Everyone),
     (Section::Alerts, "/alerts", "nav.alerts", Shown::Staff),
     (Section::Report, "/report", "nav.report", Shown::Everyone),
-    (Section::Other, "/dashboard", "nav.dashboard", Shown::SignedIn),
-    (Section::Other, "/sitrep", "nav.sitrep", Shown::SignedIn),
+    (Section::Dashboard, "/dashboard", "nav.dashboard", Shown::SignedIn),
+    (Section::Sitrep, "/sitrep", "nav.sitrep", Shown::SignedIn),
     (Section::Admin, "/admin", "nav.admin", Shown::Admin),
 ];
 

@@ -60,13 +60,16 @@ async fn every_role_but_admin_is_refused_pages_and_forms() {
         assert!(site.store.user_by_username(&made).unwrap().is_none(), "{user} made an account");
         let r = post(&site, "/admin/users/viewer1/disable", &cookie, &[("csrf", &csrf)]).await;
         assert_eq!(r.status, 403, "{user}");
+        let r = post(&site, "/admin/users/viewer1/role", &cookie, &[("csrf", &csrf), ("role", "admin")]).await;
+        assert_eq!(r.status, 403, "{user}");
         let r = post(&site, "/admin/users/viewer1/tokens", &cookie, &[("csrf", &csrf), ("partner", "p")]).await;
         assert_eq!(r.status, 403, "{user}");
         // The shell offers administration to admins only.
         let home = site.get("/", &[("Cookie", &cookie)]).await;
         assert!(!home.body.contains("href=\"/admin\""), "{user}");
     }
-    assert!(site.store.user_by_username("viewer1").unwrap().unwrap().active);
+    let viewer = site.store.user_by_username("viewer1").unwrap().unwrap();
+    assert!(viewer.active && viewer.role == Role::Viewer);
 }
 
 #[tokio::test]
@@ -138,6 +141,18 @@ async fn an_admin_adds_a_user_gives_and_revokes_a_token_and_disables_the_account
     assert!(site.store.user_by_username("amina").unwrap().unwrap().active);
     let r = post(&site, "/admin/users/nobody/disable", &cookie, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 404);
+
+    // Another role: its sessions end; a focal point's community goes with the old role.
+    let amina_session = sign_in(&site, "amina").await;
+    let r = post(&site, "/admin/users/amina/role", &cookie, &[("csrf", &csrf), ("role", "analyst")]).await;
+    assert_eq!(r.header("location"), Some("/admin?done=role&name=amina&role=analyst&n=1&m=0"), "{}", r.body);
+    let amina = site.store.user_by_username("amina").unwrap().unwrap();
+    assert_eq!((amina.role, amina.community), (Role::Analyst, None));
+    assert_eq!(site.get("/alerts", &[("Cookie", &amina_session)]).await.header("location"), Some("/login"));
+    let r = post(&site, "/admin/users/amina/role", &cookie, &[("csrf", &csrf), ("role", "focal_point")]).await;
+    assert_eq!(r.status, 422, "a focal point needs a community");
+    let page = site.get("/admin/users/amina", &[("Cookie", &cookie)]).await;
+    assert!(page.body.contains("<option value=\"analyst\" selected>analyst</option>"), "{}", page.body);
 }
 
 #[tokio::test]
