@@ -134,3 +134,45 @@ impl Shell {
         i18n::t(self.lang, key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitalcore_security::auth::User;
+
+    fn nav_of(role: Option<Role>) -> Vec<&'static str> {
+        let caller = role.map(|r| {
+            let community = (r == Role::FocalPoint).then_some("CF32");
+            Caller {
+                user: User::new("u-x", "someone", r, community, String::new()).unwrap(),
+                session: None,
+                partner: None,
+            }
+        });
+        Shell::new("en", Section::Map, "t", "/", caller.as_ref(), None).nav.iter().map(|n| n.href).collect()
+    }
+
+    #[test]
+    fn each_role_sees_the_pages_it_may_use() {
+        assert_eq!(nav_of(None), ["/", "/#areas", "/report"]);
+        assert_eq!(nav_of(Some(Role::Viewer)), ["/", "/#areas", "/report", "/dashboard", "/sitrep"]);
+        for role in [Role::Analyst, Role::Responder, Role::FocalPoint] {
+            assert_eq!(nav_of(Some(role)), ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep"], "{role}");
+        }
+        assert_eq!(
+            nav_of(Some(Role::Admin)),
+            ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep", "/admin"]
+        );
+    }
+
+    #[test]
+    fn the_current_page_is_marked_and_a_back_path_is_local() {
+        let shell = Shell::new("fr", Section::Alerts, "t", "https://evil.example/", None, None);
+        assert_eq!(shell.back, "/");
+        assert!(shell.nav.iter().all(|n| !n.current), "nobody signed in sees no alert page to mark");
+        let shell = Shell::new("fr", Section::Report, "t", "/report", None, None);
+        let current: Vec<_> = shell.nav.iter().filter(|n| n.current).map(|n| n.label).collect();
+        assert_eq!(current, ["Nouveau signalement"]);
+        assert!(shell.user.is_none(), "no sign-out form without a session");
+    }
+}
