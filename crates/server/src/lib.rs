@@ -91,6 +91,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api_writes)
         .merge(sms)
         .merge(forms)
+        .fallback(pages::not_found)
         .with_state(state);
     layers::around(routes)
 }

@@ -5,7 +5,7 @@
 //! inline script or style: the Content-Security-Policy allows neither.
 
 use crate::ctx::Ctx;
-use crate::error::PageError;
+use crate::error::{ApiError, PageError};
 use crate::html::page;
 use crate::i18n;
 use crate::shell::{Section, Shell};
@@ -52,6 +52,13 @@ pub async fn index(ctx: Ctx) -> Result<Response, PageError> {
         })
         .await?;
     Ok(answer)
+}
+
+/// Any other address: 404, as JSON under `/api/`, else the error page on
+/// the shell.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    let error = ApiError::not_found(format!("no page at {}", uri.path()));
+    if uri.path().starts_with("/api/") { error.into_response() } else { PageError(error).into_response() }
 }
 
 fn javascript(text: &'static str) -> impl IntoResponse {

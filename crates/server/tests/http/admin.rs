@@ -163,6 +163,13 @@ async fn pages_speak_the_chosen_language_then_the_browsers() {
     assert_eq!(r.cookie("vc_lang").as_deref(), Some("vc_lang=fr"));
     assert_eq!(site.get("/lang/fr?back=//evil.example", &[]).await.header("location"), Some("/"));
     assert_eq!(site.get("/lang/xx", &[]).await.status, 404);
+    // An unknown address: the error page on the shell, JSON under /api/.
+    let missing = site.get("/no-such-page", &[("Accept-Language", "fr")]).await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("<h1>404</h1>") && missing.body.contains("no page at /no-such-page"));
+    assert!(missing.body.contains("<nav aria-label="), "on the shell");
+    let api = site.get("/api/v1/no-such-thing", &[]).await;
+    assert_eq!((api.status, api.json()["error"].as_str()), (404, Some("no page at /api/v1/no-such-thing")));
 
     let french = site.get("/login", &[("Cookie", "vc_lang=fr"), ("Accept-Language", "en")]).await;
     assert!(
