@@ -103,12 +103,26 @@ test("every page passes axe-core, fits a 390-pixel phone and loads nothing from 
     const outside = [];
     anon.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
     const page = await anon.newPage();
-    for (const path of ["/login", "/report", "/"]) {
+    for (const path of ["/login", "/report", "/", "/no-such-page"]) {
       await page.goto(url + path);
       await ready(page, path);
       assert.deepEqual(await axeProblems(page), [], `${path} as nobody`);
       checked.push(`nobody ${path}`);
     }
+    // A refused sign-in and a report form sent back with its errors.
+    await page.goto(`${url}/login`);
+    await page.fill("#u", "ana");
+    await page.fill("#p", "not the password at all");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("p.err");
+    assert.deepEqual(await axeProblems(page), [], "a refused sign-in");
+    await page.goto(`${url}/report`);
+    await page.fill("#text", "Armed men came at night");
+    await page.fill("#lat", "4.5");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("div.err");
+    assert.deepEqual(await axeProblems(page), [], "the report form with its errors");
+    checked.push("nobody: refused sign-in, report form with errors");
     await anon.close();
 
     for (const [role, paths] of Object.entries(PAGES)) {
