@@ -584,7 +584,7 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
                     actions: actions(lang, alert.state()),
                 })
                 .collect();
-            let shown = ALERTS_SHOWN.to_string();
+            let shown = pairs.len().min(ALERTS_SHOWN).to_string();
             let summary = i18n::tf(lang, "alerts.received", &[("n", &pairs.len().to_string()), ("shown", &shown)]);
             let shell = Shell::new(
                 lang,
