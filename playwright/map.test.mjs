@@ -46,7 +46,7 @@ test("the map shows every prefecture and a click opens its profile, offline", as
 
     // Click the first area of the table (the most threatened): its profile opens.
     const name = (await page.locator("#areas tbody tr td").first().textContent()).trim();
-    await page.locator("#areas tbody tr").first().click();
+    await page.locator("#areas tbody tr button").first().click();
     await page.waitForSelector("#profile h2", { timeout: 15000 });
     assert.equal((await page.textContent("#profile h2")).startsWith(name), true);
     assert.match(await page.textContent("#profile"), /Personal security/);

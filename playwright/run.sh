@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Browser tests: installs Debian's Chromium and playwright-core (npm) when
-# missing, builds vitalcore, and runs the tests against a live demo server.
+# Browser tests: installs Debian's Chromium, playwright-core and axe-core (npm)
+# when missing, builds vitalcore, and runs the tests against a live demo server.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-[ -d node_modules/playwright-core ] || npm install --silent --no-audit --no-fund
+# playwright-core drives Chromium; axe-core checks accessibility (both pinned in package-lock.json).
+[ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --silent --no-audit --no-fund
 (cd .. && cargo build -q -p vitalcore)
 VITALCORE_BIN=../target/debug/vitalcore node --test

@@ -23,8 +23,8 @@ use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use thiserror::Error;
 use vitalcore_security::auth::{
-    ApiToken, PasswordError, Role, Session, Token, TokenHash, TokenKind, User, UserError, hash_password,
-    verify_password,
+    Action, ApiToken, PasswordError, Resource, Role, Session, Token, TokenHash, TokenKind, User, UserError, authorize,
+    hash_password, verify_password,
 };
 use vitalcore_security::crypto::CryptoError;
 use vitalcore_security::ratelimit::{LoginThrottle, Throttled};
@@ -45,6 +45,9 @@ pub enum AccountError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not manage accounts (only admins may).
+    #[error("{0}")]
+    Denied(String),
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
@@ -62,7 +65,7 @@ impl AccountError {
             AccountError::Password(PasswordError::Busy) => 503,
             AccountError::NoSuchUser(_) | AccountError::NotFound(_) => 404,
             AccountError::Exists(_) | AccountError::Store(StoreError::Conflict(_)) => 409,
-            AccountError::Disabled(_) => 403,
+            AccountError::Disabled(_) | AccountError::Denied(_) => 403,
             AccountError::Invalid(_) | AccountError::User(_) => 422,
             AccountError::Password(PasswordError::TooShort | PasswordError::TooLong) => 422,
             AccountError::Password(_) | AccountError::Crypto(_) | AccountError::Store(_) => 500,
@@ -96,6 +99,15 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         SessionPolicy::of(&IntakeConfig::default())
     }
+}
+
+/// Whether `user` may manage accounts, roles, sessions and API tokens
+/// (the policy's `ManageUsers`: admins, on active accounts). The server's
+/// administration pages check it before calling the functions below, which
+/// the CLI calls directly (whoever runs it holds the database).
+pub fn may_manage_accounts(user: &User) -> Result<(), AccountError> {
+    authorize(user, Action::ManageUsers, Resource::Global)
+        .map_err(|d| AccountError::Denied(format!("{}: only administrators manage accounts", d.message)))
 }
 
 fn user_named(store: &dyn ReportStore, username: &str) -> Result<User, AccountError> {
@@ -153,6 +165,25 @@ pub fn change_password(
 ) -> Result<(User, AccessEnded), AccountError> {
     let user = user_named(store, username)?;
     let user = User { password_hash: hash_password(password)?, ..user };
+    let ended = store.save_user_ending_access(&user, now, by)?;
+    Ok((user, ended))
+}
+
+/// Gives an account another role (a focal point with its community, any
+/// other role without one) and ends its sessions and API tokens at once, so
+/// nothing goes on acting with the old role. The account stays enabled or
+/// disabled as it was.
+pub fn set_role(
+    store: &dyn ReportStore,
+    username: &str,
+    role: Role,
+    community: Option<&str>,
+    now: Timestamp,
+    by: &str,
+) -> Result<(User, AccessEnded), AccountError> {
+    let old = user_named(store, username)?;
+    let checked = User::new(&old.id, &old.username, role, community, String::new())?;
+    let user = User { role: checked.role, community: checked.community, ..old };
     let ended = store.save_user_ending_access(&user, now, by)?;
     Ok((user, ended))
 }

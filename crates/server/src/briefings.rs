@@ -13,6 +13,8 @@
 use crate::ctx::Ctx;
 use crate::error::{ApiError, PageError};
 use crate::html::{page, redirect};
+use crate::i18n;
+use crate::shell::{Section, Shell};
 use askama::Template;
 use axum::extract::Query;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -50,9 +52,7 @@ pub struct AreaOption {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage<'a> {
-    lang: &'a str,
-    title: &'a str,
-    username: &'a str,
+    shell: Shell,
     audience: &'a str,
     from: String,
     to: String,
@@ -64,10 +64,8 @@ struct DashboardPage<'a> {
 
 #[derive(Template)]
 #[template(path = "sitrep.html")]
-struct SitrepPage<'a> {
-    lang: &'a str,
-    title: &'a str,
-    username: &'a str,
+struct SitrepPage {
+    shell: Shell,
     staff: bool,
     from: String,
     to: String,
@@ -96,7 +94,12 @@ fn resolve(q: &BriefingQuery, data: Option<(Month, Month)>) -> Result<Resolved, 
 }
 
 /// The briefing for the caller: staff see theirs only if they may read every report.
-async fn briefing_for(ctx: &Ctx, q: BriefingQuery, op: &'static str) -> Result<Result<Page, Response>, ApiError> {
+async fn briefing_for(
+    ctx: &Ctx,
+    q: BriefingQuery,
+    op: &'static str,
+    section: Section,
+) -> Result<Result<Page, Response>, ApiError> {
     let reports = ctx.reports()?;
     let forecasts = ctx.state.forecasts.clone();
     let (store, framework, snapshots) =
@@ -137,19 +140,17 @@ async fn briefing_for(ctx: &Ctx, q: BriefingQuery, op: &'static str) -> Result<R
                 name: a.name,
             })
             .collect();
-        Ok(Ok(Page {
-            username: caller.user.username.clone(),
-            staff: audience.is_exact(),
-            format: q.format.clone(),
-            briefing,
-            areas,
-        }))
+        let path = if section == Section::Dashboard { "/dashboard" } else { "/sitrep" };
+        let lang = i18n::language(&visit.headers);
+        let shell = Shell::new(lang, section, String::new(), path, Some(&caller), Some(service));
+        Ok(Ok(Page { shell, staff: audience.is_exact(), format: q.format.clone(), briefing, areas }))
     })
     .await
 }
 
 struct Page {
-    username: String,
+    /// The application shell (its title set by each page).
+    shell: Shell,
     staff: bool,
     format: Option<String>,
     briefing: Briefing,
@@ -158,7 +159,7 @@ struct Page {
 
 /// `GET /dashboard?from=YYYY-MM&to=YYYY-MM&area=PCODE`.
 pub async fn dashboard(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Response, PageError> {
-    let p = match briefing_for(&ctx, q, "dashboard.page").await? {
+    let p = match briefing_for(&ctx, q, "dashboard.page", Section::Dashboard).await? {
         Ok(p) => p,
         Err(redirect) => return Ok(redirect),
     };
@@ -172,9 +173,7 @@ pub async fn dashboard(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Respo
     // The summary is shown apart, at the top.
     let all = blocks(b).into_iter().filter(|x| !matches!(x, Block::Summary(_))).skip(1).collect();
     let view = DashboardPage {
-        lang: "en",
-        title: &title,
-        username: &p.username,
+        shell: Shell { title, ..p.shell },
         audience: b.audience.as_str(),
         from: b.from.to_string(),
         to: b.to.to_string(),
@@ -188,7 +187,7 @@ pub async fn dashboard(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Respo
 
 /// `GET /sitrep`: the form; with `format=html|pdf`, the report file.
 pub async fn sitrep(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Response, PageError> {
-    let p = match briefing_for(&ctx, q, "sitrep.page").await? {
+    let p = match briefing_for(&ctx, q, "sitrep.page", Section::Sitrep).await? {
         Ok(p) => p,
         Err(redirect) => return Ok(redirect),
     };
@@ -219,11 +218,8 @@ pub async fn sitrep(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Response
         None | Some("") => {}
         Some(other) => return Err(ApiError::bad_request(format!("format `{other}`: use html or pdf")).into()),
     }
-    let title = "Situation reports";
     let view = SitrepPage {
-        lang: "en",
-        title,
-        username: &p.username,
+        shell: Shell { title: "Situation reports".into(), ..p.shell },
         staff: p.staff,
         from: b.from.to_string(),
         to: b.to.to_string(),

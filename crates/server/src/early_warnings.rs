@@ -14,6 +14,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, PageError};
 use crate::forecast_api::{may_move_warnings, move_warning, target_status};
 use crate::html::redirect;
+use crate::i18n::{label, t, tf};
 use crate::web::{Form, check_csrf};
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -75,10 +76,10 @@ fn minute(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
-fn kind_label(kind: WarningKind) -> &'static str {
+fn kind_label(lang: &str, kind: WarningKind) -> &'static str {
     match kind {
-        WarningKind::ForecastThreshold => "Forecast threshold",
-        WarningKind::ReportBurst => "Report burst",
+        WarningKind::ForecastThreshold => t(lang, "warnings.forecast_threshold"),
+        WarningKind::ReportBurst => t(lang, "warnings.report_burst"),
     }
 }
 
@@ -95,10 +96,12 @@ fn level(w: &EarlyWarning) -> String {
 
 /// The latest note, as the status cell shows it.
 pub(crate) struct NoteView {
+    /// "Note:" in the page's language.
+    pub(crate) said: &'static str,
     pub(crate) text: String,
     pub(crate) by: String,
     pub(crate) at: String,
-    pub(crate) status: &'static str,
+    pub(crate) status: String,
 }
 
 /// One warning row of the section (`templates/early_warnings.html`; its
@@ -112,42 +115,45 @@ pub(crate) struct WarningRow {
     pub(crate) month: String,
     pub(crate) level: String,
     pub(crate) raised: String,
-    pub(crate) status: &'static str,
-    /// Who moved it and when, once it is no longer new.
-    pub(crate) moved: Option<(String, String)>,
+    pub(crate) status: String,
+    /// "by NAME WHEN": who moved it and when, once it is no longer new.
+    pub(crate) moved: Option<String>,
     pub(crate) note: Option<NoteView>,
     /// The status forms the caller may use: (status, button).
     pub(crate) actions: Vec<(&'static str, &'static str)>,
 }
 
-fn row(reports: &Reports, w: &EarlyWarning, may_move: bool) -> WarningRow {
+fn row(lang: &'static str, reports: &Reports, w: &EarlyWarning, may_move: bool) -> WarningRow {
     let moved = match (w.status, &w.status_by, &w.status_at) {
         (WarningStatus::New, ..) => None,
-        (_, Some(by), Some(at)) => Some((by.clone(), minute(at))),
+        (_, Some(by), Some(at)) => Some(tf(lang, "warnings.by", &[("name", by), ("at", &minute(at))])),
         _ => None,
     };
+    let acknowledge = ("acknowledged", t(lang, "warnings.acknowledge"));
+    let close = ("closed", t(lang, "warnings.close"));
     let actions = match w.status {
         _ if !may_move => vec![],
-        WarningStatus::New => vec![("acknowledged", "Acknowledge"), ("closed", "Close")],
-        WarningStatus::Acknowledged => vec![("closed", "Close")],
+        WarningStatus::New => vec![acknowledge, close],
+        WarningStatus::Acknowledged => vec![close],
         WarningStatus::Closed => vec![],
     };
     WarningRow {
         id: w.id,
-        kind: kind_label(w.kind),
+        kind: kind_label(lang, w.kind),
         reason: w.reason.clone(),
         unit: w.unit.clone(),
         name: reports.areas.by_pcode(&w.unit).map(|a| a.name.clone()).unwrap_or_default(),
         month: w.month.to_string(),
         level: level(w),
         raised: minute(&w.created),
-        status: w.status.as_str(),
+        status: label(lang, "state", w.status.as_str()),
         moved,
         note: w.note.as_ref().map(|n| NoteView {
+            said: t(lang, "warnings.note_said"),
             text: n.text.clone(),
             by: n.by.clone(),
             at: minute(&n.at),
-            status: n.status.as_str(),
+            status: label(lang, "state", n.status.as_str()),
         }),
         actions,
     }
@@ -155,27 +161,31 @@ fn row(reports: &Reports, w: &EarlyWarning, may_move: bool) -> WarningRow {
 
 /// The early-warning section of the alert page.
 pub(crate) struct WarningSection {
-    pub(crate) open: usize,
-    pub(crate) new: usize,
-    pub(crate) shown: usize,
+    /// "N early warnings open (M new)", the alert page's link to the section.
+    pub(crate) summary: String,
+    /// The sentence under the section's heading.
+    pub(crate) intro: String,
     pub(crate) max_note: usize,
     pub(crate) rows: Vec<WarningRow>,
 }
 
 /// The section for `caller`: their open warnings, the first [`SHOWN`] as rows.
 pub(crate) fn section(
+    lang: &'static str,
     reports: &Reports,
     store: &dyn ForecastStore,
     caller: &Caller,
 ) -> Result<WarningSection, ApiError> {
     let list = open_warnings(store, &reports.areas, caller)?;
     let may_move = may_move_warnings(&caller.user).is_ok();
+    let open = list.len().to_string();
+    let new = list.iter().filter(|w| w.status == WarningStatus::New).count().to_string();
+    let counts = [("open", open.as_str()), ("new", new.as_str()), ("shown", &SHOWN.to_string())];
     Ok(WarningSection {
-        open: list.len(),
-        new: list.iter().filter(|w| w.status == WarningStatus::New).count(),
-        shown: SHOWN,
+        summary: tf(lang, "alerts.warnings_open", &counts),
+        intro: tf(lang, "warnings.intro", &counts),
         max_note: MAX_NOTE_CHARS,
-        rows: list.iter().take(SHOWN).map(|w| row(reports, w, may_move)).collect(),
+        rows: list.iter().take(SHOWN).map(|w| row(lang, reports, w, may_move)).collect(),
     })
 }
 
@@ -222,7 +232,7 @@ mod tests {
 
     fn status_cell(w: &EarlyWarning) -> String {
         let reports = test_reports();
-        StatusCell { r: &row(&reports, w, true) }.render().unwrap()
+        StatusCell { r: &row("en", &reports, w, true) }.render().unwrap()
     }
 
     fn test_reports() -> Reports {

@@ -8,6 +8,7 @@
 //! forbids both): their style is `/static/pages.css`.
 
 use crate::error::ApiError;
+use crate::shell::Shell;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,24 +70,28 @@ pub fn redirect(to: &str, cookies: Vec<String>) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    lang: &'a str,
-    title: &'a str,
+    shell: Shell,
     status: u16,
     reason: &'a str,
     request_id: Option<&'a str>,
     code: StatusCode,
 }
 
+/// The shell of an error page: in English, nobody named (the error is
+/// answered without reading the store again).
+fn error_shell() -> Shell {
+    Shell::anonymous("en", crate::i18n::t("en", "error.title"))
+}
+
 impl<'a> ErrorPage<'a> {
     pub fn client(code: StatusCode, reason: &'a str) -> ErrorPage<'a> {
-        ErrorPage { lang: "en", title: "Error", status: code.as_u16(), reason, request_id: None, code }
+        ErrorPage { shell: error_shell(), status: code.as_u16(), reason, request_id: None, code }
     }
 
     pub fn internal(request_id: &'a str) -> ErrorPage<'a> {
         let code = StatusCode::INTERNAL_SERVER_ERROR;
         ErrorPage {
-            lang: "en",
-            title: "Error",
+            shell: error_shell(),
             status: code.as_u16(),
             reason: "internal error",
             request_id: Some(request_id),

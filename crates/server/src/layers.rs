@@ -23,11 +23,11 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-/// Answers that carry no report data and may be cached: the map page, its
-/// script and style, the page style and the framework. Everything else is
-/// `no-store`.
+/// Answers that carry no report data nor anyone's name and may be cached:
+/// the scripts and styles and the framework. Everything else is `no-store`
+/// (the map page too: its shell names who is signed in).
 pub fn cacheable(path: &str) -> bool {
-    path == "/" || path.starts_with("/static/") || path == "/api/v1/framework"
+    path.starts_with("/static/") || path == "/api/v1/framework"
 }
 
 /// `router` with the layers every request goes through (outermost first).

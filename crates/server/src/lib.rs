@@ -11,6 +11,7 @@
 //! failure of the server is logged with a request id that is all the
 //! client sees. Every request gets a `tracing` span ([`layers`]).
 
+mod admin;
 mod api;
 mod auth;
 mod briefings;
@@ -19,11 +20,12 @@ mod early_warnings;
 mod error;
 mod forecast_api;
 mod html;
+mod i18n;
 mod intake_api;
 mod layers;
 mod pages;
 mod pool;
-
+mod shell;
 mod snapshot;
 mod state;
 mod web;
@@ -59,6 +61,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts", get(web::alerts_page))
         .route("/alerts/{reference}/step", post(web::alert_step))
         .route("/alerts/warnings/{id}/status", post(early_warnings::set_status))
+        .route("/admin", get(admin::users_page))
+        .route("/admin/users", post(admin::create))
+        .route("/admin/users/{name}", get(admin::user))
+        .route("/admin/users/{name}/tokens", post(admin::issue_token))
+        .route("/admin/users/{name}/sessions/end", post(admin::end_sessions))
+        .route("/admin/users/{name}/role", post(admin::change_role))
+        .route("/admin/users/{name}/{action}", post(admin::set_active))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
     let routes = Router::new()
         .route("/", get(pages::index))
@@ -69,6 +79,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/static/dashboard.css", get(briefings::dashboard_css))
         .route("/dashboard", get(briefings::dashboard))
         .route("/sitrep", get(briefings::sitrep))
+        .route("/lang/{code}", get(i18n::choose))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/framework", get(api::framework))
         .route("/api/v1/areas", get(api::areas))
@@ -84,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api_writes)
         .merge(sms)
         .merge(forms)
+        .fallback(pages::not_found)
         .with_state(state);
     layers::around(routes)
 }

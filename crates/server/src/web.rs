@@ -12,7 +12,9 @@ use crate::ctx::Ctx;
 use crate::early_warnings::{self, WarningSection};
 use crate::error::{ApiError, PageError};
 use crate::html::{page, redirect};
+use crate::i18n;
 use crate::intake_api::{alert_list, parse_reference, prepare_submission};
+use crate::shell::{Section, Shell};
 use askama::Template;
 use axum::Extension;
 use axum::body::Bytes;
@@ -32,7 +34,7 @@ use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
 use vitalcore_intake::workflow::{AlertState, Feedback, Step};
 use vitalcore_intake::{Channel, ReportDraft, Urgency};
-use vitalcore_security::auth::{Token, TokenHash, TokenKind};
+use vitalcore_security::auth::{Role, Token, TokenHash, TokenKind};
 use vitalcore_store::reports::ReportFilter;
 
 /// Largest form body read.
@@ -43,15 +45,21 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-/// The form's language: `?lang=` when the message table has it, else the
-/// first language of Accept-Language it has, else English.
+/// The form's language: `?lang=` when the message table has it (a link
+/// to the form in a language), else the page language
+/// ([`crate::i18n::language`]: the user's choice, then Accept-Language),
+/// when the form's table has it, else English.
 fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
     let messages = Messages::built_in();
     if let Some(l) = q.lang.as_deref().filter(|l| !l.is_empty()) {
         return messages.language(Some(l));
     }
-    let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    accepted.split(',').find_map(|tag| messages.known_language(tag.split(';').next().unwrap_or(""))).unwrap_or(FALLBACK)
+    messages.known_language(i18n::language(headers)).map(page_lang).unwrap_or(FALLBACK)
+}
+
+/// A language both tables have, as the staff table spells it (static).
+fn page_lang(code: &str) -> &'static str {
+    i18n::messages().languages().find(|l| *l == code).unwrap_or(FALLBACK)
 }
 
 /// An interface text of the report form in `lang`, from the message table
@@ -59,21 +67,6 @@ fn language(q: &LangQuery, headers: &HeaderMap) -> &'static str {
 /// the binary: the templates insert these as they are.
 fn t(lang: &str, key: &str) -> &'static str {
     Messages::built_in().get(lang, &format!("form.{key}")).unwrap_or("")
-}
-
-/// A link to the form in another language, named in itself.
-struct LanguageLink {
-    code: &'static str,
-    name: &'static str,
-}
-
-/// Links to the form in the table's other languages.
-fn language_links(lang: &str) -> Vec<LanguageLink> {
-    Messages::built_in()
-        .languages()
-        .filter(|l| *l != lang)
-        .map(|l| LanguageLink { code: l, name: t(l, "language_name") })
-        .collect()
 }
 
 /// The CSRF binding of this browser: its session, else its form cookie
@@ -127,6 +120,11 @@ impl Form {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// A value as typed, not trimmed (a password).
+    pub(crate) fn get_raw(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").to_string()
+    }
+
     pub(crate) fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or("").trim().to_string()
     }
@@ -162,9 +160,8 @@ const FIELDS_SHOWN: [&str; 8] =
 #[derive(Template)]
 #[template(path = "report_form.html")]
 struct ReportForm<'a> {
+    shell: Shell,
     lang: &'a str,
-    title: &'a str,
-    links: Vec<LanguageLink>,
     csrf: &'a str,
     values: &'a FormValues,
     errors: &'a [FieldError],
@@ -190,7 +187,8 @@ impl ReportForm<'_> {
 
 fn report_form<'a>(
     reports: &Reports,
-    lang: &'a str,
+    caller: Option<&Caller>,
+    lang: &'static str,
     csrf: &'a str,
     values: &'a FormValues,
     errors: &'a [FieldError],
@@ -211,9 +209,8 @@ fn report_form<'a>(
         .map(|u| Choice { value: u.as_str().into(), label: String::new(), selected: u.as_str() == values.urgency })
         .collect();
     ReportForm {
+        shell: Shell::new(page_lang(lang), Section::Report, t(lang, "title"), "/report", caller, Some(reports)),
         lang,
-        title: t(lang, "title"),
-        links: language_links(lang),
         csrf,
         values,
         errors,
@@ -225,8 +222,8 @@ fn report_form<'a>(
 #[derive(Template)]
 #[template(path = "report_received.html")]
 struct ReportReceived<'a> {
+    shell: Shell,
     lang: &'a str,
-    title: &'a str,
     reference: &'a str,
 }
 
@@ -247,7 +244,9 @@ pub async fn report_page(ctx: Ctx, Query(q): Query<LangQuery>) -> Result<Respons
             }
             let (bound, cookies) = binding(service, visit.caller.as_ref(), &visit.headers)?;
             let csrf = service.csrf.issue(&bound, visit.now);
-            page(StatusCode::OK, cookies, &report_form(service, lang, &csrf, &FormValues::default(), &[]))
+            let empty = FormValues::default();
+            let form = report_form(service, visit.caller.as_ref(), lang, &csrf, &empty, &[]);
+            page(StatusCode::OK, cookies, &form)
         })
         .await?;
     Ok(answer)
@@ -319,7 +318,8 @@ fn submit_form(
     let rerender = |errors: &[FieldError]| -> Result<Response, ApiError> {
         let (bound, cookies) = binding(reports, caller.as_ref(), headers)?;
         let csrf = reports.csrf.issue(&bound, now);
-        page(StatusCode::UNPROCESSABLE_ENTITY, cookies, &report_form(reports, lang, &csrf, &values, errors))
+        let form = report_form(reports, caller.as_ref(), lang, &csrf, &values, errors);
+        page(StatusCode::UNPROCESSABLE_ENTITY, cookies, &form)
     };
     if !errors.is_empty() {
         return rerender(&errors);
@@ -327,7 +327,15 @@ fn submit_form(
     match reports.submit(&draft, Channel::WebForm, now) {
         Ok(report) => {
             tracing::info!(reference = %report.reference, "report received");
-            let received = ReportReceived { lang, title: t(lang, "thanks"), reference: report.reference.as_str() };
+            let shell = Shell::new(
+                page_lang(lang),
+                Section::Report,
+                t(lang, "thanks"),
+                "/report",
+                caller.as_ref(),
+                Some(reports),
+            );
+            let received = ReportReceived { shell, lang, reference: report.reference.as_str() };
             page(StatusCode::OK, vec![], &received)
         }
         Err(SubmitError::Invalid(inv)) => rerender(&inv.errors),
@@ -338,14 +346,14 @@ fn submit_form(
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginForm<'a> {
-    lang: &'a str,
-    title: &'a str,
+    shell: Shell,
     csrf: &'a str,
     message: Option<&'a str>,
 }
 
-fn login_form<'a>(csrf: &'a str, message: Option<&'a str>) -> LoginForm<'a> {
-    LoginForm { lang: "en", title: "Log in", csrf, message }
+fn login_form<'a>(lang: &'static str, csrf: &'a str, message: Option<&'a str>) -> LoginForm<'a> {
+    let shell = Shell::new(lang, Section::Other, i18n::t(lang, "login.title"), "/login", None, None);
+    LoginForm { shell, csrf, message }
 }
 
 /// `GET /login`.
@@ -354,7 +362,8 @@ pub async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
     // The login form is bound to the form cookie, never to an old session.
     let (bound, cookies) = binding(&reports, None, ctx.headers())?;
     let csrf = reports.csrf.issue(&bound, Timestamp::now());
-    Ok(page(StatusCode::OK, cookies, &login_form(&csrf, None))?)
+    let lang = i18n::language(ctx.headers());
+    Ok(page(StatusCode::OK, cookies, &login_form(lang, &csrf, None))?)
 }
 
 /// `POST /login`: checks the password (argon2id) and starts a session.
@@ -370,6 +379,7 @@ pub async fn login_post(
     let answer = ctx
         .blocking("login", move || {
             let now = Timestamp::now();
+            let lang = i18n::language(&headers);
             check_csrf(&reports, None, &headers, &form)?;
             let username = form.text("username");
             let password = form.get("password").unwrap_or("").to_string();
@@ -379,25 +389,27 @@ pub async fn login_post(
             let refuse = |status: StatusCode, message: &str| -> Result<Response, ApiError> {
                 let (bound, cookies) = binding(&reports, None, &headers)?;
                 let csrf = reports.csrf.issue(&bound, now);
-                page(status, cookies, &login_form(&csrf, Some(message)))
+                page(status, cookies, &login_form(lang, &csrf, Some(message)))
             };
             match outcome {
                 LoginOutcome::LoggedIn(new) => {
                     tracing::info!(username = %new.user.username, role = %new.user.role, "login");
                     let value = secrecy::ExposeSecret::expose_secret(&new.token.secret).to_string();
                     let max_age = policy.hours * 3600;
-                    Ok(redirect("/alerts", vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
+                    // Viewers read published figures only: the map, not the alert queue.
+                    let home = if new.user.role == Role::Viewer { "/" } else { "/alerts" };
+                    Ok(redirect(home, vec![set_cookie(&reports, SESSION_COOKIE, &value, max_age)]))
                 }
                 // A disabled account is refused like a wrong password: the
                 // answer does not confirm a password to anyone.
                 LoginOutcome::Refused { .. } | LoginOutcome::Disabled => {
                     tracing::warn!(username = %username, "login failed");
-                    refuse(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
+                    refuse(StatusCode::UNAUTHORIZED, i18n::t(lang, "login.wrong"))
                 }
                 LoginOutcome::Throttled(wait) => {
                     let secs = wait.retry_after_secs();
                     tracing::warn!(username = %username, retry_after = secs, "login throttled");
-                    let message = format!("Too many wrong passwords. Try again in {secs} seconds.");
+                    let message = i18n::tf(lang, "login.throttled", &[("secs", &secs.to_string())]);
                     let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, &message)?;
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
                     Ok(resp)
@@ -437,8 +449,11 @@ struct ActionForm {
     label: &'static str,
 }
 
-fn action(step: &'static str, inputs: &[(&'static str, &'static str)], label: &'static str) -> ActionForm {
-    ActionForm { step, inputs: inputs.to_vec(), feedback: false, feedback_required: false, label }
+/// A step's form in `lang`: `inputs` are (field, hint key of `step.*`); the
+/// button is `step.<label>`.
+fn action(lang: &str, step: &'static str, inputs: &[(&'static str, &'static str)], label: &'static str) -> ActionForm {
+    let inputs = inputs.iter().map(|(name, hint)| (*name, i18n::messages().text(lang, hint))).collect();
+    ActionForm { step, inputs, feedback: false, feedback_required: false, label: i18n::messages().text(lang, label) }
 }
 
 /// The same with the feedback message (`required` for the Tell form).
@@ -448,45 +463,42 @@ fn with_feedback(mut form: ActionForm, required: bool) -> ActionForm {
     form
 }
 
-/// The action forms an alert in `state` offers.
-fn actions(state: AlertState) -> Vec<ActionForm> {
-    let tell = || with_feedback(action("feedback", &[], "Tell"), true);
+/// The action forms an alert in `state` offers, in `lang`.
+fn actions(lang: &str, state: AlertState) -> Vec<ActionForm> {
+    let tell = || with_feedback(action(lang, "feedback", &[], "step.feedback"), true);
+    let close = || action(lang, "close", &[("outcome", "step.outcome")], "step.close");
     match state {
-        AlertState::New => vec![action("acknowledge", &[], "Acknowledge")],
+        AlertState::New => vec![action(lang, "acknowledge", &[], "step.acknowledge")],
         AlertState::Acknowledged => vec![
-            action("verify", &[("note", "how verified")], "Verified"),
-            action("unfounded", &[("reason", "why unfounded")], "Unfounded"),
+            action(lang, "verify", &[("note", "step.how_verified")], "step.verify"),
+            action(lang, "unfounded", &[("reason", "step.why_unfounded")], "step.unfounded"),
         ],
-        AlertState::Verified => vec![action("assign", &[("owner", "owner"), ("unit", "unit")], "Assign")],
+        AlertState::Verified => {
+            vec![action(lang, "assign", &[("owner", "step.owner"), ("unit", "step.unit")], "step.assign")]
+        }
         AlertState::ResponseAssigned => {
-            vec![with_feedback(action("respond", &[("action", "action taken")], "Respond"), false)]
+            vec![with_feedback(action(lang, "respond", &[("action", "step.action_taken")], "step.respond"), false)]
         }
         AlertState::Responded => vec![
-            with_feedback(action("respond", &[("action", "further action")], "Respond"), false),
-            action("close", &[("outcome", "outcome")], "Close"),
+            with_feedback(action(lang, "respond", &[("action", "step.further_action")], "step.respond"), false),
+            close(),
             tell(),
         ],
-        AlertState::Unfounded => vec![action("close", &[("outcome", "outcome")], "Close"), tell()],
+        AlertState::Unfounded => vec![close(), tell()],
         AlertState::Closed => vec![tell()],
     }
 }
 
-/// How feedback reaches people. `sms` queues a message to the reporter
-/// (when they left a phone) in the outbox; nothing is sent from the page.
-const FEEDBACK_CHANNELS: [(&str, &str); 6] = [
-    ("sms", "by SMS to the reporter (queued)"),
-    ("phone", "by phone"),
-    ("community_meeting", "at a community meeting"),
-    ("radio", "on the radio"),
-    ("focal_point", "through the focal point"),
-    ("web", "on the web"),
-];
+/// How feedback reaches people (labels are `channel.*`). `sms` queues a
+/// message to the reporter (when they left a phone) in the outbox; nothing
+/// is sent from the page.
+const FEEDBACK_CHANNELS: [&str; 6] = ["sms", "phone", "community_meeting", "radio", "focal_point", "web"];
 
 /// The channel a form names (`web` when it names none, as older pages post).
 fn feedback_channel(form: &Form) -> Result<String, ApiError> {
     let raw = form.opt("feedback_channel").unwrap_or_else(|| "web".into());
-    match FEEDBACK_CHANNELS.iter().find(|(value, _)| *value == raw) {
-        Some((value, _)) => Ok(value.to_string()),
+    match FEEDBACK_CHANNELS.iter().find(|value| **value == raw) {
+        Some(value) => Ok(value.to_string()),
         None => Err(ApiError::bad_request(format!("`{raw}` is not a feedback channel"))),
     }
 }
@@ -502,9 +514,9 @@ struct AlertRow {
     area: String,
     text: String,
     category: String,
-    urgency: Urgency,
+    urgency: String,
     place: String,
-    state: AlertState,
+    state: String,
     overdue: Option<String>,
     actions: Vec<ActionForm>,
 }
@@ -512,15 +524,14 @@ struct AlertRow {
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage<'a> {
-    lang: &'a str,
-    title: &'a str,
+    shell: Shell,
     csrf: &'a str,
-    username: &'a str,
-    /// Alerts received in the last 30 days (the rows are the first 50).
-    received: usize,
+    /// How many alerts came in the last 30 days (the rows are the first 50).
+    summary: String,
     warnings: Option<WarningSection>,
     alerts: Vec<AlertRow>,
-    channels: &'a [(&'a str, &'a str)],
+    /// Feedback channels: (value, label).
+    channels: Vec<(&'static str, String)>,
 }
 
 /// Rows of community alerts shown.
@@ -545,8 +556,9 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
             let since = now.checked_sub(SignedDuration::from_hours(24 * 30)).ok();
             let filter = ReportFilter { received_from: since, ..ReportFilter::default() };
             let pairs = alert_list(service, &caller, &filter, false, now)?;
+            let lang = i18n::language(&visit.headers);
             let warnings = match &forecasts {
-                Some(store) => Some(early_warnings::section(service, &**store, &caller)?),
+                Some(store) => Some(early_warnings::section(lang, service, &**store, &caller)?),
                 None => None,
             };
             let csrf = service.csrf.issue(&session, now);
@@ -559,25 +571,31 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
                     area: report.place.area_pcode.clone().unwrap_or_else(|| "-".into()),
                     text: shorten(&report.text, 160),
                     category: report.category.clone().unwrap_or_else(|| "-".into()),
-                    urgency: report.effective_urgency(),
+                    urgency: i18n::label(lang, "urgency", report.effective_urgency().as_str()),
                     place: report.place.name.clone().unwrap_or_default(),
-                    state: alert.state(),
-                    overdue: alert
-                        .overdue(&service.deadlines, now)
-                        .map(|o| format!("OVERDUE ({:?}, level {})", o.kind, o.level)),
-                    actions: actions(alert.state()),
+                    state: i18n::label(lang, "state", alert.state().as_str()),
+                    overdue: alert.overdue(&service.deadlines, now).map(|o| {
+                        i18n::tf(
+                            lang,
+                            "alerts.overdue",
+                            &[("kind", &format!("{:?}", o.kind)), ("level", &o.level.to_string())],
+                        )
+                    }),
+                    actions: actions(lang, alert.state()),
                 })
                 .collect();
-            let view = AlertsPage {
-                lang: "en",
-                title: "Alerts",
-                csrf: &csrf,
-                username: &caller.user.username,
-                received: pairs.len(),
-                warnings,
-                alerts,
-                channels: &FEEDBACK_CHANNELS,
-            };
+            let shown = pairs.len().min(ALERTS_SHOWN).to_string();
+            let summary = i18n::tf(lang, "alerts.received", &[("n", &pairs.len().to_string()), ("shown", &shown)]);
+            let shell = Shell::new(
+                lang,
+                Section::Alerts,
+                i18n::t(lang, "alerts.title"),
+                "/alerts",
+                Some(&caller),
+                Some(service),
+            );
+            let channels = FEEDBACK_CHANNELS.iter().map(|c| (*c, i18n::label(lang, "channel", c))).collect();
+            let view = AlertsPage { shell, csrf: &csrf, summary, warnings, alerts, channels };
             page(StatusCode::OK, vec![], &view)
         })
         .await?;
@@ -653,12 +671,11 @@ mod tests {
     }
 
     /// The form as rendered for `lang` with `errors`.
-    fn rendered(lang: &str, errors: &[FieldError]) -> String {
+    fn rendered(lang: &'static str, errors: &[FieldError]) -> String {
         let values = FormValues::default();
         let form = ReportForm {
+            shell: Shell::new(lang, Section::Report, t(lang, "title"), "/report", None, None),
             lang,
-            title: t(lang, "title"),
-            links: language_links(lang),
             csrf: "c",
             values: &values,
             errors,
@@ -678,7 +695,8 @@ mod tests {
         assert!(fr.contains("<div class=\"err\">Longitude : manque alors que la latitude est donnée</div>"), "{fr}");
         let en = rendered("en", std::slice::from_ref(&e));
         assert!(en.contains("<div class=\"err\">Longitude: is missing while latitude is given</div>"), "{en}");
-        assert!(en.contains("<p><a href=\"/report?lang=fr\" lang=\"fr\">Français</a></p>"), "{en}");
+        assert!(en.contains("<a href=\"/lang/fr?back=/report\" lang=\"fr\" hreflang=\"fr\">Français</a>"), "{en}");
+        assert!(fr.contains("<a href=\"/report\" aria-current=\"page\">Nouveau signalement</a>"), "{fr}");
     }
 
     #[test]
@@ -691,9 +709,8 @@ mod tests {
         };
         let error = FieldError::new("text", "invalid.not_a_number", vec![("value", "<b>&".to_string())]);
         let form = ReportForm {
+            shell: Shell::new("en", Section::Report, "<t>", "/report", None, None),
             lang: "en",
-            title: t("en", "title"),
-            links: language_links("en"),
             csrf: "\"><x",
             values: &values,
             errors: std::slice::from_ref(&error),

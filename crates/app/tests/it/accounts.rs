@@ -7,8 +7,8 @@ use secrecy::ExposeSecret;
 use std::sync::OnceLock;
 use vitalcore_app::accounts::{
     AccountError, LoginOutcome, Logins, SessionPolicy, caller_from_session, caller_from_token, change_password,
-    create_user, disable_user, enable_user, end_sessions, issue_api_token, list_users, login, revoke_tokens,
-    sessions_of, tokens_of,
+    create_user, disable_user, enable_user, end_sessions, issue_api_token, list_users, login, may_manage_accounts,
+    revoke_tokens, sessions_of, set_role, tokens_of,
 };
 use vitalcore_security::auth::{Role, User, hash_password};
 use vitalcore_security::ratelimit::ThrottledBy;
@@ -24,7 +24,44 @@ on_every_backend!(
     fifty_wrong_passwords_then_the_right_one_is_throttled_not_logged_in,
     accounts_are_listed_with_live_sessions_and_tokens_and_sessions_ended_one_by_one,
     every_login_and_refused_login_is_on_the_audit_chain,
+    a_new_role_ends_sessions_and_tokens_and_keeps_the_password_and_status,
 );
+
+pub fn a_new_role_ends_sessions_and_tokens_and_keeps_the_password_and_status(store: &dyn ReportStore) {
+    let logins = Logins::default();
+    account(store, "amina", Role::Analyst);
+    let cookie = session(store, &logins, "amina", PASSWORD, t("08:00"));
+    issue_api_token(store, "amina", "Partner NGO", None, t("08:00"), "system:test").unwrap();
+    let (user, ended) = set_role(store, "amina", Role::FocalPoint, Some("CF32"), t("08:01"), "system:test").unwrap();
+    assert_eq!((user.role, user.community.as_deref(), user.active), (Role::FocalPoint, Some("CF32"), true));
+    assert_eq!(ended, AccessEnded { sessions_ended: 1, tokens_revoked: 1 });
+    assert!(caller_from_session(store, &cookie, &policy(), t("08:02")).unwrap().is_none());
+    let stored = store.user_by_username("amina").unwrap().unwrap();
+    assert_eq!((stored.role, stored.community.as_deref()), (Role::FocalPoint, Some("CF32")));
+    session(store, &logins, "amina", PASSWORD, t("08:03"));
+    // A focal point needs a community, no other role has one; an unknown account is told.
+    assert!(matches!(
+        set_role(store, "amina", Role::FocalPoint, None, t("08:04"), "system:test"),
+        Err(AccountError::User(_))
+    ));
+    assert!(matches!(
+        set_role(store, "amina", Role::Viewer, Some("CF32"), t("08:04"), "system:test"),
+        Err(AccountError::User(_))
+    ));
+    assert!(matches!(
+        set_role(store, "nobody", Role::Viewer, None, t("08:04"), "system:test"),
+        Err(AccountError::NoSuchUser(_))
+    ));
+    // Only an active admin manages accounts.
+    let admin = account(store, "root", Role::Admin);
+    assert!(may_manage_accounts(&admin).is_ok());
+    for role in [Role::Analyst, Role::Responder, Role::Viewer] {
+        let other = User::new("u-x", "someone", role, None, String::new()).unwrap();
+        assert!(matches!(may_manage_accounts(&other), Err(AccountError::Denied(_))), "{role}");
+    }
+    let (disabled, _) = disable_user(store, "root", t("08:05"), "system:test").unwrap();
+    assert!(matches!(may_manage_accounts(&disabled), Err(AccountError::Denied(_))));
+}
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -34,6 +34,8 @@ enum Command {
     Enable(NameArgs),
     /// Set a new password (from a prompt or standard input); the account's sessions and tokens end at once
     Passwd(PasswdArgs),
+    /// Give an account another role; its sessions and tokens end at once
+    Role(RoleArgs),
     /// Create an API token for a partner system acting as this user (printed once)
     Token(TokenArgs),
     /// An account's API tokens: id, partner, created, expires, revoked
@@ -91,6 +93,17 @@ struct PasswdArgs {
 }
 
 #[derive(clap::Args)]
+struct RoleArgs {
+    name: String,
+    /// admin, analyst, responder, focal-point or viewer
+    #[arg(long)]
+    role: String,
+    /// Area P-code of a focal point's community
+    #[arg(long)]
+    community: Option<String>,
+}
+
+#[derive(clap::Args)]
 struct TokenArgs {
     name: String,
     /// The partner system's name (recorded as the channel of its reports)
@@ -133,6 +146,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Command::Disable(a) => disable(a, global),
         Command::Enable(a) => enable(a, global),
         Command::Passwd(a) => passwd(a, global),
+        Command::Role(a) => set_role(a, global),
         Command::Token(a) => token(a, global),
         Command::Tokens(a) => tokens(a, global),
         Command::Revoke(a) => revoke(a, global),
@@ -276,6 +290,16 @@ fn passwd(a: PasswdArgs, global: &Global) -> Result<()> {
     let password = read_password(a.password_stdin)?;
     let (user, e) = accounts::change_password(&*store, &a.name, &password, Timestamp::now(), CLI_ACTOR)?;
     println!("{}: new password set; {}", user.username, ended(e));
+    Ok(())
+}
+
+fn set_role(a: RoleArgs, global: &Global) -> Result<()> {
+    let role: Role = a.role.parse().map_err(|e: String| anyhow!(e))?;
+    let (events, store) = global.open_stores()?;
+    let community = a.community.as_deref().map(|c| community_pcode(&*events, c)).transpose()?;
+    let (user, e) = accounts::set_role(&*store, &a.name, role, community.as_deref(), Timestamp::now(), CLI_ACTOR)?;
+    let place = user.community.as_deref().map(|c| format!(", community {c}")).unwrap_or_default();
+    println!("{} is now {}{place}; {}", user.username, user.role, ended(e));
     Ok(())
 }
 

@@ -193,6 +193,14 @@ fn disabling_a_user_or_changing_their_password_gets_their_next_request_a_401() {
     let json: serde_json::Value = serde_json::from_str(&site.ok(&["users", "list", "--format", "json"])).unwrap();
     let responder = json.as_array().unwrap().iter().find(|u| u["username"] == "responder1").unwrap();
     assert_eq!((responder["active"].as_bool(), responder["sessions"].as_u64()), (Some(true), Some(1)));
+
+    // Another role ends the account's sessions; a focal point needs a community.
+    let out = site.ok(&["users", "role", "responder1", "--role", "viewer"]);
+    assert_eq!(out.trim(), "responder1 is now viewer; 1 session ended, 0 API tokens revoked");
+    assert_eq!(with_cookie(addr, &cookie), 401);
+    assert!(site.fails(&["users", "role", "responder1", "--role", "focal-point"]).contains("community"));
+    let row = site.ok(&["users", "list"]).lines().find(|l| l.starts_with("responder1")).unwrap().to_string();
+    assert!(row.contains("viewer") && row.contains("enabled"), "{row}");
 }
 
 #[test]

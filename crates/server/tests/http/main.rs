@@ -3,6 +3,7 @@
 //! temporary folder: the CAR prefectures, a contact key and five accounts.
 //! No socket, no binary: the CLI's tests keep a few of those end to end.
 
+mod admin;
 mod briefings;
 mod intake;
 mod logging;

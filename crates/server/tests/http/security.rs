@@ -72,12 +72,20 @@ async fn every_answer_carries_the_security_headers_a_request_id_and_no_store_whe
         }
     }
     // Only what carries no report data is cacheable.
-    for path in ["/", "/static/app.js", "/api/v1/framework"] {
+    for path in ["/static/app.js", "/static/pages.css", "/api/v1/framework"] {
         assert!(cacheable(path));
     }
-    for path in
-        ["/api/v1/assessment", "/api/v1/health", "/report", "/alerts", "/login", "/api/v1/reports/VC-0000-000/contact"]
-    {
+    // The map page names who is signed in: never cached either.
+    for path in [
+        "/",
+        "/api/v1/assessment",
+        "/api/v1/health",
+        "/report",
+        "/alerts",
+        "/login",
+        "/admin",
+        "/api/v1/reports/VC-0000-000/contact",
+    ] {
         assert!(!cacheable(path), "{path}");
     }
 }

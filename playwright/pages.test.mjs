@@ -1,0 +1,273 @@
+// Every page of the web application in headless Chromium, as an analyst, a
+// focal point, a viewer and an admin: axe-core finds no serious or critical
+// accessibility violation, a 390-pixel-wide phone shows the page without
+// horizontal scrolling, no request leaves this computer, and the pages are
+// usable with the keyboard. Screenshots go to docs/screenshots/.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const FIXTURES = "../crates/import/tests/fixtures";
+const SHOTS = "../docs/screenshots";
+const PASSWORD = "correct horse battery staple";
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const ENV = { ...process.env };
+delete ENV.VITALCORE_DATABASE_URL;
+
+function vitalcore(db, args, input) {
+  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
+  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+// The CAR fixture, community reports in Ouham (CF32) and Bamingui-Bangoran,
+// forecasts and early warnings, and one account per role.
+function prepare() {
+  const db = join(mkdtempSync(join(tmpdir(), "vitalcore-pw-pages-")), "t.db");
+  vitalcore(db, ["import", join(FIXTURES, "ucdp_ged_car.geojson"), join(FIXTURES, "caf_adm1_simplified.geojson")]);
+  for (let i = 0; i < 6; i++) {
+    vitalcore(db, ["report", "submit", "--text", `Armed men attacked the village, houses burned (${i})`, "--area", "CF32",
+      "--category", "attack", "--event-time", "2022-12-10"]);
+  }
+  vitalcore(db, ["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005", "--p-ge", "25:1.0"]);
+  for (const [name, role, community] of [["ana", "analyst"], ["fatou", "focal-point", "CF32"], ["victor", "viewer"], ["ada", "admin"]]) {
+    vitalcore(db, ["users", "add", name, "--role", role, ...(community ? ["--community", community] : []), "--password-stdin"], `${PASSWORD}\n`);
+  }
+  return db;
+}
+
+async function serve(db) {
+  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  while (!/listening on (http:\/\/\S+)/.test(out)) {
+    const [chunk] = await once(child.stdout, "data");
+    out += chunk;
+  }
+  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
+}
+
+async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+}
+
+// axe-core, run in the page (evaluated over the DevTools protocol, so the
+// page's Content-Security-Policy stays as served): the serious and critical
+// violations, each with the elements it names.
+async function axeProblems(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")})`);
+}
+
+async function ready(page, path) {
+  if (path === "/" || path.startsWith("/?")) {
+    await page.waitForFunction(() => document.querySelectorAll("#map path").length === 17, null, { timeout: 20000 });
+    await page.waitForFunction(() => document.querySelectorAll("#area-table tbody tr").length === 17);
+  }
+}
+
+// Each role's pages; an admin's include the administration.
+const PAGES = {
+  analyst: ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
+  "focal point": ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
+  viewer: ["/", "/report", "/dashboard", "/sitrep"],
+  admin: ["/admin", "/admin/users/ana"],
+};
+const USERS = { analyst: "ana", "focal point": "fatou", viewer: "victor", admin: "ada" };
+const shotName = (role, path) => `${role.replace(" ", "-")}${path === "/" ? "-map" : path.replaceAll("/", "-")}.png`;
+
+test("every page passes axe-core, fits a 390-pixel phone and loads nothing from outside, for each role", async () => {
+  const db = prepare();
+  const { child, url } = await serve(db);
+  const browser = await launch();
+  mkdirSync(SHOTS, { recursive: true });
+  const checked = [];
+  try {
+    // The pages anyone sees, before signing in.
+    const anon = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const outside = [];
+    anon.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    const page = await anon.newPage();
+    for (const path of ["/login", "/report", "/", "/no-such-page"]) {
+      await page.goto(url + path);
+      await ready(page, path);
+      assert.deepEqual(await axeProblems(page), [], `${path} as nobody`);
+      checked.push(`nobody ${path}`);
+    }
+    // A refused sign-in and a report form sent back with its errors.
+    await page.goto(`${url}/login`);
+    await page.fill("#u", "ana");
+    await page.fill("#p", "not the password at all");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("p.err");
+    assert.deepEqual(await axeProblems(page), [], "a refused sign-in");
+    await page.goto(`${url}/report`);
+    await page.fill("#text", "Armed men came at night");
+    await page.fill("#lat", "4.5");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("div.err");
+    assert.deepEqual(await axeProblems(page), [], "the report form with its errors");
+    checked.push("nobody: refused sign-in, report form with errors");
+    await anon.close();
+
+    for (const [role, paths] of Object.entries(PAGES)) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      context.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+      const page = await context.newPage();
+      await page.goto(`${url}/login`);
+      await page.fill("#u", USERS[role]);
+      await page.fill("#p", PASSWORD);
+      await page.click("button[type=submit]");
+      await page.waitForLoadState("load");
+      assert.match(await page.textContent("header.shell"), new RegExp(`Signed in as ${USERS[role]}`), role);
+      for (const path of paths) {
+        await page.setViewportSize({ width: 1280, height: 900 });
+        // The dashboard and sitrep pages come from another branch: checked once they answer.
+        if ((path === "/dashboard" || path === "/sitrep") && (await page.request.get(url + path)).status() === 404) {
+          checked.push(`${role} ${path}: not served (404)`);
+          continue;
+        }
+        const response = await page.goto(url + path);
+        assert.equal(response.status(), 200, `${role} ${path}`);
+        await ready(page, path);
+        assert.deepEqual(await axeProblems(page), [], `${role} ${path}`);
+        if (role === "analyst" || role === "admin" || path === "/") {
+          await page.screenshot({ path: join(SHOTS, shotName(role, path)), fullPage: path.startsWith("/admin") });
+        }
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.waitForTimeout(100);
+        const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        assert.ok(widths[0] <= widths[1], `${role} ${path} scrolls sideways at 390 px: ${widths}`);
+        if (role === "analyst" && path === "/") {
+          await page.screenshot({ path: join(SHOTS, "analyst-map-phone.png") });
+        }
+        checked.push(`${role} ${path}`);
+      }
+      await context.close();
+    }
+    assert.deepEqual(outside, [], "the pages must load nothing from outside");
+    console.log(`checked: ${checked.join("; ")}`);
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+});
+
+test("the map by keyboard: areas named on it, a sortable table, a month slider, the view in the address", async () => {
+  const db = prepare();
+  const { child, url } = await serve(db);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const outside = [];
+    page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    await page.goto(url);
+    await ready(page, "/");
+    assert.equal(await page.locator("#map text").count(), 17, "every prefecture is named on the map");
+    assert.match(await page.textContent("#map"), /Ouham/);
+
+    // The first Tab reaches the skip link, which moves to the content.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
+
+    // Sort by fatalities (a heading button), most first; again, least first.
+    const sortBy = page.locator("#area-table th button[data-sort=fatalities]");
+    await sortBy.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await page.getAttribute("#area-table th:nth-child(3)", "aria-sort"), "descending");
+    const deaths = async () => (await page.locator("#area-table tbody td:nth-child(3)").allTextContents()).map(Number);
+    const most = await deaths();
+    assert.deepEqual(most, [...most].sort((a, b) => b - a));
+    await page.keyboard.press("Enter");
+    assert.equal(await page.getAttribute("#area-table th:nth-child(3)", "aria-sort"), "ascending");
+    assert.match(page.url(), /sort=fatalities(&|$)/);
+    await page.keyboard.press("Enter");
+    assert.match(page.url(), /sort=fatalities-(&|$)/);
+
+    // An area's name is a button: Enter opens its profile.
+    const first = page.locator("#area-table tbody tr button").first();
+    const name = (await first.textContent()).trim();
+    await first.focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#profile h2");
+    assert.ok((await page.textContent("#profile h2")).startsWith(name));
+    await page.waitForSelector("#profile h3:has-text('Outlook')");
+    assert.deepEqual(await axeProblems(page), [], "the map with an area's profile open");
+
+    // The slider replays the period: one step right is the first month.
+    await page.selectOption("#category", "protection_of_civilians");
+    await page.waitForFunction(() => /category=protection_of_civilians/.test(location.search));
+    await page.locator("#month").focus();
+    await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => /month=\d{4}-\d{2}/.test(location.search));
+    const month = new URL(page.url()).searchParams.get("month");
+    assert.equal(await page.textContent("#month-label"), month);
+    await page.waitForFunction((m) => document.querySelector("#status").textContent.includes(`${m} to ${m}`), month);
+
+    // The address is the view: opened again, the same threat, month and area.
+    const shared = page.url();
+    const again = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    again.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    await again.goto(shared);
+    await ready(again, "/");
+    assert.equal(await again.inputValue("#category"), "protection_of_civilians");
+    await again.waitForFunction((m) => document.querySelector("#month-label").textContent === m, month);
+    const area = new URL(shared).searchParams.get("area");
+    assert.ok(area, "the selected area is in the address");
+    assert.equal(new URL(again.url()).searchParams.get("area"), area);
+    await again.waitForFunction(() => !document.getElementById("profile-hint"), null, { timeout: 10000 });
+
+    // Play runs through the months until paused.
+    await again.click("#play");
+    assert.equal(await again.getAttribute("#play", "aria-pressed"), "true");
+    await again.waitForFunction((m) => document.querySelector("#month-label").textContent > m, month, { timeout: 10000 });
+    await again.click("#play");
+    assert.equal(await again.getAttribute("#play", "aria-pressed"), "false");
+    await again.screenshot({ path: join(SHOTS, "map-replay.png") });
+    assert.deepEqual(outside, [], "the map loads nothing from outside");
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+});
+
+test("the pages speak French when the user chooses it", async () => {
+  const db = prepare();
+  const { child, url } = await serve(db);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+    await page.goto(`${url}/login`);
+    await page.fill("#u", "ana");
+    await page.fill("#p", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${url}/alerts`);
+    await page.getByRole("link", { name: "Français" }).click();
+    await page.waitForURL(`${url}/alerts`);
+    assert.equal(await page.getAttribute("html", "lang"), "fr");
+    assert.equal(await page.textContent("h1"), "Alertes");
+    await page.getByRole("link", { name: "Carte" }).click();
+    await ready(page, "/");
+    assert.match(await page.textContent("#status"), /17 zones/);
+    assert.deepEqual(await axeProblems(page), [], "the French map");
+    await page.screenshot({ path: join(SHOTS, "analyst-map-fr.png") });
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+});
