@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Fits and checks the weights of a linear pool of the hurdle model and the
+baselines from the sufficient statistics written by the `stack_weights`
+example (see bench/forecast/stack.sh).
+
+Usage: stack.py ACC_FILE [w_hurdle w_confl w_boot w_last]
+  Without weights: grid search (step 0.05) on the sets whose label starts
+  with "tune:", minimising the mean CRPS ratio to conflictology over those
+  sets and horizons (bias ratio within 0.8..1.25 on every tuning row), then
+  prints every set (tuning and held out) with the chosen weights.
+  With weights: prints every set with those weights.
+"""
+import itertools
+import sys
+
+K = 4
+NAMES = ["hurdle", "conflictology", "bootstrap", "last"]
+
+
+def parse(path):
+    rows = []
+    for line in open(path):
+        parts = line.rstrip("\n").split("\t")
+        name, h, v = parts[0], parts[1], [float(x) for x in parts[2:]]
+        i = 0
+
+        def take(k):
+            nonlocal i
+            out = v[i:i + k]
+            i += k
+            return out
+
+        n, obs, anyy = take(3)
+        ey = take(K)
+        ex = [take(K) for _ in range(K)]
+        mean = take(K)
+        p = take(K)
+        pp = [take(K) for _ in range(K)]
+        po = take(K)
+        rows.append(dict(name=name, h=h, n=n, obs=obs, any=anyy, ey=ey, ex=ex, mean=mean, p=p, pp=pp, po=po))
+    return rows
+
+
+def score(r, w):
+    crps = sum(w[i] * r["ey"][i] for i in range(K)) - 0.5 * sum(
+        w[i] * w[j] * r["ex"][i][j] for i in range(K) for j in range(K))
+    crps /= r["n"]
+    conf = (r["ey"][1] - 0.5 * r["ex"][1][1]) / r["n"]
+    mean = sum(w[i] * r["mean"][i] for i in range(K))
+    bias = mean / r["obs"] if r["obs"] > 0 else float("nan")
+    brier = (sum(w[i] * w[j] * r["pp"][i][j] for i in range(K) for j in range(K))
+             - 2 * sum(w[i] * r["po"][i] for i in range(K)) + r["any"]) / r["n"]
+    brier_last = (r["pp"][3][3] - 2 * r["po"][3] + r["any"]) / r["n"]
+    return crps / conf, bias, brier, brier_last
+
+
+def show(rows, w):
+    print("weights " + ", ".join(f"{n} {x:.2f}" for n, x in zip(NAMES, w)))
+    for r in rows:
+        ratio, bias, brier, bl = score(r, w)
+        hr, hb, _, _ = score(r, [1, 0, 0, 0])
+        ok = ratio <= 0.95 and brier < bl and 0.8 <= bias <= 1.25
+        print(f"{r['name']:<48} {r['h']} ratio {ratio:.3f} (hurdle {hr:.3f}) bias {bias:.3f} (hurdle {hb:.3f}) "
+              f"brier {brier:.4f}<{bl:.4f} {'PASS' if ok else 'fail'}")
+
+
+def main():
+    rows = parse(sys.argv[1])
+    if len(sys.argv) == 6:
+        show(rows, [float(x) for x in sys.argv[2:6]])
+        return
+    tune = [r for r in rows if r["name"].startswith("tune:")]
+    steps = 20
+    best = None
+    for a, b, c in itertools.product(range(steps + 1), repeat=3):
+        if a + b + c > steps:
+            continue
+        w = [a / steps, b / steps, c / steps, (steps - a - b - c) / steps]
+        s = [score(r, w) for r in tune]
+        if any(not (0.8 <= x[1] <= 1.25) for x in s):
+            continue
+        mean_ratio = sum(x[0] for x in s) / len(s)
+        if best is None or mean_ratio < best[0] - 1e-12:
+            best = (mean_ratio, w, max(x[0] for x in s))
+    print(f"fitted on {len(tune)} tuning rows: mean ratio {best[0]:.4f}, worst {best[2]:.4f}")
+    show(rows, best[1])
+
+
+if __name__ == "__main__":
+    main()
