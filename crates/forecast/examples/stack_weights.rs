@@ -145,8 +145,7 @@ fn main() {
                                 acc.n += 1.0;
                                 acc.obs += obs;
                                 acc.any += (obs > 0.0) as u8 as f64;
-                                let ps: Vec<f64> =
-                                    draws.iter().map(|d| d.pos.len() as f64 / d.n as f64).collect();
+                                let ps: Vec<f64> = draws.iter().map(|d| d.pos.len() as f64 / d.n as f64).collect();
                                 for i in 0..K {
                                     acc.ey[i] += mean_abs_diff(&draws[i], &yd);
                                     acc.mean[i] += draws[i].pos.iter().sum::<f64>() / draws[i].n as f64;
