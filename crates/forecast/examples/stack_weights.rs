@@ -11,10 +11,12 @@
 //!
 //! cargo run --release -p vitalcore-forecast --features files --example stack_weights -- \
 //!   --events FILE [--boundaries FILE] [--country NAME] [--unit admin1] [--target fatalities] \
-//!   [--first YYYY-MM] [--last YYYY-MM] --start YYYY-MM --end YYYY-MM --name LABEL --acc OUT
+//!   [--first YYYY-MM] [--last YYYY-MM] --start YYYY-MM --end YYYY-MM --name LABEL --acc OUT \
+//!   [--score-country NAME]   (fit on every country's units, score only NAME's: pooling across countries)
 //!
 //! Appends one line per horizon to OUT: `LABEL h N obs any ey[4] ex[4x4] mean[4] p[4] pp[4x4] po[4]`,
-//! components in the order hurdle, conflictology, bootstrap, last.
+//! components in the order hurdle, conflictology, bootstrap, last, conflictology over 120 months,
+//! spatial conflictology (the last two are candidates tried, not library models).
 //! `bench/forecast/stack.py` fits and checks weights from these lines.
 use std::collections::HashMap;
 use std::io::Write;
@@ -24,7 +26,20 @@ use vitalcore_forecast::{ALL_MODELS, Draws, Features, ModelKind, Panel, PanelOpt
 use vitalcore_framework::{Framework, Month, UnitKind};
 
 const COMPONENTS: [ModelKind; 4] = [ModelKind::Hurdle, ModelKind::Conflictology, ModelKind::Bootstrap, ModelKind::Last];
-const K: usize = COMPONENTS.len();
+/// Two candidate baselines tried as further components (not in the library):
+/// the unit's own last 120 months resampled ("long conflictology"), and the
+/// last 36 months of the unit and its neighbours resampled ("spatial
+/// conflictology").
+const K: usize = COMPONENTS.len() + 2;
+
+fn resample(nonzero: &[f64], pool_n: usize, n: usize, rng: &mut Rng) -> Draws {
+    if nonzero.is_empty() || pool_n == 0 {
+        return Draws::zero(n);
+    }
+    let k = rng.binomial(n as u32, nonzero.len() as f64 / pool_n as f64) as usize;
+    let pos = (0..k).map(|_| nonzero[rng.below(nonzero.len())]).collect();
+    Draws::from_positive(n, pos)
+}
 
 #[derive(Clone, Default)]
 struct Acc {
@@ -113,13 +128,22 @@ fn main() {
     let y = panel.target(target);
     let t_len = panel.months;
     let n_units = panel.n_units();
+    // --score-country NAME: fit on every unit of the panel (all countries'
+    // events: pooling across countries) but score only that country's units
+    let scored: Vec<usize> = match one("score-country") {
+        Some(c) => (0..n_units)
+            .filter(|&u| panel.units[u].country.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c)))
+            .collect(),
+        None => (0..n_units).collect(),
+    };
+    assert!(!scored.is_empty(), "no unit to score");
     let origins: Vec<usize> = (start..=end).collect();
     let chunk = origins.len().div_ceil(2);
     let parts: Vec<Vec<(usize, Vec<Acc>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = origins
             .chunks(chunk)
             .map(|os| {
-                let (panel, features) = (&panel, &features);
+                let (panel, features, scored) = (&panel, &features, &scored);
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for &o in os {
@@ -131,9 +155,9 @@ fn main() {
                             if o + h >= t_len {
                                 continue;
                             }
-                            for u in 0..n_units {
+                            for &u in scored {
                                 let obs = y[u * t_len + o + h];
-                                let draws: Vec<Draws> = COMPONENTS
+                                let mut draws: Vec<Draws> = COMPONENTS
                                     .iter()
                                     .map(|&m| {
                                         let id = ALL_MODELS.iter().position(|&x| x == m).unwrap() as u64;
@@ -141,6 +165,20 @@ fn main() {
                                         state.draw(m, u, h, samples, &mut rng)
                                     })
                                     .collect();
+                                let mut rng = Rng::new(mix_seed(&[seed, 100, origin_month, h as u64, u as u64]));
+                                let lo = (o + 1).saturating_sub(120);
+                                let own = &y[u * t_len + lo..=u * t_len + o];
+                                let nz: Vec<f64> = own.iter().copied().filter(|&v| v > 0.0).collect();
+                                draws.push(resample(&nz, own.len(), samples, &mut rng));
+                                let lo = (o + 1).saturating_sub(36);
+                                let mut nz = Vec::new();
+                                let mut count = 0;
+                                for &v in std::iter::once(&u).chain(panel.neighbours[u].iter()) {
+                                    let s = &y[v * t_len + lo..=v * t_len + o];
+                                    nz.extend(s.iter().copied().filter(|&x| x > 0.0));
+                                    count += s.len();
+                                }
+                                draws.push(resample(&nz, count, samples, &mut rng));
                                 let yd = Draws::from_positive(1, if obs > 0.0 { vec![obs] } else { vec![] });
                                 acc.n += 1.0;
                                 acc.obs += obs;

@@ -6,8 +6,10 @@
 //! The weights were fitted once, on the tuning countries only (UCDP CAR
 //! admin1 and grid, ACLED Burundi admin1; bench/forecast/RESULTS.md
 //! section 4), by minimising the mean CRPS ratio to conflictology over
-//! those sets and horizons 1-3 with every bias ratio in 0.8..1.25, on a grid
-//! of step 0.05 (`bench/forecast/stack.sh`, which scores every weight
+//! those sets and horizons 1-3 with every bias ratio in 0.82..1.23 (the
+//! bar, 0.8..1.25, less a margin for the sampling noise of 1000 draws:
+//! weights fitted to the bar itself gave 0.801 exactly and 0.794 sampled on
+//! CAR admin1 2012-16), on a grid of step 0.05 (`bench/forecast/stack.sh`, which scores every weight
 //! vector exactly from one backtest: the CRPS of a mixture is
 //! sum_i w_i E|X_i - y| - 1/2 sum_ij w_i w_j E|X_i - X_j|). They were then
 //! checked, unchanged, on countries they were not fitted on.
@@ -28,9 +30,9 @@ use crate::models::ModelKind;
 
 /// Weights of the pool, summing to 1: hurdle, conflictology, bootstrap, last.
 pub const STACK_WEIGHTS: [(ModelKind, f64); 4] = [
-    (ModelKind::Hurdle, 0.80),
+    (ModelKind::Hurdle, 0.85),
     (ModelKind::Conflictology, 0.05),
-    (ModelKind::Bootstrap, 0.10),
+    (ModelKind::Bootstrap, 0.05),
     (ModelKind::Last, 0.05),
 ];
 
@@ -63,7 +65,7 @@ mod tests {
     fn weights_sum_to_one_and_split_the_draws_exactly() {
         let total: f64 = STACK_WEIGHTS.iter().map(|(_, w)| w).sum();
         assert!((total - 1.0).abs() < 1e-12);
-        assert_eq!(component_draws(1000), [800, 50, 100, 50]);
+        assert_eq!(component_draws(1000), [850, 50, 50, 50]);
         for n in [0, 1, 7, 19, 200, 999] {
             assert_eq!(component_draws(n).iter().sum::<usize>(), n, "n = {n}");
         }

@@ -203,12 +203,11 @@ fn ensemble_pools_the_hurdle_and_the_baselines_in_the_fixed_shares() {
     let a = Draws::from_positive(3, vec![4.0]);
     let b = Draws::from_positive(2, vec![1.0, 9.0]);
     assert_eq!(pool(&a, &b), Draws::from_positive(5, vec![1.0, 4.0, 9.0]));
-    assert_eq!(component_draws(1000), [800, 50, 100, 50]);
+    assert_eq!(component_draws(1000), [850, 50, 50, 50]);
 
     // One quiet unit next to a violent one: for the quiet unit, last value
     // and conflictology are point masses at 0, so the ensemble's P(any) is
-    // 0.80 x the hurdle's + 0.10 x the bootstrap's; its non-zero draws come
-    // from the hurdle's sizes or the bootstrap pool only.
+    // w_hurdle x the hurdle's + w_bootstrap x the bootstrap's.
     let mut p = synthetic_grid(SyntheticGrid { rows: 1, cols: 2, months: 60, zones_per_decade: 0, seed: 3 });
     p.fatalities = vec![0.0; 120];
     for t in (0..60).step_by(3) {
