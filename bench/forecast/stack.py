@@ -11,6 +11,9 @@ Usage: stack.py ACC_FILE [w_hurdle w_confl w_boot w_last w_confl120 w_spatial]
   sets and horizons (bias ratio within 0.82..1.23 on every tuning row), then
   prints every set (tuning and held out) with the chosen weights.
   With weights: prints every set with those weights.
+Usage: stack.py compare BASE_ACC OTHER_ACC
+  The hurdle alone in two runs (e.g. OTHER with ABLATE=spatial_): CRPS ratio
+  per set and horizon, and the mean over tuning and held-out rows.
 """
 import itertools
 import sys
@@ -68,7 +71,26 @@ def show(rows, w):
               f"brier {brier:.4f}<{bl:.4f} {'PASS' if ok else 'fail'}")
 
 
+def compare(base_path, other_path):
+    base, other = parse(base_path), {(r["name"], r["h"]): r for r in parse(other_path)}
+    hurdle = [1] + [0] * (K - 1)
+    sums = {}
+    for r in base:
+        o = other.get((r["name"], r["h"]))
+        if o is None:
+            continue
+        a, b = score(r, hurdle)[0], score(o, hurdle)[0]
+        print(f"{r['name']:<48} {r['h']} ratio {a:.3f} -> {b:.3f} ({b - a:+.3f})")
+        s = sums.setdefault(r["name"].split(":")[0], [0.0, 0.0, 0])
+        s[0], s[1], s[2] = s[0] + a, s[1] + b, s[2] + 1
+    for k, (a, b, n) in sums.items():
+        print(f"mean over {k} rows ({n}): {a / n:.4f} -> {b / n:.4f} ({(b - a) / n:+.4f})")
+
+
 def main():
+    if sys.argv[1] == "compare":
+        compare(sys.argv[2], sys.argv[3])
+        return
     rows = parse(sys.argv[1])
     if len(sys.argv) == 2 + K:
         show(rows, [float(x) for x in sys.argv[2:2 + K]])

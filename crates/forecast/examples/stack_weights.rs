@@ -120,7 +120,21 @@ fn main() {
     let target: Target = one("target").unwrap_or("fatalities".into()).parse().expect("--target");
     let opts = PanelOptions { first: month("first"), last: month("last"), grid_neighbours: false, max_event_types: 4 };
     let (panel, _) = Panel::from_events(&events, unit, &opts).expect("panel");
-    let features = Features::build(&panel, target);
+    let mut features = Features::build(&panel, target);
+    // ABLATE=prefix,prefix: those feature columns set to 0 everywhere (the
+    // hurdle then fits them a zero coefficient): spatial_, type3:, other_
+    if let Ok(list) = std::env::var("ABLATE") {
+        let cols: Vec<usize> = (0..features.d)
+            .filter(|&c| list.split(',').any(|p| !p.is_empty() && features.names[c].starts_with(p)))
+            .collect();
+        let d = features.d;
+        for row in features.x.chunks_mut(d) {
+            for &c in &cols {
+                row[c] = 0.0;
+            }
+        }
+        eprintln!("ablated {:?}", cols.iter().map(|&c| &features.names[c]).collect::<Vec<_>>());
+    }
     let start = panel.month_index(month("start").expect("--start")).expect("start inside the data");
     let end = panel.month_index(month("end").expect("--end")).expect("end inside the data");
     let samples: usize = one("samples").map(|s| s.parse().expect("--samples")).unwrap_or(1000);
