@@ -9,8 +9,9 @@
 //! those sets and horizons 1-3 with every bias ratio in 0.82..1.23 (the
 //! bar, 0.8..1.25, less a margin for the sampling noise of 1000 draws:
 //! weights fitted to the bar itself gave 0.801 exactly and 0.794 sampled on
-//! CAR admin1 2012-16), on a grid of step 0.05 (`bench/forecast/stack.sh`, which scores every weight
-//! vector exactly from one backtest: the CRPS of a mixture is
+//! CAR admin1 2012-16), on a grid of step 0.05 (`bench/forecast/stack.sh`,
+//! which scores every weight vector exactly from one backtest: the CRPS of
+//! a mixture is
 //! sum_i w_i E|X_i - y| - 1/2 sum_ij w_i w_j E|X_i - X_j|). They were then
 //! checked, unchanged, on countries they were not fitted on.
 //!
@@ -22,8 +23,9 @@
 //!
 //! An earlier ensemble chose the hurdle's share at every fit by an inner
 //! backtest on the last year; it stayed within 0.003 of the hurdle on every
-//! set. Fixed weights fitted across countries are steadier than weights
-//! refitted on one country's last year, and cost no inner backtest.
+//! set (RESULTS section 1b). Weights fitted once across two countries
+//! replace weights refitted on one country's last year, and need no inner
+//! backtest; the two were not compared side by side.
 
 use crate::metrics::Draws;
 use crate::models::ModelKind;
