@@ -14,6 +14,8 @@
 //!   [--first YYYY-MM] [--last YYYY-MM] --start YYYY-MM --end YYYY-MM --name LABEL --acc OUT \
 //!   [--score-country NAME]   (fit on every country's units, score only NAME's: pooling across countries)
 //!
+//! WINDOW=N trains on N months instead of 120 (the CLI's --train-window).
+//!
 //! Appends one line per horizon to OUT: `LABEL h N obs any ey[4] ex[4x4] mean[4] p[4] pp[4x4] po[4]`,
 //! components in the order hurdle, conflictology, bootstrap, last, conflictology over 120 months,
 //! spatial conflictology (the last two are candidates tried, not library models).
@@ -138,7 +140,8 @@ fn main() {
     let start = panel.month_index(month("start").expect("--start")).expect("start inside the data");
     let end = panel.month_index(month("end").expect("--end")).expect("end inside the data");
     let samples: usize = one("samples").map(|s| s.parse().expect("--samples")).unwrap_or(1000);
-    let (seed, window, horizons) = (1u64, 120usize, 3usize);
+    let window: usize = std::env::var("WINDOW").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let (seed, horizons) = (1u64, 3usize);
     let y = panel.target(target);
     let t_len = panel.months;
     let n_units = panel.n_units();
