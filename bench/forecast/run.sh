@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Forecast benchmarks (see RESULTS.md):
-#  1. full rolling-origin backtest (60 monthly origins x 3 horizons, 5 models,
+#  1. full rolling-origin backtest (60 monthly origins x 3 horizons, 6 models,
 #     1000 draws) on a synthetic Africa-sized PRIO-GRID panel (10,000 cells x
 #     360 months); bar: under 60 s;
 #  2. the scoring engine (CRPS, ignorance, interval score on ROWS unit-months x

@@ -206,13 +206,13 @@ fn skill_backtest(
 }
 
 /// The model a run uses: `best` is the lowest CRPS in the skill backtest,
-/// or the learned model (hurdle) when there was too little history to
+/// or the learned model (the ensemble: hurdle pooled with baselines) when there was too little history to
 /// compare; any other option names a model.
 pub fn choose_model(option: &str, skill: Option<&BacktestReport>) -> Result<ModelKind, ForecastError> {
     match (option, skill) {
         ("best", Some(report)) => ModelKind::parse(&report.best),
         // too little history to compare: the learned model
-        ("best", None) => Ok(ModelKind::Hurdle),
+        ("best", None) => Ok(ModelKind::Ensemble),
         (name, _) => ModelKind::parse(name),
     }
 }

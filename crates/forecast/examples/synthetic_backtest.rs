@@ -31,7 +31,11 @@ fn main() {
         train_window: 120,
         refit_every: get(3, 12),
         threads: 2,
-        models: ALL_MODELS.iter().copied().filter(|&m| m != ModelKind::Ensemble).collect(),
+        // the CLI's default list (every model); MODELS=a,b,... for fewer
+        models: match std::env::var("MODELS") {
+            Ok(list) => list.split(',').map(|m| ModelKind::parse(m).expect("MODELS")).collect(),
+            Err(_) => ALL_MODELS.to_vec(),
+        },
     };
     let _ = Month::new(2000, 1);
     let t = Instant::now();

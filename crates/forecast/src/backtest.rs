@@ -2,7 +2,6 @@
 //! [start, end], every model sees data up to o only, draws forecasts for
 //! o + h, and is scored against what happened.
 
-use crate::ensemble::{Blend, select_blend};
 use crate::error::ForecastError;
 use crate::features::Features;
 use crate::hurdle::{self, HurdleFit};
@@ -175,7 +174,7 @@ pub fn backtest(
                 s.spawn(move || {
                     let every = cfg.refit_every.max(1);
                     let mut per_origin = Vec::with_capacity(os.len());
-                    let mut fits: Option<(usize, Vec<HurdleFit>, Vec<Blend>)> = None;
+                    let mut fits: Option<(usize, Vec<HurdleFit>)> = None;
                     let learned = cfg.models.contains(&ModelKind::Hurdle) || cfg.models.contains(&ModelKind::Ensemble);
                     for &o in os {
                         let fit_origin = first_origin + (o - first_origin) / every * every;
@@ -184,29 +183,11 @@ pub fn backtest(
                             let f = (1..=max_h)
                                 .map(|h| hurdle::fit(features, y, panel.n_units(), fit_origin, h, cfg.train_window))
                                 .collect();
-                            let blends = if cfg.models.contains(&ModelKind::Ensemble) {
-                                (1..=max_h)
-                                    .map(|h| {
-                                        select_blend(
-                                            y,
-                                            panel.months,
-                                            panel.n_units(),
-                                            features,
-                                            fit_origin,
-                                            h,
-                                            cfg.train_window,
-                                            cfg.seed,
-                                        )
-                                    })
-                                    .collect()
-                            } else {
-                                Vec::new()
-                            };
-                            fits = Some((fit_origin, f, blends));
+                            fits = Some((fit_origin, f));
                         }
                         let mut acc = vec![vec![Acc::default(); cfg.horizons.len()]; cfg.models.len()];
-                        let (f, b) = fits.as_ref().map(|f| (f.1.clone(), f.2.clone())).unwrap_or_default();
-                        score_origin(panel, features, cfg, o, f, b, &mut acc);
+                        let f = fits.as_ref().map(|f| f.1.clone()).unwrap_or_default();
+                        score_origin(panel, features, cfg, o, f, &mut acc);
                         per_origin.push((o, acc));
                         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         progress(d, n_origins);
@@ -261,14 +242,12 @@ fn score_origin(
     cfg: &BacktestConfig,
     o: usize,
     fits: Vec<HurdleFit>,
-    blends: Vec<Blend>,
     acc: &mut [Vec<Acc>],
 ) {
     let y = panel.target(cfg.target);
     let t_len = panel.months;
     let mut state = OriginState::new(y, t_len, panel.n_units(), features, o, o, 0, cfg.train_window, false);
     state.hurdle = fits;
-    state.blends = blends;
     let origin_month = panel.first.plus(o as i32).index() as u64;
     let mut runs = RunBuilder::default();
     for (mi, &m) in cfg.models.iter().enumerate() {

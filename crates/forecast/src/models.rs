@@ -1,7 +1,7 @@
 //! The forecasting models: four baselines that are hard to beat in conflict
 //! forecasting (VIEWS; Hegre et al. 2019, 2022) and the learned hurdle model.
 
-use crate::ensemble::{Blend, pool};
+use crate::ensemble::{STACK_WEIGHTS, component_draws, pool};
 use crate::error::ForecastError;
 use crate::features::Features;
 use crate::hurdle::{self, HurdleFit};
@@ -23,8 +23,8 @@ pub enum ModelKind {
     Bootstrap,
     /// The learned hurdle model.
     Hurdle,
-    /// The hurdle model pooled with a baseline, weights from an inner backtest
-    /// ([`crate::ensemble`]).
+    /// The hurdle model pooled with conflictology, bootstrap and last value,
+    /// fixed weights fitted on the tuning countries ([`crate::ensemble`]).
     Ensemble,
 }
 
@@ -63,8 +63,6 @@ pub struct OriginState<'a> {
     pub origin: usize,
     /// Hurdle fits per horizon (index h - 1), when the hurdle model runs.
     pub hurdle: Vec<HurdleFit>,
-    /// Ensemble pools per horizon (index h - 1), when the ensemble runs.
-    pub blends: Vec<Blend>,
     /// Global bootstrap pool: number of unit-months and their non-zero values.
     pub pool_n: usize,
     pub pool_pos: Vec<f64>,
@@ -96,16 +94,7 @@ impl<'a> OriginState<'a> {
         } else {
             Vec::new()
         };
-        OriginState {
-            y,
-            months,
-            features,
-            origin,
-            hurdle,
-            blends: Vec::new(),
-            pool_n: n_units * (origin + 1 - lo),
-            pool_pos,
-        }
+        OriginState { y, months, features, origin, hurdle, pool_n: n_units * (origin + 1 - lo), pool_pos }
     }
 
     /// `n` draws of model `m` for `unit`, `h` months after the origin.
@@ -130,14 +119,14 @@ impl<'a> OriginState<'a> {
             ModelKind::Bootstrap => resample(&self.pool_pos, self.pool_n, n, rng),
             ModelKind::Hurdle => self.hurdle[h - 1].draw(self.features.row(unit, self.origin), n, rng),
             ModelKind::Ensemble => {
-                let blend = self.blends.get(h - 1).copied().unwrap_or(Blend::HURDLE);
-                let k = blend.hurdle_draws(n);
-                let a = self.hurdle[h - 1].draw(self.features.row(unit, self.origin), k, rng);
-                if k == n {
-                    return a;
+                let counts = component_draws(n);
+                let mut out = Draws::zero(0);
+                for ((m, _), k) in STACK_WEIGHTS.iter().zip(counts) {
+                    if k > 0 {
+                        out = pool(&out, &self.draw(*m, unit, h, k, rng));
+                    }
                 }
-                let b = self.draw(blend.partner, unit, h, n - k, rng);
-                pool(&a, &b)
+                out
             }
         }
     }

@@ -1,7 +1,6 @@
 //! Forecasts for the months after the last month of data.
 
 use crate::backtest::model_id;
-use crate::ensemble::select_blend;
 use crate::error::ForecastError;
 use crate::features::Features;
 use crate::models::{ModelKind, OriginState};
@@ -53,13 +52,8 @@ pub fn forecast(panel: &Panel, features: &Features, cfg: &RunConfig) -> Result<V
     let max_h = cfg.horizons.iter().copied().max().unwrap_or(1);
     let y = panel.target(cfg.target);
     let learned = matches!(cfg.model, ModelKind::Hurdle | ModelKind::Ensemble);
-    let mut state =
+    let state =
         OriginState::new(y, panel.months, panel.n_units(), features, origin, origin, max_h, cfg.train_window, learned);
-    if cfg.model == ModelKind::Ensemble {
-        state.blends = (1..=max_h)
-            .map(|h| select_blend(y, panel.months, panel.n_units(), features, origin, h, cfg.train_window, cfg.seed))
-            .collect();
-    }
     let origin_month = panel.last();
     let mut out = Vec::with_capacity(panel.n_units() * cfg.horizons.len());
     for (u, unit) in panel.units.iter().enumerate() {

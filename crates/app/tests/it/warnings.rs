@@ -162,7 +162,7 @@ fn a_burst_is_counted_once_per_report_and_raised_only_in_the_last_months() {
 
 #[test]
 fn best_is_the_backtest_winner_or_the_learned_model_without_a_backtest() {
-    assert_eq!(choose_model("best", None).unwrap(), ModelKind::Hurdle);
+    assert_eq!(choose_model("best", None).unwrap(), ModelKind::Ensemble);
     assert_eq!(choose_model("last", None).unwrap(), ModelKind::Last);
     let skill = BacktestReport {
         unit: "admin1".into(),
@@ -231,7 +231,7 @@ fn a_run_stores_its_forecasts_and_raises_no_warning_twice() {
         })
     })
     .unwrap();
-    assert_eq!(first.run.model, "hurdle", "no backtest: the learned model");
+    assert_eq!(first.run.model, "ensemble", "no backtest: the learned model");
     assert_eq!(first.run.origin, month("2023-12"));
     assert_eq!(first.run.target, "fatalities");
     assert!(!first.added.is_empty() && first.added.len() == first.raised);

@@ -95,8 +95,8 @@ struct EvaluateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Models to compare, comma-separated (also: ensemble, the hurdle pooled with a baseline by an inner backtest)
-    #[arg(long, default_value = "zero,last,conflictology,bootstrap,hurdle", value_delimiter = ',')]
+    /// Models to compare, comma-separated (ensemble: the hurdle pooled with conflictology, bootstrap and last value)
+    #[arg(long, default_value = "zero,last,conflictology,bootstrap,hurdle,ensemble", value_delimiter = ',')]
     models: Vec<String>,
     /// Refit the learned model every N origins (1 = at every origin)
     #[arg(long, default_value_t = 1)]
@@ -121,8 +121,8 @@ struct RunArgs {
     input: Input,
     #[command(flatten)]
     common: Common,
-    /// Model to forecast with
-    #[arg(long, default_value = "hurdle")]
+    /// Model to forecast with (ensemble: the hurdle pooled with three baselines; bench/forecast/RESULTS.md)
+    #[arg(long, default_value = "ensemble")]
     model: String,
     /// Forecast file: .json for JSON, anything else for CSV
     #[arg(long)]

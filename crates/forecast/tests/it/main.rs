@@ -198,52 +198,80 @@ fn same_seed_same_scores_other_seed_other_draws() {
 }
 
 #[test]
-fn ensemble_pools_draws_and_is_chosen_from_data_before_the_origin_only() {
-    use vitalcore_forecast::ensemble::{Blend, INNER_ORIGINS, pool, select_blend};
+fn ensemble_pools_the_hurdle_and_the_baselines_in_the_fixed_shares() {
+    use vitalcore_forecast::ensemble::{STACK_WEIGHTS, component_draws, pool};
     let a = Draws::from_positive(3, vec![4.0]);
     let b = Draws::from_positive(2, vec![1.0, 9.0]);
     assert_eq!(pool(&a, &b), Draws::from_positive(5, vec![1.0, 4.0, 9.0]));
-    assert_eq!(Blend { partner: ModelKind::Bootstrap, hurdle_share: 0.25 }.hurdle_draws(1000), 250);
+    assert_eq!(component_draws(1000), [850, 50, 50, 50]);
 
-    let panel = synthetic_grid(SyntheticGrid { rows: 8, cols: 8, months: 132, zones_per_decade: 60, seed: 3 });
-    let features = Features::build(&panel, Target::Fatalities);
-    let y = &panel.fatalities;
-    // too little history for an inner backtest: the hurdle alone
-    assert_eq!(select_blend(y, panel.months, panel.n_units(), &features, INNER_ORIGINS + 3, 3, 96, 1), Blend::HURDLE);
-    // the choice at an origin cannot depend on anything after it
-    let origin = panel.months - 20;
-    let chosen = select_blend(y, panel.months, panel.n_units(), &features, origin, 2, 96, 1);
-    let mut future_changed = y.clone();
-    for u in 0..panel.n_units() {
-        for t in origin + 1..panel.months {
-            future_changed[u * panel.months + t] = 1000.0;
-        }
+    // One quiet unit next to a violent one: for the quiet unit, last value
+    // and conflictology are point masses at 0, so the ensemble's P(any) is
+    // w_hurdle x the hurdle's + w_bootstrap x the bootstrap's.
+    let mut p = synthetic_grid(SyntheticGrid { rows: 1, cols: 2, months: 60, zones_per_decade: 0, seed: 3 });
+    p.fatalities = vec![0.0; 120];
+    for t in (0..60).step_by(3) {
+        p.fatalities[60 + t] = 40.0; // unit 1: 40 every third month
     }
-    assert_eq!(select_blend(&future_changed, panel.months, panel.n_units(), &features, origin, 2, 96, 1), chosen);
-    assert!(SHARES_OK(chosen.hurdle_share));
-    let end = panel.last().plus(-3);
-    let cfg = BacktestConfig {
-        target: Target::Fatalities,
-        start: end.plus(-1),
-        end,
-        horizons: vec![1, 2, 3],
-        samples: 100,
-        seed: 5,
-        train_window: 96,
-        refit_every: 2,
-        threads: 2,
-        models: vec![ModelKind::Ensemble, ModelKind::Hurdle],
-    };
+    p.events = p.fatalities.iter().map(|&v| (v > 0.0) as u8 as f64).collect();
+    let f = Features::build(&p, Target::Fatalities);
+    let s = OriginState::new(&p.fatalities, p.months, 2, &f, 59, 59, 1, 48, true);
+    let n = 200_000;
+    let ens = s.draw(ModelKind::Ensemble, 0, 1, n, &mut Rng::new(9));
+    let hurdle = s.draw(ModelKind::Hurdle, 0, 1, n, &mut Rng::new(10));
+    let boot = s.draw(ModelKind::Bootstrap, 0, 1, n, &mut Rng::new(11));
+    let share = |d: &Draws| d.pos.len() as f64 / d.n as f64;
+    let w = |m: ModelKind| STACK_WEIGHTS.iter().find(|(k, _)| *k == m).unwrap().1;
+    let expected = w(ModelKind::Hurdle) * share(&hurdle) + w(ModelKind::Bootstrap) * share(&boot);
+    assert_eq!(ens.n, n);
+    assert!((share(&ens) - expected).abs() < 0.004, "P(any) {} vs {expected}", share(&ens));
+    assert!(share(&boot) > 0.1, "the bootstrap pool holds the other unit's months");
+    // the same draws again from the same seed
+    assert_eq!(s.draw(ModelKind::Ensemble, 0, 1, n, &mut Rng::new(9)), ens);
+
+    let (panel, cfg) = small_backtest(3, vec![ModelKind::Conflictology, ModelKind::Ensemble, ModelKind::Hurdle]);
+    let features = Features::build(&panel, Target::Fatalities);
     let r = backtest(&panel, &features, &cfg, &|_, _| {}).unwrap();
     for h in ["h1", "h2", "h3"] {
         let (e, hu) = (&r.models["ensemble"][h], &r.models["hurdle"][h]);
         assert!(e.crps.is_finite() && e.n == hu.n && e.mean_obs == hu.mean_obs);
+        assert!(e.crps < r.models["conflictology"][h].crps, "{h}: {} vs conflictology", e.crps);
     }
 }
 
-#[allow(non_snake_case)]
-fn SHARES_OK(s: f64) -> bool {
-    vitalcore_forecast::ensemble::SHARES.contains(&s)
+#[test]
+fn spatial_lag_sums_the_neighbours_of_a_grid_cell() {
+    // a 3 x 3 block of cells around one event cell (grid_neighbours), with
+    // events in the centre and in two of its neighbours
+    let mut centre = event(2020, 1, "A", None, 3, Source::UcdpGed);
+    centre.place.latitude = Some(4.25);
+    centre.place.longitude = Some(20.25);
+    let mut north = centre.clone();
+    north.place.latitude = Some(4.75);
+    north.fatalities = 5;
+    let mut east = centre.clone();
+    east.place.longitude = Some(20.75);
+    east.fatalities = 7;
+    east.date = date(2020, 2, 15);
+    let opts = PanelOptions { grid_neighbours: true, ..PanelOptions::default() };
+    let (p, _) = Panel::from_events(&[centre, north, east], UnitKind::Grid, &opts).unwrap();
+    let f = Features::build(&p, Target::Fatalities);
+    let lag = f.names.iter().position(|n| n == "spatial_lag1").unwrap();
+    let unit = |lat: f64, lon: f64| {
+        let gid = vitalcore_framework::prio_grid_gid(lat, lon).unwrap().to_string();
+        p.units.iter().position(|u| u.id == gid).unwrap()
+    };
+    let (c, n, e) = (unit(4.25, 20.25), unit(4.75, 20.25), unit(4.25, 20.75));
+    let jan = p.month_index(month("2020-01")).unwrap();
+    let feb = jan + 1;
+    // centre in January: its neighbours hold 5 (north), not its own 3
+    assert!((f.row(c, jan)[lag] as f64 - 5f64.ln_1p()).abs() < 1e-6);
+    // centre in February: 7 (east)
+    assert!((f.row(c, feb)[lag] as f64 - 7f64.ln_1p()).abs() < 1e-6);
+    // north in January: the centre's 3 (east is a diagonal neighbour of north, and quiet then)
+    assert!((f.row(n, jan)[lag] as f64 - 3f64.ln_1p()).abs() < 1e-6);
+    // east in January: centre 3 + north 5 (diagonal)
+    assert!((f.row(e, jan)[lag] as f64 - 8f64.ln_1p()).abs() < 1e-6);
 }
 
 #[test]
