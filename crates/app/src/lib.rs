@@ -20,6 +20,8 @@
 //! - [`kobo`]: importing a KoBoToolbox/ODK export: rows read with the
 //!   mapping, colliding references redrawn (contacts re-sealed as the
 //!   system, with the audit record), duplicates linked, one transaction.
+//! - [`mandates`]: Security Council resolutions read from files and tagged
+//!   with the framework's mandate tasks; the share using a term over time.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined).
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
@@ -36,6 +38,7 @@ pub mod analysis;
 pub mod backend;
 pub mod disclosure;
 pub mod kobo;
+pub mod mandates;
 pub mod outbox;
 pub mod reports;
 pub mod warnings;

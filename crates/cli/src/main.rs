@@ -60,6 +60,8 @@ enum Command {
     Index(cmd::index::Args),
     /// Which threats move together or precede one another
     Network(cmd::network::Args),
+    /// Security Council resolutions read through the human-security lens: tag mandates, term trends
+    Mandate(cmd::mandate::Args),
     /// Count events and sum fatalities straight from a large event file, no database
     Aggregate(cmd::aggregate::Args),
     /// Write synthetic ACLED-shaped event files for benchmarks and tests
@@ -101,6 +103,7 @@ fn run() -> anyhow::Result<()> {
         Command::Warnings(args) => cmd::warnings::run(args, &global),
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
+        Command::Mandate(args) => cmd::mandate::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args, &global),
         Command::Generate(args) => cmd::generate::run(args),
     }
