@@ -56,8 +56,8 @@ pub fn parse_str(name: &str, text: &str) -> Result<Parsed, MandateError> {
     let number = symbol_number(&symbol).ok_or_else(|| {
         missing(name, "the resolution number", &format!("a symbol like S/RES/2100 (2013), found {symbol:?}"))
     })?;
-    let date =
-        date(body).ok_or_else(|| missing(name, "the adoption date", "<FRBRdate date=\"YYYY-MM-DD\"> in <FRBRWork>"))?;
+    let date = date(body, &symbol)
+        .ok_or_else(|| missing(name, "the adoption date", "<FRBRdate date=\"YYYY-MM-DD\"> in <FRBRWork>"))?;
     let year = date[..4].parse::<i32>().map_err(|_| missing(name, "the adoption year", "a date YYYY-MM-DD"))?;
     let preamble = child(body, "preamble");
     let main = child(body, "mainBody");
@@ -131,18 +131,27 @@ fn is_iso_date(d: &str) -> bool {
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-fn date(body: Node) -> Option<String> {
-    let work = body.descendants().find(|n| n.tag_name().name() == "FRBRWork");
-    let from_work = work
+/// The adoption date: the cover page's adoption date, else the work's
+/// date, else any date printed; one in the symbol's year where the symbol
+/// gives one (some files carry `0001-01-01` as the work's date).
+fn date(body: Node, symbol: &str) -> Option<String> {
+    let year = symbol.rsplit_once('(').map(|(_, y)| y.trim_end_matches(')').trim().to_string());
+    let doc_dates = |refers: Option<&'static str>| {
+        body.descendants()
+            .filter(move |n| {
+                n.tag_name().name() == "docDate" && (refers.is_none() || n.attribute("refersTo") == refers)
+            })
+            .filter_map(|n| n.attribute("date"))
+    };
+    let work = body
+        .descendants()
+        .find(|n| n.tag_name().name() == "FRBRWork")
         .and_then(|w| w.descendants().find(|n| n.tag_name().name() == "FRBRdate"))
         .and_then(|n| n.attribute("date"));
-    let from_cover = || {
-        body.descendants()
-            .filter(|n| n.tag_name().name() == "docDate")
-            .filter_map(|n| n.attribute("date"))
-            .find(|d| is_iso_date(d))
-    };
-    from_work.filter(|d| is_iso_date(d)).or_else(from_cover).map(str::to_string)
+    let candidates: Vec<&str> =
+        doc_dates(Some("#adoptionDate")).chain(work).chain(doc_dates(None)).filter(|d| is_iso_date(d)).collect();
+    let in_year = candidates.iter().find(|d| year.as_deref().is_some_and(|y| d.starts_with(y)));
+    in_year.or_else(|| candidates.iter().find(|d| **d >= "1945")).map(|d| d.to_string())
 }
 
 /// `<keyword refersTo="agenda" dictionary="S/" showAs="The situation in Mali.">`

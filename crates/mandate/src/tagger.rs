@@ -200,6 +200,7 @@ impl<'f> Tagger<'f> {
         if emphasis.is_empty() {
             candidates.extend(text.match_indices("; ").map(|(i, _)| i + 2));
             candidates.extend(text.match_indices(", and ").map(|(i, _)| i + 6));
+            candidates.extend(text.match_indices(", ").map(|(i, _)| i + 2));
         }
         candidates.sort_unstable();
         candidates.dedup();

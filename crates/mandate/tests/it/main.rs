@@ -1,6 +1,8 @@
 //! The reader, tagger and trend on resolutions cut from the UN corpus
 //! (`tests/fixtures/akn`, see its SOURCE.md).
 
+mod agreement;
+
 use std::path::{Path, PathBuf};
 use vitalcore_framework::Framework;
 use vitalcore_mandate::{By, Kind, MandateError, Parsed, Resolution, Tagger, Term, parse_resolution, read_paths};
@@ -212,4 +214,11 @@ fn the_term_trend_counts_each_resolution_once_both_spellings() {
     let b = bands.rows.iter().find(|r| r.band.as_deref() == Some("2012-2014")).unwrap();
     assert_eq!(b.resolutions, 4);
     assert!(b.share_operative <= b.share);
+}
+
+#[test]
+fn the_adoption_date_not_a_placeholder() {
+    let doc = r##"<akomaNtoso><statement><meta><identification><FRBRWork><FRBRdate date="0001-01-01" name="adoption"/></FRBRWork></identification></meta><coverPage><p><docNumber refersTo="#symbol">S/RES/1289 (2000)</docNumber></p><p><docDate date="2000-02-07" refersTo="#adoptionDate">7 February 2000</docDate></p></coverPage><mainBody><paragraph eId="para_1"><num>1.</num><content><p>Decides to remain seized of the matter.</p></content></paragraph></mainBody></statement></akomaNtoso>"##;
+    let Parsed::Resolution(r) = parse_resolution("1289.xml", doc.as_bytes()).unwrap() else { panic!() };
+    assert_eq!((r.date.as_str(), r.year), ("2000-02-07", 2000));
 }
