@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use vitalcore_framework::Framework;
-use vitalcore_mandate::{By, Corpus, MandateError, Tagger, Term, Trend, read_paths};
+use vitalcore_mandate::{By, Corpus, MandateError, Tagger, Term, Timeline, Trend, read_paths};
 
 pub use vitalcore_mandate::{By as TrendBy, Kind, Resolution};
 
@@ -16,6 +16,8 @@ pub enum MandatesError {
     Read(#[from] MandateError),
     #[error("{} of {files} files could not be read:\n  {}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     Unreadable { files: usize, errors: Vec<MandateError> },
+    #[error("no mission {name:?} in the framework's missions table; known: {known}")]
+    UnknownMission { name: String, known: String },
 }
 
 /// Resolutions read and tagged, with what was skipped and why.
@@ -54,4 +56,21 @@ pub fn trend(paths: &[PathBuf], term: &str, by: By, keep_going: bool) -> Result<
     let term = Term::new(term)?;
     let corpus = read(paths, keep_going)?;
     Ok((vitalcore_mandate::trend(&corpus.resolutions, &term, by), corpus.notes))
+}
+
+/// A mission's mandate over time, from the resolutions in `paths`: what each
+/// added or dropped by task, dimension and theme. An unknown mission is an
+/// error listing the known ones.
+pub fn mission(
+    fw: &Framework,
+    paths: &[PathBuf],
+    mission: &str,
+    keep_going: bool,
+) -> Result<(Timeline, Vec<String>), MandatesError> {
+    if !fw.missions.iter().any(|m| m.id.eq_ignore_ascii_case(mission.trim())) {
+        let known: Vec<&str> = fw.missions.iter().map(|m| m.id.as_str()).collect();
+        return Err(MandatesError::UnknownMission { name: mission.to_string(), known: known.join(", ") });
+    }
+    let tagged = tag(fw, paths, keep_going)?;
+    Ok((vitalcore_mandate::timeline(fw, &tagged.resolutions, mission.trim()), tagged.notes))
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 mod phrase;
 pub mod tagger;
+pub mod timeline;
 pub mod trend;
 
 pub use akn::{Parsed, parse_resolution, parse_str};
@@ -16,4 +17,5 @@ pub use corpus::{Corpus, read_paths};
 pub use error::MandateError;
 pub use model::{Kind, Paragraph, Point, Resolution};
 pub use tagger::Tagger;
+pub use timeline::{Change, Step, Timeline, timeline};
 pub use trend::{By, Term, Trend, TrendRow, trend};

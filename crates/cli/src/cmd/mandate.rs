@@ -22,6 +22,19 @@ enum Sub {
     Tag(TagArgs),
     /// The share of resolutions whose text uses a term, by year or three-year band
     Trend(TrendArgs),
+    /// A mission's mandate over time: what each resolution added or dropped by task, dimension and theme
+    Mission(MissionArgs),
+}
+
+#[derive(clap::Args)]
+struct MissionArgs {
+    /// The mission's acronym (MINUSMA, UNMIL, ...)
+    name: String,
+    /// Resolution files or folders
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -69,7 +82,28 @@ pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     match args.command {
         Sub::Tag(a) => tag(a, global),
         Sub::Trend(a) => trend(a, global),
+        Sub::Mission(a) => mission(a, global),
     }
+}
+
+fn mission(args: MissionArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let fw = global.load_framework()?;
+    let (timeline, skipped) = mandates::mission(&fw, &args.paths, &args.name, false)?;
+    notes(&skipped, global.quiet);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&timeline)?),
+        Format::Table => {
+            println!("{}: {} resolutions", timeline.mission, timeline.resolutions.len());
+            for s in &timeline.resolutions {
+                let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+                println!("{} {} ({})", s.date, s.symbol, s.kind);
+                println!("    added:   {}", list(&s.added.tasks));
+                println!("    dropped: {}", list(&s.dropped.tasks));
+                println!("    dimensions in force: {}", list(&s.dimensions));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn notes(notes: &[String], quiet: bool) {

@@ -129,3 +129,19 @@ fn mandate_bad_input_names_the_file_and_what_was_expected() {
     assert_eq!(v["resolutions"][0]["number"], 2176);
     assert!(String::from_utf8_lossy(&out.stderr).contains("z.xml"));
 }
+
+#[test]
+fn mandate_mission_timeline() {
+    let dir = akn();
+    let (stdout, _) = ok(run(&["mandate", "mission", "UNMIL", dir.to_str().unwrap(), "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["mission"], "UNMIL");
+    let steps = v["resolutions"].as_array().unwrap();
+    let s2176 = steps.iter().find(|s| s["symbol"] == "S/RES/2176 (2014)").unwrap();
+    assert_eq!(s2176["kind"], "adds");
+    for key in ["tasks", "dimensions", "themes", "added", "dropped"] {
+        assert!(!s2176[key].is_null(), "{key}");
+    }
+    let err = fails(run(&["mandate", "mission", "NOSUCH", dir.to_str().unwrap()]));
+    assert!(err.contains("no mission \"NOSUCH\"") && err.contains("MINUSMA"), "{err}");
+}

@@ -3,6 +3,7 @@
 
 mod agreement;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use vitalcore_framework::Framework;
 use vitalcore_mandate::{By, Kind, MandateError, Parsed, Resolution, Tagger, Term, parse_resolution, read_paths};
@@ -221,4 +222,77 @@ fn the_adoption_date_not_a_placeholder() {
     let doc = r##"<akomaNtoso><statement><meta><identification><FRBRWork><FRBRdate date="0001-01-01" name="adoption"/></FRBRWork></identification></meta><coverPage><p><docNumber refersTo="#symbol">S/RES/1289 (2000)</docNumber></p><p><docDate date="2000-02-07" refersTo="#adoptionDate">7 February 2000</docDate></p></coverPage><mainBody><paragraph eId="para_1"><num>1.</num><content><p>Decides to remain seized of the matter.</p></content></paragraph></mainBody></statement></akomaNtoso>"##;
     let Parsed::Resolution(r) = parse_resolution("1289.xml", doc.as_bytes()).unwrap() else { panic!() };
     assert_eq!((r.date.as_str(), r.year), ("2000-02-07", 2000));
+}
+
+/// A cheap stand-in for the fuzz target (`fuzz/fuzz_targets/mandate_akn.rs`):
+/// every cut of a real file and bytes flipped through it are read without a
+/// panic, as a resolution or as an error naming the file.
+#[test]
+fn cut_and_damaged_files_never_panic() {
+    let fw = Framework::built_in();
+    let tagger = Tagger::new(&fw);
+    let bytes = std::fs::read(fixtures().join("Pre-2020/2014/S_RES_2176_1460946E.xml")).unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut read = 0;
+    for cut in (0..bytes.len()).step_by(997) {
+        let mut data = bytes[..cut].to_vec();
+        for _ in 0..3 {
+            if !data.is_empty() {
+                let i = (next() as usize) % data.len();
+                data[i] = (next() & 0xFF) as u8;
+            }
+        }
+        for input in [&bytes[..cut], &data[..]] {
+            match parse_resolution("cut.xml", input) {
+                Ok(Parsed::Resolution(mut r)) => {
+                    tagger.tag(&mut r);
+                    read += 1;
+                }
+                Ok(Parsed::Skipped { .. }) => {}
+                Err(e) => assert!(e.to_string().starts_with("cut.xml"), "{e}"),
+            }
+        }
+    }
+    let Parsed::Resolution(_) = parse_resolution("whole.xml", &bytes).unwrap() else { panic!() };
+    assert!(read <= 2 * bytes.len() / 997 + 2);
+}
+
+#[test]
+fn a_missions_timeline_says_what_each_resolution_added_and_dropped() {
+    let fw = Framework::built_in();
+    let tagger = Tagger::new(&fw);
+    let mut corpus = read_paths(&[fixtures()]).unwrap();
+    for r in &mut corpus.resolutions {
+        tagger.tag(r);
+    }
+    let t = vitalcore_mandate::timeline(&fw, &corpus.resolutions, "minusma");
+    assert_eq!(t.mission, "MINUSMA");
+    let symbols: Vec<&str> = t.resolutions.iter().map(|s| s.symbol.as_str()).collect();
+    assert_eq!(symbols, ["S/RES/2100 (2013)", "S/RES/2164 (2014)"]);
+    let first = &t.resolutions[0];
+    assert_eq!(first.kind, "restates");
+    assert!(first.added.tasks.contains(&"protection_of_civilians".to_string()));
+    assert!(first.dropped.tasks.is_empty());
+    assert!(first.dimensions.contains(&"personal".to_string()));
+    assert!(!first.tasks.contains(&"public_health".to_string()), "no health task in 2013");
+    let second = &t.resolutions[1];
+    assert_eq!(second.kind, "restates");
+    let in_force: BTreeSet<&String> = second.tasks.iter().collect();
+    let before: BTreeSet<&String> = first.tasks.iter().collect();
+    let added: BTreeSet<&String> = second.added.tasks.iter().collect();
+    let dropped: BTreeSet<&String> = second.dropped.tasks.iter().collect();
+    assert_eq!(in_force.difference(&before).copied().collect::<BTreeSet<_>>(), added);
+    assert_eq!(before.difference(&in_force).copied().collect::<BTreeSet<_>>(), dropped);
+    // UNMIL: the technical extension of September 2014 (2176) adds nothing and drops nothing
+    let unmil = vitalcore_mandate::timeline(&fw, &corpus.resolutions, "UNMIL");
+    let s2176 = unmil.resolutions.iter().find(|s| s.symbol == "S/RES/2176 (2014)").unwrap();
+    assert_eq!(s2176.kind, "adds");
+    assert!(s2176.dropped.tasks.is_empty());
+    assert!(!s2176.tasks.contains(&"public_health".to_string()), "UNMIL: no health task in force in September 2014");
 }
