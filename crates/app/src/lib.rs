@@ -23,6 +23,8 @@
 //! - [`kobo`]: importing a KoBoToolbox/ODK export: rows read with the
 //!   mapping, colliding references redrawn (contacts re-sealed as the
 //!   system, with the audit record), duplicates linked, one transaction.
+//! - [`mandates`]: Security Council resolutions read from files and tagged
+//!   with the framework's mandate tasks; the share using a term over time.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined).
 //! - [`briefing`]: what a situation report and the dashboard show for a
@@ -44,6 +46,7 @@ pub mod backend;
 pub mod briefing;
 pub mod disclosure;
 pub mod kobo;
+pub mod mandates;
 pub mod outbox;
 pub mod reports;
 pub mod warnings;

@@ -64,6 +64,8 @@ enum Command {
     Network(cmd::network::Args),
     /// A situation report for a period and area, as one HTML file or an A4 PDF
     Sitrep(cmd::sitrep::Args),
+    /// Security Council resolutions read through the human-security lens: tag mandates, term trends
+    Mandate(cmd::mandate::Args),
     /// Count events and sum fatalities straight from a large event file, no database
     Aggregate(cmd::aggregate::Args),
     /// Write synthetic ACLED-shaped event files for benchmarks and tests
@@ -106,6 +108,7 @@ fn run() -> anyhow::Result<()> {
         Command::Warnings(args) => cmd::warnings::run(args, &global),
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
+        Command::Mandate(args) => cmd::mandate::run(args, &global),
         Command::Aggregate(args) => cmd::aggregate::run(args, &global),
         Command::Sitrep(args) => cmd::sitrep::run(args, &global),
         Command::Generate(args) => cmd::generate::run(args),

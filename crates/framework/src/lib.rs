@@ -5,6 +5,7 @@
 pub mod cells;
 pub mod domain;
 pub mod error;
+pub mod mandates;
 pub mod mapping;
 pub mod taxonomy;
 pub mod time;
@@ -12,5 +13,6 @@ pub mod time;
 pub use cells::{spreadsheet_cell, spreadsheet_record};
 pub use domain::{Area, Event, ImportFile, Observation, Place, Provenance, Source, Tags, UnitKind, prio_grid_gid};
 pub use error::FrameworkError;
-pub use taxonomy::{BUILTIN_LEXICON, BUILTIN_TAXONOMY, Framework};
+pub use mandates::{MandateTask, MandateVerb, Mission, normalize_phrase};
+pub use taxonomy::{BUILTIN_LEXICON, BUILTIN_MANDATES, BUILTIN_TAXONOMY, Framework};
 pub use time::{Month, parse_date};

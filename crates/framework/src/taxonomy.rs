@@ -2,6 +2,7 @@
 //! the multilingual lexicon, parsed and validated.
 
 use crate::error::FrameworkError;
+use crate::mandates::{MandateTask, MandateVerb, Mission};
 use crate::mapping::Mappings;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +15,9 @@ pub const BUILTIN_TAXONOMY: &str = include_str!("../data/framework.toml");
 /// The built-in multilingual lexicon (`data/lexicon.toml`): the keywords the
 /// text classifier starts from.
 pub const BUILTIN_LEXICON: &str = include_str!("../data/lexicon.toml");
+/// The built-in mandate tables (`data/mandates.toml`): task families,
+/// operative verbs and peace operations, read by `vitalcore mandate`.
+pub const BUILTIN_MANDATES: &str = include_str!("../data/mandates.toml");
 
 /// Labels keyed by language code (`en`, `fr`, `ar`, `sw`, `ht`, `sg`, ...).
 pub type Labels = BTreeMap<String, String>;
@@ -88,6 +92,14 @@ pub struct Framework {
     pub mappings: Mappings,
     #[serde(default)]
     pub lexicon: BTreeMap<String, LexiconEntry>,
+    /// Mandate task families (`data/mandates.toml`); built-in ones when a
+    /// file has none of the three mandate tables.
+    #[serde(default)]
+    pub mandate_tasks: Vec<MandateTask>,
+    #[serde(default)]
+    pub mandate_verbs: Vec<MandateVerb>,
+    #[serde(default)]
+    pub missions: Vec<Mission>,
 }
 
 impl Default for Framework {
@@ -99,13 +111,14 @@ impl Default for Framework {
 impl Framework {
     /// The framework shipped with vitalcore.
     pub fn built_in() -> Framework {
-        let text = format!("{BUILTIN_TAXONOMY}\n{BUILTIN_LEXICON}");
+        let text = format!("{BUILTIN_TAXONOMY}\n{BUILTIN_LEXICON}\n{BUILTIN_MANDATES}");
         Framework::from_toml(&text).expect("the built-in framework is valid (tested)")
     }
 
     /// Parses and validates a framework file's text.
     pub fn from_toml(text: &str) -> Result<Framework, FrameworkError> {
-        let framework: Framework = toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
+        let mut framework: Framework = toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
+        framework.default_mandates();
         framework.validate()?;
         Ok(framework)
     }
@@ -170,7 +183,8 @@ impl Framework {
         }
         self.validate_scales()?;
         self.mappings.validate(self)?;
-        self.validate_lexicon()
+        self.validate_lexicon()?;
+        self.validate_mandates()
     }
 
     fn validate_scales(&self) -> Result<(), FrameworkError> {

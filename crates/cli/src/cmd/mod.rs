@@ -11,6 +11,7 @@ pub mod generate;
 pub mod history;
 pub mod import;
 pub mod index;
+pub mod mandate;
 pub mod network;
 pub mod profile;
 pub mod report;

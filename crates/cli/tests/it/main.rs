@@ -5,6 +5,7 @@ mod audit;
 mod files;
 mod input;
 mod intake;
+mod mandate;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -93,3 +93,61 @@ fn bands_cover_the_score_range() {
     assert_eq!(fw.band(5.0).id, "high");
     assert_eq!(fw.band(10.0).id, "very_high");
 }
+
+#[test]
+fn mandate_tables_are_built_in_and_point_at_framework_ids() {
+    let fw = Framework::built_in();
+    for id in [
+        "protection_of_civilians",
+        "sexual_violence",
+        "children",
+        "human_rights",
+        "public_health",
+        "humanitarian_relief",
+        "economic_development",
+        "natural_resources",
+        "elections",
+        "ddr",
+        "security_sector_reform",
+        "rule_of_law",
+        "ceasefire_monitoring",
+        "state_authority",
+        "stabilization",
+        "refugees_idps",
+        "demining",
+        "arms_embargo",
+        "cultural_heritage",
+    ] {
+        let task = fw.mandate_task(id).unwrap_or_else(|| panic!("no task {id}"));
+        assert!(!task.why.is_empty() && !task.triggers.is_empty(), "{id}");
+    }
+    assert_eq!(fw.mandate_task("public_health").unwrap().dimensions, ["health"]);
+    assert!(fw.mandate_verbs.iter().any(|v| v.id == "decides" && v.gives_tasks));
+    assert!(fw.missions.iter().any(|m| m.id == "MINUSMA" && m.country == "MLI"));
+    // A user's framework file without the mandate tables gets the built-in ones.
+    let own = Framework::from_toml(&format!(
+        "{}\n{}",
+        vitalcore_framework::BUILTIN_TAXONOMY,
+        vitalcore_framework::BUILTIN_LEXICON
+    ))
+    .unwrap();
+    assert_eq!(own.mandate_tasks.len(), fw.mandate_tasks.len());
+}
+
+#[test]
+fn invalid_mandate_tables_say_which_key_to_fix() {
+    let base = format!("{}\n{}", vitalcore_framework::BUILTIN_TAXONOMY, vitalcore_framework::BUILTIN_MANDATES);
+    let bad = base.replacen("dimensions = [\"health\"]\nthemes = []", "dimensions = [\"medical\"]\nthemes = []", 1);
+    assert_ne!(bad, base, "fixture text must exist");
+    let err = Framework::from_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("mandate_tasks.public_health.dimensions") && err.contains("`medical`"), "{err}");
+    let bad = base.replacen("themes = [\"cultural_property_protection\"]", "themes = [\"heritage\"]", 1);
+    let err = Framework::from_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("mandate_tasks.cultural_heritage.themes"), "{err}");
+    let bad = base.replacen("id = \"elections\"", "id = \"ddr\"", 1);
+    let err = Framework::from_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("defined twice"), "{err}");
+    let bad = base.replacen("triggers = [\"election\",", "triggers = [\"--\",", 1);
+    let err = Framework::from_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("mandate_tasks.elections.triggers"), "{err}");
+}

@@ -1,0 +1,199 @@
+//! `vitalcore mandate`: Security Council resolutions (Akoma Ntoso XML) read
+//! through the human-security lens, straight from files, no database.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use vitalcore_app::mandates::{self, TrendBy};
+
+use crate::output::terminal_safe;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Read resolutions and tag each paragraph with the mandate tasks it gives,
+    /// their dimensions and themes, the operative verb and the missions named
+    Tag(TagArgs),
+    /// The share of resolutions whose text uses a term, by year or three-year band
+    Trend(TrendArgs),
+    /// A mission's mandate over time: what each resolution added or dropped by task, dimension and theme
+    Mission(MissionArgs),
+}
+
+#[derive(clap::Args)]
+struct MissionArgs {
+    /// The mission's acronym (MINUSMA, UNMIL, ...)
+    name: String,
+    /// Resolution files or folders
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct TagArgs {
+    /// Resolution files (AKN XML) or folders holding them (walked; `data_extract/` beside them is read)
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write to this file instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Tag the files that can be read and report the others (the command still fails)
+    #[arg(long)]
+    keep_going: bool,
+}
+
+#[derive(clap::Args)]
+struct TrendArgs {
+    /// A folder of resolutions (or files)
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The term, matched at the start of words, any ending, case-insensitive ("stabiliz")
+    #[arg(long)]
+    term: String,
+    #[arg(long, value_enum, default_value_t = ByArg::Year)]
+    by: ByArg,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ByArg {
+    Year,
+    Band,
+}
+
+pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
+    match args.command {
+        Sub::Tag(a) => tag(a, global),
+        Sub::Trend(a) => trend(a, global),
+        Sub::Mission(a) => mission(a, global),
+    }
+}
+
+fn mission(args: MissionArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let fw = global.load_framework()?;
+    let (timeline, skipped) = mandates::mission(&fw, &args.paths, &args.name, false)?;
+    notes(&skipped, global.quiet);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&timeline)?),
+        Format::Table => {
+            println!("{}: {} resolutions", timeline.mission, timeline.resolutions.len());
+            for s in &timeline.resolutions {
+                let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+                println!("{} {} ({})", s.date, s.symbol, s.kind);
+                println!("    added:   {}", list(&s.added.tasks));
+                println!("    dropped: {}", list(&s.dropped.tasks));
+                println!("    dimensions in force: {}", list(&s.dimensions));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn notes(notes: &[String], quiet: bool) {
+    if !quiet {
+        for n in notes {
+            eprintln!("note: {}", terminal_safe(n));
+        }
+    }
+}
+
+fn tag(args: TagArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let fw = global.load_framework()?;
+    let tagged = mandates::tag(&fw, &args.paths, args.keep_going)?;
+    notes(&tagged.notes, global.quiet);
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => {
+            Box::new(std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(&mut out);
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &serde_json::json!({ "resolutions": tagged.resolutions }))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            writeln!(out, "{:<20} {:<10} {:<24} {:>4}  tasks given", "symbol", "date", "missions", "op.")?;
+            for r in &tagged.resolutions {
+                let operative = r.paragraphs.iter().filter(|p| p.kind == mandates::Kind::Operative).count();
+                let mut tasks: Vec<&str> = Vec::new();
+                for p in &r.paragraphs {
+                    for t in &p.tasks {
+                        if !tasks.contains(&t.as_str()) {
+                            tasks.push(t);
+                        }
+                    }
+                }
+                writeln!(
+                    out,
+                    "{:<20} {:<10} {:<24} {:>4}  {}",
+                    r.symbol,
+                    r.date,
+                    terminal_safe(&r.missions.join(",")),
+                    operative,
+                    tasks.join(", ")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    drop(out);
+    if !tagged.errors.is_empty() {
+        let list: Vec<String> = tagged.errors.iter().map(|e| terminal_safe(&e.to_string()).into_owned()).collect();
+        anyhow::bail!(
+            "{} of {} files could not be read (the others were tagged):\n  {}",
+            list.len(),
+            tagged.files,
+            list.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+fn trend(args: TrendArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let by = match args.by {
+        ByArg::Year => TrendBy::Year,
+        ByArg::Band => TrendBy::Band,
+    };
+    let (trend, skipped) = mandates::trend(&args.paths, &args.term, by, false)?;
+    notes(&skipped, global.quiet);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&trend)?),
+        Format::Table => {
+            println!(
+                "{:<10} {:>11} {:>9} {:>7} {:>15}",
+                "period", "resolutions", "with term", "share", "share operative"
+            );
+            for r in &trend.rows {
+                let period = r.year.map(|y| y.to_string()).or_else(|| r.band.clone()).unwrap_or_default();
+                println!(
+                    "{:<10} {:>11} {:>9} {:>6.1}% {:>14.1}%",
+                    period,
+                    r.resolutions,
+                    r.with_term,
+                    r.share * 100.0,
+                    r.share_operative * 100.0
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `vitalcore mandate tag` and `vitalcore mandate trend` driven as a user
+//! would, on resolutions cut from the UN corpus (crates/mandate/tests/fixtures).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn akn() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mandate/tests/fixtures/akn")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(out: Output) -> (String, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "failed: {stderr}\n{stdout}");
+    (stdout, stderr)
+}
+
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "should fail: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "nothing half-printed: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn mandate_tag_json_follows_the_contract() {
+    let dir = akn();
+    let (stdout, stderr) = ok(run(&["mandate", "tag", dir.to_str().unwrap(), "--format", "json"]));
+    assert!(stderr.contains("S/PRST/2020/11") && stderr.contains("counted once"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let res = v["resolutions"].as_array().unwrap();
+    assert_eq!(res.len(), 7);
+    let r = res.iter().find(|r| r["number"] == 2100).unwrap();
+    assert_eq!(r["symbol"], "S/RES/2100 (2013)");
+    assert_eq!(r["date"], "2013-04-25");
+    assert_eq!(r["year"], 2013);
+    assert_eq!(r["missions"][0], "MINUSMA");
+    let paras = r["paragraphs"].as_array().unwrap();
+    assert_eq!(paras[0]["kind"], "preamble");
+    let p16 = paras.iter().find(|p| p["num"] == "16").unwrap();
+    assert_eq!(p16["eid"], "para_146");
+    assert_eq!(p16["kind"], "operative");
+    assert_eq!(p16["strength"], "decides");
+    for key in ["text", "tasks", "dimensions", "themes", "points"] {
+        assert!(!p16[key].is_null(), "{key} missing");
+    }
+    let a = &p16["points"][0];
+    assert_eq!(a["num"], "(a)");
+    assert_eq!(a["eid"], "para_146_list_point_a");
+    let i = &a["points"][0];
+    assert_eq!(i["num"], "(i)");
+    assert_eq!(i["tasks"], serde_json::json!(["stabilization"]));
+    for key in ["eid", "text", "tasks", "dimensions", "themes", "points"] {
+        assert!(!i[key].is_null(), "point {key} missing");
+    }
+    let poc = &p16["points"][2]["points"][0];
+    assert_eq!(poc["tasks"], serde_json::json!(["protection_of_civilians"]));
+    assert_eq!(poc["dimensions"], serde_json::json!(["personal"]));
+    assert_eq!(poc["themes"], serde_json::json!(["protection_of_civilians"]));
+
+    // one file, and the table
+    let file = dir.join("Pre-2020/2014/S_RES_2177_1461236E.xml");
+    let (table, _) = ok(run(&["mandate", "tag", file.to_str().unwrap()]));
+    assert!(table.contains("S/RES/2177 (2014)") && table.contains("public_health"), "{table}");
+}
+
+#[test]
+fn mandate_trend_json_follows_the_contract() {
+    let dir = akn();
+    let (stdout, _) =
+        ok(run(&["mandate", "trend", dir.to_str().unwrap(), "--term", "stabiliz", "--by", "year", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["term"], "stabiliz");
+    let rows = v["rows"].as_array().unwrap();
+    let years: Vec<i64> = rows.iter().map(|r| r["year"].as_i64().unwrap()).collect();
+    assert_eq!(years, [2000, 2013, 2014, 2019]);
+    let y2013 = &rows[1];
+    assert_eq!(y2013["resolutions"], 1);
+    assert_eq!(y2013["with_term"], 1);
+    assert_eq!(y2013["share"], 1.0);
+    assert_eq!(y2013["share_operative"], 1.0);
+    assert_eq!(rows[3]["resolutions"], 1, "2464 is in the folder twice, counted once");
+    let (stdout, _) =
+        ok(run(&["mandate", "trend", dir.to_str().unwrap(), "--term", "stabiliz", "--by", "band", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["rows"].as_array().unwrap().iter().any(|r| r["band"] == "2012-2014" && r["resolutions"] == 4), "{v}");
+}
+
+#[test]
+fn mandate_bad_input_names_the_file_and_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(&broken, "<akomaNtoso><statement><mainBody>").unwrap();
+    let err = fails(run(&["mandate", "tag", broken.to_str().unwrap(), "--format", "json"]));
+    assert!(err.contains("broken.xml: malformed XML at line 1") && err.contains("Akoma Ntoso"), "{err}");
+
+    let html = dir.path().join("page.xml");
+    std::fs::write(&html, "<html><body/></html>").unwrap();
+    let err = fails(run(&["mandate", "tag", html.to_str().unwrap(), "--format", "json"]));
+    assert!(err.contains("page.xml: not an Akoma Ntoso document") && err.contains("expected <akomaNtoso>"), "{err}");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = fails(run(&["mandate", "tag", empty.to_str().unwrap()]));
+    assert!(err.contains("empty: no .xml file") && err.contains("expected Akoma Ntoso resolutions"), "{err}");
+    let err = fails(run(&["mandate", "trend", empty.to_str().unwrap(), "--term", "stabiliz"]));
+    assert!(err.contains("no .xml file"), "{err}");
+
+    let err = fails(run(&["mandate", "trend", akn().to_str().unwrap(), "--term", "", "--format", "json"]));
+    assert!(err.contains("the term is empty"), "{err}");
+
+    // a folder with one unreadable file fails naming it; --keep-going tags the rest and still fails
+    let good = dir.path().join("mixed");
+    std::fs::create_dir(&good).unwrap();
+    std::fs::copy(akn().join("Pre-2020/2014/S_RES_2176_1460946E.xml"), good.join("a.xml")).unwrap();
+    std::fs::copy(&html, good.join("z.xml")).unwrap();
+    let err = fails(run(&["mandate", "tag", good.to_str().unwrap(), "--format", "json"]));
+    assert!(err.contains("1 of 2 files could not be read") && err.contains("z.xml"), "{err}");
+    let out = run(&["mandate", "tag", good.to_str().unwrap(), "--format", "json", "--keep-going"]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["resolutions"][0]["number"], 2176);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("z.xml"));
+}
+
+#[test]
+fn mandate_mission_timeline() {
+    let dir = akn();
+    let (stdout, _) = ok(run(&["mandate", "mission", "UNMIL", dir.to_str().unwrap(), "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["mission"], "UNMIL");
+    let steps = v["resolutions"].as_array().unwrap();
+    let s2176 = steps.iter().find(|s| s["symbol"] == "S/RES/2176 (2014)").unwrap();
+    assert_eq!(s2176["kind"], "adds");
+    for key in ["tasks", "dimensions", "themes", "added", "dropped"] {
+        assert!(!s2176[key].is_null(), "{key}");
+    }
+    let err = fails(run(&["mandate", "mission", "NOSUCH", dir.to_str().unwrap()]));
+    assert!(err.contains("no mission \"NOSUCH\"") && err.contains("MINUSMA"), "{err}");
+}
