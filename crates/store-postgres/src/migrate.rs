@@ -18,7 +18,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
+    // 9-11 are taken by other branches being merged; 12 is synchronisation.
+    (12, include_str!("../migrations/0012_sync.sql")),
 ];
+
+/// How many migrations this build has.
+pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -40,6 +40,8 @@ use crate::{PostgresStore, describe};
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+/// Synchronisation between offices and HQ (migration 12).
+mod sync;
 
 /// PostgreSQL's code for a unique constraint violated.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -566,6 +568,10 @@ impl ReportStore for PostgresStore {
                 })
                 .collect()
         })
+    }
+
+    fn reference_space(&self) -> Result<Option<u8>, StoreError> {
+        Ok(vitalcore_store::sync::SyncStore::node(self)?.map(|n| n.space))
     }
 }
 

@@ -17,6 +17,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
+    // 9-11 are taken by other branches being merged; 12 is synchronisation.
+    (12, include_str!("../migrations/0012_sync.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -45,6 +45,8 @@ use crate::SqliteStore;
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+/// Synchronisation between offices and HQ (migration 12).
+mod sync;
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -716,6 +718,10 @@ impl ReportStore for SqliteStore {
             })
             .collect()
         })
+    }
+
+    fn reference_space(&self) -> Result<Option<u8>, StoreError> {
+        Ok(vitalcore_store::sync::SyncStore::node(self)?.map(|n| n.space))
     }
 }
 
