@@ -22,6 +22,8 @@
 //!   system, with the audit record), duplicates linked, one transaction.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined).
+//! - [`sync`]: field offices and headquarters: offices registered at HQ,
+//!   push and pull of batches over any transport, bundles on files, status.
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -38,4 +40,5 @@ pub mod disclosure;
 pub mod kobo;
 pub mod outbox;
 pub mod reports;
+pub mod sync;
 pub mod warnings;

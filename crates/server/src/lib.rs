@@ -25,6 +25,7 @@ mod pool;
 
 mod snapshot;
 mod state;
+mod sync_api;
 mod web;
 
 pub use error::{ApiError, ServerError};
@@ -59,6 +60,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts/{reference}/step", post(web::alert_step))
         .route("/alerts/warnings/{id}/status", post(early_warnings::set_status))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
+    let sync = Router::new()
+        .route("/api/v1/sync", post(sync_api::exchange))
+        .layer(DefaultBodyLimit::max(sync_api::SYNC_BODY_LIMIT));
     let routes = Router::new()
         .route("/", get(pages::index))
         .route("/static/app.js", get(pages::app_js))
@@ -80,6 +84,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api_writes)
         .merge(sms)
         .merge(forms)
+        .merge(sync)
         .with_state(state);
     layers::around(routes)
 }

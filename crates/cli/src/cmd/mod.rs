@@ -15,5 +15,6 @@ pub mod profile;
 pub mod report;
 pub mod serve;
 pub mod status;
+pub mod sync;
 pub mod users;
 pub mod warnings;
