@@ -188,13 +188,15 @@ fn three_offices_and_hq_end_with_the_same_reports_each_within_its_areas() {
         }
     }
     let bambari = &nodes[0].0;
-    let mut add = bambari
-        .cmd(&["users", "add", "amina", "--role", "analyst", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
-    assert!(add.wait().unwrap().success());
+    for (node, _, _) in &nodes {
+        let mut add = node
+            .cmd(&["users", "add", "amina", "--role", "analyst", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+        assert!(add.wait().unwrap().success());
+    }
     let own: Vec<String> = bambari.reports().into_iter().filter(|r| r.2.starts_with("bambari")).map(|r| r.0).collect();
     assert!(own.iter().all(|r| r.starts_with("VC-1")), "bambari draws from its own reference space: {own:?}");
     bambari.ok(&["alerts", "ack", &own[0], "--as", "amina"]);
@@ -240,6 +242,34 @@ fn three_offices_and_hq_end_with_the_same_reports_each_within_its_areas() {
             (Some(0), Some(0), Some(0)),
             "{o}"
         );
+    }
+
+    // Two offices acknowledge HQ's Ouaka report while apart: both steps are
+    // kept, the first to arrive decides the state, the other is a conflict
+    // an analyst sees at HQ and at the office that made it.
+    let ouaka = at_hq.iter().find(|r| r.2.contains("Ouaka")).unwrap().0.clone();
+    let kaga = &nodes[2].0;
+    bambari.ok(&["alerts", "ack", &ouaka, "--as", "amina"]);
+    kaga.ok(&["alerts", "ack", &ouaka, "--as", "amina"]);
+    for (node, name, _) in [&nodes[0], &nodes[2], &nodes[0], &nodes[2]] {
+        node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+    }
+    let status = hq.status();
+    let conflicts: Vec<(String, u64)> = status["offices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["name"].as_str().unwrap().to_string(), o["conflicts"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(conflicts, [("bambari".into(), 0), ("bria".into(), 0), ("kaga".into(), 1)]);
+    assert_eq!(kaga.status()["offices"][0]["conflicts"], 1, "kaga is told too");
+    let listed = hq.ok(&["sync", "conflicts"]);
+    assert!(listed.contains(&ouaka) && listed.contains("acknowledge"), "{listed}");
+    for node in [&hq, bambari, kaga] {
+        let alerts: serde_json::Value =
+            serde_json::from_str(&node.ok(&["alerts", "list", "--format", "json"])).unwrap();
+        let a = alerts.as_array().unwrap().iter().find(|a| a["reference"] == ouaka.as_str()).unwrap().clone();
+        assert_eq!(a["state"], "acknowledged", "{a}");
     }
 }
 
