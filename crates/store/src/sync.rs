@@ -232,6 +232,17 @@ pub trait SyncTx {
     fn report(&mut self, reference: &Reference) -> Result<Option<Report>, StoreError>;
     /// Inserts a report (its contact as the sealed text it carries).
     fn insert_report(&mut self, report: &Report) -> Result<(), StoreError>;
+    /// The stored reports among `references` (their duplicate links may be left out).
+    fn reports_of(&mut self, references: &[Reference]) -> Result<Vec<Report>, StoreError> {
+        let mut out = Vec::new();
+        for r in references {
+            out.extend(self.report(r)?);
+        }
+        Ok(out)
+    }
+    /// Inserts many reports, all or none: on an error nothing of them is
+    /// stored and the transaction goes on (the caller may insert them one by one).
+    fn insert_reports(&mut self, reports: &[Report]) -> Result<(), StoreError>;
     fn steps(&mut self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
     /// Appends a step at `record.seq`, which must be the next position.
     fn append_step(&mut self, record: &StepRecord) -> Result<(), StoreError>;

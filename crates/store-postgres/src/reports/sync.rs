@@ -20,7 +20,10 @@ use vitalcore_store::sync::{
     SyncRecord, SyncStore, SyncTx,
 };
 
-use super::{REPORT_COLUMNS, db, insert_report, insert_step, links_of, read_report, step_detail};
+use super::{
+    InsertStatements, REPORT_COLUMNS, db, insert_prepared, insert_report, insert_step, links_of, read_report,
+    step_detail,
+};
 use crate::PostgresStore;
 
 fn opt_time(text: Option<String>, what: &str) -> Result<Option<Timestamp>, StoreError> {
@@ -431,6 +434,23 @@ impl SyncTx for PgSyncTx<'_, '_> {
         // must not abort the batch's transaction.
         let mut sp = self.tx.transaction().map_err(db)?;
         insert_report(&mut sp, report, ns)?;
+        sp.commit().map_err(db)
+    }
+
+    fn reports_of(&mut self, references: &[Reference]) -> Result<Vec<Report>, StoreError> {
+        let refs: Vec<&str> = references.iter().map(Reference::as_str).collect();
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = ANY($1)");
+        let rows = self.tx.query(&sql, &[&refs]).map_err(db)?;
+        rows.iter().map(|r| read_report(r).map(|(_, report)| report)).collect()
+    }
+
+    fn insert_reports(&mut self, reports: &[Report]) -> Result<(), StoreError> {
+        let times = reports.iter().map(received_ns).collect::<Result<Vec<_>, _>>()?;
+        let mut sp = self.tx.transaction().map_err(db)?;
+        let stmts = InsertStatements::prepare(&mut sp, reports.iter().any(|r| !r.duplicates.is_empty()))?;
+        for (r, ns) in reports.iter().zip(times) {
+            insert_prepared(&mut sp, &stmts, r, ns)?;
+        }
         sp.commit().map_err(db)
     }
 

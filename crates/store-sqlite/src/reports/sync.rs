@@ -17,7 +17,8 @@ use vitalcore_store::sync::{
 };
 
 use super::{
-    REPORT_COLUMNS, ReportRow, db, insert_report, insert_step, read_report, report_id, step_detail, with_links,
+    REPORT_COLUMNS, ReportRow, db, insert_many, insert_report, insert_step, read_report, report_id, step_detail,
+    with_links,
 };
 use crate::SqliteStore;
 
@@ -491,6 +492,18 @@ impl SyncTx for SqliteSyncTx<'_> {
 
     fn insert_report(&mut self, report: &Report) -> Result<(), StoreError> {
         insert_report(self.tx, report, &ReportRow::of(report)?)
+    }
+
+    fn insert_reports(&mut self, reports: &[Report]) -> Result<(), StoreError> {
+        let rows = reports.iter().map(ReportRow::of).collect::<Result<Vec<_>, _>>()?;
+        self.tx.execute_batch("SAVEPOINT sync_reports").map_err(db)?;
+        match insert_many(self.tx, reports, &rows) {
+            Ok(()) => self.tx.execute_batch("RELEASE sync_reports").map_err(db),
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO sync_reports; RELEASE sync_reports").map_err(db)?;
+                Err(e)
+            }
+        }
     }
 
     fn steps(&mut self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
