@@ -239,7 +239,7 @@ fn read_credential(path: &Path) -> Result<Credential> {
     let text = std::fs::read_to_string(path).with_context(|| {
         format!("cannot read the credential file {} (headquarters writes it with `sync office add`)", path.display())
     })?;
-    Ok(Credential::parse(&text).with_context(|| format!("the credential file {}", path.display()))?)
+    Credential::parse(&text).with_context(|| format!("the credential file {}", path.display()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

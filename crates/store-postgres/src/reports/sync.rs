@@ -124,7 +124,7 @@ fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
 
 impl SyncStore for PostgresStore {
     fn node(&self) -> Result<Option<Node>, StoreError> {
-        self.report_read(|c| read_node(c))
+        self.report_read(read_node)
     }
 
     fn init_node(&self, node: &Node) -> Result<Node, StoreError> {
