@@ -96,7 +96,8 @@ fn write_cursor(
 }
 
 /// The WHERE clause of a scope over `sync_log` (after `seq > $1`) and its text arguments.
-fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
+/// `first` is the number of its first placeholder.
+fn scope_sql(scope: &Scope, first: usize) -> (String, Vec<String>) {
     let mut args = Vec::new();
     let kinds: Vec<String> = scope.kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
     let mut sql = format!(" AND kind IN ({})", kinds.join(", "));
@@ -104,14 +105,14 @@ fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
         Origins::Local => sql.push_str(" AND origin IS NULL"),
         Origins::Except(node) => {
             args.push(node.clone());
-            sql.push_str(&format!(" AND origin IS DISTINCT FROM ${}", args.len() + 1));
+            sql.push_str(&format!(" AND origin IS DISTINCT FROM ${}", args.len() + first - 1));
         }
     }
     if let Some(areas) = &scope.areas {
         let mut any = Vec::new();
         for a in areas {
             args.push(format!("{}%", a.replace(['%', '_', '\\'], "")));
-            any.push(format!("area LIKE ${}", args.len() + 1));
+            any.push(format!("area LIKE ${}", args.len() + first - 1));
         }
         if any.is_empty() {
             sql.push_str(" AND false");
@@ -268,14 +269,22 @@ impl SyncStore for PostgresStore {
         self.report_tx(|tx| {
             tx.batch_execute("LOCK TABLE sync_log IN SHARE MODE").map_err(db)?;
             let here = read_node(tx)?.map(|n| n.node_id).unwrap_or_default();
-            let log = tx
-                .query(
-                    "SELECT seq, kind, row_id, step_seq, pcode, area, origin FROM sync_log
-                     WHERE seq > $1 ORDER BY seq LIMIT $2",
-                    &[&since, &i64::try_from(limit).unwrap_or(i64::MAX)],
-                )
-                .map_err(db)?;
-            let mut out = Changes { records: Vec::new(), next_cursor: since, more: log.len() == limit };
+            // Only entries in scope count toward the limit; the cursor then
+            // moves past the entries out of scope too.
+            let max: i64 = tx.query_one("SELECT coalesce(max(seq), 0) FROM sync_log", &[]).map_err(db)?.get(0);
+            let (filter, args) = scope_sql(scope, 4);
+            let sql = format!(
+                "SELECT seq, kind, row_id, step_seq, pcode, area, origin FROM sync_log
+                 WHERE seq > $1 AND seq <= $2{filter} ORDER BY seq LIMIT $3"
+            );
+            let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&since, &max, &limit_sql];
+            for a in &args {
+                params.push(a);
+            }
+            let log = tx.query(&sql, &params).map_err(db)?;
+            let more = log.len() == limit;
+            let mut out = Changes { records: Vec::new(), next_cursor: since, more };
             // (kind, row id, step seq, pcode, origin) of the entries in scope, in log order.
             let mut wanted = Vec::new();
             for r in &log {
@@ -346,6 +355,9 @@ impl SyncStore for PostgresStore {
                     areas.insert(a.pcode.clone(), a);
                 }
             }
+            if !more {
+                out.next_cursor = max.max(since);
+            }
             for (kind, row_id, step_seq, pcode, origin) in wanted {
                 let record = match kind {
                     RecordKind::Report => row_id.and_then(|id| reports.get(&id)).map(|report| {
@@ -368,7 +380,7 @@ impl SyncStore for PostgresStore {
 
     fn pending(&self, since: i64, scope: &Scope) -> Result<u64, StoreError> {
         self.report_read(|c| {
-            let (filter, args) = scope_sql(scope);
+            let (filter, args) = scope_sql(scope, 2);
             let sql = format!("SELECT count(*) FROM sync_log WHERE seq > $1{filter}");
             let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&since];
             for a in &args {

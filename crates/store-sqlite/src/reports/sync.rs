@@ -119,7 +119,8 @@ fn read_steps(conn: &Connection, alert: &Reference) -> Result<Vec<StepRecord>, S
 }
 
 /// The WHERE clause of a scope over `sync_log` (after `seq > ?1`), with its arguments.
-fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
+/// `first` is the number of its first placeholder.
+fn scope_sql(scope: &Scope, first: usize) -> (String, Vec<String>) {
     let mut args = Vec::new();
     let kinds: Vec<String> = scope.kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
     let mut sql = format!(" AND kind IN ({})", kinds.join(", "));
@@ -127,14 +128,14 @@ fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
         Origins::Local => sql.push_str(" AND origin IS NULL"),
         Origins::Except(node) => {
             args.push(node.clone());
-            sql.push_str(&format!(" AND origin IS NOT ?{}", args.len() + 1));
+            sql.push_str(&format!(" AND origin IS NOT ?{}", args.len() + first - 1));
         }
     }
     if let Some(areas) = &scope.areas {
         let mut any = Vec::new();
         for a in areas {
             args.push(format!("{}%", a.replace(['%', '_'], "")));
-            any.push(format!("area LIKE ?{}", args.len() + 1));
+            any.push(format!("area LIKE ?{}", args.len() + first - 1));
         }
         if any.is_empty() {
             sql.push_str(" AND 0");
@@ -296,14 +297,22 @@ impl SyncStore for SqliteStore {
     fn changes(&self, since: i64, scope: &Scope, limit: usize) -> Result<Changes, StoreError> {
         self.report_read(|conn| {
             let here = read_node(conn)?.map(|n| n.node_id).unwrap_or_default();
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT seq, kind, row_id, step_seq, pcode, area, origin FROM sync_log
-                     WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                )
-                .map_err(db)?;
+            // Only entries in scope count toward the limit; the cursor then
+            // moves past the entries out of scope too (up to the end of the
+            // log as it was when the read began).
+            let max: i64 =
+                conn.query_row("SELECT coalesce(max(seq), 0) FROM sync_log", [], |r| r.get(0)).map_err(db)?;
+            let (filter, args) = scope_sql(scope, 4);
+            let sql = format!(
+                "SELECT seq, kind, row_id, step_seq, pcode, area, origin FROM sync_log
+                 WHERE seq > ?1 AND seq <= ?2{filter} ORDER BY seq LIMIT ?3"
+            );
+            let mut values: Vec<rusqlite::types::Value> =
+                vec![since.into(), max.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()];
+            values.extend(args.into_iter().map(rusqlite::types::Value::from));
+            let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
-                .query_map(params![since, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                .query_map(rusqlite::params_from_iter(values), |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
@@ -336,13 +345,16 @@ impl SyncStore for SqliteStore {
                 }
             }
             out.more = scanned == limit;
+            if !out.more {
+                out.next_cursor = max.max(since);
+            }
             Ok(out)
         })
     }
 
     fn pending(&self, since: i64, scope: &Scope) -> Result<u64, StoreError> {
         self.report_read(|conn| {
-            let (filter, args) = scope_sql(scope);
+            let (filter, args) = scope_sql(scope, 2);
             let sql = format!("SELECT count(*) FROM sync_log WHERE seq > ?1{filter}");
             let mut values: Vec<rusqlite::types::Value> = vec![since.into()];
             values.extend(args.into_iter().map(rusqlite::types::Value::from));
