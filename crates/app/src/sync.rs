@@ -529,7 +529,16 @@ pub fn import_bundle(
 ) -> Result<Applied, SyncFailure> {
     let node = match (store.node()?, credential) {
         (Some(n), _) if n.role == NodeRole::Hq => n,
-        (None, None) => hq_node(store, now)?,
+        (None, None) => {
+            // A bundle for an office on a database that is nothing yet: it
+            // must not become headquarters by mistake.
+            if bundle::peek(bytes)?.kind != BundleKind::Push {
+                return Err(SyncFailure::Usage(
+                    "this database is not a field office yet: give the office's credential (--credential FILE)".into(),
+                ));
+            }
+            hq_node(store, now)?
+        }
         _ => office_node(store, credential, now)?,
     };
     match node.role {

@@ -359,6 +359,8 @@ fn bundles_on_a_stick_and_refusals_that_say_what_to_do() {
     // No network at all: HQ's export for the office, then the office's back.
     let office = Node::sqlite(dir.path(), "bambari");
     hq.ok(&["sync", "export", "--office", "bambari", "--out", "to-bambari.vcsync"]);
+    let err = office.fails(&["sync", "import", "to-bambari.vcsync"]);
+    assert!(err.contains("not a field office yet") && err.contains("--credential"), "{err}");
     let out = office.ok(&["sync", "import", "to-bambari.vcsync", "--credential", "b.cred"]);
     assert!(out.contains("2 new"), "boundary and report: {out}");
     assert!(office.ok(&["sync", "import", "to-bambari.vcsync"]).contains("0 new, 2 already here"));
