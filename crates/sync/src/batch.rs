@@ -299,3 +299,84 @@ fn apply_record(
 fn same_step(a: &StepRecord, b: &StepRecord) -> bool {
     a.alert == b.alert && a.step == b.step && a.user_id == b.user_id && a.at == b.at
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitalcore_intake::workflow::Step;
+    use vitalcore_store::reports::ReportStore;
+    use vitalcore_store::sync::{ReportRecord, StepOf};
+    use vitalcore_store::testing::reports::{report_at, step, ts};
+    use vitalcore_store_sqlite::SqliteStore;
+
+    fn record(n: u32, text: &str) -> SyncRecord {
+        let mut report = report_at(n, Some("CF32"), "2026-12-01T08:00:00Z");
+        report.text = text.into();
+        let contact = report.contact.as_ref().map(|c| c.as_stored().to_string());
+        SyncRecord::Report(Box::new(ReportRecord { origin: "office-a".into(), report, contact }))
+    }
+
+    fn batch(id: &str, records: Vec<SyncRecord>) -> Batch {
+        Batch { batch_id: id.into(), from_cursor: 0, to_cursor: 9, more: false, pending_after: 0, records }
+    }
+
+    #[test]
+    fn a_batch_delivered_twice_changes_nothing_the_second_time() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let alert = report_at(1, None, "2026-12-01T08:00:00Z").reference;
+        let ack = StepRecord { at: ts("2026-12-02T09:00:00Z"), ..step(&alert, 0, Step::Acknowledge) };
+        let ack = SyncRecord::Step(Box::new(StepOf { origin: "office-a".into(), step: ack }));
+        let b = batch("a:0-9", vec![record(1, "one"), record(2, "two"), ack]);
+        let now = ts("2026-12-07T20:00:00Z");
+        let first = apply_batch(&store, "hq", "office-a", &b, None, now).unwrap();
+        assert_eq!(
+            (first.new, first.already, first.conflicts, first.repeated),
+            (3, 0, 0, false),
+            "{:?}",
+            SyncStore::conflicts(&store).unwrap()
+        );
+        let second = apply_batch(&store, "hq", "office-a", &b, None, now).unwrap();
+        assert_eq!((second.new, second.already, second.conflicts, second.repeated), (0, 3, 0, true));
+        assert_eq!(store.steps(&alert).unwrap().len(), 1);
+        let SyncRecord::Report(sent) = &b.records[0] else { unreachable!() };
+        let stored = store.report(&alert).unwrap().unwrap().contact.map(|c| c.as_stored().to_string());
+        assert_eq!(stored, sent.contact, "the sealed contact is stored as it came");
+    }
+
+    #[test]
+    fn a_reference_used_here_by_another_report_is_kept_as_a_conflict_not_overwritten() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let mine = report_at(5, Some("CF32"), "2026-11-30T08:00:00Z");
+        store.insert_report(&mine).unwrap();
+        let now = ts("2026-12-07T20:00:00Z");
+        let got = apply_batch(
+            &store,
+            "hq",
+            "office-a",
+            &batch("a:0-2", vec![record(5, "theirs"), record(6, "six")]),
+            None,
+            now,
+        )
+        .unwrap();
+        assert_eq!((got.new, got.conflicts), (1, 1));
+        assert_eq!(store.report(&mine.reference).unwrap().unwrap().text, mine.text, "nothing overwritten");
+        let conflicts = SyncStore::conflicts(&store).unwrap();
+        assert_eq!(conflicts.len(), 1);
+        assert!(conflicts[0].reason.contains("already used here") && conflicts[0].record.contains("theirs"));
+    }
+
+    #[test]
+    fn a_step_the_workflow_refuses_here_is_kept_aside_and_the_log_stays_valid() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let report = report_at(7, Some("CF32"), "2026-12-01T08:00:00Z");
+        store.insert_report(&report).unwrap();
+        let at = ts("2026-12-02T09:00:00Z");
+        store.append_step(&StepRecord { at, ..step(&report.reference, 0, Step::Acknowledge) }).unwrap();
+        // Another office acknowledged it too while apart: a second acknowledgement does not follow.
+        let theirs = StepRecord { at, user_id: "u-2".into(), ..step(&report.reference, 0, Step::Acknowledge) };
+        let b = batch("b:0-1", vec![SyncRecord::Step(Box::new(StepOf { origin: "office-b".into(), step: theirs }))]);
+        let got = apply_batch(&store, "hq", "office-b", &b, None, ts("2026-12-07T20:00:00Z")).unwrap();
+        assert_eq!((got.new, got.conflicts), (0, 1));
+        assert_eq!(store.steps(&report.reference).unwrap().len(), 1);
+    }
+}
