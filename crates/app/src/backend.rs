@@ -21,6 +21,7 @@ use vitalcore_classify::{Classifier, Model};
 use vitalcore_intake::{CategoryMap, ContactKey};
 use vitalcore_store::forecasts::ForecastStore;
 use vitalcore_store::reports::ReportStore;
+use vitalcore_store::sync::SyncStore;
 use vitalcore_store::{Store, StoreError};
 use vitalcore_store_postgres::PostgresStore;
 use vitalcore_store_sqlite::SqliteStore;
@@ -158,12 +159,14 @@ pub struct Stores {
     pub events: Arc<dyn Store>,
     pub reports: Arc<dyn ReportStore>,
     pub forecasts: Arc<dyn ForecastStore>,
+    /// Synchronisation between field offices and headquarters.
+    pub sync: Arc<dyn SyncStore>,
 }
 
 impl Stores {
     /// Every store on `store`.
-    pub fn on<S: Store + ReportStore + ForecastStore + 'static>(store: Arc<S>) -> Stores {
-        Stores { events: store.clone(), reports: store.clone(), forecasts: store }
+    pub fn on<S: Store + ReportStore + ForecastStore + SyncStore + 'static>(store: Arc<S>) -> Stores {
+        Stores { events: store.clone(), reports: store.clone(), forecasts: store.clone(), sync: store }
     }
 }
 

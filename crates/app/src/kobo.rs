@@ -171,7 +171,7 @@ pub fn redraw_colliding_references(
     for r in new.iter_mut() {
         let mut taken = stored.contains(&r.reference) || used.contains(&r.reference);
         while taken {
-            let fresh = Reference::random()?;
+            let fresh = reports.intake.draw_reference()?;
             if let Some(sealed) = &r.contact {
                 let key = reports.intake.key();
                 let system = Accessor { user_id: IMPORT_ACCESSOR.into(), role: Role::Admin };

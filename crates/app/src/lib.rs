@@ -30,6 +30,8 @@
 //! - [`briefing`]: what a situation report and the dashboard show for a
 //!   period and area, to staff or the public (every report figure through
 //!   [`disclosure`]).
+//! - [`sync`]: field offices and headquarters: offices registered at HQ,
+//!   push and pull of batches over any transport, bundles on files, status.
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -49,4 +51,5 @@ pub mod kobo;
 pub mod mandates;
 pub mod outbox;
 pub mod reports;
+pub mod sync;
 pub mod warnings;

@@ -293,6 +293,7 @@ impl Reports {
         };
         let index = Arc::new(AreaIndex::new(areas).map_err(|e| SetupError::Areas(e.to_string()))?);
         let intake = Intake::new(key, categories)
+            .with_reference_space(store.reference_space()?)
             .with_reader(Box::new(ClassifierReader(classifier)))
             .with_resolver(Box::new(IndexResolver(index.clone())));
         let reports = Reports {

@@ -58,6 +58,8 @@ enum Command {
     Forecast(cmd::forecast::Args),
     /// Forecasts stored from the database, and the early-warning queue
     Warnings(cmd::warnings::Args),
+    /// Field offices and headquarters: sync, offices, status, bundles for a USB stick
+    Sync(cmd::sync::Args),
     /// Composite risk indices (INFORM and local)
     Index(cmd::index::Args),
     /// Which threats move together or precede one another
@@ -106,6 +108,7 @@ fn run() -> anyhow::Result<()> {
         Command::Classify(args) => cmd::classify::run(args, &global),
         Command::Forecast(args) => cmd::forecast::run(args, &global),
         Command::Warnings(args) => cmd::warnings::run(args, &global),
+        Command::Sync(args) => cmd::sync::run(args, &global),
         Command::Index(args) => cmd::index::run(args, &global),
         Command::Network(args) => cmd::network::run(args, &global),
         Command::Mandate(args) => cmd::mandate::run(args, &global),

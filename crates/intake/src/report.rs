@@ -49,6 +49,22 @@ impl Reference {
         Ok(Reference::from_number(n))
     }
 
+    /// A new random reference whose first symbol is `space` (0-31), when
+    /// given: each node of a synchronised mission draws from its own space,
+    /// so two field offices never hand out the same reference while apart.
+    pub fn random_in(space: Option<u8>) -> Result<Reference, CryptoError> {
+        let Some(space) = space else { return Reference::random() };
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).map_err(|e| CryptoError::Random(e.to_string()))?;
+        let n = (u32::from_le_bytes(bytes) & ((1 << 25) - 1)) | (u32::from(space & 31) << 25);
+        Ok(Reference::from_number(n))
+    }
+
+    /// The reference space (first symbol's value) of this reference.
+    pub fn space(&self) -> u8 {
+        self.0.as_bytes().get(3).and_then(|&c| crockford_value(c as char)).unwrap_or(0) as u8
+    }
+
     /// The reference for a 30-bit number (tests and imports use it to be deterministic).
     pub fn from_number(n: u32) -> Reference {
         let values: Vec<u32> = (0..6).rev().map(|i| (n >> (i * 5)) & 31).collect();
@@ -421,6 +437,8 @@ pub struct Intake {
     key: ContactKey,
     reader: Box<dyn Reader>,
     resolver: Option<Box<dyn AreaResolver>>,
+    /// The first symbol of the references drawn here (see [`Reference::random_in`]).
+    reference_space: Option<u8>,
 }
 
 impl fmt::Debug for Intake {
@@ -431,7 +449,14 @@ impl fmt::Debug for Intake {
 
 impl Intake {
     pub fn new(key: ContactKey, categories: CategoryMap) -> Intake {
-        Intake { rules: IntakeRules::default(), categories, key, reader: Box::new(NoReader), resolver: None }
+        Intake {
+            rules: IntakeRules::default(),
+            categories,
+            key,
+            reader: Box::new(NoReader),
+            resolver: None,
+            reference_space: None,
+        }
     }
 
     pub fn with_rules(mut self, rules: IntakeRules) -> Intake {
@@ -449,6 +474,17 @@ impl Intake {
         self
     }
 
+    /// Draws references from `space` (a synchronised node's; `None`: anywhere).
+    pub fn with_reference_space(mut self, space: Option<u8>) -> Intake {
+        self.reference_space = space;
+        self
+    }
+
+    /// A new reference from this node's space.
+    pub fn draw_reference(&self) -> Result<Reference, CryptoError> {
+        Reference::random_in(self.reference_space)
+    }
+
     pub fn key(&self) -> &ContactKey {
         &self.key
     }
@@ -456,7 +492,7 @@ impl Intake {
     /// Validates a draft received through `channel` at `now` and returns the
     /// report with a new random reference and its contact sealed.
     pub fn accept(&self, draft: &ReportDraft, channel: Channel, now: Timestamp) -> Result<Report, InvalidReport> {
-        let reference = Reference::random().map_err(|e| single("reference", e.to_string()))?;
+        let reference = self.draw_reference().map_err(|e| single("reference", e.to_string()))?;
         self.accept_as(draft, channel, now, reference)
     }
 
@@ -730,6 +766,19 @@ pub fn parse_time(raw: &str) -> Result<Timestamp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_drawn_in_a_space_start_with_its_symbol() {
+        for space in [0u8, 1, 7, 31] {
+            for _ in 0..50 {
+                let r = Reference::random_in(Some(space)).unwrap();
+                assert_eq!(r.space(), space, "{r}");
+                assert_eq!(r.as_str().parse::<Reference>().unwrap(), r);
+            }
+        }
+        assert_eq!(Reference::from_number(0).space(), 0);
+        assert_eq!(Reference::from_number((1 << 30) - 1).space(), 31);
+    }
 
     #[test]
     fn reference_round_trips_and_catches_typos() {

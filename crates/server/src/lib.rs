@@ -28,6 +28,7 @@ mod pool;
 mod shell;
 mod snapshot;
 mod state;
+mod sync_api;
 mod web;
 
 pub use error::{ApiError, ServerError};
@@ -70,6 +71,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/users/{name}/{action}", post(admin::set_active))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
+    let sync = Router::new()
+        .route("/api/v1/sync", post(sync_api::exchange))
+        .layer(DefaultBodyLimit::max(sync_api::SYNC_BODY_LIMIT));
     let routes = Router::new()
         .route("/", get(pages::index))
         .route("/static/app.js", get(pages::app_js))
@@ -95,6 +99,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api_writes)
         .merge(sms)
         .merge(forms)
+        .merge(sync)
         .fallback(pages::not_found)
         .with_state(state);
     layers::around(routes)

@@ -5,6 +5,7 @@ use vitalcore_app::reports::Reports;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
 use vitalcore_store::forecasts::ForecastStore;
+use vitalcore_store::sync::SyncStore;
 
 /// What every request handler shares.
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub reports: Option<Arc<Reports>>,
     /// Stored forecasts and early warnings; `None`: those routes answer 503.
     pub forecasts: Option<Arc<dyn ForecastStore>>,
+    /// Synchronisation with field offices (`POST /api/v1/sync`); `None`: 503.
+    pub sync: Option<Arc<dyn SyncStore>>,
     /// The stored events as the analyses read them, shared by all requests.
     pub snapshots: Arc<EventSnapshots>,
     /// The threads the analyses run on, one per core (see [`crate::pool`]).
@@ -32,6 +35,7 @@ impl AppState {
             framework,
             reports: None,
             forecasts: None,
+            sync: None,
             snapshots: Arc::default(),
             analyses: analyses(),
         })
@@ -44,6 +48,7 @@ impl AppState {
             framework,
             reports: Some(reports),
             forecasts: None,
+            sync: None,
             snapshots: Arc::default(),
             analyses: analyses(),
         })
@@ -56,6 +61,20 @@ impl AppState {
             framework: state.framework.clone(),
             reports: state.reports.clone(),
             forecasts: Some(forecasts),
+            sync: state.sync.clone(),
+            snapshots: state.snapshots.clone(),
+            analyses: state.analyses.clone(),
+        })
+    }
+
+    /// The same state serving synchronisation to field offices.
+    pub fn with_sync(state: Arc<AppState>, sync: Arc<dyn SyncStore>) -> Arc<AppState> {
+        Arc::new(AppState {
+            store: state.store.clone(),
+            framework: state.framework.clone(),
+            reports: state.reports.clone(),
+            forecasts: state.forecasts.clone(),
+            sync: Some(sync),
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
         })

@@ -32,7 +32,7 @@ use vitalcore_store::{
     Area, DataVersion, EventFilter, EventVersion, ImportCounts, ImportFile, Store, StoreCounts, StoreError,
 };
 
-pub use migrate::SCHEMA_VERSION;
+pub use migrate::{MIGRATION_COUNT, SCHEMA_VERSION};
 
 /// Idle connections kept open.
 const MAX_IDLE: usize = 4;

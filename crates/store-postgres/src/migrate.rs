@@ -19,7 +19,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
     (9, include_str!("../migrations/0009_audit_chain.sql")),
+    (10, include_str!("../migrations/0010_sync.sql")),
 ];
+
+/// How many migrations this build has.
+pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -43,6 +43,8 @@ use crate::{PostgresStore, describe};
 
 /// The SMS outbox's tables (migration 6).
 mod outbox;
+/// Synchronisation between offices and HQ (migration 10).
+mod sync;
 
 /// The audit chain (migration 7).
 pub(crate) mod audit;
@@ -535,6 +537,10 @@ impl ReportStore for PostgresStore {
                 })
                 .collect()
         })
+    }
+
+    fn reference_space(&self) -> Result<Option<u8>, StoreError> {
+        Ok(vitalcore_store::sync::SyncStore::node(self)?.map(|n| n.space))
     }
 }
 

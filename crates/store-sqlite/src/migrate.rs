@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
     (9, include_str!("../migrations/0009_audit_chain.sql")),
+    (10, include_str!("../migrations/0010_sync.sql")),
 ];
 
 /// The newest schema version this build knows.

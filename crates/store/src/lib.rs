@@ -17,6 +17,7 @@ pub mod fingerprint;
 pub mod forecasts;
 pub mod report_codec;
 pub mod reports;
+pub mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -197,6 +197,13 @@ pub trait ReportStore: Send + Sync {
     fn correct_tags(&self, correction: &TagCorrection) -> Result<(), StoreError>;
     /// Every stored correction, oldest first.
     fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError>;
+
+    /// The reference space of this node (the first symbol of the references
+    /// drawn here, see `crate::sync`), once it is part of a mission's
+    /// synchronisation; `None`: references are drawn from the whole space.
+    fn reference_space(&self) -> Result<Option<u8>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Which API tokens: an account's, a partner's, or one by its public id

@@ -18,5 +18,6 @@ pub mod report;
 pub mod serve;
 pub mod sitrep;
 pub mod status;
+pub mod sync;
 pub mod users;
 pub mod warnings;

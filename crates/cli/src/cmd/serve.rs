@@ -109,7 +109,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
     }
     let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
-    serve(AppState::with_forecasts(state, stores.forecasts), args.addr, global)
+    let state = AppState::with_forecasts(state, stores.forecasts);
+    serve(AppState::with_sync(state, stores.sync), args.addr, global)
 }
 
 pub fn serve(state: Arc<AppState>, addr: SocketAddr, global: &Global) -> Result<()> {

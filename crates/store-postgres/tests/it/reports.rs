@@ -152,10 +152,12 @@ fn migration_9_starts_the_chain_with_the_reads_and_steps_already_logged() {
     use vitalcore_store::testing::reports::{assert_chain_intact, write_everything};
     let Some(schema) = Schema::new() else { return };
     write_everything(&schema.store());
-    // Back to version 8: no chain (the rows the store wrote stay).
+    // Back to version 8: no chain, no synchronisation tables (the rows the store wrote stay).
     vitalcore_test_postgres::connect()
         .batch_execute(&format!(
-            "SET search_path TO {}; DROP TABLE audit_log; DELETE FROM schema_migrations WHERE version = 9; \
+            "SET search_path TO {}; DROP TABLE audit_log; \
+             DROP TABLE sync_node, sync_offices, sync_cursors, sync_applied, sync_conflicts, sync_log CASCADE; \
+             DELETE FROM schema_migrations WHERE version >= 9; \
              RESET search_path;",
             schema.name
         ))

@@ -226,3 +226,10 @@ fn bulk_import_restores_every_index() {
     store.integrity_check().unwrap();
     assert_eq!(store.counts().unwrap().prior_versions, 15_000);
 }
+
+/// The synchronisation contract (migration 10), on a file and in memory.
+#[test]
+fn sync_contract_on_file_and_in_memory() {
+    vitalcore_store::testing::sync::sync_contract(&*file_store());
+    vitalcore_store::testing::sync::sync_contract(&SqliteStore::open_in_memory().unwrap());
+}

@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod memory;
 pub mod reports;
+pub mod sync;
 pub mod synthetic;
 
 pub use memory::MemoryStore;

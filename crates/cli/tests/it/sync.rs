@@ -1,0 +1,422 @@
+//! Field offices and headquarters over the real binary: HQ on PostgreSQL
+//! (SQLite when `VITALCORE_SKIP_PG=1`) serving `vitalcore serve` on
+//! loopback, offices on SQLite running `vitalcore sync`.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use vitalcore_intake::report::Reference;
+use vitalcore_store::reports::ReportStore;
+use vitalcore_store::testing::reports::report_at;
+
+/// Where a node's data lives.
+enum Db {
+    Sqlite(PathBuf),
+    Postgres { url: String, name: String },
+}
+
+struct Node {
+    db: Db,
+    dir: PathBuf,
+}
+
+fn boundaries() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/caf-adm1-ocha.geojson")
+}
+
+impl Node {
+    fn sqlite(dir: &Path, name: &str) -> Node {
+        Node { db: Db::Sqlite(dir.join(format!("{name}.db"))), dir: dir.to_path_buf() }
+    }
+
+    /// HQ: a fresh PostgreSQL database, or SQLite when PostgreSQL tests are skipped.
+    fn hq(dir: &Path) -> Node {
+        match vitalcore_test_postgres::database_url_or_skip() {
+            None => Node::sqlite(dir, "hq"),
+            Some(url) => {
+                let name =
+                    format!("vc_sync_{}_{}", std::process::id(), Timestamp::now().as_nanosecond() % 1_000_000_000_000);
+                vitalcore_test_postgres::connect().batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                let url = url.replace("dbname=test", &format!("dbname={name}"));
+                Node { db: Db::Postgres { url, name }, dir: dir.to_path_buf() }
+            }
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vitalcore"));
+        match &self.db {
+            Db::Sqlite(path) => c.arg("--db").arg(path),
+            Db::Postgres { url, .. } => c.arg("--database-url").arg(url),
+        };
+        c.args(args).current_dir(&self.dir).env_remove("VITALCORE_DATABASE_URL").env("RUST_BACKTRACE", "0");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("the binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// (reference, area, text) of every report this node lists.
+    fn reports(&self) -> BTreeSet<(String, String, String)> {
+        let json = self.ok(&["report", "list", "--format", "json", "--limit", "10000000"]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["reference"].as_str().unwrap().to_string(),
+                    r["place"]["area_pcode"].as_str().unwrap_or("").to_string(),
+                    r["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["sync", "status", "--format", "json"])).unwrap()
+    }
+
+    fn serve(&self) -> Server {
+        let mut child = self
+            .cmd(&["--quiet", "serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).trim_end_matches('/');
+        Server { url: url.to_string(), child }
+    }
+
+    fn sqlite_path(&self) -> &Path {
+        match &self.db {
+            Db::Sqlite(p) => p,
+            Db::Postgres { .. } => panic!("an office is on SQLite"),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Db::Postgres { name, .. } = &self.db {
+            let _ = vitalcore_test_postgres::connect()
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+struct Server {
+    url: String,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Numbers in a `sync complete: ...` line: pushed, new at HQ, pulled, new here, conflicts.
+fn moved(stdout: &str) -> [u64; 5] {
+    let line = stdout.lines().find(|l| l.starts_with("sync complete")).unwrap_or_else(|| panic!("{stdout}"));
+    let n: Vec<u64> =
+        line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    [n[0], n[1], n[2], n[3], n[4]]
+}
+
+fn in_areas(all: &BTreeSet<(String, String, String)>, areas: &[&str]) -> BTreeSet<(String, String, String)> {
+    all.iter().filter(|r| areas.iter().any(|a| r.1.starts_with(a))).cloned().collect()
+}
+
+#[test]
+fn three_offices_and_hq_end_with_the_same_reports_each_within_its_areas() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    let offices = [("bambari", "CF32"), ("bria", "CF41"), ("kaga", "CF32")];
+    for (name, areas) in offices {
+        hq.ok(&["sync", "office", "add", name, "--areas", areas, "--out", &format!("{name}.cred")]);
+    }
+    let mode = std::fs::metadata(dir.path().join("bambari.cred")).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
+    let listed = hq.ok(&["sync", "office", "list"]);
+    assert!(listed.contains("bambari\tCF32\tactive"), "{listed}");
+    hq.ok(&["report", "submit", "--text", "HQ heard of looting in Ouaka", "--area", "CF32"]);
+    hq.ok(&["report", "submit", "--text", "HQ heard of a roadblock near Bria", "--area", "CF41"]);
+    hq.ok(&["report", "submit", "--text", "HQ heard of fighting in Vakaga", "--area", "CF11"]);
+    let server = hq.serve();
+
+    let nodes: Vec<(Node, &str, &str)> =
+        offices.iter().map(|(name, area)| (Node::sqlite(dir.path(), name), *name, *area)).collect();
+    // First contact: an empty office database gets its boundaries.
+    for (node, name, _) in &nodes {
+        let cred = format!("{name}.cred");
+        node.ok(&["sync", "--hq", &server.url, "--credential", &cred]);
+    }
+    let areas = nodes[0].0.ok(&["status"]);
+    assert!(areas.contains("administrative areas: 1"), "{areas}");
+
+    // Offline: three reports at each office, an analyst acknowledges one at bambari.
+    for (node, name, area) in &nodes {
+        for i in 0..3 {
+            node.ok(&["report", "submit", "--text", &format!("{name} report {i}"), "--area", area]);
+        }
+    }
+    let bambari = &nodes[0].0;
+    for (node, _, _) in &nodes {
+        let mut add = node
+            .cmd(&["users", "add", "amina", "--role", "analyst", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+        assert!(add.wait().unwrap().success());
+    }
+    let own: Vec<String> = bambari.reports().into_iter().filter(|r| r.2.starts_with("bambari")).map(|r| r.0).collect();
+    assert!(own.iter().all(|r| r.starts_with("VC-1")), "bambari draws from its own reference space: {own:?}");
+    bambari.ok(&["alerts", "ack", &own[0], "--as", "amina"]);
+
+    // Everyone syncs twice (the second round brings what the others pushed).
+    for _ in 0..2 {
+        for (node, name, _) in &nodes {
+            node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+        }
+    }
+    let at_hq = hq.reports();
+    assert_eq!(at_hq.len(), 3 + 9, "{at_hq:?}");
+    for (node, _, area) in &nodes {
+        // The digest of what an office holds is HQ's, cut to its areas.
+        assert_eq!(node.reports(), in_areas(&at_hq, &[area]));
+    }
+    assert_eq!(nodes[0].0.reports().len(), 1 + 3 + 3, "bambari: HQ's Ouaka report, its own, kaga's");
+    assert!(nodes[1].0.reports().iter().all(|r| r.1 == "CF41"), "bria sees nothing outside its areas");
+
+    // The acknowledgement reached HQ and kaga (same area), not bria.
+    let alerts = hq.ok(&["alerts", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&alerts).unwrap();
+    let acked = v.as_array().unwrap().iter().find(|a| a["reference"] == own[0].as_str()).unwrap().clone();
+    assert_eq!(acked["state"], "acknowledged", "{acked}");
+
+    // A second run moves nothing.
+    for (node, name, _) in &nodes {
+        let out = node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+        assert_eq!(moved(&out), [0, 0, 0, 0, 0], "{out}");
+        let me = node.status();
+        assert_eq!(me["node"], *name);
+        assert_eq!(me["offices"][0]["pending_up"], 0);
+        assert_eq!(me["offices"][0]["pending_down"], 0);
+    }
+    let status = hq.status();
+    assert_eq!(status["node"], "hq");
+    let offices_status = status["offices"].as_array().unwrap();
+    assert_eq!(offices_status.len(), 3);
+    for o in offices_status {
+        assert!(o["last_sync"].is_string(), "{o}");
+        assert_eq!(
+            (o["pending_up"].as_u64(), o["pending_down"].as_u64(), o["conflicts"].as_u64()),
+            (Some(0), Some(0), Some(0)),
+            "{o}"
+        );
+    }
+
+    // Two offices acknowledge HQ's Ouaka report while apart: both steps are
+    // kept, the first to arrive decides the state, the other is a conflict
+    // an analyst sees at HQ and at the office that made it.
+    let ouaka = at_hq.iter().find(|r| r.2.contains("Ouaka")).unwrap().0.clone();
+    let kaga = &nodes[2].0;
+    bambari.ok(&["alerts", "ack", &ouaka, "--as", "amina"]);
+    kaga.ok(&["alerts", "ack", &ouaka, "--as", "amina"]);
+    for (node, name, _) in [&nodes[0], &nodes[2], &nodes[0], &nodes[2]] {
+        node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+    }
+    let status = hq.status();
+    let conflicts: Vec<(String, u64)> = status["offices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["name"].as_str().unwrap().to_string(), o["conflicts"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(conflicts, [("bambari".into(), 0), ("bria".into(), 0), ("kaga".into(), 1)]);
+    assert_eq!(kaga.status()["offices"][0]["conflicts"], 1, "kaga is told too");
+    let listed = hq.ok(&["sync", "conflicts"]);
+    assert!(listed.contains(&ouaka) && listed.contains("acknowledge"), "{listed}");
+    for node in [&hq, bambari, kaga] {
+        let alerts: serde_json::Value =
+            serde_json::from_str(&node.ok(&["alerts", "list", "--format", "json"])).unwrap();
+        let a = alerts.as_array().unwrap().iter().find(|a| a["reference"] == ouaka.as_str()).unwrap().clone();
+        assert_eq!(a["state"], "acknowledged", "{a}");
+    }
+}
+
+/// Inserts `n` reports into an office's database as intake would, in its reference space.
+fn take_reports(office: &Node, space: u8, n: usize, tag: &str) {
+    let store = vitalcore_store_sqlite::SqliteStore::open(office.sqlite_path()).unwrap();
+    let mut reports = Vec::with_capacity(n);
+    let mut seen = BTreeSet::new();
+    while reports.len() < n {
+        let reference = Reference::random_in(Some(space)).unwrap();
+        if !seen.insert(reference.clone()) {
+            continue;
+        }
+        let mut r = report_at(0, Some("CF32"), "2026-12-01T08:00:00Z");
+        r.reference = reference;
+        r.contact = None;
+        r.text = format!("{tag} {}", reports.len());
+        reports.push(r);
+    }
+    store.insert_reports(&reports).unwrap();
+}
+
+#[test]
+fn a_sync_killed_mid_batch_and_run_again_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    hq.ok(&["sync", "office", "add", "bambari", "--areas", "CF32", "--out", "b.cred"]);
+    let mut server = hq.serve();
+    let office = Node::sqlite(dir.path(), "bambari");
+    office.ok(&["sync", "--hq", &server.url, "--credential", "b.cred"]);
+    const N: usize = 4_000;
+    take_reports(&office, 1, N, "field report");
+
+    // kill -9 of the office mid-run, a few times, at growing delays.
+    let mut killed_between = 0;
+    for delay_ms in [150u64, 300, 600, 900] {
+        let mut child = office
+            .cmd(&["sync", "--hq", &server.url, "--batch", "200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        let at_hq = hq.reports().len();
+        if !finished && at_hq > 0 && at_hq < N {
+            killed_between += 1;
+        }
+    }
+    // kill -9 of HQ mid-run, then HQ restarted.
+    let mut child = office
+        .cmd(&["sync", "--hq", &server.url, "--batch", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let _ = child.wait().unwrap();
+    drop(server);
+    let server = hq.serve();
+    let out = office.ok(&["sync", "--hq", &server.url, "--batch", "500"]);
+    let [pushed, _, _, _, _] = moved(&out);
+    assert!(pushed <= N as u64, "{out}");
+    let at_hq = hq.reports();
+    let refs: BTreeSet<&String> = at_hq.iter().map(|r| &r.0).collect();
+    assert_eq!((at_hq.len(), refs.len()), (N, N), "every report once at HQ");
+    assert_eq!(office.reports(), at_hq, "and the same ones at the office");
+    let again = office.ok(&["sync", "--hq", &server.url]);
+    assert_eq!(moved(&again), [0, 0, 0, 0, 0], "{again}");
+    eprintln!("interrupted mid-run with part of the reports at HQ: {killed_between} times");
+}
+
+#[test]
+fn bundles_on_a_stick_and_refusals_that_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    hq.ok(&["sync", "office", "add", "bambari", "--areas", "CF32", "--out", "b.cred"]);
+    hq.ok(&["sync", "office", "add", "bria", "--areas", "CF41", "--out", "r.cred"]);
+    hq.ok(&["report", "submit", "--text", "HQ heard of looting in Ouaka", "--area", "CF32"]);
+
+    // No network at all: HQ's export for the office, then the office's back.
+    let office = Node::sqlite(dir.path(), "bambari");
+    hq.ok(&["sync", "export", "--office", "bambari", "--out", "to-bambari.vcsync"]);
+    let err = office.fails(&["sync", "import", "to-bambari.vcsync"]);
+    assert!(err.contains("not a field office yet") && err.contains("--credential"), "{err}");
+    let out = office.ok(&["sync", "import", "to-bambari.vcsync", "--credential", "b.cred"]);
+    assert!(out.contains("2 new"), "boundary and report: {out}");
+    assert!(office.ok(&["sync", "import", "to-bambari.vcsync"]).contains("0 new, 2 already here"));
+    office.ok(&["report", "submit", "--text", "bambari saw it too", "--area", "CF32"]);
+    office.ok(&["sync", "export", "--out", "from-bambari.vcsync"]);
+    let before = hq.reports().len();
+
+    // Tampered: one byte changed in the middle.
+    let mut bytes = std::fs::read(dir.path().join("from-bambari.vcsync")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    std::fs::write(dir.path().join("tampered.vcsync"), &bytes).unwrap();
+    let err = hq.fails(&["sync", "import", "tampered.vcsync"]);
+    assert!(err.contains("signature does not verify") && err.contains("nothing was applied"), "{err}");
+    assert_eq!(hq.reports().len(), before);
+
+    // From an office this HQ does not know (registered at another HQ).
+    let other_hq = Node::sqlite(dir.path(), "other-hq");
+    other_hq.ok(&["sync", "office", "add", "zemio", "--areas", "CF32", "--out", "z.cred"]);
+    let stranger = Node::sqlite(dir.path(), "zemio");
+    stranger.ok(&["report", "submit", "--text", "zemio report", "--area", "CF32"]);
+    stranger.ok(&["sync", "export", "--out", "from-zemio.vcsync", "--credential", "z.cred"]);
+    let err = hq.fails(&["sync", "import", "from-zemio.vcsync"]);
+    assert!(err.contains("`zemio` is not registered") && err.contains("sync office add zemio"), "{err}");
+    assert_eq!(hq.reports().len(), before);
+
+    // A newer schema.
+    let cred = vitalcore_sync::Credential::parse(&std::fs::read_to_string(dir.path().join("b.cred")).unwrap()).unwrap();
+    let keys = vitalcore_sync::BundleKeys::from_credential_hash(&cred.hash().unwrap());
+    let real =
+        vitalcore_sync::bundle::open(&std::fs::read(dir.path().join("from-bambari.vcsync")).unwrap(), &keys).unwrap();
+    let newer = vitalcore_sync::Header { schema: 999, ..real.0 };
+    std::fs::write(dir.path().join("newer.vcsync"), vitalcore_sync::bundle::seal(&newer, &real.1, &keys).unwrap())
+        .unwrap();
+    let err = hq.fails(&["sync", "import", "newer.vcsync"]);
+    assert!(err.contains("newer vitalcore") && err.contains("Upgrade vitalcore"), "{err}");
+    assert_eq!(hq.reports().len(), before);
+
+    // The real one goes in, once.
+    assert!(hq.ok(&["sync", "import", "from-bambari.vcsync"]).contains("1 new"));
+    assert!(hq.ok(&["sync", "import", "from-bambari.vcsync"]).contains("0 new, 1 already here"));
+    assert_eq!(hq.reports().len(), before + 1);
+
+    // Plain http only to loopback.
+    let err = office.fails(&["sync", "--hq", "http://192.0.2.10:8080"]);
+    assert!(err.contains("only to a loopback address"), "{err}");
+
+    // A revoked credential: refused over the network and on a stick, nothing applied.
+    let server = hq.serve();
+    office.ok(&["report", "submit", "--text", "after revocation", "--area", "CF32"]);
+    hq.ok(&["sync", "office", "revoke", "bambari"]);
+    let err = office.fails(&["sync", "--hq", &server.url]);
+    assert!(err.contains("was revoked at headquarters") && err.contains("register the office again"), "{err}");
+    office.ok(&["sync", "export", "--out", "late.vcsync"]);
+    let err = hq.fails(&["sync", "import", "late.vcsync"]);
+    assert!(err.contains("was revoked"), "{err}");
+    assert_eq!(hq.reports().len(), before + 1);
+    assert!(hq.ok(&["sync", "office", "list"]).contains("bambari\tCF32\trevoked"));
+}

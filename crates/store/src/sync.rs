@@ -1,0 +1,299 @@
+//! What a backend must persist for synchronisation between field offices and
+//! headquarters (see `crates/sync/README.md`): this node's identity, the
+//! offices HQ knows, cursors per peer and direction, the change log the
+//! feeds are read from, batches already applied and conflicts kept for an
+//! analyst.
+//!
+//! Contract every backend keeps:
+//! - every new report, alert step and new or changed area is appended to
+//!   the change log (`sync_log`) by the database itself, in the transaction
+//!   that writes it, with the origin set by [`SyncTx::set_origin`] (none:
+//!   made here);
+//! - [`SyncStore::changes`] never returns a seq below one a concurrent
+//!   transaction may still commit (PostgreSQL waits for writers first);
+//! - [`SyncStore::apply`] runs the closure in one transaction and commits it
+//!   only when the closure returns `Ok`: a batch lands whole or not at all.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use vitalcore_framework::Area;
+use vitalcore_intake::report::{Reference, Report};
+use vitalcore_intake::workflow::StepRecord;
+
+use crate::StoreError;
+
+/// The reference space of headquarters (offices get 1 to 31).
+pub const HQ_SPACE: u8 = 0;
+/// The highest reference space (the first reference symbol holds 5 bits).
+pub const MAX_SPACE: u8 = 31;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    Hq,
+    Office,
+}
+
+impl NodeRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Hq => "hq",
+            NodeRole::Office => "office",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NodeRole> {
+        match text {
+            "hq" => Some(NodeRole::Hq),
+            "office" => Some(NodeRole::Office),
+            _ => None,
+        }
+    }
+}
+
+/// This database as a node of the mission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Random, 32 hex digits.
+    pub node_id: String,
+    /// `hq`, or the office's name.
+    pub name: String,
+    pub role: NodeRole,
+    /// The first symbol of the references drawn here.
+    pub space: u8,
+    /// At an office: HQ's node id.
+    pub hq_node: Option<String>,
+    /// At an office: the SHA-256 of its credential (the bundle keys derive from it).
+    pub credential_hash: Option<Vec<u8>>,
+    pub created_at: Timestamp,
+    /// At an office: when the last sync completed both directions.
+    pub last_sync: Option<Timestamp>,
+    /// At an office: what HQ said was still waiting for it at the last pull.
+    pub pending_down: u64,
+}
+
+/// An office as HQ knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Office {
+    pub name: String,
+    pub node_id: String,
+    /// P-codes; an area or record lies in the office's areas when its P-code starts with one.
+    pub areas: Vec<String>,
+    pub space: u8,
+    /// SHA-256 of the credential.
+    pub credential_hash: Vec<u8>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    /// The office's last contact (a push or a pull).
+    pub last_sync: Option<Timestamp>,
+    /// What the office said was still waiting to go up at its last push.
+    pub pending_up: u64,
+}
+
+/// Which way a cursor points, seen from this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// The kinds of record in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    Area,
+    Report,
+    Step,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Area => "area",
+            RecordKind::Report => "report",
+            RecordKind::Step => "step",
+        }
+    }
+}
+
+/// Which origins a feed takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    /// Only records made at this node.
+    Local,
+    /// Every record except those that came from this node id.
+    Except(String),
+}
+
+/// Which part of the change log a feed reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub origins: Origins,
+    /// Area P-code prefixes; `None`: everywhere. A record with no area is
+    /// outside every area list.
+    pub areas: Option<Vec<String>>,
+    pub kinds: Vec<RecordKind>,
+}
+
+impl Scope {
+    /// Whether the area P-code `area` lies in the scope's areas.
+    pub fn covers(&self, area: Option<&str>) -> bool {
+        match (&self.areas, area) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(list), Some(a)) => list.iter().any(|p| a.starts_with(p.as_str())),
+        }
+    }
+}
+
+/// A report as it travels: the report, its sealed contact as stored (never
+/// opened on the way) and the node that took it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub origin: String,
+    pub report: Report,
+    /// The sealed text (`vc1.<key id>.<...>`), or none.
+    pub contact: Option<String>,
+}
+
+/// An alert step as it travels, with the node that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOf {
+    pub origin: String,
+    pub step: StepRecord,
+}
+
+/// One record of a feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SyncRecord {
+    Area { origin: String, area: Area },
+    Report(Box<ReportRecord>),
+    Step(Box<StepOf>),
+}
+
+impl SyncRecord {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            SyncRecord::Area { .. } => RecordKind::Area,
+            SyncRecord::Report(_) => RecordKind::Report,
+            SyncRecord::Step(_) => RecordKind::Step,
+        }
+    }
+
+    pub fn origin(&self) -> &str {
+        match self {
+            SyncRecord::Area { origin, .. } => origin,
+            SyncRecord::Report(r) => &r.origin,
+            SyncRecord::Step(s) => &s.origin,
+        }
+    }
+}
+
+/// What a feed read: records in log order, the cursor after them and
+/// whether more lie beyond.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    pub records: Vec<SyncRecord>,
+    pub next_cursor: i64,
+    pub more: bool,
+}
+
+/// A record that could not be applied as it came, kept whole for an analyst.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The node it came from (office name or `hq`).
+    pub peer: String,
+    pub kind: RecordKind,
+    /// The alert reference, report reference or P-code.
+    pub key: String,
+    pub reason: String,
+    /// The record as JSON.
+    pub record: String,
+    pub at: Timestamp,
+}
+
+/// The writes of one batch, inside one transaction (see [`SyncStore::apply`]).
+pub trait SyncTx {
+    /// Whether a batch with this id was applied before.
+    fn applied(&mut self, batch_id: &str) -> Result<bool, StoreError>;
+    /// The origin the change log records for the writes that follow (none: made here).
+    fn set_origin(&mut self, origin: Option<&str>) -> Result<(), StoreError>;
+    fn report(&mut self, reference: &Reference) -> Result<Option<Report>, StoreError>;
+    /// Inserts a report (its contact as the sealed text it carries).
+    fn insert_report(&mut self, report: &Report) -> Result<(), StoreError>;
+    /// The stored reports among `references` (their duplicate links may be left out).
+    fn reports_of(&mut self, references: &[Reference]) -> Result<Vec<Report>, StoreError> {
+        let mut out = Vec::new();
+        for r in references {
+            out.extend(self.report(r)?);
+        }
+        Ok(out)
+    }
+    /// Inserts many reports, all or none: on an error nothing of them is
+    /// stored and the transaction goes on (the caller may insert them one by one).
+    fn insert_reports(&mut self, reports: &[Report]) -> Result<(), StoreError>;
+    fn steps(&mut self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
+    /// Appends a step at `record.seq`, which must be the next position.
+    fn append_step(&mut self, record: &StepRecord) -> Result<(), StoreError>;
+    fn area(&mut self, pcode: &str) -> Result<Option<Area>, StoreError>;
+    fn save_area(&mut self, area: &Area) -> Result<(), StoreError>;
+    fn add_conflict(&mut self, conflict: &Conflict) -> Result<(), StoreError>;
+    /// Records the batch as applied (`records` of it were new) and, when
+    /// given, moves a cursor: in this transaction.
+    fn finish(
+        &mut self,
+        batch_id: &str,
+        peer: &str,
+        records: u64,
+        at: Timestamp,
+        cursor: Option<(&str, Direction, i64)>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A closure run in one transaction by [`SyncStore::apply`].
+pub type ApplyFn<'a> = dyn FnMut(&mut dyn SyncTx) -> Result<(), StoreError> + 'a;
+
+pub trait SyncStore: Send + Sync {
+    fn node(&self) -> Result<Option<Node>, StoreError>;
+    /// Stores `node` as this database's identity unless one is stored;
+    /// returns the stored one.
+    fn init_node(&self, node: &Node) -> Result<Node, StoreError>;
+    /// At an office: a sync completed at `at`; `pending_down` still waits at HQ.
+    fn node_synced(&self, at: Timestamp, pending_down: u64) -> Result<(), StoreError>;
+
+    /// Registers an office; a name, node id or space already used is a conflict.
+    fn add_office(&self, office: &Office) -> Result<(), StoreError>;
+    /// Every office, by name.
+    fn offices(&self) -> Result<Vec<Office>, StoreError>;
+    /// Revokes an office's credential (an unknown name is `NotFound`).
+    fn revoke_office(&self, name: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Records an office's contact; `pending_up` when it said.
+    fn office_seen(&self, name: &str, at: Timestamp, pending_up: Option<u64>) -> Result<(), StoreError>;
+
+    /// The cursor for `peer` (0 when none).
+    fn cursor(&self, peer: &str, direction: Direction) -> Result<i64, StoreError>;
+    fn set_cursor(&self, peer: &str, direction: Direction, cursor: i64, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Records of the change log after `since` in `scope`, reading at most
+    /// `limit` log entries; records of local origin carry this node's id.
+    fn changes(&self, since: i64, scope: &Scope, limit: usize) -> Result<Changes, StoreError>;
+    /// How many log entries after `since` lie in `scope`.
+    fn pending(&self, since: i64, scope: &Scope) -> Result<u64, StoreError>;
+
+    /// Runs `apply` in one transaction, committed only when it returns `Ok`.
+    fn apply(&self, apply: &mut ApplyFn<'_>) -> Result<(), StoreError>;
+
+    /// Every conflict kept, oldest first.
+    fn conflicts(&self) -> Result<Vec<Conflict>, StoreError>;
+}

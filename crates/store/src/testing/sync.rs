@@ -1,0 +1,199 @@
+//! The [`SyncStore`] contract, run on every backend: node identity, offices,
+//! cursors, the change log written by the database for every write path,
+//! scopes, one-transaction apply with origins, conflicts.
+
+use jiff::Timestamp;
+use vitalcore_framework::Area;
+use vitalcore_intake::workflow::Step;
+
+use crate::Store;
+use crate::StoreError;
+use crate::reports::ReportStore;
+use crate::sync::{
+    Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
+};
+use crate::testing::reports::{report_at, step, ts};
+
+/// Every check, in order, on a fresh store.
+pub fn sync_contract<S: SyncStore + ReportStore + Store>(store: &S) {
+    node_is_stored_once_and_gives_the_reference_space(store);
+    offices_are_registered_listed_and_revoked(store);
+    the_change_log_follows_every_write_and_scopes_filter_it(store);
+    a_batch_lands_whole_or_not_at_all_with_its_origin(store);
+}
+
+fn area(pcode: &str, name: &str) -> Area {
+    Area {
+        pcode: pcode.into(),
+        name: name.into(),
+        level: 1,
+        parent_pcode: Some("CF".into()),
+        country: Some("Central African Republic".into()),
+        geometry: None,
+    }
+}
+
+fn now() -> Timestamp {
+    ts("2026-12-07T20:00:00Z")
+}
+
+fn node_is_stored_once_and_gives_the_reference_space<S: SyncStore + ReportStore>(store: &S) {
+    assert_eq!(store.node().unwrap(), None);
+    assert_eq!(store.reference_space().unwrap(), None);
+    let node = Node {
+        node_id: "hq-node".into(),
+        name: "hq".into(),
+        role: NodeRole::Hq,
+        space: 0,
+        hq_node: None,
+        credential_hash: None,
+        created_at: now(),
+        last_sync: None,
+        pending_down: 0,
+    };
+    assert_eq!(store.init_node(&node).unwrap(), node);
+    let other = Node { node_id: "other".into(), ..node.clone() };
+    assert_eq!(store.init_node(&other).unwrap(), node, "the first identity stays");
+    assert_eq!(store.reference_space().unwrap(), Some(0));
+    store.node_synced(ts("2026-12-07T21:00:00Z"), 3).unwrap();
+    let synced = store.node().unwrap().unwrap();
+    assert_eq!((synced.last_sync, synced.pending_down), (Some(ts("2026-12-07T21:00:00Z")), 3));
+}
+
+fn offices_are_registered_listed_and_revoked<S: SyncStore>(store: &S) {
+    let office = Office {
+        name: "bambari".into(),
+        node_id: "n-bambari".into(),
+        areas: vec!["CF32".into(), "CF43".into()],
+        space: 1,
+        credential_hash: vec![9; 32],
+        created_at: now(),
+        revoked_at: None,
+        last_sync: None,
+        pending_up: 0,
+    };
+    store.add_office(&office).unwrap();
+    let again = Office { node_id: "n-2".into(), space: 2, ..office.clone() };
+    assert!(matches!(store.add_office(&again), Err(StoreError::Conflict(_))));
+    let same_space = Office { name: "bria".into(), node_id: "n-3".into(), ..office.clone() };
+    assert!(matches!(store.add_office(&same_space), Err(StoreError::Conflict(_))));
+    assert_eq!(store.offices().unwrap(), vec![office.clone()]);
+    store.office_seen("bambari", ts("2026-12-07T20:30:00Z"), Some(7)).unwrap();
+    store.office_seen("bambari", ts("2026-12-07T20:31:00Z"), None).unwrap();
+    let seen = &store.offices().unwrap()[0];
+    assert_eq!((seen.last_sync, seen.pending_up), (Some(ts("2026-12-07T20:31:00Z")), 7));
+    store.revoke_office("bambari", ts("2026-12-07T22:00:00Z")).unwrap();
+    store.revoke_office("bambari", ts("2026-12-07T23:00:00Z")).unwrap();
+    assert_eq!(store.offices().unwrap()[0].revoked_at, Some(ts("2026-12-07T22:00:00Z")), "first revocation kept");
+    assert!(matches!(store.revoke_office("nowhere", now()), Err(StoreError::NotFound(_))));
+
+    assert_eq!(store.cursor("n-bambari", Direction::Down).unwrap(), 0);
+    store.set_cursor("n-bambari", Direction::Down, 42, now()).unwrap();
+    store.set_cursor("n-bambari", Direction::Up, 7, now()).unwrap();
+    assert_eq!(store.cursor("n-bambari", Direction::Down).unwrap(), 42);
+    assert_eq!(store.cursor("n-bambari", Direction::Up).unwrap(), 7);
+}
+
+fn local() -> Scope {
+    Scope { origins: Origins::Local, areas: None, kinds: vec![RecordKind::Area, RecordKind::Report, RecordKind::Step] }
+}
+
+fn the_change_log_follows_every_write_and_scopes_filter_it<S: SyncStore + ReportStore + Store>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    store.save_areas(&[area("CF32", "Ouaka"), area("CF43", "Ouham")]).unwrap();
+    store.save_areas(&[area("CF32", "Ouaka")]).unwrap(); // unchanged: no entry
+    let a = report_at(1, Some("CF32"), "2026-01-01T00:00:00Z");
+    let b = report_at(2, Some("CF43"), "2026-01-02T00:00:00Z");
+    let c = report_at(3, None, "2026-01-03T00:00:00Z");
+    store.insert_report(&a).unwrap();
+    store.insert_reports(&[b.clone(), c.clone()]).unwrap();
+    store.append_step(&step(&a.reference, 0, Step::Acknowledge)).unwrap();
+
+    let all = store.changes(start, &local(), 100).unwrap();
+    let kinds: Vec<RecordKind> = all.records.iter().map(SyncRecord::kind).collect();
+    use RecordKind as K;
+    assert_eq!(kinds, vec![K::Area, K::Area, K::Report, K::Report, K::Report, K::Step]);
+    assert!(!all.more);
+    assert!(all.records.iter().all(|r| r.origin() == "hq-node"), "local records carry this node's id");
+    match &all.records[2] {
+        SyncRecord::Report(r) => {
+            assert_eq!(r.report.reference, a.reference);
+            assert_eq!(r.contact.as_deref(), a.contact.as_ref().map(|c| c.as_stored()), "sealed text travels as is");
+        }
+        other => panic!("expected a report, got {other:?}"),
+    }
+    assert_eq!(store.pending(start, &local()).unwrap(), 6);
+
+    // Paging: the cursor moves past what was read.
+    let first = store.changes(start, &local(), 2).unwrap();
+    assert_eq!((first.records.len(), first.more), (2, true));
+    let rest = store.changes(first.next_cursor, &local(), 100).unwrap();
+    assert_eq!(rest.records.len(), 4);
+    assert_eq!(rest.next_cursor, all.next_cursor);
+
+    // Areas by P-code prefix: the report without an area is outside.
+    let ouaka = Scope { areas: Some(vec!["CF3".into()]), ..local() };
+    let got = store.changes(start, &ouaka, 100).unwrap();
+    assert_eq!(got.records.iter().map(SyncRecord::kind).collect::<Vec<_>>(), vec![K::Area, K::Report, K::Step]);
+    assert_eq!(store.pending(start, &ouaka).unwrap(), 3);
+    let reports_only = Scope { kinds: vec![K::Report], ..local() };
+    assert_eq!(store.pending(start, &reports_only).unwrap(), 3);
+    let none = Scope { areas: Some(vec![]), ..local() };
+    assert_eq!(store.pending(start, &none).unwrap(), 0);
+}
+
+fn a_batch_lands_whole_or_not_at_all_with_its_origin<S: SyncStore + ReportStore + Store>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let r = report_at(10, Some("CF32"), "2026-02-01T00:00:00Z");
+    // A failing batch leaves nothing, not even its cursor.
+    let failed = store.apply(&mut |tx: &mut dyn SyncTx| {
+        tx.set_origin(Some("n-bambari"))?;
+        tx.insert_report(&r)?;
+        tx.finish("b-1", "bambari", 1, now(), Some(("hq-peer", Direction::Down, 99)))?;
+        Err(StoreError::Backend("killed".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.report(&r.reference).unwrap(), None);
+    assert_eq!(store.cursor("hq-peer", Direction::Down).unwrap(), 0);
+
+    store
+        .apply(&mut |tx: &mut dyn SyncTx| {
+            assert!(!tx.applied("b-1")?);
+            tx.set_origin(Some("n-bambari"))?;
+            tx.insert_report(&r)?;
+            assert!(tx.report(&r.reference)?.is_some());
+            tx.append_step(&step(&r.reference, 0, Step::Acknowledge))?;
+            assert_eq!(tx.steps(&r.reference)?.len(), 1);
+            tx.save_area(&area("CF50", "Bamingui-Bangoran"))?;
+            assert_eq!(tx.area("CF50")?.map(|a| a.name), Some("Bamingui-Bangoran".to_string()));
+            tx.set_origin(None)?;
+            tx.add_conflict(&Conflict {
+                peer: "bambari".into(),
+                kind: RecordKind::Step,
+                key: r.reference.to_string(),
+                reason: "both acted".into(),
+                record: "{}".into(),
+                at: now(),
+            })?;
+            tx.finish("b-1", "bambari", 3, now(), Some(("hq-peer", Direction::Down, 99)))
+        })
+        .unwrap();
+    assert_eq!(store.cursor("hq-peer", Direction::Down).unwrap(), 99);
+    assert!(store.apply(&mut |tx: &mut dyn SyncTx| { tx.applied("b-1").map(|a| assert!(a)) }).is_ok());
+    let stored = store.report(&r.reference).unwrap().unwrap();
+    assert_eq!(stored.contact, r.contact);
+    // What came from the office is not local, and the office's feed skips it.
+    assert_eq!(store.pending(start, &local()).unwrap(), 0);
+    let to_bambari = Scope { origins: Origins::Except("n-bambari".into()), ..local() };
+    assert_eq!(store.pending(start, &to_bambari).unwrap(), 0);
+    let to_bria = Scope { origins: Origins::Except("n-bria".into()), ..local() };
+    let got = store.changes(start, &to_bria, 100).unwrap();
+    assert_eq!(got.records.len(), 3);
+    assert!(got.records.iter().all(|r| r.origin() == "n-bambari"), "{got:?}");
+    // A write after the batch is local again.
+    store.insert_report(&report_at(11, Some("CF32"), "2026-02-02T00:00:00Z")).unwrap();
+    assert_eq!(store.pending(start, &local()).unwrap(), 1);
+    let conflicts = store.conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!((conflicts[0].peer.as_str(), conflicts[0].reason.as_str()), ("bambari", "both acted"));
+}
