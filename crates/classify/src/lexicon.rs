@@ -434,5 +434,61 @@ ar = ["فيضان"]
     fn rejects_empty_keywords() {
         let err = Lexicon::parse("[lexicon.food]\nen = [\"*\"]\n", "mine.toml").unwrap_err();
         assert!(err.to_string().contains("lexicon.food.en"), "{err}");
+        let err = Lexicon::parse("[lexicon.food]\nen = [\"cattle & raid*| \"]\n", "mine.toml").unwrap_err();
+        assert!(err.to_string().contains("lexicon.food.en") && err.to_string().contains("cattle & raid*|"), "{err}");
+    }
+
+    const COMPOUNDS: &str = r#"
+[lexicon.economic]
+en = ["market"]
+
+[lexicon.food]
+en = ["hunger", "cattle|livestock|goat* & raid*|stole|looted the", "fields & cannot reach|unable to reach & armed men"]
+"#;
+
+    /// Hits and decided labels (by id) of a text.
+    fn read(lex: &Lexicon, text: &str) -> (BTreeMap<String, u16>, Vec<String>) {
+        let mut h = vec![0; lex.labels().len()];
+        let decided = lex.count_hits(&crate::normalize(text), &mut h);
+        let ids = lex.labels().iter().enumerate().filter(|(i, _)| decided >> i & 1 == 1).map(|(_, l)| l.clone());
+        (lex.labels().iter().cloned().zip(h).filter(|(_, n)| *n > 0).collect(), ids.collect())
+    }
+
+    #[test]
+    fn a_compound_needs_every_part_and_adds_no_hit() {
+        let lex = Lexicon::parse(COMPOUNDS, "test").unwrap();
+        assert_eq!(lex.keyword_count(), 4);
+        let (hits, decided) = read(&lex, "Gunmen raided the village and took 200 CATTLE.");
+        assert_eq!(decided, ["food"]);
+        assert!(hits.is_empty(), "compound parts are not keywords: {hits:?}");
+        assert_eq!(read(&lex, "Armed men looted the goats' pens").1, ["food"], "multi-word alternative, prefix");
+        assert!(read(&lex, "Gunmen raided the village").1.is_empty(), "one part alone");
+        assert!(read(&lex, "The cattle market").1.is_empty());
+        assert!(read(&lex, "They looted them").1.is_empty(), "`looted the` is a sequence");
+        // Three parts, in any order.
+        assert_eq!(read(&lex, "Armed men: farmers unable to reach their fields").1, ["food"]);
+        assert!(read(&lex, "Farmers unable to reach their fields").1.is_empty());
+    }
+
+    #[test]
+    fn compound_parts_must_fall_within_the_window() {
+        let lex = Lexicon::parse(COMPOUNDS, "test").unwrap();
+        let gap = |n: usize| format!("cattle {} stole", "word ".repeat(n));
+        // `cattle` is word 1, `stole` word n + 2: n + 1 words apart.
+        assert_eq!(read(&lex, &gap(COMPOUND_WINDOW - 1)).1, ["food"]);
+        assert!(read(&lex, &gap(COMPOUND_WINDOW)).1.is_empty());
+        // The latest match of a part counts: an early `cattle` and a late one.
+        let text = format!("cattle {} cattle then stole", "word ".repeat(2 * COMPOUND_WINDOW));
+        assert_eq!(read(&lex, &text).1, ["food"]);
+    }
+
+    #[test]
+    fn a_compound_decides_the_lexicon_reading() {
+        let lex = Lexicon::parse(COMPOUNDS, "test").unwrap();
+        let scores: BTreeMap<&str, f32> = lex.scores("Raiders stole the livestock").into_iter().collect();
+        assert_eq!(scores["food"], hit_score(1));
+        assert_eq!(scores["economic"], 0.0);
+        let scores: BTreeMap<&str, f32> = lex.scores("Raiders stole the livestock; hunger").into_iter().collect();
+        assert_eq!(scores["food"], hit_score(1), "a compound adds no hit to the keywords' own");
     }
 }
