@@ -323,7 +323,12 @@ impl Lexicon {
         normalize_into(text, &mut normalized);
         let mut hits = vec![0u16; self.labels.len()];
         let decided = self.count_hits(&normalized, &mut hits);
-        self.labels.iter().zip(&hits).enumerate().map(|(i, (l, &h))| (l.as_str(), lexicon_score(h, decided, i))).collect()
+        self.labels
+            .iter()
+            .zip(&hits)
+            .enumerate()
+            .map(|(i, (l, &h))| (l.as_str(), lexicon_score(h, decided, i)))
+            .collect()
     }
 }
 

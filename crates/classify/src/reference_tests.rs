@@ -298,7 +298,11 @@ fn reference_bits(model: &Model, keywords: &[(usize, String, bool)], text: &str)
     let bits =
         p.iter().zip(model.thresholds()).enumerate().filter(|(_, (p, t))| p >= t).fold(0, |acc, (i, _)| acc | 1 << i);
     // A compound keyword decides its label.
-    lexicon_index.iter().enumerate().filter(|(_, i)| i.is_some_and(|i| decided >> i & 1 == 1)).fold(bits, |b, (l, _)| b | 1 << l)
+    lexicon_index
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is_some_and(|i| decided >> i & 1 == 1))
+        .fold(bits, |b, (l, _)| b | 1 << l)
 }
 
 #[test]
