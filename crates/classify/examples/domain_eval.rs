@@ -8,7 +8,8 @@
 //! Environment: LEXICON=FILE replaces the built-in lexicon (training and
 //! LEXICON_ONLY readings), LEXICON_ONLY=1 reads with the lexicon alone,
 //! TRAIN_CONFIG=JSON overrides training settings, ERRORS=LABEL prints the
-//! false positives and negatives of LABEL to stderr.
+//! false positives and negatives of LABEL to stderr, COLUMN=NAME reads that
+//! text column (default `message`).
 //! Prints one JSON line per file: `{"name", "labels": {id: [precision, recall, support]}, "macro_f1"}`.
 
 use std::path::Path;
@@ -56,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (name, rest) = spec.split_once('=').ok_or("NAME=FILE:CROSSWALK")?;
         let (file, crosswalk) = rest.rsplit_once(':').ok_or("NAME=FILE:CROSSWALK")?;
         let crosswalk = Crosswalk::read(Path::new(crosswalk))?;
-        let column = TextColumn::Named("message".into());
+        let column = TextColumn::Named(std::env::var("COLUMN").unwrap_or_else(|_| "message".into()));
         let examples = read_labelled(Path::new(file), &crosswalk, &column, &labels)?.examples;
         let truth: Vec<(u64, u64)> = examples.iter().map(|e| (e.positive, e.known)).collect();
         let predicted: Vec<u64> = examples.iter().map(|e| classifier.predict_bits(&e.text)).collect();
