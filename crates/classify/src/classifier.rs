@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::features::Scratch;
-use crate::lexicon::{Lexicon, hit_score};
+use crate::lexicon::{Lexicon, lexicon_score};
 use crate::model::Model;
 use crate::text::normalize_into;
 
@@ -59,14 +59,15 @@ impl Classifier {
                 Classifier::Lexicon(lexicon) => {
                     normalize_into(text, &mut scratch.normalized);
                     scratch.hits.resize(lexicon.labels().len(), 0);
-                    lexicon.count_hits(&scratch.normalized, &mut scratch.hits);
+                    let decided = lexicon.count_hits(&scratch.normalized, &mut scratch.hits);
                     lexicon
                         .labels()
                         .iter()
                         .zip(&scratch.hits)
-                        .map(|(label, &h)| LabelScore {
+                        .enumerate()
+                        .map(|(i, (label, &h))| LabelScore {
                             label,
-                            probability: hit_score(h),
+                            probability: lexicon_score(h, decided, i),
                             threshold: LEXICON_THRESHOLD,
                         })
                         .collect()

@@ -40,6 +40,8 @@ pub(crate) struct Scratch {
     /// Code points of the current token with its `<` `>` padding.
     pub chars: Vec<u32>,
     pub hits: Vec<u16>,
+    /// Lexicon labels decided by a compound keyword (bit = lexicon label index).
+    pub decided: u64,
     pub features: Vec<(u32, f32)>,
     /// Buckets of the char n-grams and of the words and bigrams of a text.
     pub char_buckets: Vec<u32>,
@@ -67,14 +69,14 @@ impl FeatureConfig {
     /// scaled to unit L2 norm, so long and short messages weigh alike.
     pub(crate) fn extract(&self, lexicon: &Lexicon, idf: Option<&[f32]>, text: &str, scratch: &mut Scratch) {
         normalize_into(text, &mut scratch.normalized);
-        let Scratch { normalized, chars, hits, features, .. } = scratch;
+        let Scratch { normalized, chars, hits, features, decided, .. } = scratch;
         features.clear();
         // Value 0.0 marks the char block, 1.0 the word block, until `scale_blocks`.
         self.for_each_hashed(normalized, chars, |bucket, is_word| {
             features.push((bucket, if is_word { 1.0 } else { 0.0 }))
         });
         scale_blocks(features, idf);
-        self.count_lexicon_hits(lexicon, normalized, hits);
+        *decided = self.count_lexicon_hits(lexicon, normalized, hits);
         for (label, &h) in hits.iter().enumerate() {
             if h > 0 {
                 features.push((self.lexicon_bucket(label), self.lexicon_value(h)));
@@ -82,9 +84,10 @@ impl FeatureConfig {
         }
     }
 
-    pub(crate) fn count_lexicon_hits(&self, lexicon: &Lexicon, normalized: &str, hits: &mut Vec<u16>) {
+    /// Returns the labels decided by a compound keyword (see [`Lexicon`]).
+    pub(crate) fn count_lexicon_hits(&self, lexicon: &Lexicon, normalized: &str, hits: &mut Vec<u16>) -> u64 {
         hits.resize(lexicon.labels().len(), 0);
-        lexicon.count_hits(normalized, hits);
+        lexicon.count_hits(normalized, hits)
     }
 
     #[inline]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Example;
 use crate::error::Error;
 use crate::features::{FeatureConfig, Scratch, inverse_document_frequency};
-use crate::lexicon::{HIT_SCORE_CAP, Lexicon, hit_score};
+use crate::lexicon::{HIT_SCORE_CAP, Lexicon, hit_score, lexicon_score};
 use crate::linear::{Csr, Linear, SgdParams, SplitMix, Targets, best_f1_threshold, fit, platt, sigmoid};
 use crate::text::normalize_into;
 
@@ -171,11 +171,19 @@ impl Model {
         out.resize(self.labels.len(), 0.0);
         for (label, p) in out.iter_mut().enumerate() {
             if let Some(l) = self.lexicon_index[label] {
-                *p = hit_score(scratch.hits[l]);
+                *p = lexicon_score(scratch.hits[l], scratch.decided, l);
             }
         }
         for (c, &label) in self.columns.iter().enumerate() {
             out[label] = sigmoid(self.calibrated_logit(c, acc[c], &scratch.hits));
+        }
+        // A compound keyword decides its label whatever the model's score.
+        if scratch.decided != 0 {
+            for (label, p) in out.iter_mut().enumerate() {
+                if self.lexicon_index[label].is_some_and(|l| scratch.decided >> l & 1 == 1) {
+                    *p = p.max(self.thresholds[label]);
+                }
+            }
         }
     }
 
@@ -195,7 +203,20 @@ impl Model {
             let x = self.calibrated_logit(c, acc[c], &scratch.hits);
             bits |= (cut.is_positive(x) as u64) << self.columns[c];
         }
+        if scratch.decided != 0 {
+            bits |= self.decided_labels(scratch.decided);
+        }
         bits
+    }
+
+    /// Label bits of the lexicon labels (bits) decided by a compound keyword.
+    #[cold]
+    fn decided_labels(&self, decided: u64) -> u64 {
+        self.lexicon_index
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_some_and(|l| decided >> l & 1 == 1))
+            .fold(0, |bits, (label, _)| bits | 1 << label)
     }
 
     /// `a * z + b + l * ln(1 + hits)` of weight column `c` (Platt scaling
@@ -238,7 +259,7 @@ impl Model {
         normalize_into(text, &mut scratch.normalized);
         if self.linear.k == 0 {
             // Nothing learned: the lexicon reads every label.
-            self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
+            scratch.decided = self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
             return;
         }
         let Scratch { normalized, chars, char_buckets, word_buckets, .. } = scratch;
@@ -249,7 +270,7 @@ impl Model {
         for (c, a) in acc.iter_mut().enumerate() {
             *a = char_sums[c] as f32 * char_scale + word_sums[c] as f32 * word_scale;
         }
-        self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
+        scratch.decided = self.features.count_lexicon_hits(&self.lexicon, &scratch.normalized, &mut scratch.hits);
         for (label, &h) in scratch.hits.iter().enumerate() {
             if h > 0 {
                 self.linear.add_row(self.features.lexicon_bucket(label), self.features.lexicon_value(h), acc);

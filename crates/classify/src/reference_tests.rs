@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::features::{FeatureConfig, Scratch};
-use crate::lexicon::{Lexicon, hit_score};
+use crate::lexicon::{COMPOUND_WINDOW, Lexicon, hit_score};
 use crate::linear::{SplitMix, sigmoid};
 use crate::model::{Model, TrainConfig, train};
 use crate::text::{arabic_proclitic_len, normalize, normalize_into};
@@ -27,6 +27,8 @@ fn texts() -> Vec<String> {
             texts.extend(read_texts(&fixture(file), column).expect("fixture reads"));
         }
     }
+    // Conflict incidents, so that compound keywords fire.
+    texts.extend(read_texts(&fixture("conflict_incidents.csv"), "text").expect("fixture reads"));
     let mut words: Vec<String> = texts.iter().flat_map(|t| t.split_whitespace().map(String::from)).collect();
     words.extend(
         [
@@ -135,26 +137,85 @@ fn reference_hashes(config: &FeatureConfig, normalized: &str) -> Vec<(u32, bool)
     out
 }
 
-/// Every keyword of a lexicon file as (label index, normalised stem, is a prefix).
+/// Every plain keyword of a lexicon file as (label index, normalised stem, is a prefix).
 fn reference_keywords(lexicon: &Lexicon) -> Vec<(usize, String, bool)> {
+    reference_keyword_strings(lexicon)
+        .into_iter()
+        .filter(|(_, k)| !k.contains('&'))
+        .map(|(l, keyword)| (l, reference_stem(&keyword).0, reference_stem(&keyword).1))
+        .collect()
+}
+
+fn reference_keyword_strings(lexicon: &Lexicon) -> Vec<(usize, String)> {
     let file: toml::Table = toml::from_str(lexicon.source()).expect("lexicon parses");
     let table = file["lexicon"].as_table().expect("a [lexicon] table");
     let mut out = Vec::new();
     for (l, label) in lexicon.labels().iter().enumerate() {
         for keywords in table[label].as_table().expect("languages").values() {
             for keyword in keywords.as_array().expect("keywords") {
-                let keyword = keyword.as_str().expect("a string").trim();
-                let (stem, is_prefix) = keyword.strip_suffix('*').map_or((keyword, false), |s| (s, true));
-                out.push((l, normalize(stem), is_prefix));
+                out.push((l, keyword.as_str().expect("a string").to_string()));
             }
         }
     }
     out
 }
 
+fn reference_stem(keyword: &str) -> (String, bool) {
+    let keyword = keyword.trim();
+    let (stem, is_prefix) = keyword.strip_suffix('*').map_or((keyword, false), |s| (s, true));
+    (normalize(stem), is_prefix)
+}
+
+/// Lexicon labels decided by a compound keyword, by brute force: the words
+/// at which each part matches (any alternative); decided when, starting at
+/// one of those words, every part matches within the window after it.
+fn reference_decided(lexicon: &Lexicon, normalized: &str) -> u64 {
+    let mut decided = 0u64;
+    for (label, keyword) in reference_keyword_strings(lexicon).into_iter().filter(|(_, k)| k.contains('&')) {
+        let words_of_part: Vec<Vec<usize>> = keyword
+            .split('&')
+            .map(|part| {
+                let alternatives: Vec<(usize, String, bool)> = part
+                    .split('|')
+                    .map(|a| {
+                        let (stem, is_prefix) = reference_stem(a);
+                        (0, stem, is_prefix)
+                    })
+                    .collect();
+                reference_match_words(&alternatives, normalized)
+            })
+            .collect();
+        let complete = words_of_part.iter().flatten().any(|&first| {
+            words_of_part.iter().all(|words| words.iter().any(|&w| w >= first && w <= first + COMPOUND_WINDOW))
+        });
+        if complete {
+            decided |= 1 << label;
+        }
+    }
+    decided
+}
+
 /// Keyword hits by brute force: every keyword tried at every word start (and
 /// after an Arabic proclitic); a word counts once per label.
 fn reference_hits(keywords: &[(usize, String, bool)], n_labels: usize, normalized: &str) -> Vec<u16> {
+    let mut hits = vec![0u16; n_labels];
+    for (label, _) in reference_matches(keywords, normalized) {
+        hits[label] += 1;
+    }
+    hits
+}
+
+/// The words at which one of `keywords` matches.
+fn reference_match_words(keywords: &[(usize, String, bool)], normalized: &str) -> Vec<usize> {
+    let words: std::collections::BTreeSet<usize> = reference_matches(keywords, normalized).map(|(_, w)| w).collect();
+    words.into_iter().collect()
+}
+
+/// (label, word) of every keyword match, each pair once.
+fn reference_matches(
+    keywords: &[(usize, String, bool)],
+    normalized: &str,
+) -> std::collections::btree_set::IntoIter<(usize, usize)> {
     let mut starts = Vec::new();
     let mut pos = 0;
     for (word, token) in normalized.split(' ').enumerate() {
@@ -174,11 +235,7 @@ fn reference_hits(keywords: &[(usize, String, bool)], n_labels: usize, normalize
             }
         }
     }
-    let mut hits = vec![0u16; n_labels];
-    for (label, _) in hit {
-        hits[label] += 1;
-    }
-    hits
+    hit.into_iter()
 }
 
 fn fixture_model(bits: u8, min_examples: usize) -> Model {
@@ -219,6 +276,7 @@ fn reference_bits(model: &Model, keywords: &[(usize, String, bool)], text: &str)
     let mut acc: Vec<f32> = (0..k).map(|c| char_sum[c] * char_scale + word_sum[c] * word_scale).collect();
     let lexicon = model.lexicon();
     let hits = reference_hits(keywords, lexicon.labels().len(), &normalized);
+    let decided = reference_decided(lexicon, &normalized);
     for (label, &h) in hits.iter().enumerate() {
         if h > 0 {
             let x = features.lexicon_weight * (1.0 + h as f32).ln();
@@ -229,14 +287,22 @@ fn reference_bits(model: &Model, keywords: &[(usize, String, bool)], text: &str)
     }
     let lexicon_index: Vec<Option<usize>> =
         model.labels().iter().map(|l| lexicon.labels().iter().position(|x| x == l)).collect();
-    let mut p: Vec<f32> = lexicon_index.iter().map(|i| i.map_or(0.0, |i| hit_score(hits[i]))).collect();
+    let score = |i: usize| hit_score(if decided >> i & 1 == 1 { hits[i].max(1) } else { hits[i] });
+    let mut p: Vec<f32> = lexicon_index.iter().map(|i| i.map_or(0.0, score)).collect();
     for (c, &label) in model.columns().iter().enumerate() {
         let z = model.bias()[c] + model.scale()[c] * acc[c];
         let [a, b, l] = model.platt()[c];
         let evidence = lexicon_index[label].map_or(0.0, |i| (1.0 + hits[i] as f32).ln());
         p[label] = sigmoid(a * z + b + l * evidence);
     }
-    p.iter().zip(model.thresholds()).enumerate().filter(|(_, (p, t))| p >= t).fold(0, |acc, (i, _)| acc | 1 << i)
+    let bits =
+        p.iter().zip(model.thresholds()).enumerate().filter(|(_, (p, t))| p >= t).fold(0, |acc, (i, _)| acc | 1 << i);
+    // A compound keyword decides its label.
+    lexicon_index
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is_some_and(|i| decided >> i & 1 == 1))
+        .fold(bits, |b, (l, _)| b | 1 << l)
 }
 
 #[test]
@@ -295,14 +361,24 @@ fn keyword_hits_match_brute_force() {
     let lexicon = Lexicon::builtin();
     let mut hits = vec![0u16; lexicon.labels().len()];
     let keywords = reference_keywords(&lexicon);
-    let mut matched_any = 0;
-    for t in texts().iter().take(1500) {
+    let (mut matched_any, mut decided_any) = (0, 0);
+    let mut texts = texts();
+    texts.truncate(1500);
+    // The conflict incidents (before the generated texts in `texts`) plus
+    // the same with words around them, so that windows are exercised.
+    let incidents = read_texts(&fixture("conflict_incidents.csv"), "text").expect("fixture reads");
+    texts.extend(incidents.iter().map(|t| format!("{t} {t}")));
+    texts.extend(incidents.iter().map(|t| t.split(' ').rev().collect::<Vec<_>>().join(" one two three ")));
+    for t in &texts {
         let normalized = normalize(t);
-        lexicon.count_hits(&normalized, &mut hits);
+        let decided = lexicon.count_hits(&normalized, &mut hits);
         assert_eq!(hits, reference_hits(&keywords, hits.len(), &normalized), "text {t:?}");
+        assert_eq!(decided, reference_decided(&lexicon, &normalized), "text {t:?}");
         matched_any += hits.iter().any(|&h| h > 0) as usize;
+        decided_any += (decided != 0) as usize;
     }
     assert!(matched_any > 100, "the texts exercise the lexicon ({matched_any} with hits)");
+    assert!(decided_any > 20, "the texts exercise compound keywords ({decided_any} decided)");
 }
 
 #[test]
