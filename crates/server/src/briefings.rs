@@ -169,12 +169,17 @@ pub async fn dashboard(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Respo
     if !area.is_empty() {
         report_link.push_str(&format!("&area={area}"));
     }
-    let title = format!("Dashboard: {}", period_label(b.from, b.to));
+    let lang = p.shell.lang;
+    let title = i18n::tf(lang, "brief.dashboard_title", &[("period", &period_label(b.from, b.to))]);
+    let audience = match b.audience {
+        BriefingAudience::Staff => i18n::t(lang, "brief.for_staff"),
+        BriefingAudience::Public => i18n::t(lang, "brief.for_public"),
+    };
     // The summary is shown apart, at the top.
     let all = blocks(b).into_iter().filter(|x| !matches!(x, Block::Summary(_))).skip(1).collect();
     let view = DashboardPage {
         shell: Shell { title, ..p.shell },
-        audience: b.audience.as_str(),
+        audience,
         from: b.from.to_string(),
         to: b.to.to_string(),
         areas: p.areas,
@@ -216,10 +221,13 @@ pub async fn sitrep(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Response
             return Ok(download(pdf, "application/pdf", "pdf"));
         }
         None | Some("") => {}
-        Some(other) => return Err(ApiError::bad_request(format!("format `{other}`: use html or pdf")).into()),
+        Some(other) => {
+            let said = i18n::tf(p.shell.lang, "brief.bad_format", &[("format", other)]);
+            return Err(ApiError::bad_request(said).into());
+        }
     }
     let view = SitrepPage {
-        shell: Shell { title: "Situation reports".into(), ..p.shell },
+        shell: Shell { title: i18n::t(p.shell.lang, "brief.sitrep_title").into(), ..p.shell },
         staff: p.staff,
         from: b.from.to_string(),
         to: b.to.to_string(),
