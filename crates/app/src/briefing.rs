@@ -511,8 +511,7 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
         .as_ref()
         .map(|a| format!("{} ({})", a.name, a.pcode))
         .unwrap_or_else(|| texts::t(lang, "word.all_areas").into());
-    let summary =
-        sentences(lang, &scope_name, &totals, &previous, &top_areas, &priorities, &warnings, alerts.as_ref());
+    let summary = sentences(lang, &scope_name, &totals, &previous, &top_areas, &priorities, &warnings, alerts.as_ref());
     Ok(Briefing {
         lang,
         title: texts::tf(lang, "title.report", &[("scope", &scope_name), ("period", &texts::period(lang, from, to))]),
@@ -720,14 +719,7 @@ fn priorities_of(
     list
 }
 
-fn trends_of(
-    fw: &Framework,
-    events: &[&Event],
-    from: Month,
-    to: Month,
-    audience: &Audience,
-    lang: &str,
-) -> Vec<Trend> {
+fn trends_of(fw: &Framework, events: &[&Event], from: Month, to: Month, audience: &Audience, lang: &str) -> Vec<Trend> {
     let months: Vec<Month> = from.through(to).collect();
     let at = |m: Month| (m.index() - from.index()) as usize;
     // (events, fatalities, reports) per category and month.
@@ -838,7 +830,11 @@ fn alerts_of(
         .into_iter()
         .map(|(pcode, group)| {
             let published = publish_pipeline(&Pipeline::of(&group, deadlines), pcode.as_deref(), months, audience);
-            let name = pcode.as_ref().and_then(|p| names.get(p)).cloned().unwrap_or_else(|| texts::t(lang, "word.not_placed").into());
+            let name = pcode
+                .as_ref()
+                .and_then(|p| names.get(p))
+                .cloned()
+                .unwrap_or_else(|| texts::t(lang, "word.not_placed").into());
             (pcode, name, published)
         })
         .collect();

@@ -3,8 +3,8 @@
 //! dashboard.
 
 use crate::format::{code_label, count, hours_short};
-use vitalcore_app::briefing::texts::{self, t, tf};
 use crate::scene::{Anchor, Color, Item, Scene};
+use vitalcore_app::briefing::texts::{self, t, tf};
 use vitalcore_app::briefing::{Briefing, Calibration, MapArea, PriorityThreat, Trend};
 use vitalcore_app::disclosure::{Published, PublishedPipeline};
 
@@ -45,8 +45,7 @@ pub fn map(lang: &str, areas: &[MapArea], width: f64) -> Option<Scene> {
     let height = ((hi_y - lo_y) * scale + 2.0 * pad).min(width * 1.4);
     let scale = scale.min((height - 2.0 * pad) / (hi_y - lo_y));
     let project = |p: &[f64; 2]| (pad + (p[0] - lo_x) * kx * scale, pad + (hi_y - p[1]) * scale);
-    let mut scene =
-        Scene::new(width, height + legend, t(lang, "chart.map"));
+    let mut scene = Scene::new(width, height + legend, t(lang, "chart.map"));
     let mut labels = Vec::new();
     for a in areas {
         let rings: Vec<Vec<(f64, f64)>> =
@@ -107,11 +106,8 @@ pub fn trend(lang: &str, t: &Trend, width: f64, height: f64) -> Scene {
         _ => String::new(),
     };
     let (events, deaths) = (t.events.to_string(), t.fatalities.to_string());
-    let label = tf(
-        lang,
-        "chart.trend",
-        &[("label", &t.label), ("events", &events), ("deaths", &deaths), ("period", &period)],
-    );
+    let label =
+        tf(lang, "chart.trend", &[("label", &t.label), ("events", &events), ("deaths", &deaths), ("period", &period)]);
     let mut s = Scene::new(width, height, label);
     let (top, bottom, left, right) = (16.0, 14.0, 4.0, 4.0);
     s.label(
@@ -186,11 +182,7 @@ pub fn trend_legend(lang: &str, width: f64) -> Scene {
 /// priority quadrant (both 5 or more) shaded.
 pub fn priorities(lang: &str, list: &[PriorityThreat], width: f64) -> Scene {
     let height = width * 0.75;
-    let mut s = Scene::new(
-        width,
-        height,
-        t(lang, "chart.priorities"),
-    );
+    let mut s = Scene::new(width, height, t(lang, "chart.priorities"));
     let (left, bottom, top, right) = (28.0, 24.0, 8.0, 8.0);
     let pw = width - left - right;
     let ph = height - top - bottom;
@@ -262,11 +254,7 @@ pub fn times(lang: &str, p: &PublishedPipeline, ack_deadline: f64, respond_deadl
     ];
     let hours = |d: Option<jiff::SignedDuration>| d.map(|d| d.as_secs_f64() / 3600.0);
     let max = rows.iter().flat_map(|r| [hours(r.1), hours(r.2), Some(r.3)]).flatten().fold(1.0_f64, f64::max);
-    let mut s = Scene::new(
-        width,
-        62.0,
-        t(lang, "chart.times"),
-    );
+    let mut s = Scene::new(width, 62.0, t(lang, "chart.times"));
     let left = 76.0;
     let pw = width - left - 60.0;
     for (i, (name, med, p90, deadline)) in rows.iter().enumerate() {
@@ -295,11 +283,7 @@ pub fn times(lang: &str, p: &PublishedPipeline, ack_deadline: f64, respond_deadl
 /// is perfect calibration.
 pub fn reliability(lang: &str, c: &Calibration, width: f64) -> Scene {
     let height = width;
-    let mut s = Scene::new(
-        width,
-        height,
-        t(lang, "chart.reliability"),
-    );
+    let mut s = Scene::new(width, height, t(lang, "chart.reliability"));
     let (left, bottom, top, right) = (30.0, 26.0, 8.0, 8.0);
     let pw = width - left - right;
     let ph = height - top - bottom;
@@ -333,11 +317,8 @@ pub fn crps(lang: &str, c: &Calibration, width: f64) -> Option<Scene> {
     let months = horizon.trim_start_matches('h').to_string();
     let rows: Vec<_> = c.skill.iter().filter(|m| m.horizon == horizon && m.crps.is_finite()).collect();
     let max = rows.iter().map(|m| m.crps).fold(0.0_f64, f64::max).max(1e-9);
-    let mut s = Scene::new(
-        width,
-        rows.len() as f64 * 16.0 + 18.0,
-        tf(lang, "chart.crps", &[("months", &months.to_string())]),
-    );
+    let mut s =
+        Scene::new(width, rows.len() as f64 * 16.0 + 18.0, tf(lang, "chart.crps", &[("months", &months.to_string())]));
     let left = 90.0;
     s.text(0.0, 10.0, 8.0, tf(lang, "chart.crps_title", &[("months", &months.to_string())]), Anchor::Start);
     for (i, m) in rows.iter().enumerate() {

@@ -216,12 +216,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                 .collect();
             let mut widths = vec![2.0];
             widths.extend(std::iter::repeat_n(0.8, months));
-            out.push(Block::Table {
-                caption: t(l, "doc.c_reports").into(),
-                headers,
-                rows,
-                widths,
-            });
+            out.push(Block::Table { caption: t(l, "doc.c_reports").into(), headers, rows, widths });
         }
     }
 
@@ -242,7 +237,8 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                 let x = &w.warning;
                 let level = match x.kind {
                     WarningKind::ForecastThreshold => {
-                        let (p, threshold) = (percent(l, x.value.unwrap_or(0.0)), percent(l, x.threshold.unwrap_or(0.0)));
+                        let (p, threshold) =
+                            (percent(l, x.value.unwrap_or(0.0)), percent(l, x.threshold.unwrap_or(0.0)));
                         tf(l, "doc.level_p", &[("p", &p), ("threshold", &threshold)])
                     }
                     WarningKind::ReportBurst => {

@@ -192,7 +192,8 @@ fn an_area_narrows_every_section_and_an_unknown_one_is_named() {
     };
     let err = gather(&src, &req, Timestamp::UNIX_EPOCH).unwrap_err().to_string();
     assert!(err.contains("XX99") && err.contains("CF"), "{err}");
-    let req = BriefingRequest { from: m(2020, 6), to: m(2020, 1), area: None, audience: BriefingAudience::Staff, lang: "en" };
+    let req =
+        BriefingRequest { from: m(2020, 6), to: m(2020, 1), area: None, audience: BriefingAudience::Staff, lang: "en" };
     assert!(gather(&src, &req, Timestamp::UNIX_EPOCH).unwrap_err().to_string().contains("after"));
 }
 

@@ -192,12 +192,23 @@ fn the_french_sitrep_speaks_french_in_html_and_pdf() {
         assert!(h2(&fr, h), "French report lacks {h}");
     }
     assert!(fr.contains("<html lang=\"fr\">") && en.contains("<html lang=\"en\">"));
-    assert!(fr.contains("Rapport de situation : l&#39;ensemble des zones, janvier 2020 à juin 2020") || fr.contains("Rapport de situation : l'ensemble des zones, janvier 2020 à juin 2020"), "title with month names");
+    assert!(
+        fr.contains("Rapport de situation : l&#39;ensemble des zones, janvier 2020 à juin 2020")
+            || fr.contains("Rapport de situation : l'ensemble des zones, janvier 2020 à juin 2020"),
+        "title with month names"
+    );
     assert!(fr.contains("Sur la période janvier 2020 à juin 2020"), "the generated sentences are French");
     assert!(en.contains("From 2020-01 to 2020-06"), "English keeps its wording");
     assert!(fr.contains("Chaque événement est lu"), "the method is French");
     // Scores with a decimal comma in French, a point in English.
-    assert!(fr.contains("(critique ") && fr.split("(critique ").nth(1).is_some_and(|r| r.chars().nth(1) == Some(',') || r.chars().nth(2) == Some(',')), "decimal comma");
+    assert!(
+        fr.contains("(critique ")
+            && fr
+                .split("(critique ")
+                .nth(1)
+                .is_some_and(|r| r.chars().nth(1) == Some(',') || r.chars().nth(2) == Some(',')),
+        "decimal comma"
+    );
     assert!(!fr.contains("Made by vitalcore") && fr.contains("Produit par vitalcore"));
     for outside in ["http://", "https://", "src=", "<link", "url("] {
         assert!(!fr.contains(outside), "{outside} in the French report");
