@@ -266,6 +266,17 @@ test("the pages speak French when the user chooses it", async () => {
     assert.match(await page.textContent("#status"), /17 zones/);
     assert.deepEqual(await axeProblems(page), [], "the French map");
     await page.screenshot({ path: join(SHOTS, "analyst-map-fr.png") });
+    // The dashboard and the sitrep page in French: declared, spoken, accessible.
+    for (const [path, heading] of [["/dashboard", /^Tableau de bord : /], ["/sitrep", /^Rapports de situation$/]]) {
+      await page.goto(`${url}${path}`);
+      assert.equal(await page.getAttribute("html", "lang"), "fr", path);
+      assert.match(await page.textContent("h1"), heading);
+      assert.deepEqual(await axeProblems(page), [], `the French ${path}`);
+    }
+    assert.equal(await page.getByRole("heading", { name: "Menaces prioritaires" }).count(), 0, "the sitrep form has no report sections");
+    await page.goto(`${url}/dashboard`);
+    assert.equal(await page.getByRole("heading", { name: "Menaces prioritaires" }).count(), 1);
+    assert.equal(await page.getByRole("heading", { name: "Priority threats" }).count(), 0);
   } finally {
     await browser.close();
     child.kill();

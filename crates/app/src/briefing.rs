@@ -105,6 +105,8 @@ pub struct BriefingRequest {
     /// An area's P-code (any case); `None`: every area (mission-wide).
     pub area: Option<String>,
     pub audience: BriefingAudience,
+    /// The language it is written in: a code of [`texts::languages`] (`en`, `fr`).
+    pub lang: &'static str,
 }
 
 /// Longest period a briefing covers, in months.
@@ -382,6 +384,8 @@ pub struct SourceRow {
 /// Everything a situation report or the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Briefing {
+    /// The language its texts are written in (`en`, `fr`); the layout reads [`texts`] in it.
+    pub lang: &'static str,
     pub title: String,
     pub generated: Timestamp,
     pub from: Month,
@@ -422,6 +426,7 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
         return Err(BriefingError::TooLong { from, to, months: len });
     }
     let audience = req.audience.disclosure();
+    let lang = req.lang;
     let areas = src.events.areas()?;
     let area = match &req.area {
         None => None,
@@ -474,7 +479,7 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
             top_dimension: s
                 .top_dimension
                 .as_deref()
-                .map(|d| src.framework.label(d, "en").to_string())
+                .map(|d| src.framework.label(d, lang).to_string())
                 .unwrap_or_default(),
             critical: s.critical,
             pervasive: s.pervasive,
@@ -486,26 +491,30 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
     top_areas.truncate(TOP_AREAS);
 
     let map = map_of(&areas, &summaries, area.as_ref(), &band);
-    let priorities = priorities_of(src.framework, &now_rows.rows, &prev_rows.rows);
-    let trends = trends_of(src.framework, &current, from, to, &audience);
+    let priorities = priorities_of(src.framework, &now_rows.rows, &prev_rows.rows, lang);
+    let trends = trends_of(src.framework, &current, from, to, &audience, lang);
     let warnings = match src.forecasts {
         Some(store) => warnings_of(store, &scope, &events, from, to, data_until, &audience, &names)?,
         None => Vec::new(),
     };
     let alerts = match src.reports {
-        Some(store) => Some(alerts_of(store, &scope, months, src.deadlines, &audience, &names)?),
+        Some(store) => Some(alerts_of(store, &scope, months, src.deadlines, &audience, &names, lang)?),
         None => None,
     };
     let calibration = match src.forecasts {
         Some(store) => calibration_of(store, &events)?,
         None => None,
     };
-    let sources = sources_of(&current, months, &audience);
-    let caveats = caveats_of(&totals, data_until, to, &audience, src.reports.is_some());
-    let scope_name = area.as_ref().map(|a| format!("{} ({})", a.name, a.pcode)).unwrap_or_else(|| "all areas".into());
-    let summary = sentences(&scope_name, &totals, &previous, &top_areas, &priorities, &warnings, alerts.as_ref());
+    let sources = sources_of(&current, months, &audience, lang);
+    let caveats = caveats_of(&totals, data_until, to, &audience, src.reports.is_some(), lang);
+    let scope_name = area
+        .as_ref()
+        .map(|a| format!("{} ({})", a.name, a.pcode))
+        .unwrap_or_else(|| texts::t(lang, "word.all_areas").into());
+    let summary = sentences(lang, &scope_name, &totals, &previous, &top_areas, &priorities, &warnings, alerts.as_ref());
     Ok(Briefing {
-        title: format!("Situation report: {scope_name}, {}", period_label(from, to)),
+        lang,
+        title: texts::tf(lang, "title.report", &[("scope", &scope_name), ("period", &texts::period(lang, from, to))]),
         generated: now,
         from,
         to,
@@ -524,7 +533,7 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
         calibration,
         sources,
         caveats,
-        method: METHOD.to_string(),
+        method: texts::t(lang, "method.text").to_string(),
         data_until,
     })
 }
@@ -652,6 +661,7 @@ fn priorities_of(
     fw: &Framework,
     now: &[vitalcore_proto::AssessmentRow],
     before: &[vitalcore_proto::AssessmentRow],
+    lang: &str,
 ) -> Vec<PriorityThreat> {
     let key = |r: &vitalcore_proto::AssessmentRow| (r.unit_id.clone(), r.category.clone());
     let before_by: HashMap<(String, String), &vitalcore_proto::AssessmentRow> =
@@ -663,7 +673,7 @@ fn priorities_of(
             area: r.unit_name.clone(),
             kind: r.category_kind.clone(),
             category: r.category.clone(),
-            label: fw.label(&r.category, "en").to_string(),
+            label: fw.label(&r.category, lang).to_string(),
             critical: r.critical,
             pervasive: r.pervasive,
             previous_critical: prev.map(|p| p.critical),
@@ -709,7 +719,7 @@ fn priorities_of(
     list
 }
 
-fn trends_of(fw: &Framework, events: &[&Event], from: Month, to: Month, audience: &Audience) -> Vec<Trend> {
+fn trends_of(fw: &Framework, events: &[&Event], from: Month, to: Month, audience: &Audience, lang: &str) -> Vec<Trend> {
     let months: Vec<Month> = from.through(to).collect();
     let at = |m: Month| (m.index() - from.index()) as usize;
     // (events, fatalities, reports) per category and month.
@@ -736,7 +746,7 @@ fn trends_of(fw: &Framework, events: &[&Event], from: Month, to: Month, audience
             Some(Trend {
                 kind: kind.into(),
                 category: id.into(),
-                label: fw.label(id, "en").to_string(),
+                label: fw.label(id, lang).to_string(),
                 events: row.iter().map(|c| c.0).sum(),
                 fatalities: row.iter().map(|c| c.1).sum(),
                 months: months
@@ -796,6 +806,7 @@ fn alerts_of(
     deadlines: &Deadlines,
     audience: &Audience,
     names: &BTreeMap<String, String>,
+    lang: &str,
 ) -> Result<AlertSection, BriefingError> {
     let start = |m: Month| jiff::tz::TimeZone::UTC.to_timestamp(m.first_day().at(0, 0, 0, 0)).ok();
     let filter = ReportFilter {
@@ -819,7 +830,11 @@ fn alerts_of(
         .into_iter()
         .map(|(pcode, group)| {
             let published = publish_pipeline(&Pipeline::of(&group, deadlines), pcode.as_deref(), months, audience);
-            let name = pcode.as_ref().and_then(|p| names.get(p)).cloned().unwrap_or_else(|| "not placed".into());
+            let name = pcode
+                .as_ref()
+                .and_then(|p| names.get(p))
+                .cloned()
+                .unwrap_or_else(|| texts::t(lang, "word.not_placed").into());
             (pcode, name, published)
         })
         .collect();
@@ -902,28 +917,20 @@ fn calibration_of(store: &dyn ForecastStore, events: &[Event]) -> Result<Option<
     }))
 }
 
-fn caveat_of(source: Source) -> &'static str {
-    match source {
-        Source::UcdpGed => {
-            "UCDP GED records events of organised violence with at least one death; threats without deaths \
-             (looting, displacement, disease) are missing from it, and recent months are revised."
-        }
-        Source::Acled => {
-            "ACLED records political violence and protest from media and partner reports; coverage follows \
-             reporting, which is thinner in remote areas; fatality figures are conservative estimates."
-        }
-        Source::Hxl => "HXL-tagged tables carry what their publisher measured, with its own method and dates.",
-        Source::CommunityReport => {
-            "Community reports are what people sent, read by the classifier and not all verified; they are \
-             counted apart from event data and never in the scores."
-        }
-    }
+fn caveat_of(source: Source, lang: &str) -> &'static str {
+    let key = match source {
+        Source::UcdpGed => "caveat.ucdp",
+        Source::Acled => "caveat.acled",
+        Source::Hxl => "caveat.hxl",
+        Source::CommunityReport => "caveat.reports",
+    };
+    texts::t(lang, key)
 }
 
 /// A source's records: how many, the first and last date.
 type SourceSpan = (Source, u64, Option<jiff::civil::Date>, Option<jiff::civil::Date>);
 
-fn sources_of(events: &[&Event], months: Months, audience: &Audience) -> Vec<SourceRow> {
+fn sources_of(events: &[&Event], months: Months, audience: &Audience, lang: &str) -> Vec<SourceRow> {
     let mut by: BTreeMap<&'static str, SourceSpan> = BTreeMap::new();
     for e in events {
         let s = by.entry(e.provenance.source.as_str()).or_insert((e.provenance.source, 0, None, None));
@@ -940,7 +947,7 @@ fn sources_of(events: &[&Event], months: Months, audience: &Audience) -> Vec<Sou
                 // The dates of reports would tell when the few of them came.
                 first: first.filter(|_| !reports || audience.is_exact()).map(|d| d.to_string()),
                 last: last.filter(|_| !reports || audience.is_exact()).map(|d| d.to_string()),
-                caveat: caveat_of(source).to_string(),
+                caveat: caveat_of(source, lang).to_string(),
             }
         })
         .collect()
@@ -952,89 +959,68 @@ fn caveats_of(
     to: Month,
     audience: &Audience,
     reports_stored: bool,
+    lang: &str,
 ) -> Vec<String> {
     let mut list = Vec::new();
     match data_until {
-        None => list.push("There is no event data in this period: no events recorded is not the same as no violence.".into()),
-        Some(d) if d < to => list.push(format!(
-            "The event data ends in {d}: the months after it show no events because none are recorded yet, not because none happened."
-        )),
+        None => list.push(texts::t(lang, "caveat.no_data").into()),
+        Some(d) if d < to => list.push(texts::tf(lang, "caveat.ends", &[("month", &texts::month(lang, d))])),
         Some(_) => {}
     }
     if totals.events > 0 && totals.events < 20 {
-        list.push(format!(
-            "Only {} events in the period: scores and trends rest on few records and move a lot with each one.",
-            totals.events
-        ));
+        list.push(texts::tf(lang, "caveat.few", &[("n", &totals.events.to_string())]));
     }
     if !reports_stored {
-        list.push("No community reports are stored with this data: alerts and report counts are not shown.".into());
+        list.push(texts::t(lang, "caveat.no_reports").into());
     }
     if !audience.is_exact() {
-        list.push(
-            "Counts of community reports are published rounded to the nearest 5, counts of 1 to 4 are shown as <5, \
-             and only for whole calendar months, quarters and years (np: not published for this period)."
-                .into(),
-        );
+        list.push(texts::t(lang, "caveat.public").into());
     }
-    list.push(
-        "Critical and pervasive scores compare areas and months within this method; they are not counts of people affected."
-            .into(),
-    );
+    list.push(texts::t(lang, "caveat.scores").into());
     list
 }
 
-/// The method in one paragraph.
-pub const METHOD: &str = "Every event is read through the human-security framework: mapped by documented rules \
-from its source's event type to the seven dimensions of the UNDP 1994 Human Development Report and the \
-protection themes, and placed in its area by the stored boundaries. For each area, period and dimension, \
-the critical score (0-10) grows with the harm to the vital core on a log scale (severity weights plus deaths, \
-civilian deaths counted twice; 500 scores 10), and the pervasive score (0-10) averages how much of the area, \
-how many of the weeks and how many events were touched. A threat is a priority when both are 5 or more, \
-after the Commission on Human Security's critical and pervasive threats. Community reports are counted next \
-to the event data, never inside its scores. Early warnings come from monthly fatality forecasts chosen on \
-their backtest skill against simple baselines, and from bursts of community reports above their recent level.";
+/// The method in one paragraph, in English (the table's `method.text`).
+pub fn method() -> &'static str {
+    texts::t(texts::ENGLISH, "method.text")
+}
 
-/// A count in words for a sentence: `12`, or `fewer than 5`, `not published`.
-fn count_words(p: Published) -> String {
+/// A count in words for a sentence: `12`, or `about 10`, `fewer than 5`, not published.
+fn count_words(lang: &str, p: Published) -> String {
     match p {
-        Published::Exact(n) | Published::Rounded(n) => {
-            if matches!(p, Published::Rounded(_)) {
-                format!("about {n}")
-            } else {
-                n.to_string()
-            }
-        }
-        Published::Suppressed { below } => format!("fewer than {below}"),
-        Published::Withheld => "an unpublished number of".into(),
+        Published::Exact(n) => n.to_string(),
+        Published::Rounded(n) => texts::tf(lang, "word.about", &[("n", &n.to_string())]),
+        Published::Suppressed { below } => texts::tf(lang, "word.fewer_than", &[("n", &below.to_string())]),
+        Published::Withheld => texts::t(lang, "word.unpublished").into(),
     }
 }
 
-fn change_words(now: u64, before: u64, what: &str) -> String {
+fn change_words(lang: &str, now: u64, before: u64) -> String {
+    let what = texts::t(lang, "word.events");
     if before == 0 {
         return if now == 0 {
-            format!("no {what} either in the period before")
+            texts::tf(lang, "change.none_either", &[("what", what)])
         } else {
-            "none in the period before".to_string()
+            texts::t(lang, "change.none_before").into()
         };
     }
     let pct = (now as f64 - before as f64) / before as f64 * 100.0;
-    if pct.abs() < 5.0 {
-        format!("about as many {what} as in the period before ({before})")
+    let before = before.to_string();
+    let key = if pct.abs() < 5.0 {
+        "change.same"
     } else if pct > 0.0 {
-        format!("{pct:.0}% more {what} than in the period before ({before})")
+        "change.more"
     } else {
-        format!("{:.0}% fewer {what} than in the period before ({before})", -pct)
-    }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+        "change.fewer"
+    };
+    texts::tf(lang, key, &[("what", what), ("before", &before), ("pct", &format!("{:.0}", pct.abs()))])
 }
 
 /// The three sentences: what happened, where and what threatens most, what
 /// was warned of and done.
+#[allow(clippy::too_many_arguments)]
 fn sentences(
+    lang: &str,
     scope: &str,
     totals: &Totals,
     previous: &Totals,
@@ -1043,40 +1029,53 @@ fn sentences(
     warnings: &[WarningOutcome],
     alerts: Option<&AlertSection>,
 ) -> Vec<String> {
-    let period = period_label(totals.months.first, totals.months.last);
-    let first = format!(
-        "From {period}, {} were recorded in {scope}, with {} of which {} civilians: {}.",
-        plural(totals.events, "event", "events"),
-        plural(totals.fatalities, "death", "deaths"),
-        totals.civilian_fatalities,
-        change_words(totals.events, previous.events, "events"),
+    let n = |v: u64, one: &str, many: &str| texts::count(lang, v, one, many);
+    let score = |v: f64| texts::number(lang, v, 1);
+    let period = texts::period(lang, totals.months.first, totals.months.last);
+    let first = texts::tf(
+        lang,
+        "summary.first",
+        &[
+            ("period", &period),
+            ("events", &n(totals.events, "word.event_one", "word.event_many")),
+            ("scope", scope),
+            ("deaths", &n(totals.fatalities, "word.death_one", "word.death_many")),
+            ("civilians", &totals.civilian_fatalities.to_string()),
+            ("change", &change_words(lang, totals.events, previous.events)),
+        ],
     );
     let current: Vec<&PriorityThreat> = priorities.iter().filter(|p| p.change != Change::Eased).collect();
     let new = current.iter().filter(|p| p.change == Change::New).count() as u64;
     let second = match (top.first(), current.first()) {
-        (None, _) => "No area had events in the period.".to_string(),
-        (Some(a), None) => format!(
-            "The most threatened area was {} ({}) with {} and {}, led by {} (critical {:.1}, pervasive {:.1}); no threat was both critical and pervasive.",
-            a.name,
-            a.pcode,
-            plural(a.events, "event", "events"),
-            plural(a.fatalities, "death", "deaths"),
-            a.top_dimension.to_lowercase(),
-            a.critical,
-            a.pervasive
+        (None, _) => texts::t(lang, "summary.no_area").to_string(),
+        (Some(a), None) => texts::tf(
+            lang,
+            "summary.top",
+            &[
+                ("name", &a.name),
+                ("pcode", &a.pcode),
+                ("events", &n(a.events, "word.event_one", "word.event_many")),
+                ("deaths", &n(a.fatalities, "word.death_one", "word.death_many")),
+                ("dimension", &a.top_dimension.to_lowercase()),
+                ("critical", &score(a.critical)),
+                ("pervasive", &score(a.pervasive)),
+            ],
         ),
-        (Some(a), Some(p)) => format!(
-            "The most threatened area was {} ({}) with {} and {}; {} both critical and pervasive ({} new), the first being {} in {} (critical {:.1}, pervasive {:.1}).",
-            a.name,
-            a.pcode,
-            plural(a.events, "event", "events"),
-            plural(a.fatalities, "death", "deaths"),
-            if current.len() == 1 { "1 threat was".to_string() } else { format!("{} threats were", current.len()) },
-            new,
-            p.label.to_lowercase(),
-            p.area,
-            p.critical,
-            p.pervasive
+        (Some(a), Some(p)) => texts::tf(
+            lang,
+            "summary.top_priority",
+            &[
+                ("name", &a.name),
+                ("pcode", &a.pcode),
+                ("events", &n(a.events, "word.event_one", "word.event_many")),
+                ("deaths", &n(a.fatalities, "word.death_one", "word.death_many")),
+                ("threats", &n(current.len() as u64, "word.threat_one", "word.threat_many")),
+                ("new", &new.to_string()),
+                ("threat", &p.label.to_lowercase()),
+                ("area", &p.area),
+                ("critical", &score(p.critical)),
+                ("pervasive", &score(p.pervasive)),
+            ],
         ),
     };
     let observed: Vec<u64> = warnings
@@ -1086,22 +1085,22 @@ fn sentences(
             Outcome::NotYetKnown => None,
         })
         .collect();
-    let mut third = format!(
-        "{} received; {} for months of the period",
-        if matches!(totals.reports, Published::Exact(1)) {
-            "1 community report was".to_string()
-        } else {
-            format!("{} community reports were", count_words(totals.reports))
-        },
-        plural(warnings.len() as u64, "early warning was raised", "early warnings were raised")
+    let reports = if matches!(totals.reports, Published::Exact(1)) {
+        texts::t(lang, "word.report_one").to_string()
+    } else {
+        texts::tf(lang, "word.report_many", &[("n", &count_words(lang, totals.reports))])
+    };
+    let mut third = texts::tf(
+        lang,
+        "summary.third",
+        &[("reports", &reports), ("warnings", &n(warnings.len() as u64, "word.warning_one", "word.warning_many"))],
     );
     if !observed.is_empty() {
-        let with = observed.iter().filter(|n| **n > 0).count();
-        third
-            .push_str(&format!(", and {with} of the {} whose month is now in the data saw fatalities", observed.len()));
+        let with = observed.iter().filter(|n| **n > 0).count().to_string();
+        third.push_str(&texts::tf(lang, "summary.observed", &[("with", &with), ("n", &observed.len().to_string())]));
     }
     match alerts.and_then(|a| a.overall.median_to_acknowledge) {
-        Some(t) => third.push_str(&format!("; alerts were acknowledged in a median of {}.", hours(t))),
+        Some(t) => third.push_str(&texts::tf(lang, "summary.acknowledged", &[("time", &hours_in(lang, t))])),
         None => third.push('.'),
     }
     vec![first, second, capitalised(&third)]
@@ -1114,9 +1113,20 @@ fn capitalised(s: &str) -> String {
 
 /// A duration as hours (`3.5 h`) or days (`2.1 days`) past 48 hours.
 pub fn hours(d: SignedDuration) -> String {
-    let h = d.as_secs_f64() / 3600.0;
-    if h >= 48.0 { format!("{:.1} days", h / 24.0) } else { format!("{h:.1} h") }
+    hours_in(texts::ENGLISH, d)
 }
+
+/// A duration as hours or days past 48 hours, in `lang` (`3,5 h`, `2,1 jours`).
+pub fn hours_in(lang: &str, d: SignedDuration) -> String {
+    let h = d.as_secs_f64() / 3600.0;
+    if h >= 48.0 {
+        texts::tf(lang, "time.days", &[("n", &texts::number(lang, h / 24.0, 1))])
+    } else {
+        texts::tf(lang, "time.hours", &[("n", &texts::number(lang, h, 1))])
+    }
+}
+
+pub mod texts;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ use axum::extract::Query;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use vitalcore_app::briefing::{Briefing, BriefingAudience, BriefingRequest, Sources, gather, period_label};
+use vitalcore_app::briefing::{Briefing, BriefingAudience, BriefingRequest, Sources, gather, texts};
 use vitalcore_app::disclosure::Audience;
 use vitalcore_framework::Month;
 use vitalcore_sitrep::doc::{Block, blocks};
@@ -121,7 +121,10 @@ async fn briefing_for(
             framework: &framework,
             deadlines: &service.deadlines,
         };
-        let request = BriefingRequest { from: r.from, to: r.to, area: r.area.clone(), audience: who };
+        let lang = i18n::language(&visit.headers);
+        // The report speaks the page's language when a briefing can be written in it.
+        let text_lang = texts::language(lang).unwrap_or("en");
+        let request = BriefingRequest { from: r.from, to: r.to, area: r.area.clone(), audience: who, lang: text_lang };
         let briefing = gather(&sources, &request, visit.now).map_err(|e| {
             use vitalcore_app::briefing::BriefingError as E;
             match e {
@@ -141,7 +144,6 @@ async fn briefing_for(
             })
             .collect();
         let path = if section == Section::Dashboard { "/dashboard" } else { "/sitrep" };
-        let lang = i18n::language(&visit.headers);
         let shell = Shell::new(lang, section, String::new(), path, Some(&caller), Some(service));
         Ok(Ok(Page { shell, staff: audience.is_exact(), format: q.format.clone(), briefing, areas }))
     })
@@ -169,12 +171,17 @@ pub async fn dashboard(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Respo
     if !area.is_empty() {
         report_link.push_str(&format!("&area={area}"));
     }
-    let title = format!("Dashboard: {}", period_label(b.from, b.to));
+    let lang = p.shell.lang;
+    let title = i18n::tf(lang, "brief.dashboard_title", &[("period", &texts::period(b.lang, b.from, b.to))]);
+    let audience = match b.audience {
+        BriefingAudience::Staff => i18n::t(lang, "brief.for_staff"),
+        BriefingAudience::Public => i18n::t(lang, "brief.for_public"),
+    };
     // The summary is shown apart, at the top.
     let all = blocks(b).into_iter().filter(|x| !matches!(x, Block::Summary(_))).skip(1).collect();
     let view = DashboardPage {
         shell: Shell { title, ..p.shell },
-        audience: b.audience.as_str(),
+        audience,
         from: b.from.to_string(),
         to: b.to.to_string(),
         areas: p.areas,
@@ -216,10 +223,13 @@ pub async fn sitrep(ctx: Ctx, Query(q): Query<BriefingQuery>) -> Result<Response
             return Ok(download(pdf, "application/pdf", "pdf"));
         }
         None | Some("") => {}
-        Some(other) => return Err(ApiError::bad_request(format!("format `{other}`: use html or pdf")).into()),
+        Some(other) => {
+            let said = i18n::tf(p.shell.lang, "brief.bad_format", &[("format", other)]);
+            return Err(ApiError::bad_request(said).into());
+        }
     }
     let view = SitrepPage {
-        shell: Shell { title: "Situation reports".into(), ..p.shell },
+        shell: Shell { title: i18n::t(p.shell.lang, "brief.sitrep_title").into(), ..p.shell },
         staff: p.staff,
         from: b.from.to_string(),
         to: b.to.to_string(),

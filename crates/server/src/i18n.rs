@@ -171,11 +171,21 @@ mod tests {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             asked.extend(keys_in(&text, "shell.t(\""));
         }
+        // The pages' handlers name their keys as literals (`i18n::t(lang, "brief.title")`).
+        let handler = std::fs::read_to_string(dir.join("src/briefings.rs")).unwrap();
+        asked.extend(keys_in(&handler, "\"brief.").into_iter().map(|k| format!("brief.{k}")));
         let script = std::fs::read_to_string(dir.join("static/app.js")).unwrap();
         asked.extend(keys_in(&script, "tr(\"").into_iter().map(|k| format!("map.{k}")));
         assert!(asked.len() > 40, "{asked:?}");
         let unknown: Vec<&String> = asked.iter().filter(|k| messages().get("en", k).is_none()).collect();
         assert!(unknown.is_empty(), "no such message: {unknown:?}");
+        let untranslated: Vec<&String> =
+            asked.iter().filter(|k| messages().get("fr", k) == messages().get("en", k) && !same_word(k)).collect();
+        assert!(untranslated.is_empty(), "French lacks {untranslated:?}");
+        for page in ["dashboard.html", "sitrep.html"] {
+            let text = std::fs::read_to_string(dir.join("templates").join(page)).unwrap();
+            assert!(keys_in(&text, "shell.t(\"").len() >= 6, "{page} speaks through the message table");
+        }
     }
 
     fn keys_in(text: &str, opening: &str) -> Vec<String> {

@@ -2,8 +2,9 @@
 //! briefing's figures only, the same for the HTML file, the PDF and the
 //! dashboard.
 
-use crate::format::{count, hours_short};
+use crate::format::{code_label, count, hours_short};
 use crate::scene::{Anchor, Color, Item, Scene};
+use vitalcore_app::briefing::texts::{self, t, tf};
 use vitalcore_app::briefing::{Briefing, Calibration, MapArea, PriorityThreat, Trend};
 use vitalcore_app::disclosure::{Published, PublishedPipeline};
 
@@ -19,13 +20,12 @@ pub fn band_color(band: &str) -> Color {
     }
 }
 
-/// Bands from low to high, with their labels, for legends.
-pub const BANDS: [(&str, &str); 5] =
-    [("very-low", "very low"), ("low", "low"), ("medium", "medium"), ("high", "high"), ("very-high", "very high")];
+/// Bands from low to high, for legends (labelled from the `code.*` texts).
+pub const BANDS: [&str; 5] = ["very-low", "low", "medium", "high", "very-high"];
 
 /// The map: the stored boundaries filled by each area's highest critical
 /// score, area names at their centres, the area asked for outlined.
-pub fn map(areas: &[MapArea], width: f64) -> Option<Scene> {
+pub fn map(lang: &str, areas: &[MapArea], width: f64) -> Option<Scene> {
     let points = || areas.iter().flat_map(|a| a.polygons.iter().flatten().flatten());
     let (mut lo_x, mut lo_y, mut hi_x, mut hi_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for p in points() {
@@ -45,8 +45,7 @@ pub fn map(areas: &[MapArea], width: f64) -> Option<Scene> {
     let height = ((hi_y - lo_y) * scale + 2.0 * pad).min(width * 1.4);
     let scale = scale.min((height - 2.0 * pad) / (hi_y - lo_y));
     let project = |p: &[f64; 2]| (pad + (p[0] - lo_x) * kx * scale, pad + (hi_y - p[1]) * scale);
-    let mut scene =
-        Scene::new(width, height + legend, "Map of the areas, coloured by their highest critical score in the period");
+    let mut scene = Scene::new(width, height + legend, t(lang, "chart.map"));
     let mut labels = Vec::new();
     for a in areas {
         let rings: Vec<Vec<(f64, f64)>> =
@@ -65,17 +64,18 @@ pub fn map(areas: &[MapArea], width: f64) -> Option<Scene> {
         let fill = if dark { Color::WHITE } else { Color::INK };
         scene.label((x, y + 3.0), 8.0, name, Anchor::Middle, (fill, false));
     }
-    legend_bands(&mut scene, 6.0, height + 10.0, "highest critical score");
+    legend_bands(lang, &mut scene, 6.0, height + 10.0, t(lang, "chart.map_legend"));
     Some(scene)
 }
 
-fn legend_bands(scene: &mut Scene, x: f64, y: f64, title: &str) {
+fn legend_bands(lang: &str, scene: &mut Scene, x: f64, y: f64, title: &str) {
     scene.text(x, y + 8.0, 8.0, title, Anchor::Start);
     let mut at = x + 110.0;
-    for (id, label) in BANDS {
+    for id in BANDS {
+        let label = code_label(lang, "code", id);
         scene.rect(at, y, 10.0, 10.0, band_color(id));
-        scene.text(at + 13.0, y + 8.0, 8.0, label, Anchor::Start);
-        at += 16.0 + label.len() as f64 * 4.8;
+        at += 16.0 + label.chars().count() as f64 * 4.8;
+        scene.text(at - 3.0 - label.chars().count() as f64 * 4.8, y + 8.0, 8.0, label, Anchor::Start);
     }
 }
 
@@ -100,21 +100,20 @@ fn centroid(ring: &[[f64; 2]]) -> (f64, f64) {
 
 /// One small multiple: events per month as bars, fatalities as a line
 /// (on its own scale), the first and last month under the axis.
-pub fn trend(t: &Trend, width: f64, height: f64) -> Scene {
-    let label = format!(
-        "{}: {} events and {} deaths by month, {} to {}",
-        t.label,
-        t.events,
-        t.fatalities,
-        t.months.first().map(|m| m.month.to_string()).unwrap_or_default(),
-        t.months.last().map(|m| m.month.to_string()).unwrap_or_default()
-    );
+pub fn trend(lang: &str, t: &Trend, width: f64, height: f64) -> Scene {
+    let period = match (t.months.first(), t.months.last()) {
+        (Some(a), Some(b)) => texts::period(lang, a.month, b.month),
+        _ => String::new(),
+    };
+    let (events, deaths) = (t.events.to_string(), t.fatalities.to_string());
+    let label =
+        tf(lang, "chart.trend", &[("label", &t.label), ("events", &events), ("deaths", &deaths), ("period", &period)]);
     let mut s = Scene::new(width, height, label);
     let (top, bottom, left, right) = (16.0, 14.0, 4.0, 4.0);
     s.label(
         (left, 10.0),
         9.0,
-        format!("{} ({} ev., {} deaths)", t.label, t.events, t.fatalities),
+        tf(lang, "chart.trend_title", &[("label", &t.label), ("events", &events), ("deaths", &deaths)]),
         Anchor::Start,
         (Color::INK, true),
     );
@@ -150,7 +149,14 @@ pub fn trend(t: &Trend, width: f64, height: f64) -> Scene {
         left + plot_w,
         top + 8.0,
         7.0,
-        format!("max {} ev. / {} deaths", max_e as u64, if t.fatalities > 0 { max_f as u64 } else { 0 }),
+        tf(
+            lang,
+            "chart.trend_max",
+            &[
+                ("events", &(max_e as u64).to_string()),
+                ("deaths", &(if t.fatalities > 0 { max_f as u64 } else { 0 }).to_string()),
+            ],
+        ),
         Anchor::End,
     );
     if let (Some(first), Some(last)) = (t.months.first(), t.months.last()) {
@@ -163,24 +169,20 @@ pub fn trend(t: &Trend, width: f64, height: f64) -> Scene {
 }
 
 /// The legend the small multiples share.
-pub fn trend_legend(width: f64) -> Scene {
-    let mut s = Scene::new(width, 14.0, "Legend: bars are events per month, the red line deaths per month");
+pub fn trend_legend(lang: &str, width: f64) -> Scene {
+    let mut s = Scene::new(width, 14.0, t(lang, "chart.legend"));
     s.rect(0.0, 3.0, 10.0, 8.0, Color(140, 170, 205));
-    s.text(14.0, 10.0, 8.0, "events per month", Anchor::Start);
+    s.text(14.0, 10.0, 8.0, t(lang, "chart.events_per_month"), Anchor::Start);
     s.line(vec![(110.0, 7.0), (124.0, 7.0)], Color::RED, 1.2);
-    s.text(128.0, 10.0, 8.0, "deaths per month (own scale)", Anchor::Start);
+    s.text(128.0, 10.0, 8.0, t(lang, "chart.deaths_per_month"), Anchor::Start);
     s
 }
 
 /// Priority threats: critical (x) against pervasive (y), 0-10, the
 /// priority quadrant (both 5 or more) shaded.
-pub fn priorities(list: &[PriorityThreat], width: f64) -> Scene {
+pub fn priorities(lang: &str, list: &[PriorityThreat], width: f64) -> Scene {
     let height = width * 0.75;
-    let mut s = Scene::new(
-        width,
-        height,
-        "Threats by critical (across) and pervasive (up) score; the shaded corner is priority",
-    );
+    let mut s = Scene::new(width, height, t(lang, "chart.priorities"));
     let (left, bottom, top, right) = (28.0, 24.0, 8.0, 8.0);
     let pw = width - left - right;
     let ph = height - top - bottom;
@@ -192,8 +194,8 @@ pub fn priorities(list: &[PriorityThreat], width: f64) -> Scene {
         s.text(x(v), top + ph + 10.0, 7.0, format!("{v:.0}"), Anchor::Middle);
         s.text(left - 4.0, y(v) + 3.0, 7.0, format!("{v:.0}"), Anchor::End);
     }
-    s.text(left + pw / 2.0, height - 2.0, 8.0, "critical", Anchor::Middle);
-    s.text(left + 2.0, top + 8.0, 8.0, "pervasive", Anchor::Start);
+    s.text(left + pw / 2.0, height - 2.0, 8.0, t(lang, "doc.critical"), Anchor::Middle);
+    s.text(left + 2.0, top + 8.0, 8.0, t(lang, "doc.pervasive"), Anchor::Start);
     for p in list {
         if let (Some(pc), Some(pp)) = (p.previous_critical, p.previous_pervasive) {
             s.line(vec![(x(pc), y(pp)), (x(p.critical), y(p.pervasive))], Color::LIGHT, 1.0);
@@ -220,15 +222,15 @@ pub fn priorities(list: &[PriorityThreat], width: f64) -> Scene {
 
 /// The alert pipeline: received, acknowledged, responded, with feedback,
 /// as bars; a count the audience may not see has no bar, only its sign.
-pub fn pipeline(p: &PublishedPipeline, width: f64) -> Scene {
+pub fn pipeline(lang: &str, p: &PublishedPipeline, width: f64) -> Scene {
     let steps: [(&str, Published); 4] = [
-        ("received", p.alerts),
-        ("acknowledged", p.acknowledged),
-        ("responded", p.responded),
-        ("with feedback", p.with_feedback),
+        (t(lang, "doc.received"), p.alerts),
+        (t(lang, "doc.acknowledged"), p.acknowledged),
+        (t(lang, "doc.responded"), p.responded),
+        (t(lang, "doc.with_feedback"), p.with_feedback),
     ];
     let label = steps.iter().map(|(n, v)| format!("{n} {}", count(*v))).collect::<Vec<_>>().join(", ");
-    let mut s = Scene::new(width, 4.0 * 18.0 + 6.0, format!("Alert pipeline: {label}"));
+    let mut s = Scene::new(width, 4.0 * 18.0 + 6.0, tf(lang, "chart.pipeline", &[("steps", &label)]));
     let max = steps.iter().filter_map(|(_, v)| v.shown()).max().unwrap_or(0).max(1) as f64;
     let left = 86.0;
     for (i, (name, v)) in steps.iter().enumerate() {
@@ -245,18 +247,14 @@ pub fn pipeline(p: &PublishedPipeline, width: f64) -> Scene {
 
 /// Times to acknowledge and respond (median and 90th percentile) against
 /// the deadlines of the most urgent level.
-pub fn times(p: &PublishedPipeline, ack_deadline: f64, respond_deadline: f64, width: f64) -> Scene {
+pub fn times(lang: &str, p: &PublishedPipeline, ack_deadline: f64, respond_deadline: f64, width: f64) -> Scene {
     let rows = [
-        ("acknowledge", p.median_to_acknowledge, p.p90_to_acknowledge, ack_deadline),
-        ("respond", p.median_to_respond, p.p90_to_respond, respond_deadline),
+        (t(lang, "doc.to_acknowledge"), p.median_to_acknowledge, p.p90_to_acknowledge, ack_deadline),
+        (t(lang, "doc.to_respond"), p.median_to_respond, p.p90_to_respond, respond_deadline),
     ];
     let hours = |d: Option<jiff::SignedDuration>| d.map(|d| d.as_secs_f64() / 3600.0);
     let max = rows.iter().flat_map(|r| [hours(r.1), hours(r.2), Some(r.3)]).flatten().fold(1.0_f64, f64::max);
-    let mut s = Scene::new(
-        width,
-        62.0,
-        "Median and 90th-percentile hours to acknowledge and respond, against the deadlines (black ticks)",
-    );
+    let mut s = Scene::new(width, 62.0, t(lang, "chart.times"));
     let left = 76.0;
     let pw = width - left - 60.0;
     for (i, (name, med, p90, deadline)) in rows.iter().enumerate() {
@@ -271,8 +269,8 @@ pub fn times(p: &PublishedPipeline, ack_deadline: f64, respond_deadline: f64, wi
         }
         s.rect(x(*deadline) - 0.8, y - 1.0, 1.6, 16.0, Color::INK);
         let text = match (med, p90) {
-            (Some(m), Some(q)) => format!("{} / {}", hours_short(*m), hours_short(*q)),
-            _ => "not shown".into(),
+            (Some(m), Some(q)) => format!("{} / {}", hours_short(lang, *m), hours_short(lang, *q)),
+            _ => t(lang, "chart.not_shown").into(),
         };
         s.text(left + pw + 4.0, y + 10.0, 8.0, text, Anchor::Start);
     }
@@ -283,13 +281,9 @@ pub fn times(p: &PublishedPipeline, ack_deadline: f64, respond_deadline: f64, wi
 /// the share of unit-months that had one (per horizon), and the stored
 /// forecasts' reliability bins once their months are observed; the diagonal
 /// is perfect calibration.
-pub fn reliability(c: &Calibration, width: f64) -> Scene {
+pub fn reliability(lang: &str, c: &Calibration, width: f64) -> Scene {
     let height = width;
-    let mut s = Scene::new(
-        width,
-        height,
-        "Reliability: predicted chance of any fatality (across) against the observed share (up); the diagonal is perfect",
-    );
+    let mut s = Scene::new(width, height, t(lang, "chart.reliability"));
     let (left, bottom, top, right) = (30.0, 26.0, 8.0, 8.0);
     let pw = width - left - right;
     let ph = height - top - bottom;
@@ -298,11 +292,11 @@ pub fn reliability(c: &Calibration, width: f64) -> Scene {
     s.line(vec![(left, top), (left, top + ph), (left + pw, top + ph)], Color::GREY, 0.6);
     s.line(vec![(x(0.0), y(0.0)), (x(1.0), y(1.0))], Color::LIGHT, 1.0);
     for v in [0.0, 0.5, 1.0] {
-        s.text(x(v), top + ph + 10.0, 7.0, format!("{v:.1}"), Anchor::Middle);
-        s.text(left - 4.0, y(v) + 3.0, 7.0, format!("{v:.1}"), Anchor::End);
+        s.text(x(v), top + ph + 10.0, 7.0, texts::number(lang, v, 1), Anchor::Middle);
+        s.text(left - 4.0, y(v) + 3.0, 7.0, texts::number(lang, v, 1), Anchor::End);
     }
-    s.text(left + pw / 2.0, height - 2.0, 8.0, "predicted P(any fatality)", Anchor::Middle);
-    s.text(left + 4.0, top + 8.0, 8.0, "observed share", Anchor::Start);
+    s.text(left + pw / 2.0, height - 2.0, 8.0, t(lang, "chart.predicted"), Anchor::Middle);
+    s.text(left + 4.0, top + 8.0, 8.0, t(lang, "chart.observed"), Anchor::Start);
     for m in c.skill.iter().filter(|m| m.mean_p_any.is_finite() && m.share_any.is_finite()) {
         let fill = if m.baseline { Color::GREY } else { Color::BLUE };
         s.items.push(Item::Dot { x: x(m.mean_p_any), y: y(m.share_any), r: 2.5, fill });
@@ -318,24 +312,21 @@ pub fn reliability(c: &Calibration, width: f64) -> Scene {
 }
 
 /// CRPS per model at the first horizon (lower is better), baselines grey.
-pub fn crps(c: &Calibration, width: f64) -> Option<Scene> {
+pub fn crps(lang: &str, c: &Calibration, width: f64) -> Option<Scene> {
     let horizon = c.skill.first()?.horizon.clone();
     let months = horizon.trim_start_matches('h').to_string();
     let rows: Vec<_> = c.skill.iter().filter(|m| m.horizon == horizon && m.crps.is_finite()).collect();
     let max = rows.iter().map(|m| m.crps).fold(0.0_f64, f64::max).max(1e-9);
-    let mut s = Scene::new(
-        width,
-        rows.len() as f64 * 16.0 + 18.0,
-        format!("CRPS by model, {months} month(s) ahead: lower is better"),
-    );
+    let mut s =
+        Scene::new(width, rows.len() as f64 * 16.0 + 18.0, tf(lang, "chart.crps", &[("months", &months.to_string())]));
     let left = 90.0;
-    s.text(0.0, 10.0, 8.0, format!("CRPS, {months} month(s) ahead (lower is better)"), Anchor::Start);
+    s.text(0.0, 10.0, 8.0, tf(lang, "chart.crps_title", &[("months", &months.to_string())]), Anchor::Start);
     for (i, m) in rows.iter().enumerate() {
         let y = 16.0 + i as f64 * 16.0;
         s.text(left - 6.0, y + 9.0, 8.5, m.model.as_str(), Anchor::End);
         let w = m.crps / max * (width - left - 50.0);
         s.rect(left, y, w.max(0.5), 11.0, if m.baseline { Color::GREY } else { Color::BLUE });
-        s.text(left + w + 4.0, y + 9.0, 8.0, format!("{:.3}", m.crps), Anchor::Start);
+        s.text(left + w + 4.0, y + 9.0, 8.0, texts::number(lang, m.crps, 3), Anchor::Start);
     }
     Some(s)
 }
@@ -353,19 +344,20 @@ pub struct Charts {
 
 impl Charts {
     pub fn of(b: &Briefing) -> Charts {
+        let l = b.lang;
         let most_urgent = b
             .alerts
             .as_ref()
             .and_then(|a| a.deadlines.first())
             .map(|d| (d.acknowledge.as_secs_f64() / 3600.0, d.respond.as_secs_f64() / 3600.0));
         Charts {
-            map: map(&b.map, 480.0),
-            priorities: (!b.priorities.is_empty()).then(|| priorities(&b.priorities, 300.0)),
-            trends: b.trends.iter().map(|t| trend(t, 230.0, 92.0)).collect(),
-            pipeline: b.alerts.as_ref().map(|a| pipeline(&a.overall, 420.0)),
-            times: b.alerts.as_ref().zip(most_urgent).map(|(a, (ack, resp))| times(&a.overall, ack, resp, 420.0)),
-            reliability: b.calibration.as_ref().map(|c| reliability(c, 220.0)),
-            crps: b.calibration.as_ref().and_then(|c| crps(c, 280.0)),
+            map: map(l, &b.map, 480.0),
+            priorities: (!b.priorities.is_empty()).then(|| priorities(l, &b.priorities, 300.0)),
+            trends: b.trends.iter().map(|t| trend(l, t, 230.0, 92.0)).collect(),
+            pipeline: b.alerts.as_ref().map(|a| pipeline(l, &a.overall, 420.0)),
+            times: b.alerts.as_ref().zip(most_urgent).map(|(a, (ack, resp))| times(l, &a.overall, ack, resp, 420.0)),
+            reliability: b.calibration.as_ref().map(|c| reliability(l, c, 220.0)),
+            crps: b.calibration.as_ref().and_then(|c| crps(l, c, 280.0)),
         }
     }
 }

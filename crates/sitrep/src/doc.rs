@@ -5,7 +5,8 @@
 use crate::charts::Charts;
 use crate::format::{count, delta, maybe_hours, percent, score};
 use crate::scene::Scene;
-use vitalcore_app::briefing::{Briefing, Outcome, WarningKind, period_label};
+use vitalcore_app::briefing::texts::{self, t, tf};
+use vitalcore_app::briefing::{Briefing, Outcome, WarningKind};
 use vitalcore_app::disclosure::Published;
 
 /// A table cell. `report` marks a figure counted from community reports
@@ -53,58 +54,81 @@ pub enum Block {
 /// Who the report is for and what that means for its figures, in a line.
 pub fn audience_line(b: &Briefing) -> String {
     match b.audience {
-        vitalcore_app::briefing::BriefingAudience::Staff => {
-            "Staff report: figures from community reports are exact and \
-             warnings carry staff notes; do not publish it as it is."
-                .into()
-        }
-        vitalcore_app::briefing::BriefingAudience::Public => {
-            "Public report: counts of community reports are rounded to \
-             the nearest 5, counts of 1 to 4 show as <5, np means not published for this period; no staff notes. \
-             Event data is exact."
-                .into()
-        }
+        vitalcore_app::briefing::BriefingAudience::Staff => t(b.lang, "doc.audience_staff").into(),
+        vitalcore_app::briefing::BriefingAudience::Public => t(b.lang, "doc.audience_public").into(),
     }
+}
+
+/// The audience's name in the report's language (`staff`, `interne`).
+pub fn audience_name(b: &Briefing) -> &'static str {
+    match b.audience {
+        vitalcore_app::briefing::BriefingAudience::Staff => t(b.lang, "doc.staff"),
+        vitalcore_app::briefing::BriefingAudience::Public => t(b.lang, "doc.public"),
+    }
+}
+
+/// Table headers from message keys.
+fn headers(lang: &str, keys: &[&'static str]) -> Vec<String> {
+    keys.iter().map(|k| t(lang, k).to_string()).collect()
 }
 
 /// The blocks of a situation report.
 pub fn blocks(b: &Briefing) -> Vec<Block> {
     let charts = Charts::of(b);
+    let l = b.lang;
+    let h = |key: &'static str| Block::Heading(t(l, key).into());
+    let p_ = |key: &'static str| Block::Paragraph(t(l, key).into());
+    let score = |v: f64| score(l, v);
     let mut out = Vec::new();
-    out.push(Block::Heading("Summary".into()));
+    out.push(h("doc.h_summary"));
     out.push(Block::Summary(b.summary.clone()));
-    let t = &b.totals;
+    let tot = &b.totals;
     let p = &b.previous;
+    let before = |now: u64, was: u64| tf(l, "doc.f_before", &[("now", &now.to_string()), ("before", &was.to_string())]);
     out.push(Block::Figures(vec![
-        ("events".into(), format!("{} ({} before)", t.events, p.events), false),
-        ("deaths".into(), format!("{} ({} before)", t.fatalities, p.fatalities), false),
-        ("civilian deaths".into(), format!("{} ({} before)", t.civilian_fatalities, p.civilian_fatalities), false),
-        ("areas with events".into(), t.areas_affected.to_string(), false),
-        ("community reports".into(), count(t.reports), true),
+        (t(l, "doc.f_events").into(), before(tot.events, p.events), false),
+        (t(l, "doc.f_deaths").into(), before(tot.fatalities, p.fatalities), false),
+        (t(l, "doc.f_civilian").into(), before(tot.civilian_fatalities, p.civilian_fatalities), false),
+        (t(l, "doc.f_areas").into(), tot.areas_affected.to_string(), false),
+        (t(l, "doc.f_reports").into(), count(tot.reports), true),
     ]));
-    out.push(Block::Paragraph(format!(
-        "Period {}, compared with the {} months before ({}). {}",
-        period_label(b.from, b.to),
-        b.to.index() - b.from.index() + 1,
-        period_label(p.months.first, p.months.last),
-        match b.data_until {
-            Some(d) => format!("Event data up to {d}."),
-            None => "No event data in the period.".into(),
-        }
+    let data = match b.data_until {
+        Some(d) => tf(l, "doc.data_until", &[("month", &texts::month(l, d))]),
+        None => t(l, "doc.no_data").into(),
+    };
+    out.push(Block::Paragraph(tf(
+        l,
+        "doc.period",
+        &[
+            ("period", &texts::period(l, b.from, b.to)),
+            ("n", &(b.to.index() - b.from.index() + 1).to_string()),
+            ("before", &texts::period(l, p.months.first, p.months.last)),
+            ("data", &data),
+        ],
     )));
 
-    out.push(Block::Heading("Map and most threatened areas".into()));
+    out.push(h("doc.h_map"));
     if let Some(map) = charts.map {
         out.push(Block::Chart(map));
     }
     if b.top_areas.is_empty() {
-        out.push(Block::Paragraph("No area had events in the period.".into()));
+        out.push(p_("doc.no_area"));
     } else {
         out.push(Block::Table {
-            caption: "Areas by their highest critical and pervasive scores in the period".into(),
-            headers: ["area", "P-code", "events", "deaths", "top dimension", "critical", "pervasive", "band"]
-                .map(String::from)
-                .to_vec(),
+            caption: t(l, "doc.c_areas").into(),
+            headers: headers(
+                l,
+                &[
+                    "doc.area",
+                    "doc.pcode",
+                    "doc.events",
+                    "doc.deaths",
+                    "doc.top_dimension",
+                    "doc.critical",
+                    "doc.pervasive",
+                    "doc.band",
+                ],
+            ),
             rows: b
                 .top_areas
                 .iter()
@@ -117,7 +141,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                         Cell::text(&a.top_dimension),
                         Cell::num(score(a.critical)),
                         Cell::num(score(a.pervasive)),
-                        Cell::text(a.band.replace('-', " ")),
+                        Cell::text(crate::format::code_label(l, "code", &a.band)),
                     ]
                 })
                 .collect(),
@@ -125,23 +149,29 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         });
     }
 
-    out.push(Block::Heading("Priority threats".into()));
-    out.push(Block::Paragraph(
-        "A threat is a priority when it is both critical and pervasive (both scores 5 or more). Change compares \
-         with the period before: new, continuing, or eased (a priority before, not now)."
-            .into(),
-    ));
+    out.push(h("doc.h_priorities"));
+    out.push(p_("doc.priority_intro"));
     if b.priorities.is_empty() {
-        out.push(Block::Paragraph("No threat was a priority in this period or the one before.".into()));
+        out.push(p_("doc.no_priority"));
     } else {
         if let Some(chart) = charts.priorities {
             out.push(Block::Chart(chart));
         }
         out.push(Block::Table {
-            caption: "Priority threats now, and those that eased".into(),
-            headers: ["area", "threat", "critical", "pervasive", "change in critical", "events", "deaths", "status"]
-                .map(String::from)
-                .to_vec(),
+            caption: t(l, "doc.c_priorities").into(),
+            headers: headers(
+                l,
+                &[
+                    "doc.area",
+                    "doc.threat",
+                    "doc.critical",
+                    "doc.pervasive",
+                    "doc.change_critical",
+                    "doc.events",
+                    "doc.deaths",
+                    "doc.status",
+                ],
+            ),
             rows: b
                 .priorities
                 .iter()
@@ -151,10 +181,10 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                         Cell::text(&t.label),
                         Cell::num(score(t.critical)),
                         Cell::num(score(t.pervasive)),
-                        Cell::num(delta(t.critical, t.previous_critical)),
+                        Cell::num(delta(l, t.critical, t.previous_critical)),
                         Cell::num(t.events),
                         Cell::num(t.fatalities),
-                        Cell::text(t.change.as_str()),
+                        Cell::text(crate::format::change(l, t.change.as_str())),
                     ]
                 })
                 .collect(),
@@ -162,15 +192,15 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         });
     }
 
-    out.push(Block::Heading("Trends by dimension and theme".into()));
+    out.push(h("doc.h_trends"));
     if charts.trends.is_empty() {
-        out.push(Block::Paragraph("No events or reports in the period.".into()));
+        out.push(p_("doc.no_trends"));
     } else {
-        out.push(Block::Chart(crate::charts::trend_legend(300.0)));
+        out.push(Block::Chart(crate::charts::trend_legend(l, 300.0)));
         out.push(Block::Grid(charts.trends));
         let months = b.trends.first().map(|t| t.months.len()).unwrap_or(0);
         if months <= 12 {
-            let mut headers = vec!["community reports".to_string()];
+            let mut headers = vec![t(l, "doc.reports_col").to_string()];
             // `22-01`: twelve months fit across an A4 page.
             headers.extend(
                 b.trends[0].months.iter().map(|m| m.month.to_string().get(2..).unwrap_or_default().to_string()),
@@ -186,24 +216,19 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                 .collect();
             let mut widths = vec![2.0];
             widths.extend(std::iter::repeat_n(0.8, months));
-            out.push(Block::Table {
-                caption: "Community reports by month (counted apart from event data)".into(),
-                headers,
-                rows,
-                widths,
-            });
+            out.push(Block::Table { caption: t(l, "doc.c_reports").into(), headers, rows, widths });
         }
     }
 
-    out.push(Block::Heading("Early warnings and what followed".into()));
+    out.push(h("doc.h_warnings"));
     if b.warnings.is_empty() {
-        out.push(Block::Paragraph("No early warning for a month of this period.".into()));
+        out.push(p_("doc.no_warnings"));
     } else {
         let staff = b.audience == vitalcore_app::briefing::BriefingAudience::Staff;
-        let mut headers: Vec<String> =
-            ["area", "month", "kind", "level", "status", "deaths in the month"].map(String::from).to_vec();
+        let mut headers =
+            headers(l, &["doc.area", "doc.month", "doc.kind", "doc.level", "doc.status", "doc.deaths_month"]);
         if staff {
-            headers.push("note".into());
+            headers.push(t(l, "doc.note").into());
         }
         let rows = b
             .warnings
@@ -212,23 +237,23 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                 let x = &w.warning;
                 let level = match x.kind {
                     WarningKind::ForecastThreshold => {
-                        format!(
-                            "P = {} (threshold {})",
-                            percent(x.value.unwrap_or(0.0)),
-                            percent(x.threshold.unwrap_or(0.0))
-                        )
+                        let (p, threshold) =
+                            (percent(l, x.value.unwrap_or(0.0)), percent(l, x.threshold.unwrap_or(0.0)));
+                        tf(l, "doc.level_p", &[("p", &p), ("threshold", &threshold)])
                     }
-                    WarningKind::ReportBurst => format!("{} reports", x.value.unwrap_or(0.0)),
+                    WarningKind::ReportBurst => {
+                        tf(l, "doc.level_reports", &[("n", &x.value.unwrap_or(0.0).to_string())])
+                    }
                 };
                 let mut row = vec![
                     Cell::text(format!("{} ({})", w.area, x.unit)),
-                    Cell::text(x.month.to_string()),
-                    Cell::text(x.kind.as_str()),
+                    Cell::text(texts::month(l, x.month)),
+                    Cell::text(crate::format::code_label(l, "code", x.kind.as_str())),
                     Cell { text: level, report: x.kind == WarningKind::ReportBurst, numeric: false },
-                    Cell::text(x.status.as_str()),
+                    Cell::text(crate::format::code_label(l, "code", x.status.as_str())),
                     match w.outcome {
                         Outcome::Observed(n) => Cell::num(n),
-                        Outcome::NotYetKnown => Cell::text("not yet known"),
+                        Outcome::NotYetKnown => Cell::text(t(l, "doc.not_yet_known")),
                     },
                 ];
                 if staff {
@@ -238,7 +263,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
             })
             .collect();
         let widths = if staff { vec![1.5, 0.7, 1.2, 1.4, 1.0, 0.8, 1.8] } else { vec![1.6, 0.8, 1.4, 1.6, 1.0, 1.0] };
-        out.push(Block::Table { caption: "Early warnings for months of the period".into(), headers, rows, widths });
+        out.push(Block::Table { caption: t(l, "doc.c_warnings").into(), headers, rows, widths });
         let observed: Vec<u64> = b
             .warnings
             .iter()
@@ -248,22 +273,15 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
             })
             .collect();
         if !observed.is_empty() {
-            out.push(Block::Paragraph(format!(
-                "{} of the {} warnings whose month is in the event data were followed by fatalities in that area and month.",
-                observed.iter().filter(|n| **n > 0).count(),
-                observed.len()
-            )));
+            let with = observed.iter().filter(|n| **n > 0).count().to_string();
+            out.push(Block::Paragraph(tf(l, "doc.followed", &[("with", &with), ("n", &observed.len().to_string())])));
         }
     }
 
-    out.push(Block::Heading("Alerts and responses".into()));
+    out.push(h("doc.h_alerts"));
     match &b.alerts {
-        None => out.push(Block::Paragraph("No community reports are stored with this data.".into())),
-        Some(a) if a.overall.alerts == Published::Exact(0) => out.push(Block::Paragraph(
-            "No alert was received in the period (alerts count by the day they were received; community reports \
-             count by the day of what they report)."
-                .into(),
-        )),
+        None => out.push(p_("doc.no_reports_stored")),
+        Some(a) if a.overall.alerts == Published::Exact(0) => out.push(p_("doc.no_alerts")),
         Some(a) => {
             if let Some(chart) = charts.pipeline {
                 out.push(Block::Chart(chart));
@@ -273,24 +291,25 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
             }
             let o = &a.overall;
             out.push(Block::Figures(vec![
-                ("alerts received".into(), count(o.alerts), true),
-                ("unfounded".into(), count(o.unfounded), true),
-                ("acknowledged on time".into(), count(o.acknowledged_on_time), true),
-                ("responded on time".into(), count(o.responded_on_time), true),
+                (t(l, "doc.a_received").into(), count(o.alerts), true),
+                (t(l, "doc.a_unfounded").into(), count(o.unfounded), true),
+                (t(l, "doc.a_ack_on_time").into(), count(o.acknowledged_on_time), true),
+                (t(l, "doc.a_resp_on_time").into(), count(o.responded_on_time), true),
             ]));
             out.push(Block::Table {
-                caption: "Alerts received in the period, per area: counts, then median / 90th-percentile times".into(),
-                headers: [
-                    "area",
-                    "received",
-                    "acknowledged",
-                    "responded",
-                    "with feedback",
-                    "to acknowledge",
-                    "to respond",
-                ]
-                .map(String::from)
-                .to_vec(),
+                caption: t(l, "doc.c_alerts").into(),
+                headers: headers(
+                    l,
+                    &[
+                        "doc.area",
+                        "doc.received",
+                        "doc.acknowledged",
+                        "doc.responded",
+                        "doc.with_feedback",
+                        "doc.to_acknowledge",
+                        "doc.to_respond",
+                    ],
+                ),
                 rows: a
                     .areas
                     .iter()
@@ -306,13 +325,13 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                             Cell::reports(p.with_feedback),
                             Cell::text(format!(
                                 "{} / {}",
-                                maybe_hours(p.median_to_acknowledge),
-                                maybe_hours(p.p90_to_acknowledge)
+                                maybe_hours(l, p.median_to_acknowledge),
+                                maybe_hours(l, p.p90_to_acknowledge)
                             )),
                             Cell::text(format!(
                                 "{} / {}",
-                                maybe_hours(p.median_to_respond),
-                                maybe_hours(p.p90_to_respond)
+                                maybe_hours(l, p.median_to_respond),
+                                maybe_hours(l, p.p90_to_respond)
                             )),
                         ]
                     })
@@ -320,16 +339,16 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
                 widths: vec![1.8, 0.8, 1.0, 0.9, 0.9, 1.2, 1.2],
             });
             out.push(Block::Table {
-                caption: "Deadlines by urgency".into(),
-                headers: ["urgency", "acknowledge within", "respond within"].map(String::from).to_vec(),
+                caption: t(l, "doc.c_deadlines").into(),
+                headers: headers(l, &["doc.urgency", "doc.ack_within", "doc.respond_within"]),
                 rows: a
                     .deadlines
                     .iter()
                     .map(|d| {
                         vec![
                             Cell::text(&d.urgency),
-                            Cell::text(crate::format::hours_short(d.acknowledge)),
-                            Cell::text(crate::format::hours_short(d.respond)),
+                            Cell::text(crate::format::hours_short(l, d.acknowledge)),
+                            Cell::text(crate::format::hours_short(l, d.respond)),
                         ]
                     })
                     .collect(),
@@ -338,35 +357,32 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         }
     }
 
-    out.push(Block::Heading("How far to trust the outlook".into()));
+    out.push(h("doc.h_outlook"));
     match &b.calibration {
-        None => out.push(Block::Paragraph(
-            "No forecast run is stored (`vitalcore warnings run` makes one): no calibration to show.".into(),
-        )),
+        None => out.push(p_("doc.no_forecast")),
         Some(c) => {
-            out.push(Block::Paragraph(format!(
-                "The latest forecast run (#{}, model {}, data up to {}) was chosen on a rolling backtest{}. Each dot \
-                 is a model at one horizon: its mean predicted chance of any fatality against the share of \
-                 area-months that had one (grey: baselines; blue: learned models){}.",
-                c.run_id,
-                c.model,
-                c.origin,
-                c.best.as_ref().map(|b| format!(" where {b} had the lowest CRPS")).unwrap_or_default(),
-                if c.reliability.is_empty() {
-                    ""
-                } else {
-                    "; the red line bins the stored forecasts whose month is now observed"
-                }
+            let best = c.best.as_ref().map(|m| tf(l, "doc.calibration_best", &[("model", m)])).unwrap_or_default();
+            let red = if c.reliability.is_empty() { "" } else { t(l, "doc.calibration_red") };
+            out.push(Block::Paragraph(tf(
+                l,
+                "doc.calibration",
+                &[
+                    ("run", &c.run_id.to_string()),
+                    ("model", &c.model),
+                    ("origin", &c.origin.to_string()),
+                    ("best", &best),
+                    ("red", red),
+                ],
             )));
             let grid = charts.reliability.into_iter().chain(charts.crps).collect();
             out.push(Block::Grid(grid));
         }
     }
 
-    out.push(Block::Heading("Data sources and caveats".into()));
+    out.push(h("doc.h_sources"));
     out.push(Block::Table {
-        caption: "Records in the period by source".into(),
-        headers: ["source", "records", "first", "last", "caveat"].map(String::from).to_vec(),
+        caption: t(l, "doc.c_sources").into(),
+        headers: headers(l, &["doc.source", "doc.records", "doc.first", "doc.last", "doc.caveat"]),
         rows: b
             .sources
             .iter()
@@ -384,7 +400,7 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         widths: vec![1.1, 0.7, 0.9, 0.9, 4.0],
     });
     out.push(Block::Bullets(b.caveats.clone()));
-    out.push(Block::Heading("Method".into()));
+    out.push(h("doc.h_method"));
     out.push(Block::Paragraph(b.method.clone()));
     out.push(Block::Paragraph(audience_line(b)));
     out

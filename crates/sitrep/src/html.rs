@@ -27,17 +27,17 @@ pub fn render(b: &Briefing) -> String {
     let mut s = String::with_capacity(64 * 1024);
     let _ = write!(
         s,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><main>",
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><main>",
+        b.lang,
         escape(&b.title)
     );
     let _ = write!(s, "<h1>{}</h1>", escape(&b.title));
-    let _ = write!(
-        s,
-        "<p class=\"meta\">Made by vitalcore on {} UTC for a <b>{}</b> audience. {}</p>",
-        b.generated.strftime("%Y-%m-%d %H:%M"),
-        b.audience,
-        escape(&crate::doc::audience_line(b))
+    let made = vitalcore_app::briefing::texts::tf(
+        b.lang,
+        "doc.made_by",
+        &[("when", &b.generated.strftime("%Y-%m-%d %H:%M").to_string()), ("audience", crate::doc::audience_name(b))],
     );
+    let _ = write!(s, "<p class=\"meta\">{} {}</p>", escape(&made), escape(&crate::doc::audience_line(b)));
     body(&mut s, &blocks(b));
     s.push_str("</main></body></html>\n");
     s

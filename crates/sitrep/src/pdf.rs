@@ -15,7 +15,8 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use vitalcore_app::briefing::{Briefing, period_label};
+use vitalcore_app::briefing::Briefing;
+use vitalcore_app::briefing::texts::{self, tf};
 
 const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
@@ -294,12 +295,12 @@ pub fn render(b: &Briefing) -> Result<Vec<u8>, PdfError> {
         layout.text(MARGIN, y, 16.0, true, Color::INK, line);
     }
     layout.y += 6.0;
-    let meta = format!(
-        "Made by vitalcore on {} UTC for a {} audience. {}",
-        b.generated.strftime("%Y-%m-%d %H:%M"),
-        b.audience,
-        crate::doc::audience_line(b)
+    let made = tf(
+        b.lang,
+        "doc.made_by",
+        &[("when", &b.generated.strftime("%Y-%m-%d %H:%M").to_string()), ("audience", crate::doc::audience_name(b))],
     );
+    let meta = format!("{made} {}", crate::doc::audience_line(b));
     layout.paragraph(&meta, 8.0, false, 0.0);
     for block in blocks(b) {
         match block {
@@ -323,11 +324,15 @@ pub fn render(b: &Briefing) -> Result<Vec<u8>, PdfError> {
     }
     // Footers, now that the number of pages is known.
     let n = layout.pages.len();
-    let foot = format!("vitalcore situation report · {} · {}", period_label(b.from, b.to), b.audience);
+    let foot = tf(
+        b.lang,
+        "doc.footer",
+        &[("period", &texts::period(b.lang, b.from, b.to)), ("audience", crate::doc::audience_name(b))],
+    );
     for (i, page) in layout.pages.iter_mut().enumerate() {
         let y = PAGE_H - MARGIN + 4.0;
         page.push(Op::Text { x: MARGIN, y, size: 7.5, bold: false, color: Color::GREY, text: foot.clone() });
-        let number = format!("page {} of {n}", i + 1);
+        let number = tf(b.lang, "doc.page", &[("i", &(i + 1).to_string()), ("n", &n.to_string())]);
         let x = PAGE_W - MARGIN - fonts.regular.width(&number, 7.5);
         page.push(Op::Text { x, y, size: 7.5, bold: false, color: Color::GREY, text: number });
     }

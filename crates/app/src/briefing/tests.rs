@@ -125,6 +125,7 @@ fn brief<S: Store + ReportStore + ForecastStore>(
         to: Month::new(to.0, to.1).unwrap(),
         area: area.map(str::to_string),
         audience,
+        lang: "en",
     };
     gather(&src, &req, Timestamp::UNIX_EPOCH).unwrap()
 }
@@ -187,10 +188,12 @@ fn an_area_narrows_every_section_and_an_unknown_one_is_named() {
         to: m(2020, 6),
         area: Some("XX99".into()),
         audience: BriefingAudience::Staff,
+        lang: "en",
     };
     let err = gather(&src, &req, Timestamp::UNIX_EPOCH).unwrap_err().to_string();
     assert!(err.contains("XX99") && err.contains("CF"), "{err}");
-    let req = BriefingRequest { from: m(2020, 6), to: m(2020, 1), area: None, audience: BriefingAudience::Staff };
+    let req =
+        BriefingRequest { from: m(2020, 6), to: m(2020, 1), area: None, audience: BriefingAudience::Staff, lang: "en" };
     assert!(gather(&src, &req, Timestamp::UNIX_EPOCH).unwrap_err().to_string().contains("after"));
 }
 

@@ -29,6 +29,9 @@ pub struct Args {
     /// staff: exact figures and notes; public: community-report counts published (1-4 hidden, others rounded to 5), no staff notes
     #[arg(long, default_value = "staff", value_parser = clap::builder::PossibleValuesParser::new(["staff", "public"]))]
     pub audience: String,
+    /// The language of the report's texts, month names and numbers (en, fr)
+    #[arg(long, default_value = "en", value_parser = clap::builder::PossibleValuesParser::new(["en", "fr"]))]
+    pub lang: String,
     /// html: one self-contained file (inline CSS and SVG); pdf: A4 with the font embedded
     #[arg(long)]
     pub format: SitrepFormat,
@@ -60,7 +63,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         deadlines: &deadlines,
     };
     let audience: BriefingAudience = args.audience.parse().map_err(anyhow::Error::msg)?;
-    let request = BriefingRequest { from: args.from, to: args.to, area: args.area.clone(), audience };
+    let lang = vitalcore_app::briefing::texts::language(&args.lang)
+        .ok_or_else(|| anyhow::anyhow!("--lang {}: a report is written in en or fr", args.lang))?;
+    let request = BriefingRequest { from: args.from, to: args.to, area: args.area.clone(), audience, lang };
     let briefing = gather(&sources, &request, jiff::Timestamp::now())?;
     let bytes = match args.format {
         SitrepFormat::Html => vitalcore_sitrep::html(&briefing).into_bytes(),

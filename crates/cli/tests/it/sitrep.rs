@@ -100,7 +100,7 @@ fn the_public_sitrep_hides_small_counts_and_staff_notes_and_loads_nothing() {
     assert!(staff_2023.contains(NOTE), "the staff report carries the note");
     assert!(staff_2023.contains("not yet known"), "2023 is past the data");
     assert!(!public_2023.contains(NOTE) && !public_2023.contains("analyst1"), "no staff note in public");
-    assert!(public_2023.contains("forecast-threshold"), "the public still sees forecast warnings");
+    assert!(public_2023.contains("forecast threshold"), "the public still sees forecast warnings");
 }
 
 #[test]
@@ -145,6 +145,97 @@ fn the_pdf_parses_and_renders_to_pages_with_ink() {
         let ink = pixels.iter().filter(|&&v| v < 200).count();
         assert!(ink * 1000 > pixels.len(), "{} is blank ({ink} dark pixels)", page.display());
     }
+}
+
+/// The section headings of an English report (written here, not read from
+/// the message table, so a French report that falls back to English fails).
+const ENGLISH_HEADINGS: [&str; 9] = [
+    "Summary",
+    "Map and most threatened areas",
+    "Priority threats",
+    "Trends by dimension and theme",
+    "Early warnings and what followed",
+    "Alerts and responses",
+    "How far to trust the outlook",
+    "Data sources and caveats",
+    "Method",
+];
+
+const FRENCH_HEADINGS: [&str; 9] = [
+    "Résumé",
+    "Carte et zones les plus menacées",
+    "Menaces prioritaires",
+    "Tendances par dimension et par thème",
+    "Alertes précoces et leurs suites",
+    "Alertes et réponses",
+    "Quelle confiance accorder aux prévisions",
+    "Sources de données et limites",
+    "Méthode",
+];
+
+#[test]
+fn the_french_sitrep_speaks_french_in_html_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = site(dir.path());
+    let (en, fr) = (dir.path().join("en.html"), dir.path().join("fr.html"));
+    let period = ["--from", "2020-01", "--to", "2020-06", "--format", "html"];
+    sitrep(&db, &en, &period);
+    sitrep(&db, &fr, &[&period[..], &["--lang", "fr"]].concat());
+    let (en, fr) = (std::fs::read_to_string(&en).unwrap(), std::fs::read_to_string(&fr).unwrap());
+    let h2 = |html: &str, h: &str| html.contains(&format!("<h2>{h}</h2>"));
+    // The English report has the English headings, so the checks below can fail.
+    for h in ENGLISH_HEADINGS {
+        assert!(h2(&en, h), "English report lacks {h}");
+        assert!(!h2(&fr, h), "French report has the English heading {h}");
+    }
+    for h in FRENCH_HEADINGS {
+        assert!(h2(&fr, h), "French report lacks {h}");
+    }
+    assert!(fr.contains("<html lang=\"fr\">") && en.contains("<html lang=\"en\">"));
+    assert!(
+        fr.contains("Rapport de situation : l&#39;ensemble des zones, janvier 2020 à juin 2020")
+            || fr.contains("Rapport de situation : l'ensemble des zones, janvier 2020 à juin 2020"),
+        "title with month names"
+    );
+    assert!(fr.contains("Sur la période janvier 2020 à juin 2020"), "the generated sentences are French");
+    assert!(en.contains("From 2020-01 to 2020-06"), "English keeps its wording");
+    assert!(fr.contains("Chaque événement est lu"), "the method is French");
+    // Scores with a decimal comma in French, a point in English.
+    assert!(
+        fr.contains("(critique ")
+            && fr
+                .split("(critique ")
+                .nth(1)
+                .is_some_and(|r| r.chars().nth(1) == Some(',') || r.chars().nth(2) == Some(',')),
+        "decimal comma"
+    );
+    assert!(!fr.contains("Made by vitalcore") && fr.contains("Produit par vitalcore"));
+    for outside in ["http://", "https://", "src=", "<link", "url("] {
+        assert!(!fr.contains(outside), "{outside} in the French report");
+    }
+    // The PDF in French renders, and its text (where poppler is installed) is French.
+    let pdf = dir.path().join("fr.pdf");
+    sitrep(&db, &pdf, &["--from", "2020-01", "--to", "2020-12", "--area", "CF32", "--format", "pdf", "--lang", "fr"]);
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    match Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            for h in ["Résumé", "Menaces prioritaires", "Méthode", "page 1 sur", "Rapport de situation"] {
+                assert!(text.contains(h), "the French PDF lacks {h}");
+            }
+            for h in ["page 1 of", "Priority threats", "Made by vitalcore"] {
+                assert!(!text.contains(h), "the French PDF says {h}");
+            }
+        }
+        _ => eprintln!("pdftotext not installed: the French PDF was checked for structure only"),
+    }
+    // A language without a table is refused before anything is written.
+    let out = vitalcore(
+        &db,
+        &["sitrep", "--from", "2020-01", "--to", "2020-06", "--format", "html", "--lang", "de", "--out", "x.html"],
+    );
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("de"));
 }
 
 fn pgm_pixels(data: &[u8]) -> &[u8] {

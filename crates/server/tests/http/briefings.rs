@@ -110,7 +110,7 @@ async fn each_role_sees_the_dashboard_staff_exactly_the_others_published() {
         assert!(!cells.is_empty(), "{user}: {page}");
         let small = cells.iter().any(|c| matches!(c.as_str(), "1" | "2" | "3" | "4"));
         assert_eq!(small, exact, "{user}: {cells:?}");
-        let audience = if exact { "<b>staff</b>" } else { "<b>public</b>" };
+        let audience = if exact { "<b>Figures for a staff audience" } else { "<b>Figures for a public audience" };
         assert!(page.contains(audience), "{user}");
     }
 }
@@ -146,4 +146,54 @@ async fn the_sitrep_page_offers_staff_only_to_staff_and_downloads_html_and_pdf()
     assert_eq!(bad.status, 400, "{}", bad.body);
     let unknown = site.get_auth("/sitrep?from=2020-06&to=2020-06&area=XX1", &analyst).await;
     assert!(unknown.status == 400 && unknown.body.contains("XX1"), "{}", unknown.body);
+}
+
+/// The English headings of the report's sections (written here, so a French
+/// page that falls back to English fails).
+const ENGLISH: [&str; 5] =
+    ["Priority threats", "Trends by dimension and theme", "Alerts and responses", "Data sources and caveats", "Method"];
+
+#[tokio::test]
+async fn the_dashboard_and_sitrep_speak_the_language_chosen_then_the_browsers() {
+    let site = site();
+    let token = site.token("analyst1");
+    let bearer = format!("Bearer {token}");
+    let as_analyst =
+        |extra: (&'static str, &'static str)| [("Authorization", bearer.clone()), (extra.0, extra.1.into())];
+    let get = |path: String, extra: (&'static str, &'static str)| {
+        let headers = as_analyst(extra);
+        let site = &site;
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            site.get(&path, &h).await
+        }
+    };
+    let english = get(format!("/dashboard?{JUNE}"), ("Accept-Language", "en")).await.body;
+    for h in ENGLISH {
+        assert!(english.contains(&format!("<h2>{h}</h2>")), "the English dashboard lacks {h}");
+    }
+    // The user's choice (the shell's cookie) wins over the browser's English.
+    let r = get(format!("/dashboard?{JUNE}"), ("Cookie", "vc_lang=fr")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let french = r.body;
+    assert!(french.contains("<html lang=\"fr\">"), "axe-core needs the page's language");
+    assert!(french.contains("<h1>Tableau de bord : juin 2020</h1>"), "{french}");
+    for h in ["Menaces prioritaires", "Tendances par dimension et par thème", "Alertes et réponses", "Méthode"] {
+        assert!(french.contains(&format!("<h2>{h}</h2>")), "the French dashboard lacks {h}");
+    }
+    for h in ENGLISH {
+        assert!(!french.contains(&format!("<h2>{h}</h2>")), "the French dashboard has the English {h}");
+    }
+    for text in ["Du</label>", "Afficher</button>", "Sur la période juin 2020", "Chiffres pour le personnel"] {
+        assert!(french.contains(text), "{text} in {french}");
+    }
+    assert!(!french.contains(">Show</button>") && !french.contains("Figures for a"));
+    // Accept-Language alone; the sitrep form and its download follow the page.
+    let form = get(format!("/sitrep?{JUNE}"), ("Accept-Language", "fr-CF,en;q=0.5")).await.body;
+    assert!(form.contains("<h1>Rapports de situation</h1>") && form.contains("Télécharger en PDF"), "{form}");
+    assert!(form.contains("--lang fr"), "the command line shown matches the page");
+    let file = get(format!("/sitrep?{JUNE}&format=html"), ("Cookie", "vc_lang=fr")).await;
+    assert!(file.body.contains("<html lang=\"fr\">") && file.body.contains("<h2>Menaces prioritaires</h2>"));
+    let file = get(format!("/sitrep?{JUNE}&format=html"), ("Cookie", "vc_lang=en")).await;
+    assert!(file.body.contains("<html lang=\"en\">") && file.body.contains("<h2>Priority threats</h2>"));
 }
