@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox_and_warning_notes.sql")),
     (7, include_str!("../migrations/0007_sms_message_ids.sql")),
     (8, include_str!("../migrations/0008_accounts.sql")),
+    (11, include_str!("../migrations/0011_notify.sql")),
 ];
 
 /// The newest schema version this build knows.
