@@ -22,6 +22,9 @@
 //!   system, with the audit record), duplicates linked, one transaction.
 //! - [`analysis`]: the events an analysis reads (stored events of a range
 //!   with the community reports joined).
+//! - [`notify`]: telling duty officers at once: the on-call rota, what
+//!   triggers a notification, signed webhooks, SMS and e-mail, the worker
+//!   that sends them from the persisted outbox, ACK by SMS.
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -36,6 +39,7 @@ pub mod analysis;
 pub mod backend;
 pub mod disclosure;
 pub mod kobo;
+pub mod notify;
 pub mod outbox;
 pub mod reports;
 pub mod warnings;

@@ -11,6 +11,8 @@ pub mod history;
 pub mod import;
 pub mod index;
 pub mod network;
+pub mod notify;
+pub mod oncall;
 pub mod profile;
 pub mod report;
 pub mod serve;
