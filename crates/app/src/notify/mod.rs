@@ -174,38 +174,39 @@ impl Notifier {
             self.store.expand_notification(n.id, &targets, now)?;
             round.expanded += 1;
         }
+        // One clock for the round (claims, retry times, history): the
+        // caller's `now`. What falls due during the round waits for the next.
         loop {
-            let now = Timestamp::now().max(now);
             let lease = now.checked_add(LEASE).unwrap_or(now);
             let claimed = self.store.claim_deliveries(now, lease, 32)?;
             if claimed.is_empty() {
                 break;
             }
             for (delivery, n) in claimed {
-                let outcome = self.attempt(&delivery, &n);
+                let outcome = self.attempt(&delivery, &n, now);
                 match &outcome {
                     AttemptOutcome::Sent(_) => round.sent += 1,
                     AttemptOutcome::Retry { .. } => round.retried += 1,
                     AttemptOutcome::Failed(_) => round.failed += 1,
                 }
-                self.store.finish_delivery(delivery.id, &outcome, Timestamp::now())?;
+                self.store.finish_delivery(delivery.id, &outcome, now)?;
             }
         }
         Ok(round)
     }
 
-    fn attempt(&self, delivery: &Delivery, n: &Notification) -> AttemptOutcome {
+    fn attempt(&self, delivery: &Delivery, n: &Notification, now: Timestamp) -> AttemptOutcome {
         let contact = match delivery.channel {
             ChannelKind::Webhook => None,
             _ => match self.store.staff_contact(&delivery.target) {
                 Ok(c) => c,
-                Err(e) => return retry(delivery, format!("cannot read the staff contact: {e}")),
+                Err(e) => return retry(delivery, format!("cannot read the staff contact: {e}"), now),
             },
         };
         match self.channels.send(delivery, &n.draft, contact.as_ref()) {
             Ok(id) => AttemptOutcome::Sent(id),
             Err(SendError::Permanent(reason)) => AttemptOutcome::Failed(reason),
-            Err(SendError::Retry(reason)) => retry(delivery, reason),
+            Err(SendError::Retry(reason)) => retry(delivery, reason, now),
         }
     }
 
@@ -301,12 +302,11 @@ impl Notifier {
     }
 }
 
-fn retry(delivery: &Delivery, reason: String) -> AttemptOutcome {
+fn retry(delivery: &Delivery, reason: String, now: Timestamp) -> AttemptOutcome {
     if delivery.attempts >= MAX_ATTEMPTS {
         return AttemptOutcome::Failed(format!("{reason} (gave up after {} attempts)", delivery.attempts));
     }
-    let next_at =
-        Timestamp::now().checked_add(vitalcore_intake::notify::backoff(delivery.attempts)).unwrap_or(Timestamp::now());
+    let next_at = now.checked_add(vitalcore_intake::notify::backoff(delivery.attempts)).unwrap_or(now);
     AttemptOutcome::Retry { reason, next_at }
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod backends;
 mod database;
 mod kobo;
+mod notify;
 mod pg;
 mod sms_once;
 mod warnings;
