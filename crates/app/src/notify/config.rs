@@ -366,7 +366,7 @@ mod tests {
         let e = err(&hook("url = \"https://x.example.org\"\nsecret = \"short\"\n"));
         assert!(e.contains("openssl rand"), "{e}");
         let e =
-            err(&hook(&format!("url = \"https://x.example.org\"\nsecret = \"{SECRET}\"\nmin_urgency = \"urgent\"\n")));
+            err(&hook(&format!("url = \"https://x.example.org\"\nsecret = \"{SECRET}\"\nmin_urgency = \"someday\"\n")));
         assert!(e.contains("`min_urgency`"), "{e}");
         let e = err(
             "[notify]\n[notify.email]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\n",
