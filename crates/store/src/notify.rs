@@ -55,7 +55,12 @@ pub trait NotifyStore: Send + Sync {
 
     /// Writes a notification's deliveries (each `queued`, due at `at`; one
     /// already there is skipped) and marks it expanded, in one transaction.
-    fn expand_notification(&self, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError>;
+    fn expand_notification(&self, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError> {
+        self.expand_notifications(&[(id, deliveries.to_vec())], at)
+    }
+    /// [`NotifyStore::expand_notification`] for many notifications in one
+    /// transaction (one durable commit for a busy worker's batch).
+    fn expand_notifications(&self, batch: &[(i64, Vec<DeliveryDraft>)], at: Timestamp) -> Result<(), StoreError>;
 
     /// Claims up to `limit` deliveries due at `now` (queued and due, or
     /// sending with a claim that ran out), records the attempt, and returns
@@ -69,7 +74,11 @@ pub trait NotifyStore: Send + Sync {
 
     /// Records how an attempt ended (sent; failed and retried at a time;
     /// failed for good), with the history entry.
-    fn finish_delivery(&self, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError>;
+    fn finish_delivery(&self, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError> {
+        self.finish_deliveries(&[(id, outcome.clone())], at)
+    }
+    /// [`NotifyStore::finish_delivery`] for many deliveries, in one transaction.
+    fn finish_deliveries(&self, batch: &[(i64, AttemptOutcome)], at: Timestamp) -> Result<(), StoreError>;
 
     /// The newest `limit` deliveries with their notification and history, newest first.
     fn deliveries(&self, limit: usize) -> Result<Vec<(Delivery, Notification)>, StoreError>;

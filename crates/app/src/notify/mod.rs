@@ -169,19 +169,31 @@ impl Notifier {
     /// One round: expand what is pending, then send what is due.
     pub fn run_once(&self, now: Timestamp) -> Result<Round, NotifyError> {
         let mut round = Round::default();
-        for n in self.store.pending_notifications(100)? {
-            let targets = self.targets(&n)?;
-            self.store.expand_notification(n.id, &targets, now)?;
-            round.expanded += 1;
+        // Each batch in one transaction: under load one durable commit
+        // serves many notifications, not one each.
+        loop {
+            let pending = self.store.pending_notifications(200)?;
+            if pending.is_empty() {
+                break;
+            }
+            let mut batch = Vec::with_capacity(pending.len());
+            for n in &pending {
+                batch.push((n.id, self.targets(n)?));
+            }
+            self.store.expand_notifications(&batch, now)?;
+            round.expanded += batch.len();
         }
         // One clock for the round (claims, retry times, history): the
         // caller's `now`. What falls due during the round waits for the next.
         loop {
             let lease = now.checked_add(LEASE).unwrap_or(now);
-            let claimed = self.store.claim_deliveries(now, lease, 32)?;
+            let claimed = self.store.claim_deliveries(now, lease, 64)?;
             if claimed.is_empty() {
                 break;
             }
+            // Sent at once, each; their outcomes written together (an
+            // outcome lost to a crash means one more attempt after the lease).
+            let mut outcomes = Vec::with_capacity(claimed.len());
             for (delivery, n) in claimed {
                 let outcome = self.attempt(&delivery, &n, now);
                 match &outcome {
@@ -189,8 +201,9 @@ impl Notifier {
                     AttemptOutcome::Retry { .. } => round.retried += 1,
                     AttemptOutcome::Failed(_) => round.failed += 1,
                 }
-                self.store.finish_delivery(delivery.id, &outcome, now)?;
+                outcomes.push((delivery.id, outcome));
             }
+            self.store.finish_deliveries(&outcomes, now)?;
         }
         Ok(round)
     }

@@ -186,6 +186,51 @@ fn read_contact(r: &Row<'_>) -> rusqlite::Result<StaffContact> {
     Ok(StaffContact { user_id: r.get(0)?, phone: r.get(1)?, email: r.get(2)? })
 }
 
+fn expand(tx: &Connection, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError> {
+    let changed = tx
+        .prepare_cached("UPDATE notifications SET expanded = 1 WHERE id = ?1")
+        .map_err(db)?
+        .execute([id])
+        .map_err(db)?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("notification #{id}")));
+    }
+    for d in deliveries {
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO notify_deliveries (notification_id, channel, target, status, attempts, next_attempt_ms)
+                 VALUES (?1, ?2, ?3, 'queued', 0, ?4) ON CONFLICT (notification_id, channel, target) DO NOTHING",
+            )
+            .map_err(db)?
+            .execute(params![id, d.channel.as_str(), d.target, ms(at)])
+            .map_err(db)?;
+        if n == 1 {
+            add_history(tx, tx.last_insert_rowid(), "queued", at, None)?;
+        }
+    }
+    Ok(())
+}
+
+fn finish(tx: &Connection, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError> {
+    let (what, status, detail) = outcome_entry(outcome);
+    let next = match outcome {
+        AttemptOutcome::Retry { next_at, .. } => Some(ms(*next_at)),
+        _ => None,
+    };
+    let changed = tx
+        .prepare_cached(
+            "UPDATE notify_deliveries SET status = ?2, lease_ms = NULL,
+             next_attempt_ms = coalesce(?3, next_attempt_ms) WHERE id = ?1",
+        )
+        .map_err(db)?
+        .execute(params![id, status.as_str(), next])
+        .map_err(db)?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("delivery #{id}")));
+    }
+    add_history(tx, id, what, at, Some(detail))
+}
+
 impl NotifyStore for SqliteStore {
     fn insert_report_notifying(&self, report: &Report, notifications: &[NotificationDraft]) -> Result<(), StoreError> {
         let row = ReportRow::of(report)?;
@@ -207,31 +252,8 @@ impl NotifyStore for SqliteStore {
         })
     }
 
-    fn expand_notification(&self, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError> {
-        self.report_tx(|tx| {
-            let changed = tx
-                .prepare_cached("UPDATE notifications SET expanded = 1 WHERE id = ?1")
-                .map_err(db)?
-                .execute([id])
-                .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound(format!("notification #{id}")));
-            }
-            for d in deliveries {
-                let n = tx
-                    .prepare_cached(
-                        "INSERT INTO notify_deliveries (notification_id, channel, target, status, attempts, next_attempt_ms)
-                         VALUES (?1, ?2, ?3, 'queued', 0, ?4) ON CONFLICT (notification_id, channel, target) DO NOTHING",
-                    )
-                    .map_err(db)?
-                    .execute(params![id, d.channel.as_str(), d.target, ms(at)])
-                    .map_err(db)?;
-                if n == 1 {
-                    add_history(tx, tx.last_insert_rowid(), "queued", at, None)?;
-                }
-            }
-            Ok(())
-        })
+    fn expand_notifications(&self, batch: &[(i64, Vec<DeliveryDraft>)], at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| batch.iter().try_for_each(|(id, deliveries)| expand(tx, *id, deliveries, at)))
     }
 
     fn claim_deliveries(
@@ -273,26 +295,8 @@ impl NotifyStore for SqliteStore {
         })
     }
 
-    fn finish_delivery(&self, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError> {
-        let (what, status, detail) = outcome_entry(outcome);
-        self.report_tx(|tx| {
-            let next = match outcome {
-                AttemptOutcome::Retry { next_at, .. } => Some(ms(*next_at)),
-                _ => None,
-            };
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE notify_deliveries SET status = ?2, lease_ms = NULL,
-                     next_attempt_ms = coalesce(?3, next_attempt_ms) WHERE id = ?1",
-                )
-                .map_err(db)?
-                .execute(params![id, status.as_str(), next])
-                .map_err(db)?;
-            if changed == 0 {
-                return Err(StoreError::NotFound(format!("delivery #{id}")));
-            }
-            add_history(tx, id, what, at, Some(detail))
-        })
+    fn finish_deliveries(&self, batch: &[(i64, AttemptOutcome)], at: Timestamp) -> Result<(), StoreError> {
+        self.report_tx(|tx| batch.iter().try_for_each(|(id, outcome)| finish(tx, *id, outcome, at)))
     }
 
     fn deliveries(&self, limit: usize) -> Result<Vec<(Delivery, Notification)>, StoreError> {

@@ -381,6 +381,34 @@ fn history_entry(d: &mut Delivery, what: &str, at: Timestamp, detail: Option<&st
     d.history.push(DeliveryEvent { seq, what: what.to_string(), at, detail: detail.map(str::to_string) });
 }
 
+fn expand_locked(inner: &mut Inner, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) {
+    for draft in deliveries {
+        let taken = inner
+            .notify
+            .deliveries
+            .iter()
+            .any(|(d, _)| d.notification_id == id && d.channel == draft.channel && d.target == draft.target);
+        if taken {
+            continue;
+        }
+        let mut d = Delivery {
+            id: inner.notify.deliveries.len() as i64 + 1,
+            notification_id: id,
+            channel: draft.channel,
+            target: draft.target.clone(),
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: at,
+            history: Vec::new(),
+        };
+        history_entry(&mut d, "queued", at, None);
+        inner.notify.deliveries.push((d, None));
+    }
+    if let Some(n) = inner.notify.notifications.iter_mut().find(|n| n.id == id) {
+        n.expanded = true;
+    }
+}
+
 impl NotifyStore for MemoryStore {
     fn insert_report_notifying(&self, report: &Report, notifications: &[NotificationDraft]) -> Result<(), StoreError> {
         self.insert_report(report)?;
@@ -396,33 +424,13 @@ impl NotifyStore for MemoryStore {
         Ok(self.lock().notify.notifications.iter().filter(|n| !n.expanded).take(limit).cloned().collect())
     }
 
-    fn expand_notification(&self, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError> {
+    fn expand_notifications(&self, batch: &[(i64, Vec<DeliveryDraft>)], at: Timestamp) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        notification_of(&inner, id)?;
-        for draft in deliveries {
-            let taken = inner
-                .notify
-                .deliveries
-                .iter()
-                .any(|(d, _)| d.notification_id == id && d.channel == draft.channel && d.target == draft.target);
-            if taken {
-                continue;
-            }
-            let mut d = Delivery {
-                id: inner.notify.deliveries.len() as i64 + 1,
-                notification_id: id,
-                channel: draft.channel,
-                target: draft.target.clone(),
-                status: DeliveryStatus::Queued,
-                attempts: 0,
-                next_attempt_at: at,
-                history: Vec::new(),
-            };
-            history_entry(&mut d, "queued", at, None);
-            inner.notify.deliveries.push((d, None));
+        for (id, _) in batch {
+            notification_of(&inner, *id)?;
         }
-        if let Some(n) = inner.notify.notifications.iter_mut().find(|n| n.id == id) {
-            n.expanded = true;
+        for (id, deliveries) in batch {
+            expand_locked(&mut inner, *id, deliveries, at);
         }
         Ok(())
     }
@@ -457,21 +465,16 @@ impl NotifyStore for MemoryStore {
         claimed.into_iter().map(|d| Ok((d.clone(), notification_of(&inner, d.notification_id)?))).collect()
     }
 
-    fn finish_delivery(&self, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError> {
+    fn finish_deliveries(&self, batch: &[(i64, AttemptOutcome)], at: Timestamp) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let (d, lease) = inner
-            .notify
-            .deliveries
-            .iter_mut()
-            .find(|(d, _)| d.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("delivery #{id}")))?;
-        let (what, status, detail) = outcome_entry(outcome);
-        d.status = status;
-        *lease = None;
-        if let AttemptOutcome::Retry { next_at, .. } = outcome {
-            d.next_attempt_at = *next_at;
+        for (id, _) in batch {
+            if !inner.notify.deliveries.iter().any(|(d, _)| d.id == *id) {
+                return Err(StoreError::NotFound(format!("delivery #{id}")));
+            }
         }
-        history_entry(d, what, at, Some(detail));
+        for (id, outcome) in batch {
+            finish_locked(&mut inner, *id, outcome, at);
+        }
         Ok(())
     }
 
@@ -534,4 +537,15 @@ impl NotifyStore for MemoryStore {
     fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffContact>, StoreError> {
         Ok(self.lock().notify.contacts.values().find(|c| c.phone.as_deref() == Some(phone)).cloned())
     }
+}
+
+fn finish_locked(inner: &mut Inner, id: i64, outcome: &AttemptOutcome, at: Timestamp) {
+    let Some((d, lease)) = inner.notify.deliveries.iter_mut().find(|(d, _)| d.id == id) else { return };
+    let (what, status, detail) = outcome_entry(outcome);
+    d.status = status;
+    *lease = None;
+    if let AttemptOutcome::Retry { next_at, .. } = outcome {
+        d.next_attempt_at = *next_at;
+    }
+    history_entry(d, what, at, Some(detail));
 }
