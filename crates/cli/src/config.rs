@@ -183,7 +183,7 @@ pub fn notify(path: Option<&Path>) -> Result<Option<vitalcore_app::notify::Notif
         None
     };
     let env = |name: &str| std::env::var(name).ok();
-    Ok(vitalcore_app::notify::NotifyConfig::from_toml(&file.text, &env, gateway).with_context(in_file)?)
+    vitalcore_app::notify::NotifyConfig::from_toml(&file.text, &env, gateway).with_context(in_file)
 }
 
 #[cfg(unix)]

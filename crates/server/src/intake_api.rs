@@ -411,7 +411,7 @@ fn sms_error(e: SmsError) -> ApiError {
 /// What an inbound SMS became.
 enum Taken {
     /// A report: its reference goes back in the reporter's language.
-    Report(Report, String),
+    Report(Box<Report>, String),
     /// Not a report (empty): the rejection text in this language; nothing stored.
     Rejected(String),
     /// `ACK <reference>` from a staff member's registered phone: the
@@ -448,7 +448,7 @@ fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Taken, ApiError> {
     match reports.submit(&draft, channel, Timestamp::now()) {
         Ok(report) => {
             tracing::info!(reference = %report.reference, gateway = sms.gateway.as_str(), "SMS report received");
-            Ok(Taken::Report(report, lang))
+            Ok(Taken::Report(Box::new(report), lang))
         }
         Err(SubmitError::Invalid(_)) => Ok(Taken::Rejected(lang)),
         Err(SubmitError::Store(e)) => Err(e.into()),
