@@ -32,6 +32,9 @@
 //!   [`disclosure`]).
 //! - [`sync`]: field offices and headquarters: offices registered at HQ,
 //!   push and pull of batches over any transport, bundles on files, status.
+//! - [`notify`]: telling duty officers at once: the on-call rota, what
+//!   triggers a notification, signed webhooks, SMS and e-mail, the worker
+//!   that sends them from the persisted outbox, ACK by SMS.
 //! - [`warnings`]: the early-warning rule: forecasts from the stored events
 //!   chosen on their backtest skill, threshold and report-burst warnings
 //!   into the queue, and moving a warning on.
@@ -49,6 +52,7 @@ pub mod briefing;
 pub mod disclosure;
 pub mod kobo;
 pub mod mandates;
+pub mod notify;
 pub mod outbox;
 pub mod reports;
 pub mod sync;

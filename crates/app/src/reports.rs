@@ -202,6 +202,9 @@ pub struct Reports {
     pub logins: crate::accounts::Logins,
     recent: Mutex<Recent>,
     back_links: BackLinks,
+    /// New alerts at or above this urgency are queued for the duty
+    /// officers with their report (`crate::notify`), and the worker woken.
+    notify: Option<(vitalcore_intake::Urgency, Arc<crate::notify::Wake>)>,
 }
 
 /// Links to add to older reports: (older report, link to the new one).
@@ -308,9 +311,17 @@ impl Reports {
             duplicate_rules: DuplicateRules::default(),
             logins: crate::accounts::Logins::default(),
             recent: Mutex::new(Recent::default()),
+            notify: None,
         };
         reports.prime_recent(now)?;
         Ok(reports)
+    }
+
+    /// Queues a notification with every new alert at or above `lowest`
+    /// (in the report's transaction) and wakes the worker.
+    pub fn with_notifications(mut self, lowest: vitalcore_intake::Urgency, wake: Arc<crate::notify::Wake>) -> Reports {
+        self.notify = Some((lowest, wake));
+        self
     }
 
     pub fn with_deadlines(mut self, deadlines: Deadlines) -> Reports {
@@ -401,8 +412,24 @@ impl Reports {
         // A 30-bit reference can collide; draw another one.
         let mut attempts = 0;
         loop {
-            match self.store.insert_report(&report) {
-                Ok(()) => break,
+            let notes = match &self.notify {
+                Some((lowest, _)) => crate::notify::alert_notifications(&report, *lowest),
+                None => Vec::new(),
+            };
+            let stored = if notes.is_empty() {
+                self.store.insert_report(&report)
+            } else {
+                self.store.insert_report_notifying(&report, &notes)
+            };
+            match stored {
+                Ok(()) => {
+                    if let Some((_, wake)) = &self.notify
+                        && !notes.is_empty()
+                    {
+                        wake.wake();
+                    }
+                    break;
+                }
                 Err(StoreError::Conflict(why)) => {
                     if let Some(first) = self.stored_sms(draft, &report.channel)? {
                         // Another delivery of the same message won the race.

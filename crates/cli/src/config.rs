@@ -155,10 +155,35 @@ fn checked_shared(secret: Option<SecretString>, what: &str) -> Result<Option<Sec
 /// Whether the file sets any secret this program reads from it.
 fn holds_secret(table: &toml::Table) -> bool {
     let set = |section: &str, key: &str| table.get(section).and_then(|s| s.get(key)).is_some();
+    let notify = table.get("notify");
+    let webhook_secret = notify
+        .and_then(|n| n.get("webhook"))
+        .and_then(|w| w.as_array())
+        .is_some_and(|hooks| hooks.iter().any(|h| h.get("secret").is_some()));
+    let smtp_password = notify.and_then(|n| n.get("email")).and_then(|e| e.get("password")).is_some();
     set("webhooks", "twilio_auth_token")
         || set("webhooks", "rapidpro_secret")
         || set("sms_gateway", "auth_token")
         || set("sms_gateway", "token")
+        || webhook_secret
+        || smtp_password
+}
+
+/// The `[notify]` settings of the config file (none without a file or a
+/// `[notify]` table), checked whole: a bad key is refused here, at
+/// start-up, naming it. Staff SMS go through the file's `[sms_gateway]`.
+pub fn notify(path: Option<&Path>) -> Result<Option<vitalcore_app::notify::NotifyConfig>> {
+    let Some(path) = path else { return Ok(None) };
+    let file = ConfigFile::read(path)?;
+    let in_file = || format!("the config file {}", path.display());
+    let table: toml::Table = toml::from_str(&file.text).with_context(in_file)?;
+    let gateway = if table.get("notify").and_then(|n| n.get("sms")).and_then(|s| s.as_bool()) == Some(true) {
+        vitalcore_intake::outbox::GatewayConfig::from_toml(&file.text).with_context(in_file)?
+    } else {
+        None
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    vitalcore_app::notify::NotifyConfig::from_toml(&file.text, &env, gateway).with_context(in_file)
 }
 
 #[cfg(unix)]
@@ -221,5 +246,8 @@ mod tests {
         assert!(holds_secret(&table("[webhooks]\nrapidpro_secret = \"x\"\n")));
         assert!(holds_secret(&table("[sms_gateway]\ntoken = \"x\"\n")));
         assert!(!holds_secret(&table("[webhooks]\npublic_url = \"https://a.example.org\"\n")));
+        assert!(holds_secret(&table("[notify]\n[[notify.webhook]]\nname = \"a\"\nsecret = \"x\"\n")));
+        assert!(holds_secret(&table("[notify.email]\npassword = \"x\"\n")));
+        assert!(!holds_secret(&table("[notify]\n[[notify.webhook]]\nname = \"a\"\n")));
     }
 }

@@ -52,6 +52,10 @@ enum Command {
     Users(cmd::users::Args),
     /// The audit trail (contact reads, alert steps, logins, accounts, exports): verify the chain, list it
     Audit(cmd::audit::Args),
+    /// Who is on call per area and role, and staff phones and e-mail
+    Oncall(cmd::oncall::Args),
+    /// Notifications to duty officers: the outbox, and a test message
+    Notify(cmd::notify::Args),
     /// Train and evaluate the text classifier that reads reports into dimensions
     Classify(cmd::classify::Args),
     /// Monthly violence forecasts per area, and their backtest
@@ -105,6 +109,8 @@ fn run() -> anyhow::Result<()> {
         Command::Feedback(args) => cmd::feedback::run(args, &global),
         Command::Users(args) => cmd::users::run(args, &global),
         Command::Audit(args) => cmd::audit::run(args, &global),
+        Command::Oncall(args) => cmd::oncall::run(args, &global),
+        Command::Notify(args) => cmd::notify::run(args, &global),
         Command::Classify(args) => cmd::classify::run(args, &global),
         Command::Forecast(args) => cmd::forecast::run(args, &global),
         Command::Warnings(args) => cmd::warnings::run(args, &global),

@@ -28,6 +28,7 @@ pub mod duplicates;
 pub mod duration;
 pub mod kobo;
 pub mod messages;
+pub mod notify;
 pub mod outbox;
 pub mod report;
 pub mod sms;

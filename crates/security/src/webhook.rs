@@ -35,6 +35,32 @@ fn twilio_mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Optio
     Some(mac)
 }
 
+/// The header vitalcore signs its own outgoing webhooks with (notifications
+/// to duty officers' systems): `sha256=<hex HMAC-SHA256 of the body>`.
+pub const SIGNATURE_HEADER: &str = "X-Vitalcore-Signature";
+
+/// The value of [`SIGNATURE_HEADER`] for `body` under `secret`:
+/// `sha256=` and the lower-case hex of HMAC-SHA256(secret, body).
+pub fn vitalcore_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256=");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Whether a [`SIGNATURE_HEADER`] value is `body`'s signature under
+/// `secret` (what a receiver checks), compared in constant time.
+pub fn vitalcore_signature_matches(secret: &str, body: &[u8], header: &str) -> bool {
+    let expected = vitalcore_signature(secret, body);
+    let header = header.trim();
+    expected.len() == header.len() && bool::from(expected.as_bytes().ct_eq(header.as_bytes()))
+}
+
 /// The scheme of the `Authorization` header carrying a shared secret, as
 /// RapidPro's own API writes it: `Authorization: Token <secret>`.
 pub const SHARED_SECRET_SCHEME: &str = "Token";
@@ -103,5 +129,17 @@ mod tests {
             assert!(!shared_secret_matches(secret, refused), "{refused:?}");
         }
         assert!(!shared_secret_matches("", Some("Token ")), "an empty secret opens nothing");
+    }
+
+    #[test]
+    fn outgoing_signature_is_hex_hmac_sha256_of_the_body() {
+        // The RFC 4231-style reference value everyone quotes for HMAC-SHA256.
+        let body = b"The quick brown fox jumps over the lazy dog";
+        let sig = vitalcore_signature("key", body);
+        assert_eq!(sig, "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+        assert!(vitalcore_signature_matches("key", body, &sig));
+        assert!(!vitalcore_signature_matches("kez", body, &sig));
+        assert!(!vitalcore_signature_matches("key", b"The quick brown fox", &sig));
+        assert!(!vitalcore_signature_matches("key", body, "sha256="));
     }
 }

@@ -408,9 +408,34 @@ fn sms_error(e: SmsError) -> ApiError {
     ApiError::status(e.http_status(), format!("{e}; nothing was stored"))
 }
 
-/// Takes an inbound SMS as a report. `Ok(Err(lang))` when the text was not
-/// a report (empty): the reporter gets the rejection text, nothing is stored.
-fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Result<(Report, String), String>, ApiError> {
+/// What an inbound SMS became.
+enum Taken {
+    /// A report: its reference goes back in the reporter's language.
+    Report(Box<Report>, String),
+    /// Not a report (empty): the rejection text in this language; nothing stored.
+    Rejected(String),
+    /// `ACK <reference>` from a staff member's registered phone: the
+    /// confirmation (or why not) goes back; no report is stored.
+    Staff(String),
+}
+
+/// Takes an inbound SMS: an `ACK <reference>` from a staff member's
+/// registered phone acknowledges that alert as them
+/// ([`vitalcore_app::notify::ack_by_sms`]); anything else is a report.
+fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Taken, ApiError> {
+    let acked =
+        vitalcore_app::notify::ack_by_sms(&*reports.store, sms.from.expose_secret(), &sms.body, Timestamp::now())
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(reply) = acked {
+        let text = match reply {
+            vitalcore_app::notify::AckReply::Done(t) => {
+                tracing::info!(gateway = sms.gateway.as_str(), "alert acknowledged by SMS");
+                t
+            }
+            vitalcore_app::notify::AckReply::Refused(t) => t,
+        };
+        return Ok(Taken::Staff(text));
+    }
     let draft = sms.to_draft("en");
     let lang = draft.language.clone().unwrap_or_else(|| "en".into());
     if !reports.key_configured {
@@ -423,9 +448,9 @@ fn take_sms(reports: &Reports, sms: &InboundSms) -> Result<Result<(Report, Strin
     match reports.submit(&draft, channel, Timestamp::now()) {
         Ok(report) => {
             tracing::info!(reference = %report.reference, gateway = sms.gateway.as_str(), "SMS report received");
-            Ok(Ok((report, lang)))
+            Ok(Taken::Report(Box::new(report), lang))
         }
-        Err(SubmitError::Invalid(_)) => Ok(Err(lang)),
+        Err(SubmitError::Invalid(_)) => Ok(Taken::Rejected(lang)),
         Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }
@@ -463,8 +488,9 @@ pub async fn twilio(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Res
     let inbound = sms::parse_twilio(&body).map_err(sms_error)?;
     let outcome = ctx.blocking("sms.twilio", move || take_sms(&reports, &inbound)).await?;
     Ok(match outcome {
-        Ok((report, lang)) => xml(StatusCode::OK, sms::twiml(&sms::receipt_text(&lang, &report.reference))),
-        Err(lang) => xml(StatusCode::OK, sms::twiml(&sms::rejection_text(&lang))),
+        Taken::Report(report, lang) => xml(StatusCode::OK, sms::twiml(&sms::receipt_text(&lang, &report.reference))),
+        Taken::Rejected(lang) => xml(StatusCode::OK, sms::twiml(&sms::rejection_text(&lang))),
+        Taken::Staff(text) => xml(StatusCode::OK, sms::twiml(&text)),
     })
 }
 
@@ -494,10 +520,11 @@ pub async fn rapidpro(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<J
     let inbound = sms::parse_rapidpro(&body).map_err(sms_error)?;
     let outcome = ctx.blocking("sms.rapidpro", move || take_sms(&reports, &inbound)).await?;
     Ok(Json(match outcome {
-        Ok((report, lang)) => SmsReply {
+        Taken::Report(report, lang) => SmsReply {
             reference: Some(report.reference.to_string()),
             message: sms::receipt_text(&lang, &report.reference),
         },
-        Err(lang) => SmsReply { reference: None, message: sms::rejection_text(&lang) },
+        Taken::Rejected(lang) => SmsReply { reference: None, message: sms::rejection_text(&lang) },
+        Taken::Staff(text) => SmsReply { reference: None, message: text },
     }))
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_accounts.sql")),
     (9, include_str!("../migrations/0009_audit_chain.sql")),
     (10, include_str!("../migrations/0010_sync.sql")),
+    (11, include_str!("../migrations/0011_notify.sql")),
 ];
 
 /// How many migrations this build has.

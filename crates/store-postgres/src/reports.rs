@@ -41,6 +41,8 @@ use vitalcore_store::reports::{
 
 use crate::{PostgresStore, describe};
 
+/// The notification outbox, the on-call rota, staff contacts (migration 11).
+mod notify;
 /// The SMS outbox's tables (migration 6).
 mod outbox;
 /// Synchronisation between offices and HQ (migration 10).

@@ -761,8 +761,14 @@ mod tests {
         conn.pragma_update(None, "synchronous", "OFF").unwrap();
         conn.execute_batch("CREATE TABLE filler (x BLOB)").unwrap();
         let rows = 10 * WAL_CHECKPOINT_PAGES;
-        for _ in 0..rows {
+        for i in 0..rows {
             conn.execute("INSERT INTO filler VALUES (zeroblob(16000))", []).unwrap();
+            // Reports arrive over the network, never back to back without a
+            // gap: a pause now and then lets the checkpoint thread be
+            // scheduled on a loaded machine (CI's two cores running tests).
+            if i % 20 == 19 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
         }
         drop(conn);
         store.wait_for_checkpoint();

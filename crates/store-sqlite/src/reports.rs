@@ -46,6 +46,8 @@ use vitalcore_store::reports::{
 
 use crate::SqliteStore;
 
+/// The notification outbox, the on-call rota, staff contacts (migration 11).
+mod notify;
 /// The SMS outbox's tables (migration 6).
 mod outbox;
 /// Synchronisation between offices and HQ (migration 10).
@@ -71,6 +73,8 @@ pub(crate) struct Waiting {
     ticket: u64,
     report: Report,
     row: ReportRow,
+    /// Notifications its alert gives rise to, queued with it.
+    notes: Vec<vitalcore_intake::notify::NotificationDraft>,
 }
 
 /// Group commit of single reports. A thread with a report joins the queue;
@@ -102,12 +106,13 @@ impl GroupCommit {
         &self,
         report: &Report,
         row: ReportRow,
+        notes: &[vitalcore_intake::notify::NotificationDraft],
         commit: impl Fn(&[Waiting]) -> Vec<Result<(), StoreError>>,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         let ticket = state.next_ticket;
         state.next_ticket += 1;
-        state.queue.push(Waiting { ticket, report: report.clone(), row });
+        state.queue.push(Waiting { ticket, report: report.clone(), row, notes: notes.to_vec() });
         loop {
             if let Some(result) = state.results.remove(&ticket) {
                 return result;
@@ -206,6 +211,7 @@ impl SqliteStore {
         for w in batch {
             let one = tx.savepoint().map_err(db).and_then(|sp| {
                 insert_report(&sp, &w.report, &w.row)?;
+                notify::queue(&sp, &w.notes)?;
                 sp.commit().map_err(db)
             });
             results.push(one);
@@ -228,7 +234,7 @@ impl ReportStore for SqliteStore {
     /// already used fails that report alone).
     fn insert_report(&self, report: &Report) -> Result<(), StoreError> {
         let row = ReportRow::of(report)?;
-        self.group.submit(report, row, |batch| self.commit_group(batch))
+        self.group.submit(report, row, &[], |batch| self.commit_group(batch))
     }
 
     fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError> {

@@ -15,6 +15,7 @@
 pub mod columns;
 pub mod fingerprint;
 pub mod forecasts;
+pub mod notify;
 pub mod report_codec;
 pub mod reports;
 pub mod sync;

@@ -63,7 +63,9 @@ impl ReportFilter {
     }
 }
 
-pub trait ReportStore: Send + Sync {
+/// Every backend also keeps the notification outbox and the on-call rota
+/// ([`crate::notify::NotifyStore`]), in the same database.
+pub trait ReportStore: crate::notify::NotifyStore + Send + Sync {
     fn insert_report(&self, report: &Report) -> Result<(), StoreError>;
     fn report(&self, reference: &Reference) -> Result<Option<Report>, StoreError>;
     /// Reports matching the filter, oldest received first.

@@ -13,6 +13,8 @@ pub mod import;
 pub mod index;
 pub mod mandate;
 pub mod network;
+pub mod notify;
+pub mod oncall;
 pub mod profile;
 pub mod report;
 pub mod serve;

@@ -73,6 +73,18 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     let webhooks = Webhooks::load(args.config.as_deref())?;
+    // [notify] checked whole before anything starts: a bad key, a missing
+    // secret or an SMTP server refusing the login stops here, named.
+    let notify = crate::config::notify(args.config.as_deref())?.map(Arc::new);
+    let channels = match &notify {
+        Some(cfg) => {
+            let channels = vitalcore_app::notify::Channels::new(cfg.clone())
+                .map_err(|e| anyhow::anyhow!("the config file, [notify.email]: {e:?}"))?;
+            channels.check_smtp().map_err(|e| anyhow::anyhow!(e))?;
+            Some(channels)
+        }
+        None => None,
+    };
     let framework = Arc::new(global.load_framework()?);
     let stores = global.open()?;
     let config = IntakeConfig {
@@ -84,12 +96,37 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         session_idle_minutes: args.session_idle_minutes,
         ..IntakeConfig::default()
     };
-    let mut reports = global.reports_service(&*stores.events, stores.reports, config, args.model.as_deref())?;
+    let mut reports = global.reports_service(&*stores.events, stores.reports.clone(), config, args.model.as_deref())?;
     if let Some(path) = &args.deadlines {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         reports = reports.with_deadlines(
             Deadlines::from_toml(&text).with_context(|| format!("the deadline file {}", path.display()))?,
         );
+    }
+    if let (Some(cfg), Some(channels)) = (notify, channels) {
+        let mut notifier = vitalcore_app::notify::Notifier::new(stores.reports.clone(), cfg.clone(), channels);
+        notifier.forecasts = Some(stores.forecasts.clone());
+        notifier.deadlines = reports.deadlines.clone();
+        let notifier = Arc::new(notifier);
+        reports = reports.with_notifications(cfg.lowest_urgency(), notifier.wake.clone());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let quiet = global.quiet;
+        notifier.spawn(std::time::Duration::from_millis(500), std::time::Duration::from_secs(60), stop, move |m| {
+            if !quiet {
+                eprintln!("{m}");
+            }
+        })?;
+        let mut names = cfg.channel_names();
+        if names.is_empty() {
+            names.push("none configured".into());
+        }
+        global.note(format!(
+            "Notifications: new alerts at {} or above, escalations {}, warnings {}; channels: {}",
+            cfg.lowest_urgency(),
+            if cfg.escalations { "on" } else { "off" },
+            if cfg.warnings { "on" } else { "off" },
+            names.join(", ")
+        ));
     }
     if !reports.key_configured {
         global.note(

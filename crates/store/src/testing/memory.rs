@@ -2,12 +2,17 @@
 //! checked against, and a store for tests.
 
 use crate::StoreError;
+use crate::notify::{NotifyStore, RotaDraft, outcome_entry};
 use crate::report_codec::{sms_message_id, sms_repeat_conflict};
 use crate::reports::{AccessEnded, ReportFilter, ReportStore, TagCorrection, TokenSelector, sort_by_creation};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use vitalcore_intake::duplicates::DuplicateLink;
+use vitalcore_intake::notify::{
+    AttemptOutcome, Delivery, DeliveryDraft, DeliveryEvent, DeliveryStatus, Notification, NotificationDraft, RotaEntry,
+    StaffContact,
+};
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
 use vitalcore_intake::report::{Reference, Report, Verification};
 use vitalcore_intake::workflow::StepRecord;
@@ -33,6 +38,16 @@ struct Inner {
     corrections: Vec<TagCorrection>,
     outbox: Vec<OutboxMessage>,
     audit: Vec<AuditEntry>,
+    notify: NotifyTables,
+}
+
+/// The notification outbox, rota and staff contacts (migration 11).
+#[derive(Debug, Default)]
+struct NotifyTables {
+    notifications: Vec<Notification>,
+    deliveries: Vec<(Delivery, Option<Timestamp>)>,
+    rota: Vec<RotaEntry>,
+    contacts: BTreeMap<String, StaffContact>,
 }
 
 impl MemoryStore {
@@ -389,4 +404,201 @@ impl ReportStore for MemoryStore {
     fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError> {
         Ok(self.lock().corrections.clone())
     }
+}
+
+fn queue_locked(inner: &mut Inner, drafts: &[NotificationDraft]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for d in drafts {
+        if inner.notify.notifications.iter().any(|n| n.draft.dedup_key == d.dedup_key) {
+            continue;
+        }
+        let id = inner.notify.notifications.len() as i64 + 1;
+        inner.notify.notifications.push(Notification { id, draft: d.clone(), expanded: false });
+        ids.push(id);
+    }
+    ids
+}
+
+fn notification_of(inner: &Inner, id: i64) -> Result<Notification, StoreError> {
+    inner
+        .notify
+        .notifications
+        .iter()
+        .find(|n| n.id == id)
+        .cloned()
+        .ok_or_else(|| StoreError::NotFound(format!("notification #{id}")))
+}
+
+fn history_entry(d: &mut Delivery, what: &str, at: Timestamp, detail: Option<&str>) {
+    let seq = d.history.len() as u32;
+    d.history.push(DeliveryEvent { seq, what: what.to_string(), at, detail: detail.map(str::to_string) });
+}
+
+fn expand_locked(inner: &mut Inner, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) {
+    for draft in deliveries {
+        let taken = inner
+            .notify
+            .deliveries
+            .iter()
+            .any(|(d, _)| d.notification_id == id && d.channel == draft.channel && d.target == draft.target);
+        if taken {
+            continue;
+        }
+        let mut d = Delivery {
+            id: inner.notify.deliveries.len() as i64 + 1,
+            notification_id: id,
+            channel: draft.channel,
+            target: draft.target.clone(),
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: at,
+            history: Vec::new(),
+        };
+        history_entry(&mut d, "queued", at, None);
+        inner.notify.deliveries.push((d, None));
+    }
+    if let Some(n) = inner.notify.notifications.iter_mut().find(|n| n.id == id) {
+        n.expanded = true;
+    }
+}
+
+impl NotifyStore for MemoryStore {
+    fn insert_report_notifying(&self, report: &Report, notifications: &[NotificationDraft]) -> Result<(), StoreError> {
+        self.insert_report(report)?;
+        queue_locked(&mut self.lock(), notifications);
+        Ok(())
+    }
+
+    fn queue_notifications(&self, notifications: &[NotificationDraft]) -> Result<Vec<i64>, StoreError> {
+        Ok(queue_locked(&mut self.lock(), notifications))
+    }
+
+    fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        Ok(self.lock().notify.notifications.iter().filter(|n| !n.expanded).take(limit).cloned().collect())
+    }
+
+    fn expand_notifications(&self, batch: &[(i64, Vec<DeliveryDraft>)], at: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for (id, _) in batch {
+            notification_of(&inner, *id)?;
+        }
+        for (id, deliveries) in batch {
+            expand_locked(&mut inner, *id, deliveries, at);
+        }
+        Ok(())
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Delivery, Notification)>, StoreError> {
+        let mut inner = self.lock();
+        let mut claimed = Vec::new();
+        for (d, lease) in inner.notify.deliveries.iter_mut() {
+            if claimed.len() >= limit {
+                break;
+            }
+            let due = match d.status {
+                DeliveryStatus::Queued => d.next_attempt_at <= now,
+                DeliveryStatus::Sending => lease.is_none_or(|l| l <= now),
+                _ => false,
+            };
+            if !due {
+                continue;
+            }
+            d.status = DeliveryStatus::Sending;
+            d.attempts += 1;
+            *lease = Some(lease_until);
+            let n = d.attempts.to_string();
+            history_entry(d, "attempt", now, Some(&n));
+            claimed.push(d.clone());
+        }
+        claimed.into_iter().map(|d| Ok((d.clone(), notification_of(&inner, d.notification_id)?))).collect()
+    }
+
+    fn finish_deliveries(&self, batch: &[(i64, AttemptOutcome)], at: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for (id, _) in batch {
+            if !inner.notify.deliveries.iter().any(|(d, _)| d.id == *id) {
+                return Err(StoreError::NotFound(format!("delivery #{id}")));
+            }
+        }
+        for (id, outcome) in batch {
+            finish_locked(&mut inner, *id, outcome, at);
+        }
+        Ok(())
+    }
+
+    fn deliveries(&self, limit: usize) -> Result<Vec<(Delivery, Notification)>, StoreError> {
+        let inner = self.lock();
+        inner
+            .notify
+            .deliveries
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|(d, _)| Ok((d.clone(), notification_of(&inner, d.notification_id)?)))
+            .collect()
+    }
+
+    fn add_rota_entry(&self, e: &RotaDraft) -> Result<i64, StoreError> {
+        let mut inner = self.lock();
+        if !inner.users.contains_key(&e.user_id) {
+            return Err(StoreError::NotFound(format!("user {}", e.user_id)));
+        }
+        let id = inner.notify.rota.len() as i64 + 1;
+        inner.notify.rota.push(RotaEntry {
+            id,
+            area_pcode: e.area_pcode.clone(),
+            role: e.role,
+            user_id: e.user_id.clone(),
+            from: e.from,
+            to: e.to,
+            fallback: e.fallback,
+            set_by: e.set_by.clone(),
+            set_at: e.set_at,
+        });
+        Ok(id)
+    }
+
+    fn rota(&self) -> Result<Vec<RotaEntry>, StoreError> {
+        let mut rota = self.lock().notify.rota.clone();
+        rota.sort_by(|a, b| (&a.area_pcode, a.role, a.from, a.id).cmp(&(&b.area_pcode, b.role, b.from, b.id)));
+        Ok(rota)
+    }
+
+    fn set_staff_contact(&self, c: &StaffContact) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if !inner.users.contains_key(&c.user_id) {
+            return Err(StoreError::NotFound(format!("user {}", c.user_id)));
+        }
+        if let Some(phone) = &c.phone
+            && inner.notify.contacts.values().any(|o| o.user_id != c.user_id && o.phone.as_ref() == Some(phone))
+        {
+            return Err(StoreError::Conflict(format!("the phone {phone} is already registered to another user")));
+        }
+        inner.notify.contacts.insert(c.user_id.clone(), c.clone());
+        Ok(())
+    }
+
+    fn staff_contact(&self, user_id: &str) -> Result<Option<StaffContact>, StoreError> {
+        Ok(self.lock().notify.contacts.get(user_id).cloned())
+    }
+
+    fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffContact>, StoreError> {
+        Ok(self.lock().notify.contacts.values().find(|c| c.phone.as_deref() == Some(phone)).cloned())
+    }
+}
+
+fn finish_locked(inner: &mut Inner, id: i64, outcome: &AttemptOutcome, at: Timestamp) {
+    let Some((d, lease)) = inner.notify.deliveries.iter_mut().find(|(d, _)| d.id == id) else { return };
+    let (what, status, detail) = outcome_entry(outcome);
+    d.status = status;
+    *lease = None;
+    if let AttemptOutcome::Retry { next_at, .. } = outcome {
+        d.next_attempt_at = *next_at;
+    }
+    history_entry(d, what, at, Some(detail));
 }

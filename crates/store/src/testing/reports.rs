@@ -63,6 +63,9 @@ macro_rules! report_conformance_tests {
                 the_audit_chain_links_every_entry_to_the_one_before,
                 security_writes_append_their_chain_entry_in_the_same_transaction,
                 concurrent_writers_never_fork_the_audit_chain,
+                notifications_are_queued_with_their_report_and_once_per_dedup_key,
+                deliveries_are_claimed_once_with_the_attempt_recorded_and_come_back_after_the_lease,
+                rota_and_staff_contacts_round_trip_and_a_phone_names_one_person,
             );
         }
     };
@@ -1213,4 +1216,155 @@ pub fn logs_refuse_changes_behind_the_stores_back(backend: &dyn Backend) {
     let outbox = store.outbox(&OutboxFilter::default()).unwrap();
     assert_eq!((outbox.len(), outbox[0].history.len()), (1, 2));
     assert_eq!(outbox[0].body, outbox_draft(&Reference::from_number(1), 1).body);
+}
+
+// --- notifications (migration 11) ---
+
+fn alert_note(report: &Report) -> vitalcore_intake::notify::NotificationDraft {
+    vitalcore_intake::notify::NotificationDraft::alert_new(
+        &report.reference,
+        report.place.area_pcode.as_deref(),
+        report.effective_urgency(),
+        report.category.as_deref(),
+        report.received_at,
+    )
+}
+
+pub fn notifications_are_queued_with_their_report_and_once_per_dedup_key(store: &dyn ReportStore) {
+    let report = full_report(1);
+    let note = alert_note(&report);
+    store.insert_report_notifying(&report, std::slice::from_ref(&note)).unwrap();
+    // A report refused (its reference is taken) queues nothing.
+    let mut again = full_report(1);
+    again.source_id = Some("another-message".into());
+    let mut other = note.clone();
+    other.dedup_key = "alert.new:other".into();
+    assert!(matches!(store.insert_report_notifying(&again, &[other]), Err(StoreError::Conflict(_))));
+    let pending = store.pending_notifications(10).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].draft, note);
+    assert!(!pending[0].expanded);
+    // Queued again (a retry, a derived escalation seen twice): nothing new.
+    assert_eq!(store.queue_notifications(std::slice::from_ref(&note)).unwrap(), Vec::<i64>::new());
+    let mut escalated = note.clone();
+    escalated.dedup_key = format!("alert.escalated:{}:1", report.reference);
+    escalated.kind = vitalcore_intake::notify::NotifyKind::AlertEscalated;
+    escalated.level = 1;
+    let ids = store.queue_notifications(&[escalated.clone(), escalated.clone()]).unwrap();
+    assert_eq!(ids.len(), 1);
+    let pending = store.pending_notifications(10).unwrap();
+    assert_eq!(pending.iter().map(|n| n.draft.clone()).collect::<Vec<_>>(), vec![note, escalated]);
+    assert_eq!(store.pending_notifications(1).unwrap().len(), 1);
+}
+
+pub fn deliveries_are_claimed_once_with_the_attempt_recorded_and_come_back_after_the_lease(store: &dyn ReportStore) {
+    use vitalcore_intake::notify::{AttemptOutcome, ChannelKind, DeliveryDraft, DeliveryStatus};
+    let report = full_report(1);
+    store.insert_report_notifying(&report, &[alert_note(&report)]).unwrap();
+    let n = store.pending_notifications(10).unwrap().remove(0);
+    let t0 = ts("2026-12-08T09:00:00Z");
+    let drafts = vec![
+        DeliveryDraft { channel: ChannelKind::Webhook, target: "ops".into() },
+        DeliveryDraft { channel: ChannelKind::Sms, target: "u-1".into() },
+    ];
+    store.expand_notification(n.id, &drafts, t0).unwrap();
+    // Expanding again (a worker restarted midway) adds nothing.
+    store.expand_notification(n.id, &drafts, t0).unwrap();
+    assert!(store.pending_notifications(10).unwrap().is_empty());
+    assert!(matches!(store.expand_notification(n.id + 100, &drafts, t0), Err(StoreError::NotFound(_))));
+
+    let lease = ts("2026-12-08T09:01:00Z");
+    assert!(store.claim_deliveries(ts("2026-12-08T08:59:59Z"), lease, 10).unwrap().is_empty(), "not due yet");
+    let first = store.claim_deliveries(t0, lease, 1).unwrap();
+    assert_eq!(first.len(), 1);
+    let (d, with) = &first[0];
+    assert_eq!((d.status, d.attempts, with.id), (DeliveryStatus::Sending, 1, n.id));
+    assert_eq!(d.history.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(), ["queued", "attempt"]);
+    let second = store.claim_deliveries(t0, lease, 10).unwrap();
+    assert_eq!(second.len(), 1, "the first is claimed: only the other is handed out");
+    assert_ne!(second[0].0.id, d.id);
+    assert!(store.claim_deliveries(t0, lease, 10).unwrap().is_empty());
+
+    // The first is sent; the second fails and is retried later.
+    store.finish_delivery(d.id, &AttemptOutcome::Sent("HTTP 200".into()), t0).unwrap();
+    let retry_at = ts("2026-12-08T09:00:02Z");
+    let reason = AttemptOutcome::Retry { reason: "connection refused".into(), next_at: retry_at };
+    store.finish_delivery(second[0].0.id, &reason, t0).unwrap();
+    assert!(store.claim_deliveries(ts("2026-12-08T09:00:01Z"), lease, 10).unwrap().is_empty());
+    let again = store.claim_deliveries(retry_at, ts("2026-12-08T09:02:00Z"), 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0.attempts, 2);
+    // A worker killed during the attempt: the claim runs out, it is due again.
+    assert!(store.claim_deliveries(ts("2026-12-08T09:01:59Z"), lease, 10).unwrap().is_empty());
+    let after_crash = store.claim_deliveries(ts("2026-12-08T09:02:00Z"), ts("2026-12-08T09:03:00Z"), 10).unwrap();
+    assert_eq!(after_crash.len(), 1);
+    assert_eq!(after_crash[0].0.attempts, 3);
+    store.finish_delivery(after_crash[0].0.id, &AttemptOutcome::Failed("HTTP 410 Gone".into()), t0).unwrap();
+    assert!(store.claim_deliveries(ts("2027-01-01T00:00:00Z"), ts("2027-01-01T00:01:00Z"), 10).unwrap().is_empty());
+
+    let listed = store.deliveries(10).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].0.id > listed[1].0.id, "newest first");
+    let failed = listed.iter().find(|(x, _)| x.id == second[0].0.id).unwrap();
+    assert_eq!(failed.0.status, DeliveryStatus::Failed);
+    let whats: Vec<&str> = failed.0.history.iter().map(|h| h.what.as_str()).collect();
+    assert_eq!(whats, ["queued", "attempt", "retry", "attempt", "attempt", "failed"]);
+    assert_eq!(failed.0.history[2].detail.as_deref(), Some("connection refused"));
+    let sent = listed.iter().find(|(x, _)| x.id == d.id).unwrap();
+    assert_eq!(sent.0.status, DeliveryStatus::Sent);
+    assert_eq!(sent.0.history.last().unwrap().detail.as_deref(), Some("HTTP 200"));
+    assert!(matches!(store.finish_delivery(9999, &AttemptOutcome::Sent("x".into()), t0), Err(StoreError::NotFound(_))));
+}
+
+pub fn rota_and_staff_contacts_round_trip_and_a_phone_names_one_person(store: &dyn ReportStore) {
+    use crate::notify::RotaDraft;
+    use vitalcore_intake::notify::{DutyRole, StaffContact};
+    store.save_user(&user("u-1", "amina", Role::Responder, None), "system:test").unwrap();
+    store.save_user(&user("u-2", "joseph", Role::Admin, None), "system:test").unwrap();
+    let entry = RotaDraft {
+        area_pcode: "CF32".into(),
+        role: DutyRole::Responder,
+        user_id: "u-1".into(),
+        from: ts("2026-12-08T08:00:00Z"),
+        to: Some(ts("2026-12-08T20:00:00Z")),
+        fallback: false,
+        set_by: "u-2".into(),
+        set_at: ts("2026-12-07T10:00:00Z"),
+    };
+    let fallback = RotaDraft {
+        area_pcode: "*".into(),
+        role: DutyRole::Supervisor,
+        user_id: "u-2".into(),
+        to: None,
+        fallback: true,
+        ..entry.clone()
+    };
+    store.add_rota_entry(&entry).unwrap();
+    store.add_rota_entry(&fallback).unwrap();
+    assert!(matches!(
+        store.add_rota_entry(&RotaDraft { user_id: "nobody".into(), ..entry.clone() }),
+        Err(StoreError::NotFound(_))
+    ));
+    let rota = store.rota().unwrap();
+    assert_eq!(rota.len(), 2);
+    assert_eq!((rota[0].area_pcode.as_str(), rota[0].fallback, rota[0].to), ("*", true, None));
+    assert_eq!((rota[1].user_id.as_str(), rota[1].role, rota[1].to), ("u-1", DutyRole::Responder, entry.to));
+
+    let amina = StaffContact {
+        user_id: "u-1".into(),
+        phone: Some("+23672000001".into()),
+        email: Some("amina@example.org".into()),
+    };
+    store.set_staff_contact(&amina).unwrap();
+    assert_eq!(store.staff_contact("u-1").unwrap(), Some(amina.clone()));
+    assert_eq!(store.staff_by_phone("+23672000001").unwrap(), Some(amina.clone()));
+    assert_eq!(store.staff_contact("u-2").unwrap(), None);
+    let same_phone = StaffContact { user_id: "u-2".into(), ..amina.clone() };
+    assert!(matches!(store.set_staff_contact(&same_phone), Err(StoreError::Conflict(_))));
+    let moved = StaffContact { phone: Some("+23672000002".into()), email: None, ..amina };
+    store.set_staff_contact(&moved).unwrap();
+    assert_eq!(store.staff_contact("u-1").unwrap(), Some(moved));
+    assert_eq!(store.staff_by_phone("+23672000001").unwrap(), None);
+    let unknown = StaffContact { user_id: "nobody".into(), ..StaffContact::default() };
+    assert!(matches!(store.set_staff_contact(&unknown), Err(StoreError::NotFound(_))));
 }

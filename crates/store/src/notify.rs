@@ -1,0 +1,108 @@
+//! What a backend persists for notifying duty officers (migration 11): the
+//! on-call rota, staff phones and e-mail addresses, and the notification
+//! outbox (notifications, their deliveries, each delivery's append-only
+//! history).
+//!
+//! Contract every backend keeps:
+//! - a report and the notifications its alert gives rise to are stored in
+//!   one transaction ([`NotifyStore::insert_report_notifying`]): never a
+//!   new alert without its notification, nor a notification without its alert;
+//! - a notification's `dedup_key` is unique: queueing one again is a no-op
+//!   (an escalation or a warning derived again from stored state, a retried
+//!   request), never a second notification;
+//! - a delivery is unique per (notification, channel, target): expanding a
+//!   notification twice adds nothing;
+//! - [`NotifyStore::claim_deliveries`] hands each due delivery to one caller
+//!   only (one transaction; PostgreSQL skips rows another worker has
+//!   locked), and records the attempt (status `sending`, the attempt
+//!   counted, an `attempt` history entry) before it returns, so that an
+//!   attempt cut short by a crash is on record; the claim runs out at
+//!   `lease_until`, after which the delivery is due again;
+//! - a delivery's history is append-only.
+
+use crate::StoreError;
+use jiff::Timestamp;
+use vitalcore_intake::notify::{
+    AttemptOutcome, Delivery, DeliveryDraft, DutyRole, Notification, NotificationDraft, RotaEntry, StaffContact,
+};
+use vitalcore_intake::report::Report;
+
+/// A rota entry to add (the store assigns the id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotaDraft {
+    pub area_pcode: String,
+    pub role: DutyRole,
+    pub user_id: String,
+    pub from: Timestamp,
+    pub to: Option<Timestamp>,
+    pub fallback: bool,
+    pub set_by: String,
+    pub set_at: Timestamp,
+}
+
+pub trait NotifyStore: Send + Sync {
+    /// Stores a report (as [`crate::reports::ReportStore::insert_report`],
+    /// same rules) and queues `notifications` with it, in one transaction.
+    /// A notification whose dedup key is taken is skipped.
+    fn insert_report_notifying(&self, report: &Report, notifications: &[NotificationDraft]) -> Result<(), StoreError>;
+
+    /// Queues notifications; one whose dedup key is already queued is
+    /// skipped. Returns the ids of those queued now.
+    fn queue_notifications(&self, notifications: &[NotificationDraft]) -> Result<Vec<i64>, StoreError>;
+
+    /// Notifications not yet expanded into deliveries, oldest first.
+    fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError>;
+
+    /// Writes a notification's deliveries (each `queued`, due at `at`; one
+    /// already there is skipped) and marks it expanded, in one transaction.
+    fn expand_notification(&self, id: i64, deliveries: &[DeliveryDraft], at: Timestamp) -> Result<(), StoreError> {
+        self.expand_notifications(&[(id, deliveries.to_vec())], at)
+    }
+    /// [`NotifyStore::expand_notification`] for many notifications in one
+    /// transaction (one durable commit for a busy worker's batch).
+    fn expand_notifications(&self, batch: &[(i64, Vec<DeliveryDraft>)], at: Timestamp) -> Result<(), StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` (queued and due, or
+    /// sending with a claim that ran out), records the attempt, and returns
+    /// them with their notification. Each is claimed until `lease_until`.
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Delivery, Notification)>, StoreError>;
+
+    /// Records how an attempt ended (sent; failed and retried at a time;
+    /// failed for good), with the history entry.
+    fn finish_delivery(&self, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Result<(), StoreError> {
+        self.finish_deliveries(&[(id, outcome.clone())], at)
+    }
+    /// [`NotifyStore::finish_delivery`] for many deliveries, in one transaction.
+    fn finish_deliveries(&self, batch: &[(i64, AttemptOutcome)], at: Timestamp) -> Result<(), StoreError>;
+
+    /// The newest `limit` deliveries with their notification and history, newest first.
+    fn deliveries(&self, limit: usize) -> Result<Vec<(Delivery, Notification)>, StoreError>;
+
+    /// Adds a rota entry; returns its id. The user must exist (else `NotFound`).
+    fn add_rota_entry(&self, entry: &RotaDraft) -> Result<i64, StoreError>;
+    /// Every rota entry, by area, role and start.
+    fn rota(&self) -> Result<Vec<RotaEntry>, StoreError>;
+
+    /// Sets a staff member's phone and e-mail (replacing what was there).
+    /// A phone already registered to someone else is a conflict (an ACK by
+    /// SMS must name one person). An unknown user is `NotFound`.
+    fn set_staff_contact(&self, contact: &StaffContact) -> Result<(), StoreError>;
+    fn staff_contact(&self, user_id: &str) -> Result<Option<StaffContact>, StoreError>;
+    /// The staff member whose registered phone is `phone` (international form).
+    fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffContact>, StoreError>;
+}
+
+/// The history entry an outcome writes and the status it leaves.
+pub fn outcome_entry(outcome: &AttemptOutcome) -> (&'static str, vitalcore_intake::notify::DeliveryStatus, &str) {
+    use vitalcore_intake::notify::DeliveryStatus as S;
+    match outcome {
+        AttemptOutcome::Sent(id) => ("sent", S::Sent, id),
+        AttemptOutcome::Retry { reason, .. } => ("retry", S::Queued, reason),
+        AttemptOutcome::Failed(reason) => ("failed", S::Failed, reason),
+    }
+}
