@@ -24,12 +24,14 @@ pub struct Args {
     pub strict: bool,
 }
 
-/// The import contract, printed per file: read = imported + updated + unchanged + rejected.
+/// The import contract, printed per file: read = imported + updated + unchanged + rejected + merged.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Summary {
     pub read: u64,
     pub counts: ImportCounts,
     pub rejected: u64,
+    /// Rows folded into an earlier row of the same event (ACLED, one row per actor).
+    pub merged: u64,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -51,8 +53,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         };
         total_rejected += summary.rejected;
         if format.kind() != FormatKind::Boundaries {
+            let merged = match summary.merged {
+                0 => String::new(),
+                n => format!(" + {n} merged (further rows of an event, one per actor: its fatalities counted once)"),
+            };
             println!(
-                "{}: {} rows read = {} imported + {} updated + {} unchanged + {} rejected ({})",
+                "{}: {} rows read = {} imported + {} updated + {} unchanged + {} rejected{merged} ({})",
                 path.display(),
                 summary.read,
                 summary.counts.imported,
@@ -92,7 +98,7 @@ fn import_events(store: &dyn Store, fw: &Framework, path: &Path, args: &Args, gl
     progress.finish();
     report_rejects(path, &parsed.header, &parsed.rejects, args, global)?;
     let counts = store.import_events(&parsed.file, &parsed.events)?;
-    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64 })
+    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64, merged: parsed.merged_rows })
 }
 
 fn import_observations(
@@ -108,7 +114,7 @@ fn import_observations(
     progress.finish();
     report_rejects(path, &parsed.header, &parsed.rejects, args, global)?;
     let counts = store.import_observations(&parsed.file, &parsed.observations)?;
-    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64 })
+    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64, merged: 0 })
 }
 
 /// Prints the first rejects and writes them all to a file the user can fix

@@ -4,6 +4,7 @@ mod accounts;
 mod files;
 mod input;
 mod intake;
+mod monadic;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
