@@ -55,7 +55,7 @@ pub struct Totals {
 }
 
 #[inline(always)]
-fn fold_mul(a: u64, b: u64) -> u64 {
+pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
     let p = u128::from(a) * u128::from(b);
     (p as u64) ^ ((p >> 64) as u64)
 }
@@ -63,7 +63,7 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 /// A wyhash-style hash of a short byte string (Wang Yi, 2019): 8 bytes at a
 /// time through a folded multiply.
 #[inline]
-fn hash_bytes(b: &[u8]) -> u64 {
+pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
     const K: [u64; 3] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3];
     let mut h = K[0] ^ b.len() as u64;
     let mut words = b.chunks_exact(8);
@@ -154,13 +154,24 @@ impl Aggregator {
 
     #[inline]
     fn add_encoded(&mut self, enc: &[u8], add: Totals) {
+        self.add_hashed(enc, hash_bytes(enc) >> 32 << 32, add);
+    }
+
+    /// Slot index of a tag in a table of `len` slots: the tag's top bits,
+    /// so that growing the table or merging another one needs no rehash.
+    #[inline(always)]
+    fn home(tag: u64, len: usize) -> usize {
+        (tag >> (64 - len.trailing_zeros())) as usize
+    }
+
+    /// `tag` is the hash's high 32 bits, in place (the low 32 are zero).
+    #[inline]
+    fn add_hashed(&mut self, enc: &[u8], tag: u64, add: Totals) {
         if self.slots.is_empty() {
             self.slots = vec![0; 1024];
         }
-        let hash = hash_bytes(enc);
-        let tag = hash >> 32 << 32;
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let mut i = Self::home(tag, self.slots.len());
         loop {
             let slot = self.slots[i];
             if slot == 0 {
@@ -188,16 +199,17 @@ impl Aggregator {
         }
     }
 
+    /// Doubles the table; slots move by their tags, no group is read.
     fn grow(&mut self) {
+        assert!(self.slots.len() < 1 << 32, "table at its largest");
         let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
-        for id in 0..self.totals.len() {
-            let hash = hash_bytes(self.group(id));
-            let mut i = hash as usize & mask;
+        for &slot in self.slots.iter().filter(|&&s| s != 0) {
+            let mut i = Self::home(slot, slots.len());
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = hash >> 32 << 32 | (id as u64 + 1);
+            slots[i] = slot;
         }
         self.slots = slots;
     }
@@ -210,8 +222,13 @@ impl Aggregator {
             *self = Aggregator { scratch, ..other };
             return;
         }
-        for id in 0..other.totals.len() {
-            self.add_encoded(other.group(id), other.totals[id]);
+        // Room first, then each group by the tag it already has (no rehash).
+        while (self.totals.len() + other.totals.len()) * 2 > self.slots.len() {
+            self.grow();
+        }
+        for &slot in other.slots.iter().filter(|&&s| s != 0) {
+            let id = (slot as u32 - 1) as usize;
+            self.add_hashed(other.group(id), slot & !0xffff_ffff, other.totals[id]);
         }
     }
 
@@ -221,22 +238,37 @@ impl Aggregator {
         drop(self.slots);
         let mut rollup = Rollup { keys, arena, ends, totals, order: Vec::new() };
         let mut order: Vec<u32> = (0..rollup.totals.len() as u32).collect();
-        // The first key's leading bytes (or month) as a number settle most comparisons without decoding.
-        let prefix = |id: u32| -> u64 {
-            let g = rollup.group(id as usize);
-            match rollup.keys[0] {
-                Key::Month => u64::from(u32::from_le_bytes(g[..4].try_into().expect("month"))),
-                _ => {
-                    let len = u32::from_le_bytes(g[..4].try_into().expect("length")) as usize;
-                    let name = &g[4..4 + len];
-                    let mut w = [0u8; 8];
-                    let n = name.len().min(8);
-                    w[..n].copy_from_slice(&name[..n]);
-                    u64::from_be_bytes(w)
+        // The first 32 bytes of an order-preserving encoding of the keys
+        // (a name's 0 bytes as 0 255, then 0 0 as its end; a month as 4
+        // big-endian bytes) settle most comparisons without decoding.
+        let prefix = |id: u32| -> [u128; 2] {
+            let mut p = [0u8; 32];
+            let mut n = 0;
+            let mut put = |b: u8| {
+                if n < 32 {
+                    p[n] = b;
+                    n += 1;
+                }
+            };
+            for v in rollup.values(id) {
+                match v {
+                    Value::Name(bytes) => {
+                        for &b in bytes.iter().take(32) {
+                            put(b);
+                            if b == 0 {
+                                put(255);
+                            }
+                        }
+                        put(0);
+                        put(0);
+                    }
+                    Value::Month(m) => m.0.to_be_bytes().into_iter().for_each(&mut put),
                 }
             }
+            let (a, b) = p.split_at(16);
+            [u128::from_be_bytes(a.try_into().expect("16")), u128::from_be_bytes(b.try_into().expect("16"))]
         };
-        let mut keyed: Vec<(u64, u32)> = order.iter().map(|&id| (prefix(id), id)).collect();
+        let mut keyed: Vec<([u128; 2], u32)> = order.iter().map(|&id| (prefix(id), id)).collect();
         keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| rollup.compare(a.1, b.1)));
         order.clear();
         order.extend(keyed.into_iter().map(|(_, id)| id));

@@ -1,13 +1,14 @@
-//! vitalcore-scan: count events and sum fatalities by country, admin1 and
-//! month straight from large event CSV files (ACLED exports of every schema,
-//! UCDP GED CSV), without a database.
+//! vitalcore-scan: count events and sum fatalities by any of country,
+//! admin1, admin2, location and month straight from large event CSV files
+//! (ACLED exports of every schema, UCDP GED CSV), without a database.
 //!
 //! Fast and memory-bounded: rows are read in blocks into reusable buffers,
 //! split 64 bytes at a time with SIMD byte masks and a prefix-XOR quote state
-//! (long quoted notes are crossed with `memchr`), only the four needed
-//! columns are looked at, areas get small ids and totals sit in one row per
-//! month, and the file is cut into chunks parsed in parallel and merged
-//! exactly (see [`scan`] for how chunk edges inside quoted fields are handled).
+//! (long quoted notes are crossed with `memchr`), only the needed columns
+//! are looked at, groups are encoded once in a compact table (see [`agg`]),
+//! and the file is cut into chunks parsed in parallel and merged exactly
+//! (see [`scan`] for how chunk edges inside quoted fields are handled). The
+//! rows of one ACLED event written one per actor count once.
 //! Rows whose date or fatalities cannot be read are counted and reported with
 //! their line number, never dropped silently.
 //!
