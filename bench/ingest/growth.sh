@@ -10,13 +10,13 @@
 #        [--groups "10000 100000 1000000 4000000"] [--group-rows 4000000]
 # Big generated files are deleted when done.
 set -euo pipefail
-BIN="" RUNS=1 ROWS="500000 1000000 2000000 4000000" GROUPS="10000 100000 1000000 4000000" GROUP_ROWS=4000000
+BIN="" RUNS=1 ROWS="500000 1000000 2000000 4000000" GROUP_COUNTS="10000 100000 1000000 4000000" GROUP_ROWS=4000000
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --rows) ROWS="$2"; shift 2 ;;
-    --groups) GROUPS="$2"; shift 2 ;;
+    --groups) GROUP_COUNTS="$2"; shift 2 ;;
     --group-rows) GROUP_ROWS="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -53,7 +53,7 @@ done
 echo
 echo "| distinct country/admin-1 pairs | rows | aggregate --by country,admin1 s | MB | --by country,admin1,month s | MB |"
 echo "|---:|---:|---:|---:|---:|---:|"
-for g in $GROUPS; do
+for g in $GROUP_COUNTS; do
   FILE="$OUT/acled-$GROUP_ROWS-g$g.csv"
   "$BIN" generate acled --rows "$GROUP_ROWS" --seed 42 --shape distinct-admin1 --admin1-names "$g" --out "$FILE"
   a=$(BEFORE="" measure "$BIN" aggregate "$FILE" --by country,admin1 --out "$OUT/a.csv" --quiet)
