@@ -1,8 +1,10 @@
 """The ingest job run by the Python peers: count events and sum fatalities by
 country, admin1 and month of event_date, from an ACLED-shaped CSV file.
 
-usage: peers.py TOOL FILE OUT
+usage: peers.py TOOL FILE OUT [KEYS]
 TOOL: polars | polars-streaming | duckdb | pandas
+KEYS: grouping keys, comma-separated (default country,admin1,month; any of
+country, admin1, admin2, location, month); only polars reads other keys.
 
 Writes OUT as CSV (country,admin1,month,events,fatalities) sorted by keys and
 prints the seconds spent inside the job (read + parse + group + write) on stdout.
@@ -11,22 +13,24 @@ import sys
 import time
 
 
-def polars_job(path, out, streaming):
+def polars_job(path, out, streaming, keys=("country", "admin1", "month")):
     import polars as pl
 
     t = time.perf_counter()
+    names = [k for k in keys if k != "month"]
     lf = pl.scan_csv(
         path,
-        schema_overrides={"country": pl.Utf8, "admin1": pl.Utf8, "event_date": pl.Utf8, "fatalities": pl.Int64},
+        schema_overrides={**{n: pl.Utf8 for n in names}, "event_date": pl.Utf8, "fatalities": pl.Int64},
     )
     q = (
-        lf.select("country", "admin1", "event_date", "fatalities")
+        lf.select(*names, "event_date", "fatalities")
         .with_columns(month=pl.col("event_date").str.to_date("%Y-%m-%d").dt.truncate("1mo"))
-        .group_by("country", "admin1", "month")
+        .group_by(*keys)
         .agg(events=pl.len(), fatalities=pl.col("fatalities").sum())
-        .with_columns(pl.col("month").dt.strftime("%Y-%m"))
-        .sort("country", "admin1", "month")
     )
+    if "month" in keys:
+        q = q.with_columns(pl.col("month").dt.strftime("%Y-%m"))
+    q = q.sort(*keys)
     df = q.collect(engine="streaming") if streaming else q.collect()
     df.write_csv(out)
     return time.perf_counter() - t
@@ -75,9 +79,10 @@ def pandas_job(path, out):
 
 def main():
     tool, path, out = sys.argv[1:4]
+    keys = tuple(sys.argv[4].split(",")) if len(sys.argv) > 4 else ("country", "admin1", "month")
     jobs = {
-        "polars": lambda: polars_job(path, out, streaming=False),
-        "polars-streaming": lambda: polars_job(path, out, streaming=True),
+        "polars": lambda: polars_job(path, out, streaming=False, keys=keys),
+        "polars-streaming": lambda: polars_job(path, out, streaming=True, keys=keys),
         "duckdb": lambda: duckdb_job(path, out),
         "pandas": lambda: pandas_job(path, out),
     }

@@ -6,18 +6,21 @@
 # time (whole process), time inside the job, CPU time (user + system) and
 # peak memory, and the load average of the machine before and after.
 #
-# usage: bench/ingest/run.sh [--rows 2000000] [--runs 5] [--seed 42] [--file CSV] [--bin VITALCORE]
+# usage: bench/ingest/run.sh [--rows 2000000] [--runs 5] [--seed 42] [--shape standard|distinct-admin1] [--file CSV] [--bin VITALCORE]
+#   --shape distinct-admin1  admin-1 names nearly all distinct (high cardinality, issue 14);
+#           bench/ingest/shapes.sh compares both shapes and other --by keys at once
 #   --file  benchmark your own ACLED-format file instead of a generated one
 #           (the peers parse event_date as YYYY-MM-DD)
 #   --bin   use this vitalcore binary instead of building one
 set -euo pipefail
 
-ROWS=2000000 RUNS=5 SEED=42 FILE="" BIN=""
+ROWS=2000000 RUNS=5 SEED=42 FILE="" BIN="" SHAPE=standard
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
+    --shape) SHAPE="$2"; shift 2 ;;
     --file) FILE="$2"; shift 2 ;;
     --bin) BIN="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -42,9 +45,10 @@ fi
 
 if [ -z "$FILE" ]; then
   FILE="$ROOT/bench/out/acled-${ROWS}-seed${SEED}.csv"
+  [ "$SHAPE" = standard ] || FILE="$ROOT/bench/out/acled-${ROWS}-seed${SEED}-${SHAPE}.csv"
   if [ ! -s "$FILE" ]; then
     echo "generating $FILE" >&2
-    "$BIN" generate acled --rows "$ROWS" --seed "$SEED" --out "$FILE.tmp"
+    "$BIN" generate acled --rows "$ROWS" --seed "$SEED" --shape "$SHAPE" --out "$FILE.tmp"
     mv "$FILE.tmp" "$FILE"
   fi
 fi
@@ -84,7 +88,7 @@ for run in $(seq 0 "$RUNS"); do
 done
 
 "$PY" "$ROOT/bench/ingest/report.py" --times "$TIMES" --results "$OUT" --file "$FILE" \
-  --command "bench/ingest/run.sh --rows $ROWS --runs $RUNS --seed $SEED" \
+  --command "bench/ingest/run.sh --rows $ROWS --runs $RUNS --seed $SEED --shape $SHAPE" \
   --load "before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)" \
   --versions "$("$PY" -c 'import polars, duckdb, pandas; print(f"polars {polars.__version__}, duckdb {duckdb.__version__}, pandas {pandas.__version__}")')" \
   --write "$ROOT/bench/ingest/RESULTS.md"

@@ -9,7 +9,7 @@ use crate::eventcsv::{self, RowError, RowParser};
 use crate::fields::{self, Header, field, opt};
 use crate::place::Context;
 use crate::source::Input;
-use crate::{AcledSchema, Format, ParsedEvents, Progress};
+use crate::{AcledSchema, EventsRead, Format, Progress, Sink};
 use vitalcore_framework::{Event, Place, Source};
 
 pub(crate) fn read(
@@ -17,8 +17,9 @@ pub(crate) fn read(
     schema: AcledSchema,
     ctx: &Context,
     progress: Progress,
-) -> Result<ParsedEvents, ImportError> {
-    eventcsv::read_input(input, Format::Acled(schema), Source::Acled, ctx, progress, parser)
+    sink: Sink,
+) -> Result<EventsRead, ImportError> {
+    eventcsv::read_input(input, Format::Acled(schema), Source::Acled, ctx, progress, parser, sink)
 }
 
 struct Optional {

@@ -15,6 +15,17 @@ pub enum ImportError {
     Malformed { file: String, line: u64, problem: String },
     #[error("{file}: not an HXL table: {problem}")]
     NotHxl { file: String, problem: String },
+    /// Two rows with one event id and different content (other than the
+    /// actors of consecutive rows, which are one event, see [`crate::monadic`]).
+    #[error(
+        "{file}: event `{id}` appears twice with different content, at lines {first_line} and {second_line}; \
+         keep one of the two rows"
+    )]
+    Conflict { file: String, id: String, first_line: u64, second_line: u64 },
+    /// The [`crate::Sink`] that took the events refused one (e.g. the store
+    /// found a conflict); reading stopped there.
+    #[error(transparent)]
+    Stopped(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ImportError {

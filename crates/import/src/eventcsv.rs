@@ -5,10 +5,11 @@
 
 use crate::error::ImportError;
 use crate::fields::{Header, is_blank, is_hashtag_row, record_strings};
+use crate::monadic::MonadicMerger;
 use crate::place::Context;
 use crate::rejects::Reject;
 use crate::source::Input;
-use crate::{Format, ParsedEvents, Progress};
+use crate::{EventsRead, Format, Progress, Sink};
 use csv::ByteRecord;
 use std::io::Read;
 use vitalcore_framework::ImportFile;
@@ -32,7 +33,10 @@ pub(crate) type RowParser<'h> = Box<dyn Fn(&ByteRecord, Provenance, &Context) ->
 /// How often (in rows) progress is reported.
 const PROGRESS_EVERY: u64 = 8192;
 
-/// Reads events from any CSV-shaped stream whose first row is the header.
+/// Reads events from any CSV-shaped stream whose first row is the header,
+/// handing each to `sink` as it is read (ACLED rows of one event folded into
+/// one, see [`crate::monadic`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read<R, B>(
     name: &str,
     reader: R,
@@ -41,7 +45,8 @@ pub(crate) fn read<R, B>(
     ctx: &Context,
     progress: Progress,
     build: B,
-) -> Result<(ParsedEvents, R), ImportError>
+    sink: Sink,
+) -> Result<(EventsRead, R), ImportError>
 where
     R: Read + BytesRead + LineOf,
     B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
@@ -58,7 +63,9 @@ where
     }
     let header = Header::new(&record);
     let parse = build(&header).map_err(|problem| ImportError::MissingColumns { file: name.to_string(), problem })?;
-    let (mut events, mut rejects, mut rows_read, mut index) = (Vec::new(), Vec::new(), 0u64, 0u64);
+    let (mut rejects, mut rows_read, mut index) = (Vec::new(), 0u64, 0u64);
+    // Only ACLED has exports with one row per actor.
+    let mut merger = (source == Source::Acled).then(MonadicMerger::default);
     while rdr.read_byte_record(&mut record).map_err(malformed)? {
         let start = record.position().map_or(0, |p| p.byte());
         let line = rdr.get_mut().line_of(start, index);
@@ -76,7 +83,14 @@ where
             None => parse(&record, provenance, ctx),
         };
         match parsed {
-            Ok(event) => events.push(event),
+            Ok(event) => match &mut merger {
+                Some(m) => {
+                    if let Some(done) = m.push(event) {
+                        sink(done)?;
+                    }
+                }
+                None => sink(event)?,
+            },
             Err(e) => rejects.push(Reject {
                 file: name.to_string(),
                 line,
@@ -89,6 +103,13 @@ where
             progress(rdr.get_ref().bytes_read());
         }
     }
+    let mut merged_rows = 0;
+    if let Some(m) = &mut merger {
+        if let Some(last) = m.finish() {
+            sink(last)?;
+        }
+        merged_rows = m.merged_rows;
+    }
     let names = header.names.clone();
     drop(parse);
     let reader = rdr.into_inner();
@@ -100,7 +121,7 @@ where
         rows_read,
         rows_rejected: rejects.len() as u64,
     };
-    Ok((ParsedEvents { events, rejects, rows_read, file, format, header: names }, reader))
+    Ok((EventsRead { rejects, rows_read, merged_rows, file, format, header: names }, reader))
 }
 
 /// The 1-based line in the user's file of the data record that starts at
@@ -134,12 +155,13 @@ pub(crate) fn read_input<B>(
     ctx: &Context,
     progress: Progress,
     build: B,
-) -> Result<ParsedEvents, ImportError>
+    sink: Sink,
+) -> Result<EventsRead, ImportError>
 where
     B: for<'h> FnOnce(&'h Header) -> Result<RowParser<'h>, String>,
 {
     let (name, path) = (input.name.clone(), input.path.clone());
-    let (mut parsed, tracked) = read(&name, input.stream()?, format, source, ctx, progress, build)?;
+    let (mut parsed, tracked) = read(&name, input.stream()?, format, source, ctx, progress, build, sink)?;
     parsed.file.path = path;
     parsed.file.sha256 = tracked.finish().map_err(|e| ImportError::io(&name, e))?;
     Ok(parsed)

@@ -8,7 +8,7 @@ use crate::eventcsv::{self, RowError, RowParser};
 use crate::fields::{self, Header, field, opt};
 use crate::place::Context;
 use crate::source::Input;
-use crate::{Format, ParsedEvents, Progress};
+use crate::{EventsRead, Format, Progress, Sink};
 use vitalcore_framework::ImportFile;
 use vitalcore_framework::{Event, Place, Source};
 
@@ -21,8 +21,8 @@ pub(crate) fn violence_type_name(type_of_violence: u8) -> &'static str {
     }
 }
 
-pub(crate) fn read_csv(input: Input, ctx: &Context, progress: Progress) -> Result<ParsedEvents, ImportError> {
-    eventcsv::read_input(input, Format::UcdpCsv, Source::UcdpGed, ctx, progress, parser)
+pub(crate) fn read_csv(input: Input, ctx: &Context, progress: Progress, sink: Sink) -> Result<EventsRead, ImportError> {
+    eventcsv::read_input(input, Format::UcdpCsv, Source::UcdpGed, ctx, progress, parser, sink)
 }
 
 /// Builds the row parser for a header; names the missing required columns.
@@ -124,7 +124,12 @@ struct Optional {
 /// flattened to a CSV row (properties, then latitude and longitude from the
 /// geometry) so that the same row parser, rejects and rejects file apply;
 /// the line of each row is the line where its feature starts in the file.
-pub(crate) fn read_geojson(input: Input, ctx: &Context, progress: Progress) -> Result<ParsedEvents, ImportError> {
+pub(crate) fn read_geojson(
+    input: Input,
+    ctx: &Context,
+    progress: Progress,
+    sink: Sink,
+) -> Result<EventsRead, ImportError> {
     let (name, path) = (input.name.clone(), input.path.clone());
     let (bytes, sha256) = input.read_all()?;
     let value: serde_json::Value = serde_json::from_slice(strip_bom(&bytes)).map_err(|e| ImportError::Malformed {
@@ -139,7 +144,8 @@ pub(crate) fn read_geojson(input: Input, ctx: &Context, progress: Progress) -> R
     let lines = crate::geojson_lines::feature_lines(&bytes);
     let (csv_bytes, line_of_row) = flatten(features, &lines);
     let reader = FeatureRows { csv: std::io::Cursor::new(csv_bytes), line_of_row };
-    let (mut parsed, _) = eventcsv::read(&name, reader, Format::UcdpGeojson, Source::UcdpGed, ctx, progress, parser)?;
+    let (mut parsed, _) =
+        eventcsv::read(&name, reader, Format::UcdpGeojson, Source::UcdpGed, ctx, progress, parser, sink)?;
     progress(bytes.len() as u64);
     parsed.file = ImportFile { path, sha256, ..parsed.file };
     Ok(parsed)

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use vitalcore_scan::generate::{AcledConfig, DateFormat, write_acled};
+use vitalcore_scan::generate::{AcledConfig, DateFormat, Shape, write_acled};
 use vitalcore_scan::{ScanOptions, scan_files};
 
 fn main() {
@@ -16,6 +16,7 @@ fn main() {
                 rows: args[1].parse().unwrap(),
                 seed: args[2].parse().unwrap(),
                 date_format: DateFormat::Iso,
+                shape: Shape::Standard,
             };
             write_acled(&config, std::fs::File::create(&args[3]).unwrap()).unwrap();
         }
@@ -29,10 +30,10 @@ fn main() {
             }
             let t = Instant::now();
             let report = scan_files(&[PathBuf::from(&args[1])], &opts).unwrap();
-            let events: u64 = report.rows.iter().map(|r| r.totals.events).sum();
+            let events = report.rollup.events();
             if let Some(out) = args.get(3) {
                 let mut s = String::from("country,admin1,month,events,fatalities\n");
-                for r in &report.rows {
+                for r in &report.rows() {
                     s.push_str(&format!(
                         "{},{},{},{},{}\n",
                         r.country, r.admin1, r.month, r.totals.events, r.totals.fatalities
@@ -42,7 +43,7 @@ fn main() {
             }
             eprintln!(
                 "{} groups, {} events, {} rejected, {:.3} s",
-                report.rows.len(),
+                report.rollup.len(),
                 events,
                 report.rejected,
                 t.elapsed().as_secs_f64()

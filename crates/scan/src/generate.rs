@@ -281,12 +281,26 @@ const EVENT_TYPES: [(&str, &str, &[&str], f64, u64); 6] = [
     ),
 ];
 
+/// The shape of the names in a synthetic file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// 60 countries of 4-30 admin-1 areas each, Zipf-weighted.
+    #[default]
+    Standard,
+    /// Admin-1 names with very high cardinality: row `i` gets admin-1 name
+    /// number `i % names` (`"Kamoru 123456"`), each number always in the same
+    /// country, so a file of `rows >= names` rows has exactly `names`
+    /// distinct country/admin-1 pairs (every row distinct when `names >= rows`).
+    DistinctAdmin1 { names: u64 },
+}
+
 /// Configuration of a synthetic file.
 #[derive(Clone, Debug)]
 pub struct AcledConfig {
     pub rows: u64,
     pub seed: u64,
     pub date_format: DateFormat,
+    pub shape: Shape,
 }
 
 /// Writes a synthetic ACLED export with a header and `config.rows` rows.
@@ -296,6 +310,14 @@ pub fn write_acled<W: Write>(config: &AcledConfig, out: W) -> io::Result<()> {
     let country_names = distinct_names(&mut rng, 60, false);
     let mut countries: Vec<Country> =
         country_names.into_iter().enumerate().map(|(i, n)| invent_country(&mut rng, n, i)).collect();
+    // Event ids are the code and a serial: codes must differ.
+    let mut codes = std::collections::HashSet::new();
+    for (i, c) in countries.iter_mut().enumerate() {
+        if !codes.insert(c.code.clone()) {
+            c.code = format!("{}{}", &c.code[..1], i + 10);
+            codes.insert(c.code.clone());
+        }
+    }
     let country_weights = Skewed::zipf(countries.len(), 1.1);
     let type_weights: Vec<u64> = EVENT_TYPES.iter().map(|t| t.4).collect();
     let mut counters = vec![1000u64; countries.len()];
@@ -303,11 +325,21 @@ pub fn write_acled<W: Write>(config: &AcledConfig, out: W) -> io::Result<()> {
     out.write_all(ACLED_HEADER.join(",").as_bytes())?;
     out.write_all(b"\n")?;
     for i in 0..config.rows {
-        let c = country_weights.draw(&mut rng);
+        // In the high-cardinality shape, name number k always has the same country and admin-1 root.
+        let (c, distinct) = match config.shape {
+            Shape::Standard => (country_weights.draw(&mut rng), None),
+            Shape::DistinctAdmin1 { names } => {
+                let k = i % names.max(1);
+                let mut by_name = Rng::new(config.seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                let c = country_weights.draw(&mut by_name);
+                (c, Some((k, countries[c].admin1_weights.draw(&mut by_name))))
+            }
+        };
         counters[c] += 1 + rng.below(3);
         let day = day_of_row(i, config.rows);
         line.clear();
-        write_event(&mut rng, &mut countries[c], counters[c], day, config.date_format, &type_weights, &mut line);
+        let event = Written { serial: counters[c], day, format: config.date_format, distinct };
+        write_event(&mut rng, &mut countries[c], &event, &type_weights, &mut line);
         out.write_all(line.as_bytes())?;
     }
     out.flush()
@@ -342,20 +374,28 @@ fn draw_fatalities(rng: &mut Rng, zero_chance: f64) -> u64 {
     (pareto as u64).min(1500)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_event(
-    rng: &mut Rng,
-    c: &mut Country,
+/// What one row is made of besides the random draws.
+struct Written {
     serial: u64,
     day: i64,
     format: DateFormat,
-    type_weights: &[u64],
-    line: &mut String,
-) {
+    /// High-cardinality shape: the admin-1 name number and root.
+    distinct: Option<(u64, usize)>,
+}
+
+fn write_event(rng: &mut Rng, c: &mut Country, event: &Written, type_weights: &[u64], line: &mut String) {
     use std::fmt::Write as _;
+    let (serial, day, format) = (event.serial, event.day, event.format);
     let (etype, disorder, subs, zero_chance, _) = EVENT_TYPES[draw_weighted(rng, type_weights)];
     let sub = *rng.pick(subs);
-    let a1 = &c.admin1[c.admin1_weights.draw(rng)];
+    let a1 = &c.admin1[match event.distinct {
+        Some((_, root)) => root,
+        None => c.admin1_weights.draw(rng),
+    }];
+    let a1_name = match event.distinct {
+        Some((k, _)) => std::borrow::Cow::Owned(format!("{} {k}", a1.name)),
+        None => std::borrow::Cow::Borrowed(a1.name.as_str()),
+    };
     let (a2, places) = rng.pick(&a1.admin2);
     let location = rng.pick(places).clone();
     let admin3 = if rng.chance(0.4) { String::new() } else { format!("{location} Centre") };
@@ -370,7 +410,7 @@ fn write_event(
     };
     let scale =
         rng.pick(&["National", "Subnational", "Local partner-National", "International", "New media", "Regional"]);
-    let notes = notes(rng, (y, m, d), etype, &actor1, &actor2, &location, a2, &a1.name, fatalities);
+    let notes = notes(rng, (y, m, d), etype, &actor1, &actor2, &location, a2, &a1_name, fatalities);
     let tags = if etype == "Protests" {
         rng.pick(&["crowd size=no report", "crowd size=around 50", "crowd size=hundreds"]).to_string()
     } else {
@@ -392,7 +432,7 @@ fn write_event(
     let _ = write!(line, "{inter2},{},", inter1 * 10 + inter2);
     push_field(line, civilian_targeting);
     let _ = write!(line, "{},", c.iso);
-    for f in [c.region, &c.name, &a1.name, a2, &admin3, &location] {
+    for f in [c.region, &c.name, &a1_name, a2, &admin3, &location] {
         push_field(line, f);
     }
     let _ = write!(line, "{lat:.4},{lon:.4},{},", 1 + rng.below(3));

@@ -1,13 +1,14 @@
-//! vitalcore-scan: count events and sum fatalities by country, admin1 and
-//! month straight from large event CSV files (ACLED exports of every schema,
-//! UCDP GED CSV), without a database.
+//! vitalcore-scan: count events and sum fatalities by any of country,
+//! admin1, admin2, location and month straight from large event CSV files
+//! (ACLED exports of every schema, UCDP GED CSV), without a database.
 //!
 //! Fast and memory-bounded: rows are read in blocks into reusable buffers,
 //! split 64 bytes at a time with SIMD byte masks and a prefix-XOR quote state
-//! (long quoted notes are crossed with `memchr`), only the four needed
-//! columns are looked at, areas get small ids and totals sit in one row per
-//! month, and the file is cut into chunks parsed in parallel and merged
-//! exactly (see [`scan`] for how chunk edges inside quoted fields are handled).
+//! (long quoted notes are crossed with `memchr`), only the needed columns
+//! are looked at, groups are encoded once in a compact table (see [`agg`]),
+//! and the file is cut into chunks parsed in parallel and merged exactly
+//! (see [`scan`] for how chunk edges inside quoted fields are handled). The
+//! rows of one ACLED event written one per actor count once.
 //! Rows whose date or fatalities cannot be read are counted and reported with
 //! their line number, never dropped silently.
 //!
@@ -23,7 +24,7 @@ mod split;
 
 use std::path::{Path, PathBuf};
 
-pub use agg::{Aggregator, RollupRow, Totals};
+pub use agg::{Aggregator, Key, Rollup, RollupRow, Row, Totals, Value};
 pub use date::{Month, parse_month};
 pub use header::{Projection, Schema};
 
@@ -39,6 +40,8 @@ pub struct ScanOptions {
     pub chunk_size: Option<u64>,
     /// How many rejected rows to keep with details (all are counted).
     pub max_bad_rows_kept: usize,
+    /// Grouping keys, in output order.
+    pub keys: Vec<Key>,
 }
 
 impl Default for ScanOptions {
@@ -48,6 +51,7 @@ impl Default for ScanOptions {
             block_size: 1 << 20,
             chunk_size: None,
             max_bad_rows_kept: 1000,
+            keys: vec![Key::Country, Key::Admin1, Key::Month],
         }
     }
 }
@@ -61,6 +65,9 @@ pub enum BadReason {
     Date,
     /// Fatalities is not a whole non-negative number.
     Fatalities,
+    /// The row has the previous row's event id but another date, place or
+    /// fatalities (rows of one event, one per actor, differ only in actors).
+    Conflict,
 }
 
 /// A rejected row.
@@ -94,6 +101,11 @@ impl std::fmt::Display for BadRow {
             BadReason::Fatalities => {
                 write!(f, "{at}: {} \"{}\" is not a whole number of fatalities (0 or more)", self.column, self.value)
             }
+            BadReason::Conflict => write!(
+                f,
+                "{at}: {} \"{}\" is the event of the row before, but with another date, place or fatalities",
+                self.column, self.value
+            ),
         }
     }
 }
@@ -103,21 +115,30 @@ impl std::fmt::Display for BadRow {
 pub struct FileSummary {
     pub path: PathBuf,
     pub schema: Schema,
-    /// Data rows read (good and rejected).
+    /// Data rows read (good, merged and rejected).
     pub rows: u64,
     pub rejected: u64,
+    /// Rows folded into the row before: the same ACLED event, one row per actor.
+    pub merged: u64,
 }
 
 /// The rollup of one or more files.
 #[derive(Debug)]
 pub struct ScanReport {
     pub files: Vec<FileSummary>,
-    /// Sorted by country, admin1 (byte order) and month.
-    pub rows: Vec<RollupRow>,
+    /// The groups, sorted by the keys in order.
+    pub rollup: Rollup,
     /// Rejected rows with details, in file and line order (at most
     /// `max_bad_rows_kept` per file).
     pub bad_rows: Vec<BadRow>,
     pub rejected: u64,
+}
+
+impl ScanReport {
+    /// The rollup as owned rows (tests and small outputs).
+    pub fn rows(&self) -> Vec<RollupRow> {
+        self.rollup.rows().map(|r| r.to_owned_row()).collect()
+    }
 }
 
 /// Errors that stop a file from being read at all.
@@ -133,11 +154,16 @@ pub enum ScanError {
         missing.join(", ")
     )]
     MissingColumns { path: PathBuf, missing: Vec<String>, found: String },
+    #[error(
+        "{path}, line {line}: {column} `{id}` is the event of the row before but with another date, place or \
+         fatalities; rows of one event (one per actor) may differ only in their actors. Keep one of the two rows"
+    )]
+    Conflict { path: PathBuf, line: u64, column: String, id: String },
 }
 
 /// Rolls up every file into one table.
 pub fn scan_files(paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, ScanError> {
-    let mut agg = Aggregator::default();
+    let mut agg = Aggregator::new(&opts.keys);
     let mut files = Vec::new();
     let mut bad_rows = Vec::new();
     let mut rejected = 0;
@@ -147,7 +173,7 @@ pub fn scan_files(paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, S
         files.push(summary);
         bad_rows.extend(bad);
     }
-    Ok(ScanReport { files, rows: agg.into_rows(), bad_rows, rejected })
+    Ok(ScanReport { files, rollup: agg.into_rollup(), bad_rows, rejected })
 }
 
 /// Rolls up one file into `agg`; returns its summary and rejected rows.
@@ -160,12 +186,19 @@ pub fn scan_file(
     let header = scan::read_header(path, opts.block_size)
         .map_err(io)?
         .ok_or_else(|| ScanError::Empty { path: path.to_path_buf() })?;
-    let projection = Projection::from_header(&header.fields).map_err(|missing| ScanError::MissingColumns {
-        path: path.to_path_buf(),
-        missing,
-        found: header.fields.join(", "),
+    let projection = Projection::from_header(&header.fields, agg.keys()).map_err(|missing| {
+        ScanError::MissingColumns { path: path.to_path_buf(), missing, found: header.fields.join(", ") }
     })?;
     let mut totals = scan::scan_rows(path, &projection, header.data_start, opts, agg).map_err(io)?;
+    if let Some(c) = totals.first_conflict {
+        let line = scan::line_numbers(path, &[c.offset], opts.block_size).map_err(io)?[0];
+        return Err(ScanError::Conflict {
+            path: path.to_path_buf(),
+            line,
+            column: projection.names[header::EVENT_ID].clone(),
+            id: c.value,
+        });
+    }
     totals.bad.sort_by_key(|b| b.offset);
     let offsets: Vec<u64> = totals.bad.iter().map(|b| b.offset).collect();
     let lines = scan::line_numbers(path, &offsets, opts.block_size).map_err(io)?;
@@ -187,6 +220,7 @@ pub fn scan_file(
         schema: projection.schema,
         rows: totals.rows,
         rejected: totals.bad_count,
+        merged: totals.merged,
     };
     Ok((summary, bad))
 }

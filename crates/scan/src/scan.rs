@@ -32,9 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memchr::memchr;
 
-use crate::agg::Aggregator;
+use crate::agg::{Aggregator, Key};
 use crate::date::{Month, parse_month};
-use crate::header::{ADMIN1, COUNTRY, DATE, FATALITIES, Projection};
+use crate::header::{ADMIN1, ADMIN2, COUNTRY, DATE, EVENT_ID, FATALITIES, LOCATION, Projection};
 use crate::split::{CommaEnds, MAX_WANTED, Span, Split, Wanted, decode_field, skip_line_breaks, split_all, split_row};
 use crate::{BadReason, ScanOptions};
 
@@ -173,18 +173,26 @@ pub(crate) struct RawBad {
 
 /// A row's verdict, owned, for the rows kept apart at a chunk's start.
 enum KeptRow {
-    Good { country: Box<[u8]>, admin1: Box<[u8]>, month: Month, fatalities: u64 },
+    Good { names: [Box<[u8]>; 4], month: Month, fatalities: u64, event: Box<[u8]> },
     Bad(RawBad),
 }
 
 /// Turns projected spans into values; owns the scratch space for decoding.
 struct RowReader<'p> {
     projection: &'p Projection,
-    scratch: [Vec<u8>; 2],
+    scratch: [Vec<u8>; 6],
 }
 
 enum Verdict<'a> {
-    Good { country: &'a [u8], admin1: &'a [u8], month: Month, fatalities: u64 },
+    Good {
+        /// Country, admin1, admin2, location (empty when not read).
+        names: [&'a [u8]; 4],
+        month: Month,
+        fatalities: u64,
+        /// The event id and date, for [`LastEvent`] (empty id when the file has none).
+        id: &'a [u8],
+        date: &'a [u8],
+    },
     Bad(RawBad),
 }
 
@@ -228,7 +236,7 @@ fn parse_fatalities_general(raw: &[u8]) -> Option<u64> {
 
 impl<'p> RowReader<'p> {
     fn new(projection: &'p Projection) -> Self {
-        RowReader { projection, scratch: [Vec::new(), Vec::new()] }
+        RowReader { projection, scratch: Default::default() }
     }
 
     fn read<'a>(&'a mut self, buf: &'a [u8], spans: &[Span; MAX_WANTED], offset: u64, fields: usize) -> Verdict<'a> {
@@ -241,20 +249,101 @@ impl<'p> RowReader<'p> {
                 reason: BadReason::TooFewFields { found: fields, needed },
             });
         }
-        let mut tmp = Vec::new();
-        let date = field(buf, spans[DATE], &mut tmp);
+        let slots = self.projection.slots;
+        let span = |role: usize| slots[role].map_or(Span::Missing, |s| spans[s]);
+        let [s_date, s_fatal, s_country, s_admin1, s_admin2, s_location] = &mut self.scratch;
+        let date = field(buf, span(DATE), s_date);
         let Some(month) = parse_month(date) else {
             return bad_value(offset, DATE, date, BadReason::Date);
         };
-        let mut tmp = Vec::new();
-        let fatal = field(buf, spans[FATALITIES], &mut tmp);
+        let fatal = field(buf, span(FATALITIES), s_fatal);
         let Some(fatalities) = parse_fatalities(fatal) else {
             return bad_value(offset, FATALITIES, fatal, BadReason::Fatalities);
         };
-        let [s_country, s_admin1] = &mut self.scratch;
-        let country = field(buf, spans[COUNTRY], s_country);
-        let admin1 = field(buf, spans[ADMIN1], s_admin1);
-        Verdict::Good { country, admin1, month, fatalities }
+        let names = [
+            field(buf, span(COUNTRY), s_country),
+            field(buf, span(ADMIN1), s_admin1),
+            field(buf, span(ADMIN2), s_admin2),
+            field(buf, span(LOCATION), s_location),
+        ];
+        // Ids are plain in ACLED files; a quoted one is read raw (still one per event).
+        let id = match span(EVENT_ID) {
+            Span::Plain { start, end } | Span::Complex { start, end } => &buf[start..end],
+            Span::Missing => &[],
+        };
+        Verdict::Good { names, month, fatalities, id, date }
+    }
+}
+
+/// What the previous row was, to fold ACLED's one-row-per-actor exports
+/// (`vitalcore_import::monadic` holds the rule; this applies it on the
+/// columns a scan reads): a row with the previous row's event id is another
+/// row of that event when its date, fatalities and names are the same too
+/// (it then adds nothing), and a conflict otherwise.
+#[derive(Clone, Debug, Default)]
+struct LastEvent {
+    /// The previous row's event id (empty: none, or the file has no ids).
+    id: Vec<u8>,
+    /// A 64-bit hash of its date, names and fatalities: rows of one event
+    /// are told from a conflict by it (a collision, about 1 in 10^19, would
+    /// take a conflict for a repeat).
+    content: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    New,
+    /// Another row of the previous row's event.
+    Repeat,
+    /// The previous row's event id with a different date, place or fatalities.
+    Conflict,
+}
+
+impl LastEvent {
+    #[inline]
+    fn see(&mut self, id: &[u8], date: &[u8], names: &[&[u8]; 4], fatalities: u64) -> Seen {
+        if id.is_empty() {
+            self.id.clear();
+            return Seen::New;
+        }
+        let mut content = crate::agg::hash_bytes(date) ^ fatalities;
+        for n in names {
+            content = crate::agg::fold_mul(content ^ crate::agg::hash_bytes(n), 0x9e37_79b9_7f4a_7c15);
+        }
+        if self.id == id {
+            return if content == self.content { Seen::Repeat } else { Seen::Conflict };
+        }
+        self.id.clear();
+        self.id.extend_from_slice(id);
+        self.content = content;
+        Seen::New
+    }
+}
+
+/// Rolls one row into `agg` (or counts it as merged, or as a conflict).
+#[inline]
+fn take_good(
+    agg: &mut Aggregator,
+    last: &mut LastEvent,
+    totals: &mut FileTotals,
+    offset: u64,
+    good: (&[&[u8]; 4], Month, u64, &[u8], &[u8]),
+) {
+    let (names, month, fatalities, id, date) = good;
+    match last.see(id, date, names, fatalities) {
+        Seen::New => agg.add(*names, month, 1, fatalities),
+        Seen::Repeat => totals.merged += 1,
+        Seen::Conflict => {
+            totals.conflicts += 1;
+            if totals.first_conflict.is_none() {
+                totals.first_conflict = Some(RawBad {
+                    offset,
+                    slot: Some(EVENT_ID),
+                    value: String::from_utf8_lossy(id).into_owned(),
+                    reason: BadReason::Conflict,
+                });
+            }
+        }
     }
 }
 
@@ -269,10 +358,15 @@ fn bad_value<'a>(offset: u64, slot: usize, raw: &[u8], reason: BadReason) -> Ver
 }
 
 /// What one file contributes.
+#[derive(Default)]
 pub(crate) struct FileTotals {
     pub rows: u64,
     pub bad: Vec<RawBad>,
     pub bad_count: u64,
+    /// Rows folded into the previous row's event.
+    pub merged: u64,
+    pub conflicts: u64,
+    pub first_conflict: Option<RawBad>,
 }
 
 impl FileTotals {
@@ -290,6 +384,8 @@ struct ChunkOut {
     agg: Aggregator,
     totals: FileTotals,
     exit: u64,
+    /// The event of the chunk's last row, where the merge goes on from.
+    last: LastEvent,
 }
 
 /// Where the header row is, what it says, and where data rows start.
@@ -334,13 +430,14 @@ pub(crate) fn scan_rows(
     let chunk_len = opts.chunk_size.unwrap_or(data_len.div_ceil(threads * per_thread)).max(1);
     let chunks = data_len.div_ceil(chunk_len).max(1) as usize;
     let starts: Vec<u64> = (0..chunks).map(|j| data_start + j as u64 * chunk_len).collect();
-    let outs = run_chunks(path, projection, &starts, file_len, opts)?;
+    let outs = run_chunks(path, projection, agg.keys(), &starts, file_len, opts)?;
     merge_chunks(path, projection, data_start, outs, opts, agg)
 }
 
 fn run_chunks(
     path: &Path,
     projection: &Projection,
+    keys: &[Key],
     starts: &[u64],
     file_len: u64,
     opts: &ScanOptions,
@@ -349,7 +446,7 @@ fn run_chunks(
     let first = starts[0];
     if starts.len() == 1 || opts.threads <= 1 {
         return (0..starts.len())
-            .map(|j| scan_chunk(path, projection, starts[j], starts[j] == first, stop(j), opts))
+            .map(|j| scan_chunk(path, projection, keys, starts[j], starts[j] == first, stop(j), opts))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -362,7 +459,7 @@ fn run_chunks(
                     if j >= starts.len() {
                         break;
                     }
-                    let out = scan_chunk(path, projection, starts[j], starts[j] == first, stop(j), opts);
+                    let out = scan_chunk(path, projection, keys, starts[j], starts[j] == first, stop(j), opts);
                     slots.lock().unwrap_or_else(|e| e.into_inner())[j] = Some(out);
                 }
             });
@@ -377,6 +474,7 @@ fn run_chunks(
 fn scan_chunk(
     path: &Path,
     projection: &Projection,
+    keys: &[Key],
     nominal: u64,
     exact: bool,
     stop: u64,
@@ -390,9 +488,10 @@ fn scan_chunk(
     let mut spans = [Span::Missing; MAX_WANTED];
     let mut out = ChunkOut {
         kept: Vec::with_capacity(SYNC_ROWS),
-        agg: Aggregator::default(),
-        totals: FileTotals { rows: 0, bad: Vec::new(), bad_count: 0 },
+        agg: Aggregator::new(keys),
+        totals: FileTotals::default(),
         exit: u64::MAX,
+        last: LastEvent::default(),
     };
     while let Some((start, fields)) = cursor.next_row(&projection.wanted, &mut spans)? {
         if start >= stop {
@@ -401,12 +500,18 @@ fn scan_chunk(
         }
         let verdict = reader.read(&cursor.buf[..cursor.filled], &spans, start, fields);
         if out.kept.len() < SYNC_ROWS {
+            // Kept rows are folded by the merge, but they are what the next rows follow.
+            if let Verdict::Good { names, fatalities, id, date, .. } = &verdict {
+                out.last.see(id, date, names, *fatalities);
+            }
             out.kept.push((start, keep(verdict)));
             continue;
         }
         out.totals.rows += 1;
         match verdict {
-            Verdict::Good { country, admin1, month, fatalities } => out.agg.add(country, admin1, month, 1, fatalities),
+            Verdict::Good { names, month, fatalities, id, date } => {
+                take_good(&mut out.agg, &mut out.last, &mut out.totals, start, (&names, month, fatalities, id, date))
+            }
             Verdict::Bad(bad) => out.totals.reject(bad, opts.max_bad_rows_kept),
         }
     }
@@ -416,11 +521,22 @@ fn scan_chunk(
 
 fn keep(verdict: Verdict<'_>) -> KeptRow {
     match verdict {
-        Verdict::Good { country, admin1, month, fatalities } => {
-            KeptRow::Good { country: country.into(), admin1: admin1.into(), month, fatalities }
+        Verdict::Good { names, month, fatalities, id, date } => {
+            // Id and date in one box, length-prefixed id first.
+            let mut event = Vec::with_capacity(4 + id.len() + date.len());
+            event.extend_from_slice(&(id.len() as u32).to_le_bytes());
+            event.extend_from_slice(id);
+            event.extend_from_slice(date);
+            KeptRow::Good { names: names.map(Box::from), month, fatalities, event: event.into() }
         }
         Verdict::Bad(bad) => KeptRow::Bad(bad),
     }
+}
+
+/// The id and date of a kept row's `event` box.
+fn id_and_date(event: &[u8]) -> (&[u8], &[u8]) {
+    let n = u32::from_le_bytes(event[..4].try_into().expect("length")) as usize;
+    (&event[4..4 + n], &event[4 + n..])
 }
 
 /// Stitches chunk results together in file order (see the module comment).
@@ -432,7 +548,7 @@ fn merge_chunks(
     opts: &ScanOptions,
     agg: &mut Aggregator,
 ) -> io::Result<FileTotals> {
-    let mut totals = FileTotals { rows: 0, bad: Vec::new(), bad_count: 0 };
+    let mut totals = FileTotals::default();
     let mut bridge = Bridge::new(path, projection, opts.block_size)?;
     // `pos` is an exact row start; `None` once the file is done.
     let mut pos = bridge.row_start_at(data_start)?;
@@ -445,7 +561,7 @@ fn merge_chunks(
         if let Some(i) = chunk.kept.iter().position(|(start, _)| *start == at) {
             let chunk = chunks.next().expect("peeked");
             let exit = chunk.exit;
-            accept_chunk(chunk, i, agg, &mut totals, opts);
+            accept_chunk(chunk, i, agg, &mut bridge.last, &mut totals, opts);
             pos = (exit != u64::MAX).then_some(exit);
             continue;
         }
@@ -459,20 +575,39 @@ fn merge_chunks(
     Ok(totals)
 }
 
-/// Adds a chunk's results from its kept row `from` on.
-fn accept_chunk(chunk: ChunkOut, from: usize, agg: &mut Aggregator, totals: &mut FileTotals, opts: &ScanOptions) {
-    for (_, row) in chunk.kept.into_iter().skip(from) {
+/// Adds a chunk's results from its kept row `from` on; `last` is the
+/// event of the row before, and becomes that of the chunk's last row.
+fn accept_chunk(
+    chunk: ChunkOut,
+    from: usize,
+    agg: &mut Aggregator,
+    last: &mut LastEvent,
+    totals: &mut FileTotals,
+    opts: &ScanOptions,
+) {
+    for (start, row) in chunk.kept.into_iter().skip(from) {
         totals.rows += 1;
         match row {
-            KeptRow::Good { country, admin1, month, fatalities } => agg.add(&country, &admin1, month, 1, fatalities),
+            KeptRow::Good { names, month, fatalities, event } => {
+                let names = [&*names[0], &*names[1], &*names[2], &*names[3]];
+                let (id, date) = id_and_date(&event);
+                take_good(agg, last, totals, start, (&names, month, fatalities, id, date));
+            }
             KeptRow::Bad(bad) => totals.reject(bad, opts.max_bad_rows_kept),
         }
     }
     agg.merge(chunk.agg);
-    totals.rows += chunk.totals.rows;
-    totals.bad_count += chunk.totals.bad_count;
+    *last = chunk.last;
+    let t = chunk.totals;
+    totals.rows += t.rows;
+    totals.bad_count += t.bad_count;
+    totals.merged += t.merged;
+    totals.conflicts += t.conflicts;
+    if totals.first_conflict.is_none() {
+        totals.first_conflict = t.first_conflict;
+    }
     let room = opts.max_bad_rows_kept.saturating_sub(totals.bad.len());
-    totals.bad.extend(chunk.totals.bad.into_iter().take(room));
+    totals.bad.extend(t.bad.into_iter().take(room));
 }
 
 /// Sequential parsing from an exact row start, for the stretches where a
@@ -480,11 +615,17 @@ fn accept_chunk(chunk: ChunkOut, from: usize, agg: &mut Aggregator, totals: &mut
 struct Bridge<'p> {
     cursor: Cursor,
     reader: RowReader<'p>,
+    /// The event of the last row rolled up, in file order.
+    last: LastEvent,
 }
 
 impl<'p> Bridge<'p> {
     fn new(path: &Path, projection: &'p Projection, block: usize) -> io::Result<Self> {
-        Ok(Bridge { cursor: Cursor::open(path, 0, block)?, reader: RowReader::new(projection) })
+        Ok(Bridge {
+            cursor: Cursor::open(path, 0, block)?,
+            reader: RowReader::new(projection),
+            last: LastEvent::default(),
+        })
     }
 
     fn row_start_at(&mut self, offset: u64) -> io::Result<Option<u64>> {
@@ -512,7 +653,9 @@ impl<'p> Bridge<'p> {
         };
         totals.rows += 1;
         match self.reader.read(&self.cursor.buf[..self.cursor.filled], &spans, start, fields) {
-            Verdict::Good { country, admin1, month, fatalities } => agg.add(country, admin1, month, 1, fatalities),
+            Verdict::Good { names, month, fatalities, id, date } => {
+                take_good(agg, &mut self.last, totals, start, (&names, month, fatalities, id, date))
+            }
             Verdict::Bad(bad) => totals.reject(bad, opts.max_bad_rows_kept),
         }
         self.cursor.next_row_start()

@@ -28,7 +28,7 @@
 use memchr::{memchr, memchr3};
 
 /// How many columns the scanner projects at most.
-pub(crate) const MAX_WANTED: usize = 4;
+pub(crate) const MAX_WANTED: usize = 8;
 /// Marker in the column-to-slot table for a column that is not wanted.
 pub(crate) const NOT_WANTED: u8 = u8::MAX;
 
@@ -522,7 +522,7 @@ mod tests {
             panic!("row not complete")
         };
         let mut scratch = Vec::new();
-        spans
+        spans[..4]
             .iter()
             .map(|s| match *s {
                 Span::Missing => "<missing>".to_string(),

@@ -59,7 +59,7 @@ async fn load(ctx: &Ctx, q: &RangeQuery) -> Result<Loaded, ApiError> {
     let to = parse_month(&q.to, "to")?;
     let (store, snapshots) = (ctx.state.store.clone(), ctx.state.snapshots.clone());
     let (snapshot, areas) =
-        ctx.blocking("events.snapshot", move || Ok((snapshots.current(&*store)?, store.areas()?))).await?;
+        ctx.blocking("events.snapshot", move || Ok((snapshots.current(&store)?, store.areas()?))).await?;
     // Community reports are few and change often: read for each request.
     let events = match ctx.state.reports.clone() {
         None => snapshot.table.clone(),

@@ -112,7 +112,7 @@ async fn briefing_for(
             Some(a) => a.parse().map_err(ApiError::bad_request)?,
         };
         let who = BriefingAudience::for_caller(&audience, wanted);
-        let data = snapshots.current(&*store)?.table.months();
+        let data = snapshots.current(&store)?.table.months();
         let r = resolve(&q, data)?;
         let sources = Sources {
             events: &*store,

@@ -61,6 +61,25 @@ async fn import(store: &Arc<dyn Store>, path: &str, events: Vec<Event>) {
     tokio::task::spawn_blocking(move || store.import_events(&file, &events).unwrap()).await.unwrap();
 }
 
+/// Events on the map once the reload an import started has finished: the
+/// first request after an import answers from the previous snapshot and
+/// starts the reload, the next ones see the new data when it is ready.
+async fn events_on_the_map_after_reload(state: &Arc<vitalcore_server::AppState>) -> u64 {
+    let _ = events_on_the_map(state).await;
+    wait_for_reload(state).await;
+    events_on_the_map(state).await
+}
+
+async fn wait_for_reload(state: &Arc<vitalcore_server::AppState>) {
+    for _ in 0..2000 {
+        if !state.snapshots.is_reloading() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the reload did not finish in 20 s");
+}
+
 /// Imports through `writer` (the server's store, or another handle on the
 /// same database) must show on the server's next request, each time.
 async fn each_import_is_seen_on_the_next_request(server_store: Arc<dyn Store>, writer: Arc<dyn Store>) {
@@ -71,17 +90,20 @@ async fn each_import_is_seen_on_the_next_request(server_store: Arc<dyn Store>, w
     assert_eq!(events_on_the_map(&state).await, 300, "answered again from the snapshot");
 
     import(&writer, "b.csv", renamed(synthetic::events(200, 2), "B")).await;
-    assert_eq!(events_on_the_map(&state).await, 500, "new events are seen at once");
+    assert_eq!(events_on_the_map_after_reload(&state).await, 500, "new events are seen after the reload");
 
     // A revision changes an event without changing the count.
     let mut revised = first[..1].to_vec();
     revised[0].fatalities += 1000;
     let before = get(&state, "/api/v1/areas?unit=country").await;
     import(&writer, "c.csv", revised.clone()).await;
+    let during = get(&state, "/api/v1/areas?unit=country").await;
+    wait_for_reload(&state).await;
     let after = get(&state, "/api/v1/areas?unit=country").await;
     let deaths =
         |map: &Value| map["areas"].as_array().unwrap().iter().map(|a| a["fatalities"].as_u64().unwrap()).sum::<u64>();
-    assert_eq!(deaths(&after), deaths(&before) + 1000, "a revised event is seen at once");
+    assert!(deaths(&during) == deaths(&before) || deaths(&during) == deaths(&before) + 1000, "old or new, never a mix");
+    assert_eq!(deaths(&after), deaths(&before) + 1000, "a revised event is seen after the reload");
 
     let country = revised[0].place.country.clone().unwrap();
     let profile = get(&state, &format!("/api/v1/areas/{}/profile?unit=country", country.replace(' ', "%20"))).await;
@@ -143,6 +165,8 @@ fn postgres_imports_by_another_connection_are_seen_on_the_next_request() {
 struct Counting {
     inner: SqliteStore,
     event_reads: AtomicUsize,
+    /// How long each full read of the events takes.
+    delay: std::time::Duration,
 }
 
 impl Store for Counting {
@@ -164,7 +188,7 @@ impl Store for Counting {
     fn for_each_event(&self, filter: &EventFilter, visit: &mut dyn FnMut(Event)) -> Result<u64, StoreError> {
         self.event_reads.fetch_add(1, Ordering::SeqCst);
         // Slow enough that the other requests arrive while this one loads.
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(self.delay);
         self.inner.for_each_event(filter, visit)
     }
     fn event_history(&self, source: Source, source_id: &str) -> Result<Vec<EventVersion>, StoreError> {
@@ -184,8 +208,11 @@ impl Store for Counting {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_requests_load_the_store_once() {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        Arc::new(Counting { inner: SqliteStore::open(dir.path().join("v.db")).unwrap(), event_reads: 0.into() });
+    let store = Arc::new(Counting {
+        inner: SqliteStore::open(dir.path().join("v.db")).unwrap(),
+        event_reads: 0.into(),
+        delay: std::time::Duration::from_millis(200),
+    });
     store.import_events(&synthetic::file("a.csv", 100), &synthetic::events(100, 3)).unwrap();
     let state = vitalcore_server::AppState::new(store.clone(), Arc::new(Framework::built_in()));
     let requests: Vec<_> = (0..8)
@@ -200,8 +227,42 @@ async fn concurrent_first_requests_load_the_store_once() {
     }
     assert_eq!(store.event_reads.load(Ordering::SeqCst), 1, "one load for eight concurrent requests");
     store.import_events(&synthetic::file("b.csv", 5), &renamed(synthetic::events(5, 4), "B")).unwrap();
-    assert_eq!(events_on_the_map(&state).await, 105);
+    assert_eq!(events_on_the_map_after_reload(&state).await, 105);
     assert_eq!(store.event_reads.load(Ordering::SeqCst), 2, "one more load after the import");
+}
+
+/// Issue 14: after an import, readers are answered from the previous
+/// snapshot while one background reload runs, instead of waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_does_not_stall_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each full read of the events takes 3 s: a reload of a large store.
+    let store = Arc::new(Counting {
+        inner: SqliteStore::open(dir.path().join("v.db")).unwrap(),
+        event_reads: 0.into(),
+        delay: std::time::Duration::from_secs(3),
+    });
+    store.import_events(&synthetic::file("a.csv", 100), &synthetic::events(100, 3)).unwrap();
+    let state = vitalcore_server::AppState::new(store.clone(), Arc::new(Framework::built_in()));
+    assert_eq!(events_on_the_map(&state).await, 100);
+    store.import_events(&synthetic::file("b.csv", 5), &renamed(synthetic::events(5, 4), "B")).unwrap();
+    // Eight requests during the reload are answered from the previous snapshot meanwhile.
+    let started = std::time::Instant::now();
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let state = state.clone();
+            tokio::spawn(async move { events_on_the_map(&state).await })
+        })
+        .collect();
+    for r in requests {
+        assert_eq!(r.await.unwrap(), 100, "the previous snapshot answers during the reload");
+    }
+    let waited = started.elapsed();
+    assert!(state.snapshots.is_reloading(), "the reload was still running when all eight were answered");
+    assert!(waited < std::time::Duration::from_secs(3), "answered in {waited:?}, before the reload could end");
+    wait_for_reload(&state).await;
+    assert_eq!(events_on_the_map(&state).await, 105);
+    assert_eq!(store.event_reads.load(Ordering::SeqCst), 2, "one background reload for all the requests");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

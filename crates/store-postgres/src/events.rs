@@ -2,16 +2,17 @@
 
 use std::collections::HashMap;
 
+use bytes::BytesMut;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::{ToSql, Type};
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Row};
 use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::scan_events;
-use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
+use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
+use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
 
@@ -106,6 +107,17 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
     writer.finish().map_err(backend)?;
     tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
 
+    let (imported, updated) = merge_stage(&mut tx, import_id)?;
+    let counts =
+        ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
+    finish_import(&mut tx, import_id, &counts)?;
+    tx.commit().map_err(backend)?;
+    Ok(counts)
+}
+
+/// Moves the staged rows into `events`: revisions archive the stored row
+/// and replace it, new ids are inserted. Returns (imported, updated).
+fn merge_stage(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(u64, u64), StoreError> {
     let columns = content_columns();
     let cols = columns.join(", ");
     let e_cols: Vec<String> = columns.iter().map(|c| format!("e.{c}")).collect();
@@ -142,11 +154,142 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
             &[&import_id],
         )
         .map_err(backend)?;
-    let counts =
-        ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
+    Ok((imported, updated))
+}
+
+/// Stored tables up to this many rows are read into memory once for a
+/// streamed import, so that unchanged rows never travel to the server.
+const LOAD_STORED_UP_TO: i64 = 2_000_000;
+
+/// A streamed import in one transaction (see `Store::import_events_streamed`).
+/// Into an empty table every first occurrence of an id is new: events go
+/// straight into `events` by binary COPY as they are read (no staging, no
+/// merge). Otherwise they are staged by binary COPY (unchanged ones skipped
+/// when the stored fingerprints fit in memory) and merged as in [`import`].
+/// Memory: the ids seen ([`SeenIds`], ~32 bytes each), not the events.
+pub fn import_streamed(
+    client: &mut Client,
+    expected_rows: u64,
+    source: EventSource<'_>,
+) -> Result<ImportCounts, StoreError> {
+    // The direct path needs no estimate: PostgreSQL keeps its indexes.
+    let _ = expected_rows;
+    let mut tx = client.transaction().map_err(backend)?;
+    tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
+    let placeholder = ImportFile {
+        path: String::new(),
+        sha256: String::new(),
+        format: String::new(),
+        rows_read: 0,
+        rows_rejected: 0,
+    };
+    let import_id = start_import(&mut tx, &placeholder, "events")?;
+    let stored_rows: i64 = tx.query_one("SELECT count(*) FROM events", &[]).map_err(backend)?.get(0);
+    let mut seen = SeenIds::default();
+    let mut fingerprinter = Fingerprinter::default();
+    let (file, counts) = if stored_rows == 0 {
+        let mut names = vec!["version"];
+        names.extend(content_columns());
+        let mut types = vec![Type::INT4];
+        types.extend(STAGE.iter().map(|(c, t)| if c.starts_with("date") { Type::DATE } else { t.clone() }));
+        types.extend([Type::INT8, Type::TIMESTAMPTZ]);
+        let sink =
+            tx.copy_in(&format!("COPY events ({}) FROM STDIN (FORMAT binary)", names.join(", "))).map_err(backend)?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        let stored_at = PgTimestamp::now();
+        let mut imported = 0u64;
+        let file = source(&mut |e: Event| {
+            let fingerprint = fingerprinter.event(&e);
+            let p = &e.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if seen.first(&p.file, "source event", key)? {
+                write_event_row(&mut writer, &e, fingerprint, Some((import_id, stored_at)))?;
+                imported += 1;
+            }
+            Ok(())
+        })?;
+        writer.finish().map_err(backend)?;
+        (file, ImportCounts { imported, updated: 0, unchanged: seen.duplicates })
+    } else {
+        let stored =
+            if stored_rows <= LOAD_STORED_UP_TO { stored_fingerprints(&mut tx, usize::MAX / 32)? } else { None };
+        tx.batch_execute(&create_stage_sql()).map_err(backend)?;
+        let names: Vec<&str> = STAGE.iter().map(|(c, _)| *c).collect();
+        let types: Vec<Type> = STAGE.iter().map(|(_, t)| t.clone()).collect();
+        let sink = tx
+            .copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", ")))
+            .map_err(backend)?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        let (mut staged, mut known_unchanged) = (0u64, 0u64);
+        let file = source(&mut |e: Event| {
+            let fingerprint = fingerprinter.event(&e);
+            let p = &e.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if !seen.first(&p.file, "source event", key)? {
+                return Ok(());
+            }
+            let known = stored.as_ref().and_then(|by| by.get(p.source.as_str())?.get(p.source_id.as_str()));
+            if known == Some(&fingerprint) {
+                known_unchanged += 1;
+                return Ok(());
+            }
+            write_event_row(&mut writer, &e, fingerprint, None)?;
+            staged += 1;
+            Ok(())
+        })?;
+        writer.finish().map_err(backend)?;
+        drop(stored);
+        tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
+        let (imported, updated) = merge_stage(&mut tx, import_id)?;
+        let unchanged = seen.duplicates + known_unchanged + staged - imported - updated;
+        (file, ImportCounts { imported, updated, unchanged })
+    };
+    tx.execute(
+        "UPDATE imports SET path = $1, sha256 = $2, format = $3, rows_read = $4, rows_rejected = $5 WHERE id = $6",
+        &[&file.path, &file.sha256, &file.format, &(file.rows_read as i64), &(file.rows_rejected as i64), &import_id],
+    )
+    .map_err(backend)?;
     finish_import(&mut tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
+}
+
+/// A DATE in PostgreSQL's binary format: days since 2000-01-01.
+#[derive(Debug, Clone, Copy)]
+struct PgDate(i32);
+
+impl ToSql for PgDate {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0.to_be_bytes());
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::DATE
+    }
+    to_sql_checked!();
+}
+
+/// A TIMESTAMPTZ in PostgreSQL's binary format: microseconds since 2000-01-01 UTC.
+#[derive(Debug, Clone, Copy)]
+struct PgTimestamp(i64);
+
+impl PgTimestamp {
+    fn now() -> PgTimestamp {
+        const UNIX_TO_2000_SECONDS: i64 = 946_684_800;
+        let micros = jiff::Timestamp::now().as_microsecond();
+        PgTimestamp(micros - UNIX_TO_2000_SECONDS * 1_000_000)
+    }
+}
+
+impl ToSql for PgTimestamp {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0.to_be_bytes());
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TIMESTAMPTZ
+    }
+    to_sql_checked!();
 }
 
 /// Fingerprints by source, then source id.
@@ -177,9 +320,21 @@ fn stored_fingerprints(
 }
 
 fn write_event(writer: &mut BinaryCopyInWriter<'_>, e: &Event, fingerprint: i64) -> Result<(), StoreError> {
+    write_event_row(writer, e, fingerprint, None)
+}
+
+/// One event as a COPY row: the staging columns, or with `direct` (import
+/// id, time stored) the row of `events` itself (version first, dates as DATE).
+fn write_event_row(
+    writer: &mut BinaryCopyInWriter<'_>,
+    e: &Event,
+    fingerprint: i64,
+    direct: Option<(i64, PgTimestamp)>,
+) -> Result<(), StoreError> {
     let p = &e.place;
     let date = days_since_2000(e.date);
     let date_end = e.date_end.map(days_since_2000);
+    let (pg_date, pg_date_end) = (PgDate(date), date_end.map(PgDate));
     let month = month_code(Month::of(e.date)) as i32;
     let precision = p.precision.map(i32::from);
     let grid = grid_of(p).map(|g| g as i32);
@@ -189,12 +344,14 @@ fn write_event(writer: &mut BinaryCopyInWriter<'_>, e: &Event, fingerprint: i64)
     let themes = join_tags(&e.tags.themes);
     let severity = i32::from(e.tags.severity);
     let line = e.provenance.line as i64;
+    let (date, date_end): (&(dyn ToSql + Sync), &(dyn ToSql + Sync)) =
+        if direct.is_some() { (&pg_date, &pg_date_end) } else { (&date, &date_end) };
     let values: [&(dyn ToSql + Sync); 31] = [
         &e.provenance.source.as_str(),
         &e.provenance.source_id,
         &fingerprint,
-        &date,
-        &date_end,
+        date,
+        date_end,
         &month,
         &p.country,
         &p.iso3,
@@ -222,7 +379,18 @@ fn write_event(writer: &mut BinaryCopyInWriter<'_>, e: &Event, fingerprint: i64)
         &e.provenance.file,
         &line,
     ];
-    writer.write(&values).map_err(backend)
+    match direct {
+        None => writer.write(&values).map_err(backend),
+        Some((import_id, stored_at)) => {
+            let version = 1i32;
+            let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(34);
+            row.push(&version);
+            row.extend_from_slice(&values);
+            row.push(&import_id);
+            row.push(&stored_at);
+            writer.write(&row).map_err(backend)
+        }
+    }
 }
 
 /// The select list that [`event_from_row`] reads, for table alias `t`.

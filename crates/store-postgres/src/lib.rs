@@ -202,6 +202,14 @@ impl Store for PostgresStore {
         events::import(&mut *self.client()?, file, events)
     }
 
+    fn import_events_streamed(
+        &self,
+        expected_rows: u64,
+        source: vitalcore_store::EventSource<'_>,
+    ) -> Result<ImportCounts, StoreError> {
+        events::import_streamed(&mut *self.client()?, expected_rows, source)
+    }
+
     fn import_observations(&self, file: &ImportFile, rows: &[Observation]) -> Result<ImportCounts, StoreError> {
         observations::import(&mut *self.client()?, file, rows)
     }

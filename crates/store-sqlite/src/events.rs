@@ -6,8 +6,8 @@ use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::scan_events;
-use vitalcore_store::{EventFilter, EventVersion, ImportCounts, ImportFile, StoreError};
+use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
+use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
 
@@ -183,6 +183,106 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
     finish_import(&tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
+}
+
+/// Stored tables up to this many rows are read into memory once for a
+/// streamed import (about 100 bytes a row); larger ones are probed per event.
+const LOAD_STORED_UP_TO: i64 = 2_000_000;
+
+/// A streamed import in one transaction (see `Store::import_events_streamed`):
+/// each event is fingerprinted, checked against the ids already seen in the
+/// file ([`SeenIds`]) and against the stored one, and written at once; only
+/// the seen ids stay in memory. Into an empty table the indexes are dropped
+/// and rebuilt at the end when the file is expected to be large (bulk load).
+pub fn import_streamed(
+    conn: &mut Connection,
+    expected_rows: u64,
+    source: EventSource<'_>,
+) -> Result<ImportCounts, StoreError> {
+    let stored_at = now_rfc3339();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+    let placeholder = ImportFile {
+        path: String::new(),
+        sha256: String::new(),
+        format: String::new(),
+        rows_read: 0,
+        rows_rejected: 0,
+    };
+    let import_id = start_import(&tx, &placeholder, "events", &stored_at)?;
+    let stored_rows = tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(backend)?;
+    let (existing, rebuild) = if stored_rows == 0 {
+        let expected = i64::try_from(expected_rows).unwrap_or(i64::MAX);
+        (Existing::Nothing, BulkIndexes::drop_if_worth_it(&tx, "events", expected, 0)?)
+    } else if stored_rows <= LOAD_STORED_UP_TO {
+        (Existing::prepare(&tx, "events", usize::MAX / 32)?, BulkIndexes::none())
+    } else {
+        (Existing::Probe, BulkIndexes::none())
+    };
+    let mut counts = ImportCounts::default();
+    let mut seen = SeenIds::default();
+    let file = {
+        let mut insert = tx.prepare_cached(&insert_sql()).map_err(backend)?;
+        let mut update = tx.prepare_cached(&update_sql()).map_err(backend)?;
+        let mut archive = tx.prepare_cached(&archive_sql()).map_err(backend)?;
+        let mut add_string = tx.prepare_cached("INSERT INTO strings (id, text) VALUES (?1, ?2)").map_err(backend)?;
+        let mut strings = StringIds::load(&tx)?;
+        let mut fingerprinter = Fingerprinter::default();
+        source(&mut |event: Event| {
+            let fingerprint = fingerprinter.event(&event);
+            let p = &event.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if !seen.first(&p.file, "source event", key)? {
+                return Ok(());
+            }
+            let stored = existing.find(&tx, "events", p.source, &p.source_id)?;
+            let ids = match stored {
+                Some((_, f)) if f == fingerprint => {
+                    counts.unchanged += 1;
+                    return Ok(());
+                }
+                _ => EventStrings::of(&mut strings, &mut add_string, &event)?,
+            };
+            match stored {
+                None => {
+                    bind_event(&mut insert, &event, &ids, fingerprint, import_id)?;
+                    insert.raw_execute().map_err(backend)?;
+                    counts.imported += 1;
+                }
+                Some((id, _)) => {
+                    archive.execute([id]).map_err(backend)?;
+                    bind_event(&mut update, &event, &ids, fingerprint, import_id)?;
+                    update.raw_bind_parameter(N_COLUMNS + 1, id).map_err(backend)?;
+                    update.raw_execute().map_err(backend)?;
+                    counts.updated += 1;
+                }
+            }
+            Ok(())
+        })?
+    };
+    drop(existing);
+    counts.unchanged += seen.duplicates;
+    rebuild.recreate(&tx)?;
+    record_file(&tx, import_id, &file)?;
+    finish_import(&tx, import_id, &counts)?;
+    tx.commit().map_err(backend)?;
+    Ok(counts)
+}
+
+/// Fills in the file's record of a streamed import, known only at its end.
+fn record_file(conn: &Connection, import_id: i64, file: &ImportFile) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE imports SET path = ?1, sha256 = ?2, format = ?3, rows_read = ?4, rows_rejected = ?5 WHERE id = ?6",
+        rusqlite::params![
+            file.path,
+            file.sha256,
+            file.format,
+            file.rows_read as i64,
+            file.rows_rejected as i64,
+            import_id
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// The `strings` ids of one event's interned columns.

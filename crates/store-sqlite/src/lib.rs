@@ -390,6 +390,14 @@ impl Store for SqliteStore {
         self.import(|conn| events::import(conn, file, events))
     }
 
+    fn import_events_streamed(
+        &self,
+        expected_rows: u64,
+        source: vitalcore_store::EventSource<'_>,
+    ) -> Result<ImportCounts, StoreError> {
+        self.import(|conn| events::import_streamed(conn, expected_rows, source))
+    }
+
     fn import_observations(&self, file: &ImportFile, rows: &[Observation]) -> Result<ImportCounts, StoreError> {
         self.import(|conn| observations::import(conn, file, rows))
     }
@@ -612,6 +620,11 @@ pub(crate) struct BulkIndexes {
 }
 
 impl BulkIndexes {
+    /// Nothing dropped, nothing to rebuild.
+    pub(crate) fn none() -> BulkIndexes {
+        BulkIndexes { dropped: Vec::new() }
+    }
+
     /// Writes at least this share of the rows the table will hold.
     const MIN_SHARE: f64 = 0.25;
     /// And at least this many: small imports are fast either way.

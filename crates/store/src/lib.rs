@@ -27,6 +27,13 @@ use thiserror::Error;
 pub use vitalcore_framework::{Area, ImportFile};
 use vitalcore_framework::{Event, Month, Observation, Source};
 
+/// Takes each event of a streamed import ([`Store::import_events_streamed`]).
+pub type EventSink<'a> = &'a mut dyn FnMut(Event) -> Result<(), StoreError>;
+
+/// Reads a file for a streamed import: hands each event to the sink, then
+/// returns the file's record.
+pub type EventSource<'a> = &'a mut dyn FnMut(EventSink<'_>) -> Result<ImportFile, StoreError>;
+
 #[derive(Debug, Error, PartialEq)]
 pub enum StoreError {
     #[error("cannot open the database {location}: {reason}")]
@@ -102,6 +109,24 @@ pub trait Store: Send + Sync {
     /// (source, source_id); an event whose content differs from the stored one
     /// replaces it and the stored one is kept as a prior version.
     fn import_events(&self, file: &ImportFile, events: &[Event]) -> Result<ImportCounts, StoreError>;
+
+    /// [`Store::import_events`] on events handed over as they are read, in
+    /// one transaction all the same: `source` calls the sink with each event
+    /// and returns the file's record (its hash and row counts are known only
+    /// at the end). Nothing is stored if `source` or the sink fails. A
+    /// backend that streams keeps memory bounded whatever the file's size
+    /// (32-75 bytes per distinct id, for the batch rule); this default
+    /// collects the events and calls `import_events`. `expected_rows` is an
+    /// estimate (bulk-load decisions), not a limit.
+    fn import_events_streamed(&self, expected_rows: u64, source: EventSource<'_>) -> Result<ImportCounts, StoreError> {
+        let _ = expected_rows;
+        let mut events = Vec::new();
+        let file = source(&mut |e| {
+            events.push(e);
+            Ok(())
+        })?;
+        self.import_events(&file, &events)
+    }
 
     /// Adds or revises rows of tagged tables (HXL), same contract as events.
     fn import_observations(&self, file: &ImportFile, rows: &[Observation]) -> Result<ImportCounts, StoreError>;

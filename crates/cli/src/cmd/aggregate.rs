@@ -1,24 +1,26 @@
-//! `vitalcore aggregate`: events and fatalities by country, admin1 and month,
-//! straight from event files (ACLED exports, UCDP GED CSV), no database.
+//! `vitalcore aggregate`: events and fatalities by any of country, admin1,
+//! admin2, location and month, straight from event files (ACLED exports,
+//! UCDP GED CSV), no database. Rows of one ACLED event (one per actor) count
+//! once. Memory grows with the number of groups (a few dozen bytes each),
+//! not with the file; the output is streamed.
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use vitalcore_framework::cells::FORMULA_STARTS;
 use vitalcore_framework::spreadsheet_cell;
-use vitalcore_scan::{BadReason, RollupRow, ScanOptions, ScanReport, scan_files};
+use vitalcore_scan::{BadReason, Key, Rollup, ScanOptions, ScanReport, Value, scan_files};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Event files (CSV with a header row)
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Keys to group by, any of country, admin1, month, comma-separated
+    /// Keys to group by, any of country, admin1, admin2, location, month, comma-separated
     #[arg(long, default_value = "country,admin1,month", value_delimiter = ',')]
-    by: Vec<Key>,
+    by: Vec<KeyArg>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
@@ -37,11 +39,25 @@ pub struct Args {
     quiet: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-enum Key {
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum KeyArg {
     Country,
     Admin1,
+    Admin2,
+    Location,
     Month,
+}
+
+impl KeyArg {
+    fn key(self) -> Key {
+        match self {
+            KeyArg::Country => Key::Country,
+            KeyArg::Admin1 => Key::Admin1,
+            KeyArg::Admin2 => Key::Admin2,
+            KeyArg::Location => Key::Location,
+            KeyArg::Month => Key::Month,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -51,38 +67,38 @@ enum Format {
     Table,
 }
 
-/// One output line: the chosen keys (in `--by` order) and the totals.
-struct Line {
-    keys: Vec<String>,
-    events: u64,
-    fatalities: u64,
-}
-
 pub fn run(mut args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
     args.quiet = global.quiet;
-    let mut by = args.by.clone();
-    by.dedup();
-    if by.is_empty() {
-        bail!("--by needs at least one of country, admin1, month");
+    let mut by: Vec<Key> = Vec::new();
+    for k in &args.by {
+        if !by.contains(&k.key()) {
+            by.push(k.key());
+        }
     }
-    let mut opts = ScanOptions::default();
+    if by.is_empty() {
+        bail!("--by needs at least one of country, admin1, admin2, location, month");
+    }
+    let mut opts = ScanOptions { keys: by, ..ScanOptions::default() };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
     let started = Instant::now();
     let report = scan_files(&args.files, &opts)?;
-    let text = if by == FULL_KEYS && matches!(args.format, Format::Csv) {
-        csv_full(&report.rows)
-    } else {
-        render(&group(&report.rows, &by), &by, args.format)?
+    let written = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            render(&report.rollup, args.format, &mut BufWriter::with_capacity(1 << 16, file))
+                .and_then(|w| w.flush())
+                .with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => render(&report.rollup, args.format, &mut BufWriter::with_capacity(1 << 16, std::io::stdout().lock()))
+            .and_then(|w| w.flush())
+            .context("writing to standard output"),
     };
-    match &args.out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
-        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
-            // A reader that stops early (`| head`) is not an error.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            other => other.context("writing to standard output")?,
-        },
+    match written {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {}
+        other => other?,
     }
     if let Some(path) = &args.rejects {
         write_rejects(path, &report)?;
@@ -91,36 +107,66 @@ pub fn run(mut args: Args, global: &crate::context::Global) -> anyhow::Result<()
     Ok(())
 }
 
-fn key_name(k: Key) -> &'static str {
-    match k {
-        Key::Country => "country",
-        Key::Admin1 => "admin1",
-        Key::Month => "month",
+/// Writes the rollup; returns the writer to flush.
+fn render<'w, W: Write>(rollup: &Rollup, format: Format, out: &'w mut W) -> std::io::Result<&'w mut W> {
+    let mut header: Vec<&str> = rollup.keys().iter().map(|k| k.name()).collect();
+    header.extend(["events", "fatalities"]);
+    match format {
+        Format::Csv => {
+            out.write_all(header.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+            let mut line = String::with_capacity(256);
+            for row in rollup.rows() {
+                line.clear();
+                for v in row.values() {
+                    match v {
+                        Value::Name(b) => push_csv_field(&mut line, &String::from_utf8_lossy(b)),
+                        Value::Month(m) => {
+                            push_padded(&mut line, u64::from(m.year()), 4);
+                            line.push('-');
+                            push_padded(&mut line, u64::from(m.month()), 2);
+                        }
+                    }
+                    line.push(',');
+                }
+                let t = row.totals();
+                push_padded(&mut line, t.events, 1);
+                line.push(',');
+                push_padded(&mut line, t.fatalities, 1);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
+            }
+        }
+        Format::Json => {
+            out.write_all(b"[")?;
+            for (i, row) in rollup.rows().enumerate() {
+                let mut m = serde_json::Map::new();
+                for (k, v) in rollup.keys().iter().zip(row.values()) {
+                    m.insert(k.name().into(), v.to_string().into());
+                }
+                let t = row.totals();
+                m.insert("events".into(), t.events.into());
+                m.insert("fatalities".into(), t.fatalities.into());
+                out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+                serde_json::to_writer(&mut *out, &m)?;
+            }
+            out.write_all(b"\n]\n")?;
+        }
+        Format::Table => {
+            let lines: Vec<Vec<String>> = rollup
+                .rows()
+                .map(|row| {
+                    let t = row.totals();
+                    row.values()
+                        .map(|v| crate::output::cell_safe(&v.to_string()).into_owned())
+                        .chain([t.events.to_string(), t.fatalities.to_string()])
+                        .collect()
+                })
+                .collect();
+            out.write_all(table(&header, &lines).as_bytes())?;
+        }
     }
-}
-
-const FULL_KEYS: [Key; 3] = [Key::Country, Key::Admin1, Key::Month];
-
-/// The full table as CSV, written straight from the rollup rows (the
-/// common case: no regrouping, no per-row key copies).
-fn csv_full(rows: &[RollupRow]) -> String {
-    let mut s = String::with_capacity(64 + rows.len() * 40);
-    s.push_str("country,admin1,month,events,fatalities\n");
-    for r in rows {
-        push_csv_field(&mut s, &r.country);
-        s.push(',');
-        push_csv_field(&mut s, &r.admin1);
-        s.push(',');
-        push_padded(&mut s, u64::from(r.month.year()), 4);
-        s.push('-');
-        push_padded(&mut s, u64::from(r.month.month()), 2);
-        s.push(',');
-        push_padded(&mut s, r.totals.events, 1);
-        s.push(',');
-        push_padded(&mut s, r.totals.fatalities, 1);
-        s.push('\n');
-    }
-    s
+    Ok(out)
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits (the
@@ -144,66 +190,6 @@ fn push_csv_field(s: &mut String, field: &str) {
     }
 }
 
-/// Rolls the full (country, admin1, month) table up to the chosen keys.
-fn group(rows: &[RollupRow], by: &[Key]) -> Vec<Line> {
-    if by == FULL_KEYS {
-        return rows
-            .iter()
-            .map(|r| Line {
-                keys: vec![r.country.to_string(), r.admin1.to_string(), r.month.to_string()],
-                events: r.totals.events,
-                fatalities: r.totals.fatalities,
-            })
-            .collect();
-    }
-    let mut grouped: BTreeMap<Vec<String>, (u64, u64)> = BTreeMap::new();
-    for r in rows {
-        let keys = by
-            .iter()
-            .map(|k| match k {
-                Key::Country => r.country.to_string(),
-                Key::Admin1 => r.admin1.to_string(),
-                Key::Month => r.month.to_string(),
-            })
-            .collect();
-        let e = grouped.entry(keys).or_default();
-        e.0 += r.totals.events;
-        e.1 += r.totals.fatalities;
-    }
-    grouped.into_iter().map(|(keys, (events, fatalities))| Line { keys, events, fatalities }).collect()
-}
-
-fn render(lines: &[Line], by: &[Key], format: Format) -> anyhow::Result<String> {
-    let mut header: Vec<&str> = by.iter().map(|&k| key_name(k)).collect();
-    header.extend(["events", "fatalities"]);
-    Ok(match format {
-        Format::Csv => {
-            let mut s = header.join(",") + "\n";
-            for l in lines {
-                let keys: Vec<String> = l.keys.iter().map(|k| csv_field(k)).collect();
-                s.push_str(&format!("{},{},{}\n", keys.join(","), l.events, l.fatalities));
-            }
-            s
-        }
-        Format::Json => {
-            let items: Vec<serde_json::Value> = lines
-                .iter()
-                .map(|l| {
-                    let mut m = serde_json::Map::new();
-                    for (k, v) in by.iter().zip(&l.keys) {
-                        m.insert(key_name(*k).into(), v.clone().into());
-                    }
-                    m.insert("events".into(), l.events.into());
-                    m.insert("fatalities".into(), l.fatalities.into());
-                    serde_json::Value::Object(m)
-                })
-                .collect();
-            serde_json::to_string_pretty(&items)? + "\n"
-        }
-        Format::Table => table(&header, lines),
-    })
-}
-
 /// A CSV field, quoted when needed, a formula start neutralised
 /// (`vitalcore_framework::spreadsheet_cell`).
 fn csv_field(s: &str) -> String {
@@ -211,17 +197,7 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into_owned() }
 }
 
-fn table(header: &[&str], lines: &[Line]) -> String {
-    let cells: Vec<Vec<String>> = lines
-        .iter()
-        .map(|l| {
-            l.keys
-                .iter()
-                .map(|k| crate::output::cell_safe(k).into_owned())
-                .chain([l.events.to_string(), l.fatalities.to_string()])
-                .collect()
-        })
-        .collect();
+fn table(header: &[&str], cells: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| cells.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
@@ -243,7 +219,7 @@ fn table(header: &[&str], lines: &[Line]) -> String {
     let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
     let mut s = fmt_row(&head);
     s.push_str(&(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ") + "\n"));
-    for row in &cells {
+    for row in cells {
         s.push_str(&fmt_row(row));
     }
     s
@@ -254,6 +230,7 @@ fn reason_text(reason: BadReason) -> String {
         BadReason::TooFewFields { found, needed } => format!("row has {found} fields, needs {needed}"),
         BadReason::Date => "not a date".into(),
         BadReason::Fatalities => "not a whole number of fatalities".into(),
+        BadReason::Conflict => "the event of the row before, with another date, place or fatalities".into(),
     }
 }
 
@@ -277,9 +254,13 @@ const SHOWN_REJECTS: usize = 20;
 fn report_to_stderr(report: &ScanReport, started: Instant, quiet: bool) {
     if !quiet {
         for f in &report.files {
-            eprintln!("{}: {} rows ({}), {} rejected", f.path.display(), f.rows, f.schema, f.rejected);
+            let merged = match f.merged {
+                0 => String::new(),
+                n => format!(", {n} merged into the row before (one event, one row per actor: counted once)"),
+            };
+            eprintln!("{}: {} rows ({}), {} rejected{merged}", f.path.display(), f.rows, f.schema, f.rejected);
         }
-        eprintln!("{} groups in {:.2} s", report.rows.len(), started.elapsed().as_secs_f64());
+        eprintln!("{} groups in {:.2} s", report.rollup.len(), started.elapsed().as_secs_f64());
     }
     for b in report.bad_rows.iter().take(SHOWN_REJECTS) {
         eprintln!("rejected: {}", crate::output::terminal_safe(&b.to_string()));

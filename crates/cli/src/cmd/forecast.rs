@@ -212,10 +212,24 @@ fn load_panel(input: &Input) -> anyhow::Result<Panel> {
     };
     let mut events = Vec::new();
     for path in &input.events {
-        let parsed = vitalcore_import::read_events(path, &framework, areas.as_ref(), &|_| {})
+        let mut parsed = vitalcore_import::read_events(path, &framework, areas.as_ref(), &|_| {})
             .with_context(|| format!("reading {}", path.display()))?;
+        let repeated = vitalcore_import::monadic::one_event_per_id(&mut parsed.events)?;
         if !input.quiet {
-            eprintln!("{}: {} events, {} rows rejected", path.display(), parsed.events.len(), parsed.rejects.len());
+            let mut merged = String::new();
+            if parsed.merged_rows > 0 {
+                merged =
+                    format!(", {} rows merged into the row before (one event, one row per actor)", parsed.merged_rows);
+            }
+            if repeated > 0 {
+                merged.push_str(&format!(", {repeated} repeated rows left out"));
+            }
+            eprintln!(
+                "{}: {} events, {} rows rejected{merged}",
+                path.display(),
+                parsed.events.len(),
+                parsed.rejects.len()
+            );
         }
         events.extend(parsed.events);
     }

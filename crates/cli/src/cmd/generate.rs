@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use vitalcore_scan::generate::{AcledConfig, DateFormat, write_acled};
+use vitalcore_scan::generate::{AcledConfig, DateFormat, Shape, write_acled};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,6 +32,19 @@ struct AcledArgs {
     /// How event_date is written: iso (2020-12-09), dmy (09/12/2020), dmy-short (09/12/20), long (09 December 2020)
     #[arg(long, value_enum, default_value_t = DateArg::Iso)]
     date_format: DateArg,
+    /// Shape of the names: standard (60 countries, 4-30 admin-1 areas each) or distinct-admin1
+    /// (very high cardinality: about one admin-1 name per row, see --admin1-names)
+    #[arg(long, value_enum, default_value_t = ShapeArg::Standard)]
+    shape: ShapeArg,
+    /// With --shape distinct-admin1: how many distinct country/admin-1 pairs (default: one per row)
+    #[arg(long)]
+    admin1_names: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ShapeArg {
+    Standard,
+    DistinctAdmin1,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -50,7 +63,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         DateArg::DmyShort => DateFormat::DmyShort,
         DateArg::Long => DateFormat::Long,
     };
-    let config = AcledConfig { rows: a.rows, seed: a.seed, date_format };
+    let shape = match a.shape {
+        ShapeArg::Standard => Shape::Standard,
+        ShapeArg::DistinctAdmin1 => Shape::DistinctAdmin1 { names: a.admin1_names.unwrap_or(a.rows).max(1) },
+    };
+    let config = AcledConfig { rows: a.rows, seed: a.seed, date_format, shape };
     if a.out.as_os_str() == "-" {
         return write_acled(&config, std::io::stdout().lock()).context("writing to standard output");
     }

@@ -5,9 +5,9 @@ use crate::progress::Progress;
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use vitalcore_framework::Framework;
-use vitalcore_import::{FormatKind, Reject, detect_format, write_rejects};
+use vitalcore_import::{EventsRead, FormatKind, ImportError, Reject, detect_format, write_rejects};
 use vitalcore_spatial::AreaIndex;
-use vitalcore_store::{ImportCounts, Store};
+use vitalcore_store::{ImportCounts, Store, StoreError};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,12 +24,14 @@ pub struct Args {
     pub strict: bool,
 }
 
-/// The import contract, printed per file: read = imported + updated + unchanged + rejected.
+/// The import contract, printed per file: read = imported + updated + unchanged + rejected + merged.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Summary {
     pub read: u64,
     pub counts: ImportCounts,
     pub rejected: u64,
+    /// Rows folded into an earlier row of the same event (ACLED, one row per actor).
+    pub merged: u64,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -51,8 +53,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         };
         total_rejected += summary.rejected;
         if format.kind() != FormatKind::Boundaries {
+            let merged = match summary.merged {
+                0 => String::new(),
+                n => format!(" + {n} merged (further rows of an event, one per actor: its fatalities counted once)"),
+            };
             println!(
-                "{}: {} rows read = {} imported + {} updated + {} unchanged + {} rejected ({})",
+                "{}: {} rows read = {} imported + {} updated + {} unchanged + {} rejected{merged} ({})",
                 path.display(),
                 summary.read,
                 summary.counts.imported,
@@ -85,14 +91,41 @@ pub fn import_boundaries(store: &dyn Store, path: &Path, global: &Global) -> Res
     Ok(Summary { read: saved as u64, ..Summary::default() })
 }
 
+/// Events go to the store as they are read (one transaction all the same):
+/// memory stays bounded whatever the file's size.
 fn import_events(store: &dyn Store, fw: &Framework, path: &Path, args: &Args, global: &Global) -> Result<Summary> {
     let index = area_index(store)?;
     let progress = Progress::bytes(path, global.quiet);
-    let parsed = vitalcore_import::read_events(path, fw, index.as_ref(), &|n| progress.set(n))?;
+    // ACLED rows are 300-600 bytes: an upper estimate of the rows, for bulk-load decisions.
+    let expected_rows = std::fs::metadata(path).map_or(0, |m| m.len() / 250);
+    let mut read: Option<EventsRead> = None;
+    let mut failed: Option<ImportError> = None;
+    let stored = store.import_events_streamed(expected_rows, &mut |sink| {
+        let each = &mut |event| sink(event).map_err(|e| ImportError::Stopped(Box::new(e)));
+        match vitalcore_import::read_events_each(path, fw, index.as_ref(), &|n| progress.set(n), each) {
+            Ok(r) => {
+                let file = r.file.clone();
+                read = Some(r);
+                Ok(file)
+            }
+            // The store refused an event (a conflict): its own error.
+            Err(ImportError::Stopped(e)) if e.is::<StoreError>() => {
+                Err(*e.downcast::<StoreError>().expect("checked to be a StoreError"))
+            }
+            Err(e) => {
+                failed = Some(e);
+                Err(StoreError::Backend("reading the file failed".into()))
+            }
+        }
+    });
     progress.finish();
-    report_rejects(path, &parsed.header, &parsed.rejects, args, global)?;
-    let counts = store.import_events(&parsed.file, &parsed.events)?;
-    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64 })
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let counts = stored?;
+    let read = read.context("the file was not read")?;
+    report_rejects(path, &read.header, &read.rejects, args, global)?;
+    Ok(Summary { read: read.rows_read, counts, rejected: read.rejects.len() as u64, merged: read.merged_rows })
 }
 
 fn import_observations(
@@ -108,7 +141,7 @@ fn import_observations(
     progress.finish();
     report_rejects(path, &parsed.header, &parsed.rejects, args, global)?;
     let counts = store.import_observations(&parsed.file, &parsed.observations)?;
-    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64 })
+    Ok(Summary { read: parsed.rows_read, counts, rejected: parsed.rejects.len() as u64, merged: 0 })
 }
 
 /// Prints the first rejects and writes them all to a file the user can fix

@@ -6,6 +6,7 @@ mod files;
 mod input;
 mod intake;
 mod mandate;
+mod monadic;
 mod notify;
 mod sync;
 use std::io::{BufRead, BufReader, Read, Write};

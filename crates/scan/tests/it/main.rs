@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use vitalcore_scan::generate::{AcledConfig, DateFormat, write_acled};
+use vitalcore_scan::generate::{AcledConfig, DateFormat, Shape, write_acled};
 use vitalcore_scan::{BadReason, ScanOptions, ScanReport, parse_month, scan_files};
 
 type Table = BTreeMap<(Vec<u8>, Vec<u8>, String), (u64, u64)>;
@@ -75,7 +75,7 @@ fn reference(path: &Path) -> (Table, Vec<u64>) {
 
 fn as_table(report: &ScanReport) -> Table {
     report
-        .rows
+        .rows()
         .iter()
         .map(|r| {
             (
@@ -87,7 +87,13 @@ fn as_table(report: &ScanReport) -> Table {
 }
 
 fn scan(path: &Path, threads: usize, chunk: Option<u64>, block: usize) -> ScanReport {
-    let opts = ScanOptions { threads, block_size: block, chunk_size: chunk, max_bad_rows_kept: usize::MAX };
+    let opts = ScanOptions {
+        threads,
+        block_size: block,
+        chunk_size: chunk,
+        max_bad_rows_kept: usize::MAX,
+        ..ScanOptions::default()
+    };
     scan_files(&[path.to_path_buf()], &opts).unwrap()
 }
 
@@ -128,8 +134,8 @@ fn tricky_quoting_line_breaks_crlf_and_bom() {
     let path = write_file(&dir, "tricky.csv", content.as_bytes());
     assert_matches_reference(&path);
     let report = scan(&path, 2, Some(3), 4);
-    let rows: Vec<_> = report
-        .rows
+    let owned = report.rows();
+    let rows: Vec<_> = owned
         .iter()
         .map(|r| (&*r.country, &*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities))
         .collect();
@@ -174,7 +180,7 @@ fn rejected_rows_carry_file_line_column_and_value() {
             .starts_with(&format!("{}:3: event_date \"2020-02-30\" is not a date", path.display()))
     );
     let total: (u64, u64) =
-        report.rows.iter().fold((0, 0), |acc, r| (acc.0 + r.totals.events, acc.1 + r.totals.fatalities));
+        report.rows().iter().fold((0, 0), |acc, r| (acc.0 + r.totals.events, acc.1 + r.totals.fatalities));
     assert_eq!(total, (2, 3));
     assert_eq!(report.files[0].rows, 5);
 }
@@ -199,8 +205,9 @@ fn every_header_schema_is_recognised() {
     let report = scan_files(&[old, ucdp], &ScanOptions::default()).unwrap();
     let schemas: Vec<String> = report.files.iter().map(|f| f.schema.to_string()).collect();
     assert_eq!(schemas, ["ACLED (upper-case headers, 2016 and before)", "UCDP GED"]);
+    let owned = report.rows();
     let rows: Vec<_> =
-        report.rows.iter().map(|r| (&*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
+        owned.iter().map(|r| (&*r.admin1, r.month.to_string(), r.totals.events, r.totals.fatalities)).collect();
     assert_eq!(
         rows,
         [("Hill", "2015-07".into(), 1, 1), ("Hill", "2015-12".into(), 1, 2), ("Hill province", "2015-07".into(), 2, 3)]
@@ -213,7 +220,7 @@ fn every_header_schema_is_recognised() {
 
 fn generated(rows: u64, seed: u64, format: DateFormat) -> Vec<u8> {
     let mut out = Vec::new();
-    write_acled(&AcledConfig { rows, seed, date_format: format }, &mut out).unwrap();
+    write_acled(&AcledConfig { rows, seed, date_format: format, shape: Shape::Standard }, &mut out).unwrap();
     out
 }
 

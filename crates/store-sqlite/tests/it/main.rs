@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use vitalcore_store::testing::synthetic;
-use vitalcore_store::{EventFilter, Store, StoreError, events};
+use vitalcore_store::{EventFilter, ImportFile, Store, StoreError, events};
 use vitalcore_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// A store in a fresh temporary folder, removed on drop.
@@ -132,6 +132,8 @@ fn unreadable_file_is_an_open_error_naming_it() {
 }
 
 const CHILD_DB: &str = "VITALCORE_STORE_KILL_CHILD_DB";
+/// `streamed`: the child imports through `import_events_streamed`.
+const CHILD_MODE: &str = "VITALCORE_STORE_KILL_CHILD_MODE";
 const CHILD_ROWS: usize = 400_000;
 const CHILD_MARKER: &str = "child: importing now";
 
@@ -144,12 +146,32 @@ fn child_imports_a_large_batch() {
     let store = SqliteStore::open(&path).unwrap();
     let batch = synthetic::events(CHILD_ROWS, 77);
     println!("\n{CHILD_MARKER}");
-    store.import_events(&synthetic::file("killed.csv", CHILD_ROWS), &batch).unwrap();
+    if std::env::var(CHILD_MODE).as_deref() == Ok("streamed") {
+        store
+            .import_events_streamed(CHILD_ROWS as u64, &mut |sink| {
+                for e in batch.iter().cloned() {
+                    sink(e)?;
+                }
+                Ok(synthetic::file("killed.csv", CHILD_ROWS))
+            })
+            .unwrap();
+    } else {
+        store.import_events(&synthetic::file("killed.csv", CHILD_ROWS), &batch).unwrap();
+    }
     println!("finished");
 }
 
 #[test]
 fn killed_import_leaves_the_database_as_before() {
+    killed_import_leaves_the_database_as_before_in("slice");
+}
+
+#[test]
+fn killed_streamed_import_leaves_the_database_as_before() {
+    killed_import_leaves_the_database_as_before_in("streamed");
+}
+
+fn killed_import_leaves_the_database_as_before_in(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kill.db");
     let wal = dir.path().join("kill.db-wal");
@@ -165,6 +187,7 @@ fn killed_import_leaves_the_database_as_before() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["child_imports_a_large_batch", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_DB, &path)
+        .env(CHILD_MODE, mode)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -232,4 +255,69 @@ fn bulk_import_restores_every_index() {
 fn sync_contract_on_file_and_in_memory() {
     vitalcore_store::testing::sync::sync_contract(&*file_store());
     vitalcore_store::testing::sync::sync_contract(&SqliteStore::open_in_memory().unwrap());
+}
+
+/// A streamed import stores what the same batch imported at once stores:
+/// the same counts (repeats unchanged, revisions kept as prior versions)
+/// and the same events, and refuses the same conflicts with nothing stored.
+#[test]
+fn streamed_import_matches_the_batch_import() {
+    let streamed = |store: &SqliteStore, file: &ImportFile, events: &[vitalcore_framework::Event]| {
+        store.import_events_streamed(events.len() as u64, &mut |sink| {
+            for e in events.iter().cloned() {
+                sink(e)?;
+            }
+            Ok(file.clone())
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) =
+        (SqliteStore::open(dir.path().join("a.db")).unwrap(), SqliteStore::open(dir.path().join("b.db")).unwrap());
+    // Large enough for the bulk-load path into the empty table (25,000 rows).
+    let mut first = synthetic::events(25_000, 5);
+    first.push(first[3].clone()); // a repeat: unchanged
+    let file = synthetic::file("first.csv", first.len());
+    assert_eq!(a.import_events(&file, &first).unwrap(), streamed(&b, &file, &first).unwrap());
+    // Into a filled table: new, unchanged and revised events.
+    let mut second = synthetic::events(100, 6);
+    for e in &mut second {
+        e.provenance.source_id.push_str("-new");
+    }
+    second.extend(first[10..20].iter().cloned());
+    let mut revised = first[30].clone();
+    revised.fatalities += 7;
+    second.push(revised);
+    let file = synthetic::file("second.csv", second.len());
+    let counts = a.import_events(&file, &second).unwrap();
+    assert_eq!(counts, streamed(&b, &file, &second).unwrap());
+    assert_eq!((counts.imported, counts.unchanged, counts.updated), (100, 10, 1));
+    assert_eq!(a.counts().unwrap(), b.counts().unwrap());
+    let all = |s: &SqliteStore| {
+        let mut v = events(s, &EventFilter::default()).unwrap();
+        v.sort_by(|x, y| x.provenance.source_id.cmp(&y.provenance.source_id));
+        v
+    };
+    assert_eq!(all(&a), all(&b));
+    // A conflict in the file: refused, nothing stored.
+    let before = b.counts().unwrap();
+    let mut conflict = synthetic::events(50, 8);
+    for e in &mut conflict {
+        e.provenance.source_id.push_str("-c");
+    }
+    let mut twin = conflict[5].clone();
+    twin.fatalities += 1;
+    conflict.push(twin);
+    let file = synthetic::file("conflict.csv", conflict.len());
+    let err = streamed(&b, &file, &conflict).unwrap_err();
+    assert!(matches!(err, StoreError::BatchConflict { .. }), "{err}");
+    assert_eq!(b.counts().unwrap(), before);
+    // And an error of the reader rolls everything back too.
+    let failed = b.import_events_streamed(10, &mut |sink| {
+        for e in synthetic::events(10, 9) {
+            sink(e)?;
+        }
+        Err(StoreError::Backend("the file ends in the middle of a row".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(b.counts().unwrap(), before);
 }

@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
                 concurrent_reads_and_writes_from_threads,
                 small_revision_batch_into_a_larger_table,
                 data_version_changes_with_every_committed_import_only,
+                streamed_import_follows_the_same_contract,
             );
         }
     };
@@ -338,4 +339,70 @@ pub fn data_version_changes_with_every_committed_import_only(store: &dyn Store) 
     let refused = store.import_events(&synthetic::file("conflict.csv", 2), &conflict);
     assert!(matches!(refused, Err(StoreError::BatchConflict { .. })), "{refused:?}");
     assert_eq!(store.data_version().unwrap(), before, "reads, areas and a refused import leave the version");
+}
+
+fn import_streamed(store: &dyn Store, path: &str, batch: &[Event]) -> Result<ImportCounts, StoreError> {
+    store.import_events_streamed(batch.len() as u64, &mut |sink| {
+        for e in batch.iter().cloned() {
+            sink(e)?;
+        }
+        Ok(synthetic::file(path, batch.len()))
+    })
+}
+
+fn sorted_events(store: &dyn Store) -> Vec<Event> {
+    let mut all = events(store, &EventFilter::default()).unwrap();
+    all.sort_by(|a, b| a.provenance.source_id.cmp(&b.provenance.source_id));
+    all
+}
+
+/// `import_events_streamed` (issue 14): the contract of `import_events` for
+/// events handed over one at a time, in one transaction.
+pub fn streamed_import_follows_the_same_contract(store: &dyn Store) {
+    // Into an empty store (PostgreSQL: straight into the table), with a repeat.
+    let mut first = synthetic::events(500, 31);
+    first.push(first[7].clone());
+    assert_eq!(import_streamed(store, "s1.csv", &first).unwrap(), counts(500, 0, 1));
+    let mut expected = first[..500].to_vec();
+    expected.sort_by(|a, b| a.provenance.source_id.cmp(&b.provenance.source_id));
+    assert_eq!(sorted_events(store), expected, "stored as given");
+    let listed = &store.imports().unwrap()[0];
+    assert_eq!((listed.path.as_str(), listed.rows_read), ("s1.csv", 501), "the file recorded at the end");
+    // Into a filled store: new, unchanged and revised events.
+    let mut second: Vec<Event> = synthetic::events(100, 32)
+        .into_iter()
+        .map(|mut e| {
+            e.provenance.source_id.push_str("-n");
+            e
+        })
+        .collect();
+    second.extend(first[10..20].iter().cloned());
+    let mut revised = first[30].clone();
+    revised.fatalities += 7;
+    second.push(revised);
+    assert_eq!(import_streamed(store, "s2.csv", &second).unwrap(), counts(100, 1, 10));
+    let c = store.counts().unwrap();
+    assert_eq!((c.events, c.prior_versions, c.imports), (600, 1, 2));
+    // A conflict, or a failing reader: nothing stored.
+    let before = (store.counts().unwrap(), sorted_events(store));
+    let mut conflict: Vec<Event> = synthetic::events(50, 33)
+        .into_iter()
+        .map(|mut e| {
+            e.provenance.source_id.push_str("-c");
+            e
+        })
+        .collect();
+    let mut twin = conflict[5].clone();
+    twin.fatalities += 1;
+    conflict.push(twin);
+    let err = import_streamed(store, "s3.csv", &conflict).unwrap_err();
+    assert!(matches!(err, StoreError::BatchConflict { .. }), "{err}");
+    let failed = store.import_events_streamed(10, &mut |sink| {
+        for e in synthetic::events(10, 34) {
+            sink(e)?;
+        }
+        Err(StoreError::Backend("the file ends in the middle of a row".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!((store.counts().unwrap(), sorted_events(store)), before);
 }
