@@ -120,7 +120,8 @@ pub struct Threat {
     /// Priority: the assessment's priority flag, a score in the high band
     /// (5 or more), or an indicator at severity 3 or more.
     pub priority: bool,
-    /// A task of the mandate in force covers it.
+    /// A task of the mandate in force covers it (a dimension: a task whose
+    /// primary, first-listed, dimension it is).
     pub covered: bool,
 }
 
@@ -244,8 +245,7 @@ pub fn gaps(
     for (key, t) in &mut threats {
         let n = report_counts.get(key).copied().unwrap_or(0);
         t.reports = publish_count(n, Some(Months::month(month)), audience);
-        t.covered =
-            if t.kind == "dimension" { in_force.dimensions.contains(&t.id) } else { in_force.themes.contains(&t.id) };
+        t.covered = in_force.tasks.iter().any(|task| covers(fw, task, t));
     }
     // Framework order: dimensions, then themes.
     let order: Vec<(String, String)> = fw
@@ -279,6 +279,16 @@ pub fn gaps(
     Ok(Gaps { mission, countries, month: month_text, in_force, threats, uncovered, tasks_without_threat })
 }
 
+/// Whether `task` covers the threat: a dimension is covered by a task whose
+/// first (primary) dimension in the framework's mandate table it is, so
+/// humanitarian relief (food, then health) does not cover a health threat
+/// such as an epidemic, public health does; a theme by any task listing it.
+fn covers(fw: &Framework, task: &str, t: &Threat) -> bool {
+    fw.mandate_task(task).is_some_and(|d| {
+        if t.kind == "dimension" { d.dimensions.first() == Some(&t.id) } else { d.themes.contains(&t.id) }
+    })
+}
+
 fn threat(key: &(String, String)) -> Threat {
     Threat {
         kind: key.0.clone(),
@@ -304,11 +314,7 @@ fn later(
     in_force: &vitalcore_mandate::Step,
     t: &Threat,
 ) -> Option<LaterResolution> {
-    let covers = |task: &String| {
-        fw.mandate_task(task).is_some_and(|d| {
-            if t.kind == "dimension" { d.dimensions.contains(&t.id) } else { d.themes.contains(&t.id) }
-        })
-    };
+    let covers = |task: &String| covers(fw, task, t);
     let mut ordered: Vec<&Resolution> = resolutions.iter().filter(|r| r.date > in_force.date).collect();
     ordered.sort_by(|a, b| (&a.date, a.number).cmp(&(&b.date, b.number)));
     let find = |names_mission: bool| {

@@ -162,7 +162,7 @@ fn ebola_db(dir: &Path) -> PathBuf {
     let db = dir.join("gaps.db");
     let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ebola_2014_synthetic.csv");
     let (stdout, _) = ok(with_db(&db, &["import", table.to_str().unwrap()]));
-    assert!(stdout.contains("3 rows read = 3 imported"), "{stdout}");
+    assert!(stdout.contains("4 rows read = 4 imported"), "{stdout}");
     db
 }
 
@@ -197,21 +197,30 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
 }
 
 #[test]
-fn mandate_gaps_finds_nothing_uncovered_where_the_mandate_covers_health() {
+fn mandate_gaps_finds_nothing_uncovered_once_a_resolution_gives_public_health() {
     let dir = tempfile::tempdir().unwrap();
     let db = ebola_db(dir.path());
     let akn = akn();
-    // MINUSMA's 2164 gives humanitarian relief (food, health): the Malian case is covered.
+    // October 2014: S/RES/2177 (September) is in force and gives public health.
     let (json, _) = ok(with_db(
         &db,
-        &["mandate", "gaps", "--country", "MLI", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
+        &["mandate", "gaps", "--country", "LBR", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
     ));
     let g: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(g["mission"], "MINUSMA");
-    assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
+    assert_eq!(g["mission"], "UNMIL");
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2177 (2014)");
     assert_eq!(g["uncovered"], serde_json::json!([]));
     let health = g["threats"].as_array().unwrap().iter().find(|t| t["id"] == "health").unwrap();
     assert_eq!((health["priority"].as_bool(), health["covered"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(g["tasks_without_threat"], serde_json::json!([]));
+    // MINUSMA in Mali the same month: 2164 gives humanitarian relief (food first), not public health.
+    let (json, _) = ok(with_db(
+        &db,
+        &["mandate", "gaps", "--mission", "MINUSMA", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
+    ));
+    let g: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
+    assert_eq!(g["uncovered"][0]["id"], "health");
     let idle = g["tasks_without_threat"].as_array().unwrap();
     assert!(idle.iter().any(|t| t == "elections") && !idle.iter().any(|t| t == "humanitarian_relief"), "{idle:?}");
     // No threat stored for another month: nothing observed, nothing uncovered.
