@@ -2,8 +2,14 @@
 //! read from files, tagged with the framework's mandate tables, and the
 //! share of resolutions using a term over time. No database needed.
 
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use vitalcore_framework::Framework;
+use vitalcore_framework::{Framework, Month, UnitKind};
+use vitalcore_store::Store;
+use vitalcore_store::reports::ReportStore;
+
+use crate::disclosure::{Audience, Months, Published, publish_count};
 use vitalcore_mandate::{By, Corpus, MandateError, Tagger, Term, Timeline, Trend, read_paths};
 
 pub use vitalcore_mandate::{By as TrendBy, Kind, Resolution};
@@ -18,6 +24,18 @@ pub enum MandatesError {
     Unreadable { files: usize, errors: Vec<MandateError> },
     #[error("no mission {name:?} in the framework's missions table; known: {known}")]
     UnknownMission { name: String, known: String },
+    #[error(
+        "no mission in the framework's missions table works in country {code:?} (ISO 3166-1 alpha-3); known: {known}"
+    )]
+    UnknownCountry { code: String, known: String },
+    #[error(
+        "no resolution in the files mandates {mission} on or before {month}: give the folder holding its mandating resolutions"
+    )]
+    NoMandate { mission: String, month: Month },
+    #[error("the threats assessed for the month")]
+    Analysis(#[source] crate::analysis::AnalysisError),
+    #[error(transparent)]
+    Store(#[from] vitalcore_store::StoreError),
 }
 
 /// Resolutions read and tagged, with what was skipped and why.
@@ -73,4 +91,249 @@ pub fn mission(
     }
     let tagged = tag(fw, paths, keep_going)?;
     Ok((vitalcore_mandate::timeline(fw, &tagged.resolutions, mission.trim()), tagged.notes))
+}
+
+/// Which mission a gaps question is about: by acronym or by country code.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Mission(String),
+    Country(String),
+}
+
+/// One dimension or theme threatening people in the mission's countries
+/// that month.
+#[derive(Debug, Clone, Serialize)]
+pub struct Threat {
+    /// `dimension` or `theme`.
+    pub kind: String,
+    pub id: String,
+    /// Stored events (event data) that month, country unit.
+    pub events: u64,
+    /// Community reports that month, as the caller may see them.
+    pub reports: Published,
+    /// Highest of the country rows' scores (0-10).
+    pub critical: f64,
+    pub pervasive: f64,
+    /// Indicator rows (HXL tables) dated that month tagged with it, and their highest severity (0-4).
+    pub indicators: u64,
+    pub indicator_severity: u8,
+    /// Priority: the assessment's priority flag, a score in the high band
+    /// (5 or more), or an indicator at severity 3 or more.
+    pub priority: bool,
+    /// A task of the mandate in force covers it (a dimension: a task whose
+    /// primary, first-listed, dimension it is).
+    pub covered: bool,
+}
+
+/// A priority threat no task of the mandate in force covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncovered {
+    pub kind: String,
+    pub id: String,
+    /// The first later resolution in the files giving the mission (or, when
+    /// none names it, any mission or body) a task covering it.
+    pub later: Option<LaterResolution>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaterResolution {
+    pub symbol: String,
+    pub date: String,
+    pub tasks: Vec<String>,
+    /// Whether its paragraphs giving the task name the mission.
+    pub names_mission: bool,
+}
+
+/// The mandate in force against the threats assessed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gaps {
+    pub mission: String,
+    pub countries: Vec<String>,
+    pub month: String,
+    /// The mission's latest resolution adopted on or before the month's last day.
+    pub in_force: vitalcore_mandate::Step,
+    pub threats: Vec<Threat>,
+    pub uncovered: Vec<Uncovered>,
+    /// Tasks in force none of whose dimensions or themes has an observed threat.
+    pub tasks_without_threat: Vec<String>,
+}
+
+/// Resolves a target to the mission's id and its country codes.
+pub fn resolve_target(fw: &Framework, target: &Target) -> Result<(String, Vec<String>), MandatesError> {
+    let mission = match target {
+        Target::Mission(name) => {
+            fw.missions.iter().find(|m| m.id.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
+                let known: Vec<&str> = fw.missions.iter().map(|m| m.id.as_str()).collect();
+                MandatesError::UnknownMission { name: name.clone(), known: known.join(", ") }
+            })?
+        }
+        Target::Country(code) => fw
+            .missions
+            .iter()
+            .find(|m| m.country.split_whitespace().any(|c| c.eq_ignore_ascii_case(code.trim())))
+            .ok_or_else(|| {
+                let mut known: Vec<&str> = fw.missions.iter().flat_map(|m| m.country.split_whitespace()).collect();
+                known.sort_unstable();
+                known.dedup();
+                MandatesError::UnknownCountry { code: code.clone(), known: known.join(", ") }
+            })?,
+    };
+    Ok((mission.id.clone(), mission.country.split_whitespace().map(str::to_string).collect()))
+}
+
+/// The mandate in force for the target in `month` (from the resolutions in
+/// `paths`) against the threats stored for its countries that month: event
+/// data and community reports as assessed (country unit), and indicator
+/// tables. Report counts are published for `audience`.
+pub fn gaps(
+    fw: &Framework,
+    store: &dyn Store,
+    reports: Option<&dyn ReportStore>,
+    paths: &[PathBuf],
+    target: &Target,
+    month: Month,
+    audience: &Audience,
+) -> Result<Gaps, MandatesError> {
+    let (mission, countries) = resolve_target(fw, target)?;
+    let tagged = tag(fw, paths, false)?;
+    let line = vitalcore_mandate::timeline(fw, &tagged.resolutions, &mission);
+    let month_text = month.to_string();
+    let in_force = line
+        .resolutions
+        .iter()
+        .rfind(|s| s.date.get(..7).is_some_and(|m| m <= month_text.as_str()))
+        .cloned()
+        .ok_or_else(|| MandatesError::NoMandate { mission: mission.clone(), month })?;
+
+    // Threats observed: assessment rows of the mission's countries that month.
+    let mut threats: BTreeMap<(String, String), Threat> = BTreeMap::new();
+    let in_country = |iso3: &Option<String>| iso3.as_deref().is_some_and(|c| countries.iter().any(|x| x == c));
+    let range = crate::analysis::Range { unit: UnitKind::Country, from: Some(month), to: Some(month) };
+    let mut report_counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    match crate::analysis::load(store, reports, &range, vitalcore_assess::Period::Month) {
+        Ok((events, opts)) => {
+            let events: Vec<_> = events.into_iter().filter(|e| in_country(&e.place.iso3)).collect();
+            let result = vitalcore_assess::assess(&events, fw, &opts);
+            for r in result.rows {
+                let key = (r.category_kind.clone(), r.category.clone());
+                let t = threats.entry(key.clone()).or_insert_with(|| threat(&key));
+                t.events += r.events;
+                *report_counts.entry(key).or_default() += r.reports;
+                t.critical = t.critical.max(r.critical);
+                t.pervasive = t.pervasive.max(r.pervasive);
+                t.priority |= r.priority || r.critical.max(r.pervasive) >= 5.0;
+            }
+        }
+        Err(crate::analysis::AnalysisError::NoEvents) => {}
+        Err(e) => return Err(MandatesError::Analysis(e)),
+    }
+    // Indicator tables dated that month.
+    store.for_each_observation(&mut |o| {
+        if !in_country(&o.place.iso3) || o.date.is_none_or(|d| Month::of(d) != month) {
+            return;
+        }
+        let kinds =
+            o.tags.dimensions.iter().map(|d| ("dimension", d)).chain(o.tags.themes.iter().map(|t| ("theme", t)));
+        for (kind, id) in kinds {
+            let key = (kind.to_string(), id.clone());
+            let t = threats.entry(key.clone()).or_insert_with(|| threat(&key));
+            t.indicators += 1;
+            t.indicator_severity = t.indicator_severity.max(o.tags.severity);
+            t.priority |= o.tags.severity >= 3;
+        }
+    })?;
+    for (key, t) in &mut threats {
+        let n = report_counts.get(key).copied().unwrap_or(0);
+        t.reports = publish_count(n, Some(Months::month(month)), audience);
+        t.covered = in_force.tasks.iter().any(|task| covers(fw, task, t));
+    }
+    // Framework order: dimensions, then themes.
+    let order: Vec<(String, String)> = fw
+        .dimension_ids()
+        .map(|d| ("dimension".to_string(), d.to_string()))
+        .chain(fw.theme_ids().map(|t| ("theme".to_string(), t.to_string())))
+        .collect();
+    let threats: Vec<Threat> = order.iter().filter_map(|k| threats.remove(k)).collect();
+
+    let uncovered = threats
+        .iter()
+        .filter(|t| t.priority && !t.covered)
+        .map(|t| Uncovered {
+            kind: t.kind.clone(),
+            id: t.id.clone(),
+            later: later(fw, &tagged.resolutions, &mission, &in_force, t),
+        })
+        .collect();
+    let observed = |kind: &str, id: &String| threats.iter().any(|t| t.kind == kind && &t.id == id);
+    let tasks_without_threat = in_force
+        .tasks
+        .iter()
+        .filter(|task| {
+            fw.mandate_task(task).is_some_and(|def| {
+                !def.dimensions.iter().any(|d| observed("dimension", d))
+                    && !def.themes.iter().any(|t| observed("theme", t))
+            })
+        })
+        .cloned()
+        .collect();
+    Ok(Gaps { mission, countries, month: month_text, in_force, threats, uncovered, tasks_without_threat })
+}
+
+/// Whether `task` covers the threat: a dimension is covered by a task whose
+/// first (primary) dimension in the framework's mandate table it is, so
+/// humanitarian relief (food, then health) does not cover a health threat
+/// such as an epidemic, public health does; a theme by any task listing it.
+fn covers(fw: &Framework, task: &str, t: &Threat) -> bool {
+    fw.mandate_task(task).is_some_and(|d| {
+        if t.kind == "dimension" { d.dimensions.first() == Some(&t.id) } else { d.themes.contains(&t.id) }
+    })
+}
+
+fn threat(key: &(String, String)) -> Threat {
+    Threat {
+        kind: key.0.clone(),
+        id: key.1.clone(),
+        events: 0,
+        reports: Published::Exact(0),
+        critical: 0.0,
+        pervasive: 0.0,
+        indicators: 0,
+        indicator_severity: 0,
+        priority: false,
+        covered: false,
+    }
+}
+
+/// The first resolution adopted after the one in force whose operative
+/// paragraphs give a task covering the threat: one naming the mission first,
+/// else any.
+fn later(
+    fw: &Framework,
+    resolutions: &[Resolution],
+    mission: &str,
+    in_force: &vitalcore_mandate::Step,
+    t: &Threat,
+) -> Option<LaterResolution> {
+    let covers = |task: &String| covers(fw, task, t);
+    let mut ordered: Vec<&Resolution> = resolutions.iter().filter(|r| r.date > in_force.date).collect();
+    ordered.sort_by(|a, b| (&a.date, a.number).cmp(&(&b.date, b.number)));
+    let find = |names_mission: bool| {
+        ordered.iter().find_map(|r| {
+            let tasks: Vec<String> = r
+                .paragraphs
+                .iter()
+                .filter(|p| p.kind == Kind::Operative && (!names_mission || p.missions.iter().any(|m| m == mission)))
+                .flat_map(|p| p.tasks.iter().filter(|x| covers(x)).cloned())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            (!tasks.is_empty()).then(|| LaterResolution {
+                symbol: r.symbol.clone(),
+                date: r.date.clone(),
+                tasks,
+                names_mission,
+            })
+        })
+    };
+    find(true).or_else(|| find(false))
 }

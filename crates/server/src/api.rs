@@ -275,3 +275,58 @@ fn grid_features(scores: HashMap<String, AreaScores>) -> Vec<Feature> {
         })
         .collect()
 }
+
+/// The query of `GET /api/v1/mandates/gaps`: `mission` or `country`, and `month`.
+#[derive(Debug, serde::Deserialize)]
+pub struct GapsQuery {
+    pub mission: Option<String>,
+    pub country: Option<String>,
+    pub month: Option<String>,
+}
+
+/// `GET /api/v1/mandates/gaps?mission=UNMIL&month=2014-08`: the mandate in
+/// force that month against the threats stored for the mission's countries
+/// (see `vitalcore_app::mandates::gaps`), community-report counts as the
+/// caller may see them.
+pub async fn mandate_gaps(ctx: Ctx, Query(q): Query<GapsQuery>) -> Result<Json<Value>, ApiError> {
+    use vitalcore_app::mandates::{MandatesError, Target};
+    let Some(dir) = ctx.state.mandates.clone() else {
+        return Err(ApiError::unavailable(
+            "no resolutions folder: start the server with `vitalcore serve --mandates DIR`",
+        ));
+    };
+    let target = match (q.mission, q.country) {
+        (Some(m), _) => Target::Mission(m),
+        (None, Some(c)) => Target::Country(c),
+        (None, None) => return Err(ApiError::bad_request("give mission=ACRONYM or country=ISO3")),
+    };
+    let month: vitalcore_framework::Month = q
+        .month
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("give month=YYYY-MM"))?
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("month: {e}")))?;
+    let audience = ctx.audience().await?;
+    let state = ctx.state.clone();
+    ctx.analyse("mandate_gaps", move || {
+        let reports = state.reports.as_ref().map(|r| r.store.clone());
+        let gaps = vitalcore_app::mandates::gaps(
+            &state.framework,
+            &*state.store,
+            reports.as_deref(),
+            &[dir],
+            &target,
+            month,
+            &audience,
+        )
+        .map_err(|e| match e {
+            MandatesError::UnknownMission { .. }
+            | MandatesError::UnknownCountry { .. }
+            | MandatesError::NoMandate { .. } => ApiError::not_found(e.to_string()),
+            MandatesError::Store(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        })?;
+        published(gaps, &audience)
+    })
+    .await?
+}

@@ -89,6 +89,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/areas", get(api::areas))
         .route("/api/v1/boundaries", get(api::boundaries))
         .route("/api/v1/assessment", get(api::assessment))
+        .route("/api/v1/mandates/gaps", get(api::mandate_gaps))
         .route("/api/v1/areas/{id}/profile", get(api::profile))
         .route("/api/v1/reports/{reference}", get(intake_api::show))
         .route("/api/v1/reports/{reference}/contact", get(intake_api::contact))

@@ -22,6 +22,9 @@ pub struct AppState {
     pub snapshots: Arc<EventSnapshots>,
     /// The threads the analyses run on, one per core (see [`crate::pool`]).
     pub analyses: Arc<AnalysisPool>,
+    /// The folder (or file) of Security Council resolutions the mandate
+    /// routes read; `None`: those routes answer 503.
+    pub mandates: Option<std::path::PathBuf>,
 }
 
 fn analyses() -> Arc<AnalysisPool> {
@@ -38,6 +41,7 @@ impl AppState {
             sync: None,
             snapshots: Arc::default(),
             analyses: analyses(),
+            mandates: None,
         })
     }
 
@@ -51,6 +55,7 @@ impl AppState {
             sync: None,
             snapshots: Arc::default(),
             analyses: analyses(),
+            mandates: None,
         })
     }
 
@@ -64,6 +69,7 @@ impl AppState {
             sync: state.sync.clone(),
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
+            mandates: state.mandates.clone(),
         })
     }
 
@@ -77,6 +83,21 @@ impl AppState {
             sync: Some(sync),
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
+            mandates: state.mandates.clone(),
+        })
+    }
+
+    /// The same state reading Security Council resolutions from `dir` (`vitalcore serve --mandates DIR`).
+    pub fn with_mandates(state: Arc<AppState>, dir: std::path::PathBuf) -> Arc<AppState> {
+        Arc::new(AppState {
+            store: state.store.clone(),
+            framework: state.framework.clone(),
+            reports: state.reports.clone(),
+            forecasts: state.forecasts.clone(),
+            sync: state.sync.clone(),
+            snapshots: state.snapshots.clone(),
+            analyses: state.analyses.clone(),
+            mandates: Some(dir),
         })
     }
 }

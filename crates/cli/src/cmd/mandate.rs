@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use vitalcore_app::disclosure::Audience;
 use vitalcore_app::mandates::{self, TrendBy};
 
 use crate::output::terminal_safe;
@@ -24,6 +25,28 @@ enum Sub {
     Trend(TrendArgs),
     /// A mission's mandate over time: what each resolution added or dropped by task, dimension and theme
     Mission(MissionArgs),
+    /// The mandate in force one month against the threats stored for the
+    /// mission's countries: priority threats no task covers, tasks facing no threat
+    Gaps(GapsArgs),
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["mission", "country"])))]
+struct GapsArgs {
+    /// The mission's acronym (MINUSMA, UNMIL, ...)
+    #[arg(long)]
+    mission: Option<String>,
+    /// Or a country it works in (ISO 3166-1 alpha-3: MLI, LBR, ...)
+    #[arg(long)]
+    country: Option<String>,
+    /// The month, YYYY-MM
+    #[arg(long)]
+    month: vitalcore_framework::Month,
+    /// Resolution files or folders
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -83,7 +106,72 @@ pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
         Sub::Tag(a) => tag(a, global),
         Sub::Trend(a) => trend(a, global),
         Sub::Mission(a) => mission(a, global),
+        Sub::Gaps(a) => gaps(a, global),
     }
+}
+
+fn gaps(args: GapsArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let fw = global.load_framework()?;
+    let target = match (args.mission, args.country) {
+        (Some(m), _) => mandates::Target::Mission(m),
+        (None, Some(c)) => mandates::Target::Country(c),
+        (None, None) => anyhow::bail!("give --mission or --country"),
+    };
+    let (store, reports) = global.open_stores()?;
+    // The operator at the command line may read every report: exact counts.
+    let g = mandates::gaps(&fw, &*store, Some(&*reports), &args.paths, &target, args.month, &Audience::Exact)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&g)?),
+        Format::Table => {
+            let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+            println!(
+                "{} ({}), {}: mandate in force {} of {}",
+                g.mission,
+                g.countries.join(" "),
+                g.month,
+                g.in_force.symbol,
+                g.in_force.date
+            );
+            println!("    tasks: {}", list(&g.in_force.tasks));
+            println!("    dimensions: {}", list(&g.in_force.dimensions));
+            println!(
+                "{:<10} {:<28} {:>6} {:>7} {:>8} {:>9} {:>10} {:>8} {:>7}",
+                "kind", "threat", "events", "reports", "critical", "pervasive", "indicators", "priority", "covered"
+            );
+            for t in &g.threats {
+                println!(
+                    "{:<10} {:<28} {:>6} {:>7} {:>8.2} {:>9.2} {:>10} {:>8} {:>7}",
+                    t.kind,
+                    t.id,
+                    t.events,
+                    t.reports.to_string(),
+                    t.critical,
+                    t.pervasive,
+                    t.indicators,
+                    if t.priority { "yes" } else { "" },
+                    if t.covered { "yes" } else { "NO" }
+                );
+            }
+            if g.uncovered.is_empty() {
+                println!("uncovered priority threats: none");
+            }
+            for u in &g.uncovered {
+                let later = match &u.later {
+                    Some(l) => format!(
+                        "first covered by {} of {} ({}{})",
+                        l.symbol,
+                        l.date,
+                        l.tasks.join(", "),
+                        if l.names_mission { "" } else { "; not naming the mission" }
+                    ),
+                    None => "no later resolution in the files covers it".to_string(),
+                };
+                println!("uncovered priority threat: {} {}: {}", u.kind, u.id, later);
+            }
+            println!("tasks facing no observed threat: {}", list(&g.tasks_without_threat));
+        }
+    }
+    Ok(())
 }
 
 fn mission(args: MissionArgs, global: &crate::context::Global) -> anyhow::Result<()> {

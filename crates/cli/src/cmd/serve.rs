@@ -44,6 +44,9 @@ pub struct Args {
     /// A browser session left unused this many minutes ends (the user logs in again)
     #[arg(long, default_value_t = 30, env = "VITALCORE_SESSION_IDLE_MINUTES", value_parser = clap::value_parser!(i64).range(1..))]
     pub session_idle_minutes: i64,
+    /// A folder of Security Council resolutions (Akoma Ntoso XML) for the mandate routes (/api/v1/mandates/...)
+    #[arg(long, env = "VITALCORE_MANDATES")]
+    pub mandates: Option<PathBuf>,
 }
 
 impl Args {
@@ -59,6 +62,7 @@ impl Args {
             deadlines: None,
             max_body: 64 * 1024,
             session_idle_minutes: IntakeConfig::default().session_idle_minutes,
+            mandates: None,
         }
     }
 }
@@ -146,7 +150,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
     }
     let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
-    let state = AppState::with_forecasts(state, stores.forecasts);
+    let mut state = AppState::with_forecasts(state, stores.forecasts);
+    if let Some(dir) = args.mandates {
+        state = AppState::with_mandates(state, dir);
+    }
     serve(AppState::with_sync(state, stores.sync), args.addr, global)
 }
 

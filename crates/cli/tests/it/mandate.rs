@@ -145,3 +145,109 @@ fn mandate_mission_timeline() {
     let err = fails(run(&["mandate", "mission", "NOSUCH", dir.to_str().unwrap()]));
     assert!(err.contains("no mission \"NOSUCH\"") && err.contains("MINUSMA"), "{err}");
 }
+
+fn with_db(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitalcore"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("VITALCORE_DATABASE_URL")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A database holding the synthetic Ebola indicator table (LBR August 2014, MLI October 2014).
+fn ebola_db(dir: &Path) -> PathBuf {
+    let db = dir.join("gaps.db");
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ebola_2014_synthetic.csv");
+    let (stdout, _) = ok(with_db(&db, &["import", table.to_str().unwrap()]));
+    assert!(stdout.contains("4 rows read = 4 imported"), "{stdout}");
+    db
+}
+
+#[test]
+fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_that_adds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ebola_db(dir.path());
+    let akn = akn();
+    let (json, _) = ok(with_db(
+        &db,
+        &["mandate", "gaps", "--mission", "UNMIL", "--month", "2014-08", akn.to_str().unwrap(), "--format", "json"],
+    ));
+    let g: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(g["mission"], "UNMIL");
+    assert_eq!(g["countries"], serde_json::json!(["LBR"]));
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
+    let health = g["threats"].as_array().unwrap().iter().find(|t| t["id"] == "health").expect("health observed");
+    assert_eq!(health["priority"], true);
+    assert_eq!(health["covered"], false);
+    assert_eq!(health["indicators"], 2, "the two Liberian counties, not the Malian row");
+    let u = &g["uncovered"][0];
+    assert_eq!((u["kind"].as_str(), u["id"].as_str()), (Some("dimension"), Some("health")));
+    assert_eq!(u["later"]["symbol"], "S/RES/2177 (2014)");
+    assert_eq!(u["later"]["tasks"], serde_json::json!(["public_health"]));
+    // The same by country, as a table.
+    let (table, _) =
+        ok(with_db(&db, &["mandate", "gaps", "--country", "LBR", "--month", "2014-08", akn.to_str().unwrap()]));
+    assert!(
+        table.contains("uncovered priority threat: dimension health: first covered by S/RES/2177 (2014)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn mandate_gaps_finds_nothing_uncovered_once_a_resolution_gives_public_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ebola_db(dir.path());
+    let akn = akn();
+    // October 2014: S/RES/2177 (September) is in force and gives public health.
+    let (json, _) = ok(with_db(
+        &db,
+        &["mandate", "gaps", "--country", "LBR", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
+    ));
+    let g: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(g["mission"], "UNMIL");
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2177 (2014)");
+    assert_eq!(g["uncovered"], serde_json::json!([]));
+    let health = g["threats"].as_array().unwrap().iter().find(|t| t["id"] == "health").unwrap();
+    assert_eq!((health["priority"].as_bool(), health["covered"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(g["tasks_without_threat"], serde_json::json!([]));
+    // MINUSMA in Mali the same month: 2164 gives humanitarian relief (food first), not public health.
+    let (json, _) = ok(with_db(
+        &db,
+        &["mandate", "gaps", "--mission", "MINUSMA", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
+    ));
+    let g: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
+    assert_eq!(g["uncovered"][0]["id"], "health");
+    let idle = g["tasks_without_threat"].as_array().unwrap();
+    assert!(idle.iter().any(|t| t == "elections") && !idle.iter().any(|t| t == "humanitarian_relief"), "{idle:?}");
+    // No threat stored for another month: nothing observed, nothing uncovered.
+    let (table, _) =
+        ok(with_db(&db, &["mandate", "gaps", "--mission", "MINUSMA", "--month", "2014-07", akn.to_str().unwrap()]));
+    assert!(table.contains("uncovered priority threats: none"), "{table}");
+}
+
+#[test]
+fn mandate_gaps_explains_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ebola_db(dir.path());
+    let akn = akn();
+    let a = akn.to_str().unwrap();
+    let err = fails(with_db(&db, &["mandate", "gaps", "--mission", "NOPE", "--month", "2014-08", a]));
+    assert!(err.contains("no mission \"NOPE\"") && err.contains("UNMIL"), "{err}");
+    let err = fails(with_db(&db, &["mandate", "gaps", "--country", "FRA", "--month", "2014-08", a]));
+    assert!(err.contains("\"FRA\"") && err.contains("LBR"), "{err}");
+    let err = fails(with_db(&db, &["mandate", "gaps", "--mission", "UNMIL", "--month", "2014-13", a]));
+    assert!(err.contains("2014-13") && err.contains("YYYY-MM"), "{err}");
+    let err = fails(with_db(&db, &["mandate", "gaps", "--mission", "UNMIL", "--month", "2001-08", a]));
+    assert!(err.contains("no resolution in the files mandates UNMIL on or before 2001-08"), "{err}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err =
+        fails(with_db(&db, &["mandate", "gaps", "--mission", "UNMIL", "--month", "2014-08", empty.to_str().unwrap()]));
+    assert!(err.contains("no .xml file") && err.contains("empty"), "{err}");
+    let err = fails(with_db(&db, &["mandate", "gaps", "--month", "2014-08", a]));
+    assert!(err.contains("--mission") && err.contains("--country"), "{err}");
+}

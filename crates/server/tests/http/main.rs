@@ -7,6 +7,7 @@ mod admin;
 mod briefings;
 mod intake;
 mod logging;
+mod mandates;
 mod proto;
 mod security;
 
