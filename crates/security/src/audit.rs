@@ -99,10 +99,15 @@ pub enum AuditAction {
     /// The chain started on a database that already held audited rows
     /// (written once, by the migration that created the chain).
     ChainStarted,
+    /// A notification to a duty officer or a webhook was sent or failed for
+    /// good (subject: the delivery; never the message's recipient address).
+    Notification,
+    /// Someone was put on call (subject: the user; detail: area, role, window).
+    OnCallChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::ContactRead,
         AuditAction::AlertStep,
         AuditAction::Login,
@@ -117,6 +122,8 @@ impl AuditAction {
         AuditAction::PasswordChanged,
         AuditAction::Export,
         AuditAction::ChainStarted,
+        AuditAction::Notification,
+        AuditAction::OnCallChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +142,8 @@ impl AuditAction {
             AuditAction::PasswordChanged => "password_changed",
             AuditAction::Export => "export",
             AuditAction::ChainStarted => "chain_started",
+            AuditAction::Notification => "notification",
+            AuditAction::OnCallChanged => "oncall_changed",
         }
     }
 }

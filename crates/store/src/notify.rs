@@ -26,6 +26,7 @@ use vitalcore_intake::notify::{
     AttemptOutcome, Delivery, DeliveryDraft, DutyRole, Notification, NotificationDraft, RotaEntry, StaffContact,
 };
 use vitalcore_intake::report::Report;
+use vitalcore_security::audit::{AuditAction, AuditEvent};
 
 /// A rota entry to add (the store assigns the id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,34 @@ pub trait NotifyStore: Send + Sync {
     /// The staff member whose registered phone is `phone` (international form).
     fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffContact>, StoreError>;
 }
+
+/// The audit chain entry of a delivery's outcome: one when it was sent or
+/// failed for good (a retry is in the delivery's history only). Written by
+/// the store in the transaction that records the outcome.
+pub fn outcome_audit(delivery_id: i64, outcome: &AttemptOutcome, at: Timestamp) -> Option<AuditEvent> {
+    let (what, _, detail) = outcome_entry(outcome);
+    if matches!(outcome, AttemptOutcome::Retry { .. }) {
+        return None;
+    }
+    let subject = format!("delivery #{delivery_id}");
+    Some(AuditEvent::new(at, NOTIFIER, AuditAction::Notification, subject, format!("{what}: {detail}")))
+}
+
+/// The audit chain entry of a rota entry added (by its `set_by`).
+pub fn rota_audit(e: &RotaDraft) -> AuditEvent {
+    let until = e.to.map_or_else(|| "open-ended".to_string(), |t| t.to_string());
+    let detail = format!(
+        "{} {} from {} to {until}{}",
+        e.area_pcode,
+        e.role.as_str(),
+        e.from,
+        if e.fallback { " (fallback)" } else { "" }
+    );
+    AuditEvent::new(e.set_at, e.set_by.clone(), AuditAction::OnCallChanged, e.user_id.clone(), detail)
+}
+
+/// Who the audit chain names for what the notification worker did.
+pub const NOTIFIER: &str = "system:notify";
 
 /// The history entry an outcome writes and the status it leaves.
 pub fn outcome_entry(outcome: &AttemptOutcome) -> (&'static str, vitalcore_intake::notify::DeliveryStatus, &str) {

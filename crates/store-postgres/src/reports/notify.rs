@@ -11,7 +11,7 @@ use vitalcore_intake::notify::{
 };
 use vitalcore_intake::report::Report;
 use vitalcore_store::StoreError;
-use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_entry};
+use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit};
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns};
 
 use super::{db, insert_report, is_unique_violation};
@@ -201,7 +201,11 @@ fn finish(tx: &mut Transaction<'_>, id: i64, outcome: &AttemptOutcome, at: Times
     if changed == 0 {
         return Err(StoreError::NotFound(format!("delivery #{id}")));
     }
-    add_history(tx, id, what, at, Some(detail))
+    add_history(tx, id, what, at, Some(detail))?;
+    if let Some(event) = outcome_audit(id, outcome, at) {
+        super::audit::append(tx, &event)?;
+    }
+    Ok(())
 }
 
 impl NotifyStore for PostgresStore {
@@ -292,6 +296,7 @@ impl NotifyStore for PostgresStore {
                     ],
                 )
                 .map_err(db)?;
+            super::audit::append(tx, &rota_audit(e))?;
             Ok(row.get(0))
         })
     }

@@ -11,7 +11,7 @@ use vitalcore_intake::notify::{
 };
 use vitalcore_intake::report::Report;
 use vitalcore_store::StoreError;
-use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_entry};
+use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit};
 use vitalcore_store::report_codec::{damaged, parse_time};
 
 use super::{ReportRow, db, is_unique_violation};
@@ -228,7 +228,11 @@ fn finish(tx: &Connection, id: i64, outcome: &AttemptOutcome, at: Timestamp) -> 
     if changed == 0 {
         return Err(StoreError::NotFound(format!("delivery #{id}")));
     }
-    add_history(tx, id, what, at, Some(detail))
+    add_history(tx, id, what, at, Some(detail))?;
+    if let Some(event) = outcome_audit(id, outcome, at) {
+        super::audit::append(tx, &event)?;
+    }
+    Ok(())
 }
 
 impl NotifyStore for SqliteStore {
@@ -324,7 +328,9 @@ impl NotifyStore for SqliteStore {
                 e.set_at.to_string()
             ])
             .map_err(db)?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            super::audit::append(tx, &rota_audit(e))?;
+            Ok(id)
         })
     }
 

@@ -560,6 +560,7 @@ impl NotifyStore for MemoryStore {
             set_by: e.set_by.clone(),
             set_at: e.set_at,
         });
+        chain(&mut inner, crate::notify::rota_audit(e));
         Ok(id)
     }
 
@@ -601,4 +602,7 @@ fn finish_locked(inner: &mut Inner, id: i64, outcome: &AttemptOutcome, at: Times
         d.next_attempt_at = *next_at;
     }
     history_entry(d, what, at, Some(detail));
+    if let Some(event) = crate::notify::outcome_audit(id, outcome, at) {
+        chain(inner, event);
+    }
 }

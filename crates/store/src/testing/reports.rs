@@ -1314,6 +1314,22 @@ pub fn deliveries_are_claimed_once_with_the_attempt_recorded_and_come_back_after
     assert_eq!(sent.0.status, DeliveryStatus::Sent);
     assert_eq!(sent.0.history.last().unwrap().detail.as_deref(), Some("HTTP 200"));
     assert!(matches!(store.finish_delivery(9999, &AttemptOutcome::Sent("x".into()), t0), Err(StoreError::NotFound(_))));
+    // On the audit chain, with its outcome: the sent one and the one that
+    // failed for good; the retry only in its delivery's history.
+    let chain = assert_chain_intact(store);
+    let told: Vec<(&str, &str, &str)> = chain
+        .iter()
+        .filter(|e| e.event.action == AuditAction::Notification)
+        .map(|e| (e.event.actor.as_str(), e.event.subject.as_str(), e.event.detail.as_str()))
+        .collect();
+    let (sent_id, failed_id) = (format!("delivery #{}", d.id), format!("delivery #{}", second[0].0.id));
+    assert_eq!(
+        told,
+        [
+            ("system:notify", sent_id.as_str(), "sent: HTTP 200"),
+            ("system:notify", failed_id.as_str(), "failed: HTTP 410 Gone")
+        ]
+    );
 }
 
 pub fn rota_and_staff_contacts_round_trip_and_a_phone_names_one_person(store: &dyn ReportStore) {
@@ -1345,6 +1361,16 @@ pub fn rota_and_staff_contacts_round_trip_and_a_phone_names_one_person(store: &d
         store.add_rota_entry(&RotaDraft { user_id: "nobody".into(), ..entry.clone() }),
         Err(StoreError::NotFound(_))
     ));
+    // Who is told of alerts is on the audit chain, by whoever set it; the refused entry is not.
+    let put_on_call: Vec<(String, String, String)> = assert_chain_intact(store)
+        .into_iter()
+        .filter(|e| e.event.action == AuditAction::OnCallChanged)
+        .map(|e| (e.event.actor, e.event.subject, e.event.detail))
+        .collect();
+    assert_eq!(put_on_call.len(), 2);
+    assert_eq!((put_on_call[0].0.as_str(), put_on_call[0].1.as_str()), ("u-2", "u-1"));
+    assert!(put_on_call[0].2.starts_with("CF32 responder from 2026-12-08T08:00:00Z"), "{}", put_on_call[0].2);
+    assert!(put_on_call[1].2.ends_with("open-ended (fallback)"), "{}", put_on_call[1].2);
     let rota = store.rota().unwrap();
     assert_eq!(rota.len(), 2);
     assert_eq!((rota[0].area_pcode.as_str(), rota[0].fallback, rota[0].to), ("*", true, None));
