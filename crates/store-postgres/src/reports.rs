@@ -171,16 +171,7 @@ impl ReportStore for PostgresStore {
     }
 
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
-        self.report_read(|client| {
-            let rows = client
-                .query(
-                    "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
-                     WHERE r.reference = $1 ORDER BY s.seq",
-                    &[&alert.as_str()],
-                )
-                .map_err(db)?;
-            rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3))).collect()
-        })
+        self.report_read(|client| read_steps(client, alert))
     }
 
     fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
@@ -975,3 +966,15 @@ fn find_api_token(
 }
 
 // --- encodings (the same values as the SQLite store writes) ---
+
+/// The steps of one alert, in order (the store's reads and synchronisation's apply).
+pub(super) fn read_steps(client: &mut impl GenericClient, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+             WHERE r.reference = $1 ORDER BY s.seq",
+            &[&alert.as_str()],
+        )
+        .map_err(db)?;
+    rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+}

@@ -334,24 +334,7 @@ impl ReportStore for SqliteStore {
     }
 
     fn steps(&self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
-        self.report_read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
-                     WHERE r.reference = ?1 ORDER BY s.seq",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([alert.as_str()], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-                })
-                .map_err(db)?;
-            rows.map(|row| {
-                let (seq, detail, user_id, at) = row.map_err(db)?;
-                step_record(alert, seq, &detail, user_id, &at)
-            })
-            .collect()
-        })
+        self.report_read(|conn| read_steps(conn, alert))
     }
 
     fn save_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
@@ -1135,3 +1118,23 @@ fn find_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ApiToken
 }
 
 // --- encodings (the PostgreSQL store writes the same values) ---
+
+/// The steps of one alert, in order (the store's reads and synchronisation's apply).
+pub(super) fn read_steps(conn: &Connection, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+             WHERE r.reference = ?1 ORDER BY s.seq",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([alert.as_str()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })
+        .map_err(db)?;
+    rows.map(|row| {
+        let (seq, detail, user_id, at) = row.map_err(db)?;
+        step_record(alert, seq, &detail, user_id, &at)
+    })
+    .collect()
+}

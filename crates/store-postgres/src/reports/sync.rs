@@ -22,7 +22,7 @@ use vitalcore_store::sync::{
 
 use super::{
     InsertStatements, REPORT_COLUMNS, db, insert_prepared, insert_report, insert_step, links_of, read_report,
-    step_detail,
+    read_steps, step_detail,
 };
 use crate::PostgresStore;
 
@@ -467,15 +467,7 @@ impl SyncTx for PgSyncTx<'_, '_> {
     }
 
     fn steps(&mut self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
-                 WHERE r.reference = $1 ORDER BY s.seq",
-                &[&alert.as_str()],
-            )
-            .map_err(db)?;
-        rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+        read_steps(&mut *self.tx, alert)
     }
 
     fn append_step(&mut self, record: &StepRecord) -> Result<(), StoreError> {

@@ -17,8 +17,8 @@ use vitalcore_store::sync::{
 };
 
 use super::{
-    REPORT_COLUMNS, ReportRow, db, insert_many, insert_report, insert_step, read_report, report_id, step_detail,
-    with_links,
+    REPORT_COLUMNS, ReportRow, db, insert_many, insert_report, insert_step, read_report, read_steps, report_id,
+    step_detail, with_links,
 };
 use crate::SqliteStore;
 
@@ -97,25 +97,6 @@ fn read_report_by(conn: &Connection, column: &str, value: &dyn rusqlite::ToSql) 
         None => Ok(None),
         Some(row) => row.and_then(|(id, report)| with_links(conn, id, report)).map(Some),
     }
-}
-
-fn read_steps(conn: &Connection, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
-             WHERE r.reference = ?1 ORDER BY s.seq",
-        )
-        .map_err(db)?;
-    let rows = stmt
-        .query_map([alert.as_str()], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-        })
-        .map_err(db)?;
-    rows.map(|row| {
-        let (seq, detail, user_id, at) = row.map_err(db)?;
-        step_record(alert, seq, &detail, user_id, &at)
-    })
-    .collect()
 }
 
 /// The WHERE clause of a scope over `sync_log` (after `seq > ?1`), with its arguments.
