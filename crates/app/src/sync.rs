@@ -5,7 +5,9 @@
 //!   [`revoke_office`]); answer an office's bundle ([`hq_answer`], what
 //!   `vitalcore serve` does for `POST /api/v1/sync`); export an office's
 //!   changes to a file and import one from it;
-//! - at an office: [`sync_office`] pushes its reports and alert steps, then
+//! - at an office: [`sync_office`] pushes what was made there (reports, alert
+//!   steps, feedback and its delivery status, tag corrections, early-warning
+//!   status changes), then
 //!   pulls what lies in its areas, over any [`Transport`] (the CLI's is
 //!   HTTPS); [`office_export`] and [`import_bundle`] do the same with files;
 //! - anywhere: [`status`].
@@ -209,7 +211,17 @@ fn down_scope(office: &Office) -> Scope {
 
 /// What an office sends HQ: what was made there.
 fn up_scope() -> Scope {
-    Scope { origins: Origins::Local, areas: None, kinds: vec![RecordKind::Report, RecordKind::Step] }
+    Scope {
+        origins: Origins::Local,
+        areas: None,
+        kinds: vec![
+            RecordKind::Report,
+            RecordKind::Step,
+            RecordKind::Outbox,
+            RecordKind::Correction,
+            RecordKind::WarningChange,
+        ],
+    }
 }
 
 /// Opens a bundle from an office at HQ: the office registered and not

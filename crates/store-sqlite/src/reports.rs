@@ -52,6 +52,8 @@ mod notify;
 mod outbox;
 /// Synchronisation between offices and HQ (migration 10).
 mod sync;
+/// What else flows up from field offices (migration 15).
+mod sync_up;
 
 /// The audit chain (migration 7).
 pub(crate) mod audit;

@@ -17,10 +17,14 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use vitalcore_framework::Area;
+use vitalcore_framework::Month;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
 
 use crate::StoreError;
+use crate::forecasts::{WarningKind, WarningStatus};
+use crate::reports::TagCorrection;
 
 /// The reference space of headquarters (offices get 1 to 31).
 pub const HQ_SPACE: u8 = 0;
@@ -114,6 +118,9 @@ pub enum RecordKind {
     Area,
     Report,
     Step,
+    Outbox,
+    Correction,
+    WarningChange,
 }
 
 impl RecordKind {
@@ -122,7 +129,24 @@ impl RecordKind {
             RecordKind::Area => "area",
             RecordKind::Report => "report",
             RecordKind::Step => "step",
+            RecordKind::Outbox => "outbox",
+            RecordKind::Correction => "correction",
+            RecordKind::WarningChange => "warning_change",
         }
+    }
+
+    /// The kind a change-log entry names (`None`: a kind this build does not know).
+    pub fn parse(text: &str) -> Option<RecordKind> {
+        [
+            RecordKind::Area,
+            RecordKind::Report,
+            RecordKind::Step,
+            RecordKind::Outbox,
+            RecordKind::Correction,
+            RecordKind::WarningChange,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -173,13 +197,63 @@ pub struct StepOf {
     pub step: StepRecord,
 }
 
+/// One entry of a feedback message's delivery history as it travels: the
+/// message (its alert and the step that gave the feedback, by content, as
+/// positions differ between nodes), and the change. Never the contact: the
+/// message body is what goes out, the phone stays sealed on the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxOf {
+    pub origin: String,
+    /// The feedback step of the message (its alert is the report).
+    pub step: StepRecord,
+    pub language: String,
+    pub body: String,
+    /// `message_id` and `seq` are the sender's; the receiver keeps its own.
+    pub change: OutboxChange,
+}
+
+/// An analyst's correction of a report's tags as it travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionOf {
+    pub origin: String,
+    pub correction: TagCorrection,
+}
+
+/// An early warning's status change as it travels: the warning by its
+/// natural key (one per unit, month and kind on every node).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningChangeOf {
+    pub origin: String,
+    pub unit: String,
+    pub month: Month,
+    pub warning: WarningKind,
+    pub change: WarningChange,
+}
+
+/// One status change of an early warning (`early_warning_changes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningChange {
+    pub status: WarningStatus,
+    pub by_user: String,
+    /// RFC 3339, as the forecast store keeps it.
+    pub at: String,
+    pub note: Option<String>,
+}
+
 /// One record of a feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SyncRecord {
-    Area { origin: String, area: Area },
+    Area {
+        origin: String,
+        area: Area,
+    },
     Report(Box<ReportRecord>),
     Step(Box<StepOf>),
+    Outbox(Box<OutboxOf>),
+    Correction(Box<CorrectionOf>),
+    #[serde(rename = "warning_change")]
+    WarningChange(Box<WarningChangeOf>),
 }
 
 impl SyncRecord {
@@ -188,6 +262,9 @@ impl SyncRecord {
             SyncRecord::Area { .. } => RecordKind::Area,
             SyncRecord::Report(_) => RecordKind::Report,
             SyncRecord::Step(_) => RecordKind::Step,
+            SyncRecord::Outbox(_) => RecordKind::Outbox,
+            SyncRecord::Correction(_) => RecordKind::Correction,
+            SyncRecord::WarningChange(_) => RecordKind::WarningChange,
         }
     }
 
@@ -196,6 +273,9 @@ impl SyncRecord {
             SyncRecord::Area { origin, .. } => origin,
             SyncRecord::Report(r) => &r.origin,
             SyncRecord::Step(s) => &s.origin,
+            SyncRecord::Outbox(o) => &o.origin,
+            SyncRecord::Correction(c) => &c.origin,
+            SyncRecord::WarningChange(w) => &w.origin,
         }
     }
 }
@@ -259,6 +339,29 @@ pub trait SyncTx {
         at: Timestamp,
         cursor: Option<(&str, Direction, i64)>,
     ) -> Result<(), StoreError>;
+
+    // Flows up from field offices beyond reports and steps.
+
+    /// The feedback messages of `report`'s alert, with their histories.
+    fn outbox_of(&mut self, report: &Reference) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Stores a message and its `queued` change (as `OutboxDraft` says who and when).
+    fn queue_message(&mut self, draft: &OutboxDraft) -> Result<(), StoreError>;
+    /// Appends a status change at `change.seq`, which must be the message's next position.
+    fn append_outbox_change(&mut self, change: &OutboxChange) -> Result<(), StoreError>;
+    /// The corrections of `report`, oldest first.
+    fn corrections_of(&mut self, report: &Reference) -> Result<Vec<TagCorrection>, StoreError>;
+    /// Appends a correction; when `set_tags`, the report's tags become the corrected ones.
+    fn add_correction(&mut self, correction: &TagCorrection, set_tags: bool) -> Result<(), StoreError>;
+    /// The status changes of the warning (`None`: no such warning here), oldest first.
+    fn warning_changes(
+        &mut self,
+        unit: &str,
+        month: Month,
+        kind: WarningKind,
+    ) -> Result<Option<Vec<WarningChange>>, StoreError>;
+    /// Appends a status change to the warning; when `set_status`, the
+    /// warning's status, who and when become the change's.
+    fn add_warning_change(&mut self, change: &WarningChangeOf, set_status: bool) -> Result<(), StoreError>;
 }
 
 /// A closure run in one transaction by [`SyncStore::apply`].

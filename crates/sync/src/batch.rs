@@ -170,13 +170,13 @@ fn taken(reference: &vitalcore_intake::Reference) -> String {
     )
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     New,
     Already,
     Conflict,
 }
 
-fn conflict(
+pub(crate) fn conflict(
     tx: &mut dyn SyncTx,
     peer: &str,
     kind: RecordKind,
@@ -292,11 +292,15 @@ fn apply_record(
             }
             Ok(Outcome::New)
         }
+        _ if came_home => Ok(Outcome::Already),
+        SyncRecord::Outbox(o) => crate::up::outbox(tx, peer, record, o, now),
+        SyncRecord::Correction(c) => crate::up::correction(tx, peer, record, origin, &c.correction, now),
+        SyncRecord::WarningChange(w) => crate::up::warning_change(tx, peer, record, w, now),
     }
 }
 
 /// The identity of a step: its alert, content, author and time (not its position).
-fn same_step(a: &StepRecord, b: &StepRecord) -> bool {
+pub(crate) fn same_step(a: &StepRecord, b: &StepRecord) -> bool {
     a.alert == b.alert && a.step == b.step && a.user_id == b.user_id && a.at == b.at
 }
 

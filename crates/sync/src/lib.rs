@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bundle;
+mod up;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

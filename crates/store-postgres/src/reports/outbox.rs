@@ -4,7 +4,7 @@
 //! two operators moving one message at once get one success, one conflict.
 
 use postgres::types::ToSql;
-use postgres::{Client, Transaction};
+use postgres::{GenericClient, Transaction};
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
 use vitalcore_store::StoreError;
 use vitalcore_store::report_codec::{check_next_change, damaged, outbox_status_from, parse_time};
@@ -74,7 +74,7 @@ pub(super) fn append_changes(tx: &mut Transaction<'_>, changes: &[OutboxChange])
 
 /// Messages with their history, oldest first. The report and ids narrow the
 /// query; the status (the last change) is checked on the rows read.
-pub(super) fn list(client: &mut Client, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
     if filter.ids.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }

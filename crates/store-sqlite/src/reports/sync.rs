@@ -16,23 +16,24 @@ use vitalcore_store::sync::{
     SyncRecord, SyncStore, SyncTx,
 };
 
+use super::sync_up;
 use super::{
     REPORT_COLUMNS, ReportRow, db, insert_many, insert_report, insert_step, read_report, read_steps, report_id,
     step_detail, with_links,
 };
 use crate::SqliteStore;
+use vitalcore_framework::Month;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxMessage};
+use vitalcore_store::forecasts::WarningKind;
+use vitalcore_store::reports::TagCorrection;
+use vitalcore_store::sync::{WarningChange, WarningChangeOf};
 
 fn opt_time(text: Option<String>, what: &str) -> Result<Option<Timestamp>, StoreError> {
     text.map(|t| parse_time(&t, what)).transpose()
 }
 
 fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
-    match text {
-        "area" => Ok(RecordKind::Area),
-        "report" => Ok(RecordKind::Report),
-        "step" => Ok(RecordKind::Step),
-        other => Err(damaged(format!("change log kind `{other}`"))),
-    }
+    RecordKind::parse(text).ok_or_else(|| damaged(format!("change log kind `{text}`")))
 }
 
 fn read_node(conn: &Connection) -> Result<Option<Node>, StoreError> {
@@ -449,6 +450,9 @@ fn load_record(
                 }
             }
         }
+        RecordKind::Outbox | RecordKind::Correction | RecordKind::WarningChange => {
+            super::sync_up::load(conn, kind, row_id, step_seq, origin)?
+        }
     })
 }
 
@@ -560,5 +564,38 @@ impl SyncTx for SqliteSyncTx<'_> {
             write_cursor(self.tx, peer, direction, cursor, at)?;
         }
         Ok(())
+    }
+
+    fn outbox_of(&mut self, report: &Reference) -> Result<Vec<OutboxMessage>, StoreError> {
+        sync_up::outbox_of(self.tx, report)
+    }
+
+    fn queue_message(&mut self, draft: &OutboxDraft) -> Result<(), StoreError> {
+        sync_up::queue_message(self.tx, draft)
+    }
+
+    fn append_outbox_change(&mut self, change: &OutboxChange) -> Result<(), StoreError> {
+        sync_up::append_outbox_change(self.tx, change)
+    }
+
+    fn corrections_of(&mut self, report: &Reference) -> Result<Vec<TagCorrection>, StoreError> {
+        sync_up::corrections_of(self.tx, report)
+    }
+
+    fn add_correction(&mut self, correction: &TagCorrection, set_tags: bool) -> Result<(), StoreError> {
+        sync_up::add_correction(self.tx, correction, set_tags)
+    }
+
+    fn warning_changes(
+        &mut self,
+        unit: &str,
+        month: Month,
+        kind: WarningKind,
+    ) -> Result<Option<Vec<WarningChange>>, StoreError> {
+        sync_up::warning_changes(self.tx, unit, month, kind)
+    }
+
+    fn add_warning_change(&mut self, change: &WarningChangeOf, set_status: bool) -> Result<(), StoreError> {
+        sync_up::add_warning_change(self.tx, change, set_status)
     }
 }

@@ -6,20 +6,26 @@ use jiff::Timestamp;
 use vitalcore_framework::Area;
 use vitalcore_intake::workflow::Step;
 
+use vitalcore_framework::Month;
+use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxStatus};
+
 use crate::Store;
 use crate::StoreError;
-use crate::reports::ReportStore;
+use crate::forecasts::{EarlyWarning, ForecastStore, WarningKind, WarningStatus};
+use crate::reports::{ReportStore, TagCorrection};
 use crate::sync::{
     Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
+    WarningChange, WarningChangeOf,
 };
-use crate::testing::reports::{report_at, step, ts};
+use crate::testing::reports::{outbox_draft, report_at, step, ts};
 
 /// Every check, in order, on a fresh store.
-pub fn sync_contract<S: SyncStore + ReportStore + Store>(store: &S) {
+pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: &S) {
     node_is_stored_once_and_gives_the_reference_space(store);
     offices_are_registered_listed_and_revoked(store);
     the_change_log_follows_every_write_and_scopes_filter_it(store);
     a_batch_lands_whole_or_not_at_all_with_its_origin(store);
+    feedback_corrections_and_warning_changes_are_logged_and_written_with_their_origin(store);
 }
 
 fn area(pcode: &str, name: &str) -> Area {
@@ -196,4 +202,170 @@ fn a_batch_lands_whole_or_not_at_all_with_its_origin<S: SyncStore + ReportStore 
     let conflicts = store.conflicts().unwrap();
     assert_eq!(conflicts.len(), 1);
     assert_eq!((conflicts[0].peer.as_str(), conflicts[0].reason.as_str()), ("bambari", "both acted"));
+}
+
+fn up_kinds() -> Scope {
+    Scope {
+        origins: Origins::Local,
+        areas: None,
+        kinds: vec![RecordKind::Outbox, RecordKind::Correction, RecordKind::WarningChange],
+    }
+}
+
+fn warning(unit: &str, month: &str) -> EarlyWarning {
+    EarlyWarning {
+        id: 0,
+        created: String::new(),
+        unit: unit.into(),
+        month: month.parse().unwrap(),
+        kind: WarningKind::ReportBurst,
+        value: 9.0,
+        threshold: 4.0,
+        reason: "reports above their recent level".into(),
+        run_id: None,
+        status: WarningStatus::New,
+        status_by: None,
+        status_at: None,
+        note: None,
+    }
+}
+
+fn correction(report: &vitalcore_intake::report::Reference, user: &str, at: &str, dims: &[&str]) -> TagCorrection {
+    TagCorrection {
+        report: report.clone(),
+        user_id: user.into(),
+        at: ts(at),
+        previous_dimensions: vec![],
+        previous_themes: vec![],
+        dimensions: dims.iter().map(|d| d.to_string()).collect(),
+        themes: vec![],
+    }
+}
+
+/// Each outbox status change, tag correction and warning status change is
+/// in the change log, readable as a record with its content (never a
+/// contact); written in a batch they carry the batch's origin, and the
+/// current tags or status follow only when asked.
+fn feedback_corrections_and_warning_changes_are_logged_and_written_with_their_origin<
+    S: SyncStore + ReportStore + Store + ForecastStore,
+>(
+    store: &S,
+) {
+    let start = store.changes(0, &up_kinds(), 10_000).unwrap().next_cursor;
+    let r = report_at(20, Some("CF32"), "2026-03-01T00:00:00Z");
+    store.insert_report(&r).unwrap();
+    let ack = step(&r.reference, 0, Step::Acknowledge);
+    let ids = store.append_step_with_messages(&ack, &[outbox_draft(&r.reference, 0)]).unwrap();
+    let sent = OutboxChange {
+        message_id: ids[0],
+        seq: 1,
+        status: OutboxStatus::Sent,
+        user_id: "u-2".into(),
+        at: ts("2026-03-02T09:00:00Z"),
+        detail: Some("gw-77".into()),
+    };
+    store.append_outbox_changes(std::slice::from_ref(&sent)).unwrap();
+    let fixed = correction(&r.reference, "u-3", "2026-03-03T10:00:00Z", &["physical"]);
+    store.correct_tags(&fixed).unwrap();
+    let w = warning("CF32", "2026-04");
+    store.add_warnings(std::slice::from_ref(&w)).unwrap();
+    let id = store.warnings(&Default::default()).unwrap().into_iter().find(|x| x.unit == "CF32").unwrap().id;
+    store.set_warning_status(id, WarningStatus::Acknowledged, "u-4", "2026-03-04T08:00:00Z", Some("seen")).unwrap();
+
+    let got = store.changes(start, &up_kinds(), 100).unwrap();
+    use RecordKind as K;
+    let kinds: Vec<K> = got.records.iter().map(SyncRecord::kind).collect();
+    assert_eq!(kinds, [K::Outbox, K::Outbox, K::Correction, K::WarningChange]);
+    assert!(got.records.iter().all(|x| x.origin() == "hq-node"), "{got:?}");
+    let SyncRecord::Outbox(queued) = &got.records[0] else { unreachable!() };
+    assert_eq!((queued.step.alert.clone(), queued.step.user_id.as_str()), (r.reference.clone(), ack.user_id.as_str()));
+    assert_eq!((queued.change.status, queued.body.clone()), (OutboxStatus::Queued, outbox_draft(&r.reference, 0).body));
+    let SyncRecord::Outbox(out) = &got.records[1] else { unreachable!() };
+    assert_eq!(out.change, sent);
+    let text = serde_json::to_string(&got.records).unwrap();
+    if let Some(contact) = &r.contact {
+        assert!(!text.contains(contact.as_stored()), "no contact travels with feedback");
+    }
+    let SyncRecord::Correction(c) = &got.records[2] else { unreachable!() };
+    assert_eq!(c.correction, fixed);
+    let SyncRecord::WarningChange(wc) = &got.records[3] else { unreachable!() };
+    assert_eq!(
+        (wc.unit.as_str(), wc.month, wc.warning),
+        ("CF32", "2026-04".parse::<Month>().unwrap(), WarningKind::ReportBurst)
+    );
+    assert_eq!(
+        wc.change,
+        WarningChange {
+            status: WarningStatus::Acknowledged,
+            by_user: "u-4".into(),
+            at: "2026-03-04T08:00:00Z".into(),
+            note: Some("seen".into())
+        }
+    );
+
+    // Written in a batch from an office: the origin is the office's, and
+    // the current values follow only when asked.
+    let older = correction(&r.reference, "u-9", "2026-03-01T12:00:00Z", &["political"]);
+    let closed = WarningChangeOf {
+        origin: "n-bambari".into(),
+        change: WarningChange {
+            status: WarningStatus::Closed,
+            by_user: "u-9".into(),
+            at: "2026-03-05T08:00:00Z".into(),
+            note: None,
+        },
+        ..(**wc).clone()
+    };
+    store
+        .apply(&mut |tx: &mut dyn SyncTx| {
+            tx.set_origin(Some("n-bambari"))?;
+            let messages = tx.outbox_of(&r.reference)?;
+            assert_eq!(messages.len(), 1);
+            assert_eq!(messages[0].history.len(), 2);
+            let failed = OutboxChange {
+                message_id: messages[0].id,
+                seq: 2,
+                status: OutboxStatus::Failed,
+                user_id: "u-9".into(),
+                at: ts("2026-03-06T00:00:00Z"),
+                detail: Some("no signal".into()),
+            };
+            tx.append_outbox_change(&failed)?;
+            tx.add_correction(&older, false)?;
+            assert_eq!(tx.corrections_of(&r.reference)?, vec![fixed.clone(), older.clone()]);
+            assert_eq!(tx.warning_changes("CF32", wc.month, wc.warning)?.map(|l| l.len()), Some(1), "acknowledged");
+            assert_eq!(tx.warning_changes("CF99", wc.month, wc.warning)?, None);
+            tx.add_warning_change(&closed, true)?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        store.report(&r.reference).unwrap().unwrap().tags.dimensions,
+        fixed.dimensions,
+        "an older correction leaves the tags"
+    );
+    let now = store.warnings(&Default::default()).unwrap().into_iter().find(|x| x.id == id).unwrap();
+    assert_eq!((now.status, now.status_by.as_deref()), (WarningStatus::Closed, Some("u-9")));
+    let to_bambari = Scope { origins: Origins::Except("n-bambari".into()), ..up_kinds() };
+    assert_eq!(store.pending(got.next_cursor, &to_bambari).unwrap(), 0, "the office's own come back to nobody");
+    let from_office =
+        store.changes(got.next_cursor, &Scope { origins: Origins::Except("x".into()), ..up_kinds() }, 100).unwrap();
+    assert_eq!(from_office.records.len(), 3);
+    assert!(from_office.records.iter().all(|x| x.origin() == "n-bambari"));
+    assert_eq!(store.pending(got.next_cursor, &up_kinds()).unwrap(), 0, "none of them is local");
+    // A message queued in a batch is stored with its queued entry.
+    let r2 = report_at(21, Some("CF32"), "2026-03-01T00:00:00Z");
+    store.insert_report(&r2).unwrap();
+    store.append_step(&step(&r2.reference, 0, Step::Acknowledge)).unwrap();
+    store
+        .apply(&mut |tx: &mut dyn SyncTx| {
+            tx.set_origin(Some("n-bambari"))?;
+            tx.queue_message(&OutboxDraft { report: r2.reference.clone(), ..outbox_draft(&r2.reference, 0) })
+        })
+        .unwrap();
+    let queued = store
+        .outbox(&vitalcore_intake::outbox::OutboxFilter { report: Some(r2.reference.clone()), ..Default::default() })
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].status(), OutboxStatus::Queued);
 }
