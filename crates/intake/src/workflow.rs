@@ -24,6 +24,14 @@ use vitalcore_framework::Month;
 
 const DEFAULT_DEADLINES: &str = include_str!("../data/deadlines.toml");
 
+/// How far a step's time may lie before the previous step's (or the
+/// report's receipt): steps and reports come from machines whose clocks can
+/// be hours apart (a field office's laptop, headquarters' server), and the
+/// log is folded in the order steps were recorded, so a step stamped a few
+/// hours "early" by another clock is an ordinary step. One stamped more
+/// than a day before is refused as out of order.
+pub const CLOCK_SKEW: SignedDuration = SignedDuration::from_hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
@@ -169,7 +177,7 @@ pub enum WorkflowError {
     IllegalTransition { alert: String, step: &'static str, state: AlertState, allowed: &'static str },
     #[error("alert {alert}: `{field}` is required to {step}")]
     MissingField { alert: String, step: &'static str, field: &'static str },
-    #[error("alert {alert}: a step at {at} cannot come before the previous step at {previous}")]
+    #[error("alert {alert}: a step at {at} cannot come more than a day before the previous step at {previous}")]
     OutOfOrder { alert: String, at: Timestamp, previous: Timestamp },
     #[error("alert {alert}: the step log is not in sequence (expected step #{expected}, found #{found})")]
     BrokenLog { alert: String, expected: u32, found: u32 },
@@ -367,7 +375,7 @@ impl Alert {
 
     fn check_order(&self, at: Timestamp) -> Result<(), WorkflowError> {
         let previous = self.steps.last().map(|s| s.at).unwrap_or(self.received_at);
-        if at < previous {
+        if at < previous - CLOCK_SKEW {
             return Err(WorkflowError::OutOfOrder { alert: self.reference.to_string(), at, previous });
         }
         Ok(())
@@ -615,11 +623,17 @@ pub fn metrics(alerts: &[Alert]) -> Vec<ResponseMetrics> {
     groups.into_iter().map(|((area, month), group)| group_metrics(area, month, &group)).collect()
 }
 
+/// From the alert's receipt to `t`; never below zero (two machines' clocks
+/// can put a step a little before the receipt, see [`CLOCK_SKEW`]).
+fn since_receipt(a: &Alert, t: Timestamp) -> SignedDuration {
+    t.duration_since(a.received_at).max(SignedDuration::ZERO)
+}
+
 fn group_metrics(area_pcode: Option<String>, month: Month, group: &[&Alert]) -> ResponseMetrics {
     let mut to_ack: Vec<SignedDuration> =
-        group.iter().filter_map(|a| a.status.acknowledged_at.map(|t| t.duration_since(a.received_at))).collect();
+        group.iter().filter_map(|a| a.status.acknowledged_at.map(|t| since_receipt(a, t))).collect();
     let mut to_respond: Vec<SignedDuration> =
-        group.iter().filter_map(|a| a.status.responded_at.map(|t| t.duration_since(a.received_at))).collect();
+        group.iter().filter_map(|a| a.status.responded_at.map(|t| since_receipt(a, t))).collect();
     to_ack.sort();
     to_respond.sort();
     let unfounded = group.iter().filter(|a| a.status.unfounded_at.is_some()).count();
