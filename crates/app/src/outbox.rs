@@ -27,7 +27,7 @@ pub fn prepare_export(
     let statuses: &[OutboxStatus] =
         if options.again { &[OutboxStatus::Queued, OutboxStatus::Exported] } else { &[OutboxStatus::Queued] };
     let mut plan = ExportPlan::default();
-    for message in store.outbox(&OutboxFilter::with_statuses(statuses))? {
+    for message in store.outbox(&OutboxFilter::to_send(statuses))? {
         let how = format!("export {}", options.label);
         match read_phone(store, key, user, &message, &how, options.default_country_code.as_deref(), now)? {
             PhoneRead::Phone(phone) => {

@@ -140,6 +140,11 @@ pub struct OutboxMessage {
     pub language: String,
     pub body: String,
     pub history: Vec<OutboxChange>,
+    /// The node (field office or HQ) that queued it, when it came here by
+    /// synchronisation: that node sends it (it holds the key to the
+    /// reporter's contact), this one only follows its status. `None`: queued here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl OutboxMessage {
@@ -187,6 +192,8 @@ pub struct OutboxFilter {
     pub report: Option<Reference>,
     /// Only messages whose current status is one of these.
     pub statuses: Option<Vec<OutboxStatus>>,
+    /// Only messages queued here (not those that came from another node).
+    pub queued_here: bool,
 }
 
 impl OutboxFilter {
@@ -194,10 +201,17 @@ impl OutboxFilter {
         OutboxFilter { statuses: Some(statuses.to_vec()), ..OutboxFilter::default() }
     }
 
+    /// The messages in `statuses` this node sends: those queued here. A
+    /// message from another node is sent there, never twice.
+    pub fn to_send(statuses: &[OutboxStatus]) -> OutboxFilter {
+        OutboxFilter { queued_here: true, ..OutboxFilter::with_statuses(statuses) }
+    }
+
     pub fn matches(&self, m: &OutboxMessage) -> bool {
         self.ids.as_ref().is_none_or(|ids| ids.contains(&m.id))
             && self.report.as_ref().is_none_or(|r| *r == m.report)
             && self.statuses.as_ref().is_none_or(|s| s.contains(&m.status()))
+            && (!self.queued_here || m.origin.is_none())
     }
 }
 
@@ -760,6 +774,7 @@ mod tests {
             language: "en".into(),
             body: "x".into(),
             history: vec![],
+            origin: None,
         };
         let at: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         m.history.push(OutboxChange {

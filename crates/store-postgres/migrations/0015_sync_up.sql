@@ -49,3 +49,8 @@ CREATE TRIGGER sync_log_correction AFTER INSERT ON report_tag_corrections
 DROP TRIGGER IF EXISTS sync_log_warning_change ON early_warning_changes;
 CREATE TRIGGER sync_log_warning_change AFTER INSERT ON early_warning_changes
     FOR EACH ROW EXECUTE FUNCTION vitalcore_sync_log_warning_change();
+
+-- The node a feedback message came from (NULL: queued here). That node
+-- sends it (it holds the key to the reporter's contact); here it is only
+-- followed, never exported or sent a second time.
+ALTER TABLE outbox_messages ADD COLUMN IF NOT EXISTS origin text;

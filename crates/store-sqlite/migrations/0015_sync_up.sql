@@ -49,3 +49,8 @@ BEGIN
     VALUES ('warning_change', NEW.id, (SELECT unit FROM early_warnings WHERE id = NEW.warning_id),
             (SELECT origin FROM sync_apply_origin LIMIT 1));
 END;
+
+-- The node a feedback message came from (NULL: queued here). That node
+-- sends it (it holds the key to the reporter's contact); here it is only
+-- followed, never exported or sent a second time.
+ALTER TABLE outbox_messages ADD COLUMN origin TEXT;

@@ -356,7 +356,7 @@ fn send(
     let key = contact_key(global)?;
     let default_country_code = default_country_code.as_deref().map(check_country_code).transpose()?;
     let agent = http_agent(&gateway)?;
-    let mut waiting = store.outbox(&OutboxFilter::with_statuses(&[OutboxStatus::Queued]))?;
+    let mut waiting = store.outbox(&OutboxFilter::to_send(&[OutboxStatus::Queued]))?;
     waiting.truncate(limit.unwrap_or(usize::MAX));
     let (mut sent, mut failed, mut left) = (0, 0, 0);
     for message in &waiting {

@@ -15,7 +15,8 @@ use super::{db, is_unique_violation, lock_report};
 pub(super) fn queue(tx: &mut Transaction<'_>, m: &OutboxDraft) -> Result<i64, StoreError> {
     let report = lock_report(tx, &m.report)?.ok_or_else(|| StoreError::NotFound(format!("report {}", m.report)))?;
     let inserted = tx.query_one(
-        "INSERT INTO outbox_messages (report_id, step_seq, language, body) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO outbox_messages (report_id, step_seq, language, body, origin)
+         VALUES ($1, $2, $3, $4, vitalcore_sync_origin()) RETURNING id",
         &[&report, &i64::from(m.step_seq), &m.language, &m.body],
     );
     let id: i64 = match inserted {
@@ -83,7 +84,8 @@ pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Re
     let params: [&(dyn ToSql + Sync); 2] = [&reference, &ids];
     let rows = client
         .query(
-            "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail
+            "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail,
+                    m.origin
              FROM outbox_messages m JOIN reports r ON r.id = m.report_id JOIN outbox_status s ON s.message_id = m.id
              WHERE ($1::text IS NULL OR r.reference = $1) AND ($2::bigint[] IS NULL OR m.id = ANY($2))
              ORDER BY m.id, s.seq",
@@ -103,6 +105,7 @@ pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Re
                 language: row.get(3),
                 body: row.get(4),
                 history: Vec::new(),
+                origin: row.get(10),
             });
         }
         let message = out.last_mut().expect("pushed above");

@@ -15,7 +15,10 @@ use super::{db, report_id};
 pub(super) fn queue(tx: &Transaction<'_>, m: &OutboxDraft) -> Result<i64, StoreError> {
     let report = report_id(tx, &m.report)?.ok_or_else(|| StoreError::NotFound(format!("report {}", m.report)))?;
     let inserted = tx
-        .prepare_cached("INSERT INTO outbox_messages (report_id, step_seq, language, body) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO outbox_messages (report_id, step_seq, language, body, origin)
+             VALUES (?1, ?2, ?3, ?4, (SELECT origin FROM sync_apply_origin LIMIT 1))",
+        )
         .map_err(db)?
         .execute(params![report, m.step_seq, m.language, m.body]);
     match inserted {
@@ -74,7 +77,8 @@ pub(super) fn append_changes(tx: &Transaction<'_>, changes: &[OutboxChange]) -> 
 /// query; the status (the last change) is checked on the rows read.
 pub(super) fn list(conn: &Connection, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut sql = String::from(
-        "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail
+        "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail,
+                m.origin
          FROM outbox_messages m JOIN reports r ON r.id = m.report_id JOIN outbox_status s ON s.message_id = m.id
          WHERE (?1 IS NULL OR r.reference = ?1)",
     );
@@ -102,12 +106,13 @@ pub(super) fn list(conn: &Connection, filter: &OutboxFilter) -> Result<Vec<Outbo
                 r.get::<_, String>(7)?,
                 r.get::<_, String>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
             ))
         })
         .map_err(db)?;
     let mut out: Vec<OutboxMessage> = Vec::new();
     for row in rows {
-        let (id, reference, step_seq, language, body, seq, status, user_id, at, detail) = row.map_err(db)?;
+        let (id, reference, step_seq, language, body, seq, status, user_id, at, detail, origin) = row.map_err(db)?;
         let what = || damaged(format!("outbox message #{id}"));
         if out.last().is_none_or(|m| m.id != id) {
             out.push(OutboxMessage {
@@ -117,6 +122,7 @@ pub(super) fn list(conn: &Connection, filter: &OutboxFilter) -> Result<Vec<Outbo
                 language,
                 body,
                 history: Vec::new(),
+                origin,
             });
         }
         let message = out.last_mut().expect("pushed above");

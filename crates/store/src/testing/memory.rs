@@ -190,6 +190,7 @@ impl ReportStore for MemoryStore {
                 language: m.language.clone(),
                 body: m.body.clone(),
                 history: vec![queued],
+                origin: None,
             });
             ids.push(id);
         }
