@@ -644,3 +644,6 @@ pub fn status(store: &dyn SyncStore) -> Result<Status, SyncFailure> {
 pub fn store_of(stores: &crate::backend::Stores) -> Arc<dyn SyncStore> {
     stores.sync.clone()
 }
+
+/// How fresh each area's data is (the alert page).
+pub mod staleness;

@@ -159,6 +159,11 @@ mod tests {
             "map.score",
             "map.dimension",
             "warnings.note_label",
+            // Units of an age, the same abbreviations and words in French.
+            "freshness.min",
+            "freshness.h",
+            "freshness.minute",
+            "freshness.minutes",
         ]
         .contains(&key)
     }

@@ -19,6 +19,7 @@ mod ctx;
 mod early_warnings;
 mod error;
 mod forecast_api;
+mod freshness;
 mod html;
 mod i18n;
 mod intake_api;

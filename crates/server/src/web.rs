@@ -529,6 +529,8 @@ struct AlertsPage<'a> {
     /// How many alerts came in the last 30 days (the rows are the first 50).
     summary: String,
     warnings: Option<WarningSection>,
+    /// Data freshness per area, when this database synchronises.
+    freshness: Option<Vec<crate::freshness::FreshnessRow>>,
     alerts: Vec<AlertRow>,
     /// Feedback channels: (value, label).
     channels: Vec<(&'static str, String)>,
@@ -543,6 +545,7 @@ const ALERTS_SHOWN: usize = 50;
 pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
     let reports = ctx.reports()?;
     let forecasts = ctx.state.forecasts.clone();
+    let sync = ctx.state.sync.clone();
     let answer = ctx
         .visit(&reports, "alerts.page", move |service, visit| {
             let now = visit.now;
@@ -584,6 +587,17 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
                     actions: actions(lang, alert.state()),
                 })
                 .collect();
+            let freshness = match &sync {
+                Some(store) => {
+                    let areas: Vec<String> = pairs
+                        .iter()
+                        .take(ALERTS_SHOWN)
+                        .filter_map(|(report, _)| report.place.area_pcode.clone())
+                        .collect();
+                    crate::freshness::section(lang, &**store, &areas, now)?
+                }
+                None => None,
+            };
             let shown = pairs.len().min(ALERTS_SHOWN).to_string();
             let summary = i18n::tf(lang, "alerts.received", &[("n", &pairs.len().to_string()), ("shown", &shown)]);
             let shell = Shell::new(
@@ -595,7 +609,7 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
                 Some(service),
             );
             let channels = FEEDBACK_CHANNELS.iter().map(|c| (*c, i18n::label(lang, "channel", c))).collect();
-            let view = AlertsPage { shell, csrf: &csrf, summary, warnings, alerts, channels };
+            let view = AlertsPage { shell, csrf: &csrf, summary, warnings, freshness, alerts, channels };
             page(StatusCode::OK, vec![], &view)
         })
         .await?;

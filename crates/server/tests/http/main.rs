@@ -5,6 +5,7 @@
 
 mod admin;
 mod briefings;
+mod freshness;
 mod intake;
 mod logging;
 mod mandates;
