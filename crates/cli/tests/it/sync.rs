@@ -420,3 +420,283 @@ fn bundles_on_a_stick_and_refusals_that_say_what_to_do() {
     assert_eq!(hq.reports().len(), before + 1);
     assert!(hq.ok(&["sync", "office", "list"]).contains("bambari\tCF32\trevoked"));
 }
+
+/// A store of either backend, for what the CLI has no command for (tag
+/// corrections, warnings raised as if they came down from HQ).
+trait Stores: ReportStore + vitalcore_store::forecasts::ForecastStore {}
+impl<T: ReportStore + vitalcore_store::forecasts::ForecastStore> Stores for T {}
+
+impl Node {
+    fn store(&self) -> Box<dyn Stores> {
+        match &self.db {
+            Db::Sqlite(path) => Box::new(vitalcore_store_sqlite::SqliteStore::open(path).unwrap()),
+            Db::Postgres { url, .. } => Box::new(vitalcore_store_postgres::PostgresStore::connect(url).unwrap()),
+        }
+    }
+
+    fn add_responder(&self) {
+        let mut add = self
+            .cmd(&["users", "add", "amina", "--role", "responder", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+        assert!(add.wait().unwrap().success());
+    }
+
+    /// (report, language, body, [(status, by, at, detail)]) of every outbox message, without local ids.
+    fn outbox(&self) -> BTreeSet<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.ok(&["feedback", "outbox", "list", "--format", "json"])).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let history: Vec<_> = m["history"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| (c["status"].clone(), c["user_id"].clone(), c["at"].clone(), c["detail"].clone()))
+                    .collect();
+                serde_json::json!([m["report"], m["language"], m["body"], history]).to_string()
+            })
+            .collect()
+    }
+
+    fn corrections(&self) -> BTreeSet<String> {
+        self.store().tag_corrections().unwrap().iter().map(|c| serde_json::to_string(c).unwrap()).collect()
+    }
+
+    /// (unit, status, by) of every warning.
+    fn warnings(&self) -> BTreeSet<(String, String, String)> {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["warnings", "list", "--format", "json"])).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                (
+                    w["unit"].as_str().unwrap().to_string(),
+                    w["status"].as_str().unwrap().to_string(),
+                    w["status_by"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn alert_state(&self, reference: &str) -> String {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["alerts", "list", "--format", "json"])).unwrap();
+        let a = v.as_array().unwrap().iter().find(|a| a["reference"] == reference).unwrap().clone();
+        a["state"].as_str().unwrap().to_string()
+    }
+}
+
+fn burst(unit: &str, month: &str) -> vitalcore_store::forecasts::EarlyWarning {
+    vitalcore_store::forecasts::EarlyWarning {
+        id: 0,
+        created: String::new(),
+        unit: unit.into(),
+        month: month.parse().unwrap(),
+        kind: vitalcore_store::forecasts::WarningKind::ReportBurst,
+        value: 9.0,
+        threshold: 4.0,
+        reason: "community reports above their recent level".into(),
+        run_id: None,
+        status: vitalcore_store::forecasts::WarningStatus::New,
+        status_by: None,
+        status_at: None,
+        note: None,
+    }
+}
+
+/// What an office's analysts did while offline, stamped by the office's
+/// clock (`skew` from the true time): a report taken, feedback given on it
+/// with its SMS queued, exported and sent, its tags corrected, and the
+/// area's warning acknowledged.
+fn office_work(office: &Node, name: &str, area: &str, space: u8, skew: jiff::SignedDuration) -> String {
+    use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxStatus};
+    use vitalcore_intake::workflow::{Step, StepRecord};
+    let store = office.store();
+    let clock = |minutes: i64| Timestamp::now() + skew + jiff::SignedDuration::from_mins(minutes);
+    let mut r = report_at(0, Some(area), "2026-12-01T08:00:00Z");
+    r.reference = Reference::random_in(Some(space)).unwrap();
+    r.received_at = clock(-30);
+    r.text = format!("{name} heard of an attack on the market");
+    store.insert_report(&r).unwrap();
+    let ack = StepRecord {
+        alert: r.reference.clone(),
+        seq: 0,
+        step: Step::Acknowledge,
+        user_id: "amina".into(),
+        at: clock(0),
+    };
+    let ids = store
+        .append_step_with_messages(
+            &ack,
+            &[OutboxDraft {
+                report: r.reference.clone(),
+                step_seq: 0,
+                language: "fr".into(),
+                body: format!("{name}: votre signalement {} est pris en charge", r.reference),
+                queued_by: "amina".into(),
+                queued_at: clock(0),
+            }],
+        )
+        .unwrap();
+    let exported = OutboxChange {
+        message_id: ids[0],
+        seq: 1,
+        status: OutboxStatus::Exported,
+        user_id: "amina".into(),
+        at: clock(1),
+        detail: Some(format!("{name}-sms.csv")),
+    };
+    let sent = OutboxChange {
+        seq: 2,
+        status: OutboxStatus::Sent,
+        at: clock(2),
+        detail: Some("gw-7".into()),
+        ..exported.clone()
+    };
+    store.append_outbox_changes(&[exported, sent]).unwrap();
+    store
+        .correct_tags(&vitalcore_store::reports::TagCorrection {
+            report: r.reference.clone(),
+            user_id: "amina".into(),
+            at: clock(3),
+            previous_dimensions: r.tags.dimensions.clone(),
+            previous_themes: r.tags.themes.clone(),
+            dimensions: vec!["physical".into()],
+            themes: vec![format!("{name}-market")],
+        })
+        .unwrap();
+    store.add_warnings(&[burst(area, "2026-12")]).unwrap();
+    let id = store.warnings(&Default::default()).unwrap()[0].id;
+    let at = clock(4).to_string();
+    store
+        .set_warning_status(id, vitalcore_store::forecasts::WarningStatus::Acknowledged, name, &at, Some("patrol sent"))
+        .unwrap();
+    r.reference.to_string()
+}
+
+#[test]
+fn feedback_corrections_and_warning_changes_flow_up_once_with_office_clocks_hours_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    // Office clocks: bambari 3 h ahead, bria 5 h behind, kaga 7 h ahead.
+    let offices = [("bambari", "CF32", 3), ("bria", "CF41", -5), ("kaga", "CF32", 7)];
+    for (name, areas, _) in offices {
+        hq.ok(&["sync", "office", "add", name, "--areas", areas, "--out", &format!("{name}.cred")]);
+    }
+    hq.add_responder();
+    hq.ok(&["report", "submit", "--text", "HQ heard of looting in Ouaka", "--area", "CF32"]);
+    hq.ok(&["report", "submit", "--text", "HQ heard of a roadblock near Bria", "--area", "CF41"]);
+    // The warnings HQ raised, as they reach the offices (that flow is not this test's).
+    hq.store().add_warnings(&[burst("CF32", "2026-12"), burst("CF41", "2026-12")]).unwrap();
+    let server = hq.serve();
+    let sync =
+        |node: &Node, name: &str| node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+    let nodes: Vec<Node> = offices.iter().map(|(name, _, _)| Node::sqlite(dir.path(), name)).collect();
+    for (node, (name, _, _)) in nodes.iter().zip(offices) {
+        sync(node, name);
+        node.add_responder();
+    }
+    let at_hq = hq.reports();
+    let ouaka = at_hq.iter().find(|r| r.2.contains("Ouaka")).unwrap().0.clone();
+    let roadblock = at_hq.iter().find(|r| r.2.contains("roadblock")).unwrap().0.clone();
+
+    // Offline, each with its own clock.
+    let mut own = Vec::new();
+    for (i, (node, (name, area, hours))) in nodes.iter().zip(offices).enumerate() {
+        own.push(office_work(node, name, area, i as u8 + 1, jiff::SignedDuration::from_hours(hours)));
+    }
+    // bambari (3 h ahead) acknowledges HQ's Ouaka report; once it is at HQ,
+    // HQ verifies it by its own clock, 3 h "before": an ordinary step.
+    let bambari_store = nodes[0].store();
+    let ouaka_ref: Reference = ouaka.parse().unwrap();
+    let ack = vitalcore_intake::workflow::StepRecord {
+        alert: ouaka_ref.clone(),
+        seq: 0,
+        step: vitalcore_intake::workflow::Step::Acknowledge,
+        user_id: "amina".into(),
+        at: Timestamp::now() + jiff::SignedDuration::from_hours(3),
+    };
+    bambari_store.append_step(&ack).unwrap();
+    sync(&nodes[0], "bambari");
+    hq.ok(&["alerts", "verify", &ouaka, "--note", "called the chief", "--as", "amina"]);
+    // kaga assigns it (by the binary's clock) once it has both steps.
+    sync(&nodes[2], "kaga");
+    nodes[2].ok(&["alerts", "assign", &ouaka, "--owner", "Lt. Ndoye", "--unit", "BANBATT 2", "--as", "amina"]);
+    // A true conflict: HQ closes the roadblock report while bria (5 h
+    // behind) acknowledges it, apart.
+    for step in [
+        vec!["alerts", "ack", &roadblock, "--as", "amina"],
+        vec!["alerts", "unfounded", &roadblock, "--reason", "no roadblock there", "--as", "amina"],
+        vec!["alerts", "close", &roadblock, "--outcome", "unfounded", "--as", "amina"],
+    ] {
+        hq.ok(&step);
+    }
+    nodes[1]
+        .store()
+        .append_step(&vitalcore_intake::workflow::StepRecord {
+            alert: roadblock.parse().unwrap(),
+            seq: 0,
+            step: vitalcore_intake::workflow::Step::Acknowledge,
+            user_id: "amina".into(),
+            at: Timestamp::now() - jiff::SignedDuration::from_hours(5),
+        })
+        .unwrap();
+
+    for _ in 0..2 {
+        for (node, (name, _, _)) in nodes.iter().zip(offices) {
+            sync(node, name);
+        }
+    }
+    // Nothing lost, nothing twice: HQ holds exactly the union of what the offices made.
+    let union = |f: &dyn Fn(&Node) -> BTreeSet<String>| nodes.iter().flat_map(f).collect::<BTreeSet<_>>();
+    assert_eq!(hq.outbox(), union(&|n: &Node| n.outbox()));
+    assert_eq!(hq.outbox().len(), 3);
+    assert!(hq.outbox().iter().all(|m| m.contains("\"sent\"")), "{:?}", hq.outbox());
+    let listed: serde_json::Value =
+        serde_json::from_str(&hq.ok(&["feedback", "outbox", "list", "--format", "json"])).unwrap();
+    assert!(
+        listed.as_array().unwrap().iter().all(|m| m["origin"].is_string()),
+        "HQ knows each message is the office's to send: {listed}"
+    );
+    assert_eq!(hq.corrections(), union(&|n: &Node| n.corrections()));
+    assert_eq!(hq.corrections().len(), 3);
+    let hq_store = hq.store();
+    for r in &own {
+        let stored = hq_store.report(&r.parse().unwrap()).unwrap().unwrap();
+        assert_eq!(stored.tags.dimensions, ["physical"], "the correction set the tags at HQ");
+    }
+    // Offices keep their own feedback and corrections: none of another's.
+    for (node, r) in nodes.iter().zip(&own) {
+        assert!(node.outbox().iter().all(|m| m.contains(r.as_str())));
+    }
+    // Warnings: CF41 acknowledged by bria; CF32 by the later of bambari and kaga (kaga's clock is ahead).
+    let warnings = hq.warnings();
+    assert!(warnings.contains(&("CF41".into(), "acknowledged".into(), "bria".into())), "{warnings:?}");
+    assert!(warnings.contains(&("CF32".into(), "acknowledged".into(), "kaga".into())), "{warnings:?}");
+    // Skew turned no ordinary step into a conflict; the step on the closed alert is one.
+    assert_eq!(hq.alert_state(&ouaka), "response_assigned");
+    for node in [&nodes[0], &nodes[2]] {
+        assert_eq!(node.alert_state(&ouaka), "response_assigned");
+    }
+    assert_eq!(hq.alert_state(&roadblock), "closed");
+    assert_eq!(nodes[1].alert_state(&roadblock), "closed");
+    let status = hq.status();
+    let conflicts: Vec<(String, u64)> = status["offices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["name"].as_str().unwrap().to_string(), o["conflicts"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(conflicts, [("bambari".into(), 0), ("bria".into(), 1), ("kaga".into(), 0)]);
+    let listed = hq.ok(&["sync", "conflicts"]);
+    assert!(listed.contains(&roadblock) && listed.contains("acknowledge"), "{listed}");
+    // A second run moves nothing.
+    for (node, (name, _, _)) in nodes.iter().zip(offices) {
+        assert_eq!(moved(&sync(node, name)), [0, 0, 0, 0, 0]);
+    }
+}
