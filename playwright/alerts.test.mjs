@@ -1,11 +1,14 @@
 // Opens the alert page in headless Chromium as a protection officer would:
 // after `vitalcore warnings run`, the early warnings are listed above the
 // community alerts, and acknowledging one with its button records who did it.
+// At headquarters with a field office, the page says how fresh each area's
+// data is, for sighted and screen-reader users alike (axe-core).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -14,6 +17,7 @@ const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "../crates/import/tests/fixtures";
 const PASSWORD = "correct horse battery staple";
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 // The SQLite file of each test, never a PostgreSQL server from the environment.
 const ENV = { ...process.env };
 delete ENV.VITALCORE_DATABASE_URL;
@@ -80,6 +84,59 @@ test("an analyst sees the early warnings on the alert page and acknowledges one"
     assert.equal(await after.getByRole("button", { name: "Acknowledge" }).count(), 0);
     const acked = JSON.parse(vitalcore(db, ["warnings", "list", "--status", "acknowledged", "--format", "json"]));
     assert.deepEqual(acked.map((w) => [w.id, w.status_by]), [[burst.id, "ana"]]);
+    assert.deepEqual(outside, [], "the page must load nothing from outside");
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+});
+
+async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+}
+
+// axe-core's serious and critical violations on the page.
+async function axeProblems(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")})`);
+}
+
+test("at headquarters the alert page says when each office's areas were last synchronised", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "vitalcore-pw-fresh-"));
+  const hq = join(dir, "hq.db");
+  vitalcore(hq, ["import", join(FIXTURES, "caf_adm1_simplified.geojson")]);
+  vitalcore(hq, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], `${PASSWORD}\n`);
+  for (const [name, area] of [["bambari", "CF32"], ["bria", "CF41"]]) {
+    vitalcore(hq, ["sync", "office", "add", name, "--areas", area, "--out", join(dir, `${name}.cred`)]);
+  }
+  const { child, url } = await serve(hq);
+  const browser = await launch();
+  try {
+    // bambari synchronises; bria never has.
+    vitalcore(join(dir, "bambari.db"), ["sync", "--hq", url, "--credential", join(dir, "bambari.cred")]);
+    const page = await browser.newPage();
+    const outside = [];
+    page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
+    await page.goto(`${url}/login`);
+    await page.fill("#u", "ana");
+    await page.fill("#p", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${url}/alerts`);
+    const table = page.getByRole("table", { name: "When each area's data last came from the node that holds it" });
+    const bambari = table.getByRole("row", { name: /bambari/ });
+    assert.match(await bambari.textContent(), /CF32\s*bambari\s*updated 0 min ago/);
+    assert.match(await bambari.locator("time").getAttribute("datetime"), /^\d{4}-\d\d-\d\dT/);
+    assert.match(await bambari.locator(".vh").textContent(), /^updated 0 minutes ago, at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    const bria = table.getByRole("row", { name: /bria/ });
+    assert.match(await bria.textContent(), /CF41\s*bria\s*never synchronised/);
+    assert.deepEqual(await axeProblems(page), [], "the freshness table passes axe-core");
     assert.deepEqual(outside, [], "the page must load nothing from outside");
   } finally {
     await browser.close();
