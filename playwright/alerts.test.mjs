@@ -131,9 +131,9 @@ test("at headquarters the alert page says when each office's areas were last syn
     await page.waitForURL(`${url}/alerts`);
     const table = page.getByRole("table", { name: "When each area's data last came from the node that holds it" });
     const bambari = table.getByRole("row", { name: /bambari/ });
-    assert.match(await bambari.textContent(), /CF32\s*bambari\s*updated 0 min ago/);
+    assert.match(await bambari.textContent(), /CF32\s*bambari\s*updated \d+ min ago/);
     assert.match(await bambari.locator("time").getAttribute("datetime"), /^\d{4}-\d\d-\d\dT/);
-    assert.match(await bambari.locator(".vh").textContent(), /^updated 0 minutes ago, at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    assert.match(await bambari.locator(".vh").textContent(), /^updated \d+ minutes? ago, at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     const bria = table.getByRole("row", { name: /bria/ });
     assert.match(await bria.textContent(), /CF41\s*bria\s*never synchronised/);
     assert.deepEqual(await axeProblems(page), [], "the freshness table passes axe-core");
