@@ -37,6 +37,7 @@ macro_rules! on_every_backend {
 on_every_backend!(
     the_rota_and_the_webhooks_are_told_and_an_overdue_alert_escalates_once_per_level,
     an_ack_by_sms_counts_only_from_a_registered_staff_phone,
+    the_minute_scan_reads_only_alerts_that_can_have_escalated_and_misses_no_level,
 );
 
 fn config() -> NotifyConfig {
@@ -413,4 +414,59 @@ pub fn a_sync_conflict_on_an_alert_tells_the_analysts_and_supervisors_on_call_on
     assert_eq!(v["kind"], "sync.conflict");
     assert_eq!(v["link"], format!("https://alerts.example.org/alerts#{}", report.reference));
     assert!(!body.contains(&report.text), "never the report's text: {body}");
+}
+
+/// Scanning every minute, each scan after the first reads only the alerts
+/// whose level can have risen since the previous one, and queues each level
+/// when it is reached, as reading everything would.
+pub fn the_minute_scan_reads_only_alerts_that_can_have_escalated_and_misses_no_level(store: Arc<dyn ReportStore>) {
+    let cfg = Arc::new(config());
+    let notifier = Notifier::new(store.clone(), cfg.clone(), Channels::new(cfg).unwrap());
+    // Critical (acknowledge within 1 h; levels at 1 h, 2 h and 4 h after receipt), and
+    // older alerts whose levels were all reached before the scans begin.
+    let mut critical = report_at(1, Some("CF32"), "2026-12-08T09:00:00Z");
+    critical.urgency = Some(Urgency::Critical);
+    store.insert_report(&critical).unwrap();
+    for n in 2..40 {
+        let mut old = report_at(n, Some("CF11"), "2026-12-03T09:00:00Z");
+        old.urgency = Some(Urgency::High);
+        store.insert_report(&old).unwrap();
+    }
+    let levels = |store: &dyn ReportStore| -> Vec<u8> {
+        let mut got: Vec<u8> = store
+            .pending_notifications(500)
+            .unwrap()
+            .into_iter()
+            .filter(|n| {
+                n.draft.kind == NotifyKind::AlertEscalated && n.draft.reference == critical.reference.to_string()
+            })
+            .map(|n| n.draft.level)
+            .collect();
+        got.sort_unstable();
+        got
+    };
+    let start = ts("2026-12-08T09:30:00Z");
+    assert_eq!(notifier.escalation_candidates(None, start).unwrap().len(), 39, "the first scan reads 7 days");
+    notifier.scan(start).unwrap();
+    let mut now = start;
+    let mut most_read = 0;
+    let mut reached = Vec::new();
+    // Every minute until 13:05 (the third level at 13:00).
+    while now < ts("2026-12-08T13:05:00Z") {
+        let next = now.checked_add(jiff::SignedDuration::from_mins(1)).unwrap();
+        most_read = most_read.max(notifier.escalation_candidates(Some(now), next).unwrap().len());
+        notifier.scan(next).unwrap();
+        let got = levels(&*store);
+        if got.len() > reached.len() {
+            reached.push((next, got.last().copied().unwrap()));
+        }
+        now = next;
+    }
+    assert_eq!(
+        reached,
+        [(ts("2026-12-08T10:01:00Z"), 1), (ts("2026-12-08T11:01:00Z"), 2), (ts("2026-12-08T13:01:00Z"), 3),],
+        "each level queued by the first scan after it is reached (lateness past the threshold)"
+    );
+    assert!(most_read <= 1, "a minute's scan read {most_read} alerts; only the critical one can have escalated");
+    assert_eq!(levels(&*store), [1, 2, 3]);
 }
