@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use thiserror::Error;
 use vitalcore_intake::outbox::OutboxError;
 use vitalcore_intake::report::{Reference, Report};
-use vitalcore_intake::workflow::{Alert, Step, WorkflowError};
+use vitalcore_intake::workflow::{Alert, Step, StepChannel, WorkflowError};
 use vitalcore_security::auth::{Action, Resource, User, authorize};
 use vitalcore_security::crypto::{ContactKey, CryptoError, RevealedContact};
 use vitalcore_store::StoreError;
@@ -125,18 +125,20 @@ pub fn load_alert(store: &dyn ReportStore, report: &Report) -> Result<Alert, Acc
 /// the permission for the step in the report's area, replays the log, applies
 /// the step, appends it (a concurrent step makes this a conflict) with the
 /// SMS its feedback queues for the reporter (`vitalcore_intake::outbox`), and keeps
-/// the report's verification state in line.
+/// the report's verification state in line. The step records `channel`,
+/// the way it came (web, command line, API, SMS).
 pub fn act_on_alert(
     store: &dyn ReportStore,
     user: &User,
     reference: &Reference,
     step: Step,
     now: Timestamp,
+    channel: StepChannel,
 ) -> Result<Alert, AccessError> {
     let report = store.report(reference)?.ok_or_else(|| AccessError::NotFound(reference.to_string()))?;
     authorize(user, Action::Alert(step.permission()), Resource::Area(report.place.area_pcode.as_deref()))?;
     let mut alert = load_alert(store, &report)?;
-    let record = alert.apply(step, &user.id, now)?.clone();
+    let record = alert.apply_via(step, &user.id, now, channel)?.clone();
     let messages = vitalcore_intake::outbox::drafts_for_step(&report, &record)?;
     if messages.is_empty() {
         store.append_step(&record)?;

@@ -31,13 +31,21 @@ pub enum NotifyKind {
     AlertEscalated,
     /// An early warning was raised for an area.
     WarningRaised,
+    /// Applying a field-office sync batch kept a conflict on an alert (two
+    /// offices acted on it while apart): analysts and supervisors are told.
+    SyncConflict,
     /// `vitalcore notify test`: a message that says it is a test.
     Test,
 }
 
 impl NotifyKind {
-    pub const ALL: [NotifyKind; 4] =
-        [NotifyKind::AlertNew, NotifyKind::AlertEscalated, NotifyKind::WarningRaised, NotifyKind::Test];
+    pub const ALL: [NotifyKind; 5] = [
+        NotifyKind::AlertNew,
+        NotifyKind::AlertEscalated,
+        NotifyKind::WarningRaised,
+        NotifyKind::SyncConflict,
+        NotifyKind::Test,
+    ];
 
     /// As the webhook's `kind` field writes it.
     pub fn as_str(self) -> &'static str {
@@ -45,6 +53,7 @@ impl NotifyKind {
             NotifyKind::AlertNew => "alert.new",
             NotifyKind::AlertEscalated => "alert.escalated",
             NotifyKind::WarningRaised => "warning.raised",
+            NotifyKind::SyncConflict => "sync.conflict",
             NotifyKind::Test => "test",
         }
     }
@@ -54,11 +63,13 @@ impl NotifyKind {
     }
 
     /// Who on the rota is told: responders of new alerts and warnings, the
-    /// supervisor of an escalation.
-    pub fn duty_role(self) -> DutyRole {
+    /// supervisor of an escalation, analysts and supervisors of a sync
+    /// conflict (someone has to decide which office's steps stand).
+    pub fn duty_roles(self) -> &'static [DutyRole] {
         match self {
-            NotifyKind::AlertEscalated => DutyRole::Supervisor,
-            _ => DutyRole::Responder,
+            NotifyKind::AlertEscalated => &[DutyRole::Supervisor],
+            NotifyKind::SyncConflict => &[DutyRole::Analyst, DutyRole::Supervisor],
+            _ => &[DutyRole::Responder],
         }
     }
 }
@@ -173,6 +184,30 @@ impl NotificationDraft {
             reference: reference.to_string(),
             area_pcode: area.map(str::to_string),
             urgency: Some(urgency),
+            category: category.map(str::to_string),
+            level: 0,
+            at,
+            queued_at: at,
+            only_channel: None,
+        }
+    }
+
+    /// A conflict kept on alert `reference` while applying a sync batch
+    /// (`conflict_key` names the conflict: one notification each).
+    pub fn sync_conflict(
+        reference: &Reference,
+        area: Option<&str>,
+        urgency: Option<Urgency>,
+        category: Option<&str>,
+        conflict_key: &str,
+        at: Timestamp,
+    ) -> Self {
+        NotificationDraft {
+            dedup_key: format!("sync.conflict:{reference}:{conflict_key}"),
+            kind: NotifyKind::SyncConflict,
+            reference: reference.to_string(),
+            area_pcode: area.map(str::to_string),
+            urgency,
             category: category.map(str::to_string),
             level: 0,
             at,
@@ -358,13 +393,14 @@ pub struct StaffContact {
     pub email: Option<String>,
 }
 
-/// The link staff open (it checks their role): `<base>/alerts/<reference>`,
-/// or the alert page for a warning.
+/// The link staff open (the page checks their role): the alert's row on
+/// the alerts page, `<base>/alerts#<reference>`, or the warning's,
+/// `<base>/alerts#warning-<id>` (the page has no other address per alert).
 pub fn link(base_url: &str, n: &NotificationDraft) -> String {
     let base = base_url.trim_end_matches('/');
     match n.kind {
-        NotifyKind::WarningRaised | NotifyKind::Test => format!("{base}/alerts"),
-        _ => format!("{base}/alerts/{}", n.reference),
+        NotifyKind::Test => format!("{base}/alerts"),
+        _ => format!("{base}/alerts#{}", n.reference),
     }
 }
 
@@ -405,6 +441,10 @@ pub fn headline(n: &NotificationDraft) -> String {
             n.reference, n.level
         ),
         NotifyKind::WarningRaised => format!("vitalcore: early warning {} raised for {area}", n.reference),
+        NotifyKind::SyncConflict => format!(
+            "vitalcore: alert {} in {area} ({urgency}, {category}) was acted on by two offices while apart; check its steps",
+            n.reference
+        ),
         NotifyKind::Test => "vitalcore: test notification, nothing happened".to_string(),
     }
 }
@@ -503,7 +543,7 @@ mod tests {
         assert_eq!(
             body,
             format!(
-                r#"{{"kind":"alert.new","reference":"{r}","area_pcode":"CF32","urgency":"critical","category":"armed_attack","at":"2026-12-08T09:00:00Z","link":"https://alerts.example.org/alerts/{r}"}}"#
+                r#"{{"kind":"alert.new","reference":"{r}","area_pcode":"CF32","urgency":"critical","category":"armed_attack","at":"2026-12-08T09:00:00Z","link":"https://alerts.example.org/alerts#{r}"}}"#
             )
         );
     }
@@ -516,7 +556,7 @@ mod tests {
         assert!(sms.contains(&format!("ACK {}", d.reference)), "{sms}");
         let (subject, body) = email_text(&d, "https://a.example.org");
         assert!(subject.contains(&d.reference));
-        assert!(body.contains("https://a.example.org/alerts/"), "{body}");
+        assert!(body.contains(&format!("https://a.example.org/alerts#{}", d.reference)), "{body}");
     }
 
     #[test]

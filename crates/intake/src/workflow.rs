@@ -146,7 +146,48 @@ impl Step {
     }
 }
 
-/// A step as logged: which alert, its position in the log, who, when.
+/// How a step reached the system: the web pages, the command line, the
+/// partner API, or an SMS from the staff member's registered phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepChannel {
+    Web,
+    Cli,
+    Api,
+    Sms,
+    /// A step recorded before the channel was (schema version 14), or
+    /// synchronised from an office that does not say it.
+    #[default]
+    Unknown,
+}
+
+impl StepChannel {
+    pub const ALL: [StepChannel; 5] =
+        [StepChannel::Web, StepChannel::Cli, StepChannel::Api, StepChannel::Sms, StepChannel::Unknown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepChannel::Web => "web",
+            StepChannel::Cli => "cli",
+            StepChannel::Api => "api",
+            StepChannel::Sms => "sms",
+            StepChannel::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepChannel> {
+        StepChannel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for StepChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A step as logged: which alert, its position in the log, who, when, and
+/// through which channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub alert: Reference,
@@ -155,6 +196,8 @@ pub struct StepRecord {
     pub step: Step,
     pub user_id: String,
     pub at: Timestamp,
+    #[serde(default)]
+    pub channel: StepChannel,
 }
 
 impl StepRecord {
@@ -356,8 +399,20 @@ impl Alert {
 
     /// Appends a step by `user_id` at `at`, returning the record a store
     /// must persist, its free text cleaned ([`Step::cleaned`]). On error
-    /// the alert is unchanged.
+    /// the alert is unchanged. Its channel is unknown: a step someone takes
+    /// goes through [`Alert::apply_via`], which names it.
     pub fn apply(&mut self, step: Step, user_id: &str, at: Timestamp) -> Result<&StepRecord, WorkflowError> {
+        self.apply_via(step, user_id, at, StepChannel::Unknown)
+    }
+
+    /// [`Alert::apply`], recording the channel the step came through.
+    pub fn apply_via(
+        &mut self,
+        step: Step,
+        user_id: &str,
+        at: Timestamp,
+        channel: StepChannel,
+    ) -> Result<&StepRecord, WorkflowError> {
         let step = step.cleaned();
         self.check_order(at)?;
         let mut next = self.status.clone();
@@ -369,6 +424,7 @@ impl Alert {
             step,
             user_id: user_id.to_string(),
             at,
+            channel,
         });
         Ok(self.steps.last().expect("just pushed"))
     }
@@ -534,6 +590,12 @@ impl Deadlines {
 
     pub fn for_urgency(&self, urgency: Urgency) -> Deadline {
         self.per_urgency[&urgency]
+    }
+
+    /// The escalation thresholds: level `i + 1` starts when the lateness
+    /// exceeds `thresholds()[i]` x the missed deadline.
+    pub fn escalation_thresholds(&self) -> &[f64] {
+        &self.levels
     }
 
     /// Number of thresholds (multiples of the missed deadline) the lateness exceeds.

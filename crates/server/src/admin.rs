@@ -1,8 +1,10 @@
 //! Administration pages for admins: users and roles (list, add, disable,
 //! enable), a user's API tokens (create, list, revoke) and browser sessions
-//! (list, end). Each form posts with the page's CSRF token; each change
-//! calls the same `vitalcore_app::accounts` function as `vitalcore users`
-//! and is logged (who did what to whom, never a password or token) like
+//! (list, end), and who is on call (list, add, remove). Each form posts
+//! with the page's CSRF token; each change calls the same
+//! `vitalcore_app::accounts` or `vitalcore_app::notify` function as
+//! `vitalcore users` and `vitalcore oncall` (a rota change is on the audit
+//! chain, by the admin) and is logged (who did what to whom, never a password or token) like
 //! every other security event of the server. Only admins: everyone else
 //! is refused (403), nobody signed in is sent to /login (pages) or refused
 //! (401, forms).
@@ -28,6 +30,19 @@ use vitalcore_app::reports::Reports;
 use vitalcore_intake::duration::parse_duration;
 use vitalcore_security::auth::{ApiToken, Role};
 use vitalcore_store::reports::TokenSelector;
+
+impl From<vitalcore_app::notify::NotifyError> for ApiError {
+    fn from(e: vitalcore_app::notify::NotifyError) -> ApiError {
+        use vitalcore_app::notify::NotifyError as E;
+        match e {
+            E::Store(vitalcore_store::StoreError::NotFound(what)) => ApiError::not_found(format!("no {what}")),
+            E::Store(e) => e.into(),
+            E::Invalid(reason) => ApiError::status(422, reason),
+            E::Denied(reason) => ApiError::forbidden(reason),
+            E::Channel(reason) => ApiError::internal(reason),
+        }
+    }
+}
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
@@ -486,6 +501,125 @@ pub async fn end_sessions(
             let n = accounts::end_sessions(&*service.store, &name, None)?;
             tracing::info!(by = %by.user.username, user = %name, sessions = n, "sessions ended");
             Ok(redirect(&format!("/admin/users/{}?done=ended&n={n}", url_safe(&name)), vec![]))
+        })
+        .await?;
+    Ok(answer)
+}
+
+struct RotaRow {
+    id: i64,
+    area: String,
+    role: String,
+    user: String,
+    from: String,
+    to: String,
+    fallback: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_oncall.html")]
+struct OnCallPage {
+    shell: Shell,
+    csrf: String,
+    notice: Option<String>,
+    rota: Vec<RotaRow>,
+    /// (value, label) of every duty, for the new entry's select.
+    roles: Vec<(&'static str, String)>,
+}
+
+/// `GET /admin/oncall`: the on-call rota (as `vitalcore oncall show`) and
+/// the form to put someone on call.
+pub async fn oncall_page(ctx: Ctx, Query(q): Query<Done>) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let answer = ctx
+        .visit(&reports, "admin.oncall", move |service, visit| {
+            let a = match admin(service, visit)? {
+                Ok(a) => a,
+                Err(to_login) => return Ok(to_login),
+            };
+            let lang = a.lang;
+            let users = service.store.users()?;
+            let name =
+                |id: &str| users.iter().find(|u| u.id == id).map_or_else(|| id.to_string(), |u| u.username.clone());
+            let rota = service
+                .store
+                .rota()?
+                .into_iter()
+                .map(|e| RotaRow {
+                    id: e.id,
+                    area: e.area_pcode.clone(),
+                    role: label(lang, "duty", e.role.as_str()),
+                    user: name(&e.user_id),
+                    from: when(e.from),
+                    to: e.to.map(when).unwrap_or_else(|| t(lang, "oncall.open_ended").to_string()),
+                    fallback: if e.fallback { t(lang, "oncall.yes").to_string() } else { String::new() },
+                })
+                .collect();
+            let id = q.n.as_deref().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0).to_string();
+            let notice = match q.done.as_deref() {
+                Some("added") => Some(tf(lang, "oncall.added_done", &[("id", &id)])),
+                Some("removed") => Some(tf(lang, "oncall.removed_done", &[("id", &id)])),
+                _ => None,
+            };
+            let roles = vitalcore_intake::notify::DutyRole::ALL
+                .iter()
+                .map(|r| (r.as_str(), label(lang, "duty", r.as_str())))
+                .collect();
+            let shell = Shell::new(
+                lang,
+                Section::Admin,
+                t(lang, "oncall.title"),
+                "/admin/oncall",
+                Some(&a.caller),
+                Some(service),
+            );
+            page(StatusCode::OK, vec![], &OnCallPage { shell, csrf: a.csrf, notice, rota, roles })
+        })
+        .await?;
+    Ok(answer)
+}
+
+/// `POST /admin/oncall`: `notify::put_on_call`, as `vitalcore oncall set`.
+pub async fn oncall_add(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "admin.oncall_add", move |service, visit| {
+            let by = admin_form(service, &visit, &form)?;
+            let request = vitalcore_app::notify::OnCallRequest {
+                area: form.text("area"),
+                role: form.text("role"),
+                user: form.text("user"),
+                from: form.text("from"),
+                to: form.text("to"),
+                fallback: !form.text("fallback").is_empty(),
+            };
+            let (id, entry) = vitalcore_app::notify::put_on_call(&*service.store, &by.user, &request, visit.now)?;
+            tracing::info!(by = %by.user.username, entry = id, user = %request.user, area = %entry.area_pcode,
+                role = %entry.role, "put on call");
+            Ok(redirect(&format!("/admin/oncall?done=added&n={id}"), vec![]))
+        })
+        .await?;
+    Ok(answer)
+}
+
+/// `POST /admin/oncall/{id}/remove`: `notify::remove_on_call`, as
+/// `vitalcore oncall remove`.
+pub async fn oncall_remove(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, "admin.oncall_remove", move |service, visit| {
+            let by = admin_form(service, &visit, &form)?;
+            let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no rota entry `{id}`")))?;
+            let removed = vitalcore_app::notify::remove_on_call(&*service.store, &by.user, id, visit.now)?;
+            tracing::info!(by = %by.user.username, entry = id, area = %removed.area_pcode, role = %removed.role,
+                "taken off the rota");
+            Ok(redirect(&format!("/admin/oncall?done=removed&n={id}"), vec![]))
         })
         .await?;
     Ok(answer)

@@ -22,7 +22,7 @@ use vitalcore_framework::{Month, Tags};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::sms::{self, InboundSms, SmsError};
 use vitalcore_intake::workflow::{
-    Alert, AlertState, AlertStatus, Overdue, ResponseMetrics, Step, StepRecord, metrics, overdue_queue,
+    Alert, AlertState, AlertStatus, Overdue, ResponseMetrics, Step, StepChannel, StepRecord, metrics, overdue_queue,
 };
 use vitalcore_intake::{Channel, Reference, Report, ReportDraft, Urgency};
 use vitalcore_proto::api::{
@@ -267,7 +267,7 @@ pub async fn step(
             // Reading first hides other communities' references from focal points.
             let report = report_for(&*service.store, &call.caller.user, &reference)
                 .map_err(|e| hide_other_communities(e, &call.caller, &reference))?;
-            let alert = act_on_alert(&*service.store, &call.caller.user, &reference, step, call.now)?;
+            let alert = act_on_alert(&*service.store, &call.caller.user, &reference, step, call.now, StepChannel::Api)?;
             Ok(alert_view(service, &report, &alert, call.now))
         })
         .await?;

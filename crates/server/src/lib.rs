@@ -71,6 +71,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/users/{name}/role", post(admin::change_role))
         .route("/admin/users/{name}/{action}", post(admin::set_active))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/oncall", get(admin::oncall_page).post(admin::oncall_add))
+        .route("/admin/oncall/{id}/remove", post(admin::oncall_remove))
         .layer(DefaultBodyLimit::max(web::FORM_BODY_LIMIT));
     let sync = Router::new()
         .route("/api/v1/sync", post(sync_api::exchange))

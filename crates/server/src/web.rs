@@ -32,7 +32,7 @@ use vitalcore_app::reports::{Reports, SubmitError};
 use vitalcore_intake::messages::{FALLBACK, Messages};
 use vitalcore_intake::report::FieldError;
 use vitalcore_intake::sms::parse_form;
-use vitalcore_intake::workflow::{AlertState, Feedback, Step};
+use vitalcore_intake::workflow::{AlertState, Feedback, Step, StepChannel};
 use vitalcore_intake::{Channel, ReportDraft, Urgency};
 use vitalcore_security::auth::{Role, Token, TokenHash, TokenKind};
 use vitalcore_store::reports::ReportFilter;
@@ -517,6 +517,8 @@ struct AlertRow {
     urgency: String,
     place: String,
     state: String,
+    /// The last step: what, by whom, through which channel.
+    last_step: Option<String>,
     overdue: Option<String>,
     actions: Vec<ActionForm>,
 }
@@ -577,6 +579,18 @@ pub async fn alerts_page(ctx: Ctx) -> Result<Response, PageError> {
                     urgency: i18n::label(lang, "urgency", report.effective_urgency().as_str()),
                     place: report.place.name.clone().unwrap_or_default(),
                     state: i18n::label(lang, "state", alert.state().as_str()),
+                    last_step: alert.steps().last().map(|s| {
+                        let user = service.store.user(&s.user_id).ok().flatten().map(|u| u.username);
+                        i18n::tf(
+                            lang,
+                            "alerts.last_step",
+                            &[
+                                ("step", &i18n::label(lang, "step", s.step.name())),
+                                ("user", user.as_deref().unwrap_or(&s.user_id)),
+                                ("channel", &i18n::label(lang, "step_channel", s.channel.as_str())),
+                            ],
+                        )
+                    }),
                     overdue: alert.overdue(&service.deadlines, now).map(|o| {
                         i18n::tf(
                             lang,
@@ -633,7 +647,7 @@ pub async fn alert_step(
             // Another community's reference is answered as an unknown one (same status, same body).
             vitalcore_app::access::report_for(&*service.store, &caller.user, &reference)
                 .map_err(|e| crate::intake_api::hide_other_communities(e, &caller, &reference))?;
-            act_on_alert(&*service.store, &caller.user, &reference, step, visit.now)?;
+            act_on_alert(&*service.store, &caller.user, &reference, step, visit.now, StepChannel::Web)?;
             Ok(redirect("/alerts", vec![]))
         })
         .await?;

@@ -669,8 +669,16 @@ fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> R
         tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
     check_next_step(record, recorded)?;
     let inserted = tx.execute(
-        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&id, &i64::from(record.seq), &record.step.name(), &detail, &record.user_id, &record.at.to_string()],
+        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &id,
+            &i64::from(record.seq),
+            &record.step.name(),
+            &detail,
+            &record.user_id,
+            &record.at.to_string(),
+            &record.channel.as_str(),
+        ],
     );
     match inserted {
         Ok(_) => {}
@@ -973,10 +981,10 @@ fn find_api_token(
 pub(super) fn read_steps(client: &mut impl GenericClient, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
     let rows = client
         .query(
-            "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+            "SELECT s.seq, s.detail, s.user_id, s.at, s.channel FROM alert_steps s JOIN reports r ON r.id = s.report_id
              WHERE r.reference = $1 ORDER BY s.seq",
             &[&alert.as_str()],
         )
         .map_err(db)?;
-    rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+    rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect()
 }

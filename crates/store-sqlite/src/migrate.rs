@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_audit_chain.sql")),
     (10, include_str!("../migrations/0010_sync.sql")),
     (11, include_str!("../migrations/0011_notify.sql")),
+    (14, include_str!("../migrations/0014_step_channel_and_sync_conflict_notices.sql")),
     (15, include_str!("../migrations/0015_sync_up.sql")),
 ];
 
@@ -42,6 +43,17 @@ pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> 
     if found == SCHEMA_VERSION {
         return Ok(());
     }
+    // A migration that rebuilds a table (14) needs foreign keys off, which
+    // SQLite allows only outside a transaction; they are checked before the
+    // commit instead, and turned on again whatever happened.
+    conn.pragma_update(None, "foreign_keys", false).map_err(backend)?;
+    let migrated = migrate_in_transaction(conn, location);
+    conn.pragma_update(None, "foreign_keys", true).map_err(backend)?;
+    migrated
+}
+
+fn migrate_in_transaction(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
+    let too_new = |found| StoreError::TooNew { location: location.to_string(), found, known: SCHEMA_VERSION };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
     let found = schema_version(&tx)?;
     if found > SCHEMA_VERSION {
@@ -56,6 +68,13 @@ pub fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> 
                 .map_err(|e| StoreError::Backend(format!("migration 9 failed on {location}: {e}")))?;
         }
         tx.pragma_update(None, "user_version", version).map_err(backend)?;
+    }
+    let broken: i64 =
+        tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).map_err(backend)?;
+    if broken > 0 {
+        return Err(StoreError::Backend(format!(
+            "migrating {location} would leave {broken} rows whose foreign key points nowhere; nothing was changed"
+        )));
     }
     tx.commit().map_err(backend)
 }

@@ -703,10 +703,18 @@ fn insert_step(tx: &Transaction<'_>, record: &StepRecord, detail: &str) -> Resul
         .map_err(db)?;
     check_next_step(record, recorded)?;
     tx.prepare_cached(
-        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at, channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .map_err(db)?
-    .execute(params![id, record.seq, record.step.name(), detail, record.user_id, record.at.to_string()])
+    .execute(params![
+        id,
+        record.seq,
+        record.step.name(),
+        detail,
+        record.user_id,
+        record.at.to_string(),
+        record.channel.as_str()
+    ])
     .map_err(db)?;
     audit::append(tx, &record.audit_event())?;
     Ok(())
@@ -1125,18 +1133,24 @@ fn find_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ApiToken
 pub(super) fn read_steps(conn: &Connection, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT s.seq, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
+            "SELECT s.seq, s.detail, s.user_id, s.at, s.channel FROM alert_steps s JOIN reports r ON r.id = s.report_id
              WHERE r.reference = ?1 ORDER BY s.seq",
         )
         .map_err(db)?;
     let rows = stmt
         .query_map([alert.as_str()], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })
         .map_err(db)?;
     rows.map(|row| {
-        let (seq, detail, user_id, at) = row.map_err(db)?;
-        step_record(alert, seq, &detail, user_id, &at)
+        let (seq, detail, user_id, at, channel) = row.map_err(db)?;
+        step_record(alert, seq, &detail, user_id, &at, &channel)
     })
     .collect()
 }

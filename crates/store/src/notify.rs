@@ -88,6 +88,9 @@ pub trait NotifyStore: Send + Sync {
     fn add_rota_entry(&self, entry: &RotaDraft) -> Result<i64, StoreError>;
     /// Every rota entry, by area, role and start.
     fn rota(&self) -> Result<Vec<RotaEntry>, StoreError>;
+    /// Takes an entry off the rota, with its audit entry (by `by` at `at`)
+    /// in the same transaction; returns what it was. An unknown id is `NotFound`.
+    fn remove_rota_entry(&self, id: i64, by: &str, at: Timestamp) -> Result<RotaEntry, StoreError>;
 
     /// Sets a staff member's phone and e-mail (replacing what was there).
     /// A phone already registered to someone else is a conflict (an ACK by
@@ -112,15 +115,46 @@ pub fn outcome_audit(delivery_id: i64, outcome: &AttemptOutcome, at: Timestamp) 
 
 /// The audit chain entry of a rota entry added (by its `set_by`).
 pub fn rota_audit(e: &RotaDraft) -> AuditEvent {
-    let until = e.to.map_or_else(|| "open-ended".to_string(), |t| t.to_string());
-    let detail = format!(
-        "{} {} from {} to {until}{}",
-        e.area_pcode,
-        e.role.as_str(),
-        e.from,
-        if e.fallback { " (fallback)" } else { "" }
-    );
+    let detail = rota_window(&e.area_pcode, e.role, e.from, e.to, e.fallback);
     AuditEvent::new(e.set_at, e.set_by.clone(), AuditAction::OnCallChanged, e.user_id.clone(), detail)
+}
+
+/// The audit chain entry of a rota entry taken off (by `by`, at `at`).
+pub fn rota_removed_audit(e: &RotaEntry, by: &str, at: Timestamp) -> AuditEvent {
+    let detail = format!("removed #{}: {}", e.id, rota_window(&e.area_pcode, e.role, e.from, e.to, e.fallback));
+    AuditEvent::new(at, by.to_string(), AuditAction::OnCallChanged, e.user_id.clone(), detail)
+}
+
+fn rota_window(area: &str, role: DutyRole, from: Timestamp, to: Option<Timestamp>, fallback: bool) -> String {
+    let until = to.map_or_else(|| "open-ended".to_string(), |t| t.to_string());
+    format!("{area} {} from {from} to {until}{}", role.as_str(), if fallback { " (fallback)" } else { "" })
+}
+
+/// A rota row as both backends store it (times RFC 3339, `fallback` 0/1).
+#[allow(clippy::too_many_arguments)]
+pub fn rota_entry(
+    id: i64,
+    area_pcode: String,
+    role: &str,
+    user_id: String,
+    from: &str,
+    to: Option<&str>,
+    fallback: i64,
+    set_by: String,
+    set_at: &str,
+) -> Result<RotaEntry, StoreError> {
+    use crate::report_codec::{damaged, parse_time};
+    Ok(RotaEntry {
+        id,
+        area_pcode,
+        role: role.parse().map_err(damaged)?,
+        user_id,
+        from: parse_time(from, "rota start")?,
+        to: to.map(|t| parse_time(t, "rota end")).transpose()?,
+        fallback: fallback != 0,
+        set_by,
+        set_at: parse_time(set_at, "rota time")?,
+    })
 }
 
 /// Who the audit chain names for what the notification worker did.

@@ -117,15 +117,18 @@ pub fn step_record(
     detail: &str,
     user_id: String,
     at: &str,
+    channel: &str,
 ) -> Result<StepRecord, StoreError> {
     let what = || damaged(format!("step #{seq} of alert {alert}"));
     let step: Step = serde_json::from_str(detail).map_err(|_| what())?;
+    let channel = vitalcore_intake::workflow::StepChannel::parse(channel).ok_or_else(what)?;
     Ok(StepRecord {
         alert: alert.clone(),
         seq: u32::try_from(seq).map_err(|_| what())?,
         step,
         user_id,
         at: at.parse().map_err(|_| what())?,
+        channel,
     })
 }
 

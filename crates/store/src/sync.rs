@@ -329,6 +329,10 @@ pub trait SyncTx {
     fn area(&mut self, pcode: &str) -> Result<Option<Area>, StoreError>;
     fn save_area(&mut self, area: &Area) -> Result<(), StoreError>;
     fn add_conflict(&mut self, conflict: &Conflict) -> Result<(), StoreError>;
+    /// Queues notifications in this transaction (a conflict's, with its
+    /// row); one whose dedup key is already queued is skipped.
+    fn queue_notifications(&mut self, drafts: &[vitalcore_intake::notify::NotificationDraft])
+    -> Result<(), StoreError>;
     /// Records the batch as applied (`records` of it were new) and, when
     /// given, moves a cursor: in this transaction.
     fn finish(

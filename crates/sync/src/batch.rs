@@ -3,7 +3,9 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use vitalcore_intake::SealedContact;
+use vitalcore_intake::notify::NotificationDraft;
 use vitalcore_intake::workflow::{Alert, StepRecord};
 use vitalcore_store::StoreError;
 use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncStore, SyncTx};
@@ -185,9 +187,41 @@ pub(crate) fn conflict(
     record: &SyncRecord,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
+    let notice = conflict_notice(tx, &key, record, now)?;
     let record = serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
     tx.add_conflict(&Conflict { peer: peer.to_string(), kind, key, reason, record, at: now })?;
+    tx.queue_notifications(&notice)?;
     Ok(Outcome::Conflict)
+}
+
+/// The `sync.conflict` notification of a conflict on alert `key`, queued
+/// with the conflict's row: the alert's reference, area, urgency and
+/// category (the report stored here, else the arriving one), never its
+/// text or contact. One per conflicting record: the same batch applied
+/// again queues nothing new (the dedup key hashes the record).
+fn conflict_notice(
+    tx: &mut dyn SyncTx,
+    key: &str,
+    record: &SyncRecord,
+    now: Timestamp,
+) -> Result<Vec<NotificationDraft>, StoreError> {
+    let Ok(reference) = key.parse::<vitalcore_intake::Reference>() else { return Ok(Vec::new()) };
+    let report = match (tx.report(&reference)?, record) {
+        (Some(here), _) => Some(here),
+        (None, SyncRecord::Report(r)) => Some(r.report.clone()),
+        (None, _) => None,
+    };
+    let identity = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let digest = sha2::Sha256::digest(&identity);
+    let conflict_key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(vec![NotificationDraft::sync_conflict(
+        &reference,
+        report.as_ref().and_then(|r| r.place.area_pcode.as_deref()),
+        report.as_ref().map(|r| r.effective_urgency()),
+        report.as_ref().and_then(|r| r.category.as_deref()),
+        &conflict_key,
+        now,
+    )])
 }
 
 fn apply_record(

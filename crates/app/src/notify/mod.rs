@@ -54,6 +54,10 @@ pub const MAX_ATTEMPTS: u32 = 8;
 pub const LEASE: SignedDuration = SignedDuration::from_secs(60);
 /// How far back the escalation scan looks for open alerts.
 pub const SCAN_WINDOW: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// Each received-time window of an incremental escalation scan is widened
+/// by this on both sides (the thresholds are fractions of deadlines,
+/// rounded): an alert read twice is queued once (its dedup key).
+const WINDOW_MARGIN: SignedDuration = SignedDuration::from_secs(2);
 
 #[derive(Debug, Error)]
 pub enum NotifyError {
@@ -61,6 +65,12 @@ pub enum NotifyError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Channel(String),
+    /// A field of a request is wrong (the text names it).
+    #[error("{0}")]
+    Invalid(String),
+    /// The caller may not do this (not an administrator).
+    #[error("{0}")]
+    Denied(String),
 }
 
 /// What a new alert queues: one `alert.new` when its urgency is at or
@@ -120,6 +130,9 @@ pub struct Notifier {
     pub channels: Channels,
     pub deadlines: Deadlines,
     pub wake: Arc<Wake>,
+    /// When the escalation scan last ran (in this process): the next reads
+    /// only the alerts whose escalation level can have risen since.
+    last_escalation_scan: Mutex<Option<Timestamp>>,
 }
 
 impl Notifier {
@@ -131,6 +144,7 @@ impl Notifier {
             channels,
             deadlines: Deadlines::built_in(),
             wake: Arc::new(Wake::default()),
+            last_escalation_scan: Mutex::new(None),
         }
     }
 
@@ -153,7 +167,15 @@ impl Notifier {
         let staff_wanted = d.kind != NotifyKind::AlertNew || d.urgency.is_none_or(|u| u >= self.config.min_urgency);
         if staff_wanted && (self.config.sms.is_some() || self.config.email.is_some()) {
             let rota = self.store.rota()?;
-            for user in on_call(&rota, d.area_pcode.as_deref(), d.kind.duty_role(), d.queued_at) {
+            let mut told: Vec<String> = Vec::new();
+            for &role in d.kind.duty_roles() {
+                for user in on_call(&rota, d.area_pcode.as_deref(), role, d.queued_at) {
+                    if !told.contains(&user) {
+                        told.push(user);
+                    }
+                }
+            }
+            for user in told {
                 let Some(contact) = self.store.staff_contact(&user)? else { continue };
                 if self.config.sms.is_some() && contact.phone.is_some() {
                     out.push(DeliveryDraft { channel: ChannelKind::Sms, target: user.clone() });
@@ -228,9 +250,8 @@ impl Notifier {
     pub fn scan(&self, now: Timestamp) -> Result<usize, NotifyError> {
         let mut drafts = Vec::new();
         if self.config.escalations {
-            let since = now.checked_sub(SCAN_WINDOW).unwrap_or(now);
-            let filter = ReportFilter { received_from: Some(since), ..ReportFilter::default() };
-            for report in self.store.reports(&filter)? {
+            let last = *self.last_escalation_scan.lock().unwrap_or_else(|p| p.into_inner());
+            for report in self.escalation_candidates(last, now)? {
                 let alert = crate::access::load_alert(&*self.store, &report)
                     .map_err(|e| NotifyError::Channel(e.to_string()))?;
                 if matches!(alert.state(), AlertState::Closed) {
@@ -274,11 +295,48 @@ impl Notifier {
                 });
             }
         }
-        if drafts.is_empty() {
-            return Ok(0);
+        let queued = if drafts.is_empty() { 0 } else { self.store.queue_notifications(&drafts)?.len() };
+        if self.config.escalations {
+            // Only once what this scan found is queued: a failed scan is redone whole.
+            *self.last_escalation_scan.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
         }
-        let queued = self.store.queue_notifications(&drafts)?;
-        Ok(queued.len())
+        Ok(queued)
+    }
+
+    /// The alerts whose escalation level can have risen after `last` (the
+    /// previous scan) and by `now`. A level rises when the lateness passes
+    /// a threshold, at `received + deadline x (1 + threshold)`: for each
+    /// urgency, deadline and threshold, the alerts received in one window
+    /// (as long as the time between scans, a minute) crossed it since. The
+    /// first scan of a process (or one after a long pause) reads every
+    /// alert of the last [`SCAN_WINDOW`], as each scan did before.
+    pub fn escalation_candidates(&self, last: Option<Timestamp>, now: Timestamp) -> Result<Vec<Report>, NotifyError> {
+        let window_start = now.checked_sub(SCAN_WINDOW).unwrap_or(now);
+        let Some(last) = last.filter(|l| *l > window_start && *l <= now) else {
+            let filter = ReportFilter { received_from: Some(window_start), ..ReportFilter::default() };
+            return Ok(self.store.reports(&filter)?);
+        };
+        let mut windows = Vec::new();
+        for urgency in vitalcore_intake::Urgency::ALL {
+            let rule = self.deadlines.for_urgency(urgency);
+            for limit in [rule.acknowledge, rule.respond] {
+                for threshold in self.deadlines.escalation_thresholds() {
+                    let crossing = SignedDuration::from_secs_f64(limit.as_secs_f64() * (1.0 + threshold));
+                    let from = last.checked_sub(crossing + WINDOW_MARGIN).unwrap_or(last);
+                    let until = now.checked_sub(crossing).unwrap_or(now).checked_add(WINDOW_MARGIN).unwrap_or(now);
+                    if until > window_start {
+                        windows.push((from.max(window_start), until));
+                    }
+                }
+            }
+        }
+        let mut reports = Vec::new();
+        for (from, until) in merge_windows(windows) {
+            let filter =
+                ReportFilter { received_from: Some(from), received_until: Some(until), ..ReportFilter::default() };
+            reports.extend(self.store.reports(&filter)?);
+        }
+        Ok(reports)
     }
 
     /// Runs the worker on a thread of its own until `stop` is set: a round
@@ -313,6 +371,19 @@ impl Notifier {
             }
         })
     }
+}
+
+/// Overlapping or touching windows `[from, until)` made one, in order.
+fn merge_windows(mut windows: Vec<(Timestamp, Timestamp)>) -> Vec<(Timestamp, Timestamp)> {
+    windows.sort();
+    let mut merged: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(windows.len());
+    for (from, until) in windows {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(until),
+            _ => merged.push((from, until)),
+        }
+    }
+    merged
 }
 
 fn retry(delivery: &Delivery, reason: String, now: Timestamp) -> AttemptOutcome {
@@ -380,9 +451,10 @@ pub enum AckReply {
 }
 
 /// `ACK <reference>` from `phone`: when the phone is a staff member's
-/// registered number and the text is an ACK, acknowledges the alert as
-/// them and answers the confirmation; `None` when it is neither (the SMS
-/// is then a community report as before).
+/// registered number, acknowledges the alert as them (the step records the
+/// channel `sms`) and answers the confirmation; from any other number it
+/// acknowledges nothing and says so. `None` when the text is not an ACK
+/// (the SMS is then a community report as before).
 pub fn ack_by_sms(
     store: &dyn ReportStore,
     phone: &str,
@@ -392,21 +464,119 @@ pub fn ack_by_sms(
     let Some(reference) = vitalcore_intake::notify::parse_ack(body) else { return Ok(None) };
     let normalised =
         vitalcore_intake::outbox::normalise_phone(phone, None).unwrap_or_else(|_| phone.trim().to_string());
-    let Some(staff) = store.staff_by_phone(&normalised)? else { return Ok(None) };
-    let Some(user) = store.user(&staff.user_id)? else { return Ok(None) };
-    let reply =
-        match crate::access::act_on_alert(store, &user, &reference, vitalcore_intake::workflow::Step::Acknowledge, now)
-        {
-            Ok(_) => AckReply::Done(format!("vitalcore: alert {reference} acknowledged by {} (sms)", user.username)),
-            Err(crate::access::AccessError::Workflow(e)) => {
-                AckReply::Refused(format!("vitalcore: alert {reference} not acknowledged: {e}"))
-            }
-            Err(crate::access::AccessError::NotFound(_)) | Err(crate::access::AccessError::Denied(_)) => {
-                AckReply::Refused(format!("vitalcore: no alert {reference} you may acknowledge"))
-            }
-            Err(e) => return Err(NotifyError::Channel(e.to_string())),
-        };
+    let not_staff = || {
+        Ok(Some(AckReply::Refused(format!(
+            "vitalcore: nothing acknowledged: this number is not a registered staff phone, so it cannot acknowledge {reference}"
+        ))))
+    };
+    let Some(staff) = store.staff_by_phone(&normalised)? else { return not_staff() };
+    let Some(user) = store.user(&staff.user_id)? else { return not_staff() };
+    let step = vitalcore_intake::workflow::Step::Acknowledge;
+    let reply = match crate::access::act_on_alert(
+        store,
+        &user,
+        &reference,
+        step,
+        now,
+        vitalcore_intake::workflow::StepChannel::Sms,
+    ) {
+        Ok(_) => AckReply::Done(format!("vitalcore: alert {reference} acknowledged by {} (sms)", user.username)),
+        Err(crate::access::AccessError::Workflow(e)) => {
+            AckReply::Refused(format!("vitalcore: alert {reference} not acknowledged: {e}"))
+        }
+        Err(crate::access::AccessError::NotFound(_)) | Err(crate::access::AccessError::Denied(_)) => {
+            AckReply::Refused(format!("vitalcore: no alert {reference} you may acknowledge"))
+        }
+        Err(e) => return Err(NotifyError::Channel(e.to_string())),
+    };
     Ok(Some(reply))
+}
+
+/// An on-call entry as an administrator gives it (`vitalcore oncall set`,
+/// the administration page): names and times as typed.
+#[derive(Debug, Clone, Default)]
+pub struct OnCallRequest {
+    /// A P-code, or `*` for every area.
+    pub area: String,
+    pub role: String,
+    /// The staff member's user name.
+    pub user: String,
+    /// UTC `2026-12-08T08:00`, or an RFC 3339 time.
+    pub from: String,
+    /// The end (not included); empty only for a fallback.
+    pub to: String,
+    pub fallback: bool,
+}
+
+/// Puts someone on call as `by` (an administrator), the request checked
+/// field by field (each error names the field); returns the entry's id and
+/// what was stored.
+pub fn put_on_call(
+    store: &dyn ReportStore,
+    by: &vitalcore_security::auth::User,
+    request: &OnCallRequest,
+    now: Timestamp,
+) -> Result<(i64, vitalcore_store::notify::RotaDraft), NotifyError> {
+    let invalid = NotifyError::Invalid;
+    let area = request.area.trim().to_ascii_uppercase();
+    if area.is_empty() {
+        return Err(invalid("area: give an area P-code (CF32), or `*` for every area".into()));
+    }
+    let role: vitalcore_intake::notify::DutyRole = request.role.parse().map_err(|e| invalid(format!("role: {e}")))?;
+    let user = store
+        .user_by_username(request.user.trim())?
+        .ok_or_else(|| invalid(format!("user: no user `{}`", request.user.trim())))?;
+    let from = rota_time(&request.from, "from")?;
+    let to = Some(request.to.trim()).filter(|t| !t.is_empty()).map(|t| rota_time(t, "to")).transpose()?;
+    if to.is_none() && !request.fallback {
+        return Err(invalid(
+            "to: give the end of the shift, or make it a fallback (told when nobody else is on call)".into(),
+        ));
+    }
+    let entry = vitalcore_store::notify::RotaDraft {
+        area_pcode: area,
+        role,
+        user_id: user.id,
+        from,
+        to,
+        fallback: request.fallback,
+        set_by: by.id.clone(),
+        set_at: now,
+    };
+    let id = set_on_call(store, by, &entry)?;
+    Ok((id, entry))
+}
+
+/// `2026-12-08T08:00` (UTC) or an RFC 3339 time.
+fn rota_time(text: &str, field: &str) -> Result<Timestamp, NotifyError> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let bad = || {
+        NotifyError::Invalid(format!(
+            "{field}: `{text}` is not a time; write 2026-12-08T08:00 (UTC) or 2026-12-08T08:00+01:00"
+        ))
+    };
+    let civil: jiff::civil::DateTime = text.parse().map_err(|_| bad())?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).map_err(|_| bad())
+}
+
+/// Takes entry `id` off the on-call rota; only an administrator may. The
+/// removal is on the audit chain, by them.
+pub fn remove_on_call(
+    store: &dyn ReportStore,
+    by: &vitalcore_security::auth::User,
+    id: i64,
+    now: Timestamp,
+) -> Result<vitalcore_intake::notify::RotaEntry, NotifyError> {
+    if by.role != vitalcore_security::auth::Role::Admin {
+        return Err(NotifyError::Denied(format!(
+            "{} is not an administrator: only administrators change the rota",
+            by.username
+        )));
+    }
+    Ok(store.remove_rota_entry(id, &by.id, now)?)
 }
 
 /// Adds an entry to the on-call rota; only an administrator may.
@@ -416,13 +586,13 @@ pub fn set_on_call(
     entry: &vitalcore_store::notify::RotaDraft,
 ) -> Result<i64, NotifyError> {
     if by.role != vitalcore_security::auth::Role::Admin {
-        return Err(NotifyError::Channel(format!(
+        return Err(NotifyError::Denied(format!(
             "{} is not an administrator: only administrators set the rota",
             by.username
         )));
     }
     if entry.to.is_some_and(|to| to <= entry.from) {
-        return Err(NotifyError::Channel("--to must be after --from".into()));
+        return Err(NotifyError::Invalid("to: the end must come after the start (from)".into()));
     }
     Ok(store.add_rota_entry(entry)?)
 }

@@ -2,6 +2,7 @@ use crate::{intake, key, ts};
 use secrecy::{ExposeSecret, SecretString};
 use vitalcore_app::access::{AccessError, report_for, reveal_contact};
 use vitalcore_intake::report::Reference;
+use vitalcore_intake::workflow::StepChannel;
 use vitalcore_intake::workflow::{Alert, Step};
 use vitalcore_intake::{Channel, ReportDraft};
 use vitalcore_security::auth::{Role, User};
@@ -91,20 +92,31 @@ fn acting_on_alerts_checks_role_and_updates_verification() {
     let responder = User::new("r1", "responder1", Role::Responder, None, String::new()).unwrap();
     let viewer = User::new("v1", "viewer1", Role::Viewer, None, String::new()).unwrap();
     let t = |s: &str| ts(s);
-    let denied = act_on_alert(&store, &viewer, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z")).unwrap_err();
+    let denied =
+        act_on_alert(&store, &viewer, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z"), StepChannel::Web).unwrap_err();
     assert_eq!(denied.http_status(), 403);
-    act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z")).unwrap();
-    let illegal = act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:06:00Z")).unwrap_err();
+    act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:05:00Z"), StepChannel::Web).unwrap();
+    let illegal =
+        act_on_alert(&store, &analyst, &r, Step::Acknowledge, t("2024-05-01T12:06:00Z"), StepChannel::Web).unwrap_err();
     assert_eq!(illegal.http_status(), 409, "{illegal}");
-    act_on_alert(&store, &analyst, &r, Step::Verify { note: "called the chief".into() }, t("2024-05-01T12:30:00Z"))
-        .unwrap();
+    act_on_alert(
+        &store,
+        &analyst,
+        &r,
+        Step::Verify { note: "called the chief".into() },
+        t("2024-05-01T12:30:00Z"),
+        StepChannel::Web,
+    )
+    .unwrap();
     assert_eq!(store.report(&r).unwrap().unwrap().verification, Verification::Verified);
     let assign = Step::Assign { owner: "Capt. Diallo".into(), unit: "Sector West".into() };
     assert_eq!(
-        act_on_alert(&store, &analyst, &r, assign.clone(), t("2024-05-01T13:00:00Z")).unwrap_err().http_status(),
+        act_on_alert(&store, &analyst, &r, assign.clone(), t("2024-05-01T13:00:00Z"), StepChannel::Web)
+            .unwrap_err()
+            .http_status(),
         403
     );
-    let alert = act_on_alert(&store, &responder, &r, assign, t("2024-05-01T13:00:00Z")).unwrap();
+    let alert = act_on_alert(&store, &responder, &r, assign, t("2024-05-01T13:00:00Z"), StepChannel::Web).unwrap();
     assert_eq!(alert.state(), AlertState::ResponseAssigned);
     assert_eq!(store.steps(&r).unwrap().len(), 3);
     // Medium urgency (not given): respond within 3 days of 12:00 on 1 May.

@@ -8,6 +8,7 @@ use vitalcore_app::access::{act_on_alert, reveal_contact};
 use vitalcore_app::audit::{CLI_ACTOR, list, record_export, record_login, record_login_failed, verify};
 use vitalcore_intake::report::Reference;
 use vitalcore_intake::workflow::Step;
+use vitalcore_intake::workflow::StepChannel;
 use vitalcore_security::audit::{AuditAction, AuditProblem};
 use vitalcore_security::auth::Role;
 use vitalcore_store::reports::ReportStore;
@@ -82,9 +83,17 @@ fn write(store: &dyn ReportStore) -> Written {
     store.save_user(&responder, CLI_ACTOR).unwrap();
     let reference = Reference::from_number(1);
     let now = ts("2024-05-02T10:00:00Z");
-    act_on_alert(store, &responder, &reference, Step::Acknowledge, now).unwrap();
+    act_on_alert(store, &responder, &reference, Step::Acknowledge, now, StepChannel::Web).unwrap();
     reveal_contact(store, &key(), &responder, &reference, "call back", now).unwrap();
-    act_on_alert(store, &responder, &reference, Step::Verify { note: "the reporter confirmed".into() }, now).unwrap();
+    act_on_alert(
+        store,
+        &responder,
+        &reference,
+        Step::Verify { note: "the reporter confirmed".into() },
+        now,
+        StepChannel::Web,
+    )
+    .unwrap();
     record_login_failed(store, "responder1", now).unwrap();
     let login = record_login(store, &responder, now).unwrap();
     let export = record_export(store, "u-r1", "outbox.csv", "1 phone number", now).unwrap();

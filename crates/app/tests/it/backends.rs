@@ -6,6 +6,7 @@ use secrecy::ExposeSecret;
 use vitalcore_app::access::{AccessError, act_on_alert, report_for, reports_for, reveal_contact};
 use vitalcore_intake::outbox::OutboxFilter;
 use vitalcore_intake::report::{Reference, Verification};
+use vitalcore_intake::workflow::StepChannel;
 use vitalcore_intake::workflow::{Alert, Feedback, Step};
 use vitalcore_security::auth::Role;
 use vitalcore_security::crypto::ContactRead;
@@ -47,11 +48,21 @@ pub fn acting_on_an_alert_goes_through_the_store(store: &dyn ReportStore) {
     let r = report_at(1, Some("CF11"), "2024-05-01T12:00:00Z");
     store.insert_report(&r).unwrap();
     let analyst = user("a1", "analyst1", Role::Analyst, None);
-    act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:05:00Z")).unwrap();
-    let again = act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:06:00Z")).unwrap_err();
-    assert_eq!(again.http_status(), 409, "{again}");
-    act_on_alert(store, &analyst, &r.reference, Step::Verify { note: "seen".into() }, ts("2024-05-01T12:30:00Z"))
+    act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:05:00Z"), StepChannel::Web)
         .unwrap();
+    let again =
+        act_on_alert(store, &analyst, &r.reference, Step::Acknowledge, ts("2024-05-01T12:06:00Z"), StepChannel::Web)
+            .unwrap_err();
+    assert_eq!(again.http_status(), 409, "{again}");
+    act_on_alert(
+        store,
+        &analyst,
+        &r.reference,
+        Step::Verify { note: "seen".into() },
+        ts("2024-05-01T12:30:00Z"),
+        StepChannel::Web,
+    )
+    .unwrap();
     assert_eq!(store.report(&r.reference).unwrap().unwrap().verification, Verification::Verified);
     // A stale view of the alert (it has 2 steps now) cannot append at #1.
     let stale = Alert::for_report(&r).replay(store.steps(&r.reference).unwrap()[..1].to_vec()).unwrap();
@@ -103,22 +114,53 @@ pub fn sms_feedback_through_the_workflow_queues_a_message_for_reporters_with_a_c
     let responder = user("r1", "responder1", Role::Responder, None);
     let at = |m: u32| ts(&format!("2024-05-01T12:{m:02}:00Z"));
     for r in [&with_contact.reference, &without.reference] {
-        act_on_alert(store, &responder, r, Step::Acknowledge, at(1)).unwrap();
-        act_on_alert(store, &responder, r, Step::MarkUnfounded { reason: "no such village".into() }, at(2)).unwrap();
+        act_on_alert(store, &responder, r, Step::Acknowledge, at(1), StepChannel::Web).unwrap();
+        act_on_alert(
+            store,
+            &responder,
+            r,
+            Step::MarkUnfounded { reason: "no such village".into() },
+            at(2),
+            StepChannel::Web,
+        )
+        .unwrap();
     }
     let sms = |message: &str| Step::GiveFeedback {
         feedback: Feedback { message: message.into(), channel: "SMS".into(), sent_at: at(3) },
     };
     // Another reporter's phone number is refused: no step, no message.
-    let leak = act_on_alert(store, &responder, &with_contact.reference, sms("call Jean on +236 70 00 00 02"), at(3));
+    let leak = act_on_alert(
+        store,
+        &responder,
+        &with_contact.reference,
+        sms("call Jean on +236 70 00 00 02"),
+        at(3),
+        StepChannel::Web,
+    );
     assert_eq!(leak.as_ref().map(|_| ()).unwrap_err().http_status(), 422, "{leak:?}");
     assert_eq!(store.steps(&with_contact.reference).unwrap().len(), 2);
-    act_on_alert(store, &responder, &with_contact.reference, sms("We found no village of that name"), at(4)).unwrap();
-    act_on_alert(store, &responder, &without.reference, sms("We found no village of that name"), at(4)).unwrap();
+    act_on_alert(
+        store,
+        &responder,
+        &with_contact.reference,
+        sms("We found no village of that name"),
+        at(4),
+        StepChannel::Web,
+    )
+    .unwrap();
+    act_on_alert(
+        store,
+        &responder,
+        &without.reference,
+        sms("We found no village of that name"),
+        at(4),
+        StepChannel::Web,
+    )
+    .unwrap();
     let radio = Step::GiveFeedback {
         feedback: Feedback { message: "Announced on the radio".into(), channel: "radio".into(), sent_at: at(5) },
     };
-    act_on_alert(store, &responder, &with_contact.reference, radio, at(5)).unwrap();
+    act_on_alert(store, &responder, &with_contact.reference, radio, at(5), StepChannel::Web).unwrap();
     let queued = store.outbox(&OutboxFilter::default()).unwrap();
     assert_eq!(queued.len(), 1, "one SMS: only the reporter with a contact, only the sms channel");
     assert_eq!(queued[0].report, with_contact.reference);

@@ -9,7 +9,7 @@ use vitalcore_app::access::{act_on_alert, load_alert};
 use vitalcore_framework::Month;
 use vitalcore_intake::Reference;
 use vitalcore_intake::outbox::{OutboxFilter, feedback_of, is_sms_channel};
-use vitalcore_intake::workflow::{Deadlines, Feedback, Step, metrics, overdue_queue};
+use vitalcore_intake::workflow::{Deadlines, Feedback, Step, StepChannel, metrics, overdue_queue};
 use vitalcore_security::auth::User;
 use vitalcore_store::reports::{ReportFilter, ReportStore};
 
@@ -139,7 +139,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let reference: Reference = reference.parse()?;
     let name = step.name();
     let queues_sms = feedback_of(&step).is_some_and(|f| is_sms_channel(&f.channel));
-    let alert = act_on_alert(&*store, &user, &reference, step, now)?;
+    let alert = act_on_alert(&*store, &user, &reference, step, now, StepChannel::Cli)?;
     println!("{reference}: {}", alert.state());
     global.note(format!("{name} recorded by {} at {now}", user.username));
     if queues_sms {

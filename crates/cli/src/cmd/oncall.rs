@@ -4,10 +4,9 @@
 
 use anyhow::{Result, anyhow, bail};
 use jiff::Timestamp;
-use vitalcore_app::notify::{set_on_call, set_staff_contact};
+use vitalcore_app::notify::{OnCallRequest, put_on_call, remove_on_call, set_staff_contact};
 use vitalcore_intake::notify::DutyRole;
 use vitalcore_security::auth::User;
-use vitalcore_store::notify::RotaDraft;
 use vitalcore_store::reports::ReportStore;
 
 use crate::context::Global;
@@ -42,6 +41,13 @@ enum Command {
         #[arg(long = "as", env = "VITALCORE_USER")]
         admin: String,
     },
+    /// Take an entry off the rota (its id as `oncall show` lists it)
+    Remove {
+        id: i64,
+        /// The administrator making the change
+        #[arg(long = "as", env = "VITALCORE_USER")]
+        admin: String,
+    },
     /// The rota, by area, role and start
     Show {
         #[arg(long, default_value = "table")]
@@ -67,30 +73,32 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     match args.command {
         Command::Set { area, role, user, from, to, fallback, admin } => {
             let by = account(&*store, &admin)?;
-            let who = account(&*store, &user)?;
-            let area = area.trim().to_ascii_uppercase();
-            if area.is_empty() {
-                bail!("give an area P-code (CF32), or `*` for every area");
-            }
-            let from = time(&from, "--from")?;
-            let to = to.map(|t| time(&t, "--to")).transpose()?;
-            if to.is_none() && !fallback {
-                bail!("give --to (the end of the shift), or --fallback for someone told when nobody else is on call");
-            }
-            let entry = RotaDraft {
-                area_pcode: area.clone(),
-                role,
-                user_id: who.id.clone(),
+            account(&*store, &user)?;
+            let request = OnCallRequest {
+                area,
+                role: role.to_string(),
+                user: user.clone(),
                 from,
-                to,
+                to: to.unwrap_or_default(),
                 fallback,
-                set_by: by.id.clone(),
-                set_at: Timestamp::now(),
             };
-            let id = set_on_call(&*store, &by, &entry)?;
-            let until = to.map(|t| t.to_string()).unwrap_or_else(|| "open-ended".into());
+            let (id, entry) = put_on_call(&*store, &by, &request, Timestamp::now()).map_err(as_flags)?;
+            let until = entry.to.map(|t| t.to_string()).unwrap_or_else(|| "open-ended".into());
             let kind = if fallback { " (fallback)" } else { "" };
-            println!("rota entry {id}: {} on call as {role} for {area} from {from} to {until}{kind}", who.username);
+            println!(
+                "rota entry {id}: {user} on call as {role} for {} from {} to {until}{kind}",
+                entry.area_pcode, entry.from
+            );
+            Ok(())
+        }
+        Command::Remove { id, admin } => {
+            let by = account(&*store, &admin)?;
+            let removed = remove_on_call(&*store, &by, id, Timestamp::now())?;
+            let name = store.user(&removed.user_id)?.map(|u| u.username).unwrap_or(removed.user_id);
+            println!(
+                "rota entry {id} removed: {name} no longer on call as {} for {}",
+                removed.role, removed.area_pcode
+            );
             Ok(())
         }
         Command::Show { format } => {
@@ -161,13 +169,14 @@ pub fn account(store: &dyn ReportStore, name: &str) -> Result<User> {
         .ok_or_else(|| anyhow!("no user `{name}`: create it with `vitalcore users add {name} --role ...`"))
 }
 
-/// `2026-12-08T08:00` (UTC) or an RFC 3339 time.
-fn time(text: &str, flag: &str) -> Result<Timestamp> {
-    if let Ok(t) = text.parse::<Timestamp>() {
-        return Ok(t);
+/// The request's field names as this command's flags (`to: ...` as `--to: ...`).
+fn as_flags(e: vitalcore_app::notify::NotifyError) -> anyhow::Error {
+    let text = e.to_string();
+    for field in ["area", "role", "user", "from", "to"] {
+        if let Some(rest) = text.strip_prefix(&format!("{field}: ")) {
+            let flag = if field == "area" { "AREA".to_string() } else { format!("--{field}") };
+            return anyhow!("{flag}: {rest}");
+        }
     }
-    let civil: jiff::civil::DateTime = text
-        .parse()
-        .map_err(|_| anyhow!("{flag} {text}: write a time such as 2026-12-08T08:00 (UTC) or 2026-12-08T08:00+01:00"))?;
-    Ok(jiff::tz::TimeZone::UTC.to_timestamp(civil)?)
+    anyhow!(text)
 }

@@ -334,7 +334,7 @@ fn show(a: ShowArgs, global: &Global) -> Result<()> {
         out.push_str(&format!("likely duplicate of {} (score {:.2})\n", d.other, d.score));
     }
     for s in alert.steps() {
-        out.push_str(&format!("#{} {} {} by {}\n", s.seq, s.at, s.step.name(), s.user_id));
+        out.push_str(&format!("#{} {} {} by {} via {}\n", s.seq, s.at, s.step.name(), s.user_id, s.channel));
     }
     for m in &outbox {
         out.push_str(&format!("SMS #{} (step #{}) {}: {}\n", m.id, m.step_seq, m.status(), m.body));

@@ -163,7 +163,7 @@ fn a_critical_alert_reaches_the_webhook_signed_and_exactly_once_across_a_kill_9_
     assert_eq!(body["reference"], reference.as_str());
     assert_eq!(body["area_pcode"], "CF32");
     assert_eq!(body["urgency"], "critical");
-    assert_eq!(body["link"], format!("https://alerts.example.org/alerts/{reference}"));
+    assert_eq!(body["link"], format!("https://alerts.example.org/alerts#{reference}"));
     assert!(!got.body.contains("Armed men") && !got.body.contains("village"), "never the report's text");
 
     let list = site.ok(&["notify", "list"]);
@@ -312,7 +312,7 @@ fn the_responder_on_call_gets_an_sms_and_an_email_and_acknowledges_by_replying_a
 
     let mail = wait_for("the e-mail to the responder", 30, || mails.lock().unwrap().first().cloned());
     assert!(mail.contains("To: r1@example.org"), "{mail}");
-    assert!(mail.contains(&reference) && mail.contains("/alerts/"), "{mail}");
+    assert!(mail.contains(&reference) && mail.contains(&format!("/alerts#{reference}")), "{mail}");
     assert!(!mail.contains("Armed men") && !mail.contains("village"), "{mail}");
 
     // The responder replies ACK from the registered phone.
@@ -327,13 +327,26 @@ fn the_responder_on_call_gets_an_sms_and_an_email_and_acknowledges_by_replying_a
     let v: serde_json::Value = serde_json::from_str(&alerts).unwrap();
     let acked = v.as_array().unwrap().iter().find(|a| a["reference"] == reference.as_str()).unwrap();
     assert_eq!(acked["state"], "acknowledged", "{acked}");
-    // The same words from a number nobody registered are a community report, not an ACK.
+    // The same words from a number nobody registered acknowledge nothing, and say so.
     let stranger = [("From", "+23670000666"), ("Body", &*format!("ACK {reference}")), ("MessageSid", "SMack2")];
     let signature = twilio_signature(&format!("{public}/sms/twilio"), &stranger);
     let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
     let answer = http(&server.addr, "POST", "/sms/twilio", &headers, form_encode(&stranger).as_bytes());
-    assert!(!answer.body.contains("acknowledged"), "{}", answer.body);
+    assert!(
+        answer.body.contains("nothing acknowledged: this number is not a registered staff phone"),
+        "{}",
+        answer.body
+    );
     drop(server);
+    // The step is the responder's, by SMS (`report show` names the channel).
+    let shown = site.ok(&["report", "show", &reference, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let steps = v["alert"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0]["channel"], "sms");
+    assert_eq!(steps[0]["step"]["step"], "acknowledge", "{steps:?}");
+    let text = site.ok(&["report", "show", &reference]);
+    assert!(text.contains("acknowledge by ") && text.contains(" via sms"), "{text}");
 }
 
 fn urlencoding(v: &str) -> String {

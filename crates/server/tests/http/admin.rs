@@ -7,6 +7,7 @@ use crate::{PASSWORD, Site, form_encode, hidden_csrf};
 use axum::http::Method;
 use vitalcore_app::accounts;
 use vitalcore_security::auth::Role;
+use vitalcore_store::notify::NotifyStore;
 use vitalcore_store::reports::ReportStore;
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
@@ -190,4 +191,156 @@ async fn pages_speak_the_chosen_language_then_the_browsers() {
     assert_eq!(alerts.status, 200);
     assert!(alerts.body.contains("<h1>Alertes</h1>") && alerts.body.contains("Connecté : responder1, intervenant"));
     assert!(alerts.body.contains("action=\"/logout\""), "sign-out is a form (POST with CSRF)");
+}
+
+/// The on-call page: nobody signed in goes to /login and their forms are
+/// refused, every other role gets 403 and changes nothing, an admin lists,
+/// adds (bad fields refused with the field named) and removes entries,
+/// each change on the audit chain by them.
+#[tokio::test]
+async fn only_an_admin_sees_and_changes_who_is_on_call_and_each_change_is_audited() {
+    let site = Site::new();
+    let r = site.get("/admin/oncall", &[]).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    let shift = [("area", "CF32"), ("role", "responder"), ("user", "responder1"), ("from", "2026-12-08T08:00")];
+    let with_end = [&shift[..], &[("to", "2026-12-08T20:00")]].concat();
+    let r = site.request(Method::POST, "/admin/oncall", &[FORM], form_encode(&with_end).as_bytes()).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    for user in ["analyst1", "responder1", "focal32", "viewer1"] {
+        let (cookie, csrf) = session(&site, user).await;
+        let r = site.get("/admin/oncall", &[("Cookie", &cookie)]).await;
+        assert_eq!(r.status, 403, "{user}: {}", r.body);
+        let r = post(&site, "/admin/oncall", &cookie, &[&[("csrf", csrf.as_str())][..], &with_end].concat()).await;
+        assert_eq!(r.status, 403, "{user}: {}", r.body);
+    }
+    assert!(site.store.rota().unwrap().is_empty(), "nobody but an admin put anyone on call");
+
+    let (cookie, csrf) = session(&site, "admin1").await;
+    let page = site.get("/admin/oncall", &[("Cookie", &cookie)]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Nobody is on call"), "{}", page.body);
+    assert!(site.get("/admin", &[("Cookie", &cookie)]).await.body.contains("href=\"/admin/oncall\""));
+    // Without the CSRF token nothing changes.
+    assert_eq!(post(&site, "/admin/oncall", &cookie, &with_end).await.status, 403);
+    let add = [&[("csrf", csrf.as_str())][..], &with_end].concat();
+    let r = post(&site, "/admin/oncall", &cookie, &add).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let rota = site.store.rota().unwrap();
+    assert_eq!(rota.len(), 1);
+    let entry = &rota[0];
+    let responder = site.store.user_by_username("responder1").unwrap().unwrap();
+    assert_eq!(
+        (entry.area_pcode.as_str(), entry.user_id.as_str(), entry.fallback),
+        ("CF32", responder.id.as_str(), false)
+    );
+    assert_eq!(entry.to, Some("2026-12-08T20:00:00Z".parse().unwrap()));
+    assert_eq!(r.header("location"), Some(format!("/admin/oncall?done=added&n={}", entry.id).as_str()));
+    let page = site.get(&format!("/admin/oncall?done=added&n={}", entry.id), &[("Cookie", &cookie)]).await;
+    assert!(page.body.contains(&format!("Rota entry {} added.", entry.id)), "{}", page.body);
+    let row = format!(
+        "<tr><td>{}</td><td>CF32</td><td>responder</td><td>responder1</td><td>2026-12-08 08:00</td><td>2026-12-08 20:00</td><td></td>",
+        entry.id
+    );
+    assert!(page.body.contains(&row), "{}", page.body);
+    // A fallback needs no end; without one a shift is refused, naming the field.
+    let fallback = [
+        ("csrf", csrf.as_str()),
+        ("area", "*"),
+        ("role", "supervisor"),
+        ("user", "admin1"),
+        ("from", "2026-12-01T00:00"),
+        ("fallback", "yes"),
+    ];
+    assert_eq!(post(&site, "/admin/oncall", &cookie, &fallback).await.status, 303);
+    let refused = [
+        (vec![("area", "CF32"), ("role", "responder"), ("user", "responder1"), ("from", "2026-12-08T08:00")], "to: "),
+        (
+            vec![
+                ("area", "CF32"),
+                ("role", "cook"),
+                ("user", "responder1"),
+                ("from", "2026-12-08T08:00"),
+                ("to", "2026-12-09T08:00"),
+            ],
+            "role: ",
+        ),
+        (
+            vec![
+                ("area", "CF32"),
+                ("role", "analyst"),
+                ("user", "nobody"),
+                ("from", "2026-12-08T08:00"),
+                ("to", "2026-12-09T08:00"),
+            ],
+            "user: no user `nobody`",
+        ),
+        (
+            vec![
+                ("area", "CF32"),
+                ("role", "analyst"),
+                ("user", "analyst1"),
+                ("from", "tomorrow"),
+                ("to", "2026-12-09T08:00"),
+            ],
+            "from: `tomorrow` is not a time",
+        ),
+        (
+            vec![
+                ("area", ""),
+                ("role", "analyst"),
+                ("user", "analyst1"),
+                ("from", "2026-12-08T08:00"),
+                ("to", "2026-12-09T08:00"),
+            ],
+            "area: ",
+        ),
+        (
+            vec![
+                ("area", "CF32"),
+                ("role", "analyst"),
+                ("user", "analyst1"),
+                ("from", "2026-12-08T08:00"),
+                ("to", "2026-12-07T08:00"),
+            ],
+            "to: the end must come after",
+        ),
+    ];
+    for (fields, reason) in refused {
+        let r = post(&site, "/admin/oncall", &cookie, &[&[("csrf", csrf.as_str())][..], &fields].concat()).await;
+        assert_eq!(r.status, 422, "{fields:?}: {}", r.body);
+        assert!(r.body.contains(&reason.replace('`', "&#96;")) || r.body.contains(reason), "{reason}: {}", r.body);
+    }
+    assert_eq!(site.store.rota().unwrap().len(), 2, "nothing refused was stored");
+
+    // Removed: gone from the rota and the page; an unknown id is 404.
+    let r = post(&site, &format!("/admin/oncall/{}/remove", entry.id), &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some(format!("/admin/oncall?done=removed&n={}", entry.id).as_str()))
+    );
+    assert!(site.store.rota().unwrap().iter().all(|e| e.id != entry.id));
+    assert!(!site.get("/admin/oncall", &[("Cookie", &cookie)]).await.body.contains(&row));
+    assert_eq!(
+        post(&site, &format!("/admin/oncall/{}/remove", entry.id), &cookie, &[("csrf", &csrf)]).await.status,
+        404
+    );
+    let (other, other_csrf) = session(&site, "analyst1").await;
+    let remaining = site.store.rota().unwrap()[0].id;
+    let r = post(&site, &format!("/admin/oncall/{remaining}/remove"), &other, &[("csrf", &other_csrf)]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(site.store.rota().unwrap().len(), 1);
+
+    // Every change is on the audit chain, by the admin.
+    let admin = site.store.user_by_username("admin1").unwrap().unwrap();
+    let changes: Vec<_> = site
+        .store
+        .audit_entries(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == vitalcore_security::audit::AuditAction::OnCallChanged)
+        .map(|e| (e.event.actor, e.event.detail))
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert!(changes.iter().all(|(actor, _)| *actor == admin.id), "{changes:?}");
+    assert!(changes[2].1.starts_with(&format!("removed #{}: CF32 responder", entry.id)), "{changes:?}");
 }

@@ -95,7 +95,7 @@ pub(crate) fn step_log(client: &mut impl GenericClient) -> Result<Vec<StepRecord
         .map(|r| {
             let reference: &str = r.get(0);
             let alert: Reference = reference.parse().map_err(|_| damaged(format!("report reference `{reference}`")))?;
-            step_record(&alert, r.get(1), r.get(2), r.get(3), r.get(4))
+            step_record(&alert, r.get(1), r.get(2), r.get(3), r.get(4), "unknown")
         })
         .collect()
 }

@@ -11,7 +11,9 @@ use vitalcore_intake::notify::{
 };
 use vitalcore_intake::report::Report;
 use vitalcore_store::StoreError;
-use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit};
+use vitalcore_store::notify::{
+    NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit, rota_entry, rota_removed_audit,
+};
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns};
 
 use super::{db, insert_report, is_unique_violation};
@@ -22,7 +24,7 @@ fn ms(t: Timestamp) -> i64 {
 }
 
 /// Queues notifications in `tx`, skipping dedup keys already queued.
-fn queue(tx: &mut Transaction<'_>, drafts: &[NotificationDraft]) -> Result<Vec<i64>, StoreError> {
+pub(super) fn queue(tx: &mut Transaction<'_>, drafts: &[NotificationDraft]) -> Result<Vec<i64>, StoreError> {
     let mut ids = Vec::new();
     for d in drafts {
         let row = tx
@@ -332,6 +334,33 @@ impl NotifyStore for PostgresStore {
         })?;
         rota.sort_by(|a, b| (&a.area_pcode, a.role, a.from, a.id).cmp(&(&b.area_pcode, b.role, b.from, b.id)));
         Ok(rota)
+    }
+
+    fn remove_rota_entry(&self, id: i64, by: &str, at: Timestamp) -> Result<RotaEntry, StoreError> {
+        self.report_tx(|tx| {
+            let r = tx
+                .query_opt(
+                    "DELETE FROM oncall_rota WHERE id = $1
+                     RETURNING id, area_pcode, role, user_id, from_at, to_at, fallback, set_by, set_at",
+                    &[&id],
+                )
+                .map_err(db)?
+                .ok_or_else(|| StoreError::NotFound(format!("rota entry {id}")))?;
+            let to: Option<String> = r.get(5);
+            let entry = rota_entry(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                to.as_deref(),
+                r.get(6),
+                r.get(7),
+                r.get(8),
+            )?;
+            super::audit::append(tx, &rota_removed_audit(&entry, by, at))?;
+            Ok(entry)
+        })
     }
 
     fn set_staff_contact(&self, c: &StaffContact) -> Result<(), StoreError> {

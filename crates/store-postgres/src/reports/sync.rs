@@ -326,7 +326,7 @@ impl SyncStore for PostgresStore {
             if !step_ids.is_empty() {
                 let rows = tx
                     .query(
-                        "SELECT s.report_id, s.seq, r.reference, s.detail, s.user_id, s.at
+                        "SELECT s.report_id, s.seq, r.reference, s.detail, s.user_id, s.at, s.channel
                          FROM unnest($1::bigint[], $2::bigint[]) AS w (report_id, seq)
                          JOIN alert_steps s ON s.report_id = w.report_id AND s.seq = w.seq
                          JOIN reports r ON r.id = s.report_id",
@@ -337,7 +337,7 @@ impl SyncStore for PostgresStore {
                     let reference: String = r.get(2);
                     let alert: Reference =
                         reference.parse().map_err(|_| damaged(format!("report reference `{reference}`")))?;
-                    let step = step_record(&alert, r.get(1), r.get(3), r.get(4), r.get(5))?;
+                    let step = step_record(&alert, r.get(1), r.get(3), r.get(4), r.get(5), r.get(6))?;
                     steps.insert((r.get(0), r.get(1)), step);
                 }
             }
@@ -503,6 +503,13 @@ impl SyncTx for PgSyncTx<'_, '_> {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn queue_notifications(
+        &mut self,
+        drafts: &[vitalcore_intake::notify::NotificationDraft],
+    ) -> Result<(), StoreError> {
+        super::notify::queue(self.tx, drafts).map(|_| ())
     }
 
     fn add_conflict(&mut self, c: &Conflict) -> Result<(), StoreError> {

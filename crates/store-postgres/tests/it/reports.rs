@@ -169,3 +169,33 @@ fn migration_9_starts_the_chain_with_the_reads_and_steps_already_logged() {
     drop(store);
     assert_eq!(assert_chain_intact(&schema.store()), chain, "connecting again changes nothing");
 }
+
+/// A version 11 schema (steps without a channel, notification kinds without
+/// `sync.conflict`): migration 14 gives the steps already there the channel
+/// `unknown` and takes `sync.conflict` from then on.
+#[test]
+fn migration_14_gives_old_steps_an_unknown_channel_and_takes_sync_conflicts() {
+    use vitalcore_intake::notify::NotificationDraft;
+    use vitalcore_intake::workflow::StepChannel;
+    use vitalcore_store::notify::NotifyStore;
+    use vitalcore_store::testing::reports::write_everything;
+    let Some(schema) = Schema::new() else { return };
+    let report = write_everything(&schema.store());
+    vitalcore_test_postgres::connect()
+        .batch_execute(&format!(
+            "SET search_path TO {}; ALTER TABLE alert_steps DROP COLUMN channel; \
+             ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check; \
+             ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check \
+                 CHECK (kind IN ('alert.new', 'alert.escalated', 'warning.raised', 'test')); \
+             DELETE FROM schema_migrations WHERE version >= 14; RESET search_path;",
+            schema.name
+        ))
+        .unwrap();
+    let store = schema.store();
+    let steps = store.steps(&report.reference).unwrap();
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|s| s.channel == StepChannel::Unknown), "steps from before the channel was recorded");
+    let at = "2026-12-08T09:00:00Z".parse().unwrap();
+    let conflict = NotificationDraft::sync_conflict(&report.reference, Some("CF32"), None, None, "abc", at);
+    assert_eq!(store.queue_notifications(&[conflict]).unwrap().len(), 1);
+}

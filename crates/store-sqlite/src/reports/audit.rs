@@ -115,7 +115,7 @@ pub(crate) fn step_log(conn: &Connection) -> Result<Vec<StepRecord>, StoreError>
     rows.map(|row| {
         let (reference, seq, detail, user_id, at) = row.map_err(db)?;
         let alert: Reference = reference.parse().map_err(|_| damaged(format!("report reference `{reference}`")))?;
-        step_record(&alert, seq, &detail, user_id, &at)
+        step_record(&alert, seq, &detail, user_id, &at, "unknown")
     })
     .collect()
 }

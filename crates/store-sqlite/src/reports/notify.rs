@@ -11,7 +11,9 @@ use vitalcore_intake::notify::{
 };
 use vitalcore_intake::report::Report;
 use vitalcore_store::StoreError;
-use vitalcore_store::notify::{NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit};
+use vitalcore_store::notify::{
+    NotifyStore, RotaDraft, outcome_audit, outcome_entry, rota_audit, rota_entry, rota_removed_audit,
+};
 use vitalcore_store::report_codec::{damaged, parse_time};
 
 use super::{ReportRow, db, is_unique_violation};
@@ -374,6 +376,37 @@ impl NotifyStore for SqliteStore {
         })?;
         rota.sort_by(|a, b| (&a.area_pcode, a.role, a.from, a.id).cmp(&(&b.area_pcode, b.role, b.from, b.id)));
         Ok(rota)
+    }
+
+    fn remove_rota_entry(&self, id: i64, by: &str, at: Timestamp) -> Result<RotaEntry, StoreError> {
+        self.report_tx(|tx| {
+            let removed = tx
+                .prepare_cached(
+                    "DELETE FROM oncall_rota WHERE id = ?1
+                     RETURNING id, area_pcode, role, user_id, from_at, to_at, fallback, set_by, set_at",
+                )
+                .map_err(db)?
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                })
+                .optional()
+                .map_err(db)?
+                .ok_or_else(|| StoreError::NotFound(format!("rota entry {id}")))?;
+            let (id, area, role, user, from, to, fallback, set_by, set_at) = removed;
+            let entry = rota_entry(id, area, &role, user, &from, to.as_deref(), fallback, set_by, &set_at)?;
+            super::audit::append(tx, &rota_removed_audit(&entry, by, at))?;
+            Ok(entry)
+        })
     }
 
     fn set_staff_contact(&self, c: &StaffContact) -> Result<(), StoreError> {

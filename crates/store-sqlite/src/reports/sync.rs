@@ -431,21 +431,27 @@ fn load_record(
             let (Some(id), Some(seq)) = (row_id, step_seq) else { return Err(damaged("change log entry of a step")) };
             let found = conn
                 .prepare_cached(
-                    "SELECT r.reference, s.detail, s.user_id, s.at FROM alert_steps s JOIN reports r ON r.id = s.report_id
-                     WHERE s.report_id = ?1 AND s.seq = ?2",
+                    "SELECT r.reference, s.detail, s.user_id, s.at, s.channel FROM alert_steps s
+                     JOIN reports r ON r.id = s.report_id WHERE s.report_id = ?1 AND s.seq = ?2",
                 )
                 .map_err(db)?
                 .query_row(params![id, seq], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
                 })
                 .optional()
                 .map_err(db)?;
             match found {
                 None => None,
-                Some((reference, detail, user_id, at)) => {
+                Some((reference, detail, user_id, at, channel)) => {
                     let alert: Reference =
                         reference.parse().map_err(|_| damaged(format!("report reference `{reference}`")))?;
-                    let step = step_record(&alert, seq, &detail, user_id, &at)?;
+                    let step = step_record(&alert, seq, &detail, user_id, &at, &channel)?;
                     Some(SyncRecord::Step(Box::new(StepOf { origin, step })))
                 }
             }
@@ -531,6 +537,13 @@ impl SyncTx for SqliteSyncTx<'_> {
             .execute(params![a.pcode, a.name, a.level, a.parent_pcode, a.country, a.geometry])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn queue_notifications(
+        &mut self,
+        drafts: &[vitalcore_intake::notify::NotificationDraft],
+    ) -> Result<(), StoreError> {
+        super::notify::queue(self.tx, drafts).map(|_| ())
     }
 
     fn add_conflict(&mut self, c: &Conflict) -> Result<(), StoreError> {

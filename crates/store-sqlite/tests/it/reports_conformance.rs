@@ -314,3 +314,49 @@ fn migration_9_starts_the_chain_with_the_reads_and_steps_already_logged() {
     // Opening again changes nothing.
     assert_eq!(assert_chain_intact(&SqliteStore::open(&path).unwrap()), chain);
 }
+
+/// A version 11 database (steps without a channel): migration 14 gives the
+/// steps already there the channel `unknown`, rebuilds the notifications
+/// table (foreign keys off around it, checked before the commit) keeping
+/// every notification and delivery, and takes `sync.conflict` from then on.
+#[test]
+fn migration_14_gives_old_steps_an_unknown_channel_and_keeps_the_outbox() {
+    use vitalcore_intake::notify::{ChannelKind, DeliveryDraft, NotificationDraft};
+    use vitalcore_intake::workflow::StepChannel;
+    use vitalcore_store::notify::NotifyStore;
+    use vitalcore_store::testing::reports::write_everything;
+    let file = SqliteFile::new();
+    let report = write_everything(&*file);
+    let at = ts("2026-12-08T09:00:00Z");
+    let draft = NotificationDraft::alert_new(&report.reference, Some("CF32"), report.effective_urgency(), None, at);
+    let queued = file.store.queue_notifications(&[draft]).unwrap();
+    let webhook = DeliveryDraft { channel: ChannelKind::Webhook, target: "ops".into() };
+    file.store.expand_notification(queued[0], &[webhook], at).unwrap();
+    let before = file.store.deliveries(10).unwrap();
+    assert_eq!(before.len(), 1);
+    let path = file.path();
+    drop(file.store);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("ALTER TABLE alert_steps DROP COLUMN channel; PRAGMA user_version = 11;").unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), vitalcore_store_sqlite::SCHEMA_VERSION);
+    let steps = store.steps(&report.reference).unwrap();
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|s| s.channel == StepChannel::Unknown), "steps from before the channel was recorded");
+    assert_eq!(store.deliveries(10).unwrap(), before, "the outbox is kept whole");
+    let conflict = NotificationDraft::sync_conflict(&report.reference, Some("CF32"), None, None, "abc", at);
+    assert_eq!(store.queue_notifications(&[conflict]).unwrap().len(), 1);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let broken: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(broken, 0);
+    let fks: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_foreign_key_list('notify_deliveries') WHERE \"table\" = 'notifications'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(fks, 1, "deliveries still point at the rebuilt notifications");
+}

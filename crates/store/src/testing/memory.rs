@@ -549,7 +549,7 @@ impl NotifyStore for MemoryStore {
         if !inner.users.contains_key(&e.user_id) {
             return Err(StoreError::NotFound(format!("user {}", e.user_id)));
         }
-        let id = inner.notify.rota.len() as i64 + 1;
+        let id = inner.notify.rota.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         inner.notify.rota.push(RotaEntry {
             id,
             area_pcode: e.area_pcode.clone(),
@@ -569,6 +569,14 @@ impl NotifyStore for MemoryStore {
         let mut rota = self.lock().notify.rota.clone();
         rota.sort_by(|a, b| (&a.area_pcode, a.role, a.from, a.id).cmp(&(&b.area_pcode, b.role, b.from, b.id)));
         Ok(rota)
+    }
+
+    fn remove_rota_entry(&self, id: i64, by: &str, at: Timestamp) -> Result<RotaEntry, StoreError> {
+        let mut inner = self.lock();
+        let at_index = inner.notify.rota.iter().position(|r| r.id == id);
+        let entry = inner.notify.rota.remove(at_index.ok_or_else(|| StoreError::NotFound(format!("rota entry {id}")))?);
+        chain(&mut inner, crate::notify::rota_removed_audit(&entry, by, at));
+        Ok(entry)
     }
 
     fn set_staff_contact(&self, c: &StaffContact) -> Result<(), StoreError> {

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use vitalcore_intake::duplicates::DuplicateLink;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxStatus};
 use vitalcore_intake::report::{Reference, Report, Verification};
-use vitalcore_intake::workflow::{Feedback, Step, StepRecord};
+use vitalcore_intake::workflow::{Feedback, Step, StepChannel, StepRecord};
 use vitalcore_intake::{CategoryMap, Channel, Intake, ReportDraft};
 use vitalcore_security::audit::{AuditAction, AuditEntry, AuditEvent, RowCheck, verify_chain};
 use vitalcore_security::auth::{ApiToken, Role, Session, TokenHash, User};
@@ -195,7 +195,14 @@ pub fn user(id: &str, username: &str, role: Role, community: Option<&str>) -> Us
 }
 
 pub fn step(alert: &Reference, seq: u32, step: Step) -> StepRecord {
-    StepRecord { alert: alert.clone(), seq, step, user_id: "u-1".into(), at: ts("2024-05-01T11:00:00Z") }
+    StepRecord {
+        alert: alert.clone(),
+        seq,
+        step,
+        user_id: "u-1".into(),
+        at: ts("2024-05-01T11:00:00Z"),
+        channel: StepChannel::Web,
+    }
 }
 
 pub fn references(reports: &[Report]) -> Vec<u32> {
@@ -404,6 +411,8 @@ pub fn every_step_kind_round_trips(store: &dyn ReportStore) {
             step: s,
             user_id: format!("user-{i}"),
             at: ts("2024-05-01T12:00:00.000000123Z") + jiff::SignedDuration::from_mins(i as i64),
+            // Every channel is stored and read back as it was.
+            channel: StepChannel::ALL[i % StepChannel::ALL.len()],
         })
         .collect();
     for rec in &records {
@@ -760,6 +769,7 @@ pub fn concurrent_writers_lose_nothing_and_race_fairly_on_steps(store: &dyn Repo
                             step: Step::Verify { note: format!("thread {t}") },
                             user_id: format!("t{t}"),
                             at: ts("2024-05-01T01:00:00Z"),
+                            channel: StepChannel::Api,
                         };
                         match store.append_step(&rec) {
                             Ok(()) => won.push(seq),
@@ -1086,6 +1096,7 @@ pub fn concurrent_writers_never_fork_the_audit_chain(store: &dyn ReportStore) {
                                 step: Step::Verify { note: format!("{i}") },
                                 user_id: format!("t{t}"),
                                 at: ts("2024-05-02T00:00:00Z"),
+                                channel: StepChannel::Api,
                             })
                             .unwrap(),
                     }
@@ -1375,6 +1386,28 @@ pub fn rota_and_staff_contacts_round_trip_and_a_phone_names_one_person(store: &d
     assert_eq!(rota.len(), 2);
     assert_eq!((rota[0].area_pcode.as_str(), rota[0].fallback, rota[0].to), ("*", true, None));
     assert_eq!((rota[1].user_id.as_str(), rota[1].role, rota[1].to), ("u-1", DutyRole::Responder, entry.to));
+
+    // Taken off by an administrator: gone from the rota, on the chain by them; an unknown id changes nothing.
+    let removed = store.remove_rota_entry(rota[1].id, "u-2", ts("2026-12-07T11:00:00Z")).unwrap();
+    assert_eq!(removed, rota[1]);
+    assert!(matches!(
+        store.remove_rota_entry(rota[1].id, "u-2", ts("2026-12-07T11:01:00Z")),
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.rota().unwrap(), [rota[0].clone()]);
+    let changes: Vec<_> = assert_chain_intact(store)
+        .into_iter()
+        .filter(|e| e.event.action == AuditAction::OnCallChanged)
+        .map(|e| (e.event.actor, e.event.subject, e.event.detail))
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert_eq!((changes[2].0.as_str(), changes[2].1.as_str()), ("u-2", "u-1"));
+    let expected = format!("removed #{}: CF32 responder from 2026-12-08T08:00:00Z", removed.id);
+    assert!(changes[2].2.starts_with(&expected), "{}", changes[2].2);
+    // A new entry after a removal does not take the id of one still on the rota.
+    let again = store.add_rota_entry(&entry).unwrap();
+    assert_ne!(again, rota[0].id);
+    assert_eq!(store.rota().unwrap().len(), 2);
 
     let amina = StaffContact {
         user_id: "u-1".into(),
