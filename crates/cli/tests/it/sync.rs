@@ -528,6 +528,7 @@ fn office_work(office: &Node, name: &str, area: &str, space: u8, skew: jiff::Sig
         step: Step::Acknowledge,
         user_id: "amina".into(),
         at: clock(0),
+        channel: vitalcore_intake::workflow::StepChannel::Cli,
     };
     let ids = store
         .append_step_with_messages(
@@ -620,6 +621,7 @@ fn feedback_corrections_and_warning_changes_flow_up_once_with_office_clocks_hour
         step: vitalcore_intake::workflow::Step::Acknowledge,
         user_id: "amina".into(),
         at: Timestamp::now() + jiff::SignedDuration::from_hours(3),
+        channel: vitalcore_intake::workflow::StepChannel::Cli,
     };
     bambari_store.append_step(&ack).unwrap();
     sync(&nodes[0], "bambari");
@@ -644,6 +646,7 @@ fn feedback_corrections_and_warning_changes_flow_up_once_with_office_clocks_hour
             step: vitalcore_intake::workflow::Step::Acknowledge,
             user_id: "amina".into(),
             at: Timestamp::now() - jiff::SignedDuration::from_hours(5),
+            channel: vitalcore_intake::workflow::StepChannel::Cli,
         })
         .unwrap();
 

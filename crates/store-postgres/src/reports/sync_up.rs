@@ -52,7 +52,7 @@ fn outbox_record(
     let Some(r) = client
         .query_opt(
             "SELECT r.reference, m.step_seq, m.language, m.body, a.detail, a.user_id, a.at,
-                    s.status, s.user_id, s.at, s.detail
+                    s.status, s.user_id, s.at, s.detail, a.channel
              FROM outbox_messages m JOIN reports r ON r.id = m.report_id
              JOIN alert_steps a ON a.report_id = m.report_id AND a.seq = m.step_seq
              JOIN outbox_status s ON s.message_id = m.id AND s.seq = $2
@@ -64,7 +64,7 @@ fn outbox_record(
         return Ok(None);
     };
     let alert = reference(r.get(0))?;
-    let step = step_record(&alert, r.get(1), r.get(4), r.get(5), r.get(6))?;
+    let step = step_record(&alert, r.get(1), r.get(4), r.get(5), r.get(6), r.get(11))?;
     let change = OutboxChange {
         message_id: id,
         seq: u32::try_from(seq).map_err(|_| damaged(format!("outbox message #{id}")))?,

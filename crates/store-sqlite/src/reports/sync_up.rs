@@ -46,7 +46,7 @@ fn outbox_record(conn: &Connection, id: i64, seq: i64, origin: String) -> Result
     let found = conn
         .prepare_cached(
             "SELECT r.reference, m.step_seq, m.language, m.body, a.detail, a.user_id, a.at,
-                    s.status, s.user_id, s.at, s.detail
+                    s.status, s.user_id, s.at, s.detail, a.channel
              FROM outbox_messages m JOIN reports r ON r.id = m.report_id
              JOIN alert_steps a ON a.report_id = m.report_id AND a.seq = m.step_seq
              JOIN outbox_status s ON s.message_id = m.id AND s.seq = ?2
@@ -62,16 +62,18 @@ fn outbox_record(conn: &Connection, id: i64, seq: i64, origin: String) -> Result
                 [r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?],
                 [r.get::<_, String>(7)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?],
                 r.get::<_, Option<String>>(10)?,
+                r.get::<_, String>(11)?,
             ))
         })
         .optional()
         .map_err(db)?;
-    let Some((alert, step_seq, language, body, [detail, step_user, step_at], [status, user_id, at], note)) = found
+    let Some((alert, step_seq, language, body, [detail, step_user, step_at], [status, user_id, at], note, channel)) =
+        found
     else {
         return Ok(None);
     };
     let alert = reference(&alert)?;
-    let step = step_record(&alert, step_seq, &detail, step_user, &step_at)?;
+    let step = step_record(&alert, step_seq, &detail, step_user, &step_at, &channel)?;
     let change = OutboxChange {
         message_id: id,
         seq: u32::try_from(seq).map_err(|_| damaged(format!("outbox message #{id}")))?,
