@@ -2,7 +2,8 @@
 // focal point, a viewer and an admin: axe-core finds no serious or critical
 // accessibility violation, a 390-pixel-wide phone shows the page without
 // horizontal scrolling, no request leaves this computer, and the pages are
-// usable with the keyboard. Screenshots go to docs/screenshots/.
+// usable with the keyboard. Screenshots go to a temporary folder, or to
+// docs/screenshots/ with VITALCORE_DOCS=../docs (so a test run leaves the tree clean).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -16,7 +17,8 @@ import { chromium } from "playwright-core";
 const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "../crates/import/tests/fixtures";
-const SHOTS = "../docs/screenshots";
+const DOCS = process.env.VITALCORE_DOCS || join(tmpdir(), "vitalcore-docs");
+const SHOTS = join(DOCS, "screenshots");
 const PASSWORD = "correct horse battery staple";
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const ENV = { ...process.env };

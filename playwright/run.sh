@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: installs Debian's Chromium, playwright-core and axe-core (npm)
 # when missing, builds vitalcore, and runs the tests against a live demo server.
+# Screenshots go to a temporary folder; VITALCORE_DOCS=../docs bash playwright/run.sh
+# refreshes the ones the README shows (docs/, docs/screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -x /usr/bin/chromium ]; then
