@@ -150,7 +150,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
     }
     let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
-    let mut state = AppState::with_forecasts(state, stores.forecasts);
+    let state = AppState::with_forecasts(state, stores.forecasts);
+    let mut state = AppState::with_mandate_store(state, stores.mandates);
     if let Some(dir) = args.mandates {
         state = AppState::with_mandates(state, dir);
     }
