@@ -83,9 +83,9 @@ async function ready(page, path) {
 
 // Each role's pages; an admin's include the administration.
 const PAGES = {
-  analyst: ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
-  "focal point": ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
-  viewer: ["/", "/report", "/dashboard", "/sitrep"],
+  analyst: ["/", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates"],
+  "focal point": ["/", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates"],
+  viewer: ["/", "/report", "/dashboard", "/sitrep", "/mandates"],
   admin: ["/admin", "/admin/users/ana"],
 };
 const USERS = { analyst: "ana", "focal point": "fatou", viewer: "victor", admin: "ada" };

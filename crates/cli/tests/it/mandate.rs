@@ -157,12 +157,12 @@ fn with_db(db: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// A database holding the synthetic Ebola indicator table (LBR August 2014, MLI October 2014).
+/// A database holding the synthetic Ebola indicator table (LBR August to October 2014, MLI October 2014).
 fn ebola_db(dir: &Path) -> PathBuf {
     let db = dir.join("gaps.db");
     let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ebola_2014_synthetic.csv");
     let (stdout, _) = ok(with_db(&db, &["import", table.to_str().unwrap()]));
-    assert!(stdout.contains("4 rows read = 4 imported"), "{stdout}");
+    assert!(stdout.contains("5 rows read = 5 imported"), "{stdout}");
     db
 }
 
