@@ -40,36 +40,45 @@ fn insert(client: &mut impl GenericClient, res: &Resolution, from: &Provenance, 
             ],
         )
         .map_err(backend)?;
-    let para = client
-        .prepare(
+    // All its paragraphs in one statement (one round trip, not one a row).
+    let rows = rows(res);
+    let position: Vec<i64> = rows.iter().map(|r| r.position).collect();
+    let parent: Vec<Option<i64>> = rows.iter().map(|r| r.parent).collect();
+    let kind: Vec<&str> = rows.iter().map(|r| r.kind).collect();
+    let num: Vec<Option<&str>> = rows.iter().map(|r| r.num.as_deref()).collect();
+    let eid: Vec<&str> = rows.iter().map(|r| r.eid.as_str()).collect();
+    let text: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let tasks: Vec<&str> = rows.iter().map(|r| r.tasks.as_str()).collect();
+    let dimensions: Vec<&str> = rows.iter().map(|r| r.dimensions.as_str()).collect();
+    let themes: Vec<&str> = rows.iter().map(|r| r.themes.as_str()).collect();
+    let strength: Vec<Option<&str>> = rows.iter().map(|r| r.strength.as_deref()).collect();
+    let anm: Vec<bool> = rows.iter().map(|r| r.all_necessary_means).collect();
+    let missions: Vec<&str> = rows.iter().map(|r| r.missions.as_str()).collect();
+    let emphasis: Vec<&str> = rows.iter().map(|r| r.emphasis.as_str()).collect();
+    client
+        .execute(
             "INSERT INTO mandate_paragraphs (number, position, parent, kind, num, eid, text, tasks, dimensions,
                  themes, strength, all_necessary_means, missions, emphasis)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[])",
+            &[
+                &number,
+                &position,
+                &parent,
+                &kind,
+                &num,
+                &eid,
+                &text,
+                &tasks,
+                &dimensions,
+                &themes,
+                &strength,
+                &anm,
+                &missions,
+                &emphasis,
+            ],
         )
         .map_err(backend)?;
-    for r in rows(res) {
-        client
-            .execute(
-                &para,
-                &[
-                    &number,
-                    &r.position,
-                    &r.parent,
-                    &r.kind,
-                    &r.num,
-                    &r.eid,
-                    &r.text,
-                    &r.tasks,
-                    &r.dimensions,
-                    &r.themes,
-                    &r.strength,
-                    &r.all_necessary_means,
-                    &r.missions,
-                    &r.emphasis,
-                ],
-            )
-            .map_err(backend)?;
-    }
     for m in &res.missions {
         client
             .execute("INSERT INTO mandate_missions (mission, number) VALUES ($1, $2)", &[m, &number])
@@ -125,15 +134,20 @@ impl MandateStore for PostgresStore {
         // One import at a time: two importing the same new resolution would
         // otherwise both insert it.
         tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mandates'))").map_err(backend)?;
+        // What is stored of the batch's resolutions, in one query.
+        let numbers: Vec<i64> = batch.iter().map(|(r, _)| i64::from(r.number)).collect();
+        let mut stored: std::collections::HashMap<i64, String> = tx
+            .query("SELECT number, content_hash FROM mandate_resolutions WHERE number = ANY($1)", &[&numbers])
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
         let mut counts = MandateCounts::default();
         for (res, from) in batch {
             let hash = content_hash(res);
             let number = i64::from(res.number);
-            let stored = tx
-                .query_opt("SELECT content_hash FROM mandate_resolutions WHERE number = $1", &[&number])
-                .map_err(backend)?
-                .map(|r| r.get::<_, String>(0));
-            match stored {
+            let was = stored.insert(number, hash.clone());
+            match was {
                 Some(h) if h == hash => counts.unchanged += 1,
                 Some(_) => {
                     tx.execute("DELETE FROM mandate_resolutions WHERE number = $1", &[&number]).map_err(backend)?;
