@@ -575,3 +575,54 @@ fn later(
     };
     find(true).or_else(|| find(false))
 }
+
+/// One mission's mandate in force against the threats of a month, in short
+/// (the situation report's "mandate coverage" section).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissionCoverage {
+    pub mission: String,
+    pub in_force: String,
+    pub in_force_date: String,
+    pub tasks: Vec<String>,
+    /// Priority threats no task in force covers: (`dimension`|`theme`, id).
+    pub uncovered: Vec<(String, String)>,
+}
+
+/// For every mission the stored resolutions mandate, its mandate in force
+/// in `month` against the threats observed that month in its countries;
+/// missions with no observed threat that month (no data for their
+/// countries) or no mandate yet are left out. `None` when no resolution is
+/// stored.
+pub fn stored_coverage(
+    fw: &Framework,
+    store: &dyn Store,
+    reports: Option<&dyn ReportStore>,
+    mandates: &dyn MandateStore,
+    month: Month,
+    audience: &Audience,
+) -> Result<Option<Vec<MissionCoverage>>, MandatesError> {
+    let missions = missions(fw, Resolutions::Stored(mandates))?;
+    if missions.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for m in missions {
+        let target = Target::Mission(m.mission.clone());
+        let g = match gaps(fw, store, reports, Resolutions::Stored(mandates), &target, month, audience) {
+            Ok(g) => g,
+            Err(MandatesError::NoMandate { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        if g.threats.is_empty() {
+            continue;
+        }
+        out.push(MissionCoverage {
+            mission: g.mission,
+            in_force: g.in_force.symbol,
+            in_force_date: g.in_force.date,
+            tasks: g.in_force.tasks,
+            uncovered: g.uncovered.into_iter().map(|u| (u.kind, u.id)).collect(),
+        });
+    }
+    Ok(Some(out))
+}
