@@ -5,28 +5,13 @@
 // usable with the keyboard. Screenshots go to docs/screenshots/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { axeProblems, launch, login, PASSWORD, serve, vitalcore } from "./lib.mjs";
 
-const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "../crates/import/tests/fixtures";
 const SHOTS = "../docs/screenshots";
-const PASSWORD = "correct horse battery staple";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const ENV = { ...process.env };
-delete ENV.VITALCORE_DATABASE_URL;
-
-function vitalcore(db, args, input) {
-  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
-  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The CAR fixture, community reports in Ouham (CF32) and Bamingui-Bangoran,
 // forecasts and early warnings, and one account per role.
@@ -42,36 +27,6 @@ function prepare() {
     vitalcore(db, ["users", "add", name, "--role", role, ...(community ? ["--community", community] : []), "--password-stdin"], `${PASSWORD}\n`);
   }
   return db;
-}
-
-async function serve(db) {
-  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8");
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    const [chunk] = await once(child.stdout, "data");
-    out += chunk;
-  }
-  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
-}
-
-async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
-}
-
-// axe-core, run in the page (evaluated over the DevTools protocol, so the
-// page's Content-Security-Policy stays as served): the serious and critical
-// violations, each with the elements it names.
-async function axeProblems(page) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")})`);
 }
 
 async function ready(page, path) {
@@ -129,12 +84,7 @@ test("every page passes axe-core, fits a 390-pixel phone and loads nothing from 
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       context.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
       const page = await context.newPage();
-      await page.goto(`${url}/login`);
-      await page.fill("#u", USERS[role]);
-      await page.fill("#p", PASSWORD);
-      await page.click("button[type=submit]");
-      await page.waitForLoadState("load");
-      assert.match(await page.textContent("header.shell"), new RegExp(`Signed in as ${USERS[role]}`), role);
+      await login(page, url, USERS[role]);
       for (const path of paths) {
         await page.setViewportSize({ width: 1280, height: 900 });
         // The dashboard and sitrep pages come from another branch: checked once they answer.
@@ -252,10 +202,7 @@ test("the pages speak French when the user chooses it", async () => {
   const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
-    await page.goto(`${url}/login`);
-    await page.fill("#u", "ana");
-    await page.fill("#p", PASSWORD);
-    await page.click("button[type=submit]");
+    await login(page, url, "ana");
     await page.waitForURL(`${url}/alerts`);
     await page.getByRole("link", { name: "Français" }).click();
     await page.waitForURL(`${url}/alerts`);
@@ -267,7 +214,7 @@ test("the pages speak French when the user chooses it", async () => {
     assert.deepEqual(await axeProblems(page), [], "the French map");
     await page.screenshot({ path: join(SHOTS, "analyst-map-fr.png") });
     // The dashboard and the sitrep page in French: declared, spoken, accessible.
-    for (const [path, heading] of [["/dashboard", /^Tableau de bord : /], ["/sitrep", /^Rapports de situation$/]]) {
+    for (const [path, heading] of [["/dashboard", /^Tableau de bord : /], ["/sitrep", /^Rapports de situation$/], ["/mandates", /^Mandats$/]]) {
       await page.goto(`${url}${path}`);
       assert.equal(await page.getAttribute("html", "lang"), "fr", path);
       assert.match(await page.textContent("h1"), heading);

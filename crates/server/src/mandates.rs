@@ -402,6 +402,10 @@ pub async fn page_handler(ctx: Ctx, Query(q): Query<PageQuery>) -> Result<Respon
             let audience = Audience::of(Some(&caller.user));
             let mission = q.mission.as_deref().map(str::trim).unwrap_or_default().to_uppercase();
             let month = q.month.as_deref().map(str::trim).unwrap_or_default().to_string();
+            let wanted: Option<Month> = match month.as_str() {
+                "" => None,
+                m => Some(m.parse().map_err(|e| ApiError::bad_request(format!("month: {e}")))?),
+            };
             let known = app::missions(fw, from.borrow()).map_err(api_error)?;
             let missions = known
                 .iter()
@@ -429,8 +433,7 @@ pub async fn page_handler(ctx: Ctx, Query(q): Query<PageQuery>) -> Result<Respon
                 steps_view = steps(lang, &line, &month);
                 columns = line.resolutions.iter().map(|s| s.symbol.clone()).collect();
                 rows = matrix(lang, fw, &line);
-                if !month.is_empty() {
-                    let m: Month = month.parse().map_err(|e| ApiError::bad_request(format!("month: {e}")))?;
+                if let Some(m) = wanted {
                     match gaps_for(&state, &from, &Target::Mission(mission.clone()), m, &audience) {
                         Ok(g) => gaps = Some(gaps_view(lang, &g)),
                         Err(ApiError::Client { status: StatusCode::NOT_FOUND, reason, .. }) => gaps_note = reason,

@@ -168,6 +168,7 @@ async fn the_page_sends_outsiders_to_log_in_and_shows_every_role_the_mandate_and
     assert!(early.body.contains("no resolution in the database mandates UNMIL on or before 2001-01"));
     assert_eq!(site.get_auth("/mandates?mission=UNMIL&resolution=9999", &analyst).await.status, 404);
     assert_eq!(site.get_auth("/mandates?mission=NOPE", &analyst).await.status, 400);
+    assert_eq!(site.get_auth("/mandates?mission=UNMIL&month=2014-13", &analyst).await.status, 400);
 }
 
 #[tokio::test]
