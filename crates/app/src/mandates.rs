@@ -366,6 +366,10 @@ pub struct LaterResolution {
     pub tasks: Vec<String>,
     /// Whether its paragraphs giving the task name the mission.
     pub names_mission: bool,
+    /// Whether it mandates the mission (see `vitalcore_mandate::mandates_mission`):
+    /// S/RES/2177 (2014) gives public health and names UNMIL, but does not
+    /// mandate it.
+    pub mandates_mission: bool,
 }
 
 /// The mandate in force against the threats assessed.
@@ -545,6 +549,17 @@ fn threat(key: &(String, String)) -> Threat {
 /// The first resolution adopted after the one in force whose operative
 /// paragraphs give a task covering the threat: one naming the mission first,
 /// else any.
+/// Whether one of `r`'s operative paragraphs mandates `mission`.
+fn mandating(fw: &Framework, r: &Resolution, mission: &str) -> bool {
+    fw.missions.iter().find(|m| m.id == mission).is_some_and(|def| {
+        r.paragraphs.iter().any(|p| {
+            p.kind == Kind::Operative
+                && p.missions.iter().any(|m| m == mission)
+                && vitalcore_mandate::mandates_mission(p, def)
+        })
+    })
+}
+
 fn later(
     fw: &Framework,
     resolutions: &[Resolution],
@@ -570,6 +585,7 @@ fn later(
                 date: r.date.clone(),
                 tasks,
                 names_mission,
+                mandates_mission: mandating(fw, r, mission),
             })
         })
     };

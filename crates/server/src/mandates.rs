@@ -315,11 +315,17 @@ fn gaps_view(lang: &str, g: &Gaps) -> GapsView {
             .map(|u| UncoveredView {
                 name: name(&u.kind, &u.id),
                 later: match &u.later {
-                    Some(l) => i18n::tf(
-                        lang,
-                        "mandates.later",
-                        &[("symbol", &l.symbol), ("date", &l.date), ("tasks", &list(&l.tasks))],
-                    ),
+                    Some(l) => {
+                        let mut said = i18n::tf(
+                            lang,
+                            "mandates.later",
+                            &[("symbol", &l.symbol), ("date", &l.date), ("tasks", &list(&l.tasks))],
+                        );
+                        if !l.mandates_mission {
+                            said.push_str(i18n::t(lang, "mandates.not_mandating"));
+                        }
+                        said
+                    }
                     None => i18n::t(lang, "mandates.no_later").to_string(),
                 },
             })

@@ -223,7 +223,11 @@ fn gaps(args: GapsArgs, global: &crate::context::Global) -> anyhow::Result<()> {
                         l.symbol,
                         l.date,
                         l.tasks.join(", "),
-                        if l.names_mission { "" } else { "; not naming the mission" }
+                        match (l.mandates_mission, l.names_mission) {
+                            (true, _) => "",
+                            (false, true) => "; names the mission, does not mandate it",
+                            (false, false) => "; not naming the mission",
+                        }
                     ),
                     None => "no later resolution in the files covers it".to_string(),
                 };

@@ -191,6 +191,11 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
     assert_eq!((u["kind"].as_str(), u["id"].as_str()), (Some("dimension"), Some("health")));
     assert_eq!(u["later"]["symbol"], "S/RES/2177 (2014)");
     assert_eq!(u["later"]["tasks"], serde_json::json!(["public_health"]));
+    // 2177 names UNMIL (its air shuttle) but does not mandate it.
+    assert_eq!(
+        (u["later"]["names_mission"].as_bool(), u["later"]["mandates_mission"].as_bool()),
+        (Some(true), Some(false))
+    );
     // The same by country, as a table.
     let (table, _) =
         ok(with_db(&db, &["mandate", "gaps", "--country", "LBR", "--month", "2014-08", akn.to_str().unwrap()]));
@@ -198,6 +203,7 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
         table.contains("uncovered priority threat: dimension health: first covered by S/RES/2177 (2014)"),
         "{table}"
     );
+    assert!(table.contains("(public_health; names the mission, does not mandate it)"), "{table}");
 }
 
 #[test]
