@@ -6,29 +6,14 @@
 // docs/screenshots/ with VITALCORE_DOCS=../docs (so a test run leaves the tree clean).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { axeProblems, launch, login, PASSWORD, serve, vitalcore } from "./lib.mjs";
 
-const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "../crates/import/tests/fixtures";
 const DOCS = process.env.VITALCORE_DOCS || join(tmpdir(), "vitalcore-docs");
 const SHOTS = join(DOCS, "screenshots");
-const PASSWORD = "correct horse battery staple";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const ENV = { ...process.env };
-delete ENV.VITALCORE_DATABASE_URL;
-
-function vitalcore(db, args, input) {
-  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
-  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The CAR fixture, community reports in Ouham (CF32) and Bamingui-Bangoran,
 // forecasts and early warnings, and one account per role.
@@ -46,36 +31,6 @@ function prepare() {
   return db;
 }
 
-async function serve(db) {
-  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8");
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    const [chunk] = await once(child.stdout, "data");
-    out += chunk;
-  }
-  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
-}
-
-async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
-}
-
-// axe-core, run in the page (evaluated over the DevTools protocol, so the
-// page's Content-Security-Policy stays as served): the serious and critical
-// violations, each with the elements it names.
-async function axeProblems(page) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")})`);
-}
-
 async function ready(page, path) {
   if (path === "/" || path.startsWith("/?")) {
     await page.waitForFunction(() => document.querySelectorAll("#map path").length === 17, null, { timeout: 20000 });
@@ -83,21 +38,11 @@ async function ready(page, path) {
   }
 }
 
-// Signs `user` in through /login and checks the shell names them.
-async function signIn(page, url, user) {
-  await page.goto(`${url}/login`);
-  await page.fill("#u", user);
-  await page.fill("#p", PASSWORD);
-  await page.click("button[type=submit]");
-  await page.waitForLoadState("load");
-  assert.match(await page.textContent("header.shell"), new RegExp(`Signed in as ${user}`), user);
-}
-
 // Each role's pages; an admin's include the administration.
 const PAGES = {
-  analyst: ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
-  "focal point": ["/", "/alerts", "/report", "/dashboard", "/sitrep"],
-  viewer: ["/", "/report", "/dashboard", "/sitrep"],
+  analyst: ["/", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates"],
+  "focal point": ["/", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates"],
+  viewer: ["/", "/report", "/dashboard", "/sitrep", "/mandates"],
   admin: ["/admin", "/admin/users/ana", "/admin/oncall"],
 };
 const USERS = { analyst: "ana", "focal point": "fatou", viewer: "victor", admin: "ada" };
@@ -141,7 +86,7 @@ test("every page passes axe-core, fits a 390-pixel phone and loads nothing from 
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       context.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
       const page = await context.newPage();
-      await signIn(page, url, USERS[role]);
+      await login(page, url, USERS[role]);
       for (const path of paths) {
         await page.setViewportSize({ width: 1280, height: 900 });
         // The dashboard and sitrep pages come from another branch: checked once they answer.
@@ -259,10 +204,7 @@ test("the pages speak French when the user chooses it", async () => {
   const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
-    await page.goto(`${url}/login`);
-    await page.fill("#u", "ana");
-    await page.fill("#p", PASSWORD);
-    await page.click("button[type=submit]");
+    await login(page, url, "ana");
     await page.waitForURL(`${url}/alerts`);
     await page.getByRole("link", { name: "Français" }).click();
     await page.waitForURL(`${url}/alerts`);
@@ -274,7 +216,7 @@ test("the pages speak French when the user chooses it", async () => {
     assert.deepEqual(await axeProblems(page), [], "the French map");
     await page.screenshot({ path: join(SHOTS, "analyst-map-fr.png") });
     // The dashboard and the sitrep page in French: declared, spoken, accessible.
-    for (const [path, heading] of [["/dashboard", /^Tableau de bord : /], ["/sitrep", /^Rapports de situation$/]]) {
+    for (const [path, heading] of [["/dashboard", /^Tableau de bord : /], ["/sitrep", /^Rapports de situation$/], ["/mandates", /^Mandats$/]]) {
       await page.goto(`${url}${path}`);
       assert.equal(await page.getAttribute("html", "lang"), "fr", path);
       assert.match(await page.textContent("h1"), heading);
@@ -296,7 +238,7 @@ test("an admin puts someone on call on the administration page and sees the entr
   const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await signIn(page, url, "ada");
+    await login(page, url, "ada");
     await page.goto(`${url}/admin`);
     await page.click("a[href='/admin/oncall']");
     await page.fill("#oa", "CF32");

@@ -20,6 +20,7 @@ use thiserror::Error;
 use vitalcore_classify::{Classifier, Model};
 use vitalcore_intake::{CategoryMap, ContactKey};
 use vitalcore_store::forecasts::ForecastStore;
+use vitalcore_store::mandates::MandateStore;
 use vitalcore_store::reports::ReportStore;
 use vitalcore_store::sync::SyncStore;
 use vitalcore_store::{Store, StoreError};
@@ -161,12 +162,20 @@ pub struct Stores {
     pub forecasts: Arc<dyn ForecastStore>,
     /// Synchronisation between field offices and headquarters.
     pub sync: Arc<dyn SyncStore>,
+    /// Security Council resolutions, read and tagged.
+    pub mandates: Arc<dyn MandateStore>,
 }
 
 impl Stores {
     /// Every store on `store`.
-    pub fn on<S: Store + ReportStore + ForecastStore + SyncStore + 'static>(store: Arc<S>) -> Stores {
-        Stores { events: store.clone(), reports: store.clone(), forecasts: store.clone(), sync: store }
+    pub fn on<S: Store + ReportStore + ForecastStore + SyncStore + MandateStore + 'static>(store: Arc<S>) -> Stores {
+        Stores {
+            events: store.clone(),
+            reports: store.clone(),
+            forecasts: store.clone(),
+            sync: store.clone(),
+            mandates: store,
+        }
     }
 }
 

@@ -128,6 +128,8 @@ pub enum BriefingError {
     Alerts(#[source] AccessError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the mandate coverage")]
+    Mandates(#[source] crate::mandates::MandatesError),
 }
 
 /// Where a briefing reads from. Without a report store there are no
@@ -137,6 +139,9 @@ pub struct Sources<'a> {
     pub events: &'a dyn Store,
     pub reports: Option<&'a dyn ReportStore>,
     pub forecasts: Option<&'a dyn ForecastStore>,
+    /// Security Council resolutions stored (`vitalcore mandate import`):
+    /// the mandate coverage section.
+    pub mandates: Option<&'a dyn vitalcore_store::mandates::MandateStore>,
     pub framework: &'a Framework,
     pub deadlines: &'a Deadlines,
 }
@@ -409,6 +414,10 @@ pub struct Briefing {
     pub method: String,
     /// The last month with event data in the store (up to `to`).
     pub data_until: Option<Month>,
+    /// Each mission's mandate in force in the last month against the
+    /// threats observed then in its countries; `None` when no resolution
+    /// is stored (the section is left out).
+    pub mandates: Option<Vec<crate::mandates::MissionCoverage>>,
 }
 
 /// How many areas the top list and priorities show.
@@ -512,6 +521,14 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
         .map(|a| format!("{} ({})", a.name, a.pcode))
         .unwrap_or_else(|| texts::t(lang, "word.all_areas").into());
     let summary = sentences(lang, &scope_name, &totals, &previous, &top_areas, &priorities, &warnings, alerts.as_ref());
+    let mandates = match src.mandates {
+        Some(store) => crate::mandates::stored_coverage(src.framework, src.events, src.reports, store, to, &audience)
+            .map_err(|e| match e {
+            crate::mandates::MandatesError::Store(e) => BriefingError::Store(e),
+            other => BriefingError::Mandates(other),
+        })?,
+        None => None,
+    };
     Ok(Briefing {
         lang,
         title: texts::tf(lang, "title.report", &[("scope", &scope_name), ("period", &texts::period(lang, from, to))]),
@@ -535,6 +552,7 @@ pub fn gather(src: &Sources<'_>, req: &BriefingRequest, now: Timestamp) -> Resul
         caveats,
         method: texts::t(lang, "method.text").to_string(),
         data_until,
+        mandates,
     })
 }
 

@@ -1,18 +1,24 @@
 //! Mandates through the human-security lens: Security Council resolutions
-//! read from files, tagged with the framework's mandate tables, and the
-//! share of resolutions using a term over time. No database needed.
+//! read from files, tagged with the framework's mandate tables, stored with
+//! their provenance ([`import`]), a mission's mandate over time and the
+//! mandate in force against the threats assessed ([`gaps`]), from files or
+//! from the store ([`Resolutions`]), and the share of resolutions using a
+//! term over time.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vitalcore_framework::{Framework, Month, UnitKind};
 use vitalcore_store::Store;
+use vitalcore_store::mandates::{
+    MandateCounts, MandateStore, MissionCount, Provenance, ResolutionFilter, StoredResolution,
+};
 use vitalcore_store::reports::ReportStore;
 
 use crate::disclosure::{Audience, Months, Published, publish_count};
-use vitalcore_mandate::{By, Corpus, MandateError, Tagger, Term, Timeline, Trend, read_paths};
+use vitalcore_mandate::{By, Corpus, MandateError, Tagger, Term, Trend, read_paths_with};
 
-pub use vitalcore_mandate::{By as TrendBy, Kind, Resolution};
+pub use vitalcore_mandate::{By as TrendBy, Kind, Point, Resolution, Timeline};
 
 /// Files that could not be read stop the command unless the caller asked to
 /// go on; each is named with what was expected.
@@ -28,10 +34,10 @@ pub enum MandatesError {
         "no mission in the framework's missions table works in country {code:?} (ISO 3166-1 alpha-3); known: {known}"
     )]
     UnknownCountry { code: String, known: String },
-    #[error(
-        "no resolution in the files mandates {mission} on or before {month}: give the folder holding its mandating resolutions"
-    )]
-    NoMandate { mission: String, month: Month },
+    #[error("no resolution in the {place} mandates {mission} on or before {month}: {hint}")]
+    NoMandate { mission: String, month: Month, place: &'static str, hint: &'static str },
+    #[error("no resolution is stored: import them with `vitalcore mandate import DIR`")]
+    NothingStored,
     #[error("the threats assessed for the month")]
     Analysis(#[source] crate::analysis::AnalysisError),
     #[error(transparent)]
@@ -51,7 +57,15 @@ pub struct Tagged {
 }
 
 fn read(paths: &[PathBuf], keep_going: bool) -> Result<Corpus, MandatesError> {
-    let corpus = read_paths(paths)?;
+    read_with(paths, keep_going, &mut |_, _| {})
+}
+
+fn read_with(
+    paths: &[PathBuf],
+    keep_going: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Corpus, MandatesError> {
+    let corpus = read_paths_with(paths, progress)?;
     if !corpus.errors.is_empty() && !keep_going {
         return Err(MandatesError::Unreadable { files: corpus.files, errors: corpus.errors });
     }
@@ -60,7 +74,17 @@ fn read(paths: &[PathBuf], keep_going: bool) -> Result<Corpus, MandatesError> {
 
 /// Reads and tags every resolution in `paths` (folders or files).
 pub fn tag(fw: &Framework, paths: &[PathBuf], keep_going: bool) -> Result<Tagged, MandatesError> {
-    let mut corpus = read(paths, keep_going)?;
+    tag_with(fw, paths, keep_going, &mut |_, _| {})
+}
+
+/// [`tag`], calling `progress(files read so far, files)` as it reads.
+pub fn tag_with(
+    fw: &Framework,
+    paths: &[PathBuf],
+    keep_going: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Tagged, MandatesError> {
+    let mut corpus = read_with(paths, keep_going, progress)?;
     let tagger = Tagger::new(fw);
     for res in &mut corpus.resolutions {
         tagger.tag(res);
@@ -76,6 +100,52 @@ pub fn trend(paths: &[PathBuf], term: &str, by: By, keep_going: bool) -> Result<
     Ok((vitalcore_mandate::trend(&corpus.resolutions, &term, by), corpus.notes))
 }
 
+/// Where the resolutions a question is answered from come from: files read
+/// and tagged now, or those stored by `vitalcore mandate import`.
+#[derive(Clone, Copy)]
+pub enum Resolutions<'a> {
+    Files(&'a [PathBuf]),
+    Stored(&'a dyn MandateStore),
+}
+
+impl Resolutions<'_> {
+    /// The resolutions naming `mission` (all of them from files), with notes
+    /// on files skipped.
+    fn naming(&self, fw: &Framework, mission: &str) -> Result<(Vec<Resolution>, Vec<String>), MandatesError> {
+        match self {
+            Resolutions::Files(paths) => {
+                let tagged = tag(fw, paths, false)?;
+                Ok((tagged.resolutions, tagged.notes))
+            }
+            Resolutions::Stored(store) => {
+                let filter = ResolutionFilter { mission: Some(mission.to_string()), ..Default::default() };
+                let stored = store.resolutions(&filter)?;
+                if stored.is_empty() && store.mandate_missions()?.is_empty() {
+                    return Err(MandatesError::NothingStored);
+                }
+                Ok((stored.into_iter().map(|s| s.resolution).collect(), Vec::new()))
+            }
+        }
+    }
+
+    fn no_mandate(&self, mission: &str, month: Month) -> MandatesError {
+        let (place, hint) = match self {
+            Resolutions::Files(_) => ("files", "give the folder holding its mandating resolutions"),
+            Resolutions::Stored(_) => {
+                ("database", "import its mandating resolutions with `vitalcore mandate import DIR`, or give DIR")
+            }
+        };
+        MandatesError::NoMandate { mission: mission.to_string(), month, place, hint }
+    }
+}
+
+fn known_mission<'f>(fw: &'f Framework, name: &str) -> Result<&'f vitalcore_framework::Mission, MandatesError> {
+    fw.missions.iter().find(|m| m.id.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
+        let known: Vec<&str> = fw.missions.iter().map(|m| m.id.as_str()).collect();
+        MandatesError::UnknownMission { name: name.to_string(), known: known.join(", ") }
+    })
+}
+
 /// A mission's mandate over time, from the resolutions in `paths`: what each
 /// added or dropped by task, dimension and theme. An unknown mission is an
 /// error listing the known ones.
@@ -85,12 +155,166 @@ pub fn mission(
     mission: &str,
     keep_going: bool,
 ) -> Result<(Timeline, Vec<String>), MandatesError> {
-    if !fw.missions.iter().any(|m| m.id.eq_ignore_ascii_case(mission.trim())) {
-        let known: Vec<&str> = fw.missions.iter().map(|m| m.id.as_str()).collect();
-        return Err(MandatesError::UnknownMission { name: mission.to_string(), known: known.join(", ") });
-    }
+    let id = known_mission(fw, mission)?.id.clone();
     let tagged = tag(fw, paths, keep_going)?;
-    Ok((vitalcore_mandate::timeline(fw, &tagged.resolutions, mission.trim()), tagged.notes))
+    Ok((vitalcore_mandate::timeline(fw, &tagged.resolutions, &id), tagged.notes))
+}
+
+/// [`mission`] from files or the store.
+pub fn mission_from(
+    fw: &Framework,
+    source: Resolutions<'_>,
+    mission: &str,
+) -> Result<(Timeline, Vec<String>), MandatesError> {
+    let id = known_mission(fw, mission)?.id.clone();
+    let (resolutions, notes) = source.naming(fw, &id)?;
+    Ok((vitalcore_mandate::timeline(fw, &resolutions, &id), notes))
+}
+
+/// What importing resolutions did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub counts: MandateCounts,
+    /// Files read but not kept (duplicates, presidential statements).
+    pub notes: Vec<String>,
+    /// Files that could not be read (only with `keep_going`: nothing is
+    /// stored otherwise).
+    pub errors: Vec<String>,
+    pub files: usize,
+}
+
+/// Reads and tags the resolutions in `paths` and stores them, with their
+/// provenance (file, SHA-256, `at`, `by`), in one transaction: all or
+/// nothing. A file that cannot be read stops the import before anything is
+/// stored, unless `keep_going` (the others are stored, the unreadable
+/// ones reported). Importing the same files again changes nothing.
+pub fn import(
+    fw: &Framework,
+    store: &dyn MandateStore,
+    paths: &[PathBuf],
+    keep_going: bool,
+    by: &str,
+    at: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Imported, MandatesError> {
+    let tagged = tag_with(fw, paths, keep_going, progress)?;
+    let batch: Vec<(Resolution, Provenance)> = tagged
+        .resolutions
+        .into_iter()
+        .map(|r| {
+            let from = Provenance {
+                file: r.source_file.clone(),
+                sha256: r.source_sha256.clone(),
+                imported_at: at.to_string(),
+                imported_by: by.to_string(),
+            };
+            (r, from)
+        })
+        .collect();
+    let counts = store.import_resolutions(&batch)?;
+    Ok(Imported {
+        counts,
+        notes: tagged.notes,
+        errors: tagged.errors.iter().map(ToString::to_string).collect(),
+        files: tagged.files,
+    })
+}
+
+/// The missions (of the framework's table) the resolutions in `source`
+/// name, with how many name each and the first and last adoption dates.
+pub fn missions(fw: &Framework, source: Resolutions<'_>) -> Result<Vec<MissionCount>, MandatesError> {
+    let counts = match source {
+        Resolutions::Stored(store) => store.mandate_missions()?,
+        Resolutions::Files(paths) => {
+            let mut by: BTreeMap<String, MissionCount> = BTreeMap::new();
+            for r in tag(fw, paths, false)?.resolutions {
+                for m in r.missions {
+                    let c = by.entry(m.clone()).or_insert_with(|| MissionCount {
+                        mission: m,
+                        resolutions: 0,
+                        first: r.date.clone(),
+                        last: r.date.clone(),
+                    });
+                    c.resolutions += 1;
+                    c.first = c.first.clone().min(r.date.clone());
+                    c.last = c.last.clone().max(r.date.clone());
+                }
+            }
+            by.into_values().collect()
+        }
+    };
+    Ok(counts.into_iter().filter(|m| fw.missions.iter().any(|x| x.id == m.mission)).collect())
+}
+
+/// One resolution by number, with its provenance when stored.
+pub fn resolution(
+    fw: &Framework,
+    source: Resolutions<'_>,
+    number: u32,
+) -> Result<Option<(Resolution, Option<Provenance>)>, MandatesError> {
+    Ok(match source {
+        Resolutions::Stored(store) => store
+            .resolutions(&ResolutionFilter { number: Some(number), ..Default::default() })?
+            .into_iter()
+            .next()
+            .map(|s: StoredResolution| (s.resolution, Some(s.provenance))),
+        Resolutions::Files(paths) => {
+            tag(fw, paths, false)?.resolutions.into_iter().find(|r| r.number == number).map(|r| (r, None))
+        }
+    })
+}
+
+/// How a dimension stands after one resolution of a timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cell {
+    /// Some task in force covers it, first given by this resolution.
+    Added,
+    /// Some task in force covers it.
+    InForce,
+    /// Covered before this resolution, no longer.
+    Dropped,
+    None,
+}
+
+/// The dimensions x resolutions coverage matrix of a timeline: for each
+/// dimension (framework order), how it stands after each resolution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub resolutions: Vec<String>,
+    pub rows: Vec<CoverageRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    pub dimension: String,
+    pub cells: Vec<Cell>,
+}
+
+pub fn coverage(fw: &Framework, line: &Timeline) -> Coverage {
+    let rows = fw
+        .dimension_ids()
+        .map(|d| CoverageRow {
+            dimension: d.to_string(),
+            cells: line
+                .resolutions
+                .iter()
+                .map(|s| {
+                    let has = |v: &[String]| v.iter().any(|x| x == d);
+                    if has(&s.added.dimensions) {
+                        Cell::Added
+                    } else if has(&s.dimensions) {
+                        Cell::InForce
+                    } else if has(&s.dropped.dimensions) {
+                        Cell::Dropped
+                    } else {
+                        Cell::None
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Coverage { resolutions: line.resolutions.iter().map(|s| s.symbol.clone()).collect(), rows }
 }
 
 /// Which mission a gaps question is about: by acronym or by country code.
@@ -142,6 +366,10 @@ pub struct LaterResolution {
     pub tasks: Vec<String>,
     /// Whether its paragraphs giving the task name the mission.
     pub names_mission: bool,
+    /// Whether it mandates the mission (see `vitalcore_mandate::mandates_mission`):
+    /// S/RES/2177 (2014) gives public health and names UNMIL, but does not
+    /// mandate it.
+    pub mandates_mission: bool,
 }
 
 /// The mandate in force against the threats assessed.
@@ -150,7 +378,8 @@ pub struct Gaps {
     pub mission: String,
     pub countries: Vec<String>,
     pub month: String,
-    /// The mission's latest resolution adopted on or before the month's last day.
+    /// The latest resolution adopted on or before the month's last day that
+    /// mandates the mission (see `vitalcore_mandate::mandates_mission`).
     pub in_force: vitalcore_mandate::Step,
     pub threats: Vec<Threat>,
     pub uncovered: Vec<Uncovered>,
@@ -182,28 +411,41 @@ pub fn resolve_target(fw: &Framework, target: &Target) -> Result<(String, Vec<St
 }
 
 /// The mandate in force for the target in `month` (from the resolutions in
-/// `paths`) against the threats stored for its countries that month: event
+/// `source`) against the threats stored for its countries that month: event
 /// data and community reports as assessed (country unit), and indicator
 /// tables. Report counts are published for `audience`.
+///
+/// The mandate in force is the latest resolution adopted on or before the
+/// month's last day that mandates the mission (decides, extends or lists
+/// its mandate, or gives it tasks), not the latest that merely names it.
 pub fn gaps(
     fw: &Framework,
     store: &dyn Store,
     reports: Option<&dyn ReportStore>,
-    paths: &[PathBuf],
+    source: Resolutions<'_>,
     target: &Target,
     month: Month,
     audience: &Audience,
 ) -> Result<Gaps, MandatesError> {
     let (mission, countries) = resolve_target(fw, target)?;
-    let tagged = tag(fw, paths, false)?;
-    let line = vitalcore_mandate::timeline(fw, &tagged.resolutions, &mission);
+    let (resolutions, _) = source.naming(fw, &mission)?;
+    let line = vitalcore_mandate::timeline(fw, &resolutions, &mission);
     let month_text = month.to_string();
     let in_force = line
         .resolutions
         .iter()
         .rfind(|s| s.date.get(..7).is_some_and(|m| m <= month_text.as_str()))
         .cloned()
-        .ok_or_else(|| MandatesError::NoMandate { mission: mission.clone(), month })?;
+        .ok_or_else(|| source.no_mandate(&mission, month))?;
+    // A later resolution covering a threat may name any mission or body.
+    let later_ones = match source {
+        Resolutions::Files(_) => resolutions,
+        Resolutions::Stored(store) => store
+            .resolutions(&ResolutionFilter { adopted_after: Some(in_force.date.clone()), ..Default::default() })?
+            .into_iter()
+            .map(|s| s.resolution)
+            .collect(),
+    };
 
     // Threats observed: assessment rows of the mission's countries that month.
     let mut threats: BTreeMap<(String, String), Threat> = BTreeMap::new();
@@ -261,7 +503,7 @@ pub fn gaps(
         .map(|t| Uncovered {
             kind: t.kind.clone(),
             id: t.id.clone(),
-            later: later(fw, &tagged.resolutions, &mission, &in_force, t),
+            later: later(fw, &later_ones, &mission, &in_force, t),
         })
         .collect();
     let observed = |kind: &str, id: &String| threats.iter().any(|t| t.kind == kind && &t.id == id);
@@ -307,6 +549,17 @@ fn threat(key: &(String, String)) -> Threat {
 /// The first resolution adopted after the one in force whose operative
 /// paragraphs give a task covering the threat: one naming the mission first,
 /// else any.
+/// Whether one of `r`'s operative paragraphs mandates `mission`.
+fn mandating(fw: &Framework, r: &Resolution, mission: &str) -> bool {
+    fw.missions.iter().find(|m| m.id == mission).is_some_and(|def| {
+        r.paragraphs.iter().any(|p| {
+            p.kind == Kind::Operative
+                && p.missions.iter().any(|m| m == mission)
+                && vitalcore_mandate::mandates_mission(p, def)
+        })
+    })
+}
+
 fn later(
     fw: &Framework,
     resolutions: &[Resolution],
@@ -332,8 +585,60 @@ fn later(
                 date: r.date.clone(),
                 tasks,
                 names_mission,
+                mandates_mission: mandating(fw, r, mission),
             })
         })
     };
     find(true).or_else(|| find(false))
+}
+
+/// One mission's mandate in force against the threats of a month, in short
+/// (the situation report's "mandate coverage" section).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissionCoverage {
+    pub mission: String,
+    pub in_force: String,
+    pub in_force_date: String,
+    pub tasks: Vec<String>,
+    /// Priority threats no task in force covers: (`dimension`|`theme`, id).
+    pub uncovered: Vec<(String, String)>,
+}
+
+/// For every mission the stored resolutions mandate, its mandate in force
+/// in `month` against the threats observed that month in its countries;
+/// missions with no observed threat that month (no data for their
+/// countries) or no mandate yet are left out. `None` when no resolution is
+/// stored.
+pub fn stored_coverage(
+    fw: &Framework,
+    store: &dyn Store,
+    reports: Option<&dyn ReportStore>,
+    mandates: &dyn MandateStore,
+    month: Month,
+    audience: &Audience,
+) -> Result<Option<Vec<MissionCoverage>>, MandatesError> {
+    let missions = missions(fw, Resolutions::Stored(mandates))?;
+    if missions.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for m in missions {
+        let target = Target::Mission(m.mission.clone());
+        let g = match gaps(fw, store, reports, Resolutions::Stored(mandates), &target, month, audience) {
+            Ok(g) => g,
+            Err(MandatesError::NoMandate { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        if g.threats.is_empty() {
+            continue;
+        }
+        out.push(MissionCoverage {
+            mission: g.mission,
+            in_force: g.in_force.symbol,
+            in_force_date: g.in_force.date,
+            tasks: g.in_force.tasks,
+            uncovered: g.uncovered.into_iter().map(|u| (u.kind, u.id)).collect(),
+        });
+    }
+    Ok(Some(out))
 }

@@ -82,6 +82,7 @@ pub fn parse_str(name: &str, text: &str) -> Result<Parsed, MandateError> {
         missions: Vec::new(),
         paragraphs,
         source_file: name.to_string(),
+        source_sha256: String::new(),
     })))
 }
 

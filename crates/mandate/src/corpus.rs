@@ -48,6 +48,11 @@ struct Extracts {
 /// Reads every `.xml` file under each path (a folder, walked in name order,
 /// or a file). An empty folder is an error; so is a path that does not exist.
 pub fn read_paths(paths: &[PathBuf]) -> Result<Corpus, MandateError> {
+    read_paths_with(paths, &mut |_, _| {})
+}
+
+/// [`read_paths`], calling `progress(files read so far, files)` as it goes.
+pub fn read_paths_with(paths: &[PathBuf], progress: &mut dyn FnMut(usize, usize)) -> Result<Corpus, MandateError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -64,7 +69,8 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Corpus, MandateError> {
     let mut corpus = Corpus { files: files.len(), ..Corpus::default() };
     let mut extracts = Extracts::default();
     let mut by_number: BTreeMap<u32, Resolution> = BTreeMap::new();
-    for file in &files {
+    for (done, file) in files.iter().enumerate() {
+        progress(done, files.len());
         let name = file.display().to_string();
         let bytes = match std::fs::read(file) {
             Ok(b) => b,
@@ -77,6 +83,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Corpus, MandateError> {
             Err(e) => corpus.errors.push(e),
             Ok(Parsed::Skipped { symbol, reason }) => corpus.notes.push(format!("{name}: skipped {symbol}: {reason}")),
             Ok(Parsed::Resolution(mut res)) => {
+                res.source_sha256 = sha256_hex(&bytes);
                 match extracts.lookup(file, res.year, &res.symbol) {
                     Ok(Some((agenda, chapter_vii))) => {
                         if agenda.is_some() {
@@ -102,6 +109,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Corpus, MandateError> {
             }
         }
     }
+    progress(files.len(), files.len());
     corpus.resolutions = by_number.into_values().collect();
     Ok(corpus)
 }
@@ -165,4 +173,10 @@ pub fn parse_extract(name: &str, text: &str) -> Result<ExtractTable, MandateErro
         out.entry(row.symbol.trim().to_string()).or_insert((agenda, chapter));
     }
     Ok(out)
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

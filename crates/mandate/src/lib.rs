@@ -13,9 +13,9 @@ pub mod timeline;
 pub mod trend;
 
 pub use akn::{Parsed, parse_resolution, parse_str};
-pub use corpus::{Corpus, read_paths};
+pub use corpus::{Corpus, read_paths, read_paths_with};
 pub use error::MandateError;
 pub use model::{Kind, Paragraph, Point, Resolution};
 pub use tagger::Tagger;
-pub use timeline::{Change, Step, Timeline, timeline};
+pub use timeline::{Change, Step, Timeline, mandates_mission, timeline};
 pub use trend::{By, Term, Trend, TrendRow, trend};

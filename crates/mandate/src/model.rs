@@ -24,6 +24,9 @@ pub struct Resolution {
     /// The file it was read from (messages only).
     #[serde(skip)]
     pub source_file: String,
+    /// SHA-256 of that file's bytes, hex (provenance when stored).
+    #[serde(skip)]
+    pub source_sha256: String,
 }
 
 /// Where a paragraph sits.

@@ -102,6 +102,7 @@ async fn briefing_for(
 ) -> Result<Result<Page, Response>, ApiError> {
     let reports = ctx.reports()?;
     let forecasts = ctx.state.forecasts.clone();
+    let mandates = ctx.state.mandate_store.clone();
     let (store, framework, snapshots) =
         (ctx.state.store.clone(), ctx.state.framework.clone(), ctx.state.snapshots.clone());
     ctx.visit(&reports, op, move |service, visit| {
@@ -118,6 +119,7 @@ async fn briefing_for(
             events: &*store,
             reports: Some(&*service.store),
             forecasts: forecasts.as_deref(),
+            mandates: mandates.as_deref(),
             framework: &framework,
             deadlines: &service.deadlines,
         };

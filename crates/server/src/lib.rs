@@ -24,6 +24,7 @@ mod html;
 mod i18n;
 mod intake_api;
 mod layers;
+mod mandates;
 mod pages;
 mod pool;
 mod shell;
@@ -92,7 +93,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/areas", get(api::areas))
         .route("/api/v1/boundaries", get(api::boundaries))
         .route("/api/v1/assessment", get(api::assessment))
-        .route("/api/v1/mandates/gaps", get(api::mandate_gaps))
+        .route("/mandates", get(mandates::page_handler))
+        .route("/api/v1/mandates/gaps", get(mandates::gaps))
+        .route("/api/v1/mandates/missions", get(mandates::missions))
+        .route("/api/v1/mandates/missions/{mission}", get(mandates::timeline))
+        .route("/api/v1/mandates/resolutions/{number}", get(mandates::resolution))
         .route("/api/v1/areas/{id}/profile", get(api::profile))
         .route("/api/v1/reports/{reference}", get(intake_api::show))
         .route("/api/v1/reports/{reference}/contact", get(intake_api::contact))

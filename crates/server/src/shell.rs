@@ -1,6 +1,6 @@
 //! The application shell every page shares (`templates/base.html`): the
 //! navigation (map, areas, alerts and early warnings, a new report, the
-//! dashboard and situation reports, administration for admins), who is
+//! dashboard, situation reports and mandates, administration for admins), who is
 //! signed in and their role, the sign-out form (POST, CSRF-checked), the
 //! language switch, one stylesheet (`/static/pages.css`). Each page's
 //! template struct has a `shell: Shell` field; `base.html` reads it.
@@ -25,6 +25,8 @@ pub enum Section {
     /// The dashboard and situation-report pages (served by their own module).
     Dashboard,
     Sitrep,
+    /// Security Council mandates against the threats assessed.
+    Mandates,
     Admin,
     /// Login, errors: no entry is current.
     Other,
@@ -41,13 +43,14 @@ enum Shown {
 }
 
 /// The navigation: (section, href, message key, shown to).
-const NAV: [(Section, &str, &str, Shown); 7] = [
+const NAV: [(Section, &str, &str, Shown); 8] = [
     (Section::Map, "/", "nav.map", Shown::Everyone),
     (Section::Other, "/#areas", "nav.areas", Shown::Everyone),
     (Section::Alerts, "/alerts", "nav.alerts", Shown::Staff),
     (Section::Report, "/report", "nav.report", Shown::Everyone),
     (Section::Dashboard, "/dashboard", "nav.dashboard", Shown::SignedIn),
     (Section::Sitrep, "/sitrep", "nav.sitrep", Shown::SignedIn),
+    (Section::Mandates, "/mandates", "nav.mandates", Shown::SignedIn),
     (Section::Admin, "/admin", "nav.admin", Shown::Admin),
 ];
 
@@ -155,13 +158,17 @@ mod tests {
     #[test]
     fn each_role_sees_the_pages_it_may_use() {
         assert_eq!(nav_of(None), ["/", "/#areas", "/report"]);
-        assert_eq!(nav_of(Some(Role::Viewer)), ["/", "/#areas", "/report", "/dashboard", "/sitrep"]);
+        assert_eq!(nav_of(Some(Role::Viewer)), ["/", "/#areas", "/report", "/dashboard", "/sitrep", "/mandates"]);
         for role in [Role::Analyst, Role::Responder, Role::FocalPoint] {
-            assert_eq!(nav_of(Some(role)), ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep"], "{role}");
+            assert_eq!(
+                nav_of(Some(role)),
+                ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates"],
+                "{role}"
+            );
         }
         assert_eq!(
             nav_of(Some(Role::Admin)),
-            ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep", "/admin"]
+            ["/", "/#areas", "/alerts", "/report", "/dashboard", "/sitrep", "/mandates", "/admin"]
         );
     }
 

@@ -5,6 +5,7 @@ use vitalcore_app::reports::Reports;
 use vitalcore_framework::Framework;
 use vitalcore_store::Store;
 use vitalcore_store::forecasts::ForecastStore;
+use vitalcore_store::mandates::MandateStore;
 use vitalcore_store::sync::SyncStore;
 
 /// What every request handler shares.
@@ -25,6 +26,9 @@ pub struct AppState {
     /// The folder (or file) of Security Council resolutions the mandate
     /// routes read; `None`: those routes answer 503.
     pub mandates: Option<std::path::PathBuf>,
+    /// The resolutions stored by `vitalcore mandate import`, read by the
+    /// mandate routes and page when no folder is given.
+    pub mandate_store: Option<Arc<dyn MandateStore>>,
 }
 
 fn analyses() -> Arc<AnalysisPool> {
@@ -42,6 +46,7 @@ impl AppState {
             snapshots: Arc::default(),
             analyses: analyses(),
             mandates: None,
+            mandate_store: None,
         })
     }
 
@@ -56,6 +61,7 @@ impl AppState {
             snapshots: Arc::default(),
             analyses: analyses(),
             mandates: None,
+            mandate_store: None,
         })
     }
 
@@ -70,6 +76,7 @@ impl AppState {
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
             mandates: state.mandates.clone(),
+            mandate_store: state.mandate_store.clone(),
         })
     }
 
@@ -84,6 +91,7 @@ impl AppState {
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
             mandates: state.mandates.clone(),
+            mandate_store: state.mandate_store.clone(),
         })
     }
 
@@ -98,6 +106,48 @@ impl AppState {
             snapshots: state.snapshots.clone(),
             analyses: state.analyses.clone(),
             mandates: Some(dir),
+            mandate_store: state.mandate_store.clone(),
         })
+    }
+
+    /// The same state reading the resolutions stored in `store`.
+    pub fn with_mandate_store(state: Arc<AppState>, store: Arc<dyn MandateStore>) -> Arc<AppState> {
+        Arc::new(AppState {
+            store: state.store.clone(),
+            framework: state.framework.clone(),
+            reports: state.reports.clone(),
+            forecasts: state.forecasts.clone(),
+            sync: state.sync.clone(),
+            snapshots: state.snapshots.clone(),
+            analyses: state.analyses.clone(),
+            mandates: state.mandates.clone(),
+            mandate_store: Some(store),
+        })
+    }
+
+    /// Where the mandate routes read resolutions: the folder given to
+    /// `serve --mandates`, else the store; `None` when neither is there.
+    pub fn mandate_source(&self) -> Option<MandateSource> {
+        match (&self.mandates, &self.mandate_store) {
+            (Some(dir), _) => Some(MandateSource::Files(vec![dir.clone()])),
+            (None, Some(store)) => Some(MandateSource::Stored(store.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// An owned [`vitalcore_app::mandates::Resolutions`], to move into an analysis.
+#[derive(Clone)]
+pub enum MandateSource {
+    Files(Vec<std::path::PathBuf>),
+    Stored(Arc<dyn MandateStore>),
+}
+
+impl MandateSource {
+    pub fn borrow(&self) -> vitalcore_app::mandates::Resolutions<'_> {
+        match self {
+            MandateSource::Files(paths) => vitalcore_app::mandates::Resolutions::Files(paths),
+            MandateSource::Stored(store) => vitalcore_app::mandates::Resolutions::Stored(&**store),
+        }
     }
 }

@@ -8,6 +8,8 @@ use crate::scene::Scene;
 use vitalcore_app::briefing::texts::{self, t, tf};
 use vitalcore_app::briefing::{Briefing, Outcome, WarningKind};
 use vitalcore_app::disclosure::Published;
+use vitalcore_app::mandates::MissionCoverage;
+use vitalcore_framework::Month;
 
 /// A table cell. `report` marks a figure counted from community reports
 /// (published by `app::disclosure` for the audience): the HTML gives it the
@@ -357,6 +359,10 @@ pub fn blocks(b: &Briefing) -> Vec<Block> {
         }
     }
 
+    if let Some(missions) = &b.mandates {
+        mandate_blocks(l, b.to, missions, &mut out);
+    }
+
     out.push(h("doc.h_outlook"));
     match &b.calibration {
         None => out.push(p_("doc.no_forecast")),
@@ -411,4 +417,35 @@ impl Cell {
     fn reports_exact(p: Published) -> Cell {
         Cell::num(count(p))
     }
+}
+
+/// The mandate coverage section (only when resolutions are stored).
+fn mandate_blocks(l: &str, to: Month, missions: &[MissionCoverage], out: &mut Vec<Block>) {
+    let month = texts::month(l, to);
+    out.push(Block::Heading(t(l, "doc.h_mandates").into()));
+    if missions.is_empty() {
+        out.push(Block::Paragraph(tf(l, "doc.no_mandates", &[("month", &month)])));
+        return;
+    }
+    out.push(Block::Paragraph(tf(l, "doc.mandates_intro", &[("month", &month)])));
+    let words = |ids: &mut dyn Iterator<Item = &String>| {
+        let list: Vec<String> = ids.map(|i| i.replace('_', " ")).collect();
+        if list.is_empty() { t(l, "doc.none").to_string() } else { list.join(", ") }
+    };
+    out.push(Block::Table {
+        caption: t(l, "doc.c_mandates").into(),
+        headers: headers(l, &["doc.mission", "doc.in_force", "doc.tasks_in_force", "doc.uncovered"]),
+        rows: missions
+            .iter()
+            .map(|m| {
+                vec![
+                    Cell::text(&m.mission),
+                    Cell::text(format!("{} ({})", m.in_force, m.in_force_date)),
+                    Cell::text(words(&mut m.tasks.iter())),
+                    Cell::text(words(&mut m.uncovered.iter().map(|(_, id)| id))),
+                ]
+            })
+            .collect(),
+        widths: vec![0.8, 1.4, 2.6, 1.4],
+    });
 }

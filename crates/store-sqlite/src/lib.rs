@@ -34,6 +34,7 @@
 
 mod events;
 mod forecasts;
+mod mandates;
 mod migrate;
 mod observations;
 mod reports;

@@ -1,7 +1,8 @@
 //! The storage interface, every trait of it and its one error type: events
 //! and tables ([`Store`]), forecasts and early warnings
 //! ([`forecasts::ForecastStore`]), community reports, accounts and the audit
-//! trail ([`reports::ReportStore`]). Callers (the application layer) use only
+//! trail ([`reports::ReportStore`]), Security Council resolutions read and
+//! tagged ([`mandates::MandateStore`]). Callers (the application layer) use only
 //! these traits; `vitalcore-store-sqlite` (the embedded default) and
 //! `vitalcore-store-postgres` implement them, each with its own migrations.
 //!
@@ -15,6 +16,7 @@
 pub mod columns;
 pub mod fingerprint;
 pub mod forecasts;
+pub mod mandates;
 pub mod notify;
 pub mod report_codec;
 pub mod reports;

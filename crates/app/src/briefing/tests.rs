@@ -109,7 +109,7 @@ fn fill<S: Store + ReportStore + ForecastStore>(store: &S) {
         .unwrap();
 }
 
-fn brief<S: Store + ReportStore + ForecastStore>(
+fn brief<S: Store + ReportStore + ForecastStore + vitalcore_store::mandates::MandateStore>(
     store: &S,
     from: (i16, u8),
     to: (i16, u8),
@@ -118,8 +118,14 @@ fn brief<S: Store + ReportStore + ForecastStore>(
 ) -> Briefing {
     let fw = Framework::built_in();
     let deadlines = Deadlines::built_in();
-    let src =
-        Sources { events: store, reports: Some(store), forecasts: Some(store), framework: &fw, deadlines: &deadlines };
+    let src = Sources {
+        events: store,
+        reports: Some(store),
+        forecasts: Some(store),
+        mandates: Some(store),
+        framework: &fw,
+        deadlines: &deadlines,
+    };
     let req = BriefingRequest {
         from: Month::new(from.0, from.1).unwrap(),
         to: Month::new(to.0, to.1).unwrap(),
@@ -148,6 +154,7 @@ fn staff_see_exact_report_counts_and_notes() {
     assert_eq!(b.summary.len(), 3);
     assert!(b.summary[0].contains("12 events") && b.summary[0].contains("12 deaths"), "{}", b.summary[0]);
     assert!(b.summary[2].starts_with("3 community reports were received"), "{}", b.summary[2]);
+    assert_eq!(b.mandates, None, "no resolution stored: no mandate coverage section");
 }
 
 #[test]
@@ -181,7 +188,8 @@ fn an_area_narrows_every_section_and_an_unknown_one_is_named() {
     assert!(b.map.iter().any(|m| m.selected && m.pcode == "CF11"));
     let fw = Framework::built_in();
     let deadlines = Deadlines::built_in();
-    let src = Sources { events: &s, reports: None, forecasts: None, framework: &fw, deadlines: &deadlines };
+    let src =
+        Sources { events: &s, reports: None, forecasts: None, mandates: None, framework: &fw, deadlines: &deadlines };
     let m = |y, mo| Month::new(y, mo).unwrap();
     let req = BriefingRequest {
         from: m(2020, 1),

@@ -29,6 +29,7 @@ mod audit;
 mod backends;
 mod database;
 mod kobo;
+mod mandates;
 mod notify;
 mod pg;
 mod sms_once;

@@ -1,5 +1,7 @@
 //! `vitalcore mandate`: Security Council resolutions (Akoma Ntoso XML) read
-//! through the human-security lens, straight from files, no database.
+//! through the human-security lens: straight from files (`tag`, `trend`,
+//! `mission DIR`, `gaps DIR`), or stored with their provenance (`import`)
+//! and read from the database (`mission`, `gaps` without DIR).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +30,22 @@ enum Sub {
     /// The mandate in force one month against the threats stored for the
     /// mission's countries: priority threats no task covers, tasks facing no threat
     Gaps(GapsArgs),
+    /// Read, tag and store resolutions with their provenance (file, SHA-256,
+    /// when, by whom), in one transaction; importing again changes nothing
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Resolution files (AKN XML) or folders holding them
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Store the files that can be read and report the others (the command still fails)
+    #[arg(long)]
+    keep_going: bool,
+    /// Who imports them, recorded with each resolution
+    #[arg(long, env = "USER", default_value = "operator")]
+    by: String,
 }
 
 #[derive(clap::Args)]
@@ -42,8 +60,7 @@ struct GapsArgs {
     /// The month, YYYY-MM
     #[arg(long)]
     month: vitalcore_framework::Month,
-    /// Resolution files or folders
-    #[arg(required = true)]
+    /// Resolution files or folders; without them, the resolutions stored by `mandate import`
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -53,8 +70,7 @@ struct GapsArgs {
 struct MissionArgs {
     /// The mission's acronym (MINUSMA, UNMIL, ...)
     name: String,
-    /// Resolution files or folders
-    #[arg(required = true)]
+    /// Resolution files or folders; without them, the resolutions stored by `mandate import`
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -107,6 +123,50 @@ pub fn run(args: Args, global: &crate::context::Global) -> anyhow::Result<()> {
         Sub::Trend(a) => trend(a, global),
         Sub::Mission(a) => mission(a, global),
         Sub::Gaps(a) => gaps(a, global),
+        Sub::Import(a) => import(a, global),
+    }
+}
+
+fn import(args: ImportArgs, global: &crate::context::Global) -> anyhow::Result<()> {
+    let fw = global.load_framework()?;
+    let stores = global.open()?;
+    let bar = crate::progress::Progress::files(global.quiet);
+    let at = jiff::Timestamp::now().to_string();
+    let imported =
+        mandates::import(&fw, &*stores.mandates, &args.paths, args.keep_going, &args.by, &at, &mut |done, total| {
+            bar.count(done as u64, total as u64)
+        });
+    bar.finish();
+    let imported = imported?;
+    notes(&imported.notes, global.quiet);
+    let c = imported.counts;
+    println!(
+        "{} files: {} resolutions stored in {}: {} new, {} replaced, {} unchanged",
+        imported.files,
+        c.new + c.replaced + c.unchanged,
+        global.location(),
+        c.new,
+        c.replaced,
+        c.unchanged
+    );
+    if !imported.errors.is_empty() {
+        let list: Vec<String> = imported.errors.iter().map(|e| terminal_safe(e).into_owned()).collect();
+        anyhow::bail!(
+            "{} of {} files could not be read (the others were stored):\n  {}",
+            list.len(),
+            imported.files,
+            list.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The resolutions a command reads: the files given, else the database.
+fn source<'a>(paths: &'a [PathBuf], stores: &'a vitalcore_app::backend::Stores) -> mandates::Resolutions<'a> {
+    if paths.is_empty() {
+        mandates::Resolutions::Stored(&*stores.mandates)
+    } else {
+        mandates::Resolutions::Files(paths)
     }
 }
 
@@ -117,9 +177,10 @@ fn gaps(args: GapsArgs, global: &crate::context::Global) -> anyhow::Result<()> {
         (None, Some(c)) => mandates::Target::Country(c),
         (None, None) => anyhow::bail!("give --mission or --country"),
     };
-    let (store, reports) = global.open_stores()?;
+    let stores = global.open()?;
     // The operator at the command line may read every report: exact counts.
-    let g = mandates::gaps(&fw, &*store, Some(&*reports), &args.paths, &target, args.month, &Audience::Exact)?;
+    let from = source(&args.paths, &stores);
+    let g = mandates::gaps(&fw, &*stores.events, Some(&*stores.reports), from, &target, args.month, &Audience::Exact)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&g)?),
         Format::Table => {
@@ -162,7 +223,11 @@ fn gaps(args: GapsArgs, global: &crate::context::Global) -> anyhow::Result<()> {
                         l.symbol,
                         l.date,
                         l.tasks.join(", "),
-                        if l.names_mission { "" } else { "; not naming the mission" }
+                        match (l.mandates_mission, l.names_mission) {
+                            (true, _) => "",
+                            (false, true) => "; names the mission, does not mandate it",
+                            (false, false) => "; not naming the mission",
+                        }
                     ),
                     None => "no later resolution in the files covers it".to_string(),
                 };
@@ -176,7 +241,12 @@ fn gaps(args: GapsArgs, global: &crate::context::Global) -> anyhow::Result<()> {
 
 fn mission(args: MissionArgs, global: &crate::context::Global) -> anyhow::Result<()> {
     let fw = global.load_framework()?;
-    let (timeline, skipped) = mandates::mission(&fw, &args.paths, &args.name, false)?;
+    let (timeline, skipped) = if args.paths.is_empty() {
+        let stores = global.open()?;
+        mandates::mission_from(&fw, mandates::Resolutions::Stored(&*stores.mandates), &args.name)?
+    } else {
+        mandates::mission(&fw, &args.paths, &args.name, false)?
+    };
     notes(&skipped, global.quiet);
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&timeline)?),
@@ -184,7 +254,7 @@ fn mission(args: MissionArgs, global: &crate::context::Global) -> anyhow::Result
             println!("{}: {} resolutions", timeline.mission, timeline.resolutions.len());
             for s in &timeline.resolutions {
                 let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
-                println!("{} {} ({})", s.date, s.symbol, s.kind);
+                println!("{} {} ({}; mandating paragraphs {})", s.date, s.symbol, s.kind, s.mandating.join(", "));
                 println!("    added:   {}", list(&s.added.tasks));
                 println!("    dropped: {}", list(&s.dropped.tasks));
                 println!("    dimensions in force: {}", list(&s.dimensions));

@@ -44,7 +44,8 @@ pub struct Args {
     /// A browser session left unused this many minutes ends (the user logs in again)
     #[arg(long, default_value_t = 30, env = "VITALCORE_SESSION_IDLE_MINUTES", value_parser = clap::value_parser!(i64).range(1..))]
     pub session_idle_minutes: i64,
-    /// A folder of Security Council resolutions (Akoma Ntoso XML) for the mandate routes (/api/v1/mandates/...)
+    /// A folder of Security Council resolutions (Akoma Ntoso XML) for the mandate routes and page
+    /// (/api/v1/mandates/..., /mandates); without it they read those stored by `vitalcore mandate import`
     #[arg(long, env = "VITALCORE_MANDATES")]
     pub mandates: Option<PathBuf>,
 }
@@ -150,7 +151,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
     }
     let state = AppState::with_reports(stores.events, framework, Arc::new(reports));
-    let mut state = AppState::with_forecasts(state, stores.forecasts);
+    let state = AppState::with_forecasts(state, stores.forecasts);
+    let mut state = AppState::with_mandate_store(state, stores.mandates);
     if let Some(dir) = args.mandates {
         state = AppState::with_mandates(state, dir);
     }

@@ -59,6 +59,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         events: &*stores.events,
         reports: Some(&*stores.reports),
         forecasts: Some(&*stores.forecasts),
+        mandates: Some(&*stores.mandates),
         framework: &framework,
         deadlines: &deadlines,
     };

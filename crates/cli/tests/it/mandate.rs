@@ -36,7 +36,7 @@ fn mandate_tag_json_follows_the_contract() {
     assert!(stderr.contains("S/PRST/2020/11") && stderr.contains("counted once"), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let res = v["resolutions"].as_array().unwrap();
-    assert_eq!(res.len(), 7);
+    assert_eq!(res.len(), 8);
     let r = res.iter().find(|r| r["number"] == 2100).unwrap();
     assert_eq!(r["symbol"], "S/RES/2100 (2013)");
     assert_eq!(r["date"], "2013-04-25");
@@ -82,15 +82,15 @@ fn mandate_trend_json_follows_the_contract() {
     let years: Vec<i64> = rows.iter().map(|r| r["year"].as_i64().unwrap()).collect();
     assert_eq!(years, [2000, 2013, 2014, 2019]);
     let y2013 = &rows[1];
-    assert_eq!(y2013["resolutions"], 1);
-    assert_eq!(y2013["with_term"], 1);
+    assert_eq!(y2013["resolutions"], 2);
+    assert_eq!(y2013["with_term"], 2);
     assert_eq!(y2013["share"], 1.0);
     assert_eq!(y2013["share_operative"], 1.0);
     assert_eq!(rows[3]["resolutions"], 1, "2464 is in the folder twice, counted once");
     let (stdout, _) =
         ok(run(&["mandate", "trend", dir.to_str().unwrap(), "--term", "stabiliz", "--by", "band", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(v["rows"].as_array().unwrap().iter().any(|r| r["band"] == "2012-2014" && r["resolutions"] == 4), "{v}");
+    assert!(v["rows"].as_array().unwrap().iter().any(|r| r["band"] == "2012-2014" && r["resolutions"] == 5), "{v}");
 }
 
 #[test]
@@ -157,12 +157,12 @@ fn with_db(db: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// A database holding the synthetic Ebola indicator table (LBR August 2014, MLI October 2014).
+/// A database holding the synthetic Ebola indicator table (LBR August to October 2014, MLI October 2014).
 fn ebola_db(dir: &Path) -> PathBuf {
     let db = dir.join("gaps.db");
     let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ebola_2014_synthetic.csv");
     let (stdout, _) = ok(with_db(&db, &["import", table.to_str().unwrap()]));
-    assert!(stdout.contains("4 rows read = 4 imported"), "{stdout}");
+    assert!(stdout.contains("5 rows read = 5 imported"), "{stdout}");
     db
 }
 
@@ -178,7 +178,11 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
     let g: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(g["mission"], "UNMIL");
     assert_eq!(g["countries"], serde_json::json!(["LBR"]));
-    assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
+    // The latest resolution mandating UNMIL (2116, September 2013: "Decides
+    // that the mandate of UNMIL shall be extended"), not MINUSMA's 2164 of
+    // June 2014, which only names UNMIL (inter-mission cooperation).
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2116 (2013)");
+    assert_eq!(g["in_force"]["mandating"], serde_json::json!(["1", "5"]));
     let health = g["threats"].as_array().unwrap().iter().find(|t| t["id"] == "health").expect("health observed");
     assert_eq!(health["priority"], true);
     assert_eq!(health["covered"], false);
@@ -187,6 +191,11 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
     assert_eq!((u["kind"].as_str(), u["id"].as_str()), (Some("dimension"), Some("health")));
     assert_eq!(u["later"]["symbol"], "S/RES/2177 (2014)");
     assert_eq!(u["later"]["tasks"], serde_json::json!(["public_health"]));
+    // 2177 names UNMIL (its air shuttle) but does not mandate it.
+    assert_eq!(
+        (u["later"]["names_mission"].as_bool(), u["later"]["mandates_mission"].as_bool()),
+        (Some(true), Some(false))
+    );
     // The same by country, as a table.
     let (table, _) =
         ok(with_db(&db, &["mandate", "gaps", "--country", "LBR", "--month", "2014-08", akn.to_str().unwrap()]));
@@ -194,25 +203,29 @@ fn mandate_gaps_names_health_uncovered_in_liberia_in_2014_and_the_resolution_tha
         table.contains("uncovered priority threat: dimension health: first covered by S/RES/2177 (2014)"),
         "{table}"
     );
+    assert!(table.contains("(public_health; names the mission, does not mandate it)"), "{table}");
 }
 
 #[test]
-fn mandate_gaps_finds_nothing_uncovered_once_a_resolution_gives_public_health() {
+fn mandate_gaps_keeps_health_uncovered_through_the_technical_extension() {
     let dir = tempfile::tempdir().unwrap();
     let db = ebola_db(dir.path());
     let akn = akn();
-    // October 2014: S/RES/2177 (September) is in force and gives public health.
+    // October 2014: 2176 (15 September, "Decides to extend the mandate of
+    // UNMIL until 31 December 2014") is in force and adds no task; 2177
+    // (18 September, Ebola) gives public health but names UNMIL only to
+    // thank Ghana for its air shuttle: it does not mandate UNMIL.
     let (json, _) = ok(with_db(
         &db,
         &["mandate", "gaps", "--country", "LBR", "--month", "2014-10", akn.to_str().unwrap(), "--format", "json"],
     ));
     let g: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(g["mission"], "UNMIL");
-    assert_eq!(g["in_force"]["symbol"], "S/RES/2177 (2014)");
-    assert_eq!(g["uncovered"], serde_json::json!([]));
+    assert_eq!(g["in_force"]["symbol"], "S/RES/2176 (2014)");
+    assert_eq!(g["in_force"]["added"]["tasks"], serde_json::json!([]));
     let health = g["threats"].as_array().unwrap().iter().find(|t| t["id"] == "health").unwrap();
-    assert_eq!((health["priority"].as_bool(), health["covered"].as_bool()), (Some(true), Some(true)));
-    assert_eq!(g["tasks_without_threat"], serde_json::json!([]));
+    assert_eq!((health["priority"].as_bool(), health["covered"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(g["uncovered"][0]["later"]["symbol"], "S/RES/2177 (2014)");
     // MINUSMA in Mali the same month: 2164 gives humanitarian relief (food first), not public health.
     let (json, _) = ok(with_db(
         &db,
@@ -221,12 +234,69 @@ fn mandate_gaps_finds_nothing_uncovered_once_a_resolution_gives_public_health() 
     let g: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(g["in_force"]["symbol"], "S/RES/2164 (2014)");
     assert_eq!(g["uncovered"][0]["id"], "health");
+    assert_eq!(g["uncovered"][0]["later"]["names_mission"], false);
     let idle = g["tasks_without_threat"].as_array().unwrap();
     assert!(idle.iter().any(|t| t == "elections") && !idle.iter().any(|t| t == "humanitarian_relief"), "{idle:?}");
     // No threat stored for another month: nothing observed, nothing uncovered.
     let (table, _) =
         ok(with_db(&db, &["mandate", "gaps", "--mission", "MINUSMA", "--month", "2014-07", akn.to_str().unwrap()]));
     assert!(table.contains("uncovered priority threats: none"), "{table}");
+}
+
+#[test]
+fn mandate_import_stores_once_and_gaps_read_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ebola_db(dir.path());
+    let akn = akn();
+    let a = akn.to_str().unwrap();
+    let (out, _) = ok(with_db(&db, &["mandate", "import", a, "--by", "analyst.one"]));
+    assert!(out.contains("10 files: 8 resolutions stored") && out.contains("8 new, 0 replaced, 0 unchanged"), "{out}");
+    let (out, _) = ok(with_db(&db, &["mandate", "import", a]));
+    assert!(out.contains("0 new, 0 replaced, 8 unchanged"), "importing twice changes nothing: {out}");
+    // Gaps and the timeline from the database are those from the files.
+    for (mission, month) in [("UNMIL", "2014-08"), ("UNMIL", "2014-10"), ("MINUSMA", "2014-10")] {
+        let args = ["mandate", "gaps", "--mission", mission, "--month", month, "--format", "json"];
+        let (stored, _) = ok(with_db(&db, &args));
+        let (files, _) = ok(with_db(&db, &[&args[..], &[a]].concat()));
+        assert_eq!(stored, files, "{mission} {month}");
+    }
+    let (stored, _) = ok(with_db(&db, &["mandate", "mission", "UNMIL", "--format", "json"]));
+    let (files, _) = ok(with_db(&db, &["mandate", "mission", "UNMIL", a, "--format", "json"]));
+    assert_eq!(stored, files);
+    let (table, _) = ok(with_db(&db, &["mandate", "gaps", "--mission", "UNMIL", "--month", "2014-08"]));
+    assert!(table.contains("mandate in force S/RES/2116 (2013)"), "{table}");
+    let err = fails(with_db(&db, &["mandate", "gaps", "--mission", "UNMIL", "--month", "2001-08"]));
+    assert!(err.contains("no resolution in the database mandates UNMIL on or before 2001-08"), "{err}");
+}
+
+#[test]
+fn mandate_import_of_an_unreadable_file_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::copy(akn().join("Pre-2020/2013/S_RES_2100_1331417e.xml"), files.join("2100.xml")).unwrap();
+    std::fs::write(files.join("notes.xml"), "<html><body>not a resolution</body></html>").unwrap();
+    let f = files.to_str().unwrap();
+    let err = fails(with_db(&db, &["mandate", "import", f]));
+    assert!(err.contains("1 of 2 files could not be read") && err.contains("notes.xml"), "{err}");
+    let err = fails(with_db(&db, &["mandate", "mission", "MINUSMA"]));
+    assert!(err.contains("no resolution is stored"), "nothing stored from a failing run: {err}");
+    // --keep-going stores the readable one, and still fails naming the other.
+    let out = with_db(&db, &["mandate", "import", f, "--keep-going"]);
+    assert!(!out.status.success());
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 new"), "{stdout}");
+    assert!(stderr.contains("notes.xml") && stderr.contains("the others were stored"), "{stderr}");
+    let (timeline, _) = ok(with_db(&db, &["mandate", "mission", "MINUSMA"]));
+    assert!(timeline.contains("S/RES/2100 (2013)"), "{timeline}");
+    // A resolution whose text changed is replaced.
+    let text = std::fs::read_to_string(files.join("2100.xml")).unwrap();
+    assert!(text.contains("Decides"));
+    std::fs::write(files.join("2100.xml"), text.replacen("Decides", "Further decides", 1)).unwrap();
+    std::fs::remove_file(files.join("notes.xml")).unwrap();
+    let (out, _) = ok(with_db(&db, &["mandate", "import", f]));
+    assert!(out.contains("0 new, 1 replaced, 0 unchanged"), "{out}");
 }
 
 #[test]

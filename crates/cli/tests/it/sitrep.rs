@@ -252,3 +252,30 @@ fn pgm_pixels(data: &[u8]) -> &[u8] {
     }
     &data[i + 1..]
 }
+
+/// With resolutions stored (`mandate import`), the report has a mandate
+/// coverage section: UNMIL's mandate in force in August 2014 and health,
+/// the priority threat of the synthetic Ebola table, uncovered; without
+/// them, no such section.
+#[test]
+fn the_sitrep_says_which_priority_threats_the_mandate_in_force_leaves_uncovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = manifest.join("tests/fixtures/ebola_2014_synthetic.csv");
+    ok(vitalcore(&db, &["import", table.to_str().unwrap()]));
+    let out = dir.path().join("before.html");
+    sitrep(&db, &out, &["--from", "2014-08", "--to", "2014-08", "--format", "html"]);
+    assert!(!std::fs::read_to_string(&out).unwrap().contains("Mandate coverage"), "nothing stored, no section");
+    let akn = manifest.join("../mandate/tests/fixtures/akn");
+    ok(vitalcore(&db, &["mandate", "import", akn.to_str().unwrap()]));
+    let out = dir.path().join("s.html");
+    sitrep(&db, &out, &["--from", "2014-08", "--to", "2014-08", "--format", "html"]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    let at = html.find("<h2>Mandate coverage</h2>").expect("the section");
+    let section = &html[at..at + html[at..].find("<h2>How far").unwrap()];
+    let row = section.find("<td>UNMIL</td>").map(|i| &section[i..]).expect("UNMIL's row");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("S/RES/2116 (2013) (2013-09-18)") && row.contains("<td>health</td>"), "{row}");
+    assert!(!section.contains("MINUSMA"), "no threat observed in Mali in August: {section}");
+}

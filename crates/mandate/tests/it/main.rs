@@ -143,10 +143,10 @@ fn early_files_sections_and_numbers_printed_apart() {
 #[test]
 fn a_folder_counts_duplicates_once_skips_statements_and_reads_the_data_extract() {
     let corpus = read_paths(&[fixtures()]).unwrap();
-    assert_eq!(corpus.files, 9);
+    assert_eq!(corpus.files, 10);
     assert!(corpus.errors.is_empty());
     let numbers: Vec<u32> = corpus.resolutions.iter().map(|r| r.number).collect();
-    assert_eq!(numbers, [1285, 1295, 2100, 2164, 2176, 2177, 2464]);
+    assert_eq!(numbers, [1285, 1295, 2100, 2116, 2164, 2176, 2177, 2464]);
     assert!(corpus.notes.iter().any(|n| n.contains("S/PRST/2020/11") && n.contains("presidential statement")));
     assert!(corpus.notes.iter().any(|n| n.contains("S/RES/2464 (2019) already read") && n.contains("counted once")));
     let r2176 = corpus.resolutions.iter().find(|r| r.number == 2176).unwrap();
@@ -210,10 +210,10 @@ fn the_term_trend_counts_each_resolution_once_both_spellings() {
     let y2019 = t.rows.iter().find(|r| r.year == Some(2019)).unwrap();
     assert_eq!(y2019.resolutions, 1, "2464 appears twice, counted once");
     let y2013 = t.rows.iter().find(|r| r.year == Some(2013)).unwrap();
-    assert_eq!((y2013.resolutions, y2013.with_term, y2013.share), (1, 1, 1.0));
+    assert_eq!((y2013.resolutions, y2013.with_term, y2013.share), (2, 2, 1.0));
     let bands = vitalcore_mandate::trend(&corpus.resolutions, &term, By::Band);
     let b = bands.rows.iter().find(|r| r.band.as_deref() == Some("2012-2014")).unwrap();
-    assert_eq!(b.resolutions, 4);
+    assert_eq!(b.resolutions, 5);
     assert!(b.share_operative <= b.share);
 }
 
@@ -275,6 +275,7 @@ fn a_missions_timeline_says_what_each_resolution_added_and_dropped() {
     assert_eq!(t.mission, "MINUSMA");
     let symbols: Vec<&str> = t.resolutions.iter().map(|s| s.symbol.as_str()).collect();
     assert_eq!(symbols, ["S/RES/2100 (2013)", "S/RES/2164 (2014)"]);
+    assert!(t.resolutions[0].mandating.contains(&"16".to_string()), "the mandate of MINUSMA shall be the following");
     let first = &t.resolutions[0];
     assert_eq!(first.kind, "restates");
     assert!(first.added.tasks.contains(&"protection_of_civilians".to_string()));
@@ -289,8 +290,16 @@ fn a_missions_timeline_says_what_each_resolution_added_and_dropped() {
     let dropped: BTreeSet<&String> = second.dropped.tasks.iter().collect();
     assert_eq!(in_force.difference(&before).copied().collect::<BTreeSet<_>>(), added);
     assert_eq!(before.difference(&in_force).copied().collect::<BTreeSet<_>>(), dropped);
-    // UNMIL: the technical extension of September 2014 (2176) adds nothing and drops nothing
+    // UNMIL: the resolutions that mandate it, not 2164 (MINUSMA's, naming
+    // UNMIL in "Authorizes the Secretary-General to ensure inter-mission
+    // cooperation, notably between MINUSMA, UNMIL and UNOCI") nor 2177
+    // (Ebola, naming UNMIL's air shuttle while thanking Ghana).
     let unmil = vitalcore_mandate::timeline(&fw, &corpus.resolutions, "UNMIL");
+    let symbols: Vec<&str> = unmil.resolutions.iter().map(|s| s.symbol.as_str()).collect();
+    assert_eq!(symbols, ["S/RES/2116 (2013)", "S/RES/2176 (2014)"]);
+    assert_eq!(unmil.resolutions[0].mandating, ["1", "5"], "decides that the mandate of UNMIL shall be extended");
+    assert_eq!(unmil.resolutions[1].mandating, ["1"], "decides to extend the mandate of UNMIL");
+    // The technical extension of September 2014 (2176) adds nothing and drops nothing
     let s2176 = unmil.resolutions.iter().find(|s| s.symbol == "S/RES/2176 (2014)").unwrap();
     assert_eq!(s2176.kind, "adds");
     assert!(s2176.dropped.tasks.is_empty());

@@ -264,6 +264,13 @@ fn killed_import_leaves_the_database_as_before() {
     assert_eq!(counts.imported, 10);
 }
 
+/// The mandates contract (migration 12), as on SQLite.
+#[test]
+fn mandate_contract() {
+    let Some(schema) = Schema::new() else { return };
+    vitalcore_store::testing::mandates::mandate_contract(&schema.store());
+}
+
 /// The synchronisation contract (migration 10), as on SQLite.
 #[test]
 fn sync_contract() {

@@ -250,6 +250,13 @@ fn bulk_import_restores_every_index() {
     assert_eq!(store.counts().unwrap().prior_versions, 15_000);
 }
 
+/// The mandates contract (migration 12), on a file and in memory.
+#[test]
+fn mandate_contract_on_file_and_in_memory() {
+    vitalcore_store::testing::mandates::mandate_contract(&*file_store());
+    vitalcore_store::testing::mandates::mandate_contract(&SqliteStore::open_in_memory().unwrap());
+}
+
 /// The synchronisation contract (migration 10), on a file and in memory.
 #[test]
 fn sync_contract_on_file_and_in_memory() {

@@ -5,6 +5,7 @@
 //! [`report_conformance_tests!`](crate::report_conformance_tests) for reports).
 
 pub mod conformance;
+pub mod mandates;
 pub mod memory;
 pub mod reports;
 pub mod sync;
