@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_audit_chain.sql")),
     (10, include_str!("../migrations/0010_sync.sql")),
     (11, include_str!("../migrations/0011_notify.sql")),
+    (13, include_str!("../migrations/0013_sync_down.sql")),
 ];
 
 /// The newest schema version this build knows.

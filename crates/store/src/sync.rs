@@ -8,7 +8,8 @@
 //! - every new report, alert step and new or changed area is appended to
 //!   the change log (`sync_log`) by the database itself, in the transaction
 //!   that writes it, with the origin set by [`SyncTx::set_origin`] (none:
-//!   made here);
+//!   made here); every event an import adds or revises is appended by the
+//!   import's transaction (area: its admin-2 P-code, else admin-1);
 //! - [`SyncStore::changes`] never returns a seq below one a concurrent
 //!   transaction may still commit (PostgreSQL waits for writers first);
 //! - [`SyncStore::apply`] runs the closure in one transaction and commits it
@@ -16,11 +17,11 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event, ImportFile};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
 
-use crate::StoreError;
+use crate::{ImportCounts, StoreError};
 
 /// The reference space of headquarters (offices get 1 to 31).
 pub const HQ_SPACE: u8 = 0;
@@ -114,6 +115,11 @@ pub enum RecordKind {
     Area,
     Report,
     Step,
+    /// An event imported at HQ (logged by the import's transaction).
+    Event,
+    /// The file record of an import, carried in a batch ahead of its
+    /// events (never in the change log itself).
+    Import,
 }
 
 impl RecordKind {
@@ -122,6 +128,8 @@ impl RecordKind {
             RecordKind::Area => "area",
             RecordKind::Report => "report",
             RecordKind::Step => "step",
+            RecordKind::Event => "event",
+            RecordKind::Import => "import",
         }
     }
 }
@@ -173,6 +181,26 @@ pub struct StepOf {
     pub step: StepRecord,
 }
 
+/// An import's file record as it travels ahead of its events: the node
+/// that imported it, its import id there and when it was stored there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportOf {
+    pub origin: String,
+    pub id: i64,
+    pub file: ImportFile,
+    /// RFC 3339, UTC.
+    pub imported_at: String,
+}
+
+/// An event as it travels: its current version at the origin and the
+/// origin's import that stored that version ([`ImportOf::id`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventOf {
+    pub origin: String,
+    pub import: i64,
+    pub event: Event,
+}
+
 /// One record of a feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -180,6 +208,8 @@ pub enum SyncRecord {
     Area { origin: String, area: Area },
     Report(Box<ReportRecord>),
     Step(Box<StepOf>),
+    Import(Box<ImportOf>),
+    Event(Box<EventOf>),
 }
 
 impl SyncRecord {
@@ -188,6 +218,8 @@ impl SyncRecord {
             SyncRecord::Area { .. } => RecordKind::Area,
             SyncRecord::Report(_) => RecordKind::Report,
             SyncRecord::Step(_) => RecordKind::Step,
+            SyncRecord::Import(_) => RecordKind::Import,
+            SyncRecord::Event(_) => RecordKind::Event,
         }
     }
 
@@ -196,6 +228,8 @@ impl SyncRecord {
             SyncRecord::Area { origin, .. } => origin,
             SyncRecord::Report(r) => &r.origin,
             SyncRecord::Step(s) => &s.origin,
+            SyncRecord::Import(i) => &i.origin,
+            SyncRecord::Event(e) => &e.origin,
         }
     }
 }
@@ -249,6 +283,14 @@ pub trait SyncTx {
     fn area(&mut self, pcode: &str) -> Result<Option<Area>, StoreError>;
     fn save_area(&mut self, area: &Area) -> Result<(), StoreError>;
     fn add_conflict(&mut self, conflict: &Conflict) -> Result<(), StoreError>;
+    /// Stores events of the origin's `import` under the import rule (an
+    /// event equal to the stored one changes nothing, a revised one
+    /// replaces it and the stored one is kept as a prior version), all under
+    /// one new import row here that names the origin's import, made only
+    /// when something changed. Events arriving this way are not appended to
+    /// the change log here: nothing forwards them (an office sends up only
+    /// what it made).
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError>;
     /// Records the batch as applied (`records` of it were new) and, when
     /// given, moves a cursor: in this transaction.
     fn finish(

@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bundle;
+mod events;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -420,3 +420,98 @@ fn bundles_on_a_stick_and_refusals_that_say_what_to_do() {
     assert_eq!(hq.reports().len(), before + 1);
     assert!(hq.ok(&["sync", "office", "list"]).contains("bambari\tCF32\trevoked"));
 }
+
+/// (source id, deaths, area P-code) of every event a node stores.
+type EventKey = (String, u32, String);
+
+impl Node {
+    fn events(&self) -> BTreeSet<EventKey> {
+        let store: Box<dyn vitalcore_store::Store> = match &self.db {
+            Db::Sqlite(path) => Box::new(vitalcore_store_sqlite::SqliteStore::open(path).unwrap()),
+            Db::Postgres { url, .. } => Box::new(vitalcore_store_postgres::PostgresStore::connect(url).unwrap()),
+        };
+        let events = vitalcore_store::events(&*store, &Default::default()).unwrap();
+        let keys: BTreeSet<EventKey> = events
+            .iter()
+            .map(|e| {
+                let area = e.place.admin2_pcode.clone().or(e.place.admin1_pcode.clone()).unwrap_or_default();
+                (e.provenance.source_id.clone(), e.fatalities, area)
+            })
+            .collect();
+        assert_eq!(keys.len(), events.len(), "no event twice");
+        keys
+    }
+}
+
+fn events_in(all: &BTreeSet<EventKey>, areas: &[&str]) -> BTreeSet<EventKey> {
+    all.iter().filter(|e| areas.iter().any(|a| e.2.starts_with(a))).cloned().collect()
+}
+
+fn ucdp_events() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/ucdp-ged-23.1-caf.geojson")
+}
+
+/// The UCDP file with the deaths of event `id` set to `best`, as a revised release would have it.
+fn revised_ucdp(dir: &Path, id: &str, best: u64) -> PathBuf {
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ucdp_events()).unwrap()).unwrap();
+    for f in v["features"].as_array_mut().unwrap() {
+        if f["properties"]["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id) {
+            f["properties"]["best"] = best.into();
+        }
+    }
+    let path = dir.join("ucdp-revised.geojson");
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn events_hq_imported_go_down_to_each_office_within_its_areas_and_revisions_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    hq.ok(&["import", ucdp_events().to_str().unwrap()]);
+    let offices = [("bambari", "CF32"), ("bria", "CF41"), ("kaga", "CF32,CF43")];
+    for (name, areas) in offices {
+        hq.ok(&["sync", "office", "add", name, "--areas", areas, "--out", &format!("{name}.cred")]);
+    }
+    let server = hq.serve();
+    let nodes: Vec<(Node, &str, Vec<&str>)> = offices
+        .iter()
+        .map(|(name, areas)| (Node::sqlite(dir.path(), name), *name, areas.split(',').collect()))
+        .collect();
+    let sync_all = || {
+        for (node, name, _) in &nodes {
+            // Small batches: the events of one import span many of them.
+            node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred"), "--batch", "150"]);
+        }
+    };
+    sync_all();
+    let at_hq = hq.events();
+    assert!(at_hq.len() > 1_500, "the UCDP file is stored at HQ: {}", at_hq.len());
+    for (node, name, areas) in &nodes {
+        let expected = events_in(&at_hq, areas);
+        assert!(!expected.is_empty(), "{name} has events in its areas");
+        assert_eq!(node.events(), expected, "{name} holds HQ's events of its areas, nothing else");
+    }
+    // The import's file record came with them.
+    let imports = nodes[0].0.ok(&["status"]);
+    assert!(imports.contains("ucdp-ged-23.1-caf.geojson"), "{imports}");
+
+    // A revised release at HQ: the office's copy is replaced, the prior version kept.
+    let (id, deaths, _) = events_in(&at_hq, &["CF32"]).into_iter().next().unwrap();
+    hq.ok(&["import", revised_ucdp(dir.path(), &id, u64::from(deaths) + 40).to_str().unwrap()]);
+    sync_all();
+    let at_hq = hq.events();
+    assert!(at_hq.iter().any(|e| e.0 == id && e.1 == deaths + 40));
+    for (node, name, areas) in &nodes {
+        assert_eq!(node.events(), events_in(&at_hq, areas), "{name} after the revision");
+    }
+    let history = nodes[0].0.ok(&["history", "ucdp-ged", &id]);
+    assert!(history.contains("version 1") && history.contains("version 2"), "{history}");
+
+    // Run again: nothing moves.
+    for (node, name, _) in &nodes {
+        let out = node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+        assert_eq!(moved(&out), [0, 0, 0, 0, 0], "{name}: {out}");
+    }
+}

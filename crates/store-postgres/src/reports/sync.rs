@@ -10,15 +10,15 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use postgres::{GenericClient, Transaction};
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_store::StoreError;
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, ReportRecord, Scope, StepOf,
-    SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx,
 };
+use vitalcore_store::{ImportCounts, StoreError};
 
 use super::{
     InsertStatements, REPORT_COLUMNS, db, insert_prepared, insert_report, insert_step, links_of, read_report,
@@ -35,6 +35,8 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "area" => Ok(RecordKind::Area),
         "report" => Ok(RecordKind::Report),
         "step" => Ok(RecordKind::Step),
+        "event" => Ok(RecordKind::Event),
+        "import" => Ok(RecordKind::Import),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -355,6 +357,14 @@ impl SyncStore for PostgresStore {
                     areas.insert(a.pcode.clone(), a);
                 }
             }
+            let event_ids: Vec<i64> = wanted.iter().filter(|w| w.0 == RecordKind::Event).filter_map(|w| w.1).collect();
+            let mut events = crate::events::by_ids(tx, &event_ids)?;
+            let mut import_ids: Vec<i64> = events.values().map(|(import, _)| *import).collect();
+            import_ids.sort_unstable();
+            import_ids.dedup();
+            let mut imports = crate::events::imports_by_ids(tx, &import_ids, &here)?;
+            // The id each import travels under (the origin's own id).
+            let travels_as: HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
             if !more {
                 out.next_cursor = max.max(since);
             }
@@ -371,6 +381,15 @@ impl SyncStore for PostgresStore {
                     RecordKind::Area => {
                         pcode.and_then(|p| areas.get(&p)).map(|area| SyncRecord::Area { origin, area: area.clone() })
                     }
+                    // An event listed twice (imported, then revised) goes
+                    // once, as it is now, its import's file record ahead of it.
+                    RecordKind::Event => row_id.and_then(|id| events.remove(&id)).map(|(import, event)| {
+                        if let Some(file) = imports.remove(&import) {
+                            out.records.push(SyncRecord::Import(Box::new(file)));
+                        }
+                        SyncRecord::Event(Box::new(EventOf { origin, import: travels_as[&import], event }))
+                    }),
+                    RecordKind::Import => return Err(damaged("change log entry of an import file record")),
                 };
                 out.records.extend(record);
             }
@@ -509,6 +528,10 @@ impl SyncTx for PgSyncTx<'_, '_> {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
+        crate::events::put_synced(self.tx, import, events)
     }
 
     fn finish(

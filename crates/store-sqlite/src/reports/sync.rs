@@ -6,15 +6,15 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_store::StoreError;
 use vitalcore_store::report_codec::{damaged, parse_time, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, ReportRecord, Scope, StepOf,
-    SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx,
 };
+use vitalcore_store::{ImportCounts, StoreError};
 
 use super::{
     REPORT_COLUMNS, ReportRow, db, insert_many, insert_report, insert_step, read_report, read_steps, report_id,
@@ -31,6 +31,8 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "area" => Ok(RecordKind::Area),
         "report" => Ok(RecordKind::Report),
         "step" => Ok(RecordKind::Step),
+        "event" => Ok(RecordKind::Event),
+        "import" => Ok(RecordKind::Import),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -307,6 +309,7 @@ impl SyncStore for SqliteStore {
                 .map_err(db)?;
             let mut out = Changes { records: Vec::new(), next_cursor: since, more: false };
             let mut scanned = 0usize;
+            let mut events = Vec::new();
             for row in rows {
                 let (seq, kind, row_id, step_seq, pcode, area, origin) = row.map_err(db)?;
                 scanned += 1;
@@ -321,10 +324,17 @@ impl SyncStore for SqliteStore {
                     continue;
                 }
                 let origin = origin.unwrap_or_else(|| here.clone());
+                if kind == RecordKind::Event {
+                    let Some(id) = row_id else { return Err(damaged("change log entry of an event")) };
+                    events.push(EventAt { at: out.records.len(), id, origin });
+                    continue;
+                }
                 if let Some(record) = load_record(conn, kind, row_id, step_seq, pcode.as_deref(), origin)? {
                     out.records.push(record);
                 }
             }
+            drop(stmt);
+            out.records = with_events(conn, std::mem::take(&mut out.records), events, &here)?;
             out.more = scanned == limit;
             if !out.more {
                 out.next_cursor = max.max(since);
@@ -406,6 +416,50 @@ fn write_cursor(
     Ok(())
 }
 
+/// An event's change-log entry: where its record goes among the others.
+struct EventAt {
+    at: usize,
+    id: i64,
+    origin: String,
+}
+
+/// `records` with the events read (in one pass per 500) and put in their
+/// place in log order, each import's file record ahead of its first event;
+/// an event listed twice (imported, then revised) goes once, as it is now.
+fn with_events(
+    conn: &Connection,
+    records: Vec<SyncRecord>,
+    events: Vec<EventAt>,
+    here: &str,
+) -> Result<Vec<SyncRecord>, StoreError> {
+    if events.is_empty() {
+        return Ok(records);
+    }
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let mut stored = crate::events::by_ids(conn, &ids)?;
+    let mut import_ids: Vec<i64> = stored.values().map(|(import, _)| *import).collect();
+    import_ids.sort_unstable();
+    import_ids.dedup();
+    let mut imports = crate::events::imports_by_ids(conn, &import_ids, here)?;
+    // The id each import travels under (the origin's own id).
+    let travels_as: std::collections::HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
+    let mut out = Vec::with_capacity(records.len() + events.len());
+    let mut records = records.into_iter();
+    let mut placed = 0;
+    for e in events {
+        out.extend(records.by_ref().take(e.at - placed));
+        placed = e.at;
+        let Some((import, event)) = stored.remove(&e.id) else { continue };
+        if let Some(file) = imports.remove(&import) {
+            out.push(SyncRecord::Import(Box::new(file)));
+        }
+        let import = travels_as[&import];
+        out.push(SyncRecord::Event(Box::new(EventOf { origin: e.origin, import, event })));
+    }
+    out.extend(records);
+    Ok(out)
+}
+
 fn load_record(
     conn: &Connection,
     kind: RecordKind,
@@ -449,6 +503,7 @@ fn load_record(
                 }
             }
         }
+        RecordKind::Event | RecordKind::Import => return Err(damaged("change log entry read out of turn")),
     })
 }
 
@@ -538,6 +593,10 @@ impl SyncTx for SqliteSyncTx<'_> {
             .execute(params![c.peer, c.kind.as_str(), c.key, c.reason, c.record, c.at.to_string()])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
+        crate::events::put_synced(self.tx, import, events)
     }
 
     fn finish(

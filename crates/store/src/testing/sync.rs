@@ -3,16 +3,17 @@
 //! scopes, one-transaction apply with origins, conflicts.
 
 use jiff::Timestamp;
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::workflow::Step;
 
 use crate::Store;
-use crate::StoreError;
 use crate::reports::ReportStore;
 use crate::sync::{
-    Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
+    Conflict, Direction, ImportOf, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
 };
 use crate::testing::reports::{report_at, step, ts};
+use crate::testing::synthetic::{file, simple};
+use crate::{ImportCounts, StoreError};
 
 /// Every check, in order, on a fresh store.
 pub fn sync_contract<S: SyncStore + ReportStore + Store>(store: &S) {
@@ -20,6 +21,8 @@ pub fn sync_contract<S: SyncStore + ReportStore + Store>(store: &S) {
     offices_are_registered_listed_and_revoked(store);
     the_change_log_follows_every_write_and_scopes_filter_it(store);
     a_batch_lands_whole_or_not_at_all_with_its_origin(store);
+    events_are_logged_by_their_import_and_go_down_with_its_file_record(store);
+    events_put_by_a_batch_follow_the_import_rule(store);
 }
 
 fn area(pcode: &str, name: &str) -> Area {
@@ -196,4 +199,123 @@ fn a_batch_lands_whole_or_not_at_all_with_its_origin<S: SyncStore + ReportStore 
     let conflicts = store.conflicts().unwrap();
     assert_eq!(conflicts.len(), 1);
     assert_eq!((conflicts[0].peer.as_str(), conflicts[0].reason.as_str()), ("bambari", "both acted"));
+}
+
+fn event_in(id: &str, admin1: Option<&str>, admin2: Option<&str>, fatalities: u32) -> Event {
+    let mut e = simple(id, "2026-03-01", "Central African Republic", fatalities);
+    e.place.admin1_pcode = admin1.map(str::to_owned);
+    e.place.admin2_pcode = admin2.map(str::to_owned);
+    e
+}
+
+fn events_only(areas: &[&str]) -> Scope {
+    Scope {
+        origins: Origins::Except("n-bambari".into()),
+        areas: Some(areas.iter().map(|a| a.to_string()).collect()),
+        kinds: vec![RecordKind::Event],
+    }
+}
+
+/// (import id, source id, fatalities) of an event record.
+type EventSeen = (i64, String, u32);
+/// (id, path, origin) of an import's file record.
+type ImportSeen = (i64, String, String);
+
+/// The event records and the import records, in batch order.
+fn events_of(records: &[SyncRecord]) -> (Vec<EventSeen>, Vec<ImportSeen>) {
+    let mut events = Vec::new();
+    let mut imports = Vec::new();
+    for r in records {
+        match r {
+            SyncRecord::Event(e) => {
+                events.push((e.import, e.event.provenance.source_id.clone(), e.event.fatalities));
+                assert!(imports.iter().any(|(id, _, _)| *id == e.import), "the file record goes ahead: {records:?}");
+            }
+            SyncRecord::Import(i) => imports.push((i.id, i.file.path.clone(), i.origin.clone())),
+            other => panic!("only events and their imports: {other:?}"),
+        }
+    }
+    (events, imports)
+}
+
+fn events_are_logged_by_their_import_and_go_down_with_its_file_record<S: SyncStore + Store>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let ouaka = event_in("EV1", Some("CF32"), None, 1);
+    let ouham_district = event_in("EV2", Some("CF43"), Some("CF431"), 2);
+    let nowhere = event_in("EV3", None, None, 3);
+    let first = vec![ouaka.clone(), ouham_district.clone(), nowhere.clone()];
+    store.import_events(&file("first.csv", 3), &first).unwrap();
+    let got = store.changes(start, &events_only(&["CF32"]), 100).unwrap();
+    let (events, imports) = events_of(&got.records);
+    assert_eq!(imports.len(), 1);
+    assert_eq!((imports[0].1.as_str(), imports[0].2.as_str()), ("first.csv", "hq-node"));
+    assert_eq!(events, vec![(imports[0].0, "EV1".to_string(), 1)]);
+    // By the admin-2 P-code when there is one; an event with no P-code goes nowhere.
+    let (events, _) = events_of(&store.changes(start, &events_only(&["CF431"]), 100).unwrap().records);
+    assert_eq!(events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(), vec!["EV2"]);
+    assert_eq!(store.pending(start, &events_only(&["CF"])).unwrap(), 2);
+
+    // The same file again logs nothing; a revision is logged and read as it is now, once.
+    store.import_events(&file("first.csv", 3), &first).unwrap();
+    assert_eq!(store.pending(start, &events_only(&["CF"])).unwrap(), 2);
+    let revised = event_in("EV1", Some("CF32"), None, 9);
+    store.import_events(&file("second.csv", 1), &[revised]).unwrap();
+    assert_eq!(store.pending(start, &events_only(&["CF32"])).unwrap(), 2);
+    let got = store.changes(start, &events_only(&["CF32"]), 100).unwrap();
+    let (events, imports) = events_of(&got.records);
+    assert_eq!(imports.iter().map(|i| i.1.as_str()).collect::<Vec<_>>(), vec!["second.csv"]);
+    assert_eq!(events, vec![(imports[0].0, "EV1".to_string(), 9)], "the current version, once");
+    // Paging counts log entries in scope.
+    let page = store.changes(start, &events_only(&["CF"]), 1).unwrap();
+    assert!(page.more);
+    let rest = store.changes(page.next_cursor, &events_only(&["CF"]), 100).unwrap();
+    let (a, _) = events_of(&page.records);
+    let (b, _) = events_of(&rest.records);
+    assert_eq!(a.len() + b.len(), 3, "{a:?} {b:?}");
+    // Other feeds do not see events.
+    assert_eq!(store.pending(start, &local()).unwrap(), 0);
+}
+
+fn events_put_by_a_batch_follow_the_import_rule<S: SyncStore + Store>(store: &S) {
+    let log_before = store.pending(0, &events_only(&["CF"])).unwrap();
+    let imports_before = store.imports().unwrap().len();
+    let import = ImportOf {
+        origin: "hq-elsewhere".into(),
+        id: 41,
+        file: file("hq-export.csv", 2),
+        imported_at: "2026-12-01T10:00:00Z".into(),
+    };
+    let put = |events: Vec<Event>| {
+        let mut counts = ImportCounts::default();
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                counts = tx.put_events(&import, &events)?;
+                Ok(())
+            })
+            .unwrap();
+        counts
+    };
+    let a = event_in("HQ1", Some("CF32"), None, 1);
+    let b = event_in("HQ2", Some("CF32"), Some("CF321"), 0);
+    assert_eq!(put(vec![a.clone(), b.clone()]), ImportCounts { imported: 2, updated: 0, unchanged: 0 });
+    assert_eq!(store.imports().unwrap().len(), imports_before + 1);
+    assert_eq!(store.imports().unwrap()[0].path, "hq-export.csv");
+    // Equal content again changes nothing, not even the list of imports.
+    assert_eq!(put(vec![a.clone(), b.clone()]), ImportCounts { imported: 0, updated: 0, unchanged: 2 });
+    assert_eq!(store.imports().unwrap().len(), imports_before + 1);
+    // A revision replaces the stored event and keeps the prior version.
+    let revised = event_in("HQ1", Some("CF32"), None, 5);
+    assert_eq!(put(vec![revised.clone(), b]), ImportCounts { imported: 0, updated: 1, unchanged: 1 });
+    let history = store.event_history(a.provenance.source, "HQ1").unwrap();
+    assert_eq!(history.iter().map(|v| v.event.fatalities).collect::<Vec<_>>(), vec![1, 5]);
+    assert_eq!(history[1].event, revised);
+    // A batch that fails leaves no event behind.
+    let failed = store.apply(&mut |tx: &mut dyn SyncTx| {
+        tx.put_events(&import, &[event_in("HQ3", Some("CF32"), None, 1)])?;
+        Err(StoreError::Backend("killed".into()))
+    });
+    assert!(failed.is_err());
+    assert!(store.event_history(a.provenance.source, "HQ3").unwrap().is_empty());
+    // Events that arrived are not logged again here.
+    assert_eq!(store.pending(0, &events_only(&["CF"])).unwrap(), log_before);
 }
