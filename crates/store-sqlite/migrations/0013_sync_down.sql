@@ -1,9 +1,10 @@
 -- vitalcore SQLite schema, version 13: what flows down from headquarters
--- (crates/sync/README.md). The change log takes more kinds of record: its
--- kind is checked where it is read (a kind this build does not know is a
--- damaged log), not by a CHECK listing them, so that adding a kind needs no
--- rebuild of the table. SQLite cannot drop a CHECK: the table is rebuilt
--- once here (seq values kept), and the triggers that write it with it.
+-- (crates/sync/README.md): events, forecasts and early warnings. The change
+-- log takes more kinds of record: its kind is checked where it is read (a
+-- kind this build does not know is a damaged log), not by a CHECK listing
+-- them, so that adding a kind needs no rebuild of the table. SQLite cannot
+-- drop a CHECK: the table is rebuilt once here (seq values kept), and the
+-- triggers that write it with it.
 DROP TRIGGER IF EXISTS sync_log_report;
 DROP TRIGGER IF EXISTS sync_log_step;
 DROP TRIGGER IF EXISTS sync_log_area_new;
@@ -21,7 +22,12 @@ CREATE TABLE sync_log_13 (
 INSERT INTO sync_log_13 (seq, kind, row_id, step_seq, pcode, area, origin)
     SELECT seq, kind, row_id, step_seq, pcode, area, origin FROM sync_log ORDER BY seq;
 DROP TABLE sync_log;
+-- Legacy rename: other triggers that write sync_log by name (a later
+-- version's, when this one runs again) are left as they are, not checked
+-- against the table dropped a line above.
+PRAGMA legacy_alter_table = ON;
 ALTER TABLE sync_log_13 RENAME TO sync_log;
+PRAGMA legacy_alter_table = OFF;
 
 CREATE TRIGGER IF NOT EXISTS sync_log_report AFTER INSERT ON reports
 BEGIN
@@ -59,3 +65,27 @@ INSERT INTO sync_log (kind, row_id, area)
 -- and its import id (NULL: imported here).
 ALTER TABLE imports ADD COLUMN origin TEXT;
 ALTER TABLE imports ADD COLUMN origin_import INTEGER;
+
+-- Forecasts and early warnings: each forecast row and each warning stored
+-- is logged (area: its unit, a P-code for admin units), the ones stored
+-- before this version once here. A run or warning that came from another
+-- node names it and its id there (NULL: made here).
+ALTER TABLE forecast_runs ADD COLUMN sync_origin TEXT;
+ALTER TABLE forecast_runs ADD COLUMN sync_run INTEGER;
+CREATE INDEX IF NOT EXISTS forecast_runs_sync ON forecast_runs (sync_origin, sync_run);
+INSERT INTO sync_log (kind, row_id, pcode, area)
+    SELECT 'forecast', run_id, unit, unit FROM forecast_rows
+    WHERE NOT EXISTS (SELECT 1 FROM sync_log WHERE kind = 'forecast') ORDER BY run_id, unit, month;
+INSERT INTO sync_log (kind, row_id, area)
+    SELECT 'warning', id, unit FROM early_warnings
+    WHERE NOT EXISTS (SELECT 1 FROM sync_log WHERE kind = 'warning') ORDER BY id;
+CREATE TRIGGER IF NOT EXISTS sync_log_forecast_row AFTER INSERT ON forecast_rows
+BEGIN
+    INSERT INTO sync_log (kind, row_id, pcode, area, origin)
+    VALUES ('forecast', NEW.run_id, NEW.unit, NEW.unit, (SELECT origin FROM sync_apply_origin LIMIT 1));
+END;
+CREATE TRIGGER IF NOT EXISTS sync_log_warning AFTER INSERT ON early_warnings
+BEGIN
+    INSERT INTO sync_log (kind, row_id, area, origin)
+    VALUES ('warning', NEW.id, NEW.unit, (SELECT origin FROM sync_apply_origin LIMIT 1));
+END;

@@ -9,7 +9,8 @@
 //!   the change log (`sync_log`) by the database itself, in the transaction
 //!   that writes it, with the origin set by [`SyncTx::set_origin`] (none:
 //!   made here); every event an import adds or revises is appended by the
-//!   import's transaction (area: its admin-2 P-code, else admin-1);
+//!   import's transaction (area: its admin-2 P-code, else admin-1); every
+//!   forecast row and early warning stored (area: its unit);
 //! - [`SyncStore::changes`] never returns a seq below one a concurrent
 //!   transaction may still commit (PostgreSQL waits for writers first);
 //! - [`SyncStore::apply`] runs the closure in one transaction and commits it
@@ -21,6 +22,7 @@ use vitalcore_framework::{Area, Event, ImportFile};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
 
+use crate::forecasts::{EarlyWarning, ForecastRow, ForecastRun};
 use crate::{ImportCounts, StoreError};
 
 /// The reference space of headquarters (offices get 1 to 31).
@@ -120,6 +122,10 @@ pub enum RecordKind {
     /// The file record of an import, carried in a batch ahead of its
     /// events (never in the change log itself).
     Import,
+    /// A forecast run's rows (one log entry per row, area = the row's unit).
+    Forecast,
+    /// An early warning (area = its unit).
+    Warning,
 }
 
 impl RecordKind {
@@ -130,6 +136,8 @@ impl RecordKind {
             RecordKind::Step => "step",
             RecordKind::Event => "event",
             RecordKind::Import => "import",
+            RecordKind::Forecast => "forecast",
+            RecordKind::Warning => "warning",
         }
     }
 }
@@ -201,6 +209,23 @@ pub struct EventOf {
     pub event: Event,
 }
 
+/// A forecast run as it travels: the run (its id the origin's) and the
+/// rows of it the receiver's areas hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastOf {
+    pub origin: String,
+    pub run: ForecastRun,
+    pub rows: Vec<ForecastRow>,
+}
+
+/// An early warning as it travels, as it stands at the origin (its id and
+/// run id the origin's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningOf {
+    pub origin: String,
+    pub warning: EarlyWarning,
+}
+
 /// One record of a feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -210,6 +235,8 @@ pub enum SyncRecord {
     Step(Box<StepOf>),
     Import(Box<ImportOf>),
     Event(Box<EventOf>),
+    Forecast(Box<ForecastOf>),
+    Warning(Box<WarningOf>),
 }
 
 impl SyncRecord {
@@ -220,6 +247,8 @@ impl SyncRecord {
             SyncRecord::Step(_) => RecordKind::Step,
             SyncRecord::Import(_) => RecordKind::Import,
             SyncRecord::Event(_) => RecordKind::Event,
+            SyncRecord::Forecast(_) => RecordKind::Forecast,
+            SyncRecord::Warning(_) => RecordKind::Warning,
         }
     }
 
@@ -230,6 +259,8 @@ impl SyncRecord {
             SyncRecord::Step(s) => &s.origin,
             SyncRecord::Import(i) => &i.origin,
             SyncRecord::Event(e) => &e.origin,
+            SyncRecord::Forecast(f) => &f.origin,
+            SyncRecord::Warning(w) => &w.origin,
         }
     }
 }
@@ -291,6 +322,15 @@ pub trait SyncTx {
     /// the change log here: nothing forwards them (an office sends up only
     /// what it made).
     fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError>;
+    /// Stores the rows of the origin's forecast run that are not here yet,
+    /// under one run here that names the origin's (made on its first rows);
+    /// returns how many rows were new.
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError>;
+    /// Stores the origin's warning unless one is stored for its (unit,
+    /// month, kind), with its status and latest note as they stand there
+    /// (its run: the one here that names the origin's, if any); returns
+    /// whether it was new.
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError>;
     /// Records the batch as applied (`records` of it were new) and, when
     /// given, moves a cursor: in this transaction.
     fn finish(

@@ -300,6 +300,20 @@ fn apply_record(
         }
         // Taken by `EventRun` before they get here.
         SyncRecord::Import(_) | SyncRecord::Event(_) => Ok(Outcome::Already),
+        SyncRecord::Forecast(f) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            tx.set_origin(Some(origin))?;
+            Ok(if tx.put_forecast(f)? > 0 { Outcome::New } else { Outcome::Already })
+        }
+        SyncRecord::Warning(w) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            tx.set_origin(Some(origin))?;
+            Ok(if tx.put_warning(w)? { Outcome::New } else { Outcome::Already })
+        }
     }
 }
 

@@ -443,6 +443,39 @@ impl Node {
     }
 }
 
+/// (unit, month, mean) of the latest admin-1 forecast run's rows, and
+/// (unit, month, kind, status, note) of the warnings, at a node.
+type Forecasts = (BTreeSet<(String, String, String)>, BTreeSet<(String, String, String, String, String)>);
+
+impl Node {
+    fn forecasts(&self) -> Forecasts {
+        use vitalcore_store::forecasts::ForecastStore;
+        let store: Box<dyn ForecastStore> = match &self.db {
+            Db::Sqlite(path) => Box::new(vitalcore_store_sqlite::SqliteStore::open(path).unwrap()),
+            Db::Postgres { url, .. } => Box::new(vitalcore_store_postgres::PostgresStore::connect(url).unwrap()),
+        };
+        let rows = match store.latest_forecast_run(Some("admin1")).unwrap() {
+            None => BTreeSet::new(),
+            Some(run) => store
+                .forecast_rows(run.id)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.unit, r.month.to_string(), format!("{:.6}", r.mean)))
+                .collect(),
+        };
+        let warnings = store
+            .warnings(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|w| {
+                let note = w.note.map(|n| n.text).unwrap_or_default();
+                (w.unit, w.month.to_string(), w.kind.as_str().to_string(), w.status.as_str().to_string(), note)
+            })
+            .collect();
+        (rows, warnings)
+    }
+}
+
 fn events_in(all: &BTreeSet<EventKey>, areas: &[&str]) -> BTreeSet<EventKey> {
     all.iter().filter(|e| areas.iter().any(|a| e.2.starts_with(a))).cloned().collect()
 }
@@ -465,7 +498,7 @@ fn revised_ucdp(dir: &Path, id: &str, best: u64) -> PathBuf {
 }
 
 #[test]
-fn events_hq_imported_go_down_to_each_office_within_its_areas_and_revisions_follow() {
+fn events_forecasts_and_warnings_go_down_to_each_office_within_its_areas() {
     let dir = tempfile::tempdir().unwrap();
     let hq = Node::hq(dir.path());
     hq.ok(&["import", boundaries().to_str().unwrap()]);
@@ -508,6 +541,28 @@ fn events_hq_imported_go_down_to_each_office_within_its_areas_and_revisions_foll
     }
     let history = nodes[0].0.ok(&["history", "ucdp-ged", &id]);
     assert!(history.contains("version 1") && history.contains("version 2"), "{history}");
+
+    // HQ forecasts from its events and raises warnings; an analyst acknowledges one.
+    hq.ok(&["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005"]);
+    let (rows, warnings) = hq.forecasts();
+    assert!(rows.iter().any(|r| r.0 == "CF43") && rows.iter().any(|r| r.0 == "CF41"), "{rows:?}");
+    let listed: serde_json::Value = serde_json::from_str(&hq.ok(&["warnings", "list", "--format", "json"])).unwrap();
+    let ouaka = listed.as_array().unwrap().iter().find(|w| w["unit"] == "CF43").expect("a warning in Ouaka");
+    hq.ok(&["warnings", "ack", &ouaka["id"].to_string(), "--as", "lead", "--note", "patrol sent"]);
+    let (_, warnings_now) = hq.forecasts();
+    assert!(warnings_now.iter().any(|w| w.0 == "CF43" && w.3 == "acknowledged" && w.4 == "patrol sent"));
+    assert!(warnings.len() >= 2, "{warnings:?}");
+    sync_all();
+    let (rows, warnings) = hq.forecasts();
+    for (node, name, areas) in &nodes {
+        let (their_rows, their_warnings) = node.forecasts();
+        let in_areas = |unit: &str| areas.iter().any(|a| unit.starts_with(a));
+        let expected_rows: BTreeSet<_> = rows.iter().filter(|r| in_areas(&r.0)).cloned().collect();
+        let expected_warnings: BTreeSet<_> = warnings.iter().filter(|w| in_areas(&w.0)).cloned().collect();
+        assert!(!expected_rows.is_empty(), "{name}");
+        assert_eq!(their_rows, expected_rows, "{name}: HQ's forecast rows of its areas");
+        assert_eq!(their_warnings, expected_warnings, "{name}: HQ's warnings of its areas, as they stand");
+    }
 
     // Run again: nothing moves.
     for (node, name, _) in &nodes {

@@ -15,8 +15,8 @@ use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, EventOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
-    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, WarningOf,
 };
 use vitalcore_store::{ImportCounts, StoreError};
 
@@ -37,6 +37,8 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "step" => Ok(RecordKind::Step),
         "event" => Ok(RecordKind::Event),
         "import" => Ok(RecordKind::Import),
+        "forecast" => Ok(RecordKind::Forecast),
+        "warning" => Ok(RecordKind::Warning),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -365,6 +367,13 @@ impl SyncStore for PostgresStore {
             let mut imports = crate::events::imports_by_ids(tx, &import_ids, &here)?;
             // The id each import travels under (the origin's own id).
             let travels_as: HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
+            // A forecast run goes once, with its rows of the units logged in this batch.
+            let mut units: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
+            for w in wanted.iter().filter(|w| w.0 == RecordKind::Forecast) {
+                if let Some(run) = w.1 {
+                    units.entry(run).or_default().extend(w.3.clone());
+                }
+            }
             if !more {
                 out.next_cursor = max.max(since);
             }
@@ -390,6 +399,28 @@ impl SyncStore for PostgresStore {
                         SyncRecord::Event(Box::new(EventOf { origin, import: travels_as[&import], event }))
                     }),
                     RecordKind::Import => return Err(damaged("change log entry of an import file record")),
+                    RecordKind::Forecast => match row_id.and_then(|run| Some((run, units.remove(&run)?))) {
+                        None => None,
+                        Some((id, wanted)) => crate::forecasts::run_by_id(tx, id)?.map(|run| {
+                            crate::forecasts::rows_of(tx, id).map(|rows| {
+                                let rows = rows.into_iter().filter(|r| wanted.contains(&r.unit)).collect();
+                                SyncRecord::Forecast(Box::new(ForecastOf { origin, run, rows }))
+                            })
+                        }),
+                    }
+                    .transpose()?,
+                    RecordKind::Warning => match row_id {
+                        None => None,
+                        Some(id) => match crate::forecasts::warning_by_id(tx, id)? {
+                            None => None,
+                            Some(mut warning) => {
+                                if let Some(run) = warning.run_id {
+                                    warning.run_id = Some(crate::forecasts::synced_run_id(tx, run)?.unwrap_or(run));
+                                }
+                                Some(SyncRecord::Warning(Box::new(WarningOf { origin, warning })))
+                            }
+                        },
+                    },
                 };
                 out.records.extend(record);
             }
@@ -532,6 +563,14 @@ impl SyncTx for PgSyncTx<'_, '_> {
 
     fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
         crate::events::put_synced(self.tx, import, events)
+    }
+
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError> {
+        crate::forecasts::put_synced_forecast(self.tx, forecast)
+    }
+
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
+        crate::forecasts::put_synced_warning(self.tx, warning)
     }
 
     fn finish(

@@ -11,8 +11,8 @@ use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
 use vitalcore_store::report_codec::{damaged, parse_time, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, EventOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
-    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, WarningOf,
 };
 use vitalcore_store::{ImportCounts, StoreError};
 
@@ -33,6 +33,8 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "step" => Ok(RecordKind::Step),
         "event" => Ok(RecordKind::Event),
         "import" => Ok(RecordKind::Import),
+        "forecast" => Ok(RecordKind::Forecast),
+        "warning" => Ok(RecordKind::Warning),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -309,7 +311,7 @@ impl SyncStore for SqliteStore {
                 .map_err(db)?;
             let mut out = Changes { records: Vec::new(), next_cursor: since, more: false };
             let mut scanned = 0usize;
-            let mut events = Vec::new();
+            let mut later = Vec::new();
             for row in rows {
                 let (seq, kind, row_id, step_seq, pcode, area, origin) = row.map_err(db)?;
                 scanned += 1;
@@ -324,9 +326,9 @@ impl SyncStore for SqliteStore {
                     continue;
                 }
                 let origin = origin.unwrap_or_else(|| here.clone());
-                if kind == RecordKind::Event {
-                    let Some(id) = row_id else { return Err(damaged("change log entry of an event")) };
-                    events.push(EventAt { at: out.records.len(), id, origin });
+                if matches!(kind, RecordKind::Event | RecordKind::Forecast | RecordKind::Warning) {
+                    let Some(id) = row_id else { return Err(damaged(format!("change log entry of a {kind:?}"))) };
+                    later.push(Later { at: out.records.len(), kind, id, unit: pcode, origin });
                     continue;
                 }
                 if let Some(record) = load_record(conn, kind, row_id, step_seq, pcode.as_deref(), origin)? {
@@ -334,7 +336,7 @@ impl SyncStore for SqliteStore {
                 }
             }
             drop(stmt);
-            out.records = with_events(conn, std::mem::take(&mut out.records), events, &here)?;
+            out.records = with_later(conn, std::mem::take(&mut out.records), later, &here)?;
             out.more = scanned == limit;
             if !out.more {
                 out.next_cursor = max.max(since);
@@ -416,26 +418,33 @@ fn write_cursor(
     Ok(())
 }
 
-/// An event's change-log entry: where its record goes among the others.
-struct EventAt {
+/// A change-log entry read in bulk after the others (events, forecast rows,
+/// warnings): where its record goes among them.
+struct Later {
     at: usize,
+    kind: RecordKind,
+    /// events.id, forecast_runs.id or early_warnings.id.
     id: i64,
+    /// A forecast row's unit.
+    unit: Option<String>,
     origin: String,
 }
 
-/// `records` with the events read (in one pass per 500) and put in their
-/// place in log order, each import's file record ahead of its first event;
-/// an event listed twice (imported, then revised) goes once, as it is now.
-fn with_events(
+/// `records` with the later entries read and put in their place in log
+/// order: events (in one pass per 500), each import's file record ahead of
+/// its first event, an event listed twice (imported, then revised) once as
+/// it is now; a forecast run once, with its rows of the units logged in
+/// this batch; warnings as they stand.
+fn with_later(
     conn: &Connection,
     records: Vec<SyncRecord>,
-    events: Vec<EventAt>,
+    later: Vec<Later>,
     here: &str,
 ) -> Result<Vec<SyncRecord>, StoreError> {
-    if events.is_empty() {
+    if later.is_empty() {
         return Ok(records);
     }
-    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let ids: Vec<i64> = later.iter().filter(|l| l.kind == RecordKind::Event).map(|l| l.id).collect();
     let mut stored = crate::events::by_ids(conn, &ids)?;
     let mut import_ids: Vec<i64> = stored.values().map(|(import, _)| *import).collect();
     import_ids.sort_unstable();
@@ -443,21 +452,55 @@ fn with_events(
     let mut imports = crate::events::imports_by_ids(conn, &import_ids, here)?;
     // The id each import travels under (the origin's own id).
     let travels_as: std::collections::HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
-    let mut out = Vec::with_capacity(records.len() + events.len());
+    let mut units: std::collections::HashMap<i64, std::collections::HashSet<String>> = Default::default();
+    for l in later.iter().filter(|l| l.kind == RecordKind::Forecast) {
+        units.entry(l.id).or_default().extend(l.unit.clone());
+    }
+    let mut out = Vec::with_capacity(records.len() + later.len());
     let mut records = records.into_iter();
     let mut placed = 0;
-    for e in events {
-        out.extend(records.by_ref().take(e.at - placed));
-        placed = e.at;
-        let Some((import, event)) = stored.remove(&e.id) else { continue };
-        if let Some(file) = imports.remove(&import) {
-            out.push(SyncRecord::Import(Box::new(file)));
+    for l in later {
+        out.extend(records.by_ref().take(l.at - placed));
+        placed = l.at;
+        let origin = l.origin;
+        match l.kind {
+            RecordKind::Event => {
+                let Some((import, event)) = stored.remove(&l.id) else { continue };
+                if let Some(file) = imports.remove(&import) {
+                    out.push(SyncRecord::Import(Box::new(file)));
+                }
+                let import = travels_as[&import];
+                out.push(SyncRecord::Event(Box::new(EventOf { origin, import, event })));
+            }
+            RecordKind::Forecast => {
+                let Some(wanted) = units.remove(&l.id) else { continue };
+                let Some(mut run) = crate::forecasts::run_by_id(conn, l.id)? else { continue };
+                let rows = crate::forecasts::rows_of(conn, l.id)?.into_iter().filter(|r| wanted.contains(&r.unit));
+                run.id = synced_run_id(conn, l.id)?.unwrap_or(run.id);
+                out.push(SyncRecord::Forecast(Box::new(ForecastOf { origin, run, rows: rows.collect() })));
+            }
+            RecordKind::Warning => {
+                let Some(mut warning) = crate::forecasts::warning_by_id(conn, l.id)? else { continue };
+                if let Some(run) = warning.run_id {
+                    warning.run_id = Some(synced_run_id(conn, run)?.unwrap_or(run));
+                }
+                out.push(SyncRecord::Warning(Box::new(WarningOf { origin, warning })));
+            }
+            _ => return Err(damaged("change log entry read out of turn")),
         }
-        let import = travels_as[&import];
-        out.push(SyncRecord::Event(Box::new(EventOf { origin: e.origin, import, event })));
     }
     out.extend(records);
     Ok(out)
+}
+
+/// The id at its origin of a forecast run that came from elsewhere.
+fn synced_run_id(conn: &Connection, run: i64) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached("SELECT sync_run FROM forecast_runs WHERE id = ?1")
+        .map_err(db)?
+        .query_row([run], |r| r.get(0))
+        .optional()
+        .map_err(db)
+        .map(Option::flatten)
 }
 
 fn load_record(
@@ -503,7 +546,9 @@ fn load_record(
                 }
             }
         }
-        RecordKind::Event | RecordKind::Import => return Err(damaged("change log entry read out of turn")),
+        RecordKind::Event | RecordKind::Import | RecordKind::Forecast | RecordKind::Warning => {
+            return Err(damaged("change log entry read out of turn"));
+        }
     })
 }
 
@@ -597,6 +642,14 @@ impl SyncTx for SqliteSyncTx<'_> {
 
     fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
         crate::events::put_synced(self.tx, import, events)
+    }
+
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError> {
+        crate::forecasts::put_synced_forecast(self.tx, forecast)
+    }
+
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
+        crate::forecasts::put_synced_warning(self.tx, warning)
     }
 
     fn finish(

@@ -7,22 +7,25 @@ use vitalcore_framework::{Area, Event};
 use vitalcore_intake::workflow::Step;
 
 use crate::Store;
+use crate::forecasts::{EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningKind, WarningStatus};
 use crate::reports::ReportStore;
 use crate::sync::{
-    Conflict, Direction, ImportOf, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
+    Conflict, Direction, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord,
+    SyncStore, SyncTx, WarningOf,
 };
 use crate::testing::reports::{report_at, step, ts};
 use crate::testing::synthetic::{file, simple};
 use crate::{ImportCounts, StoreError};
 
 /// Every check, in order, on a fresh store.
-pub fn sync_contract<S: SyncStore + ReportStore + Store>(store: &S) {
+pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: &S) {
     node_is_stored_once_and_gives_the_reference_space(store);
     offices_are_registered_listed_and_revoked(store);
     the_change_log_follows_every_write_and_scopes_filter_it(store);
     a_batch_lands_whole_or_not_at_all_with_its_origin(store);
     events_are_logged_by_their_import_and_go_down_with_its_file_record(store);
     events_put_by_a_batch_follow_the_import_rule(store);
+    forecasts_and_warnings_go_down_by_unit_and_are_put_once(store);
 }
 
 fn area(pcode: &str, name: &str) -> Area {
@@ -318,4 +321,144 @@ fn events_put_by_a_batch_follow_the_import_rule<S: SyncStore + Store>(store: &S)
     assert!(store.event_history(a.provenance.source, "HQ3").unwrap().is_empty());
     // Events that arrived are not logged again here.
     assert_eq!(store.pending(0, &events_only(&["CF"])).unwrap(), log_before);
+}
+
+fn forecast_row(unit: &str, month: &str, mean: f64) -> ForecastRow {
+    ForecastRow {
+        unit: unit.into(),
+        name: format!("{unit} name"),
+        month: month.parse().unwrap(),
+        mean,
+        p_any: 0.5,
+        p_ge: vec![(1, 0.5), (10, 0.1)],
+        quantiles: vec![(0.05, 0.0), (0.95, mean * 2.0)],
+    }
+}
+
+fn forecast_run() -> ForecastRun {
+    ForecastRun {
+        id: 0,
+        created: String::new(),
+        model: "negbin".into(),
+        unit_kind: "admin1".into(),
+        target: "fatalities".into(),
+        origin: "2026-10".parse().unwrap(),
+        horizons: vec![1, 2],
+        skill: "null".into(),
+        parameters: "{}".into(),
+    }
+}
+
+fn warning(unit: &str, run_id: Option<i64>) -> EarlyWarning {
+    EarlyWarning {
+        id: 0,
+        created: String::new(),
+        unit: unit.into(),
+        month: "2026-11".parse().unwrap(),
+        kind: WarningKind::ForecastThreshold,
+        value: 0.7,
+        threshold: 0.5,
+        reason: "P(deaths >= 10) 0.70 >= 0.50".into(),
+        run_id,
+        status: WarningStatus::New,
+        status_by: None,
+        status_at: None,
+        note: None,
+    }
+}
+
+fn only(kind: RecordKind, areas: &[&str]) -> Scope {
+    Scope { kinds: vec![kind], ..events_only(areas) }
+}
+
+fn forecasts_and_warnings_go_down_by_unit_and_are_put_once<S: SyncStore + ForecastStore>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let rows = [
+        forecast_row("CF32", "2026-11", 3.0),
+        forecast_row("CF32", "2026-12", 4.0),
+        forecast_row("CF43", "2026-11", 1.0),
+    ];
+    let run_id = store.save_forecast_run(&forecast_run(), &rows).unwrap();
+    let got = store.changes(start, &only(RecordKind::Forecast, &["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1, "one record per run: {got:?}");
+    let SyncRecord::Forecast(f) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((f.origin.as_str(), f.run.id, f.run.model.as_str()), ("hq-node", run_id, "negbin"));
+    assert_eq!(f.rows, rows[..2].to_vec(), "only the rows of the office's areas");
+    assert_eq!(store.pending(start, &only(RecordKind::Forecast, &["CF4"])).unwrap(), 1);
+
+    store.add_warnings(&[warning("CF32", Some(run_id)), warning("CF43", None)]).unwrap();
+    let ouaka = store.warnings(&Default::default()).unwrap().into_iter().find(|w| w.unit == "CF32").unwrap();
+    store
+        .set_warning_status(ouaka.id, WarningStatus::Acknowledged, "amina", "2026-12-07T09:00:00Z", Some("called"))
+        .unwrap();
+    let got = store.changes(start, &only(RecordKind::Warning, &["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1);
+    let SyncRecord::Warning(w) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((w.warning.status, w.warning.run_id), (WarningStatus::Acknowledged, Some(run_id)), "as it stands");
+    assert_eq!(w.warning.note.as_ref().map(|n| n.text.as_str()), Some("called"));
+
+    // Put at another node: once, rows added later join the same run.
+    let theirs = ForecastOf {
+        origin: "hq-elsewhere".into(),
+        run: ForecastRun { id: 77, created: "2026-12-01T00:00:00Z".into(), ..forecast_run() },
+        rows: vec![forecast_row("CF50", "2026-11", 2.0), forecast_row("CF50", "2026-12", 2.5)],
+    };
+    let put = |f: &ForecastOf| {
+        let mut new = 0;
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                new = tx.put_forecast(f)?;
+                Ok(())
+            })
+            .unwrap();
+        new
+    };
+    assert_eq!(put(&theirs), 2);
+    assert_eq!(put(&theirs), 0);
+    let more = ForecastOf { rows: vec![forecast_row("CF51", "2026-11", 9.0)], ..theirs.clone() };
+    assert_eq!(put(&more), 1);
+    let here = store.latest_forecast_run(Some("admin1")).unwrap().unwrap();
+    assert_eq!(here.created, "2026-12-01T00:00:00Z");
+    let stored = store.forecast_rows(here.id).unwrap();
+    assert_eq!(stored.iter().map(|r| r.unit.as_str()).collect::<Vec<_>>(), vec!["CF50", "CF50", "CF51"]);
+
+    let their_warning = WarningOf {
+        origin: "hq-elsewhere".into(),
+        warning: EarlyWarning {
+            id: 5,
+            created: "2026-12-01T00:00:00Z".into(),
+            run_id: Some(77),
+            status: WarningStatus::Closed,
+            status_by: Some("lead".into()),
+            status_at: Some("2026-12-02T00:00:00Z".into()),
+            note: Some(crate::forecasts::WarningNote {
+                text: "false alarm".into(),
+                by: "lead".into(),
+                at: "2026-12-02T00:00:00Z".into(),
+                status: WarningStatus::Closed,
+            }),
+            ..warning("CF50", None)
+        },
+    };
+    let put_warning = || {
+        let mut new = false;
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                new = tx.put_warning(&their_warning)?;
+                Ok(())
+            })
+            .unwrap();
+        new
+    };
+    assert!(put_warning());
+    assert!(!put_warning(), "one warning per unit, month and kind");
+    let stored = store.warnings(&Default::default()).unwrap().into_iter().find(|w| w.unit == "CF50").unwrap();
+    assert_eq!((stored.status, stored.status_by.as_deref()), (WarningStatus::Closed, Some("lead")));
+    assert_eq!(stored.note.map(|n| n.text), Some("false alarm".into()));
+    assert_eq!(stored.run_id, Some(here.id), "its run is the one here that stands for HQ's");
+    // What arrived is not this node's own: no local entry for it.
+    let local_kinds = Scope { kinds: vec![RecordKind::Forecast, RecordKind::Warning], ..local() };
+    assert_eq!(store.pending(start, &local_kinds).unwrap(), 3 + 2);
 }
