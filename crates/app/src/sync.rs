@@ -210,6 +210,7 @@ fn down_scope(office: &Office) -> Scope {
             RecordKind::Event,
             RecordKind::Forecast,
             RecordKind::Warning,
+            RecordKind::User,
         ],
     }
 }

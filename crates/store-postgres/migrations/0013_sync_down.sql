@@ -50,3 +50,22 @@ CREATE TRIGGER sync_log_forecast_row AFTER INSERT ON forecast_rows
 DROP TRIGGER IF EXISTS sync_log_warning ON early_warnings;
 CREATE TRIGGER sync_log_warning AFTER INSERT ON early_warnings
     FOR EACH ROW EXECUTE FUNCTION vitalcore_sync_log_warning();
+
+-- Accounts: each one added or changed is logged (`pcode` holds its id,
+-- `area` a focal point's community; accounts with no community have no
+-- area and never go down), the ones stored before this version once here.
+INSERT INTO sync_log (kind, pcode, area)
+    SELECT 'user', id, community FROM users
+    WHERE NOT EXISTS (SELECT 1 FROM sync_log WHERE kind = 'user') ORDER BY id;
+CREATE OR REPLACE FUNCTION vitalcore_sync_log_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sync_log (kind, pcode, area, origin) VALUES ('user', NEW.id, NEW.community, vitalcore_sync_origin());
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS sync_log_user_new ON users;
+CREATE TRIGGER sync_log_user_new AFTER INSERT ON users
+    FOR EACH ROW EXECUTE FUNCTION vitalcore_sync_log_user();
+DROP TRIGGER IF EXISTS sync_log_user_changed ON users;
+CREATE TRIGGER sync_log_user_changed AFTER UPDATE ON users
+    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION vitalcore_sync_log_user();

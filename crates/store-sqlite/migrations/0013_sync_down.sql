@@ -89,3 +89,23 @@ BEGIN
     INSERT INTO sync_log (kind, row_id, area, origin)
     VALUES ('warning', NEW.id, NEW.unit, (SELECT origin FROM sync_apply_origin LIMIT 1));
 END;
+
+-- Accounts: each one added or changed is logged (`pcode` holds its id,
+-- `area` a focal point's community; accounts with no community have no
+-- area and never go down), the ones stored before this version once here.
+INSERT INTO sync_log (kind, pcode, area)
+    SELECT 'user', id, community FROM users
+    WHERE NOT EXISTS (SELECT 1 FROM sync_log WHERE kind = 'user') ORDER BY id;
+CREATE TRIGGER IF NOT EXISTS sync_log_user_new AFTER INSERT ON users
+BEGIN
+    INSERT INTO sync_log (kind, pcode, area, origin)
+    VALUES ('user', NEW.id, NEW.community, (SELECT origin FROM sync_apply_origin LIMIT 1));
+END;
+CREATE TRIGGER IF NOT EXISTS sync_log_user_changed AFTER UPDATE ON users
+WHEN OLD.username IS NOT NEW.username OR OLD.display_name IS NOT NEW.display_name OR OLD.role IS NOT NEW.role
+     OR OLD.community IS NOT NEW.community OR OLD.password_hash IS NOT NEW.password_hash
+     OR OLD.active IS NOT NEW.active
+BEGIN
+    INSERT INTO sync_log (kind, pcode, area, origin)
+    VALUES ('user', NEW.id, NEW.community, (SELECT origin FROM sync_apply_origin LIMIT 1));
+END;

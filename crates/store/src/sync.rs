@@ -10,7 +10,8 @@
 //!   that writes it, with the origin set by [`SyncTx::set_origin`] (none:
 //!   made here); every event an import adds or revises is appended by the
 //!   import's transaction (area: its admin-2 P-code, else admin-1); every
-//!   forecast row and early warning stored (area: its unit);
+//!   forecast row and early warning stored (area: its unit), every
+//!   account added or changed (area: a focal point's community);
 //! - [`SyncStore::changes`] never returns a seq below one a concurrent
 //!   transaction may still commit (PostgreSQL waits for writers first);
 //! - [`SyncStore::apply`] runs the closure in one transaction and commits it
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use vitalcore_framework::{Area, Event, ImportFile};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::auth::User;
 
 use crate::forecasts::{EarlyWarning, ForecastRow, ForecastRun};
 use crate::{ImportCounts, StoreError};
@@ -126,6 +128,8 @@ pub enum RecordKind {
     Forecast,
     /// An early warning (area = its unit).
     Warning,
+    /// An account tied to an area: a focal point (area = its community).
+    User,
 }
 
 impl RecordKind {
@@ -138,6 +142,7 @@ impl RecordKind {
             RecordKind::Import => "import",
             RecordKind::Forecast => "forecast",
             RecordKind::Warning => "warning",
+            RecordKind::User => "user",
         }
     }
 }
@@ -226,6 +231,23 @@ pub struct WarningOf {
     pub warning: EarlyWarning,
 }
 
+/// An account as it travels down to an office of its area, with its
+/// password hash (argon2id PHC), so that its holder can log in at the
+/// office while it is cut off. Only accounts tied to the office's areas
+/// travel; the bundle is encrypted.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserOf {
+    pub origin: String,
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserOf").field("origin", &self.origin).field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
 /// One record of a feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -237,6 +259,7 @@ pub enum SyncRecord {
     Event(Box<EventOf>),
     Forecast(Box<ForecastOf>),
     Warning(Box<WarningOf>),
+    User(Box<UserOf>),
 }
 
 impl SyncRecord {
@@ -249,6 +272,7 @@ impl SyncRecord {
             SyncRecord::Event(_) => RecordKind::Event,
             SyncRecord::Forecast(_) => RecordKind::Forecast,
             SyncRecord::Warning(_) => RecordKind::Warning,
+            SyncRecord::User(_) => RecordKind::User,
         }
     }
 
@@ -261,6 +285,7 @@ impl SyncRecord {
             SyncRecord::Event(e) => &e.origin,
             SyncRecord::Forecast(f) => &f.origin,
             SyncRecord::Warning(w) => &w.origin,
+            SyncRecord::User(u) => &u.origin,
         }
     }
 }
@@ -331,6 +356,12 @@ pub trait SyncTx {
     /// (its run: the one here that names the origin's, if any); returns
     /// whether it was new.
     fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError>;
+    /// Stores the origin's account as it is there, password hash included,
+    /// unless the one here is equal (returns whether it changed), with its
+    /// audit chain entries by `by`; an account that is no longer active
+    /// loses its sessions here. A username another account holds here is a
+    /// `Conflict`, nothing overwritten.
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError>;
     /// Records the batch as applied (`records` of it were new) and, when
     /// given, moves a cursor: in this transaction.
     fn finish(

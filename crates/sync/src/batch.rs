@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use vitalcore_intake::SealedContact;
 use vitalcore_intake::workflow::{Alert, StepRecord};
 use vitalcore_store::StoreError;
-use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncStore, SyncTx};
+use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncStore, SyncTx, UserOf};
 
 use crate::SyncError;
 use crate::events::EventRun;
@@ -314,8 +314,28 @@ fn apply_record(
             tx.set_origin(Some(origin))?;
             Ok(if tx.put_warning(w)? { Outcome::New } else { Outcome::Already })
         }
+        SyncRecord::User(u) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            let user = vitalcore_security::auth::User { password_hash: u.password_hash.clone(), ..u.user.clone() };
+            tx.set_origin(Some(origin))?;
+            match tx.put_user(&user, SYNC_ACTOR) {
+                Ok(true) => Ok(Outcome::New),
+                Ok(false) => Ok(Outcome::Already),
+                Err(StoreError::Conflict(why)) => {
+                    // Kept for an analyst without the password hash.
+                    let shown = SyncRecord::User(Box::new(UserOf { password_hash: String::new(), ..(**u).clone() }));
+                    conflict(tx, peer, RecordKind::User, u.user.username.clone(), why, &shown, now)
+                }
+                Err(e) => Err(e),
+            }
+        }
     }
 }
+
+/// Who the audit chain names for an account that arrived by synchronisation.
+pub const SYNC_ACTOR: &str = "system:sync";
 
 /// The identity of a step: its alert, content, author and time (not its position).
 fn same_step(a: &StepRecord, b: &StepRecord) -> bool {

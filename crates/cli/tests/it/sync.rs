@@ -476,6 +476,25 @@ impl Node {
     }
 }
 
+impl Node {
+    fn add_user(&self, args: &[&str], password: &str) {
+        let mut cmd = vec!["users", "add"];
+        cmd.extend(args);
+        cmd.push("--password-stdin");
+        let mut add = self.cmd(&cmd).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        add.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        assert!(add.wait().unwrap().success(), "{args:?}");
+    }
+
+    /// (username, community) of every account here, and the password hash of each.
+    fn accounts(&self) -> (BTreeSet<(String, String)>, std::collections::BTreeMap<String, String>) {
+        let store = vitalcore_store_sqlite::SqliteStore::open(self.sqlite_path()).unwrap();
+        let users = store.users().unwrap();
+        let names = users.iter().map(|u| (u.username.clone(), u.community.clone().unwrap_or_default())).collect();
+        (names, users.into_iter().map(|u| (u.username, u.password_hash)).collect())
+    }
+}
+
 fn events_in(all: &BTreeSet<EventKey>, areas: &[&str]) -> BTreeSet<EventKey> {
     all.iter().filter(|e| areas.iter().any(|a| e.2.starts_with(a))).cloned().collect()
 }
@@ -498,7 +517,7 @@ fn revised_ucdp(dir: &Path, id: &str, best: u64) -> PathBuf {
 }
 
 #[test]
-fn events_forecasts_and_warnings_go_down_to_each_office_within_its_areas() {
+fn events_forecasts_warnings_and_accounts_go_down_to_each_office_within_its_areas() {
     let dir = tempfile::tempdir().unwrap();
     let hq = Node::hq(dir.path());
     hq.ok(&["import", boundaries().to_str().unwrap()]);
@@ -507,6 +526,10 @@ fn events_forecasts_and_warnings_go_down_to_each_office_within_its_areas() {
     for (name, areas) in offices {
         hq.ok(&["sync", "office", "add", name, "--areas", areas, "--out", &format!("{name}.cred")]);
     }
+    // Focal points of an Ouaka and a Kémo community, and an analyst with no area.
+    hq.add_user(&["fp-ouaka", "--role", "focal-point", "--community", "CF43"], "ouaka focal point passphrase");
+    hq.add_user(&["fp-kemo", "--role", "focal-point", "--community", "CF41"], "kemo focal point passphrase");
+    hq.add_user(&["hq-analyst", "--role", "analyst"], "analyst at headquarters only");
     let server = hq.serve();
     let nodes: Vec<(Node, &str, Vec<&str>)> = offices
         .iter()
@@ -526,6 +549,14 @@ fn events_forecasts_and_warnings_go_down_to_each_office_within_its_areas() {
         assert!(!expected.is_empty(), "{name} has events in its areas");
         assert_eq!(node.events(), expected, "{name} holds HQ's events of its areas, nothing else");
     }
+    // Accounts tied to an office's areas, and only those, arrived with their
+    // password hash: the focal point logs in at kaga while it is cut off.
+    let accounts: Vec<_> = nodes.iter().map(|(node, _, _)| node.accounts()).collect();
+    assert_eq!(accounts[0].0, BTreeSet::new(), "bambari (Ouham) gets no account");
+    assert_eq!(accounts[1].0, BTreeSet::from([("fp-kemo".to_string(), "CF41".to_string())]));
+    assert_eq!(accounts[2].0, BTreeSet::from([("fp-ouaka".to_string(), "CF43".to_string())]));
+    let hash = &accounts[2].1["fp-ouaka"];
+    assert!(vitalcore_security::auth::verify_password("ouaka focal point passphrase", hash).unwrap());
     // The import's file record came with them.
     let imports = nodes[0].0.ok(&["status"]);
     assert!(imports.contains("ucdp-ged-23.1-caf.geojson"), "{imports}");

@@ -13,10 +13,12 @@ use postgres::{GenericClient, Transaction};
 use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::audit::AuditEvent;
+use vitalcore_security::auth::User;
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns, step_record};
 use vitalcore_store::sync::{
     ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
-    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, WarningOf,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, UserOf, WarningOf,
 };
 use vitalcore_store::{ImportCounts, StoreError};
 
@@ -39,6 +41,7 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "import" => Ok(RecordKind::Import),
         "forecast" => Ok(RecordKind::Forecast),
         "warning" => Ok(RecordKind::Warning),
+        "user" => Ok(RecordKind::User),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -421,6 +424,13 @@ impl SyncStore for PostgresStore {
                             }
                         },
                     },
+                    RecordKind::User => match pcode {
+                        None => None,
+                        Some(id) => super::find_user_in(tx, "id", &id, "")?.map(|user| {
+                            let password_hash = user.password_hash.clone();
+                            SyncRecord::User(Box::new(UserOf { origin, user, password_hash }))
+                        }),
+                    },
                 };
                 out.records.extend(record);
             }
@@ -571,6 +581,21 @@ impl SyncTx for PgSyncTx<'_, '_> {
 
     fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
         crate::forecasts::put_synced_warning(self.tx, warning)
+    }
+
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError> {
+        let before = super::find_user_in(self.tx, "id", &user.id, " FOR UPDATE")?;
+        if before.as_ref() == Some(user) {
+            return Ok(false);
+        }
+        super::upsert_user(self.tx, user)?;
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            super::audit::append(self.tx, &event)?;
+        }
+        if !user.active {
+            self.tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user.id]).map_err(db)?;
+        }
+        Ok(true)
     }
 
     fn finish(

@@ -9,10 +9,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::audit::AuditEvent;
+use vitalcore_security::auth::User;
 use vitalcore_store::report_codec::{damaged, parse_time, step_record};
 use vitalcore_store::sync::{
     ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
-    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, WarningOf,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, UserOf, WarningOf,
 };
 use vitalcore_store::{ImportCounts, StoreError};
 
@@ -35,6 +37,7 @@ fn kind_from(text: &str) -> Result<RecordKind, StoreError> {
         "import" => Ok(RecordKind::Import),
         "forecast" => Ok(RecordKind::Forecast),
         "warning" => Ok(RecordKind::Warning),
+        "user" => Ok(RecordKind::User),
         other => Err(damaged(format!("change log kind `{other}`"))),
     }
 }
@@ -549,6 +552,13 @@ fn load_record(
         RecordKind::Event | RecordKind::Import | RecordKind::Forecast | RecordKind::Warning => {
             return Err(damaged("change log entry read out of turn"));
         }
+        RecordKind::User => {
+            let Some(id) = pcode else { return Err(damaged("change log entry of an account")) };
+            super::find_user(conn, "id", id)?.map(|user| {
+                let password_hash = user.password_hash.clone();
+                SyncRecord::User(Box::new(UserOf { origin, user, password_hash }))
+            })
+        }
     })
 }
 
@@ -650,6 +660,22 @@ impl SyncTx for SqliteSyncTx<'_> {
 
     fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
         crate::forecasts::put_synced_warning(self.tx, warning)
+    }
+
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError> {
+        let before = super::find_user(self.tx, "id", &user.id)?;
+        if before.as_ref() == Some(user) {
+            return Ok(false);
+        }
+        super::ensure_username_free(self.tx, user)?;
+        super::upsert_user(self.tx, user)?;
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            super::audit::append(self.tx, &event)?;
+        }
+        if !user.active {
+            super::delete_sessions_of(self.tx, &user.id)?;
+        }
+        Ok(true)
     }
 
     fn finish(

@@ -13,9 +13,10 @@ use crate::sync::{
     Conflict, Direction, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord,
     SyncStore, SyncTx, WarningOf,
 };
-use crate::testing::reports::{report_at, step, ts};
+use crate::testing::reports::{report_at, step, ts, user};
 use crate::testing::synthetic::{file, simple};
 use crate::{ImportCounts, StoreError};
+use vitalcore_security::auth::User;
 
 /// Every check, in order, on a fresh store.
 pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: &S) {
@@ -26,6 +27,7 @@ pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: 
     events_are_logged_by_their_import_and_go_down_with_its_file_record(store);
     events_put_by_a_batch_follow_the_import_rule(store);
     forecasts_and_warnings_go_down_by_unit_and_are_put_once(store);
+    accounts_of_an_area_go_down_with_their_hash_and_no_other_ever(store);
 }
 
 fn area(pcode: &str, name: &str) -> Area {
@@ -461,4 +463,46 @@ fn forecasts_and_warnings_go_down_by_unit_and_are_put_once<S: SyncStore + Foreca
     // What arrived is not this node's own: no local entry for it.
     let local_kinds = Scope { kinds: vec![RecordKind::Forecast, RecordKind::Warning], ..local() };
     assert_eq!(store.pending(start, &local_kinds).unwrap(), 3 + 2);
+}
+
+fn accounts_of_an_area_go_down_with_their_hash_and_no_other_ever<S: SyncStore + ReportStore>(store: &S) {
+    use vitalcore_security::auth::Role;
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let users_only = |areas: &[&str]| only(RecordKind::User, areas);
+    let focal = user("u-fp-ouaka", "fp-ouaka", Role::FocalPoint, Some("CF32"));
+    store.save_user(&focal, "admin").unwrap();
+    store.save_user(&user("u-analyst", "hq-analyst", Role::Analyst, None), "admin").unwrap();
+    store.save_user(&user("u-fp-bria", "fp-bria", Role::FocalPoint, Some("CF41")), "admin").unwrap();
+    let got = store.changes(start, &users_only(&["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1, "{got:?}");
+    let SyncRecord::User(u) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((u.user.username.as_str(), u.password_hash.as_str()), ("fp-ouaka", focal.password_hash.as_str()));
+    assert_eq!(store.pending(start, &users_only(&["CF"])).unwrap(), 2, "the analyst has no area: never down");
+    // A change is logged again; an unchanged save is not.
+    store.save_user(&focal, "admin").unwrap();
+    assert_eq!(store.pending(start, &users_only(&["CF32"])).unwrap(), 1);
+    store.save_user(&User { active: false, ..focal.clone() }, "admin").unwrap();
+    assert_eq!(store.pending(start, &users_only(&["CF32"])).unwrap(), 2);
+
+    let theirs = user("u-fp-remote", "fp-remote", Role::FocalPoint, Some("CF50"));
+    let put = |u: &User| {
+        let mut changed = Ok(false);
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                changed = tx.put_user(u, "system:sync");
+                Ok(())
+            })
+            .unwrap();
+        changed
+    };
+    assert_eq!(put(&theirs), Ok(true));
+    assert_eq!(put(&theirs), Ok(false), "equal: nothing changes");
+    let stored = store.user_by_username("fp-remote").unwrap().unwrap();
+    assert_eq!(stored.password_hash, theirs.password_hash, "its holder can log in here");
+    let clash = user("u-other", "fp-remote", Role::FocalPoint, Some("CF50"));
+    assert!(matches!(put(&clash), Err(StoreError::Conflict(_))), "a username held here is not overwritten");
+    assert_eq!(store.user("u-other").unwrap(), None);
+    // Three accounts and one change made here; what arrived is not logged as this node's.
+    assert_eq!(store.pending(start, &Scope { kinds: vec![RecordKind::User], ..local() }).unwrap(), 4);
 }
