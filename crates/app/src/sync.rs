@@ -205,7 +205,15 @@ fn down_scope(office: &Office) -> Scope {
     Scope {
         origins: Origins::Except(office.node_id.clone()),
         areas: Some(office.areas.clone()),
-        kinds: vec![RecordKind::Area, RecordKind::Report, RecordKind::Step],
+        kinds: vec![
+            RecordKind::Area,
+            RecordKind::Report,
+            RecordKind::Step,
+            RecordKind::Event,
+            RecordKind::Forecast,
+            RecordKind::Warning,
+            RecordKind::User,
+        ],
     }
 }
 

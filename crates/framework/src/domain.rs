@@ -207,7 +207,7 @@ mod tests {
 }
 
 /// The file an import batch came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportFile {
     /// Path as the user gave it.
     pub path: String,

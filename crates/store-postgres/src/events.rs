@@ -12,6 +12,7 @@ use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
 use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
+use vitalcore_store::sync::ImportOf;
 use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
@@ -111,6 +112,7 @@ pub fn import(client: &mut Client, file: &ImportFile, events: &[Event]) -> Resul
     let counts =
         ImportCounts { imported, updated, unchanged: batch.duplicates + known_unchanged + staged - imported - updated };
     finish_import(&mut tx, import_id, &counts)?;
+    log_events(&mut tx, import_id)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
 }
@@ -155,6 +157,131 @@ fn merge_stage(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(u6
         )
         .map_err(backend)?;
     Ok((imported, updated))
+}
+
+/// Appends the events import `import_id` added or revised to the
+/// synchronisation change log, in the import's transaction (one scan, not
+/// a trigger per row of a bulk load).
+fn log_events(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO sync_log (kind, row_id, area, origin)
+         SELECT 'event', id, coalesce(admin2_pcode, admin1_pcode), vitalcore_sync_origin()
+         FROM events WHERE import_id = $1 ORDER BY id",
+        &[&import_id],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Events from another node's import, inside a synchronisation batch's
+/// transaction (see `SyncTx::put_events`): staged and merged as an import
+/// is, under one import row here (made only when an event is new or
+/// revised) that names the origin's import.
+pub(crate) fn put_synced(
+    tx: &mut postgres::Transaction<'_>,
+    import: &ImportOf,
+    events: &[Event],
+) -> Result<ImportCounts, StoreError> {
+    let batch = scan_events(&import.file.path, events)?;
+    tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
+    tx.batch_execute(&create_stage_sql()).map_err(backend)?;
+    let names: Vec<&str> = STAGE.iter().map(|(c, _)| *c).collect();
+    let types: Vec<Type> = STAGE.iter().map(|(_, t)| t.clone()).collect();
+    let sink =
+        tx.copy_in(&format!("COPY stage_events ({}) FROM STDIN (FORMAT binary)", names.join(", "))).map_err(backend)?;
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    let mut staged = 0u64;
+    for (i, event) in events.iter().enumerate() {
+        if batch.first[i] {
+            write_event(&mut writer, event, batch.fingerprints[i])?;
+            staged += 1;
+        }
+    }
+    writer.finish().map_err(backend)?;
+    let changed: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM stage_events s LEFT JOIN events e ON e.source = s.source AND e.source_id = s.source_id
+             WHERE e.id IS NULL OR e.fingerprint <> s.fingerprint",
+            &[],
+        )
+        .map_err(backend)?
+        .get(0);
+    let counts = if changed == 0 {
+        ImportCounts { imported: 0, updated: 0, unchanged: batch.duplicates + staged }
+    } else {
+        let f = &import.file;
+        let import_id: i64 = tx
+            .query_one(
+                "INSERT INTO imports (path, sha256, format, kind, rows_read, rows_rejected, imported_at, origin,
+                                      origin_import)
+                 VALUES ($1, $2, $3, 'events', $4, $5, $6::text::timestamptz, $7, $8) RETURNING id",
+                &[
+                    &f.path,
+                    &f.sha256,
+                    &f.format,
+                    &(f.rows_read as i64),
+                    &(f.rows_rejected as i64),
+                    &import.imported_at,
+                    &import.origin,
+                    &import.id,
+                ],
+            )
+            .map_err(backend)?
+            .get(0);
+        let (imported, updated) = merge_stage(tx, import_id)?;
+        let counts = ImportCounts { imported, updated, unchanged: batch.duplicates + staged - imported - updated };
+        finish_import(tx, import_id, &counts)?;
+        counts
+    };
+    tx.batch_execute("DROP TABLE stage_events").map_err(backend)?;
+    Ok(counts)
+}
+
+/// The current version of the events `ids` (those still stored) with the
+/// id of the import that stored it, by event id.
+pub(crate) fn by_ids(
+    tx: &mut postgres::Transaction<'_>,
+    ids: &[i64],
+) -> Result<HashMap<i64, (i64, Event)>, StoreError> {
+    let sql = format!("SELECT e.id, e.import_id, {} FROM events e WHERE e.id = ANY($1)", select_list("e"));
+    let mut out = HashMap::with_capacity(ids.len());
+    for row in tx.query(&sql, &[&ids]).map_err(backend)? {
+        out.insert(row.get(0), (row.get(1), event_from_row(&row, 2)?));
+    }
+    Ok(out)
+}
+
+/// The file records of imports `ids`, by id, as they travel (`origin`: this node).
+pub(crate) fn imports_by_ids(
+    tx: &mut postgres::Transaction<'_>,
+    ids: &[i64],
+    origin: &str,
+) -> Result<HashMap<i64, ImportOf>, StoreError> {
+    let sql = format!(
+        "SELECT id, path, sha256, format, rows_read, rows_rejected, {}, coalesce(origin, $2),
+                coalesce(origin_import, id)
+         FROM imports WHERE id = ANY($1)",
+        rfc3339("imported_at")
+    );
+    let mut out = HashMap::with_capacity(ids.len());
+    for r in tx.query(&sql, &[&ids, &origin]).map_err(backend)? {
+        let rows_read: i64 = r.get(4);
+        let rows_rejected: i64 = r.get(5);
+        let import = ImportOf {
+            file: ImportFile {
+                path: r.get(1),
+                sha256: r.get(2),
+                format: r.get(3),
+                rows_read: rows_read as u64,
+                rows_rejected: rows_rejected as u64,
+            },
+            imported_at: r.get(6),
+            origin: r.get(7),
+            id: r.get(8),
+        };
+        out.insert(r.get(0), import);
+    }
+    Ok(out)
 }
 
 /// Stored tables up to this many rows are read into memory once for a
@@ -250,6 +377,7 @@ pub fn import_streamed(
     )
     .map_err(backend)?;
     finish_import(&mut tx, import_id, &counts)?;
+    log_events(&mut tx, import_id)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
 }

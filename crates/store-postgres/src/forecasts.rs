@@ -10,6 +10,8 @@ use vitalcore_store::forecasts::{
     damaged, horizons_text, month, now,
 };
 
+use vitalcore_store::sync::{ForecastOf, WarningOf};
+
 use crate::{PostgresStore, backend};
 
 const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
@@ -77,9 +79,143 @@ fn note_of(r: &Row) -> Result<Option<WarningNote>, StoreError> {
     Ok(Some(WarningNote { text, by, at, status }))
 }
 
-fn warning_by_id(client: &mut impl GenericClient, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
+pub(crate) fn warning_by_id(client: &mut impl GenericClient, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
     let sql = format!("SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE} WHERE w.id = $1");
     client.query_opt(&sql, &[&id]).map_err(backend)?.as_ref().map(warning_of).transpose()
+}
+
+/// The rows of run `run_id`, by unit then month.
+pub(crate) fn rows_of(client: &mut impl GenericClient, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
+             WHERE run_id = $1 ORDER BY unit, month",
+            &[&run_id],
+        )
+        .map_err(backend)?;
+    rows.iter()
+        .map(|r| {
+            let p_ge: &str = r.get(5);
+            let quantiles: &str = r.get(6);
+            Ok(ForecastRow {
+                unit: r.get(0),
+                name: r.get(1),
+                month: month(r.get(2))?,
+                mean: r.get(3),
+                p_any: r.get(4),
+                p_ge: serde_json::from_str(p_ge).map_err(|_| damaged(format!("forecast column `{p_ge}`")))?,
+                quantiles: serde_json::from_str(quantiles)
+                    .map_err(|_| damaged(format!("forecast column `{quantiles}`")))?,
+            })
+        })
+        .collect()
+}
+
+/// Run `id` as it travels (its id the origin's), if stored.
+pub(crate) fn run_by_id(client: &mut impl GenericClient, id: i64) -> Result<Option<ForecastRun>, StoreError> {
+    let sql = format!("SELECT {RUN_COLUMNS}, sync_run FROM forecast_runs WHERE id = $1");
+    let Some(row) = client.query_opt(&sql, &[&id]).map_err(backend)? else { return Ok(None) };
+    let mut run = run_of(&row)?;
+    run.id = row.get::<_, Option<i64>>(9).unwrap_or(run.id);
+    Ok(Some(run))
+}
+
+/// The id at its origin of a forecast run that came from elsewhere.
+pub(crate) fn synced_run_id(client: &mut impl GenericClient, run: i64) -> Result<Option<i64>, StoreError> {
+    let row = client.query_opt("SELECT sync_run FROM forecast_runs WHERE id = $1", &[&run]).map_err(backend)?;
+    Ok(row.and_then(|r| r.get(0)))
+}
+
+/// The run here that stands for `origin`'s run `run` (see `SyncTx::put_forecast`).
+fn synced_run(client: &mut impl GenericClient, origin: &str, run: i64) -> Result<Option<i64>, StoreError> {
+    let row = client
+        .query_opt("SELECT id FROM forecast_runs WHERE sync_origin = $1 AND sync_run = $2", &[&origin, &run])
+        .map_err(backend)?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Another node's forecast rows, inside a synchronisation batch's transaction.
+pub(crate) fn put_synced_forecast(client: &mut impl GenericClient, f: &ForecastOf) -> Result<u64, StoreError> {
+    let run = &f.run;
+    let id: i64 = match synced_run(client, &f.origin, run.id)? {
+        Some(id) => id,
+        None => client
+            .query_one(
+                "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters,
+                                            sync_origin, sync_run)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                &[
+                    &run.created,
+                    &run.model,
+                    &run.unit_kind,
+                    &run.target,
+                    &run.origin.to_string(),
+                    &horizons_text(&run.horizons),
+                    &run.skill,
+                    &run.parameters,
+                    &f.origin,
+                    &run.id,
+                ],
+            )
+            .map_err(backend)?
+            .get(0),
+    };
+    let insert = client
+        .prepare(
+            "INSERT INTO forecast_rows (run_id, unit, name, month, mean, p_any, p_ge, quantiles)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, unit, month) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let mut new = 0;
+    for r in &f.rows {
+        let p_ge = json_or_empty(serde_json::to_string(&r.p_ge));
+        let quantiles = json_or_empty(serde_json::to_string(&r.quantiles));
+        new += client
+            .execute(&insert, &[&id, &r.unit, &r.name, &r.month.to_string(), &r.mean, &r.p_any, &p_ge, &quantiles])
+            .map_err(backend)?;
+    }
+    Ok(new)
+}
+
+/// Another node's warning, inside a synchronisation batch's transaction.
+pub(crate) fn put_synced_warning(client: &mut impl GenericClient, w: &WarningOf) -> Result<bool, StoreError> {
+    let x = &w.warning;
+    let run = match x.run_id {
+        Some(run) => synced_run(client, &w.origin, run)?,
+        None => None,
+    };
+    let inserted = client
+        .query_opt(
+            "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status, status_by,
+                                         status_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (unit, month, kind) DO NOTHING
+             RETURNING id",
+            &[
+                &x.created,
+                &x.unit,
+                &x.month.to_string(),
+                &x.kind.as_str(),
+                &x.value,
+                &x.threshold,
+                &x.reason,
+                &run,
+                &x.status.as_str(),
+                &x.status_by,
+                &x.status_at,
+            ],
+        )
+        .map_err(backend)?;
+    let Some(row) = inserted else { return Ok(false) };
+    if let Some(note) = &x.note {
+        let id: i64 = row.get(0);
+        client
+            .execute(
+                "INSERT INTO early_warning_changes (warning_id, status, by_user, at, note) VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &note.status.as_str(), &note.by, &note.at, &note.text],
+            )
+            .map_err(backend)?;
+    }
+    Ok(true)
 }
 
 impl ForecastStore for PostgresStore {
@@ -128,30 +264,7 @@ impl ForecastStore for PostgresStore {
     }
 
     fn forecast_rows(&self, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
-        let mut client = self.client()?;
-        let rows = client
-            .query(
-                "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
-                 WHERE run_id = $1 ORDER BY unit, month",
-                &[&run_id],
-            )
-            .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let p_ge: &str = r.get(5);
-                let quantiles: &str = r.get(6);
-                Ok(ForecastRow {
-                    unit: r.get(0),
-                    name: r.get(1),
-                    month: month(r.get(2))?,
-                    mean: r.get(3),
-                    p_any: r.get(4),
-                    p_ge: serde_json::from_str(p_ge).map_err(|_| damaged(format!("forecast column `{p_ge}`")))?,
-                    quantiles: serde_json::from_str(quantiles)
-                        .map_err(|_| damaged(format!("forecast column `{quantiles}`")))?,
-                })
-            })
-            .collect()
+        rows_of(&mut *self.client()?, run_id)
     }
 
     fn add_warnings(&self, warnings: &[EarlyWarning]) -> Result<Vec<EarlyWarning>, StoreError> {

@@ -6,7 +6,8 @@ use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
+use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, ScannedBatch, SeenIds, scan_events};
+use vitalcore_store::sync::ImportOf;
 use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{BulkIndexes, Existing, backend, finish_import, start_import};
@@ -131,14 +132,27 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
     let stored_at = now_rfc3339();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
     let import_id = start_import(&tx, file, "events", &stored_at)?;
-    let existing = Existing::prepare(&tx, "events", events.len())?;
+    let (counts, plan) = plan_writes(&tx, events, &batch)?;
+    write_planned(&tx, events, &batch, plan, import_id)?;
+    finish_import(&tx, import_id, &counts)?;
+    log_events(&tx, import_id)?;
+    tx.commit().map_err(backend)?;
+    Ok(counts)
+}
+
+/// Which events of a scanned batch are new (`None`) or revise a stored row
+/// (its id), with the counts; exact duplicates are left out.
+type Plan = Vec<(usize, Option<i64>)>;
+
+fn plan_writes(tx: &Connection, events: &[Event], batch: &ScannedBatch) -> Result<(ImportCounts, Plan), StoreError> {
+    let existing = Existing::prepare(tx, "events", events.len())?;
     let mut counts = ImportCounts { unchanged: batch.duplicates, ..ImportCounts::default() };
     let mut plan = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
         if !batch.first[i] {
             continue;
         }
-        match existing.find(&tx, "events", event.provenance.source, &event.provenance.source_id)? {
+        match existing.find(tx, "events", event.provenance.source, &event.provenance.source_id)? {
             None => {
                 plan.push((i, None));
                 counts.imported += 1;
@@ -150,18 +164,29 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
             }
         }
     }
-    drop(existing);
+    Ok((counts, plan))
+}
+
+/// Writes the planned events under `import_id`: revisions archive the
+/// stored row and replace it, new events are inserted.
+fn write_planned(
+    tx: &Connection,
+    events: &[Event],
+    batch: &ScannedBatch,
+    mut plan: Plan,
+    import_id: i64,
+) -> Result<(), StoreError> {
     // Revisions in stored-row order (locality in the table and in
     // event_versions' key), then new rows in file order.
     plan.sort_by_key(|&(_, stored_id)| stored_id.unwrap_or(i64::MAX));
     let stored_rows = tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(backend)?;
-    let rebuild = BulkIndexes::drop_if_worth_it(&tx, "events", plan.len() as i64, stored_rows)?;
+    let rebuild = BulkIndexes::drop_if_worth_it(tx, "events", plan.len() as i64, stored_rows)?;
     {
         let mut insert = tx.prepare_cached(&insert_sql()).map_err(backend)?;
         let mut update = tx.prepare_cached(&update_sql()).map_err(backend)?;
         let mut archive = tx.prepare_cached(&archive_sql()).map_err(backend)?;
         let mut add_string = tx.prepare_cached("INSERT INTO strings (id, text) VALUES (?1, ?2)").map_err(backend)?;
-        let mut strings = StringIds::load(&tx)?;
+        let mut strings = StringIds::load(tx)?;
         for (i, stored_id) in plan {
             let (event, fingerprint) = (&events[i], batch.fingerprints[i]);
             let ids = EventStrings::of(&mut strings, &mut add_string, event)?;
@@ -179,10 +204,99 @@ pub fn import(conn: &mut Connection, file: &ImportFile, events: &[Event]) -> Res
             }
         }
     }
-    rebuild.recreate(&tx)?;
-    finish_import(&tx, import_id, &counts)?;
-    tx.commit().map_err(backend)?;
+    rebuild.recreate(tx)
+}
+
+/// Appends the events import `import_id` added or revised to the
+/// synchronisation change log, in the import's transaction (one scan, not
+/// a trigger per row of a bulk load).
+fn log_events(tx: &Connection, import_id: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO sync_log (kind, row_id, area, origin)
+         SELECT 'event', id, coalesce(admin2_pcode, admin1_pcode), (SELECT origin FROM sync_apply_origin LIMIT 1)
+         FROM events WHERE import_id = ?1 ORDER BY id",
+        [import_id],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Events from another node's import, inside a synchronisation batch's
+/// transaction (see `SyncTx::put_events`): one import row here, made only
+/// when an event is new or revised, names the origin's import.
+pub(crate) fn put_synced(tx: &Connection, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
+    let batch = scan_events(&import.file.path, events)?;
+    let (counts, plan) = plan_writes(tx, events, &batch)?;
+    if plan.is_empty() {
+        return Ok(counts);
+    }
+    let import_id = start_import(tx, &import.file, "events", &import.imported_at)?;
+    tx.execute(
+        "UPDATE imports SET origin = ?1, origin_import = ?2 WHERE id = ?3",
+        params![import.origin, import.id, import_id],
+    )
+    .map_err(backend)?;
+    write_planned(tx, events, &batch, plan, import_id)?;
+    finish_import(tx, import_id, &counts)?;
     Ok(counts)
+}
+
+/// The current version of the events `ids` (those still stored) with the
+/// id of the import that stored it, by event id: one read per 500 ids.
+pub(crate) fn by_ids(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (i64, Event)>, StoreError> {
+    let mut out = HashMap::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let strings = StringTexts::load(conn)?;
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT id, import_id, {COLUMNS} FROM events WHERE id IN ({marks})");
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk)).map_err(backend)?;
+        while let Some(row) = rows.next().map_err(backend)? {
+            let id: i64 = row.get(0).map_err(backend)?;
+            let import_id: i64 = row.get(1).map_err(backend)?;
+            out.insert(id, (import_id, event_from_row(row, 2, &strings)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The file records of imports `ids`, by id, as they travel (`origin`: this node).
+pub(crate) fn imports_by_ids(
+    conn: &Connection,
+    ids: &[i64],
+    origin: &str,
+) -> Result<HashMap<i64, ImportOf>, StoreError> {
+    let mut out = HashMap::default();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT path, sha256, format, rows_read, rows_rejected, imported_at, coalesce(origin, ?2),
+                    coalesce(origin_import, id)
+             FROM imports WHERE id = ?1",
+        )
+        .map_err(backend)?;
+    for &id in ids {
+        let import = stmt
+            .query_row(params![id, origin], |r| {
+                Ok(ImportOf {
+                    file: ImportFile {
+                        path: r.get(0)?,
+                        sha256: r.get(1)?,
+                        format: r.get(2)?,
+                        rows_read: r.get::<_, i64>(3)? as u64,
+                        rows_rejected: r.get::<_, i64>(4)? as u64,
+                    },
+                    imported_at: r.get(5)?,
+                    origin: r.get(6)?,
+                    id: r.get(7)?,
+                })
+            })
+            .map_err(backend)?;
+        out.insert(id, import);
+    }
+    Ok(out)
 }
 
 /// Stored tables up to this many rows are read into memory once for a
@@ -264,6 +378,7 @@ pub fn import_streamed(
     rebuild.recreate(&tx)?;
     record_file(&tx, import_id, &file)?;
     finish_import(&tx, import_id, &counts)?;
+    log_events(&tx, import_id)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
 }

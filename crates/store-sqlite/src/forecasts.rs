@@ -9,6 +9,8 @@ use vitalcore_store::forecasts::{
     damaged, horizons_text, month, now,
 };
 
+use vitalcore_store::sync::{ForecastOf, WarningOf};
+
 use crate::{SqliteStore, backend};
 
 const RUN_COLUMNS: &str = "id, created, model, unit_kind, target, origin, horizons, skill, parameters";
@@ -122,9 +124,153 @@ fn warning_of(raw: RawWarning) -> Result<EarlyWarning, StoreError> {
     })
 }
 
-fn warning_by_id(conn: &Connection, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
+pub(crate) fn warning_by_id(conn: &Connection, id: i64) -> Result<Option<EarlyWarning>, StoreError> {
     let sql = format!("SELECT {WARNING_COLUMNS} FROM {WARNINGS_WITH_NOTE} WHERE w.id = ?1");
     conn.query_row(&sql, [id], raw_warning).optional().map_err(backend)?.map(warning_of).transpose()
+}
+
+/// The rows of run `run_id`, by unit then month.
+pub(crate) fn rows_of(conn: &Connection, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
+                 WHERE run_id = ?1 ORDER BY unit, month",
+        )
+        .map_err(backend)?;
+    let raw = stmt
+        .query_map([run_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, f64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    raw.into_iter()
+        .map(|(unit, name, m, mean, p_any, p_ge, quantiles)| {
+            Ok(ForecastRow {
+                unit,
+                name,
+                month: month(&m)?,
+                mean,
+                p_any,
+                p_ge: parse_p_ge(&p_ge)?,
+                quantiles: parse_quantiles(&quantiles)?,
+            })
+        })
+        .collect()
+}
+
+/// Run `id`, if stored.
+pub(crate) fn run_by_id(conn: &Connection, id: i64) -> Result<Option<ForecastRun>, StoreError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM forecast_runs WHERE id = ?1");
+    conn.query_row(&sql, [id], raw_run).optional().map_err(backend)?.map(run_of).transpose()
+}
+
+/// The run here that stands for `origin`'s run `run` (see `SyncTx::put_forecast`).
+fn synced_run(conn: &Connection, origin: &str, run: i64) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached("SELECT id FROM forecast_runs WHERE sync_origin = ?1 AND sync_run = ?2")
+        .map_err(backend)?
+        .query_row(params![origin, run], |r| r.get(0))
+        .optional()
+        .map_err(backend)
+}
+
+/// Another node's forecast rows, inside a synchronisation batch's transaction.
+pub(crate) fn put_synced_forecast(conn: &Connection, f: &ForecastOf) -> Result<u64, StoreError> {
+    let run = &f.run;
+    let id = match synced_run(conn, &f.origin, run.id)? {
+        Some(id) => id,
+        None => {
+            conn.execute(
+                "INSERT INTO forecast_runs (created, model, unit_kind, target, origin, horizons, skill, parameters,
+                                            sync_origin, sync_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    run.created,
+                    run.model,
+                    run.unit_kind,
+                    run.target,
+                    run.origin.to_string(),
+                    horizons_text(&run.horizons),
+                    run.skill,
+                    run.parameters,
+                    f.origin,
+                    run.id
+                ],
+            )
+            .map_err(backend)?;
+            conn.last_insert_rowid()
+        }
+    };
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO forecast_rows (run_id, unit, name, month, mean, p_any, p_ge, quantiles)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (run_id, unit, month) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let mut new = 0;
+    for r in &f.rows {
+        new += insert
+            .execute(params![
+                id,
+                r.unit,
+                r.name,
+                r.month.to_string(),
+                r.mean,
+                r.p_any,
+                p_ge_json(&r.p_ge),
+                quantiles_json(&r.quantiles)
+            ])
+            .map_err(backend)? as u64;
+    }
+    Ok(new)
+}
+
+/// Another node's warning, inside a synchronisation batch's transaction.
+pub(crate) fn put_synced_warning(conn: &Connection, w: &WarningOf) -> Result<bool, StoreError> {
+    let x = &w.warning;
+    let run = match x.run_id {
+        Some(run) => synced_run(conn, &w.origin, run)?,
+        None => None,
+    };
+    let inserted = conn
+        .execute(
+            "INSERT INTO early_warnings (created, unit, month, kind, value, threshold, reason, run_id, status, status_by,
+                                         status_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (unit, month, kind) DO NOTHING",
+            params![
+                x.created,
+                x.unit,
+                x.month.to_string(),
+                x.kind.as_str(),
+                x.value,
+                x.threshold,
+                x.reason,
+                run,
+                x.status.as_str(),
+                x.status_by,
+                x.status_at
+            ],
+        )
+        .map_err(backend)?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    if let Some(note) = &x.note {
+        conn.execute(
+            "INSERT INTO early_warning_changes (warning_id, status, by_user, at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![conn.last_insert_rowid(), note.status.as_str(), note.by, note.at, note.text],
+        )
+        .map_err(backend)?;
+    }
+    Ok(true)
 }
 
 impl ForecastStore for SqliteStore {
@@ -183,42 +329,7 @@ impl ForecastStore for SqliteStore {
     }
 
     fn forecast_rows(&self, run_id: i64) -> Result<Vec<ForecastRow>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT unit, name, month, mean, p_any, p_ge, quantiles FROM forecast_rows
-                     WHERE run_id = ?1 ORDER BY unit, month",
-                )
-                .map_err(backend)?;
-            let raw = stmt
-                .query_map([run_id], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, f64>(3)?,
-                        r.get::<_, f64>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                    ))
-                })
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
-            raw.into_iter()
-                .map(|(unit, name, m, mean, p_any, p_ge, quantiles)| {
-                    Ok(ForecastRow {
-                        unit,
-                        name,
-                        month: month(&m)?,
-                        mean,
-                        p_any,
-                        p_ge: parse_p_ge(&p_ge)?,
-                        quantiles: parse_quantiles(&quantiles)?,
-                    })
-                })
-                .collect()
-        })
+        self.read(|conn| rows_of(conn, run_id))
     }
 
     fn add_warnings(&self, warnings: &[EarlyWarning]) -> Result<Vec<EarlyWarning>, StoreError> {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_sync.sql")),
     (11, include_str!("../migrations/0011_notify.sql")),
     (12, include_str!("../migrations/0012_mandates.sql")),
+    (13, include_str!("../migrations/0013_sync_down.sql")),
     (14, include_str!("../migrations/0014_step_channel_and_sync_conflict_notices.sql")),
     (15, include_str!("../migrations/0015_sync_up.sql")),
 ];

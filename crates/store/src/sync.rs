@@ -8,7 +8,10 @@
 //! - every new report, alert step and new or changed area is appended to
 //!   the change log (`sync_log`) by the database itself, in the transaction
 //!   that writes it, with the origin set by [`SyncTx::set_origin`] (none:
-//!   made here);
+//!   made here); every event an import adds or revises is appended by the
+//!   import's transaction (area: its admin-2 P-code, else admin-1); every
+//!   forecast row and early warning stored (area: its unit), every
+//!   account added or changed (area: a focal point's community);
 //! - [`SyncStore::changes`] never returns a seq below one a concurrent
 //!   transaction may still commit (PostgreSQL waits for writers first);
 //! - [`SyncStore::apply`] runs the closure in one transaction and commits it
@@ -16,15 +19,16 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use vitalcore_framework::Area;
 use vitalcore_framework::Month;
+use vitalcore_framework::{Area, Event, ImportFile};
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxMessage};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
+use vitalcore_security::auth::User;
 
-use crate::StoreError;
-use crate::forecasts::{WarningKind, WarningStatus};
+use crate::forecasts::{EarlyWarning, ForecastRow, ForecastRun, WarningKind, WarningStatus};
 use crate::reports::TagCorrection;
+use crate::{ImportCounts, StoreError};
 
 /// The reference space of headquarters (offices get 1 to 31).
 pub const HQ_SPACE: u8 = 0;
@@ -121,6 +125,17 @@ pub enum RecordKind {
     Outbox,
     Correction,
     WarningChange,
+    /// An event imported at HQ (logged by the import's transaction).
+    Event,
+    /// The file record of an import, carried in a batch ahead of its
+    /// events (never in the change log itself).
+    Import,
+    /// A forecast run's rows (one log entry per row, area = the row's unit).
+    Forecast,
+    /// An early warning (area = its unit).
+    Warning,
+    /// An account tied to an area: a focal point (area = its community).
+    User,
 }
 
 impl RecordKind {
@@ -132,6 +147,11 @@ impl RecordKind {
             RecordKind::Outbox => "outbox",
             RecordKind::Correction => "correction",
             RecordKind::WarningChange => "warning_change",
+            RecordKind::Event => "event",
+            RecordKind::Import => "import",
+            RecordKind::Forecast => "forecast",
+            RecordKind::Warning => "warning",
+            RecordKind::User => "user",
         }
     }
 
@@ -144,6 +164,11 @@ impl RecordKind {
             RecordKind::Outbox,
             RecordKind::Correction,
             RecordKind::WarningChange,
+            RecordKind::Event,
+            RecordKind::Import,
+            RecordKind::Forecast,
+            RecordKind::Warning,
+            RecordKind::User,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
@@ -240,6 +265,60 @@ pub struct WarningChange {
     pub note: Option<String>,
 }
 
+/// An import's file record as it travels ahead of its events: the node
+/// that imported it, its import id there and when it was stored there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportOf {
+    pub origin: String,
+    pub id: i64,
+    pub file: ImportFile,
+    /// RFC 3339, UTC.
+    pub imported_at: String,
+}
+
+/// An event as it travels: its current version at the origin and the
+/// origin's import that stored that version ([`ImportOf::id`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventOf {
+    pub origin: String,
+    pub import: i64,
+    pub event: Event,
+}
+
+/// A forecast run as it travels: the run (its id the origin's) and the
+/// rows of it the receiver's areas hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastOf {
+    pub origin: String,
+    pub run: ForecastRun,
+    pub rows: Vec<ForecastRow>,
+}
+
+/// An early warning as it travels, as it stands at the origin (its id and
+/// run id the origin's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningOf {
+    pub origin: String,
+    pub warning: EarlyWarning,
+}
+
+/// An account as it travels down to an office of its area, with its
+/// password hash (argon2id PHC), so that its holder can log in at the
+/// office while it is cut off. Only accounts tied to the office's areas
+/// travel; the bundle is encrypted.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserOf {
+    pub origin: String,
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserOf").field("origin", &self.origin).field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
 /// One record of a feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -254,6 +333,11 @@ pub enum SyncRecord {
     Correction(Box<CorrectionOf>),
     #[serde(rename = "warning_change")]
     WarningChange(Box<WarningChangeOf>),
+    Import(Box<ImportOf>),
+    Event(Box<EventOf>),
+    Forecast(Box<ForecastOf>),
+    Warning(Box<WarningOf>),
+    User(Box<UserOf>),
 }
 
 impl SyncRecord {
@@ -265,6 +349,11 @@ impl SyncRecord {
             SyncRecord::Outbox(_) => RecordKind::Outbox,
             SyncRecord::Correction(_) => RecordKind::Correction,
             SyncRecord::WarningChange(_) => RecordKind::WarningChange,
+            SyncRecord::Import(_) => RecordKind::Import,
+            SyncRecord::Event(_) => RecordKind::Event,
+            SyncRecord::Forecast(_) => RecordKind::Forecast,
+            SyncRecord::Warning(_) => RecordKind::Warning,
+            SyncRecord::User(_) => RecordKind::User,
         }
     }
 
@@ -276,6 +365,11 @@ impl SyncRecord {
             SyncRecord::Outbox(o) => &o.origin,
             SyncRecord::Correction(c) => &c.origin,
             SyncRecord::WarningChange(w) => &w.origin,
+            SyncRecord::Import(i) => &i.origin,
+            SyncRecord::Event(e) => &e.origin,
+            SyncRecord::Forecast(f) => &f.origin,
+            SyncRecord::Warning(w) => &w.origin,
+            SyncRecord::User(u) => &u.origin,
         }
     }
 }
@@ -333,6 +427,29 @@ pub trait SyncTx {
     /// row); one whose dedup key is already queued is skipped.
     fn queue_notifications(&mut self, drafts: &[vitalcore_intake::notify::NotificationDraft])
     -> Result<(), StoreError>;
+    /// Stores events of the origin's `import` under the import rule (an
+    /// event equal to the stored one changes nothing, a revised one
+    /// replaces it and the stored one is kept as a prior version), all under
+    /// one new import row here that names the origin's import, made only
+    /// when something changed. Events arriving this way are not appended to
+    /// the change log here: nothing forwards them (an office sends up only
+    /// what it made).
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError>;
+    /// Stores the rows of the origin's forecast run that are not here yet,
+    /// under one run here that names the origin's (made on its first rows);
+    /// returns how many rows were new.
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError>;
+    /// Stores the origin's warning unless one is stored for its (unit,
+    /// month, kind), with its status and latest note as they stand there
+    /// (its run: the one here that names the origin's, if any); returns
+    /// whether it was new.
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError>;
+    /// Stores the origin's account as it is there, password hash included,
+    /// unless the one here is equal (returns whether it changed), with its
+    /// audit chain entries by `by`; an account that is no longer active
+    /// loses its sessions here. A username another account holds here is a
+    /// `Conflict`, nothing overwritten.
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError>;
     /// Records the batch as applied (`records` of it were new) and, when
     /// given, moves a cursor: in this transaction.
     fn finish(

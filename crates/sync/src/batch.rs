@@ -8,9 +8,10 @@ use vitalcore_intake::SealedContact;
 use vitalcore_intake::notify::NotificationDraft;
 use vitalcore_intake::workflow::{Alert, StepRecord};
 use vitalcore_store::StoreError;
-use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncStore, SyncTx};
+use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncStore, SyncTx, UserOf};
 
 use crate::SyncError;
+use crate::events::EventRun;
 
 /// The changes of one push or pull, in change-log order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +66,11 @@ pub fn apply_batch(
         // Reports in a row are checked and inserted together (two queries
         // for hundreds of reports instead of two each).
         let mut run: Vec<&SyncRecord> = Vec::new();
+        let mut events = EventRun::default();
         for record in &batch.records {
+            if events.take(tx, here, record, &mut applied)? {
+                continue;
+            }
             let same_run = run.last().is_none_or(|last| last.origin() == record.origin());
             if !matches!(record, SyncRecord::Report(_)) || !same_run || run.len() == REPORT_RUN {
                 apply_reports(tx, here, peer, &run, now, &mut applied)?;
@@ -82,6 +87,7 @@ pub fn apply_batch(
             }
         }
         apply_reports(tx, here, peer, &run, now, &mut applied)?;
+        events.flush(tx, &mut applied)?;
         tx.set_origin(None)?;
         tx.finish(&batch.batch_id, peer, applied.new, now, cursor)
     })?;
@@ -330,8 +336,44 @@ fn apply_record(
         SyncRecord::Outbox(o) => crate::up::outbox(tx, peer, record, o, now),
         SyncRecord::Correction(c) => crate::up::correction(tx, peer, record, origin, &c.correction, now),
         SyncRecord::WarningChange(w) => crate::up::warning_change(tx, peer, record, w, now),
+        // Taken by `EventRun` before they get here.
+        SyncRecord::Import(_) | SyncRecord::Event(_) => Ok(Outcome::Already),
+        SyncRecord::Forecast(f) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            tx.set_origin(Some(origin))?;
+            Ok(if tx.put_forecast(f)? > 0 { Outcome::New } else { Outcome::Already })
+        }
+        SyncRecord::Warning(w) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            tx.set_origin(Some(origin))?;
+            Ok(if tx.put_warning(w)? { Outcome::New } else { Outcome::Already })
+        }
+        SyncRecord::User(u) => {
+            if came_home {
+                return Ok(Outcome::Already);
+            }
+            let user = vitalcore_security::auth::User { password_hash: u.password_hash.clone(), ..u.user.clone() };
+            tx.set_origin(Some(origin))?;
+            match tx.put_user(&user, SYNC_ACTOR) {
+                Ok(true) => Ok(Outcome::New),
+                Ok(false) => Ok(Outcome::Already),
+                Err(StoreError::Conflict(why)) => {
+                    // Kept for an analyst without the password hash.
+                    let shown = SyncRecord::User(Box::new(UserOf { password_hash: String::new(), ..(**u).clone() }));
+                    conflict(tx, peer, RecordKind::User, u.user.username.clone(), why, &shown, now)
+                }
+                Err(e) => Err(e),
+            }
+        }
     }
 }
+
+/// Who the audit chain names for an account that arrived by synchronisation.
+pub const SYNC_ACTOR: &str = "system:sync";
 
 /// The identity of a step: its alert, content, author and time (not its position).
 pub(crate) fn same_step(a: &StepRecord, b: &StepRecord) -> bool {
@@ -416,5 +458,46 @@ mod tests {
         let got = apply_batch(&store, "hq", "office-b", &b, None, ts("2026-12-07T20:00:00Z")).unwrap();
         assert_eq!((got.new, got.conflicts), (0, 1));
         assert_eq!(store.steps(&report.reference).unwrap().len(), 1);
+    }
+
+    fn hq_event(id: &str, fatalities: u32) -> SyncRecord {
+        let mut event = vitalcore_store::testing::synthetic::simple(id, "2026-03-01", "CAR", fatalities);
+        event.place.admin1_pcode = Some("CF32".into());
+        SyncRecord::Event(Box::new(vitalcore_store::sync::EventOf { origin: "hq".into(), import: 7, event }))
+    }
+
+    fn hq_import() -> SyncRecord {
+        SyncRecord::Import(Box::new(vitalcore_store::sync::ImportOf {
+            origin: "hq".into(),
+            id: 7,
+            file: vitalcore_store::testing::synthetic::file("acled.csv", 2),
+            imported_at: "2026-12-01T10:00:00Z".into(),
+        }))
+    }
+
+    #[test]
+    fn events_from_hq_are_stored_once_and_a_revision_replaces_them() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let now = ts("2026-12-07T20:00:00Z");
+        let b = batch("hq:0-3", vec![hq_import(), hq_event("E1", 1), hq_event("E2", 2)]);
+        let first = apply_batch(&store, "office", "hq", &b, None, now).unwrap();
+        assert_eq!((first.new, first.already), (2, 0));
+        let again = apply_batch(&store, "office", "hq", &b, None, now).unwrap();
+        assert_eq!((again.new, again.already, again.repeated), (0, 2, true));
+        let revised = batch("hq:3-4", vec![hq_import(), hq_event("E1", 4)]);
+        assert_eq!(apply_batch(&store, "office", "hq", &revised, None, now).unwrap().new, 1);
+        let stored = vitalcore_store::events(&store, &Default::default()).unwrap();
+        let mut got: Vec<_> = stored.iter().map(|e| (e.provenance.source_id.as_str(), e.fatalities)).collect();
+        got.sort();
+        assert_eq!(got, vec![("E1", 4), ("E2", 2)]);
+    }
+
+    #[test]
+    fn an_event_without_its_import_record_refuses_the_whole_batch() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let b = batch("hq:0-2", vec![record(1, "one"), hq_event("E1", 1)]);
+        let err = apply_batch(&store, "office", "hq", &b, None, ts("2026-12-07T20:00:00Z")).unwrap_err();
+        assert!(err.to_string().contains("without that import's file record"), "{err}");
+        assert_eq!(store.report(&report_at(1, Some("CF32"), "2026-12-01T08:00:00Z").reference).unwrap(), None);
     }
 }

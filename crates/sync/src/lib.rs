@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bundle;
 mod up;
+mod events;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

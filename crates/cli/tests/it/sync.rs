@@ -701,5 +701,183 @@ fn feedback_corrections_and_warning_changes_flow_up_once_with_office_clocks_hour
     // A second run moves nothing.
     for (node, (name, _, _)) in nodes.iter().zip(offices) {
         assert_eq!(moved(&sync(node, name)), [0, 0, 0, 0, 0]);
+/// (source id, deaths, area P-code) of every event a node stores.
+type EventKey = (String, u32, String);
+
+impl Node {
+    fn events(&self) -> BTreeSet<EventKey> {
+        let store: Box<dyn vitalcore_store::Store> = match &self.db {
+            Db::Sqlite(path) => Box::new(vitalcore_store_sqlite::SqliteStore::open(path).unwrap()),
+            Db::Postgres { url, .. } => Box::new(vitalcore_store_postgres::PostgresStore::connect(url).unwrap()),
+        };
+        let events = vitalcore_store::events(&*store, &Default::default()).unwrap();
+        let keys: BTreeSet<EventKey> = events
+            .iter()
+            .map(|e| {
+                let area = e.place.admin2_pcode.clone().or(e.place.admin1_pcode.clone()).unwrap_or_default();
+                (e.provenance.source_id.clone(), e.fatalities, area)
+            })
+            .collect();
+        assert_eq!(keys.len(), events.len(), "no event twice");
+        keys
+    }
+}
+
+/// (unit, month, mean) of the latest admin-1 forecast run's rows, and
+/// (unit, month, kind, status, note) of the warnings, at a node.
+type Forecasts = (BTreeSet<(String, String, String)>, BTreeSet<(String, String, String, String, String)>);
+
+impl Node {
+    fn forecasts(&self) -> Forecasts {
+        use vitalcore_store::forecasts::ForecastStore;
+        let store: Box<dyn ForecastStore> = match &self.db {
+            Db::Sqlite(path) => Box::new(vitalcore_store_sqlite::SqliteStore::open(path).unwrap()),
+            Db::Postgres { url, .. } => Box::new(vitalcore_store_postgres::PostgresStore::connect(url).unwrap()),
+        };
+        let rows = match store.latest_forecast_run(Some("admin1")).unwrap() {
+            None => BTreeSet::new(),
+            Some(run) => store
+                .forecast_rows(run.id)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.unit, r.month.to_string(), format!("{:.6}", r.mean)))
+                .collect(),
+        };
+        let warnings = store
+            .warnings(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|w| {
+                let note = w.note.map(|n| n.text).unwrap_or_default();
+                (w.unit, w.month.to_string(), w.kind.as_str().to_string(), w.status.as_str().to_string(), note)
+            })
+            .collect();
+        (rows, warnings)
+    }
+}
+
+impl Node {
+    fn add_user(&self, args: &[&str], password: &str) {
+        let mut cmd = vec!["users", "add"];
+        cmd.extend(args);
+        cmd.push("--password-stdin");
+        let mut add = self.cmd(&cmd).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        add.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        assert!(add.wait().unwrap().success(), "{args:?}");
+    }
+
+    /// (username, community) of every account here, and the password hash of each.
+    fn accounts(&self) -> (BTreeSet<(String, String)>, std::collections::BTreeMap<String, String>) {
+        let store = vitalcore_store_sqlite::SqliteStore::open(self.sqlite_path()).unwrap();
+        let users = store.users().unwrap();
+        let names = users.iter().map(|u| (u.username.clone(), u.community.clone().unwrap_or_default())).collect();
+        (names, users.into_iter().map(|u| (u.username, u.password_hash)).collect())
+    }
+}
+
+fn events_in(all: &BTreeSet<EventKey>, areas: &[&str]) -> BTreeSet<EventKey> {
+    all.iter().filter(|e| areas.iter().any(|a| e.2.starts_with(a))).cloned().collect()
+}
+
+fn ucdp_events() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo/ucdp-ged-23.1-caf.geojson")
+}
+
+/// The UCDP file with the deaths of event `id` set to `best`, as a revised release would have it.
+fn revised_ucdp(dir: &Path, id: &str, best: u64) -> PathBuf {
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ucdp_events()).unwrap()).unwrap();
+    for f in v["features"].as_array_mut().unwrap() {
+        if f["properties"]["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id) {
+            f["properties"]["best"] = best.into();
+        }
+    }
+    let path = dir.join("ucdp-revised.geojson");
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn events_forecasts_warnings_and_accounts_go_down_to_each_office_within_its_areas() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Node::hq(dir.path());
+    hq.ok(&["import", boundaries().to_str().unwrap()]);
+    hq.ok(&["import", ucdp_events().to_str().unwrap()]);
+    let offices = [("bambari", "CF32"), ("bria", "CF41"), ("kaga", "CF32,CF43")];
+    for (name, areas) in offices {
+        hq.ok(&["sync", "office", "add", name, "--areas", areas, "--out", &format!("{name}.cred")]);
+    }
+    // Focal points of an Ouaka and a Kémo community, and an analyst with no area.
+    hq.add_user(&["fp-ouaka", "--role", "focal-point", "--community", "CF43"], "ouaka focal point passphrase");
+    hq.add_user(&["fp-kemo", "--role", "focal-point", "--community", "CF41"], "kemo focal point passphrase");
+    hq.add_user(&["hq-analyst", "--role", "analyst"], "analyst at headquarters only");
+    let server = hq.serve();
+    let nodes: Vec<(Node, &str, Vec<&str>)> = offices
+        .iter()
+        .map(|(name, areas)| (Node::sqlite(dir.path(), name), *name, areas.split(',').collect()))
+        .collect();
+    let sync_all = || {
+        for (node, name, _) in &nodes {
+            // Small batches: the events of one import span many of them.
+            node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred"), "--batch", "150"]);
+        }
+    };
+    sync_all();
+    let at_hq = hq.events();
+    assert!(at_hq.len() > 1_500, "the UCDP file is stored at HQ: {}", at_hq.len());
+    for (node, name, areas) in &nodes {
+        let expected = events_in(&at_hq, areas);
+        assert!(!expected.is_empty(), "{name} has events in its areas");
+        assert_eq!(node.events(), expected, "{name} holds HQ's events of its areas, nothing else");
+    }
+    // Accounts tied to an office's areas, and only those, arrived with their
+    // password hash: the focal point logs in at kaga while it is cut off.
+    let accounts: Vec<_> = nodes.iter().map(|(node, _, _)| node.accounts()).collect();
+    assert_eq!(accounts[0].0, BTreeSet::new(), "bambari (Ouham) gets no account");
+    assert_eq!(accounts[1].0, BTreeSet::from([("fp-kemo".to_string(), "CF41".to_string())]));
+    assert_eq!(accounts[2].0, BTreeSet::from([("fp-ouaka".to_string(), "CF43".to_string())]));
+    let hash = &accounts[2].1["fp-ouaka"];
+    assert!(vitalcore_security::auth::verify_password("ouaka focal point passphrase", hash).unwrap());
+    // The import's file record came with them.
+    let imports = nodes[0].0.ok(&["status"]);
+    assert!(imports.contains("ucdp-ged-23.1-caf.geojson"), "{imports}");
+
+    // A revised release at HQ: the office's copy is replaced, the prior version kept.
+    let (id, deaths, _) = events_in(&at_hq, &["CF32"]).into_iter().next().unwrap();
+    hq.ok(&["import", revised_ucdp(dir.path(), &id, u64::from(deaths) + 40).to_str().unwrap()]);
+    sync_all();
+    let at_hq = hq.events();
+    assert!(at_hq.iter().any(|e| e.0 == id && e.1 == deaths + 40));
+    for (node, name, areas) in &nodes {
+        assert_eq!(node.events(), events_in(&at_hq, areas), "{name} after the revision");
+    }
+    let history = nodes[0].0.ok(&["history", "ucdp-ged", &id]);
+    assert!(history.contains("version 1") && history.contains("version 2"), "{history}");
+
+    // HQ forecasts from its events and raises warnings; an analyst acknowledges one.
+    hq.ok(&["warnings", "run", "--samples", "200", "--skill-origins", "0", "--p-any", "0.005"]);
+    let (rows, warnings) = hq.forecasts();
+    assert!(rows.iter().any(|r| r.0 == "CF43") && rows.iter().any(|r| r.0 == "CF41"), "{rows:?}");
+    let listed: serde_json::Value = serde_json::from_str(&hq.ok(&["warnings", "list", "--format", "json"])).unwrap();
+    let ouaka = listed.as_array().unwrap().iter().find(|w| w["unit"] == "CF43").expect("a warning in Ouaka");
+    hq.ok(&["warnings", "ack", &ouaka["id"].to_string(), "--as", "lead", "--note", "patrol sent"]);
+    let (_, warnings_now) = hq.forecasts();
+    assert!(warnings_now.iter().any(|w| w.0 == "CF43" && w.3 == "acknowledged" && w.4 == "patrol sent"));
+    assert!(warnings.len() >= 2, "{warnings:?}");
+    sync_all();
+    let (rows, warnings) = hq.forecasts();
+    for (node, name, areas) in &nodes {
+        let (their_rows, their_warnings) = node.forecasts();
+        let in_areas = |unit: &str| areas.iter().any(|a| unit.starts_with(a));
+        let expected_rows: BTreeSet<_> = rows.iter().filter(|r| in_areas(&r.0)).cloned().collect();
+        let expected_warnings: BTreeSet<_> = warnings.iter().filter(|w| in_areas(&w.0)).cloned().collect();
+        assert!(!expected_rows.is_empty(), "{name}");
+        assert_eq!(their_rows, expected_rows, "{name}: HQ's forecast rows of its areas");
+        assert_eq!(their_warnings, expected_warnings, "{name}: HQ's warnings of its areas, as they stand");
+    }
+
+    // Run again: nothing moves.
+    for (node, name, _) in &nodes {
+        let out = node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);
+        assert_eq!(moved(&out), [0, 0, 0, 0, 0], "{name}: {out}");
     }
 }

@@ -10,15 +10,17 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use postgres::{GenericClient, Transaction};
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_store::StoreError;
+use vitalcore_security::audit::AuditEvent;
+use vitalcore_security::auth::User;
 use vitalcore_store::report_codec::{damaged, parse_time, received_ns, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, ReportRecord, Scope, StepOf,
-    SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, UserOf, WarningOf,
 };
+use vitalcore_store::{ImportCounts, StoreError};
 
 use super::sync_up;
 use super::{
@@ -356,6 +358,21 @@ impl SyncStore for PostgresStore {
                     areas.insert(a.pcode.clone(), a);
                 }
             }
+            let event_ids: Vec<i64> = wanted.iter().filter(|w| w.0 == RecordKind::Event).filter_map(|w| w.1).collect();
+            let mut events = crate::events::by_ids(tx, &event_ids)?;
+            let mut import_ids: Vec<i64> = events.values().map(|(import, _)| *import).collect();
+            import_ids.sort_unstable();
+            import_ids.dedup();
+            let mut imports = crate::events::imports_by_ids(tx, &import_ids, &here)?;
+            // The id each import travels under (the origin's own id).
+            let travels_as: HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
+            // A forecast run goes once, with its rows of the units logged in this batch.
+            let mut units: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
+            for w in wanted.iter().filter(|w| w.0 == RecordKind::Forecast) {
+                if let Some(run) = w.1 {
+                    units.entry(run).or_default().extend(w.3.clone());
+                }
+            }
             if !more {
                 out.next_cursor = max.max(since);
             }
@@ -375,6 +392,44 @@ impl SyncStore for PostgresStore {
                     RecordKind::Outbox | RecordKind::Correction | RecordKind::WarningChange => {
                         super::sync_up::load(tx, kind, row_id, step_seq, origin)?
                     }
+                    // An event listed twice (imported, then revised) goes
+                    // once, as it is now, its import's file record ahead of it.
+                    RecordKind::Event => row_id.and_then(|id| events.remove(&id)).map(|(import, event)| {
+                        if let Some(file) = imports.remove(&import) {
+                            out.records.push(SyncRecord::Import(Box::new(file)));
+                        }
+                        SyncRecord::Event(Box::new(EventOf { origin, import: travels_as[&import], event }))
+                    }),
+                    RecordKind::Import => return Err(damaged("change log entry of an import file record")),
+                    RecordKind::Forecast => match row_id.and_then(|run| Some((run, units.remove(&run)?))) {
+                        None => None,
+                        Some((id, wanted)) => crate::forecasts::run_by_id(tx, id)?.map(|run| {
+                            crate::forecasts::rows_of(tx, id).map(|rows| {
+                                let rows = rows.into_iter().filter(|r| wanted.contains(&r.unit)).collect();
+                                SyncRecord::Forecast(Box::new(ForecastOf { origin, run, rows }))
+                            })
+                        }),
+                    }
+                    .transpose()?,
+                    RecordKind::Warning => match row_id {
+                        None => None,
+                        Some(id) => match crate::forecasts::warning_by_id(tx, id)? {
+                            None => None,
+                            Some(mut warning) => {
+                                if let Some(run) = warning.run_id {
+                                    warning.run_id = Some(crate::forecasts::synced_run_id(tx, run)?.unwrap_or(run));
+                                }
+                                Some(SyncRecord::Warning(Box::new(WarningOf { origin, warning })))
+                            }
+                        },
+                    },
+                    RecordKind::User => match pcode {
+                        None => None,
+                        Some(id) => super::find_user_in(tx, "id", &id, "")?.map(|user| {
+                            let password_hash = user.password_hash.clone();
+                            SyncRecord::User(Box::new(UserOf { origin, user, password_hash }))
+                        }),
+                    },
                 };
                 out.records.extend(record);
             }
@@ -520,6 +575,33 @@ impl SyncTx for PgSyncTx<'_, '_> {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
+        crate::events::put_synced(self.tx, import, events)
+    }
+
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError> {
+        crate::forecasts::put_synced_forecast(self.tx, forecast)
+    }
+
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
+        crate::forecasts::put_synced_warning(self.tx, warning)
+    }
+
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError> {
+        let before = super::find_user_in(self.tx, "id", &user.id, " FOR UPDATE")?;
+        if before.as_ref() == Some(user) {
+            return Ok(false);
+        }
+        super::upsert_user(self.tx, user)?;
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            super::audit::append(self.tx, &event)?;
+        }
+        if !user.active {
+            self.tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user.id]).map_err(db)?;
+        }
+        Ok(true)
     }
 
     fn finish(

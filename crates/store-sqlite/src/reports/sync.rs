@@ -6,15 +6,17 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::report::{Reference, Report};
 use vitalcore_intake::workflow::StepRecord;
-use vitalcore_store::StoreError;
+use vitalcore_security::audit::AuditEvent;
+use vitalcore_security::auth::User;
 use vitalcore_store::report_codec::{damaged, parse_time, step_record};
 use vitalcore_store::sync::{
-    ApplyFn, Changes, Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, ReportRecord, Scope, StepOf,
-    SyncRecord, SyncStore, SyncTx,
+    ApplyFn, Changes, Conflict, Direction, EventOf, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind,
+    ReportRecord, Scope, StepOf, SyncRecord, SyncStore, SyncTx, UserOf, WarningOf,
 };
+use vitalcore_store::{ImportCounts, StoreError};
 
 use super::sync_up;
 use super::{
@@ -308,6 +310,7 @@ impl SyncStore for SqliteStore {
                 .map_err(db)?;
             let mut out = Changes { records: Vec::new(), next_cursor: since, more: false };
             let mut scanned = 0usize;
+            let mut later = Vec::new();
             for row in rows {
                 let (seq, kind, row_id, step_seq, pcode, area, origin) = row.map_err(db)?;
                 scanned += 1;
@@ -322,10 +325,17 @@ impl SyncStore for SqliteStore {
                     continue;
                 }
                 let origin = origin.unwrap_or_else(|| here.clone());
+                if matches!(kind, RecordKind::Event | RecordKind::Forecast | RecordKind::Warning) {
+                    let Some(id) = row_id else { return Err(damaged(format!("change log entry of a {kind:?}"))) };
+                    later.push(Later { at: out.records.len(), kind, id, unit: pcode, origin });
+                    continue;
+                }
                 if let Some(record) = load_record(conn, kind, row_id, step_seq, pcode.as_deref(), origin)? {
                     out.records.push(record);
                 }
             }
+            drop(stmt);
+            out.records = with_later(conn, std::mem::take(&mut out.records), later, &here)?;
             out.more = scanned == limit;
             if !out.more {
                 out.next_cursor = max.max(since);
@@ -407,6 +417,91 @@ fn write_cursor(
     Ok(())
 }
 
+/// A change-log entry read in bulk after the others (events, forecast rows,
+/// warnings): where its record goes among them.
+struct Later {
+    at: usize,
+    kind: RecordKind,
+    /// events.id, forecast_runs.id or early_warnings.id.
+    id: i64,
+    /// A forecast row's unit.
+    unit: Option<String>,
+    origin: String,
+}
+
+/// `records` with the later entries read and put in their place in log
+/// order: events (in one pass per 500), each import's file record ahead of
+/// its first event, an event listed twice (imported, then revised) once as
+/// it is now; a forecast run once, with its rows of the units logged in
+/// this batch; warnings as they stand.
+fn with_later(
+    conn: &Connection,
+    records: Vec<SyncRecord>,
+    later: Vec<Later>,
+    here: &str,
+) -> Result<Vec<SyncRecord>, StoreError> {
+    if later.is_empty() {
+        return Ok(records);
+    }
+    let ids: Vec<i64> = later.iter().filter(|l| l.kind == RecordKind::Event).map(|l| l.id).collect();
+    let mut stored = crate::events::by_ids(conn, &ids)?;
+    let mut import_ids: Vec<i64> = stored.values().map(|(import, _)| *import).collect();
+    import_ids.sort_unstable();
+    import_ids.dedup();
+    let mut imports = crate::events::imports_by_ids(conn, &import_ids, here)?;
+    // The id each import travels under (the origin's own id).
+    let travels_as: std::collections::HashMap<i64, i64> = imports.iter().map(|(id, i)| (*id, i.id)).collect();
+    let mut units: std::collections::HashMap<i64, std::collections::HashSet<String>> = Default::default();
+    for l in later.iter().filter(|l| l.kind == RecordKind::Forecast) {
+        units.entry(l.id).or_default().extend(l.unit.clone());
+    }
+    let mut out = Vec::with_capacity(records.len() + later.len());
+    let mut records = records.into_iter();
+    let mut placed = 0;
+    for l in later {
+        out.extend(records.by_ref().take(l.at - placed));
+        placed = l.at;
+        let origin = l.origin;
+        match l.kind {
+            RecordKind::Event => {
+                let Some((import, event)) = stored.remove(&l.id) else { continue };
+                if let Some(file) = imports.remove(&import) {
+                    out.push(SyncRecord::Import(Box::new(file)));
+                }
+                let import = travels_as[&import];
+                out.push(SyncRecord::Event(Box::new(EventOf { origin, import, event })));
+            }
+            RecordKind::Forecast => {
+                let Some(wanted) = units.remove(&l.id) else { continue };
+                let Some(mut run) = crate::forecasts::run_by_id(conn, l.id)? else { continue };
+                let rows = crate::forecasts::rows_of(conn, l.id)?.into_iter().filter(|r| wanted.contains(&r.unit));
+                run.id = synced_run_id(conn, l.id)?.unwrap_or(run.id);
+                out.push(SyncRecord::Forecast(Box::new(ForecastOf { origin, run, rows: rows.collect() })));
+            }
+            RecordKind::Warning => {
+                let Some(mut warning) = crate::forecasts::warning_by_id(conn, l.id)? else { continue };
+                if let Some(run) = warning.run_id {
+                    warning.run_id = Some(synced_run_id(conn, run)?.unwrap_or(run));
+                }
+                out.push(SyncRecord::Warning(Box::new(WarningOf { origin, warning })));
+            }
+            _ => return Err(damaged("change log entry read out of turn")),
+        }
+    }
+    out.extend(records);
+    Ok(out)
+}
+
+/// The id at its origin of a forecast run that came from elsewhere.
+fn synced_run_id(conn: &Connection, run: i64) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached("SELECT sync_run FROM forecast_runs WHERE id = ?1")
+        .map_err(db)?
+        .query_row([run], |r| r.get(0))
+        .optional()
+        .map_err(db)
+        .map(Option::flatten)
+}
+
 fn load_record(
     conn: &Connection,
     kind: RecordKind,
@@ -458,6 +553,16 @@ fn load_record(
         }
         RecordKind::Outbox | RecordKind::Correction | RecordKind::WarningChange => {
             super::sync_up::load(conn, kind, row_id, step_seq, origin)?
+        }
+        RecordKind::Event | RecordKind::Import | RecordKind::Forecast | RecordKind::Warning => {
+            return Err(damaged("change log entry read out of turn"));
+        }
+        RecordKind::User => {
+            let Some(id) = pcode else { return Err(damaged("change log entry of an account")) };
+            super::find_user(conn, "id", id)?.map(|user| {
+                let password_hash = user.password_hash.clone();
+                SyncRecord::User(Box::new(UserOf { origin, user, password_hash }))
+            })
         }
     })
 }
@@ -555,6 +660,34 @@ impl SyncTx for SqliteSyncTx<'_> {
             .execute(params![c.peer, c.kind.as_str(), c.key, c.reason, c.record, c.at.to_string()])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn put_events(&mut self, import: &ImportOf, events: &[Event]) -> Result<ImportCounts, StoreError> {
+        crate::events::put_synced(self.tx, import, events)
+    }
+
+    fn put_forecast(&mut self, forecast: &ForecastOf) -> Result<u64, StoreError> {
+        crate::forecasts::put_synced_forecast(self.tx, forecast)
+    }
+
+    fn put_warning(&mut self, warning: &WarningOf) -> Result<bool, StoreError> {
+        crate::forecasts::put_synced_warning(self.tx, warning)
+    }
+
+    fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError> {
+        let before = super::find_user(self.tx, "id", &user.id)?;
+        if before.as_ref() == Some(user) {
+            return Ok(false);
+        }
+        super::ensure_username_free(self.tx, user)?;
+        super::upsert_user(self.tx, user)?;
+        for event in AuditEvent::user_saved(before.as_ref(), user, by, Timestamp::now()) {
+            super::audit::append(self.tx, &event)?;
+        }
+        if !user.active {
+            super::delete_sessions_of(self.tx, &user.id)?;
+        }
+        Ok(true)
     }
 
     fn finish(

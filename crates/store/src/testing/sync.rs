@@ -3,21 +3,23 @@
 //! scopes, one-transaction apply with origins, conflicts.
 
 use jiff::Timestamp;
-use vitalcore_framework::Area;
+use vitalcore_framework::{Area, Event};
 use vitalcore_intake::workflow::Step;
 
 use vitalcore_framework::Month;
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxStatus};
 
 use crate::Store;
-use crate::StoreError;
-use crate::forecasts::{EarlyWarning, ForecastStore, WarningKind, WarningStatus};
+use crate::forecasts::{EarlyWarning, ForecastRow, ForecastRun, ForecastStore, WarningKind, WarningStatus};
 use crate::reports::{ReportStore, TagCorrection};
 use crate::sync::{
-    Conflict, Direction, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord, SyncStore, SyncTx,
-    WarningChange, WarningChangeOf,
+    Conflict, Direction, ForecastOf, ImportOf, Node, NodeRole, Office, Origins, RecordKind, Scope, SyncRecord,
+    SyncStore, SyncTx, WarningChange, WarningChangeOf, WarningOf,
 };
-use crate::testing::reports::{outbox_draft, report_at, step, ts};
+use crate::testing::reports::{outbox_draft, report_at, step, ts, user};
+use crate::testing::synthetic::{file, simple};
+use crate::{ImportCounts, StoreError};
+use vitalcore_security::auth::User;
 
 /// Every check, in order, on a fresh store.
 pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: &S) {
@@ -26,6 +28,10 @@ pub fn sync_contract<S: SyncStore + ReportStore + Store + ForecastStore>(store: 
     the_change_log_follows_every_write_and_scopes_filter_it(store);
     a_batch_lands_whole_or_not_at_all_with_its_origin(store);
     feedback_corrections_and_warning_changes_are_logged_and_written_with_their_origin(store);
+    events_are_logged_by_their_import_and_go_down_with_its_file_record(store);
+    events_put_by_a_batch_follow_the_import_rule(store);
+    forecasts_and_warnings_go_down_by_unit_and_are_put_once(store);
+    accounts_of_an_area_go_down_with_their_hash_and_no_other_ever(store);
 }
 
 fn area(pcode: &str, name: &str) -> Area {
@@ -204,6 +210,163 @@ fn a_batch_lands_whole_or_not_at_all_with_its_origin<S: SyncStore + ReportStore 
     assert_eq!((conflicts[0].peer.as_str(), conflicts[0].reason.as_str()), ("bambari", "both acted"));
 }
 
+fn event_in(id: &str, admin1: Option<&str>, admin2: Option<&str>, fatalities: u32) -> Event {
+    let mut e = simple(id, "2026-03-01", "Central African Republic", fatalities);
+    e.place.admin1_pcode = admin1.map(str::to_owned);
+    e.place.admin2_pcode = admin2.map(str::to_owned);
+    e
+}
+
+fn events_only(areas: &[&str]) -> Scope {
+    Scope {
+        origins: Origins::Except("n-bambari".into()),
+        areas: Some(areas.iter().map(|a| a.to_string()).collect()),
+        kinds: vec![RecordKind::Event],
+    }
+}
+
+/// (import id, source id, fatalities) of an event record.
+type EventSeen = (i64, String, u32);
+/// (id, path, origin) of an import's file record.
+type ImportSeen = (i64, String, String);
+
+/// The event records and the import records, in batch order.
+fn events_of(records: &[SyncRecord]) -> (Vec<EventSeen>, Vec<ImportSeen>) {
+    let mut events = Vec::new();
+    let mut imports = Vec::new();
+    for r in records {
+        match r {
+            SyncRecord::Event(e) => {
+                events.push((e.import, e.event.provenance.source_id.clone(), e.event.fatalities));
+                assert!(imports.iter().any(|(id, _, _)| *id == e.import), "the file record goes ahead: {records:?}");
+            }
+            SyncRecord::Import(i) => imports.push((i.id, i.file.path.clone(), i.origin.clone())),
+            other => panic!("only events and their imports: {other:?}"),
+        }
+    }
+    (events, imports)
+}
+
+fn events_are_logged_by_their_import_and_go_down_with_its_file_record<S: SyncStore + Store>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let ouaka = event_in("EV1", Some("CF32"), None, 1);
+    let ouham_district = event_in("EV2", Some("CF43"), Some("CF431"), 2);
+    let nowhere = event_in("EV3", None, None, 3);
+    let first = vec![ouaka.clone(), ouham_district.clone(), nowhere.clone()];
+    store.import_events(&file("first.csv", 3), &first).unwrap();
+    let got = store.changes(start, &events_only(&["CF32"]), 100).unwrap();
+    let (events, imports) = events_of(&got.records);
+    assert_eq!(imports.len(), 1);
+    assert_eq!((imports[0].1.as_str(), imports[0].2.as_str()), ("first.csv", "hq-node"));
+    assert_eq!(events, vec![(imports[0].0, "EV1".to_string(), 1)]);
+    // By the admin-2 P-code when there is one; an event with no P-code goes nowhere.
+    let (events, _) = events_of(&store.changes(start, &events_only(&["CF431"]), 100).unwrap().records);
+    assert_eq!(events.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(), vec!["EV2"]);
+    assert_eq!(store.pending(start, &events_only(&["CF"])).unwrap(), 2);
+
+    // The same file again logs nothing; a revision is logged and read as it is now, once.
+    store.import_events(&file("first.csv", 3), &first).unwrap();
+    assert_eq!(store.pending(start, &events_only(&["CF"])).unwrap(), 2);
+    let revised = event_in("EV1", Some("CF32"), None, 9);
+    store.import_events(&file("second.csv", 1), &[revised]).unwrap();
+    assert_eq!(store.pending(start, &events_only(&["CF32"])).unwrap(), 2);
+    let got = store.changes(start, &events_only(&["CF32"]), 100).unwrap();
+    let (events, imports) = events_of(&got.records);
+    assert_eq!(imports.iter().map(|i| i.1.as_str()).collect::<Vec<_>>(), vec!["second.csv"]);
+    assert_eq!(events, vec![(imports[0].0, "EV1".to_string(), 9)], "the current version, once");
+    // Paging counts log entries in scope.
+    let page = store.changes(start, &events_only(&["CF"]), 1).unwrap();
+    assert!(page.more);
+    let rest = store.changes(page.next_cursor, &events_only(&["CF"]), 100).unwrap();
+    let (a, _) = events_of(&page.records);
+    let (b, _) = events_of(&rest.records);
+    assert_eq!(a.len() + b.len(), 3, "{a:?} {b:?}");
+    // Other feeds do not see events.
+    assert_eq!(store.pending(start, &local()).unwrap(), 0);
+}
+
+fn events_put_by_a_batch_follow_the_import_rule<S: SyncStore + Store>(store: &S) {
+    let log_before = store.pending(0, &events_only(&["CF"])).unwrap();
+    let imports_before = store.imports().unwrap().len();
+    let import = ImportOf {
+        origin: "hq-elsewhere".into(),
+        id: 41,
+        file: file("hq-export.csv", 2),
+        imported_at: "2026-12-01T10:00:00Z".into(),
+    };
+    let put = |events: Vec<Event>| {
+        let mut counts = ImportCounts::default();
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                counts = tx.put_events(&import, &events)?;
+                Ok(())
+            })
+            .unwrap();
+        counts
+    };
+    let a = event_in("HQ1", Some("CF32"), None, 1);
+    let b = event_in("HQ2", Some("CF32"), Some("CF321"), 0);
+    assert_eq!(put(vec![a.clone(), b.clone()]), ImportCounts { imported: 2, updated: 0, unchanged: 0 });
+    assert_eq!(store.imports().unwrap().len(), imports_before + 1);
+    assert_eq!(store.imports().unwrap()[0].path, "hq-export.csv");
+    // Equal content again changes nothing, not even the list of imports.
+    assert_eq!(put(vec![a.clone(), b.clone()]), ImportCounts { imported: 0, updated: 0, unchanged: 2 });
+    assert_eq!(store.imports().unwrap().len(), imports_before + 1);
+    // A revision replaces the stored event and keeps the prior version.
+    let revised = event_in("HQ1", Some("CF32"), None, 5);
+    assert_eq!(put(vec![revised.clone(), b]), ImportCounts { imported: 0, updated: 1, unchanged: 1 });
+    let history = store.event_history(a.provenance.source, "HQ1").unwrap();
+    assert_eq!(history.iter().map(|v| v.event.fatalities).collect::<Vec<_>>(), vec![1, 5]);
+    assert_eq!(history[1].event, revised);
+    // A batch that fails leaves no event behind.
+    let failed = store.apply(&mut |tx: &mut dyn SyncTx| {
+        tx.put_events(&import, &[event_in("HQ3", Some("CF32"), None, 1)])?;
+        Err(StoreError::Backend("killed".into()))
+    });
+    assert!(failed.is_err());
+    assert!(store.event_history(a.provenance.source, "HQ3").unwrap().is_empty());
+    // Events that arrived are not logged again here.
+    assert_eq!(store.pending(0, &events_only(&["CF"])).unwrap(), log_before);
+}
+
+fn forecast_row(unit: &str, month: &str, mean: f64) -> ForecastRow {
+    ForecastRow {
+        unit: unit.into(),
+        name: format!("{unit} name"),
+        month: month.parse().unwrap(),
+        mean,
+        p_any: 0.5,
+        p_ge: vec![(1, 0.5), (10, 0.1)],
+        quantiles: vec![(0.05, 0.0), (0.95, mean * 2.0)],
+    }
+}
+
+fn forecast_run() -> ForecastRun {
+    ForecastRun {
+        id: 0,
+        created: String::new(),
+        model: "negbin".into(),
+        unit_kind: "admin1".into(),
+        target: "fatalities".into(),
+        origin: "2026-10".parse().unwrap(),
+        horizons: vec![1, 2],
+        skill: "null".into(),
+        parameters: "{}".into(),
+    }
+}
+
+fn forecast_warning(unit: &str, run_id: Option<i64>) -> EarlyWarning {
+    EarlyWarning {
+        month: "2026-11".parse().unwrap(),
+        kind: WarningKind::ForecastThreshold,
+        value: 0.7,
+        threshold: 0.5,
+        reason: "P(deaths >= 10) 0.70 >= 0.50".into(),
+        run_id,
+        ..warning(unit, "2026-11")
+    }
+}
+
 fn up_kinds() -> Scope {
     Scope {
         origins: Origins::Local,
@@ -372,4 +535,140 @@ fn feedback_corrections_and_warning_changes_are_logged_and_written_with_their_or
     let to_send = store.outbox(&vitalcore_intake::outbox::OutboxFilter::to_send(&[OutboxStatus::Queued])).unwrap();
     assert!(to_send.iter().all(|m| m.report != r2.reference), "the office sends it, never this node too");
     assert!(store.outbox(&Default::default()).unwrap().iter().any(|m| m.report == r.reference && m.origin.is_none()));
+fn only(kind: RecordKind, areas: &[&str]) -> Scope {
+    Scope { kinds: vec![kind], ..events_only(areas) }
+}
+
+fn forecasts_and_warnings_go_down_by_unit_and_are_put_once<S: SyncStore + ForecastStore>(store: &S) {
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let rows = [
+        forecast_row("CF32", "2026-11", 3.0),
+        forecast_row("CF32", "2026-12", 4.0),
+        forecast_row("CF43", "2026-11", 1.0),
+    ];
+    let run_id = store.save_forecast_run(&forecast_run(), &rows).unwrap();
+    let got = store.changes(start, &only(RecordKind::Forecast, &["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1, "one record per run: {got:?}");
+    let SyncRecord::Forecast(f) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((f.origin.as_str(), f.run.id, f.run.model.as_str()), ("hq-node", run_id, "negbin"));
+    assert_eq!(f.rows, rows[..2].to_vec(), "only the rows of the office's areas");
+    assert_eq!(store.pending(start, &only(RecordKind::Forecast, &["CF4"])).unwrap(), 1);
+
+    store.add_warnings(&[forecast_warning("CF32", Some(run_id)), forecast_warning("CF43", None)]).unwrap();
+    let ouaka = store.warnings(&Default::default()).unwrap().into_iter().find(|w| w.unit == "CF32").unwrap();
+    store
+        .set_warning_status(ouaka.id, WarningStatus::Acknowledged, "amina", "2026-12-07T09:00:00Z", Some("called"))
+        .unwrap();
+    let got = store.changes(start, &only(RecordKind::Warning, &["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1);
+    let SyncRecord::Warning(w) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((w.warning.status, w.warning.run_id), (WarningStatus::Acknowledged, Some(run_id)), "as it stands");
+    assert_eq!(w.warning.note.as_ref().map(|n| n.text.as_str()), Some("called"));
+
+    // Put at another node: once, rows added later join the same run.
+    let theirs = ForecastOf {
+        origin: "hq-elsewhere".into(),
+        run: ForecastRun { id: 77, created: "2026-12-01T00:00:00Z".into(), ..forecast_run() },
+        rows: vec![forecast_row("CF50", "2026-11", 2.0), forecast_row("CF50", "2026-12", 2.5)],
+    };
+    let put = |f: &ForecastOf| {
+        let mut new = 0;
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                new = tx.put_forecast(f)?;
+                Ok(())
+            })
+            .unwrap();
+        new
+    };
+    assert_eq!(put(&theirs), 2);
+    assert_eq!(put(&theirs), 0);
+    let more = ForecastOf { rows: vec![forecast_row("CF51", "2026-11", 9.0)], ..theirs.clone() };
+    assert_eq!(put(&more), 1);
+    let here = store.latest_forecast_run(Some("admin1")).unwrap().unwrap();
+    assert_eq!(here.created, "2026-12-01T00:00:00Z");
+    let stored = store.forecast_rows(here.id).unwrap();
+    assert_eq!(stored.iter().map(|r| r.unit.as_str()).collect::<Vec<_>>(), vec!["CF50", "CF50", "CF51"]);
+
+    let their_warning = WarningOf {
+        origin: "hq-elsewhere".into(),
+        warning: EarlyWarning {
+            id: 5,
+            created: "2026-12-01T00:00:00Z".into(),
+            run_id: Some(77),
+            status: WarningStatus::Closed,
+            status_by: Some("lead".into()),
+            status_at: Some("2026-12-02T00:00:00Z".into()),
+            note: Some(crate::forecasts::WarningNote {
+                text: "false alarm".into(),
+                by: "lead".into(),
+                at: "2026-12-02T00:00:00Z".into(),
+                status: WarningStatus::Closed,
+            }),
+            ..forecast_warning("CF50", None)
+        },
+    };
+    let put_warning = || {
+        let mut new = false;
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                new = tx.put_warning(&their_warning)?;
+                Ok(())
+            })
+            .unwrap();
+        new
+    };
+    assert!(put_warning());
+    assert!(!put_warning(), "one warning per unit, month and kind");
+    let stored = store.warnings(&Default::default()).unwrap().into_iter().find(|w| w.unit == "CF50").unwrap();
+    assert_eq!((stored.status, stored.status_by.as_deref()), (WarningStatus::Closed, Some("lead")));
+    assert_eq!(stored.note.map(|n| n.text), Some("false alarm".into()));
+    assert_eq!(stored.run_id, Some(here.id), "its run is the one here that stands for HQ's");
+    // What arrived is not this node's own: no local entry for it.
+    let local_kinds = Scope { kinds: vec![RecordKind::Forecast, RecordKind::Warning], ..local() };
+    assert_eq!(store.pending(start, &local_kinds).unwrap(), 3 + 2);
+}
+
+fn accounts_of_an_area_go_down_with_their_hash_and_no_other_ever<S: SyncStore + ReportStore>(store: &S) {
+    use vitalcore_security::auth::Role;
+    let start = store.changes(0, &local(), 10_000).unwrap().next_cursor;
+    let users_only = |areas: &[&str]| only(RecordKind::User, areas);
+    let focal = user("u-fp-ouaka", "fp-ouaka", Role::FocalPoint, Some("CF32"));
+    store.save_user(&focal, "admin").unwrap();
+    store.save_user(&user("u-analyst", "hq-analyst", Role::Analyst, None), "admin").unwrap();
+    store.save_user(&user("u-fp-bria", "fp-bria", Role::FocalPoint, Some("CF41")), "admin").unwrap();
+    let got = store.changes(start, &users_only(&["CF32"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1, "{got:?}");
+    let SyncRecord::User(u) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((u.user.username.as_str(), u.password_hash.as_str()), ("fp-ouaka", focal.password_hash.as_str()));
+    assert_eq!(store.pending(start, &users_only(&["CF"])).unwrap(), 2, "the analyst has no area: never down");
+    // A change is logged again; an unchanged save is not.
+    store.save_user(&focal, "admin").unwrap();
+    assert_eq!(store.pending(start, &users_only(&["CF32"])).unwrap(), 1);
+    store.save_user(&User { active: false, ..focal.clone() }, "admin").unwrap();
+    assert_eq!(store.pending(start, &users_only(&["CF32"])).unwrap(), 2);
+
+    let theirs = user("u-fp-remote", "fp-remote", Role::FocalPoint, Some("CF50"));
+    let put = |u: &User| {
+        let mut changed = Ok(false);
+        store
+            .apply(&mut |tx: &mut dyn SyncTx| {
+                tx.set_origin(Some("hq-elsewhere"))?;
+                changed = tx.put_user(u, "system:sync");
+                Ok(())
+            })
+            .unwrap();
+        changed
+    };
+    assert_eq!(put(&theirs), Ok(true));
+    assert_eq!(put(&theirs), Ok(false), "equal: nothing changes");
+    let stored = store.user_by_username("fp-remote").unwrap().unwrap();
+    assert_eq!(stored.password_hash, theirs.password_hash, "its holder can log in here");
+    let clash = user("u-other", "fp-remote", Role::FocalPoint, Some("CF50"));
+    assert!(matches!(put(&clash), Err(StoreError::Conflict(_))), "a username held here is not overwritten");
+    assert_eq!(store.user("u-other").unwrap(), None);
+    // Three accounts and one change made here; what arrived is not logged as this node's.
+    assert_eq!(store.pending(start, &Scope { kinds: vec![RecordKind::User], ..local() }).unwrap(), 4);
 }
