@@ -8,8 +8,8 @@
 
 pub mod batch;
 pub mod bundle;
-mod up;
 mod events;
+mod up;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

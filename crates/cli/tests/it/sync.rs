@@ -701,6 +701,9 @@ fn feedback_corrections_and_warning_changes_flow_up_once_with_office_clocks_hour
     // A second run moves nothing.
     for (node, (name, _, _)) in nodes.iter().zip(offices) {
         assert_eq!(moved(&sync(node, name)), [0, 0, 0, 0, 0]);
+    }
+}
+
 /// (source id, deaths, area P-code) of every event a node stores.
 type EventKey = (String, u32, String);
 

@@ -535,6 +535,8 @@ fn feedback_corrections_and_warning_changes_are_logged_and_written_with_their_or
     let to_send = store.outbox(&vitalcore_intake::outbox::OutboxFilter::to_send(&[OutboxStatus::Queued])).unwrap();
     assert!(to_send.iter().all(|m| m.report != r2.reference), "the office sends it, never this node too");
     assert!(store.outbox(&Default::default()).unwrap().iter().any(|m| m.report == r.reference && m.origin.is_none()));
+}
+
 fn only(kind: RecordKind, areas: &[&str]) -> Scope {
     Scope { kinds: vec![kind], ..events_only(areas) }
 }
