@@ -11,7 +11,8 @@ use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
+use vitalcore_store::fingerprint::scan_events;
+use vitalcore_store::pipeline::{Checked, Incoming, import_on_two_threads};
 use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
@@ -161,19 +162,28 @@ fn merge_stage(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(u6
 /// streamed import, so that unchanged rows never travel to the server.
 const LOAD_STORED_UP_TO: i64 = 2_000_000;
 
-/// A streamed import in one transaction (see `Store::import_events_streamed`).
+/// A streamed import in one transaction (see `Store::import_events_streamed`),
+/// on two threads ([`import_on_two_threads`]): this one reads the file,
+/// fingerprints each event and applies the batch rule; the other writes.
 /// Into an empty table every first occurrence of an id is new: events go
-/// straight into `events` by binary COPY as they are read (no staging, no
-/// merge). Otherwise they are staged by binary COPY (unchanged ones skipped
-/// when the stored fingerprints fit in memory) and merged as in [`import`].
-/// Memory: the ids seen ([`SeenIds`], ~32 bytes each), not the events.
+/// straight into `events` by binary COPY, its secondary indexes and
+/// constraints set aside until the end ([`BulkLoad`]). Otherwise they are
+/// staged by binary COPY (unchanged ones skipped when the stored
+/// fingerprints fit in memory) and merged as in [`import`]. Memory: the ids
+/// seen (`SeenIds`), not the events.
 pub fn import_streamed(
     client: &mut Client,
     expected_rows: u64,
     source: EventSource<'_>,
 ) -> Result<ImportCounts, StoreError> {
-    // The direct path needs no estimate: PostgreSQL keeps its indexes.
+    // The estimate is not needed: an empty table is always bulk-loaded.
     let _ = expected_rows;
+    import_on_two_threads(source, move |incoming| write_streamed(client, incoming))
+}
+
+/// The writer's side of [`import_streamed`]: commits only when the reader
+/// got to the end of the file.
+fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportCounts, StoreError> {
     let mut tx = client.transaction().map_err(backend)?;
     tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
     let placeholder = ImportFile {
@@ -185,9 +195,8 @@ pub fn import_streamed(
     };
     let import_id = start_import(&mut tx, &placeholder, "events")?;
     let stored_rows: i64 = tx.query_one("SELECT count(*) FROM events", &[]).map_err(backend)?.get(0);
-    let mut seen = SeenIds::default();
-    let mut fingerprinter = Fingerprinter::default();
-    let (file, counts) = if stored_rows == 0 {
+    let (done, counts) = if stored_rows == 0 {
+        let bulk = BulkLoad::set_aside(&mut tx)?;
         let mut names = vec!["version"];
         names.extend(content_columns());
         let mut types = vec![Type::INT4];
@@ -198,18 +207,15 @@ pub fn import_streamed(
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         let stored_at = PgTimestamp::now();
         let mut imported = 0u64;
-        let file = source(&mut |e: Event| {
-            let fingerprint = fingerprinter.event(&e);
-            let p = &e.provenance;
-            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
-            if seen.first(&p.file, "source event", key)? {
-                write_event_row(&mut writer, &e, fingerprint, Some((import_id, stored_at)))?;
-                imported += 1;
-            }
+        let done = incoming.each(|c: &Checked| {
+            write_event_row(&mut writer, &c.event, c.fingerprint, Some((import_id, stored_at)))?;
+            imported += 1;
             Ok(())
         })?;
         writer.finish().map_err(backend)?;
-        (file, ImportCounts { imported, updated: 0, unchanged: seen.duplicates })
+        bulk.restore(&mut tx)?;
+        let duplicates = done.duplicates;
+        (done, ImportCounts { imported, updated: 0, unchanged: duplicates })
     } else {
         let stored =
             if stored_rows <= LOAD_STORED_UP_TO { stored_fingerprints(&mut tx, usize::MAX / 32)? } else { None };
@@ -221,19 +227,14 @@ pub fn import_streamed(
             .map_err(backend)?;
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         let (mut staged, mut known_unchanged) = (0u64, 0u64);
-        let file = source(&mut |e: Event| {
-            let fingerprint = fingerprinter.event(&e);
-            let p = &e.provenance;
-            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
-            if !seen.first(&p.file, "source event", key)? {
-                return Ok(());
-            }
+        let done = incoming.each(|c: &Checked| {
+            let p = &c.event.provenance;
             let known = stored.as_ref().and_then(|by| by.get(p.source.as_str())?.get(p.source_id.as_str()));
-            if known == Some(&fingerprint) {
+            if known == Some(&c.fingerprint) {
                 known_unchanged += 1;
                 return Ok(());
             }
-            write_event_row(&mut writer, &e, fingerprint, None)?;
+            write_event_row(&mut writer, &c.event, c.fingerprint, None)?;
             staged += 1;
             Ok(())
         })?;
@@ -241,9 +242,10 @@ pub fn import_streamed(
         drop(stored);
         tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
         let (imported, updated) = merge_stage(&mut tx, import_id)?;
-        let unchanged = seen.duplicates + known_unchanged + staged - imported - updated;
-        (file, ImportCounts { imported, updated, unchanged })
+        let unchanged = done.duplicates + known_unchanged + staged - imported - updated;
+        (done, ImportCounts { imported, updated, unchanged })
     };
+    let file = &done.file;
     tx.execute(
         "UPDATE imports SET path = $1, sha256 = $2, format = $3, rows_read = $4, rows_rejected = $5 WHERE id = $6",
         &[&file.path, &file.sha256, &file.format, &(file.rows_read as i64), &(file.rows_rejected as i64), &import_id],
@@ -252,6 +254,70 @@ pub fn import_streamed(
     finish_import(&mut tx, import_id, &counts)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
+}
+
+/// Bulk-load mode for an import into an empty `events` table: its unique
+/// constraint, foreign key and secondary indexes (all but the primary key)
+/// are dropped before the COPY and recreated after it, in the same
+/// transaction, so a failed or killed import restores them with the rest.
+/// One sort per index and one join for the foreign key cost a fraction of
+/// keeping three B-trees and firing the foreign-key trigger row by row.
+/// The drop locks `events` until the commit: readers of the still empty
+/// table wait for the import.
+struct BulkLoad {
+    /// (name, definition) of each unique or foreign-key constraint.
+    constraints: Vec<(String, String)>,
+    /// `CREATE INDEX` statements of the other indexes.
+    indexes: Vec<String>,
+}
+
+impl BulkLoad {
+    /// Memory for each index build (the server's default is 64 MB):
+    /// scoped to the import's transaction.
+    const SORT_MEMORY: &str = "SET LOCAL maintenance_work_mem = '256MB'";
+
+    fn set_aside(tx: &mut postgres::Transaction<'_>) -> Result<BulkLoad, StoreError> {
+        let constraints: Vec<(String, String)> = tx
+            .query(
+                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+                  WHERE conrelid = 'events'::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+                &[],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let indexes: Vec<(String, String)> = tx
+            .query(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+                  WHERE indrelid = 'events'::regclass AND NOT indisprimary
+                    AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = 'events'::regclass)
+                  ORDER BY 1",
+                &[],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        for (name, _) in &constraints {
+            tx.batch_execute(&format!("ALTER TABLE events DROP CONSTRAINT \"{name}\"")).map_err(backend)?;
+        }
+        for (name, _) in &indexes {
+            tx.batch_execute(&format!("DROP INDEX {name}")).map_err(backend)?;
+        }
+        Ok(BulkLoad { constraints, indexes: indexes.into_iter().map(|(_, sql)| sql).collect() })
+    }
+
+    fn restore(self, tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError> {
+        tx.batch_execute(Self::SORT_MEMORY).map_err(backend)?;
+        for (name, definition) in &self.constraints {
+            tx.batch_execute(&format!("ALTER TABLE events ADD CONSTRAINT \"{name}\" {definition}")).map_err(backend)?;
+        }
+        for sql in &self.indexes {
+            tx.batch_execute(sql).map_err(backend)?;
+        }
+        Ok(())
+    }
 }
 
 /// A DATE in PostgreSQL's binary format: days since 2000-01-01.
