@@ -11,8 +11,7 @@ use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_from_days_since_2000, days_since_2000, grid_of, join_tags, month_code, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::scan_events;
-use vitalcore_store::pipeline::{Checked, Incoming, import_on_two_threads};
+use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, SeenIds, scan_events};
 use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
 use crate::{LOCK_IMPORTS, backend, finish_import, rfc3339, start_import, to_i32};
@@ -162,15 +161,13 @@ fn merge_stage(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(u6
 /// streamed import, so that unchanged rows never travel to the server.
 const LOAD_STORED_UP_TO: i64 = 2_000_000;
 
-/// A streamed import in one transaction (see `Store::import_events_streamed`),
-/// on two threads ([`import_on_two_threads`]): this one reads the file,
-/// fingerprints each event and applies the batch rule; the other writes.
+/// A streamed import in one transaction (see `Store::import_events_streamed`).
 /// Into an empty table every first occurrence of an id is new: events go
-/// straight into `events` by binary COPY, its secondary indexes and
-/// constraints set aside until the end ([`BulkLoad`]). Otherwise they are
-/// staged by binary COPY (unchanged ones skipped when the stored
-/// fingerprints fit in memory) and merged as in [`import`]. Memory: the ids
-/// seen (`SeenIds`), not the events.
+/// straight into `events` by binary COPY as they are read, its secondary
+/// indexes and constraints set aside until the end ([`BulkLoad`]).
+/// Otherwise they are staged by binary COPY (unchanged ones skipped when
+/// the stored fingerprints fit in memory) and merged as in [`import`].
+/// Memory: the ids seen ([`SeenIds`], ~32 bytes each), not the events.
 pub fn import_streamed(
     client: &mut Client,
     expected_rows: u64,
@@ -178,12 +175,6 @@ pub fn import_streamed(
 ) -> Result<ImportCounts, StoreError> {
     // The estimate is not needed: an empty table is always bulk-loaded.
     let _ = expected_rows;
-    import_on_two_threads(source, move |incoming| write_streamed(client, incoming))
-}
-
-/// The writer's side of [`import_streamed`]: commits only when the reader
-/// got to the end of the file.
-fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportCounts, StoreError> {
     let mut tx = client.transaction().map_err(backend)?;
     tx.batch_execute(LOCK_IMPORTS).map_err(backend)?;
     let placeholder = ImportFile {
@@ -195,7 +186,9 @@ fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportC
     };
     let import_id = start_import(&mut tx, &placeholder, "events")?;
     let stored_rows: i64 = tx.query_one("SELECT count(*) FROM events", &[]).map_err(backend)?.get(0);
-    let (done, counts) = if stored_rows == 0 {
+    let mut seen = SeenIds::default();
+    let mut fingerprinter = Fingerprinter::default();
+    let (file, counts) = if stored_rows == 0 {
         let bulk = BulkLoad::set_aside(&mut tx)?;
         let mut names = vec!["version"];
         names.extend(content_columns());
@@ -207,15 +200,19 @@ fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportC
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         let stored_at = PgTimestamp::now();
         let mut imported = 0u64;
-        let done = incoming.each(|c: &Checked| {
-            write_event_row(&mut writer, &c.event, c.fingerprint, Some((import_id, stored_at)))?;
-            imported += 1;
+        let file = source(&mut |e: Event| {
+            let fingerprint = fingerprinter.event(&e);
+            let p = &e.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if seen.first(&p.file, "source event", key)? {
+                write_event_row(&mut writer, &e, fingerprint, Some((import_id, stored_at)))?;
+                imported += 1;
+            }
             Ok(())
         })?;
         writer.finish().map_err(backend)?;
         bulk.restore(&mut tx)?;
-        let duplicates = done.duplicates;
-        (done, ImportCounts { imported, updated: 0, unchanged: duplicates })
+        (file, ImportCounts { imported, updated: 0, unchanged: seen.duplicates })
     } else {
         let stored =
             if stored_rows <= LOAD_STORED_UP_TO { stored_fingerprints(&mut tx, usize::MAX / 32)? } else { None };
@@ -227,14 +224,19 @@ fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportC
             .map_err(backend)?;
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         let (mut staged, mut known_unchanged) = (0u64, 0u64);
-        let done = incoming.each(|c: &Checked| {
-            let p = &c.event.provenance;
+        let file = source(&mut |e: Event| {
+            let fingerprint = fingerprinter.event(&e);
+            let p = &e.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if !seen.first(&p.file, "source event", key)? {
+                return Ok(());
+            }
             let known = stored.as_ref().and_then(|by| by.get(p.source.as_str())?.get(p.source_id.as_str()));
-            if known == Some(&c.fingerprint) {
+            if known == Some(&fingerprint) {
                 known_unchanged += 1;
                 return Ok(());
             }
-            write_event_row(&mut writer, &c.event, c.fingerprint, None)?;
+            write_event_row(&mut writer, &e, fingerprint, None)?;
             staged += 1;
             Ok(())
         })?;
@@ -242,10 +244,9 @@ fn write_streamed(client: &mut Client, mut incoming: Incoming) -> Result<ImportC
         drop(stored);
         tx.batch_execute("ANALYZE stage_events").map_err(backend)?;
         let (imported, updated) = merge_stage(&mut tx, import_id)?;
-        let unchanged = done.duplicates + known_unchanged + staged - imported - updated;
-        (done, ImportCounts { imported, updated, unchanged })
+        let unchanged = seen.duplicates + known_unchanged + staged - imported - updated;
+        (file, ImportCounts { imported, updated, unchanged })
     };
-    let file = &done.file;
     tx.execute(
         "UPDATE imports SET path = $1, sha256 = $2, format = $3, rows_read = $4, rows_rejected = $5 WHERE id = $6",
         &[&file.path, &file.sha256, &file.format, &(file.rows_read as i64), &(file.rows_rejected as i64), &import_id],

@@ -191,7 +191,7 @@ fn bulk_load_into_an_empty_table_keeps_its_constraints_and_indexes() {
     let Some(schema) = Schema::new() else { return };
     let store = schema.store();
     let mut client = pg::connect();
-    let mut rules = |client: &mut Client| -> Vec<String> {
+    let rules = |client: &mut Client| -> Vec<String> {
         client
             .query(
                 "SELECT c.conname::text FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
