@@ -167,7 +167,7 @@ const LOAD_STORED_UP_TO: i64 = 2_000_000;
 /// indexes and constraints set aside until the end ([`BulkLoad`]).
 /// Otherwise they are staged by binary COPY (unchanged ones skipped when
 /// the stored fingerprints fit in memory) and merged as in [`import`].
-/// Memory: the ids seen ([`SeenIds`], ~32 bytes each), not the events.
+/// Memory: the ids seen ([`SeenIds`], a 16-byte entry each), not the events.
 pub fn import_streamed(
     client: &mut Client,
     expected_rows: u64,
