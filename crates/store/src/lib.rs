@@ -117,7 +117,7 @@ pub trait Store: Send + Sync {
     /// and returns the file's record (its hash and row counts are known only
     /// at the end). Nothing is stored if `source` or the sink fails. A
     /// backend that streams keeps memory bounded whatever the file's size
-    /// (32-75 bytes per distinct id, for the batch rule); this default
+    /// (a 16-byte table entry per distinct id, for the batch rule); this default
     /// collects the events and calls `import_events`. `expected_rows` is an
     /// estimate (bulk-load decisions), not a limit.
     fn import_events_streamed(&self, expected_rows: u64, source: EventSource<'_>) -> Result<ImportCounts, StoreError> {

@@ -183,6 +183,61 @@ fn with_application_name(url: &str, name: &str) -> String {
     }
 }
 
+/// Issue 14: a streamed import into an empty table sets the unique
+/// constraint, foreign key and date index aside during its COPY; they are
+/// back after it, and after one that failed half-way.
+#[test]
+fn bulk_load_into_an_empty_table_keeps_its_constraints_and_indexes() {
+    let Some(schema) = Schema::new() else { return };
+    let store = schema.store();
+    let mut client = pg::connect();
+    let rules = |client: &mut Client| -> Vec<String> {
+        client
+            .query(
+                "SELECT c.conname::text FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                  WHERE n.nspname = $1 AND c.conrelid = format('%I.events', $1)::regclass
+                 UNION ALL SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'
+                 ORDER BY 1",
+                &[&schema.name],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let before = rules(&mut client);
+    assert!(before.contains(&"events_date".to_string()) && before.len() >= 5, "{before:?}");
+    let batch = synthetic::events(5_000, 91);
+    let failed = store.import_events_streamed(5_000, &mut |sink| {
+        for e in batch.iter().cloned() {
+            sink(e)?;
+        }
+        Err(StoreError::Backend("the file ends in the middle of a row".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.counts().unwrap().events, 0);
+    assert_eq!(rules(&mut client), before, "a failed bulk load restores them");
+    let counts = store
+        .import_events_streamed(5_000, &mut |sink| {
+            for e in batch.iter().cloned() {
+                sink(e)?;
+            }
+            Ok(synthetic::file("bulk.csv", 5_000))
+        })
+        .unwrap();
+    assert_eq!(counts.imported, 5_000);
+    assert_eq!(rules(&mut client), before, "a bulk load rebuilds them");
+    // The unique constraint holds again: the same id cannot be stored twice.
+    let twice = client.batch_execute(&format!(
+        "INSERT INTO {0}.events (version, source, source_id, fingerprint, date, month, event_type, fatalities,
+            civilian_targeting, dimensions, themes, severity, rule, file, line, import_id, stored_at)
+         SELECT 1, source, source_id, 0, date, month, event_type, 0, false, '', '', 0, '', '', 0, import_id, now()
+           FROM {0}.events LIMIT 1",
+        schema.name
+    ));
+    assert!(twice.is_err());
+}
+
 /// Run only by `killed_import_leaves_the_database_as_before`, as a child
 /// process that is killed in the middle of this import.
 #[test]
