@@ -76,6 +76,26 @@ fn admin_form(reports: &Reports, visit: &Visit, form: &Form) -> Result<Caller, A
     Ok(caller)
 }
 
+/// An administrator's form post: the form read, the caller checked (signed
+/// in, CSRF token, may manage accounts), then `act` on the blocking pool
+/// with the service, the visit, the admin and the form.
+async fn admin_post(
+    ctx: Ctx,
+    body: Result<Bytes, BytesRejection>,
+    op: &'static str,
+    act: impl FnOnce(&Reports, Visit, Caller, Form) -> Result<Response, ApiError> + Send + 'static,
+) -> Result<Response, PageError> {
+    let reports = ctx.reports()?;
+    let form = Form::parse(body)?;
+    let answer = ctx
+        .visit(&reports, op, move |service, visit| {
+            let by = admin_form(service, &visit, &form)?;
+            act(service, visit, by, form)
+        })
+        .await?;
+    Ok(answer)
+}
+
 fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M").to_string()
 }
@@ -188,23 +208,18 @@ fn url_safe(s: &str) -> String {
 /// `POST /admin/users` (`username`, `role`, `community`, `password`):
 /// `accounts::create_user`, as `vitalcore users add`.
 pub async fn create(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.create_user", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let username = form.text("username");
-            let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
-            let community = community_for(service, role, &form.text("community"))?;
-            let password = form.get_raw("password");
-            let user =
-                accounts::create_user(&*service.store, &username, role, community.as_deref(), &password, &by.user.id)?;
-            tracing::info!(by = %by.user.username, user = %user.username, role = %user.role, "account created");
-            let to = format!("/admin?done=created&name={}&role={}", url_safe(&user.username), user.role.as_str());
-            Ok(redirect(&to, vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.create_user", move |service, _, by, form| {
+        let username = form.text("username");
+        let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
+        let community = community_for(service, role, &form.text("community"))?;
+        let password = form.get_raw("password");
+        let user =
+            accounts::create_user(&*service.store, &username, role, community.as_deref(), &password, &by.user.id)?;
+        tracing::info!(by = %by.user.username, user = %user.username, role = %user.role, "account created");
+        let to = format!("/admin?done=created&name={}&role={}", url_safe(&user.username), user.role.as_str());
+        Ok(redirect(&to, vec![]))
+    })
+    .await
 }
 
 /// The community a form gives for `role`: a loaded area for a focal point,
@@ -241,28 +256,23 @@ pub async fn change_role(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.set_role", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
-            let community = community_for(service, role, &form.text("community"))?;
-            let (user, ended) =
-                accounts::set_role(&*service.store, &name, role, community.as_deref(), visit.now, &by.user.id)?;
-            tracing::info!(by = %by.user.username, user = %user.username, role = %user.role,
-                sessions = ended.sessions_ended, tokens = ended.tokens_revoked, "role changed");
-            let to = format!(
-                "/admin?done=role&name={}&role={}&n={}&m={}",
-                url_safe(&user.username),
-                user.role.as_str(),
-                ended.sessions_ended,
-                ended.tokens_revoked
-            );
-            Ok(redirect(&to, vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.set_role", move |service, visit, by, form| {
+        let role: Role = form.text("role").parse().map_err(|e: String| ApiError::status(422, e))?;
+        let community = community_for(service, role, &form.text("community"))?;
+        let (user, ended) =
+            accounts::set_role(&*service.store, &name, role, community.as_deref(), visit.now, &by.user.id)?;
+        tracing::info!(by = %by.user.username, user = %user.username, role = %user.role,
+            sessions = ended.sessions_ended, tokens = ended.tokens_revoked, "role changed");
+        let to = format!(
+            "/admin?done=role&name={}&role={}&n={}&m={}",
+            url_safe(&user.username),
+            user.role.as_str(),
+            ended.sessions_ended,
+            ended.tokens_revoked
+        );
+        Ok(redirect(&to, vec![]))
+    })
+    .await
 }
 
 /// `POST /admin/users/{name}/disable` and `.../enable`.
@@ -271,35 +281,30 @@ pub async fn set_active(
     Path((name, what)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.set_active", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let store = &*service.store;
-            let to = match what.as_str() {
-                "disable" => {
-                    let (user, ended) = accounts::disable_user(store, &name, visit.now, &by.user.id)?;
-                    tracing::info!(by = %by.user.username, user = %user.username, sessions = ended.sessions_ended,
-                        tokens = ended.tokens_revoked, "account disabled");
-                    format!(
-                        "/admin?done=disabled&name={}&n={}&m={}",
-                        url_safe(&user.username),
-                        ended.sessions_ended,
-                        ended.tokens_revoked
-                    )
-                }
-                "enable" => {
-                    let user = accounts::enable_user(store, &name, &by.user.id)?;
-                    tracing::info!(by = %by.user.username, user = %user.username, "account enabled");
-                    format!("/admin?done=enabled&name={}", url_safe(&user.username))
-                }
-                other => return Err(ApiError::not_found(format!("no action `{other}` on accounts"))),
-            };
-            Ok(redirect(&to, vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.set_active", move |service, visit, by, _| {
+        let store = &*service.store;
+        let to = match what.as_str() {
+            "disable" => {
+                let (user, ended) = accounts::disable_user(store, &name, visit.now, &by.user.id)?;
+                tracing::info!(by = %by.user.username, user = %user.username, sessions = ended.sessions_ended,
+                    tokens = ended.tokens_revoked, "account disabled");
+                format!(
+                    "/admin?done=disabled&name={}&n={}&m={}",
+                    url_safe(&user.username),
+                    ended.sessions_ended,
+                    ended.tokens_revoked
+                )
+            }
+            "enable" => {
+                let user = accounts::enable_user(store, &name, &by.user.id)?;
+                tracing::info!(by = %by.user.username, user = %user.username, "account enabled");
+                format!("/admin?done=enabled&name={}", url_safe(&user.username))
+            }
+            other => return Err(ApiError::not_found(format!("no action `{other}` on accounts"))),
+        };
+        Ok(redirect(&to, vec![]))
+    })
+    .await
 }
 
 struct TokenRow {
@@ -418,36 +423,25 @@ pub async fn issue_token(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.issue_token", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let expires = Some(form.text("expires"))
-                .filter(|e| !e.is_empty())
-                .map(|e| parse_duration(&e))
-                .transpose()
-                .map_err(|e| ApiError::status(422, format!("expires: {e}")))?;
-            let (token, stored) = accounts::issue_api_token(
-                &*service.store,
-                &name,
-                &form.text("partner"),
-                expires,
-                visit.now,
-                &by.user.id,
-            )?;
-            tracing::info!(by = %by.user.username, user = %name, partner = %stored.partner,
-                token = %stored.public_id(), "API token created");
-            let now = visit.now;
-            let a = match admin(service, visit)? {
-                Ok(a) => a,
-                Err(to_login) => return Ok(to_login),
-            };
-            let said = tf(a.lang, "admin.token_once", &[("partner", &stored.partner), ("name", &name)]);
-            user_page(service, a, &name, now, Some(said), Some(token.secret.expose_secret().to_string()))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.issue_token", move |service, visit, by, form| {
+        let expires = Some(form.text("expires"))
+            .filter(|e| !e.is_empty())
+            .map(|e| parse_duration(&e))
+            .transpose()
+            .map_err(|e| ApiError::status(422, format!("expires: {e}")))?;
+        let (token, stored) =
+            accounts::issue_api_token(&*service.store, &name, &form.text("partner"), expires, visit.now, &by.user.id)?;
+        tracing::info!(by = %by.user.username, user = %name, partner = %stored.partner,
+            token = %stored.public_id(), "API token created");
+        let now = visit.now;
+        let a = match admin(service, visit)? {
+            Ok(a) => a,
+            Err(to_login) => return Ok(to_login),
+        };
+        let said = tf(a.lang, "admin.token_once", &[("partner", &stored.partner), ("name", &name)]);
+        user_page(service, a, &name, now, Some(said), Some(token.secret.expose_secret().to_string()))
+    })
+    .await
 }
 
 /// `POST /admin/tokens/{id}/revoke`: `accounts::revoke_tokens` by the
@@ -457,33 +451,28 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.revoke_token", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let which = TokenSelector::PublicId(id.clone());
-            let revoked = accounts::revoke_tokens(&*service.store, &which, visit.now, &by.user.id)?;
-            let mut owner = None;
-            for k in &revoked {
-                let user = service.store.user(&k.user_id)?.map(|u| u.username);
-                tracing::info!(by = %by.user.username, token = %k.public_id(), partner = %k.partner,
-                    user = %user.as_deref().unwrap_or(&k.user_id), "API token revoked");
-                owner = owner.or(user);
+    admin_post(ctx, body, "admin.revoke_token", move |service, visit, by, _| {
+        let which = TokenSelector::PublicId(id.clone());
+        let revoked = accounts::revoke_tokens(&*service.store, &which, visit.now, &by.user.id)?;
+        let mut owner = None;
+        for k in &revoked {
+            let user = service.store.user(&k.user_id)?.map(|u| u.username);
+            tracing::info!(by = %by.user.username, token = %k.public_id(), partner = %k.partner,
+                user = %user.as_deref().unwrap_or(&k.user_id), "API token revoked");
+            owner = owner.or(user);
+        }
+        let owner = match owner {
+            Some(o) => o,
+            None => {
+                // Revoked before: back to the account that holds it.
+                let all = service.store.api_tokens(&which)?;
+                let first = all.first().ok_or_else(|| ApiError::not_found(format!("no API token `{id}`")))?;
+                service.store.user(&first.user_id)?.map(|u| u.username).unwrap_or_default()
             }
-            let owner = match owner {
-                Some(o) => o,
-                None => {
-                    // Revoked before: back to the account that holds it.
-                    let all = service.store.api_tokens(&which)?;
-                    let first = all.first().ok_or_else(|| ApiError::not_found(format!("no API token `{id}`")))?;
-                    service.store.user(&first.user_id)?.map(|u| u.username).unwrap_or_default()
-                }
-            };
-            Ok(redirect(&format!("/admin/users/{}?done=revoked&name={}", url_safe(&owner), url_safe(&id)), vec![]))
-        })
-        .await?;
-    Ok(answer)
+        };
+        Ok(redirect(&format!("/admin/users/{}?done=revoked&name={}", url_safe(&owner), url_safe(&id)), vec![]))
+    })
+    .await
 }
 
 /// `POST /admin/users/{name}/sessions/end`: `accounts::end_sessions`, as
@@ -493,17 +482,12 @@ pub async fn end_sessions(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.end_sessions", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let n = accounts::end_sessions(&*service.store, &name, None)?;
-            tracing::info!(by = %by.user.username, user = %name, sessions = n, "sessions ended");
-            Ok(redirect(&format!("/admin/users/{}?done=ended&n={n}", url_safe(&name)), vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.end_sessions", move |service, _, by, _| {
+        let n = accounts::end_sessions(&*service.store, &name, None)?;
+        tracing::info!(by = %by.user.username, user = %name, sessions = n, "sessions ended");
+        Ok(redirect(&format!("/admin/users/{}?done=ended&n={n}", url_safe(&name)), vec![]))
+    })
+    .await
 }
 
 struct RotaRow {
@@ -581,26 +565,21 @@ pub async fn oncall_page(ctx: Ctx, Query(q): Query<Done>) -> Result<Response, Pa
 
 /// `POST /admin/oncall`: `notify::put_on_call`, as `vitalcore oncall set`.
 pub async fn oncall_add(ctx: Ctx, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.oncall_add", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let request = vitalcore_app::notify::OnCallRequest {
-                area: form.text("area"),
-                role: form.text("role"),
-                user: form.text("user"),
-                from: form.text("from"),
-                to: form.text("to"),
-                fallback: !form.text("fallback").is_empty(),
-            };
-            let (id, entry) = vitalcore_app::notify::put_on_call(&*service.store, &by.user, &request, visit.now)?;
-            tracing::info!(by = %by.user.username, entry = id, user = %request.user, area = %entry.area_pcode,
-                role = %entry.role, "put on call");
-            Ok(redirect(&format!("/admin/oncall?done=added&n={id}"), vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.oncall_add", move |service, visit, by, form| {
+        let request = vitalcore_app::notify::OnCallRequest {
+            area: form.text("area"),
+            role: form.text("role"),
+            user: form.text("user"),
+            from: form.text("from"),
+            to: form.text("to"),
+            fallback: !form.text("fallback").is_empty(),
+        };
+        let (id, entry) = vitalcore_app::notify::put_on_call(&*service.store, &by.user, &request, visit.now)?;
+        tracing::info!(by = %by.user.username, entry = id, user = %request.user, area = %entry.area_pcode,
+            role = %entry.role, "put on call");
+        Ok(redirect(&format!("/admin/oncall?done=added&n={id}"), vec![]))
+    })
+    .await
 }
 
 /// `POST /admin/oncall/{id}/remove`: `notify::remove_on_call`, as
@@ -610,17 +589,12 @@ pub async fn oncall_remove(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
-    let reports = ctx.reports()?;
-    let form = Form::parse(body)?;
-    let answer = ctx
-        .visit(&reports, "admin.oncall_remove", move |service, visit| {
-            let by = admin_form(service, &visit, &form)?;
-            let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no rota entry `{id}`")))?;
-            let removed = vitalcore_app::notify::remove_on_call(&*service.store, &by.user, id, visit.now)?;
-            tracing::info!(by = %by.user.username, entry = id, area = %removed.area_pcode, role = %removed.role,
-                "taken off the rota");
-            Ok(redirect(&format!("/admin/oncall?done=removed&n={id}"), vec![]))
-        })
-        .await?;
-    Ok(answer)
+    admin_post(ctx, body, "admin.oncall_remove", move |service, visit, by, _| {
+        let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no rota entry `{id}`")))?;
+        let removed = vitalcore_app::notify::remove_on_call(&*service.store, &by.user, id, visit.now)?;
+        tracing::info!(by = %by.user.username, entry = id, area = %removed.area_pcode, role = %removed.role,
+            "taken off the rota");
+        Ok(redirect(&format!("/admin/oncall?done=removed&n={id}"), vec![]))
+    })
+    .await
 }
