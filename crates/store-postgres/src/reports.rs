@@ -479,30 +479,8 @@ impl ReportStore for PostgresStore {
     }
 
     fn correct_tags(&self, c: &TagCorrection) -> Result<(), StoreError> {
-        self.report_tx(|tx| {
-            let id = lock_report(tx, &c.report)?.ok_or_else(|| StoreError::NotFound(format!("report {}", c.report)))?;
-            tx.execute(
-                "INSERT INTO report_tag_corrections
-                     (report_id, user_id, at, previous_dimensions, previous_themes, dimensions, themes)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &id,
-                    &c.user_id,
-                    &c.at.to_string(),
-                    &join_tags(&c.previous_dimensions),
-                    &join_tags(&c.previous_themes),
-                    &join_tags(&c.dimensions),
-                    &join_tags(&c.themes),
-                ],
-            )
-            .map_err(db)?;
-            tx.execute(
-                "UPDATE reports SET dimensions = $1, themes = $2, rule = $3 WHERE id = $4",
-                &[&join_tags(&c.dimensions), &join_tags(&c.themes), &c.rule(), &id],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
+        // The same write as a correction arriving from a field office, with the tags set.
+        self.report_tx(|tx| sync_up::add_correction(tx, c, true))
     }
 
     fn tag_corrections(&self) -> Result<Vec<TagCorrection>, StoreError> {
