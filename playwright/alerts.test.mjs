@@ -5,28 +5,12 @@
 // data is, for sighted and screen-reader users alike (axe-core).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { axeProblems, launch, login, PASSWORD, serve, vitalcore } from "./lib.mjs";
 
-const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "../crates/import/tests/fixtures";
-const PASSWORD = "correct horse battery staple";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-// The SQLite file of each test, never a PostgreSQL server from the environment.
-const ENV = { ...process.env };
-delete ENV.VITALCORE_DATABASE_URL;
-
-function vitalcore(db, args, input) {
-  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
-  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The CAR fixture, six community reports in Ouham (CF32) in its last month
 // (a burst), forecasts with a low threshold, and an analyst.
@@ -42,36 +26,18 @@ function prepare() {
   return db;
 }
 
-async function serve(db) {
-  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8");
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    const [chunk] = await once(child.stdout, "data");
-    out += chunk;
-  }
-  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
-}
-
 test("an analyst sees the early warnings on the alert page and acknowledges one", async () => {
   const db = prepare();
   const open = JSON.parse(vitalcore(db, ["warnings", "list", "--open", "--format", "json"]));
   const burst = open.find((w) => w.kind === "report-burst" && w.unit === "CF32");
   assert.ok(burst, "the reports in Ouham raised a burst warning");
   const { child, url } = await serve(db);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const outside = [];
     page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
-    await page.goto(`${url}/login`);
-    await page.fill("#u", "ana");
-    await page.fill("#p", PASSWORD);
-    await page.click("button[type=submit]");
+    await login(page, url, "ana");
     await page.waitForURL(`${url}/alerts`);
     assert.equal(await page.locator("tr.ew").count(), open.length, "one row per open warning");
     const row = page.locator(`#warning-${burst.id}`);
@@ -91,23 +57,6 @@ test("an analyst sees the early warnings on the alert page and acknowledges one"
   }
 });
 
-async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
-}
-
-// axe-core's serious and critical violations on the page.
-async function axeProblems(page) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")})`);
-}
-
 test("at headquarters the alert page says when each office's areas were last synchronised", async () => {
   const dir = mkdtempSync(join(tmpdir(), "vitalcore-pw-fresh-"));
   const hq = join(dir, "hq.db");
@@ -124,10 +73,7 @@ test("at headquarters the alert page says when each office's areas were last syn
     const page = await browser.newPage();
     const outside = [];
     page.on("request", (r) => { if (!r.url().startsWith(url)) outside.push(r.url()); });
-    await page.goto(`${url}/login`);
-    await page.fill("#u", "ana");
-    await page.fill("#p", PASSWORD);
-    await page.click("button[type=submit]");
+    await login(page, url, "ana");
     await page.waitForURL(`${url}/alerts`);
     const table = page.getByRole("table", { name: "When each area's data last came from the node that holds it" });
     const bambari = table.getByRole("row", { name: /bambari/ });

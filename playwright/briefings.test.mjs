@@ -7,25 +7,13 @@
 // VITALCORE_DOCS=../docs; otherwise into a temporary folder).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { BIN, ENV, launch, login, PASSWORD, serve, vitalcore } from "./lib.mjs";
 
-const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const PASSWORD = "correct horse battery staple";
 const DOCS = process.env.VITALCORE_DOCS || join(tmpdir(), "vitalcore-docs");
-const ENV = { ...process.env };
-delete ENV.VITALCORE_DATABASE_URL;
-
-function vitalcore(db, args, input) {
-  const r = spawnSync(BIN, ["--db", db, ...args], { input, encoding: "utf8", env: ENV });
-  assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The demo data, six reports in Ouham-Pendé in its last month, forecasts, an analyst.
 function prepare() {
@@ -41,35 +29,17 @@ function prepare() {
   return db;
 }
 
-async function serve(db) {
-  const child = spawn(BIN, ["--db", db, "--quiet", "serve", "--addr", "127.0.0.1:0"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.setEncoding("utf8");
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    const [chunk] = await once(child.stdout, "data");
-    out += chunk;
-  }
-  return { child, url: out.match(/listening on (http:\/\/\S+)/)[1].replace(/\/$/, "") };
-}
-
 test("an analyst reads the dashboard and a situation report, offline, on a laptop and a phone", async () => {
   const db = prepare();
   const { child, url } = await serve(db);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   mkdirSync(DOCS, { recursive: true });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const outside = [];
     page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("about:")) outside.push(r.url()); });
-    await page.goto(`${url}/login`);
-    await page.fill("#u", "ana");
-    await page.fill("#p", PASSWORD);
-    await page.click("button[type=submit]");
+    await login(page, url, "ana");
     await page.waitForURL(`${url}/alerts`);
 
     await page.goto(`${url}/dashboard?from=2022-01&to=2022-12`);
@@ -105,10 +75,7 @@ test("an analyst reads the dashboard and a situation report, offline, on a lapto
     // A phone: no horizontal scrolling.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const small = await phone.newPage();
-    await small.goto(`${url}/login`);
-    await small.fill("#u", "ana");
-    await small.fill("#p", PASSWORD);
-    await small.click("button[type=submit]");
+    await login(small, url, "ana");
     await small.waitForURL(`${url}/alerts`);
     for (const path of ["/dashboard?from=2022-01&to=2022-12", "/sitrep"]) {
       await small.goto(`${url}${path}`);

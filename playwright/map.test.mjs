@@ -8,10 +8,7 @@ import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const BIN = process.env.VITALCORE_BIN || "../target/debug/vitalcore";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+import { BIN, launch } from "./lib.mjs";
 
 async function startDemo() {
   const dir = mkdtempSync(join(tmpdir(), "vitalcore-pw-"));
@@ -29,11 +26,7 @@ async function startDemo() {
 
 test("the map shows every prefecture and a click opens its profile, offline", async () => {
   const { child, url } = await startDemo();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const outside = [];
