@@ -8,7 +8,8 @@ use vitalcore_store::forecasts::ForecastStore;
 use vitalcore_store::mandates::MandateStore;
 use vitalcore_store::sync::SyncStore;
 
-/// What every request handler shares.
+/// What every request handler shares (every field shared, so a copy is cheap).
+#[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub framework: Arc<Framework>,
@@ -52,77 +53,27 @@ impl AppState {
 
     /// With the intake channels, users and the alert workflow.
     pub fn with_reports(store: Arc<dyn Store>, framework: Arc<Framework>, reports: Arc<Reports>) -> Arc<AppState> {
-        Arc::new(AppState {
-            store,
-            framework,
-            reports: Some(reports),
-            forecasts: None,
-            sync: None,
-            snapshots: Arc::default(),
-            analyses: analyses(),
-            mandates: None,
-            mandate_store: None,
-        })
+        Arc::new(AppState { reports: Some(reports), ..(*AppState::new(store, framework)).clone() })
     }
 
     /// The same state with the forecast store (forecasts and early warnings).
     pub fn with_forecasts(state: Arc<AppState>, forecasts: Arc<dyn ForecastStore>) -> Arc<AppState> {
-        Arc::new(AppState {
-            store: state.store.clone(),
-            framework: state.framework.clone(),
-            reports: state.reports.clone(),
-            forecasts: Some(forecasts),
-            sync: state.sync.clone(),
-            snapshots: state.snapshots.clone(),
-            analyses: state.analyses.clone(),
-            mandates: state.mandates.clone(),
-            mandate_store: state.mandate_store.clone(),
-        })
+        Arc::new(AppState { forecasts: Some(forecasts), ..(*state).clone() })
     }
 
     /// The same state serving synchronisation to field offices.
     pub fn with_sync(state: Arc<AppState>, sync: Arc<dyn SyncStore>) -> Arc<AppState> {
-        Arc::new(AppState {
-            store: state.store.clone(),
-            framework: state.framework.clone(),
-            reports: state.reports.clone(),
-            forecasts: state.forecasts.clone(),
-            sync: Some(sync),
-            snapshots: state.snapshots.clone(),
-            analyses: state.analyses.clone(),
-            mandates: state.mandates.clone(),
-            mandate_store: state.mandate_store.clone(),
-        })
+        Arc::new(AppState { sync: Some(sync), ..(*state).clone() })
     }
 
     /// The same state reading Security Council resolutions from `dir` (`vitalcore serve --mandates DIR`).
     pub fn with_mandates(state: Arc<AppState>, dir: std::path::PathBuf) -> Arc<AppState> {
-        Arc::new(AppState {
-            store: state.store.clone(),
-            framework: state.framework.clone(),
-            reports: state.reports.clone(),
-            forecasts: state.forecasts.clone(),
-            sync: state.sync.clone(),
-            snapshots: state.snapshots.clone(),
-            analyses: state.analyses.clone(),
-            mandates: Some(dir),
-            mandate_store: state.mandate_store.clone(),
-        })
+        Arc::new(AppState { mandates: Some(dir), ..(*state).clone() })
     }
 
     /// The same state reading the resolutions stored in `store`.
     pub fn with_mandate_store(state: Arc<AppState>, store: Arc<dyn MandateStore>) -> Arc<AppState> {
-        Arc::new(AppState {
-            store: state.store.clone(),
-            framework: state.framework.clone(),
-            reports: state.reports.clone(),
-            forecasts: state.forecasts.clone(),
-            sync: state.sync.clone(),
-            snapshots: state.snapshots.clone(),
-            analyses: state.analyses.clone(),
-            mandates: state.mandates.clone(),
-            mandate_store: Some(store),
-        })
+        Arc::new(AppState { mandate_store: Some(store), ..(*state).clone() })
     }
 
     /// Where the mandate routes read resolutions: the folder given to
