@@ -184,6 +184,19 @@ fn user_exists(tx: &Connection, user_id: &str) -> Result<bool, StoreError> {
         .map_err(db)
 }
 
+/// A rota row as both reads select it (id, area, role, user, from, to,
+/// fallback, set by, set at).
+type RotaRow = (i64, String, String, String, String, Option<String>, i64, String, String);
+
+fn read_rota_row(r: &Row<'_>) -> rusqlite::Result<RotaRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+fn rota_from(row: RotaRow) -> Result<RotaEntry, StoreError> {
+    let (id, area, role, user, from, to, fallback, set_by, set_at) = row;
+    rota_entry(id, area, &role, user, &from, to.as_deref(), fallback, set_by, &set_at)
+}
+
 fn read_contact(r: &Row<'_>) -> rusqlite::Result<StaffContact> {
     Ok(StaffContact { user_id: r.get(0)?, phone: r.get(1)?, email: r.get(2)? })
 }
@@ -343,36 +356,8 @@ impl NotifyStore for SqliteStore {
                     "SELECT id, area_pcode, role, user_id, from_at, to_at, fallback, set_by, set_at FROM oncall_rota",
                 )
                 .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                    ))
-                })
-                .map_err(db)?;
-            rows.map(|row| {
-                let (id, area_pcode, role, user_id, from, to, fallback, set_by, set_at) = row.map_err(db)?;
-                Ok(RotaEntry {
-                    id,
-                    area_pcode,
-                    role: role.parse().map_err(damaged)?,
-                    user_id,
-                    from: parse_time(&from, "rota start")?,
-                    to: to.map(|t| parse_time(&t, "rota end")).transpose()?,
-                    fallback: fallback != 0,
-                    set_by,
-                    set_at: parse_time(&set_at, "rota time")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
+            let rows = stmt.query_map([], read_rota_row).map_err(db)?;
+            rows.map(|row| rota_from(row.map_err(db)?)).collect::<Result<Vec<_>, StoreError>>()
         })?;
         rota.sort_by(|a, b| (&a.area_pcode, a.role, a.from, a.id).cmp(&(&b.area_pcode, b.role, b.from, b.id)));
         Ok(rota)
@@ -386,24 +371,11 @@ impl NotifyStore for SqliteStore {
                      RETURNING id, area_pcode, role, user_id, from_at, to_at, fallback, set_by, set_at",
                 )
                 .map_err(db)?
-                .query_row([id], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                    ))
-                })
+                .query_row([id], read_rota_row)
                 .optional()
                 .map_err(db)?
                 .ok_or_else(|| StoreError::NotFound(format!("rota entry {id}")))?;
-            let (id, area, role, user, from, to, fallback, set_by, set_at) = removed;
-            let entry = rota_entry(id, area, &role, user, &from, to.as_deref(), fallback, set_by, &set_at)?;
+            let entry = rota_from(removed)?;
             super::audit::append(tx, &rota_removed_audit(&entry, by, at))?;
             Ok(entry)
         })
