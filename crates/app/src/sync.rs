@@ -212,6 +212,7 @@ fn down_scope(office: &Office) -> Scope {
             RecordKind::Event,
             RecordKind::Forecast,
             RecordKind::Warning,
+            RecordKind::WarningChange,
             RecordKind::User,
         ],
     }

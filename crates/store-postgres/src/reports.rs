@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{GenericClient, Row, Transaction};
 use vitalcore_framework::Tags;
 use vitalcore_intake::duplicates::DuplicateLink;
@@ -643,8 +643,10 @@ fn step_detail(record: &StepRecord) -> Result<String, StoreError> {
 fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> Result<(), StoreError> {
     let alert = &record.alert;
     let id = lock_report(tx, alert)?.ok_or_else(|| StoreError::NotFound(format!("alert {alert}")))?;
-    let recorded: i64 =
-        tx.query_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[&id]).map_err(db)?.get(0);
+    let recorded: i64 = tx
+        .query_typed_one("SELECT count(*) FROM alert_steps WHERE report_id = $1", &[(&id, Type::INT8)])
+        .map_err(db)?
+        .get(0);
     check_next_step(record, recorded)?;
     let inserted = tx.execute(
         "INSERT INTO alert_steps (report_id, seq, step, detail, user_id, at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -674,8 +676,9 @@ fn insert_step(tx: &mut Transaction<'_>, record: &StepRecord, detail: &str) -> R
 
 /// The report's row id, its row locked until the transaction ends.
 fn lock_report(tx: &mut Transaction<'_>, reference: &Reference) -> Result<Option<i64>, StoreError> {
-    let row =
-        tx.query_opt("SELECT id FROM reports WHERE reference = $1 FOR UPDATE", &[&reference.as_str()]).map_err(db)?;
+    let row = tx
+        .query_typed_opt("SELECT id FROM reports WHERE reference = $1 FOR UPDATE", &[(&reference.as_str(), Type::TEXT)])
+        .map_err(db)?;
     Ok(row.map(|r| r.get(0)))
 }
 
@@ -957,11 +960,12 @@ fn find_api_token(
 
 /// The steps of one alert, in order (the store's reads and synchronisation's apply).
 pub(super) fn read_steps(client: &mut impl GenericClient, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
+    // Typed: one round trip, no prepare (read for every step a sync applies).
     let rows = client
-        .query(
+        .query_typed(
             "SELECT s.seq, s.detail, s.user_id, s.at, s.channel FROM alert_steps s JOIN reports r ON r.id = s.report_id
              WHERE r.reference = $1 ORDER BY s.seq",
-            &[&alert.as_str()],
+            &[(&alert.as_str(), Type::TEXT)],
         )
         .map_err(db)?;
     rows.iter().map(|r| step_record(alert, r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect()

@@ -294,12 +294,41 @@ pub struct ForecastOf {
     pub rows: Vec<ForecastRow>,
 }
 
-/// An early warning as it travels, as it stands at the origin (its id and
-/// run id the origin's).
+/// An early warning as it travels (its id and run id the origin's): as it
+/// was raised when its status changes travel after it, else as it stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WarningOf {
     pub origin: String,
     pub warning: EarlyWarning,
+}
+
+/// The records an early warning goes down as: the warning as it was raised
+/// (status `new`, no note), then each of its status changes in the order
+/// they were recorded, so the receiver applies them by the one rule for
+/// status changes (latest by time wins, every one kept) and a change it
+/// already holds, or that follows in the change log, is found there and
+/// changes nothing. A warning with no recorded change (its status set
+/// before changes were kept) goes as it stands.
+pub fn warning_with_history(origin: String, mut warning: EarlyWarning, history: Vec<WarningChange>) -> Vec<SyncRecord> {
+    if history.is_empty() {
+        return vec![SyncRecord::Warning(Box::new(WarningOf { origin, warning }))];
+    }
+    warning.status = WarningStatus::New;
+    warning.status_by = None;
+    warning.status_at = None;
+    warning.note = None;
+    let (unit, month, kind) = (warning.unit.clone(), warning.month, warning.kind);
+    let mut out = vec![SyncRecord::Warning(Box::new(WarningOf { origin: origin.clone(), warning }))];
+    out.extend(history.into_iter().map(|change| {
+        SyncRecord::WarningChange(Box::new(WarningChangeOf {
+            origin: origin.clone(),
+            unit: unit.clone(),
+            month,
+            warning: kind,
+            change,
+        }))
+    }));
+    out
 }
 
 /// An account as it travels down to an office of its area, with its

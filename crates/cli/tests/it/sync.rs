@@ -878,6 +878,27 @@ fn events_forecasts_warnings_and_accounts_go_down_to_each_office_within_its_area
         assert_eq!(their_warnings, expected_warnings, "{name}: HQ's warnings of its areas, as they stand");
     }
 
+    // Closed at HQ after the offices have it: the change goes down to the
+    // offices of Ouaka (kaga), not elsewhere, and is applied there once.
+    hq.ok(&["warnings", "close", &ouaka["id"].to_string(), "--as", "lead", "--note", "calm again"]);
+    let closed_ouaka = |(unit, _, _, status, note): &(String, String, String, String, String)| {
+        unit == "CF43" && status == "closed" && note == "calm again"
+    };
+    let moved_now: Vec<[u64; 5]> = nodes
+        .iter()
+        .map(|(node, name, _)| moved(&node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")])))
+        .collect();
+    let (_, warnings) = hq.forecasts();
+    assert!(warnings.iter().any(closed_ouaka), "{warnings:?}");
+    for (node, name, areas) in &nodes {
+        let (_, their_warnings) = node.forecasts();
+        let in_areas = |unit: &str| areas.iter().any(|a| unit.starts_with(a));
+        let expected: BTreeSet<_> = warnings.iter().filter(|w| in_areas(&w.0)).cloned().collect();
+        assert_eq!(their_warnings, expected, "{name}: HQ's warnings of its areas after the close");
+    }
+    assert!(nodes[2].0.forecasts().1.iter().any(closed_ouaka), "kaga shows the warning closed");
+    assert_eq!(moved_now.iter().map(|m| m.iter().sum::<u64>()).filter(|&n| n > 0).count(), 1, "{moved_now:?}");
+
     // Run again: nothing moves.
     for (node, name, _) in &nodes {
         let out = node.ok(&["sync", "--hq", &server.url, "--credential", &format!("{name}.cred")]);

@@ -23,7 +23,7 @@ const LOCK_CHAIN: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()
 /// Appends `event` after the current head; call it inside a transaction.
 pub(crate) fn append(tx: &mut impl GenericClient, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
     tx.batch_execute(LOCK_CHAIN).map_err(db)?;
-    let head = tx.query_opt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).map_err(db)?;
+    let head = tx.query_typed_opt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).map_err(db)?;
     let head: Option<(u64, String)> = head.map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)));
     let entry = AuditEntry::after(head.as_ref().map(|(s, h)| (*s, h.as_str())), event.clone());
     let seq = i64::try_from(entry.seq).map_err(|_| StoreError::Backend("the audit chain is full".into()))?;

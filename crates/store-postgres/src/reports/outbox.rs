@@ -3,7 +3,7 @@
 //! its message's row, and the (message, seq) key backs the position check:
 //! two operators moving one message at once get one success, one conflict.
 
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{GenericClient, Transaction};
 use vitalcore_intake::outbox::{OutboxChange, OutboxDraft, OutboxFilter, OutboxMessage, OutboxStatus};
 use vitalcore_store::StoreError;
@@ -58,13 +58,14 @@ fn insert_status(
 /// Appends changes in order, each at its message's next position.
 pub(super) fn append_changes(tx: &mut Transaction<'_>, changes: &[OutboxChange]) -> Result<(), StoreError> {
     for c in changes {
-        let found =
-            tx.query_opt("SELECT id FROM outbox_messages WHERE id = $1 FOR UPDATE", &[&c.message_id]).map_err(db)?;
+        let found = tx
+            .query_typed_opt("SELECT id FROM outbox_messages WHERE id = $1 FOR UPDATE", &[(&c.message_id, Type::INT8)])
+            .map_err(db)?;
         if found.is_none() {
             return Err(StoreError::NotFound(format!("outbox message #{}", c.message_id)));
         }
         let recorded: i64 = tx
-            .query_one("SELECT count(*) FROM outbox_status WHERE message_id = $1", &[&c.message_id])
+            .query_typed_one("SELECT count(*) FROM outbox_status WHERE message_id = $1", &[(&c.message_id, Type::INT8)])
             .map_err(db)?
             .get(0);
         check_next_change(c, recorded)?;
@@ -81,9 +82,9 @@ pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Re
     }
     let reference = filter.report.as_ref().map(|r| r.to_string());
     let ids: Option<Vec<i64>> = filter.ids.clone();
-    let params: [&(dyn ToSql + Sync); 2] = [&reference, &ids];
+    let params: [(&(dyn ToSql + Sync), Type); 2] = [(&reference, Type::TEXT), (&ids, Type::INT8_ARRAY)];
     let rows = client
-        .query(
+        .query_typed(
             "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail,
                     m.origin
              FROM outbox_messages m JOIN reports r ON r.id = m.report_id JOIN outbox_status s ON s.message_id = m.id

@@ -411,18 +411,19 @@ impl SyncStore for PostgresStore {
                         }),
                     }
                     .transpose()?,
-                    RecordKind::Warning => match row_id {
-                        None => None,
-                        Some(id) => match crate::forecasts::warning_by_id(tx, id)? {
-                            None => None,
-                            Some(mut warning) => {
-                                if let Some(run) = warning.run_id {
-                                    warning.run_id = Some(crate::forecasts::synced_run_id(tx, run)?.unwrap_or(run));
-                                }
-                                Some(SyncRecord::Warning(Box::new(WarningOf { origin, warning })))
+                    // A warning goes with its status changes after it.
+                    RecordKind::Warning => {
+                        if let Some(mut warning) =
+                            row_id.map(|id| crate::forecasts::warning_by_id(tx, id)).transpose()?.flatten()
+                        {
+                            if let Some(run) = warning.run_id {
+                                warning.run_id = Some(crate::forecasts::synced_run_id(tx, run)?.unwrap_or(run));
                             }
-                        },
-                    },
+                            let history = super::sync_up::changes_of_warning(tx, warning.id)?;
+                            out.records.extend(vitalcore_store::sync::warning_with_history(origin, warning, history));
+                        }
+                        None
+                    }
                     RecordKind::User => match pcode {
                         None => None,
                         Some(id) => super::find_user_in(tx, "id", &id, "")?.map(|user| {

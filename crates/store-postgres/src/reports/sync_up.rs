@@ -196,12 +196,17 @@ pub(super) fn warning_changes(
     kind: WarningKind,
 ) -> Result<Option<Vec<WarningChange>>, StoreError> {
     let Some(id) = warning_id(tx, unit, month, kind)? else { return Ok(None) };
-    tx.query("SELECT status, by_user, at, note FROM early_warning_changes WHERE warning_id = $1 ORDER BY id", &[&id])
+    changes_of_warning(tx, id).map(Some)
+}
+
+/// A warning's status changes in the order they were recorded here.
+pub(super) fn changes_of_warning(client: &mut impl GenericClient, id: i64) -> Result<Vec<WarningChange>, StoreError> {
+    client
+        .query("SELECT status, by_user, at, note FROM early_warning_changes WHERE warning_id = $1 ORDER BY id", &[&id])
         .map_err(db)?
         .iter()
         .map(|r| change_of(r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+        .collect()
 }
 
 pub(super) fn add_warning_change(

@@ -433,7 +433,8 @@ struct Later {
 /// order: events (in one pass per 500), each import's file record ahead of
 /// its first event, an event listed twice (imported, then revised) once as
 /// it is now; a forecast run once, with its rows of the units logged in
-/// this batch; warnings as they stand.
+/// this batch; warnings with their status changes
+/// ([`vitalcore_store::sync::warning_with_history`]).
 fn with_later(
     conn: &Connection,
     records: Vec<SyncRecord>,
@@ -483,7 +484,8 @@ fn with_later(
                 if let Some(run) = warning.run_id {
                     warning.run_id = Some(synced_run_id(conn, run)?.unwrap_or(run));
                 }
-                out.push(SyncRecord::Warning(Box::new(WarningOf { origin, warning })));
+                let history = sync_up::changes_of_warning(conn, l.id)?;
+                out.extend(vitalcore_store::sync::warning_with_history(origin, warning, history));
             }
             _ => return Err(damaged("change log entry read out of turn")),
         }

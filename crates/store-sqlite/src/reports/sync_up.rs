@@ -211,6 +211,11 @@ pub(super) fn warning_changes(
     kind: WarningKind,
 ) -> Result<Option<Vec<WarningChange>>, StoreError> {
     let Some(id) = warning_id(conn, unit, month, kind)? else { return Ok(None) };
+    changes_of_warning(conn, id).map(Some)
+}
+
+/// A warning's status changes in the order they were recorded here.
+pub(super) fn changes_of_warning(conn: &Connection, id: i64) -> Result<Vec<WarningChange>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT status, by_user, at, note FROM early_warning_changes WHERE warning_id = ?1 ORDER BY id")
         .map_err(db)?;
@@ -223,8 +228,7 @@ pub(super) fn warning_changes(
         let (status, by_user, at, note) = row.map_err(db)?;
         change_of(&status, by_user, at, note)
     })
-    .collect::<Result<Vec<_>, _>>()
-    .map(Some)
+    .collect()
 }
 
 pub(super) fn add_warning_change(conn: &Connection, w: &WarningChangeOf, set_status: bool) -> Result<(), StoreError> {

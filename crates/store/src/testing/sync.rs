@@ -562,10 +562,55 @@ fn forecasts_and_warnings_go_down_by_unit_and_are_put_once<S: SyncStore + Foreca
         .set_warning_status(ouaka.id, WarningStatus::Acknowledged, "amina", "2026-12-07T09:00:00Z", Some("called"))
         .unwrap();
     let got = store.changes(start, &only(RecordKind::Warning, &["CF32"]), 100).unwrap();
-    assert_eq!(got.records.len(), 1);
+    let kinds: Vec<RecordKind> = got.records.iter().map(SyncRecord::kind).collect();
+    assert_eq!(kinds, [RecordKind::Warning, RecordKind::WarningChange], "as raised, then its changes: {got:?}");
     let SyncRecord::Warning(w) = &got.records[0] else { panic!("{got:?}") };
-    assert_eq!((w.warning.status, w.warning.run_id), (WarningStatus::Acknowledged, Some(run_id)), "as it stands");
-    assert_eq!(w.warning.note.as_ref().map(|n| n.text.as_str()), Some("called"));
+    assert_eq!((w.warning.status, w.warning.run_id), (WarningStatus::New, Some(run_id)), "as raised");
+    assert_eq!((&w.warning.status_by, &w.warning.note), (&None, &None));
+    let SyncRecord::WarningChange(c) = &got.records[1] else { panic!("{got:?}") };
+    assert_eq!((c.unit.as_str(), c.warning, c.origin.as_str()), ("CF32", WarningKind::ForecastThreshold, "hq-node"));
+    let acknowledged = WarningChange {
+        status: WarningStatus::Acknowledged,
+        by_user: "amina".into(),
+        at: "2026-12-07T09:00:00Z".into(),
+        note: Some("called".into()),
+    };
+    assert_eq!(c.change, acknowledged);
+
+    // A status change goes down on its own to the offices of the warning's
+    // unit, never back to the office it came from.
+    let down_to = |office: &str, areas: &[&str]| Scope {
+        origins: Origins::Except(office.into()),
+        areas: Some(areas.iter().map(|a| a.to_string()).collect()),
+        kinds: vec![RecordKind::Warning, RecordKind::WarningChange],
+    };
+    let after = got.next_cursor;
+    store.set_warning_status(ouaka.id, WarningStatus::Closed, "lead", "2026-12-07T10:00:00Z", Some("calm")).unwrap();
+    let got = store.changes(after, &down_to("n-bambari", &["CF3"]), 100).unwrap();
+    assert_eq!(got.records.len(), 1, "{got:?}");
+    let SyncRecord::WarningChange(c) = &got.records[0] else { panic!("{got:?}") };
+    assert_eq!((c.change.status, c.change.note.as_deref()), (WarningStatus::Closed, Some("calm")));
+    assert_eq!(store.pending(after, &down_to("n-bria", &["CF41"])).unwrap(), 0, "not the office's areas");
+    let from_office = WarningChangeOf {
+        origin: "n-bambari".into(),
+        change: WarningChange {
+            status: WarningStatus::Acknowledged,
+            at: "2026-12-07T11:00:00Z".into(),
+            ..acknowledged
+        },
+        ..(**c).clone()
+    };
+    let before = got.next_cursor;
+    store
+        .apply(&mut |tx: &mut dyn SyncTx| {
+            tx.set_origin(Some("n-bambari"))?;
+            tx.add_warning_change(&from_office, true)
+        })
+        .unwrap();
+    assert_eq!(store.pending(before, &down_to("n-bambari", &["CF3"])).unwrap(), 0, "no echo to its office");
+    let relayed = store.changes(before, &down_to("n-ippy", &["CF32"]), 100).unwrap();
+    assert_eq!(relayed.records.len(), 1, "{relayed:?}");
+    assert_eq!(relayed.records[0].origin(), "n-bambari");
 
     // Put at another node: once, rows added later join the same run.
     let theirs = ForecastOf {
