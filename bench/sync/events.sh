@@ -22,29 +22,22 @@ V=${VITALCORE:-$ROOT/target/release/vitalcore}
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SERVER=
+# shellcheck source=hq.sh
+. "$ROOT/bench/sync/hq.sh"
 "$V" generate acled --rows "$N" --seed 16 | python3 "$ROOT/bench/sync/to_ouaka.py" > "$WORK/events.csv"
 for run in $(seq 1 "$RUNS"); do
   D=$WORK/run$run; mkdir -p "$D"; cd "$D"
-  if [ -n "$PGURL" ]; then
-    DB=vc_sync_events_$$_$run
-    psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-    HQ=(--database-url "$(echo "$PGURL" | sed "s/dbname=[^ ]*/dbname=$DB/")")
-  else
-    HQ=(--db "$D/hq.db")
-  fi
+  fresh_hq "$run" vc_sync_events
   "$V" "${HQ[@]}" -q import "$ROOT/data/demo/caf-adm1-ocha.geojson" >/dev/null
   s=$(date +%s.%N); "$V" "${HQ[@]}" -q import "$WORK/events.csv" >/dev/null; e=$(date +%s.%N)
   echo "run $run: HQ import of $N events $(echo "$e - $s" | bc) s"
   "$V" "${HQ[@]}" sync office add bambari --areas CF43 --out b.cred -q
-  "$V" "${HQ[@]}" -q serve --addr 127.0.0.1:0 > serve.out 2>/dev/null & SERVER=$!
-  for _ in $(seq 50); do grep -q listening serve.out 2>/dev/null && break; sleep 0.2; done
-  URL=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' serve.out)
+  start_hq
   s=$(date +%s.%N)
   down=$("$V" --db b.db sync --hq "$URL" --credential b.cred --batch "$BATCH")
   e=$(date +%s.%N)
   echo "run $run: down (batch $BATCH) $(echo "$e - $s" | bc) s: $down"
   echo "run $run: office holds $("$V" --db b.db status | sed -n 's/^events: \([0-9]*\).*/\1/p') events"
   echo "run $run: again: $("$V" --db b.db sync --hq "$URL" --batch "$BATCH")"
-  kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
-  if [ -n "$PGURL" ]; then psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null; fi
+  stop_hq
 done

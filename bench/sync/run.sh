@@ -19,21 +19,15 @@ V=${VITALCORE:-$ROOT/target/release/vitalcore}
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SERVER=
+# shellcheck source=hq.sh
+. "$ROOT/bench/sync/hq.sh"
 for run in $(seq 1 "$RUNS"); do
   D=$WORK/run$run; mkdir -p "$D"; cd "$D"
-  if [ -n "$PGURL" ]; then
-    DB=vc_sync_bench_$$_$run
-    psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-    HQ=(--database-url "$(echo "$PGURL" | sed "s/dbname=[^ ]*/dbname=$DB/")")
-  else
-    HQ=(--db "$D/hq.db")
-  fi
+  fresh_hq "$run" vc_sync_bench
   "$V" "${HQ[@]}" -q import "$ROOT/data/demo/caf-adm1-ocha.geojson" >/dev/null
   "$V" "${HQ[@]}" sync office add bambari --areas CF32 --out b.cred -q
   "$V" "${HQ[@]}" sync office add kaga --areas CF32 --out k.cred -q
-  "$V" "${HQ[@]}" -q serve --addr 127.0.0.1:0 > serve.out 2>/dev/null & SERVER=$!
-  for _ in $(seq 50); do grep -q listening serve.out 2>/dev/null && break; sleep 0.2; done
-  URL=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' serve.out)
+  start_hq
   "$V" --db b.db sync --hq "$URL" --credential b.cred >/dev/null
   "$V" --db k.db sync --hq "$URL" --credential k.cred >/dev/null
   python3 "$ROOT/bench/sync/gen_reports.py" b.db "$N" 1 CF32 "$run"
@@ -43,6 +37,5 @@ for run in $(seq 1 "$RUNS"); do
   echo "run $run: up $(echo "$e - $s" | bc) s: $up"
   echo "run $run: down $(echo "$e2 - $s2" | bc) s: $down"
   echo "run $run: again: $again"
-  kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
-  if [ -n "$PGURL" ]; then psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null; fi
+  stop_hq
 done
