@@ -9,39 +9,15 @@
 //!
 //! Environment: MODELS=zero,last,... to compare fewer models (faster);
 //! COMPACT=1 (HURDLE=1, DIAG=1) for one line per data set.
-use std::collections::HashMap;
-use vitalcore_forecast::{BacktestConfig, Features, ModelKind, Panel, PanelOptions, Target, backtest};
-use vitalcore_framework::{Framework, Month, UnitKind};
+mod common;
+
+use vitalcore_forecast::{BacktestConfig, Features, ModelKind, backtest};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut opt: HashMap<String, Vec<String>> = HashMap::new();
-    let mut i = 0;
-    while i + 1 < args.len() {
-        opt.entry(args[i].trim_start_matches("--").to_string()).or_default().push(args[i + 1].clone());
-        i += 2;
-    }
-    let one = |k: &str| opt.get(k).and_then(|v| v.last().cloned());
-    let month = |k: &str| one(k).map(|v| v.parse::<Month>().unwrap_or_else(|e| panic!("--{k}: {e}")));
-    let framework = Framework::built_in();
-    let areas = one("boundaries").map(|p| {
-        let a = vitalcore_import::read_boundaries(p.as_ref()).expect("boundaries");
-        vitalcore_spatial::AreaIndex::new(&a).expect("index")
-    });
-    let mut events = Vec::new();
-    for p in opt.get("events").expect("--events FILE") {
-        events.extend(
-            vitalcore_import::read_events(p.as_ref(), &framework, areas.as_ref(), &|_| {}).expect("events").events,
-        );
-    }
-    if let Some(c) = one("country") {
-        let is = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c));
-        events.retain(|e| is(&e.place.country) || is(&e.place.iso3));
-    }
-    let unit: UnitKind = one("unit").unwrap_or("admin1".into()).parse().expect("--unit");
-    let target: Target = one("target").unwrap_or("fatalities".into()).parse().expect("--target");
-    let opts = PanelOptions { first: month("first"), last: month("last"), grid_neighbours: false, max_event_types: 4 };
-    let (panel, _) = Panel::from_events(&events, unit, &opts).expect("panel");
+    let opt = common::Opts::from_args();
+    let one = |k: &str| opt.one(k);
+    let month = |k: &str| opt.month(k);
+    let (events, panel, target) = common::panel_from_files(&opt);
     let features = Features::build(&panel, target);
     let cfg = BacktestConfig {
         target,

@@ -20,12 +20,12 @@
 //! components in the order hurdle, conflictology, bootstrap, last, conflictology over 120 months,
 //! spatial conflictology (the last two are candidates tried, not library models).
 //! `bench/forecast/stack.py` fits and checks weights from these lines.
-use std::collections::HashMap;
+mod common;
+
 use std::io::Write;
 use vitalcore_forecast::models::OriginState;
 use vitalcore_forecast::rng::{Rng, mix_seed};
-use vitalcore_forecast::{ALL_MODELS, Draws, Features, ModelKind, Panel, PanelOptions, Target};
-use vitalcore_framework::{Framework, Month, UnitKind};
+use vitalcore_forecast::{ALL_MODELS, Draws, Features, ModelKind};
 
 const COMPONENTS: [ModelKind; 4] = [ModelKind::Hurdle, ModelKind::Conflictology, ModelKind::Bootstrap, ModelKind::Last];
 /// Two candidate baselines tried as further components (not in the library):
@@ -94,34 +94,10 @@ fn mean_abs_diff(a: &Draws, b: &Draws) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut opt: HashMap<String, Vec<String>> = HashMap::new();
-    let mut i = 0;
-    while i + 1 < args.len() {
-        opt.entry(args[i].trim_start_matches("--").to_string()).or_default().push(args[i + 1].clone());
-        i += 2;
-    }
-    let one = |k: &str| opt.get(k).and_then(|v| v.last().cloned());
-    let month = |k: &str| one(k).map(|v| v.parse::<Month>().unwrap_or_else(|e| panic!("--{k}: {e}")));
-    let framework = Framework::built_in();
-    let areas = one("boundaries").map(|p| {
-        let a = vitalcore_import::read_boundaries(p.as_ref()).expect("boundaries");
-        vitalcore_spatial::AreaIndex::new(&a).expect("index")
-    });
-    let mut events = Vec::new();
-    for p in opt.get("events").expect("--events FILE") {
-        events.extend(
-            vitalcore_import::read_events(p.as_ref(), &framework, areas.as_ref(), &|_| {}).expect("events").events,
-        );
-    }
-    if let Some(c) = one("country") {
-        let is = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c));
-        events.retain(|e| is(&e.place.country) || is(&e.place.iso3));
-    }
-    let unit: UnitKind = one("unit").unwrap_or("admin1".into()).parse().expect("--unit");
-    let target: Target = one("target").unwrap_or("fatalities".into()).parse().expect("--target");
-    let opts = PanelOptions { first: month("first"), last: month("last"), grid_neighbours: false, max_event_types: 4 };
-    let (panel, _) = Panel::from_events(&events, unit, &opts).expect("panel");
+    let opt = common::Opts::from_args();
+    let one = |k: &str| opt.one(k);
+    let month = |k: &str| opt.month(k);
+    let (_, panel, target) = common::panel_from_files(&opt);
     let mut features = Features::build(&panel, target);
     // ABLATE=prefix,prefix: those feature columns set to 0 everywhere (the
     // hurdle then fits them a zero coefficient): spatial_, type3:, other_
