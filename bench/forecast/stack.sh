@@ -10,6 +10,7 @@
 #         Colombia, Ukraine at admin1; Syria and Afghanistan at grid),
 #         other periods and targets of the tuning countries.
 # Usage: bench/forecast/stack.sh [DATASETS_DIR] [OUT]   (default ../shared/datasets, /tmp/stack.acc)
+# OUT.origins gets the same sums per origin (for bench/forecast/online.py).
 # ONLY=PATTERN runs only the sets whose label matches (grep -E).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,11 +23,12 @@ GLOBAL=$D/ucdp-ged-sample-global/ucdpged_sample_1000.csv
 cargo build --release -q -p vitalcore-forecast --features files --example stack_weights
 EV=target/release/examples/stack_weights
 : >"$OUT"
+: >"$OUT.origins"
 run() {
   local name=$1
   shift
   if [ -n "${ONLY:-}" ] && ! grep -qE "$ONLY" <<<"$name"; then return; fi
-  "$EV" --name "$name" --acc "$OUT" "$@"
+  "$EV" --name "$name" --acc "$OUT" --acc-origins "$OUT.origins" "$@"
 }
 G="--first 1989-01 --last 2022-12 --start 2016-01 --end 2020-12"
 run "tune:CAR admin1 2016-20" --events "$CAR" --boundaries "$CAR_ADM1" --unit admin1 --last 2022-12 --start 2016-01 --end 2020-12

@@ -213,15 +213,7 @@ fn main() {
     let name = one("name").unwrap_or_else(|| "set".into());
     let mut lines = String::new();
     for (hk, a) in total.iter().enumerate() {
-        let mut v = vec![a.n, a.obs, a.any];
-        v.extend(a.ey);
-        v.extend(a.ex.iter().flatten());
-        v.extend(a.mean);
-        v.extend(a.p);
-        v.extend(a.pp.iter().flatten());
-        v.extend(a.po);
-        let nums: Vec<String> = v.iter().map(|x| format!("{x:.10e}")).collect();
-        lines.push_str(&format!("{}\th{}\t{}\n", name, hk + 1, nums.join("\t")));
+        lines.push_str(&format!("{}\th{}\t{}\n", name, hk + 1, acc_fields(a)));
         let crps = |i: usize| (a.ey[i] - 0.5 * a.ex[i][i]) / a.n;
         println!(
             "{name} h{}: crps hurdle {:.4} confl {:.4} boot {:.4} last {:.4} ratio {:.3} bias {:.3}",
@@ -235,7 +227,35 @@ fn main() {
         );
     }
     if let Some(out) = one("acc") {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(out).expect("--acc file");
-        f.write_all(lines.as_bytes()).expect("write");
+        append(&out, &lines);
     }
+    // --acc-origins FILE: the same sums per origin (`LABEL h ORIGIN-MONTH ...`),
+    // for pool weights fitted causally on earlier origins (online stacking)
+    if let Some(out) = one("acc-origins") {
+        let mut lines = String::new();
+        for (o, accs) in &all {
+            for (hk, a) in accs.iter().enumerate().filter(|(_, a)| a.n > 0.0) {
+                let month = panel.first.plus(*o as i32);
+                lines.push_str(&format!("{}\th{}\t{}\t{}\n", name, hk + 1, month, acc_fields(a)));
+            }
+        }
+        append(&out, &lines);
+    }
+}
+
+/// The sums of one accumulator, tab-separated, in the order stack.py reads them.
+fn acc_fields(a: &Acc) -> String {
+    let mut v = vec![a.n, a.obs, a.any];
+    v.extend(a.ey);
+    v.extend(a.ex.iter().flatten());
+    v.extend(a.mean);
+    v.extend(a.p);
+    v.extend(a.pp.iter().flatten());
+    v.extend(a.po);
+    v.iter().map(|x| format!("{x:.10e}")).collect::<Vec<_>>().join("\t")
+}
+
+fn append(path: &str, text: &str) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("--acc file");
+    f.write_all(text.as_bytes()).expect("write");
 }
