@@ -6,12 +6,14 @@ oracle ACC
     Per set and horizon, the pool of hurdle, conflictology, bootstrap, last value and the zero
     forecast with the lowest CRPS on that row itself, in hindsight (an upper bound on what any
     pool of these components can reach there), with and without the bias bar (0.8..1.25).
-online ACC.origins [HALF_LIFE TAU]
+online ACC.origins [HALF_LIFE TAU] [--score-like REF.origins]
     Online stacking: at each origin o and horizon h, weights minimising the exact mixture CRPS
     over the origins o' < o whose outcomes are known (o' + h <= o), past origins weighted
     0.5^(age / HALF_LIFE), shrunk toward the fixed weights by TAU / (weighted past origins);
     the fixed weights while there is no past. Without HALF_LIFE/TAU: a grid fitted on the
-    tuning rows only, then every row with the chosen pair.
+    tuning rows only, then every row with the chosen pair. With --score-like, only the
+    (set, horizon, origin) of REF are scored and the earlier origins of ACC serve as past
+    only (a run started five years earlier gives every scored origin five years of past).
 
 The zero forecast is added analytically: E|0 - y| = y, E|X_i - 0| = mean of X_i.
 Pure Python (no numpy on the box): the simplex QP is solved exactly by enumerating active sets.
@@ -182,6 +184,9 @@ def oracle(path):
     print(f"rows where a pool within the bias bar reaches <= 0.95 in hindsight: {passing} of {len(rows)}")
 
 
+SCORED = None  # (name, h, origin) scored, from --score-like; None = all
+
+
 def online_rows(rows, half_life, tau):
     """Per (set, horizon): the sums of the online pool (its CRPS, mean, Brier) over origins."""
     by = {}
@@ -206,6 +211,8 @@ def online_rows(rows, half_life, tau):
                 scale = crps(acc, FIXED)
                 if scale > 0:
                     w = pool_weights(acc, scale, FIXED, tau / weight)
+            if SCORED is not None and (name, h, r["origin"]) not in SCORED:
+                continue
             ws.append(w)
             tot["crps"] += crps(r, w)
             tot["fixed"] += crps(r, FIXED)
@@ -263,7 +270,16 @@ def online(path, args):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "oracle":
-        oracle(sys.argv[2])
+    argv = sys.argv[1:]
+    if "--score-like" in argv:
+        k = argv.index("--score-like")
+        ref = argv[k + 1]
+        argv = argv[:k] + argv[k + 2:]
+        SCORED = set()
+        for line in open(ref):
+            name, h, origin = line.split("\t", 3)[:3]
+            SCORED.add((name, h, origin))
+    if argv[0] == "oracle":
+        oracle(argv[1])
     else:
-        online(sys.argv[2], sys.argv[3:])
+        online(argv[1], argv[2:])

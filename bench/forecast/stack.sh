@@ -10,7 +10,8 @@
 #         Colombia, Ukraine at admin1; Syria and Afghanistan at grid),
 #         other periods and targets of the tuning countries.
 # Usage: bench/forecast/stack.sh [DATASETS_DIR] [OUT]   (default ../shared/datasets, /tmp/stack.acc)
-# OUT.origins gets the same sums per origin (for bench/forecast/online.py).
+# OUT.origins gets the same sums per origin (bench/forecast/online.py: the hindsight
+# oracle pool per row and online stacking; RESULTS.md section 4, part 2).
 # ONLY=PATTERN runs only the sets whose label matches (grep -E).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
