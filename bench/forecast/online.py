@@ -6,6 +6,10 @@ oracle ACC
     Per set and horizon, the pool of hurdle, conflictology, bootstrap, last value and the zero
     forecast with the lowest CRPS on that row itself, in hindsight (an upper bound on what any
     pool of these components can reach there), with and without the bias bar (0.8..1.25).
+oracle-origins ACC.origins
+    The same per origin: weights fitted in hindsight on each origin's outcomes (a bound for
+    any rule whose weights change from origin to origin, online stacking included); no
+    bias constraint.
 online ACC.origins [HALF_LIFE TAU] [--score-like REF.origins]
     Online stacking: at each origin o and horizon h, weights minimising the exact mixture CRPS
     over the origins o' < o whose outcomes are known (o' + h <= o), past origins weighted
@@ -187,6 +191,19 @@ def oracle(path):
 SCORED = None  # (name, h, origin) scored, from --score-like; None = all
 
 
+def oracle_origins(path):
+    by = {}
+    for r in read(path, True):
+        by.setdefault((r["name"], r["h"]), []).append(r)
+    for (name, h), rs in by.items():
+        best = sum(crps(r, pool_weights(r)) for r in rs if r["n"] > 0)
+        conf = sum(r["conf"] for r in rs)
+        mean = sum(sum(wi * mi for wi, mi in zip(pool_weights(r), r["mean"])) for r in rs)
+        obs = sum(r["obs"] for r in rs)
+        bias = f"{mean / obs:.2f}" if obs > 0 else "nan"
+        print(f"{name:<40} {h} oracle per origin {best / conf:.3f} bias {bias}")
+
+
 def online_rows(rows, half_life, tau):
     """Per (set, horizon): the sums of the online pool (its CRPS, mean, Brier) over origins."""
     by = {}
@@ -281,5 +298,7 @@ if __name__ == "__main__":
             SCORED.add((name, h, origin))
     if argv[0] == "oracle":
         oracle(argv[1])
+    elif argv[0] == "oracle-origins":
+        oracle_origins(argv[1])
     else:
         online(argv[1], argv[2:])
