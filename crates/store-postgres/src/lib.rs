@@ -17,6 +17,7 @@
 //! (archive revised rows, update them, insert new ones), all in one
 //! transaction.
 
+mod copy_rows;
 mod events;
 mod forecasts;
 mod mandates;
