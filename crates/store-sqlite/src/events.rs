@@ -321,11 +321,7 @@ pub fn import_streamed(
 
 /// The writer's side of [`import_streamed`]: commits only when the reader
 /// got to the end of the file.
-fn write_streamed(
-    conn: &mut Connection,
-    expected_rows: u64,
-    feed: &mut dyn Feed,
-) -> Result<ImportCounts, StoreError> {
+fn write_streamed(conn: &mut Connection, expected_rows: u64, feed: &mut dyn Feed) -> Result<ImportCounts, StoreError> {
     let stored_at = now_rfc3339();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
     let placeholder = ImportFile {
@@ -388,6 +384,12 @@ fn write_streamed(
     log_events(&tx, import_id)?;
     tx.commit().map_err(backend)?;
     Ok(counts)
+}
+
+/// Whether no event is stored (the bulk paths of a streamed import).
+pub(crate) fn table_is_empty(conn: &Connection) -> Result<bool, StoreError> {
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0)).map_err(backend)?;
+    Ok(!any)
 }
 
 /// Fills in the file's record of a streamed import, known only at its end.
