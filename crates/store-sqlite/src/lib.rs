@@ -645,10 +645,12 @@ const BULK_JOURNAL_MIN_ROWS: u64 = 20_000;
 /// anyway). False, and nothing changed, when another connection has the
 /// database open (SQLite then keeps the WAL): the import runs in the WAL.
 fn rollback_journal(conn: &Connection) -> Result<bool, StoreError> {
-    let Ok(mode) = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0)) else {
-        return Ok(false);
-    };
-    if !mode.eq_ignore_ascii_case("delete") {
+    // Another connection's lock would otherwise hold the switch for the
+    // whole busy timeout before it fails.
+    conn.busy_timeout(Duration::ZERO).map_err(backend)?;
+    let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    if !mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete")) {
         return Ok(false);
     }
     conn.pragma_update(None, "synchronous", "FULL").map_err(backend)?;

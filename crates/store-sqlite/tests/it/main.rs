@@ -385,3 +385,30 @@ fn bulk_streamed_import_into_an_empty_table_bypasses_the_wal() {
     assert!(wal_len() > (1 << 20), "the second import went through the WAL");
     assert_eq!(store.counts().unwrap().events, 60_000);
 }
+
+/// Another connection holding the database (a server reading it): the bulk
+/// import does not wait for it, it goes through the WAL at once.
+#[test]
+fn bulk_streamed_import_with_another_connection_open_goes_through_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    let _: i64 = other.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let events = synthetic::events(25_000, 23);
+    let started = Instant::now();
+    let counts = store
+        .import_events_streamed(events.len() as u64, &mut |sink| {
+            for e in events.iter().cloned() {
+                sink(e)?;
+            }
+            Ok(synthetic::file("shared.csv", events.len()))
+        })
+        .unwrap();
+    assert_eq!(counts.imported, 25_000);
+    assert!(started.elapsed() < Duration::from_secs(20), "the import waited {:?}", started.elapsed());
+    let wal = dir.path().join("shared.db-wal");
+    assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > (1 << 20), "the import went through the WAL");
+    let mode: String = other.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
