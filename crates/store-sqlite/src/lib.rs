@@ -16,7 +16,9 @@
 //! syncs the WAL): bulk imports of events and observations (importing the
 //! same files again restores them) and the links back from older reports to
 //! a new likely duplicate (recomputable hints; the new report's own links
-//! are committed with it).
+//! are committed with it). A large streamed import into an empty events
+//! table runs in SQLite's rollback journal instead, with `synchronous=FULL`
+//! (its rows are written once, see [`rollback_journal`]).
 //!
 //! Files: the database is created readable and writable by its owner only
 //! (0600), before SQLite opens it; SQLite gives its `-wal` and `-shm` files
