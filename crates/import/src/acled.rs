@@ -108,30 +108,22 @@ fn parser(h: &Header) -> Result<RowParser<'_>, String> {
 
 /// Tags per (event type, sub-event type, civilian targeting): a file has a
 /// few dozen combinations, and reading the mapping table for each row was a
-/// tenth of the parse time. Entries are found by a hash of the three first,
-/// so a row costs one hash and a few integer compares, not a string compare
-/// with each cached combination (memcmp, which those compares call, was 7%
-/// of the CPU of a 2M-row import).
+/// tenth of the parse time.
 #[derive(Default)]
 struct TagCache(std::cell::RefCell<Vec<CachedTags>>);
 
-/// (hash of the three, event_type, sub_event_type, civilian_targeting, tags)
-type CachedTags = (u64, String, Option<String>, bool, vitalcore_framework::Tags);
+/// (event_type, sub_event_type, civilian_targeting, tags)
+type CachedTags = (String, Option<String>, bool, vitalcore_framework::Tags);
 
 impl TagCache {
     fn get(&self, ctx: &Context, event_type: &str, sub: Option<&str>, targeting: bool) -> vitalcore_framework::Tags {
-        use std::hash::BuildHasher as _;
-        let hash = foldhash::fast::FixedState::with_seed(0).hash_one((event_type, sub, targeting));
         let mut cache = self.0.borrow_mut();
-        let hit = cache
-            .iter()
-            .find(|(h, e, s, t, _)| *h == hash && e == event_type && s.as_deref() == sub && *t == targeting);
-        if let Some(hit) = hit {
-            return hit.4.clone();
+        if let Some(hit) = cache.iter().find(|(e, s, t, _)| e == event_type && s.as_deref() == sub && *t == targeting) {
+            return hit.3.clone();
         }
         let tags = ctx.framework.tag_acled(event_type, sub, targeting);
         if cache.len() < 256 {
-            cache.push((hash, event_type.to_string(), sub.map(str::to_string), targeting, tags.clone()));
+            cache.push((event_type.to_string(), sub.map(str::to_string), targeting, tags.clone()));
         }
         tags
     }
