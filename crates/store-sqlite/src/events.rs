@@ -6,8 +6,7 @@ use vitalcore_framework::{Event, Month, Place, Provenance, Source, Tags};
 use vitalcore_store::columns::{
     date_code, date_from_code, grid_of, join_tags, month_code, now_rfc3339, split_tags, to_u8, to_u32,
 };
-use vitalcore_store::fingerprint::{ScannedBatch, scan_events};
-use vitalcore_store::pipeline::{Checked, Feed};
+use vitalcore_store::fingerprint::{BatchKey, Fingerprinter, ScannedBatch, SeenIds, scan_events};
 use vitalcore_store::sync::ImportOf;
 use vitalcore_store::{EventFilter, EventSource, EventVersion, ImportCounts, ImportFile, StoreError};
 
@@ -305,23 +304,15 @@ pub(crate) fn imports_by_ids(
 const LOAD_STORED_UP_TO: i64 = 2_000_000;
 
 /// A streamed import in one transaction (see `Store::import_events_streamed`):
-/// each event is fingerprinted and checked against the ids already seen in
-/// the file (`SeenIds`, the only memory that grows with the file), then
-/// against the stored one, and written. On two threads where there are two
-/// cores ([`vitalcore_store::pipeline`]: reading and checking on this one,
-/// writing on the other). Into an empty table the indexes are dropped and
-/// rebuilt at the end when the file is expected to be large (bulk load).
+/// each event is fingerprinted, checked against the ids already seen in the
+/// file ([`SeenIds`]) and against the stored one, and written at once; only
+/// the seen ids stay in memory. Into an empty table the indexes are dropped
+/// and rebuilt at the end when the file is expected to be large (bulk load).
 pub fn import_streamed(
     conn: &mut Connection,
     expected_rows: u64,
     source: EventSource<'_>,
 ) -> Result<ImportCounts, StoreError> {
-    vitalcore_store::pipeline::import(source, move |feed| write_streamed(conn, expected_rows, feed))
-}
-
-/// The writer's side of [`import_streamed`]: commits only when the reader
-/// got to the end of the file.
-fn write_streamed(conn: &mut Connection, expected_rows: u64, feed: &mut dyn Feed) -> Result<ImportCounts, StoreError> {
     let stored_at = now_rfc3339();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
     let placeholder = ImportFile {
@@ -342,32 +333,38 @@ fn write_streamed(conn: &mut Connection, expected_rows: u64, feed: &mut dyn Feed
         (Existing::Probe, BulkIndexes::none())
     };
     let mut counts = ImportCounts::default();
-    let done = {
+    let mut seen = SeenIds::default();
+    let file = {
         let mut insert = tx.prepare_cached(&insert_sql()).map_err(backend)?;
         let mut update = tx.prepare_cached(&update_sql()).map_err(backend)?;
         let mut archive = tx.prepare_cached(&archive_sql()).map_err(backend)?;
         let mut add_string = tx.prepare_cached("INSERT INTO strings (id, text) VALUES (?1, ?2)").map_err(backend)?;
         let mut strings = StringIds::load(&tx)?;
-        feed.each(&mut |checked: &Checked| {
-            let (event, fingerprint) = (&checked.event, checked.fingerprint);
+        let mut fingerprinter = Fingerprinter::default();
+        source(&mut |event: Event| {
+            let fingerprint = fingerprinter.event(&event);
             let p = &event.provenance;
+            let key = BatchKey { source: p.source, source_id: &p.source_id, fingerprint, line: p.line };
+            if !seen.first(&p.file, "source event", key)? {
+                return Ok(());
+            }
             let stored = existing.find(&tx, "events", p.source, &p.source_id)?;
             let ids = match stored {
                 Some((_, f)) if f == fingerprint => {
                     counts.unchanged += 1;
                     return Ok(());
                 }
-                _ => EventStrings::of(&mut strings, &mut add_string, event)?,
+                _ => EventStrings::of(&mut strings, &mut add_string, &event)?,
             };
             match stored {
                 None => {
-                    bind_event(&mut insert, event, &ids, fingerprint, import_id)?;
+                    bind_event(&mut insert, &event, &ids, fingerprint, import_id)?;
                     insert.raw_execute().map_err(backend)?;
                     counts.imported += 1;
                 }
                 Some((id, _)) => {
                     archive.execute([id]).map_err(backend)?;
-                    bind_event(&mut update, event, &ids, fingerprint, import_id)?;
+                    bind_event(&mut update, &event, &ids, fingerprint, import_id)?;
                     update.raw_bind_parameter(N_COLUMNS + 1, id).map_err(backend)?;
                     update.raw_execute().map_err(backend)?;
                     counts.updated += 1;
@@ -377,9 +374,9 @@ fn write_streamed(conn: &mut Connection, expected_rows: u64, feed: &mut dyn Feed
         })?
     };
     drop(existing);
-    counts.unchanged += done.duplicates;
+    counts.unchanged += seen.duplicates;
     rebuild.recreate(&tx)?;
-    record_file(&tx, import_id, &done.file)?;
+    record_file(&tx, import_id, &file)?;
     finish_import(&tx, import_id, &counts)?;
     log_events(&tx, import_id)?;
     tx.commit().map_err(backend)?;

@@ -11,15 +11,13 @@
 //!
 //! Code every backend shares lives here too, so that all of them store and
 //! compare records the same way: [`fingerprint`] (content fingerprints and
-//! the batch rule for repeated ids), [`pipeline`] (a streamed import on two
-//! threads) and [`columns`] and [`report_codec`] (column encodings).
+//! the batch rule for repeated ids) and [`columns`] and [`report_codec`] (column encodings).
 
 pub mod columns;
 pub mod fingerprint;
 pub mod forecasts;
 pub mod mandates;
 pub mod notify;
-pub mod pipeline;
 pub mod report_codec;
 pub mod reports;
 pub mod sync;
