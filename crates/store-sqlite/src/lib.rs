@@ -638,14 +638,16 @@ const BULK_JOURNAL_MIN_ROWS: u64 = 20_000;
 /// import into an empty table: there SQLite journals only the pages the
 /// database held before the transaction (a few), not the pages it appends,
 /// so the imported rows are written once, into the database file, where
-/// the WAL writes them twice (the WAL, then the checkpoint: 2.3 of 13.2 CPU
-/// seconds of a 2M-row import, and a second fsync of the whole table).
-/// Atomic all the same: a killed import leaves a hot journal that the next
-/// opener rolls back, cutting the file to its size before. Durable: the
-/// commit runs with `synchronous=FULL` (journal and database fsynced).
-/// Readers wait while the import holds the file (it is empty of events
-/// anyway). False, and nothing changed, when another connection has the
-/// database open (SQLite then keeps the WAL): the import runs in the WAL.
+/// the WAL writes them twice (the WAL, then the checkpoint: 1.6 CPU seconds
+/// of a 2M-row import less this way, BENCHMARKS.md, and one fsync of the
+/// whole table instead of two). Atomic all the same: a killed import leaves
+/// a hot journal that the next opener rolls back, cutting the file to its
+/// size before. Durable: the commit runs with `synchronous=FULL` (journal
+/// and database fsynced). A reader that opens the file during the import
+/// may wait for it (up to the busy timeout) once it writes into the file;
+/// there are no events to read yet. False, and nothing changed, when
+/// another connection has the database open (SQLite then keeps the WAL):
+/// the import then runs in the WAL.
 fn rollback_journal(conn: &Connection) -> Result<bool, StoreError> {
     // Another connection's lock would otherwise hold the switch for the
     // whole busy timeout before it fails.
