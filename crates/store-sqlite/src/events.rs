@@ -383,6 +383,12 @@ pub fn import_streamed(
     Ok(counts)
 }
 
+/// Whether no event is stored (the bulk paths of a streamed import).
+pub(crate) fn table_is_empty(conn: &Connection) -> Result<bool, StoreError> {
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0)).map_err(backend)?;
+    Ok(!any)
+}
+
 /// Fills in the file's record of a streamed import, known only at its end.
 fn record_file(conn: &Connection, import_id: i64, file: &ImportFile) -> Result<(), StoreError> {
     conn.execute(

@@ -146,7 +146,7 @@ fn child_imports_a_large_batch() {
     let store = SqliteStore::open(&path).unwrap();
     let batch = synthetic::events(CHILD_ROWS, 77);
     println!("\n{CHILD_MARKER}");
-    if std::env::var(CHILD_MODE).as_deref() == Ok("streamed") {
+    if std::env::var(CHILD_MODE).is_ok_and(|m| m.starts_with("streamed")) {
         store
             .import_events_streamed(CHILD_ROWS as u64, &mut |sink| {
                 for e in batch.iter().cloned() {
@@ -171,19 +171,30 @@ fn killed_streamed_import_leaves_the_database_as_before() {
     killed_import_leaves_the_database_as_before_in("streamed");
 }
 
+/// A large streamed import into an empty events table runs in the rollback
+/// journal, writing into the database file itself: killed, it still leaves
+/// the database as before (the next open rolls the journal back).
+#[test]
+fn killed_bulk_import_into_an_empty_table_leaves_the_database_as_before() {
+    killed_import_leaves_the_database_as_before_in("streamed-into-empty");
+}
+
 fn killed_import_leaves_the_database_as_before_in(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kill.db");
     let wal = dir.path().join("kill.db-wal");
     let (before, before_events) = {
         let store = SqliteStore::open(&path).unwrap();
-        let mut base = synthetic::events(1_000, 76);
-        for e in &mut base {
-            e.provenance.source_id.push_str("-base"); // disjoint from the child's ids
+        if mode != "streamed-into-empty" {
+            let mut base = synthetic::events(1_000, 76);
+            for e in &mut base {
+                e.provenance.source_id.push_str("-base"); // disjoint from the child's ids
+            }
+            store.import_events(&synthetic::file("base.csv", 1_000), &base).unwrap();
         }
-        store.import_events(&synthetic::file("base.csv", 1_000), &base).unwrap();
         (store.counts().unwrap(), events(&store, &EventFilter::default()).unwrap())
     };
+    let size_before = std::fs::metadata(&path).unwrap().len();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["child_imports_a_large_batch", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_DB, &path)
@@ -197,11 +208,18 @@ fn killed_import_leaves_the_database_as_before_in(mode: &str) {
         lines.by_ref().map_while(Result::ok).any(|l| l.trim() == CHILD_MARKER),
         "the child never started importing"
     );
-    // Wait until the uncommitted transaction has spilled pages into the WAL.
+    // Wait until the uncommitted transaction has spilled pages into the WAL
+    // (in the rollback journal: into the database file itself, which the
+    // WAL path never does before its commit).
     let started = Instant::now();
     loop {
         assert!(child.try_wait().unwrap().is_none(), "the child finished before it could be killed");
-        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > (1 << 20) {
+        let grown = |file: &std::path::Path, from: u64| std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) > from;
+        let spilled = match mode {
+            "streamed-into-empty" => grown(&path, size_before + (8 << 20)),
+            _ => grown(&wal, 1 << 20),
+        };
+        if spilled {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(120), "the child wrote nothing for 2 minutes");
@@ -327,4 +345,70 @@ fn streamed_import_matches_the_batch_import() {
     });
     assert!(failed.is_err());
     assert_eq!(b.counts().unwrap(), before);
+}
+
+/// A large streamed import into an empty table writes its rows once, into
+/// the database file (rollback journal), not into the WAL and again at the
+/// checkpoint; the database is back in WAL mode afterwards, and the same
+/// import into a table that holds events still goes through the WAL.
+#[test]
+fn bulk_streamed_import_into_an_empty_table_bypasses_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bulk.db");
+    let wal = dir.path().join("bulk.db-wal");
+    let store = SqliteStore::open(&path).unwrap();
+    let streamed = |events: Vec<vitalcore_framework::Event>, name: &str| {
+        let n = events.len();
+        store
+            .import_events_streamed(n as u64, &mut |sink| {
+                for e in events.iter().cloned() {
+                    sink(e)?;
+                }
+                Ok(synthetic::file(name, n))
+            })
+            .unwrap()
+    };
+    assert_eq!(streamed(synthetic::events(30_000, 21), "first.csv").imported, 30_000);
+    let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(wal_len() < (1 << 20), "the WAL holds {} bytes after a bulk import", wal_len());
+    assert!(std::fs::metadata(&path).unwrap().len() > 30_000 * 200, "the rows are in the database file");
+    let mode: String =
+        rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal", "back in WAL mode");
+    store.integrity_check().unwrap();
+    // Into a table that holds events: the WAL as before.
+    let mut more = synthetic::events(30_000, 22);
+    for e in &mut more {
+        e.provenance.source_id.push_str("-more");
+    }
+    assert_eq!(streamed(more, "second.csv").imported, 30_000);
+    assert!(wal_len() > (1 << 20), "the second import went through the WAL");
+    assert_eq!(store.counts().unwrap().events, 60_000);
+}
+
+/// Another connection holding the database (a server reading it): the bulk
+/// import does not wait for it, it goes through the WAL at once.
+#[test]
+fn bulk_streamed_import_with_another_connection_open_goes_through_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    let _: i64 = other.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let events = synthetic::events(25_000, 23);
+    let started = Instant::now();
+    let counts = store
+        .import_events_streamed(events.len() as u64, &mut |sink| {
+            for e in events.iter().cloned() {
+                sink(e)?;
+            }
+            Ok(synthetic::file("shared.csv", events.len()))
+        })
+        .unwrap();
+    assert_eq!(counts.imported, 25_000);
+    assert!(started.elapsed() < Duration::from_secs(20), "the import waited {:?}", started.elapsed());
+    let wal = dir.path().join("shared.db-wal");
+    assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > (1 << 20), "the import went through the WAL");
+    let mode: String = other.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
 }
