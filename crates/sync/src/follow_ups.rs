@@ -253,8 +253,8 @@ impl SyncTx for ReadAhead<'_> {
 
     fn append_outbox_change(&mut self, change: &OutboxChange) -> Result<(), StoreError> {
         self.tx.append_outbox_change(change)?;
-        let messages = self.known.outbox.values_mut().flatten();
-        if let Some(message) = messages.into_iter().find(|m| m.id == change.message_id) {
+        let mut messages = self.known.outbox.values_mut().flatten();
+        if let Some(message) = messages.find(|m| m.id == change.message_id) {
             message.history.push(change.clone());
         }
         Ok(())
