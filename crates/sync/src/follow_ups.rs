@@ -476,17 +476,24 @@ mod tests {
         same_outcome_read_ahead_and_one_by_one(&batched, &one_by_one);
     }
 
+    /// Two schemas of their own, dropped when the test ends, passed or failed.
+    struct Schemas([String; 2]);
+
+    impl Drop for Schemas {
+        fn drop(&mut self) {
+            for schema in &self.0 {
+                vitalcore_test_postgres::drop_schema(schema);
+            }
+        }
+    }
+
     #[test]
     fn follow_ups_read_ahead_give_the_one_by_one_outcome_on_postgres() {
         let Some(url) = vitalcore_test_postgres::database_url_or_skip() else { return };
-        let schemas = [1, 2].map(|n| format!("vc_test_followups_{}_{n}", std::process::id()));
-        let stores = schemas
-            .clone()
-            .map(|schema| vitalcore_store_postgres::PostgresStore::connect_with_schema(&url, &schema).unwrap());
-        same_outcome_read_ahead_and_one_by_one(&stores[0], &stores[1]);
-        drop(stores);
-        for schema in &schemas {
-            vitalcore_test_postgres::drop_schema(schema);
-        }
+        let schemas = Schemas([1, 2].map(|n| format!("vc_test_followups_{}_{n}", std::process::id())));
+        let connect =
+            |schema: &String| vitalcore_store_postgres::PostgresStore::connect_with_schema(&url, schema).unwrap();
+        let (batched, one_by_one) = (connect(&schemas.0[0]), connect(&schemas.0[1]));
+        same_outcome_read_ahead_and_one_by_one(&batched, &one_by_one);
     }
 }
