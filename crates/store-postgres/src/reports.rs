@@ -959,6 +959,29 @@ fn find_api_token(
 // --- encodings (the same values as the SQLite store writes) ---
 
 /// The steps of one alert, in order (the store's reads and synchronisation's apply).
+/// The steps of every alert among `alerts` in one query, each alert's in order.
+pub(super) fn read_steps_of(
+    client: &mut impl GenericClient,
+    alerts: &[Reference],
+) -> Result<Vec<StepRecord>, StoreError> {
+    let references: Vec<&str> = alerts.iter().map(Reference::as_str).collect();
+    let rows = client
+        .query_typed(
+            "SELECT r.reference, s.seq, s.detail, s.user_id, s.at, s.channel
+             FROM alert_steps s JOIN reports r ON r.id = s.report_id
+             WHERE r.reference = ANY($1) ORDER BY r.reference, s.seq",
+            &[(&references, Type::TEXT_ARRAY)],
+        )
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            let raw: &str = r.get(0);
+            let alert: Reference = raw.parse().map_err(|_| damaged(format!("report reference `{raw}`")))?;
+            step_record(&alert, r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))
+        })
+        .collect()
+}
+
 pub(super) fn read_steps(client: &mut impl GenericClient, alert: &Reference) -> Result<Vec<StepRecord>, StoreError> {
     // Typed: one round trip, no prepare (read for every step a sync applies).
     let rows = client

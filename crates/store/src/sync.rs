@@ -447,6 +447,14 @@ pub trait SyncTx {
     /// stored and the transaction goes on (the caller may insert them one by one).
     fn insert_reports(&mut self, reports: &[Report]) -> Result<(), StoreError>;
     fn steps(&mut self, alert: &Reference) -> Result<Vec<StepRecord>, StoreError>;
+    /// The steps of every alert among `alerts`, each alert's in order.
+    fn steps_of(&mut self, alerts: &[Reference]) -> Result<Vec<StepRecord>, StoreError> {
+        let mut out = Vec::new();
+        for alert in alerts {
+            out.extend(self.steps(alert)?);
+        }
+        Ok(out)
+    }
     /// Appends a step at `record.seq`, which must be the next position.
     fn append_step(&mut self, record: &StepRecord) -> Result<(), StoreError>;
     fn area(&mut self, pcode: &str) -> Result<Option<Area>, StoreError>;
@@ -494,12 +502,28 @@ pub trait SyncTx {
 
     /// The feedback messages of `report`'s alert, with their histories.
     fn outbox_of(&mut self, report: &Reference) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// The feedback messages of every alert among `reports`, with their histories.
+    fn outbox_of_many(&mut self, reports: &[Reference]) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut out = Vec::new();
+        for report in reports {
+            out.extend(self.outbox_of(report)?);
+        }
+        Ok(out)
+    }
     /// Stores a message and its `queued` change (as `OutboxDraft` says who and when).
     fn queue_message(&mut self, draft: &OutboxDraft) -> Result<(), StoreError>;
     /// Appends a status change at `change.seq`, which must be the message's next position.
     fn append_outbox_change(&mut self, change: &OutboxChange) -> Result<(), StoreError>;
     /// The corrections of `report`, oldest first.
     fn corrections_of(&mut self, report: &Reference) -> Result<Vec<TagCorrection>, StoreError>;
+    /// The corrections of every report among `reports`, each report's oldest first.
+    fn corrections_of_many(&mut self, reports: &[Reference]) -> Result<Vec<TagCorrection>, StoreError> {
+        let mut out = Vec::new();
+        for report in reports {
+            out.extend(self.corrections_of(report)?);
+        }
+        Ok(out)
+    }
     /// Appends a correction; when `set_tags`, the report's tags become the corrected ones.
     fn add_correction(&mut self, correction: &TagCorrection, set_tags: bool) -> Result<(), StoreError>;
     /// The status changes of the warning (`None`: no such warning here), oldest first.

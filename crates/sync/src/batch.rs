@@ -12,6 +12,7 @@ use vitalcore_store::sync::{Conflict, Direction, RecordKind, SyncRecord, SyncSto
 
 use crate::SyncError;
 use crate::events::EventRun;
+use crate::follow_ups::{FOLLOW_UP_RUN, apply_follow_ups, is_follow_up};
 
 /// The changes of one push or pull, in change-log order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,10 +67,17 @@ pub fn apply_batch(
         // Reports in a row are checked and inserted together (two queries
         // for hundreds of reports instead of two each).
         let mut run: Vec<&SyncRecord> = Vec::new();
+        // Follow-ups in a row (steps, outbox changes, corrections) have
+        // their reads done together (see `follow_ups`).
+        let mut follow_ups: Vec<&SyncRecord> = Vec::new();
         let mut events = EventRun::default();
         for record in &batch.records {
             if events.take(tx, here, record, &mut applied)? {
                 continue;
+            }
+            if !is_follow_up(record) || follow_ups.len() == FOLLOW_UP_RUN {
+                apply_follow_ups(tx, here, peer, &follow_ups, now, &mut applied)?;
+                follow_ups.clear();
             }
             let same_run = run.last().is_none_or(|last| last.origin() == record.origin());
             if !matches!(record, SyncRecord::Report(_)) || !same_run || run.len() == REPORT_RUN {
@@ -80,6 +88,10 @@ pub fn apply_batch(
                 run.push(record);
                 continue;
             }
+            if is_follow_up(record) {
+                follow_ups.push(record);
+                continue;
+            }
             match apply_record(tx, here, peer, record, now)? {
                 Outcome::New => applied.new += 1,
                 Outcome::Already => applied.already += 1,
@@ -87,6 +99,7 @@ pub fn apply_batch(
             }
         }
         apply_reports(tx, here, peer, &run, now, &mut applied)?;
+        apply_follow_ups(tx, here, peer, &follow_ups, now, &mut applied)?;
         events.flush(tx, &mut applied)?;
         tx.set_origin(None)?;
         tx.finish(&batch.batch_id, peer, applied.new, now, cursor)
@@ -230,7 +243,8 @@ fn conflict_notice(
     )])
 }
 
-fn apply_record(
+/// Applies one record (not a report run's nor an event's) by its kind's rule.
+pub(crate) fn apply_record(
     tx: &mut dyn SyncTx,
     here: &str,
     peer: &str,

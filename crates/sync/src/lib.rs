@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bundle;
 mod events;
+mod follow_ups;
 mod up;
 
 use serde::{Deserialize, Serialize};

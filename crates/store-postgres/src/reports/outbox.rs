@@ -93,8 +93,33 @@ pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Re
             &params,
         )
         .map_err(db)?;
+    let mut out = messages(&rows)?;
+    out.retain(|m| filter.matches(m));
+    Ok(out)
+}
+
+/// The messages of the reports among `references`, with their histories, oldest first.
+pub(super) fn list_of_reports(
+    client: &mut impl GenericClient,
+    references: &[&str],
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = client
+        .query_typed(
+            "SELECT m.id, r.reference, m.step_seq, m.language, m.body, s.seq, s.status, s.user_id, s.at, s.detail,
+                    m.origin
+             FROM outbox_messages m JOIN reports r ON r.id = m.report_id JOIN outbox_status s ON s.message_id = m.id
+             WHERE r.reference = ANY($1)
+             ORDER BY m.id, s.seq",
+            &[(&references, Type::TEXT_ARRAY)],
+        )
+        .map_err(db)?;
+    messages(&rows)
+}
+
+/// Rows of message and status columns (ordered by message, then seq) as messages.
+fn messages(rows: &[postgres::Row]) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut out: Vec<OutboxMessage> = Vec::new();
-    for row in &rows {
+    for row in rows {
         let id: i64 = row.get(0);
         let what = || damaged(format!("outbox message #{id}"));
         if out.last().is_none_or(|m| m.id != id) {
@@ -119,6 +144,5 @@ pub(super) fn list(client: &mut impl GenericClient, filter: &OutboxFilter) -> Re
             detail: row.get(9),
         });
     }
-    out.retain(|m| filter.matches(m));
     Ok(out)
 }

@@ -530,6 +530,10 @@ impl SyncTx for PgSyncTx<'_, '_> {
         read_steps(&mut *self.tx, alert)
     }
 
+    fn steps_of(&mut self, alerts: &[Reference]) -> Result<Vec<StepRecord>, StoreError> {
+        super::read_steps_of(&mut *self.tx, alerts)
+    }
+
     fn append_step(&mut self, record: &StepRecord) -> Result<(), StoreError> {
         let detail = step_detail(record)?;
         let mut sp = self.tx.transaction().map_err(db)?;
@@ -630,6 +634,10 @@ impl SyncTx for PgSyncTx<'_, '_> {
         sync_up::outbox_of(self.tx, report)
     }
 
+    fn outbox_of_many(&mut self, reports: &[Reference]) -> Result<Vec<OutboxMessage>, StoreError> {
+        sync_up::outbox_of_many(self.tx, reports)
+    }
+
     fn queue_message(&mut self, draft: &OutboxDraft) -> Result<(), StoreError> {
         sync_up::queue_message(self.tx, draft)
     }
@@ -640,6 +648,10 @@ impl SyncTx for PgSyncTx<'_, '_> {
 
     fn corrections_of(&mut self, report: &Reference) -> Result<Vec<TagCorrection>, StoreError> {
         sync_up::corrections_of(self.tx, report)
+    }
+
+    fn corrections_of_many(&mut self, reports: &[Reference]) -> Result<Vec<TagCorrection>, StoreError> {
+        sync_up::corrections_of_many(self.tx, reports)
     }
 
     fn add_correction(&mut self, correction: &TagCorrection, set_tags: bool) -> Result<(), StoreError> {

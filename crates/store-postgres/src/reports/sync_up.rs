@@ -35,7 +35,7 @@ pub(super) fn load(
             let Some(seq) = step_seq else { return Err(damaged("change log entry of an outbox change")) };
             outbox_record(client, id, seq, origin)
         }
-        RecordKind::Correction => Ok(corrections(client, "c.id = $1", id)?
+        RecordKind::Correction => Ok(corrections(client, "c.id = $1", &id)?
             .pop()
             .map(|correction| SyncRecord::Correction(Box::new(CorrectionOf { origin, correction })))),
         RecordKind::WarningChange => warning_change(client, id, origin),
@@ -76,13 +76,17 @@ fn outbox_record(
     Ok(Some(SyncRecord::Outbox(Box::new(OutboxOf { origin, step, language: r.get(2), body: r.get(3), change }))))
 }
 
-fn corrections(client: &mut impl GenericClient, filter: &str, value: i64) -> Result<Vec<TagCorrection>, StoreError> {
+fn corrections(
+    client: &mut impl GenericClient,
+    filter: &str,
+    value: &(dyn postgres::types::ToSql + Sync),
+) -> Result<Vec<TagCorrection>, StoreError> {
     let sql = format!(
         "SELECT r.reference, c.user_id, c.at, c.previous_dimensions, c.previous_themes, c.dimensions, c.themes
          FROM report_tag_corrections c JOIN reports r ON r.id = c.report_id WHERE {filter} ORDER BY c.id"
     );
     client
-        .query(&sql, &[&value])
+        .query(&sql, &[value])
         .map_err(db)?
         .iter()
         .map(|r| {
@@ -132,6 +136,14 @@ pub(super) fn outbox_of(tx: &mut Transaction<'_>, report: &Reference) -> Result<
     super::outbox::list(tx, &OutboxFilter { report: Some(report.clone()), ..OutboxFilter::default() })
 }
 
+pub(super) fn outbox_of_many(
+    tx: &mut Transaction<'_>,
+    reports: &[Reference],
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let references: Vec<&str> = reports.iter().map(Reference::as_str).collect();
+    super::outbox::list_of_reports(tx, &references)
+}
+
 pub(super) fn queue_message(tx: &mut Transaction<'_>, draft: &OutboxDraft) -> Result<(), StoreError> {
     super::outbox::queue(tx, draft).map(|_| ())
 }
@@ -143,8 +155,27 @@ pub(super) fn append_outbox_change(tx: &mut Transaction<'_>, change: &OutboxChan
 pub(super) fn corrections_of(tx: &mut Transaction<'_>, report: &Reference) -> Result<Vec<TagCorrection>, StoreError> {
     match lock_report(tx, report)? {
         None => Ok(Vec::new()),
-        Some(id) => corrections(tx, "c.report_id = $1", id),
+        Some(id) => corrections(tx, "c.report_id = $1", &id),
     }
+}
+
+/// The corrections of `reports`, their rows locked first (in id order) as
+/// `corrections_of` locks one: two queries for the whole run.
+pub(super) fn corrections_of_many(
+    tx: &mut Transaction<'_>,
+    reports: &[Reference],
+) -> Result<Vec<TagCorrection>, StoreError> {
+    let references: Vec<&str> = reports.iter().map(Reference::as_str).collect();
+    let ids: Vec<i64> = tx
+        .query("SELECT id FROM reports WHERE reference = ANY($1) ORDER BY id FOR UPDATE", &[&references])
+        .map_err(db)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    corrections(tx, "c.report_id = ANY($1)", &ids)
 }
 
 pub(super) fn add_correction(tx: &mut Transaction<'_>, c: &TagCorrection, set_tags: bool) -> Result<(), StoreError> {
