@@ -3,9 +3,15 @@
 //! apart, never in event scores), and the options the range resolves to.
 //! The CLI's assess, profile, export, index, network and warnings commands
 //! all start here.
+//!
+//! The events are streamed from the store, never held all at once: the
+//! analyses read them as a compact [`EventTable`] (about 40 bytes an event,
+//! [`load_table`]) or roll them up as they come ([`for_each_in_range`]), so
+//! memory follows what the analysis keeps, not the full events (about 1.2
+//! KB each; 10M stored events no longer fit in memory as `Vec<Event>`).
 
 use thiserror::Error;
-use vitalcore_assess::{AssessOptions, Period};
+use vitalcore_assess::{AssessOptions, EventTable, Period};
 use vitalcore_framework::{Event, Month, UnitKind};
 use vitalcore_spatial::{AreaIndex, SpatialError};
 use vitalcore_store::reports::{ReportFilter, ReportStore};
@@ -34,28 +40,62 @@ pub enum AnalysisError {
     Store(#[from] StoreError),
 }
 
-/// Events in range and the resolved options. With `reports`, the community
-/// reports stored there join as `CommunityReport` events: counted in their
-/// own `reports` column, never in event scores. Callers pass the report
-/// store of the database they opened (see [`crate::backend::Database::open`]).
+/// Events in range and the resolved options, all in memory. With
+/// `reports`, the community reports stored there join as `CommunityReport`
+/// events: counted in their own `reports` column, never in event scores.
+/// Callers pass the report store of the database they opened (see
+/// [`crate::backend::Database::open`]). For many events use [`load_table`].
 pub fn load(
     store: &dyn Store,
     reports: Option<&dyn ReportStore>,
     range: &Range,
     period: Period,
 ) -> Result<(Vec<Event>, AssessOptions), AnalysisError> {
+    let mut events = Vec::new();
+    let opts = for_each_in_range(store, reports, range, period, &mut |e| events.push(e.clone()))?;
+    Ok((events, opts))
+}
+
+/// What [`load`] gives, as an [`EventTable`]: the events are streamed into
+/// it one at a time, so memory is what the table needs.
+pub fn load_table(
+    store: &dyn Store,
+    reports: Option<&dyn ReportStore>,
+    range: &Range,
+    period: Period,
+) -> Result<(EventTable, AssessOptions), AnalysisError> {
+    let mut builder = EventTable::default().extend();
+    let opts = for_each_in_range(store, reports, range, period, &mut |e| builder.push(e))?;
+    Ok((builder.finish(), opts))
+}
+
+/// Calls `visit` with each event [`load`] would give, in the same order
+/// (stored events by date, then community reports), without keeping them;
+/// returns the resolved options.
+pub fn for_each_in_range(
+    store: &dyn Store,
+    reports: Option<&dyn ReportStore>,
+    range: &Range,
+    period: Period,
+    visit: &mut dyn FnMut(&Event),
+) -> Result<AssessOptions, AnalysisError> {
+    let mut seen = MonthSpan::default();
     let filter = EventFilter { from: range.from, to: range.to, ..EventFilter::default() };
-    let mut events = vitalcore_store::events(store, &filter)?;
+    store.for_each_event(&filter, &mut |e| {
+        seen.add(&e);
+        visit(&e);
+    })?;
     let areas = store.areas()?;
     if let Some(reports) = reports {
         let in_range = |e: &Event| {
             range.from.is_none_or(|f| Month::of(e.date) >= f) && range.to.is_none_or(|t| Month::of(e.date) <= t)
         };
-        events.extend(stored_community_events(reports, &areas)?.into_iter().filter(in_range));
+        for e in stored_community_events(reports, &areas)?.iter().filter(|e| in_range(e)) {
+            seen.add(e);
+            visit(e);
+        }
     }
-    let first = events.iter().map(|e| Month::of(e.date)).min();
-    let last = events.iter().map(|e| Month::of(e.date)).max();
-    let (Some(from), Some(to)) = (range.from.or(first), range.to.or(last)) else {
+    let (Some(from), Some(to)) = (range.from.or(seen.first), range.to.or(seen.last)) else {
         return Err(AnalysisError::NoEvents);
     };
     if from > to {
@@ -63,7 +103,22 @@ pub fn load(
     }
     let mut opts = AssessOptions::new(range.unit, from, to, period);
     opts.area_names = areas.into_iter().map(|a| (a.pcode, a.name)).collect();
-    Ok((events, opts))
+    Ok(opts)
+}
+
+/// The first and last month of the events seen.
+#[derive(Default)]
+struct MonthSpan {
+    first: Option<Month>,
+    last: Option<Month>,
+}
+
+impl MonthSpan {
+    fn add(&mut self, e: &Event) {
+        let m = Month::of(e.date);
+        self.first = Some(self.first.map_or(m, |f| f.min(m)));
+        self.last = Some(self.last.map_or(m, |l| l.max(m)));
+    }
 }
 
 /// The stored community reports as events placed in `areas` (empty when no

@@ -452,10 +452,17 @@ pub fn gaps(
     let in_country = |iso3: &Option<String>| iso3.as_deref().is_some_and(|c| countries.iter().any(|x| x == c));
     let range = crate::analysis::Range { unit: UnitKind::Country, from: Some(month), to: Some(month) };
     let mut report_counts: BTreeMap<(String, String), u64> = BTreeMap::new();
-    match crate::analysis::load(store, reports, &range, vitalcore_assess::Period::Month) {
-        Ok((events, opts)) => {
-            let events: Vec<_> = events.into_iter().filter(|e| in_country(&e.place.iso3)).collect();
-            let result = vitalcore_assess::assess(&events, fw, &opts);
+    // The mission's events stream into a compact table: the month's others are never kept.
+    let mut mission_events = vitalcore_assess::EventTable::default().extend();
+    let month_range =
+        crate::analysis::for_each_in_range(store, reports, &range, vitalcore_assess::Period::Month, &mut |e| {
+            if in_country(&e.place.iso3) {
+                mission_events.push(e)
+            }
+        });
+    match month_range {
+        Ok(opts) => {
+            let result = mission_events.finish().assess(fw, &opts);
             for r in result.rows {
                 let key = (r.category_kind.clone(), r.category.clone());
                 let t = threats.entry(key.clone()).or_insert_with(|| threat(&key));

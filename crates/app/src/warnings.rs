@@ -14,8 +14,8 @@ use vitalcore_forecast::backtest::MIN_HISTORY;
 use vitalcore_forecast::run::THRESHOLDS;
 use vitalcore_forecast::warnings::{BurstParams, Quantity, Warning, panel_burst_warnings, threshold_warnings};
 use vitalcore_forecast::{
-    ALL_MODELS, BacktestConfig, BacktestReport, Features, ForecastError, ModelKind, Panel, PanelOptions, RunConfig,
-    Target, UnitForecast, backtest, forecast,
+    ALL_MODELS, BacktestConfig, BacktestReport, Features, ForecastError, ModelKind, Panel, PanelBuilder, PanelOptions,
+    RunConfig, Target, UnitForecast, backtest, forecast,
 };
 use vitalcore_framework::{Event, Month, Source, UnitKind};
 use vitalcore_security::auth::{Role, User};
@@ -25,7 +25,7 @@ use vitalcore_store::forecasts::{
 use vitalcore_store::reports::ReportStore;
 use vitalcore_store::{Store, StoreError};
 
-use crate::analysis::{AnalysisError, Range, load};
+use crate::analysis::{AnalysisError, Range, for_each_in_range};
 
 /// When a warning is raised.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,11 +109,20 @@ pub fn run(
     o: &RunOptions,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunOutcome, WarningsError> {
-    let (events, opts) = load(events, reports, &o.range, Period::Month)?;
-    let reports = events.iter().filter(|e| e.provenance.source == Source::CommunityReport).count();
-    let panel_opts =
-        PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 };
-    let (mut panel, skipped) = Panel::from_events(&events, opts.unit, &panel_opts)?;
+    // The events are rolled up into the two panels as they stream from the store.
+    let mut forecast_panel = PanelBuilder::new(o.range.unit);
+    let mut report_panel = PanelBuilder::new(o.range.unit);
+    let mut report_count = 0;
+    let opts = for_each_in_range(events, reports, &o.range, Period::Month, &mut |e| {
+        forecast_panel.push(e);
+        if e.provenance.source == Source::CommunityReport {
+            report_count += 1;
+            report_panel.push(&counted_once(e));
+        }
+    })?;
+    let reports = report_count;
+    let panel_opts = panel_options(&opts);
+    let (mut panel, skipped) = forecast_panel.finish(&panel_opts)?;
     for unit in &mut panel.units {
         if let Some(name) = opts.area_names.get(&unit.id) {
             unit.name = name.clone();
@@ -158,11 +167,16 @@ pub fn run(
         horizons: o.horizons.len(),
     });
 
-    let report_panel = report_count_panel(&events, opts.unit, &panel_opts)?;
+    let report_panel = if reports == 0 { None } else { Some(report_panel.finish(&panel_opts)?.0) };
     let candidates = candidate_warnings(report_panel.as_ref(), &unit_forecasts, &o.rules, run_id);
     let added = forecasts.add_warnings(&candidates)?;
     progress(Progress::Raised { raised: candidates.len(), added: added.len() });
     Ok(RunOutcome { run_id, run, raised: candidates.len(), added })
+}
+
+/// The forecast panel's options: the months of the analysis range.
+fn panel_options(opts: &vitalcore_assess::AssessOptions) -> PanelOptions {
+    PanelOptions { first: Some(opts.from), last: Some(opts.to), grid_neighbours: false, max_event_types: 4 }
 }
 
 /// The name a target is stored under.
@@ -240,19 +254,20 @@ pub fn report_count_panel(
     unit: UnitKind,
     opts: &PanelOptions,
 ) -> Result<Option<Panel>, ForecastError> {
-    let reports: Vec<Event> = events
-        .iter()
-        .filter(|e| e.provenance.source == Source::CommunityReport)
-        .map(|e| {
-            let mut e = e.clone();
-            e.tags.dimensions = vec!["reports".into()];
-            e
-        })
-        .collect();
+    let reports: Vec<Event> =
+        events.iter().filter(|e| e.provenance.source == Source::CommunityReport).map(counted_once).collect();
     if reports.is_empty() {
         return Ok(None);
     }
     Ok(Some(Panel::from_events(&reports, unit, opts)?.0))
+}
+
+/// A community report as the report-count panel counts it: once, under
+/// the one dimension `reports`.
+fn counted_once(report: &Event) -> Event {
+    let mut e = report.clone();
+    e.tags.dimensions = vec!["reports".into()];
+    e
 }
 
 /// The warnings a run raises: threshold warnings (the larger N first, so

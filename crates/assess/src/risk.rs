@@ -15,8 +15,9 @@
 //! the largest total is taken (tables often give new, confirmed and total
 //! side by side, and summing them would count people twice).
 
-use crate::assess::{AssessOptions, assess};
+use crate::assess::AssessOptions;
 use crate::period::Period;
+use crate::table::EventTable;
 use crate::units::unit_of;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,7 +43,18 @@ pub fn area_risks(
     opts: &AssessOptions,
     tree: &Tree,
 ) -> Vec<AreaRisk> {
-    let hazard = hazard_by_area(events, fw, opts);
+    area_risks_in(&EventTable::new(events), observations, fw, opts, tree)
+}
+
+/// [`area_risks`] of the events of a table.
+pub fn area_risks_in(
+    table: &EventTable,
+    observations: &[Observation],
+    fw: &Framework,
+    opts: &AssessOptions,
+    tree: &Tree,
+) -> Vec<AreaRisk> {
+    let hazard = hazard_in(table, fw, opts);
     let indicators = indicators_by_area(observations, opts.unit, tree);
     local_risk(tree, &indicators, &hazard)
         .into_iter()
@@ -59,9 +71,14 @@ pub fn area_risks(
 
 /// Highest mean of critical and pervasive over the dimensions, last 12 months.
 pub fn hazard_by_area(events: &[Event], fw: &Framework, opts: &AssessOptions) -> BTreeMap<String, f64> {
+    hazard_in(&EventTable::new(events), fw, opts)
+}
+
+/// [`hazard_by_area`] of the events of a table.
+pub fn hazard_in(table: &EventTable, fw: &Framework, opts: &AssessOptions) -> BTreeMap<String, f64> {
     let recent = AssessOptions { from: opts.from.max(opts.to.plus(-11)), period: Period::All, ..opts.clone() };
     let mut out: BTreeMap<String, f64> = BTreeMap::new();
-    for row in assess(events, fw, &recent).rows.iter().filter(|r| r.category_kind == "dimension") {
+    for row in table.assess(fw, &recent).rows.iter().filter(|r| r.category_kind == "dimension") {
         let h = (row.critical + row.pervasive) / 2.0;
         let entry = out.entry(row.unit_id.clone()).or_insert(0.0);
         *entry = entry.max(h);
@@ -178,5 +195,17 @@ pub fn area_risk(
     tree: &Tree,
     unit_id: &str,
 ) -> Option<vitalcore_proto::RiskSummary> {
-    area_risks(events, observations, fw, opts, tree).into_iter().find(|r| r.unit_id == unit_id).map(Into::into)
+    area_risk_in(&EventTable::new(events), observations, fw, opts, tree, unit_id)
+}
+
+/// [`area_risk`] of the events of a table.
+pub fn area_risk_in(
+    table: &EventTable,
+    observations: &[Observation],
+    fw: &Framework,
+    opts: &AssessOptions,
+    tree: &Tree,
+    unit_id: &str,
+) -> Option<vitalcore_proto::RiskSummary> {
+    area_risks_in(table, observations, fw, opts, tree).into_iter().find(|r| r.unit_id == unit_id).map(Into::into)
 }

@@ -31,5 +31,5 @@ pub use error::ForecastError;
 pub use features::Features;
 pub use metrics::Draws;
 pub use models::{ALL_MODELS, ModelKind};
-pub use panel::{Panel, PanelOptions, Target};
+pub use panel::{Panel, PanelBuilder, PanelOptions, Target};
 pub use run::{RunConfig, UnitForecast, forecast};

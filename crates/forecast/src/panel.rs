@@ -48,7 +48,7 @@ pub struct PanelOptions {
 }
 
 /// Unit x month series, stored unit-major: value of unit u, month t at `u * months + t`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     pub kind: UnitKind,
     pub first: Month,
@@ -106,84 +106,217 @@ impl Panel {
     /// Builds the panel from events. Event data (UCDP, ACLED, HXL) feed the
     /// targets and event types; community reports feed the per-dimension
     /// report counts only. Events that cannot be placed in a unit are skipped
-    /// and counted in the returned number.
+    /// and counted in the returned number. See [`PanelBuilder`] for events
+    /// that come one at a time.
     pub fn from_events(events: &[Event], kind: UnitKind, opts: &PanelOptions) -> Result<(Panel, usize), ForecastError> {
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut units: Vec<Unit> = Vec::new();
-        let mut coord_sums: Vec<(f64, f64, f64)> = Vec::new();
-        let mut placed: Vec<(usize, Month, &Event)> = Vec::with_capacity(events.len());
-        let mut skipped = 0;
+        let mut builder = PanelBuilder::new(kind);
         for e in events {
-            let Some((id, name)) = unit_key(e, kind) else {
-                skipped += 1;
-                continue;
-            };
-            let u = *index.entry(id.clone()).or_insert_with(|| {
-                units.push(Unit { id, name, country: e.place.country.clone(), centroid: None });
-                coord_sums.push((0.0, 0.0, 0.0));
-                units.len() - 1
-            });
-            if let Some((lon, lat)) = e.place.point() {
-                coord_sums[u].0 += lat;
-                coord_sums[u].1 += lon;
-                coord_sums[u].2 += 1.0;
+            builder.push(e);
+        }
+        builder.finish(opts)
+    }
+}
+
+/// Builds a [`Panel`] from events pushed one at a time (a store's stream),
+/// keeping only per unit-month counts: memory follows the units and months
+/// with events, not the events. Gives the same panel as
+/// [`Panel::from_events`] on the same events in the same order.
+#[derive(Debug)]
+pub struct PanelBuilder {
+    kind: UnitKind,
+    index: HashMap<String, usize>,
+    units: Vec<Unit>,
+    /// Per unit: sums of latitude and longitude, and how many points.
+    coord_sums: Vec<(f64, f64, f64)>,
+    skipped: usize,
+    /// First and last month of a placed event.
+    months: Option<(Month, Month)>,
+    /// (unit, month index) -> (fatalities, events) of event data.
+    targets: HashMap<(usize, i32), (f64, f64)>,
+    types: Names,
+    /// Per event type: how many event-data events have it.
+    type_counts: Vec<usize>,
+    /// (unit, month index, event type) -> events that are not community reports.
+    type_cells: HashMap<(usize, i32, usize), f64>,
+    dimensions: Names,
+    /// (dimension, unit, month index) -> community reports.
+    community_cells: HashMap<(usize, usize, i32), f64>,
+    /// (dimension, month index) -> the earliest push of a report with it
+    /// that month: the panel lists dimensions in the order of their first
+    /// report inside its months, known only once they are.
+    first_report: HashMap<(usize, i32), u64>,
+    pushed: u64,
+}
+
+/// Names numbered in the order first seen.
+#[derive(Debug, Default)]
+struct Names {
+    list: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> usize {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        self.list.push(name.to_string());
+        self.index.insert(name.to_string(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+impl PanelBuilder {
+    pub fn new(kind: UnitKind) -> PanelBuilder {
+        PanelBuilder {
+            kind,
+            index: HashMap::new(),
+            units: Vec::new(),
+            coord_sums: Vec::new(),
+            skipped: 0,
+            months: None,
+            targets: HashMap::new(),
+            types: Names::default(),
+            type_counts: Vec::new(),
+            type_cells: HashMap::new(),
+            dimensions: Names::default(),
+            community_cells: HashMap::new(),
+            first_report: HashMap::new(),
+            pushed: 0,
+        }
+    }
+
+    /// Counts one event in its unit and month (or as skipped when it has no unit).
+    pub fn push(&mut self, e: &Event) {
+        let Some(u) = self.unit_of(e) else {
+            self.skipped += 1;
+            return;
+        };
+        if let Some((lon, lat)) = e.place.point() {
+            let sums = &mut self.coord_sums[u];
+            sums.0 += lat;
+            sums.1 += lon;
+            sums.2 += 1.0;
+        }
+        let month = Month::of(e.date);
+        self.months = Some(self.months.map_or((month, month), |(lo, hi)| (lo.min(month), hi.max(month))));
+        let m = month.index();
+        if e.provenance.source == Source::CommunityReport {
+            for d in &e.tags.dimensions {
+                let d = self.dimensions.id(d);
+                *self.community_cells.entry((d, u, m)).or_default() += 1.0;
+                self.first_report.entry((d, m)).or_insert(self.pushed);
+                self.pushed += 1;
             }
-            placed.push((u, Month::of(e.date), e));
+            return;
         }
-        if units.is_empty() {
+        let cell = self.targets.entry((u, m)).or_default();
+        cell.0 += e.fatalities as f64;
+        cell.1 += 1.0;
+        if !e.event_type.is_empty() {
+            let t = self.types.id(&e.event_type);
+            if t == self.type_counts.len() {
+                self.type_counts.push(0);
+            }
+            // Every source here is event data (reports returned above).
+            self.type_counts[t] += 1;
+            *self.type_cells.entry((u, m, t)).or_default() += 1.0;
+        }
+    }
+
+    fn unit_of(&mut self, e: &Event) -> Option<usize> {
+        let (id, name) = unit_key(e, self.kind)?;
+        if let Some(&u) = self.index.get(&id) {
+            return Some(u);
+        }
+        self.units.push(Unit { id: id.clone(), name, country: e.place.country.clone(), centroid: None });
+        self.coord_sums.push((0.0, 0.0, 0.0));
+        self.index.insert(id, self.units.len() - 1);
+        Some(self.units.len() - 1)
+    }
+
+    /// The panel over `opts`' months (default: those of the events), and
+    /// how many events had no unit.
+    pub fn finish(mut self, opts: &PanelOptions) -> Result<(Panel, usize), ForecastError> {
+        let kind = self.kind;
+        let Some((first_seen, last_seen)) = self.months else {
             return Err(ForecastError::NoUnits { unit: kind.to_string(), what: what_is_missing(kind) });
-        }
-        for (u, (la, lo, n)) in coord_sums.iter().enumerate() {
-            units[u].centroid = if kind == UnitKind::Grid {
-                units[u].id.parse().ok().map(vitalcore_framework::domain::prio_grid_centre)
+        };
+        for (u, (la, lo, n)) in self.coord_sums.iter().enumerate() {
+            self.units[u].centroid = if kind == UnitKind::Grid {
+                self.units[u].id.parse().ok().map(vitalcore_framework::domain::prio_grid_centre)
             } else {
                 (*n > 0.0).then(|| (la / n, lo / n))
             };
         }
         if kind == UnitKind::Grid && opts.grid_neighbours {
-            add_grid_neighbours(&mut units, &mut index);
+            add_grid_neighbours(&mut self.units, &mut self.index);
         }
-        let first = opts.first.unwrap_or_else(|| placed.iter().map(|p| p.1).min().expect("units imply events"));
-        let last = opts.last.unwrap_or_else(|| placed.iter().map(|p| p.1).max().expect("units imply events"));
+        let first = opts.first.unwrap_or(first_seen);
+        let last = opts.last.unwrap_or(last_seen);
         let months = (last.index() - first.index() + 1).max(1) as usize;
-        let n = units.len() * months;
-        let top_types = most_frequent_types(&placed, opts.max_event_types);
-        let mut panel = Panel {
-            kind,
-            first,
-            months,
-            fatalities: vec![0.0; n],
-            events: vec![0.0; n],
-            event_types: top_types.iter().map(|t| (t.clone(), vec![0.0; n])).collect(),
-            community: Vec::new(),
-            neighbours: Vec::new(),
-            units,
+        let n = self.units.len() * months;
+        // The panel's cell of a unit and month index, if the month is inside it.
+        let cell = |u: usize, m: i32| {
+            let t = m - first.index();
+            (t >= 0 && (t as usize) < months).then(|| u * months + t as usize)
         };
-        let mut dim_index: HashMap<String, usize> = HashMap::new();
-        for (u, m, e) in placed {
-            let t = m.index() - first.index();
-            if t < 0 || t as usize >= months {
-                continue;
-            }
-            let cell = u * months + t as usize;
-            if e.provenance.source == Source::CommunityReport {
-                for d in &e.tags.dimensions {
-                    let k = *dim_index.entry(d.clone()).or_insert_with(|| {
-                        panel.community.push((d.clone(), vec![0.0; n]));
-                        panel.community.len() - 1
-                    });
-                    panel.community[k].1[cell] += 1.0;
-                }
-                continue;
-            }
-            panel.fatalities[cell] += e.fatalities as f64;
-            panel.events[cell] += 1.0;
-            if let Some(k) = top_types.iter().position(|t| *t == e.event_type) {
-                panel.event_types[k].1[cell] += 1.0;
+        let mut fatalities = vec![0.0; n];
+        let mut events = vec![0.0; n];
+        for (&(u, m), &(f, count)) in &self.targets {
+            if let Some(c) = cell(u, m) {
+                fatalities[c] += f;
+                events[c] += count;
             }
         }
-        panel.neighbours = neighbours_of(&panel.units, kind);
-        Ok((panel, skipped))
+        let top_types = self.most_frequent_types(opts.max_event_types);
+        let mut event_types: Vec<(String, Vec<f64>)> =
+            top_types.iter().map(|&t| (self.types.list[t].clone(), vec![0.0; n])).collect();
+        for (&(u, m, t), &count) in &self.type_cells {
+            if let (Some(k), Some(c)) = (top_types.iter().position(|&top| top == t), cell(u, m)) {
+                event_types[k].1[c] += count;
+            }
+        }
+        let mut community: Vec<(String, Vec<f64>)> = Vec::new();
+        for d in self.dimensions_in_order(first.index(), last.index().max(first.index())) {
+            let mut series = vec![0.0; n];
+            for (&(dim, u, m), &count) in &self.community_cells {
+                if let (true, Some(c)) = (dim == d, cell(u, m)) {
+                    series[c] += count;
+                }
+            }
+            community.push((self.dimensions.list[d].clone(), series));
+        }
+        let neighbours = neighbours_of(&self.units, kind);
+        let panel =
+            Panel { kind, first, months, units: self.units, fatalities, events, event_types, community, neighbours };
+        Ok((panel, self.skipped))
+    }
+
+    /// The most frequent event types of event data, at most `max` (none
+    /// when there is only one: it carries nothing beyond the event count).
+    fn most_frequent_types(&self, max: usize) -> Vec<usize> {
+        let mut v: Vec<(usize, usize)> = self.type_counts.iter().copied().enumerate().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(self.types.list[a.0].cmp(&self.types.list[b.0])));
+        if v.len() < 2 {
+            return Vec::new();
+        }
+        v.into_iter().take(max).map(|(t, _)| t).collect()
+    }
+
+    /// Dimensions with a report in the months `first..=last`, in the order
+    /// of their first such report.
+    fn dimensions_in_order(&self, first: i32, last: i32) -> Vec<usize> {
+        let mut earliest: HashMap<usize, u64> = HashMap::new();
+        for (&(d, m), &at) in &self.first_report {
+            if (first..=last).contains(&m) {
+                let e = earliest.entry(d).or_insert(at);
+                *e = (*e).min(at);
+            }
+        }
+        let mut order: Vec<(u64, usize)> = earliest.into_iter().map(|(d, at)| (at, d)).collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, d)| d).collect()
     }
 }
 
@@ -227,21 +360,6 @@ fn unit_key(e: &Event, kind: UnitKind) -> Option<(String, String)> {
             Some((gid.to_string(), format!("cell {gid}")))
         }
     }
-}
-
-fn most_frequent_types(placed: &[(usize, Month, &Event)], max: usize) -> Vec<String> {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (_, _, e) in placed.iter().filter(|p| p.2.provenance.source.is_event_data()) {
-        if !e.event_type.is_empty() {
-            *counts.entry(e.event_type.as_str()).or_default() += 1;
-        }
-    }
-    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    if v.len() < 2 {
-        return Vec::new(); // one type carries no information beyond the event count
-    }
-    v.into_iter().take(max).map(|(t, _)| t.to_string()).collect()
 }
 
 /// The 8 PRIO-GRID cells around a cell (no wrap at the date line).

@@ -25,6 +25,7 @@ macro_rules! on_every_backend {
 
 mod access;
 mod accounts;
+mod analysis;
 mod audit;
 mod backends;
 mod database;

@@ -5,9 +5,9 @@ use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use vitalcore_app::analysis::{Range, load};
+use vitalcore_app::analysis::{Range, load_table};
 use vitalcore_app::disclosure::{Audience, publish_assessment};
-use vitalcore_assess::{Period, assess};
+use vitalcore_assess::Period;
 use vitalcore_framework::{Month, UnitKind};
 
 #[derive(clap::Args, Clone)]
@@ -55,8 +55,8 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &args.range.range(), args.period)?;
-    let mut result = assess(&events, &framework, &opts);
+    let (events, opts) = load_table(&*store, Some(&*reports), &args.range.range(), args.period)?;
+    let mut result = events.assess(&framework, &opts);
     if args.high_only {
         result.rows.retain(|r| r.priority || r.critical.max(r.pervasive) >= 5.0);
     }

@@ -9,10 +9,10 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use vitalcore_app::analysis::load;
+use vitalcore_app::analysis::load_table;
 use vitalcore_app::audit::CLI_ACTOR;
 use vitalcore_app::disclosure::publish_summaries;
-use vitalcore_assess::{AssessOptions, Period, assess, summaries};
+use vitalcore_assess::{AssessOptions, Period};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -90,15 +90,15 @@ fn write(args: Args, global: &Global) -> Result<()> {
 fn geojson(range: &RangeArgs, global: &Global) -> Result<Value> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &range.range(), Period::All)?;
+    let (events, opts) = load_table(&*store, Some(&*reports), &range.range(), Period::All)?;
     let whole = AssessOptions { period: Period::All, ..opts.clone() };
-    let assessment = assess(&events, &framework, &whole);
+    let assessment = events.assess(&framework, &whole);
     let level = match opts.unit {
         vitalcore_framework::UnitKind::Admin2 => 2,
         vitalcore_framework::UnitKind::Country => 0,
         _ => 1,
     };
-    let totals: BTreeMap<String, _> = publish_summaries(summaries(&events, &framework, &opts, level))
+    let totals: BTreeMap<String, _> = publish_summaries(events.summaries(&framework, &opts, level))
         .into_iter()
         .map(|s| (s.unit_id.clone(), s))
         .collect();

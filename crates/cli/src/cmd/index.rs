@@ -183,13 +183,17 @@ fn local_inputs(
     let from_db = if a.indicators.is_none() || a.hazard.is_none() {
         let framework = global.load_framework()?;
         let (store, reports) = global.open_stores()?;
-        let (events, opts) =
-            vitalcore_app::analysis::load(&*store, Some(&*reports), &a.range.range(), vitalcore_assess::Period::Month)?;
+        let (events, opts) = vitalcore_app::analysis::load_table(
+            &*store,
+            Some(&*reports),
+            &a.range.range(),
+            vitalcore_assess::Period::Month,
+        )?;
         let mut observations = Vec::new();
         store.for_each_observation(&mut |o| observations.push(o))?;
         Some((
             vitalcore_assess::risk::indicators_by_area(&observations, opts.unit, tree),
-            vitalcore_assess::risk::hazard_by_area(&events, &framework, &opts),
+            vitalcore_assess::risk::hazard_in(&events, &framework, &opts),
         ))
     } else {
         None

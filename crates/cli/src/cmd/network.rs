@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
-use vitalcore_app::analysis::load;
-use vitalcore_assess::{Period, dimension_panel};
+use vitalcore_app::analysis::load_table;
+use vitalcore_assess::Period;
 
 use anyhow::Context;
 use vitalcore_threat_links::{DimensionPanel, NetworkConfig, threat_network, to_dot};
@@ -101,8 +101,8 @@ pub fn run(mut args: Args, global: &Global) -> anyhow::Result<()> {
 fn panel_from_store(range: &RangeArgs, global: &Global) -> anyhow::Result<DimensionPanel> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &range.range(), Period::Month)?;
-    dimension_panel(&events, &framework, &opts, None).ok_or_else(|| {
+    let (events, opts) = load_table(&*store, Some(&*reports), &range.range(), Period::Month)?;
+    events.dimension_panel(&framework, &opts, None).ok_or_else(|| {
         anyhow::anyhow!("no events with a {} between {} and {}: nothing to relate", opts.unit, opts.from, opts.to)
     })
 }

@@ -4,8 +4,8 @@ use crate::cmd::assess::RangeArgs;
 use crate::context::Global;
 use crate::output::{Format, Table, write_output};
 use anyhow::{Result, anyhow, bail};
-use vitalcore_app::analysis::load;
-use vitalcore_assess::{Period, profile};
+use vitalcore_app::analysis::load_table;
+use vitalcore_assess::Period;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,8 +20,8 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let framework = global.load_framework()?;
     let (store, reports) = global.open_stores()?;
-    let (events, opts) = load(&*store, Some(&*reports), &args.range.range(), Period::Month)?;
-    let mut p = profile(&events, &framework, &opts, &args.area).ok_or_else(|| {
+    let (events, opts) = load_table(&*store, Some(&*reports), &args.range.range(), Period::Month)?;
+    let mut p = events.profile(&framework, &opts, &args.area).ok_or_else(|| {
         anyhow!(
             "no {} called `{}` has events between {} and {}: check the spelling or P-code (`vitalcore assess --unit {} --period all` lists them)",
             opts.unit, args.area, opts.from, opts.to, opts.unit
@@ -30,8 +30,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut observations = Vec::new();
     store.for_each_observation(&mut |o| observations.push(o))?;
     let tree = vitalcore_risk_index::Tree::local_default();
-    p.risk = vitalcore_assess::risk::area_risk(&events, &observations, &framework, &opts, &tree, &p.unit_id);
-    p.links = vitalcore_assess::area_links(&events, &framework, &opts, &p.unit_id, 5);
+    p.risk = vitalcore_assess::risk::area_risk_in(&events, &observations, &framework, &opts, &tree, &p.unit_id);
+    p.links = events.area_links(&framework, &opts, &p.unit_id, 5);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&p)? + "\n",
         Format::Table | Format::Csv | Format::Hxl => {

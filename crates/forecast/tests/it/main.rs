@@ -460,3 +460,6 @@ fn every_model_name_round_trips() {
     }
     assert!(ModelKind::parse("oracle").is_err());
 }
+
+mod panel_stream;
+mod reference;
