@@ -25,28 +25,17 @@ Pure Python (no numpy on the box): the simplex QP is solved exactly by enumerati
 import itertools
 import sys
 
-K6 = 6  # components recorded by the stack_weights example
+from stack import decode
+
 NAMES = ["hurdle", "conflictology", "bootstrap", "last", "zero"]
 SRC = [0, 1, 2, 3]  # library components taken from the file; zero appended
 FIXED = [0.85, 0.05, 0.05, 0.05, 0.0]
 
 
 def parse_fields(v):
-    i = 0
-
-    def take(k):
-        nonlocal i
-        out = v[i:i + k]
-        i += k
-        return out
-
-    n, obs, anyy = take(3)
-    ey = take(K6)
-    ex = [take(K6) for _ in range(K6)]
-    mean = take(K6)
-    p = take(K6)
-    pp = [take(K6) for _ in range(K6)]
-    po = take(K6)
+    d = decode(v)
+    n, obs, anyy = d["n"], d["obs"], d["any"]
+    ey, ex, mean, p, pp, po = d["ey"], d["ex"], d["mean"], d["p"], d["pp"], d["po"]
     # restrict to SRC and add zero
     m = len(SRC) + 1
     r = dict(n=n, obs=obs, any=anyy)

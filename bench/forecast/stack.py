@@ -24,27 +24,33 @@ BIAS_LO, BIAS_HI = 0.82, 1.23
 NAMES = ["hurdle", "conflictology", "bootstrap", "last", "conflictology120", "spatial_conflictology"]
 
 
+def decode(v):
+    """The sums of one record as stack_weights writes them (after the name,
+    horizon and, per origin, the origin), by field; each over the K
+    components."""
+    i = 0
+
+    def take(k):
+        nonlocal i
+        out = v[i:i + k]
+        i += k
+        return out
+
+    n, obs, anyy = take(3)
+    ey = take(K)
+    ex = [take(K) for _ in range(K)]
+    mean = take(K)
+    p = take(K)
+    pp = [take(K) for _ in range(K)]
+    po = take(K)
+    return dict(n=n, obs=obs, any=anyy, ey=ey, ex=ex, mean=mean, p=p, pp=pp, po=po)
+
+
 def parse(path):
     rows = []
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
-        name, h, v = parts[0], parts[1], [float(x) for x in parts[2:]]
-        i = 0
-
-        def take(k):
-            nonlocal i
-            out = v[i:i + k]
-            i += k
-            return out
-
-        n, obs, anyy = take(3)
-        ey = take(K)
-        ex = [take(K) for _ in range(K)]
-        mean = take(K)
-        p = take(K)
-        pp = [take(K) for _ in range(K)]
-        po = take(K)
-        rows.append(dict(name=name, h=h, n=n, obs=obs, any=anyy, ey=ey, ex=ex, mean=mean, p=p, pp=pp, po=po))
+        rows.append(dict(name=parts[0], h=parts[1], **decode([float(x) for x in parts[2:]])))
     return rows
 
 
