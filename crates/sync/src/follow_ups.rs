@@ -105,37 +105,43 @@ impl<'a> ReadAhead<'a> {
                 _ => {}
             }
         }
-        let mut known = Known::default();
-        if !step_alerts.is_empty() {
-            dedup(&mut step_alerts);
-            known.steps = step_alerts.iter().map(|a| (a.clone(), Vec::new())).collect();
-            for step in tx.steps_of(&step_alerts)? {
-                known.steps.entry(step.alert.clone()).or_default().push(step);
-            }
-        }
+        // Steps, then reports, messages and corrections: corrections_of_many locks the reports it reads last.
+        let steps = grouped(step_alerts, |refs| tx.steps_of(refs), |s| &s.alert)?;
+        let mut reports = HashMap::new();
         if !report_refs.is_empty() {
             dedup(&mut report_refs);
-            known.reports = report_refs.iter().map(|r| (r.clone(), None)).collect();
+            reports = report_refs.iter().map(|r| (r.clone(), None)).collect();
             for report in tx.reports_of(&report_refs)? {
-                known.reports.insert(report.reference.clone(), Some(report));
+                reports.insert(report.reference.clone(), Some(report));
             }
         }
-        if !outbox_alerts.is_empty() {
-            dedup(&mut outbox_alerts);
-            known.outbox = outbox_alerts.iter().map(|a| (a.clone(), Vec::new())).collect();
-            for message in tx.outbox_of_many(&outbox_alerts)? {
-                known.outbox.entry(message.report.clone()).or_default().push(message);
-            }
-        }
-        if !correction_refs.is_empty() {
-            dedup(&mut correction_refs);
-            known.corrections = correction_refs.iter().map(|r| (r.clone(), Vec::new())).collect();
-            for correction in tx.corrections_of_many(&correction_refs)? {
-                known.corrections.entry(correction.report.clone()).or_default().push(correction);
-            }
-        }
+        let known = Known {
+            steps,
+            reports,
+            outbox: grouped(outbox_alerts, |refs| tx.outbox_of_many(refs), |m| &m.report)?,
+            corrections: grouped(correction_refs, |refs| tx.corrections_of_many(refs), |c| &c.report)?,
+        };
         Ok(ReadAhead { tx, known, origin: None })
     }
+}
+
+/// What `read` gives for the distinct `references`, by reference: each one
+/// asked for has an entry (empty when nothing is stored), none when none
+/// was asked for.
+fn grouped<T>(
+    mut references: Vec<Reference>,
+    read: impl FnOnce(&[Reference]) -> Result<Vec<T>, StoreError>,
+    key: impl Fn(&T) -> &Reference,
+) -> Result<HashMap<Reference, Vec<T>>, StoreError> {
+    if references.is_empty() {
+        return Ok(HashMap::new());
+    }
+    dedup(&mut references);
+    let mut by_reference: HashMap<Reference, Vec<T>> = references.iter().map(|r| (r.clone(), Vec::new())).collect();
+    for item in read(&references)? {
+        by_reference.entry(key(&item).clone()).or_default().push(item);
+    }
+    Ok(by_reference)
 }
 
 fn dedup(references: &mut Vec<Reference>) {
